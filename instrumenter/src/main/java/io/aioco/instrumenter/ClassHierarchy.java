@@ -1,0 +1,313 @@
+package io.aioco.instrumenter;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.objectweb.asm.AnnotationVisitor;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+
+/**
+ * The type hierarchy, read from class bytes through a {@link ClassLookup} and cached: supertypes,
+ * interface-ness, and which methods are coroutine functions. Answers the questions that would
+ * otherwise need loading classes (common superclass for stack map frames, assignability for the
+ * frame analysis, "does this call resolve to a coroutine function").
+ *
+ * <p>Thread-safe: the agent shares one per class loader between transforming threads.
+ */
+final class ClassHierarchy {
+    static final String OBJECT = "java/lang/Object";
+
+    /** What the hierarchy knows of one class. */
+    record ClassInfo(String name, String superName, String[] interfaces, boolean isInterface,
+            Map<String, MethodInfo> methods) {}
+
+    /**
+     * One declared method.
+     *
+     * @param access its access flags
+     * @param annotated carries {@code @CoroutineFn}
+     * @param bridgeTarget for a bridge method, the descriptor of the method it forwards to (same
+     *     name), else null
+     */
+    record MethodInfo(int access, boolean annotated, String bridgeTarget) {}
+
+    private static final ClassInfo MISSING = new ClassInfo(null, null, new String[0], false, Map.of());
+
+    private final ClassLookup lookup;
+    private final Map<String, ClassInfo> classes = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> coroutineFns = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> typesWithCoroutineFns = new ConcurrentHashMap<>();
+
+    ClassHierarchy(ClassLookup lookup) {
+        this.lookup = lookup;
+    }
+
+    /**
+     * Registers a class from bytes at hand (the class being instrumented), so that it is never
+     * looked up.
+     */
+    void define(byte[] classBytes) {
+        ClassInfo info = parse(new ClassReader(classBytes));
+        classes.put(info.name(), info);
+    }
+
+    /** @return what is known of the class, or null if the lookup cannot find it */
+    ClassInfo get(String internalName) {
+        ClassInfo info = classes.get(internalName);
+        if (info == null) {
+            info = load(internalName);
+            ClassInfo previous = classes.putIfAbsent(internalName, info);
+            if (previous != null) {
+                info = previous;
+            }
+        }
+        return info == MISSING ? null : info;
+    }
+
+    private ClassInfo load(String internalName) {
+        byte[] bytes;
+        try {
+            bytes = lookup.classBytes(internalName);
+        } catch (RuntimeException e) {
+            bytes = null;
+        }
+        if (bytes == null) {
+            return MISSING;
+        }
+        try {
+            return parse(new ClassReader(bytes));
+        } catch (RuntimeException e) {
+            return MISSING; // NOTE: a malformed supertype is treated as unknown, never as a crash
+        }
+    }
+
+    private static ClassInfo parse(ClassReader reader) {
+        Map<String, MethodInfo> methods = new HashMap<>();
+        String[] header = new String[2];
+        boolean[] isInterface = new boolean[1];
+        String[][] interfaces = new String[1][];
+        reader.accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public void visit(int version, int access, String name, String signature, String superName,
+                    String[] itfs) {
+                header[0] = name;
+                header[1] = superName;
+                interfaces[0] = itfs == null ? new String[0] : itfs;
+                isInterface[0] = (access & Opcodes.ACC_INTERFACE) != 0;
+            }
+
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                    String[] exceptions) {
+                String key = name + descriptor;
+                boolean bridge = (access & Opcodes.ACC_BRIDGE) != 0;
+                methods.put(key, new MethodInfo(access, false, null));
+                return new MethodVisitor(Opcodes.ASM9) {
+                    boolean annotated;
+                    String bridgeTarget;
+
+                    @Override
+                    public AnnotationVisitor visitAnnotation(String desc, boolean visible) {
+                        if (RuntimeNames.COROUTINE_FN_DESC.equals(desc)) {
+                            annotated = true;
+                        }
+                        return null;
+                    }
+
+                    @Override
+                    public void visitMethodInsn(int opcode, String owner, String calledName, String calledDesc,
+                            boolean isItf) {
+                        if (bridge && bridgeTarget == null && calledName.equals(name)
+                                && opcode != Opcodes.INVOKESTATIC && !calledDesc.equals(descriptor)) {
+                            bridgeTarget = calledDesc;
+                        }
+                    }
+
+                    @Override
+                    public void visitEnd() {
+                        methods.put(key, new MethodInfo(access, annotated, bridgeTarget));
+                    }
+                };
+            }
+        }, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
+        return new ClassInfo(header[0], header[1], interfaces[0], isInterface[0], methods);
+    }
+
+    /** @return whether the type is an interface (unknown types are taken as classes) */
+    boolean isInterface(String internalName) {
+        ClassInfo info = get(internalName);
+        return info != null && info.isInterface();
+    }
+
+    /** @return the superclass, or null for Object, interfaces' Object, or unknown types */
+    String superName(String internalName) {
+        ClassInfo info = get(internalName);
+        if (info == null) {
+            throw new InstrumentationException("cannot find class " + internalName.replace('/', '.')
+                    + " (needed to compute stack map frames): it is not visible to the class loader");
+        }
+        return info.superName();
+    }
+
+    /**
+     * @return whether {@code sub} is {@code sup} or one of its subtypes (classes and interfaces;
+     *     types that cannot be found count as unrelated)
+     */
+    boolean isSubtype(String sub, String sup) {
+        if (sub.equals(sup) || sup.equals(OBJECT)) {
+            return true;
+        }
+        Deque<String> todo = new ArrayDeque<>();
+        Set<String> seen = new HashSet<>();
+        todo.add(sub);
+        while (!todo.isEmpty()) {
+            String type = todo.poll();
+            if (!seen.add(type)) {
+                continue;
+            }
+            if (type.equals(sup)) {
+                return true;
+            }
+            ClassInfo info = get(type);
+            if (info == null) {
+                continue;
+            }
+            if (info.superName() != null) {
+                todo.add(info.superName());
+            }
+            for (String itf : info.interfaces()) {
+                todo.add(itf);
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The common superclass of two classes, as a ClassWriter needs for stack map frames.
+     *
+     * @throws InstrumentationException if a class cannot be found
+     */
+    String commonSuperClass(String type1, String type2) {
+        if (type1.equals(type2)) {
+            return type1;
+        }
+        if (isSubtype(type2, type1)) {
+            return type1;
+        }
+        if (isSubtype(type1, type2)) {
+            return type2;
+        }
+        if (isInterface(type1) || isInterface(type2)) {
+            return OBJECT;
+        }
+        String candidate = type1;
+        do {
+            candidate = superName(candidate);
+            if (candidate == null) {
+                return OBJECT;
+            }
+        } while (!isSubtype(type2, candidate));
+        return candidate;
+    }
+
+    /**
+     * Tells whether a call to {@code owner.name desc} resolves to a coroutine function: a method
+     * that carries {@code @CoroutineFn}, overrides or implements one, or is the target of a bridge
+     * method that is one.
+     */
+    boolean isCoroutineFn(String owner, String name, String desc) {
+        if (name.charAt(0) == '<') {
+            return false;
+        }
+        String key = owner + '.' + name + desc;
+        Boolean cached = coroutineFns.get(key);
+        if (cached == null) {
+            cached = computeIsCoroutineFn(owner, name, desc, new HashSet<>());
+            coroutineFns.put(key, cached);
+        }
+        return cached;
+    }
+
+    private boolean computeIsCoroutineFn(String owner, String name, String desc, Set<String> seen) {
+        Deque<String> todo = new ArrayDeque<>();
+        todo.add(owner);
+        while (!todo.isEmpty()) {
+            String type = todo.poll();
+            if (!seen.add(type + '.' + name + desc)) {
+                continue;
+            }
+            ClassInfo info = get(type);
+            if (info == null) {
+                continue;
+            }
+            MethodInfo method = info.methods().get(name + desc);
+            if (method != null && method.annotated()) {
+                return true;
+            }
+            for (Map.Entry<String, MethodInfo> entry : info.methods().entrySet()) {
+                MethodInfo bridge = entry.getValue();
+                if (desc.equals(bridge.bridgeTarget()) && entry.getKey().startsWith(name + "(")
+                        && computeIsCoroutineFn(type, name, entry.getKey().substring(name.length()), seen)) {
+                    return true;
+                }
+            }
+            if (info.superName() != null) {
+                todo.add(info.superName());
+            }
+            for (String itf : info.interfaces()) {
+                todo.add(itf);
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Tells whether a method declared in {@code owner} is a coroutine function because a
+     * supertype's method with the same name and descriptor is one (the marker is inherited).
+     */
+    boolean overridesCoroutineFn(String owner, String name, String desc) {
+        ClassInfo info = get(owner);
+        if (info == null) {
+            return false;
+        }
+        if (info.superName() != null && isCoroutineFn(info.superName(), name, desc)) {
+            return true;
+        }
+        for (String itf : info.interfaces()) {
+            if (isCoroutineFn(itf, name, desc)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** @return whether the type or one of its supertypes declares a coroutine function */
+    boolean hasCoroutineFns(String type) {
+        Boolean cached = typesWithCoroutineFns.get(type);
+        if (cached != null) {
+            return cached;
+        }
+        boolean result = false;
+        ClassInfo info = get(type);
+        if (info != null) {
+            for (MethodInfo method : info.methods().values()) {
+                result |= method.annotated();
+            }
+            if (!result && info.superName() != null) {
+                result = hasCoroutineFns(info.superName());
+            }
+            for (int i = 0; !result && i < info.interfaces().length; i++) {
+                result = hasCoroutineFns(info.interfaces()[i]);
+            }
+        }
+        typesWithCoroutineFns.put(type, result);
+        return result;
+    }
+}

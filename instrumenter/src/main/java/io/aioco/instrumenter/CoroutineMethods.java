@@ -1,0 +1,189 @@
+package io.aioco.instrumenter;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.objectweb.asm.Handle;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+import org.objectweb.asm.tree.AbstractInsnNode;
+import org.objectweb.asm.tree.AnnotationNode;
+import org.objectweb.asm.tree.ClassNode;
+import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.InvokeDynamicInsnNode;
+import org.objectweb.asm.tree.MethodInsnNode;
+import org.objectweb.asm.tree.MethodNode;
+import org.objectweb.asm.tree.VarInsnNode;
+
+/**
+ * Why: the rewrite applies to coroutine functions only, and a method is one for several reasons
+ * (INSTRUMENTATION.md, "What is a coroutine function"): its marker, an overridden method's marker,
+ * or being the body of a lambda whose interface method is one. This pass finds them all, with the
+ * tokens each must accept from its callers. Method references to coroutine functions get a small
+ * synthetic body in this class (as javac makes for lambdas), so that every coroutine lambda's
+ * implementation is a method of this class that knows the interface method it implements.
+ */
+final class CoroutineMethods {
+    private static final String METAFACTORY = "java/lang/invoke/LambdaMetafactory";
+    private static final int FLAG_SERIALIZABLE = 1;
+    private static final int FLAG_MARKERS = 2;
+    private static final int FLAG_BRIDGES = 4;
+
+    /** A coroutine function of the class, and the signals that mean "called by instrumented code". */
+    record Role(MethodNode method, int[] acceptedTokens) {}
+
+    private CoroutineMethods() {}
+
+    /** @return the coroutine functions of the class, in declaration order (forwarders added last) */
+    static List<Role> find(ClassNode owner, ClassHierarchy hierarchy) {
+        Map<MethodNode, List<Integer>> tokens = new LinkedHashMap<>();
+        for (MethodNode method : owner.methods) {
+            if (method.instructions.size() == 0 || method.name.charAt(0) == '<') {
+                continue;
+            }
+            if (isAnnotated(method) || hierarchy.isCoroutineFn(owner.name, method.name, method.desc)) {
+                tokens.put(method, new ArrayList<>(List.of(RuntimeNames.token(method.name, method.desc))));
+            }
+        }
+        List<MethodNode> forwarders = new ArrayList<>();
+        for (MethodNode method : new ArrayList<>(owner.methods)) {
+            for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+                if (insn instanceof InvokeDynamicInsnNode indy) {
+                    lambda(owner, indy, hierarchy, tokens, forwarders);
+                }
+            }
+        }
+        owner.methods.addAll(forwarders);
+        List<Role> roles = new ArrayList<>();
+        tokens.forEach((method, list) -> roles.add(
+                new Role(method, list.stream().distinct().mapToInt(Integer::intValue).toArray())));
+        return roles;
+    }
+
+    static boolean isAnnotated(MethodNode method) {
+        return hasMarker(method.visibleAnnotations) || hasMarker(method.invisibleAnnotations);
+    }
+
+    private static boolean hasMarker(List<AnnotationNode> annotations) {
+        if (annotations != null) {
+            for (AnnotationNode annotation : annotations) {
+                if (annotation.desc.equals(RuntimeNames.COROUTINE_FN_DESC)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static void lambda(ClassNode owner, InvokeDynamicInsnNode indy, ClassHierarchy hierarchy,
+            Map<MethodNode, List<Integer>> tokens, List<MethodNode> forwarders) {
+        if (!indy.bsm.getOwner().equals(METAFACTORY) || indy.bsmArgs.length < 3
+                || !(indy.bsmArgs[0] instanceof Type samType) || !(indy.bsmArgs[1] instanceof Handle impl)) {
+            return;
+        }
+        Type functional = Type.getReturnType(indy.desc);
+        if (functional.getSort() != Type.OBJECT
+                || !hierarchy.isCoroutineFn(functional.getInternalName(), indy.name, samType.getDescriptor())) {
+            return;
+        }
+        List<Integer> samTokens = new ArrayList<>();
+        samTokens.add(RuntimeNames.token(indy.name, samType.getDescriptor()));
+        int flags = 0;
+        if (indy.bsm.getName().equals("altMetafactory") && indy.bsmArgs.length > 3
+                && indy.bsmArgs[3] instanceof Integer value) {
+            flags = value;
+            int next = 4;
+            if ((flags & FLAG_MARKERS) != 0) {
+                next += 1 + (Integer) indy.bsmArgs[next];
+            }
+            if ((flags & FLAG_BRIDGES) != 0) {
+                int count = (Integer) indy.bsmArgs[next++];
+                for (int i = 0; i < count; i++) {
+                    samTokens.add(RuntimeNames.token(indy.name, ((Type) indy.bsmArgs[next++]).getDescriptor()));
+                }
+            }
+        }
+        MethodNode body = findLambdaBody(owner, impl);
+        if (body != null) {
+            tokens.computeIfAbsent(body, m -> new ArrayList<>(List.of(RuntimeNames.token(m.name, m.desc))))
+                    .addAll(samTokens);
+            return;
+        }
+        if ((flags & FLAG_SERIALIZABLE) != 0 || !hierarchy.isCoroutineFn(impl.getOwner(), impl.getName(), impl.getDesc())) {
+            return;
+        }
+        MethodNode forwarder = forwarder(owner, impl, forwarders.size() + countForwarders(owner));
+        if (forwarder == null) {
+            return;
+        }
+        forwarders.add(forwarder);
+        tokens.put(forwarder, new ArrayList<>(samTokens));
+        indy.bsmArgs[1] = new Handle(Opcodes.H_INVOKESTATIC, owner.name, forwarder.name, forwarder.desc,
+                (owner.access & Opcodes.ACC_INTERFACE) != 0);
+    }
+
+    /** @return the synthetic lambda body of this class that the handle points to, or null */
+    private static MethodNode findLambdaBody(ClassNode owner, Handle impl) {
+        if (!impl.getOwner().equals(owner.name)) {
+            return null;
+        }
+        for (MethodNode method : owner.methods) {
+            if (method.name.equals(impl.getName()) && method.desc.equals(impl.getDesc())
+                    && (method.access & Opcodes.ACC_SYNTHETIC) != 0 && method.instructions.size() > 0) {
+                return method;
+            }
+        }
+        return null;
+    }
+
+    private static int countForwarders(ClassNode owner) {
+        int count = 0;
+        for (MethodNode method : owner.methods) {
+            if (method.name.startsWith("lambda$aioco$")) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * A static synthetic method of this class that calls the method reference's target, so that
+     * the lambda's implementation is a coroutine function of this class.
+     */
+    private static MethodNode forwarder(ClassNode owner, Handle impl, int number) {
+        int tag = impl.getTag();
+        boolean instance = tag == Opcodes.H_INVOKEVIRTUAL || tag == Opcodes.H_INVOKEINTERFACE
+                || (tag == Opcodes.H_INVOKESPECIAL && impl.getOwner().equals(owner.name));
+        if (tag != Opcodes.H_INVOKESTATIC && !instance) {
+            return null;
+        }
+        Type[] implArguments = Type.getArgumentTypes(impl.getDesc());
+        List<Type> parameters = new ArrayList<>();
+        if (instance) {
+            parameters.add(Type.getObjectType(impl.getOwner()));
+        }
+        parameters.addAll(List.of(implArguments));
+        Type returnType = Type.getReturnType(impl.getDesc());
+        String desc = Type.getMethodDescriptor(returnType, parameters.toArray(new Type[0]));
+        MethodNode forwarder = new MethodNode(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_SYNTHETIC,
+                "lambda$aioco$" + number, desc, null, null);
+        int local = 0;
+        for (Type parameter : parameters) {
+            forwarder.instructions.add(new VarInsnNode(parameter.getOpcode(Opcodes.ILOAD), local));
+            local += parameter.getSize();
+        }
+        int opcode = switch (tag) {
+            case Opcodes.H_INVOKESTATIC -> Opcodes.INVOKESTATIC;
+            case Opcodes.H_INVOKEVIRTUAL -> Opcodes.INVOKEVIRTUAL;
+            case Opcodes.H_INVOKEINTERFACE -> Opcodes.INVOKEINTERFACE;
+            default -> Opcodes.INVOKESPECIAL;
+        };
+        forwarder.instructions.add(new MethodInsnNode(opcode, impl.getOwner(), impl.getName(), impl.getDesc(),
+                impl.isInterface()));
+        forwarder.instructions.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));
+        forwarder.maxLocals = local;
+        forwarder.maxStack = Math.max(local, returnType.getSize());
+        return forwarder;
+    }
+}

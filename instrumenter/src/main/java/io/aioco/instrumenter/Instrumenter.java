@@ -1,0 +1,198 @@
+package io.aioco.instrumenter;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ListIterator;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.tree.AbstractInsnNode;
+import org.objectweb.asm.tree.AnnotationNode;
+import org.objectweb.asm.tree.ClassNode;
+import org.objectweb.asm.tree.MethodNode;
+
+/**
+ * Rewrites the coroutine functions of a class into resumable state machines (see
+ * INSTRUMENTATION.md and instrumenter/DESIGN.md). One instance serves one class loader's worth of
+ * classes: it caches what it learns of the hierarchy. Thread-safe.
+ *
+ * <p>The passes, in order:
+ * <ol>
+ *   <li>{@link QuickScan}: return classes that certainly have nothing to do, untouched;
+ *   <li>{@link CoroutineMethods}: find the coroutine functions (markers, overrides, lambda bodies,
+ *       method references given forwarders);
+ *   <li>refuse constructors and static initializers that carry the marker;
+ *   <li>{@link MethodRewrite} for each coroutine function (itself a list of passes), refused
+ *       methods replaced by a throw;
+ *   <li>mark the class {@code @Instrumented} and write it, stack map frames computed from class
+ *       bytes ({@link ClassHierarchy}).
+ * </ol>
+ */
+public final class Instrumenter {
+    private final ClassHierarchy hierarchy;
+
+    /**
+     * @param lookup where to read the class files of other classes (supertypes, called classes)
+     */
+    public Instrumenter(ClassLookup lookup) {
+        this.hierarchy = new ClassHierarchy(lookup);
+    }
+
+    /**
+     * Instruments one class. Never throws for bad input: a class that cannot be instrumented comes
+     * back as {@link InstrumentationResult.Outcome#FAILED} with a diagnostic.
+     *
+     * @param classBytes a class file
+     * @return the new bytes, or "unchanged", or "failed", with diagnostics
+     */
+    public InstrumentationResult instrument(byte[] classBytes) {
+        String className = null;
+        try {
+            ClassReader reader = new ClassReader(classBytes);
+            className = reader.getClassName();
+            return instrument(classBytes, reader);
+        } catch (InstrumentationException e) {
+            return failed(className, e.getMessage());
+        } catch (RuntimeException | StackOverflowError | AssertionError e) {
+            return failed(className, "cannot instrument: " + e);
+        }
+    }
+
+    private static InstrumentationResult failed(String className, String message) {
+        String name = className == null ? "<unreadable class>" : className;
+        return new InstrumentationResult(className, InstrumentationResult.Outcome.FAILED, null,
+                List.of(new Diagnostic(Diagnostic.Severity.ERROR, name, null, null, null, -1, message)));
+    }
+
+    private InstrumentationResult instrument(byte[] classBytes, ClassReader reader) {
+        String className = reader.getClassName();
+        if (isRuntimeClass(className) || !QuickScan.mayNeedInstrumentation(classBytes, reader, hierarchy)) {
+            return unchanged(className, List.of());
+        }
+        ClassNode owner = new ClassNode();
+        reader.accept(owner, ClassReader.SKIP_FRAMES);
+        if (isMarkedInstrumented(owner)) {
+            return unchanged(className, List.of());
+        }
+        hierarchy.define(classBytes);
+        List<Diagnostic> diagnostics = new ArrayList<>();
+        boolean changed = refuseConstructors(owner, diagnostics);
+        for (CoroutineMethods.Role role : CoroutineMethods.find(owner, hierarchy)) {
+            MethodNode method = role.method();
+            try {
+                MethodNode rewritten = MethodRewrite.rewrite(owner.name, method, role.acceptedTokens(), hierarchy);
+                replace(owner, method, rewritten);
+            } catch (MethodRewrite.Refusal refusal) {
+                Diagnostic diagnostic = diagnostic(owner, method, refusal.line, refusal.getMessage());
+                diagnostics.add(diagnostic);
+                MethodRewrite.replaceWithThrow(method, diagnostic.format());
+            }
+            changed = true;
+        }
+        if (!changed) {
+            return unchanged(className, diagnostics);
+        }
+        if (owner.invisibleAnnotations == null) {
+            owner.invisibleAnnotations = new ArrayList<>();
+        }
+        owner.invisibleAnnotations.add(new AnnotationNode(RuntimeNames.INSTRUMENTED_DESC));
+        boolean frames = owner.version >= Opcodes.V1_7 || (owner.version == Opcodes.V1_6 && !hasSubroutines(owner));
+        ClassWriter writer = new HierarchyClassWriter(frames ? ClassWriter.COMPUTE_FRAMES : ClassWriter.COMPUTE_MAXS,
+                hierarchy);
+        owner.accept(writer);
+        return new InstrumentationResult(className, InstrumentationResult.Outcome.REWRITTEN, writer.toByteArray(),
+                List.copyOf(diagnostics));
+    }
+
+    private static InstrumentationResult unchanged(String className, List<Diagnostic> diagnostics) {
+        return new InstrumentationResult(className, InstrumentationResult.Outcome.UNCHANGED, null,
+                List.copyOf(diagnostics));
+    }
+
+    /** The runtime's own classes follow the protocol by hand and are never rewritten. */
+    private static boolean isRuntimeClass(String className) {
+        return className.startsWith("io/aioco/internal/")
+                || (className.startsWith(RuntimeNames.RUNTIME_PACKAGE)
+                        && className.indexOf('/', RuntimeNames.RUNTIME_PACKAGE.length()) < 0);
+    }
+
+    private static boolean isMarkedInstrumented(ClassNode owner) {
+        if (owner.invisibleAnnotations != null) {
+            for (AnnotationNode annotation : owner.invisibleAnnotations) {
+                if (annotation.desc.equals(RuntimeNames.INSTRUMENTED_DESC)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean refuseConstructors(ClassNode owner, List<Diagnostic> diagnostics) {
+        boolean changed = false;
+        for (MethodNode method : owner.methods) {
+            if (method.name.charAt(0) == '<' && CoroutineMethods.isAnnotated(method)) {
+                String what = method.name.equals("<init>") ? "a constructor" : "a static initializer";
+                Diagnostic diagnostic = diagnostic(owner, method, firstLine(method), what
+                        + " cannot be a coroutine function; remove @CoroutineFn and move the suspending code"
+                        + " to a @CoroutineFn method called after construction");
+                diagnostics.add(diagnostic);
+                MethodRewrite.replaceWithThrow(method, diagnostic.format());
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
+    private static Diagnostic diagnostic(ClassNode owner, MethodNode method, int line, String message) {
+        return new Diagnostic(Diagnostic.Severity.ERROR, owner.name, method.name, method.desc, owner.sourceFile,
+                line, message);
+    }
+
+    private static int firstLine(MethodNode method) {
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            if (insn instanceof org.objectweb.asm.tree.LineNumberNode line) {
+                return line.line;
+            }
+        }
+        return -1;
+    }
+
+    private static void replace(ClassNode owner, MethodNode original, MethodNode rewritten) {
+        if (original == rewritten) {
+            return;
+        }
+        ListIterator<MethodNode> methods = owner.methods.listIterator();
+        while (methods.hasNext()) {
+            if (methods.next() == original) {
+                methods.set(rewritten);
+                return;
+            }
+        }
+    }
+
+    private static boolean hasSubroutines(ClassNode owner) {
+        for (MethodNode method : owner.methods) {
+            for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+                if (insn.getOpcode() == Opcodes.JSR) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A ClassWriter whose common-superclass question is answered from class bytes. */
+    private static final class HierarchyClassWriter extends ClassWriter {
+        private final ClassHierarchy hierarchy;
+
+        HierarchyClassWriter(int flags, ClassHierarchy hierarchy) {
+            super(flags);
+            this.hierarchy = hierarchy;
+        }
+
+        @Override
+        protected String getCommonSuperClass(String type1, String type2) {
+            return hierarchy.commonSuperClass(type1, type2);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+package io.aioco.instrumenter;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.tree.AbstractInsnNode;
+import org.objectweb.asm.tree.InsnList;
+import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.LdcInsnNode;
+import org.objectweb.asm.tree.LineNumberNode;
+import org.objectweb.asm.tree.MethodInsnNode;
+import org.objectweb.asm.tree.MethodNode;
+import org.objectweb.asm.tree.TypeInsnNode;
+import org.objectweb.asm.tree.analysis.BasicValue;
+import org.objectweb.asm.tree.analysis.Frame;
+import org.objectweb.asm.commons.JSRInlinerAdapter;
+
+/**
+ * The rewrite of one coroutine function, as an ordered list of passes:
+ * <ol>
+ *   <li>inline JSR/RET subroutines (old class files),
+ *   <li>collect the suspension points,
+ *   <li>refuse suspension points where a monitor is held,
+ *   <li>move allocations whose constructor arguments suspend,
+ *   <li>analyse frame types and local liveness at each suspension point,
+ *   <li>emit the state machine.
+ * </ol>
+ */
+final class MethodRewrite {
+    /** A method that must not be instrumented, with the reason (becomes an ERROR diagnostic). */
+    static final class Refusal extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int line;
+
+        Refusal(String message, int line) {
+            super(message, null, false, false);
+            this.line = line;
+        }
+    }
+
+    private MethodRewrite() {}
+
+    /**
+     * Rewrites {@code method} (in place, or replaced by its JSR-free copy) into a state machine.
+     *
+     * @return the method to put in the class (the same node, or its JSR-inlined copy)
+     * @throws Refusal when the method breaks a rule of INSTRUMENTATION.md
+     * @throws InstrumentationException when its code cannot be analysed
+     */
+    static MethodNode rewrite(String owner, MethodNode method, int[] acceptedTokens, ClassHierarchy hierarchy)
+            throws Refusal {
+        String methodId = owner.replace('/', '.') + "." + method.name + method.desc;
+        MethodNode subject = inlineSubroutines(method);
+        List<MethodInsnNode> calls = collectSuspensionCalls(subject, hierarchy);
+        if (!calls.isEmpty() && (subject.access & Opcodes.ACC_SYNCHRONIZED) != 0) {
+            throw new Refusal("a synchronized method cannot suspend (it would hold its monitor across the"
+                    + " suspension); use a CoMutex, or move the suspending call out of the synchronized"
+                    + " method", lineOf(calls.get(0)));
+        }
+        FrameAnalysis analysis = FrameAnalysis.analyze(owner, subject, hierarchy);
+        refuseHeldMonitors(subject, analysis, calls);
+        if (UninitializedObjects.rewrite(owner, subject, analysis.frames, new LinkedHashSet<>(calls))) {
+            analysis = FrameAnalysis.analyze(owner, subject, hierarchy);
+        }
+        List<SuspensionPoint> points = describe(subject, analysis, calls, methodId);
+        StateMachine.rewrite(subject, methodId, acceptedTokens, points);
+        return subject;
+    }
+
+    private static MethodNode inlineSubroutines(MethodNode method) {
+        boolean hasJsr = false;
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            hasJsr |= insn.getOpcode() == Opcodes.JSR || insn.getOpcode() == Opcodes.RET;
+        }
+        if (!hasJsr) {
+            return method;
+        }
+        String[] exceptions = method.exceptions == null ? null : method.exceptions.toArray(new String[0]);
+        JSRInlinerAdapter inliner = new JSRInlinerAdapter(null, method.access, method.name, method.desc,
+                method.signature, exceptions);
+        method.accept(inliner);
+        return inliner;
+    }
+
+    private static List<MethodInsnNode> collectSuspensionCalls(MethodNode method, ClassHierarchy hierarchy) {
+        List<MethodInsnNode> calls = new ArrayList<>();
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            if (insn instanceof MethodInsnNode call && isSuspensionPoint(call, hierarchy)) {
+                calls.add(call);
+            }
+        }
+        return calls;
+    }
+
+    static boolean isSuspensionPoint(MethodInsnNode call, ClassHierarchy hierarchy) {
+        if (call.owner.charAt(0) == '[') {
+            return false;
+        }
+        if (call.owner.equals(RuntimeNames.COROUTINE) && call.name.equals(RuntimeNames.YIELD)
+                && call.desc.equals(RuntimeNames.YIELD_DESC)) {
+            return true;
+        }
+        return hierarchy.isCoroutineFn(call.owner, call.name, call.desc);
+    }
+
+    private static void refuseHeldMonitors(MethodNode method, FrameAnalysis analysis, List<MethodInsnNode> calls)
+            throws Refusal {
+        boolean hasMonitors = false;
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            hasMonitors |= insn.getOpcode() == Opcodes.MONITORENTER;
+        }
+        if (!hasMonitors) {
+            return;
+        }
+        int[] held = MonitorRegions.heldBefore(method.instructions, analysis.successors, analysis.normalSuccessors);
+        for (MethodInsnNode call : calls) {
+            if (held[method.instructions.indexOf(call)] > 0) {
+                throw new Refusal("call to coroutine function " + call.owner.replace('/', '.') + "." + call.name
+                        + call.desc + " inside a synchronized block: a coroutine cannot suspend while it holds"
+                        + " a monitor; use a CoMutex, or move the call out of the synchronized block",
+                        lineOf(call));
+            }
+        }
+    }
+
+    private static List<SuspensionPoint> describe(MethodNode method, FrameAnalysis analysis,
+            List<MethodInsnNode> calls, String methodId) {
+        InsnList instructions = method.instructions;
+        BitSet[] live = Liveness.liveBefore(instructions, analysis.successors);
+        List<SuspensionPoint> points = new ArrayList<>();
+        for (MethodInsnNode call : calls) {
+            int index = instructions.indexOf(call);
+            Frame<BasicValue> frame = analysis.frames[index];
+            if (frame == null) {
+                continue; // unreachable: left as it is
+            }
+            List<SuspensionPoint.Slot> locals = new ArrayList<>();
+            for (int local = 0; local < frame.getLocals(); local++) {
+                BasicValue value = frame.getLocal(local);
+                if (value.getType() == null) {
+                    continue;
+                }
+                if (live[index].get(local)) {
+                    locals.add(new SuspensionPoint.Slot(local, value));
+                }
+                local += value.getSize() - 1;
+            }
+            int consumed = SlotCount.arguments(call.desc) + (call.getOpcode() == Opcodes.INVOKESTATIC ? 0 : 1);
+            int below = frame.getStackSize() - consumed;
+            List<BasicValue> stackBelow = new ArrayList<>();
+            for (int i = 0; i < below; i++) {
+                stackBelow.add(frame.getStack(i));
+            }
+            BasicValue receiver = call.getOpcode() == Opcodes.INVOKESTATIC ? null : frame.getStack(below);
+            points.add(new SuspensionPoint(points.size(), call, lineOf(call), locals, stackBelow, receiver));
+        }
+        return points;
+    }
+
+    /** @return the source line of the instruction, or -1 */
+    static int lineOf(AbstractInsnNode insn) {
+        for (AbstractInsnNode previous = insn; previous != null; previous = previous.getPrevious()) {
+            if (previous instanceof LineNumberNode line) {
+                return line.line;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Replaces a refused method's body by {@code throw new IllegalStateException(message)}, so the
+     * mistake surfaces at the first call.
+     */
+    static void replaceWithThrow(MethodNode method, String message) {
+        InsnList body = new InsnList();
+        body.add(new TypeInsnNode(Opcodes.NEW, "java/lang/IllegalStateException"));
+        body.add(new InsnNode(Opcodes.DUP));
+        body.add(new LdcInsnNode(message));
+        body.add(new MethodInsnNode(Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>",
+                "(Ljava/lang/String;)V", false));
+        body.add(new InsnNode(Opcodes.ATHROW));
+        method.instructions = body;
+        method.tryCatchBlocks = new ArrayList<>();
+        method.localVariables = null;
+        method.visibleLocalVariableAnnotations = null;
+        method.invisibleLocalVariableAnnotations = null;
+        method.visibleTypeAnnotations = null;
+        method.invisibleTypeAnnotations = null;
+        method.maxStack = 3;
+    }
+
+    /** Counts operand stack values (not slots). */
+    static final class SlotCount {
+        private SlotCount() {}
+
+        static int arguments(String desc) {
+            return org.objectweb.asm.Type.getArgumentTypes(desc).length;
+        }
+    }
+
+    static Set<String> none() {
+        return Set.of();
+    }
+}

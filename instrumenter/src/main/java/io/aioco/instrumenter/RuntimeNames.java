@@ -1,0 +1,67 @@
+package io.aioco.instrumenter;
+
+/**
+ * Every owner, method name and descriptor of the aioco runtime that rewritten code refers to. The
+ * instrumenter does not depend on the runtime at compile time; a test checks each name here
+ * against the runtime by reflection.
+ */
+final class RuntimeNames {
+    private RuntimeNames() {}
+
+    /** The marker annotation, as a descriptor. */
+    static final String COROUTINE_FN_DESC = "Lio/aioco/CoroutineFn;";
+    /** Class-level marker that the instrumenter puts on every class it rewrote (invisible at run time). */
+    static final String INSTRUMENTED_DESC = "Lio/aioco/internal/Instrumented;";
+    /** Package prefix of the runtime: its classes are never instrumented. */
+    static final String RUNTIME_PACKAGE = "io/aioco/";
+
+    static final String COROUTINE = "io/aioco/Coroutine";
+    static final String YIELD = "yield";
+    static final String YIELD_DESC = "()V";
+
+    static final String STACK = "io/aioco/internal/CoStack";
+    static final String STACK_DESC = "Lio/aioco/internal/CoStack;";
+    static final String SIGNAL = "signal";
+    static final String SIGNAL_DESC = "I";
+    /** Signal bit that asks a callee to resume; also the value a suspending callee leaves. */
+    static final int RESUME = 2;
+    static final int SUSPEND = 2;
+
+    static final String ENTER = "enter";
+    static final String ENTER_DESC = "(Ljava/lang/String;)Lio/aioco/internal/CoStack;";
+    static final String CROSSED = "crossedUninstrumented";
+    static final String CORRUPT = "corrupt";
+    static final String ERROR_DESC = "(Ljava/lang/String;)Ljava/lang/IllegalStateException;";
+
+    static final String PUSH_INT = "pushInt";
+    static final String PUSH_INT_DESC = "(I)V";
+    static final String PUSH_FLOAT = "pushFloat";
+    static final String PUSH_FLOAT_DESC = "(F)V";
+    static final String PUSH_LONG = "pushLong";
+    static final String PUSH_LONG_DESC = "(J)V";
+    static final String PUSH_DOUBLE = "pushDouble";
+    static final String PUSH_DOUBLE_DESC = "(D)V";
+    static final String PUSH_REF = "pushRef";
+    static final String PUSH_REF_DESC = "(Ljava/lang/Object;)V";
+    static final String POP_INT = "popInt";
+    static final String POP_INT_DESC = "()I";
+    static final String POP_FLOAT = "popFloat";
+    static final String POP_FLOAT_DESC = "()F";
+    static final String POP_LONG = "popLong";
+    static final String POP_LONG_DESC = "()J";
+    static final String POP_DOUBLE = "popDouble";
+    static final String POP_DOUBLE_DESC = "()D";
+    static final String POP_REF = "popRef";
+    static final String POP_REF_DESC = "()Ljava/lang/Object;";
+
+    /**
+     * The token of a method (see {@code CoStack.token}): the same computation as the runtime's.
+     *
+     * @param name method name
+     * @param descriptor method descriptor
+     * @return an odd int
+     */
+    static int token(String name, String descriptor) {
+        return ((name.hashCode() * 31 + descriptor.hashCode()) << 2) | 1;
+    }
+}

@@ -1,0 +1,301 @@
+package io.aioco.instrumenter;
+
+import io.aioco.instrumenter.SlotCodec.Kind;
+import java.util.ArrayList;
+import java.util.List;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+import org.objectweb.asm.tree.AbstractInsnNode;
+import org.objectweb.asm.tree.FieldInsnNode;
+import org.objectweb.asm.tree.InsnList;
+import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.JumpInsnNode;
+import org.objectweb.asm.tree.LabelNode;
+import org.objectweb.asm.tree.LdcInsnNode;
+import org.objectweb.asm.tree.LineNumberNode;
+import org.objectweb.asm.tree.MethodInsnNode;
+import org.objectweb.asm.tree.MethodNode;
+import org.objectweb.asm.tree.TableSwitchInsnNode;
+import org.objectweb.asm.tree.VarInsnNode;
+import org.objectweb.asm.tree.analysis.BasicValue;
+
+/**
+ * Why: this is the rewrite itself. Given the suspension points of a coroutine function (with
+ * their live locals and operand stacks), it emits the prologue (find the coroutine, read the
+ * caller's signal, dispatch to a resume point), the code around each suspension point (arm the
+ * callee, check after the call), and for each point a suspend block (save, return a dummy) and a
+ * resume block (restore, call the callee again). See instrumenter/DESIGN.md for a worked example.
+ *
+ * <p>The fast path (nothing suspends) pays, per call to a suspension point: one field store before
+ * the call and one field load and branch after it; per method entry: one thread-local read, one
+ * field load and store, one compare.
+ */
+final class StateMachine {
+    private final MethodNode method;
+    private final String methodId;
+    private final int[] acceptedTokens;
+    private final List<SuspensionPoint> points;
+    private final int stackLocal;
+    private final int signalLocal;
+    private final int callerOkLocal;
+    private final InsnList tail = new InsnList();
+
+    private StateMachine(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points) {
+        this.method = method;
+        this.methodId = methodId;
+        this.acceptedTokens = acceptedTokens;
+        this.points = points;
+        this.stackLocal = newLocal(1);
+        this.signalLocal = newLocal(1);
+        this.callerOkLocal = newLocal(1);
+    }
+
+    /**
+     * Rewrites the method in place.
+     *
+     * @param methodId {@code pkg.Class.name(desc)}, for error messages
+     * @param acceptedTokens the signals that mean "called by instrumented code": its own token
+     *     first, then those of the functional interface methods it implements as a lambda body
+     * @param points its suspension points, in instruction order (may be empty)
+     */
+    static void rewrite(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points) {
+        new StateMachine(method, methodId, acceptedTokens, points).emit();
+    }
+
+    private int newLocal(int size) {
+        int local = method.maxLocals;
+        method.maxLocals += size;
+        return local;
+    }
+
+    private void emit() {
+        LabelNode start = new LabelNode();
+        LabelNode dispatch = new LabelNode();
+        List<LabelNode> resumeLabels = new ArrayList<>();
+        for (SuspensionPoint point : points) {
+            resumeLabels.add(emitPoint(point));
+        }
+        method.instructions.insert(prologue(start, dispatch));
+        if (!points.isEmpty()) {
+            tail.add(dispatch);
+            tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            tail.add(stackCall(RuntimeNames.POP_INT, RuntimeNames.POP_INT_DESC));
+            LabelNode corrupt = new LabelNode();
+            tail.add(new TableSwitchInsnNode(0, points.size() - 1, corrupt, resumeLabels.toArray(new LabelNode[0])));
+            tail.add(corrupt);
+            throwError(tail, RuntimeNames.CORRUPT);
+        }
+        method.instructions.add(tail);
+    }
+
+    /**
+     * stack = CoStack.enter(id); signal = stack.signal; stack.signal = 0; then, if the method can
+     * suspend, decide between "called by instrumented code", "resume" and "called by other code".
+     */
+    private InsnList prologue(LabelNode start, LabelNode dispatch) {
+        InsnList out = new InsnList();
+        LineNumberNode firstLine = firstLine();
+        if (firstLine != null) {
+            LabelNode lineLabel = new LabelNode();
+            out.add(lineLabel);
+            out.add(new LineNumberNode(firstLine.line, lineLabel));
+        }
+        out.add(new LdcInsnNode(methodId));
+        out.add(new MethodInsnNode(Opcodes.INVOKESTATIC, RuntimeNames.STACK, RuntimeNames.ENTER,
+                RuntimeNames.ENTER_DESC, false));
+        out.add(new VarInsnNode(Opcodes.ASTORE, stackLocal));
+        out.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        out.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+        out.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
+        storeSignal(out, 0);
+        out.add(new InsnNode(Opcodes.ICONST_1));
+        out.add(new VarInsnNode(Opcodes.ISTORE, callerOkLocal));
+        if (points.isEmpty()) {
+            out.add(start);
+            return out;
+        }
+        LabelNode slowEntry = new LabelNode();
+        out.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
+        out.add(new LdcInsnNode(acceptedTokens[0]));
+        out.add(new JumpInsnNode(Opcodes.IF_ICMPNE, slowEntry));
+        out.add(start);
+
+        // slow entry, out of line: resume, another accepted token, or a caller that is not instrumented
+        tail.add(slowEntry);
+        for (int token : acceptedTokens) {
+            tail.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
+            tail.add(new LdcInsnNode(token | RuntimeNames.RESUME));
+            tail.add(new JumpInsnNode(Opcodes.IF_ICMPEQ, dispatch));
+            tail.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
+            tail.add(new LdcInsnNode(token));
+            tail.add(new JumpInsnNode(Opcodes.IF_ICMPEQ, start));
+        }
+        tail.add(new InsnNode(Opcodes.ICONST_0));
+        tail.add(new VarInsnNode(Opcodes.ISTORE, callerOkLocal));
+        tail.add(new JumpInsnNode(Opcodes.GOTO, start));
+        return out;
+    }
+
+    private LineNumberNode firstLine() {
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            if (insn instanceof LineNumberNode line) {
+                return line;
+            }
+        }
+        return null;
+    }
+
+    /** Instruments one suspension point; returns the label of its resume block. */
+    private LabelNode emitPoint(SuspensionPoint point) {
+        MethodInsnNode call = point.call();
+        Type[] arguments = point.argumentTypes();
+        int receiverLocal = -1;
+        InsnList before = new InsnList();
+        if (point.hasReceiver() && point.receiverType() != null) {
+            // keep the receiver: resuming must call the same object's method again
+            int[] argumentLocals = new int[arguments.length];
+            for (int a = 0; a < arguments.length; a++) {
+                argumentLocals[a] = newLocal(arguments[a].getSize());
+            }
+            for (int a = arguments.length - 1; a >= 0; a--) {
+                before.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ISTORE), argumentLocals[a]));
+            }
+            receiverLocal = newLocal(1);
+            before.add(new InsnNode(Opcodes.DUP));
+            before.add(new VarInsnNode(Opcodes.ASTORE, receiverLocal));
+            for (int a = 0; a < arguments.length; a++) {
+                before.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ILOAD), argumentLocals[a]));
+            }
+        }
+        storeSignal(before, point.token());
+        LabelNode callLabel = new LabelNode();
+        before.add(callLabel);
+        method.instructions.insertBefore(call, before);
+
+        LabelNode suspend = new LabelNode();
+        LabelNode after = new LabelNode();
+        InsnList check = new InsnList();
+        check.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        check.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+        check.add(new JumpInsnNode(Opcodes.IFNE, suspend));
+        check.add(after);
+        method.instructions.insert(call, check);
+
+        List<Kind> belowKinds = new ArrayList<>();
+        int[] belowLocals = new int[point.stackBelow().size()];
+        for (int i = 0; i < point.stackBelow().size(); i++) {
+            Kind kind = SlotCodec.kindOf(point.stackBelow().get(i), methodId);
+            belowKinds.add(kind);
+            belowLocals[i] = newLocal(SlotCodec.size(kind));
+        }
+        Kind receiverKind = receiverLocal < 0 ? null : SlotCodec.kindOf(point.receiverType(), methodId);
+        emitSuspend(point, suspend, after, belowKinds, belowLocals, receiverLocal, receiverKind);
+        return emitResume(point, callLabel, belowKinds, belowLocals, receiverLocal, receiverKind);
+    }
+
+    private void emitSuspend(SuspensionPoint point, LabelNode suspend, LabelNode after, List<Kind> belowKinds,
+            int[] belowLocals, int receiverLocal, Kind receiverKind) {
+        LabelNode stale = new LabelNode();
+        tail.add(suspend);
+        tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        tail.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+        tail.add(new InsnNode(Opcodes.ICONST_2)); // RuntimeNames.SUSPEND
+        tail.add(new JumpInsnNode(Opcodes.IF_ICMPNE, stale));
+        Type returnType = point.returnType();
+        if (returnType.getSort() != Type.VOID) {
+            tail.add(new InsnNode(returnType.getSize() == 2 ? Opcodes.POP2 : Opcodes.POP));
+        }
+        for (int i = belowKinds.size() - 1; i >= 0; i--) {
+            Kind kind = belowKinds.get(i);
+            if (kind == Kind.NULL) {
+                tail.add(new InsnNode(Opcodes.POP));
+            } else {
+                tail.add(SlotCodec.store(kind, belowLocals[i]));
+            }
+        }
+        for (SuspensionPoint.Slot slot : point.liveLocals()) {
+            Kind kind = SlotCodec.kindOf(slot.value(), methodId);
+            if (kind != Kind.NULL) {
+                SlotCodec.save(tail, stackLocal, kind, slot.local());
+            }
+        }
+        for (int i = 0; i < belowKinds.size(); i++) {
+            if (belowKinds.get(i) != Kind.NULL) {
+                SlotCodec.save(tail, stackLocal, belowKinds.get(i), belowLocals[i]);
+            }
+        }
+        if (receiverKind != null && receiverKind != Kind.NULL) {
+            SlotCodec.save(tail, stackLocal, Kind.REFERENCE, receiverLocal);
+        }
+        tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        tail.add(new LdcInsnNode(point.index()));
+        tail.add(SlotCodec.push(Kind.INT));
+        LabelNode callerOk = new LabelNode();
+        tail.add(new VarInsnNode(Opcodes.ILOAD, callerOkLocal));
+        tail.add(new JumpInsnNode(Opcodes.IFNE, callerOk));
+        throwError(tail, RuntimeNames.CROSSED);
+        tail.add(callerOk);
+        SlotCodec.returnDummy(tail, Type.getReturnType(method.desc));
+
+        // the callee left a signal that is not SUSPEND: it was not instrumented and never cleared it
+        tail.add(stale);
+        storeSignal(tail, 0);
+        tail.add(new JumpInsnNode(Opcodes.GOTO, after));
+    }
+
+    private LabelNode emitResume(SuspensionPoint point, LabelNode callLabel, List<Kind> belowKinds,
+            int[] belowLocals, int receiverLocal, Kind receiverKind) {
+        LabelNode resume = new LabelNode();
+        tail.add(resume);
+        if (receiverKind != null) {
+            SlotCodec.restore(tail, stackLocal, receiverKind, point.receiverType());
+            tail.add(new VarInsnNode(Opcodes.ASTORE, receiverLocal));
+        }
+        for (int i = belowKinds.size() - 1; i >= 0; i--) {
+            Kind kind = belowKinds.get(i);
+            if (kind != Kind.NULL) {
+                SlotCodec.restore(tail, stackLocal, kind, point.stackBelow().get(i));
+                tail.add(SlotCodec.store(kind, belowLocals[i]));
+            }
+        }
+        List<SuspensionPoint.Slot> locals = point.liveLocals();
+        for (int i = locals.size() - 1; i >= 0; i--) {
+            SuspensionPoint.Slot slot = locals.get(i);
+            Kind kind = SlotCodec.kindOf(slot.value(), methodId);
+            SlotCodec.restore(tail, stackLocal, kind, slot.value());
+            tail.add(SlotCodec.store(kind == Kind.NULL ? Kind.REFERENCE : kind, slot.local()));
+        }
+        for (int i = 0; i < belowKinds.size(); i++) {
+            Kind kind = belowKinds.get(i);
+            tail.add(kind == Kind.NULL ? new InsnNode(Opcodes.ACONST_NULL) : SlotCodec.load(kind, belowLocals[i]));
+        }
+        if (receiverKind != null) {
+            tail.add(new VarInsnNode(Opcodes.ALOAD, receiverLocal));
+        } else if (point.hasReceiver()) {
+            tail.add(new InsnNode(Opcodes.ACONST_NULL)); // the receiver was the null constant
+        }
+        for (Type argument : point.argumentTypes()) {
+            tail.add(SlotCodec.zero(argument));
+        }
+        storeSignal(tail, point.token() | RuntimeNames.RESUME);
+        tail.add(new JumpInsnNode(Opcodes.GOTO, callLabel));
+        return resume;
+    }
+
+    private void storeSignal(InsnList out, int value) {
+        out.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        out.add(value == 0 ? new InsnNode(Opcodes.ICONST_0) : new LdcInsnNode(value));
+        out.add(new FieldInsnNode(Opcodes.PUTFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+    }
+
+    private void throwError(InsnList out, String factory) {
+        out.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        out.add(new LdcInsnNode(methodId));
+        out.add(stackCall(factory, RuntimeNames.ERROR_DESC));
+        out.add(new InsnNode(Opcodes.ATHROW));
+    }
+
+    private static MethodInsnNode stackCall(String name, String desc) {
+        return new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RuntimeNames.STACK, name, desc, false);
+    }
+}

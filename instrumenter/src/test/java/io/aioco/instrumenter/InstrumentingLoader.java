@@ -1,0 +1,129 @@
+package io.aioco.instrumenter;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.tree.ClassNode;
+import org.objectweb.asm.tree.MethodNode;
+import org.objectweb.asm.tree.analysis.Analyzer;
+import org.objectweb.asm.tree.analysis.AnalyzerException;
+import org.objectweb.asm.tree.analysis.BasicValue;
+import org.objectweb.asm.util.CheckClassAdapter;
+
+/**
+ * A fresh class loader that instruments the classes it defines. Every class the instrumenter
+ * rewrites is first checked with ASM's CheckClassAdapter and analyzer, then loaded (the JVM's
+ * verifier is the final oracle).
+ */
+public final class InstrumentingLoader extends ClassLoader {
+    private final Map<String, byte[]> original;
+    private final Map<String, InstrumentationResult> results = new HashMap<>();
+    private final Instrumenter instrumenter;
+
+    public InstrumentingLoader(Map<String, byte[]> classes) {
+        super(InstrumentingLoader.class.getClassLoader());
+        this.original = classes;
+        this.instrumenter = new Instrumenter(ClassLookup.chain(original::get,
+                ClassLookup.ofClassLoader(InstrumentingLoader.class.getClassLoader())));
+    }
+
+    /** Compiles the sources and returns a loader over them. */
+    public static InstrumentingLoader of(Map<String, String> sources, String... options) {
+        return new InstrumentingLoader(TestCompiler.compile(sources, options));
+    }
+
+    public Map<String, InstrumentationResult> results() {
+        return results;
+    }
+
+    public InstrumentationResult result(String dottedName) {
+        try {
+            loadClass(dottedName);
+        } catch (ClassNotFoundException e) {
+            throw new AssertionError(e);
+        }
+        return results.get(dottedName.replace('.', '/'));
+    }
+
+    @Override
+    protected synchronized Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+        String internal = name.replace('.', '/');
+        if (!original.containsKey(internal)) {
+            return super.loadClass(name, resolve);
+        }
+        Class<?> loaded = findLoadedClass(name);
+        if (loaded == null) {
+            byte[] bytes = original.get(internal);
+            InstrumentationResult result = instrumenter.instrument(bytes);
+            results.put(internal, result);
+            if (result.outcome() == InstrumentationResult.Outcome.FAILED) {
+                fail("instrumentation failed for " + name + ": " + result.diagnostics());
+            }
+            if (result.outcome() == InstrumentationResult.Outcome.REWRITTEN) {
+                bytes = result.bytes();
+                check(name, bytes);
+            }
+            loaded = defineClass(name, bytes, 0, bytes.length);
+        }
+        if (resolve) {
+            resolveClass(loaded);
+        }
+        return loaded;
+    }
+
+    private void check(String name, byte[] bytes) {
+        StringWriter out = new StringWriter();
+        try {
+            CheckClassAdapter.verify(new ClassReader(bytes), this, false, new PrintWriter(out));
+        } catch (RuntimeException e) {
+            fail("CheckClassAdapter failed on " + name + ": " + e + "\n" + out);
+        }
+        if (out.toString().contains("Exception") || out.toString().contains("Error")) {
+            fail("CheckClassAdapter found problems in " + name + ":\n" + out);
+        }
+        ClassNode node = new ClassNode();
+        new ClassReader(bytes).accept(node, 0);
+        for (MethodNode method : node.methods) {
+            try {
+                new Analyzer<>(new org.objectweb.asm.tree.analysis.BasicVerifier()).analyze(node.name, method);
+            } catch (AnalyzerException e) {
+                fail("analyzer failed on " + name + "." + method.name + method.desc + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** Loads a class and returns it. */
+    public Class<?> load(String dottedName) {
+        try {
+            return loadClass(dottedName);
+        } catch (ClassNotFoundException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Calls a public static method with no arguments and returns its result. */
+    public Object callStatic(String dottedName, String method) {
+        try {
+            return load(dottedName).getMethod(method).invoke(null);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new AssertionError(e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static List<String> lines(String text) {
+        return List.of(text.split("\n"));
+    }
+}

@@ -1,0 +1,267 @@
+package io.aioco.internal;
+
+import io.aioco.Coroutine;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * The frame storage of one coroutine, and the protocol that instrumented code follows with it.
+ *
+ * <p>Not API: only code written by the aioco instrumenter calls this class, through the names that
+ * the instrumenter's {@code RuntimeNames} lists (a test checks each of them by reflection).
+ *
+ * <h2>The call protocol</h2>
+ * Every coroutine function starts with {@link #enter(String)}, which returns the running
+ * coroutine's stack or throws when there is none. The {@link #signal} field carries one word
+ * between a caller and its callee:
+ * <ul>
+ *   <li>Before calling a suspension point, an instrumented caller stores the callee's
+ *       <em>token</em> ({@link #token(String, String)}: odd, from the method's name and
+ *       descriptor); to resume the callee's saved frame it stores {@code token | RESUME}.
+ *   <li>The callee reads the signal and clears it at once. Its own token means "my caller is
+ *       instrumented"; its token with {@code RESUME} means "pop my frame and continue where I
+ *       suspended"; anything else means "my caller is not instrumented" (reflection, a plain lambda,
+ *       a class the agent did not transform): it may then run, but not suspend.
+ *   <li>A callee that suspends saves its frame here, stores {@link #SUSPEND} and returns a dummy
+ *       value. Its caller, seeing {@code SUSPEND} after the call, saves its own frame and returns in
+ *       turn, up to {@link Coroutine#enter()}.
+ * </ul>
+ * Frames are pushed innermost first and popped outermost first (on resume each frame is re-invoked
+ * by its caller and pops its own state), so the storage is a plain LIFO of primitive and reference
+ * slots kept apart: no boxing, grown on demand, references cleared when popped.
+ *
+ * <p>Thread confinement: a stack is only touched by the thread that runs its coroutine, while it
+ * runs it.
+ */
+public final class CoStack {
+    /** Signal bit that asks the callee to resume its saved frame (tokens are odd, so bit 1 is free). */
+    public static final int RESUME = 2;
+    /** Signal value left by a callee that suspended: its frame is saved, its result is a dummy. */
+    public static final int SUSPEND = 2;
+
+    private static final ThreadLocal<Carrier> CARRIER = ThreadLocal.withInitial(Carrier::new);
+
+    /** The per-thread pointer to the coroutine that runs on this thread right now. */
+    public static final class Carrier {
+        /** Stack of the coroutine the thread runs now, null outside coroutines. */
+        public CoStack current;
+    }
+
+    /** The word passed between an instrumented caller and its callee (see the class comment). */
+    public int signal;
+
+    private final Coroutine coroutine;
+    private long[] prims;
+    private int primTop;
+    private Object[] refs;
+    private int refTop;
+
+    /**
+     * Creates the storage of a coroutine. Arrays are allocated at the first suspension.
+     *
+     * @param coroutine the owner
+     */
+    public CoStack(Coroutine coroutine) {
+        this.coroutine = coroutine;
+    }
+
+    /** @return the coroutine this storage belongs to */
+    public Coroutine coroutine() {
+        return coroutine;
+    }
+
+    /** @return the calling thread's carrier (never null) */
+    public static Carrier carrier() {
+        return CARRIER.get();
+    }
+
+    /** @return the stack of the coroutine running on this thread, or null */
+    public static CoStack current() {
+        return CARRIER.get().current;
+    }
+
+    /**
+     * Prologue of every coroutine function: the running coroutine's stack.
+     *
+     * @param method the coroutine function, as {@code Owner.name(desc)}, for the error message
+     * @return the stack of the running coroutine
+     * @throws IllegalStateException when called outside a coroutine
+     */
+    public static CoStack enter(String method) {
+        CoStack stack = CARRIER.get().current;
+        if (stack == null) {
+            throw notInCoroutine(method);
+        }
+        return stack;
+    }
+
+    /**
+     * The token of a method, as instrumented callers store it in {@link #signal}. The instrumenter
+     * computes the same value (a test checks both agree).
+     *
+     * @param name method name
+     * @param descriptor method descriptor
+     * @return an odd int derived from name and descriptor
+     */
+    public static int token(String name, String descriptor) {
+        return ((name.hashCode() * 31 + descriptor.hashCode()) << 2) | 1;
+    }
+
+    /**
+     * @param method the coroutine function
+     * @return the error for a coroutine function called outside any coroutine
+     */
+    public static IllegalStateException notInCoroutine(String method) {
+        return new IllegalStateException(
+                method + " is a @CoroutineFn and was called outside a coroutine; call it from code"
+                        + " that a Coroutine runs (Coroutine.create(...).enter())");
+    }
+
+    // ---- saving (suspend path) ----
+
+    /** @param value an int, boolean, byte, char or short slot to save */
+    public void pushInt(int value) {
+        pushLong(value);
+    }
+
+    /** @param value a float slot to save */
+    public void pushFloat(float value) {
+        pushLong(Float.floatToRawIntBits(value));
+    }
+
+    /** @param value a double slot to save */
+    public void pushDouble(double value) {
+        pushLong(Double.doubleToRawLongBits(value));
+    }
+
+    /** @param value a long slot to save */
+    public void pushLong(long value) {
+        long[] array = prims;
+        int top = primTop;
+        if (array == null || top == array.length) {
+            array = growPrims();
+        }
+        array[top] = value;
+        primTop = top + 1;
+    }
+
+    /** @param value a reference slot to save */
+    public void pushRef(Object value) {
+        Object[] array = refs;
+        int top = refTop;
+        if (array == null || top == array.length) {
+            array = growRefs();
+        }
+        array[top] = value;
+        refTop = top + 1;
+    }
+
+    private long[] growPrims() {
+        prims = prims == null ? new long[4] : Arrays.copyOf(prims, prims.length * 2);
+        return prims;
+    }
+
+    private Object[] growRefs() {
+        refs = refs == null ? new Object[4] : Arrays.copyOf(refs, refs.length * 2);
+        return refs;
+    }
+
+    // ---- restoring (resume path) ----
+
+    /** @return the last saved int slot */
+    public int popInt() {
+        return (int) popLong();
+    }
+
+    /** @return the last saved float slot */
+    public float popFloat() {
+        return Float.intBitsToFloat((int) popLong());
+    }
+
+    /** @return the last saved double slot */
+    public double popDouble() {
+        return Double.longBitsToDouble(popLong());
+    }
+
+    /** @return the last saved long slot */
+    public long popLong() {
+        int top = primTop - 1;
+        if (top < 0) {
+            throw corrupt("primitive slot underflow");
+        }
+        primTop = top;
+        return prims[top];
+    }
+
+    /** @return the last saved reference slot; the storage forgets it */
+    public Object popRef() {
+        int top = refTop - 1;
+        if (top < 0) {
+            throw corrupt("reference slot underflow");
+        }
+        refTop = top;
+        Object value = refs[top];
+        refs[top] = null; // NOTE: a suspended coroutine must not keep dead objects reachable
+        return value;
+    }
+
+    /** @return slots held now (primitive + reference), for tests and diagnostics */
+    public int savedSlots() {
+        return primTop + refTop;
+    }
+
+    /** Drops every saved frame (the coroutine terminated or a suspension was refused). */
+    public void clear() {
+        if (refs != null) {
+            Arrays.fill(refs, 0, refTop, null);
+        }
+        primTop = 0;
+        refTop = 0;
+        signal = 0;
+    }
+
+    // ---- errors ----
+
+    /**
+     * Called by an instrumented method whose callee suspended although its own caller is not
+     * instrumented: the suspension cannot cross that frame. Drops the saved frames and returns the
+     * error to throw, naming the frame that is not instrumented.
+     *
+     * @param method the instrumented method, as {@code Owner.name(desc)}
+     * @return the exception to throw
+     */
+    public IllegalStateException crossedUninstrumented(String method) {
+        clear();
+        return new IllegalStateException("cannot suspend coroutine: " + method
+                + " was called from " + callerOf(1)
+                + ", which is not instrumented (reflection, a plain lambda or a class the aioco agent"
+                + " did not transform); a suspension cannot cross it. Make the caller a @CoroutineFn,"
+                + " or do not suspend below it");
+    }
+
+    /**
+     * @param method the method that found the storage inconsistent
+     * @return the error for a frame that cannot be resumed (a class changed under a suspended
+     *     coroutine, or a bug)
+     */
+    public IllegalStateException corrupt(String method) {
+        clear();
+        return new IllegalStateException("corrupt coroutine frame in " + method
+                + ": the saved state does not match the code being resumed");
+    }
+
+    /**
+     * Names the frame {@code depth} levels above the caller of the method that called this one's
+     * caller, skipping aioco's own runtime frames.
+     */
+    static String callerOf(int depth) {
+        Optional<StackWalker.StackFrame> frame = StackWalker.getInstance(StackWalker.Option.SHOW_REFLECT_FRAMES).walk(s -> s
+                .filter(f -> !f.getClassName().startsWith("io.aioco.internal."))
+                .skip(depth)
+                .findFirst());
+        return frame.map(f -> f.getClassName() + "." + f.getMethodName() + "("
+                        + (f.getFileName() == null ? "Unknown Source" : f.getFileName() + ":" + f.getLineNumber())
+                        + ")")
+                .orElse("an unknown frame");
+    }
+}

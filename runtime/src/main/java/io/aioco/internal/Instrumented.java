@@ -1,0 +1,16 @@
+package io.aioco.internal;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Put by the aioco instrumenter on every class it rewrote, so that a class is never rewritten
+ * twice (the agent leaves classes woven by the Maven plugin alone). Not API.
+ */
+@Documented
+@Retention(RetentionPolicy.CLASS)
+@Target(ElementType.TYPE)
+public @interface Instrumented {}
