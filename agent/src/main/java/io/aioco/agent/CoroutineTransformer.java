@@ -1,0 +1,105 @@
+package io.aioco.agent;
+
+import io.aioco.instrumenter.ClassLookup;
+import io.aioco.instrumenter.Diagnostic;
+import io.aioco.instrumenter.InstrumentationResult;
+import io.aioco.instrumenter.Instrumenter;
+import java.io.IOException;
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.ref.WeakReference;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.ProtectionDomain;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * The agent's class file transformer: one {@link Instrumenter} call per class, one instrumenter
+ * (and so one hierarchy cache) per class loader. It never throws and never returns bytes it did
+ * not get from the instrumenter: a class it cannot handle is returned unchanged ({@code null})
+ * with one log line.
+ *
+ * <p>Called concurrently by any thread that loads classes.
+ */
+final class CoroutineTransformer implements ClassFileTransformer {
+    private static final System.Logger LOG = System.getLogger("io.aioco.agent");
+
+    private final AgentOptions options;
+    private final Map<ClassLoader, Instrumenter> instrumenters = Collections.synchronizedMap(new WeakHashMap<>());
+
+    CoroutineTransformer(AgentOptions options) {
+        this.options = options;
+    }
+
+    @Override
+    public byte[] transform(ClassLoader loader, String className, Class<?> classBeingRedefined,
+            ProtectionDomain protectionDomain, byte[] classfileBuffer) {
+        if (className == null || classBeingRedefined != null || loader == null || !options.accepts(className)
+                || className.startsWith("io/aioco/agent/")) {
+            return null;
+        }
+        try {
+            InstrumentationResult result = instrumenterFor(loader).instrument(classfileBuffer);
+            return report(className, result);
+        } catch (Throwable t) {
+            // NOTE: nothing may escape into the class loader: the class is loaded as it is
+            log(System.Logger.Level.WARNING, "aioco: cannot instrument " + className.replace('/', '.')
+                    + ", loading it unchanged: " + t);
+            return null;
+        }
+    }
+
+    private Instrumenter instrumenterFor(ClassLoader loader) {
+        return instrumenters.computeIfAbsent(loader, key -> {
+            WeakReference<ClassLoader> weak = new WeakReference<>(key);
+            return new Instrumenter(name -> {
+                ClassLoader live = weak.get();
+                return live == null ? null : ClassLookup.ofClassLoader(live).classBytes(name);
+            });
+        });
+    }
+
+    private byte[] report(String className, InstrumentationResult result) {
+        for (Diagnostic diagnostic : result.diagnostics()) {
+            log(diagnostic.severity() == Diagnostic.Severity.ERROR ? System.Logger.Level.ERROR
+                    : System.Logger.Level.WARNING, "aioco: " + diagnostic.format());
+        }
+        switch (result.outcome()) {
+            case REWRITTEN:
+                if (options.verbose()) {
+                    log(System.Logger.Level.INFO, "aioco: instrumented " + className.replace('/', '.'));
+                }
+                dump(className, result.bytes());
+                return result.bytes();
+            case FAILED:
+                log(System.Logger.Level.WARNING, "aioco: loading " + className.replace('/', '.')
+                        + " unchanged: it could not be instrumented (see above)");
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private void dump(String className, byte[] bytes) {
+        Path directory = options.dumpDirectory();
+        if (directory == null) {
+            return;
+        }
+        Path file = directory.resolve(className + ".class");
+        try {
+            Files.createDirectories(file.getParent());
+            Files.write(file, bytes);
+        } catch (IOException | RuntimeException e) {
+            log(System.Logger.Level.WARNING, "aioco: cannot dump " + className + " to " + file + ": " + e);
+        }
+    }
+
+    private static void log(System.Logger.Level level, String message) {
+        try {
+            LOG.log(level, message);
+        } catch (RuntimeException e) {
+            System.err.println(message); // a broken logging configuration must not break class loading
+        }
+    }
+}
