@@ -33,6 +33,9 @@ public final class Coroutine {
     private final CoroutineEntry entry;
     private final CoStack stack;
     private int state;
+    /** The thread that entered last, and its carrier: saves the thread-local lookup when it enters again. */
+    private Thread lastThread;
+    private CoStack.Carrier lastCarrier;
 
     private Coroutine(CoroutineEntry entry) {
         this.entry = entry;
@@ -83,7 +86,13 @@ public final class Coroutine {
     }
 
     private void run() {
-        CoStack.Carrier carrier = CoStack.carrier();
+        CoStack.Carrier carrier = lastCarrier;
+        Thread thread = Thread.currentThread();
+        if (lastThread != thread) { // NOTE: Thread.currentThread() is an intrinsic; ThreadLocal.get() is not as cheap
+            carrier = CoStack.carrier();
+            lastCarrier = carrier;
+            lastThread = thread;
+        }
         CoStack outer = carrier.current;
         CoStack stack = this.stack;
         stack.signal = state == SUSPENDED ? RUN_TOKEN | CoStack.RESUME : RUN_TOKEN;
@@ -104,6 +113,8 @@ public final class Coroutine {
         }
         state = TERMINATED;
         stack.clear();
+        lastThread = null;
+        lastCarrier = null;
         if (failure != null) {
             rethrow(failure);
         }

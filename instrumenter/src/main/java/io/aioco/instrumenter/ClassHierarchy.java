@@ -140,6 +140,13 @@ final class ClassHierarchy {
         return new ClassInfo(header[0], header[1], interfaces[0], isInterface[0], methods);
     }
 
+    /** @return whether {@code owner} itself declares {@code name desc} as a private method */
+    boolean isPrivate(String owner, String name, String desc) {
+        ClassInfo info = get(owner);
+        MethodInfo method = info == null ? null : info.methods().get(name + desc);
+        return method != null && (method.access() & Opcodes.ACC_PRIVATE) != 0;
+    }
+
     /** @return whether the type is an interface (unknown types are taken as classes) */
     boolean isInterface(String internalName) {
         ClassInfo info = get(internalName);

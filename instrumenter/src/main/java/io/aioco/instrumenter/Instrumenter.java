@@ -80,8 +80,7 @@ public final class Instrumenter {
         for (CoroutineMethods.Role role : CoroutineMethods.find(owner, hierarchy)) {
             MethodNode method = role.method();
             try {
-                MethodNode rewritten = MethodRewrite.rewrite(owner.name, method, role.acceptedTokens(), hierarchy);
-                replace(owner, method, rewritten);
+                replace(owner, method, MethodRewrite.rewrite(owner, method, role.acceptedTokens(), hierarchy));
             } catch (MethodRewrite.Refusal refusal) {
                 Diagnostic diagnostic = diagnostic(owner, method, refusal.line, refusal.getMessage());
                 diagnostics.add(diagnostic);
@@ -110,7 +109,7 @@ public final class Instrumenter {
     }
 
     /** The runtime's own classes follow the protocol by hand and are never rewritten. */
-    private static boolean isRuntimeClass(String className) {
+    static boolean isRuntimeClass(String className) {
         return className.startsWith("io/aioco/internal/")
                 || (className.startsWith(RuntimeNames.RUNTIME_PACKAGE)
                         && className.indexOf('/', RuntimeNames.RUNTIME_PACKAGE.length()) < 0);
@@ -157,14 +156,13 @@ public final class Instrumenter {
         return -1;
     }
 
-    private static void replace(ClassNode owner, MethodNode original, MethodNode rewritten) {
-        if (original == rewritten) {
-            return;
-        }
+    /** Puts the wrapper where the original method was, and its body right after. */
+    private static void replace(ClassNode owner, MethodNode original, List<MethodNode> replacements) {
         ListIterator<MethodNode> methods = owner.methods.listIterator();
         while (methods.hasNext()) {
             if (methods.next() == original) {
-                methods.set(rewritten);
+                methods.remove();
+                replacements.forEach(methods::add);
                 return;
             }
         }

@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+import org.objectweb.asm.tree.ClassNode;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.InsnNode;
@@ -44,30 +45,34 @@ final class MethodRewrite {
     private MethodRewrite() {}
 
     /**
-     * Rewrites {@code method} (in place, or replaced by its JSR-free copy) into a state machine.
+     * Rewrites a coroutine function: {@code method} becomes (or is replaced by) its body, and the
+     * wrapper with the original signature is returned with it.
      *
-     * @return the method to put in the class (the same node, or its JSR-inlined copy)
-     * @throws Refusal when the method breaks a rule of INSTRUMENTATION.md
+     * @return the wrapper and the body, to put in the class in place of {@code method}
+     * @throws Refusal when the method breaks a rule of INSTRUMENTATION.md ({@code method} is then
+     *     left as it was)
      * @throws InstrumentationException when its code cannot be analysed
      */
-    static MethodNode rewrite(String owner, MethodNode method, int[] acceptedTokens, ClassHierarchy hierarchy)
-            throws Refusal {
-        String methodId = owner.replace('/', '.') + "." + method.name + method.desc;
-        MethodNode subject = inlineSubroutines(method);
-        List<MethodInsnNode> calls = collectSuspensionCalls(subject, hierarchy);
-        if (!calls.isEmpty() && (subject.access & Opcodes.ACC_SYNCHRONIZED) != 0) {
+    static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
+            ClassHierarchy hierarchy) throws Refusal {
+        String methodId = owner.name.replace('/', '.') + "." + method.name + method.desc;
+        MethodNode body = inlineSubroutines(method);
+        List<MethodInsnNode> calls = collectSuspensionCalls(body, hierarchy);
+        if (!calls.isEmpty() && (body.access & Opcodes.ACC_SYNCHRONIZED) != 0) {
             throw new Refusal("a synchronized method cannot suspend (it would hold its monitor across the"
                     + " suspension); use a CoMutex, or move the suspending call out of the synchronized"
                     + " method", lineOf(calls.get(0)));
         }
-        FrameAnalysis analysis = FrameAnalysis.analyze(owner, subject, hierarchy);
-        refuseHeldMonitors(subject, analysis, calls);
-        if (UninitializedObjects.rewrite(owner, subject, analysis.frames, new LinkedHashSet<>(calls))) {
-            analysis = FrameAnalysis.analyze(owner, subject, hierarchy);
+        refuseHeldMonitors(owner.name, body, calls, hierarchy);
+        int stackSlot = WrapperSplit.stackSlot(body);
+        MethodNode wrapper = WrapperSplit.split(owner, body, methodId);
+        FrameAnalysis analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
+        if (UninitializedObjects.rewrite(owner.name, body, analysis.frames, new LinkedHashSet<>(calls))) {
+            analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         }
-        List<SuspensionPoint> points = describe(subject, analysis, calls, methodId);
-        StateMachine.rewrite(subject, methodId, acceptedTokens, points);
-        return subject;
+        List<SuspensionPoint> points = describe(owner.version, body, analysis, calls, hierarchy);
+        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot);
+        return List.of(wrapper, body);
     }
 
     private static MethodNode inlineSubroutines(MethodNode method) {
@@ -99,22 +104,19 @@ final class MethodRewrite {
         if (call.owner.charAt(0) == '[') {
             return false;
         }
-        if (call.owner.equals(RuntimeNames.COROUTINE) && call.name.equals(RuntimeNames.YIELD)
-                && call.desc.equals(RuntimeNames.YIELD_DESC)) {
-            return true;
-        }
-        return hierarchy.isCoroutineFn(call.owner, call.name, call.desc);
+        return isYield(call) || hierarchy.isCoroutineFn(call.owner, call.name, call.desc);
     }
 
-    private static void refuseHeldMonitors(MethodNode method, FrameAnalysis analysis, List<MethodInsnNode> calls)
-            throws Refusal {
+    private static void refuseHeldMonitors(String owner, MethodNode method, List<MethodInsnNode> calls,
+            ClassHierarchy hierarchy) throws Refusal {
         boolean hasMonitors = false;
         for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
             hasMonitors |= insn.getOpcode() == Opcodes.MONITORENTER;
         }
-        if (!hasMonitors) {
+        if (!hasMonitors || calls.isEmpty()) {
             return;
         }
+        FrameAnalysis analysis = FrameAnalysis.analyze(owner, method, hierarchy);
         int[] held = MonitorRegions.heldBefore(method.instructions, analysis.successors, analysis.normalSuccessors);
         for (MethodInsnNode call : calls) {
             if (held[method.instructions.indexOf(call)] > 0) {
@@ -126,8 +128,8 @@ final class MethodRewrite {
         }
     }
 
-    private static List<SuspensionPoint> describe(MethodNode method, FrameAnalysis analysis,
-            List<MethodInsnNode> calls, String methodId) {
+    private static List<SuspensionPoint> describe(int classVersion, MethodNode method, FrameAnalysis analysis,
+            List<MethodInsnNode> calls, ClassHierarchy hierarchy) {
         InsnList instructions = method.instructions;
         BitSet[] live = Liveness.liveBefore(instructions, analysis.successors);
         List<SuspensionPoint> points = new ArrayList<>();
@@ -148,16 +150,39 @@ final class MethodRewrite {
                 }
                 local += value.getSize() - 1;
             }
-            int consumed = SlotCount.arguments(call.desc) + (call.getOpcode() == Opcodes.INVOKESTATIC ? 0 : 1);
+            int consumed = Type.getArgumentTypes(call.desc).length + (call.getOpcode() == Opcodes.INVOKESTATIC ? 0 : 1);
             int below = frame.getStackSize() - consumed;
             List<BasicValue> stackBelow = new ArrayList<>();
             for (int i = 0; i < below; i++) {
                 stackBelow.add(frame.getStack(i));
             }
             BasicValue receiver = call.getOpcode() == Opcodes.INVOKESTATIC ? null : frame.getStack(below);
-            points.add(new SuspensionPoint(points.size(), call, lineOf(call), locals, stackBelow, receiver));
+            points.add(new SuspensionPoint(points.size(), call, linkage(call, classVersion, hierarchy), lineOf(call),
+                    locals, stackBelow, receiver));
         }
         return points;
+    }
+
+    private static SuspensionPoint.Linkage linkage(MethodInsnNode call, int classVersion, ClassHierarchy hierarchy) {
+        if (isYield(call)) {
+            return SuspensionPoint.Linkage.INLINE_YIELD;
+        }
+        if (classVersion < Opcodes.V1_7 || Instrumenter.isRuntimeClass(call.owner)) {
+            return SuspensionPoint.Linkage.ORIGINAL; // no invokedynamic before Java 7; the runtime has no bodies
+        }
+        switch (call.getOpcode()) {
+            case Opcodes.INVOKESTATIC:
+            case Opcodes.INVOKESPECIAL:
+                return SuspensionPoint.Linkage.DIRECT;
+            default:
+                return hierarchy.isPrivate(call.owner, call.name, call.desc)
+                        ? SuspensionPoint.Linkage.DIRECT : SuspensionPoint.Linkage.ORIGINAL;
+        }
+    }
+
+    static boolean isYield(MethodInsnNode call) {
+        return call.owner.equals(RuntimeNames.COROUTINE) && call.name.equals(RuntimeNames.YIELD)
+                && call.desc.equals(RuntimeNames.YIELD_DESC);
     }
 
     /** @return the source line of the instruction, or -1 */
@@ -190,18 +215,5 @@ final class MethodRewrite {
         method.visibleTypeAnnotations = null;
         method.invisibleTypeAnnotations = null;
         method.maxStack = 3;
-    }
-
-    /** Counts operand stack values (not slots). */
-    static final class SlotCount {
-        private SlotCount() {}
-
-        static int arguments(String desc) {
-            return org.objectweb.asm.Type.getArgumentTypes(desc).length;
-        }
-    }
-
-    static Set<String> none() {
-        return Set.of();
     }
 }

@@ -33,6 +33,11 @@ final class RuntimeNames {
     static final String CORRUPT = "corrupt";
     static final String ERROR_DESC = "(Ljava/lang/String;)Ljava/lang/IllegalStateException;";
 
+    static final String LINKER = "io/aioco/internal/CoLinker";
+    static final String LINK = "link";
+    static final String LINK_DESC = "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;"
+            + "Ljava/lang/invoke/MethodType;Ljava/lang/Class;I)Ljava/lang/invoke/CallSite;";
+
     static final String PUSH_INT = "pushInt";
     static final String PUSH_INT_DESC = "(I)V";
     static final String PUSH_FLOAT = "pushFloat";

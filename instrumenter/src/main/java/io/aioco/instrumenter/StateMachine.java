@@ -3,12 +3,14 @@ package io.aioco.instrumenter;
 import io.aioco.instrumenter.SlotCodec.Kind;
 import java.util.ArrayList;
 import java.util.List;
+import org.objectweb.asm.Handle;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.FieldInsnNode;
 import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.InvokeDynamicInsnNode;
 import org.objectweb.asm.tree.JumpInsnNode;
 import org.objectweb.asm.tree.LabelNode;
 import org.objectweb.asm.tree.LdcInsnNode;
@@ -40,12 +42,13 @@ final class StateMachine {
     private final int callerOkLocal;
     private final InsnList tail = new InsnList();
 
-    private StateMachine(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points) {
+    private StateMachine(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
+            int stackLocal) {
         this.method = method;
         this.methodId = methodId;
         this.acceptedTokens = acceptedTokens;
         this.points = points;
-        this.stackLocal = newLocal(1);
+        this.stackLocal = stackLocal;
         this.signalLocal = newLocal(1);
         this.callerOkLocal = newLocal(1);
     }
@@ -57,9 +60,11 @@ final class StateMachine {
      * @param acceptedTokens the signals that mean "called by instrumented code": its own token
      *     first, then those of the functional interface methods it implements as a lambda body
      * @param points its suspension points, in instruction order (may be empty)
+     * @param stackLocal the parameter that holds the running coroutine's stack
      */
-    static void rewrite(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points) {
-        new StateMachine(method, methodId, acceptedTokens, points).emit();
+    static void rewrite(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
+            int stackLocal) {
+        new StateMachine(method, methodId, acceptedTokens, points, stackLocal).emit();
     }
 
     private int newLocal(int size) {
@@ -89,8 +94,9 @@ final class StateMachine {
     }
 
     /**
-     * stack = CoStack.enter(id); signal = stack.signal; stack.signal = 0; then, if the method can
-     * suspend, decide between "called by instrumented code", "resume" and "called by other code".
+     * signal = stack.signal; stack.signal = 0; then, if the method can suspend, decide between
+     * "called by instrumented code", "resume" and "called by other code". A method that cannot
+     * suspend only clears the signal (so that its caller's check after the call finds it clear).
      */
     private InsnList prologue(LabelNode start, LabelNode dispatch) {
         InsnList out = new InsnList();
@@ -100,20 +106,17 @@ final class StateMachine {
             out.add(lineLabel);
             out.add(new LineNumberNode(firstLine.line, lineLabel));
         }
-        out.add(new LdcInsnNode(methodId));
-        out.add(new MethodInsnNode(Opcodes.INVOKESTATIC, RuntimeNames.STACK, RuntimeNames.ENTER,
-                RuntimeNames.ENTER_DESC, false));
-        out.add(new VarInsnNode(Opcodes.ASTORE, stackLocal));
+        if (points.isEmpty()) {
+            storeSignal(out, 0);
+            out.add(start);
+            return out;
+        }
         out.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
         out.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
         out.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
         storeSignal(out, 0);
         out.add(new InsnNode(Opcodes.ICONST_1));
         out.add(new VarInsnNode(Opcodes.ISTORE, callerOkLocal));
-        if (points.isEmpty()) {
-            out.add(start);
-            return out;
-        }
         LabelNode slowEntry = new LabelNode();
         out.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
         out.add(new LdcInsnNode(acceptedTokens[0]));
@@ -145,13 +148,19 @@ final class StateMachine {
         return null;
     }
 
+    /** The locals that hold a suspension point's operand stack and receiver while it is saved or restored. */
+    private record Spill(List<Kind> belowKinds, int[] belowLocals, int receiverLocal, Kind receiverKind) {}
+
     /** Instruments one suspension point; returns the label of its resume block. */
     private LabelNode emitPoint(SuspensionPoint point) {
+        if (point.linkage() == SuspensionPoint.Linkage.INLINE_YIELD) {
+            return emitInlineYield(point);
+        }
         MethodInsnNode call = point.call();
         Type[] arguments = point.argumentTypes();
         int receiverLocal = -1;
         InsnList before = new InsnList();
-        if (point.hasReceiver() && point.receiverType() != null) {
+        if (point.hasReceiver()) {
             // keep the receiver: resuming must call the same object's method again
             int[] argumentLocals = new int[arguments.length];
             for (int a = 0; a < arguments.length; a++) {
@@ -170,7 +179,13 @@ final class StateMachine {
         storeSignal(before, point.token());
         LabelNode callLabel = new LabelNode();
         before.add(callLabel);
-        method.instructions.insertBefore(call, before);
+        AbstractInsnNode callInsn = call;
+        if (point.linkage() == SuspensionPoint.Linkage.DIRECT) {
+            before.add(new VarInsnNode(Opcodes.ALOAD, stackLocal)); // the body's last argument
+            callInsn = directCall(call);
+            method.instructions.set(call, callInsn);
+        }
+        method.instructions.insertBefore(callInsn, before);
 
         LabelNode suspend = new LabelNode();
         LabelNode after = new LabelNode();
@@ -179,22 +194,9 @@ final class StateMachine {
         check.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
         check.add(new JumpInsnNode(Opcodes.IFNE, suspend));
         check.add(after);
-        method.instructions.insert(call, check);
+        method.instructions.insert(callInsn, check);
 
-        List<Kind> belowKinds = new ArrayList<>();
-        int[] belowLocals = new int[point.stackBelow().size()];
-        for (int i = 0; i < point.stackBelow().size(); i++) {
-            Kind kind = SlotCodec.kindOf(point.stackBelow().get(i), methodId);
-            belowKinds.add(kind);
-            belowLocals[i] = newLocal(SlotCodec.size(kind));
-        }
-        Kind receiverKind = receiverLocal < 0 ? null : SlotCodec.kindOf(point.receiverType(), methodId);
-        emitSuspend(point, suspend, after, belowKinds, belowLocals, receiverLocal, receiverKind);
-        return emitResume(point, callLabel, belowKinds, belowLocals, receiverLocal, receiverKind);
-    }
-
-    private void emitSuspend(SuspensionPoint point, LabelNode suspend, LabelNode after, List<Kind> belowKinds,
-            int[] belowLocals, int receiverLocal, Kind receiverKind) {
+        Spill spill = spill(point, receiverLocal);
         LabelNode stale = new LabelNode();
         tail.add(suspend);
         tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
@@ -205,13 +207,69 @@ final class StateMachine {
         if (returnType.getSort() != Type.VOID) {
             tail.add(new InsnNode(returnType.getSize() == 2 ? Opcodes.POP2 : Opcodes.POP));
         }
+        saveAndReturn(point, spill);
+        // the callee left a signal that is not SUSPEND: it was not instrumented and never cleared it
+        tail.add(stale);
+        storeSignal(tail, 0);
+        tail.add(new JumpInsnNode(Opcodes.GOTO, after));
+
+        LabelNode resume = new LabelNode();
+        tail.add(resume);
+        restore(point, spill);
+        for (Type argument : arguments) {
+            tail.add(SlotCodec.zero(argument));
+        }
+        storeSignal(tail, point.token() | RuntimeNames.RESUME);
+        tail.add(new JumpInsnNode(Opcodes.GOTO, callLabel));
+        return resume;
+    }
+
+    /**
+     * {@code Coroutine.yield()} needs no call: the frame saves itself and returns with SUSPEND, and
+     * its resume block continues right after the (removed) call.
+     */
+    private LabelNode emitInlineYield(SuspensionPoint point) {
+        MethodInsnNode call = point.call();
+        LabelNode suspend = new LabelNode();
+        LabelNode after = new LabelNode();
+        InsnList replacement = new InsnList();
+        replacement.add(new JumpInsnNode(Opcodes.GOTO, suspend));
+        replacement.add(after);
+        method.instructions.insert(call, replacement);
+        method.instructions.remove(call);
+
+        Spill spill = spill(point, -1);
+        tail.add(suspend);
+        saveAndReturn(point, spill);
+
+        LabelNode resume = new LabelNode();
+        tail.add(resume);
+        restore(point, spill);
+        tail.add(new JumpInsnNode(Opcodes.GOTO, after)); // the prologue already cleared the signal
+        return resume;
+    }
+
+    private Spill spill(SuspensionPoint point, int receiverLocal) {
+        List<Kind> belowKinds = new ArrayList<>();
+        int[] belowLocals = new int[point.stackBelow().size()];
+        for (int i = 0; i < point.stackBelow().size(); i++) {
+            Kind kind = SlotCodec.kindOf(point.stackBelow().get(i), methodId);
+            belowKinds.add(kind);
+            belowLocals[i] = newLocal(SlotCodec.size(kind));
+        }
+        Kind receiverKind = receiverLocal < 0 ? null : SlotCodec.kindOf(point.receiverType(), methodId);
+        return new Spill(belowKinds, belowLocals, receiverLocal, receiverKind);
+    }
+
+    /**
+     * With the operand stack holding exactly the values below the call: saves the live locals, that
+     * stack, the receiver and the state, leaves SUSPEND for the caller, and returns a dummy value.
+     */
+    private void saveAndReturn(SuspensionPoint point, Spill spill) {
+        List<Kind> belowKinds = spill.belowKinds();
         for (int i = belowKinds.size() - 1; i >= 0; i--) {
             Kind kind = belowKinds.get(i);
-            if (kind == Kind.NULL) {
-                tail.add(new InsnNode(Opcodes.POP));
-            } else {
-                tail.add(SlotCodec.store(kind, belowLocals[i]));
-            }
+            tail.add(kind == Kind.NULL ? new InsnNode(Opcodes.POP) : SlotCodec.store(kind, spill.belowLocals()[i]));
         }
         for (SuspensionPoint.Slot slot : point.liveLocals()) {
             Kind kind = SlotCodec.kindOf(slot.value(), methodId);
@@ -221,41 +279,36 @@ final class StateMachine {
         }
         for (int i = 0; i < belowKinds.size(); i++) {
             if (belowKinds.get(i) != Kind.NULL) {
-                SlotCodec.save(tail, stackLocal, belowKinds.get(i), belowLocals[i]);
+                SlotCodec.save(tail, stackLocal, belowKinds.get(i), spill.belowLocals()[i]);
             }
         }
-        if (receiverKind != null && receiverKind != Kind.NULL) {
-            SlotCodec.save(tail, stackLocal, Kind.REFERENCE, receiverLocal);
+        if (spill.receiverKind() != null && spill.receiverKind() != Kind.NULL) {
+            SlotCodec.save(tail, stackLocal, Kind.REFERENCE, spill.receiverLocal());
         }
         tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
         tail.add(new LdcInsnNode(point.index()));
         tail.add(SlotCodec.push(Kind.INT));
+        storeSignal(tail, RuntimeNames.SUSPEND);
         LabelNode callerOk = new LabelNode();
         tail.add(new VarInsnNode(Opcodes.ILOAD, callerOkLocal));
         tail.add(new JumpInsnNode(Opcodes.IFNE, callerOk));
         throwError(tail, RuntimeNames.CROSSED);
         tail.add(callerOk);
         SlotCodec.returnDummy(tail, Type.getReturnType(method.desc));
-
-        // the callee left a signal that is not SUSPEND: it was not instrumented and never cleared it
-        tail.add(stale);
-        storeSignal(tail, 0);
-        tail.add(new JumpInsnNode(Opcodes.GOTO, after));
     }
 
-    private LabelNode emitResume(SuspensionPoint point, LabelNode callLabel, List<Kind> belowKinds,
-            int[] belowLocals, int receiverLocal, Kind receiverKind) {
-        LabelNode resume = new LabelNode();
-        tail.add(resume);
-        if (receiverKind != null) {
-            SlotCodec.restore(tail, stackLocal, receiverKind, point.receiverType());
-            tail.add(new VarInsnNode(Opcodes.ASTORE, receiverLocal));
+    /** Pops what {@link #saveAndReturn} saved, and pushes the operand stack and receiver back. */
+    private void restore(SuspensionPoint point, Spill spill) {
+        List<Kind> belowKinds = spill.belowKinds();
+        if (spill.receiverKind() != null) {
+            SlotCodec.restore(tail, stackLocal, spill.receiverKind(), point.receiverType());
+            tail.add(new VarInsnNode(Opcodes.ASTORE, spill.receiverLocal()));
         }
         for (int i = belowKinds.size() - 1; i >= 0; i--) {
             Kind kind = belowKinds.get(i);
             if (kind != Kind.NULL) {
                 SlotCodec.restore(tail, stackLocal, kind, point.stackBelow().get(i));
-                tail.add(SlotCodec.store(kind, belowLocals[i]));
+                tail.add(SlotCodec.store(kind, spill.belowLocals()[i]));
             }
         }
         List<SuspensionPoint.Slot> locals = point.liveLocals();
@@ -267,19 +320,26 @@ final class StateMachine {
         }
         for (int i = 0; i < belowKinds.size(); i++) {
             Kind kind = belowKinds.get(i);
-            tail.add(kind == Kind.NULL ? new InsnNode(Opcodes.ACONST_NULL) : SlotCodec.load(kind, belowLocals[i]));
+            tail.add(kind == Kind.NULL ? new InsnNode(Opcodes.ACONST_NULL) : SlotCodec.load(kind, spill.belowLocals()[i]));
         }
-        if (receiverKind != null) {
-            tail.add(new VarInsnNode(Opcodes.ALOAD, receiverLocal));
-        } else if (point.hasReceiver()) {
-            tail.add(new InsnNode(Opcodes.ACONST_NULL)); // the receiver was the null constant
+        if (spill.receiverKind() != null) {
+            tail.add(new VarInsnNode(Opcodes.ALOAD, spill.receiverLocal()));
         }
-        for (Type argument : point.argumentTypes()) {
-            tail.add(SlotCodec.zero(argument));
+    }
+
+    /** The invokedynamic that calls the callee's body with the stack, linked by {@code CoLinker}. */
+    private static InvokeDynamicInsnNode directCall(MethodInsnNode call) {
+        Type[] arguments = Type.getArgumentTypes(call.desc);
+        List<Type> parameters = new ArrayList<>();
+        if (call.getOpcode() != Opcodes.INVOKESTATIC) {
+            parameters.add(Type.getObjectType(call.owner));
         }
-        storeSignal(tail, point.token() | RuntimeNames.RESUME);
-        tail.add(new JumpInsnNode(Opcodes.GOTO, callLabel));
-        return resume;
+        parameters.addAll(List.of(arguments));
+        parameters.add(Type.getObjectType(RuntimeNames.STACK));
+        String desc = Type.getMethodDescriptor(Type.getReturnType(call.desc), parameters.toArray(new Type[0]));
+        Handle bootstrap = new Handle(Opcodes.H_INVOKESTATIC, RuntimeNames.LINKER, RuntimeNames.LINK,
+                RuntimeNames.LINK_DESC, false);
+        return new InvokeDynamicInsnNode(call.name, desc, bootstrap, Type.getObjectType(call.owner), call.getOpcode());
     }
 
     private void storeSignal(InsnList out, int value) {

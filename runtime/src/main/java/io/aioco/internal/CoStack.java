@@ -233,7 +233,7 @@ public final class CoStack {
     public IllegalStateException crossedUninstrumented(String method) {
         clear();
         return new IllegalStateException("cannot suspend coroutine: " + method
-                + " was called from " + callerOf(1)
+                + " was called from " + callerOf()
                 + ", which is not instrumented (reflection, a plain lambda or a class the aioco agent"
                 + " did not transform); a suspension cannot cross it. Make the caller a @CoroutineFn,"
                 + " or do not suspend below it");
@@ -251,14 +251,27 @@ public final class CoStack {
     }
 
     /**
-     * Names the frame {@code depth} levels above the caller of the method that called this one's
-     * caller, skipping aioco's own runtime frames.
+     * Names the caller of the method that reports a problem: the first frame above the reporting
+     * method (and above its wrapper, which has the same class and name), skipping aioco's runtime.
      */
-    static String callerOf(int depth) {
-        Optional<StackWalker.StackFrame> frame = StackWalker.getInstance(StackWalker.Option.SHOW_REFLECT_FRAMES).walk(s -> s
-                .filter(f -> !f.getClassName().startsWith("io.aioco.internal."))
-                .skip(depth)
-                .findFirst());
+    static String callerOf() {
+        Optional<StackWalker.StackFrame> frame = StackWalker.getInstance(StackWalker.Option.SHOW_REFLECT_FRAMES)
+                .walk(s -> {
+                    java.util.Iterator<StackWalker.StackFrame> frames = s
+                            .filter(f -> !f.getClassName().startsWith("io.aioco.internal.")).iterator();
+                    if (!frames.hasNext()) {
+                        return Optional.empty();
+                    }
+                    StackWalker.StackFrame reporter = frames.next();
+                    while (frames.hasNext()) {
+                        StackWalker.StackFrame next = frames.next();
+                        if (!(next.getClassName().equals(reporter.getClassName())
+                                && next.getMethodName().equals(reporter.getMethodName()))) {
+                            return Optional.of(next);
+                        }
+                    }
+                    return Optional.empty();
+                });
         return frame.map(f -> f.getClassName() + "." + f.getMethodName() + "("
                         + (f.getFileName() == null ? "Unknown Source" : f.getFileName() + ":" + f.getLineNumber())
                         + ")")

@@ -1,0 +1,154 @@
+package io.aioco.instrumenter;
+
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+import org.objectweb.asm.tree.AbstractInsnNode;
+import org.objectweb.asm.tree.ClassNode;
+import org.objectweb.asm.tree.IincInsnNode;
+import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.LabelNode;
+import org.objectweb.asm.tree.LdcInsnNode;
+import org.objectweb.asm.tree.LineNumberNode;
+import org.objectweb.asm.tree.LocalVariableNode;
+import org.objectweb.asm.tree.MethodInsnNode;
+import org.objectweb.asm.tree.MethodNode;
+import org.objectweb.asm.tree.VarInsnNode;
+
+/**
+ * Why: the path that does not suspend must not look up the running coroutine (a thread-local read)
+ * at every call. Each coroutine function {@code m(A)R} is split in two: its <em>body</em>
+ * {@code m(A, CoStack)R}, which receives the running coroutine's stack from its caller, and a
+ * <em>wrapper</em> with the original signature, access and annotations, which looks the stack up
+ * and calls the body. Instrumented callers reach the body directly when the call is statically
+ * bound; everybody else (virtual calls, reflection, code that is not instrumented) goes through the
+ * wrapper. Signatures seen by the outside world do not change.
+ */
+final class WrapperSplit {
+    private WrapperSplit() {}
+
+    /** @return the descriptor of the body of a coroutine function with descriptor {@code desc} */
+    static String bodyDescriptor(String desc) {
+        int close = desc.indexOf(')');
+        return desc.substring(0, close) + RuntimeNames.STACK_DESC + desc.substring(close);
+    }
+
+    /** @return the local slot of the stack parameter in the body of {@code method} (before the split) */
+    static int stackSlot(MethodNode method) {
+        int slot = (method.access & Opcodes.ACC_STATIC) != 0 ? 0 : 1;
+        for (Type argument : Type.getArgumentTypes(method.desc)) {
+            slot += argument.getSize();
+        }
+        return slot;
+    }
+
+    /**
+     * Turns {@code method} into the body (in place) and returns the wrapper to put in the class.
+     *
+     * @param methodId {@code pkg.Class.name(desc)}, for the wrapper's "outside a coroutine" error
+     */
+    static MethodNode split(ClassNode owner, MethodNode method, String methodId) {
+        int stackSlot = stackSlot(method);
+        boolean isStatic = (method.access & Opcodes.ACC_STATIC) != 0;
+        boolean isInterface = (owner.access & Opcodes.ACC_INTERFACE) != 0;
+        String[] exceptions = method.exceptions == null ? null : method.exceptions.toArray(new String[0]);
+        MethodNode wrapper = new MethodNode(method.access & ~Opcodes.ACC_SYNCHRONIZED, method.name, method.desc,
+                method.signature, exceptions);
+        moveDeclaration(method, wrapper);
+        int line = firstLine(method);
+        if (line > 0) {
+            LabelNode start = new LabelNode();
+            wrapper.instructions.add(start);
+            wrapper.instructions.add(new LineNumberNode(line, start));
+        }
+        int local = 0;
+        if (!isStatic) {
+            wrapper.instructions.add(new VarInsnNode(Opcodes.ALOAD, 0));
+            local = 1;
+        }
+        Type[] arguments = Type.getArgumentTypes(method.desc);
+        for (Type argument : arguments) {
+            wrapper.instructions.add(new VarInsnNode(argument.getOpcode(Opcodes.ILOAD), local));
+            local += argument.getSize();
+        }
+        wrapper.instructions.add(new LdcInsnNode(methodId));
+        wrapper.instructions.add(new MethodInsnNode(Opcodes.INVOKESTATIC, RuntimeNames.STACK, RuntimeNames.ENTER,
+                RuntimeNames.ENTER_DESC, false));
+        String bodyDesc = bodyDescriptor(method.desc);
+        wrapper.instructions.add(new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL,
+                owner.name, method.name, bodyDesc, isInterface));
+        wrapper.instructions.add(new InsnNode(Type.getReturnType(method.desc).getOpcode(Opcodes.IRETURN)));
+        wrapper.maxLocals = local;
+        wrapper.maxStack = local + 2;
+
+        shiftLocals(method, stackSlot);
+        method.desc = bodyDesc;
+        method.access = bodyAccess(owner, method.access);
+        method.signature = null;
+        return wrapper;
+    }
+
+    private static int bodyAccess(ClassNode owner, int access) {
+        int kept = access & (Opcodes.ACC_STATIC | Opcodes.ACC_SYNCHRONIZED | Opcodes.ACC_STRICT);
+        if ((access & Opcodes.ACC_STATIC) != 0) {
+            // static calls from other classes link to the body: it keeps the original visibility
+            return kept | (access & (Opcodes.ACC_PUBLIC | Opcodes.ACC_PROTECTED | Opcodes.ACC_PRIVATE))
+                    | Opcodes.ACC_SYNTHETIC;
+        }
+        boolean privateAllowed = (owner.access & Opcodes.ACC_INTERFACE) == 0 || owner.version >= Opcodes.V9;
+        return kept | Opcodes.ACC_SYNTHETIC | (privateAllowed ? Opcodes.ACC_PRIVATE : Opcodes.ACC_PUBLIC);
+    }
+
+    /** The wrapper is the method the world sees: it takes the annotations, parameters and the like. */
+    private static void moveDeclaration(MethodNode body, MethodNode wrapper) {
+        wrapper.visibleAnnotations = body.visibleAnnotations;
+        wrapper.invisibleAnnotations = body.invisibleAnnotations;
+        wrapper.visibleParameterAnnotations = body.visibleParameterAnnotations;
+        wrapper.invisibleParameterAnnotations = body.invisibleParameterAnnotations;
+        wrapper.visibleAnnotableParameterCount = body.visibleAnnotableParameterCount;
+        wrapper.invisibleAnnotableParameterCount = body.invisibleAnnotableParameterCount;
+        wrapper.visibleTypeAnnotations = body.visibleTypeAnnotations;
+        wrapper.invisibleTypeAnnotations = body.invisibleTypeAnnotations;
+        wrapper.parameters = body.parameters;
+        wrapper.attrs = body.attrs;
+        body.visibleAnnotations = null;
+        body.invisibleAnnotations = null;
+        body.visibleParameterAnnotations = null;
+        body.invisibleParameterAnnotations = null;
+        body.visibleAnnotableParameterCount = 0;
+        body.invisibleAnnotableParameterCount = 0;
+        body.visibleTypeAnnotations = null;
+        body.invisibleTypeAnnotations = null;
+        body.visibleLocalVariableAnnotations = null;
+        body.invisibleLocalVariableAnnotations = null;
+        body.parameters = null;
+        body.attrs = null;
+    }
+
+    /** Makes room for the stack parameter: every local at or above its slot moves up by one. */
+    private static void shiftLocals(MethodNode method, int stackSlot) {
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            if (insn instanceof VarInsnNode var && var.var >= stackSlot) {
+                var.var++;
+            } else if (insn instanceof IincInsnNode iinc && iinc.var >= stackSlot) {
+                iinc.var++;
+            }
+        }
+        if (method.localVariables != null) {
+            for (LocalVariableNode variable : method.localVariables) {
+                if (variable.index >= stackSlot) {
+                    variable.index++;
+                }
+            }
+        }
+        method.maxLocals++;
+    }
+
+    static int firstLine(MethodNode method) {
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            if (insn instanceof LineNumberNode line) {
+                return line.line;
+            }
+        }
+        return -1;
+    }
+}

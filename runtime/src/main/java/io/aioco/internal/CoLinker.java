@@ -1,0 +1,62 @@
+package io.aioco.internal;
+
+import java.lang.invoke.CallSite;
+import java.lang.invoke.ConstantCallSite;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+
+/**
+ * Links the direct calls that instrumented code makes between coroutine functions.
+ *
+ * <p>Not API. The instrumenter splits every coroutine function {@code m(A)R} into a wrapper with
+ * the original signature and a body {@code m(A, CoStack)R} that receives the running coroutine's
+ * stack instead of looking it up. A statically bound call (static, private, super) from
+ * instrumented code becomes an {@code invokedynamic} that this bootstrap links once: to the body
+ * when the target class was instrumented, else to the original method with the stack dropped (a
+ * class the agent excluded or could not rewrite, whose method then runs as plain code). After
+ * linking, the call site is a constant direct call, as cheap as the original instruction.
+ */
+public final class CoLinker {
+    private static final int INVOKESPECIAL = 183;
+
+    private CoLinker() {}
+
+    /**
+     * Bootstrap of a direct call.
+     *
+     * @param caller the calling class's lookup
+     * @param name the method's name
+     * @param type the call's type: receiver (for instance calls), arguments, and the stack last
+     * @param owner the class that declares (or inherits) the method
+     * @param opcode the original call's opcode (invokestatic, invokespecial, invokevirtual or
+     *     invokeinterface)
+     * @return a constant call site
+     * @throws ReflectiveOperationException when even the original method cannot be found
+     */
+    public static CallSite link(MethodHandles.Lookup caller, String name, MethodType type, Class<?> owner,
+            int opcode) throws ReflectiveOperationException {
+        boolean isStatic = opcode == 184;
+        MethodType bodyType = isStatic ? type : type.dropParameterTypes(0, 1);
+        try {
+            return new ConstantCallSite(find(caller, owner, name, bodyType, isStatic, opcode).asType(type));
+        } catch (NoSuchMethodException | IllegalAccessException notInstrumented) {
+            MethodType originalType = bodyType.dropParameterTypes(bodyType.parameterCount() - 1,
+                    bodyType.parameterCount());
+            MethodHandle original = find(caller, owner, name, originalType, isStatic, opcode);
+            MethodHandle dropped = MethodHandles.dropArguments(original, type.parameterCount() - 1, CoStack.class);
+            return new ConstantCallSite(dropped.asType(type));
+        }
+    }
+
+    private static MethodHandle find(MethodHandles.Lookup caller, Class<?> owner, String name, MethodType type,
+            boolean isStatic, int opcode) throws NoSuchMethodException, IllegalAccessException {
+        if (isStatic) {
+            return caller.findStatic(owner, name, type);
+        }
+        if (opcode == INVOKESPECIAL) {
+            return caller.findSpecial(owner, name, type, caller.lookupClass()); // private, or super.m(...)
+        }
+        return caller.findVirtual(owner, name, type); // a private method of a nestmate
+    }
+}
