@@ -24,10 +24,22 @@ public final class InstrumentingLoader extends ClassLoader {
     private final Map<String, byte[]> original;
     private final Map<String, InstrumentationResult> results = new HashMap<>();
     private final Instrumenter instrumenter;
+    /** Defines the uninstrumented classes, for the type questions of the checks (no recursion into this loader). */
+    private final ClassLoader hierarchyLoader;
 
     public InstrumentingLoader(Map<String, byte[]> classes) {
         super(InstrumentingLoader.class.getClassLoader());
         this.original = classes;
+        this.hierarchyLoader = new ClassLoader(InstrumentingLoader.class.getClassLoader()) {
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                byte[] bytes = original.get(name.replace('.', '/'));
+                if (bytes == null) {
+                    throw new ClassNotFoundException(name);
+                }
+                return defineClass(name, bytes, 0, bytes.length);
+            }
+        };
         this.instrumenter = new Instrumenter(ClassLookup.chain(original::get,
                 ClassLookup.ofClassLoader(InstrumentingLoader.class.getClassLoader())));
     }
@@ -79,7 +91,7 @@ public final class InstrumentingLoader extends ClassLoader {
     private void check(String name, byte[] bytes) {
         StringWriter out = new StringWriter();
         try {
-            CheckClassAdapter.verify(new ClassReader(bytes), this, false, new PrintWriter(out));
+            CheckClassAdapter.verify(new ClassReader(bytes), hierarchyLoader, false, new PrintWriter(out));
         } catch (RuntimeException e) {
             fail("CheckClassAdapter failed on " + name + ": " + e + "\n" + out);
         }
