@@ -33,9 +33,6 @@ public final class Coroutine {
     private final CoroutineEntry entry;
     private final CoStack stack;
     private int state;
-    /** The thread that entered last, and its carrier: saves the thread-local lookup when it enters again. */
-    private Thread lastThread;
-    private CoStack.Carrier lastCarrier;
 
     private Coroutine(CoroutineEntry entry) {
         this.entry = entry;
@@ -86,13 +83,7 @@ public final class Coroutine {
     }
 
     private void run() {
-        CoStack.Carrier carrier = lastCarrier;
-        Thread thread = Thread.currentThread();
-        if (lastThread != thread) { // NOTE: Thread.currentThread() is an intrinsic; ThreadLocal.get() is not as cheap
-            carrier = CoStack.carrier();
-            lastCarrier = carrier;
-            lastThread = thread;
-        }
+        CoStack.Carrier carrier = CoStack.carrier();
         CoStack outer = carrier.current;
         CoStack stack = this.stack;
         stack.signal = state == SUSPENDED ? RUN_TOKEN | CoStack.RESUME : RUN_TOKEN;
@@ -113,8 +104,6 @@ public final class Coroutine {
         }
         state = TERMINATED;
         stack.clear();
-        lastThread = null;
-        lastCarrier = null;
         if (failure != null) {
             rethrow(failure);
         }
