@@ -1,0 +1,99 @@
+package io.aioco.suite;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Class files from a recent javac (Java 21+: pattern switches, record patterns) run under the
+ * agent on a recent JVM. Needs a JDK 21 or later: the one named by {@code -Daioco.jdk21.home}, or
+ * Temurin 25 where this project's machines have it.
+ */
+class ModernClassFilesTest {
+    private static final String SOURCE = """
+            import io.aioco.*;
+            import java.util.*;
+            public class Modern {
+                sealed interface Shape permits Circle, Rect {}
+                record Circle(int r) implements Shape {}
+                record Rect(int w, int h) implements Shape {}
+                static final List<String> LOG = new ArrayList<>();
+                @CoroutineFn static int area(Shape shape) {
+                    return switch (shape) {
+                        case Circle(int r) when r == 0 -> 0;
+                        case Circle c -> { Coroutine.yield(); yield 3 * c.r() * c.r(); }
+                        case Rect(int w, int h) -> { Coroutine.yield(); yield w * h; }
+                    };
+                }
+                @CoroutineFn static void body() {
+                    for (Object o : List.of(new Circle(2), new Rect(3, 4), new Circle(0), "text", 7)) {
+                        String what = switch (o) {
+                            case Shape s -> "area " + area(s);
+                            case String s when s.length() > 2 -> { Coroutine.yield(); yield "string " + s; }
+                            case Integer i -> "int " + i;
+                            default -> "other";
+                        };
+                        LOG.add(what);
+                    }
+                }
+                public static void main(String[] args) {
+                    Coroutine co = Coroutine.create(Modern::body);
+                    int enters = 0;
+                    while (!co.isTerminated()) { co.enter(); enters++; }
+                    System.out.println(String.join(",", LOG) + " enters=" + enters);
+                }
+            }
+            """;
+
+    private static Path modernJdk() {
+        String configured = System.getProperty("aioco.jdk21.home");
+        for (String candidate : new String[] {configured, "/usr/lib/jvm/temurin-25-jdk-amd64"}) {
+            if (candidate != null && Files.isExecutable(Path.of(candidate, "bin", "javac"))) {
+                return Path.of(candidate);
+            }
+        }
+        return null;
+    }
+
+    private static String run(List<String> command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(2, TimeUnit.MINUTES) || process.exitValue() != 0) {
+            throw new AssertionError(command + " failed:\n" + output);
+        }
+        return output.trim();
+    }
+
+    @Test
+    void patternSwitchesCompiledForJava21RunUnderTheAgent(@TempDir Path work) throws Exception {
+        Path jdk = modernJdk();
+        assumeTrue(jdk != null, "no JDK 21+ found (set -Daioco.jdk21.home): Java 21 class files not tested");
+        Path runtimeJar = runtimeJar();
+        Files.writeString(work.resolve("Modern.java"), SOURCE);
+        run(List.of(jdk.resolve("bin/javac").toString(), "--release", "21", "-cp", runtimeJar.toString(),
+                "-d", work.toString(), work.resolve("Modern.java").toString()));
+        List<String> command = new ArrayList<>(List.of(jdk.resolve("bin/java").toString(),
+                "-javaagent:" + System.getProperty("aioco.agent.jar"),
+                "-cp", runtimeJar + File.pathSeparator + work, "Modern"));
+        assertEquals("area 12,area 12,area 0,string text,int 7 enters=4", run(command));
+    }
+
+    private static Path runtimeJar() {
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (entry.contains("aioco-runtime") || entry.endsWith("runtime/target/classes")) {
+                return Path.of(entry);
+            }
+        }
+        throw new AssertionError("aioco-runtime not on the test class path");
+    }
+}
