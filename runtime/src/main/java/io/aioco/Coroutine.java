@@ -13,8 +13,7 @@ import java.util.Objects;
  * the calling thread until it yields or terminates.
  *
  * <p>Coroutines nest: a coroutine may enter another, and the inner one's {@code yield()} returns to
- * the outer one. A coroutine is not thread-safe: it runs on whichever thread enters it, one thread
- * at a time.
+ * the outer one. A coroutine runs on whichever thread enters it, one thread at a time.
  */
 public final class Coroutine {
     // States. NOTE: only the entering thread writes them; a coroutine is driven by one thread at a time.
@@ -33,6 +32,16 @@ public final class Coroutine {
     private final CoroutineEntry entry;
     private final CoStack stack;
     private int state;
+    /**
+     * Link in whichever single list holds this coroutine: a CoQueue's or CoMutex's waiters, or
+     * another coroutine's wake-up list (QEMU's {@code co_queue_next}).
+     */
+    Coroutine next;
+    /** Coroutines this one woke while running, entered after it yields or terminates (co_queue_wakeup). */
+    private Coroutine wakeupHead;
+    private Coroutine wakeupTail;
+    /** In some coroutine's wake-up list: waking it again before it runs is a bug. */
+    private boolean wakeupPending;
 
     private Coroutine(CoroutineEntry entry) {
         this.entry = entry;
@@ -51,8 +60,8 @@ public final class Coroutine {
     }
 
     /**
-     * Runs the coroutine on the calling thread until it yields or terminates. Maps to
-     * {@code qemu_coroutine_enter}.
+     * Runs the coroutine on the calling thread until it yields or terminates, then the coroutines
+     * it woke meanwhile (depth first, in wake order). Maps to {@code qemu_coroutine_enter}.
      *
      * @throws IllegalStateException if the coroutine is already entered (running, or on the stack of
      *     the running coroutine) or has terminated
@@ -60,14 +69,14 @@ public final class Coroutine {
      *     exceptions and errors escaping it are rethrown as they are
      */
     public void enter() {
-        if (state == ENTERED) {
-            throw new IllegalStateException("cannot enter " + this + ": it is already entered"
-                    + " (running, or on the stack of the running coroutine)");
+        checkEnterable();
+        Throwable failure = runOnce();
+        if (wakeupHead != null) {
+            failure = runWakeups(this, failure);
         }
-        if (state == TERMINATED) {
-            throw new IllegalStateException("cannot enter " + this + ": it has terminated");
+        if (failure != null) {
+            rethrow(failure);
         }
-        run();
     }
 
     /**
@@ -82,7 +91,18 @@ public final class Coroutine {
         }
     }
 
-    private void run() {
+    private void checkEnterable() {
+        if (state == ENTERED) {
+            throw new IllegalStateException("cannot enter " + this + ": it is already entered"
+                    + " (running, or on the stack of the running coroutine)");
+        }
+        if (state == TERMINATED) {
+            throw new IllegalStateException("cannot enter " + this + ": it has terminated");
+        }
+    }
+
+    /** Runs until the next yield or the end; returns what escaped the entry, if anything. */
+    private Throwable runOnce() {
         CoStack.Carrier carrier = CoStack.carrier();
         CoStack outer = carrier.current;
         CoStack stack = this.stack;
@@ -100,13 +120,50 @@ public final class Coroutine {
         if (failure == null && stack.signal == CoStack.SUSPEND) {
             stack.signal = 0;
             state = SUSPENDED;
-            return;
+            return null;
         }
         state = TERMINATED;
         stack.clear();
-        if (failure != null) {
-            rethrow(failure);
+        return failure;
+    }
+
+    /**
+     * Enters the coroutines woken by {@code first} and, depth first, those they wake in turn, with
+     * an explicit list instead of recursion (a long chain of hand-offs must not grow the Java
+     * stack). Failures are collected: the first is rethrown, the others added to it as suppressed,
+     * and every pending coroutine still runs.
+     */
+    private static Throwable runWakeups(Coroutine first, Throwable failure) {
+        Coroutine pendingHead = first.wakeupHead;
+        first.wakeupHead = null;
+        first.wakeupTail = null;
+        while (pendingHead != null) {
+            Coroutine to = pendingHead;
+            pendingHead = to.next;
+            to.next = null;
+            to.wakeupPending = false;
+            Throwable thrown = null;
+            if (to.state == ENTERED || to.state == TERMINATED) {
+                thrown = new IllegalStateException("cannot run woken " + to + ": it is "
+                        + (to.state == ENTERED ? "already entered" : "terminated"));
+            } else {
+                thrown = to.runOnce();
+            }
+            if (thrown != null) {
+                if (failure == null) {
+                    failure = thrown;
+                } else if (failure != thrown) {
+                    failure.addSuppressed(thrown);
+                }
+            }
+            if (to.wakeupHead != null) { // depth first: what `to` woke runs before the rest
+                to.wakeupTail.next = pendingHead;
+                pendingHead = to.wakeupHead;
+                to.wakeupHead = null;
+                to.wakeupTail = null;
+            }
         }
+        return failure;
     }
 
     private void rethrow(Throwable failure) {
@@ -120,11 +177,45 @@ public final class Coroutine {
     }
 
     /**
+     * Wakes this coroutine: if the caller runs in a coroutine, this one is entered after the caller
+     * yields or terminates (QEMU's {@code co_queue_wakeup}), in wake order, never nested inside the
+     * caller; outside any coroutine it is entered at once on the calling thread. Maps to
+     * {@code aio_co_wake}.
+     *
+     * @throws IllegalStateException if this coroutine has terminated
+     */
+    public void wake() {
+        if (state == TERMINATED) {
+            throw new IllegalStateException("cannot wake " + this + ": it has terminated");
+        }
+        CoStack current = CoStack.current();
+        if (current == null) {
+            enter();
+            return;
+        }
+        current.coroutine().queueWakeup(this);
+    }
+
+    private void queueWakeup(Coroutine woken) {
+        if (woken.wakeupPending) {
+            throw new IllegalStateException("cannot wake " + woken + ": it was woken already and has not run yet");
+        }
+        woken.wakeupPending = true;
+        if (wakeupTail == null) {
+            wakeupHead = woken;
+        } else {
+            wakeupTail.next = woken;
+        }
+        wakeupTail = woken;
+    }
+
+    /**
      * Suspends the running coroutine: control returns to whoever last entered it, and this call
      * returns when the coroutine is entered again. Maps to {@code qemu_coroutine_yield}.
      *
-     * <p>This is the primitive suspension point that every other one reduces to. It follows the
-     * instrumented-code protocol of {@link CoStack} by hand.
+     * <p>This is the primitive suspension point that every other one reduces to. Instrumented code
+     * does not even call it: the instrumenter suspends the frame in place. Called from code that is
+     * not instrumented, it follows the protocol of {@link CoStack} by hand.
      *
      * @throws IllegalStateException outside a coroutine, or when the calling method is not
      *     instrumented (so the suspension could not be resumed)
@@ -132,12 +223,10 @@ public final class Coroutine {
     @CoroutineFn
     public static void yield() {
         CoStack stack = CoStack.enter("io.aioco.Coroutine.yield()");
-        int signal = stack.signal;
-        stack.signal = 0;
-        if (signal == YIELD_TOKEN) {
-            stack.signal = CoStack.SUSPEND;
-        } else if (signal != (YIELD_TOKEN | CoStack.RESUME)) {
-            throw stack.crossedUninstrumented("io.aioco.Coroutine.yield()");
+        switch (stack.arrive(YIELD_TOKEN)) {
+            case CoStack.CALLED -> stack.suspend();
+            case CoStack.RESUMED -> { }
+            default -> throw stack.crossedUninstrumented("io.aioco.Coroutine.yield()");
         }
     }
 

@@ -141,6 +141,35 @@ public final class CoStack {
                         + " that a Coroutine runs (Coroutine.create(...).enter())");
     }
 
+    // ---- the protocol, for the runtime's own coroutine functions (written by hand) ----
+
+    /** {@link #arrive}: called by instrumented code, which will save itself if this one suspends. */
+    public static final int CALLED = 0;
+    /** {@link #arrive}: called again to resume the frame this function saved. */
+    public static final int RESUMED = 1;
+    /** {@link #arrive}: called by code that is not instrumented: this function must not suspend. */
+    public static final int FOREIGN = 2;
+
+    /**
+     * Reads and clears the caller's signal, as instrumented code does on entry.
+     *
+     * @param token the function's token ({@link #token(String, String)})
+     * @return {@link #CALLED}, {@link #RESUMED} or {@link #FOREIGN}
+     */
+    public int arrive(int token) {
+        int value = signal;
+        signal = 0;
+        return value == token ? CALLED : value == (token | RESUME) ? RESUMED : FOREIGN;
+    }
+
+    /**
+     * Ends a hand-written coroutine function that suspends: its state (if any) is pushed already;
+     * its caller sees {@link #SUSPEND} and saves itself.
+     */
+    public void suspend() {
+        signal = SUSPEND;
+    }
+
     // ---- saving (suspend path) ----
 
     /** @param value an int, boolean, byte, char or short slot to save */
