@@ -33,6 +33,21 @@ public final class AiocoAgent {
         install(arguments, instrumentation);
     }
 
+    /**
+     * The agent jar's command line: {@code java -jar aioco-agent.jar check ...} (see {@link
+     * CheckCommand}).
+     *
+     * @param args the command and its arguments
+     */
+    public static void main(String[] args) {
+        if (args.length == 0 || !args[0].equals("check")) {
+            System.out.println("usage: java -jar aioco-agent.jar check [--all-methods] [--verify] [--classpath PATHS] PATH...");
+            System.exit(2);
+        }
+        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        System.exit(new CheckCommand(System.out).run(rest));
+    }
+
     private static void install(String arguments, Instrumentation instrumentation) {
         AgentOptions options;
         try {

@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,12 +42,26 @@ final class ClassHierarchy {
     private static final ClassInfo MISSING = new ClassInfo(null, null, new String[0], false, Map.of());
 
     private final ClassLookup lookup;
+    private final boolean allMethods;
     private final Map<String, ClassInfo> classes = new ConcurrentHashMap<>();
     private final Map<String, Boolean> coroutineFns = new ConcurrentHashMap<>();
     private final Map<String, Boolean> typesWithCoroutineFns = new ConcurrentHashMap<>();
 
-    ClassHierarchy(ClassLookup lookup) {
+    ClassHierarchy(ClassLookup lookup, boolean allMethods) {
         this.lookup = lookup;
+        this.allMethods = allMethods;
+    }
+
+    /** @return whether every method is taken as a coroutine function (the check command's stress mode) */
+    boolean allMethods() {
+        return allMethods;
+    }
+
+    /** JDK types never declare coroutine functions (nor are they instrumented in stress mode). */
+    static boolean isJdkType(String internalName) {
+        return internalName.startsWith("java/") || internalName.startsWith("javax/")
+                || internalName.startsWith("jdk/") || internalName.startsWith("sun/")
+                || internalName.startsWith("com/sun/");
     }
 
     /**
@@ -236,10 +251,40 @@ final class ClassHierarchy {
         String key = owner + '.' + name + desc;
         Boolean cached = coroutineFns.get(key);
         if (cached == null) {
-            cached = computeIsCoroutineFn(owner, name, desc, new HashSet<>());
+            cached = allMethods ? declaredOutsideJdk(owner, name, desc)
+                    : computeIsCoroutineFn(owner, name, desc, new HashSet<>());
             coroutineFns.put(key, cached);
         }
         return cached;
+    }
+
+    /**
+     * Stress mode: a call is a suspension point when it resolves to a method declared by a class
+     * that is not the JDK's and is not a bridge (those are the methods the stress mode rewrites).
+     */
+    private boolean declaredOutsideJdk(String owner, String name, String desc) {
+        Deque<String> todo = new ArrayDeque<>();
+        Set<String> seen = new HashSet<>();
+        todo.add(owner);
+        while (!todo.isEmpty()) {
+            String type = todo.poll();
+            if (!seen.add(type) || isJdkType(type)) {
+                continue;
+            }
+            ClassInfo info = get(type);
+            if (info == null) {
+                continue;
+            }
+            MethodInfo method = info.methods().get(name + desc);
+            if (method != null) {
+                return (method.access() & (Opcodes.ACC_BRIDGE | Opcodes.ACC_NATIVE)) == 0;
+            }
+            if (info.superName() != null) {
+                todo.add(info.superName());
+            }
+            todo.addAll(List.of(info.interfaces()));
+        }
+        return false;
     }
 
     private boolean computeIsCoroutineFn(String owner, String name, String desc, Set<String> seen) {

@@ -42,7 +42,8 @@ final class CoroutineMethods {
             if (method.instructions.size() == 0 || method.name.charAt(0) == '<') {
                 continue;
             }
-            if (isAnnotated(method) || hierarchy.isCoroutineFn(owner.name, method.name, method.desc)) {
+            boolean stressed = hierarchy.allMethods() && (method.access & Opcodes.ACC_BRIDGE) == 0;
+            if (stressed || isAnnotated(method) || hierarchy.isCoroutineFn(owner.name, method.name, method.desc)) {
                 tokens.put(method, new ArrayList<>(List.of(RuntimeNames.token(method.name, method.desc))));
             }
         }

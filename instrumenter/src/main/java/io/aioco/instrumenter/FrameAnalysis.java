@@ -63,19 +63,51 @@ final class FrameAnalysis {
         }
     }
 
-    /** SimpleVerifier's type inference with the hierarchy taken from class bytes, and no checks. */
+    /**
+     * SimpleVerifier's type inference with the hierarchy taken from class bytes. Without
+     * {@code verify} it checks nothing (inference only: the code was verified by the compiler and
+     * will be by the JVM); with it, it checks assignability as the JVM's verifier does (interfaces
+     * accept any reference).
+     */
     static final class HierarchyInterpreter extends SimpleVerifier {
         private static final Type OBJECT_TYPE = Type.getObjectType(ClassHierarchy.OBJECT);
         private final ClassHierarchy hierarchy;
+        private final boolean verify;
 
         HierarchyInterpreter(String owner, ClassHierarchy hierarchy) {
+            this(owner, hierarchy, false);
+        }
+
+        HierarchyInterpreter(String owner, ClassHierarchy hierarchy, boolean verify) {
             super(Opcodes.ASM9, Type.getObjectType(owner), null, null, false);
             this.hierarchy = hierarchy;
+            this.verify = verify;
         }
 
         @Override
         protected boolean isSubTypeOf(BasicValue value, BasicValue expected) {
-            return true; // inference only: the code was verified by the compiler and will be by the JVM
+            if (!verify) {
+                return true;
+            }
+            Type expectedType = expected.getType();
+            Type type = value.getType();
+            if (expectedType == null || type == null) {
+                return expectedType == type;
+            }
+            switch (expectedType.getSort()) {
+                case Type.INT: case Type.FLOAT: case Type.LONG: case Type.DOUBLE:
+                    return type.equals(expectedType);
+                case Type.ARRAY: case Type.OBJECT:
+                    if (type.equals(NULL_TYPE)) {
+                        return true;
+                    }
+                    if (type.getSort() != Type.OBJECT && type.getSort() != Type.ARRAY) {
+                        return false;
+                    }
+                    return isAssignableFrom(expectedType, type) || isInterface(expectedType);
+                default:
+                    return false;
+            }
         }
 
         @Override

@@ -1,10 +1,13 @@
 package io.aioco.instrumenter;
 
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.ListIterator;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.MethodTooLargeException;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.AnnotationNode;
@@ -35,7 +38,28 @@ public final class Instrumenter {
      * @param lookup where to read the class files of other classes (supertypes, called classes)
      */
     public Instrumenter(ClassLookup lookup) {
-        this.hierarchy = new ClassHierarchy(lookup);
+        this(lookup, Options.DEFAULT);
+    }
+
+    /**
+     * @param lookup where to read the class files of other classes (supertypes, called classes)
+     * @param options how to instrument
+     */
+    public Instrumenter(ClassLookup lookup, Options options) {
+        this.hierarchy = new ClassHierarchy(lookup, options.allMethods());
+    }
+
+    /**
+     * How the instrumenter works.
+     *
+     * @param allMethods stress mode (the check command's {@code --all-methods}): every method with a
+     *     body, except constructors, static initializers and bridges, is taken as a coroutine
+     *     function, and every call between such methods as a suspension point. It exercises the
+     *     transformation on code nobody wrote for it; the result is not meant to run.
+     */
+    public record Options(boolean allMethods) {
+        /** Coroutine functions are the marked ones (and those that inherit the marker). */
+        public static final Options DEFAULT = new Options(false);
     }
 
     /**
@@ -69,17 +93,43 @@ public final class Instrumenter {
         if (isRuntimeClass(className) || !QuickScan.mayNeedInstrumentation(classBytes, reader, hierarchy)) {
             return unchanged(className, List.of());
         }
+        hierarchy.define(classBytes);
+        Set<String> tooLarge = new HashSet<>();
+        while (true) {
+            try {
+                return rewrite(reader, tooLarge);
+            } catch (MethodTooLargeException e) {
+                // the rewritten method passed the JVM's 64 KiB limit: refuse it, keep the rest
+                String original = e.getMethodName() + WrapperSplit.originalDescriptor(e.getDescriptor());
+                if (!tooLarge.add(original)) {
+                    throw new InstrumentationException("method too large in " + className.replace('/', '.') + "."
+                            + original + " even when refused", e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Instruments the class read by {@code reader}; refuses the methods named in {@code tooLarge}
+     * (name and original descriptor) as too large once instrumented.
+     */
+    private InstrumentationResult rewrite(ClassReader reader, Set<String> tooLarge) {
+        String className = reader.getClassName();
         ClassNode owner = new ClassNode();
         reader.accept(owner, ClassReader.SKIP_FRAMES);
         if (isMarkedInstrumented(owner)) {
             return unchanged(className, List.of());
         }
-        hierarchy.define(classBytes);
         List<Diagnostic> diagnostics = new ArrayList<>();
         boolean changed = refuseConstructors(owner, diagnostics);
         for (CoroutineMethods.Role role : CoroutineMethods.find(owner, hierarchy)) {
             MethodNode method = role.method();
             try {
+                if (tooLarge.contains(method.name + method.desc)) {
+                    throw new MethodRewrite.Refusal("method too large once instrumented (the JVM limits a method"
+                            + " to 64 KiB of code, and every suspension point adds code to save and restore"
+                            + " the frame); split it into smaller coroutine functions", WrapperSplit.firstLine(method));
+                }
                 replace(owner, method, MethodRewrite.rewrite(owner, method, role.acceptedTokens(), hierarchy));
             } catch (MethodRewrite.Refusal refusal) {
                 Diagnostic diagnostic = diagnostic(owner, method, refusal.line, refusal.getMessage());

@@ -18,7 +18,7 @@ final class QuickScan {
 
     /** @return false when the class certainly needs no instrumentation */
     static boolean mayNeedInstrumentation(byte[] classBytes, ClassReader reader, ClassHierarchy hierarchy) {
-        if (contains(classBytes, RUNTIME_PACKAGE)) {
+        if (hierarchy.allMethods() || contains(classBytes, RUNTIME_PACKAGE)) {
             return true;
         }
         String superName = reader.getSuperName();
@@ -49,8 +49,7 @@ final class QuickScan {
 
     /** JDK types never declare coroutine functions: no need to read them. */
     private static boolean isApplicationType(String internalName) {
-        return !(internalName.startsWith("java/") || internalName.startsWith("javax/")
-                || internalName.startsWith("jdk/") || internalName.startsWith("sun/"));
+        return !ClassHierarchy.isJdkType(internalName);
     }
 
     static boolean contains(byte[] haystack, byte[] needle) {

@@ -32,6 +32,13 @@ final class WrapperSplit {
         return desc.substring(0, close) + RuntimeNames.STACK_DESC + desc.substring(close);
     }
 
+    /** @return the original descriptor of a body's descriptor (or {@code desc} if it is not one) */
+    static String originalDescriptor(String desc) {
+        String marker = RuntimeNames.STACK_DESC + ")";
+        int at = desc.indexOf(marker);
+        return at < 0 ? desc : desc.substring(0, at) + desc.substring(at + RuntimeNames.STACK_DESC.length());
+    }
+
     /** @return the local slot of the stack parameter in the body of {@code method} (before the split) */
     static int stackSlot(MethodNode method) {
         int slot = (method.access & Opcodes.ACC_STATIC) != 0 ? 0 : 1;
