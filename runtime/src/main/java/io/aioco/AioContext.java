@@ -508,10 +508,15 @@ public final class AioContext implements AutoCloseable {
                 if (closed) {
                     return progress;
                 }
-                if ((f & BottomHalf.IDLE) == 0) {
-                    progress = true;
+                if (bh.cb instanceof BottomHalf.Conditional conditional) {
+                    // Internal bottom halves (notifier dispatch) say whether they did anything.
+                    progress |= conditional.runIfReady();
+                } else {
+                    if ((f & BottomHalf.IDLE) == 0) {
+                        progress = true;
+                    }
+                    bh.cb.run();
                 }
-                bh.cb.run();
             }
         }
         return progress;
@@ -697,6 +702,7 @@ public final class AioContext implements AutoCloseable {
      * @throws IllegalStateException if the context is closed
      */
     public ThreadPool threadPool() {
+        checkOpen();
         ThreadPool pool = threadPool;
         if (pool == null) {
             synchronized (this) {

@@ -32,6 +32,20 @@ public final class BottomHalf {
 
     private static final VarHandle FLAGS;
 
+    /**
+     * An internal callback that may find nothing to do (an event notifier's dispatch after the
+     * flag was cleared): only a run that did something counts as progress.
+     */
+    interface Conditional extends Runnable {
+        /** Called from the loop thread; returns whether it did anything. */
+        boolean runIfReady();
+
+        @Override
+        default void run() {
+            runIfReady();
+        }
+    }
+
     static {
         try {
             FLAGS = MethodHandles.lookup().findVarHandle(BottomHalf.class, "flags", int.class);

@@ -38,7 +38,7 @@ public final class EventNotifier implements AutoCloseable {
     private volatile Registration registration;
 
     /** A handler in one context: dispatched by an internal bottom half of that context. */
-    private final class Registration implements Runnable {
+    private final class Registration implements BottomHalf.Conditional {
         final AioContext ctx;
         volatile Consumer<EventNotifier> handler;
         final BottomHalf bh;
@@ -51,12 +51,13 @@ public final class EventNotifier implements AutoCloseable {
 
         /** Called from the context's loop thread, by the bottom half. */
         @Override
-        public void run() {
+        public boolean runIfReady() {
             if (registration != this || ((int) STATE.getVolatile(EventNotifier.this) & SET) == 0) {
-                return;
+                return false;
             }
             try {
                 handler.accept(EventNotifier.this);
+                return true;
             } finally {
                 // Level-triggered: still set (the handler did not clear it, or it was set again),
                 // so run again at the next poll, which therefore does not block.
