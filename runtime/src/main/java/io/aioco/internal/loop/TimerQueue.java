@@ -43,7 +43,8 @@ public final class TimerQueue {
     }
 
     private Entry[] heap = new Entry[8];
-    private int size;
+    /** Written under the lock; volatile so that the loop can skip an empty queue without locking. */
+    private volatile int size;
     private long nextSeq;
 
     /** Arms or re-arms {@code e}; returns whether it is now the earliest timer. Lock held. */
@@ -80,6 +81,7 @@ public final class TimerQueue {
         return nextSeq;
     }
 
+    /** Called from any thread, without the lock: a hint, exact only under the lock. */
     boolean isEmpty() {
         return size == 0;
     }
