@@ -1,0 +1,800 @@
+package io.aioco;
+
+import io.aioco.internal.loop.AdaptivePolling;
+import io.aioco.internal.loop.FdTable;
+import io.aioco.internal.loop.LoopThreads;
+import io.aioco.internal.loop.TimerGroup;
+import io.aioco.internal.loop.VirtualClock;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.SelectableChannel;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.IntSupplier;
+
+/**
+ * An event loop: QEMU's {@code AioContext} ({@code block/aio.h}, {@code util/async.c}, {@code
+ * util/aio-posix.c}). It owns bottom halves, timers, fd handlers, event-notifier handlers and a
+ * thread pool, and runs their callbacks on whichever thread calls {@link #poll(boolean)}.
+ *
+ * <p><b>Threads.</b> One thread at a time polls a context (its <em>loop thread</em>: an {@link
+ * IOThread}'s, the main loop's, or any thread driving it by hand); everything the context calls
+ * back runs there. A thread may poll the context again from inside a callback (nested, as QEMU's
+ * {@code AIO_WAIT_WHILE}). Methods that register or schedule things may be called from any thread.
+ *
+ * <p><b>Waking.</b> A blocking poll first announces that it is about to block (QEMU's {@code
+ * notify_me}), then checks for work, then blocks. Whoever adds work (a bottom half, a timer that
+ * becomes the earliest, a handler) reads the announcement after publishing the work and wakes the
+ * loop only if it is blocked, so that scheduling from a thread costs no system call while the loop
+ * is busy. At most one waker per wait makes the system call: the first to clear the announcement.
+ * The loop blocks in {@link LockSupport#parkNanos} while it has no channels, and in an NIO
+ * selector otherwise.
+ *
+ * <p><b>Errors.</b> An exception thrown by a callback propagates out of {@link #poll(boolean)};
+ * the context stays usable and what was still pending stays pending. Registering on a closed
+ * context throws {@link IllegalStateException}.
+ */
+public final class AioContext implements AutoCloseable {
+    /** How long a blocking poll waits at most while only idle bottom halves are scheduled. */
+    static final long IDLE_BH_TIMEOUT_NS = 10_000_000;
+
+    // notifyMe values: what the poller blocks in, which tells a waker how to wake it.
+    private static final int NOT_WAITING = 0;
+    private static final int WAIT_PARK = 1;
+    private static final int WAIT_SELECT = 2;
+
+    private static final VarHandle BH_LIST;
+    private static final VarHandle NOTIFY_ME;
+    private static final VarHandle NOTIFIED;
+    private static final VarHandle POLLING_THREAD;
+    private static final AtomicInteger NEXT_ID = new AtomicInteger();
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            BH_LIST = l.findVarHandle(AioContext.class, "bhList", BottomHalf.class);
+            NOTIFY_ME = l.findVarHandle(AioContext.class, "notifyMe", int.class);
+            NOTIFIED = l.findVarHandle(AioContext.class, "notified", int.class);
+            POLLING_THREAD = l.findVarHandle(AioContext.class, "pollingThread", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final String name;
+
+    /** Bottom halves scheduled since the poller last took the list: a Treiber stack, newest first. */
+    @SuppressWarnings("unused") // accessed through BH_LIST
+    private volatile BottomHalf bhList;
+
+    /** NOT_WAITING, or how the poller is blocked (set by the poller, cleared by it or a waker). */
+    @SuppressWarnings("unused") // accessed through NOTIFY_ME
+    private volatile int notifyMe;
+
+    /** 1 after notifyEvent() until a blocking poll accepts it (QEMU's ctx->notified). */
+    @SuppressWarnings("unused") // accessed through NOTIFIED
+    private volatile int notified;
+
+    /** The thread inside poll() right now, else null. */
+    @SuppressWarnings("unused") // accessed through POLLING_THREAD
+    private volatile Thread pollingThread;
+
+    /** The thread blocked (park mode); written before notifyMe is set, read by wakers after. */
+    private Thread waiter;
+
+    private volatile boolean closed;
+    private final BooleanSupplier open = () -> !closed;
+
+    // Bottom-half slices being dispatched (QEMU's bh_slice_list), oldest first; loop thread only.
+    // A slice is the rest of a list taken by one poll; a nested poll finishes older slices first,
+    // and a callback that throws leaves the rest of its slice here for the next poll.
+    private BottomHalf[] slices = new BottomHalf[4];
+    private int sliceFirst;
+    private int sliceCount;
+
+    private final TimerGroup timers = new TimerGroup();
+    private final Runnable virtualClockListener = this::virtualClockChanged;
+    private boolean listensToVirtualClock; // guarded by timers' lock holder: see ensureVirtualListener
+
+    private volatile FdTable fds;
+    private final AdaptivePolling polling = new AdaptivePolling();
+    private volatile ThreadPool threadPool;
+
+    /** Main loop: the context whose wait also covers this one (iohandler -> main), else null. */
+    private AioContext host;
+    /** Main loop: the context this one's wait also covers (main -> iohandler), else null. */
+    private AioContext guest;
+
+    // The per-thread state of the last polling thread, to save a ThreadLocal lookup per poll.
+    private Thread stateThread;
+    private LoopThreads.State stateCache;
+
+    private AioContext(String name) {
+        this.name = name;
+    }
+
+    /**
+     * Creates a context ({@code aio_context_new}). No thread runs it: poll it, or use an {@link
+     * IOThread}. Called from any thread.
+     */
+    public static AioContext create() {
+        return new AioContext("AioContext-" + NEXT_ID.incrementAndGet());
+    }
+
+    /** Creates a named context (IOThread, main loop). */
+    static AioContext create(String name) {
+        return new AioContext(name);
+    }
+
+    /**
+     * The calling thread's context ({@code qemu_get_current_aio_context}): in an {@link IOThread},
+     * its context; on the thread that called {@link MainLoop#init()}, the main context; on any other
+     * thread, the context it is polling right now; else null. Called from any thread.
+     */
+    public static AioContext current() {
+        return LoopThreads.current();
+    }
+
+    /** Called from the main loop's initialization: makes this context's waits cover {@code guest}. */
+    void attachGuest(AioContext guest, FdTable guestFds) {
+        this.guest = guest;
+        guest.host = this;
+        guest.fds = guestFds;
+    }
+
+    /** Called from the main loop's initialization: gives this context its fd table up front. */
+    void useFdTable(FdTable table) {
+        this.fds = table;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Polling
+
+    /**
+     * Runs what is ready: bottom halves, fd and notifier handlers, timers due ({@code aio_poll}).
+     * With {@code blocking}, first waits until something is ready, a timer is due or {@link
+     * #notifyEvent()} is called; a bare notify makes it return false. Without, never blocks.
+     *
+     * <p>Called by the loop thread: any thread, but only one at a time; the same thread may call it
+     * again from inside a callback (the nested call may block). Thread interruption ends a wait
+     * early, leaving the interrupt status set.
+     *
+     * @return whether progress was made: a handler, a timer or a bottom half that is not idle ran
+     * @throws IllegalStateException if another thread is polling this context, or it is closed
+     * @throws RuntimeException (or Error) thrown by a callback; the context stays usable
+     */
+    public boolean poll(boolean blocking) {
+        return poll(blocking, null, false);
+    }
+
+    /** What the main loop does around the blocking wait itself: release and retake the big lock. */
+    interface WaitHooks {
+        void beforeWait();
+
+        void afterWait();
+    }
+
+    /** Called from the loop thread. {@code serveGuest}: the main loop's wait also covers the guest. */
+    boolean poll(boolean blocking, WaitHooks hooks, boolean serveGuest) {
+        Thread me = Thread.currentThread();
+        boolean outermost = enterPoll(me);
+        LoopThreads.State state = threadState(me);
+        AioContext outerPolling = state.polling;
+        state.polling = this;
+        try {
+            return pollOnce(me, blocking, hooks, serveGuest);
+        } finally {
+            state.polling = outerPolling;
+            if (outermost) {
+                // Pairs with the compareAndSet in enterPoll of the next poller.
+                POLLING_THREAD.setRelease(this, null);
+            }
+        }
+    }
+
+    /** Called from any thread: claims the context for polling; returns whether the claim is new. */
+    private boolean enterPoll(Thread me) {
+        Thread owner = (Thread) POLLING_THREAD.getAcquire(this);
+        if (owner == me) {
+            checkOpen();
+            return false;
+        }
+        if (owner != null || !POLLING_THREAD.compareAndSet(this, null, me)) {
+            throw new IllegalStateException(this + " is being polled by " + pollingThread
+                    + "; " + me + " may not poll it at the same time");
+        }
+        if (closed) {
+            POLLING_THREAD.setRelease(this, null);
+            checkOpen();
+        }
+        return true;
+    }
+
+    /** Called from the loop thread. */
+    private LoopThreads.State threadState(Thread me) {
+        if (stateThread != me) {
+            stateCache = LoopThreads.state();
+            stateThread = me;
+        }
+        return stateCache;
+    }
+
+    /** Called from the loop thread: one aio_poll. */
+    private boolean pollOnce(Thread me, boolean blocking, WaitHooks hooks, boolean serveGuest) {
+        FdTable table = fds;
+        if (table != null) {
+            table.applyUpdates();
+            if (serveGuest && guest != null) {
+                guest.fds.applyUpdates();
+                guest.fds.refreshInterest();
+            }
+        }
+        if (blocking) {
+            waitForEvents(me, table, hooks, serveGuest);
+        } else if (table != null) {
+            table.serveGuests(serveGuest);
+            table.selectNow();
+            table.serveGuests(false);
+        }
+        if (closed) {
+            return false;
+        }
+        boolean progress = runBottomHalves();
+        if (table != null && !closed) {
+            progress |= table.dispatch(open);
+        }
+        if (!closed) {
+            progress |= timers.runDue(open);
+        }
+        return progress;
+    }
+
+    /**
+     * Called from the loop thread: the blocking part of aio_poll. Announces the wait, checks for
+     * work, busy-polls the ioPoll functions if adaptive polling is on, then blocks.
+     */
+    private void waitForEvents(Thread me, FdTable table, WaitHooks hooks, boolean serveGuest) {
+        int mode = table != null && table.hasChannels() ? WAIT_SELECT : WAIT_PARK;
+        waiter = me;
+        // NOTE: the announcement comes before every check below. A producer publishes its work
+        // first and reads notifyMe after (pushBottomHalf, timerMod, ...); both sides use volatile
+        // accesses, which are totally ordered, so either we see the work here or the producer sees
+        // the announcement and wakes us. This is QEMU's notify_me / smp_mb() pairing.
+        NOTIFY_ME.setVolatile(this, mode);
+        long timeoutNs = (int) NOTIFIED.getVolatile(this) != 0 ? 0 : computeTimeoutNs(serveGuest);
+        long pollStart = 0;
+        boolean adaptive = timeoutNs != 0 && table != null && table.hasPollHandlers() && polling.enabled();
+        if (adaptive) {
+            pollStart = System.nanoTime();
+            long budget = polling.budgetNs(timeoutNs);
+            if (budget > 0 && busyPoll(table, pollStart, budget)) {
+                timeoutNs = 0;
+            } else if (timeoutNs > 0) {
+                timeoutNs = Math.max(0, timeoutNs - (System.nanoTime() - pollStart));
+            }
+        }
+        if (table != null) {
+            table.serveGuests(serveGuest);
+        }
+        try {
+            if (timeoutNs == 0) {
+                if (table != null) {
+                    table.selectNow();
+                }
+            } else {
+                if (hooks != null) {
+                    hooks.beforeWait();
+                }
+                try {
+                    block(mode, table, timeoutNs);
+                } finally {
+                    if (hooks != null) {
+                        hooks.afterWait();
+                    }
+                }
+            }
+        } finally {
+            if (table != null) {
+                table.serveGuests(false);
+            }
+            NOTIFY_ME.setVolatile(this, NOT_WAITING);
+            // aio_notify_accept: a notify from before this point has been served by this wait.
+            NOTIFIED.setVolatile(this, 0);
+        }
+        if (adaptive) {
+            polling.adjust(System.nanoTime() - pollStart);
+        }
+    }
+
+    /**
+     * Called from the loop thread: spins over the ioPoll functions (AioHandler io_poll) for up to
+     * {@code budgetNs}, stopping early when one reports work or other work arrives.
+     */
+    private boolean busyPoll(FdTable table, long start, long budgetNs) {
+        do {
+            if (table.runPollHandlersOnce()) {
+                return true;
+            }
+            if ((BottomHalf) BH_LIST.getVolatile(this) != null || (int) NOTIFIED.getVolatile(this) != 0) {
+                return true;
+            }
+            Thread.onSpinWait();
+        } while (System.nanoTime() - start < budgetNs);
+        return false;
+    }
+
+    /**
+     * Called from the loop thread: blocks until woken, a channel is ready, the timeout ({@code -1}:
+     * none) passes or the thread is interrupted. Spurious returns of park or select are absorbed.
+     */
+    private void block(int mode, FdTable table, long timeoutNs) {
+        long deadline = System.nanoTime() + timeoutNs;
+        Thread me = Thread.currentThread();
+        for (;;) {
+            if ((int) NOTIFY_ME.getVolatile(this) == NOT_WAITING || me.isInterrupted()) {
+                return; // a waker cleared the announcement: something is there
+            }
+            long remaining = -1;
+            if (timeoutNs > 0) {
+                remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return;
+                }
+            }
+            if (mode == WAIT_PARK) {
+                if (remaining < 0) {
+                    LockSupport.park(this);
+                } else {
+                    LockSupport.parkNanos(this, remaining);
+                }
+            } else if (table.select(remaining)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Called from any thread: wakes the poller if it announced it is blocking (QEMU's aio_notify
+     * minus the notified flag). Cheap when it is not: one volatile read.
+     */
+    void kick() {
+        AioContext target = host != null ? host : this;
+        int mode = (int) NOTIFY_ME.getVolatile(target);
+        // NOTE: only the waker that clears the announcement makes the system call; the others see
+        // NOT_WAITING (or lose the CAS) and return. A stale wake (the poller already left) costs the
+        // next wait one spurious return, which block() absorbs.
+        if (mode != NOT_WAITING && NOTIFY_ME.compareAndSet(target, mode, NOT_WAITING)) {
+            if (mode == WAIT_PARK) {
+                LockSupport.unpark(target.waiter);
+            } else {
+                target.fds.wakeup();
+            }
+        }
+    }
+
+    /**
+     * Wakes the context if it is blocked in {@link #poll(boolean)}, which then returns (false if
+     * nothing else happened); if it is not blocked, its next blocking poll returns at once ({@code
+     * aio_notify}). Called from any thread; no system call unless the loop is blocked.
+     */
+    public void notifyEvent() {
+        if (closed) {
+            return;
+        }
+        NOTIFIED.setVolatile(this, 1);
+        kick();
+    }
+
+    /** Called from the loop thread, after announcing the wait: aio_compute_timeout. */
+    private long computeTimeoutNs(boolean serveGuest) {
+        long timeout = bottomHalfTimeoutNs();
+        if (timeout == 0) {
+            return 0;
+        }
+        timeout = earliest(timeout, timers.timeoutNs());
+        if (serveGuest && guest != null && timeout != 0) {
+            timeout = earliest(timeout, guest.computeTimeoutNs(false));
+        }
+        return timeout;
+    }
+
+    private static long earliest(long a, long b) {
+        if (a < 0) {
+            return b;
+        }
+        return b < 0 ? a : Math.min(a, b);
+    }
+
+    /** Called from the loop thread: 0 if a bottom half is scheduled, 10 ms if only idle ones, else -1. */
+    private long bottomHalfTimeoutNs() {
+        long timeout = -1;
+        for (BottomHalf bh = (BottomHalf) BH_LIST.getVolatile(this); bh != null; bh = bh.next) {
+            int f = bh.flags();
+            if ((f & (BottomHalf.SCHEDULED | BottomHalf.DELETED)) == BottomHalf.SCHEDULED) {
+                if ((f & BottomHalf.IDLE) == 0) {
+                    return 0;
+                }
+                timeout = IDLE_BH_TIMEOUT_NS;
+            }
+        }
+        for (int i = 0; i < sliceCount; i++) {
+            for (BottomHalf bh = slices[(sliceFirst + i) % slices.length]; bh != null; bh = bh.next) {
+                int f = bh.flags();
+                if ((f & (BottomHalf.SCHEDULED | BottomHalf.DELETED)) == BottomHalf.SCHEDULED) {
+                    if ((f & BottomHalf.IDLE) == 0) {
+                        return 0;
+                    }
+                    timeout = IDLE_BH_TIMEOUT_NS;
+                }
+            }
+        }
+        return timeout;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Bottom halves
+
+    /**
+     * Creates a bottom half that runs {@code cb} in this context ({@code aio_bh_new}). Called from
+     * any thread.
+     *
+     * @throws IllegalStateException if the context is closed
+     */
+    public BottomHalf newBottomHalf(Runnable cb) {
+        Objects.requireNonNull(cb, "cb");
+        checkOpen();
+        return new BottomHalf(this, cb, 0);
+    }
+
+    /**
+     * Runs {@code cb} once at the context's next poll ({@code aio_bh_schedule_oneshot}), waking it
+     * if blocked. Called from any thread; this is also the way to hand work to the context's thread.
+     *
+     * @throws IllegalStateException if the context is closed
+     */
+    public void scheduleOneshot(Runnable cb) {
+        Objects.requireNonNull(cb, "cb");
+        new BottomHalf(this, cb, BottomHalf.ONESHOT).enqueue(BottomHalf.SCHEDULED, true);
+    }
+
+    /** Called from any thread: like scheduleOneshot, but silently dropped once the context is closed. */
+    boolean tryScheduleOneshot(Runnable cb) {
+        return new BottomHalf(this, cb, BottomHalf.ONESHOT).enqueue(BottomHalf.SCHEDULED, false);
+    }
+
+    /**
+     * Called from any thread, by the one that set PENDING: links {@code bh} into the list and wakes
+     * the loop if it is blocked (aio_bh_enqueue).
+     */
+    void pushBottomHalf(BottomHalf bh) {
+        BottomHalf head;
+        do {
+            head = (BottomHalf) BH_LIST.getVolatile(this);
+            bh.next = head;
+            // No ABA problem: nobody pops single nodes, the poller takes the whole list at once.
+        } while (!BH_LIST.compareAndSet(this, head, bh));
+        // The compareAndSet above is the publication that the poller's check pairs with.
+        kick();
+    }
+
+    /**
+     * Called from the loop thread: aio_bh_poll. Takes the list scheduled so far as a new slice and
+     * runs the slices oldest first, each bottom half whose SCHEDULED flag is still set when it is
+     * taken off. Bottom halves scheduled meanwhile go to the next poll.
+     */
+    private boolean runBottomHalves() {
+        BottomHalf taken = (BottomHalf) BH_LIST.getAndSet(this, (BottomHalf) null);
+        if (taken != null) {
+            addSlice(reverse(taken));
+        }
+        boolean progress = false;
+        while (sliceCount > 0) {
+            int first = sliceFirst;
+            BottomHalf bh = slices[first];
+            if (bh == null) {
+                sliceFirst = (first + 1) % slices.length;
+                sliceCount--;
+                continue;
+            }
+            slices[first] = bh.next;
+            bh.next = null;
+            // NOTE: unlink first, then clear PENDING: once PENDING is clear another thread may link
+            // the bottom half into the new list, rewriting bh.next.
+            int f = bh.takeFlags();
+            if ((f & (BottomHalf.SCHEDULED | BottomHalf.DELETED)) == BottomHalf.SCHEDULED) {
+                if (closed) {
+                    return progress;
+                }
+                if (bh.cb instanceof BottomHalf.Conditional conditional) {
+                    // Internal bottom halves (notifier dispatch) say whether they did anything.
+                    progress |= conditional.runIfReady();
+                } else {
+                    if ((f & BottomHalf.IDLE) == 0) {
+                        progress = true;
+                    }
+                    bh.cb.run();
+                }
+            }
+        }
+        return progress;
+    }
+
+    /** Loop thread: the stack is newest first; run in scheduling order instead. */
+    private static BottomHalf reverse(BottomHalf head) {
+        BottomHalf prev = null;
+        while (head != null) {
+            BottomHalf next = head.next;
+            head.next = prev;
+            prev = head;
+            head = next;
+        }
+        return prev;
+    }
+
+    private void addSlice(BottomHalf head) {
+        if (sliceCount == slices.length) {
+            BottomHalf[] bigger = new BottomHalf[slices.length * 2];
+            for (int i = 0; i < sliceCount; i++) {
+                bigger[i] = slices[(sliceFirst + i) % slices.length];
+            }
+            slices = bigger;
+            sliceFirst = 0;
+        }
+        slices[(sliceFirst + sliceCount) % slices.length] = head;
+        sliceCount++;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Timers
+
+    /**
+     * Creates a timer with nanosecond scale whose callback runs in this context ({@code
+     * aio_timer_new}); it starts disarmed. Called from any thread.
+     *
+     * @throws IllegalStateException if the context is closed
+     */
+    public Timer newTimer(ClockType type, Runnable cb) {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(cb, "cb");
+        checkOpen();
+        if (type == ClockType.VIRTUAL) {
+            ensureVirtualListener();
+        }
+        return new Timer(this, type, cb);
+    }
+
+    /** Called from any thread. */
+    private void ensureVirtualListener() {
+        synchronized (timers) {
+            if (!listensToVirtualClock && !closed) {
+                listensToVirtualClock = true;
+                VirtualClock.addListener(virtualClockListener);
+            }
+        }
+    }
+
+    /**
+     * Called from the thread that changed the VIRTUAL clock: wakes the loop if a VIRTUAL timer is
+     * now due, or if the clock runs (the loop's wait was computed from the old time).
+     */
+    private void virtualClockChanged() {
+        long deadline = timers.virtualDeadline();
+        if (deadline != Long.MAX_VALUE && (deadline - VirtualClock.nowNs() <= 0 || !VirtualClock.isPaused())) {
+            kick();
+        }
+    }
+
+    /** Called from any thread (timer_mod_ns). */
+    void timerMod(Timer t, long expireNs) {
+        if (closed) {
+            throw new IllegalStateException(t + " armed after its context was closed");
+        }
+        boolean earliest = timers.schedule(t.entry, expireNs);
+        if (earliest) {
+            // NOTE: the full fence makes the store-then-load order explicit: the armed timer is
+            // visible before kick() reads notifyMe (the poller announces, then reads the timers).
+            VarHandle.fullFence();
+            kick();
+        }
+    }
+
+    /** Called from any thread (timer_del). */
+    void timerDel(Timer t) {
+        timers.remove(t.entry);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // fd handlers, event notifiers, polling parameters, thread pool
+
+    /**
+     * Sets the level-triggered handlers of a channel ({@code aio_set_fd_handler}): {@code onRead}
+     * runs while the channel is readable (or acceptable), {@code onWrite} while it is writable (or
+     * connectable), each at most once per poll. Both null removes the channel's handlers; a removed
+     * handler is never called again, even if the removal comes from another handler of the same
+     * poll. The channel is made non-blocking. Called from any thread, including from handlers; a
+     * change made from another thread takes effect at the loop's next poll (it wakes the loop).
+     *
+     * @throws IllegalStateException if the context is closed
+     * @throws IllegalArgumentException if the channel is closed
+     */
+    public void setFdHandler(SelectableChannel ch, Runnable onRead, Runnable onWrite) {
+        setFdHandler(ch, null, onRead, onWrite, null);
+    }
+
+    /**
+     * Like {@link #setFdHandler(SelectableChannel, Runnable, Runnable)}, with a userspace polling
+     * function (AioHandler {@code io_poll}). When the context has adaptive polling on ({@link
+     * #setPollParams}), a blocking poll first spins over the polling functions for up to the current
+     * poll time; when {@code ioPoll} returns true the loop does not block and calls {@code onRead}
+     * (QEMU's {@code io_poll_ready}). {@code ioPoll} runs on the loop thread and must be cheap.
+     */
+    public void setFdHandler(SelectableChannel ch, Runnable onRead, Runnable onWrite, BooleanSupplier ioPoll) {
+        setFdHandler(ch, null, onRead, onWrite, ioPoll);
+    }
+
+    /** Called from any thread; canRead is the main loop's IOCanReadHandler. */
+    void setFdHandler(SelectableChannel ch, IntSupplier canRead, Runnable onRead, Runnable onWrite,
+                      BooleanSupplier ioPoll) {
+        Objects.requireNonNull(ch, "ch");
+        checkOpen();
+        fdTable().update(ch, canRead, onRead, onWrite, ioPoll);
+        // NOTE: as in timerMod, the update is published before the loop's announcement is read.
+        VarHandle.fullFence();
+        kick();
+    }
+
+    private FdTable fdTable() {
+        FdTable table = fds;
+        if (table == null) {
+            synchronized (this) {
+                table = fds;
+                if (table == null) {
+                    table = new FdTable();
+                    fds = table;
+                }
+            }
+        }
+        return table;
+    }
+
+    /**
+     * Sets the handler of an event notifier ({@code aio_set_event_notifier}): while the notifier is
+     * set, the handler runs at each poll of this context (level-triggered, as with an eventfd: the
+     * handler normally calls {@link EventNotifier#testAndClear()}). Null removes it. Called from any
+     * thread.
+     *
+     * @throws IllegalStateException if the context is closed, the notifier is closed, or it has a
+     *     handler in another context
+     */
+    public void setEventNotifier(EventNotifier n, Consumer<EventNotifier> handler) {
+        Objects.requireNonNull(n, "n");
+        if (handler != null) {
+            checkOpen();
+        }
+        n.setHandler(this, handler);
+    }
+
+    /**
+     * Sets adaptive polling ({@code aio_context_set_poll_params}): a blocking poll of a context with
+     * {@code ioPoll} functions busy-polls them for up to a poll time that starts at 0, grows by
+     * {@code grow} (0: 2) when an event came a little too late for it, shrinks by {@code shrink} (0:
+     * back to 0) when waits are longer than {@code maxNs}, and never exceeds {@code maxNs} (0 turns
+     * polling off; the default). Called from any thread; applies from the next wait.
+     *
+     * @throws IllegalArgumentException if an argument is negative, naming it
+     */
+    public void setPollParams(long maxNs, long grow, long shrink) {
+        polling.setParams(maxNs, grow, shrink);
+    }
+
+    /** Called from the loop thread: the current adaptive poll time (tests, diagnostics). */
+    long currentPollNs() {
+        return polling.pollNs();
+    }
+
+    /**
+     * The context's thread pool ({@code aio_get_thread_pool}), created on first use. Called from any
+     * thread.
+     *
+     * @throws IllegalStateException if the context is closed
+     */
+    public ThreadPool threadPool() {
+        checkOpen();
+        ThreadPool pool = threadPool;
+        if (pool == null) {
+            synchronized (this) {
+                checkOpen();
+                pool = threadPool;
+                if (pool == null) {
+                    pool = new ThreadPool(this);
+                    threadPool = pool;
+                }
+            }
+        }
+        return pool;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Lifecycle
+
+    /** Called from any thread. */
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Called from any thread: whether the calling thread is polling this context right now. */
+    boolean inLoopThread() {
+        return (Thread) POLLING_THREAD.getAcquire(this) == Thread.currentThread();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException(this + " is closed");
+        }
+    }
+
+    /**
+     * Closes the context ({@code aio_context_unref}): pending bottom halves, timers, handlers and
+     * thread-pool completions are dropped, and nothing is called back after this returns (work
+     * already running on pool threads finishes, its completion is dropped). Allowed with work still
+     * registered, and from inside one of the context's own callbacks (the poll in progress then
+     * returns without running anything more). Idempotent.
+     *
+     * <p>Called from any thread that is not racing a poll of another thread: to stop a context
+     * that an {@link IOThread} runs, close the IOThread.
+     *
+     * @throws IllegalStateException if another thread is polling the context right now
+     */
+    @Override
+    public void close() {
+        Thread me = Thread.currentThread();
+        boolean fromLoop = (Thread) POLLING_THREAD.getAcquire(this) == me;
+        if (!fromLoop && !POLLING_THREAD.compareAndSet(this, null, me)) {
+            if (closed) {
+                return;
+            }
+            throw new IllegalStateException(me + " may not close " + this + " while "
+                    + pollingThread + " polls it; stop that loop first");
+        }
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            BH_LIST.setVolatile(this, (BottomHalf) null);
+            if (!fromLoop) {
+                for (int i = 0; i < slices.length; i++) {
+                    slices[i] = null;
+                }
+                sliceCount = 0;
+                sliceFirst = 0;
+            }
+            timers.clear();
+            synchronized (timers) {
+                if (listensToVirtualClock) {
+                    VirtualClock.removeListener(virtualClockListener);
+                }
+            }
+            FdTable table = fds;
+            if (table != null) {
+                table.close();
+            }
+            ThreadPool pool = threadPool;
+            if (pool != null) {
+                pool.shutdown();
+            }
+        } finally {
+            if (!fromLoop) {
+                POLLING_THREAD.setRelease(this, null);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

@@ -1,0 +1,447 @@
+package io.aioco.internal.loop;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+
+/**
+ * The fd handlers of one AioContext: QEMU's {@code AioHandler} list plus its fd monitor, with an
+ * NIO {@link Selector} in place of epoll.
+ *
+ * <p><b>Threads.</b> {@link #update} may be called from any thread: it changes the handler table
+ * under this object's monitor and leaves the NIO side (register, interest ops, cancel) to the loop
+ * thread, which applies it in {@link #applyUpdates()} at the start of its next poll; the caller then
+ * wakes the loop. Handler fields are volatile so that a removal is seen at once by a dispatch in
+ * progress: a handler removed (by itself or by another) is never called again, QEMU's deleted-node
+ * marking. Everything else is loop thread only.
+ *
+ * <p><b>Sharing a selector.</b> A table may register its channels with another table's selector
+ * (its host). The main loop does this so that one wait covers both the main context and the
+ * iohandler context; keys selected for the other table are handed to it, or, when it is not being
+ * served (a nested poll of the main context), muted until it is, so that a level-triggered key of
+ * the other table cannot turn the nested wait into a busy loop.
+ */
+public final class FdTable {
+    /** One registered channel (AioHandler). */
+    public static final class Node {
+        final FdTable table;
+        final SelectableChannel channel;
+        volatile Runnable onRead;
+        volatile Runnable onWrite;
+        volatile BooleanSupplier ioPoll;
+        volatile IntSupplier canRead;
+        /** Set once, when the handler is removed; never called after. */
+        volatile boolean removed;
+        // Loop thread only:
+        SelectionKey key;
+        int readyOps;
+        boolean queued;
+
+        Node(FdTable table, SelectableChannel channel) {
+            this.table = table;
+            this.channel = channel;
+        }
+
+        void set(IntSupplier canRead, Runnable onRead, Runnable onWrite, BooleanSupplier ioPoll) {
+            this.canRead = canRead;
+            this.onRead = onRead;
+            this.onWrite = onWrite;
+            this.ioPoll = ioPoll;
+        }
+
+        /** Loop thread: the interest set the handlers ask for right now. */
+        int interestOps() {
+            int valid = channel.validOps();
+            int ops = 0;
+            IntSupplier cr = canRead;
+            if (onRead != null && (cr == null || cr.getAsInt() > 0)) {
+                ops |= valid & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT);
+            }
+            if (onWrite != null) {
+                ops |= valid & SelectionKey.OP_WRITE;
+                // NOTE: OP_CONNECT only while a connect is pending: on a connected socket it maps
+                // to POLLOUT yet is never reported ready, which would make every select return at
+                // once with nothing to do.
+                if (channel instanceof SocketChannel sc && sc.isConnectionPending()) {
+                    ops |= SelectionKey.OP_CONNECT;
+                }
+            }
+            return ops;
+        }
+    }
+
+    private static final Node[] NO_NODES = {};
+
+    private final FdTable host;
+    /** The selector, opened lazily by the host under its monitor; volatile for wakeup(). */
+    private volatile Selector selector;
+
+    // Guarded by this:
+    private final HashMap<SelectableChannel, Node> nodes = new HashMap<>();
+    private final ArrayList<Node> dirty = new ArrayList<>();
+    private volatile boolean hasDirty;
+
+    // Loop thread only:
+    private ArrayList<Node> ready = new ArrayList<>();
+    private Node[] pollNodes = NO_NODES;
+    private Node[] canReadNodes = NO_NODES;
+    private final ArrayList<Node> muted = new ArrayList<>();
+    /** Host only: hand keys of guest tables to them (true) or mute them (false). */
+    private boolean serveGuests;
+    private boolean closed;
+
+    /** A table with its own selector. */
+    public FdTable() {
+        this.host = this;
+    }
+
+    /** A table that registers its channels with {@code host}'s selector. */
+    public FdTable(FdTable host) {
+        this.host = host;
+    }
+
+    /**
+     * Called from any thread (aio_set_fd_handler). Both {@code onRead} and {@code onWrite} null
+     * removes the handler. Returns without touching the selector; the caller wakes the loop.
+     *
+     * @throws IllegalArgumentException if the channel is closed
+     * @throws UncheckedIOException if it cannot be made non-blocking
+     */
+    public void update(SelectableChannel ch, IntSupplier canRead, Runnable onRead, Runnable onWrite,
+                       BooleanSupplier ioPoll) {
+        boolean remove = onRead == null && onWrite == null;
+        if (!remove) {
+            if (!ch.isOpen()) {
+                throw new IllegalArgumentException("channel " + ch + " is closed");
+            }
+            try {
+                ch.configureBlocking(false);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot make " + ch + " non-blocking", e);
+            }
+            host.openSelector();
+        }
+        synchronized (this) {
+            Node node = nodes.get(ch);
+            if (remove) {
+                if (node == null) {
+                    return;
+                }
+                nodes.remove(ch);
+                node.removed = true;
+            } else if (node == null) {
+                node = new Node(this, ch);
+                node.set(canRead, onRead, onWrite, ioPoll);
+                nodes.put(ch, node);
+            } else {
+                node.set(canRead, onRead, onWrite, ioPoll);
+            }
+            dirty.add(node);
+            hasDirty = true;
+        }
+    }
+
+    private void openSelector() {
+        if (selector != null) {
+            return;
+        }
+        synchronized (this) {
+            if (selector == null && !closed) {
+                try {
+                    selector = Selector.open();
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot open a selector", e);
+                }
+            }
+        }
+    }
+
+    /** Called from the loop thread: whether the host selector has any registered channel. */
+    public boolean hasChannels() {
+        Selector s = host.selector;
+        return s != null && !s.keys().isEmpty();
+    }
+
+    /** Called from the loop thread: the nodes that have a polling function. */
+    public boolean hasPollHandlers() {
+        return pollNodes.length > 0;
+    }
+
+    /**
+     * Called from the loop thread: applies what {@link #update} recorded to the selector, in order,
+     * so that a removal followed by a re-add of the same channel works.
+     */
+    public void applyUpdates() {
+        if (!hasDirty) {
+            return;
+        }
+        Node[] work;
+        synchronized (this) {
+            work = dirty.toArray(NO_NODES);
+            dirty.clear();
+            hasDirty = false;
+            ArrayList<Node> polls = new ArrayList<>();
+            ArrayList<Node> reads = new ArrayList<>();
+            for (Node n : nodes.values()) {
+                if (n.ioPoll != null) {
+                    polls.add(n);
+                }
+                if (n.canRead != null) {
+                    reads.add(n);
+                }
+            }
+            pollNodes = polls.toArray(NO_NODES);
+            canReadNodes = reads.toArray(NO_NODES);
+        }
+        for (Node n : work) {
+            apply(n);
+        }
+    }
+
+    private void apply(Node n) {
+        Selector sel = host.selector;
+        if (n.removed) {
+            if (n.key != null) {
+                n.key.cancel();
+                n.key = null;
+            }
+            return;
+        }
+        if (sel == null) {
+            return; // closed
+        }
+        int ops = n.interestOps();
+        if (n.key != null && n.key.isValid()) {
+            n.key.interestOps(ops);
+            return;
+        }
+        SelectionKey stale = n.channel.keyFor(sel);
+        if (stale != null && !stale.isValid()) {
+            // NOTE: a key cancelled by an earlier removal stays in the selector until its next
+            // select; registering the channel again before that throws CancelledKeyException.
+            flushCancelledKeys(sel);
+        } else if (stale != null) {
+            stale.attach(n);
+            n.key = stale;
+            stale.interestOps(ops);
+            return;
+        }
+        try {
+            n.key = n.channel.register(sel, ops, n);
+        } catch (ClosedChannelException e) {
+            // The channel was closed after update(): a closed channel has no handler.
+            drop(n);
+        }
+    }
+
+    private void flushCancelledKeys(Selector sel) {
+        try {
+            sel.selectNow(key -> {
+                // Readiness seen here is dropped; the keys are level-triggered and report again.
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void drop(Node n) {
+        synchronized (this) {
+            if (nodes.get(n.channel) == n) {
+                nodes.remove(n.channel);
+            }
+            n.removed = true;
+        }
+    }
+
+    /**
+     * Called from the loop thread before it waits: re-evaluates the {@code canRead} functions
+     * (QEMU's IOCanReadHandler) and brings back keys muted by nested polls of the host.
+     */
+    public void refreshInterest() {
+        for (Node n : canReadNodes) {
+            SelectionKey k = n.key;
+            if (!n.removed && k != null && k.isValid()) {
+                int ops = n.interestOps();
+                if (k.interestOps() != ops) {
+                    k.interestOps(ops);
+                }
+            }
+        }
+        for (Node n : muted) {
+            SelectionKey k = n.key;
+            if (!n.removed && k != null && k.isValid()) {
+                k.interestOps(n.interestOps());
+            }
+        }
+        muted.clear();
+    }
+
+    /** Called from the loop thread of the host: whether the next select serves guest tables. */
+    public void serveGuests(boolean serve) {
+        this.serveGuests = serve;
+    }
+
+    /**
+     * Called from the loop thread: waits up to {@code timeoutNs} (-1: no limit) for a channel to be
+     * ready, collecting the ready ones. Returns whether any was. NIO's select takes milliseconds:
+     * whole milliseconds are waited in select, the sub-millisecond rest by spinning on selectNow,
+     * so the wait never ends later than asked for because of rounding.
+     */
+    public boolean select(long timeoutNs) {
+        Selector sel = selector;
+        int n;
+        try {
+            if (timeoutNs < 0) {
+                n = sel.select(this::collect, 0);
+            } else if (timeoutNs >= 1_000_000) {
+                n = sel.select(this::collect, timeoutNs / 1_000_000);
+            } else {
+                n = sel.selectNow(this::collect);
+                if (n == 0) {
+                    Thread.onSpinWait();
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return n > 0;
+    }
+
+    /** Called from the loop thread: collects what is ready without waiting. */
+    public void selectNow() {
+        Selector sel = selector;
+        if (sel == null || sel.keys().isEmpty()) {
+            return;
+        }
+        try {
+            sel.selectNow(this::collect);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Called from any thread: makes a select in progress return (the host's). */
+    public void wakeup() {
+        Selector sel = host.selector;
+        if (sel != null) {
+            sel.wakeup();
+        }
+    }
+
+    private void collect(SelectionKey key) {
+        Node n = (Node) key.attachment();
+        if (n == null || n.removed || !key.isValid()) {
+            return;
+        }
+        if (n.table == this || serveGuests) {
+            n.table.enqueue(n, key.readyOps());
+        } else {
+            key.interestOps(0);
+            n.table.muted.add(n);
+        }
+    }
+
+    private void enqueue(Node n, int ops) {
+        if (n.queued) {
+            n.readyOps |= ops;
+            return;
+        }
+        n.queued = true;
+        n.readyOps = ops;
+        ready.add(n);
+    }
+
+    /**
+     * Called from the loop thread: runs each polling function once (AioHandler io_poll) and queues
+     * the handlers whose function reported work, as if their channel were readable. Returns whether
+     * any did.
+     */
+    public boolean runPollHandlersOnce() {
+        boolean any = false;
+        for (Node n : pollNodes) {
+            BooleanSupplier p = n.ioPoll;
+            if (!n.removed && p != null && p.getAsBoolean()) {
+                enqueue(n, SelectionKey.OP_READ);
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    /**
+     * Called from the loop thread: calls the handlers of the channels found ready. A handler removed
+     * meanwhile, by itself or by another handler, is skipped. An exception propagates; the rest of
+     * the batch is dropped, which loses nothing since readiness is level-triggered.
+     *
+     * @param stillOpen checked before each call: a handler may close the context
+     */
+    public boolean dispatch(BooleanSupplier stillOpen) {
+        ArrayList<Node> batch = ready;
+        if (batch.isEmpty()) {
+            return false;
+        }
+        // A handler may poll the context again (nested): it must get a fresh list.
+        ready = new ArrayList<>();
+        boolean progress = false;
+        for (Node n : batch) {
+            n.queued = false;
+        }
+        for (Node n : batch) {
+            int ops = n.readyOps;
+            if ((ops & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
+                Runnable r = n.onRead;
+                IntSupplier cr = n.canRead;
+                if (r != null && !n.removed && stillOpen.getAsBoolean() && (cr == null || cr.getAsInt() > 0)) {
+                    progress = true;
+                    r.run();
+                }
+            }
+            if ((ops & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
+                Runnable w = n.onWrite;
+                if (w != null && !n.removed && stillOpen.getAsBoolean()) {
+                    progress = true;
+                    w.run();
+                }
+            }
+        }
+        return progress;
+    }
+
+    /** Called by the closing thread once no poll runs: drops every handler and closes the selector. */
+    public void close() {
+        Selector sel;
+        synchronized (this) {
+            closed = true;
+            for (Node n : nodes.values()) {
+                n.removed = true;
+                if (n.key != null) {
+                    n.key.cancel();
+                }
+            }
+            nodes.clear();
+            dirty.clear();
+            sel = host == this ? selector : null;
+            if (host == this) {
+                selector = null;
+            }
+        }
+        pollNodes = NO_NODES;
+        canReadNodes = NO_NODES;
+        ready = new ArrayList<>();
+        if (sel != null) {
+            try {
+                sel.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}

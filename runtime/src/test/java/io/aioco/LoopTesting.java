@@ -1,0 +1,44 @@
+package io.aioco;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/** Helpers shared by the event-loop tests. */
+final class LoopTesting {
+    private LoopTesting() {}
+
+    /** Polls without blocking until nothing more happens; returns how many polls made progress. */
+    static int drain(AioContext ctx) {
+        int n = 0;
+        while (ctx.poll(false)) {
+            n++;
+        }
+        return n;
+    }
+
+    /** Spins (yielding) until {@code t} is parked or waiting: the loop is blocked, not just slow. */
+    static void awaitParked(Thread t) {
+        for (;;) {
+            Thread.State s = t.getState();
+            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.TERMINATED) {
+                return;
+            }
+            Thread.yield();
+        }
+    }
+
+    /** Runs {@code body} on a fresh thread (whose current() is not the main loop's) and returns its result. */
+    static <T> T onFreshThread(Supplier<T> body) throws Exception {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                result.complete(body.get());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        }, "fresh-test-thread");
+        t.start();
+        return result.get(30, TimeUnit.SECONDS);
+    }
+}
