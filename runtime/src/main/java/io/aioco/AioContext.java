@@ -1,5 +1,6 @@
 package io.aioco;
 
+import io.aioco.internal.CoStack;
 import io.aioco.internal.loop.AdaptivePolling;
 import io.aioco.internal.loop.FdTable;
 import io.aioco.internal.loop.LoopThreads;
@@ -50,6 +51,7 @@ public final class AioContext implements AutoCloseable {
     private static final VarHandle NOTIFY_ME;
     private static final VarHandle NOTIFIED;
     private static final VarHandle POLLING_THREAD;
+    private static final VarHandle SCHEDULED_COROUTINES;
     private static final AtomicInteger NEXT_ID = new AtomicInteger();
 
     static {
@@ -59,6 +61,7 @@ public final class AioContext implements AutoCloseable {
             NOTIFY_ME = l.findVarHandle(AioContext.class, "notifyMe", int.class);
             NOTIFIED = l.findVarHandle(AioContext.class, "notified", int.class);
             POLLING_THREAD = l.findVarHandle(AioContext.class, "pollingThread", Thread.class);
+            SCHEDULED_COROUTINES = l.findVarHandle(AioContext.class, "scheduledCoroutines", Coroutine.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -110,10 +113,23 @@ public final class AioContext implements AutoCloseable {
 
     // The per-thread state of the last polling thread, to save a ThreadLocal lookup per poll.
     private Thread stateThread;
-    private LoopThreads.State stateCache;
+    private CoStack.Carrier stateCache;
+
+    /**
+     * Coroutines scheduled to run here ({@code aio_co_schedule}) and not yet taken by the loop: a
+     * Treiber stack through {@code Coroutine.scheduledNext}, newest first. Pushed by any thread
+     * (CAS), taken whole by {@link #runScheduledCoroutines()} (getAndSet).
+     */
+    @SuppressWarnings("unused") // accessed through SCHEDULED_COROUTINES
+    private volatile Coroutine scheduledCoroutines;
+    /** Taken from the stack, oldest first, not yet entered (one threw). Loop thread only. */
+    private final java.util.ArrayDeque<Coroutine> coroutinesToRun = new java.util.ArrayDeque<>();
+    /** Runs the scheduled coroutines (QEMU's {@code co_schedule_bh}). */
+    private final BottomHalf coScheduleBh;
 
     private AioContext(String name) {
         this.name = name;
+        this.coScheduleBh = new BottomHalf(this, this::runScheduledCoroutines, 0);
     }
 
     /**
@@ -181,7 +197,7 @@ public final class AioContext implements AutoCloseable {
     boolean poll(boolean blocking, WaitHooks hooks, boolean serveGuest) {
         Thread me = Thread.currentThread();
         boolean outermost = enterPoll(me);
-        LoopThreads.State state = threadState(me);
+        CoStack.Carrier state = threadState(me);
         AioContext outerPolling = state.polling;
         state.polling = this;
         try {
@@ -214,7 +230,7 @@ public final class AioContext implements AutoCloseable {
     }
 
     /** Called from the loop thread. */
-    private LoopThreads.State threadState(Thread me) {
+    private CoStack.Carrier threadState(Thread me) {
         if (stateThread != me) {
             stateCache = LoopThreads.state();
             stateThread = me;
@@ -693,6 +709,101 @@ public final class AioContext implements AutoCloseable {
     /** Called from the loop thread: the current adaptive poll time (tests, diagnostics). */
     long currentPollNs() {
         return polling.pollNs();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Coroutines
+
+    /**
+     * Schedules {@code co} to be entered in this context from a bottom half ({@code
+     * aio_co_schedule}). Called from any thread. The coroutine must have yielded, or be the running
+     * coroutine about to yield: a coroutine that schedules itself (to move to this context) is
+     * handed over only once it has yielded, so this context's thread cannot enter it while it still
+     * runs elsewhere.
+     *
+     * @param co the coroutine
+     * @throws IllegalStateException if it is already scheduled (here or elsewhere), or this context
+     *     is closed
+     */
+    public void coSchedule(Coroutine co) {
+        Objects.requireNonNull(co, "co");
+        checkOpen();
+        co.markScheduled(this);
+        if (!co.deferMoveIfRunningHere(this)) {
+            pushScheduled(co);
+        }
+    }
+
+    /** Called from any thread: pushes a coroutine on the scheduled stack and wakes the loop. */
+    void pushScheduled(Coroutine co) {
+        Coroutine head;
+        do {
+            head = scheduledCoroutines;
+            co.scheduledNext = head; // NOTE: published by the CAS below (release)
+        } while (!SCHEDULED_COROUTINES.compareAndSet(this, head, co));
+        if (!closed) {
+            coScheduleBh.schedule();
+        }
+    }
+
+    /** The scheduled coroutines' bottom half. Loop thread only. */
+    private void runScheduledCoroutines() {
+        Coroutine newest = (Coroutine) SCHEDULED_COROUTINES.getAndSet(this, (Coroutine) null);
+        if (newest != null) {
+            java.util.ArrayDeque<Coroutine> batch = new java.util.ArrayDeque<>();
+            for (Coroutine co = newest; co != null; ) {
+                Coroutine next = co.scheduledNext;
+                co.scheduledNext = null;
+                batch.addFirst(co); // oldest first
+                co = next;
+            }
+            coroutinesToRun.addAll(batch);
+        }
+        Coroutine co;
+        while ((co = coroutinesToRun.poll()) != null) {
+            co.clearScheduled();
+            try {
+                co.enter(this);
+            } catch (RuntimeException | Error e) {
+                if (!coroutinesToRun.isEmpty()) {
+                    coScheduleBh.schedule(); // the rest stays pending for the next poll
+                }
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Enters {@code co} in this context ({@code aio_co_enter}): from another thread or context it
+     * is scheduled here ({@link #coSchedule}); on this context's thread from a running coroutine it
+     * is entered after that coroutine yields or terminates; otherwise at once. Called from any
+     * thread.
+     *
+     * @param co the coroutine
+     */
+    public void coEnter(Coroutine co) {
+        Objects.requireNonNull(co, "co");
+        CoStack.Carrier carrier = CoStack.carrier();
+        if (carrier.context() != this) {
+            coSchedule(co);
+            return;
+        }
+        co.enterFromContext(this, carrier);
+    }
+
+    /**
+     * Starts a coroutine that computes a value in this context ({@link #coEnter}) and returns a
+     * future of it, completed when the body returns or throws. Beyond QEMU. Called from any thread.
+     *
+     * @param body the coroutine's code
+     * @param <T> the result type
+     * @return the future of the body's result
+     */
+    public <T> java.util.concurrent.CompletableFuture<T> spawn(CoroutineCallable<T> body) {
+        Objects.requireNonNull(body, "body");
+        io.aioco.internal.SpawnEntry<T> entry = new io.aioco.internal.SpawnEntry<>(body);
+        coEnter(Coroutine.create(entry));
+        return entry.result();
     }
 
     /**

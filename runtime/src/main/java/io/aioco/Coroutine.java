@@ -1,7 +1,14 @@
 package io.aioco;
 
 import io.aioco.internal.CoStack;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.SelectableChannel;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 
 /**
  * A coroutine: a computation that can suspend itself ({@link #yield()}) and be resumed later
@@ -28,6 +35,19 @@ public final class Coroutine {
 
     static final int RUN_TOKEN = CoStack.token("run", "()V");
     static final int YIELD_TOKEN = CoStack.token("yield", "()V");
+    private static final int SLEEP_TOKEN = CoStack.token("sleepNs", "(Lio/aioco/ClockType;J)V");
+    private static final int READABLE_TOKEN = CoStack.token("yieldUntilReadable", "(Ljava/nio/channels/SelectableChannel;)V");
+    private static final int AWAIT_TOKEN = CoStack.token("await", "(Ljava/util/concurrent/CompletionStage;)Ljava/lang/Object;");
+
+    private static final VarHandle SCHEDULED;
+
+    static {
+        try {
+            SCHEDULED = MethodHandles.lookup().findVarHandle(Coroutine.class, "scheduled", AioContext.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final CoroutineEntry entry;
     private final CoStack stack;
@@ -42,6 +62,27 @@ public final class Coroutine {
     private Coroutine wakeupTail;
     /** In some coroutine's wake-up list: waking it again before it runs is a bug. */
     private boolean wakeupPending;
+    /**
+     * The context it last ran in (the current context of the thread that entered it, or the one
+     * given to {@link #enter(AioContext)}). Written by the entering thread, read by wakers on any
+     * thread.
+     */
+    private volatile AioContext context;
+    /**
+     * The context whose scheduled list holds this coroutine (QEMU's {@code co->scheduled}), null
+     * otherwise. Set by CAS in {@link AioContext#coSchedule}, cleared by the context before it
+     * enters the coroutine: scheduling twice is a bug.
+     */
+    @SuppressWarnings("unused") // through SCHEDULED
+    private volatile AioContext scheduled;
+    /** Link in a context's list of scheduled coroutines (written before the CAS that publishes it). */
+    Coroutine scheduledNext;
+    /**
+     * What to do once the coroutine has yielded, on the thread that ran it: hand it to another
+     * context, or register the callback that wakes it. Doing it only then means no other thread can
+     * enter the coroutine while it is still unwinding its frames here.
+     */
+    private Runnable afterYield;
 
     private Coroutine(CoroutineEntry entry) {
         this.entry = entry;
@@ -69,8 +110,21 @@ public final class Coroutine {
      *     exceptions and errors escaping it are rethrown as they are
      */
     public void enter() {
+        enter((AioContext) null);
+    }
+
+    /**
+     * Makes {@code ctx} the coroutine's context and enters it on the calling thread, as {@link
+     * #enter()} does; a later {@link #wake()} from another thread schedules it on {@code ctx}. Maps
+     * to {@code qemu_aio_coroutine_enter}.
+     *
+     * @param ctx the context the coroutine belongs to from now on (null: the calling thread's
+     *     current context)
+     * @throws IllegalStateException as {@link #enter()}
+     */
+    public void enter(AioContext ctx) {
         checkEnterable();
-        Throwable failure = runOnce();
+        Throwable failure = runOnce(ctx);
         if (wakeupHead != null) {
             failure = runWakeups(this, failure);
         }
@@ -102,8 +156,9 @@ public final class Coroutine {
     }
 
     /** Runs until the next yield or the end; returns what escaped the entry, if anything. */
-    private Throwable runOnce() {
+    private Throwable runOnce(AioContext ctx) {
         CoStack.Carrier carrier = CoStack.carrier();
+        context = ctx != null ? ctx : carrier.context();
         CoStack outer = carrier.current;
         CoStack stack = this.stack;
         stack.signal = state == SUSPENDED ? RUN_TOKEN | CoStack.RESUME : RUN_TOKEN;
@@ -120,8 +175,18 @@ public final class Coroutine {
         if (failure == null && stack.signal == CoStack.SUSPEND) {
             stack.signal = 0;
             state = SUSPENDED;
+            Runnable action = afterYield;
+            if (action != null) {
+                afterYield = null;
+                try {
+                    action.run();
+                } catch (RuntimeException | Error e) {
+                    return e;
+                }
+            }
             return null;
         }
+        afterYield = null;
         state = TERMINATED;
         stack.clear();
         return failure;
@@ -147,7 +212,7 @@ public final class Coroutine {
                 thrown = new IllegalStateException("cannot run woken " + to + ": it is "
                         + (to.state == ENTERED ? "already entered" : "terminated"));
             } else {
-                thrown = to.runOnce();
+                thrown = to.runOnce(null);
             }
             if (thrown != null) {
                 if (failure == null) {
@@ -177,23 +242,74 @@ public final class Coroutine {
     }
 
     /**
-     * Wakes this coroutine: if the caller runs in a coroutine, this one is entered after the caller
-     * yields or terminates (QEMU's {@code co_queue_wakeup}), in wake order, never nested inside the
-     * caller; outside any coroutine it is entered at once on the calling thread. Maps to
-     * {@code aio_co_wake}.
+     * Wakes this coroutine ({@code aio_co_wake}): schedules it on its own context from a bottom half
+     * when called from another context or thread ({@code aio_co_schedule}); on its context, from a
+     * running coroutine, queues it to be entered after that coroutine yields or terminates
+     * ({@code co_queue_wakeup}), in wake order, never nested; on its context outside coroutines,
+     * enters it at once. A coroutine with no context belongs to the caller's. Any thread may call
+     * it.
      *
-     * @throws IllegalStateException if this coroutine has terminated
+     * @throws IllegalStateException if this coroutine has terminated, or is already scheduled
      */
     public void wake() {
         if (state == TERMINATED) {
             throw new IllegalStateException("cannot wake " + this + ": it has terminated");
         }
-        CoStack current = CoStack.current();
-        if (current == null) {
-            enter();
+        AioContext ctx = context;
+        CoStack.Carrier carrier = CoStack.carrier();
+        if (ctx != null && ctx != carrier.context()) {
+            ctx.coSchedule(this);
             return;
         }
-        current.coroutine().queueWakeup(this);
+        enterFromContext(ctx, carrier);
+    }
+
+    /**
+     * {@code aio_co_enter} on the context's own thread: queued behind the running coroutine, or
+     * entered at once outside coroutines.
+     */
+    void enterFromContext(AioContext ctx, CoStack.Carrier carrier) {
+        CoStack current = carrier.current;
+        if (current != null) {
+            current.coroutine().queueWakeup(this);
+            return;
+        }
+        enter(ctx);
+    }
+
+    /** Runs {@code action} on this thread once the running coroutine (this one) has yielded. */
+    void afterYield(Runnable action) {
+        afterYield = action;
+    }
+
+    /** Called by AioContext.coSchedule: claims the "scheduled" mark, or throws naming both contexts. */
+    void markScheduled(AioContext ctx) {
+        AioContext previous = (AioContext) SCHEDULED.compareAndExchange(this, (AioContext) null, ctx);
+        if (previous != null) {
+            throw new IllegalStateException("cannot schedule " + this + " in " + ctx + ": it is already scheduled in "
+                    + previous);
+        }
+    }
+
+    /** Called by the context that runs a scheduled coroutine, just before entering it. */
+    void clearScheduled() {
+        SCHEDULED.setRelease(this, (AioContext) null);
+    }
+
+    /**
+     * Called by AioContext.coSchedule when the coroutine schedules itself on another context: the
+     * move happens after it yields (as QEMU's {@code aio_co_reschedule_self}), so the other
+     * context's thread cannot enter it while it is still running here.
+     *
+     * @return true if the move was deferred this way
+     */
+    boolean deferMoveIfRunningHere(AioContext target) {
+        CoStack current = CoStack.current();
+        if (current == null || current.coroutine() != this) {
+            return false;
+        }
+        afterYield = () -> target.pushScheduled(this);
+        return true;
     }
 
     private void queueWakeup(Coroutine woken) {
@@ -228,6 +344,149 @@ public final class Coroutine {
             case CoStack.RESUMED -> { }
             default -> throw stack.crossedUninstrumented("io.aioco.Coroutine.yield()");
         }
+    }
+
+    /**
+     * The context this coroutine belongs to: the one it last ran in (the current context of the
+     * thread that last entered it, or the one given to {@link #enter(AioContext)}); null if none.
+     *
+     * @return its context, or null
+     */
+    public AioContext context() {
+        return context;
+    }
+
+    /**
+     * Suspends the running coroutine for {@code ns} nanoseconds of the given clock, on a timer of
+     * its context. Maps to {@code qemu_co_sleep_ns}. Deterministic on {@link ClockType#VIRTUAL}.
+     *
+     * @param type the clock
+     * @param ns how long to sleep; zero or less yields until the context's next poll
+     * @throws IllegalStateException outside a coroutine, when the coroutine has no context, or when
+     *     called from code that is not instrumented
+     */
+    @CoroutineFn
+    public static void sleepNs(ClockType type, long ns) {
+        // NOTE: arguments are checked only on the first call: a resume passes dummies
+        CoStack stack = CoStack.enter("io.aioco.Coroutine.sleepNs(ClockType, long)");
+        int arrival = stack.arrive(SLEEP_TOKEN);
+        if (arrival == CoStack.RESUMED) {
+            Timer timer = (Timer) stack.popRef();
+            if (timer.isPending()) { // entered by someone else before the timer fired: keep sleeping
+                stack.pushRef(timer);
+                stack.suspend();
+            }
+            return;
+        }
+        Objects.requireNonNull(type, "type");
+        if (arrival != CoStack.CALLED) {
+            throw stack.crossedUninstrumented("io.aioco.Coroutine.sleepNs(ClockType, long)");
+        }
+        Coroutine self = stack.coroutine();
+        AioContext ctx = requireContext(self, "sleepNs");
+        Timer timer = ctx.newTimer(type, self::wake);
+        timer.modNs(type.nowNs() + Math.max(0, ns));
+        stack.pushRef(timer);
+        stack.suspend();
+    }
+
+    /**
+     * Suspends the running coroutine until {@code channel} is readable, with a read handler on its
+     * context that removes itself and wakes the coroutine. Maps to {@code yield_until_fd_readable};
+     * like it, this replaces any handlers of the channel in that context.
+     *
+     * @param channel the channel to wait for
+     * @throws IllegalStateException outside a coroutine, when the coroutine has no context, or when
+     *     called from code that is not instrumented
+     */
+    @CoroutineFn
+    public static void yieldUntilReadable(SelectableChannel channel) {
+        CoStack stack = CoStack.enter("io.aioco.Coroutine.yieldUntilReadable(SelectableChannel)");
+        int arrival = stack.arrive(READABLE_TOKEN);
+        if (arrival == CoStack.RESUMED) {
+            return;
+        }
+        Objects.requireNonNull(channel, "channel");
+        if (arrival != CoStack.CALLED) {
+            throw stack.crossedUninstrumented("io.aioco.Coroutine.yieldUntilReadable(SelectableChannel)");
+        }
+        Coroutine self = stack.coroutine();
+        AioContext ctx = requireContext(self, "yieldUntilReadable");
+        ctx.setFdHandler(channel, () -> {
+            ctx.setFdHandler(channel, null, null);
+            self.wake();
+        }, null);
+        stack.suspend();
+    }
+
+    /**
+     * Suspends the running coroutine until {@code stage} completes, and returns its result. The
+     * completion may happen on any thread: the coroutine is woken on its own context. Beyond QEMU.
+     *
+     * @param stage what to wait for
+     * @param <T> the result type
+     * @return the result
+     * @throws CompletionException wrapping a checked exception the stage completed with; unchecked
+     *     exceptions and errors are thrown as they are
+     * @throws java.util.concurrent.CancellationException if the stage was cancelled
+     * @throws IllegalStateException outside a coroutine, or when called from code that is not
+     *     instrumented and the stage is not complete yet
+     */
+    @CoroutineFn
+    public static <T> T await(CompletionStage<T> stage) {
+        CoStack stack = CoStack.enter("io.aioco.Coroutine.await(CompletionStage)");
+        int arrival = stack.arrive(AWAIT_TOKEN);
+        CompletableFuture<T> future;
+        if (arrival == CoStack.RESUMED) {
+            @SuppressWarnings("unchecked")
+            CompletableFuture<T> saved = (CompletableFuture<T>) stack.popRef();
+            future = saved;
+            if (!future.isDone()) { // entered by someone else before completion: keep waiting
+                stack.pushRef(future);
+                stack.suspend();
+                return null;
+            }
+            return resultOf(future);
+        }
+        future = Objects.requireNonNull(stage, "stage").toCompletableFuture();
+        if (future.isDone()) {
+            return resultOf(future);
+        }
+        if (arrival != CoStack.CALLED) {
+            throw stack.crossedUninstrumented("io.aioco.Coroutine.await(CompletionStage)");
+        }
+        Coroutine self = stack.coroutine();
+        stack.pushRef(future);
+        stack.suspend();
+        self.afterYield(() -> future.whenComplete((result, failure) -> self.wake()));
+        return null;
+    }
+
+    private static <T> T resultOf(CompletableFuture<T> future) {
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new CompletionException(cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CompletionException(e); // unreachable: the future is done
+        }
+    }
+
+    private static AioContext requireContext(Coroutine self, String what) {
+        AioContext ctx = self.context;
+        if (ctx == null) {
+            throw new IllegalStateException(what + " needs an AioContext: " + self + " has none (enter it with"
+                    + " enter(ctx), or from a thread that polls a context, an IOThread or the main loop)");
+        }
+        return ctx;
     }
 
     /**

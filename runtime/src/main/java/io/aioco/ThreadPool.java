@@ -1,5 +1,7 @@
 package io.aioco;
 
+import io.aioco.internal.CoStack;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
@@ -61,6 +63,9 @@ public final class ThreadPool {
         }
     }
 
+    private static final int SUBMIT_CO_TOKEN = CoStack.token("submitCo",
+            "(Ljava/util/concurrent/Callable;)Ljava/lang/Object;");
+
     private final AioContext ctx;
     private final ThreadPoolExecutor workers;
     private final BottomHalf completionBh;
@@ -100,6 +105,57 @@ public final class ThreadPool {
         Objects.requireNonNull(work, "work");
         Objects.requireNonNull(done, "done");
         execute(new Request(work, (BiConsumer<Object, Throwable>) done));
+    }
+
+    /**
+     * Runs {@code work} on a worker while the calling coroutine is suspended, and returns its result
+     * ({@code thread_pool_submit_co}). The coroutine is woken on its own context when the work is
+     * done (this pool's context delivers the completion).
+     *
+     * @param work what to run on a worker thread
+     * @param <T> the result type
+     * @return what {@code work} returned
+     * @throws Exception what {@code work} threw
+     * @throws IllegalStateException outside a coroutine, when called from code that is not
+     *     instrumented, or if the context is closed
+     */
+    @CoroutineFn
+    @SuppressWarnings("unchecked")
+    public <T> T submitCo(Callable<T> work) throws Exception {
+        CoStack stack = CoStack.enter("io.aioco.ThreadPool.submitCo(Callable)");
+        int arrival = stack.arrive(SUBMIT_CO_TOKEN);
+        if (arrival == CoStack.RESUMED) {
+            Object[] outcome = (Object[]) stack.popRef();
+            if (outcome[2] == null) { // entered by someone else before the work finished: keep waiting
+                stack.pushRef(outcome);
+                stack.suspend();
+                return null;
+            }
+            if (outcome[1] != null) {
+                Throwable failure = (Throwable) outcome[1];
+                if (failure instanceof Exception exception) {
+                    throw exception;
+                }
+                throw (Error) failure;
+            }
+            return (T) outcome[0];
+        }
+        Objects.requireNonNull(work, "work"); // only now: a resume passes a dummy
+        if (arrival != CoStack.CALLED) {
+            throw stack.crossedUninstrumented("io.aioco.ThreadPool.submitCo(Callable)");
+        }
+        Coroutine self = stack.coroutine();
+        Object[] outcome = new Object[3]; // result, failure, done marker
+        stack.pushRef(outcome);
+        stack.suspend();
+        // NOTE: submitted once the coroutine has yielded, so that no thread can wake it before
+        self.afterYield(() -> submitAio(work, (result, failure) -> {
+            outcome[0] = result;
+            outcome[1] = failure;
+            outcome[2] = Boolean.TRUE;
+            self.wake();
+        }));
+        return null;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.aioco.internal;
 
+import io.aioco.AioContext;
 import io.aioco.Coroutine;
 import java.util.Arrays;
 import java.util.Optional;
@@ -50,12 +51,25 @@ public final class CoStack {
      */
     private static final Carrier[] CARRIER_CACHE = new Carrier[1024];
 
-    /** The per-thread pointer to the coroutine that runs on this thread right now. */
+    /**
+     * A thread's own state: the coroutine it runs right now and its event-loop contexts. Only its
+     * own thread reads or writes it.
+     */
     public static final class Carrier {
         /** Id of the thread this carrier belongs to. */
+        @SuppressWarnings("deprecation") // Thread.getId(): threadId() is JDK 19+
         final long threadId = Thread.currentThread().getId();
         /** Stack of the coroutine the thread runs now, null outside coroutines. */
         public CoStack current;
+        /** The context this thread runs (an IOThread's, or the main one on the main-loop thread). */
+        public AioContext home;
+        /** The innermost context this thread is inside {@code poll()} of, else null. */
+        public AioContext polling;
+
+        /** @return {@code AioContext.current()} for this thread */
+        public AioContext context() {
+            return home != null ? home : polling;
+        }
     }
 
     /** The word passed between an instrumented caller and its callee (see the class comment). */

@@ -1,32 +1,26 @@
 package io.aioco.internal.loop;
 
 import io.aioco.AioContext;
+import io.aioco.internal.CoStack;
 
 /**
  * Per-thread event-loop state: the context a thread belongs to ({@code my_aiocontext} in QEMU's
- * {@code async.c}) and the one it is polling right now. Read by {@code AioContext.current()}.
+ * {@code async.c}) and the one it is polling right now. Read by {@code AioContext.current()}. It
+ * lives in the thread's {@link CoStack.Carrier}, next to the coroutine the thread runs, so that
+ * one cheap per-thread lookup serves both.
  */
 public final class LoopThreads {
-    /** One per thread; only its own thread reads or writes it. */
-    public static final class State {
-        /** The context this thread runs (an IOThread's, or the main one on the main-loop thread). */
-        public AioContext home;
-        /** The innermost context this thread is inside {@code poll()} of, else null. */
-        public AioContext polling;
-    }
-
-    private static final ThreadLocal<State> STATE = ThreadLocal.withInitial(State::new);
+    /** The per-thread state: a thread's carrier. Only its own thread reads or writes it. */
 
     private LoopThreads() {}
 
     /** Called from any thread, about itself. */
-    public static State state() {
-        return STATE.get();
+    public static CoStack.Carrier state() {
+        return CoStack.carrier();
     }
 
     /** Called from any thread, about itself: the context {@code AioContext.current()} answers. */
     public static AioContext current() {
-        State state = STATE.get();
-        return state.home != null ? state.home : state.polling;
+        return CoStack.carrier().context();
     }
 }

@@ -1,0 +1,54 @@
+package io.aioco.internal;
+
+import io.aioco.CoroutineCallable;
+import io.aioco.CoroutineEntry;
+import io.aioco.CoroutineFn;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The entry of a coroutine started by {@code AioContext.spawn}: calls the user's body and completes
+ * a future with its result. The runtime is not instrumented, so this frame follows the protocol of
+ * {@link CoStack} by hand: its only suspension point is the call to the body, and it saves nothing
+ * (its fields hold all it needs).
+ *
+ * @param <T> the result type
+ */
+public final class SpawnEntry<T> implements CoroutineEntry {
+    private static final int RUN_TOKEN = CoStack.token("run", "()V");
+    private static final int CALL_TOKEN = CoStack.token("call", "()Ljava/lang/Object;");
+
+    private final CoroutineCallable<T> body;
+    private final CompletableFuture<T> result = new CompletableFuture<>();
+
+    /** @param body the user's code */
+    public SpawnEntry(CoroutineCallable<T> body) {
+        this.body = body;
+    }
+
+    /** @return the future the body's outcome completes */
+    public CompletableFuture<T> result() {
+        return result;
+    }
+
+    @Override
+    @CoroutineFn
+    public void run() {
+        CoStack stack = CoStack.enter("io.aioco.internal.SpawnEntry.run()");
+        int arrival = stack.arrive(RUN_TOKEN);
+        stack.signal = arrival == CoStack.RESUMED ? CALL_TOKEN | CoStack.RESUME : CALL_TOKEN;
+        T value;
+        try {
+            value = body.call();
+        } catch (Throwable failure) {
+            stack.signal = 0;
+            result.completeExceptionally(failure);
+            return;
+        }
+        int signal = stack.signal;
+        if (signal == CoStack.SUSPEND) {
+            return; // the body saved its frames; Coroutine.enter sees SUSPEND and so does the next resume
+        }
+        stack.signal = 0;
+        result.complete(value);
+    }
+}
