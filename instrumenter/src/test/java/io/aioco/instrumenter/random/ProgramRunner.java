@@ -92,6 +92,15 @@ public final class ProgramRunner {
         return null;
     }
 
+    /**
+     * Runs a program once, instrumented, in the given mode: for examples that pin down exact counts.
+     */
+    public static Outcome runInstrumented(String progSource, Mode mode, boolean[] schedule) {
+        Map<String, byte[]> classes = ProgramCompiler.compile(progSource);
+        return run(new InstrumentingLoader(classes), classes, mode != Mode.NEVER_YIELD,
+                mode == Mode.SCHEDULED ? schedule : null);
+    }
+
     private static String difference(Outcome reference, Outcome outcome, Mode mode) {
         if (!reference.trace().equals(outcome.trace())) {
             return "traces differ at line " + firstDifferentLine(reference.trace(), outcome.trace())
