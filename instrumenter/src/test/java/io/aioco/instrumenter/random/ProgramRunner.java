@@ -31,10 +31,21 @@ public final class ProgramRunner {
     /** The yield modes of the instrumented runs. */
     public enum Mode { NEVER_YIELD, ALWAYS_YIELD, SCHEDULED }
 
-    /** Source plus schedule to the failure message of an earlier check (null: it passed). */
-    private static final Map<String, String> RECENT = new LinkedHashMap<>(64, 0.75f, true) {
+    /**
+     * The verdict on one program.
+     *
+     * @param failure null if every instrumented run matched the reference, else what differed,
+     *     with the numbered source
+     * @param reference the plain run (null if the program did not get that far)
+     * @param alwaysYielding the instrumented run that yields at every {@code yieldPoint()} (null if
+     *     it did not run)
+     */
+    public record Verdict(String failure, Outcome reference, Outcome alwaysYielding) {}
+
+    /** Source plus schedule to the verdict of an earlier check. */
+    private static final Map<String, Verdict> RECENT = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, Verdict> eldest) {
             return size() > 256;
         }
     };
@@ -48,29 +59,37 @@ public final class ProgramRunner {
      * @return null if the instrumented runs match the reference, else a message naming the program,
      *     the mode and the first difference
      */
-    public static synchronized String check(String progSource, boolean[] schedule) {
+    public static String check(String progSource, boolean[] schedule) {
+        return verdict(progSource, schedule).failure();
+    }
+
+    /** Like {@link #check}, with the outcomes of the reference and always-yielding runs. */
+    public static synchronized Verdict verdict(String progSource, boolean[] schedule) {
         String key = progSource + Arrays.toString(schedule);
-        if (RECENT.containsKey(key)) {
-            return RECENT.get(key);
+        Verdict verdict = RECENT.get(key);
+        if (verdict == null) {
+            verdict = checkUncached(progSource, schedule);
+            RECENT.put(key, verdict);
         }
-        String verdict = checkUncached(progSource, schedule);
-        RECENT.put(key, verdict);
         return verdict;
     }
 
-    private static String checkUncached(String progSource, boolean[] schedule) {
+    private static Verdict checkUncached(String progSource, boolean[] schedule) {
         Map<String, byte[]> classes = ProgramCompiler.compile(progSource);
         Outcome reference = run(new PlainLoader(classes), classes, false, null);
         if (reference.enters() != 1 || reference.yields() != 0 || !reference.terminated()) {
-            return report(progSource, "reference", "the reference run suspended: " + reference, null);
+            return new Verdict(report(progSource, "reference", "the reference run suspended: " + reference, null),
+                    reference, null);
         }
         InstrumentingLoader instrumented;
         try {
             instrumented = new InstrumentingLoader(classes);
             initialiseAll(instrumented, classes);
         } catch (Throwable e) {
-            return report(progSource, "loading", "instrumented classes do not load: " + stackTrace(e), null);
+            return new Verdict(report(progSource, "loading", "instrumented classes do not load: " + stackTrace(e),
+                    null), reference, null);
         }
+        Outcome alwaysYielding = null;
         for (Mode mode : Mode.values()) {
             Outcome outcome;
             try {
@@ -80,16 +99,19 @@ public final class ProgramRunner {
                     case SCHEDULED -> run(instrumented, classes, true, schedule);
                 };
             } catch (Throwable e) {
-                return report(progSource, mode + " " + Arrays.toString(schedule), "the driver threw " + stackTrace(e),
-                        null);
+                return new Verdict(report(progSource, mode + " " + Arrays.toString(schedule),
+                        "the driver threw " + stackTrace(e), null), reference, alwaysYielding);
+            }
+            if (mode == Mode.ALWAYS_YIELD) {
+                alwaysYielding = outcome;
             }
             String difference = difference(reference, outcome, mode);
             if (difference != null) {
-                return report(progSource, mode + (mode == Mode.SCHEDULED ? " " + Arrays.toString(schedule) : ""),
-                        difference, outcome);
+                return new Verdict(report(progSource, mode + (mode == Mode.SCHEDULED ? " "
+                        + Arrays.toString(schedule) : ""), difference, outcome), reference, alwaysYielding);
             }
         }
-        return null;
+        return new Verdict(null, reference, alwaysYielding);
     }
 
     /**

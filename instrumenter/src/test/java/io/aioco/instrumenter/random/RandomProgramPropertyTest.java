@@ -23,13 +23,19 @@ import org.junit.jupiter.api.Assertions;
  * reference, then instrumented with yields never / always / by a random schedule, and requires equal
  * traces, results and escaping exceptions, and enters = 1 + yields taken.
  *
- * <p>How to run:
+ * <p>How to run (build {@code runtime} in the same reactor, so the test uses this tree's runtime
+ * and not whatever another checkout last installed into {@code ~/.m2}):
  * <ul>
- *   <li>CI (300 programs): {@code mvn -B -q -pl instrumenter test -Dtest='RandomProgram*'}
- *   <li>Long: add {@code -Daioco.random.tries=5000} (read by {@link TriesFromSystemProperty};
- *       Surefire passes {@code -D} user properties on to the test JVM).
- *   <li>Replay a failure: add {@code -Djqwik.seeds.whenfixed=...} or put the seed jqwik reports
- *       into {@code @Property(seed = "...")}; by default jqwik reruns the last failing seed first.
+ *   <li>CI, 300 programs (about 70 s on two cores):
+ *       {@code mvn -B -q -pl runtime,instrumenter test -Dtest='RandomProgram*'
+ *       -Dsurefire.failIfNoSpecifiedTests=false}
+ *   <li>Long: add {@code -Daioco.random.tries=5000} (read by {@link TriesFromSystemProperty}:
+ *       {@code @Property(tries = ...)} must be a constant; Surefire passes {@code -D} properties on
+ *       to the test JVM). Shrinking a failure may take up to 120 s
+ *       ({@code jqwik.shrinking.bounded.seconds} in {@code src/test/resources/junit-platform.properties}).
+ *   <li>Replay: jqwik reruns the last failing sample first (its database is
+ *       {@code instrumenter/.jqwik-database}, not committed); or put the seed it reports into
+ *       {@code @Property(seed = "...")}.
  * </ul>
  * A failure message holds the shrunk program's numbered source, the mode, and the first difference.
  */
@@ -39,12 +45,16 @@ class RandomProgramPropertyTest {
     @Property(tries = 300, shrinking = ShrinkingMode.BOUNDED)
     void instrumentedProgramRunsLikePlainProgramUnderEveryYieldSchedule(@ForAll("programs") Program program,
             @ForAll("schedules") boolean[] schedule) {
-        String source = JavaRenderer.render(program);
-        String failure = ProgramRunner.check(source, schedule);
-        Statistics.label("functions").collect(program.functions().size());
-        if (failure != null) {
-            Assertions.fail(failure);
+        ProgramRunner.Verdict verdict = ProgramRunner.verdict(JavaRenderer.render(program), schedule);
+        if (verdict.failure() != null) {
+            Assertions.fail(verdict.failure());
         }
+        Statistics.label("functions").collect(program.functions().size());
+        Statistics.label("entry ends by").collect(verdict.reference().failure().equals("none") ? "return"
+                : verdict.reference().failure().startsWith("gen.Rt$OutOfFuel") ? "running out of fuel" : "exception");
+        int yields = verdict.alwaysYielding().yields();
+        Statistics.label("yields taken when always yielding").collect(
+                yields == 0 ? "0" : yields <= 5 ? "1-5" : yields <= 50 ? "6-50" : "over 50");
     }
 
     @Provide
