@@ -1,0 +1,176 @@
+package io.aioco.instrumenter.random;
+
+/**
+ * The fixed part of every generated program: class {@code gen.Rt}, compiled with the generated
+ * class {@code gen.Prog}. It holds the trace, the yield switch and schedule, the yield helpers used
+ * inside expressions, the exceptions, the helper class with an instance coroutine function and a
+ * default coroutine method, the resources, and the driver that enters the coroutine until it ends.
+ */
+public final class ProgramSupport {
+    private ProgramSupport() {}
+
+    /** Dotted name of the support class. */
+    public static final String CLASS_NAME = "gen.Rt";
+
+    /** Source of {@code gen.Rt}. */
+    public static final String SOURCE = """
+            package gen;
+
+            import io.aioco.*;
+            import java.util.Arrays;
+
+            public final class Rt {
+                static final StringBuilder TRACE = new StringBuilder();
+                /** false: yieldPoint() never yields (the reference run). */
+                static boolean yielding;
+                /** Per call of yieldPoint(): yield or not, cycled; null or empty: always. */
+                static boolean[] schedule;
+                static int scheduleIndex;
+                /** Yields actually taken. */
+                static int yields;
+                /** Calls left before the program is stopped (keeps recursion and loops bounded). */
+                static int fuel;
+                public static String result;
+
+                /** Stops a run that got too big; an Error so that generated catch clauses miss it. */
+                public static final class OutOfFuel extends Error {
+                    public OutOfFuel(String message) { super(message); }
+                }
+                public static final class Boom extends RuntimeException {
+                    public Boom(String message) { super(message); }
+                }
+                public static final class CheckedBoom extends Exception {
+                    public CheckedBoom(String message) { super(message); }
+                }
+                public enum Color { RED, GREEN, BLUE }
+
+                public interface IntFn {
+                    @CoroutineFn int apply(int v) throws Exception;
+                }
+
+                public interface Stepper {
+                    int base();
+
+                    @CoroutineFn default int step(int by) {
+                        yieldPoint();
+                        int r = base() * 2 + by;
+                        t("step " + r);
+                        return r;
+                    }
+                }
+
+                public static final class Holder implements Stepper {
+                    int value;
+
+                    public Holder(int value) { this.value = value; t("new H" + value); }
+
+                    @CoroutineFn public int bump(int by) {
+                        yieldPoint();
+                        value += by;
+                        t("bump H" + value);
+                        return value;
+                    }
+
+                    @Override public int base() { return value; }
+
+                    @Override public String toString() { return "H" + value; }
+                }
+
+                public static final class Res implements AutoCloseable {
+                    final String name;
+                    public Res(String name) { this.name = name; t("open " + name); }
+                    @Override public void close() { t("close " + name); }
+                }
+
+                public static final class CoRes implements AutoCloseable {
+                    final String name;
+                    public CoRes(String name) { this.name = name; t("co-open " + name); }
+                    @CoroutineFn @Override public void close() { yieldPoint(); t("co-close " + name); }
+                }
+
+                @CoroutineFn public static void yieldPoint() {
+                    if (yielding && (schedule == null || schedule.length == 0
+                            || schedule[scheduleIndex++ % schedule.length])) {
+                        yields++;
+                        Coroutine.yield();
+                    }
+                }
+
+                @CoroutineFn public static int yI(int v) { yieldPoint(); return v; }
+                @CoroutineFn public static long yJ(long v) { yieldPoint(); return v; }
+                @CoroutineFn public static double yD(double v) { yieldPoint(); return v; }
+                @CoroutineFn public static boolean yZ(boolean v) { yieldPoint(); return v; }
+                @CoroutineFn public static String yS(String v) { yieldPoint(); return v; }
+                @CoroutineFn public static int[] yA(int[] v) { yieldPoint(); return v; }
+                @CoroutineFn public static Object yO(Object v) { yieldPoint(); return v; }
+
+                public static void t(String event) {
+                    if (TRACE.length() > 100_000) {
+                        throw new OutOfFuel("trace too long");
+                    }
+                    TRACE.append(event).append('\\n');
+                }
+
+                public static void enter(String call) {
+                    if (--fuel < 0) {
+                        throw new OutOfFuel("out of fuel at " + call);
+                    }
+                    t(call);
+                }
+
+                public static String cap(String s) { return s.length() > 40 ? s.substring(0, 40) : s; }
+
+                public static String show(int v) { return String.valueOf(v); }
+                public static String show(long v) { return v + "L"; }
+                public static String show(double v) { return v + "D"; }
+                public static String show(boolean v) { return String.valueOf(v); }
+                public static String show(String v) { return '"' + v + '"'; }
+                public static String show(int[] v) { return Arrays.toString(v); }
+                public static String show(Object v) { return "(Object) " + v; }
+
+                public static int ret(String site, int v) { t(site + " return " + show(v)); return v; }
+                public static long ret(String site, long v) { t(site + " return " + show(v)); return v; }
+                public static double ret(String site, double v) { t(site + " return " + show(v)); return v; }
+                public static boolean ret(String site, boolean v) { t(site + " return " + show(v)); return v; }
+                public static String ret(String site, String v) { t(site + " return " + show(v)); return v; }
+                public static int[] ret(String site, int[] v) { t(site + " return " + show(v)); return v; }
+                public static Object ret(String site, Object v) { t(site + " return " + show(v)); return v; }
+
+                static String describe(Throwable failure) {
+                    if (failure == null) {
+                        return "none";
+                    }
+                    if (failure instanceof CoroutineException && failure.getCause() != null) {
+                        return "wrapped " + describe(failure.getCause());
+                    }
+                    return failure.getClass().getName() + ": " + failure.getMessage();
+                }
+
+                /**
+                 * Runs the entry in a fresh coroutine, entering it until it terminates. Returns
+                 * {trace, result, enters, yields, terminated, failure}.
+                 */
+                public static Object[] drive(CoroutineEntry entry, boolean yieldingMode, boolean[] yieldSchedule) {
+                    TRACE.setLength(0);
+                    yields = 0;
+                    fuel = 300;
+                    result = null;
+                    yielding = yieldingMode;
+                    schedule = yieldSchedule;
+                    scheduleIndex = 0;
+                    Coroutine co = Coroutine.create(entry);
+                    int enters = 0;
+                    Throwable failure = null;
+                    try {
+                        do {
+                            enters++;
+                            co.enter();
+                        } while (!co.isTerminated() && enters < 1_000_000);
+                    } catch (Throwable e) {
+                        failure = e;
+                    }
+                    return new Object[] {TRACE.toString(), result, enters, yields, co.isTerminated(), describe(failure)};
+                }
+            }
+            """;
+}
