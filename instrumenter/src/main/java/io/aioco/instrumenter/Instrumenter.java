@@ -96,16 +96,49 @@ public final class Instrumenter {
         hierarchy.define(classBytes);
         Set<String> tooLarge = new HashSet<>();
         while (true) {
+            Rewrite attempt = new Rewrite();
             try {
-                return rewrite(reader, tooLarge);
+                return rewrite(reader, tooLarge, attempt);
             } catch (MethodTooLargeException e) {
                 // the rewritten method passed the JVM's 64 KiB limit: refuse it, keep the rest
-                String original = e.getMethodName() + WrapperSplit.originalDescriptor(e.getDescriptor());
-                if (!tooLarge.add(original)) {
-                    throw new InstrumentationException("method too large in " + className.replace('/', '.') + "."
-                            + original + " even when refused", e);
+                refuseTooLarge(className, tooLarge, e.getMethodName() + WrapperSplit.originalDescriptor(e.getDescriptor()), e);
+            } catch (InstrumentationException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                // ASM gave up writing the class (code offsets past 64 KiB, or its budget for computing
+                // frames): the largest rewritten method is the culprit; refuse it and try again
+                String largest = attempt.largestRewritten();
+                if (largest == null) {
+                    throw e;
                 }
+                refuseTooLarge(className, tooLarge, largest, e);
             }
+        }
+    }
+
+    private static void refuseTooLarge(String className, Set<String> tooLarge, String method, RuntimeException cause) {
+        if (!tooLarge.add(method)) {
+            throw new InstrumentationException("cannot write " + className.replace('/', '.') + " even with "
+                    + method + " refused: " + cause, cause);
+        }
+    }
+
+    /** What one attempt at rewriting a class produced: its rewritten methods' sizes. */
+    private static final class Rewrite {
+        private String largest;
+        private int largestSize = -1;
+
+        void rewritten(String nameAndOriginalDesc, MethodNode body) {
+            int size = body.instructions.size();
+            if (size > largestSize) {
+                largestSize = size;
+                largest = nameAndOriginalDesc;
+            }
+        }
+
+        /** @return name and original descriptor of the largest rewritten method, or null */
+        String largestRewritten() {
+            return largest;
         }
     }
 
@@ -113,7 +146,7 @@ public final class Instrumenter {
      * Instruments the class read by {@code reader}; refuses the methods named in {@code tooLarge}
      * (name and original descriptor) as too large once instrumented.
      */
-    private InstrumentationResult rewrite(ClassReader reader, Set<String> tooLarge) {
+    private InstrumentationResult rewrite(ClassReader reader, Set<String> tooLarge, Rewrite attempt) {
         String className = reader.getClassName();
         ClassNode owner = new ClassNode();
         reader.accept(owner, ClassReader.SKIP_FRAMES);
@@ -130,7 +163,10 @@ public final class Instrumenter {
                             + " to 64 KiB of code, and every suspension point adds code to save and restore"
                             + " the frame); split it into smaller coroutine functions", WrapperSplit.firstLine(method));
                 }
-                replace(owner, method, MethodRewrite.rewrite(owner, method, role.acceptedTokens(), hierarchy));
+                String original = method.name + method.desc;
+                List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), hierarchy);
+                replace(owner, method, replacement);
+                attempt.rewritten(original, replacement.get(replacement.size() - 1));
             } catch (MethodRewrite.Refusal refusal) {
                 Diagnostic diagnostic = diagnostic(owner, method, refusal.line, refusal.getMessage());
                 diagnostics.add(diagnostic);

@@ -71,7 +71,7 @@ public final class ProgramArbitraries {
      * the copies. While this flag is true, catch and finally bodies hold only simple statements.
      * Set it to false once the bug is fixed.
      */
-    static final boolean AVOID_OVERSIZED_METHODS_BUG = true;
+    static final boolean AVOID_OVERSIZED_METHODS_BUG = false;
 
     private final Map<String, Arbitrary<Expr>> expressions = new HashMap<>();
     private final Map<Integer, Arbitrary<Stmt>> statements = new HashMap<>();
