@@ -1,0 +1,270 @@
+package io.aioco.suite;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.aioco.CoMutex;
+import io.aioco.CoQueue;
+import io.aioco.CoRwLock;
+import io.aioco.Coroutine;
+import io.aioco.CoroutineFn;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+/**
+ * Random interleavings of CoMutex, CoRwLock and CoQueue operations across several coroutines,
+ * checked against a simple model: mutual exclusion (one mutex holder; one writer or many readers),
+ * first-come first-served among the requests that had to wait, no lost wake-up, every coroutine
+ * finishes. Coroutines are driven by hand from one thread, as in QEMU's test-coroutine.c, by a
+ * scheduler that picks among the coroutines that yielded of their own accord with a seeded random.
+ */
+class LockModelPropertyTest {
+
+    /** One step of a coroutine's script; critical sections are balanced so every script can finish. */
+    enum Op { MUTEX, READ, WRITE, UPGRADE, DOWNGRADE, WAIT, WAKE, YIELD }
+
+    /** A script per coroutine, how many yields inside each critical section, and the scheduler's seed. */
+    record Scenario(List<List<Op>> scripts, int yieldsInside, long seed) {}
+
+    @Provide
+    Arbitrary<Scenario> scenarios() {
+        Arbitrary<List<Op>> script = Arbitraries.of(Op.class).list().ofMinSize(1).ofMaxSize(8);
+        return Combinators.combine(script.list().ofMinSize(2).ofMaxSize(6), Arbitraries.integers().between(0, 2),
+                Arbitraries.longs()).as(Scenario::new);
+    }
+
+    /** Everything the coroutines do and observe, and the model's counters. */
+    private static final class World {
+        final CoMutex mutex = new CoMutex();
+        final CoRwLock rwlock = new CoRwLock();
+        final CoQueue queue = new CoQueue();
+        final List<String> violations = new ArrayList<>();
+        final List<String> events = new ArrayList<>();
+        final Map<Coroutine, Boolean> ready = new HashMap<>();
+        int mutexHolders;
+        int readers;
+        int writers;
+        int waitersInQueue;
+        int yieldsInside;
+        // requests that had to wait, in the order they were made, and in the order they were granted
+        final List<String> waitedMutex = new ArrayList<>();
+        final List<String> grantedMutex = new ArrayList<>();
+        final List<String> waitedRw = new ArrayList<>();
+        final List<String> grantedRw = new ArrayList<>();
+        int sequence;
+        // requests made and not yet running with the lock. A mutex or write request granted at once
+        // while any of them is pending barged in (a pending one is queued, or was handed the lock
+        // and holds it, so nothing could have been free); a read request granted at once while a
+        // writer is pending barged past a queued writer (readers pending may already share the lock).
+        int pendingMutex;
+        int pendingReaders;
+        int pendingWriters;
+
+        void check() {
+            if (mutexHolders > 1) {
+                violations.add("two mutex holders");
+            }
+            if (writers > 1 || (writers == 1 && readers > 0)) {
+                violations.add("rwlock: " + writers + " writers with " + readers + " readers");
+            }
+        }
+    }
+
+    @CoroutineFn
+    private static void voluntaryYield(World world) {
+        world.ready.put(Coroutine.self(), true);
+        Coroutine.yield();
+        world.ready.put(Coroutine.self(), false);
+    }
+
+    @CoroutineFn
+    private static void inside(World world) {
+        for (int i = 0; i < world.yieldsInside; i++) {
+            voluntaryYield(world);
+            world.check();
+        }
+    }
+
+    /**
+     * Records a request; returns its sequence number. A request "waited" if anything else happened
+     * between the request and its grant (the single-threaded scheduler makes that exact).
+     */
+    private static int request(World world) {
+        return world.sequence++;
+    }
+
+    private static boolean waited(World world, int requestSequence) {
+        return world.sequence != requestSequence + 1;
+    }
+
+    @CoroutineFn
+    private static void run(World world, String name, List<Op> script) {
+        for (Op op : script) {
+            world.events.add(name + " " + op);
+            switch (op) {
+                case MUTEX -> {
+                    int at = request(world);
+                    String id = name + "#" + at;
+                    int waitingBefore = world.pendingMutex++;
+                    world.mutex.lock();
+                    world.pendingMutex--;
+                    if (waited(world, at)) {
+                        world.waitedMutex.add(id);
+                        world.grantedMutex.add(id);
+                    } else if (waitingBefore > 0) {
+                        world.violations.add(id + " took the mutex past " + waitingBefore + " waiting");
+                    }
+                    world.sequence++;
+                    world.mutexHolders++;
+                    world.check();
+                    inside(world);
+                    world.mutexHolders--;
+                    world.mutex.unlock();
+                }
+                case READ -> {
+                    int at = request(world);
+                    int writersBefore = world.pendingWriters;
+                    world.pendingReaders++;
+                    world.rwlock.rdlock();
+                    world.pendingReaders--;
+                    noteBarging(world, name + "#" + at, at, writersBefore);
+                    noteRw(world, name + "#" + at, at);
+                    world.readers++;
+                    world.check();
+                    inside(world);
+                    world.readers--;
+                    world.rwlock.unlock();
+                }
+                case WRITE, DOWNGRADE -> {
+                    int at = request(world);
+                    int waitingBefore = world.pendingReaders + world.pendingWriters++;
+                    world.rwlock.wrlock();
+                    world.pendingWriters--;
+                    noteBarging(world, name + "#" + at, at, waitingBefore);
+                    noteRw(world, name + "#" + at, at);
+                    world.writers++;
+                    world.check();
+                    inside(world);
+                    if (op == Op.DOWNGRADE) {
+                        world.rwlock.downgrade(); // never blocks
+                        world.writers--;
+                        world.readers++;
+                        world.check();
+                        inside(world);
+                        world.readers--;
+                    } else {
+                        world.writers--;
+                    }
+                    world.rwlock.unlock();
+                }
+                case UPGRADE -> {
+                    int at = request(world);
+                    int writersBefore = world.pendingWriters;
+                    world.pendingReaders++;
+                    world.rwlock.rdlock();
+                    world.pendingReaders--;
+                    noteBarging(world, name + "#" + at, at, writersBefore);
+                    noteRw(world, name + "#" + at, at);
+                    world.readers++;
+                    world.check();
+                    inside(world);
+                    world.readers--;
+                    int upgradeAt = request(world);
+                    int waitingBeforeUpgrade = world.pendingReaders + world.pendingWriters++;
+                    world.rwlock.upgrade();
+                    world.pendingWriters--;
+                    noteBarging(world, name + "#" + upgradeAt, upgradeAt, waitingBeforeUpgrade);
+                    noteRw(world, name + "#" + upgradeAt, upgradeAt);
+                    world.writers++;
+                    world.check();
+                    inside(world);
+                    world.writers--;
+                    world.rwlock.unlock();
+                }
+                case WAIT -> {
+                    world.waitersInQueue++;
+                    world.queue.await(null);
+                    world.waitersInQueue--;
+                }
+                case WAKE -> world.queue.next();
+                case YIELD -> voluntaryYield(world);
+            }
+        }
+    }
+
+    private static void noteBarging(World world, String id, int at, int waitingBefore) {
+        if (!waited(world, at) && waitingBefore > 0) {
+            world.violations.add(id + " took the rwlock past " + waitingBefore + " waiting");
+        }
+    }
+
+    private static void noteRw(World world, String id, int at) {
+        if (waited(world, at)) {
+            world.waitedRw.add(id);
+            world.grantedRw.add(id);
+        }
+        world.sequence++;
+    }
+
+    @Property(tries = 300)
+    void locksKeepMutualExclusionServeWaitersInOrderAndLoseNoWakeUp(@ForAll("scenarios") Scenario scenario) {
+        World world = new World();
+        world.yieldsInside = scenario.yieldsInside();
+        List<Coroutine> coroutines = new ArrayList<>();
+        for (int i = 0; i < scenario.scripts().size(); i++) {
+            String name = "c" + i;
+            List<Op> script = scenario.scripts().get(i);
+            Coroutine co = Coroutine.create(() -> run(world, name, script));
+            coroutines.add(co);
+            world.ready.put(co, true);
+        }
+        Random random = new Random(scenario.seed());
+        int steps = 0;
+        while (true) {
+            List<Coroutine> runnable = new ArrayList<>();
+            for (Coroutine co : coroutines) {
+                if (!co.isTerminated() && world.ready.get(co)) {
+                    runnable.add(co);
+                }
+            }
+            if (runnable.isEmpty()) {
+                // nobody can run on its own: only queue waiters may be left; wake one from outside
+                if (!world.queue.enterNext(null)) {
+                    break;
+                }
+                continue;
+            }
+            Coroutine next = runnable.get(random.nextInt(runnable.size()));
+            world.ready.put(next, false);
+            next.enter();
+            assertTrue(++steps < 100_000, "does not finish");
+        }
+        String context = "scenario " + scenario + "\nevents " + world.events;
+        assertEquals(List.of(), world.violations, context);
+        for (Coroutine co : coroutines) {
+            assertTrue(co.isTerminated(), "a coroutine never finished (lost wake-up): " + context);
+        }
+        assertEquals(0, world.waitersInQueue, context);
+        assertTrue(!world.mutex.isLocked(), context);
+        // first come, first served among the requests that had to wait; the lists are built in
+        // grant order, so compare with the order of their request numbers
+        assertEquals(sortedByRequest(world.grantedMutex), world.grantedMutex, "mutex order: " + context);
+        assertEquals(sortedByRequest(world.grantedRw), world.grantedRw, "rwlock order: " + context);
+    }
+
+    private static List<String> sortedByRequest(List<String> ids) {
+        List<String> sorted = new ArrayList<>(ids);
+        sorted.sort((a, b) -> Integer.compare(Integer.parseInt(a.substring(a.indexOf('#') + 1)),
+                Integer.parseInt(b.substring(b.indexOf('#') + 1))));
+        return sorted;
+    }
+}
