@@ -112,8 +112,15 @@ public abstract class AbstractWeaveMojo extends AbstractMojo {
             result.excluded.forEach(name -> getLog().info("aioco: excluded " + name));
             result.woven.forEach(name -> getLog().info("aioco: woven " + name));
         }
+        List<String> notes = new ArrayList<>();
+        if (result.alreadyWoven > 0) {
+            notes.add(result.alreadyWoven + " already woven");
+        }
+        if (!result.excluded.isEmpty()) {
+            notes.add(result.excluded.size() + " excluded");
+        }
         getLog().info("aioco: wove " + count(result.woven.size(), "class") + " of " + result.scanned + " in " + folder
-                + (result.excluded.isEmpty() ? "" : " (" + result.excluded.size() + " excluded)"));
+                + (notes.isEmpty() ? "" : " (" + String.join(", ", notes) + ")"));
     }
 
     private static String count(int n, String noun) {

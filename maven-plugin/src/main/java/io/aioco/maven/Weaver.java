@@ -6,6 +6,7 @@ import io.aioco.instrumenter.InstrumentationException;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -28,6 +29,9 @@ import java.util.stream.Stream;
  * <p>Confined to the mojo's thread.
  */
 final class Weaver {
+    /** The instrumenter's class marker as it appears in the constant pool of a class it wove. */
+    private static final byte[] MARKER = "Lio/aioco/internal/Instrumented;".getBytes(StandardCharsets.US_ASCII);
+
     private final Path classesDirectory;
     private final Path displayRoot;
     private final ClassNamePatterns filter;
@@ -58,6 +62,8 @@ final class Weaver {
         final List<String> excluded = new ArrayList<>();
         /** How many class files were read. */
         int scanned;
+        /** How many of them were woven by an earlier build (they carry the instrumenter's marker). */
+        int alreadyWoven;
         private final Map<Path, byte[]> pending = new LinkedHashMap<>();
 
         /**
@@ -134,6 +140,8 @@ final class Weaver {
         if (instrumented.outcome() == InstrumentationResult.Outcome.REWRITTEN) {
             result.woven.add(binaryName(file));
             result.pending.put(file, instrumented.bytes());
+        } else if (contains(original, MARKER)) {
+            result.alreadyWoven++;
         }
     }
 
@@ -142,6 +150,19 @@ final class Weaver {
             (diagnostic.severity() == Diagnostic.Severity.ERROR ? result.errors : result.warnings)
                     .add(diagnostic.format());
         }
+    }
+
+    private static boolean contains(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     private String display(Path file) {

@@ -115,6 +115,7 @@ class WeaverTest {
         again.write();
         assertEquals(List.of(), again.woven);
         assertEquals(List.of(), again.errors);
+        assertEquals(1, again.alreadyWoven);
         for (Path file : times.keySet()) {
             assertEquals(old, Files.getLastModifiedTime(file), file.toString());
             assertArrayEquals(contents.get(file), Files.readAllBytes(file), file.toString());
