@@ -82,6 +82,38 @@ public final class Instrumenter {
         }
     }
 
+    /**
+     * Checks one class, as compiled, against QEMU's {@code coroutine_fn} rule, for build tools (the
+     * agent does not call it): every call to a coroutine function from a method that is not one
+     * (ERROR), every method reference that hands a coroutine function to an interface whose method
+     * is not one (ERROR), every override of a coroutine function without the marker (WARNING), and
+     * every coroutine function overriding a method that is not one (WARNING). Suspension points
+     * inside {@code synchronized} and markers on constructors are reported by {@link
+     * #instrument(byte[])}, which refuses them. Classes already instrumented and the runtime's own
+     * classes are not checked. Shares this instrumenter's hierarchy cache; does not change what
+     * {@link #instrument(byte[])} produces.
+     *
+     * @param classBytes a class file, as the compiler wrote it
+     * @return the findings, in method order; empty when the class keeps the rule
+     * @throws InstrumentationException if the class file cannot be read
+     */
+    public List<Diagnostic> checkCoroutineFnRule(byte[] classBytes) {
+        try {
+            ClassReader reader = new ClassReader(classBytes);
+            ClassNode owner = new ClassNode();
+            reader.accept(owner, ClassReader.SKIP_FRAMES);
+            if (isRuntimeClass(owner.name) || isMarkedInstrumented(owner)) {
+                return List.of();
+            }
+            hierarchy.define(classBytes);
+            return CoroutineFnRule.check(owner, hierarchy);
+        } catch (InstrumentationException e) {
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new InstrumentationException("cannot read class file: " + e, e);
+        }
+    }
+
     private static InstrumentationResult failed(String className, String message) {
         String name = className == null ? "<unreadable class>" : className;
         return new InstrumentationResult(className, InstrumentationResult.Outcome.FAILED, null,

@@ -1,0 +1,129 @@
+package io.aioco.maven;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.maven.plugin.AbstractMojo;
+import org.apache.maven.plugin.MojoExecutionException;
+import org.apache.maven.plugin.MojoFailureException;
+import org.apache.maven.plugins.annotations.Parameter;
+
+/**
+ * What the two goals share: weave one folder of class files in place against its classpath, log
+ * every finding, and fail after listing all of them. The goals differ only in the folder and the
+ * classpath.
+ */
+public abstract class AbstractWeaveMojo extends AbstractMojo {
+    /** Skips weaving and checking altogether. */
+    @Parameter(property = "aioco.skip", defaultValue = "false")
+    private boolean skip;
+
+    /** Logs every class woven and every class excluded, not just the summary. */
+    @Parameter(property = "aioco.verbose", defaultValue = "false")
+    private boolean verbose;
+
+    /**
+     * Fails the build when the check or the instrumenter reports an error (a call to a coroutine
+     * function from a method that is not one, a suspension inside {@code synchronized}, a constructor
+     * marked {@code @CoroutineFn}, a class file that cannot be read). All errors are listed first,
+     * and nothing is written. With {@code false} the errors are logged as warnings and the classes
+     * are woven anyway: refused methods then throw {@code IllegalStateException} with the same
+     * message when they are called, as under the agent.
+     */
+    @Parameter(property = "aioco.failOnError", defaultValue = "true")
+    private boolean failOnError;
+
+    /**
+     * Patterns of the binary class names to weave and check ({@code com.example.**},
+     * {@code com.example.*Service}, {@code com.example.Outer$Inner}): {@code **} matches any
+     * characters, {@code *} and {@code ?} any characters (one character) but a dot. Empty: every class.
+     */
+    @Parameter
+    private List<String> includes;
+
+    /** Patterns of the binary class names never to weave nor check, as for {@code includes}. */
+    @Parameter
+    private List<String> excludes;
+
+    /** The project's folder: paths in messages are shown relative to it. */
+    @Parameter(defaultValue = "${project.basedir}", readonly = true, required = true)
+    private File basedir;
+
+    /** @return the folder to weave in place */
+    protected abstract File classesDirectory();
+
+    /** @return the classpath of the classes in that folder (output folders and dependency jars) */
+    protected abstract List<String> classpathElements();
+
+    /**
+     * Weaves the folder.
+     *
+     * @throws MojoFailureException when errors were found and {@code failOnError} is set, or the
+     *     configuration is wrong
+     * @throws MojoExecutionException when the folder or the classpath cannot be read or written
+     */
+    @Override
+    public void execute() throws MojoExecutionException, MojoFailureException {
+        File directory = classesDirectory();
+        if (skip) {
+            getLog().info("aioco: skipped (aioco.skip)");
+            return;
+        }
+        if (!directory.isDirectory()) {
+            getLog().info("aioco: nothing to weave, " + directory + " does not exist");
+            return;
+        }
+        ClassNamePatterns filter;
+        try {
+            filter = new ClassNamePatterns(includes, excludes);
+        } catch (IllegalArgumentException e) {
+            throw new MojoFailureException("aioco: bad <includes>/<excludes>: " + e.getMessage());
+        }
+        Path folder = directory.toPath().toAbsolutePath().normalize();
+        List<Path> classpath = new ArrayList<>(List.of(folder));
+        for (String element : classpathElements()) {
+            Path path = Path.of(element).toAbsolutePath().normalize();
+            if (!classpath.contains(path)) {
+                classpath.add(path);
+            }
+        }
+        Weaver.Result result;
+        try (ClassPathLookup lookup = ClassPathLookup.open(classpath)) {
+            result = new Weaver(folder, lookup, filter, basedir.toPath().toAbsolutePath().normalize()).scan();
+            report(folder, result);
+            result.write();
+        } catch (IOException e) {
+            throw new MojoExecutionException("aioco: cannot weave " + folder + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void report(Path folder, Weaver.Result result) throws MojoFailureException {
+        result.warnings.forEach(warning -> getLog().warn(warning));
+        if (!result.errors.isEmpty() && failOnError) {
+            result.errors.forEach(error -> getLog().error(error));
+            throw new MojoFailureException("aioco: " + count(result.errors.size(), "error") + " in " + folder
+                    + " (listed above); nothing was woven. Fix them, or set <failOnError>false</failOnError> to"
+                    + " weave anyway (refused methods then throw when called).");
+        }
+        result.errors.forEach(error -> getLog().warn("(failOnError=false) " + error));
+        if (verbose) {
+            result.excluded.forEach(name -> getLog().info("aioco: excluded " + name));
+            result.woven.forEach(name -> getLog().info("aioco: woven " + name));
+        }
+        List<String> notes = new ArrayList<>();
+        if (result.alreadyWoven > 0) {
+            notes.add(result.alreadyWoven + " already woven");
+        }
+        if (!result.excluded.isEmpty()) {
+            notes.add(result.excluded.size() + " excluded");
+        }
+        getLog().info("aioco: wove " + count(result.woven.size(), "class") + " of " + result.scanned + " in " + folder
+                + (notes.isEmpty() ? "" : " (" + String.join(", ", notes) + ")"));
+    }
+
+    private static String count(int n, String noun) {
+        return n + " " + (n == 1 ? noun : noun.endsWith("s") ? noun + "es" : noun + "s");
+    }
+}
