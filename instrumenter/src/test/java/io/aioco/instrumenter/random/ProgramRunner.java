@@ -40,7 +40,11 @@ public final class ProgramRunner {
      * @param alwaysYielding the instrumented run that yields at every {@code yieldPoint()} (null if
      *     it did not run)
      */
-    public record Verdict(String failure, Outcome reference, Outcome alwaysYielding) {}
+    public record Verdict(String failure, Outcome reference, Outcome alwaysYielding, boolean javacMiscompiled) {
+        Verdict(String failure, Outcome reference, Outcome alwaysYielding) {
+            this(failure, reference, alwaysYielding, false);
+        }
+    }
 
     /** Source plus schedule to the verdict of an earlier check. */
     private static final Map<String, Verdict> RECENT = new LinkedHashMap<>(64, 0.75f, true) {
@@ -76,7 +80,14 @@ public final class ProgramRunner {
 
     private static Verdict checkUncached(String progSource, boolean[] schedule) {
         Map<String, byte[]> classes = ProgramCompiler.compile(progSource);
-        Outcome reference = run(new PlainLoader(classes), classes, false, null);
+        Outcome reference;
+        try {
+            reference = run(new PlainLoader(classes), classes, false, null);
+        } catch (VerifyError javacBug) {
+            // JDK 17's javac emits bad stack maps for some switch expressions nested in try/catch
+            // and ternaries: such a program is invalid before any instrumentation
+            return new Verdict(null, null, null, true);
+        }
         if (reference.enters() != 1 || reference.yields() != 0 || !reference.terminated()) {
             return new Verdict(report(progSource, "reference", "the reference run suspended: " + reference, null),
                     reference, null);
