@@ -18,11 +18,11 @@ import java.lang.invoke.VarHandle;
  * few field updates only.
  */
 public final class CoMutex {
-    private static final VarHandle OWNER;
+    private static final VarHandle STATE;
 
     static {
         try {
-            OWNER = MethodHandles.lookup().findVarHandle(CoMutex.class, "owner", Coroutine.class);
+            STATE = MethodHandles.lookup().findVarHandle(CoMutex.class, "state", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -31,12 +31,21 @@ public final class CoMutex {
     private static final int LOCK_TOKEN = CoStack.token("lock", "()V");
     private static final int UNLOCK_TOKEN = CoStack.token("unlock", "()V");
 
+    /** Bit of {@link #state}: somebody holds the lock (or it is being handed over). */
+    private static final int LOCKED = 1;
+    /** One waiter, in {@link #state}: the count of queued coroutines is {@code state >>> 1}. */
+    private static final int WAITER = 2;
+
     /**
-     * The holder, or null when free. Set by CAS when free and nobody waits, or by the unlocker to
-     * the waiter it hands the lock to (under {@code this} monitor). Pairs: CAS in lock() / the
-     * release store in unlock().
+     * LOCKED bit plus twice the number of waiters, in one word so that the uncontended paths are a
+     * single CAS each: lock 0 -> LOCKED, unlock LOCKED -> 0. A waiter adds WAITER and puts itself
+     * in the queue under {@code this} monitor in one step; unlock with waiters takes the monitor,
+     * so it always finds the queue filled. NOTE: the hand-off keeps LOCKED set: the lock goes to
+     * the first waiter without ever being free, so nobody can barge in (FIFO).
      */
-    @SuppressWarnings("unused") // through OWNER
+    @SuppressWarnings("unused") // through STATE
+    private volatile int state;
+    /** The holder (or the waiter it is handed to); only its holder writes it, or the hand-off. */
     private volatile Coroutine owner;
     /** Waiters, FIFO, linked through {@code Coroutine.next}; guarded by {@code this}. */
     private Coroutine head;
@@ -64,11 +73,12 @@ public final class CoMutex {
             }
             return; // unlock() handed the lock to us before waking us
         }
+        if (STATE.compareAndSet(this, 0, LOCKED)) {
+            owner = self; // fast path: free, and nobody waits
+            return;
+        }
         if (owner == self) {
             throw new IllegalStateException(this + " is already held by " + self + ", which locks it again");
-        }
-        if (OWNER.compareAndSet(this, null, self)) {
-            return; // fast path: free, so nobody waits (waiters exist only while it is held)
         }
         if (arrival != CoStack.CALLED) {
             throw stack.crossedUninstrumented("io.aioco.CoMutex.lock()");
@@ -85,22 +95,31 @@ public final class CoMutex {
      * @return true if {@code self} holds the lock now, false if it must wait for the hand-off
      */
     boolean tryLockOrQueue(Coroutine self) {
-        if (OWNER.compareAndSet(this, null, self)) {
+        if (STATE.compareAndSet(this, 0, LOCKED)) {
+            owner = self;
             return true;
         }
         synchronized (this) {
-            // NOTE: re-check under the monitor: an unlock that found no waiter may have freed it since
-            if (OWNER.compareAndSet(this, null, self)) {
-                return true;
+            while (true) {
+                int current = state;
+                if ((current & LOCKED) == 0) {
+                    if (STATE.compareAndSet(this, current, current | LOCKED)) {
+                        owner = self; // freed since: take it
+                        return true;
+                    }
+                } else if (STATE.compareAndSet(this, current, current + WAITER)) {
+                    // NOTE: counted and queued under the monitor: an unlock that sees the count takes
+                    // the monitor, so it finds this waiter in the queue
+                    self.next = null;
+                    if (tail == null) {
+                        head = self;
+                    } else {
+                        tail.next = self;
+                    }
+                    tail = self;
+                    return false;
+                }
             }
-            self.next = null;
-            if (tail == null) {
-                head = self;
-            } else {
-                tail.next = self;
-            }
-            tail = self;
-            return false;
         }
     }
 
@@ -120,8 +139,7 @@ public final class CoMutex {
     public void unlock() {
         CoStack stack = CoStack.enter("io.aioco.CoMutex.unlock()");
         stack.arrive(UNLOCK_TOKEN); // never suspends: any caller will do
-        Coroutine self = stack.coroutine();
-        Coroutine next = release(self);
+        Coroutine next = release(stack.coroutine());
         if (next != null) {
             next.wake();
         }
@@ -137,16 +155,19 @@ public final class CoMutex {
             throw new IllegalStateException(self + " cannot unlock " + this + ": "
                     + (holder == null ? "it is not locked" : "it is held by " + holder));
         }
+        owner = null; // NOTE: before the release below, after which another coroutine may set it
+        if (STATE.compareAndSet(this, LOCKED, 0)) {
+            return null; // nobody waits
+        }
         synchronized (this) {
             Coroutine next = head;
-            if (next != null) {
-                head = next.next;
-                if (head == null) {
-                    tail = null;
-                }
-                next.next = null;
+            head = next.next;
+            if (head == null) {
+                tail = null;
             }
-            OWNER.setRelease(this, next); // hand-off: the waiter owns the lock before it runs
+            next.next = null;
+            owner = next; // hand-off: the waiter owns the lock before it runs
+            STATE.getAndAdd(this, -WAITER); // LOCKED stays set
             return next;
         }
     }
@@ -158,7 +179,7 @@ public final class CoMutex {
      * @return true if locked
      */
     public boolean isLocked() {
-        return owner != null;
+        return (state & LOCKED) != 0;
     }
 
     @Override
