@@ -40,10 +40,12 @@ public final class Coroutine {
     private static final int AWAIT_TOKEN = CoStack.token("await", "(Ljava/util/concurrent/CompletionStage;)Ljava/lang/Object;");
 
     private static final VarHandle SCHEDULED;
+    private static final VarHandle CONTEXT;
 
     static {
         try {
             SCHEDULED = MethodHandles.lookup().findVarHandle(Coroutine.class, "scheduled", AioContext.class);
+            CONTEXT = MethodHandles.lookup().findVarHandle(Coroutine.class, "context", AioContext.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -67,7 +69,8 @@ public final class Coroutine {
      * given to {@link #enter(AioContext)}). Written by the entering thread, read by wakers on any
      * thread.
      */
-    private volatile AioContext context;
+    @SuppressWarnings("unused") // through CONTEXT: a release store per enter, no fence on the hot path
+    private AioContext context;
     /**
      * The context whose scheduled list holds this coroutine (QEMU's {@code co->scheduled}), null
      * otherwise. Set by CAS in {@link AioContext#coSchedule}, cleared by the context before it
@@ -158,7 +161,8 @@ public final class Coroutine {
     /** Runs until the next yield or the end; returns what escaped the entry, if anything. */
     private Throwable runOnce(AioContext ctx) {
         CoStack.Carrier carrier = CoStack.carrier();
-        context = ctx != null ? ctx : carrier.context();
+        // NOTE: pairs with the acquire in wake()/context() on other threads
+        CONTEXT.setRelease(this, ctx != null ? ctx : carrier.context());
         CoStack outer = carrier.current;
         CoStack stack = this.stack;
         stack.signal = state == SUSPENDED ? RUN_TOKEN | CoStack.RESUME : RUN_TOKEN;
@@ -255,7 +259,7 @@ public final class Coroutine {
         if (state == TERMINATED) {
             throw new IllegalStateException("cannot wake " + this + ": it has terminated");
         }
-        AioContext ctx = context;
+        AioContext ctx = (AioContext) CONTEXT.getAcquire(this);
         CoStack.Carrier carrier = CoStack.carrier();
         if (ctx != null && ctx != carrier.context()) {
             ctx.coSchedule(this);
@@ -353,7 +357,7 @@ public final class Coroutine {
      * @return its context, or null
      */
     public AioContext context() {
-        return context;
+        return (AioContext) CONTEXT.getAcquire(this);
     }
 
     /**
@@ -481,7 +485,7 @@ public final class Coroutine {
     }
 
     private static AioContext requireContext(Coroutine self, String what) {
-        AioContext ctx = self.context;
+        AioContext ctx = self.context();
         if (ctx == null) {
             throw new IllegalStateException(what + " needs an AioContext: " + self + " has none (enter it with"
                     + " enter(ctx), or from a thread that polls a context, an IOThread or the main loop)");
