@@ -77,6 +77,7 @@ final class Connection {
             reason = negotiated == null ? handshake.endReason() : transmit();
         } catch (ProtocolException e) {
             reason = "dropped: protocol error: " + e.getMessage();
+            hangUp();
         } catch (EOFException e) {
             reason = "client vanished mid-message: " + e.getMessage();
         } catch (IOException e) {
@@ -84,6 +85,7 @@ final class Connection {
         } catch (RuntimeException e) {
             reason = "dropped: internal error: " + e;
             e.printStackTrace();
+            hangUp();
         }
         while (inFlight > 0) { // what was accepted is served (and its data written) before closing
             requestFinished.await(null);
@@ -96,6 +98,15 @@ final class Connection {
         log.line("connection " + id + " from " + peer + " on " + Thread.currentThread().getName() + " closed after "
                 + ms + " ms, " + requests + " requests (" + failedRequests + " failed), " + bytesRead
                 + " bytes read, " + bytesWritten + " written" + how + ": " + reason);
+    }
+
+    /**
+     * A hard disconnect: replies still in flight are dropped (a writer waiting for room in the socket
+     * fails at once), so a client that stopped reading cannot keep the connection alive.
+     */
+    private void hangUp() {
+        broken = true;
+        io.shutdownOutput();
     }
 
     /** The transmission phase: reads requests until the client leaves; returns why it ended. */

@@ -14,6 +14,8 @@ public final class ServerLog {
     private final boolean verbose;
 
     /**
+     * Creates a log.
+     *
      * @param sink receives each line, without a newline
      * @param verbose whether requests are logged too
      */

@@ -203,6 +203,15 @@ final class SocketIo {
         }
     }
 
+    /** Ends output: a writer waiting for room fails, the peer sees the end of the stream. */
+    void shutdownOutput() {
+        try {
+            channel.shutdownOutput();
+        } catch (IOException e) {
+            // already gone
+        }
+    }
+
     /** Makes a reader waiting on this socket see the end of input (used after a failed reply). */
     void shutdownInput() {
         try {

@@ -126,6 +126,20 @@ class TransmissionTest extends NbdServerFixture {
     }
 
     @Test
+    void aClientThatStopsReadingCannotHoldTheConnectionOpenAfterBreakingTheProtocol() throws Exception {
+        try (NbdTestClient c = client()) {
+            c.connect("disk", true);
+            for (int i = 0; i < Connection.MAX_IN_FLIGHT; i++) { // 256 MiB of replies: more than sockets buffer
+                c.queue(0, Nbd.CMD_READ, i, (i % 4) * (4L << 20), 4 << 20, null);
+            }
+            c.sendRaw(ByteBuffer.allocate(28).putInt(0x0badf00d).array());
+            // nothing is read: replies in flight block until the server hangs up on its side
+            assertTrue(awaitClosed(c).contains("bad request magic 0xbadf00d"));
+        }
+        assertEquals(0, server.activeConnections());
+    }
+
+    @Test
     void aWriteTooLargeToTakeInDropsTheConnection() throws Exception {
         try (NbdTestClient c = client()) {
             c.connect("disk", true);
