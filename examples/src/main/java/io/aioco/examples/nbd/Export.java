@@ -51,6 +51,7 @@ public final class Export implements AutoCloseable {
      * @param path the image
      * @param name the export name clients ask for
      * @param readOnly whether to refuse writes (the file is then opened for reading only)
+     * @return the export, open
      * @throws IOException if the file cannot be opened
      */
     public static Export open(Path path, String name, boolean readOnly) throws IOException {
@@ -64,6 +65,10 @@ public final class Export implements AutoCloseable {
      * Creates a fresh sparse image of {@code size} bytes in a new temporary folder, deleted again by
      * {@link #close()}.
      *
+     * @param size the image's size in bytes
+     * @param name the export name clients ask for
+     * @param readOnly whether to refuse writes
+     * @return the export, open
      * @throws IOException if the file cannot be created
      */
     public static Export createTemporary(long size, String name, boolean readOnly) throws IOException {

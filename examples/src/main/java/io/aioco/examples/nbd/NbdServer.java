@@ -50,6 +50,11 @@ public final class NbdServer implements AutoCloseable {
      * acceptContext}, which must be polled by someone (the main loop, an IOThread). Called from any
      * thread. The export stays the caller's to close.
      *
+     * @param options where to listen, how many IOThreads
+     * @param export what to serve
+     * @param acceptContext the context whose loop accepts connections (and serves them without IOThreads)
+     * @param log where log lines go
+     * @return the server, listening
      * @throws IOException if the address cannot be bound
      */
     public static NbdServer start(ServerOptions options, Export export, AioContext acceptContext, ServerLog log)
@@ -165,6 +170,7 @@ public final class NbdServer implements AutoCloseable {
      * where and how to try it, and runs the main loop until killed (Ctrl-C).
      *
      * @param args {@code [options] [FILE]}, see {@link ServerOptions#USAGE}
+     * @throws IOException if the image cannot be opened or created
      */
     public static void main(String[] args) throws IOException {
         ServerOptions options;
