@@ -1,0 +1,61 @@
+package io.aioco.examples.nbd;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+
+/**
+ * Direct buffers for payloads, by power-of-two size classes, reused within one connection so that
+ * the steady state allocates nothing: a 1 MiB read costs one {@code pread} into the buffer and one
+ * socket write from it, with no copy through a temporary direct buffer.
+ *
+ * <p>Threads: only the connection's loop thread takes and returns buffers. A worker fills or drains
+ * a buffer between the two; the thread pool's hand-offs order its accesses.
+ */
+final class BufferPool {
+    private static final int MIN_SHIFT = 12; // 4 KiB
+    private static final int MAX_SHIFT = 25; // 32 MiB, Nbd.MAX_PAYLOAD
+    /** Bytes kept per size class: enough for a queue of requests in flight, bounded for large ones. */
+    private static final long KEPT_BYTES_PER_CLASS = 32L << 20;
+    private static final int MAX_KEPT_PER_CLASS = 64;
+
+    @SuppressWarnings("unchecked")
+    private final ArrayDeque<ByteBuffer>[] free = new ArrayDeque[MAX_SHIFT - MIN_SHIFT + 1];
+
+    BufferPool() {
+        for (int i = 0; i < free.length; i++) {
+            free[i] = new ArrayDeque<>();
+        }
+    }
+
+    /** A cleared buffer with exactly {@code size} bytes between position and limit. */
+    ByteBuffer take(int size) {
+        if (size > Nbd.MAX_PAYLOAD) {
+            throw new IllegalArgumentException("size: " + size + " (expected: <= " + Nbd.MAX_PAYLOAD + ")");
+        }
+        int sizeClass = sizeClass(size);
+        ByteBuffer buffer = free[sizeClass].pollLast();
+        if (buffer == null) {
+            buffer = ByteBuffer.allocateDirect(1 << (sizeClass + MIN_SHIFT));
+        }
+        buffer.clear().limit(size);
+        return buffer;
+    }
+
+    /** Gives a buffer of {@link #take} back; null is ignored. */
+    void give(ByteBuffer buffer) {
+        if (buffer == null) {
+            return;
+        }
+        int sizeClass = sizeClass(buffer.capacity());
+        ArrayDeque<ByteBuffer> list = free[sizeClass];
+        long keep = Math.min(MAX_KEPT_PER_CLASS, Math.max(1, KEPT_BYTES_PER_CLASS / buffer.capacity()));
+        if (list.size() < keep) {
+            list.addLast(buffer);
+        }
+    }
+
+    private static int sizeClass(int size) {
+        int shift = size <= 1 << MIN_SHIFT ? MIN_SHIFT : 32 - Integer.numberOfLeadingZeros(size - 1);
+        return shift - MIN_SHIFT;
+    }
+}

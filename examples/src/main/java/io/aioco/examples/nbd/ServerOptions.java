@@ -1,0 +1,132 @@
+package io.aioco.examples.nbd;
+
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The command line of {@code bin/aioco-nbd}: {@code [options] [FILE]}. Options take their value as
+ * the next argument or after {@code =}.
+ */
+public final class ServerOptions {
+    /** The usage text. */
+    public static final String USAGE = String.join("\n",
+            "usage: aioco-nbd [options] [FILE]",
+            "Serves FILE (or, without FILE, a fresh sparse image in a temporary folder) over NBD.",
+            "  --port N          TCP port (default 10809; 0 picks a free one)",
+            "  --bind ADDR       address to listen on (default 127.0.0.1)",
+            "  --read-only       refuse writes",
+            "  --export-name N   the export's name (default: empty, the default export)",
+            "  --iothreads N     serve connections on N IOThreads, round robin (default 0: the main loop)",
+            "  --size SIZE       size of the temporary image, e.g. 64M, 1G (default 64M; no FILE only)",
+            "  --verbose         log every request",
+            "  --help            this text");
+
+    /** The TCP port; 0 for any free one. */
+    public int port = 10809;
+    /** The address to listen on. */
+    public String bind = "127.0.0.1";
+    /** Whether writes are refused. */
+    public boolean readOnly;
+    /** The export's name. */
+    public String exportName = "";
+    /** How many IOThreads serve connections (0: the main loop does). */
+    public int ioThreads;
+    /** Size of the temporary image when no file is given. */
+    public long size = 64L << 20;
+    /** Whether requests are logged. */
+    public boolean verbose;
+    /** The image to serve, or null for a temporary one. */
+    public Path file;
+    /** {@code --help} was given. */
+    public boolean help;
+
+    /**
+     * Parses a command line.
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static ServerOptions parse(String... args) {
+        ServerOptions options = new ServerOptions();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String value = null;
+            int equals = arg.indexOf('=');
+            if (arg.startsWith("--") && equals > 0) {
+                value = arg.substring(equals + 1);
+                arg = arg.substring(0, equals);
+            }
+            switch (arg) {
+                case "--read-only" -> options.readOnly = true;
+                case "--verbose" -> options.verbose = true;
+                case "--help", "-h" -> options.help = true;
+                case "--port", "--bind", "--export-name", "--iothreads", "--size" -> {
+                    if (value == null) {
+                        if (i + 1 >= args.length) {
+                            throw new IllegalArgumentException(arg + " needs a value");
+                        }
+                        value = args[++i];
+                    }
+                    options.set(arg, value);
+                }
+                default -> {
+                    if (arg.startsWith("-")) {
+                        throw new IllegalArgumentException("unknown option " + arg);
+                    }
+                    if (options.file != null) {
+                        throw new IllegalArgumentException("only one FILE may be served (got " + options.file
+                                + " and " + arg + ")");
+                    }
+                    options.file = Path.of(arg);
+                }
+            }
+        }
+        return options;
+    }
+
+    private void set(String option, String value) {
+        switch (option) {
+            case "--port" -> port = integer(option, value, 0, 65535);
+            case "--bind" -> bind = value;
+            case "--export-name" -> exportName = value;
+            case "--iothreads" -> ioThreads = integer(option, value, 0, 256);
+            case "--size" -> size = size(value);
+            default -> throw new IllegalStateException(option);
+        }
+    }
+
+    private static int integer(String option, String value, int min, int max) {
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + ": " + value + " (expected: an integer in " + min + ".." + max + ")");
+    }
+
+    /** Parses {@code 123}, {@code 64k}, {@code 64M}, {@code 1G}, {@code 2T} (powers of 1024). */
+    static long size(String value) {
+        String text = value.trim().toUpperCase(Locale.ROOT);
+        int shift = 0;
+        if (!text.isEmpty()) {
+            switch (text.charAt(text.length() - 1)) {
+                case 'K' -> shift = 10;
+                case 'M' -> shift = 20;
+                case 'G' -> shift = 30;
+                case 'T' -> shift = 40;
+                default -> { }
+            }
+        }
+        try {
+            long n = Long.parseLong(shift == 0 ? text : text.substring(0, text.length() - 1));
+            if (n >= 0 && n <= Long.MAX_VALUE >> shift) {
+                return n << shift;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("--size: " + value + " (expected: bytes, or a number with K, M, G or T)");
+    }
+}
