@@ -65,7 +65,7 @@ final class MethodRewrite {
         }
         refuseHeldMonitors(owner.name, body, calls, hierarchy);
         int stackSlot = WrapperSplit.stackSlot(body);
-        MethodNode wrapper = WrapperSplit.split(owner, body, methodId);
+        MethodNode wrapper = WrapperSplit.split(owner, body, methodId, acceptedTokens, !calls.isEmpty());
         FrameAnalysis analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         if (UninitializedObjects.rewrite(owner.name, body, analysis.frames, new LinkedHashSet<>(calls))) {
             analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);

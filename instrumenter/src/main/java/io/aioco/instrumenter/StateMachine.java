@@ -39,7 +39,6 @@ final class StateMachine {
     private final List<SuspensionPoint> points;
     private final int stackLocal;
     private final int signalLocal;
-    private final int callerOkLocal;
     private final InsnList tail = new InsnList();
 
     private StateMachine(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
@@ -50,7 +49,6 @@ final class StateMachine {
         this.points = points;
         this.stackLocal = stackLocal;
         this.signalLocal = newLocal(1);
-        this.callerOkLocal = newLocal(1);
     }
 
     /**
@@ -115,26 +113,21 @@ final class StateMachine {
         out.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
         out.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
         storeSignal(out, 0);
-        out.add(new InsnNode(Opcodes.ICONST_1));
-        out.add(new VarInsnNode(Opcodes.ISTORE, callerOkLocal));
         LabelNode slowEntry = new LabelNode();
         out.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
         out.add(new LdcInsnNode(acceptedTokens[0]));
         out.add(new JumpInsnNode(Opcodes.IF_ICMPNE, slowEntry));
         out.add(start);
 
-        // slow entry, out of line: resume, another accepted token, or a caller that is not instrumented
+        // slow entry, out of line: a resume, or a call through another accepted token or from code that
+        // is not instrumented (which can only come in through the wrapper, and the wrapper checks that
+        // such a call does not return suspended)
         tail.add(slowEntry);
         for (int token : acceptedTokens) {
             tail.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
             tail.add(new LdcInsnNode(token | RuntimeNames.RESUME));
             tail.add(new JumpInsnNode(Opcodes.IF_ICMPEQ, dispatch));
-            tail.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
-            tail.add(new LdcInsnNode(token));
-            tail.add(new JumpInsnNode(Opcodes.IF_ICMPEQ, start));
         }
-        tail.add(new InsnNode(Opcodes.ICONST_0));
-        tail.add(new VarInsnNode(Opcodes.ISTORE, callerOkLocal));
         tail.add(new JumpInsnNode(Opcodes.GOTO, start));
         return out;
     }
@@ -289,11 +282,6 @@ final class StateMachine {
         tail.add(new LdcInsnNode(point.index()));
         tail.add(SlotCodec.push(Kind.INT));
         storeSignal(tail, RuntimeNames.SUSPEND);
-        LabelNode callerOk = new LabelNode();
-        tail.add(new VarInsnNode(Opcodes.ILOAD, callerOkLocal));
-        tail.add(new JumpInsnNode(Opcodes.IFNE, callerOk));
-        throwError(tail, RuntimeNames.CROSSED);
-        tail.add(callerOk);
         SlotCodec.returnDummy(tail, Type.getReturnType(method.desc));
     }
 

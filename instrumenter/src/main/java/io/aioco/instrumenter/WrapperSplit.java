@@ -4,7 +4,10 @@ import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
+import org.objectweb.asm.tree.FieldInsnNode;
 import org.objectweb.asm.tree.IincInsnNode;
+import org.objectweb.asm.tree.InsnList;
+import org.objectweb.asm.tree.JumpInsnNode;
 import org.objectweb.asm.tree.InsnNode;
 import org.objectweb.asm.tree.LabelNode;
 import org.objectweb.asm.tree.LdcInsnNode;
@@ -53,7 +56,8 @@ final class WrapperSplit {
      *
      * @param methodId {@code pkg.Class.name(desc)}, for the wrapper's "outside a coroutine" error
      */
-    static MethodNode split(ClassNode owner, MethodNode method, String methodId) {
+    static MethodNode split(ClassNode owner, MethodNode method, String methodId, int[] acceptedTokens,
+            boolean canSuspend) {
         int stackSlot = stackSlot(method);
         boolean isStatic = (method.access & Opcodes.ACC_STATIC) != 0;
         boolean isInterface = (owner.access & Opcodes.ACC_INTERFACE) != 0;
@@ -77,14 +81,59 @@ final class WrapperSplit {
             wrapper.instructions.add(new VarInsnNode(argument.getOpcode(Opcodes.ILOAD), local));
             local += argument.getSize();
         }
-        wrapper.instructions.add(new LdcInsnNode(methodId));
-        wrapper.instructions.add(new MethodInsnNode(Opcodes.INVOKESTATIC, RuntimeNames.STACK, RuntimeNames.ENTER,
-                RuntimeNames.ENTER_DESC, false));
         String bodyDesc = bodyDescriptor(method.desc);
-        wrapper.instructions.add(new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL,
-                owner.name, method.name, bodyDesc, isInterface));
-        wrapper.instructions.add(new InsnNode(Type.getReturnType(method.desc).getOpcode(Opcodes.IRETURN)));
-        wrapper.maxLocals = local;
+        Type returnType = Type.getReturnType(method.desc);
+        int stackLocal = local;
+        int signalLocal = local + 1;
+        int resultLocal = local + 2;
+        InsnList code = wrapper.instructions;
+        code.add(new LdcInsnNode(methodId));
+        code.add(new MethodInsnNode(Opcodes.INVOKESTATIC, RuntimeNames.STACK, RuntimeNames.ENTER,
+                RuntimeNames.ENTER_DESC, false));
+        if (!canSuspend) {
+            code.add(new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL, owner.name,
+                    method.name, bodyDesc, isInterface));
+            code.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));
+        } else {
+            // the wrapper is the only way in for code that is not instrumented: it checks that such a
+            // call does not come back suspended (the suspension could not cross the caller)
+            code.add(new VarInsnNode(Opcodes.ASTORE, stackLocal));
+            code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            code.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL,
+                    RuntimeNames.SIGNAL_DESC));
+            code.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
+            code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            code.add(new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL, owner.name,
+                    method.name, bodyDesc, isInterface));
+            if (returnType.getSort() != Type.VOID) {
+                code.add(new VarInsnNode(returnType.getOpcode(Opcodes.ISTORE), resultLocal));
+            }
+            LabelNode done = new LabelNode();
+            code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            code.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL,
+                    RuntimeNames.SIGNAL_DESC));
+            code.add(new InsnNode(Opcodes.ICONST_2)); // RuntimeNames.SUSPEND
+            code.add(new JumpInsnNode(Opcodes.IF_ICMPNE, done));
+            for (int token : acceptedTokens) {
+                code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
+                code.add(new LdcInsnNode(token));
+                code.add(new JumpInsnNode(Opcodes.IF_ICMPEQ, done));
+                code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
+                code.add(new LdcInsnNode(token | RuntimeNames.RESUME));
+                code.add(new JumpInsnNode(Opcodes.IF_ICMPEQ, done));
+            }
+            code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            code.add(new LdcInsnNode(methodId));
+            code.add(new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RuntimeNames.STACK, RuntimeNames.CROSSED,
+                    RuntimeNames.ERROR_DESC, false));
+            code.add(new InsnNode(Opcodes.ATHROW));
+            code.add(done);
+            if (returnType.getSort() != Type.VOID) {
+                code.add(new VarInsnNode(returnType.getOpcode(Opcodes.ILOAD), resultLocal));
+            }
+            code.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));
+        }
+        wrapper.maxLocals = local + 2 + returnType.getSize();
         wrapper.maxStack = local + 2;
 
         shiftLocals(method, stackSlot);

@@ -141,6 +141,70 @@ public class CoroutineBenchmark {
         return sink;
     }
 
+    private Coroutine inlinedRunner;
+    private Coroutine inlinedPlainRunner;
+
+    @Setup
+    public void setupInlined() {
+        inlinedRunner = Coroutine.create(() -> {
+            while (true) {
+                for (int i = 0; i < CHAINS_PER_RESUME; i++) {
+                    sink += InlinableChain.c10(chainInput + i);
+                }
+                Coroutine.yield();
+            }
+        });
+        inlinedPlainRunner = Coroutine.create(() -> {
+            while (true) {
+                for (int i = 0; i < CHAINS_PER_RESUME; i++) {
+                    sink += InlinablePlainChain.c10(chainInput + i);
+                }
+                Coroutine.yield();
+            }
+        });
+    }
+
+    /** The same chain, left to the JIT: small methods get inlined, and so does the protocol. */
+    @Benchmark
+    @OperationsPerInvocation(CHAINS_PER_RESUME)
+    public int chainInstrumentedInlinable() {
+        inlinedRunner.enter();
+        return sink;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(CHAINS_PER_RESUME)
+    public int chainPlainInlinable() {
+        inlinedPlainRunner.enter();
+        return sink;
+    }
+
+    static final class InlinableChain {
+        @CoroutineFn static int c1(int x) { return x * 31 + 1; }
+        @CoroutineFn static int c2(int x) { return c1(x) * 31 + 2; }
+        @CoroutineFn static int c3(int x) { return c2(x) * 31 + 3; }
+        @CoroutineFn static int c4(int x) { return c3(x) * 31 + 4; }
+        @CoroutineFn static int c5(int x) { return c4(x) * 31 + 5; }
+        @CoroutineFn static int c6(int x) { return c5(x) * 31 + 6; }
+        @CoroutineFn static int c7(int x) { return c6(x) * 31 + 7; }
+        @CoroutineFn static int c8(int x) { return c7(x) * 31 + 8; }
+        @CoroutineFn static int c9(int x) { return c8(x) * 31 + 9; }
+        @CoroutineFn static int c10(int x) { return c9(x) * 31 + 10; }
+    }
+
+    static final class InlinablePlainChain {
+        static int c1(int x) { return x * 31 + 1; }
+        static int c2(int x) { return c1(x) * 31 + 2; }
+        static int c3(int x) { return c2(x) * 31 + 3; }
+        static int c4(int x) { return c3(x) * 31 + 4; }
+        static int c5(int x) { return c4(x) * 31 + 5; }
+        static int c6(int x) { return c5(x) * 31 + 6; }
+        static int c7(int x) { return c6(x) * 31 + 7; }
+        static int c8(int x) { return c7(x) * 31 + 8; }
+        static int c9(int x) { return c8(x) * 31 + 9; }
+        static int c10(int x) { return c9(x) * 31 + 10; }
+    }
+
     /** The chain's frames, not inlined (as a real call chain of non-trivial methods would be). */
     static final class Chain {
         @CoroutineFn @CompilerControl(CompilerControl.Mode.DONT_INLINE) static int c1(int x) { return x + 1; }
