@@ -52,11 +52,15 @@ import org.objectweb.asm.ClassReader;
  *   <li>each input is handled within {@value #TIME_LIMIT_SECONDS} s (a hang detector, far above
  *       the few milliseconds an input takes).
  * </ul>
- * CI tries 3000 inputs; more with {@code -Daioco.fuzz.tries=N} ({@link FuzzTries}).
+ * CI tries 5000 inputs; more with {@code -Daioco.fuzz.tries=N} ({@link FuzzTries}).
  */
 class FuzzedClassFilesTest {
     static final int TIME_LIMIT_SECONDS = 30;
     private static final int SEEDS_PER_JAR = 5;
+    /** How {@link BytecodeVerifier#verify} reports a class file it cannot read. */
+    private static final String UNREADABLE = "unreadable class file";
+    /** The descriptor of the runtime's stack, appended to a body's parameters by the rewrite. */
+    private static final String CO_STACK = "Lio/aioco/internal/CoStack;";
     private static final ClassLoader LOADER = FuzzedClassFilesTest.class.getClassLoader();
     private static final ClassLookup LOOKUP = caching(ClassLookup.ofClassLoader(LOADER));
     /** Held so that the level sticks: the transformer logs one line per class it cannot read. */
@@ -84,7 +88,7 @@ class FuzzedClassFilesTest {
                 Tuple.of(1, Arbitraries.just(fixture)));
     }
 
-    @Property(tries = 3000, shrinking = ShrinkingMode.BOUNDED)
+    @Property(tries = 5000, shrinking = ShrinkingMode.BOUNDED)
     @AddLifecycleHook(FuzzTries.class)
     void damagedClassFilesNeverCrashHangOrComeOutWorse(@ForAll("seeds") Seed seed,
             @ForAll ClassFileMutation mutation, @ForAll long noise) {
@@ -129,15 +133,22 @@ class FuzzedClassFilesTest {
     static void checkNoWorse(String who, byte[] input, byte[] output) {
         List<String> outputProblems = new BytecodeVerifier(LOOKUP).verify(output);
         if (!outputProblems.isEmpty()) {
-            Set<String> failingInInput = new HashSet<>();
-            for (String problem : new BytecodeVerifier(LOOKUP).verify(input)) {
-                failingInInput.add(methodOf(problem));
+            List<String> inputProblems = new BytecodeVerifier(LOOKUP).verify(input);
+            if (inputProblems.size() == 1 && inputProblems.get(0).startsWith(UNREADABLE)) {
+                // ASM reads the input only without its debug attributes: let the JVM judge it
+                check(!link(input).equals("linked"), who + " wrote methods that ASM's analyzer rejects, and the JVM"
+                        + " links their input: " + outputProblems);
+            } else {
+                Set<String> failingInInput = new HashSet<>();
+                for (String problem : inputProblems) {
+                    failingInInput.add(methodOf(problem));
+                }
+                List<String> introduced = outputProblems.stream()
+                        .filter(p -> !failingInInput.contains(methodOf(p).replace(CO_STACK, "")))
+                        .toList();
+                check(introduced.isEmpty(), who + " wrote methods that ASM's analyzer rejects, and their input"
+                        + " passes it: " + introduced);
             }
-            List<String> introduced = outputProblems.stream()
-                    .filter(p -> !failingInInput.contains(methodOf(p).replace("Lio/aioco/internal/CoStack;", "")))
-                    .toList();
-            check(introduced.isEmpty(), who + " wrote methods that ASM's analyzer rejects, and their input"
-                    + " passes it: " + introduced);
         }
         String outputLinkage = link(output);
         if (outputLinkage.startsWith("rejected")) {
