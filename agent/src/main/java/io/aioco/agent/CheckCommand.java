@@ -15,8 +15,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * {@code java -jar aioco-agent.jar check [--all-methods] [--verify] [--classpath PATHS] PATH...}:
@@ -29,7 +33,10 @@ import java.util.Map;
  *       point.
  *   <li>{@code --verify}: every rewritten class is checked with ASM's analyzer (types from class
  *       bytes) and, where its dependencies are on the path, loaded and linked in a throwaway class
- *       loader so that the JVM's verifier runs on it. Needs aioco-runtime on the path.
+ *       loader so that the JVM's verifier runs on it. Needs aioco-runtime on the path. A method
+ *       whose original code fails the analyzer too (a type it uses is missing from the path, so
+ *       the analyzer cannot relate it to its supertypes) is not counted as a failure: the class
+ *       goes on to the JVM's verifier, which decides, or counts it as not loadable here.
  *   <li>{@code --classpath PATHS}: more jars and folders (separated by the platform's path
  *       separator) to read supertypes and dependencies from; they are not checked themselves.
  * </ul>
@@ -38,6 +45,8 @@ import java.util.Map;
 final class CheckCommand {
     private static final String USAGE = "usage: java -jar aioco-agent.jar check [--all-methods] [--verify]"
             + " [--classpath PATHS] PATH...";
+    /** The descriptor of the runtime's stack, appended to a body's parameters by the rewrite. */
+    private static final String CO_STACK = "Lio/aioco/internal/CoStack;";
 
     private final PrintStream out;
     private boolean allMethods;
@@ -52,9 +61,48 @@ final class CheckCommand {
     private int failed;
     private int verified;
     private int notVerifiable;
+    private final List<String> refusals = new ArrayList<>();
+    private final List<String> failures = new ArrayList<>();
+
+    /**
+     * What one run found: the counts of the summary line and the lines behind them.
+     *
+     * @param read classes read
+     * @param rewritten classes rewritten
+     * @param unchanged classes left unchanged
+     * @param refused methods refused
+     * @param failed classes that could not be instrumented, or whose rewritten form does not verify
+     * @param verified rewritten classes linked by the JVM (its verifier passed them)
+     * @param notVerifiable rewritten classes the JVM could not load here (a dependency is missing)
+     * @param refusals one formatted diagnostic per refused method
+     * @param failures one line per failure: the class and what went wrong
+     */
+    record Summary(int read, int rewritten, int unchanged, int refused, int failed, int verified,
+            int notVerifiable, List<String> refusals, List<String> failures) {}
+
+    /** @return the counts and findings of the last {@link #run(String[])} */
+    Summary summary() {
+        return new Summary(read, rewritten, unchanged, refused, failed, verified, notVerifiable,
+                List.copyOf(refusals), List.copyOf(failures));
+    }
+
+    private final Predicate<String> selected;
 
     CheckCommand(PrintStream out) {
+        this(out, name -> true);
+    }
+
+    /**
+     * A check of part of the given classes, for tests that sample large jars: the classes that are
+     * not selected are neither instrumented nor counted, but are linked unchanged beside the
+     * selected ones, so that every class of a jar has one definition in the verifying class loader.
+     *
+     * @param out where the diagnostics and the summary go
+     * @param selected which classes (internal names) to check
+     */
+    CheckCommand(PrintStream out, Predicate<String> selected) {
         this.out = out;
+        this.selected = selected;
     }
 
     /** @return the process exit code */
@@ -80,6 +128,10 @@ final class CheckCommand {
             List<String> rewrittenNames = new ArrayList<>();
             for (String name : checkedIndex.names()) {
                 byte[] original = checkedIndex.classBytes(name);
+                if (!selected.test(name)) {
+                    finalBytes.put(name, original);
+                    continue;
+                }
                 byte[] result = check(name, original, instrumenter, verifier);
                 finalBytes.put(name, result != null ? result : original);
                 if (result != null) {
@@ -157,14 +209,19 @@ final class CheckCommand {
             out.println(diagnostic.format());
             if (diagnostic.severity() == Diagnostic.Severity.ERROR && diagnostic.methodName() != null) {
                 refused++;
+                refusals.add(diagnostic.format());
             }
         }
         switch (result.outcome()) {
             case UNCHANGED -> unchanged++;
-            case FAILED -> failed++;
+            case FAILED -> {
+                failed++;
+                failures.add(name.replace('/', '.') + ": cannot be instrumented: " + result.diagnostics().stream()
+                        .map(Diagnostic::message).collect(Collectors.joining("; ")));
+            }
             case REWRITTEN -> {
                 rewritten++;
-                if (verifier != null && !analyze(name, result.bytes(), verifier)) {
+                if (verifier != null && !analyze(name, bytes, result.bytes(), verifier)) {
                     return null;
                 }
                 return result.bytes();
@@ -173,16 +230,36 @@ final class CheckCommand {
         return null;
     }
 
-    /** ASM's analyzer with types from class bytes. */
-    private boolean analyze(String name, byte[] bytes, BytecodeVerifier verifier) {
-        List<String> problems = verifier.verify(bytes);
-        for (String problem : problems) {
-            out.println(name.replace('/', '.') + ": does not verify: " + problem);
+    /**
+     * ASM's analyzer with types from class bytes. A problem in a method whose original code has a
+     * problem too is left to the JVM's verifier (a type is missing from the path).
+     */
+    private boolean analyze(String name, byte[] original, byte[] rewrittenBytes, BytecodeVerifier verifier) {
+        List<String> problems = verifier.verify(rewrittenBytes);
+        if (problems.isEmpty()) {
+            return true;
         }
-        if (!problems.isEmpty()) {
+        Set<String> failingOriginals = new HashSet<>();
+        for (String problem : verifier.verify(original)) {
+            failingOriginals.add(methodOf(problem));
+        }
+        List<String> introduced = problems.stream()
+                .filter(problem -> !failingOriginals.contains(methodOf(problem).replace(CO_STACK, "")))
+                .toList();
+        for (String problem : introduced) {
+            out.println(name.replace('/', '.') + ": does not verify: " + problem);
+            failures.add(name.replace('/', '.') + ": does not verify: " + problem);
+        }
+        if (!introduced.isEmpty()) {
             failed++;
         }
-        return problems.isEmpty();
+        return introduced.isEmpty();
+    }
+
+    /** @return the {@code name(desc)R} a problem line of {@link BytecodeVerifier#verify} is about */
+    private static String methodOf(String problem) {
+        int colon = problem.indexOf(": ");
+        return colon < 0 ? problem : problem.substring(0, colon);
     }
 
     /**
@@ -213,6 +290,7 @@ final class CheckCommand {
                 verified++;
             } catch (VerifyError | ClassFormatError e) {
                 out.println(dotted + ": rejected by the JVM's verifier: " + e.getMessage());
+                failures.add(dotted + ": rejected by the JVM's verifier: " + e.getMessage());
                 failed++;
             } catch (LinkageError | ClassNotFoundException | SecurityException e) {
                 notVerifiable++; // a dependency is missing or clashes: the JVM cannot check it here
