@@ -103,11 +103,16 @@ final class ClassHierarchy {
         }
     }
 
+    /**
+     * Reads what the hierarchy needs: the header, and each method's access and marker, without
+     * method code; only bridge methods' code is read (a second, selective pass), for their targets.
+     */
     private static ClassInfo parse(ClassReader reader) {
         Map<String, MethodInfo> methods = new HashMap<>();
         String[] header = new String[2];
         boolean[] isInterface = new boolean[1];
         String[][] interfaces = new String[1][];
+        boolean[] hasBridges = new boolean[1];
         reader.accept(new ClassVisitor(Opcodes.ASM9) {
             @Override
             public void visit(int version, int access, String name, String signature, String superName,
@@ -122,37 +127,48 @@ final class ClassHierarchy {
             public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
                     String[] exceptions) {
                 String key = name + descriptor;
-                boolean bridge = (access & Opcodes.ACC_BRIDGE) != 0;
+                hasBridges[0] |= (access & Opcodes.ACC_BRIDGE) != 0;
                 methods.put(key, new MethodInfo(access, false, null));
                 return new MethodVisitor(Opcodes.ASM9) {
-                    boolean annotated;
-                    String bridgeTarget;
-
                     @Override
                     public AnnotationVisitor visitAnnotation(String desc, boolean visible) {
                         if (RuntimeNames.COROUTINE_FN_DESC.equals(desc)) {
-                            annotated = true;
+                            methods.put(key, new MethodInfo(access, true, null));
                         }
                         return null;
                     }
+                };
+            }
+        }, ClassReader.SKIP_CODE | ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
+        if (hasBridges[0]) {
+            readBridgeTargets(reader, methods);
+        }
+        return new ClassInfo(header[0], header[1], interfaces[0], isInterface[0], methods);
+    }
 
+    /** The method a bridge forwards to: the first call to the same name with another descriptor. */
+    private static void readBridgeTargets(ClassReader reader, Map<String, MethodInfo> methods) {
+        reader.accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                    String[] exceptions) {
+                if ((access & Opcodes.ACC_BRIDGE) == 0) {
+                    return null; // NOTE: null makes ClassReader skip the method's code altogether
+                }
+                String key = name + descriptor;
+                return new MethodVisitor(Opcodes.ASM9) {
                     @Override
                     public void visitMethodInsn(int opcode, String owner, String calledName, String calledDesc,
                             boolean isItf) {
-                        if (bridge && bridgeTarget == null && calledName.equals(name)
+                        MethodInfo bridge = methods.get(key);
+                        if (bridge.bridgeTarget() == null && calledName.equals(name)
                                 && opcode != Opcodes.INVOKESTATIC && !calledDesc.equals(descriptor)) {
-                            bridgeTarget = calledDesc;
+                            methods.put(key, new MethodInfo(bridge.access(), bridge.annotated(), calledDesc));
                         }
-                    }
-
-                    @Override
-                    public void visitEnd() {
-                        methods.put(key, new MethodInfo(access, annotated, bridgeTarget));
                     }
                 };
             }
         }, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
-        return new ClassInfo(header[0], header[1], interfaces[0], isInterface[0], methods);
     }
 
     /** @return whether {@code owner} itself declares {@code name desc} as a private method */

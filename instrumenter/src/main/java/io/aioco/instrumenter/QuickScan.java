@@ -18,7 +18,7 @@ final class QuickScan {
 
     /** @return false when the class certainly needs no instrumentation */
     static boolean mayNeedInstrumentation(byte[] classBytes, ClassReader reader, ClassHierarchy hierarchy) {
-        if (hierarchy.allMethods() || contains(classBytes, RUNTIME_PACKAGE)) {
+        if (hierarchy.allMethods() || mentionsRuntime(classBytes, reader)) {
             return true;
         }
         String superName = reader.getSuperName();
@@ -52,21 +52,36 @@ final class QuickScan {
         return !ClassHierarchy.isJdkType(internalName);
     }
 
-    static boolean contains(byte[] haystack, byte[] needle) {
-        byte first = needle[0];
-        int last = haystack.length - needle.length;
-        outer:
-        for (int i = 0; i <= last; i++) {
-            if (haystack[i] != first) {
+    /**
+     * Whether a UTF-8 constant starts with {@code io/aioco/} or {@code Lio/aioco/}: every class
+     * that marks a coroutine function, calls one of the runtime's, or names its types does. Only
+     * the constant pool is looked at (the ClassReader already indexed it).
+     */
+    private static boolean mentionsRuntime(byte[] classBytes, ClassReader reader) {
+        for (int item = 1; item < reader.getItemCount(); item++) {
+            int offset = reader.getItem(item);
+            if (offset == 0 || classBytes[offset - 1] != 1) { // CONSTANT_Utf8
                 continue;
             }
-            for (int j = 1; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
+            int length = ((classBytes[offset] & 0xFF) << 8) | (classBytes[offset + 1] & 0xFF);
+            int start = offset + 2;
+            if (length > RUNTIME_PACKAGE.length && classBytes[start] == 'L') {
+                start++;
+                length--;
             }
-            return true;
+            if (length >= RUNTIME_PACKAGE.length && startsWith(classBytes, start, RUNTIME_PACKAGE)) {
+                return true;
+            }
         }
         return false;
+    }
+
+    private static boolean startsWith(byte[] bytes, int at, byte[] prefix) {
+        for (int i = 0; i < prefix.length; i++) {
+            if (bytes[at + i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 }
