@@ -29,8 +29,8 @@ import org.objectweb.asm.tree.analysis.BasicValue;
  * resume block (restore, call the callee again). See instrumenter/DESIGN.md for a worked example.
  *
  * <p>The fast path (nothing suspends) pays, per call to a suspension point: one field store before
- * the call and one field load and branch after it; per method entry: one thread-local read, one
- * field load and store, one compare.
+ * the call and one field load and branch after it; per body entry: one field load and store and
+ * one compare (a body that cannot suspend: one store).
  */
 final class StateMachine {
     private final MethodNode method;
