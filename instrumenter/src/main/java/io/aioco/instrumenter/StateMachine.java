@@ -23,7 +23,7 @@ import org.objectweb.asm.tree.analysis.BasicValue;
 
 /**
  * Why: this is the rewrite itself. Given the suspension points of a coroutine function (with
- * their live locals and operand stacks), it emits the prologue (find the coroutine, read the
+ * their live locals and operand stacks), it emits the prologue (read the
  * caller's signal, dispatch to a resume point), the code around each suspension point (arm the
  * callee, check after the call), and for each point a suspend block (save, return a dummy) and a
  * resume block (restore, call the callee again). See instrumenter/DESIGN.md for a worked example.
