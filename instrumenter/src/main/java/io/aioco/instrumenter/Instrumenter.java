@@ -185,6 +185,15 @@ public final class Instrumenter {
         if (isMarkedInstrumented(owner)) {
             return unchanged(className, List.of());
         }
+        // a damaged InnerClasses entry naming one class as both inner and outer is tolerated by the JVM
+        // only while the two names are distinct constants, which ASM's constant pool merges
+        owner.innerClasses.removeIf(inner -> inner.name.equals(inner.outerName));
+        for (MethodNode method : owner.methods) {
+            // NOTE: attributes the JVM does not know are ignored by it, but ASM gives those of a Code
+            // attribute back as method attributes, and their contents may name code offsets that the
+            // rewrite moves: in a class we rewrite, they are dropped (class-level ones are kept)
+            method.attrs = null;
+        }
         List<Diagnostic> diagnostics = new ArrayList<>();
         boolean changed = refuseConstructors(owner, diagnostics);
         for (CoroutineMethods.Role role : CoroutineMethods.find(owner, hierarchy)) {
@@ -213,7 +222,8 @@ public final class Instrumenter {
             owner.invisibleAnnotations = new ArrayList<>();
         }
         owner.invisibleAnnotations.add(new AnnotationNode(RuntimeNames.INSTRUMENTED_DESC));
-        boolean frames = owner.version >= Opcodes.V1_7 || (owner.version == Opcodes.V1_6 && !hasSubroutines(owner));
+        int major = majorVersion(owner);
+        boolean frames = major >= Opcodes.V1_7 || (major == Opcodes.V1_6 && !hasSubroutines(owner));
         ClassWriter writer = new HierarchyClassWriter(frames ? ClassWriter.COMPUTE_FRAMES : ClassWriter.COMPUTE_MAXS,
                 hierarchy);
         owner.accept(writer);
@@ -284,6 +294,14 @@ public final class Instrumenter {
                 return;
             }
         }
+    }
+
+    /**
+     * The class file's major version. ASM's {@code version} also holds the minor version in its high
+     * bits, so a (damaged) minor version of 0x8000 or more would make it negative.
+     */
+    static int majorVersion(ClassNode owner) {
+        return owner.version & 0xFFFF;
     }
 
     private static boolean hasSubroutines(ClassNode owner) {

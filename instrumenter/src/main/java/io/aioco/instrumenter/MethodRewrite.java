@@ -70,7 +70,7 @@ final class MethodRewrite {
         if (UninitializedObjects.rewrite(owner.name, body, analysis.frames, new LinkedHashSet<>(calls))) {
             analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         }
-        List<SuspensionPoint> points = describe(owner.version, body, analysis, calls, hierarchy);
+        List<SuspensionPoint> points = describe(Instrumenter.majorVersion(owner), body, analysis, calls, hierarchy);
         StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot);
         return List.of(wrapper, body);
     }

@@ -150,7 +150,7 @@ final class WrapperSplit {
             return kept | (access & (Opcodes.ACC_PUBLIC | Opcodes.ACC_PROTECTED | Opcodes.ACC_PRIVATE))
                     | Opcodes.ACC_SYNTHETIC;
         }
-        boolean privateAllowed = (owner.access & Opcodes.ACC_INTERFACE) == 0 || owner.version >= Opcodes.V9;
+        boolean privateAllowed = (owner.access & Opcodes.ACC_INTERFACE) == 0 || Instrumenter.majorVersion(owner) >= Opcodes.V9;
         return kept | Opcodes.ACC_SYNTHETIC | (privateAllowed ? Opcodes.ACC_PRIVATE : Opcodes.ACC_PUBLIC);
     }
 
