@@ -147,7 +147,7 @@ final class CoroutineFnRule {
         }
         String overridden = overriddenPlainMethod(owner.name, method, hierarchy);
         if (overridden != null) {
-            findings.add(warning(owner, method, firstLine(method), "coroutine function overrides "
+            findings.add(warning(owner, method, MethodRewrite.firstLine(method), "coroutine function overrides "
                     + describe(overridden, method.name, method.desc) + ", which is not one: a call through "
                     + overridden.replace('/', '.') + " bypasses the coroutine protocol and throws if this method"
                     + " suspends; mark the overridden method @CoroutineFn, or do not override it"));
@@ -158,7 +158,7 @@ final class CoroutineFnRule {
         String declaring = annotatedDeclaration(owner.name, method, hierarchy);
         String what = declaring == null ? "a coroutine function of a supertype"
                 : "coroutine function " + declaring;
-        return warning(owner, method, firstLine(method), "overrides " + what + " without @CoroutineFn: it is"
+        return warning(owner, method, MethodRewrite.firstLine(method), "overrides " + what + " without @CoroutineFn: it is"
                 + " instrumented as a coroutine function all the same (the marker is inherited); add @CoroutineFn"
                 + " so that readers and callers see it");
     }
@@ -255,15 +255,6 @@ final class CoroutineFnRule {
 
     private static String describe(String owner, String name, String desc) {
         return owner.replace('/', '.') + "." + name + desc;
-    }
-
-    private static int firstLine(MethodNode method) {
-        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
-            if (insn instanceof LineNumberNode line) {
-                return line.line;
-            }
-        }
-        return -1;
     }
 
     private static Diagnostic error(ClassNode owner, MethodNode method, int line, String message) {

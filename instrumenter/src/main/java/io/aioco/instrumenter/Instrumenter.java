@@ -202,7 +202,7 @@ public final class Instrumenter {
                 if (tooLarge.contains(method.name + method.desc)) {
                     throw new MethodRewrite.Refusal("method too large once instrumented (the JVM limits a method"
                             + " to 64 KiB of code, and every suspension point adds code to save and restore"
-                            + " the frame); split it into smaller coroutine functions", WrapperSplit.firstLine(method));
+                            + " the frame); split it into smaller coroutine functions", MethodRewrite.firstLine(method));
                 }
                 String original = method.name + method.desc;
                 List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), hierarchy);
@@ -259,7 +259,7 @@ public final class Instrumenter {
         for (MethodNode method : owner.methods) {
             if (method.name.charAt(0) == '<' && CoroutineMethods.isAnnotated(method)) {
                 String what = method.name.equals("<init>") ? "a constructor" : "a static initializer";
-                Diagnostic diagnostic = diagnostic(owner, method, firstLine(method), what
+                Diagnostic diagnostic = diagnostic(owner, method, MethodRewrite.firstLine(method), what
                         + " cannot be a coroutine function; remove @CoroutineFn and move the suspending code"
                         + " to a @CoroutineFn method called after construction");
                 diagnostics.add(diagnostic);
@@ -273,15 +273,6 @@ public final class Instrumenter {
     private static Diagnostic diagnostic(ClassNode owner, MethodNode method, int line, String message) {
         return new Diagnostic(Diagnostic.Severity.ERROR, owner.name, method.name, method.desc, owner.sourceFile,
                 line, message);
-    }
-
-    private static int firstLine(MethodNode method) {
-        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
-            if (insn instanceof org.objectweb.asm.tree.LineNumberNode line) {
-                return line.line;
-            }
-        }
-        return -1;
     }
 
     /** Puts the wrapper where the original method was, and its body right after. */

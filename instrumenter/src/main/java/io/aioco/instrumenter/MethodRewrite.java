@@ -185,6 +185,16 @@ final class MethodRewrite {
                 && call.desc.equals(RuntimeNames.YIELD_DESC);
     }
 
+    /** @return the first source line of the method, or -1 */
+    static int firstLine(MethodNode method) {
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            if (insn instanceof LineNumberNode line) {
+                return line.line;
+            }
+        }
+        return -1;
+    }
+
     /** @return the source line of the instruction, or -1 */
     static int lineOf(AbstractInsnNode insn) {
         for (AbstractInsnNode previous = insn; previous != null; previous = previous.getPrevious()) {

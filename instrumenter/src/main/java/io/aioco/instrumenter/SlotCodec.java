@@ -41,9 +41,6 @@ final class SlotCodec {
                 if (type.equals(BasicInterpreter.NULL_TYPE)) {
                     return Kind.NULL;
                 }
-                if (type.getInternalName().equals("Lnull;")) {
-                    return Kind.NULL;
-                }
                 return Kind.REFERENCE;
             default:
                 throw new InstrumentationException("cannot save a " + value + " slot in " + where

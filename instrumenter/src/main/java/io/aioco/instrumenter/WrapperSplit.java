@@ -65,7 +65,7 @@ final class WrapperSplit {
         MethodNode wrapper = new MethodNode(method.access & ~Opcodes.ACC_SYNCHRONIZED, method.name, method.desc,
                 method.signature, exceptions);
         moveDeclaration(method, wrapper);
-        int line = firstLine(method);
+        int line = MethodRewrite.firstLine(method);
         if (line > 0) {
             LabelNode start = new LabelNode();
             wrapper.instructions.add(start);
@@ -197,14 +197,5 @@ final class WrapperSplit {
             }
         }
         method.maxLocals++;
-    }
-
-    static int firstLine(MethodNode method) {
-        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
-            if (insn instanceof LineNumberNode line) {
-                return line.line;
-            }
-        }
-        return -1;
     }
 }

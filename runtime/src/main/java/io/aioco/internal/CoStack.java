@@ -272,11 +272,6 @@ public final class CoStack {
         return value;
     }
 
-    /** @return slots held now (primitive + reference), for tests and diagnostics */
-    public int savedSlots() {
-        return primTop + refTop;
-    }
-
     /** Drops every saved frame (the coroutine terminated or a suspension was refused). */
     public void clear() {
         if (refs != null) {
