@@ -28,9 +28,9 @@ import org.objectweb.asm.tree.analysis.BasicValue;
  * callee, check after the call), and for each point a suspend block (save, return a dummy) and a
  * resume block (restore, call the callee again). See instrumenter/DESIGN.md for a worked example.
  *
- * <p>The fast path (nothing suspends) pays, per call to a suspension point: one field store before
- * the call and one field load and branch after it; per body entry: one field load and store and
- * one compare (a body that cannot suspend: one store).
+ * <p>The fast path (nothing suspends) pays, per direct call to a suspension point: one field load
+ * and branch after it (a call through the wrapper also stores the callee's token before it); per
+ * body entry: one field load and branch (none for a body that cannot suspend).
  */
 final class StateMachine {
     private final MethodNode method;
@@ -92,9 +92,12 @@ final class StateMachine {
     }
 
     /**
-     * signal = stack.signal; stack.signal = 0; then, if the method can suspend, decide between
-     * "called by instrumented code", "resume" and "called by other code". A method that cannot
-     * suspend only clears the signal (so that its caller's check after the call finds it clear).
+     * The entry check. A direct call from instrumented code arrives with the signal clear, so the
+     * fast path is one field load and branch. Anything else (a resume, a call through the wrapper,
+     * which leaves the caller's token) goes out of line: clear the signal, then dispatch to the
+     * saved state on {@code token | RESUME}, else start afresh. A method that cannot suspend
+     * leaves the signal alone: its wrapper clears a caller's token, so that the caller's check
+     * after the call finds it clear.
      */
     private InsnList prologue(LabelNode start, LabelNode dispatch) {
         InsnList out = new InsnList();
@@ -105,24 +108,22 @@ final class StateMachine {
             out.add(new LineNumberNode(firstLine.line, lineLabel));
         }
         if (points.isEmpty()) {
-            storeSignal(out, 0);
-            out.add(start);
+            out.add(start); // its wrapper clears the signal; a direct call finds it clear
             return out;
         }
+        LabelNode slowEntry = new LabelNode();
         out.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
         out.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+        out.add(new InsnNode(Opcodes.DUP));
         out.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
-        storeSignal(out, 0);
-        LabelNode slowEntry = new LabelNode();
-        out.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
-        out.add(new LdcInsnNode(acceptedTokens[0]));
-        out.add(new JumpInsnNode(Opcodes.IF_ICMPNE, slowEntry));
+        out.add(new JumpInsnNode(Opcodes.IFNE, slowEntry));
         out.add(start);
 
-        // slow entry, out of line: a resume, or a call through another accepted token or from code that
-        // is not instrumented (which can only come in through the wrapper, and the wrapper checks that
-        // such a call does not return suspended)
+        // slow entry, out of line: a resume, or a call through the wrapper (from instrumented code
+        // with a virtual call, or from code that is not instrumented: the wrapper checks that such
+        // a call does not return suspended)
         tail.add(slowEntry);
+        storeSignal(tail, 0);
         for (int token : acceptedTokens) {
             tail.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
             tail.add(new LdcInsnNode(token | RuntimeNames.RESUME));
@@ -169,7 +170,10 @@ final class StateMachine {
                 before.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ILOAD), argumentLocals[a]));
             }
         }
-        storeSignal(before, point.token());
+        if (point.linkage() != SuspensionPoint.Linkage.DIRECT) {
+            // the wrapper, or a hand-written runtime function, tells an instrumented caller by its token
+            storeSignal(before, point.token());
+        }
         LabelNode callLabel = new LabelNode();
         before.add(callLabel);
         AbstractInsnNode callInsn = call;

@@ -91,6 +91,11 @@ final class WrapperSplit {
         code.add(new MethodInsnNode(Opcodes.INVOKESTATIC, RuntimeNames.STACK, RuntimeNames.ENTER,
                 RuntimeNames.ENTER_DESC, false));
         if (!canSuspend) {
+            // a body that cannot suspend does not look at the signal: clear the caller's token here
+            code.add(new InsnNode(Opcodes.DUP));
+            code.add(new InsnNode(Opcodes.ICONST_0));
+            code.add(new FieldInsnNode(Opcodes.PUTFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL,
+                    RuntimeNames.SIGNAL_DESC));
             code.add(new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL, owner.name,
                     method.name, bodyDesc, isInterface));
             code.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));
@@ -134,7 +139,7 @@ final class WrapperSplit {
             code.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));
         }
         wrapper.maxLocals = local + 2 + returnType.getSize();
-        wrapper.maxStack = local + 2;
+        wrapper.maxStack = local + 3;
 
         shiftLocals(method, stackSlot);
         method.desc = bodyDesc;

@@ -16,13 +16,17 @@ import java.util.Optional;
  * coroutine's stack or throws when there is none. The {@link #signal} field carries one word
  * between a caller and its callee:
  * <ul>
- *   <li>Before calling a suspension point, an instrumented caller stores the callee's
- *       <em>token</em> ({@link #token(String, String)}: odd, from the method's name and
- *       descriptor); to resume the callee's saved frame it stores {@code token | RESUME}.
- *   <li>The callee reads the signal and clears it at once. Its own token means "my caller is
- *       instrumented"; its token with {@code RESUME} means "pop my frame and continue where I
- *       suspended"; anything else means "my caller is not instrumented" (reflection, a plain lambda,
- *       a class the agent did not transform): it may then run, but not suspend.
+ *   <li>While instrumented code runs and nothing suspends, the signal is 0. A statically bound
+ *       call from instrumented code goes straight to the callee's body and stores nothing. A call
+ *       that goes through a wrapper or a hand-written function of the runtime (virtual and
+ *       interface calls, calls into aioco) first stores the callee's <em>token</em> ({@link
+ *       #token(String, String)}: odd, from the method's name and descriptor); to resume the
+ *       callee's saved frame, any caller stores {@code token | RESUME}.
+ *   <li>The callee reads the signal and clears it at once if it is set. Its own token means "my
+ *       caller is instrumented"; its token with {@code RESUME} means "pop my frame and continue
+ *       where I suspended"; anything else, in a wrapper or a hand-written function, means "my
+ *       caller is not instrumented" (reflection, a plain lambda, a class the agent did not
+ *       transform): it may then run, but not suspend.
  *   <li>A callee that suspends saves its frame here, stores {@link #SUSPEND} and returns a dummy
  *       value. Its caller, seeing {@code SUSPEND} after the call, saves its own frame and returns in
  *       turn, up to {@link Coroutine#enter()}.
