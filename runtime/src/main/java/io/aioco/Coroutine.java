@@ -52,7 +52,11 @@ public final class Coroutine {
     }
 
     private final CoroutineEntry entry;
-    private final CoStack stack;
+    /**
+     * Its frame storage: taken when first entered, handed back to the carrier thread's spare when it
+     * terminates (so null before and after).
+     */
+    private CoStack stack;
     private int state;
     /**
      * Link in whichever single list holds this coroutine: a CoQueue's or CoMutex's waiters, or
@@ -89,7 +93,6 @@ public final class Coroutine {
 
     private Coroutine(CoroutineEntry entry) {
         this.entry = entry;
-        this.stack = new CoStack(this);
     }
 
     /**
@@ -165,6 +168,10 @@ public final class Coroutine {
         CONTEXT.setRelease(this, ctx != null ? ctx : carrier.context());
         CoStack outer = carrier.current;
         CoStack stack = this.stack;
+        if (stack == null) {
+            stack = carrier.takeStack(this);
+            this.stack = stack;
+        }
         stack.signal = state == SUSPENDED ? RUN_TOKEN | CoStack.RESUME : RUN_TOKEN;
         state = ENTERED;
         carrier.current = stack;
@@ -192,7 +199,8 @@ public final class Coroutine {
         }
         afterYield = null;
         state = TERMINATED;
-        stack.clear();
+        this.stack = null;
+        carrier.recycle(stack);
         return failure;
     }
 
