@@ -10,7 +10,6 @@ import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.ProtectionDomain;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -40,8 +39,6 @@ final class CoroutineTransformer implements ClassFileTransformer {
                 || className.startsWith("io/aioco/agent/")) {
             return null;
         }
-        Transforming transforming = TRANSFORMING.get();
-        transforming.push(className);
         try {
             InstrumentationResult result = instrumenterFor(loader).instrument(classfileBuffer);
             return report(className, result);
@@ -50,94 +47,18 @@ final class CoroutineTransformer implements ClassFileTransformer {
             log(System.Logger.Level.WARNING, "aioco: cannot instrument " + className.replace('/', '.')
                     + ", loading it unchanged: " + t);
             return null;
-        } finally {
-            transforming.pop();
         }
     }
 
     private Instrumenter instrumenterFor(ClassLoader loader) {
-        Instrumenter instrumenter = instrumenters.get(loader);
-        if (instrumenter == null) {
-            // NOTE: created outside the map's lock: a lookup may load classes, which comes back here
-            Instrumenter created = new Instrumenter(new LoaderLookup(new WeakReference<>(loader)));
-            instrumenter = instrumenters.putIfAbsent(loader, created);
-            if (instrumenter == null) {
-                instrumenter = created;
-            }
-        }
-        return instrumenter;
+        return instrumenters.computeIfAbsent(loader, key -> {
+            WeakReference<ClassLoader> weak = new WeakReference<>(key);
+            return new Instrumenter(name -> {
+                ClassLoader live = weak.get();
+                return live == null ? null : ClassLookup.ofClassLoader(live).classBytes(name);
+            });
+        });
     }
-
-    /**
-     * Reads class files as the loader's resources; knows a supertype has no coroutine function
-     * when the transformer scanned it as it was loaded.
-     */
-    private final class LoaderLookup implements ClassLookup {
-        private final WeakReference<ClassLoader> loader;
-
-        LoaderLookup(WeakReference<ClassLoader> loader) {
-            this.loader = loader;
-        }
-
-        @Override
-        public byte[] classBytes(String internalName) {
-            ClassLoader live = loader.get();
-            return live == null ? null : ClassLookup.ofClassLoader(live).classBytes(internalName);
-        }
-
-        /**
-         * Loads the supertype (without initialising it) through the loader of the class being
-         * transformed, as the JVM does as soon as that class is parsed: the supertype's own
-         * transformation scans it and records the answer in its defining loader's instrumenter.
-         * The supertype is then parsed once instead of twice. Not done for a class this thread is
-         * transforming already (a circular hierarchy is the JVM's to report), nor when loading
-         * fails (the class file is read instead).
-         */
-        @Override
-        public boolean knownWithoutCoroutineFns(String internalName) {
-            ClassLoader live = loader.get();
-            if (live == null || TRANSFORMING.get().contains(internalName)) {
-                return false;
-            }
-            Class<?> type;
-            try {
-                type = Class.forName(internalName.replace('/', '.'), false, live);
-            } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
-                return false;
-            }
-            ClassLoader defining = type.getClassLoader();
-            Instrumenter instrumenter = defining == null ? null : instrumenters.get(defining);
-            return instrumenter != null && instrumenter.knownWithoutCoroutineFns(internalName);
-        }
-    }
-
-    /** The classes this thread is transforming, innermost last (transformations nest when loading supertypes). */
-    private static final class Transforming {
-        private String[] names = new String[8];
-        private int size;
-
-        void push(String name) {
-            if (size == names.length) {
-                names = Arrays.copyOf(names, size * 2);
-            }
-            names[size++] = name;
-        }
-
-        void pop() {
-            names[--size] = null;
-        }
-
-        boolean contains(String name) {
-            for (int i = 0; i < size; i++) {
-                if (names[i].equals(name)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-    }
-
-    private static final ThreadLocal<Transforming> TRANSFORMING = ThreadLocal.withInitial(Transforming::new);
 
     private byte[] report(String className, InstrumentationResult result) {
         for (Diagnostic diagnostic : result.diagnostics()) {

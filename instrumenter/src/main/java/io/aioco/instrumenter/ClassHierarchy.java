@@ -356,35 +356,16 @@ final class ClassHierarchy {
         return false;
     }
 
-    /**
-     * {@link #hasCoroutineFns} of a direct supertype of the class being scanned: the lookup is
-     * asked first whether it already knows the answer (the agent: the supertype was scanned when
-     * it was loaded).
-     */
-    boolean supertypeHasCoroutineFns(String type) {
-        Boolean cached = typesWithCoroutineFns.get(type);
-        if (cached != null) {
-            return cached;
-        }
-        if (lookup.knownWithoutCoroutineFns(type)) {
-            typesWithCoroutineFns.put(type, false);
-            return false;
-        }
-        return hasCoroutineFns(type);
-    }
-
     /** Notes a type found to have no coroutine function (the quick scan of its own class file). */
     void recordWithoutCoroutineFns(String type) {
         typesWithCoroutineFns.put(type, false);
     }
 
-    /** @return whether the type is known to have no coroutine function, without looking it up */
-    boolean knownWithoutCoroutineFns(String type) {
-        return typesWithCoroutineFns.get(type) == Boolean.FALSE;
-    }
-
     /** @return whether the type or one of its supertypes declares a coroutine function */
     boolean hasCoroutineFns(String type) {
+        if (isJdkType(type)) {
+            return false;
+        }
         Boolean cached = typesWithCoroutineFns.get(type);
         if (cached != null) {
             return cached;

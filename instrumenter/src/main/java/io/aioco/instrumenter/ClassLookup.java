@@ -5,8 +5,8 @@ import java.io.InputStream;
 
 /**
  * Where the instrumenter reads the class files of the types it needs to know about (supertypes,
- * owners of called methods), as bytes: the instrumenter itself never loads, links or initialises
- * another class (only a lookup may, see {@link #knownWithoutCoroutineFns(String)}).
+ * owners of called methods), as bytes: instrumenting a class never loads, links or initialises
+ * another one.
  */
 @FunctionalInterface
 public interface ClassLookup {
@@ -15,20 +15,6 @@ public interface ClassLookup {
      * @return the class file's bytes, or null if the class cannot be found
      */
     byte[] classBytes(String internalName);
-
-    /**
-     * Whether a type is already known to declare no coroutine function, itself or through its
-     * supertypes, so that its class file need not be read. The instrumenter asks before reading a
-     * direct supertype of a class it scans. The agent answers by loading that supertype through the
-     * class's own loader, as the JVM does right after the class is transformed anyway, so that the
-     * transformer has scanned the supertype first; reading it again would double its cost.
-     *
-     * @param internalName a direct supertype of the class being instrumented, in internal form
-     * @return true if it certainly has no coroutine function; false if unknown (the default)
-     */
-    default boolean knownWithoutCoroutineFns(String internalName) {
-        return false;
-    }
 
     /**
      * A lookup that reads class files as resources of a class loader (null means the bootstrap

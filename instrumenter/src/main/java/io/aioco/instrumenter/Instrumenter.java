@@ -83,18 +83,6 @@ public final class Instrumenter {
     }
 
     /**
-     * Tells whether a class this instrumenter has scanned (or looked up) was found to declare no
-     * coroutine function, itself or through its supertypes. The agent asks it for the supertypes of
-     * a class that another loader's instrumenter scans.
-     *
-     * @param internalName a class name in internal form
-     * @return true if it is known to have none; false if it has some, or is unknown
-     */
-    public boolean knownWithoutCoroutineFns(String internalName) {
-        return hierarchy.knownWithoutCoroutineFns(internalName);
-    }
-
-    /**
      * Checks one class, as compiled, against QEMU's {@code coroutine_fn} rule, for build tools (the
      * agent does not call it): every call to a coroutine function from a method that is not one
      * (ERROR), every method reference that hands a coroutine function to an interface whose method

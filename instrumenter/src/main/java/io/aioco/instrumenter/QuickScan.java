@@ -22,11 +22,11 @@ final class QuickScan {
             return true;
         }
         String superName = reader.getSuperName();
-        if (superName != null && isApplicationType(superName) && hierarchy.supertypeHasCoroutineFns(superName)) {
+        if (superName != null && isApplicationType(superName) && hierarchy.hasCoroutineFns(superName)) {
             return true;
         }
         for (String itf : reader.getInterfaces()) {
-            if (isApplicationType(itf) && hierarchy.supertypeHasCoroutineFns(itf)) {
+            if (isApplicationType(itf) && hierarchy.hasCoroutineFns(itf)) {
                 return true;
             }
         }

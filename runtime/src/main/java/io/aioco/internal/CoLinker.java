@@ -15,7 +15,9 @@ import java.lang.invoke.MethodType;
  * instrumented code becomes an {@code invokedynamic} that this bootstrap links once: to the body
  * when the target class was instrumented, else to the original method with the stack dropped (a
  * class the agent excluded or could not rewrite, whose method then runs as plain code). After
- * linking, the call site is a constant direct call, as cheap as the original instruction.
+ * linking, the call site is a constant direct call, as cheap as the original instruction. Calls
+ * to a body store no token; a call linked to the original method stores the method's token first,
+ * as instrumented code does before any call that goes through a wrapper.
  */
 public final class CoLinker {
     private static final int INVOKESPECIAL = 183;
@@ -41,11 +43,34 @@ public final class CoLinker {
         try {
             return new ConstantCallSite(find(caller, owner, name, bodyType, isStatic, opcode).asType(type));
         } catch (NoSuchMethodException | IllegalAccessException notInstrumented) {
+            // the original method: a wrapper (the body is private to another class, as for super.m()),
+            // or plain code. A wrapper must see its token, as for any call from instrumented code.
             MethodType originalType = bodyType.dropParameterTypes(bodyType.parameterCount() - 1,
                     bodyType.parameterCount());
             MethodHandle original = find(caller, owner, name, originalType, isStatic, opcode);
-            MethodHandle dropped = MethodHandles.dropArguments(original, type.parameterCount() - 1, CoStack.class);
-            return new ConstantCallSite(dropped.asType(type));
+            int stackPosition = type.parameterCount() - 1;
+            MethodHandle withStack = MethodHandles.dropArguments(original, stackPosition, CoStack.class);
+            MethodHandle storeToken = MethodHandles.insertArguments(STORE_TOKEN, 1,
+                    CoStack.token(name, originalType.toMethodDescriptorString()));
+            return new ConstantCallSite(MethodHandles.foldArguments(withStack, stackPosition, storeToken).asType(type));
+        }
+    }
+
+    private static final MethodHandle STORE_TOKEN;
+
+    static {
+        try {
+            STORE_TOKEN = MethodHandles.lookup().findStatic(CoLinker.class, "storeToken",
+                    MethodType.methodType(void.class, CoStack.class, int.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** A fresh call finds the signal clear and stores the token; a resume keeps its {@code token | RESUME}. */
+    private static void storeToken(CoStack stack, int token) {
+        if (stack.signal == 0) {
+            stack.signal = token;
         }
     }
 
