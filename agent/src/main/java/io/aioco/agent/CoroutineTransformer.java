@@ -1,12 +1,10 @@
 package io.aioco.agent;
 
-import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
 import java.io.IOException;
 import java.lang.instrument.ClassFileTransformer;
-import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.ProtectionDomain;
@@ -51,13 +49,7 @@ final class CoroutineTransformer implements ClassFileTransformer {
     }
 
     private Instrumenter instrumenterFor(ClassLoader loader) {
-        return instrumenters.computeIfAbsent(loader, key -> {
-            WeakReference<ClassLoader> weak = new WeakReference<>(key);
-            return new Instrumenter(name -> {
-                ClassLoader live = weak.get();
-                return live == null ? null : ClassLookup.ofClassLoader(live).classBytes(name);
-            });
-        });
+        return instrumenters.computeIfAbsent(loader, key -> new Instrumenter(new LoaderLookup(key)));
     }
 
     private byte[] report(String className, InstrumentationResult result) {

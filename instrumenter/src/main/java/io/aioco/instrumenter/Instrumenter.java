@@ -72,6 +72,11 @@ public final class Instrumenter {
     public InstrumentationResult instrument(byte[] classBytes) {
         String className = null;
         try {
+            ClassFileScan scan = ClassFileScan.read(classBytes);
+            if (scan != null && !isRuntimeClass(scan.className) && !QuickScan.mayNeedInstrumentation(scan, hierarchy)) {
+                hierarchy.recordWithoutCoroutineFns(scan.className); // its subclasses need not read it again
+                return unchanged(scan.className, List.of());
+            }
             ClassReader reader = new ClassReader(classBytes);
             className = reader.getClassName();
             return instrument(classBytes, reader);

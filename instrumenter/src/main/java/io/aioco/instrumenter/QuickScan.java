@@ -47,6 +47,32 @@ final class QuickScan {
         return false;
     }
 
+    /**
+     * The same answer from a {@link ClassFileScan} (no ASM reader): false when the class certainly
+     * needs no instrumentation.
+     */
+    static boolean mayNeedInstrumentation(ClassFileScan scan, ClassHierarchy hierarchy) {
+        if (hierarchy.allMethods() || scan.mentionsRuntime) {
+            return true;
+        }
+        if (scan.superName != null && isApplicationType(scan.superName) && hierarchy.hasCoroutineFns(scan.superName)) {
+            return true;
+        }
+        for (String itf : scan.interfaces) {
+            if (isApplicationType(itf) && hierarchy.hasCoroutineFns(itf)) {
+                return true;
+            }
+        }
+        for (String descriptor : scan.indyDescriptors) {
+            Type returned = Type.getReturnType(descriptor);
+            if (returned.getSort() == Type.OBJECT && isApplicationType(returned.getInternalName())
+                    && hierarchy.hasCoroutineFns(returned.getInternalName())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** JDK types never declare coroutine functions: no need to read them. */
     private static boolean isApplicationType(String internalName) {
         return !ClassHierarchy.isJdkType(internalName);

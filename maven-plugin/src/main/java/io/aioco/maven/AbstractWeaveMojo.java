@@ -1,5 +1,7 @@
 package io.aioco.maven;
 
+import io.aioco.instrumenter.ClassLookup;
+import io.aioco.instrumenter.ClassPathLookup;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -90,7 +92,7 @@ public abstract class AbstractWeaveMojo extends AbstractMojo {
             }
         }
         Weaver.Result result;
-        try (ClassPathLookup lookup = ClassPathLookup.open(classpath)) {
+        try (ClassPathLookup lookup = ClassPathLookup.open(classpath, ClassLookup.ofClassLoader(null))) {
             result = new Weaver(folder, lookup, filter, basedir.toPath().toAbsolutePath().normalize()).scan();
             report(folder, result);
             result.write();

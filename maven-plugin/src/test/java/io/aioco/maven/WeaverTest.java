@@ -1,5 +1,7 @@
 package io.aioco.maven;
 
+import io.aioco.instrumenter.ClassLookup;
+import io.aioco.instrumenter.ClassPathLookup;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -45,7 +47,7 @@ class WeaverTest {
         for (String element : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
             elements.add(Path.of(element)); // the runtime, as on a project's compile classpath
         }
-        try (ClassPathLookup lookup = ClassPathLookup.open(elements)) {
+        try (ClassPathLookup lookup = ClassPathLookup.open(elements, ClassLookup.ofClassLoader(null))) {
             return new Weaver(classes(), lookup, filter, root).scan();
         }
     }

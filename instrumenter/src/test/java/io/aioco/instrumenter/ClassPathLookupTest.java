@@ -1,0 +1,76 @@
+package io.aioco.instrumenter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The class path is searched as a class loader searches it. */
+class ClassPathLookupTest {
+    @TempDir
+    Path dir;
+
+    private static void jar(Path file, Map<String, String> manifest, Map<String, String> entries) throws IOException {
+        Files.createDirectories(file.getParent());
+        Manifest mf = new Manifest();
+        mf.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.forEach((key, value) -> mf.getMainAttributes().putValue(key, value));
+        try (OutputStream out = Files.newOutputStream(file); JarOutputStream jar = new JarOutputStream(out, mf)) {
+            for (Map.Entry<String, String> entry : entries.entrySet()) {
+                jar.putNextEntry(new JarEntry(entry.getKey()));
+                jar.write(entry.getValue().getBytes(StandardCharsets.UTF_8));
+                jar.closeEntry();
+            }
+        }
+    }
+
+    private static String text(byte[] bytes) {
+        return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void searchesInOrderWithManifestClassPathsRightAfterTheirJar() throws IOException {
+        jar(dir.resolve("a.jar"), Map.of("Class-Path", "lib/b.jar missing.jar"), Map.of("p/A.class", "A"));
+        jar(dir.resolve("lib/b.jar"), Map.of(), Map.of("p/B.class", "B", "p/C.class", "C from b"));
+        jar(dir.resolve("c.jar"), Map.of(), Map.of("p/C.class", "C from c", "p/D.class", "D"));
+        Path folder = dir.resolve("classes/p");
+        Files.createDirectories(folder);
+        Files.writeString(folder.resolve("D.class"), "D from the folder");
+        ClassLookup jdk = name -> name.startsWith("java/") ? "jdk".getBytes(StandardCharsets.UTF_8) : null;
+        try (ClassPathLookup lookup = ClassPathLookup.open(
+                List.of(dir.resolve("classes"), dir.resolve("a.jar"), dir.resolve("c.jar"), dir.resolve("gone.jar")), jdk)) {
+            assertEquals("jdk", text(lookup.classBytes("java/lang/Object")));
+            assertEquals("A", text(lookup.classBytes("p/A")));
+            assertEquals("B", text(lookup.classBytes("p/B")));
+            assertEquals("C from b", text(lookup.classBytes("p/C")), "b.jar comes right after a.jar, before c.jar");
+            // NOTE: a folder comes first here because it is first on the path
+            assertEquals("D from the folder", text(lookup.classBytes("p/D")));
+            assertNull(lookup.classBytes("p/Nowhere"));
+        }
+    }
+
+    @Test
+    void readsMultiReleaseJarsForTheRunningJdk() throws IOException {
+        Map<String, String> entries = new LinkedHashMap<>();
+        entries.put("p/M.class", "base");
+        entries.put("META-INF/versions/9/p/M.class", "for 9");
+        entries.put("META-INF/versions/9999/p/M.class", "for a future JDK");
+        jar(dir.resolve("mr.jar"), Map.of("Multi-Release", "true"), entries);
+        try (ClassPathLookup lookup = ClassPathLookup.open(List.of(dir.resolve("mr.jar")), null)) {
+            assertEquals("for 9", text(lookup.classBytes("p/M")));
+        }
+    }
+}
