@@ -87,12 +87,18 @@ final class ClassHierarchy {
     }
 
     private ClassInfo load(String internalName) {
-        byte[] bytes;
+        return parse(readClass(internalName));
+    }
+
+    private byte[] readClass(String internalName) {
         try {
-            bytes = lookup.classBytes(internalName);
+            return lookup.classBytes(internalName);
         } catch (RuntimeException e) {
-            bytes = null;
+            return null;
         }
+    }
+
+    private static ClassInfo parse(byte[] bytes) {
         if (bytes == null) {
             return MISSING;
         }
@@ -371,7 +377,27 @@ final class ClassHierarchy {
             return cached;
         }
         boolean result = false;
-        ClassInfo info = get(type);
+        ClassInfo info = classes.get(type);
+        if (info == null) {
+            // not parsed yet: a class file that does not name the runtime declares no coroutine
+            // function, so only its supertypes matter, and the lean scan gives them
+            byte[] bytes = readClass(type);
+            ClassFileScan scan = bytes == null ? null : ClassFileScan.read(bytes);
+            if (scan != null && !scan.mentionsRuntime) {
+                result = scan.superName != null && hasCoroutineFns(scan.superName);
+                for (int i = 0; !result && i < scan.interfaces.length; i++) {
+                    result = hasCoroutineFns(scan.interfaces[i]);
+                }
+                typesWithCoroutineFns.put(type, result);
+                return result;
+            }
+            ClassInfo parsed = parse(bytes);
+            ClassInfo previous = classes.putIfAbsent(type, parsed);
+            info = previous != null ? previous : parsed;
+            info = info == MISSING ? null : info;
+        } else if (info == MISSING) {
+            info = null;
+        }
         if (info != null) {
             for (MethodInfo method : info.methods().values()) {
                 result |= method.annotated();
