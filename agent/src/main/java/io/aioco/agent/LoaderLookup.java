@@ -4,6 +4,7 @@ import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.ClassPathLookup;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.ref.WeakReference;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -46,6 +47,17 @@ final class LoaderLookup implements ClassLookup {
         ClassLookup fast = classPath == null || inBootLayer(internalName) ? null : direct();
         byte[] bytes = fast == null ? null : fast.classBytes(internalName);
         return bytes != null ? bytes : ClassLookup.ofClassLoader(live).classBytes(internalName);
+    }
+
+    @Override
+    public InputStream openClassFile(String internalName) {
+        ClassLoader live = loader.get();
+        if (live == null) {
+            return null;
+        }
+        ClassLookup fast = classPath == null || inBootLayer(internalName) ? null : direct();
+        InputStream in = fast == null ? null : fast.openClassFile(internalName);
+        return in != null ? in : live.getResourceAsStream(internalName + ".class");
     }
 
     private ClassLookup direct() {

@@ -38,6 +38,12 @@ class LoaderLookupTest {
         }
     }
 
+    private static byte[] opened(LoaderLookup lookup, String internalName) throws IOException {
+        try (InputStream in = lookup.openClassFile(internalName)) {
+            return in == null ? null : in.readAllBytes();
+        }
+    }
+
     @Test
     void aUrlClassLoaderOverFilesIsReadDirectlyWithTheSameAnswers() throws IOException {
         Path first = jar(dir.resolve("first.jar"), "p/X.class", "X from first");
@@ -53,6 +59,7 @@ class LoaderLookupTest {
             for (String name : List.of("p/X", "java/lang/String", "org/w3c/dom/Node", "p/Missing",
                     "io/aioco/agent/LoaderLookupTest")) {
                 assertArrayEquals(resource(loader, name), lookup.classBytes(name), name + " in " + loader);
+                assertArrayEquals(resource(loader, name), opened(lookup, name), name + " in " + loader);
             }
         }
         assertNotNull(new LoaderLookup(loaders.get(0)).classBytes("p/X"));
@@ -66,6 +73,7 @@ class LoaderLookupTest {
         for (String name : List.of("io/aioco/agent/LoaderLookup", "org/junit/jupiter/api/Test",
                 "org/objectweb/asm/ClassReader", "java/util/List", "p/Missing")) {
             assertArrayEquals(resource(app, name), lookup.classBytes(name), name);
+            assertArrayEquals(resource(app, name), opened(lookup, name), name);
         }
     }
 }

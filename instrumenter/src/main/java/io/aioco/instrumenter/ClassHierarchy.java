@@ -381,8 +381,19 @@ final class ClassHierarchy {
         if (info == null) {
             // not parsed yet: a class file that does not name the runtime declares no coroutine
             // function, so only its supertypes matter, and the lean scan gives them
-            byte[] bytes = readClass(type);
-            ClassFileScan scan = bytes == null ? null : ClassFileScan.read(bytes);
+            ClassFilePrefix prefix = ClassFilePrefix.open(lookup, type);
+            ClassFileScan scan = null;
+            byte[] whole = null;
+            if (prefix != null) {
+                try {
+                    scan = prefix.scan();
+                    if (scan == null || scan.mentionsRuntime) {
+                        whole = prefix.whole();
+                    }
+                } finally {
+                    prefix.close();
+                }
+            }
             if (scan != null && !scan.mentionsRuntime) {
                 result = scan.superName != null && hasCoroutineFns(scan.superName);
                 for (int i = 0; !result && i < scan.interfaces.length; i++) {
@@ -391,7 +402,7 @@ final class ClassHierarchy {
                 typesWithCoroutineFns.put(type, result);
                 return result;
             }
-            ClassInfo parsed = parse(bytes);
+            ClassInfo parsed = parse(whole);
             ClassInfo previous = classes.putIfAbsent(type, parsed);
             info = previous != null ? previous : parsed;
             info = info == MISSING ? null : info;

@@ -1,5 +1,6 @@
 package io.aioco.instrumenter;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -15,6 +16,19 @@ public interface ClassLookup {
      * @return the class file's bytes, or null if the class cannot be found
      */
     byte[] classBytes(String internalName);
+
+    /**
+     * Opens a class file, for a reader that may need only its beginning (the constant pool and the
+     * header: whether a supertype names the runtime, and its own supertypes). A lookup that reads
+     * compressed jars should override it, so that the rest is never inflated.
+     *
+     * @param internalName a class name in internal form
+     * @return the class file's stream, or null if the class cannot be found
+     */
+    default InputStream openClassFile(String internalName) {
+        byte[] bytes = classBytes(internalName);
+        return bytes == null ? null : new ByteArrayInputStream(bytes);
+    }
 
     /**
      * A lookup that reads class files as resources of a class loader (null means the bootstrap

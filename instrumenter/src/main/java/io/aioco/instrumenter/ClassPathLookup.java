@@ -135,6 +135,34 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
     }
 
     @Override
+    public InputStream openClassFile(String internalName) {
+        if (first != null) {
+            InputStream in = first.openClassFile(internalName);
+            if (in != null) {
+                return in;
+            }
+        }
+        String file = internalName + ".class";
+        try {
+            for (Path folder : folders) {
+                Path path = folder.resolve(file);
+                if (Files.isRegularFile(path)) {
+                    return Files.newInputStream(path);
+                }
+            }
+            for (JarFile jar : jars) {
+                JarEntry entry = jar.getJarEntry(file);
+                if (entry != null) {
+                    return jar.getInputStream(entry);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return null; // NOTE: unreadable counts as missing, as for a class loader's resources
+        }
+        return null;
+    }
+
+    @Override
     public void close() throws IOException {
         IOException failure = null;
         for (JarFile jar : jars) {

@@ -81,6 +81,37 @@ class ClassFileScanTest {
     }
 
     @Test
+    void aPrefixIsEnoughForTheScanAndTheWholeFileComesOnRequest() throws Exception {
+        byte[] big = ClassLookup.ofClassLoader(getClass().getClassLoader()).classBytes("org/objectweb/asm/ClassReader");
+        assertTrue(big.length > 3 * 4096);
+        int[] served = new int[1];
+        ClassLookup counting = new ClassLookup() {
+            @Override
+            public byte[] classBytes(String internalName) {
+                return big.clone();
+            }
+
+            @Override
+            public InputStream openClassFile(String internalName) {
+                return new java.io.ByteArrayInputStream(big) {
+                    @Override
+                    public synchronized int read(byte[] b, int off, int len) {
+                        int n = super.read(b, off, Math.min(len, 1024));
+                        served[0] += Math.max(n, 0);
+                        return n;
+                    }
+                };
+            }
+        };
+        ClassFilePrefix prefix = ClassFilePrefix.open(counting, "org/objectweb/asm/ClassReader");
+        ClassFileScan scan = prefix.scan();
+        assertEquals("org/objectweb/asm/ClassReader", scan.className);
+        assertTrue(served[0] < big.length, "read " + served[0] + " of " + big.length);
+        assertArrayEquals(big, prefix.whole());
+        prefix.close();
+    }
+
+    @Test
     void damagedFilesGiveNullOrAScanNeverAnException() throws Exception {
         List<byte[]> files = classFilesOf(ClassReader.class);
         Random random = new Random(7);
