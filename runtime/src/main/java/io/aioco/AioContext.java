@@ -91,12 +91,18 @@ public final class AioContext implements AutoCloseable {
     private volatile boolean closed;
     private final BooleanSupplier open = () -> !closed;
 
-    // Bottom-half slices being dispatched (QEMU's bh_slice_list), oldest first; loop thread only.
-    // A slice is the rest of a list taken by one poll; a nested poll finishes older slices first,
-    // and a callback that throws leaves the rest of its slice here for the next poll.
-    private BottomHalf[] slices = new BottomHalf[4];
-    private int sliceFirst;
-    private int sliceCount;
+    // The loop-owned bottom-half queue, oldest first; loop thread only (handed from one polling
+    // thread to the next by the claim in enterPoll). A ring of absolute indices bhHead..bhTail
+    // (masked on access). Bottom halves scheduled by the polling thread are appended here with
+    // plain writes; those scheduled by other threads arrive on the shared list (bhList) and are
+    // moved here by drainShared. A poll dispatches up to the tail it saw when it started (QEMU's
+    // bh_slice_list, flattened): a nested poll goes on with the older entries first, and a
+    // callback that throws leaves the rest here for the next poll.
+    private BottomHalf[] bhRing = new BottomHalf[16];
+    private int bhHead;
+    private int bhTail;
+    /** Local schedules so far (wraps); lets busyPoll notice one made by an ioPoll function. */
+    private int localSchedules;
 
     private final TimerGroup timers = new TimerGroup();
     private final Runnable virtualClockListener = this::virtualClockChanged;
@@ -330,11 +336,13 @@ public final class AioContext implements AutoCloseable {
      * {@code budgetNs}, stopping early when one reports work or other work arrives.
      */
     private boolean busyPoll(FdTable table, long start, long budgetNs) {
+        int localSeen = localSchedules;
         do {
             if (table.runPollHandlersOnce()) {
                 return true;
             }
-            if ((BottomHalf) BH_LIST.getVolatile(this) != null || (int) NOTIFIED.getVolatile(this) != 0) {
+            if ((BottomHalf) BH_LIST.getVolatile(this) != null || (int) NOTIFIED.getVolatile(this) != 0
+                    || localSchedules != localSeen) {
                 return true;
             }
             Thread.onSpinWait();
@@ -428,23 +436,21 @@ public final class AioContext implements AutoCloseable {
     private long bottomHalfTimeoutNs() {
         long timeout = -1;
         for (BottomHalf bh = (BottomHalf) BH_LIST.getVolatile(this); bh != null; bh = bh.next) {
-            int f = bh.flags();
-            if ((f & (BottomHalf.SCHEDULED | BottomHalf.DELETED)) == BottomHalf.SCHEDULED) {
-                if ((f & BottomHalf.IDLE) == 0) {
-                    return 0;
-                }
+            if (bh.pendingRun(false)) {
+                return 0;
+            }
+            if (bh.pendingRun(true)) {
                 timeout = IDLE_BH_TIMEOUT_NS;
             }
         }
-        for (int i = 0; i < sliceCount; i++) {
-            for (BottomHalf bh = slices[(sliceFirst + i) % slices.length]; bh != null; bh = bh.next) {
-                int f = bh.flags();
-                if ((f & (BottomHalf.SCHEDULED | BottomHalf.DELETED)) == BottomHalf.SCHEDULED) {
-                    if ((f & BottomHalf.IDLE) == 0) {
-                        return 0;
-                    }
-                    timeout = IDLE_BH_TIMEOUT_NS;
-                }
+        BottomHalf[] ring = bhRing;
+        for (int k = bhHead; k != bhTail; k++) {
+            BottomHalf bh = ring[k & (ring.length - 1)];
+            if (bh.pendingRun(false)) {
+                return 0;
+            }
+            if (bh.pendingRun(true)) {
+                timeout = IDLE_BH_TIMEOUT_NS;
             }
         }
         return timeout;
@@ -473,12 +479,34 @@ public final class AioContext implements AutoCloseable {
      */
     public void scheduleOneshot(Runnable cb) {
         Objects.requireNonNull(cb, "cb");
-        new BottomHalf(this, cb, BottomHalf.ONESHOT).enqueue(BottomHalf.SCHEDULED, true);
+        oneshot(cb, true);
     }
 
     /** Called from any thread: like scheduleOneshot, but silently dropped once the context is closed. */
     boolean tryScheduleOneshot(Runnable cb) {
-        return new BottomHalf(this, cb, BottomHalf.ONESHOT).enqueue(BottomHalf.SCHEDULED, false);
+        return oneshot(cb, false);
+    }
+
+    /**
+     * Called from any thread. A one-shot bottom half is reachable by nobody else, so its state is
+     * set before it is published and never changes: no read-modify-write on its flags, here or when
+     * it is dispatched.
+     */
+    private boolean oneshot(Runnable cb, boolean loud) {
+        if (closed) {
+            if (loud) {
+                throw new IllegalStateException("BottomHalf[" + cb + " in " + this + "] scheduled after its context was closed");
+            }
+            return false;
+        }
+        if (inLoopThread()) {
+            BottomHalf bh = new BottomHalf(this, cb, BottomHalf.ONESHOT);
+            bh.local = BottomHalf.LOCAL_QUEUED | BottomHalf.LOCAL_SCHEDULED;
+            appendLocal(bh);
+        } else {
+            pushBottomHalf(new BottomHalf(this, cb, BottomHalf.ONESHOT | BottomHalf.PENDING | BottomHalf.SCHEDULED));
+        }
+        return true;
     }
 
     /**
@@ -497,42 +525,101 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Called from the loop thread: aio_bh_poll. Takes the list scheduled so far as a new slice and
-     * runs the slices oldest first, each bottom half whose SCHEDULED flag is still set when it is
-     * taken off. Bottom halves scheduled meanwhile go to the next poll.
+     * Called from the loop thread (inside a poll of this context), by the bottom half's enqueue:
+     * appends it to the loop-owned queue. Bottom halves already waiting on the shared list are
+     * moved first, so that the queue stays in the order of first scheduling across threads: a
+     * schedule from another thread that completed before this one is found on the list now.
+     */
+    void appendLocal(BottomHalf bh) {
+        if ((BottomHalf) BH_LIST.getAcquire(this) != null) {
+            drainShared();
+        }
+        addToRing(bh);
+        localSchedules++;
+    }
+
+    /** Called from the loop thread: a local schedule of a bottom half already queued. */
+    void countLocalSchedule() {
+        localSchedules++;
+    }
+
+    /** Loop thread only. */
+    private void addToRing(BottomHalf bh) {
+        BottomHalf[] ring = bhRing;
+        int tail = bhTail;
+        if (tail - bhHead == ring.length) {
+            BottomHalf[] bigger = new BottomHalf[ring.length * 2];
+            for (int k = bhHead; k != tail; k++) {
+                bigger[k & (bigger.length - 1)] = ring[k & (ring.length - 1)];
+            }
+            bhRing = ring = bigger;
+        }
+        ring[tail & (ring.length - 1)] = bh;
+        bhTail = tail + 1;
+    }
+
+    /**
+     * Called from the loop thread: takes the whole shared list (one getAndSet, whatever its length)
+     * and moves its bottom halves to the loop-owned queue, oldest first, merging each one's shared
+     * flags into its local state (aio_bh_dequeue). A bottom half already on the loop-owned queue
+     * keeps its place, as a pending one keeps its place on QEMU's list.
+     */
+    private void drainShared() {
+        BottomHalf bh = reverse((BottomHalf) BH_LIST.getAndSet(this, (BottomHalf) null));
+        while (bh != null) {
+            BottomHalf next = bh.next;
+            bh.next = null;
+            // NOTE: unlink first, then clear PENDING (in mergeShared): once PENDING is clear
+            // another thread may link the bottom half into the new list, rewriting bh.next.
+            int l = bh.oneshot ? BottomHalf.LOCAL_SCHEDULED : bh.mergeShared(true);
+            if ((l & (BottomHalf.LOCAL_SCHEDULED | BottomHalf.LOCAL_QUEUED)) == BottomHalf.LOCAL_SCHEDULED) {
+                l |= BottomHalf.LOCAL_QUEUED;
+                addToRing(bh);
+            }
+            bh.local = l;
+            bh = next;
+        }
+    }
+
+    /**
+     * Called from the loop thread: aio_bh_poll. Moves what other threads scheduled to the
+     * loop-owned queue, then runs the queue up to its current tail, each bottom half whose local
+     * state (merged with its shared flags when it comes off) says it is scheduled. Bottom halves
+     * scheduled meanwhile go to the next poll.
+     *
+     * <p>Cost per bottom half scheduled and run by the loop thread: plain reads and writes and one
+     * volatile read of its flags; no locked instruction unless another thread scheduled or
+     * cancelled it meanwhile.
      */
     private boolean runBottomHalves() {
-        BottomHalf taken = (BottomHalf) BH_LIST.getAndSet(this, (BottomHalf) null);
-        if (taken != null) {
-            addSlice(reverse(taken));
+        if ((BottomHalf) BH_LIST.getAcquire(this) != null) {
+            drainShared();
         }
+        int limit = bhTail;
         boolean progress = false;
-        while (sliceCount > 0) {
-            int first = sliceFirst;
-            BottomHalf bh = slices[first];
-            if (bh == null) {
-                sliceFirst = (first + 1) % slices.length;
-                sliceCount--;
-                continue;
+        while (bhHead - limit < 0) {
+            BottomHalf[] ring = bhRing;
+            int slot = bhHead & (ring.length - 1);
+            BottomHalf bh = ring[slot];
+            ring[slot] = null;
+            bhHead++;
+            int l = bh.mergeShared(false);
+            // NOTE: off the queue before the callback runs, so that it can schedule itself again.
+            bh.local = 0;
+            if ((l & BottomHalf.LOCAL_SCHEDULED) == 0) {
+                continue; // cancelled, deleted, or merged into an earlier run
             }
-            slices[first] = bh.next;
-            bh.next = null;
-            // NOTE: unlink first, then clear PENDING: once PENDING is clear another thread may link
-            // the bottom half into the new list, rewriting bh.next.
-            int f = bh.takeFlags();
-            if ((f & (BottomHalf.SCHEDULED | BottomHalf.DELETED)) == BottomHalf.SCHEDULED) {
-                if (closed) {
-                    return progress;
+            if (closed) {
+                return progress;
+            }
+            if (bh.cb instanceof BottomHalf.Conditional conditional) {
+                // Internal bottom halves (notifier dispatch) say whether they did anything.
+                progress |= conditional.runIfReady();
+            } else {
+                if ((l & BottomHalf.LOCAL_IDLE) == 0) {
+                    progress = true;
                 }
-                if (bh.cb instanceof BottomHalf.Conditional conditional) {
-                    // Internal bottom halves (notifier dispatch) say whether they did anything.
-                    progress |= conditional.runIfReady();
-                } else {
-                    if ((f & BottomHalf.IDLE) == 0) {
-                        progress = true;
-                    }
-                    bh.cb.run();
-                }
+                bh.cb.run();
             }
         }
         return progress;
@@ -548,19 +635,6 @@ public final class AioContext implements AutoCloseable {
             head = next;
         }
         return prev;
-    }
-
-    private void addSlice(BottomHalf head) {
-        if (sliceCount == slices.length) {
-            BottomHalf[] bigger = new BottomHalf[slices.length * 2];
-            for (int i = 0; i < sliceCount; i++) {
-                bigger[i] = slices[(sliceFirst + i) % slices.length];
-            }
-            slices = bigger;
-            sliceFirst = 0;
-        }
-        slices[(sliceFirst + sliceCount) % slices.length] = head;
-        sliceCount++;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -876,13 +950,9 @@ public final class AioContext implements AutoCloseable {
             }
             closed = true;
             BH_LIST.setVolatile(this, (BottomHalf) null);
-            if (!fromLoop) {
-                for (int i = 0; i < slices.length; i++) {
-                    slices[i] = null;
-                }
-                sliceCount = 0;
-                sliceFirst = 0;
-            }
+            // From a callback too: the dispatch in progress sees an empty queue and stops.
+            java.util.Arrays.fill(bhRing, null);
+            bhHead = bhTail;
             timers.clear();
             synchronized (timers) {
                 if (listensToVirtualClock) {
