@@ -612,7 +612,8 @@ public final class AioContext implements AutoCloseable {
             if (closed) {
                 return progress;
             }
-            if (bh.cb instanceof BottomHalf.Conditional conditional) {
+            BottomHalf.Conditional conditional = bh.conditional;
+            if (conditional != null) {
                 // Internal bottom halves (notifier dispatch) say whether they did anything.
                 progress |= conditional.runIfReady();
             } else {

@@ -76,6 +76,8 @@ public final class BottomHalf {
 
     final AioContext ctx;
     final Runnable cb;
+    /** cb as an internal Conditional callback, else null: saves a type check per run. */
+    final Conditional conditional;
     /** A one-shot bottom half: nobody else holds it, so its flags never change once published. */
     final boolean oneshot;
     @SuppressWarnings("unused") // accessed through FLAGS
@@ -96,6 +98,7 @@ public final class BottomHalf {
     BottomHalf(AioContext ctx, Runnable cb, int initialFlags) {
         this.ctx = ctx;
         this.cb = cb;
+        this.conditional = cb instanceof Conditional c ? c : null;
         this.oneshot = (initialFlags & ONESHOT) != 0;
         FLAGS.set(this, initialFlags); // plain: published by the push or by whoever hands the object on
     }
