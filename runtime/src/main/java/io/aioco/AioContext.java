@@ -99,6 +99,8 @@ public final class AioContext implements AutoCloseable {
     // bh_slice_list, flattened): a nested poll goes on with the older entries first, and a
     // callback that throws leaves the rest here for the next poll.
     private BottomHalf[] bhRing = new BottomHalf[16];
+    /** Per ring slot: the entry came from the shared list (its PENDING is still set). */
+    private boolean[] bhRingShared = new boolean[16];
     private int bhHead;
     private int bhTail;
     /** Local schedules so far (wraps); lets busyPoll notice one made by an ioPoll function. */
@@ -534,7 +536,7 @@ public final class AioContext implements AutoCloseable {
         if ((BottomHalf) BH_LIST.getAcquire(this) != null) {
             drainShared();
         }
-        addToRing(bh);
+        addToRing(bh, false);
         localSchedules++;
     }
 
@@ -544,47 +546,44 @@ public final class AioContext implements AutoCloseable {
     }
 
     /** Loop thread only. */
-    private void addToRing(BottomHalf bh) {
+    private void addToRing(BottomHalf bh, boolean shared) {
         BottomHalf[] ring = bhRing;
         int tail = bhTail;
         if (tail - bhHead == ring.length) {
             BottomHalf[] bigger = new BottomHalf[ring.length * 2];
+            boolean[] biggerShared = new boolean[bigger.length];
             for (int k = bhHead; k != tail; k++) {
                 bigger[k & (bigger.length - 1)] = ring[k & (ring.length - 1)];
+                biggerShared[k & (bigger.length - 1)] = bhRingShared[k & (ring.length - 1)];
             }
             bhRing = ring = bigger;
+            bhRingShared = biggerShared;
         }
-        ring[tail & (ring.length - 1)] = bh;
+        int slot = tail & (ring.length - 1);
+        ring[slot] = bh;
+        bhRingShared[slot] = shared;
         bhTail = tail + 1;
     }
 
     /**
      * Called from the loop thread: takes the whole shared list (one getAndSet, whatever its length)
-     * and moves its bottom halves to the loop-owned queue, oldest first, merging each one's shared
-     * flags into its local state (aio_bh_dequeue). A bottom half already on the loop-owned queue
-     * keeps its place, as a pending one keeps its place on QEMU's list.
+     * and appends its bottom halves to the loop-owned queue, oldest first, as shared entries: they
+     * keep PENDING until they come off the queue, so that a schedule from another thread meanwhile
+     * merges into their run, as in QEMU.
      */
     private void drainShared() {
         BottomHalf bh = reverse((BottomHalf) BH_LIST.getAndSet(this, (BottomHalf) null));
         while (bh != null) {
-            BottomHalf next = bh.next;
-            bh.next = null;
-            // NOTE: unlink first, then clear PENDING (in mergeShared): once PENDING is clear
-            // another thread may link the bottom half into the new list, rewriting bh.next.
-            int l = bh.oneshot ? BottomHalf.LOCAL_SCHEDULED : bh.mergeShared(true);
-            if ((l & (BottomHalf.LOCAL_SCHEDULED | BottomHalf.LOCAL_QUEUED)) == BottomHalf.LOCAL_SCHEDULED) {
-                l |= BottomHalf.LOCAL_QUEUED;
-                addToRing(bh);
-            }
-            bh.local = l;
+            BottomHalf next = bh.next; // stable: PENDING is set, nobody else links it
+            addToRing(bh, true);
             bh = next;
         }
     }
 
     /**
      * Called from the loop thread: aio_bh_poll. Moves what other threads scheduled to the
-     * loop-owned queue, then runs the queue up to its current tail, each bottom half whose local
-     * state (merged with its shared flags when it comes off) says it is scheduled. Bottom halves
+     * loop-owned queue, then runs the queue up to its current tail: each entry whose bottom half is
+     * still scheduled when it comes off (local state merged with the shared flags). Bottom halves
      * scheduled meanwhile go to the next poll.
      *
      * <p>Cost per bottom half scheduled and run by the loop thread: plain reads and writes and one
@@ -601,12 +600,20 @@ public final class AioContext implements AutoCloseable {
             BottomHalf[] ring = bhRing;
             int slot = bhHead & (ring.length - 1);
             BottomHalf bh = ring[slot];
+            boolean shared = bhRingShared[slot];
             ring[slot] = null;
             bhHead++;
-            int l = bh.mergeShared(false);
-            // NOTE: off the queue before the callback runs, so that it can schedule itself again.
-            bh.local = 0;
-            if ((l & BottomHalf.LOCAL_SCHEDULED) == 0) {
+            int run;
+            if (shared) {
+                bh.next = null;
+                // NOTE: unlink first, then clear PENDING (in takeShared): once PENDING is clear
+                // another thread may link the bottom half into the new list, rewriting bh.next.
+                run = bh.takeShared();
+            } else {
+                // NOTE: off the queue before the callback runs, so that it can schedule itself again.
+                run = bh.takeLocal();
+            }
+            if (run == 0) {
                 continue; // cancelled, deleted, or merged into an earlier run
             }
             if (closed) {
@@ -617,7 +624,7 @@ public final class AioContext implements AutoCloseable {
                 // Internal bottom halves (notifier dispatch) say whether they did anything.
                 progress |= conditional.runIfReady();
             } else {
-                if ((l & BottomHalf.LOCAL_IDLE) == 0) {
+                if ((run & BottomHalf.RUN_IDLE) == 0) {
                     progress = true;
                 }
                 bh.cb.run();

@@ -204,6 +204,17 @@ public final class BottomHalf {
             }
             return false;
         }
+        if ((f & PENDING) != 0) {
+            // Queued through the shared list already: schedule it there, as QEMU would (it keeps
+            // its place). Only the loop clears PENDING, so it stays set; the atomic OR keeps a
+            // concurrent cancel or delete from another thread ordered.
+            int old = (int) FLAGS.getAndBitwiseOr(this, newFlags);
+            if ((old & DELETED) != 0 && loud) {
+                throw new IllegalStateException(this + " scheduled after delete()");
+            }
+            ctx.countLocalSchedule();
+            return false;
+        }
         int l = local;
         if ((f & CANCELLED) != 0) {
             // A cancel from another thread came after the previous local schedule: apply it, then
@@ -224,39 +235,68 @@ public final class BottomHalf {
         return true;
     }
 
+    /** takeLocal / takeShared result: run the callback. */
+    static final int RUN = 1;
+    /** takeLocal / takeShared result, with RUN: the run is idle (not progress). */
+    static final int RUN_IDLE = 2;
+
     /**
-     * Called from the loop thread when this bottom half comes off the loop-owned queue or the
-     * shared list: merges a schedule or cancel from another thread into the local state, and
-     * returns the local state to dispatch (LOCAL_SCHEDULED set: run it). With {@code unlinked},
-     * the bottom half was just taken off the shared list and PENDING is cleared too; from here on
-     * another thread may queue it again.
+     * Called from the loop thread when the bottom half's local entry comes off the loop-owned
+     * queue: clears the local state, merging a schedule or cancel from another thread into it.
+     * Returns RUN (and RUN_IDLE) or 0.
      */
-    int mergeShared(boolean unlinked) {
+    int takeLocal() {
         int l = local;
+        local = 0;
+        if (!oneshot) {
+            int f = (int) FLAGS.getVolatile(this);
+            if ((f & (SCHEDULED | CANCELLED)) != 0) {
+                // Pairs with getAndBitwiseOr in enqueue and the compare-and-set in cancel. PENDING
+                // stays: the shared entry is still queued, and finds nothing to run.
+                int old = (int) FLAGS.getAndBitwiseAnd(this, ~(SCHEDULED | IDLE | CANCELLED));
+                if ((old & CANCELLED) != 0) {
+                    l &= ~(LOCAL_SCHEDULED | LOCAL_IDLE); // the cancel came after the local schedule
+                }
+                if ((old & SCHEDULED) != 0) {
+                    // A schedule from another thread, after any cancel: merged into this run.
+                    l |= LOCAL_SCHEDULED | ((old & IDLE) != 0 ? LOCAL_IDLE : 0);
+                }
+                f = old;
+            }
+            // NOTE: in the common case that was one volatile read, no locked instruction. A
+            // schedule from another thread that sets SCHEDULED after it comes after this run
+            // started; it finds PENDING clear (or set by a still queued shared entry) and runs
+            // again, as in QEMU after aio_bh_dequeue.
+            if ((f & DELETED) != 0) {
+                return 0;
+            }
+        }
+        return (l & LOCAL_SCHEDULED) == 0 ? 0 : RUN | ((l & LOCAL_IDLE) != 0 ? RUN_IDLE : 0);
+    }
+
+    /**
+     * Called from the loop thread when the bottom half's shared entry comes off the loop-owned
+     * queue, after unlinking it: clears PENDING, SCHEDULED and IDLE (aio_bh_dequeue); from here on
+     * another thread may queue it again. A local schedule made before is merged into this run.
+     * Returns RUN (and RUN_IDLE) or 0.
+     */
+    int takeShared() {
         if (oneshot) {
-            return l; // nobody else can reach it: nothing to merge
+            return RUN; // nobody else can reach it: its flags never change
         }
-        int f = (int) FLAGS.getVolatile(this);
-        if (!unlinked && (f & (SCHEDULED | CANCELLED)) == 0) {
-            // NOTE: the common case costs one volatile read, no locked instruction. A schedule from
-            // another thread that sets SCHEDULED after this read comes after this run started
-            // and is queued on the shared list: it runs again, as in QEMU after aio_bh_dequeue.
-            return (f & DELETED) != 0 ? l & ~LOCAL_SCHEDULED : l;
-        }
-        int clear = SCHEDULED | IDLE | CANCELLED | (unlinked ? PENDING : 0);
-        // Pairs with getAndBitwiseOr in enqueue and the compare-and-set in cancel.
-        int old = (int) FLAGS.getAndBitwiseAnd(this, ~clear);
+        // Pairs with getAndBitwiseOr in enqueue (a thread setting PENDING links it anew).
+        int old = (int) FLAGS.getAndBitwiseAnd(this, ~(PENDING | SCHEDULED | IDLE | CANCELLED));
+        int l = local;
         if ((old & CANCELLED) != 0) {
-            l &= ~(LOCAL_SCHEDULED | LOCAL_IDLE); // the cancel came after the local schedule
+            l &= ~(LOCAL_SCHEDULED | LOCAL_IDLE);
         }
-        if ((old & SCHEDULED) != 0) {
-            // A schedule from another thread after any cancel: it runs now, merged with a local one.
-            l |= LOCAL_SCHEDULED | ((old & IDLE) != 0 ? LOCAL_IDLE : 0);
+        if ((old & (SCHEDULED | DELETED)) != SCHEDULED) {
+            local = l; // cancelled or deleted; a local schedule keeps its own entry
+            return 0;
         }
-        if ((old & DELETED) != 0) {
-            l &= ~LOCAL_SCHEDULED;
-        }
-        return l;
+        boolean idle = (old & IDLE) != 0 || (l & (LOCAL_SCHEDULED | LOCAL_IDLE)) == (LOCAL_SCHEDULED | LOCAL_IDLE);
+        local = l & ~(LOCAL_SCHEDULED | LOCAL_IDLE); // its local entry, if any, finds nothing to run
+        return RUN | (idle ? RUN_IDLE : 0);
     }
 
     /** Called from any thread: the shared flags right now (tests). */
