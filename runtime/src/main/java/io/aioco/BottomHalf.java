@@ -167,9 +167,12 @@ public final class BottomHalf {
             }
             return false;
         }
-        if (ctx.inLoopThread()) {
-            return enqueueLocal(newFlags, loud);
-        }
+        // NOTE: kept small so that the JIT inlines it into the caller; the two paths are separate.
+        return ctx.inLoopThread() ? enqueueLocal(newFlags, loud) : enqueueShared(newFlags, loud);
+    }
+
+    /** Called from any thread but the one polling ctx: schedules through the shared list. */
+    private boolean enqueueShared(int newFlags, boolean loud) {
         int cur = (int) FLAGS.getVolatile(this);
         if ((cur & (PENDING | DELETED | newFlags)) == (PENDING | newFlags)) {
             // Already queued with these flags: this schedule changes nothing (QEMU's fetch_or
@@ -198,6 +201,24 @@ public final class BottomHalf {
      */
     private boolean enqueueLocal(int newFlags, boolean loud) {
         int f = (int) FLAGS.getVolatile(this);
+        if ((f & (DELETED | PENDING | CANCELLED)) == 0) {
+            // The common case: only the local state is involved.
+            int l = local;
+            int add = LOCAL_SCHEDULED | ((newFlags & IDLE) != 0 ? LOCAL_IDLE : 0);
+            if ((l & LOCAL_QUEUED) != 0) {
+                local = l | add;
+                ctx.countLocalSchedule();
+                return false;
+            }
+            local = LOCAL_QUEUED | add;
+            ctx.appendLocal(this);
+            return true;
+        }
+        return enqueueLocalSlow(f, newFlags, loud);
+    }
+
+    /** Called from the loop thread: enqueueLocal when the shared flags are involved. */
+    private boolean enqueueLocalSlow(int f, int newFlags, boolean loud) {
         if ((f & DELETED) != 0) {
             if (loud) {
                 throw new IllegalStateException(this + " scheduled after delete()");
