@@ -24,6 +24,17 @@ public final class BottomHalf {
     // schedule made from inside a poll (a callback scheduling the next step, the common case) sets
     // it and appends to the context's loop-owned queue without any locked instruction. The loop
     // merges the two when it dispatches (see AioContext.runBottomHalves).
+    //
+    // Races between the two states (details at the lines marked NOTE):
+    // - The loop and another thread both schedule: it may have a local entry and a shared entry.
+    //   The entry that comes off first runs it and takes the other schedule along (takeLocal
+    //   clears SCHEDULED, takeShared clears LOCAL_SCHEDULED): one run, as QEMU's single PENDING
+    //   flag gives. A schedule that sets SCHEDULED after the loop read the flags for a run came
+    //   after that run started, and runs again.
+    // - The loop schedules, another thread cancels: cancel clears SCHEDULED and sets CANCELLED in
+    //   one atomic step; the loop honours CANCELLED when the local entry comes off, and clears it
+    //   before a newer local schedule (which the cancel must not undo).
+    // - delete() from any thread: DELETED is read each time an entry comes off, and never cleared.
 
     // Shared flags (FLAGS):
     /** Queued on the context's shared list; cleared by the poller when it takes the bottom half off. */
@@ -96,9 +107,20 @@ public final class BottomHalf {
     BottomHalf next;
 
     BottomHalf(AioContext ctx, Runnable cb, int initialFlags) {
+        this(ctx, cb, null, initialFlags);
+    }
+
+    /** An internal bottom half whose callback says whether it did anything (event notifiers). */
+    BottomHalf(AioContext ctx, Conditional cb) {
+        this(ctx, cb, cb, 0);
+    }
+
+    // NOTE: no instanceof on cb here: on a one-shot's path (one allocation per schedule) that type
+    // check cost more than the rest of the schedule.
+    private BottomHalf(AioContext ctx, Runnable cb, Conditional conditional, int initialFlags) {
         this.ctx = ctx;
         this.cb = cb;
-        this.conditional = cb instanceof Conditional c ? c : null;
+        this.conditional = conditional;
         this.oneshot = (initialFlags & ONESHOT) != 0;
         FLAGS.set(this, initialFlags); // plain: published by the push or by whoever hands the object on
     }
