@@ -92,19 +92,15 @@ public final class AioContext implements AutoCloseable {
     private final BooleanSupplier open = () -> !closed;
 
     // The loop-owned bottom-half queue, oldest first; loop thread only (handed from one polling
-    // thread to the next by the claim in enterPoll). A ring of absolute indices bhHead..bhTail
+    // thread to the next by the claim in enterPoll), in BottomHalfQueue. A ring of indices head..tail
     // (masked on access). Bottom halves scheduled by the polling thread are appended here with
     // plain writes; those scheduled by other threads arrive on the shared list (bhList) and are
     // moved here by drainShared. A poll dispatches up to the tail it saw when it started (QEMU's
     // bh_slice_list, flattened): a nested poll goes on with the older entries first, and a
     // callback that throws leaves the rest here for the next poll.
-    private BottomHalf[] bhRing = new BottomHalf[16];
-    /** Per ring slot: the entry came from the shared list (its PENDING is still set). */
-    private boolean[] bhRingShared = new boolean[16];
-    private int bhHead;
-    private int bhTail;
-    /** Local schedules so far (wraps); lets busyPoll notice one made by an ioPoll function. */
-    private int localSchedules;
+    private final BottomHalfQueue bhq = new BottomHalfQueue();
+    /** A ring longer than this is dropped when mostly empty (see resizeRing); 16 KiB of slots. */
+    private static final int SHRINK_ABOVE = 4096;
 
     private final TimerGroup timers = new TimerGroup();
     private final Runnable virtualClockListener = this::virtualClockChanged;
@@ -338,13 +334,13 @@ public final class AioContext implements AutoCloseable {
      * {@code budgetNs}, stopping early when one reports work or other work arrives.
      */
     private boolean busyPoll(FdTable table, long start, long budgetNs) {
-        int localSeen = localSchedules;
+        int localSeen = bhq.schedules;
         do {
             if (table.runPollHandlersOnce()) {
                 return true;
             }
             if ((BottomHalf) BH_LIST.getVolatile(this) != null || (int) NOTIFIED.getVolatile(this) != 0
-                    || localSchedules != localSeen) {
+                    || bhq.schedules != localSeen) {
                 return true;
             }
             Thread.onSpinWait();
@@ -445,8 +441,8 @@ public final class AioContext implements AutoCloseable {
                 timeout = IDLE_BH_TIMEOUT_NS;
             }
         }
-        BottomHalf[] ring = bhRing;
-        for (int k = bhHead; k != bhTail; k++) {
+        BottomHalf[] ring = bhq.ring;
+        for (int k = bhq.head; k != bhq.tail; k++) {
             BottomHalf bh = ring[k & (ring.length - 1)];
             if (bh.pendingRun(false)) {
                 return 0;
@@ -537,32 +533,26 @@ public final class AioContext implements AutoCloseable {
             drainShared();
         }
         addToRing(bh, false);
-        localSchedules++;
+        bhq.schedules++;
     }
 
     /** Called from the loop thread: a local schedule of a bottom half already queued. */
     void countLocalSchedule() {
-        localSchedules++;
+        bhq.schedules++;
     }
 
     /** Loop thread only. */
     private void addToRing(BottomHalf bh, boolean shared) {
-        BottomHalf[] ring = bhRing;
-        int tail = bhTail;
-        if (tail - bhHead == ring.length) {
-            BottomHalf[] bigger = new BottomHalf[ring.length * 2];
-            boolean[] biggerShared = new boolean[bigger.length];
-            for (int k = bhHead; k != tail; k++) {
-                bigger[k & (bigger.length - 1)] = ring[k & (ring.length - 1)];
-                biggerShared[k & (bigger.length - 1)] = bhRingShared[k & (ring.length - 1)];
-            }
-            bhRing = ring = bigger;
-            bhRingShared = biggerShared;
+        BottomHalf[] ring = bhq.ring;
+        int tail = bhq.tail;
+        if (tail - bhq.head == ring.length) {
+            resizeRing(ring.length * 2);
+            ring = bhq.ring;
         }
         int slot = tail & (ring.length - 1);
         ring[slot] = bh;
-        bhRingShared[slot] = shared;
-        bhTail = tail + 1;
+        bhq.shared[slot] = shared;
+        bhq.tail = tail + 1;
     }
 
     /**
@@ -572,12 +562,46 @@ public final class AioContext implements AutoCloseable {
      * merges into their run, as in QEMU.
      */
     private void drainShared() {
-        BottomHalf bh = reverse((BottomHalf) BH_LIST.getAndSet(this, (BottomHalf) null));
+        BottomHalf bh = (BottomHalf) BH_LIST.getAndSet(this, (BottomHalf) null);
+        // Reverse in place (oldest first), counting, to size the ring once.
+        BottomHalf oldest = null;
+        int n = 0;
         while (bh != null) {
             BottomHalf next = bh.next; // stable: PENDING is set, nobody else links it
-            addToRing(bh, true);
+            bh.next = oldest;
+            oldest = bh;
             bh = next;
+            n++;
         }
+        int needed = bhq.tail - bhq.head + n;
+        if (needed > bhq.ring.length) {
+            resizeRing(Integer.highestOneBit(needed - 1) << 1);
+        }
+        for (bh = oldest; bh != null; bh = bh.next) {
+            addToRing(bh, true);
+        }
+    }
+
+    /**
+     * Loop thread only: moves the queue to new arrays of {@code capacity} (a power of two, enough
+     * for the entries).
+     *
+     * <p>NOTE: new arrays are young, and with G1 storing a reference into a young array is cheap,
+     * while storing a young bottom half (a one-shot) into an old array costs a slow write barrier:
+     * a ring left big after a burst, once tenured, made a stream of one-shots from another thread
+     * 2-3x slower. So runBottomHalves also drops a big ring that is mostly empty.
+     */
+    private void resizeRing(int capacity) {
+        BottomHalf[] ring = bhq.ring;
+        boolean[] shared = bhq.shared;
+        BottomHalf[] newRing = new BottomHalf[capacity];
+        boolean[] newShared = new boolean[capacity];
+        for (int k = bhq.head; k != bhq.tail; k++) {
+            newRing[k & (capacity - 1)] = ring[k & (ring.length - 1)];
+            newShared[k & (capacity - 1)] = shared[k & (ring.length - 1)];
+        }
+        bhq.ring = newRing;
+        bhq.shared = newShared;
     }
 
     /**
@@ -594,15 +618,15 @@ public final class AioContext implements AutoCloseable {
         if ((BottomHalf) BH_LIST.getAcquire(this) != null) {
             drainShared();
         }
-        int limit = bhTail;
+        int limit = bhq.tail;
         boolean progress = false;
-        while (bhHead - limit < 0) {
-            BottomHalf[] ring = bhRing;
-            int slot = bhHead & (ring.length - 1);
+        while (bhq.head - limit < 0) {
+            BottomHalf[] ring = bhq.ring;
+            int slot = bhq.head & (ring.length - 1);
             BottomHalf bh = ring[slot];
-            boolean shared = bhRingShared[slot];
+            boolean shared = bhq.shared[slot];
             ring[slot] = null;
-            bhHead++;
+            bhq.head++;
             int run;
             if (shared) {
                 bh.next = null;
@@ -629,6 +653,10 @@ public final class AioContext implements AutoCloseable {
                 }
                 bh.cb.run();
             }
+        }
+        int size = bhq.tail - bhq.head;
+        if (bhq.ring.length > SHRINK_ABOVE && size <= bhq.ring.length >> 3) {
+            resizeRing(Math.max(BottomHalfQueue.MIN_CAPACITY, Integer.highestOneBit(Math.max(1, size)) << 2));
         }
         return progress;
     }
@@ -959,8 +987,8 @@ public final class AioContext implements AutoCloseable {
             closed = true;
             BH_LIST.setVolatile(this, (BottomHalf) null);
             // From a callback too: the dispatch in progress sees an empty queue and stops.
-            java.util.Arrays.fill(bhRing, null);
-            bhHead = bhTail;
+            java.util.Arrays.fill(bhq.ring, null);
+            bhq.head = bhq.tail;
             timers.clear();
             synchronized (timers) {
                 if (listensToVirtualClock) {
