@@ -661,18 +661,6 @@ public final class AioContext implements AutoCloseable {
         return progress;
     }
 
-    /** Loop thread: the stack is newest first; run in scheduling order instead. */
-    private static BottomHalf reverse(BottomHalf head) {
-        BottomHalf prev = null;
-        while (head != null) {
-            BottomHalf next = head.next;
-            head.next = prev;
-            prev = head;
-            head = next;
-        }
-        return prev;
-    }
-
     // ---------------------------------------------------------------------------------------
     // Timers
 
