@@ -91,12 +91,16 @@ public final class AioContext implements AutoCloseable {
     private volatile boolean closed;
     private final BooleanSupplier open = () -> !closed;
 
-    // Bottom-half slices being dispatched (QEMU's bh_slice_list), oldest first; loop thread only.
-    // A slice is the rest of a list taken by one poll; a nested poll finishes older slices first,
-    // and a callback that throws leaves the rest of its slice here for the next poll.
-    private BottomHalf[] slices = new BottomHalf[4];
-    private int sliceFirst;
-    private int sliceCount;
+    // The loop-owned bottom-half queue, oldest first; loop thread only (handed from one polling
+    // thread to the next by the claim in enterPoll), in BottomHalfQueue. A ring of indices head..tail
+    // (masked on access). Bottom halves scheduled by the polling thread are appended here with
+    // plain writes; those scheduled by other threads arrive on the shared list (bhList) and are
+    // moved here by drainShared. A poll dispatches up to the tail it saw when it started (QEMU's
+    // bh_slice_list, flattened): a nested poll goes on with the older entries first, and a
+    // callback that throws leaves the rest here for the next poll.
+    private final BottomHalfQueue bhq = new BottomHalfQueue();
+    /** A ring longer than this is dropped when mostly empty (see resizeRing); 16 KiB of slots. */
+    private static final int SHRINK_ABOVE = 4096;
 
     private final TimerGroup timers = new TimerGroup();
     private final Runnable virtualClockListener = this::virtualClockChanged;
@@ -330,11 +334,13 @@ public final class AioContext implements AutoCloseable {
      * {@code budgetNs}, stopping early when one reports work or other work arrives.
      */
     private boolean busyPoll(FdTable table, long start, long budgetNs) {
+        int localSeen = bhq.schedules;
         do {
             if (table.runPollHandlersOnce()) {
                 return true;
             }
-            if ((BottomHalf) BH_LIST.getVolatile(this) != null || (int) NOTIFIED.getVolatile(this) != 0) {
+            if ((BottomHalf) BH_LIST.getVolatile(this) != null || (int) NOTIFIED.getVolatile(this) != 0
+                    || bhq.schedules != localSeen) {
                 return true;
             }
             Thread.onSpinWait();
@@ -428,23 +434,21 @@ public final class AioContext implements AutoCloseable {
     private long bottomHalfTimeoutNs() {
         long timeout = -1;
         for (BottomHalf bh = (BottomHalf) BH_LIST.getVolatile(this); bh != null; bh = bh.next) {
-            int f = bh.flags();
-            if ((f & (BottomHalf.SCHEDULED | BottomHalf.DELETED)) == BottomHalf.SCHEDULED) {
-                if ((f & BottomHalf.IDLE) == 0) {
-                    return 0;
-                }
+            if (bh.pendingRun(false)) {
+                return 0;
+            }
+            if (bh.pendingRun(true)) {
                 timeout = IDLE_BH_TIMEOUT_NS;
             }
         }
-        for (int i = 0; i < sliceCount; i++) {
-            for (BottomHalf bh = slices[(sliceFirst + i) % slices.length]; bh != null; bh = bh.next) {
-                int f = bh.flags();
-                if ((f & (BottomHalf.SCHEDULED | BottomHalf.DELETED)) == BottomHalf.SCHEDULED) {
-                    if ((f & BottomHalf.IDLE) == 0) {
-                        return 0;
-                    }
-                    timeout = IDLE_BH_TIMEOUT_NS;
-                }
+        BottomHalf[] ring = bhq.ring;
+        for (int k = bhq.head; k != bhq.tail; k++) {
+            BottomHalf bh = ring[k & (ring.length - 1)];
+            if (bh.pendingRun(false)) {
+                return 0;
+            }
+            if (bh.pendingRun(true)) {
+                timeout = IDLE_BH_TIMEOUT_NS;
             }
         }
         return timeout;
@@ -473,12 +477,34 @@ public final class AioContext implements AutoCloseable {
      */
     public void scheduleOneshot(Runnable cb) {
         Objects.requireNonNull(cb, "cb");
-        new BottomHalf(this, cb, BottomHalf.ONESHOT).enqueue(BottomHalf.SCHEDULED, true);
+        oneshot(cb, true);
     }
 
     /** Called from any thread: like scheduleOneshot, but silently dropped once the context is closed. */
     boolean tryScheduleOneshot(Runnable cb) {
-        return new BottomHalf(this, cb, BottomHalf.ONESHOT).enqueue(BottomHalf.SCHEDULED, false);
+        return oneshot(cb, false);
+    }
+
+    /**
+     * Called from any thread. A one-shot bottom half is reachable by nobody else, so its state is
+     * set before it is published and never changes: no read-modify-write on its flags, here or when
+     * it is dispatched.
+     */
+    private boolean oneshot(Runnable cb, boolean loud) {
+        if (closed) {
+            if (loud) {
+                throw new IllegalStateException("BottomHalf[" + cb + " in " + this + "] scheduled after its context was closed");
+            }
+            return false;
+        }
+        if (inLoopThread()) {
+            BottomHalf bh = new BottomHalf(this, cb, BottomHalf.ONESHOT);
+            bh.local = BottomHalf.LOCAL_QUEUED | BottomHalf.LOCAL_SCHEDULED;
+            appendLocal(bh);
+        } else {
+            pushBottomHalf(new BottomHalf(this, cb, BottomHalf.ONESHOT | BottomHalf.PENDING | BottomHalf.SCHEDULED));
+        }
+        return true;
     }
 
     /**
@@ -497,70 +523,142 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Called from the loop thread: aio_bh_poll. Takes the list scheduled so far as a new slice and
-     * runs the slices oldest first, each bottom half whose SCHEDULED flag is still set when it is
-     * taken off. Bottom halves scheduled meanwhile go to the next poll.
+     * Called from the loop thread (inside a poll of this context), by the bottom half's enqueue:
+     * appends it to the loop-owned queue. Bottom halves already waiting on the shared list are
+     * moved first, so that the queue stays in the order of first scheduling across threads: a
+     * schedule from another thread that completed before this one is found on the list now.
+     */
+    void appendLocal(BottomHalf bh) {
+        if ((BottomHalf) BH_LIST.getAcquire(this) != null) {
+            drainShared();
+        }
+        addToRing(bh, false);
+        bhq.schedules++;
+    }
+
+    /** Called from the loop thread: a local schedule of a bottom half already queued. */
+    void countLocalSchedule() {
+        bhq.schedules++;
+    }
+
+    /** Loop thread only. */
+    private void addToRing(BottomHalf bh, boolean shared) {
+        BottomHalf[] ring = bhq.ring;
+        int tail = bhq.tail;
+        if (tail - bhq.head == ring.length) {
+            resizeRing(ring.length * 2);
+            ring = bhq.ring;
+        }
+        int slot = tail & (ring.length - 1);
+        ring[slot] = bh;
+        bhq.shared[slot] = shared;
+        bhq.tail = tail + 1;
+    }
+
+    /**
+     * Called from the loop thread: takes the whole shared list (one getAndSet, whatever its length)
+     * and appends its bottom halves to the loop-owned queue, oldest first, as shared entries: they
+     * keep PENDING until they come off the queue, so that a schedule from another thread meanwhile
+     * merges into their run, as in QEMU.
+     */
+    private void drainShared() {
+        BottomHalf bh = (BottomHalf) BH_LIST.getAndSet(this, (BottomHalf) null);
+        // Reverse in place (oldest first), counting, to size the ring once.
+        BottomHalf oldest = null;
+        int n = 0;
+        while (bh != null) {
+            BottomHalf next = bh.next; // stable: PENDING is set, nobody else links it
+            bh.next = oldest;
+            oldest = bh;
+            bh = next;
+            n++;
+        }
+        int needed = bhq.tail - bhq.head + n;
+        if (needed > bhq.ring.length) {
+            resizeRing(Integer.highestOneBit(needed - 1) << 1);
+        }
+        for (bh = oldest; bh != null; bh = bh.next) {
+            addToRing(bh, true);
+        }
+    }
+
+    /**
+     * Loop thread only: moves the queue to new arrays of {@code capacity} (a power of two, enough
+     * for the entries).
+     *
+     * <p>NOTE: new arrays are young, and with G1 storing a reference into a young array is cheap,
+     * while storing a young bottom half (a one-shot) into an old array costs a slow write barrier:
+     * a ring left big after a burst, once tenured, made a stream of one-shots from another thread
+     * 2-3x slower. So runBottomHalves also drops a big ring that is mostly empty.
+     */
+    private void resizeRing(int capacity) {
+        BottomHalf[] ring = bhq.ring;
+        boolean[] shared = bhq.shared;
+        BottomHalf[] newRing = new BottomHalf[capacity];
+        boolean[] newShared = new boolean[capacity];
+        for (int k = bhq.head; k != bhq.tail; k++) {
+            newRing[k & (capacity - 1)] = ring[k & (ring.length - 1)];
+            newShared[k & (capacity - 1)] = shared[k & (ring.length - 1)];
+        }
+        bhq.ring = newRing;
+        bhq.shared = newShared;
+    }
+
+    /**
+     * Called from the loop thread: aio_bh_poll. Moves what other threads scheduled to the
+     * loop-owned queue, then runs the queue up to its current tail: each entry whose bottom half is
+     * still scheduled when it comes off (local state merged with the shared flags). Bottom halves
+     * scheduled meanwhile go to the next poll.
+     *
+     * <p>Cost per bottom half scheduled and run by the loop thread: plain reads and writes and one
+     * volatile read of its flags; no locked instruction unless another thread scheduled or
+     * cancelled it meanwhile.
      */
     private boolean runBottomHalves() {
-        BottomHalf taken = (BottomHalf) BH_LIST.getAndSet(this, (BottomHalf) null);
-        if (taken != null) {
-            addSlice(reverse(taken));
+        if ((BottomHalf) BH_LIST.getAcquire(this) != null) {
+            drainShared();
         }
+        int limit = bhq.tail;
         boolean progress = false;
-        while (sliceCount > 0) {
-            int first = sliceFirst;
-            BottomHalf bh = slices[first];
-            if (bh == null) {
-                sliceFirst = (first + 1) % slices.length;
-                sliceCount--;
-                continue;
+        while (bhq.head - limit < 0) {
+            BottomHalf[] ring = bhq.ring;
+            int slot = bhq.head & (ring.length - 1);
+            BottomHalf bh = ring[slot];
+            boolean shared = bhq.shared[slot];
+            ring[slot] = null;
+            bhq.head++;
+            int run;
+            if (shared) {
+                bh.next = null;
+                // NOTE: unlink first, then clear PENDING (in takeShared): once PENDING is clear
+                // another thread may link the bottom half into the new list, rewriting bh.next.
+                run = bh.takeShared();
+            } else {
+                // NOTE: off the queue before the callback runs, so that it can schedule itself again.
+                run = bh.takeLocal();
             }
-            slices[first] = bh.next;
-            bh.next = null;
-            // NOTE: unlink first, then clear PENDING: once PENDING is clear another thread may link
-            // the bottom half into the new list, rewriting bh.next.
-            int f = bh.takeFlags();
-            if ((f & (BottomHalf.SCHEDULED | BottomHalf.DELETED)) == BottomHalf.SCHEDULED) {
-                if (closed) {
-                    return progress;
-                }
-                if (bh.cb instanceof BottomHalf.Conditional conditional) {
-                    // Internal bottom halves (notifier dispatch) say whether they did anything.
-                    progress |= conditional.runIfReady();
-                } else {
-                    if ((f & BottomHalf.IDLE) == 0) {
-                        progress = true;
-                    }
-                    bh.cb.run();
-                }
+            if (run == 0) {
+                continue; // cancelled, deleted, or merged into an earlier run
             }
+            if (closed) {
+                return progress;
+            }
+            BottomHalf.Conditional conditional = bh.conditional;
+            if (conditional != null) {
+                // Internal bottom halves (notifier dispatch) say whether they did anything.
+                progress |= conditional.runIfReady();
+            } else {
+                if ((run & BottomHalf.RUN_IDLE) == 0) {
+                    progress = true;
+                }
+                bh.cb.run();
+            }
+        }
+        int size = bhq.tail - bhq.head;
+        if (bhq.ring.length > SHRINK_ABOVE && size <= bhq.ring.length >> 3) {
+            resizeRing(Math.max(BottomHalfQueue.MIN_CAPACITY, Integer.highestOneBit(Math.max(1, size)) << 2));
         }
         return progress;
-    }
-
-    /** Loop thread: the stack is newest first; run in scheduling order instead. */
-    private static BottomHalf reverse(BottomHalf head) {
-        BottomHalf prev = null;
-        while (head != null) {
-            BottomHalf next = head.next;
-            head.next = prev;
-            prev = head;
-            head = next;
-        }
-        return prev;
-    }
-
-    private void addSlice(BottomHalf head) {
-        if (sliceCount == slices.length) {
-            BottomHalf[] bigger = new BottomHalf[slices.length * 2];
-            for (int i = 0; i < sliceCount; i++) {
-                bigger[i] = slices[(sliceFirst + i) % slices.length];
-            }
-            slices = bigger;
-            sliceFirst = 0;
-        }
-        slices[(sliceFirst + sliceCount) % slices.length] = head;
-        sliceCount++;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -876,13 +974,9 @@ public final class AioContext implements AutoCloseable {
             }
             closed = true;
             BH_LIST.setVolatile(this, (BottomHalf) null);
-            if (!fromLoop) {
-                for (int i = 0; i < slices.length; i++) {
-                    slices[i] = null;
-                }
-                sliceCount = 0;
-                sliceFirst = 0;
-            }
+            // From a callback too: the dispatch in progress sees an empty queue and stops.
+            java.util.Arrays.fill(bhq.ring, null);
+            bhq.head = bhq.tail;
             timers.clear();
             synchronized (timers) {
                 if (listensToVirtualClock) {

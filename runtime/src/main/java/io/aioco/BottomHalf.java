@@ -14,21 +14,52 @@ import java.lang.invoke.VarHandle;
  *
  * <p>{@link #schedule()}, {@link #scheduleIdle()}, {@link #cancel()} and {@link #delete()} may be
  * called from any thread; scheduling is wait-free apart from the retries of one compare-and-set,
- * and costs no system call unless the context is blocked waiting.
+ * and costs no system call unless the context is blocked waiting. Scheduled from the thread that
+ * is polling the context (from a callback), it costs no atomic instruction either.
  */
 public final class BottomHalf {
-    // The state is one int of flags, as QEMU's bh->flags, changed only by atomic read-modify-write
-    // operations through FLAGS:
-    /** Queued on the context's list; cleared by the poller when it takes the bottom half off. */
+    // A bottom half has two states. The shared one is one int of flags, as QEMU's bh->flags, changed
+    // only by atomic read-modify-write operations through FLAGS; threads other than the loop use
+    // it. The local one is a plain int that only the thread polling the context touches: a
+    // schedule made from inside a poll (a callback scheduling the next step, the common case) sets
+    // it and appends to the context's loop-owned queue without any locked instruction. The loop
+    // merges the two when it dispatches (see AioContext.runBottomHalves).
+    //
+    // Races between the two states (details at the lines marked NOTE):
+    // - The loop and another thread both schedule: it may have a local entry and a shared entry.
+    //   The entry that comes off first runs it and takes the other schedule along (takeLocal
+    //   clears SCHEDULED, takeShared clears LOCAL_SCHEDULED): one run, as QEMU's single PENDING
+    //   flag gives. A schedule that sets SCHEDULED after the loop read the flags for a run came
+    //   after that run started, and runs again.
+    // - The loop schedules, another thread cancels: cancel clears SCHEDULED and sets CANCELLED in
+    //   one atomic step; the loop honours CANCELLED when the local entry comes off, and clears it
+    //   before a newer local schedule (which the cancel must not undo).
+    // - delete() from any thread: DELETED is read each time an entry comes off, and never cleared.
+
+    // Shared flags (FLAGS):
+    /** Queued on the context's shared list; cleared by the poller when it takes the bottom half off. */
     static final int PENDING = 1;
-    /** The callback is to run; cleared by the poller, or by cancel(). */
+    /** The callback is to run (a schedule from another thread); cleared by the poller, or by cancel(). */
     static final int SCHEDULED = 2;
     /** delete() was called: never run again, scheduling is an error. Never cleared. */
     static final int DELETED = 4;
-    /** Created by scheduleOneshot: runs once and is forgotten. */
+    /** Created by scheduleOneshot: runs once and is forgotten. Its flags never change after. */
     static final int ONESHOT = 8;
     /** Scheduled by scheduleIdle(): does not count as progress nor prevent blocking for ~10 ms. */
     static final int IDLE = 16;
+    /**
+     * cancel() was called outside the loop: it also undoes a local schedule made before it. Cleared
+     * by the loop (a local schedule after it, or the poller merging the states).
+     */
+    static final int CANCELLED = 32;
+
+    // Local state (the plain field local; loop thread only):
+    /** Queued on the context's loop-owned queue. */
+    static final int LOCAL_QUEUED = 1;
+    /** The callback is to run (a schedule made by the loop, or one merged from the shared flags). */
+    static final int LOCAL_SCHEDULED = 2;
+    /** The local schedule is idle (scheduleIdle, or a merged IDLE). */
+    static final int LOCAL_IDLE = 4;
 
     private static final VarHandle FLAGS;
 
@@ -56,19 +87,42 @@ public final class BottomHalf {
 
     final AioContext ctx;
     final Runnable cb;
+    /** cb as an internal Conditional callback, else null: saves a type check per run. */
+    final Conditional conditional;
+    /** A one-shot bottom half: nobody else holds it, so its flags never change once published. */
+    final boolean oneshot;
     @SuppressWarnings("unused") // accessed through FLAGS
     private volatile int flags;
     /**
-     * The link in the context's list. Written by the thread that set PENDING, before the
+     * LOCAL_* bits. Read and written only by the thread polling the context (handed from one
+     * polling thread to the next by the context's claim); other threads read it only racily, for
+     * isScheduled().
+     */
+    int local;
+    /**
+     * The link in the context's shared list. Written by the thread that set PENDING, before the
      * compare-and-set that publishes this bottom half; afterwards only by the poller, until it
      * clears PENDING. So no two threads ever write it at the same time.
      */
     BottomHalf next;
 
     BottomHalf(AioContext ctx, Runnable cb, int initialFlags) {
+        this(ctx, cb, null, initialFlags);
+    }
+
+    /** An internal bottom half whose callback says whether it did anything (event notifiers). */
+    BottomHalf(AioContext ctx, Conditional cb) {
+        this(ctx, cb, cb, 0);
+    }
+
+    // NOTE: no instanceof on cb here: on a one-shot's path (one allocation per schedule) that type
+    // check cost more than the rest of the schedule.
+    private BottomHalf(AioContext ctx, Runnable cb, Conditional conditional, int initialFlags) {
         this.ctx = ctx;
         this.cb = cb;
-        this.flags = initialFlags;
+        this.conditional = conditional;
+        this.oneshot = (initialFlags & ONESHOT) != 0;
+        FLAGS.set(this, initialFlags); // plain: published by the push or by whoever hands the object on
     }
 
     /**
@@ -97,7 +151,21 @@ public final class BottomHalf {
      * stopped. Called from any thread; does nothing on an idle or deleted bottom half.
      */
     public void cancel() {
-        FLAGS.getAndBitwiseAnd(this, ~SCHEDULED);
+        if (ctx.inLoopThread()) {
+            // The loop owns the local state: clear it, then any schedule from another thread.
+            local &= ~(LOCAL_SCHEDULED | LOCAL_IDLE);
+            if (((int) FLAGS.getVolatile(this) & SCHEDULED) != 0) {
+                FLAGS.getAndBitwiseAnd(this, ~SCHEDULED);
+            }
+            return;
+        }
+        // NOTE: one atomic step, so that a schedule from another thread is either undone or after
+        // this cancel. CANCELLED tells the loop to drop a local schedule made before this point; a
+        // local schedule after it clears CANCELLED first (enqueueLocal), so it is not undone.
+        int old;
+        do {
+            old = (int) FLAGS.getVolatile(this);
+        } while (!FLAGS.weakCompareAndSet(this, old, (old & ~SCHEDULED) | CANCELLED));
     }
 
     /**
@@ -110,15 +178,27 @@ public final class BottomHalf {
     }
 
     /**
-     * Called from any thread (qemu_bh_schedule / aio_bh_enqueue). Sets PENDING and the new flags in
-     * one step; the thread that turned PENDING on is the one that links the bottom half into the
-     * list, so it is never queued twice. Returns whether this call linked it (found it idle).
+     * Called from any thread (qemu_bh_schedule / aio_bh_enqueue); {@code newFlags} is SCHEDULED,
+     * optionally with IDLE. Returns whether this call queued the bottom half (found it off the
+     * queue it uses).
      */
     boolean enqueue(int newFlags, boolean loud) {
         if (ctx.isClosed()) {
             if (loud) {
                 throw new IllegalStateException(this + " scheduled after its context was closed");
             }
+            return false;
+        }
+        // NOTE: kept small so that the JIT inlines it into the caller; the two paths are separate.
+        return ctx.inLoopThread() ? enqueueLocal(newFlags, loud) : enqueueShared(newFlags, loud);
+    }
+
+    /** Called from any thread but the one polling ctx: schedules through the shared list. */
+    private boolean enqueueShared(int newFlags, boolean loud) {
+        int cur = (int) FLAGS.getVolatile(this);
+        if ((cur & (PENDING | DELETED | newFlags)) == (PENDING | newFlags)) {
+            // Already queued with these flags: this schedule changes nothing (QEMU's fetch_or
+            // would leave the flags as they are), so skip the locked instruction.
             return false;
         }
         // Pairs with getAndBitwiseAnd in takeFlags (the poller clearing PENDING after unlinking).
@@ -138,17 +218,148 @@ public final class BottomHalf {
     }
 
     /**
-     * Called from the loop thread, after unlinking this bottom half: clears PENDING, SCHEDULED and
-     * IDLE, returning the flags as they were (aio_bh_dequeue). From here on another thread may queue
-     * it again.
+     * Called from the loop thread (inside a poll of ctx): schedules through the local state and
+     * the loop-owned queue. No locked instruction unless cancel() was called from another thread.
      */
-    int takeFlags() {
-        return (int) FLAGS.getAndBitwiseAnd(this, ~(PENDING | SCHEDULED | IDLE));
+    private boolean enqueueLocal(int newFlags, boolean loud) {
+        int f = (int) FLAGS.getVolatile(this);
+        if ((f & (DELETED | PENDING | CANCELLED)) == 0) {
+            // The common case: only the local state is involved.
+            int l = local;
+            int add = LOCAL_SCHEDULED | ((newFlags & IDLE) != 0 ? LOCAL_IDLE : 0);
+            if ((l & LOCAL_QUEUED) != 0) {
+                local = l | add;
+                ctx.countLocalSchedule();
+                return false;
+            }
+            local = LOCAL_QUEUED | add;
+            ctx.appendLocal(this);
+            return true;
+        }
+        return enqueueLocalSlow(f, newFlags, loud);
     }
 
-    /** Called from any thread: the flags right now (timeout computation, tests). */
+    /** Called from the loop thread: enqueueLocal when the shared flags are involved. */
+    private boolean enqueueLocalSlow(int f, int newFlags, boolean loud) {
+        if ((f & DELETED) != 0) {
+            if (loud) {
+                throw new IllegalStateException(this + " scheduled after delete()");
+            }
+            return false;
+        }
+        if ((f & PENDING) != 0) {
+            // Queued through the shared list already: schedule it there, as QEMU would (it keeps
+            // its place). Only the loop clears PENDING, so it stays set; the atomic OR keeps a
+            // concurrent cancel or delete from another thread ordered.
+            int old = (int) FLAGS.getAndBitwiseOr(this, newFlags);
+            if ((old & DELETED) != 0 && loud) {
+                throw new IllegalStateException(this + " scheduled after delete()");
+            }
+            ctx.countLocalSchedule();
+            return false;
+        }
+        int l = local;
+        if ((f & CANCELLED) != 0) {
+            // A cancel from another thread came after the previous local schedule: apply it, then
+            // schedule anew. The atomic clear keeps a concurrent cancel ordered before or after.
+            int old = (int) FLAGS.getAndBitwiseAnd(this, ~CANCELLED);
+            if ((old & CANCELLED) != 0) {
+                l &= ~(LOCAL_SCHEDULED | LOCAL_IDLE);
+            }
+        }
+        int add = LOCAL_SCHEDULED | ((newFlags & IDLE) != 0 ? LOCAL_IDLE : 0);
+        if ((l & LOCAL_QUEUED) != 0) {
+            local = l | add;
+            ctx.countLocalSchedule();
+            return false;
+        }
+        local = l | LOCAL_QUEUED | add;
+        ctx.appendLocal(this);
+        return true;
+    }
+
+    /** takeLocal / takeShared result: run the callback. */
+    static final int RUN = 1;
+    /** takeLocal / takeShared result, with RUN: the run is idle (not progress). */
+    static final int RUN_IDLE = 2;
+
+    /**
+     * Called from the loop thread when the bottom half's local entry comes off the loop-owned
+     * queue: clears the local state, merging a schedule or cancel from another thread into it.
+     * Returns RUN (and RUN_IDLE) or 0.
+     */
+    int takeLocal() {
+        int l = local;
+        local = 0;
+        if (!oneshot) {
+            int f = (int) FLAGS.getVolatile(this);
+            if ((f & (SCHEDULED | CANCELLED)) != 0) {
+                // Pairs with getAndBitwiseOr in enqueue and the compare-and-set in cancel. PENDING
+                // stays: the shared entry is still queued, and finds nothing to run.
+                int old = (int) FLAGS.getAndBitwiseAnd(this, ~(SCHEDULED | IDLE | CANCELLED));
+                if ((old & CANCELLED) != 0) {
+                    l &= ~(LOCAL_SCHEDULED | LOCAL_IDLE); // the cancel came after the local schedule
+                }
+                if ((old & SCHEDULED) != 0) {
+                    // A schedule from another thread, after any cancel: merged into this run.
+                    l |= LOCAL_SCHEDULED | ((old & IDLE) != 0 ? LOCAL_IDLE : 0);
+                }
+                f = old;
+            }
+            // NOTE: in the common case that was one volatile read, no locked instruction. A
+            // schedule from another thread that sets SCHEDULED after it comes after this run
+            // started; it finds PENDING clear (or set by a still queued shared entry) and runs
+            // again, as in QEMU after aio_bh_dequeue.
+            if ((f & DELETED) != 0) {
+                return 0;
+            }
+        }
+        return (l & LOCAL_SCHEDULED) == 0 ? 0 : RUN | ((l & LOCAL_IDLE) != 0 ? RUN_IDLE : 0);
+    }
+
+    /**
+     * Called from the loop thread when the bottom half's shared entry comes off the loop-owned
+     * queue, after unlinking it: clears PENDING, SCHEDULED and IDLE (aio_bh_dequeue); from here on
+     * another thread may queue it again. A local schedule made before is merged into this run.
+     * Returns RUN (and RUN_IDLE) or 0.
+     */
+    int takeShared() {
+        if (oneshot) {
+            return RUN; // nobody else can reach it: its flags never change
+        }
+        // Pairs with getAndBitwiseOr in enqueue (a thread setting PENDING links it anew).
+        int old = (int) FLAGS.getAndBitwiseAnd(this, ~(PENDING | SCHEDULED | IDLE | CANCELLED));
+        int l = local;
+        if ((old & CANCELLED) != 0) {
+            l &= ~(LOCAL_SCHEDULED | LOCAL_IDLE);
+        }
+        if ((old & (SCHEDULED | DELETED)) != SCHEDULED) {
+            local = l; // cancelled or deleted; a local schedule keeps its own entry
+            return 0;
+        }
+        boolean idle = (old & IDLE) != 0 || (l & (LOCAL_SCHEDULED | LOCAL_IDLE)) == (LOCAL_SCHEDULED | LOCAL_IDLE);
+        local = l & ~(LOCAL_SCHEDULED | LOCAL_IDLE); // its local entry, if any, finds nothing to run
+        return RUN | (idle ? RUN_IDLE : 0);
+    }
+
+    /** Called from any thread: the shared flags right now (tests). */
     int flags() {
         return (int) FLAGS.getVolatile(this);
+    }
+
+    /**
+     * Called from any thread: whether a run is pending, from the shared flags and the local state
+     * (read racily unless called by the loop thread); {@code idle}: only an idle run counts.
+     */
+    boolean pendingRun(boolean idleToo) {
+        int f = flags();
+        int l = local;
+        if ((f & DELETED) != 0) {
+            return false;
+        }
+        boolean shared = (f & SCHEDULED) != 0 && (idleToo || (f & IDLE) == 0);
+        boolean mine = (l & LOCAL_SCHEDULED) != 0 && (f & CANCELLED) == 0 && (idleToo || (l & LOCAL_IDLE) == 0);
+        return shared || mine;
     }
 
     /** Called from any thread: whether {@link #delete()} was called. */
@@ -158,7 +369,7 @@ public final class BottomHalf {
 
     /** Called from any thread: whether a run is scheduled and not yet started. */
     public boolean isScheduled() {
-        return (flags() & (SCHEDULED | DELETED)) == SCHEDULED;
+        return pendingRun(true);
     }
 
     @Override

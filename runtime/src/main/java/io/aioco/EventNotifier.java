@@ -46,7 +46,7 @@ public final class EventNotifier implements AutoCloseable {
         Registration(AioContext ctx, Consumer<EventNotifier> handler) {
             this.ctx = ctx;
             this.handler = handler;
-            this.bh = new BottomHalf(ctx, this, 0);
+            this.bh = new BottomHalf(ctx, this);
         }
 
         /** Called from the context's loop thread, by the bottom half. */

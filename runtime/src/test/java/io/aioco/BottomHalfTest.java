@@ -356,4 +356,176 @@ class BottomHalfTest {
         assertEquals(0, runs.get());
         assertThrows(IllegalStateException.class, () -> ctx.poll(false));
     }
+
+    // Schedules made by the loop thread (from callbacks: the loop-owned queue) against schedules,
+    // cancels and deletes from other threads. Each other-thread call is joined before going on.
+
+    private static void onOtherThread(Runnable r) {
+        try {
+            LoopTesting.onFreshThread(() -> {
+                r.run();
+                return null;
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Schedules a bottom half that runs {@code body} on the loop, and polls once to run it. */
+    private void inCallback(Runnable body) {
+        ctx.newBottomHalf(body).schedule();
+        assertTrue(ctx.poll(false));
+    }
+
+    @Test
+    void bottomHalfScheduledByTheLoopAndFromAnotherThreadBeforeItRunsRunsOnce() {
+        AtomicInteger runs = new AtomicInteger();
+        BottomHalf bh = ctx.newBottomHalf(runs::incrementAndGet);
+        inCallback(() -> {
+            bh.schedule();
+            onOtherThread(bh::schedule);
+            assertTrue(bh.isScheduled());
+        });
+        assertEquals(0, runs.get());
+        assertTrue(ctx.poll(false));
+        assertEquals(1, runs.get());
+        assertFalse(bh.isScheduled());
+        assertEquals(0, drain(ctx));
+        assertEquals(1, runs.get());
+    }
+
+    @Test
+    void bottomHalfScheduledFromAnotherThreadThenByTheLoopRunsOnce() {
+        AtomicInteger runs = new AtomicInteger();
+        BottomHalf bh = ctx.newBottomHalf(runs::incrementAndGet);
+        inCallback(() -> {
+            onOtherThread(bh::schedule);
+            bh.schedule();
+        });
+        assertTrue(ctx.poll(false));
+        assertEquals(0, drain(ctx));
+        assertEquals(1, runs.get());
+    }
+
+    @Test
+    void cancelFromAnotherThreadUndoesAScheduleMadeByTheLoop() {
+        AtomicInteger runs = new AtomicInteger();
+        BottomHalf bh = ctx.newBottomHalf(runs::incrementAndGet);
+        inCallback(() -> {
+            bh.schedule();
+            onOtherThread(bh::cancel);
+            assertFalse(bh.isScheduled());
+        });
+        assertEquals(0, drain(ctx));
+        assertEquals(0, runs.get());
+        bh.schedule(); // and it can be scheduled again
+        assertTrue(ctx.poll(false));
+        assertEquals(1, runs.get());
+    }
+
+    @Test
+    void scheduleByTheLoopAfterACancelFromAnotherThreadRuns() {
+        AtomicInteger runs = new AtomicInteger();
+        BottomHalf bh = ctx.newBottomHalf(runs::incrementAndGet);
+        onOtherThread(bh::cancel);
+        inCallback(() -> {
+            bh.schedule();
+            onOtherThread(bh::cancel);
+            bh.schedule();
+        });
+        assertTrue(ctx.poll(false));
+        assertEquals(1, runs.get());
+    }
+
+    @Test
+    void cancelByTheLoopUndoesAScheduleFromAnotherThread() {
+        AtomicInteger runs = new AtomicInteger();
+        BottomHalf bh = ctx.newBottomHalf(runs::incrementAndGet);
+        inCallback(() -> {
+            onOtherThread(bh::schedule);
+            bh.cancel();
+            assertFalse(bh.isScheduled());
+        });
+        assertEquals(0, drain(ctx));
+        assertEquals(0, runs.get());
+    }
+
+    @Test
+    void deleteFromAnotherThreadDropsAScheduleMadeByTheLoop() {
+        AtomicInteger runs = new AtomicInteger();
+        BottomHalf bh = ctx.newBottomHalf(runs::incrementAndGet);
+        inCallback(() -> {
+            bh.schedule();
+            onOtherThread(bh::delete);
+            assertThrows(IllegalStateException.class, bh::schedule);
+        });
+        assertEquals(0, drain(ctx));
+        assertEquals(0, runs.get());
+    }
+
+    @Test
+    void scheduleFromAnotherThreadWhileTheCallbackRunsRunsItAgainInTheNextPoll() {
+        AtomicInteger runs = new AtomicInteger();
+        BottomHalf[] bh = new BottomHalf[1];
+        bh[0] = ctx.newBottomHalf(() -> {
+            if (runs.incrementAndGet() == 1) {
+                onOtherThread(bh[0]::schedule);
+            }
+        });
+        inCallback(bh[0]::schedule);
+        assertTrue(ctx.poll(false));
+        assertEquals(1, runs.get());
+        assertTrue(ctx.poll(false));
+        assertEquals(2, runs.get());
+        assertEquals(0, drain(ctx));
+    }
+
+    @Test
+    void schedulesFromTheLoopAndFromOtherThreadsRunInTheOrderTheyWereMade() {
+        List<String> ran = new ArrayList<>();
+        BottomHalf w = ctx.newBottomHalf(() -> ran.add("w"));
+        BottomHalf x = ctx.newBottomHalf(() -> ran.add("x"));
+        BottomHalf y = ctx.newBottomHalf(() -> ran.add("y"));
+        BottomHalf z = ctx.newBottomHalf(() -> ran.add("z"));
+        inCallback(() -> {
+            onOtherThread(x::schedule);
+            y.schedule();
+            onOtherThread(z::schedule);
+            w.schedule();
+            onOtherThread(() -> ctx.scheduleOneshot(() -> ran.add("oneshot-other")));
+            ctx.scheduleOneshot(() -> ran.add("oneshot-loop"));
+        });
+        assertTrue(ctx.poll(false));
+        assertEquals(List.of("x", "y", "z", "w", "oneshot-other", "oneshot-loop"), ran);
+    }
+
+    @Test
+    void bottomHalfQueuedFromAnotherThreadThenCancelledAndRescheduledByTheLoopKeepsItsPlace() {
+        List<String> ran = new ArrayList<>();
+        BottomHalf y = ctx.newBottomHalf(() -> ran.add("y"));
+        BottomHalf[] x = new BottomHalf[1];
+        BottomHalf a = ctx.newBottomHalf(() -> {
+            ran.add("a");
+            x[0].cancel();
+            y.schedule();
+            x[0].schedule(); // x is still queued in this poll's slice: it runs there, as in QEMU
+        });
+        x[0] = ctx.newBottomHalf(() -> ran.add("x"));
+        a.schedule(); // from this thread, which is not polling: through the shared list
+        x[0].schedule();
+        assertTrue(ctx.poll(false));
+        assertEquals(List.of("a", "x"), ran);
+        assertTrue(ctx.poll(false));
+        assertEquals(List.of("a", "x", "y"), ran);
+    }
+
+    @Test
+    void idleBottomHalfScheduledByTheLoopDoesNotCountAsProgress() {
+        AtomicInteger runs = new AtomicInteger();
+        BottomHalf bh = ctx.newBottomHalf(runs::incrementAndGet);
+        inCallback(bh::scheduleIdle);
+        assertTrue(bh.isScheduled());
+        assertFalse(ctx.poll(true)); // waits up to the idle timeout, then runs it
+        assertEquals(1, runs.get());
+    }
 }

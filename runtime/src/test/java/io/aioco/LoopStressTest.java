@@ -119,6 +119,131 @@ class LoopStressTest {
         ctx.close();
     }
 
+    /**
+     * The loop's own schedules (local queue, no atomics) race schedules, cancels and one-shots from
+     * other threads. Bottom halves scheduled from one side only are counted exactly; the shared
+     * ones (scheduled from both sides, cancelled from other threads) must never lose their last
+     * schedule, and run at most once per schedule call.
+     */
+    @Test
+    void loopAndCrossThreadSchedulesAndCancelsLoseNoRunAndDuplicateNone() throws Exception {
+        int perProducer = LONG ? 2_000_000 : 20_000;
+        AioContext ctx = AioContext.create();
+        AtomicLong ticket = new AtomicLong();
+        // Shared bottom halves: scheduled by the loop and by producers, cancelled by producers.
+        AtomicLongArray sharedCalls = new AtomicLongArray(BOTTOM_HALVES);
+        AtomicLongArray sharedLastScheduled = new AtomicLongArray(BOTTOM_HALVES);
+        long[] sharedRuns = new long[BOTTOM_HALVES];
+        long[] sharedLastRun = new long[BOTTOM_HALVES];
+        List<BottomHalf> shared = new ArrayList<>();
+        // Loop-only bottom halves: scheduled from the driver's callback only, counted exactly.
+        long[] localQueued = new long[BOTTOM_HALVES];
+        long[] localRuns = new long[BOTTOM_HALVES];
+        List<BottomHalf> loopOnly = new ArrayList<>();
+        for (int i = 0; i < BOTTOM_HALVES; i++) {
+            int id = i;
+            shared.add(ctx.newBottomHalf(() -> {
+                sharedLastRun[id] = ticket.get();
+                sharedRuns[id]++;
+            }));
+            loopOnly.add(ctx.newBottomHalf(() -> localRuns[id]++));
+        }
+        long[] oneshotsQueuedByLoop = {0};
+        AtomicLong oneshotsQueuedByProducers = new AtomicLong();
+        AtomicLong oneshotRuns = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        int[] x = {12345};
+        BottomHalf[] driver = new BottomHalf[1];
+        driver[0] = ctx.newBottomHalf(() -> {
+            for (int k = 0; k < 4; k++) {
+                x[0] = x[0] * 1103515245 + 12345;
+                int id = (x[0] >>> 16) % BOTTOM_HALVES;
+                switch ((x[0] >>> 8) & 3) {
+                    case 0 -> {
+                        long t0 = ticket.incrementAndGet();
+                        sharedCalls.incrementAndGet(id);
+                        shared.get(id).schedule();
+                        sharedLastScheduled.accumulateAndGet(id, t0, Math::max);
+                    }
+                    case 1 -> {
+                        if (loopOnly.get(id).enqueue(BottomHalf.SCHEDULED, true)) {
+                            localQueued[id]++;
+                        }
+                    }
+                    case 2 -> {
+                        loopOnly.get(id).cancel();
+                        if (loopOnly.get(id).enqueue(BottomHalf.SCHEDULED, true)) {
+                            localQueued[id]++;
+                        }
+                    }
+                    default -> {
+                        oneshotsQueuedByLoop[0]++;
+                        ctx.scheduleOneshot(oneshotRuns::incrementAndGet);
+                    }
+                }
+            }
+            if (!stop.get()) {
+                driver[0].schedule();
+            }
+        });
+        driver[0].schedule();
+        Thread loop = new Thread(() -> {
+            while (!stop.get()) {
+                ctx.poll(true);
+            }
+        }, "stress-loop");
+        loop.start();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> producers = new ArrayList<>();
+        for (int p = 0; p < PRODUCERS; p++) {
+            int seed = p;
+            Thread t = new Thread(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                int y = seed * 7919 + 1;
+                for (int i = 0; i < perProducer; i++) {
+                    y = y * 1103515245 + 12345;
+                    int id = (y >>> 16) % BOTTOM_HALVES;
+                    BottomHalf bh = shared.get(id);
+                    if (((y >>> 8) & 3) == 0) {
+                        // A cancel is always followed by a schedule: the last schedule still wins.
+                        bh.cancel();
+                    }
+                    if (((y >>> 10) & 7) == 0) {
+                        oneshotsQueuedByProducers.incrementAndGet();
+                        ctx.scheduleOneshot(oneshotRuns::incrementAndGet);
+                    }
+                    long t0 = ticket.incrementAndGet();
+                    sharedCalls.incrementAndGet(id);
+                    bh.schedule();
+                    sharedLastScheduled.accumulateAndGet(id, t0, Math::max);
+                }
+            }, "stress-producer-" + p);
+            producers.add(t);
+            t.start();
+        }
+        go.countDown();
+        for (Thread t : producers) {
+            t.join();
+        }
+        stop.set(true);
+        ctx.notifyEvent();
+        loop.join();
+        LoopTesting.drain(ctx);
+
+        for (int i = 0; i < BOTTOM_HALVES; i++) {
+            assertTrue(sharedLastRun[i] >= sharedLastScheduled.get(i), "last schedule of shared " + i + " lost");
+            assertTrue(sharedRuns[i] <= sharedCalls.get(i), "shared " + i + " ran more often than scheduled");
+            assertEquals(localQueued[i], localRuns[i], "runs of loop-only bottom half " + i);
+        }
+        assertEquals(oneshotsQueuedByLoop[0] + oneshotsQueuedByProducers.get(), oneshotRuns.get(), "one-shot runs");
+        assertFalse(driver[0].isScheduled());
+        ctx.close();
+    }
+
     @Test
     void crossThreadSchedulesToABlockingIOThreadAreNeverLost() throws Exception {
         int rounds = LONG ? 200_000 : 5_000;

@@ -35,6 +35,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       measured the same way on an IOThread for an apples-to-apples row.
  *   <li>{@code crossThread*}: the JMH thread hands {@link #BATCH} tasks to a loop running on another
  *       thread and waits for the last to run: throughput of a cross-thread hand-off.
+ *   <li>Added 2026-11-22: the batch rows above pay two cross-thread wake-ups (tens of µs on this
+ *       VM) per 1000 ops, which hides the per-task cost. {@code loopThreadBatchInPollAioco} and
+ *       {@code loopThreadRescheduleAioco} keep the JMH thread as the aioco loop (no wake-up at all);
+ *       {@code loopThreadChainedBatch} and {@code crossThreadOneshotStream} run {@link #ROUNDS}
+ *       batches per wake-up pair, for aioco and Netty alike.
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -45,6 +50,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 public class BottomHalfBench {
     static final int BATCH = 1000;
+    static final int ROUNDS = 100;
 
     @Param({"aioco", "netty-default", "netty-nio"})
     public String loop;
@@ -62,6 +68,17 @@ public class BottomHalfBench {
     private Runnable nettyTask;
     private volatile CountDownLatch batchDone;
     private int nettyRuns;
+
+    // added rows; each JMH-thread-as-loop row has its own context
+    private AioContext batchCtx;
+    private AioContext selfCtx;
+    private BottomHalf starter; // JMH thread as loop: schedules localBhs from its callback
+    private BottomHalf[] localBhs;
+    private BottomHalf selfRescheduling;
+    private BottomHalf[] chainBhs; // on the IOThread: the last one starts the next round
+    private int rounds;
+    private Runnable nettyChainTask;
+    private Runnable nettyChainStart;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -90,11 +107,66 @@ public class BottomHalfBench {
                 batchDone.countDown();
             }
         };
+
+        batchCtx = AioContext.create();
+        selfCtx = AioContext.create();
+        localBhs = new BottomHalf[BATCH];
+        for (int i = 0; i < BATCH; i++) {
+            localBhs[i] = batchCtx.newBottomHalf(() -> runs++);
+        }
+        starter = batchCtx.newBottomHalf(() -> {
+            for (BottomHalf b : localBhs) {
+                b.schedule();
+            }
+        });
+        BottomHalf[] self = new BottomHalf[1];
+        self[0] = selfCtx.newBottomHalf(() -> {
+            runs++;
+            self[0].schedule();
+        });
+        selfRescheduling = self[0];
+        selfRescheduling.schedule();
+        if (io != null) {
+            chainBhs = new BottomHalf[BATCH];
+            for (int i = 0; i < BATCH; i++) {
+                boolean last = i == BATCH - 1;
+                chainBhs[i] = io.context().newBottomHalf(last ? this::nextAiocoRound : () -> runs++);
+            }
+        } else {
+            nettyChainStart = () -> {
+                nettyRuns = 0;
+                for (int i = 0; i < BATCH; i++) {
+                    netty.execute(nettyChainTask);
+                }
+            };
+            nettyChainTask = () -> {
+                if (++nettyRuns == BATCH) {
+                    if (++rounds < ROUNDS) {
+                        nettyChainStart.run();
+                    } else {
+                        batchDone.countDown();
+                    }
+                }
+            };
+        }
+    }
+
+    /** On the IOThread: the last bottom half of a round schedules the next round, or ends the op. */
+    private void nextAiocoRound() {
+        if (++rounds < ROUNDS) {
+            for (BottomHalf b : chainBhs) {
+                b.schedule();
+            }
+        } else {
+            batchDone.countDown();
+        }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
         ctx.close();
+        batchCtx.close();
+        selfCtx.close();
         if (io != null) {
             io.close();
         }
@@ -172,6 +244,78 @@ public class BottomHalfBench {
     }
 
     private final Runnable nettyTask0 = () -> runs++;
+
+    /**
+     * aioco only (the other params repeat it): the JMH thread is the loop; a bottom half schedules
+     * {@link #BATCH} others from its callback, the next poll runs them. Op = one schedule + run, with
+     * no cross-thread wake-up in the measurement.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long loopThreadBatchInPollAioco() {
+        starter.schedule();
+        batchCtx.poll(false);
+        batchCtx.poll(false);
+        return runs;
+    }
+
+    /**
+     * aioco only (the other params repeat it): the JMH thread is the loop; a bottom half schedules
+     * itself again from its callback (QEMU's usual pattern). Op = one poll(false) that runs it.
+     */
+    @Benchmark
+    public long loopThreadRescheduleAioco() {
+        selfCtx.poll(false);
+        return runs;
+    }
+
+    /**
+     * From the loop thread, {@link #ROUNDS} batches of {@link #BATCH} chained on the loop (the last
+     * task of a batch schedules the next): two cross-thread wake-ups per ROUNDS * BATCH ops.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH * ROUNDS)
+    public void loopThreadChainedBatch() throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        batchDone = done;
+        rounds = 0;
+        if (io != null) {
+            io.context().scheduleOneshot(() -> {
+                for (BottomHalf b : chainBhs) {
+                    b.schedule();
+                }
+            });
+        } else {
+            netty.execute(nettyChainStart);
+        }
+        done.await();
+    }
+
+    /**
+     * From another thread, {@link #ROUNDS} * {@link #BATCH} one-shot hand-offs (Netty: execute), then
+     * wait for the last: the hand-off cost with the two wake-ups amortized.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH * ROUNDS)
+    public void crossThreadOneshotStream() throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        batchDone = done;
+        int n = BATCH * ROUNDS;
+        if (io != null) {
+            AioContext target = io.context();
+            for (int i = 0; i < n - 1; i++) {
+                target.scheduleOneshot(nettyTask0);
+            }
+            target.scheduleOneshot(done::countDown);
+        } else {
+            Runnable count = () -> runs++;
+            for (int i = 0; i < n - 1; i++) {
+                netty.execute(count);
+            }
+            netty.execute(done::countDown);
+        }
+        done.await();
+    }
 
     @SuppressWarnings("unused")
     private static EventLoop unused(DefaultEventLoop l) {
