@@ -227,6 +227,7 @@ public final class Instrumenter {
         if (!changed) {
             return unchanged(className, diagnostics);
         }
+        LocalDirectCalls.link(owner);
         if (owner.invisibleAnnotations == null) {
             owner.invisibleAnnotations = new ArrayList<>();
         }
