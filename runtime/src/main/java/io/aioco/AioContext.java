@@ -9,6 +9,7 @@ import io.aioco.internal.loop.VirtualClock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.SelectableChannel;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -975,7 +976,7 @@ public final class AioContext implements AutoCloseable {
             closed = true;
             BH_LIST.setVolatile(this, (BottomHalf) null);
             // From a callback too: the dispatch in progress sees an empty queue and stops.
-            java.util.Arrays.fill(bhq.ring, null);
+            Arrays.fill(bhq.ring, null);
             bhq.head = bhq.tail;
             timers.clear();
             synchronized (timers) {

@@ -224,19 +224,22 @@ public final class BottomHalf {
     private boolean enqueueLocal(int newFlags, boolean loud) {
         int f = (int) FLAGS.getVolatile(this);
         if ((f & (DELETED | PENDING | CANCELLED)) == 0) {
-            // The common case: only the local state is involved.
-            int l = local;
-            int add = LOCAL_SCHEDULED | ((newFlags & IDLE) != 0 ? LOCAL_IDLE : 0);
-            if ((l & LOCAL_QUEUED) != 0) {
-                local = l | add;
-                ctx.countLocalSchedule();
-                return false;
-            }
-            local = LOCAL_QUEUED | add;
-            ctx.appendLocal(this);
-            return true;
+            return scheduleLocal(local, newFlags); // the common case: only the local state is involved
         }
         return enqueueLocalSlow(f, newFlags, loud);
+    }
+
+    /** Called from the loop thread: a local schedule over local state {@code l}; true if it queued. */
+    private boolean scheduleLocal(int l, int newFlags) {
+        int add = LOCAL_SCHEDULED | ((newFlags & IDLE) != 0 ? LOCAL_IDLE : 0);
+        if ((l & LOCAL_QUEUED) != 0) {
+            local = l | add;
+            ctx.countLocalSchedule();
+            return false;
+        }
+        local = l | LOCAL_QUEUED | add;
+        ctx.appendLocal(this);
+        return true;
     }
 
     /** Called from the loop thread: enqueueLocal when the shared flags are involved. */
@@ -267,15 +270,7 @@ public final class BottomHalf {
                 l &= ~(LOCAL_SCHEDULED | LOCAL_IDLE);
             }
         }
-        int add = LOCAL_SCHEDULED | ((newFlags & IDLE) != 0 ? LOCAL_IDLE : 0);
-        if ((l & LOCAL_QUEUED) != 0) {
-            local = l | add;
-            ctx.countLocalSchedule();
-            return false;
-        }
-        local = l | LOCAL_QUEUED | add;
-        ctx.appendLocal(this);
-        return true;
+        return scheduleLocal(l, newFlags);
     }
 
     /** takeLocal / takeShared result: run the callback. */

@@ -40,13 +40,11 @@ final class LoaderLookup implements ClassLookup {
 
     @Override
     public byte[] classBytes(String internalName) {
-        ClassLoader live = loader.get();
-        if (live == null) {
+        try (InputStream in = openClassFile(internalName)) {
+            return in == null ? null : in.readAllBytes();
+        } catch (IOException | RuntimeException e) {
             return null;
         }
-        ClassLookup fast = classPath == null || inBootLayer(internalName) ? null : direct();
-        byte[] bytes = fast == null ? null : fast.classBytes(internalName);
-        return bytes != null ? bytes : ClassLookup.ofClassLoader(live).classBytes(internalName);
     }
 
     @Override

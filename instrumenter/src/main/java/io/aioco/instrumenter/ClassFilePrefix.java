@@ -36,11 +36,8 @@ final class ClassFilePrefix {
     ClassFileScan scan() {
         fill(FIRST_CHUNK);
         while (true) {
-            ClassFileScan scan = ClassFileScan.read(ended ? bytes() : Arrays.copyOf(buffer, length));
+            ClassFileScan scan = ClassFileScan.read(bytes()); // exactly what was read, nothing past it
             if (scan != null || ended) {
-                if (ended) {
-                    close();
-                }
                 return scan;
             }
             fill(buffer.length * 2); // NOTE: the scan ran past what was read: read on, and scan again

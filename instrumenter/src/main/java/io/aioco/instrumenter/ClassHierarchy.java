@@ -87,15 +87,13 @@ final class ClassHierarchy {
     }
 
     private ClassInfo load(String internalName) {
-        return parse(readClass(internalName));
-    }
-
-    private byte[] readClass(String internalName) {
+        byte[] bytes;
         try {
-            return lookup.classBytes(internalName);
+            bytes = lookup.classBytes(internalName);
         } catch (RuntimeException e) {
-            return null;
+            bytes = null;
         }
+        return parse(bytes);
     }
 
     private static ClassInfo parse(byte[] bytes) {

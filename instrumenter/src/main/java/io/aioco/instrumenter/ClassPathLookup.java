@@ -108,30 +108,11 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
 
     @Override
     public byte[] classBytes(String internalName) {
-        byte[] bytes = first == null ? null : first.classBytes(internalName);
-        if (bytes != null) {
-            return bytes;
-        }
-        String file = internalName + ".class";
-        try {
-            for (Path folder : folders) {
-                Path path = folder.resolve(file);
-                if (Files.isRegularFile(path)) {
-                    return Files.readAllBytes(path);
-                }
-            }
-            for (JarFile jar : jars) {
-                JarEntry entry = jar.getJarEntry(file);
-                if (entry != null) {
-                    try (InputStream in = jar.getInputStream(entry)) {
-                        return in.readAllBytes();
-                    }
-                }
-            }
+        try (InputStream in = openClassFile(internalName)) {
+            return in == null ? null : in.readAllBytes();
         } catch (IOException | RuntimeException e) {
             return null; // NOTE: unreadable counts as missing, as for a class loader's resources
         }
-        return null;
     }
 
     @Override

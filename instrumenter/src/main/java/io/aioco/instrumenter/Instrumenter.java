@@ -79,7 +79,7 @@ public final class Instrumenter {
             }
             ClassReader reader = new ClassReader(classBytes);
             className = reader.getClassName();
-            return instrument(classBytes, reader);
+            return instrument(classBytes, reader, scan == null);
         } catch (InstrumentationException e) {
             return failed(className, e.getMessage());
         } catch (RuntimeException | StackOverflowError | AssertionError e) {
@@ -125,12 +125,13 @@ public final class Instrumenter {
                 List.of(new Diagnostic(Diagnostic.Severity.ERROR, name, null, null, null, -1, message)));
     }
 
-    private InstrumentationResult instrument(byte[] classBytes, ClassReader reader) {
+    /** @param quickScan whether the quick scan is still to do (the lean scan could not read the file) */
+    private InstrumentationResult instrument(byte[] classBytes, ClassReader reader, boolean quickScan) {
         String className = reader.getClassName();
         if (isRuntimeClass(className)) {
             return unchanged(className, List.of());
         }
-        if (!QuickScan.mayNeedInstrumentation(classBytes, reader, hierarchy)) {
+        if (quickScan && !QuickScan.mayNeedInstrumentation(classBytes, reader, hierarchy)) {
             hierarchy.recordWithoutCoroutineFns(className); // its subclasses need not read it again
             return unchanged(className, List.of());
         }
