@@ -45,8 +45,8 @@ import java.util.stream.Collectors;
 final class CheckCommand {
     private static final String USAGE = "usage: java -jar aioco-agent.jar check [--all-methods] [--verify]"
             + " [--classpath PATHS] PATH...";
-    /** The descriptor of the runtime's stack, appended to a body's parameters by the rewrite. */
-    private static final String CO_STACK = "Lio/aioco/internal/CoStack;";
+    /** The parameters appended to a body by the rewrite: the runtime's stack and the signal. */
+    private static final String CO_STACK = "Lio/aioco/internal/CoStack;I";
 
     private final PrintStream out;
     private boolean allMethods;

@@ -60,8 +60,8 @@ class FuzzedClassFilesTest {
     private static final int SEEDS_PER_JAR = 5;
     /** How {@link BytecodeVerifier#verify} reports a class file it cannot read. */
     private static final String UNREADABLE = "unreadable class file";
-    /** The descriptor of the runtime's stack, appended to a body's parameters by the rewrite. */
-    private static final String CO_STACK = "Lio/aioco/internal/CoStack;";
+    /** The parameters appended to a body by the rewrite: the runtime's stack and the signal. */
+    private static final String CO_STACK = "Lio/aioco/internal/CoStack;I";
     private static final ClassLoader LOADER = FuzzedClassFilesTest.class.getClassLoader();
     private static final ClassLookup LOOKUP = caching(ClassLookup.ofClassLoader(LOADER));
     /** Held so that the level sticks: the transformer logs one line per class it cannot read. */

@@ -23,7 +23,7 @@ final class LocalDirectCalls {
     static void link(ClassNode owner) {
         Map<String, MethodNode> bodies = new HashMap<>();
         for (MethodNode method : owner.methods) {
-            if (method.desc.contains(RuntimeNames.STACK_DESC + ")")) {
+            if (WrapperSplit.isBodyDescriptor(method.desc)) {
                 bodies.put(method.name + method.desc, method);
             }
         }

@@ -21,6 +21,11 @@ final class RuntimeNames {
 
     static final String STACK = "io/aioco/internal/CoStack";
     static final String STACK_DESC = "Lio/aioco/internal/CoStack;";
+    /**
+     * The parameters a body takes after the original ones: the running coroutine's stack, and the
+     * caller's signal (0 for a fresh call, {@code token | RESUME} to resume).
+     */
+    static final String BODY_PARAMETERS = STACK_DESC + "I";
     static final String SIGNAL = "signal";
     static final String SIGNAL_DESC = "I";
     /** Signal bit that asks a callee to resume; also the value a suspending callee leaves. */

@@ -28,9 +28,10 @@ import org.objectweb.asm.tree.analysis.BasicValue;
  * callee, check after the call), and for each point a suspend block (save, return a dummy) and a
  * resume block (restore, call the callee again). See instrumenter/DESIGN.md for a worked example.
  *
- * <p>The fast path (nothing suspends) pays, per direct call to a suspension point: one field load
- * and branch after it (a call through the wrapper also stores the callee's token before it); per
- * body entry: one field load and branch (none for a body that cannot suspend).
+ * <p>The fast path (nothing suspends) pays, per direct call to a suspension point: two more
+ * arguments (the stack and a constant 0) and one field load and branch after it (a call through
+ * the wrapper stores the callee's token before it instead); per body entry: a test of the signal
+ * argument (none for a body that cannot suspend).
  */
 final class StateMachine {
     private final MethodNode method;
@@ -48,7 +49,7 @@ final class StateMachine {
         this.acceptedTokens = acceptedTokens;
         this.points = points;
         this.stackLocal = stackLocal;
-        this.signalLocal = newLocal(1);
+        this.signalLocal = stackLocal + 1;
     }
 
     /**
@@ -58,7 +59,8 @@ final class StateMachine {
      * @param acceptedTokens the signals that mean "called by instrumented code": its own token
      *     first, then those of the functional interface methods it implements as a lambda body
      * @param points its suspension points, in instruction order (may be empty)
-     * @param stackLocal the parameter that holds the running coroutine's stack
+     * @param stackLocal the parameter that holds the running coroutine's stack (the caller's signal
+     *     is the next one)
      */
     static void rewrite(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
             int stackLocal) {
@@ -92,12 +94,12 @@ final class StateMachine {
     }
 
     /**
-     * The entry check. A direct call from instrumented code arrives with the signal clear, so the
-     * fast path is one field load and branch. Anything else (a resume, a call through the wrapper,
-     * which leaves the caller's token) goes out of line: clear the signal, then dispatch to the
-     * saved state on {@code token | RESUME}, else start afresh. A method that cannot suspend
-     * leaves the signal alone: its wrapper clears a caller's token, so that the caller's check
-     * after the call finds it clear.
+     * The entry check. A direct call from instrumented code passes 0 as the signal argument, so the
+     * fast path is a test of an argument. Anything else (a resume, a call through the wrapper,
+     * which passes the signal it found and leaves the caller's token in the field) goes out of
+     * line: clear the field, then dispatch to the saved state on {@code token | RESUME}, else
+     * start afresh. A method that cannot suspend ignores the argument: its wrapper clears a
+     * caller's token, so that the caller's check after the call finds the field clear.
      */
     private InsnList prologue(LabelNode start, LabelNode dispatch) {
         InsnList out = new InsnList();
@@ -112,10 +114,7 @@ final class StateMachine {
             return out;
         }
         LabelNode slowEntry = new LabelNode();
-        out.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
-        out.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
-        out.add(new InsnNode(Opcodes.DUP));
-        out.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
+        out.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
         out.add(new JumpInsnNode(Opcodes.IFNE, slowEntry));
         out.add(start);
 
@@ -175,13 +174,17 @@ final class StateMachine {
             storeSignal(before, point.token());
         }
         LabelNode callLabel = new LabelNode();
-        before.add(callLabel);
         AbstractInsnNode callInsn = call;
-        if (point.linkage() == SuspensionPoint.Linkage.DIRECT) {
-            before.add(new VarInsnNode(Opcodes.ALOAD, stackLocal)); // the body's last argument
+        boolean direct = point.linkage() == SuspensionPoint.Linkage.DIRECT;
+        if (direct) {
+            // the body's last two arguments: the stack, and 0 for a fresh call (a resume jumps to
+            // the call with token | RESUME instead)
+            before.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            before.add(new InsnNode(Opcodes.ICONST_0));
             callInsn = directCall(call);
             method.instructions.set(call, callInsn);
         }
+        before.add(callLabel);
         method.instructions.insertBefore(callInsn, before);
 
         LabelNode suspend = new LabelNode();
@@ -216,7 +219,12 @@ final class StateMachine {
         for (Type argument : arguments) {
             tail.add(SlotCodec.zero(argument));
         }
-        storeSignal(tail, point.token() | RuntimeNames.RESUME);
+        if (direct) {
+            tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            tail.add(new LdcInsnNode(point.token() | RuntimeNames.RESUME));
+        } else {
+            storeSignal(tail, point.token() | RuntimeNames.RESUME);
+        }
         tail.add(new JumpInsnNode(Opcodes.GOTO, callLabel));
         return resume;
     }
@@ -319,7 +327,7 @@ final class StateMachine {
         }
     }
 
-    /** The invokedynamic that calls the callee's body with the stack, linked by {@code CoLinker}. */
+    /** The invokedynamic that calls the callee's body with the stack and signal, linked by {@code CoLinker}. */
     private static InvokeDynamicInsnNode directCall(MethodInsnNode call) {
         Type[] arguments = Type.getArgumentTypes(call.desc);
         List<Type> parameters = new ArrayList<>();
@@ -328,6 +336,7 @@ final class StateMachine {
         }
         parameters.addAll(List.of(arguments));
         parameters.add(Type.getObjectType(RuntimeNames.STACK));
+        parameters.add(Type.INT_TYPE);
         String desc = Type.getMethodDescriptor(Type.getReturnType(call.desc), parameters.toArray(new Type[0]));
         Handle bootstrap = new Handle(Opcodes.H_INVOKESTATIC, RuntimeNames.LINKER, RuntimeNames.LINK,
                 RuntimeNames.LINK_DESC, false);

@@ -20,7 +20,8 @@ import org.objectweb.asm.tree.VarInsnNode;
 /**
  * Why: the path that does not suspend must not look up the running coroutine (a thread-local read)
  * at every call. Each coroutine function {@code m(A)R} is split in two: its <em>body</em>
- * {@code m(A, CoStack)R}, which receives the running coroutine's stack from its caller, and a
+ * {@code m(A, CoStack, int)R}, which receives the running coroutine's stack and the caller's signal
+ * (0 for a fresh call, so that the entry check is on an argument, not memory), and a
  * <em>wrapper</em> with the original signature, access and annotations, which looks the stack up
  * and calls the body. Instrumented callers reach the body directly when the call is statically
  * bound; everybody else (virtual calls, reflection, code that is not instrumented) goes through the
@@ -32,17 +33,25 @@ final class WrapperSplit {
     /** @return the descriptor of the body of a coroutine function with descriptor {@code desc} */
     static String bodyDescriptor(String desc) {
         int close = desc.indexOf(')');
-        return desc.substring(0, close) + RuntimeNames.STACK_DESC + desc.substring(close);
+        return desc.substring(0, close) + RuntimeNames.BODY_PARAMETERS + desc.substring(close);
+    }
+
+    /** @return whether {@code desc} is the descriptor of a body */
+    static boolean isBodyDescriptor(String desc) {
+        return desc.contains(RuntimeNames.BODY_PARAMETERS + ")");
     }
 
     /** @return the original descriptor of a body's descriptor (or {@code desc} if it is not one) */
     static String originalDescriptor(String desc) {
-        String marker = RuntimeNames.STACK_DESC + ")";
+        String marker = RuntimeNames.BODY_PARAMETERS + ")";
         int at = desc.indexOf(marker);
-        return at < 0 ? desc : desc.substring(0, at) + desc.substring(at + RuntimeNames.STACK_DESC.length());
+        return at < 0 ? desc : desc.substring(0, at) + desc.substring(at + RuntimeNames.BODY_PARAMETERS.length());
     }
 
-    /** @return the local slot of the stack parameter in the body of {@code method} (before the split) */
+    /**
+     * @return the local slot of the stack parameter in the body of {@code method} (before the split);
+     *     the signal parameter follows it
+     */
     static int stackSlot(MethodNode method) {
         int slot = (method.access & Opcodes.ACC_STATIC) != 0 ? 0 : 1;
         for (Type argument : Type.getArgumentTypes(method.desc)) {
@@ -96,6 +105,7 @@ final class WrapperSplit {
             code.add(new InsnNode(Opcodes.ICONST_0));
             code.add(new FieldInsnNode(Opcodes.PUTFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL,
                     RuntimeNames.SIGNAL_DESC));
+            code.add(new InsnNode(Opcodes.ICONST_0));
             code.add(new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL, owner.name,
                     method.name, bodyDesc, isInterface));
             code.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));
@@ -108,6 +118,7 @@ final class WrapperSplit {
                     RuntimeNames.SIGNAL_DESC));
             code.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
             code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal)); // the body clears the field if not 0
             code.add(new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL, owner.name,
                     method.name, bodyDesc, isInterface));
             if (returnType.getSort() != Type.VOID) {
@@ -139,7 +150,7 @@ final class WrapperSplit {
             code.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));
         }
         wrapper.maxLocals = local + 2 + returnType.getSize();
-        wrapper.maxStack = local + 3;
+        wrapper.maxStack = local + 4;
 
         shiftLocals(method, stackSlot);
         method.desc = bodyDesc;
@@ -185,22 +196,22 @@ final class WrapperSplit {
         body.attrs = null;
     }
 
-    /** Makes room for the stack parameter: every local at or above its slot moves up by one. */
+    /** Makes room for the stack and signal parameters: every local at or above their slot moves up by two. */
     private static void shiftLocals(MethodNode method, int stackSlot) {
         for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
             if (insn instanceof VarInsnNode var && var.var >= stackSlot) {
-                var.var++;
+                var.var += 2;
             } else if (insn instanceof IincInsnNode iinc && iinc.var >= stackSlot) {
-                iinc.var++;
+                iinc.var += 2;
             }
         }
         if (method.localVariables != null) {
             for (LocalVariableNode variable : method.localVariables) {
                 if (variable.index >= stackSlot) {
-                    variable.index++;
+                    variable.index += 2;
                 }
             }
         }
-        method.maxLocals++;
+        method.maxLocals += 2;
     }
 }

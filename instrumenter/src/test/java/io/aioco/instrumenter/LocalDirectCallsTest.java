@@ -33,11 +33,11 @@ class LocalDirectCallsTest {
         new ClassReader(rewritten).accept(node, 0);
         List<String> calls = new ArrayList<>();
         for (MethodNode method : node.methods) {
-            if (!method.desc.contains("CoStack;)")) {
+            if (!method.desc.contains("CoStack;I)")) {
                 continue; // wrappers
             }
             for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
-                if (insn instanceof MethodInsnNode call && call.desc.contains("CoStack;)")) {
+                if (insn instanceof MethodInsnNode call && call.desc.contains("CoStack;I)")) {
                     calls.add(method.name + " -> " + call.name + " " + (call.getOpcode() == 184 ? "static" : "special"));
                 } else if (insn instanceof InvokeDynamicInsnNode indy) {
                     calls.add(method.name + " -> " + indy.name + " linked");

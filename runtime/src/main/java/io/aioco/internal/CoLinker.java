@@ -10,14 +10,16 @@ import java.lang.invoke.MethodType;
  * Links the direct calls that instrumented code makes between coroutine functions.
  *
  * <p>Not API. The instrumenter splits every coroutine function {@code m(A)R} into a wrapper with
- * the original signature and a body {@code m(A, CoStack)R} that receives the running coroutine's
- * stack instead of looking it up. A statically bound call (static, private, super) from
+ * the original signature and a body {@code m(A, CoStack, int)R} that receives the running
+ * coroutine's stack instead of looking it up, and the caller's signal (0 for a fresh call,
+ * {@code token | RESUME} to resume). A statically bound call (static, private, super) from
  * instrumented code becomes an {@code invokedynamic} that this bootstrap links once: to the body
- * when the target class was instrumented, else to the original method with the stack dropped (a
- * class the agent excluded or could not rewrite, whose method then runs as plain code). After
- * linking, the call site is a constant direct call, as cheap as the original instruction. Calls
- * to a body store no token; a call linked to the original method stores the method's token first,
- * as instrumented code does before any call that goes through a wrapper.
+ * when the target class was instrumented, else to the original method with the stack and signal
+ * dropped (a class the agent excluded or could not rewrite, whose method then runs as plain code).
+ * After linking, the call site is a constant direct call, as cheap as the original instruction.
+ * A call linked to the original method first stores the method's token in the stack's signal field
+ * (or the resume signal it was given), as instrumented code does before any call that goes through
+ * a wrapper.
  */
 public final class CoLinker {
     private static final int INVOKESPECIAL = 183;
@@ -29,7 +31,8 @@ public final class CoLinker {
      *
      * @param caller the calling class's lookup
      * @param name the method's name
-     * @param type the call's type: receiver (for instance calls), arguments, and the stack last
+     * @param type the call's type: receiver (for instance calls), arguments, then the stack and the
+     *     signal
      * @param owner the class that declares (or inherits) the method
      * @param opcode the original call's opcode (invokestatic, invokespecial, invokevirtual or
      *     invokeinterface)
@@ -45,12 +48,12 @@ public final class CoLinker {
         } catch (NoSuchMethodException | IllegalAccessException notInstrumented) {
             // the original method: a wrapper (the body is private to another class, as for super.m()),
             // or plain code. A wrapper must see its token, as for any call from instrumented code.
-            MethodType originalType = bodyType.dropParameterTypes(bodyType.parameterCount() - 1,
+            MethodType originalType = bodyType.dropParameterTypes(bodyType.parameterCount() - 2,
                     bodyType.parameterCount());
             MethodHandle original = find(caller, owner, name, originalType, isStatic, opcode);
-            int stackPosition = type.parameterCount() - 1;
-            MethodHandle withStack = MethodHandles.dropArguments(original, stackPosition, CoStack.class);
-            MethodHandle storeToken = MethodHandles.insertArguments(STORE_TOKEN, 1,
+            int stackPosition = type.parameterCount() - 2;
+            MethodHandle withStack = MethodHandles.dropArguments(original, stackPosition, CoStack.class, int.class);
+            MethodHandle storeToken = MethodHandles.insertArguments(STORE_TOKEN, 2,
                     CoStack.token(name, originalType.toMethodDescriptorString()));
             return new ConstantCallSite(MethodHandles.foldArguments(withStack, stackPosition, storeToken).asType(type));
         }
@@ -61,17 +64,15 @@ public final class CoLinker {
     static {
         try {
             STORE_TOKEN = MethodHandles.lookup().findStatic(CoLinker.class, "storeToken",
-                    MethodType.methodType(void.class, CoStack.class, int.class));
+                    MethodType.methodType(void.class, CoStack.class, int.class, int.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    /** A fresh call finds the signal clear and stores the token; a resume keeps its {@code token | RESUME}. */
-    private static void storeToken(CoStack stack, int token) {
-        if (stack.signal == 0) {
-            stack.signal = token;
-        }
+    /** A fresh call (signal 0) stores the token; a resume stores its {@code token | RESUME}. */
+    private static void storeToken(CoStack stack, int signal, int token) {
+        stack.signal = signal != 0 ? signal : token;
     }
 
     private static MethodHandle find(MethodHandles.Lookup caller, Class<?> owner, String name, MethodType type,
