@@ -217,7 +217,7 @@ public final class Instrumenter {
                 String original = method.name + method.desc;
                 List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), hierarchy);
                 replace(owner, method, replacement);
-                attempt.rewritten(original, replacement.get(replacement.size() - 1));
+                attempt.rewritten(original, replacement.get(1)); // the body
             } catch (MethodRewrite.Refusal refusal) {
                 Diagnostic diagnostic = diagnostic(owner, method, refusal.line, refusal.getMessage());
                 diagnostics.add(diagnostic);

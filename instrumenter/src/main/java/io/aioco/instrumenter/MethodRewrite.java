@@ -2,18 +2,23 @@ package io.aioco.instrumenter;
 
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.ClassNode;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.LabelNode;
 import org.objectweb.asm.tree.LdcInsnNode;
 import org.objectweb.asm.tree.LineNumberNode;
+import org.objectweb.asm.tree.LocalVariableNode;
 import org.objectweb.asm.tree.MethodInsnNode;
 import org.objectweb.asm.tree.MethodNode;
+import org.objectweb.asm.tree.TryCatchBlockNode;
 import org.objectweb.asm.tree.TypeInsnNode;
 import org.objectweb.asm.tree.analysis.BasicValue;
 import org.objectweb.asm.tree.analysis.Frame;
@@ -48,7 +53,8 @@ final class MethodRewrite {
      * Rewrites a coroutine function: {@code method} becomes (or is replaced by) its body, and the
      * wrapper with the original signature is returned with it.
      *
-     * @return the wrapper and the body, to put in the class in place of {@code method}
+     * @return the wrapper, the body and (for a function that can suspend) the fresh body, to put in
+     *     the class in place of {@code method}
      * @throws Refusal when the method breaks a rule of INSTRUMENTATION.md ({@code method} is then
      *     left as it was)
      * @throws InstrumentationException when its code cannot be analysed
@@ -71,8 +77,52 @@ final class MethodRewrite {
             analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         }
         List<SuspensionPoint> points = describe(Instrumenter.majorVersion(owner), body, analysis, calls, hierarchy);
-        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot);
-        return List.of(wrapper, body);
+        if (calls.isEmpty()) {
+            StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false); // already the fresh body
+            return List.of(wrapper, body);
+        }
+        MethodNode fresh = copyOf(body, WrapperSplit.freshDescriptor(WrapperSplit.originalDescriptor(body.desc)));
+        List<SuspensionPoint> freshPoints = new ArrayList<>();
+        for (SuspensionPoint point : points) {
+            MethodInsnNode call = (MethodInsnNode) fresh.instructions.get(body.instructions.indexOf(point.call()));
+            freshPoints.add(new SuspensionPoint(point.index(), call, point.linkage(), point.line(), point.liveLocals(),
+                    point.stackBelow(), point.receiverType()));
+        }
+        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true);
+        StateMachine.rewrite(fresh, methodId, acceptedTokens, freshPoints, stackSlot, false);
+        return List.of(wrapper, body, fresh);
+    }
+
+    /**
+     * A copy of {@code method}'s code under descriptor {@code desc}, with labels of its own (ASM's
+     * {@code accept} would share the label nodes between the two).
+     */
+    private static MethodNode copyOf(MethodNode method, String desc) {
+        String[] exceptions = method.exceptions == null ? null : method.exceptions.toArray(new String[0]);
+        MethodNode copy = new MethodNode(Opcodes.ASM9, method.access, method.name, desc, null, exceptions);
+        Map<LabelNode, LabelNode> labels = new HashMap<>();
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            if (insn instanceof LabelNode label) {
+                labels.put(label, new LabelNode());
+            }
+        }
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            copy.instructions.add(insn.clone(labels));
+        }
+        for (TryCatchBlockNode block : method.tryCatchBlocks) {
+            copy.tryCatchBlocks.add(new TryCatchBlockNode(labels.get(block.start), labels.get(block.end),
+                    labels.get(block.handler), block.type));
+        }
+        if (method.localVariables != null) {
+            copy.localVariables = new ArrayList<>();
+            for (LocalVariableNode variable : method.localVariables) {
+                copy.localVariables.add(new LocalVariableNode(variable.name, variable.desc, variable.signature,
+                        labels.get(variable.start), labels.get(variable.end), variable.index));
+            }
+        }
+        copy.maxLocals = method.maxLocals;
+        copy.maxStack = method.maxStack;
+        return copy;
     }
 
     private static MethodNode inlineSubroutines(MethodNode method) {

@@ -28,10 +28,14 @@ import org.objectweb.asm.tree.analysis.BasicValue;
  * callee, check after the call), and for each point a suspend block (save, return a dummy) and a
  * resume block (restore, call the callee again). See instrumenter/DESIGN.md for a worked example.
  *
- * <p>The fast path (nothing suspends) pays, per direct call to a suspension point: two more
- * arguments (the stack and a constant 0) and one field load and branch after it (a call through
- * the wrapper stores the callee's token before it instead); per body entry: a test of the signal
- * argument (none for a body that cannot suspend).
+ * <p>It runs twice on a function that can suspend: on the <em>body</em> (resumable: the entry
+ * check, the resume blocks and their dispatch), and on a copy of the same code, the <em>fresh
+ * body</em>, which fresh calls from instrumented code reach and which has neither: a frame it
+ * saves is the same as the body's (same points, same slots), and is resumed by the body.
+ *
+ * <p>The fast path (nothing suspends) pays, per direct call to a suspension point: one more
+ * argument (the stack) and one field load and branch after the call (a call through the wrapper
+ * also stores the callee's token before it); nothing on entry (fresh calls reach the fresh body).
  */
 final class StateMachine {
     private final MethodNode method;
@@ -40,16 +44,18 @@ final class StateMachine {
     private final List<SuspensionPoint> points;
     private final int stackLocal;
     private final int signalLocal;
+    private final boolean resumable;
     private final InsnList tail = new InsnList();
 
     private StateMachine(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
-            int stackLocal) {
+            int stackLocal, boolean resumable) {
         this.method = method;
         this.methodId = methodId;
         this.acceptedTokens = acceptedTokens;
         this.points = points;
         this.stackLocal = stackLocal;
         this.signalLocal = stackLocal + 1;
+        this.resumable = resumable;
     }
 
     /**
@@ -59,12 +65,13 @@ final class StateMachine {
      * @param acceptedTokens the signals that mean "called by instrumented code": its own token
      *     first, then those of the functional interface methods it implements as a lambda body
      * @param points its suspension points, in instruction order (may be empty)
-     * @param stackLocal the parameter that holds the running coroutine's stack (the caller's signal
-     *     is the next one)
+     * @param stackLocal the parameter that holds the running coroutine's stack (in the body, the
+     *     caller's signal is the next one)
+     * @param resumable true for the body, false for the fresh body (no entry check, no resume)
      */
     static void rewrite(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
-            int stackLocal) {
-        new StateMachine(method, methodId, acceptedTokens, points, stackLocal).emit();
+            int stackLocal, boolean resumable) {
+        new StateMachine(method, methodId, acceptedTokens, points, stackLocal, resumable).emit();
     }
 
     private int newLocal(int size) {
@@ -81,7 +88,7 @@ final class StateMachine {
             resumeLabels.add(emitPoint(point));
         }
         method.instructions.insert(prologue(start, dispatch));
-        if (!points.isEmpty()) {
+        if (resumable && !points.isEmpty()) {
             tail.add(dispatch);
             tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             tail.add(stackCall(RuntimeNames.POP_INT, RuntimeNames.POP_INT_DESC));
@@ -109,8 +116,8 @@ final class StateMachine {
             out.add(lineLabel);
             out.add(new LineNumberNode(firstLine.line, lineLabel));
         }
-        if (points.isEmpty()) {
-            out.add(start); // its wrapper clears the signal; a direct call finds it clear
+        if (!resumable || points.isEmpty()) {
+            out.add(start); // a fresh call: its wrapper or caller leaves the signal clear
             return out;
         }
         LabelNode slowEntry = new LabelNode();
@@ -177,11 +184,8 @@ final class StateMachine {
         AbstractInsnNode callInsn = call;
         boolean direct = point.linkage() == SuspensionPoint.Linkage.DIRECT;
         if (direct) {
-            // the body's last two arguments: the stack, and 0 for a fresh call (a resume jumps to
-            // the call with token | RESUME instead)
-            before.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
-            before.add(new InsnNode(Opcodes.ICONST_0));
-            callInsn = directCall(call);
+            before.add(new VarInsnNode(Opcodes.ALOAD, stackLocal)); // the fresh body's last argument
+            callInsn = directCall(call, false);
             method.instructions.set(call, callInsn);
         }
         before.add(callLabel);
@@ -189,7 +193,19 @@ final class StateMachine {
 
         LabelNode suspend = new LabelNode();
         LabelNode after = new LabelNode();
+        LabelNode resumeCall = new LabelNode();
         InsnList check = new InsnList();
+        if (direct && resumable) {
+            // the call that resumes the callee's (resumable) body sits next to the fresh call, inside
+            // the same exception handlers; the JIT lays it out of line
+            LabelNode returned = new LabelNode();
+            check.add(new JumpInsnNode(Opcodes.GOTO, returned));
+            check.add(resumeCall);
+            check.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            check.add(new LdcInsnNode(point.token() | RuntimeNames.RESUME));
+            check.add(directCall(call, true));
+            check.add(returned);
+        }
         check.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
         check.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
         check.add(new JumpInsnNode(Opcodes.IFNE, suspend));
@@ -212,6 +228,9 @@ final class StateMachine {
         tail.add(stale);
         storeSignal(tail, 0);
         tail.add(new JumpInsnNode(Opcodes.GOTO, after));
+        if (!resumable) {
+            return null;
+        }
 
         LabelNode resume = new LabelNode();
         tail.add(resume);
@@ -220,12 +239,11 @@ final class StateMachine {
             tail.add(SlotCodec.zero(argument));
         }
         if (direct) {
-            tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
-            tail.add(new LdcInsnNode(point.token() | RuntimeNames.RESUME));
+            tail.add(new JumpInsnNode(Opcodes.GOTO, resumeCall)); // the callee's body, told to resume
         } else {
             storeSignal(tail, point.token() | RuntimeNames.RESUME);
+            tail.add(new JumpInsnNode(Opcodes.GOTO, callLabel));
         }
-        tail.add(new JumpInsnNode(Opcodes.GOTO, callLabel));
         return resume;
     }
 
@@ -246,6 +264,9 @@ final class StateMachine {
         Spill spill = spill(point, -1);
         tail.add(suspend);
         saveAndReturn(point, spill);
+        if (!resumable) {
+            return null;
+        }
 
         LabelNode resume = new LabelNode();
         tail.add(resume);
@@ -327,8 +348,11 @@ final class StateMachine {
         }
     }
 
-    /** The invokedynamic that calls the callee's body with the stack and signal, linked by {@code CoLinker}. */
-    private static InvokeDynamicInsnNode directCall(MethodInsnNode call) {
+    /**
+     * The invokedynamic, linked by {@code CoLinker}, that calls the callee's fresh body with the
+     * stack, or (to resume it) its body with the stack and a signal.
+     */
+    private static InvokeDynamicInsnNode directCall(MethodInsnNode call, boolean resume) {
         Type[] arguments = Type.getArgumentTypes(call.desc);
         List<Type> parameters = new ArrayList<>();
         if (call.getOpcode() != Opcodes.INVOKESTATIC) {
@@ -336,7 +360,9 @@ final class StateMachine {
         }
         parameters.addAll(List.of(arguments));
         parameters.add(Type.getObjectType(RuntimeNames.STACK));
-        parameters.add(Type.INT_TYPE);
+        if (resume) {
+            parameters.add(Type.INT_TYPE);
+        }
         String desc = Type.getMethodDescriptor(Type.getReturnType(call.desc), parameters.toArray(new Type[0]));
         Handle bootstrap = new Handle(Opcodes.H_INVOKESTATIC, RuntimeNames.LINKER, RuntimeNames.LINK,
                 RuntimeNames.LINK_DESC, false);

@@ -19,33 +19,47 @@ import org.objectweb.asm.tree.VarInsnNode;
 
 /**
  * Why: the path that does not suspend must not look up the running coroutine (a thread-local read)
- * at every call. Each coroutine function {@code m(A)R} is split in two: its <em>body</em>
- * {@code m(A, CoStack, int)R}, which receives the running coroutine's stack and the caller's signal
- * (0 for a fresh call, so that the entry check is on an argument, not memory), and a
- * <em>wrapper</em> with the original signature, access and annotations, which looks the stack up
- * and calls the body. Instrumented callers reach the body directly when the call is statically
- * bound; everybody else (virtual calls, reflection, code that is not instrumented) goes through the
- * wrapper. Signatures seen by the outside world do not change.
+ * at every call. Each coroutine function {@code m(A)R} is split: a <em>wrapper</em> with the
+ * original signature, access and annotations, which looks the running coroutine's stack up, and the
+ * code that receives that stack from its caller. A function that can suspend gets two copies of
+ * its code: the <em>body</em> {@code m(A, CoStack, int)R}, which also receives the caller's signal
+ * (0 for a fresh call, {@code token | RESUME} to resume its saved frame) and which the wrapper
+ * and resuming callers call; and the <em>fresh body</em> {@code m(A, CoStack)R}, the same code
+ * without the entry check and the resume blocks, for fresh calls from instrumented code (see
+ * {@link StateMachine}). A function that cannot suspend has only the fresh body. Instrumented
+ * callers reach the bodies directly when the call is statically bound; everybody else (virtual
+ * calls, reflection, code that is not instrumented) goes through the wrapper. Signatures seen by
+ * the outside world do not change.
  */
 final class WrapperSplit {
     private WrapperSplit() {}
 
-    /** @return the descriptor of the body of a coroutine function with descriptor {@code desc} */
+    /** @return the descriptor of the (resumable) body of a coroutine function with descriptor {@code desc} */
     static String bodyDescriptor(String desc) {
         int close = desc.indexOf(')');
         return desc.substring(0, close) + RuntimeNames.BODY_PARAMETERS + desc.substring(close);
     }
 
-    /** @return whether {@code desc} is the descriptor of a body */
+    /** @return the descriptor of the fresh body of a coroutine function with descriptor {@code desc} */
+    static String freshDescriptor(String desc) {
+        int close = desc.indexOf(')');
+        return desc.substring(0, close) + RuntimeNames.STACK_DESC + desc.substring(close);
+    }
+
+    /** @return whether {@code desc} is the descriptor of a body or a fresh body */
     static boolean isBodyDescriptor(String desc) {
-        return desc.contains(RuntimeNames.BODY_PARAMETERS + ")");
+        return desc.contains(RuntimeNames.BODY_PARAMETERS + ")") || desc.contains(RuntimeNames.STACK_DESC + ")");
     }
 
     /** @return the original descriptor of a body's descriptor (or {@code desc} if it is not one) */
     static String originalDescriptor(String desc) {
-        String marker = RuntimeNames.BODY_PARAMETERS + ")";
-        int at = desc.indexOf(marker);
-        return at < 0 ? desc : desc.substring(0, at) + desc.substring(at + RuntimeNames.BODY_PARAMETERS.length());
+        for (String parameters : new String[] {RuntimeNames.BODY_PARAMETERS, RuntimeNames.STACK_DESC}) {
+            int at = desc.indexOf(parameters + ")");
+            if (at >= 0) {
+                return desc.substring(0, at) + desc.substring(at + parameters.length());
+            }
+        }
+        return desc;
     }
 
     /**
@@ -61,7 +75,8 @@ final class WrapperSplit {
     }
 
     /**
-     * Turns {@code method} into the body (in place) and returns the wrapper to put in the class.
+     * Turns {@code method} into the body (in place; the fresh body if it cannot suspend) and
+     * returns the wrapper to put in the class.
      *
      * @param methodId {@code pkg.Class.name(desc)}, for the wrapper's "outside a coroutine" error
      */
@@ -90,7 +105,7 @@ final class WrapperSplit {
             wrapper.instructions.add(new VarInsnNode(argument.getOpcode(Opcodes.ILOAD), local));
             local += argument.getSize();
         }
-        String bodyDesc = bodyDescriptor(method.desc);
+        String bodyDesc = canSuspend ? bodyDescriptor(method.desc) : freshDescriptor(method.desc);
         Type returnType = Type.getReturnType(method.desc);
         int stackLocal = local;
         int signalLocal = local + 1;
@@ -105,7 +120,6 @@ final class WrapperSplit {
             code.add(new InsnNode(Opcodes.ICONST_0));
             code.add(new FieldInsnNode(Opcodes.PUTFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL,
                     RuntimeNames.SIGNAL_DESC));
-            code.add(new InsnNode(Opcodes.ICONST_0));
             code.add(new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL, owner.name,
                     method.name, bodyDesc, isInterface));
             code.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));

@@ -33,19 +33,27 @@ class LocalDirectCallsTest {
         new ClassReader(rewritten).accept(node, 0);
         List<String> calls = new ArrayList<>();
         for (MethodNode method : node.methods) {
-            if (!method.desc.contains("CoStack;I)")) {
+            String kind = method.desc.contains("CoStack;I)") ? "body" : method.desc.contains("CoStack;)") ? "fresh" : null;
+            if (kind == null) {
                 continue; // wrappers
             }
             for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
-                if (insn instanceof MethodInsnNode call && call.desc.contains("CoStack;I)")) {
-                    calls.add(method.name + " -> " + call.name + " " + (call.getOpcode() == 184 ? "static" : "special"));
+                if (insn instanceof MethodInsnNode call && call.desc.contains("CoStack;")) {
+                    calls.add(method.name + " " + kind + " -> " + call.name + " " + (call.getOpcode() == 184 ? "static" : "special")
+                            + (call.desc.contains("CoStack;I)") ? " resume" : " fresh"));
                 } else if (insn instanceof InvokeDynamicInsnNode indy) {
-                    calls.add(method.name + " -> " + indy.name + " linked");
+                    calls.add(method.name + " " + kind + " -> " + indy.name + " linked"
+                            + (indy.desc.contains("CoStack;I)") ? " resume" : " fresh"));
                 }
             }
         }
-        // one call instruction per call site: the resume block jumps back to it
-        assertEquals(List.of("three -> two special", "two -> one static", "two -> twice linked"),
+        // per call site: the body calls the callee's fresh body, and its body to resume it; the fresh
+        // body has only the first call
+        assertEquals(List.of(
+                "three body -> two special fresh", "three body -> two special resume", "three fresh -> two special fresh",
+                "two body -> one static fresh", "two body -> one static resume",
+                "two body -> twice linked fresh", "two body -> twice linked resume",
+                "two fresh -> one static fresh", "two fresh -> twice linked fresh").stream().sorted().toList(),
                 calls.stream().sorted().toList());
     }
 }

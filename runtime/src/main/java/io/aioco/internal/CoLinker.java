@@ -10,12 +10,14 @@ import java.lang.invoke.MethodType;
  * Links the direct calls that instrumented code makes between coroutine functions.
  *
  * <p>Not API. The instrumenter splits every coroutine function {@code m(A)R} into a wrapper with
- * the original signature and a body {@code m(A, CoStack, int)R} that receives the running
- * coroutine's stack instead of looking it up, and the caller's signal (0 for a fresh call,
- * {@code token | RESUME} to resume). A statically bound call (static, private, super) from
- * instrumented code becomes an {@code invokedynamic} that this bootstrap links once: to the body
- * when the target class was instrumented, else to the original method with the stack and signal
- * dropped (a class the agent excluded or could not rewrite, whose method then runs as plain code).
+ * the original signature and code that receives the running coroutine's stack instead of looking
+ * it up: a fresh body {@code m(A, CoStack)R} for fresh calls and, if it can suspend, a body
+ * {@code m(A, CoStack, int)R} that also takes a signal ({@code token | RESUME} to resume its saved
+ * frame). A statically bound call (static, private, super) from instrumented code becomes an
+ * {@code invokedynamic} that this bootstrap links once: to the fresh body or the body (by the
+ * call's type) when the target class was instrumented, else to the original method with the stack
+ * and signal dropped (a class the agent excluded or could not rewrite, whose method then runs as
+ * plain code).
  * After linking, the call site is a constant direct call, as cheap as the original instruction.
  * A call linked to the original method first stores the method's token in the stack's signal field
  * (or the resume signal it was given), as instrumented code does before any call that goes through
@@ -31,8 +33,8 @@ public final class CoLinker {
      *
      * @param caller the calling class's lookup
      * @param name the method's name
-     * @param type the call's type: receiver (for instance calls), arguments, then the stack and the
-     *     signal
+     * @param type the call's type: receiver (for instance calls), arguments, then the stack and,
+     *     to resume, the signal
      * @param owner the class that declares (or inherits) the method
      * @param opcode the original call's opcode (invokestatic, invokespecial, invokevirtual or
      *     invokeinterface)
@@ -48,30 +50,44 @@ public final class CoLinker {
         } catch (NoSuchMethodException | IllegalAccessException notInstrumented) {
             // the original method: a wrapper (the body is private to another class, as for super.m()),
             // or plain code. A wrapper must see its token, as for any call from instrumented code.
-            MethodType originalType = bodyType.dropParameterTypes(bodyType.parameterCount() - 2,
+            boolean resume = type.parameterType(type.parameterCount() - 1) == int.class;
+            int added = resume ? 2 : 1;
+            MethodType originalType = bodyType.dropParameterTypes(bodyType.parameterCount() - added,
                     bodyType.parameterCount());
             MethodHandle original = find(caller, owner, name, originalType, isStatic, opcode);
-            int stackPosition = type.parameterCount() - 2;
-            MethodHandle withStack = MethodHandles.dropArguments(original, stackPosition, CoStack.class, int.class);
-            MethodHandle storeToken = MethodHandles.insertArguments(STORE_TOKEN, 2,
-                    CoStack.token(name, originalType.toMethodDescriptorString()));
-            return new ConstantCallSite(MethodHandles.foldArguments(withStack, stackPosition, storeToken).asType(type));
+            int stackPosition = type.parameterCount() - added;
+            int token = CoStack.token(name, originalType.toMethodDescriptorString());
+            MethodHandle store = resume
+                    ? MethodHandles.insertArguments(STORE_SIGNAL, 2, token)
+                    : MethodHandles.insertArguments(STORE_TOKEN, 1, token);
+            MethodHandle withStack = resume
+                    ? MethodHandles.dropArguments(original, stackPosition, CoStack.class, int.class)
+                    : MethodHandles.dropArguments(original, stackPosition, CoStack.class);
+            return new ConstantCallSite(MethodHandles.foldArguments(withStack, stackPosition, store).asType(type));
         }
     }
 
     private static final MethodHandle STORE_TOKEN;
+    private static final MethodHandle STORE_SIGNAL;
 
     static {
         try {
             STORE_TOKEN = MethodHandles.lookup().findStatic(CoLinker.class, "storeToken",
+                    MethodType.methodType(void.class, CoStack.class, int.class));
+            STORE_SIGNAL = MethodHandles.lookup().findStatic(CoLinker.class, "storeSignal",
                     MethodType.methodType(void.class, CoStack.class, int.class, int.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    /** A fresh call (signal 0) stores the token; a resume stores its {@code token | RESUME}. */
-    private static void storeToken(CoStack stack, int signal, int token) {
+    /** A fresh call stores the token, as before any call through a wrapper. */
+    private static void storeToken(CoStack stack, int token) {
+        stack.signal = token;
+    }
+
+    /** A resume stores the signal it was given ({@code token | RESUME}); 0 would mean a fresh call. */
+    private static void storeSignal(CoStack stack, int signal, int token) {
         stack.signal = signal != 0 ? signal : token;
     }
 
