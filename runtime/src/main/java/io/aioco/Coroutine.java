@@ -71,9 +71,8 @@ public final class Coroutine {
     /**
      * The context it last ran in (the current context of the thread that entered it, or the one
      * given to {@link #enter(AioContext)}). Written by the entering thread, read by wakers on any
-     * thread.
+     * thread (a release store through CONTEXT, made only when it changes: no fence on the hot path).
      */
-    @SuppressWarnings("unused") // through CONTEXT: a release store per enter, no fence on the hot path
     private AioContext context;
     /**
      * The context whose scheduled list holds this coroutine (QEMU's {@code co->scheduled}), null
@@ -164,8 +163,11 @@ public final class Coroutine {
     /** Runs until the next yield or the end; returns what escaped the entry, if anything. */
     private Throwable runOnce(AioContext ctx) {
         CoStack.Carrier carrier = CoStack.carrier();
-        // NOTE: pairs with the acquire in wake()/context() on other threads
-        CONTEXT.setRelease(this, ctx != null ? ctx : carrier.context());
+        AioContext home = ctx != null ? ctx : carrier.context();
+        if (context != home) { // only the entering thread writes it: an unchanged value needs no store
+            // NOTE: pairs with the acquire in wake()/context() on other threads
+            CONTEXT.setRelease(this, home);
+        }
         CoStack outer = carrier.current;
         CoStack stack = this.stack;
         if (stack == null) {
