@@ -159,4 +159,38 @@ class RefusalsAndRuntimeChecksTest {
                 }
                 """));
     }
+
+    @Test
+    void methodTooLargeOnceInstrumentedIsRefusedAloneAndTheRestOfTheClassWorks() {
+        // 40 live long locals saved and restored at each of 300 yields: far past 64 KiB of code once
+        // rewritten, although the original method is small
+        StringBuilder big = new StringBuilder("@CoroutineFn static long big() {\n");
+        for (int i = 0; i < 40; i++) {
+            big.append("long v").append(i).append(" = ").append(i).append("L;\n");
+        }
+        for (int y = 0; y < 300; y++) {
+            big.append("Coroutine.yield(); v").append(y % 40).append("++;\n");
+        }
+        big.append("return v0");
+        for (int i = 1; i < 40; i++) {
+            big.append(" + v").append(i);
+        }
+        big.append(";\n}\n");
+        InstrumentingLoader loader = loader("Big", "public class Big {\n" + big + """
+                    @CoroutineFn static void small() { Driver.log("small"); Coroutine.yield(); Driver.log("resumed"); }
+                    public static Object run() { return Driver.drive(() -> big()); }
+                    public static Object runSmall() { return Driver.drive(Big::small); }
+                }
+                """);
+        InstrumentationResult result = loader.result("t.Big");
+        assertEquals(InstrumentationResult.Outcome.REWRITTEN, result.outcome());
+        List<Diagnostic> errors = result.diagnostics();
+        assertEquals(1, errors.size(), errors.toString());
+        assertEquals("big", errors.get(0).methodName());
+        assertTrue(errors.get(0).format().contains("t.Big.big()J: method too large once instrumented"),
+                errors.get(0).format());
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> loader.callStatic("t.Big", "run"));
+        assertEquals(errors.get(0).format(), thrown.getMessage());
+        assertEquals("small,|,resumed", loader.callStatic("t.Big", "runSmall"));
+    }
 }

@@ -39,12 +39,19 @@ public final class ProgramRunner {
      * @param reference the plain run (null if the program did not get that far)
      * @param alwaysYielding the instrumented run that yields at every {@code yieldPoint()} (null if
      *     it did not run)
+     * @param javacMiscompiled the plain program does not verify: nothing to compare with
+     * @param tooLarge a function was refused as too large once instrumented (a documented refusal:
+     *     the 64 KiB limit), so the instrumented program cannot run like the plain one
      */
-    public record Verdict(String failure, Outcome reference, Outcome alwaysYielding, boolean javacMiscompiled) {
+    public record Verdict(String failure, Outcome reference, Outcome alwaysYielding, boolean javacMiscompiled,
+            boolean tooLarge) {
         Verdict(String failure, Outcome reference, Outcome alwaysYielding) {
-            this(failure, reference, alwaysYielding, false);
+            this(failure, reference, alwaysYielding, false, false);
         }
     }
+
+    /** The start of the instrumenter's diagnostic for a method refused as too large once instrumented. */
+    private static final String TOO_LARGE = "method too large once instrumented";
 
     /** Source plus schedule to the verdict of an earlier check. */
     private static final Map<String, Verdict> RECENT = new LinkedHashMap<>(64, 0.75f, true) {
@@ -86,7 +93,7 @@ public final class ProgramRunner {
         } catch (VerifyError javacBug) {
             // JDK 17's javac emits bad stack maps for some switch expressions nested in try/catch
             // and ternaries: such a program is invalid before any instrumentation
-            return new Verdict(null, null, null, true);
+            return new Verdict(null, null, null, true, false);
         }
         if (reference.enters() != 1 || reference.yields() != 0 || !reference.terminated()) {
             return new Verdict(report(progSource, "reference", "the reference run suspended: " + reference, null),
@@ -115,6 +122,9 @@ public final class ProgramRunner {
             }
             if (mode == Mode.ALWAYS_YIELD) {
                 alwaysYielding = outcome;
+            }
+            if (outcome.failure().contains(TOO_LARGE) && !reference.failure().contains(TOO_LARGE)) {
+                return new Verdict(null, reference, alwaysYielding, false, true);
             }
             String difference = difference(reference, outcome, mode);
             if (difference != null) {

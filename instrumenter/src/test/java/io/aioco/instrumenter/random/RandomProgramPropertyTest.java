@@ -49,6 +49,8 @@ class RandomProgramPropertyTest {
         ProgramRunner.Verdict verdict = ProgramRunner.verdict(JavaRenderer.render(program), schedule);
         Statistics.label("javac (17) miscompiled the plain program").collect(verdict.javacMiscompiled());
         Assume.that(!verdict.javacMiscompiled()); // nothing to compare with: not a finding about aioco
+        Statistics.label("a function refused as too large once instrumented").collect(verdict.tooLarge());
+        Assume.that(!verdict.tooLarge()); // a documented refusal (64 KiB per method), tested on its own
         if (verdict.failure() != null) {
             Assertions.fail(verdict.failure());
         }
