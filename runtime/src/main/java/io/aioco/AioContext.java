@@ -222,6 +222,31 @@ public final class AioContext implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Called from an IOThread's own thread before its loop (iothread_run): claims the context for
+     * as long as the loop runs, so that each of its polls is a nested one that neither claims nor
+     * releases it. Saves a compare-and-set and a store per poll, and keeps the claim's cache line
+     * (read by other threads at every schedule) unwritten. Returns false, claiming nothing, if
+     * another thread polls the context (then each poll claims it, and fails, as without this).
+     */
+    boolean claimForLoop() {
+        Thread me = Thread.currentThread();
+        if (!POLLING_THREAD.compareAndSet(this, null, me)) {
+            return false;
+        }
+        if (closed) {
+            POLLING_THREAD.setRelease(this, null);
+            return false;
+        }
+        return true;
+    }
+
+    /** Called from the IOThread's own thread when its loop ends, after claimForLoop returned true. */
+    void releaseLoopClaim() {
+        // Pairs with the compareAndSet of the next poller or closer.
+        POLLING_THREAD.setRelease(this, null);
+    }
+
     /** Called from the loop thread. */
     private CoStack.Carrier threadState(Thread me) {
         if (stateThread != me) {
@@ -251,7 +276,7 @@ public final class AioContext implements AutoCloseable {
         if (closed) {
             return false;
         }
-        boolean progress = bhq.dispatch(this);
+        boolean progress = bhq.dispatch();
         if (table != null && !closed) {
             progress |= table.dispatch(open);
         }
@@ -267,7 +292,9 @@ public final class AioContext implements AutoCloseable {
      */
     private void waitForEvents(Thread me, FdTable table, WaitHooks hooks, boolean serveGuest) {
         int mode = table != null && table.hasChannels() ? WAIT_SELECT : WAIT_PARK;
-        waiter = me;
+        if (waiter != me) {
+            waiter = me; // rarely written: it shares a cache line with what wakers read
+        }
         // NOTE: the announcement comes before every check below. A producer publishes its work
         // first and reads notifyMe after (pushBottomHalf, timerMod, ...); both sides use volatile
         // accesses, which are totally ordered, so either we see the work here or the producer sees
@@ -309,9 +336,19 @@ public final class AioContext implements AutoCloseable {
             if (table != null) {
                 table.serveGuests(false);
             }
-            NOTIFY_ME.setVolatile(this, NOT_WAITING);
-            // aio_notify_accept: a notify from before this point has been served by this wait.
-            NOTIFIED.setVolatile(this, 0);
+            // NOTE: both stores are skipped when they would change nothing, and the first needs no
+            // fence: other threads read these fields at every schedule, and a store to their cache
+            // line makes each of them miss. Only the loop sets a wait mode, so a NOT_WAITING read
+            // here (a waker cleared it) stays so. A stale mode that a waker reads in the meantime
+            // costs one spurious wake-up of the next wait, which block() absorbs.
+            if ((int) NOTIFY_ME.getVolatile(this) != NOT_WAITING) {
+                NOTIFY_ME.setRelease(this, NOT_WAITING);
+            }
+            // aio_notify_accept: a notify from before this point has been served by this wait. One
+            // that sets the flag after this read is served by the next wait instead.
+            if ((int) NOTIFIED.getVolatile(this) != 0) {
+                NOTIFIED.setVolatile(this, 0);
+            }
         }
         if (adaptive) {
             polling.adjust(System.nanoTime() - pollStart);
@@ -463,9 +500,7 @@ public final class AioContext implements AutoCloseable {
             return false;
         }
         if (inLoopThread()) {
-            BottomHalf bh = new BottomHalf(this, cb, BottomHalf.ONESHOT);
-            bh.local = BottomHalf.LOCAL_QUEUED | BottomHalf.LOCAL_SCHEDULED;
-            bhq.append(bh);
+            bhq.append(new BottomHalf(this, cb, BottomHalf.ONESHOT)); // its local state is unused
         } else {
             pushBottomHalf(new BottomHalf(this, cb, BottomHalf.ONESHOT | BottomHalf.PENDING | BottomHalf.SCHEDULED));
         }
@@ -477,9 +512,12 @@ public final class AioContext implements AutoCloseable {
      * wakes the loop if it is blocked (aio_bh_enqueue).
      */
     void pushBottomHalf(BottomHalf bh) {
-        bhq.push(bh);
-        // The compareAndSet in push is the publication that the poller's check pairs with.
-        kick();
+        // The compareAndSet in push is the publication that the poller's check pairs with. Pushed
+        // on a non-empty list, no wake-up is needed: see BottomHalfQueue.timeoutNs. A stream of
+        // schedules from another thread then reads notifyMe once per drain rather than per schedule.
+        if (bhq.push(bh)) {
+            kick();
+        }
     }
 
     // ---------------------------------------------------------------------------------------
@@ -755,7 +793,10 @@ public final class AioContext implements AutoCloseable {
         return closed;
     }
 
-    /** Called from any thread: whether the calling thread is polling this context right now. */
+    /**
+     * Called from any thread: whether the calling thread is polling this context right now (or is
+     * the IOThread running it, which holds its claim between polls too).
+     */
     boolean inLoopThread() {
         return (Thread) POLLING_THREAD.getAcquire(this) == Thread.currentThread();
     }

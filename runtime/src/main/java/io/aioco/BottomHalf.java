@@ -185,18 +185,23 @@ public final class BottomHalf {
      * queue it uses).
      */
     boolean enqueue(int newFlags, boolean loud) {
-        if (ctx.isClosed()) {
-            if (loud) {
-                throw new IllegalStateException(this + " scheduled after its context was closed");
-            }
-            return false;
-        }
         // NOTE: kept small so that the JIT inlines it into the caller; the two paths are separate.
         return ctx.inLoopThread() ? enqueueLocal(newFlags, loud) : enqueueShared(newFlags, loud);
     }
 
+    /** Called from any thread: a schedule after the context was closed. */
+    private boolean closedContext(boolean loud) {
+        if (loud) {
+            throw new IllegalStateException(this + " scheduled after its context was closed");
+        }
+        return false;
+    }
+
     /** Called from any thread but the one polling ctx: schedules through the shared list. */
     private boolean enqueueShared(int newFlags, boolean loud) {
+        if (ctx.isClosed()) {
+            return closedContext(loud);
+        }
         int cur = (int) FLAGS.getVolatile(this);
         if ((cur & (PENDING | DELETED | newFlags)) == (PENDING | newFlags)) {
             // Already queued with these flags: this schedule changes nothing (QEMU's fetch_or
@@ -224,6 +229,9 @@ public final class BottomHalf {
      * the loop-owned queue. No locked instruction unless cancel() was called from another thread.
      */
     private boolean enqueueLocal(int newFlags, boolean loud) {
+        if (ctx.bhq.closed) { // the loop's plain copy of ctx.closed
+            return closedContext(loud);
+        }
         int f = (int) FLAGS.getVolatile(this);
         if ((f & (DELETED | PENDING | CANCELLED)) == 0) {
             return scheduleLocal(local, newFlags); // the common case: only the local state is involved
@@ -275,17 +283,22 @@ public final class BottomHalf {
         return scheduleLocal(l, newFlags);
     }
 
-    /** take result: run the callback. */
+    /** take result: run the callback. Equals LOCAL_SCHEDULED >>> 1 (see take). */
     static final int RUN = 1;
-    /** take result, with RUN: the run is idle (not progress). */
+    /** take result, with RUN: the run is idle (not progress). Equals LOCAL_IDLE >>> 1. */
     static final int RUN_IDLE = 2;
     /** take result, with RUN: cb is an internal {@link Conditional}. */
     static final int RUN_CONDITIONAL = 4;
 
+    /** Called from any thread: whether this is a one-shot (a bit that never changes: plain read). */
+    boolean isOneshot() {
+        return ((int) FLAGS.get(this) & ONESHOT) != 0;
+    }
+
     /**
-     * Called from the loop thread when the shared list is drained and this bottom half comes off it
-     * (PENDING set): gives it a ring entry, or merges it into the one it has. Returns whether the
-     * ring needs a new entry.
+     * Called from the loop thread when the shared list is drained and this bottom half, not a
+     * one-shot, comes off it (PENDING set): gives it a ring entry, or merges it into the one it has.
+     * Returns whether the ring needs a new entry.
      */
     boolean queueShared() {
         int l = local;
@@ -301,18 +314,21 @@ public final class BottomHalf {
      * RUN_CONDITIONAL) or 0.
      */
     int take() {
+        int f = (int) FLAGS.getVolatile(this);
+        if ((f & ONESHOT) != 0) {
+            return RUN; // nobody else can reach a one-shot: its flags never change, its local state is unused
+        }
         int l = local;
         local = 0;
-        int f;
+        if ((f & (SCHEDULED | CANCELLED | DELETED | CONDITIONAL)) == 0 && (l & LOCAL_SHARED) == 0) {
+            // The common case: a schedule by the loop alone. RUN and RUN_IDLE from LOCAL_SCHEDULED
+            // and LOCAL_IDLE, without branches.
+            return (l >>> 1) & (RUN | RUN_IDLE);
+        }
         if ((l & LOCAL_SHARED) != 0) {
-            // Plain read: ONESHOT never changes once set.
-            if (((int) FLAGS.get(this) & ONESHOT) != 0) {
-                return RUN; // nobody else can reach a one-shot: its flags never change
-            }
             // Pairs with getAndBitwiseOr in enqueueShared (a thread setting PENDING links it anew).
             f = (int) FLAGS.getAndBitwiseAnd(this, ~(PENDING | SCHEDULED | IDLE | CANCELLED));
         } else {
-            f = (int) FLAGS.getVolatile(this);
             if ((f & (SCHEDULED | CANCELLED)) != 0) {
                 // Pairs with getAndBitwiseOr in enqueue and the compare-and-set in cancel. PENDING
                 // stays if set: the bottom half waits on the shared list, and its entry finds
@@ -354,6 +370,9 @@ public final class BottomHalf {
         int l = local;
         if ((f & DELETED) != 0) {
             return false;
+        }
+        if ((f & ONESHOT) != 0) {
+            return true; // only queues hold a one-shot, and only until it runs
         }
         boolean shared = (f & SCHEDULED) != 0 && (idleToo || (f & IDLE) == 0);
         boolean mine = (l & LOCAL_SCHEDULED) != 0 && (f & CANCELLED) == 0 && (idleToo || (l & LOCAL_IDLE) == 0);

@@ -74,17 +74,23 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
     private int tail;
     /** Local schedules so far (wraps); lets busyPoll notice one made by an ioPoll function. */
     int schedules;
-    /** Entries appended since the ring was last renewed. */
-    private int appendedSinceRenew;
+    /** The tail when the ring was last renewed. */
+    private int renewedAt;
+    /**
+     * The context was closed: a plain copy of its volatile flag for the loop's own paths (set by
+     * clear(), by the loop thread or by a closer holding the claim, which hands it on).
+     */
+    boolean closed;
 
     // ---------------------------------------------------------------------------------------
     // Any thread
 
     /**
      * Called from any thread, by the one that set the bottom half's PENDING flag: links it into the
-     * shared list (QSLIST_INSERT_HEAD_ATOMIC in aio_bh_enqueue). The caller then wakes the loop.
+     * shared list (QSLIST_INSERT_HEAD_ATOMIC in aio_bh_enqueue). Returns whether the list was empty:
+     * only then must the caller wake the loop (see timeoutNs).
      */
-    void push(BottomHalf bh) {
+    boolean push(BottomHalf bh) {
         BottomHalf first;
         do {
             first = (BottomHalf) SHARED_HEAD.getVolatile(this);
@@ -92,6 +98,7 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
             // the loop takes the whole list at once. Pairs with the getAndSet in drainShared.
             bh.next = first;
         } while (!SHARED_HEAD.compareAndSet(this, first, bh));
+        return first == null;
     }
 
     /** Called from any thread: whether the shared list has anything (busyPoll, wakers). */
@@ -120,7 +127,6 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
         r[t & (r.length - 1)] = bh;
         tail = t + 1;
         schedules++;
-        appendedSinceRenew++;
     }
 
     /** Called from the loop thread: a local schedule of a bottom half already queued. */
@@ -154,15 +160,20 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
         BottomHalf bh = newest;
         while (bh != null) {
             BottomHalf next = bh.next;
-            // NOTE: unlinked before its PENDING can be cleared (when its entry comes off): after that
-            // another thread may link it into the new list, rewriting bh.next.
-            bh.next = null;
             k--;
-            r[k & mask] = bh.queueShared() ? bh : null;
+            if (bh.isOneshot()) {
+                // NOTE: not written to at all: its cache line, just filled by the scheduling thread,
+                // is only read here. Its stale link dies with it.
+                r[k & mask] = bh;
+            } else {
+                // NOTE: unlinked before its PENDING can be cleared (when its entry comes off): after
+                // that another thread may link it into the new list, rewriting bh.next.
+                bh.next = null;
+                r[k & mask] = bh.queueShared() ? bh : null;
+            }
             bh = next;
         }
         tail += n;
-        appendedSinceRenew += n;
     }
 
     /**
@@ -175,7 +186,7 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
      * volatile read of its flags; no locked instruction unless another thread scheduled or
      * cancelled it meanwhile.
      */
-    boolean dispatch(AioContext ctx) {
+    boolean dispatch() {
         if ((BottomHalf) SHARED_HEAD.getAcquire(this) != null) {
             drainShared();
         }
@@ -197,8 +208,8 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
             if (run == 0) {
                 continue; // cancelled, deleted, or nothing to run
             }
-            if (ctx.isClosed()) {
-                return progress;
+            if (closed) {
+                return progress; // defensive: a close from a callback has emptied the ring already
             }
             if ((run & BottomHalf.RUN_CONDITIONAL) != 0) {
                 // Internal bottom halves (notifier dispatch) say whether they did anything.
@@ -229,7 +240,7 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
         int length = ring.length;
         if (length > SHRINK_ABOVE && size <= length >> 3) {
             resize(Math.max(MIN_CAPACITY, Integer.highestOneBit(Math.max(1, size)) << 2));
-        } else if (appendedSinceRenew - RENEW_EVERY >= 0) {
+        } else if (tail - renewedAt - RENEW_EVERY >= 0) {
             resize(length);
         }
     }
@@ -242,24 +253,26 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
             fresh[k & (capacity - 1)] = old[k & (old.length - 1)];
         }
         ring = fresh;
-        appendedSinceRenew = 0;
+        renewedAt = tail;
         return fresh;
     }
 
     /**
-     * Called from the loop thread, after announcing a wait: 0 if a bottom half is scheduled, {@code
-     * idleTimeoutNs} if only idle ones are, else -1 (the bottom-half part of aio_compute_timeout).
+     * Called from the loop thread, after announcing a wait: 0 if a bottom half is scheduled or the
+     * shared list is not empty, {@code idleTimeoutNs} if only idle ones are scheduled, else -1 (the
+     * bottom-half part of aio_compute_timeout).
+     *
+     * <p>NOTE: a non-empty shared list never lets the loop block, whatever is on it (a cancelled or
+     * idle bottom half costs one more poll, which moves it to the ring). That is what lets a thread
+     * that pushes on a non-empty list skip the wake-up (pushBottomHalf): the push that made the list
+     * non-empty woke the loop, or the loop's check after its announcement sees the list non-empty,
+     * or a drain took the list and runs it. (QEMU's aio_notify runs at every schedule.)
      */
     long timeoutNs(long idleTimeoutNs) {
-        long timeout = -1;
-        for (BottomHalf bh = (BottomHalf) SHARED_HEAD.getVolatile(this); bh != null; bh = bh.next) {
-            if (bh.pendingRun(false)) {
-                return 0;
-            }
-            if (bh.pendingRun(true)) {
-                timeout = idleTimeoutNs;
-            }
+        if ((BottomHalf) SHARED_HEAD.getVolatile(this) != null) {
+            return 0;
         }
+        long timeout = -1;
         BottomHalf[] r = ring;
         for (int k = head; k != tail; k++) {
             BottomHalf bh = r[k & (r.length - 1)];
@@ -281,6 +294,7 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
      * everything; a dispatch in progress sees an empty ring and stops.
      */
     void clear() {
+        closed = true;
         SHARED_HEAD.setVolatile(this, (BottomHalf) null);
         Arrays.fill(ring, null);
         head = tail;

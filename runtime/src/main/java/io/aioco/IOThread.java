@@ -52,6 +52,8 @@ public final class IOThread implements AutoCloseable {
     /** Runs on the IOThread (iothread_run). */
     private void run() {
         LoopThreads.state().home = ctx;
+        // Held across polls: each poll is then nested in the claim (no compare-and-set per poll).
+        boolean claimed = ctx.claimForLoop();
         try {
             while (!stopping) {
                 try {
@@ -65,6 +67,9 @@ public final class IOThread implements AutoCloseable {
                 }
             }
         } finally {
+            if (claimed) {
+                ctx.releaseLoopClaim();
+            }
             LoopThreads.state().home = null;
         }
     }

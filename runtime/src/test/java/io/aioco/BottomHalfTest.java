@@ -582,4 +582,17 @@ class BottomHalfTest {
         assertEquals(List.of("a", "o1", "o2", "o3"), ran);
         assertEquals(0, drain(ctx));
     }
+
+    @Test
+    void oneshotScheduledFromCallbackRunsInNextPollWhichDoesNotBlock() {
+        AtomicInteger runs = new AtomicInteger();
+        inCallback(() -> ctx.scheduleOneshot(runs::incrementAndGet));
+        assertEquals(0, runs.get());
+        assertTrue(ctx.poll(true)); // the one-shot in the loop-owned ring keeps it from blocking
+        assertEquals(1, runs.get());
+        onOtherThread(() -> ctx.scheduleOneshot(runs::incrementAndGet));
+        assertTrue(ctx.poll(true));
+        assertEquals(2, runs.get());
+        assertFalse(ctx.poll(false));
+    }
 }
