@@ -360,13 +360,13 @@ public final class AioContext implements AutoCloseable {
      * {@code budgetNs}, stopping early when one reports work or other work arrives.
      */
     private boolean busyPoll(FdTable table, long start, long budgetNs) {
-        int localSeen = bhq.schedules;
+        int localSeen = bhq.localSchedules();
         do {
             if (table.runPollHandlersOnce()) {
                 return true;
             }
             if (bhq.hasShared() || (int) NOTIFIED.getVolatile(this) != 0
-                    || bhq.schedules != localSeen) {
+                    || bhq.localSchedules() != localSeen) {
                 return true;
             }
             Thread.onSpinWait();

@@ -208,7 +208,7 @@ public final class BottomHalf {
             // would leave the flags as they are), so skip the locked instruction.
             return false;
         }
-        // Pairs with getAndBitwiseAnd in takeFlags (the poller clearing PENDING after unlinking).
+        // Pairs with getAndBitwiseAnd in take (the poller clearing PENDING after unlinking).
         int old = (int) FLAGS.getAndBitwiseOr(this, PENDING | newFlags);
         if ((old & DELETED) != 0) {
             // NOTE: PENDING stays set without the bottom half being queued; harmless, it is dead.
@@ -315,16 +315,22 @@ public final class BottomHalf {
      */
     int take() {
         int f = (int) FLAGS.getVolatile(this);
+        int l = local;
+        if (((f & (ONESHOT | SCHEDULED | CANCELLED | DELETED | CONDITIONAL)) | (l & LOCAL_SHARED)) == 0) {
+            // The common case, a schedule by the loop alone: one volatile read, no branch for the
+            // result (RUN and RUN_IDLE are LOCAL_SCHEDULED and LOCAL_IDLE shifted).
+            local = 0;
+            return (l >>> 1) & (RUN | RUN_IDLE);
+        }
+        return takeSlow(f, l);
+    }
+
+    /** Called from the loop thread: take() when a one-shot, the shared flags or the list are involved. */
+    private int takeSlow(int f, int l) {
         if ((f & ONESHOT) != 0) {
             return RUN; // nobody else can reach a one-shot: its flags never change, its local state is unused
         }
-        int l = local;
         local = 0;
-        if ((f & (SCHEDULED | CANCELLED | DELETED | CONDITIONAL)) == 0 && (l & LOCAL_SHARED) == 0) {
-            // The common case: a schedule by the loop alone. RUN and RUN_IDLE from LOCAL_SCHEDULED
-            // and LOCAL_IDLE, without branches.
-            return (l >>> 1) & (RUN | RUN_IDLE);
-        }
         if ((l & LOCAL_SHARED) != 0) {
             // Pairs with getAndBitwiseOr in enqueueShared (a thread setting PENDING links it anew).
             f = (int) FLAGS.getAndBitwiseAnd(this, ~(PENDING | SCHEDULED | IDLE | CANCELLED));
@@ -335,10 +341,9 @@ public final class BottomHalf {
                 // nothing to run unless scheduled again.
                 f = (int) FLAGS.getAndBitwiseAnd(this, ~(SCHEDULED | IDLE | CANCELLED));
             }
-            // NOTE: in the common case that was one volatile read, no locked instruction. A
-            // schedule from another thread that sets SCHEDULED after it comes after this run
-            // started; it finds PENDING clear (or set by a still queued shared entry) and runs
-            // again, as in QEMU after aio_bh_dequeue.
+            // NOTE: a schedule from another thread that sets SCHEDULED after the volatile read in
+            // take() comes after this run started; it finds PENDING clear (or set by a still
+            // queued shared entry) and runs again, as in QEMU after aio_bh_dequeue.
         }
         if ((f & DELETED) != 0) {
             return 0;

@@ -72,8 +72,11 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
     private int head;
     /** Where the next entry goes (absolute). */
     private int tail;
-    /** Local schedules so far (wraps); lets busyPoll notice one made by an ioPoll function. */
-    int schedules;
+    /**
+     * Local schedules of bottom halves already queued, so far (wraps). With tail, lets busyPoll
+     * notice a local schedule made by an ioPoll function.
+     */
+    private int coalescedSchedules;
     /** The tail when the ring was last renewed. */
     private int renewedAt;
     /**
@@ -126,12 +129,19 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
         }
         r[t & (r.length - 1)] = bh;
         tail = t + 1;
-        schedules++;
     }
 
     /** Called from the loop thread: a local schedule of a bottom half already queued. */
     void countSchedule() {
-        schedules++;
+        coalescedSchedules++;
+    }
+
+    /**
+     * Called from the loop thread: changes with every local schedule (wraps); compare two readings
+     * to learn whether one was made in between.
+     */
+    int localSchedules() {
+        return tail + coalescedSchedules;
     }
 
     /**
@@ -208,9 +218,8 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
             if (run == 0) {
                 continue; // cancelled, deleted, or nothing to run
             }
-            if (closed) {
-                return progress; // defensive: a close from a callback has emptied the ring already
-            }
+            // NOTE: no check of closed here: only this thread can close the context while it
+            // polls (a closer needs the claim), and a close from a callback empties the ring.
             if ((run & BottomHalf.RUN_CONDITIONAL) != 0) {
                 // Internal bottom halves (notifier dispatch) say whether they did anything.
                 progress |= ((BottomHalf.Conditional) bh.cb).runIfReady();
