@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
+import CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -91,6 +91,21 @@ class IOThreadTest {
         try (IOThread io = IOThread.start("io-test-5")) {
             LoopTesting.awaitParked(io.thread());
             assertThrows(IllegalStateException.class, () -> io.context().close());
+        }
+    }
+
+    @Test
+    void contextOfARunningIOThreadCannotBePolledFromOutsideEvenBetweenItsPolls() throws Exception {
+        try (IOThread io = IOThread.start("io-test-6")) {
+            CountDownLatch ran = new CountDownLatch(1);
+            io.context().scheduleOneshot(ran::countDown);
+            ran.await(); // the loop runs, so it holds the claim from now until it ends
+            for (int i = 0; i < 100; i++) {
+                assertThrows(IllegalStateException.class, () -> io.context().poll(false));
+            }
+            CountDownLatch again = new CountDownLatch(1);
+            io.context().scheduleOneshot(again::countDown);
+            again.await(); // and it still runs its context
         }
     }
 }
