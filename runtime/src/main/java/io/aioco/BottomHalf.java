@@ -23,7 +23,7 @@ public final class BottomHalf {
     // it. The local one is a plain int that only the thread polling the context touches: a
     // schedule made from inside a poll (a callback scheduling the next step, the common case) sets
     // it and appends to the context's loop-owned queue without any locked instruction. The loop
-    // merges the two when it dispatches (see AioContext.runBottomHalves).
+    // merges the two when it dispatches (see take() and BottomHalfQueue.dispatch).
     //
     // Races between the two states (details at the lines marked NOTE):
     // - The loop and another thread both schedule: the bottom half is on the shared list and may
