@@ -9,7 +9,6 @@ import io.aioco.internal.loop.VirtualClock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.SelectableChannel;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -48,7 +47,6 @@ public final class AioContext implements AutoCloseable {
     private static final int WAIT_PARK = 1;
     private static final int WAIT_SELECT = 2;
 
-    private static final VarHandle BH_LIST;
     private static final VarHandle NOTIFY_ME;
     private static final VarHandle NOTIFIED;
     private static final VarHandle POLLING_THREAD;
@@ -58,7 +56,6 @@ public final class AioContext implements AutoCloseable {
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            BH_LIST = l.findVarHandle(AioContext.class, "bhList", BottomHalf.class);
             NOTIFY_ME = l.findVarHandle(AioContext.class, "notifyMe", int.class);
             NOTIFIED = l.findVarHandle(AioContext.class, "notified", int.class);
             POLLING_THREAD = l.findVarHandle(AioContext.class, "pollingThread", Thread.class);
@@ -69,10 +66,6 @@ public final class AioContext implements AutoCloseable {
     }
 
     private final String name;
-
-    /** Bottom halves scheduled since the poller last took the list: a Treiber stack, newest first. */
-    @SuppressWarnings("unused") // accessed through BH_LIST
-    private volatile BottomHalf bhList;
 
     /** NOT_WAITING, or how the poller is blocked (set by the poller, cleared by it or a waker). */
     @SuppressWarnings("unused") // accessed through NOTIFY_ME
@@ -92,16 +85,11 @@ public final class AioContext implements AutoCloseable {
     private volatile boolean closed;
     private final BooleanSupplier open = () -> !closed;
 
-    // The loop-owned bottom-half queue, oldest first; loop thread only (handed from one polling
-    // thread to the next by the claim in enterPoll), in BottomHalfQueue. A ring of indices head..tail
-    // (masked on access). Bottom halves scheduled by the polling thread are appended here with
-    // plain writes; those scheduled by other threads arrive on the shared list (bhList) and are
-    // moved here by drainShared. A poll dispatches up to the tail it saw when it started (QEMU's
-    // bh_slice_list, flattened): a nested poll goes on with the older entries first, and a
-    // callback that throws leaves the rest here for the next poll.
-    private final BottomHalfQueue bhq = new BottomHalfQueue();
-    /** A ring longer than this is dropped when mostly empty (see resizeRing); 16 KiB of slots. */
-    private static final int SHRINK_ABOVE = 4096;
+    /**
+     * The bottom halves waiting to run: the shared list other threads push on, and the loop-owned
+     * ring (its own object: see BottomHalfQueue for the layout).
+     */
+    final BottomHalfQueue bhq = new BottomHalfQueue();
 
     private final TimerGroup timers = new TimerGroup();
     private final Runnable virtualClockListener = this::virtualClockChanged;
@@ -234,6 +222,31 @@ public final class AioContext implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Called from an IOThread's own thread before its loop (iothread_run): claims the context for
+     * as long as the loop runs, so that each of its polls is a nested one that neither claims nor
+     * releases it. Saves a compare-and-set and a store per poll, and keeps the claim's cache line
+     * (read by other threads at every schedule) unwritten. Returns false, claiming nothing, if
+     * another thread polls the context (then each poll claims it, and fails, as without this).
+     */
+    boolean claimForLoop() {
+        Thread me = Thread.currentThread();
+        if (!POLLING_THREAD.compareAndSet(this, null, me)) {
+            return false;
+        }
+        if (closed) {
+            POLLING_THREAD.setRelease(this, null);
+            return false;
+        }
+        return true;
+    }
+
+    /** Called from the IOThread's own thread when its loop ends, after claimForLoop returned true. */
+    void releaseLoopClaim() {
+        // Pairs with the compareAndSet of the next poller or closer.
+        POLLING_THREAD.setRelease(this, null);
+    }
+
     /** Called from the loop thread. */
     private CoStack.Carrier threadState(Thread me) {
         if (stateThread != me) {
@@ -263,7 +276,7 @@ public final class AioContext implements AutoCloseable {
         if (closed) {
             return false;
         }
-        boolean progress = runBottomHalves();
+        boolean progress = bhq.dispatch();
         if (table != null && !closed) {
             progress |= table.dispatch(open);
         }
@@ -279,7 +292,9 @@ public final class AioContext implements AutoCloseable {
      */
     private void waitForEvents(Thread me, FdTable table, WaitHooks hooks, boolean serveGuest) {
         int mode = table != null && table.hasChannels() ? WAIT_SELECT : WAIT_PARK;
-        waiter = me;
+        if (waiter != me) {
+            waiter = me; // rarely written: it shares a cache line with what wakers read
+        }
         // NOTE: the announcement comes before every check below. A producer publishes its work
         // first and reads notifyMe after (pushBottomHalf, timerMod, ...); both sides use volatile
         // accesses, which are totally ordered, so either we see the work here or the producer sees
@@ -321,9 +336,19 @@ public final class AioContext implements AutoCloseable {
             if (table != null) {
                 table.serveGuests(false);
             }
-            NOTIFY_ME.setVolatile(this, NOT_WAITING);
-            // aio_notify_accept: a notify from before this point has been served by this wait.
-            NOTIFIED.setVolatile(this, 0);
+            // NOTE: both stores are skipped when they would change nothing, and the first needs no
+            // fence: other threads read these fields at every schedule, and a store to their cache
+            // line makes each of them miss. Only the loop sets a wait mode, so a NOT_WAITING read
+            // here (a waker cleared it) stays so. A stale mode that a waker reads in the meantime
+            // costs one spurious wake-up of the next wait, which block() absorbs.
+            if ((int) NOTIFY_ME.getVolatile(this) != NOT_WAITING) {
+                NOTIFY_ME.setRelease(this, NOT_WAITING);
+            }
+            // aio_notify_accept: a notify from before this point has been served by this wait. One
+            // that sets the flag after this read is served by the next wait instead.
+            if ((int) NOTIFIED.getVolatile(this) != 0) {
+                NOTIFIED.setVolatile(this, 0);
+            }
         }
         if (adaptive) {
             polling.adjust(System.nanoTime() - pollStart);
@@ -335,13 +360,13 @@ public final class AioContext implements AutoCloseable {
      * {@code budgetNs}, stopping early when one reports work or other work arrives.
      */
     private boolean busyPoll(FdTable table, long start, long budgetNs) {
-        int localSeen = bhq.schedules;
+        int localSeen = bhq.localSchedules();
         do {
             if (table.runPollHandlersOnce()) {
                 return true;
             }
-            if ((BottomHalf) BH_LIST.getVolatile(this) != null || (int) NOTIFIED.getVolatile(this) != 0
-                    || bhq.schedules != localSeen) {
+            if (bhq.hasShared() || (int) NOTIFIED.getVolatile(this) != 0
+                    || bhq.localSchedules() != localSeen) {
                 return true;
             }
             Thread.onSpinWait();
@@ -413,7 +438,7 @@ public final class AioContext implements AutoCloseable {
 
     /** Called from the loop thread, after announcing the wait: aio_compute_timeout. */
     private long computeTimeoutNs(boolean serveGuest) {
-        long timeout = bottomHalfTimeoutNs();
+        long timeout = bhq.timeoutNs(IDLE_BH_TIMEOUT_NS);
         if (timeout == 0) {
             return 0;
         }
@@ -429,30 +454,6 @@ public final class AioContext implements AutoCloseable {
             return b;
         }
         return b < 0 ? a : Math.min(a, b);
-    }
-
-    /** Called from the loop thread: 0 if a bottom half is scheduled, 10 ms if only idle ones, else -1. */
-    private long bottomHalfTimeoutNs() {
-        long timeout = -1;
-        for (BottomHalf bh = (BottomHalf) BH_LIST.getVolatile(this); bh != null; bh = bh.next) {
-            if (bh.pendingRun(false)) {
-                return 0;
-            }
-            if (bh.pendingRun(true)) {
-                timeout = IDLE_BH_TIMEOUT_NS;
-            }
-        }
-        BottomHalf[] ring = bhq.ring;
-        for (int k = bhq.head; k != bhq.tail; k++) {
-            BottomHalf bh = ring[k & (ring.length - 1)];
-            if (bh.pendingRun(false)) {
-                return 0;
-            }
-            if (bh.pendingRun(true)) {
-                timeout = IDLE_BH_TIMEOUT_NS;
-            }
-        }
-        return timeout;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -499,9 +500,7 @@ public final class AioContext implements AutoCloseable {
             return false;
         }
         if (inLoopThread()) {
-            BottomHalf bh = new BottomHalf(this, cb, BottomHalf.ONESHOT);
-            bh.local = BottomHalf.LOCAL_QUEUED | BottomHalf.LOCAL_SCHEDULED;
-            appendLocal(bh);
+            bhq.append(new BottomHalf(this, cb, BottomHalf.ONESHOT)); // its local state is unused
         } else {
             pushBottomHalf(new BottomHalf(this, cb, BottomHalf.ONESHOT | BottomHalf.PENDING | BottomHalf.SCHEDULED));
         }
@@ -509,157 +508,16 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Called from any thread, by the one that set PENDING: links {@code bh} into the list and wakes
-     * the loop if it is blocked (aio_bh_enqueue).
+     * Called from any thread, by the one that set PENDING: links {@code bh} into the shared list and
+     * wakes the loop if it is blocked (aio_bh_enqueue).
      */
     void pushBottomHalf(BottomHalf bh) {
-        BottomHalf head;
-        do {
-            head = (BottomHalf) BH_LIST.getVolatile(this);
-            bh.next = head;
-            // No ABA problem: nobody pops single nodes, the poller takes the whole list at once.
-        } while (!BH_LIST.compareAndSet(this, head, bh));
-        // The compareAndSet above is the publication that the poller's check pairs with.
-        kick();
-    }
-
-    /**
-     * Called from the loop thread (inside a poll of this context), by the bottom half's enqueue:
-     * appends it to the loop-owned queue. Bottom halves already waiting on the shared list are
-     * moved first, so that the queue stays in the order of first scheduling across threads: a
-     * schedule from another thread that completed before this one is found on the list now.
-     */
-    void appendLocal(BottomHalf bh) {
-        if ((BottomHalf) BH_LIST.getAcquire(this) != null) {
-            drainShared();
+        // The compareAndSet in push is the publication that the poller's check pairs with. Pushed
+        // on a non-empty list, no wake-up is needed: see BottomHalfQueue.timeoutNs. A stream of
+        // schedules from another thread then reads notifyMe once per drain rather than per schedule.
+        if (bhq.push(bh)) {
+            kick();
         }
-        addToRing(bh, false);
-        bhq.schedules++;
-    }
-
-    /** Called from the loop thread: a local schedule of a bottom half already queued. */
-    void countLocalSchedule() {
-        bhq.schedules++;
-    }
-
-    /** Loop thread only. */
-    private void addToRing(BottomHalf bh, boolean shared) {
-        BottomHalf[] ring = bhq.ring;
-        int tail = bhq.tail;
-        if (tail - bhq.head == ring.length) {
-            resizeRing(ring.length * 2);
-            ring = bhq.ring;
-        }
-        int slot = tail & (ring.length - 1);
-        ring[slot] = bh;
-        bhq.shared[slot] = shared;
-        bhq.tail = tail + 1;
-    }
-
-    /**
-     * Called from the loop thread: takes the whole shared list (one getAndSet, whatever its length)
-     * and appends its bottom halves to the loop-owned queue, oldest first, as shared entries: they
-     * keep PENDING until they come off the queue, so that a schedule from another thread meanwhile
-     * merges into their run, as in QEMU.
-     */
-    private void drainShared() {
-        BottomHalf bh = (BottomHalf) BH_LIST.getAndSet(this, (BottomHalf) null);
-        // Reverse in place (oldest first), counting, to size the ring once.
-        BottomHalf oldest = null;
-        int n = 0;
-        while (bh != null) {
-            BottomHalf next = bh.next; // stable: PENDING is set, nobody else links it
-            bh.next = oldest;
-            oldest = bh;
-            bh = next;
-            n++;
-        }
-        int needed = bhq.tail - bhq.head + n;
-        if (needed > bhq.ring.length) {
-            resizeRing(Integer.highestOneBit(needed - 1) << 1);
-        }
-        for (bh = oldest; bh != null; bh = bh.next) {
-            addToRing(bh, true);
-        }
-    }
-
-    /**
-     * Loop thread only: moves the queue to new arrays of {@code capacity} (a power of two, enough
-     * for the entries).
-     *
-     * <p>NOTE: new arrays are young, and with G1 storing a reference into a young array is cheap,
-     * while storing a young bottom half (a one-shot) into an old array costs a slow write barrier:
-     * a ring left big after a burst, once tenured, made a stream of one-shots from another thread
-     * 2-3x slower. So runBottomHalves also drops a big ring that is mostly empty.
-     */
-    private void resizeRing(int capacity) {
-        BottomHalf[] ring = bhq.ring;
-        boolean[] shared = bhq.shared;
-        BottomHalf[] newRing = new BottomHalf[capacity];
-        boolean[] newShared = new boolean[capacity];
-        for (int k = bhq.head; k != bhq.tail; k++) {
-            newRing[k & (capacity - 1)] = ring[k & (ring.length - 1)];
-            newShared[k & (capacity - 1)] = shared[k & (ring.length - 1)];
-        }
-        bhq.ring = newRing;
-        bhq.shared = newShared;
-    }
-
-    /**
-     * Called from the loop thread: aio_bh_poll. Moves what other threads scheduled to the
-     * loop-owned queue, then runs the queue up to its current tail: each entry whose bottom half is
-     * still scheduled when it comes off (local state merged with the shared flags). Bottom halves
-     * scheduled meanwhile go to the next poll.
-     *
-     * <p>Cost per bottom half scheduled and run by the loop thread: plain reads and writes and one
-     * volatile read of its flags; no locked instruction unless another thread scheduled or
-     * cancelled it meanwhile.
-     */
-    private boolean runBottomHalves() {
-        if ((BottomHalf) BH_LIST.getAcquire(this) != null) {
-            drainShared();
-        }
-        int limit = bhq.tail;
-        boolean progress = false;
-        while (bhq.head - limit < 0) {
-            BottomHalf[] ring = bhq.ring;
-            int slot = bhq.head & (ring.length - 1);
-            BottomHalf bh = ring[slot];
-            boolean shared = bhq.shared[slot];
-            ring[slot] = null;
-            bhq.head++;
-            int run;
-            if (shared) {
-                bh.next = null;
-                // NOTE: unlink first, then clear PENDING (in takeShared): once PENDING is clear
-                // another thread may link the bottom half into the new list, rewriting bh.next.
-                run = bh.takeShared();
-            } else {
-                // NOTE: off the queue before the callback runs, so that it can schedule itself again.
-                run = bh.takeLocal();
-            }
-            if (run == 0) {
-                continue; // cancelled, deleted, or merged into an earlier run
-            }
-            if (closed) {
-                return progress;
-            }
-            BottomHalf.Conditional conditional = bh.conditional;
-            if (conditional != null) {
-                // Internal bottom halves (notifier dispatch) say whether they did anything.
-                progress |= conditional.runIfReady();
-            } else {
-                if ((run & BottomHalf.RUN_IDLE) == 0) {
-                    progress = true;
-                }
-                bh.cb.run();
-            }
-        }
-        int size = bhq.tail - bhq.head;
-        if (bhq.ring.length > SHRINK_ABOVE && size <= bhq.ring.length >> 3) {
-            resizeRing(Math.max(BottomHalfQueue.MIN_CAPACITY, Integer.highestOneBit(Math.max(1, size)) << 2));
-        }
-        return progress;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -935,7 +793,10 @@ public final class AioContext implements AutoCloseable {
         return closed;
     }
 
-    /** Called from any thread: whether the calling thread is polling this context right now. */
+    /**
+     * Called from any thread: whether the calling thread is polling this context right now (or is
+     * the IOThread running it, which holds its claim between polls too).
+     */
     boolean inLoopThread() {
         return (Thread) POLLING_THREAD.getAcquire(this) == Thread.currentThread();
     }
@@ -974,10 +835,8 @@ public final class AioContext implements AutoCloseable {
                 return;
             }
             closed = true;
-            BH_LIST.setVolatile(this, (BottomHalf) null);
             // From a callback too: the dispatch in progress sees an empty queue and stops.
-            Arrays.fill(bhq.ring, null);
-            bhq.head = bhq.tail;
+            bhq.clear();
             timers.clear();
             synchronized (timers) {
                 if (listensToVirtualClock) {

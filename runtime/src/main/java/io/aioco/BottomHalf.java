@@ -23,14 +23,16 @@ public final class BottomHalf {
     // it. The local one is a plain int that only the thread polling the context touches: a
     // schedule made from inside a poll (a callback scheduling the next step, the common case) sets
     // it and appends to the context's loop-owned queue without any locked instruction. The loop
-    // merges the two when it dispatches (see AioContext.runBottomHalves).
+    // merges the two when it dispatches (see take() and BottomHalfQueue.dispatch).
     //
     // Races between the two states (details at the lines marked NOTE):
-    // - The loop and another thread both schedule: it may have a local entry and a shared entry.
-    //   The entry that comes off first runs it and takes the other schedule along (takeLocal
-    //   clears SCHEDULED, takeShared clears LOCAL_SCHEDULED): one run, as QEMU's single PENDING
-    //   flag gives. A schedule that sets SCHEDULED after the loop read the flags for a run came
-    //   after that run started, and runs again.
+    // - The loop and another thread both schedule: the bottom half is on the shared list and may
+    //   have a ring entry. Drained from the list, it is merged into that entry (LOCAL_SHARED), or
+    //   gets one. The entry that comes off runs it once for both schedules, as QEMU's single
+    //   PENDING flag gives; an entry that comes off while the bottom half still waits on the
+    //   shared list takes SCHEDULED along, and the later entry finds nothing to run. A schedule
+    //   that sets SCHEDULED after the loop read the flags for a run came after that run started,
+    //   and runs again.
     // - The loop schedules, another thread cancels: cancel clears SCHEDULED and sets CANCELLED in
     //   one atomic step; the loop honours CANCELLED when the local entry comes off, and clears it
     //   before a newer local schedule (which the cancel must not undo).
@@ -52,14 +54,21 @@ public final class BottomHalf {
      * by the loop (a local schedule after it, or the poller merging the states).
      */
     static final int CANCELLED = 32;
+    /** cb is an internal {@link Conditional}. Set at construction, never changed. */
+    static final int CONDITIONAL = 64;
 
     // Local state (the plain field local; loop thread only):
-    /** Queued on the context's loop-owned queue. */
+    /** Has an entry in the context's loop-owned ring. */
     static final int LOCAL_QUEUED = 1;
     /** The callback is to run (a schedule made by the loop, or one merged from the shared flags). */
     static final int LOCAL_SCHEDULED = 2;
     /** The local schedule is idle (scheduleIdle, or a merged IDLE). */
     static final int LOCAL_IDLE = 4;
+    /**
+     * With LOCAL_QUEUED: the ring entry also stands for the bottom half's place on the shared list
+     * (PENDING is set); taking the entry clears PENDING (see BottomHalfQueue.drainShared).
+     */
+    static final int LOCAL_SHARED = 8;
 
     private static final VarHandle FLAGS;
 
@@ -85,12 +94,11 @@ public final class BottomHalf {
         }
     }
 
+    // NOTE: five 4-byte fields make a 32-byte object (compressed oops): a one-shot allocates one
+    // per schedule, so whether it is a one-shot or has a Conditional callback is kept in the flags
+    // (bits that never change once published, read plainly) rather than in fields of their own.
     final AioContext ctx;
     final Runnable cb;
-    /** cb as an internal Conditional callback, else null: saves a type check per run. */
-    final Conditional conditional;
-    /** A one-shot bottom half: nobody else holds it, so its flags never change once published. */
-    final boolean oneshot;
     @SuppressWarnings("unused") // accessed through FLAGS
     private volatile int flags;
     /**
@@ -106,23 +114,17 @@ public final class BottomHalf {
      */
     BottomHalf next;
 
+    // NOTE: no instanceof on cb here: on a one-shot's path (one allocation per schedule) that type
+    // check cost more than the rest of the schedule; internal callers say CONDITIONAL themselves.
     BottomHalf(AioContext ctx, Runnable cb, int initialFlags) {
-        this(ctx, cb, null, initialFlags);
+        this.ctx = ctx;
+        this.cb = cb;
+        FLAGS.set(this, initialFlags); // plain: published by the push or by whoever hands the object on
     }
 
     /** An internal bottom half whose callback says whether it did anything (event notifiers). */
     BottomHalf(AioContext ctx, Conditional cb) {
-        this(ctx, cb, cb, 0);
-    }
-
-    // NOTE: no instanceof on cb here: on a one-shot's path (one allocation per schedule) that type
-    // check cost more than the rest of the schedule.
-    private BottomHalf(AioContext ctx, Runnable cb, Conditional conditional, int initialFlags) {
-        this.ctx = ctx;
-        this.cb = cb;
-        this.conditional = conditional;
-        this.oneshot = (initialFlags & ONESHOT) != 0;
-        FLAGS.set(this, initialFlags); // plain: published by the push or by whoever hands the object on
+        this(ctx, cb, CONDITIONAL);
     }
 
     /**
@@ -183,25 +185,30 @@ public final class BottomHalf {
      * queue it uses).
      */
     boolean enqueue(int newFlags, boolean loud) {
-        if (ctx.isClosed()) {
-            if (loud) {
-                throw new IllegalStateException(this + " scheduled after its context was closed");
-            }
-            return false;
-        }
         // NOTE: kept small so that the JIT inlines it into the caller; the two paths are separate.
         return ctx.inLoopThread() ? enqueueLocal(newFlags, loud) : enqueueShared(newFlags, loud);
     }
 
+    /** Called from any thread: a schedule after the context was closed. */
+    private boolean closedContext(boolean loud) {
+        if (loud) {
+            throw new IllegalStateException(this + " scheduled after its context was closed");
+        }
+        return false;
+    }
+
     /** Called from any thread but the one polling ctx: schedules through the shared list. */
     private boolean enqueueShared(int newFlags, boolean loud) {
+        if (ctx.isClosed()) {
+            return closedContext(loud);
+        }
         int cur = (int) FLAGS.getVolatile(this);
         if ((cur & (PENDING | DELETED | newFlags)) == (PENDING | newFlags)) {
             // Already queued with these flags: this schedule changes nothing (QEMU's fetch_or
             // would leave the flags as they are), so skip the locked instruction.
             return false;
         }
-        // Pairs with getAndBitwiseAnd in takeFlags (the poller clearing PENDING after unlinking).
+        // Pairs with getAndBitwiseAnd in take (the poller clearing PENDING after unlinking).
         int old = (int) FLAGS.getAndBitwiseOr(this, PENDING | newFlags);
         if ((old & DELETED) != 0) {
             // NOTE: PENDING stays set without the bottom half being queued; harmless, it is dead.
@@ -222,6 +229,9 @@ public final class BottomHalf {
      * the loop-owned queue. No locked instruction unless cancel() was called from another thread.
      */
     private boolean enqueueLocal(int newFlags, boolean loud) {
+        if (ctx.bhq.closed) { // the loop's plain copy of ctx.closed
+            return closedContext(loud);
+        }
         int f = (int) FLAGS.getVolatile(this);
         if ((f & (DELETED | PENDING | CANCELLED)) == 0) {
             return scheduleLocal(local, newFlags); // the common case: only the local state is involved
@@ -234,11 +244,11 @@ public final class BottomHalf {
         int add = LOCAL_SCHEDULED | ((newFlags & IDLE) != 0 ? LOCAL_IDLE : 0);
         if ((l & LOCAL_QUEUED) != 0) {
             local = l | add;
-            ctx.countLocalSchedule();
+            ctx.bhq.countSchedule();
             return false;
         }
         local = l | LOCAL_QUEUED | add;
-        ctx.appendLocal(this);
+        ctx.bhq.append(this);
         return true;
     }
 
@@ -258,7 +268,7 @@ public final class BottomHalf {
             if ((old & DELETED) != 0 && loud) {
                 throw new IllegalStateException(this + " scheduled after delete()");
             }
-            ctx.countLocalSchedule();
+            ctx.bhq.countSchedule();
             return false;
         }
         int l = local;
@@ -273,68 +283,82 @@ public final class BottomHalf {
         return scheduleLocal(l, newFlags);
     }
 
-    /** takeLocal / takeShared result: run the callback. */
+    /** take result: run the callback. Equals LOCAL_SCHEDULED >>> 1 (see take). */
     static final int RUN = 1;
-    /** takeLocal / takeShared result, with RUN: the run is idle (not progress). */
+    /** take result, with RUN: the run is idle (not progress). Equals LOCAL_IDLE >>> 1. */
     static final int RUN_IDLE = 2;
+    /** take result, with RUN: cb is an internal {@link Conditional}. */
+    static final int RUN_CONDITIONAL = 4;
 
-    /**
-     * Called from the loop thread when the bottom half's local entry comes off the loop-owned
-     * queue: clears the local state, merging a schedule or cancel from another thread into it.
-     * Returns RUN (and RUN_IDLE) or 0.
-     */
-    int takeLocal() {
-        int l = local;
-        local = 0;
-        if (!oneshot) {
-            int f = (int) FLAGS.getVolatile(this);
-            if ((f & (SCHEDULED | CANCELLED)) != 0) {
-                // Pairs with getAndBitwiseOr in enqueue and the compare-and-set in cancel. PENDING
-                // stays: the shared entry is still queued, and finds nothing to run.
-                int old = (int) FLAGS.getAndBitwiseAnd(this, ~(SCHEDULED | IDLE | CANCELLED));
-                if ((old & CANCELLED) != 0) {
-                    l &= ~(LOCAL_SCHEDULED | LOCAL_IDLE); // the cancel came after the local schedule
-                }
-                if ((old & SCHEDULED) != 0) {
-                    // A schedule from another thread, after any cancel: merged into this run.
-                    l |= LOCAL_SCHEDULED | ((old & IDLE) != 0 ? LOCAL_IDLE : 0);
-                }
-                f = old;
-            }
-            // NOTE: in the common case that was one volatile read, no locked instruction. A
-            // schedule from another thread that sets SCHEDULED after it comes after this run
-            // started; it finds PENDING clear (or set by a still queued shared entry) and runs
-            // again, as in QEMU after aio_bh_dequeue.
-            if ((f & DELETED) != 0) {
-                return 0;
-            }
-        }
-        return (l & LOCAL_SCHEDULED) == 0 ? 0 : RUN | ((l & LOCAL_IDLE) != 0 ? RUN_IDLE : 0);
+    /** Called from any thread: whether this is a one-shot (a bit that never changes: plain read). */
+    boolean isOneshot() {
+        return ((int) FLAGS.get(this) & ONESHOT) != 0;
     }
 
     /**
-     * Called from the loop thread when the bottom half's shared entry comes off the loop-owned
-     * queue, after unlinking it: clears PENDING, SCHEDULED and IDLE (aio_bh_dequeue); from here on
-     * another thread may queue it again. A local schedule made before is merged into this run.
-     * Returns RUN (and RUN_IDLE) or 0.
+     * Called from the loop thread when the shared list is drained and this bottom half, not a
+     * one-shot, comes off it (PENDING set): gives it a ring entry, or merges it into the one it has.
+     * Returns whether the ring needs a new entry.
      */
-    int takeShared() {
-        if (oneshot) {
-            return RUN; // nobody else can reach it: its flags never change
-        }
-        // Pairs with getAndBitwiseOr in enqueue (a thread setting PENDING links it anew).
-        int old = (int) FLAGS.getAndBitwiseAnd(this, ~(PENDING | SCHEDULED | IDLE | CANCELLED));
+    boolean queueShared() {
         int l = local;
-        if ((old & CANCELLED) != 0) {
-            l &= ~(LOCAL_SCHEDULED | LOCAL_IDLE);
+        local = l | LOCAL_QUEUED | LOCAL_SHARED;
+        return (l & LOCAL_QUEUED) == 0;
+    }
+
+    /**
+     * Called from the loop thread when the bottom half's entry comes off the loop-owned ring
+     * (aio_bh_dequeue): clears its local state and, if the entry stands for the shared list too,
+     * PENDING, SCHEDULED and IDLE, after which another thread may queue it again. A schedule or
+     * cancel from another thread is merged into the local state. Returns RUN (with RUN_IDLE,
+     * RUN_CONDITIONAL) or 0.
+     */
+    int take() {
+        int f = (int) FLAGS.getVolatile(this);
+        int l = local;
+        if (((f & (ONESHOT | SCHEDULED | CANCELLED | DELETED | CONDITIONAL)) | (l & LOCAL_SHARED)) == 0) {
+            // The common case, a schedule by the loop alone: one volatile read, no branch for the
+            // result (RUN and RUN_IDLE are LOCAL_SCHEDULED and LOCAL_IDLE shifted).
+            local = 0;
+            return (l >>> 1) & (RUN | RUN_IDLE);
         }
-        if ((old & (SCHEDULED | DELETED)) != SCHEDULED) {
-            local = l; // cancelled or deleted; a local schedule keeps its own entry
+        return takeSlow(f, l);
+    }
+
+    /** Called from the loop thread: take() when a one-shot, the shared flags or the list are involved. */
+    private int takeSlow(int f, int l) {
+        if ((f & ONESHOT) != 0) {
+            return RUN; // nobody else can reach a one-shot: its flags never change, its local state is unused
+        }
+        local = 0;
+        if ((l & LOCAL_SHARED) != 0) {
+            // Pairs with getAndBitwiseOr in enqueueShared (a thread setting PENDING links it anew).
+            f = (int) FLAGS.getAndBitwiseAnd(this, ~(PENDING | SCHEDULED | IDLE | CANCELLED));
+        } else {
+            if ((f & (SCHEDULED | CANCELLED)) != 0) {
+                // Pairs with getAndBitwiseOr in enqueue and the compare-and-set in cancel. PENDING
+                // stays if set: the bottom half waits on the shared list, and its entry finds
+                // nothing to run unless scheduled again.
+                f = (int) FLAGS.getAndBitwiseAnd(this, ~(SCHEDULED | IDLE | CANCELLED));
+            }
+            // NOTE: a schedule from another thread that sets SCHEDULED after the volatile read in
+            // take() comes after this run started; it finds PENDING clear (or set by a still
+            // queued shared entry) and runs again, as in QEMU after aio_bh_dequeue.
+        }
+        if ((f & DELETED) != 0) {
             return 0;
         }
-        boolean idle = (old & IDLE) != 0 || (l & (LOCAL_SCHEDULED | LOCAL_IDLE)) == (LOCAL_SCHEDULED | LOCAL_IDLE);
-        local = l & ~(LOCAL_SCHEDULED | LOCAL_IDLE); // its local entry, if any, finds nothing to run
-        return RUN | (idle ? RUN_IDLE : 0);
+        if ((f & CANCELLED) != 0) {
+            l &= ~(LOCAL_SCHEDULED | LOCAL_IDLE); // the cancel came after the local schedule
+        }
+        if ((f & SCHEDULED) != 0) {
+            // A schedule from another thread, after any cancel: merged into this run.
+            l |= LOCAL_SCHEDULED | ((f & IDLE) != 0 ? LOCAL_IDLE : 0);
+        }
+        if ((l & LOCAL_SCHEDULED) == 0) {
+            return 0;
+        }
+        return RUN | ((l & LOCAL_IDLE) != 0 ? RUN_IDLE : 0) | ((f & CONDITIONAL) != 0 ? RUN_CONDITIONAL : 0);
     }
 
     /** Called from any thread: the shared flags right now (tests). */
@@ -351,6 +375,9 @@ public final class BottomHalf {
         int l = local;
         if ((f & DELETED) != 0) {
             return false;
+        }
+        if ((f & ONESHOT) != 0) {
+            return true; // only queues hold a one-shot, and only until it runs
         }
         boolean shared = (f & SCHEDULED) != 0 && (idleToo || (f & IDLE) == 0);
         boolean mine = (l & LOCAL_SCHEDULED) != 0 && (f & CANCELLED) == 0 && (idleToo || (l & LOCAL_IDLE) == 0);

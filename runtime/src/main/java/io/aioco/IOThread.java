@@ -9,7 +9,10 @@ import java.util.Objects;
  *
  * <p>The thread polls its context, blocking, in a loop; an exception thrown by a callback goes to
  * the thread's uncaught-exception handler and the loop goes on. Adaptive polling starts with QEMU's
- * IOThread defaults (up to 32 µs); change it with {@link AioContext#setPollParams}.
+ * IOThread defaults (up to 32 µs); change it with {@link AioContext#setPollParams}. The thread
+ * holds its context's polling claim from start to end, between polls too (as in QEMU, only the
+ * IOThread runs {@code aio_poll} on its context): another thread that polls or closes the context
+ * meanwhile gets an {@link IllegalStateException}.
  *
  * <p>{@link #start(String)}, {@link #context()} and {@link #close()} may be called from any thread.
  */
@@ -52,6 +55,8 @@ public final class IOThread implements AutoCloseable {
     /** Runs on the IOThread (iothread_run). */
     private void run() {
         LoopThreads.state().home = ctx;
+        // Held across polls: each poll is then nested in the claim (no compare-and-set per poll).
+        boolean claimed = ctx.claimForLoop();
         try {
             while (!stopping) {
                 try {
@@ -65,6 +70,9 @@ public final class IOThread implements AutoCloseable {
                 }
             }
         } finally {
+            if (claimed) {
+                ctx.releaseLoopClaim();
+            }
             LoopThreads.state().home = null;
         }
     }

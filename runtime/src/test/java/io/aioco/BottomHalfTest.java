@@ -528,4 +528,71 @@ class BottomHalfTest {
         assertFalse(ctx.poll(true)); // waits up to the idle timeout, then runs it
         assertEquals(1, runs.get());
     }
+
+    @Test
+    void bottomHalfScheduledByTheLoopThenFromAnotherThreadKeepsItsPlaceAndCanBeScheduledAgain() {
+        List<String> ran = new ArrayList<>();
+        BottomHalf a = ctx.newBottomHalf(() -> ran.add("a"));
+        BottomHalf b = ctx.newBottomHalf(() -> ran.add("b"));
+        inCallback(() -> {
+            a.schedule();
+            b.schedule();
+            onOtherThread(a::schedule); // merged into a's entry, ahead of b
+        });
+        assertTrue(ctx.poll(false));
+        assertEquals(List.of("a", "b"), ran);
+        assertEquals(0, drain(ctx));
+        onOtherThread(a::schedule); // PENDING was cleared by the merged run
+        assertTrue(ctx.poll(false));
+        inCallback(a::schedule);
+        assertTrue(ctx.poll(false));
+        assertEquals(List.of("a", "b", "a", "a"), ran);
+        assertEquals(0, drain(ctx));
+    }
+
+    @Test
+    void cancelFromAnotherThreadUndoesBothSchedulesOfAMergedEntry() {
+        AtomicInteger runs = new AtomicInteger();
+        BottomHalf bh = ctx.newBottomHalf(runs::incrementAndGet);
+        inCallback(() -> {
+            bh.schedule();
+            onOtherThread(bh::schedule);
+            onOtherThread(bh::cancel);
+            assertFalse(bh.isScheduled());
+        });
+        assertEquals(0, drain(ctx));
+        assertEquals(0, runs.get());
+        onOtherThread(bh::schedule);
+        assertTrue(ctx.poll(false));
+        assertEquals(1, runs.get());
+    }
+
+    @Test
+    void oneshotsFromAnotherThreadAndFromTheLoopInterleavedWithAMergedEntryRunOnceEach() {
+        List<String> ran = new ArrayList<>();
+        BottomHalf a = ctx.newBottomHalf(() -> ran.add("a"));
+        inCallback(() -> {
+            a.schedule();
+            onOtherThread(() -> ctx.scheduleOneshot(() -> ran.add("o1")));
+            onOtherThread(a::schedule);
+            onOtherThread(() -> ctx.scheduleOneshot(() -> ran.add("o2")));
+            ctx.scheduleOneshot(() -> ran.add("o3"));
+        });
+        assertTrue(ctx.poll(false));
+        assertEquals(List.of("a", "o1", "o2", "o3"), ran);
+        assertEquals(0, drain(ctx));
+    }
+
+    @Test
+    void oneshotScheduledFromCallbackRunsInNextPollWhichDoesNotBlock() {
+        AtomicInteger runs = new AtomicInteger();
+        inCallback(() -> ctx.scheduleOneshot(runs::incrementAndGet));
+        assertEquals(0, runs.get());
+        assertTrue(ctx.poll(true)); // the one-shot in the loop-owned ring keeps it from blocking
+        assertEquals(1, runs.get());
+        onOtherThread(() -> ctx.scheduleOneshot(runs::incrementAndGet));
+        assertTrue(ctx.poll(true));
+        assertEquals(2, runs.get());
+        assertFalse(ctx.poll(false));
+    }
 }

@@ -93,4 +93,19 @@ class IOThreadTest {
             assertThrows(IllegalStateException.class, () -> io.context().close());
         }
     }
+
+    @Test
+    void contextOfARunningIOThreadCannotBePolledFromOutsideEvenBetweenItsPolls() throws Exception {
+        try (IOThread io = IOThread.start("io-test-6")) {
+            CountDownLatch ran = new CountDownLatch(1);
+            io.context().scheduleOneshot(ran::countDown);
+            ran.await(); // the loop runs, so it holds the claim from now until it ends
+            for (int i = 0; i < 100; i++) {
+                assertThrows(IllegalStateException.class, () -> io.context().poll(false));
+            }
+            CountDownLatch again = new CountDownLatch(1);
+            io.context().scheduleOneshot(again::countDown);
+            again.await(); // and it still runs its context
+        }
+    }
 }
