@@ -1,6 +1,7 @@
 package io.aioco.instrumenter;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Why: the agent sees every class the application loads, and almost none needs anything; building
@@ -8,7 +9,7 @@ import java.nio.charset.StandardCharsets;
  * and, for classes with lambdas or string concatenation, walks every field and method to find the
  * bootstrap methods). This reads only what the quick scan looks at, in one pass over the constant
  * pool: whether a UTF-8 constant names the runtime, the class's own and direct supertypes' names,
- * and the descriptors of its {@code invokedynamic} constants; and, on request, whether it declares
+ * and the application types its {@code invokedynamic} constants return; and, on request, whether it declares
  * a method that could override a supertype's.
  *
  * <p>Bounds are checked as it goes, so a file cut short (a prefix still being read, a damaged
@@ -21,6 +22,9 @@ import java.nio.charset.StandardCharsets;
 final class ClassFileScan {
     private static final byte[] RUNTIME_PACKAGE = RuntimeNames.RUNTIME_PACKAGE.getBytes(StandardCharsets.US_ASCII);
     private static final String[] NO_STRINGS = {};
+    /** The packages of {@link ClassHierarchy#isJdkType}, as bytes. */
+    private static final byte[][] JDK_PACKAGES = ClassHierarchy.JDK_PACKAGES.stream()
+            .map(name -> name.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
     /** Each constant's size in bytes with its tag, by tag, but for Utf8 (1); 0 for what is no tag. */
     private static final byte[] CONSTANT_SIZE = new byte[256];
 
@@ -45,7 +49,12 @@ final class ClassFileScan {
     final String superName;
     final String[] interfaces;
     final boolean mentionsRuntime;
-    final String[] indyDescriptors;
+    /**
+     * The classes its {@code invokedynamic} constants return (for a lambda, its functional
+     * interface), by internal name, but for arrays and JDK types ({@link ClassHierarchy#isJdkType}),
+     * which are told from the bytes, without making a string of them.
+     */
+    final String[] indyReturnTypes;
     /** The bytes scanned, up to {@link #end}, for {@link #mayOverride()}. */
     private final byte[] bytes;
     private final int end;
@@ -55,14 +64,14 @@ final class ClassFileScan {
     private final int membersStart;
 
     private ClassFileScan(int access, String className, String superName, String[] interfaces,
-            boolean mentionsRuntime, String[] indyDescriptors, byte[] bytes, int end, int[] offsets,
+            boolean mentionsRuntime, String[] indyReturnTypes, byte[] bytes, int end, int[] offsets,
             int membersStart) {
         this.access = access;
         this.className = className;
         this.superName = superName;
         this.interfaces = interfaces;
         this.mentionsRuntime = mentionsRuntime;
-        this.indyDescriptors = indyDescriptors;
+        this.indyReturnTypes = indyReturnTypes;
         this.bytes = bytes;
         this.end = end;
         this.offsets = offsets;
@@ -160,19 +169,28 @@ final class ClassFileScan {
                 return null;
             }
         }
-        String[] indyDescriptors = indyCount == 0 ? NO_STRINGS : new String[indyCount];
+        String[] indyReturnTypes = NO_STRINGS;
         for (int i = 1, found = 0; found < indyCount; i++) {
             int offset = offsets[i];
             if (offset != 0 && b[offset - 1] == 18) {
+                found++;
                 int nameAndType = entry(b, end, offsets, u2(b, offset + 2), 12);
-                String descriptor = nameAndType < 0 ? null : utf8(b, end, offsets, u2(b, nameAndType + 2));
-                if (descriptor == null) {
+                int descriptor = nameAndType < 0 ? -1 : entry(b, end, offsets, u2(b, nameAndType + 2), 1);
+                if (descriptor < 0) {
                     return null;
                 }
-                indyDescriptors[found++] = descriptor;
+                int returned = applicationReturnType(b, descriptor + 2, u2(b, descriptor));
+                if (returned >= 0) {
+                    String name = ascii(b, returned, descriptor + 2 + u2(b, descriptor) - 1 - returned);
+                    if (name == null) {
+                        return null;
+                    }
+                    indyReturnTypes = Arrays.copyOf(indyReturnTypes, indyReturnTypes.length + 1);
+                    indyReturnTypes[indyReturnTypes.length - 1] = name;
+                }
             }
         }
-        return new ClassFileScan(u2(b, p), className, superName, interfaces, mentions, indyDescriptors, b, end,
+        return new ClassFileScan(u2(b, p), className, superName, interfaces, mentions, indyReturnTypes, b, end,
                 offsets, headerEnd);
     }
 
@@ -261,18 +279,54 @@ final class ClassFileScan {
     /** A UTF-8 constant that is plain ASCII (as names almost always are), else null. */
     private static String utf8(byte[] b, int end, int[] offsets, int index) {
         int offset = entry(b, end, offsets, index, 1);
-        if (offset < 0) {
-            return null;
-        }
-        int length = u2(b, offset);
-        if (offset + 2 + length > end) {
-            return null;
-        }
+        return offset < 0 || offset + 2 + u2(b, offset) > end ? null : ascii(b, offset + 2, u2(b, offset));
+    }
+
+    /** Bytes that are plain ASCII as a string, else null. */
+    private static String ascii(byte[] b, int start, int length) {
         for (int i = 0; i < length; i++) {
-            if (b[offset + 2 + i] <= 0) {
+            if (b[start + i] <= 0) {
                 return null; // NOTE: non-ASCII, or a NUL (never in a valid modified UTF-8 constant)
             }
         }
-        return new String(b, offset + 2, length, StandardCharsets.ISO_8859_1);
+        return new String(b, start, length, StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * @return where the internal name of a method descriptor's return type starts, if it is a
+     *     class (it then ends before the descriptor's last byte, {@code ;}) and not a JDK type;
+     *     else -1
+     */
+    private static int applicationReturnType(byte[] b, int start, int length) {
+        int last = start + length - 1;
+        if (length < 4 || b[last] != ';') {
+            return -1; // NOTE: a primitive type or void
+        }
+        int close = last;
+        while (close > start && b[close] != ')') {
+            close--;
+        }
+        if (b[close] != ')' || b[close + 1] != 'L') {
+            return -1; // NOTE: an array, or no method descriptor
+        }
+        int name = close + 2;
+        for (byte[] prefix : JDK_PACKAGES) {
+            if (startsWith(b, name, last - name, prefix)) {
+                return -1;
+            }
+        }
+        return name;
+    }
+
+    private static boolean startsWith(byte[] b, int start, int length, byte[] prefix) {
+        if (length < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (b[start + i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -63,11 +63,14 @@ final class ClassHierarchy {
         return allMethods;
     }
 
+    /** The packages of the JDK's types, as prefixes of internal names. */
+    static final List<String> JDK_PACKAGES = List.of("java/", "javax/", "jdk/", "sun/", "com/sun/");
+
     /** JDK types never declare coroutine functions (nor are they instrumented in stress mode). */
     static boolean isJdkType(String internalName) {
         return internalName.startsWith("java/") || internalName.startsWith("javax/")
                 || internalName.startsWith("jdk/") || internalName.startsWith("sun/")
-                || internalName.startsWith("com/sun/");
+                || internalName.startsWith("com/sun/"); // NOTE: JDK_PACKAGES, spelt out: this runs for every class
     }
 
     /**

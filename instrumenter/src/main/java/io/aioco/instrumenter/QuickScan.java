@@ -72,10 +72,8 @@ final class QuickScan {
                 return true;
             }
         }
-        for (String descriptor : scan.indyDescriptors) {
-            Type returned = Type.getReturnType(descriptor);
-            if (returned.getSort() == Type.OBJECT && isApplicationType(returned.getInternalName())
-                    && hierarchy.hasCoroutineFns(returned.getInternalName())) {
+        for (String functional : scan.indyReturnTypes) {
+            if (hierarchy.hasCoroutineFns(functional)) {
                 return true;
             }
         }
