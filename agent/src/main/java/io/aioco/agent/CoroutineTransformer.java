@@ -5,6 +5,7 @@ import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
 import java.io.IOException;
 import java.lang.instrument.ClassFileTransformer;
+import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.ProtectionDomain;
@@ -25,6 +26,22 @@ final class CoroutineTransformer implements ClassFileTransformer {
 
     private final AgentOptions options;
     private final Map<ClassLoader, Instrumenter> instrumenters = Collections.synchronizedMap(new WeakHashMap<>());
+    /**
+     * The instrumenter last used, with its loader, held weakly: classes mostly come from one loader
+     * in a row, and this saves the synchronized map for them. Read and written by any transforming
+     * thread without a lock: a thread that sees a stale pair only looks the map up.
+     */
+    private volatile LastUsed lastUsed;
+
+    /** A loader, held weakly, and its instrumenter. */
+    private static final class LastUsed extends WeakReference<ClassLoader> {
+        final Instrumenter instrumenter;
+
+        LastUsed(ClassLoader loader, Instrumenter instrumenter) {
+            super(loader);
+            this.instrumenter = instrumenter;
+        }
+    }
 
     CoroutineTransformer(AgentOptions options) {
         this.options = options;
@@ -49,7 +66,13 @@ final class CoroutineTransformer implements ClassFileTransformer {
     }
 
     private Instrumenter instrumenterFor(ClassLoader loader) {
-        return instrumenters.computeIfAbsent(loader, key -> new Instrumenter(new LoaderLookup(key)));
+        LastUsed last = lastUsed;
+        if (last != null && last.refersTo(loader)) {
+            return last.instrumenter;
+        }
+        Instrumenter instrumenter = instrumenters.computeIfAbsent(loader, key -> new Instrumenter(new LoaderLookup(key)));
+        lastUsed = new LastUsed(loader, instrumenter);
+        return instrumenter;
     }
 
     private byte[] report(String className, InstrumentationResult result) {

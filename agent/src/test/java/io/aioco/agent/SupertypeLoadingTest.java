@@ -123,4 +123,43 @@ class SupertypeLoadingTest {
                     loader.rewritten.stream().sorted().toList(), "loading " + first + " first");
         }
     }
+
+    @Test
+    void aClassThatCannotOverrideAnythingDoesNotReadItsSupertypes() throws Exception {
+        TransformingLoader loader = new TransformingLoader(
+                fixtures("fixture/hierarchy/CoBase", "fixture/hierarchy/CoMiddle"),
+                new CoroutineTransformer(AgentOptions.parse("")));
+        Class.forName("fixture.hierarchy.CoMiddle", false, loader);
+        assertEquals(List.of("fixture/hierarchy/CoMiddle", "fixture/hierarchy/CoBase"), loader.transformed);
+        assertEquals(List.of(), loader.resourcesRead, "only a constructor, a static and a private method: nothing to inherit");
+        assertEquals(List.of("fixture/hierarchy/CoBase"), loader.rewritten);
+    }
+
+    @Test
+    void anOverrideBelowAClassThatCannotOverrideStillInheritsTheMarkerWhicheverLoadsFirst() throws Exception {
+        for (String first : List.of("fixture.hierarchy.CoMiddle", "fixture.hierarchy.CoLeaf", "fixture.hierarchy.CoBase")) {
+            TransformingLoader loader = new TransformingLoader(
+                    fixtures("fixture/hierarchy/CoBase", "fixture/hierarchy/CoMiddle", "fixture/hierarchy/CoLeaf"),
+                    new CoroutineTransformer(AgentOptions.parse("")));
+            Class.forName(first, false, loader);
+            Class.forName("fixture.hierarchy.CoLeaf", false, loader);
+            assertEquals(List.of("fixture/hierarchy/CoBase", "fixture/hierarchy/CoLeaf"),
+                    loader.rewritten.stream().sorted().toList(), "loading " + first + " first");
+        }
+    }
+
+    @Test
+    void aClassThatCannotOverrideIsRememberedWithItsSupertypesForItsSubclasses() throws Exception {
+        TransformingLoader loader = new TransformingLoader(
+                fixtures("fixture/hierarchy/PlainBase", "fixture/hierarchy/PlainMiddle", "fixture/hierarchy/PlainLeaf"),
+                new CoroutineTransformer(AgentOptions.parse("")));
+        Class.forName("fixture.hierarchy.PlainMiddle", false, loader); // and so PlainBase, after it
+        assertEquals(List.of(), loader.resourcesRead, "PlainMiddle cannot override: PlainBase was not read");
+        Class<?> leaf = Class.forName("fixture.hierarchy.PlainLeaf", false, loader);
+        assertEquals(List.of("fixture/hierarchy/PlainMiddle", "fixture/hierarchy/PlainBase", "fixture/hierarchy/PlainLeaf"),
+                loader.transformed);
+        assertEquals(List.of(), loader.resourcesRead, "both supertypes were scanned as they were loaded");
+        assertEquals(List.of(), loader.rewritten);
+        assertEquals(3, leaf.getMethod("value").invoke(leaf.getDeclaredConstructor().newInstance()));
+    }
 }

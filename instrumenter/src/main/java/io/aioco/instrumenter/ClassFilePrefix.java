@@ -36,7 +36,7 @@ final class ClassFilePrefix {
     ClassFileScan scan() {
         fill(FIRST_CHUNK);
         while (true) {
-            ClassFileScan scan = ClassFileScan.read(bytes()); // exactly what was read, nothing past it
+            ClassFileScan scan = ClassFileScan.read(buffer, length); // what was read, nothing past it
             if (scan != null || ended) {
                 return scan;
             }

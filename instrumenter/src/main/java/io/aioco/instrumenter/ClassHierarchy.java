@@ -46,6 +46,12 @@ final class ClassHierarchy {
     private final Map<String, ClassInfo> classes = new ConcurrentHashMap<>();
     private final Map<String, Boolean> coroutineFns = new ConcurrentHashMap<>();
     private final Map<String, Boolean> typesWithCoroutineFns = new ConcurrentHashMap<>();
+    /**
+     * Types whose own class file declares no coroutine function, by name, with their direct
+     * supertypes, which were not looked at yet: whether the type has coroutine functions is
+     * {@link #hasCoroutineFns} of those.
+     */
+    private final Map<String, String[]> declaringNone = new ConcurrentHashMap<>();
 
     ClassHierarchy(ClassLookup lookup, boolean allMethods) {
         this.lookup = lookup;
@@ -57,11 +63,14 @@ final class ClassHierarchy {
         return allMethods;
     }
 
+    /** The packages of the JDK's types, as prefixes of internal names. */
+    static final List<String> JDK_PACKAGES = List.of("java/", "javax/", "jdk/", "sun/", "com/sun/");
+
     /** JDK types never declare coroutine functions (nor are they instrumented in stress mode). */
     static boolean isJdkType(String internalName) {
         return internalName.startsWith("java/") || internalName.startsWith("javax/")
                 || internalName.startsWith("jdk/") || internalName.startsWith("sun/")
-                || internalName.startsWith("com/sun/");
+                || internalName.startsWith("com/sun/"); // NOTE: JDK_PACKAGES, spelt out: this runs for every class
     }
 
     /**
@@ -365,6 +374,26 @@ final class ClassHierarchy {
         typesWithCoroutineFns.put(type, false);
     }
 
+    /**
+     * Notes a type whose own class file declares no coroutine function (it does not name the
+     * runtime), without saying anything of its supertypes, which were not looked at: a subclass
+     * checked later reads them instead of this type's class file.
+     */
+    void recordDeclaresNone(ClassFileScan scan) {
+        String[] supertypes = new String[1 + scan.interfaces.length];
+        supertypes[0] = scan.superName;
+        System.arraycopy(scan.interfaces, 0, supertypes, 1, scan.interfaces.length);
+        declaringNone.put(scan.className, supertypes);
+    }
+
+    /**
+     * @return true if the type and its supertypes are known to declare no coroutine function;
+     *     false if they have some, or if that is not known without reading class files
+     */
+    boolean isKnownWithoutCoroutineFns(String type) {
+        return Boolean.FALSE.equals(typesWithCoroutineFns.get(type));
+    }
+
     /** @return whether the type or one of its supertypes declares a coroutine function */
     boolean hasCoroutineFns(String type) {
         if (isJdkType(type)) {
@@ -375,6 +404,15 @@ final class ClassHierarchy {
             return cached;
         }
         boolean result = false;
+        String[] supertypes = declaringNone.get(type);
+        if (supertypes != null) {
+            for (int i = 0; !result && i < supertypes.length; i++) {
+                result = supertypes[i] != null && hasCoroutineFns(supertypes[i]);
+            }
+            typesWithCoroutineFns.put(type, result);
+            declaringNone.remove(type); // NOTE: the answer above is complete: no need to keep both
+            return result;
+        }
         ClassInfo info = classes.get(type);
         if (info == null) {
             // not parsed yet: a class file that does not name the runtime declares no coroutine

@@ -74,8 +74,7 @@ public final class Instrumenter {
         try {
             ClassFileScan scan = ClassFileScan.read(classBytes);
             if (scan != null && !isRuntimeClass(scan.className) && !QuickScan.mayNeedInstrumentation(scan, hierarchy)) {
-                hierarchy.recordWithoutCoroutineFns(scan.className); // its subclasses need not read it again
-                return unchanged(scan.className, List.of());
+                return unchanged(scan.className, List.of()); // NOTE: the quick scan noted what it learnt
             }
             ClassReader reader = new ClassReader(classBytes);
             className = reader.getClassName();

@@ -2,6 +2,7 @@ package io.aioco.instrumenter;
 
 import java.nio.charset.StandardCharsets;
 import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 
 /**
@@ -49,24 +50,64 @@ final class QuickScan {
 
     /**
      * The same answer from a {@link ClassFileScan} (no ASM reader): false when the class certainly
-     * needs no instrumentation.
+     * needs no instrumentation; then what was learnt is noted in the hierarchy, so that its
+     * subclasses need not read it again.
+     *
+     * <p>The supertypes matter only to a class that declares a method that could inherit the
+     * marker ({@link ClassFileScan#mayOverride()}): a class whose methods are all constructors,
+     * static, private or without code cannot override a coroutine function. So a supertype the
+     * hierarchy knows nothing of yet is read only for a class that has such a method. That saves
+     * reading supertypes not loaded yet (the JVM transforms a class before it loads its
+     * supertypes), the costliest part of an application's start; the methods are walked only
+     * then, since most supertypes are JDK types or already known.
      */
     static boolean mayNeedInstrumentation(ClassFileScan scan, ClassHierarchy hierarchy) {
         if (hierarchy.allMethods() || scan.mentionsRuntime) {
             return true;
         }
+        boolean supertypesChecked = true;
+        if (!supertypesKnownWithoutCoroutineFns(scan, hierarchy)) {
+            supertypesChecked = scan.mayOverride();
+            if (supertypesChecked && inheritsCoroutineFns(scan, hierarchy)) {
+                return true;
+            }
+        }
+        for (String functional : scan.indyReturnTypes) {
+            if (hierarchy.hasCoroutineFns(functional)) {
+                return true;
+            }
+        }
+        if ((scan.access & Opcodes.ACC_FINAL) == 0) { // NOTE: a final class is nobody's supertype
+            if (supertypesChecked) {
+                hierarchy.recordWithoutCoroutineFns(scan.className);
+            } else {
+                hierarchy.recordDeclaresNone(scan); // NOTE: its supertypes were not looked at
+            }
+        }
+        return false;
+    }
+
+    /** @return whether every direct supertype is a JDK type or known to have no coroutine function */
+    private static boolean supertypesKnownWithoutCoroutineFns(ClassFileScan scan, ClassHierarchy hierarchy) {
+        if (scan.superName != null && isApplicationType(scan.superName)
+                && !hierarchy.isKnownWithoutCoroutineFns(scan.superName)) {
+            return false;
+        }
+        for (String itf : scan.interfaces) {
+            if (isApplicationType(itf) && !hierarchy.isKnownWithoutCoroutineFns(itf)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** @return whether a direct supertype of the scanned class has coroutine functions */
+    private static boolean inheritsCoroutineFns(ClassFileScan scan, ClassHierarchy hierarchy) {
         if (scan.superName != null && isApplicationType(scan.superName) && hierarchy.hasCoroutineFns(scan.superName)) {
             return true;
         }
         for (String itf : scan.interfaces) {
             if (isApplicationType(itf) && hierarchy.hasCoroutineFns(itf)) {
-                return true;
-            }
-        }
-        for (String descriptor : scan.indyDescriptors) {
-            Type returned = Type.getReturnType(descriptor);
-            if (returned.getSort() == Type.OBJECT && isApplicationType(returned.getInternalName())
-                    && hierarchy.hasCoroutineFns(returned.getInternalName())) {
                 return true;
             }
         }

@@ -17,6 +17,9 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
 import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+import org.objectweb.asm.tree.ClassNode;
 
 /** The lean scan reads what ASM's reader reads, and the quick scan answers alike either way. */
 class ClassFileScanTest {
@@ -57,15 +60,71 @@ class ClassFileScanTest {
             for (int item = 1; item < reader.getItemCount(); item++) {
                 int offset = reader.getItem(item);
                 if (offset != 0 && bytes[offset - 1] == 18) {
-                    indy.add(reader.readUTF8(reader.getItem(reader.readUnsignedShort(offset + 2)) + 2, buffer));
+                    Type returned = Type.getReturnType(
+                            reader.readUTF8(reader.getItem(reader.readUnsignedShort(offset + 2)) + 2, buffer));
+                    withIndy++;
+                    if (returned.getSort() == Type.OBJECT && !ClassHierarchy.isJdkType(returned.getInternalName())) {
+                        indy.add(returned.getInternalName());
+                    }
                 }
             }
-            assertEquals(indy, List.of(scan.indyDescriptors), reader.getClassName());
-            withIndy += indy.isEmpty() ? 0 : 1;
+            assertEquals(indy, List.of(scan.indyReturnTypes), reader.getClassName());
             assertEquals(QuickScan.mayNeedInstrumentation(bytes, reader, hierarchy),
                     QuickScan.mayNeedInstrumentation(scan, hierarchy), reader.getClassName());
         }
         assertTrue(withIndy > 0);
+    }
+
+    @Test
+    void tellsWhichClassesDeclareAMethodThatCouldOverrideAsAsmReadsThem() throws Exception {
+        int cannot = 0;
+        for (byte[] bytes : classFilesOf(ClassReader.class, Test.class)) {
+            ClassNode node = new ClassNode();
+            new ClassReader(bytes).accept(node, ClassReader.SKIP_CODE);
+            boolean expected = node.methods.stream().anyMatch(m -> !m.name.startsWith("<")
+                    && (m.access & (Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_ABSTRACT | Opcodes.ACC_NATIVE)) == 0);
+            assertEquals(expected, ClassFileScan.read(bytes).mayOverride(), node.name);
+            cannot += expected ? 0 : 1;
+        }
+        assertTrue(cannot > 50, "classes that cannot override: " + cannot);
+    }
+
+    @Test
+    void aScanOfTheHeaderAloneAssumesAMethodCouldOverride() throws Exception {
+        for (byte[] bytes : classFilesOf(ClassReader.class)) {
+            int length = 10;
+            while (ClassFileScan.read(bytes, length) == null) {
+                length++;
+            }
+            assertTrue(ClassFileScan.read(bytes, length).mayOverride(), new ClassReader(bytes).getClassName());
+        }
+    }
+
+    @Test
+    void aClassWithOnlyAConstructorStaticAndPrivateMethodsCannotOverride() throws IOException {
+        ClassLookup lookup = ClassLookup.ofClassLoader(getClass().getClassLoader());
+        assertEquals(false, ClassFileScan.read(lookup.classBytes("io/aioco/instrumenter/ClassFileScanTest$OnlyHelpers")).mayOverride());
+        assertEquals(true, ClassFileScan.read(lookup.classBytes("io/aioco/instrumenter/ClassFileScanTest$OneOverride")).mayOverride());
+    }
+
+    /** Declares nothing that could override a supertype's method. */
+    @SuppressWarnings("unused")
+    private static class OnlyHelpers extends Thread {
+        OnlyHelpers() {}
+
+        static int twice(int x) {
+            return 2 * x;
+        }
+
+        private int three() {
+            return 3;
+        }
+    }
+
+    /** Declares one method that could. */
+    private static class OneOverride extends Thread {
+        @Override
+        public void run() {}
     }
 
     @Test
