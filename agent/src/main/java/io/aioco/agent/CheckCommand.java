@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -46,11 +45,6 @@ import java.util.stream.Collectors;
 final class CheckCommand {
     private static final String USAGE = "usage: java -jar aioco-agent.jar check [--all-methods] [--verify]"
             + " [--classpath PATHS] PATH...";
-    /**
-     * The parameters the rewrite appends to a body (the runtime's stack and the signal) or a fresh
-     * body (the stack), as a pattern that matches them and the closing parenthesis.
-     */
-    private static final Pattern CO_STACK = Pattern.compile("Lio/aioco/internal/CoStack;I?\\)");
 
     private final PrintStream out;
     private boolean allMethods;
@@ -248,7 +242,7 @@ final class CheckCommand {
             failingOriginals.add(methodOf(problem));
         }
         List<String> introduced = problems.stream()
-                .filter(problem -> !failingOriginals.contains(CO_STACK.matcher(methodOf(problem)).replaceFirst(")")))
+                .filter(problem -> !failingOriginals.contains(Instrumenter.originalDescriptor(methodOf(problem))))
                 .toList();
         for (String problem : introduced) {
             out.println(name.replace('/', '.') + ": does not verify: " + problem);

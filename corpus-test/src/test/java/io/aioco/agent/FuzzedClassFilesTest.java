@@ -25,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import net.jqwik.api.Arbitraries;
@@ -61,11 +60,6 @@ class FuzzedClassFilesTest {
     private static final int SEEDS_PER_JAR = 5;
     /** How {@link BytecodeVerifier#verify} reports a class file it cannot read. */
     private static final String UNREADABLE = "unreadable class file";
-    /**
-     * The parameters the rewrite appends to a body (the runtime's stack and the signal) or a fresh
-     * body (the stack), as a pattern that matches them and the closing parenthesis.
-     */
-    private static final Pattern CO_STACK = Pattern.compile("Lio/aioco/internal/CoStack;I?\\)");
     private static final ClassLoader LOADER = FuzzedClassFilesTest.class.getClassLoader();
     private static final ClassLookup LOOKUP = caching(ClassLookup.ofClassLoader(LOADER));
     /** Held so that the level sticks: the transformer logs one line per class it cannot read. */
@@ -153,7 +147,7 @@ class FuzzedClassFilesTest {
             // an input ASM cannot read even without frames counts as passing nothing
             boolean unreadable = isUnreadable(inputProblems);
             List<String> introduced = outputProblems.stream()
-                    .filter(p -> unreadable || !failingInInput.contains(CO_STACK.matcher(methodOf(p)).replaceFirst(")")))
+                    .filter(p -> unreadable || !failingInInput.contains(Instrumenter.originalDescriptor(methodOf(p))))
                     .toList();
             if (!introduced.isEmpty()) {
                 // NOTE: the analyzer skips methods flagged abstract or native, and the rewrite may

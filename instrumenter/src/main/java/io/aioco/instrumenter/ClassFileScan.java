@@ -248,15 +248,7 @@ final class ClassFileScan {
             start++;
             length--;
         }
-        if (length < RUNTIME_PACKAGE.length) {
-            return false;
-        }
-        for (int i = 0; i < RUNTIME_PACKAGE.length; i++) {
-            if (b[start + i] != RUNTIME_PACKAGE[i]) {
-                return false;
-            }
-        }
-        return true;
+        return startsWith(b, start, length, RUNTIME_PACKAGE);
     }
 
     /**

@@ -63,6 +63,18 @@ public final class Instrumenter {
     }
 
     /**
+     * The descriptor a method had before the rewrite: a coroutine function's code moves to
+     * synthetic methods of the same name whose descriptors add the runtime's frame storage (and a
+     * signal) to the parameters. No QEMU counterpart.
+     *
+     * @param desc a descriptor, or any string that holds one (such as {@code name(desc)})
+     * @return {@code desc} without the added parameters; {@code desc} itself if it has none
+     */
+    public static String originalDescriptor(String desc) {
+        return WrapperSplit.originalDescriptor(desc);
+    }
+
+    /**
      * Instruments one class. Never throws for bad input: a class that cannot be instrumented comes
      * back as {@link InstrumentationResult.Outcome#FAILED} with a diagnostic.
      *

@@ -71,6 +71,7 @@ final class MethodRewrite {
         }
         refuseHeldMonitors(owner.name, body, calls, hierarchy);
         int stackSlot = WrapperSplit.stackSlot(body);
+        String originalDesc = body.desc;
         MethodNode wrapper = WrapperSplit.split(owner, body, methodId, acceptedTokens, !calls.isEmpty());
         FrameAnalysis analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         if (UninitializedObjects.rewrite(owner.name, body, analysis.frames, new LinkedHashSet<>(calls))) {
@@ -81,7 +82,7 @@ final class MethodRewrite {
             StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false); // already the fresh body
             return List.of(wrapper, body);
         }
-        MethodNode fresh = copyOf(body, WrapperSplit.freshDescriptor(WrapperSplit.originalDescriptor(body.desc)));
+        MethodNode fresh = copyOf(body, WrapperSplit.freshDescriptor(originalDesc));
         List<SuspensionPoint> freshPoints = new ArrayList<>();
         for (SuspensionPoint point : points) {
             MethodInsnNode call = (MethodInsnNode) fresh.instructions.get(body.instructions.indexOf(point.call()));

@@ -48,10 +48,13 @@ final class WrapperSplit {
 
     /** @return whether {@code desc} is the descriptor of a body or a fresh body */
     static boolean isBodyDescriptor(String desc) {
-        return desc.contains(RuntimeNames.BODY_PARAMETERS + ")") || desc.contains(RuntimeNames.STACK_DESC + ")");
+        return !originalDescriptor(desc).equals(desc);
     }
 
-    /** @return the original descriptor of a body's descriptor (or {@code desc} if it is not one) */
+    /**
+     * @return the original descriptor of a body's or fresh body's descriptor (or {@code desc} if it
+     *     is neither; any string that holds such a descriptor works, e.g. {@code name(desc)})
+     */
     static String originalDescriptor(String desc) {
         for (String parameters : new String[] {RuntimeNames.BODY_PARAMETERS, RuntimeNames.STACK_DESC}) {
             int at = desc.indexOf(parameters + ")");

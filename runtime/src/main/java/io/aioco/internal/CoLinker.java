@@ -56,10 +56,9 @@ public final class CoLinker {
                     bodyType.parameterCount());
             MethodHandle original = find(caller, owner, name, originalType, isStatic, opcode);
             int stackPosition = type.parameterCount() - added;
-            int token = CoStack.token(name, originalType.toMethodDescriptorString());
-            MethodHandle store = resume
-                    ? MethodHandles.insertArguments(STORE_SIGNAL, 2, token)
-                    : MethodHandles.insertArguments(STORE_TOKEN, 1, token);
+            // a fresh call stores the method's token; a resume stores the token | RESUME it passes
+            MethodHandle store = resume ? STORE_SIGNAL : MethodHandles.insertArguments(STORE_SIGNAL, 1,
+                    CoStack.token(name, originalType.toMethodDescriptorString()));
             MethodHandle withStack = resume
                     ? MethodHandles.dropArguments(original, stackPosition, CoStack.class, int.class)
                     : MethodHandles.dropArguments(original, stackPosition, CoStack.class);
@@ -67,28 +66,20 @@ public final class CoLinker {
         }
     }
 
-    private static final MethodHandle STORE_TOKEN;
     private static final MethodHandle STORE_SIGNAL;
 
     static {
         try {
-            STORE_TOKEN = MethodHandles.lookup().findStatic(CoLinker.class, "storeToken",
-                    MethodType.methodType(void.class, CoStack.class, int.class));
             STORE_SIGNAL = MethodHandles.lookup().findStatic(CoLinker.class, "storeSignal",
-                    MethodType.methodType(void.class, CoStack.class, int.class, int.class));
+                    MethodType.methodType(void.class, CoStack.class, int.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    /** A fresh call stores the token, as before any call through a wrapper. */
-    private static void storeToken(CoStack stack, int token) {
-        stack.signal = token;
-    }
-
-    /** A resume stores the signal it was given ({@code token | RESUME}); 0 would mean a fresh call. */
-    private static void storeSignal(CoStack stack, int signal, int token) {
-        stack.signal = signal != 0 ? signal : token;
+    /** Leaves a signal for a wrapper, as instrumented code does before any call through one. */
+    private static void storeSignal(CoStack stack, int signal) {
+        stack.signal = signal;
     }
 
     private static MethodHandle find(MethodHandles.Lookup caller, Class<?> owner, String name, MethodType type,

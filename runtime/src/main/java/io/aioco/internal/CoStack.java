@@ -17,9 +17,9 @@ import java.util.Optional;
  * between a caller and its callee:
  * <ul>
  *   <li>While instrumented code runs and nothing suspends, the signal is 0. A statically bound
- *       call from instrumented code goes straight to the callee's body and stores nothing: it
- *       passes the signal as the body's last argument instead (0, or {@code token | RESUME} to
- *       resume). A call that goes through a wrapper or a hand-written function of the runtime
+ *       call from instrumented code goes straight to the callee's fresh body and stores nothing;
+ *       to resume the callee, it calls the callee's body with {@code token | RESUME} as the last
+ *       argument. A call that goes through a wrapper or a hand-written function of the runtime
  *       (virtual and interface calls, calls into aioco) first stores the callee's <em>token</em>
  *       ({@link #token(String, String)}: odd, from the method's name and descriptor); to resume
  *       the callee's saved frame, such a caller stores {@code token | RESUME}.
