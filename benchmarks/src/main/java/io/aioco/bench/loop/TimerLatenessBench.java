@@ -19,7 +19,8 @@ import java.util.concurrent.locks.LockSupport;
  * and 1 ms timers: aioco (its loop on the measuring thread, and on an IOThread armed from outside),
  * a bare {@link LockSupport#parkNanos}, a {@link ScheduledThreadPoolExecutor}, and Netty's
  * DefaultEventLoop and NioEventLoop {@code schedule}. Prints p50/p99 per row and the ratio to
- * parkNanos. Percentiles over whole samples, so this is a main program rather than a JMH benchmark:
+ * parkNanos. The rows take turns sample by sample, so that they meet the same load. Percentiles over
+ * whole samples, so this is a main program rather than a JMH benchmark:
  *
  * <pre>java -cp aioco-benchmarks-jmh.jar io.aioco.bench.loop.TimerLatenessBench [samples]</pre>
  */
@@ -82,19 +83,28 @@ public final class TimerLatenessBench {
                 Runtime.version(), samples, samples / 4);
         for (long delay : new long[] {100_000, 1_000_000}) {
             System.out.printf("%n%d us timer: lateness p50 / p99 (us), ratio to parkNanos%n", delay / 1000);
+            // NOTE: the rows take turns, sample by sample (the first row of each turn rotating), so
+            // that they all meet the same load: this machine's load changes from second to second,
+            // and rows run one after the other would compare different moments, not the loops.
+            int n = samplers.length;
+            long[][] lateness = new long[n][samples];
+            for (int i = 0; i < samples / 4; i++) {
+                for (int k = 0; k < n; k++) {
+                    samplers[(i + k) % n].sample(delay);
+                }
+            }
+            for (int i = 0; i < samples; i++) {
+                for (int k = 0; k < n; k++) {
+                    int s = (i + k) % n;
+                    lateness[s][i] = samplers[s].sample(delay);
+                }
+            }
             double parkP50 = 0;
             double parkP99 = 0;
-            for (int s = 0; s < samplers.length; s++) {
-                long[] lateness = new long[samples];
-                for (int i = 0; i < samples / 4; i++) {
-                    samplers[s].sample(delay);
-                }
-                for (int i = 0; i < samples; i++) {
-                    lateness[i] = samplers[s].sample(delay);
-                }
-                Arrays.sort(lateness);
-                double p50 = lateness[samples / 2] / 1000.0;
-                double p99 = lateness[(int) (samples * 0.99)] / 1000.0;
+            for (int s = 0; s < n; s++) {
+                Arrays.sort(lateness[s]);
+                double p50 = lateness[s][samples / 2] / 1000.0;
+                double p99 = lateness[s][(int) (samples * 0.99)] / 1000.0;
                 if (s == 0) {
                     parkP50 = p50;
                     parkP99 = p99;
