@@ -49,6 +49,7 @@ public final class AioContext implements AutoCloseable {
 
     private static final VarHandle NOTIFY_ME;
     private static final VarHandle NOTIFIED;
+    private static final VarHandle POKED;
     private static final VarHandle POLLING_THREAD;
     private static final VarHandle SCHEDULED_COROUTINES;
     private static final AtomicInteger NEXT_ID = new AtomicInteger();
@@ -58,6 +59,7 @@ public final class AioContext implements AutoCloseable {
             MethodHandles.Lookup l = MethodHandles.lookup();
             NOTIFY_ME = l.findVarHandle(AioContext.class, "notifyMe", int.class);
             NOTIFIED = l.findVarHandle(AioContext.class, "notified", int.class);
+            POKED = l.findVarHandle(AioContext.class, "poked", int.class);
             POLLING_THREAD = l.findVarHandle(AioContext.class, "pollingThread", Thread.class);
             SCHEDULED_COROUTINES = l.findVarHandle(AioContext.class, "scheduledCoroutines", Coroutine.class);
         } catch (ReflectiveOperationException e) {
@@ -74,6 +76,15 @@ public final class AioContext implements AutoCloseable {
     /** 1 after notifyEvent() until a blocking poll accepts it (QEMU's ctx->notified). */
     @SuppressWarnings("unused") // accessed through NOTIFIED
     private volatile int notified;
+
+    /**
+     * 1 after another thread changed what the loop waits for (a timer, a channel) since the loop
+     * last looked: tells a busy poll to stop and recompute its wait. With bottom halves on the
+     * shared list and {@code notified}, it is what QEMU's context notifier polls ({@code
+     * aio_context_notifier_poll} reading {@code ctx->notified}).
+     */
+    @SuppressWarnings("unused") // accessed through POKED
+    private volatile int poked;
 
     /** The thread inside poll() right now, else null. */
     @SuppressWarnings("unused") // accessed through POLLING_THREAD
@@ -287,31 +298,44 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Called from the loop thread: the blocking part of aio_poll. Announces the wait, checks for
-     * work, busy-polls the ioPoll functions if adaptive polling is on, then blocks.
+     * Called from the loop thread: the blocking part of aio_poll. With adaptive polling on, first
+     * busy-polls for up to the poll time, before announcing the wait (QEMU's try_poll_mode comes
+     * before notify_me is raised: a waker meanwhile makes no system call, and the poll sees what it
+     * published). Then announces the wait, checks for work, and blocks.
      */
     private void waitForEvents(Thread me, FdTable table, WaitHooks hooks, boolean serveGuest) {
         int mode = table != null && table.hasChannels() ? WAIT_SELECT : WAIT_PARK;
         if (waiter != me) {
             waiter = me; // rarely written: it shares a cache line with what wakers read
         }
+        boolean adaptive = polling.enabled();
+        long pollStart = 0;
+        long budget = 0;
+        boolean polledWork = false;
+        if (adaptive) {
+            pollStart = System.nanoTime();
+            long pollNs = polling.budgetNs(-1);
+            if (pollNs > 0 && (int) NOTIFIED.getVolatile(this) == 0) {
+                // NOTE: cleared before the timeout is computed: a change published before this
+                // point is in what computeTimeoutNs reads, one after it ends the poll.
+                if ((int) POKED.getVolatile(this) != 0) {
+                    POKED.setVolatile(this, 0);
+                }
+                long untilDeadline = computeTimeoutNs(serveGuest);
+                if (untilDeadline == 0) {
+                    polledWork = true;
+                } else {
+                    budget = untilDeadline < 0 ? pollNs : Math.min(pollNs, untilDeadline);
+                    polledWork = busyPoll(table, pollStart, budget);
+                }
+            }
+        }
         // NOTE: the announcement comes before every check below. A producer publishes its work
         // first and reads notifyMe after (pushBottomHalf, timerMod, ...); both sides use volatile
         // accesses, which are totally ordered, so either we see the work here or the producer sees
         // the announcement and wakes us. This is QEMU's notify_me / smp_mb() pairing.
         NOTIFY_ME.setVolatile(this, mode);
-        long timeoutNs = (int) NOTIFIED.getVolatile(this) != 0 ? 0 : computeTimeoutNs(serveGuest);
-        long pollStart = 0;
-        boolean adaptive = timeoutNs != 0 && table != null && table.hasPollHandlers() && polling.enabled();
-        if (adaptive) {
-            pollStart = System.nanoTime();
-            long budget = polling.budgetNs(timeoutNs);
-            if (budget > 0 && busyPoll(table, pollStart, budget)) {
-                timeoutNs = 0;
-            } else if (timeoutNs > 0) {
-                timeoutNs = Math.max(0, timeoutNs - (System.nanoTime() - pollStart));
-            }
-        }
+        long timeoutNs = polledWork || (int) NOTIFIED.getVolatile(this) != 0 ? 0 : computeTimeoutNs(serveGuest);
         if (table != null) {
             table.serveGuests(serveGuest);
         }
@@ -350,24 +374,31 @@ public final class AioContext implements AutoCloseable {
                 NOTIFIED.setVolatile(this, 0);
             }
         }
-        if (adaptive) {
+        if (adaptive && (budget > 0 || timeoutNs != 0)) {
+            // Only waits count (a poll that found work at once says nothing about how long to poll).
             polling.adjust(System.nanoTime() - pollStart);
         }
     }
 
     /**
-     * Called from the loop thread: spins over the ioPoll functions (AioHandler io_poll) for up to
-     * {@code budgetNs}, stopping early when one reports work or other work arrives.
+     * Called from the loop thread: spins over the ioPoll functions (AioHandler io_poll) and the
+     * context's own notifications for up to {@code budgetNs}. Returns true when one reports work
+     * (then the loop does not block); false when the time is up or another thread changed what the
+     * loop waits for, or the thread is interrupted (then the loop recomputes its wait).
      */
     private boolean busyPoll(FdTable table, long start, long budgetNs) {
         int localSeen = bhq.localSchedules();
+        boolean handlers = table != null && table.hasPollHandlers();
         do {
-            if (table.runPollHandlersOnce()) {
+            if (handlers && table.runPollHandlersOnce()) {
                 return true;
             }
             if (bhq.hasShared() || (int) NOTIFIED.getVolatile(this) != 0
                     || bhq.localSchedules() != localSeen) {
                 return true;
+            }
+            if ((int) POKED.getVolatile(this) != 0 || Thread.currentThread().isInterrupted()) {
+                return false; // recompute the wait; an interrupt ends it (see block)
             }
             Thread.onSpinWait();
         } while (System.nanoTime() - start < budgetNs);
@@ -405,6 +436,19 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
+     * Called from any thread after changing what the loop waits for (a timer, a channel): ends a
+     * busy poll in progress, which then recomputes its wait, and wakes the loop if it is blocked
+     * (QEMU's aio_notify from timerlist_notify or aio_set_fd_handler).
+     */
+    private void notifyChange() {
+        AioContext target = host != null ? host : this;
+        if ((int) POKED.getVolatile(target) == 0) {
+            POKED.setVolatile(target, 1);
+        }
+        kick();
+    }
+
+    /**
      * Called from any thread: wakes the poller if it announced it is blocking (QEMU's aio_notify
      * minus the notified flag). Cheap when it is not: one volatile read.
      */
@@ -436,7 +480,10 @@ public final class AioContext implements AutoCloseable {
         kick();
     }
 
-    /** Called from the loop thread, after announcing the wait: aio_compute_timeout. */
+    /**
+     * Called from the loop thread, before a busy poll and after announcing the wait:
+     * aio_compute_timeout.
+     */
     private long computeTimeoutNs(boolean serveGuest) {
         long timeout = bhq.timeoutNs(IDLE_BH_TIMEOUT_NS);
         if (timeout == 0) {
@@ -556,7 +603,7 @@ public final class AioContext implements AutoCloseable {
     private void virtualClockChanged() {
         long deadline = timers.virtualDeadline();
         if (deadline != Long.MAX_VALUE && (deadline - VirtualClock.nowNs() <= 0 || !VirtualClock.isPaused())) {
-            kick();
+            notifyChange();
         }
     }
 
@@ -570,7 +617,7 @@ public final class AioContext implements AutoCloseable {
             // NOTE: the full fence makes the store-then-load order explicit: the armed timer is
             // visible before kick() reads notifyMe (the poller announces, then reads the timers).
             VarHandle.fullFence();
-            kick();
+            notifyChange();
         }
     }
 
@@ -616,7 +663,7 @@ public final class AioContext implements AutoCloseable {
         fdTable().update(ch, canRead, onRead, onWrite, ioPoll);
         // NOTE: as in timerMod, the update is published before the loop's announcement is read.
         VarHandle.fullFence();
-        kick();
+        notifyChange();
     }
 
     private FdTable fdTable() {
@@ -651,8 +698,11 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Sets adaptive polling ({@code aio_context_set_poll_params}): a blocking poll of a context with
-     * {@code ioPoll} functions busy-polls them for up to a poll time that starts at 0, grows by
+     * Sets adaptive polling ({@code aio_context_set_poll_params}): before blocking, a blocking poll
+     * busy-polls the context's {@code ioPoll} functions and its own notifications (bottom halves
+     * scheduled and {@link #notifyEvent()} from other threads, timers and channels changed by them:
+     * QEMU's context notifier, which has an {@code io_poll} of its own), so that what arrives within
+     * the poll time costs neither waker nor loop a system call. The poll time starts at 0, grows by
      * {@code grow} (0: 2) when an event came a little too late for it, shrinks by {@code shrink} (0:
      * back to 0) when waits are longer than {@code maxNs}, and never exceeds {@code maxNs} (0 turns
      * polling off; the default). Called from any thread; applies from the next wait.

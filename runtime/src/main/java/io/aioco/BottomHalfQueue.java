@@ -267,7 +267,7 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
     }
 
     /**
-     * Called from the loop thread, after announcing a wait: 0 if a bottom half is scheduled or the
+     * Called from the loop thread, before a busy poll or after announcing a wait: 0 if a bottom half is scheduled or the
      * shared list is not empty, {@code idleTimeoutNs} if only idle ones are scheduled, else -1 (the
      * bottom-half part of aio_compute_timeout).
      *

@@ -16,7 +16,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Timer lateness (fire time minus deadline, measured inside the callback with nanoTime) of 100 µs
- * and 1 ms timers: aioco (its loop on the measuring thread, and on an IOThread armed from outside),
+ * and 1 ms timers: aioco (its loop on the measuring thread; on an IOThread, armed from outside, which
+ * adds the wake-up of the IOThread to the lateness when it comes after the deadline, and armed by
+ * the IOThread itself),
  * a bare {@link LockSupport#parkNanos}, a {@link ScheduledThreadPoolExecutor}, and Netty's
  * DefaultEventLoop and NioEventLoop {@code schedule}. Prints p50/p99 per row and the ratio to
  * parkNanos. The rows take turns sample by sample, so that they meet the same load. Percentiles over
@@ -70,6 +72,23 @@ public final class TimerLatenessBench {
             done.await();
             return at[0] - deadline;
         };
+        Sampler aiocoIOThreadOwn = delay -> {
+            // Armed by the IOThread itself (as a coroutine's co_sleep is), from a bottom half: the
+            // deadline is taken there, so the cross-thread wake that brings the request is not in it.
+            long[] at = new long[2];
+            CountDownLatch done = new CountDownLatch(1);
+            AioContext ctx = io.context();
+            Timer t = ctx.newTimer(ClockType.REALTIME, () -> {
+                at[0] = System.nanoTime();
+                done.countDown();
+            });
+            ctx.scheduleOneshot(() -> {
+                at[1] = System.nanoTime() + delay;
+                t.modNs(at[1]);
+            });
+            done.await();
+            return at[0] - at[1];
+        };
         Sampler stpeSampler = executorSampler((task, delay) -> stpe.schedule(task, delay, TimeUnit.NANOSECONDS));
         Sampler nettyDefaultSampler = executorSampler((task, delay) ->
                 nettyDefault.next().schedule(task, delay, TimeUnit.NANOSECONDS));
@@ -77,8 +96,9 @@ public final class TimerLatenessBench {
                 nettyNio.next().schedule(task, delay, TimeUnit.NANOSECONDS));
 
         String[] names = {"parkNanos", "aioco (loop on this thread)", "aioco IOThread (armed from outside)",
+            "aioco IOThread (armed on its thread)",
             "ScheduledThreadPoolExecutor", "Netty DefaultEventLoop", "Netty NioEventLoop"};
-        Sampler[] samplers = {park, aiocoLoop, aiocoIOThread, stpeSampler, nettyDefaultSampler, nettyNioSampler};
+        Sampler[] samplers = {park, aiocoLoop, aiocoIOThread, aiocoIOThreadOwn, stpeSampler, nettyDefaultSampler, nettyNioSampler};
         System.out.printf("JDK %s, %d samples per row after %d warm-up samples%n",
                 Runtime.version(), samples, samples / 4);
         for (long delay : new long[] {100_000, 1_000_000}) {

@@ -1,0 +1,149 @@
+package io.aioco;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Adaptive polling of a context with no channels (aio-posix.c's try_poll_mode over the context
+ * notifier, whose io_poll reads ctx->notified): the loop busy-polls its own notifications before it
+ * blocks, and what another thread publishes meanwhile ends the poll.
+ */
+@Timeout(60)
+class AdaptivePollingTest {
+    /** A poll time far longer than any test: a busy poll that missed its event would never end. */
+    private static final long ENDLESS_NS = Long.MAX_VALUE / 4;
+
+    private final AioContext ctx = AioContext.create();
+
+    @AfterEach
+    void close() {
+        ctx.close();
+    }
+
+    @Test
+    void thePollTimeGrowsWithoutChannelsWhenWaitsAreShort() {
+        ctx.setPollParams(1_000_000_000L, 2, 2);
+        Timer bound = ctx.newTimer(ClockType.REALTIME, () -> {});
+        assertEquals(0, ctx.currentPollNs());
+        bound.modNs(System.nanoTime() + 100_000);
+        while (bound.isPending()) {
+            ctx.poll(true);
+        }
+        // One wait shorter than maxNs: the context's own notifications are polled, so the time grows.
+        assertNotEquals(0, ctx.currentPollNs());
+    }
+
+    /**
+     * Makes the next poll time practically endless: a first short wait grows it from 0 to 4 µs, a
+     * second one multiplies it by the grow factor.
+     */
+    private void growPollTimeToEndless() {
+        ctx.setPollParams(ENDLESS_NS, 2_500_000_000_000L, 0);
+        Timer bound = ctx.newTimer(ClockType.REALTIME, () -> {});
+        while (ctx.currentPollNs() < 1_000_000_000_000L) {
+            bound.modNs(System.nanoTime() + 100_000);
+            while (bound.isPending()) {
+                ctx.poll(true);
+            }
+        }
+    }
+
+    /**
+     * Runs {@code action} on another thread once {@code loop} is busy-polling (seen in its stack).
+     * The tests using it have a short timeout: a busy poll that missed the action would spin until
+     * the timeout interrupts it.
+     */
+    private static CompletableFuture<Void> onceBusyPolling(Thread loop, Runnable action) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                while (!busyPolling(loop)) {
+                    Thread.onSpinWait();
+                }
+                action.run();
+                done.complete(null);
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+        }, "poke-test-thread");
+        t.setDaemon(true);
+        t.start();
+        return done;
+    }
+
+    private static boolean busyPolling(Thread loop) {
+        for (StackTraceElement frame : loop.getStackTrace()) {
+            if (frame.getMethodName().equals("busyPoll")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    @Timeout(20)
+    void aTimerArmedFromAnotherThreadEndsTheBusyPollAndFires() throws Exception {
+        growPollTimeToEndless();
+        AtomicInteger fired = new AtomicInteger();
+        Timer t = ctx.newTimer(ClockType.REALTIME, fired::incrementAndGet);
+        CompletableFuture<Void> armed = onceBusyPolling(Thread.currentThread(), () -> t.modNs(System.nanoTime()));
+        while (fired.get() == 0) {
+            ctx.poll(true); // without the poke, the first of these would spin for ever
+        }
+        armed.get(30, TimeUnit.SECONDS);
+        assertEquals(1, fired.get());
+    }
+
+    @Test
+    @Timeout(20)
+    void aBottomHalfScheduledFromAnotherThreadEndsTheBusyPollAndRuns() throws Exception {
+        growPollTimeToEndless();
+        AtomicInteger ran = new AtomicInteger();
+        BottomHalf bh = ctx.newBottomHalf(ran::incrementAndGet);
+        CompletableFuture<Void> scheduled = onceBusyPolling(Thread.currentThread(), bh::schedule);
+        assertTrue(ctx.poll(true));
+        scheduled.get(30, TimeUnit.SECONDS);
+        assertEquals(1, ran.get());
+    }
+
+    @Test
+    @Timeout(20)
+    void aNotifyFromAnotherThreadEndsTheBusyPoll() throws Exception {
+        growPollTimeToEndless();
+        CompletableFuture<Void> notified = onceBusyPolling(Thread.currentThread(), ctx::notifyEvent);
+        assertFalse(ctx.poll(true)); // a bare notify: no progress
+        notified.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void anInterruptEndsTheBusyPoll() throws Exception {
+        growPollTimeToEndless();
+        Thread.currentThread().interrupt();
+        try {
+            assertFalse(ctx.poll(true)); // as a blocking wait: ends early, the status stays set
+            assertTrue(Thread.currentThread().isInterrupted());
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    @Test
+    void anIOThreadPollsByDefaultAndRunsWorkFromOutside() throws Exception {
+        try (IOThread io = IOThread.start("polling-test")) {
+            for (int i = 0; i < 100; i++) {
+                CompletableFuture<Thread> ran = new CompletableFuture<>();
+                io.context().scheduleOneshot(() -> ran.complete(Thread.currentThread()));
+                assertEquals(io.thread(), ran.get(30, TimeUnit.SECONDS));
+            }
+        }
+    }
+}
