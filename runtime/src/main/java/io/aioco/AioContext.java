@@ -308,7 +308,8 @@ public final class AioContext implements AutoCloseable {
         if (waiter != me) {
             waiter = me; // rarely written: it shares a cache line with what wakers read
         }
-        boolean adaptive = polling.enabled();
+        // NOTE: no busy poll while a channel has no polling function: its events would wait.
+        boolean adaptive = polling.enabled() && (table == null || table.allPollable());
         long pollStart = 0;
         long budget = 0;
         boolean polledWork = false;
@@ -413,8 +414,16 @@ public final class AioContext implements AutoCloseable {
         long deadline = System.nanoTime() + timeoutNs;
         Thread me = Thread.currentThread();
         for (;;) {
-            if ((int) NOTIFY_ME.getVolatile(this) == NOT_WAITING || me.isInterrupted()) {
+            if ((int) NOTIFY_ME.getVolatile(this) == NOT_WAITING) {
                 return; // a waker cleared the announcement: something is there
+            }
+            if (me.isInterrupted()) {
+                // NOTE: the channels are still looked at: the status stays set, and an interrupted
+                // thread that goes on polling must not starve its handlers.
+                if (mode == WAIT_SELECT) {
+                    table.selectNow();
+                }
+                return;
             }
             long remaining = -1;
             if (timeoutNs > 0) {

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -59,8 +63,8 @@ class AdaptivePollingTest {
 
     /**
      * Runs {@code action} on another thread once {@code loop} is busy-polling (seen in its stack).
-     * The tests using it have a short timeout: a busy poll that missed the action would spin until
-     * the timeout interrupts it.
+     * The tests using it have a short timeout, in a thread of its own: a busy poll that missed the
+     * action would spin for ever, and the test must fail rather than hang.
      */
     private static CompletableFuture<Void> onceBusyPolling(Thread loop, Runnable action) {
         CompletableFuture<Void> done = new CompletableFuture<>();
@@ -90,7 +94,7 @@ class AdaptivePollingTest {
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aTimerArmedFromAnotherThreadEndsTheBusyPollAndFires() throws Exception {
         growPollTimeToEndless();
         AtomicInteger fired = new AtomicInteger();
@@ -104,7 +108,7 @@ class AdaptivePollingTest {
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aBottomHalfScheduledFromAnotherThreadEndsTheBusyPollAndRuns() throws Exception {
         growPollTimeToEndless();
         AtomicInteger ran = new AtomicInteger();
@@ -116,12 +120,38 @@ class AdaptivePollingTest {
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aNotifyFromAnotherThreadEndsTheBusyPoll() throws Exception {
         growPollTimeToEndless();
         CompletableFuture<Void> notified = onceBusyPolling(Thread.currentThread(), ctx::notifyEvent);
         assertFalse(ctx.poll(true)); // a bare notify: no progress
         notified.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aChannelWithoutPollingFunctionTurnsBusyPollingOff() throws Exception {
+        growPollTimeToEndless();
+        Pipe p = Pipe.open();
+        try {
+            AtomicInteger read = new AtomicInteger();
+            ctx.setFdHandler(p.source(), () -> {
+                try {
+                    read.addAndGet(p.source().read(ByteBuffer.allocate(16)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, null);
+            p.sink().write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            while (read.get() < 3) {
+                ctx.poll(true); // a busy poll would not look at the channel, and would never end
+            }
+            assertEquals(3, read.get());
+            ctx.setFdHandler(p.source(), null, null);
+        } finally {
+            p.source().close();
+            p.sink().close();
+        }
     }
 
     @Test
@@ -133,6 +163,34 @@ class AdaptivePollingTest {
             assertTrue(Thread.currentThread().isInterrupted());
         } finally {
             Thread.interrupted();
+        }
+    }
+
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void anInterruptedThreadThatGoesOnPollingStillServesItsChannels() throws Exception {
+        Pipe p = Pipe.open();
+        try {
+            AtomicInteger read = new AtomicInteger();
+            ctx.setFdHandler(p.source(), () -> {
+                try {
+                    read.addAndGet(p.source().read(ByteBuffer.allocate(16)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, null);
+            ctx.newTimer(ClockType.REALTIME, () -> {}).modNs(System.nanoTime() + 60_000_000_000L);
+            p.sink().write(ByteBuffer.wrap(new byte[] {1, 2}));
+            Thread.currentThread().interrupt();
+            while (read.get() < 2) {
+                ctx.poll(true);
+            }
+            assertTrue(Thread.currentThread().isInterrupted());
+            ctx.setFdHandler(p.source(), null, null);
+        } finally {
+            Thread.interrupted();
+            p.source().close();
+            p.sink().close();
         }
     }
 

@@ -170,6 +170,17 @@ public final class FdTable {
         return s != null && !s.keys().isEmpty();
     }
 
+    /**
+     * Called from the loop thread: whether every channel watched through the selector (the guest's
+     * too) has a polling function, so that a busy poll misses no event (QEMU's {@code
+     * poll_disable_cnt} of zero). Conservative: a channel just removed may still count until the
+     * next select.
+     */
+    public boolean allPollable() {
+        Selector s = host.selector;
+        return s == null || s.keys().size() <= pollNodes.length;
+    }
+
     /** Called from the loop thread: the nodes that have a polling function. */
     public boolean hasPollHandlers() {
         return pollNodes.length > 0;
