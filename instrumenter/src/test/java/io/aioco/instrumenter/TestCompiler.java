@@ -70,10 +70,25 @@ public final class TestCompiler {
                 message.append(d.getSource() == null ? "" : d.getSource().getName()).append(':')
                         .append(d.getLineNumber()).append(": ").append(d.getMessage(null)).append('\n');
             }
+            if (!log.toString().isEmpty()) {
+                message.append(log); // what javac printed itself: a crash of the compiler, for one
+            }
+            if (log.toString().contains("An exception has occurred in the compiler")) {
+                throw new CompilerCrash(message + "\n" + sources);
+            }
             throw new IllegalArgumentException(message + "\n" + sources);
         }
         Map<String, byte[]> classes = new HashMap<>();
         outputs.forEach((name, out) -> classes.put(name, out.toByteArray()));
         return classes;
+    }
+
+    /** javac itself failed (an exception inside the compiler), not the source: a javac bug. */
+    public static final class CompilerCrash extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        CompilerCrash(String message) {
+            super(message);
+        }
     }
 }

@@ -1,5 +1,7 @@
 package io.aioco.instrumenter.random;
 
+import io.aioco.instrumenter.TestCompiler;
+
 import io.aioco.instrumenter.InstrumentingLoader;
 import java.lang.reflect.InvocationTargetException;
 import java.util.Arrays;
@@ -39,7 +41,8 @@ public final class ProgramRunner {
      * @param reference the plain run (null if the program did not get that far)
      * @param alwaysYielding the instrumented run that yields at every {@code yieldPoint()} (null if
      *     it did not run)
-     * @param javacMiscompiled the plain program does not verify: nothing to compare with
+     * @param javacMiscompiled javac crashed on the program, or the plain program does not verify:
+     *     nothing to compare with
      * @param tooLarge a function was refused as too large once instrumented (a documented refusal:
      *     the 64 KiB limit), so the instrumented program cannot run like the plain one
      */
@@ -86,7 +89,14 @@ public final class ProgramRunner {
     }
 
     private static Verdict checkUncached(String progSource, boolean[] schedule) {
-        Map<String, byte[]> classes = ProgramCompiler.compile(progSource);
+        Map<String, byte[]> classes;
+        try {
+            classes = ProgramCompiler.compile(progSource);
+        } catch (TestCompiler.CompilerCrash javacBug) {
+            // JDK 17's javac also crashes on some of those switch expressions (an index out of
+            // bounds in Gen.handleSwitch): no plain program, so nothing to compare with
+            return new Verdict(null, null, null, true, false);
+        }
         Outcome reference;
         try {
             reference = run(new PlainLoader(classes), classes, false, null);

@@ -47,7 +47,7 @@ class RandomProgramPropertyTest {
     void instrumentedProgramRunsLikePlainProgramUnderEveryYieldSchedule(@ForAll("programs") Program program,
             @ForAll("schedules") boolean[] schedule) {
         ProgramRunner.Verdict verdict = ProgramRunner.verdict(JavaRenderer.render(program), schedule);
-        Statistics.label("javac (17) miscompiled the plain program").collect(verdict.javacMiscompiled());
+        Statistics.label("javac (17) crashed on or miscompiled the plain program").collect(verdict.javacMiscompiled());
         Assume.that(!verdict.javacMiscompiled()); // nothing to compare with: not a finding about aioco
         Statistics.label("a function refused as too large once instrumented").collect(verdict.tooLarge());
         Assume.that(!verdict.tooLarge()); // a documented refusal (64 KiB per method), tested on its own
