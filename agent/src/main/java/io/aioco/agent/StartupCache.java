@@ -235,7 +235,7 @@ final class StartupCache {
      * The clean classes: the loaded ones and those this run proved clean.
      *
      * @param limit only jars {@code [0, limit)} count (see {@link CachedClassPath#limitByManifests()})
-     * @return the entries, hashes ascending
+     * @return the entries, hashes ascending; the loaded entries themselves when this run added none
      */
     CleanClassFile.Entries cleanEntries(int limit) {
         Map<String, Recorded> byName = new HashMap<>();
@@ -244,31 +244,52 @@ final class StartupCache {
                 byName.putIfAbsent(entry.name(), entry);
             }
         }
-        TreeMap<Long, Integer> clean = new TreeMap<>();
-        for (int i = 0; i < loaded.size(); i++) {
-            clean.put(loaded.hashes()[i], loaded.lengths()[i]);
-        }
         Map<String, Boolean> withoutFns = new HashMap<>();
-        List<Long> collisions = new ArrayList<>();
+        TreeMap<Long, Integer> added = new TreeMap<>();
         for (Recorded entry : byName.values()) {
-            if (allWithoutFns(entry.supertypes(), byName, withoutFns, limit, 0)
+            long key = hash(entry.jarIndex(), entry.name());
+            if (loaded.lengthOf(key) != entry.length()
+                    && allWithoutFns(entry.supertypes(), byName, withoutFns, limit, 0)
                     && allWithoutFns(entry.functionalInterfaces(), byName, withoutFns, limit, 0)) {
-                long key = hash(entry.jarIndex(), entry.name());
-                Integer previous = clean.put(key, entry.length());
-                if (previous != null && previous != entry.length()) {
-                    collisions.add(key); // NOTE: two classes, one hash: keep neither
+                // NOTE: two clean classes with one hash and length are harmless (each is clean); with
+                // another length, or one already in the file with another, it is kept by neither
+                Integer previous = added.put(key, entry.length());
+                if ((previous != null && previous != entry.length()) || loaded.lengthOf(key) >= 0) {
+                    added.put(key, -1);
                 }
             }
         }
-        collisions.forEach(clean::remove);
-        long[] hashes = new long[clean.size()];
-        int[] lengths = new int[clean.size()];
-        int i = 0;
-        for (Map.Entry<Long, Integer> entry : clean.entrySet()) {
-            hashes[i] = entry.getKey();
-            lengths[i++] = entry.getValue();
+        if (added.isEmpty()) {
+            return loaded;
         }
-        return new CleanClassFile.Entries(hashes, lengths);
+        return merge(loaded, added);
+    }
+
+    /** @return the loaded entries and the added ones (length -1: drop the hash), hashes ascending */
+    private static CleanClassFile.Entries merge(CleanClassFile.Entries loaded, TreeMap<Long, Integer> added) {
+        long[] hashes = new long[loaded.size() + added.size()];
+        int[] lengths = new int[hashes.length];
+        int count = 0;
+        int at = 0;
+        for (Map.Entry<Long, Integer> entry : added.entrySet()) {
+            long key = entry.getKey();
+            while (at < loaded.size() && loaded.hashes()[at] < key) {
+                hashes[count] = loaded.hashes()[at];
+                lengths[count++] = loaded.lengths()[at++];
+            }
+            if (at < loaded.size() && loaded.hashes()[at] == key) {
+                at++; // NOTE: a collision (added with -1 below): dropped from the file too
+            }
+            if (entry.getValue() >= 0) {
+                hashes[count] = key;
+                lengths[count++] = entry.getValue();
+            }
+        }
+        while (at < loaded.size()) {
+            hashes[count] = loaded.hashes()[at];
+            lengths[count++] = loaded.lengths()[at++];
+        }
+        return new CleanClassFile.Entries(Arrays.copyOf(hashes, count), Arrays.copyOf(lengths, count));
     }
 
     /** @return whether each of the classes is known to have no coroutine function (see the class comment) */
@@ -321,8 +342,13 @@ final class StartupCache {
     boolean save() {
         Path temporary = null;
         try {
-            CleanClassFile.Entries entries = recorded.isEmpty() ? loaded : cleanEntries(classPath.limitByManifests());
-            if (entries.size() == loaded.size()) {
+            // NOTE: first with every trusted jar, which reads no manifest: the clean classes can only
+            // be fewer with fewer jars, so when there is nothing new, that is the answer (most runs)
+            CleanClassFile.Entries entries = recorded.isEmpty() ? loaded : cleanEntries(classPath.size());
+            if (entries != loaded) {
+                entries = cleanEntries(classPath.limitByManifests());
+            }
+            if (entries == loaded) {
                 if (loaded.size() > 0) {
                     // NOTE: marks the file as in use, for pruneOldFiles of other applications' runs
                     Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis()));

@@ -97,6 +97,29 @@ class StartupCacheTest {
     }
 
     @Test
+    void theClassesOfLaterRunsAreMergedIntoTheFileInHashOrder() throws IOException {
+        List<Path> classPath = List.of(emptyJar("a.jar", null));
+        for (int run = 0; run < 3; run++) {
+            StartupCache cache = cache(classPath);
+            assertEquals(50 * run, cache.loadedCount());
+            for (int i = 0; i < 50; i++) {
+                cache.record("p/C" + run + "_" + i, 0, 1000 * run + i, NONE, NONE);
+            }
+            assertTrue(cache.save());
+        }
+        CleanClassFile.Entries entries = CleanClassFile.decode(Files.readAllBytes(cache(classPath).file()),
+                new CachedClassPath(classPath.stream().map(Path::toString).toList(), "test").key());
+        for (int i = 1; i < entries.size(); i++) {
+            assertTrue(entries.hashes()[i - 1] < entries.hashes()[i], "ascending at " + i);
+        }
+        for (int run = 0; run < 3; run++) {
+            for (int i = 0; i < 50; i++) {
+                assertEquals(1000 * run + i, entries.lengthOf(StartupCache.hash(0, "p/C" + run + "_" + i)));
+            }
+        }
+    }
+
+    @Test
     void onlyJarsBeforeTheFirstFolderAreCovered() throws IOException {
         Path first = emptyJar("first.jar", null);
         Path folder = Files.createDirectory(dir.resolve("classes"));
