@@ -1,11 +1,12 @@
 package io.aioco.agent;
 
 import java.io.File;
+import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
@@ -52,7 +53,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * not the jar's: a clean class is skipped only when its class file has the length recorded with it.
  * An agent that changes a class without changing its length, to make it name the runtime, is not
  * caught; this agent is then in the key neither (its options are not visible without the
- * management API, which costs more to load than the cache saves).
+ * management API, which costs more to load than the cache saves). Likewise
+ * {@code -Xbootclasspath/a} is not in the key (no property tells of it): a class there that
+ * shadows one of the class path is read from the class path by the agent with or without the
+ * cache ({@link LoaderLookup}), so the cache answers as the agent would.
  *
  * <p>{@link #isClean} and {@link #record} are called concurrently by any transforming thread;
  * {@link #save} by one thread at a time (the shutdown hook, or a test).
@@ -117,17 +121,15 @@ final class StartupCache {
                 .append("\njava.home ").append(System.getProperty("java.home"))
                 .append("\njava.version ").append(System.getProperty("java.version"))
                 .append("\njava.vm.version ").append(System.getProperty("java.vm.version"));
-        // --patch-module, --add-modules, --limit-modules and the like change which classes the
-        // boot layer holds, which the class path does not then give
-        List<String> moduleOptions = new ArrayList<>();
-        for (String name : System.getProperties().stringPropertyNames()) {
-            if (name.startsWith("jdk.module.")) {
-                moduleOptions.add(name);
-            }
+        // --add-modules, --limit-modules and --patch-module change which packages the boot layer
+        // holds (found there before the class path), and no system property tells of them
+        List<String> modules = new ArrayList<>();
+        for (Module module : ModuleLayer.boot().modules()) {
+            modules.add(new StringBuilder(module.getName()).append(' ').append(module.getPackages().size()).toString());
         }
-        moduleOptions.sort(null);
-        for (String name : moduleOptions) {
-            prefix.append('\n').append(name).append(' ').append(System.getProperty(name));
+        modules.sort(null);
+        for (String module : modules) {
+            prefix.append("\nmodule ").append(module);
         }
         List<String> entries = Arrays.asList(System.getProperty("java.class.path", "").split(File.pathSeparator, -1));
         return new StartupCache(new CachedClassPath(entries, prefix.toString()), directory, verbose);
@@ -151,10 +153,21 @@ final class StartupCache {
 
     private CleanClassFile.Entries read(Path path, String key) {
         byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(path);
-        } catch (NoSuchFileException e) {
-            return CleanClassFile.Entries.EMPTY; // NOTE: the first start: nothing to say
+        // NOTE: java.io, not Files.readAllBytes: at this point of a start, the first use of the NIO
+        // file channels costs about 5 ms, ten times the read itself
+        try (RandomAccessFile in = new RandomAccessFile(path.toFile(), "r")) {
+            long length = in.length();
+            if (length > Integer.MAX_VALUE - 16) {
+                throw new IOException("too large: " + length + " bytes");
+            }
+            bytes = new byte[(int) length];
+            in.readFully(bytes);
+        } catch (FileNotFoundException e) {
+            if (!path.toFile().exists()) {
+                return CleanClassFile.Entries.EMPTY; // NOTE: the first start: nothing to say
+            }
+            log("cannot read the startup cache " + path + ": " + e);
+            return CleanClassFile.Entries.EMPTY;
         } catch (IOException | RuntimeException e) {
             log("cannot read the startup cache " + path + ": " + e);
             return CleanClassFile.Entries.EMPTY;
