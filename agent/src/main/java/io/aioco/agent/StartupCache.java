@@ -209,7 +209,8 @@ final class StartupCache {
      * @return whether the class is known clean: it needs nothing
      */
     boolean isClean(String className, int jarIndex, int length) {
-        if (loaded.lengthOf(hash(jarIndex, className)) != length) {
+        // NOTE: a first start (no file) hashes nothing: the hash is a loop over the name, interpreted at first
+        if (loaded.size() == 0 || loaded.lengthOf(hash(jarIndex, className)) != length) {
             return false;
         }
         hits++;
