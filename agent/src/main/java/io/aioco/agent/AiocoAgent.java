@@ -82,8 +82,9 @@ public final class AiocoAgent {
             };
             Runtime.getRuntime().addShutdownHook(saver);
             return cache;
-        } catch (RuntimeException e) {
-            // NOTE: no cache is never a reason not to instrument (a shutdown in progress, a security manager)
+        } catch (RuntimeException | LinkageError | OutOfMemoryError e) {
+            // NOTE: no cache is never a reason not to instrument, nor to fail the JVM's start (a
+            // shutdown in progress, a security manager, a heap too small for the file)
             return null;
         }
     }

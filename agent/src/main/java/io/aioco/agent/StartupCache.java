@@ -62,6 +62,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * {@link #save} by one thread at a time (the shutdown hook, or a test).
  */
 final class StartupCache {
+    /** The largest cache file read (a file has 12 bytes per class and the key). */
+    static final long MAX_FILE_BYTES = 64L << 20;
+
     /** How many cache files (applications, or versions of one) a cache folder keeps. */
     static final int KEPT_FILES = 32;
 
@@ -157,7 +160,9 @@ final class StartupCache {
         // file channels costs about 5 ms, ten times the read itself
         try (RandomAccessFile in = new RandomAccessFile(path.toFile(), "r")) {
             long length = in.length();
-            if (length > Integer.MAX_VALUE - 16) {
+            if (length > MAX_FILE_BYTES) {
+                // NOTE: no file this agent writes is this large (a million classes take 12 MB): an
+                // allocation as large as the file could fail the JVM's start with an OutOfMemoryError
                 throw new IOException("too large: " + length + " bytes");
             }
             bytes = new byte[(int) length];

@@ -206,6 +206,11 @@ class StartupCacheLoadingTest {
         assertTrue(first.cache.save());
         Path file = first.cache.file();
         byte[] whole = Files.readAllBytes(file);
+        try (java.io.RandomAccessFile huge = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            huge.setLength(StartupCache.MAX_FILE_BYTES + 1); // sparse: larger than any file the agent writes
+        }
+        Run afterHuge = new Run(cacheDir, "fixture.hierarchy.PlainSub");
+        assertEquals(0, afterHuge.cache.loadedCount());
         List<byte[]> damaged = List.of(java.util.Arrays.copyOf(whole, whole.length - 5), new byte[0],
                 new byte[] {0x41, 0x49, 0x4F, 0x43, 0, 0, 0, 1, 0x7F, 0, 0, 0}, "not a cache file".getBytes());
         for (byte[] bytes : damaged) {
