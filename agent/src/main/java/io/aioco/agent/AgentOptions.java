@@ -6,20 +6,25 @@ import java.util.List;
 
 /**
  * The agent's options, from {@code -javaagent:aioco-agent.jar=OPTIONS}: a comma-separated list of
- * {@code verbose}, {@code dump=DIR}, {@code include=PREFIX[:PREFIX...]} and
+ * {@code verbose}, {@code dump=DIR}, {@code include=PREFIX[:PREFIX...]},
  * {@code exclude=PREFIX[:PREFIX...]} (package or class name prefixes, dotted; {@code include} and
- * {@code exclude} may be repeated).
+ * {@code exclude} may be repeated) and {@code cache=DIR} or {@code cache=off} (the startup cache,
+ * {@link StartupCache}; on by default, in {@code $XDG_CACHE_HOME/aioco/agent}, or
+ * {@code ~/.cache/aioco/agent} when {@code XDG_CACHE_HOME} is not set).
  *
- * @param verbose log every class rewritten
+ * @param verbose log every class rewritten, and what the startup cache does
  * @param dumpDirectory where to write every rewritten class file, or null
  * @param includes when not empty, only classes whose name starts with one of these are instrumented
  * @param excludes classes whose name starts with one of these are never instrumented
+ * @param cacheDirectory where the startup cache keeps its files, or null for no cache
  */
-record AgentOptions(boolean verbose, Path dumpDirectory, List<String> includes, List<String> excludes) {
+record AgentOptions(boolean verbose, Path dumpDirectory, List<String> includes, List<String> excludes,
+        Path cacheDirectory) {
 
     static AgentOptions parse(String text) {
         boolean verbose = false;
         Path dump = null;
+        Path cache = defaultCacheDirectory(System.getenv("XDG_CACHE_HOME"), System.getProperty("user.home"));
         List<String> includes = new ArrayList<>();
         List<String> excludes = new ArrayList<>();
         if (text != null && !text.isBlank()) {
@@ -33,13 +38,32 @@ record AgentOptions(boolean verbose, Path dumpDirectory, List<String> includes, 
                     case "dump" -> dump = Path.of(require(key, value));
                     case "include" -> includes.addAll(prefixes(require(key, value)));
                     case "exclude" -> excludes.addAll(prefixes(require(key, value)));
+                    case "cache" -> cache = require(key, value).equals("off") ? null : Path.of(value);
                     case "" -> { }
                     default -> throw new IllegalArgumentException("unknown aioco agent option '" + key
-                            + "' (expected: verbose, dump=DIR, include=PREFIX[:PREFIX...], exclude=PREFIX[:PREFIX...])");
+                            + "' (expected: verbose, dump=DIR, include=PREFIX[:PREFIX...], exclude=PREFIX[:PREFIX...],"
+                            + " cache=DIR|off)");
                 }
             }
         }
-        return new AgentOptions(verbose, dump, List.copyOf(includes), List.copyOf(excludes));
+        return new AgentOptions(verbose, dump, List.copyOf(includes), List.copyOf(excludes), cache);
+    }
+
+    /**
+     * @param xdgCacheHome the environment's {@code XDG_CACHE_HOME}, or null
+     * @param userHome the {@code user.home} property, or null
+     * @return the startup cache's folder when no {@code cache=} option says otherwise; null (no
+     *     cache) when neither is set
+     */
+    static Path defaultCacheDirectory(String xdgCacheHome, String userHome) {
+        try {
+            if (xdgCacheHome != null && !xdgCacheHome.isEmpty()) {
+                return Path.of(xdgCacheHome, "aioco", "agent");
+            }
+            return userHome == null || userHome.isEmpty() ? null : Path.of(userHome, ".cache", "aioco", "agent");
+        } catch (RuntimeException e) {
+            return null; // NOTE: a path the file system cannot take: no cache rather than no agent
+        }
     }
 
     private static String require(String key, String value) {

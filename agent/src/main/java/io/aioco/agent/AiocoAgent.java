@@ -56,6 +56,36 @@ public final class AiocoAgent {
             System.err.println("aioco agent: " + e.getMessage() + "; the agent is not installed");
             return;
         }
-        instrumentation.addTransformer(new CoroutineTransformer(options), false);
+        StartupCache cache = options.cacheDirectory() == null ? null : startupCache(options);
+        instrumentation.addTransformer(new CoroutineTransformer(options, cache, ClassLoader.getSystemClassLoader()),
+                false);
+    }
+
+    /** The startup cache, with a shutdown hook that saves it; null when it does not apply. Never throws. */
+    private static StartupCache startupCache(AgentOptions options) {
+        try {
+            long start = System.nanoTime();
+            StartupCache cache = StartupCache.forApplication(options.cacheDirectory(), options.verbose());
+            if (cache == null) {
+                return null;
+            }
+            long micros = (System.nanoTime() - start) / 1000;
+            if (options.verbose()) {
+                System.getLogger("io.aioco.agent").log(System.Logger.Level.INFO, "aioco: startup cache "
+                        + cache.file() + ": " + cache.loadedCount() + " clean classes, read in " + micros + " us");
+            }
+            Thread saver = new Thread("aioco-startup-cache") {
+                @Override
+                public void run() {
+                    cache.save(); // NOTE: no lambda here: bootstrapping one costs some ms in premain
+                }
+            };
+            Runtime.getRuntime().addShutdownHook(saver);
+            return cache;
+        } catch (RuntimeException | LinkageError | OutOfMemoryError e) {
+            // NOTE: no cache is never a reason not to instrument, nor to fail the JVM's start (a
+            // shutdown in progress, a security manager, a heap too small for the file)
+            return null;
+        }
     }
 }

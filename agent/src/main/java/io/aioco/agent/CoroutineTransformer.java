@@ -17,7 +17,9 @@ import java.util.WeakHashMap;
  * The agent's class file transformer: one {@link Instrumenter} call per class, one instrumenter
  * (and so one hierarchy cache) per class loader. It never throws and never returns bytes it did
  * not get from the instrumenter: a class it cannot handle is returned unchanged ({@code null})
- * with one log line.
+ * with one log line. With a {@link StartupCache}, a class of the application class loader that an
+ * earlier run found clean is returned unchanged before any scan, and the quick scan's verdicts are
+ * recorded for the next run.
  *
  * <p>Called concurrently by any thread that loads classes.
  */
@@ -43,8 +45,24 @@ final class CoroutineTransformer implements ClassFileTransformer {
         }
     }
 
+    /** Classes known to need nothing from earlier runs, or null when there is no cache. */
+    private final StartupCache cache;
+    /** The loader whose classes the cache covers (the application class loader), or null. */
+    private final ClassLoader cachedLoader;
+
     CoroutineTransformer(AgentOptions options) {
+        this(options, null, null);
+    }
+
+    /**
+     * @param options the agent's options
+     * @param cache the startup cache, or null for none
+     * @param cachedLoader the loader whose classes the cache covers (the application class loader)
+     */
+    CoroutineTransformer(AgentOptions options, StartupCache cache, ClassLoader cachedLoader) {
         this.options = options;
+        this.cache = cache;
+        this.cachedLoader = cache == null ? null : cachedLoader;
     }
 
     @Override
@@ -55,13 +73,47 @@ final class CoroutineTransformer implements ClassFileTransformer {
             return null;
         }
         try {
-            InstrumentationResult result = instrumenterFor(loader).instrument(classfileBuffer);
+            int jarIndex = loader == cachedLoader ? cache.jarIndex(protectionDomain) : -1;
+            Instrumenter.QuickScanListener listener = null;
+            if (jarIndex >= 0) {
+                int length = classfileBuffer.length;
+                if (cache.isClean(className, jarIndex, length)) {
+                    return null; // NOTE: the fast path of a later start: no scan, no supertype read
+                }
+                listener = new Recorder(cache, className, jarIndex, length);
+            }
+            InstrumentationResult result = instrumenterFor(loader).instrument(classfileBuffer, listener);
             return report(className, result);
         } catch (Throwable t) {
             // NOTE: nothing may escape into the class loader: the class is loaded as it is
             log(System.Logger.Level.WARNING, "aioco: cannot instrument " + className.replace('/', '.')
                     + ", loading it unchanged: " + t);
             return null;
+        }
+    }
+
+    /**
+     * Records what the quick scan found of one class in the startup cache. NOTE: a class, not a
+     * lambda: a lambda's first use costs some ms at a cold start.
+     */
+    private static final class Recorder implements Instrumenter.QuickScanListener {
+        private final StartupCache cache;
+        private final String className;
+        private final int jarIndex;
+        private final int length;
+
+        Recorder(StartupCache cache, String className, int jarIndex, int length) {
+            this.cache = cache;
+            this.className = className;
+            this.jarIndex = jarIndex;
+            this.length = length;
+        }
+
+        @Override
+        public void nothingToDo(String scanned, String[] supertypes, String[] functionalInterfaces) {
+            if (scanned.equals(className)) {
+                cache.record(className, jarIndex, length, supertypes, functionalInterfaces);
+            }
         }
     }
 

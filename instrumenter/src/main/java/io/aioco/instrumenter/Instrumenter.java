@@ -82,10 +82,52 @@ public final class Instrumenter {
      * @return the new bytes, or "unchanged", or "failed", with diagnostics
      */
     public InstrumentationResult instrument(byte[] classBytes) {
+        return instrument(classBytes, null);
+    }
+
+    /**
+     * Told of each class that the quick scan found nothing to do in, with the classes that verdict
+     * rests on: a caller that keeps verdicts between runs (the agent's startup cache) may reuse one
+     * only while the class and those classes keep their bytes, and none of those classes has a
+     * coroutine function: that is, each of them was found with nothing to do too, and so were its
+     * supertypes, up to the JDK's (the class itself declares none: it does not name the runtime).
+     */
+    @FunctionalInterface
+    public interface QuickScanListener {
+        /**
+         * Called on the transforming thread, before {@link #instrument(byte[], QuickScanListener)}
+         * returns UNCHANGED for the class. JDK types are left out of both arrays (they never have
+         * coroutine functions, see {@link ClassHierarchy#isJdkType}); the caller must not change
+         * the arrays.
+         *
+         * @param className the class, in internal form
+         * @param supertypes its direct supertypes (all of them, even when the class declares no
+         *     method that could inherit the marker and they were not looked at)
+         * @param functionalInterfaces the types its {@code invokedynamic} call sites return (a
+         *     lambda's or method reference's functional interface)
+         */
+        void nothingToDo(String className, String[] supertypes, String[] functionalInterfaces);
+    }
+
+    /**
+     * Instruments one class as {@link #instrument(byte[])} does, and tells {@code listener} when
+     * the quick scan alone found nothing to do (the verdict a caller may keep: it rests on no
+     * diagnostic and on no method's code). Classes found unchanged in any other way (the runtime's
+     * own, classes already instrumented, classes the full pass found nothing to rewrite in, class
+     * files the lean scan cannot read) are not told.
+     *
+     * @param classBytes a class file
+     * @param listener told of a verdict of the quick scan, or null
+     * @return the new bytes, or "unchanged", or "failed", with diagnostics
+     */
+    public InstrumentationResult instrument(byte[] classBytes, QuickScanListener listener) {
         String className = null;
         try {
             ClassFileScan scan = ClassFileScan.read(classBytes);
             if (scan != null && !isRuntimeClass(scan.className) && !QuickScan.mayNeedInstrumentation(scan, hierarchy)) {
+                if (listener != null) {
+                    listener.nothingToDo(scan.className, QuickScan.applicationSupertypes(scan), scan.indyReturnTypes);
+                }
                 return unchanged(scan.className, List.of()); // NOTE: the quick scan noted what it learnt
             }
             ClassReader reader = new ClassReader(classBytes);

@@ -1,6 +1,7 @@
 package io.aioco.instrumenter;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
@@ -85,6 +86,21 @@ final class QuickScan {
             }
         }
         return false;
+    }
+
+    /** @return the direct supertypes of the scanned class that are not JDK types */
+    static String[] applicationSupertypes(ClassFileScan scan) {
+        String[] out = new String[1 + scan.interfaces.length];
+        int count = 0;
+        if (scan.superName != null && isApplicationType(scan.superName)) {
+            out[count++] = scan.superName;
+        }
+        for (String itf : scan.interfaces) {
+            if (isApplicationType(itf)) {
+                out[count++] = itf;
+            }
+        }
+        return count == out.length ? out : Arrays.copyOf(out, count);
     }
 
     /** @return whether every direct supertype is a JDK type or known to have no coroutine function */

@@ -83,7 +83,7 @@ class ModernClassFilesTest {
         run(List.of(jdk.resolve("bin/javac").toString(), "--release", "21", "-cp", runtimeJar.toString(),
                 "-d", work.toString(), work.resolve("Modern.java").toString()));
         List<String> command = new ArrayList<>(List.of(jdk.resolve("bin/java").toString(),
-                "-javaagent:" + System.getProperty("aioco.agent.jar"),
+                "-javaagent:" + System.getProperty("aioco.agent.jar") + "=cache=" + work.resolve("agent-cache"),
                 "-cp", runtimeJar + File.pathSeparator + work, "Modern"));
         assertEquals("area 12,area 12,area 0,string text,int 7 enters=4", run(command));
     }

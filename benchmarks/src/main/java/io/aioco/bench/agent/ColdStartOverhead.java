@@ -2,10 +2,13 @@ package io.aioco.bench.agent;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.stream.Stream;
@@ -19,9 +22,14 @@ import java.util.zip.ZipFile;
  * own code starts interpreted, as it does for a real application.
  *
  * <p>Usage: {@code java -cp benchmarks/target/aioco-benchmarks-jmh.jar
- * io.aioco.bench.agent.ColdStartOverhead [--runs N] [--agent JAR] [JAR_OR_FOLDER...]} (defaults: 5
- * runs, {@code agent/target/aioco-agent.jar}, {@code corpus-test/target/corpus}). Prints each run's
- * loading time (measured inside the child, JVM start excluded) and the median of the per-pair ratios.
+ * io.aioco.bench.agent.ColdStartOverhead [--runs N] [--agent JAR] [--cache DIR|off]
+ * [JAR_OR_FOLDER...]} (defaults: 5 runs, {@code agent/target/aioco-agent.jar}, a fresh temporary
+ * folder for the agent's startup cache, deleted at the end, {@code corpus-test/target/corpus}).
+ * Prints each run's loading time (measured inside the child, JVM start and the agent's
+ * {@code premain} excluded) and the main thread's CPU time in it, and the medians of the per-pair
+ * ratios: the first pair's agent child apart when the cache starts empty (a first start, which
+ * fills the cache), the median of the others (later starts, which use it). {@code --cache off}
+ * runs the agent without its cache.
  */
 public final class ColdStartOverhead {
     private ColdStartOverhead() {}
@@ -40,14 +48,19 @@ public final class ColdStartOverhead {
         }
         int runs = 5;
         Path agent = Path.of("agent/target/aioco-agent.jar");
+        String cache = null;
         List<Path> paths = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--agent" -> agent = Path.of(args[++i]);
+                case "--cache" -> cache = args[++i];
                 default -> paths.add(Path.of(args[i]));
             }
         }
+        Path temporaryCache = cache == null ? Files.createTempDirectory("aioco-cold-start-cache") : null;
+        String agentOption = "cache=" + (cache != null ? cache : temporaryCache.toString());
+        boolean emptyAtFirst = cache == null || (!cache.equals("off") && isEmptyFolder(Path.of(cache)));
         if (paths.isEmpty()) {
             paths.add(Path.of("corpus-test/target/corpus"));
         }
@@ -63,27 +76,74 @@ public final class ColdStartOverhead {
         }
         String self = Path.of(ColdStartOverhead.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         String classPath = self + File.pathSeparator + String.join(File.pathSeparator, jars);
+        System.out.printf("agent option %s%s%n", agentOption, emptyAtFirst ? " (empty at the first run)" : "");
         double[] ratios = new double[runs];
-        for (int run = 0; run < runs; run++) {
-            boolean agentFirst = run % 2 == 1;
-            double first = child(classPath, jars, agentFirst ? agent : null);
-            double second = child(classPath, jars, agentFirst ? null : agent);
-            double withAgent = agentFirst ? first : second;
-            double plain = agentFirst ? second : first;
-            ratios[run] = withAgent / plain;
-            System.out.printf("run %d: plain %7.1f ms, agent %7.1f ms, ratio %.3f%n", run, plain, withAgent, ratios[run]);
+        double[] cpuRatios = new double[runs];
+        try {
+            for (int run = 0; run < runs; run++) {
+                boolean agentFirst = run % 2 == 1;
+                double[] first = child(classPath, jars, agentFirst ? agent : null, agentOption);
+                double[] second = child(classPath, jars, agentFirst ? null : agent, agentOption);
+                double[] withAgent = agentFirst ? first : second;
+                double[] plain = agentFirst ? second : first;
+                ratios[run] = withAgent[0] / plain[0];
+                cpuRatios[run] = withAgent[1] / plain[1];
+                System.out.printf("run %d: plain %7.1f ms, agent %7.1f ms, ratio %.3f (main thread's CPU: %7.1f ms,"
+                        + " %7.1f ms, ratio %.3f)%s%n", run, plain[0], withAgent[0], ratios[run], plain[1],
+                        withAgent[1], cpuRatios[run], run == 0 && emptyAtFirst ? " (first start: empty cache)" : "");
+            }
+        } finally {
+            if (temporaryCache != null) {
+                deleteFolder(temporaryCache);
+            }
         }
-        Arrays.sort(ratios);
-        double median = runs % 2 == 1 ? ratios[runs / 2] : (ratios[runs / 2 - 1] + ratios[runs / 2]) / 2;
-        System.out.printf("cold start, agent / plain: median %.3f (min %.3f, max %.3f) over %d pairs%n", median,
-                ratios[0], ratios[runs - 1], runs);
+        if (emptyAtFirst && runs > 1) {
+            System.out.printf("cold start, agent / plain: first start (empty cache) %.3f (main thread's CPU %.3f)%n",
+                    ratios[0], cpuRatios[0]);
+            summary("later starts (cache filled)", Arrays.copyOfRange(ratios, 1, runs),
+                    Arrays.copyOfRange(cpuRatios, 1, runs));
+        } else {
+            summary("every start", ratios, cpuRatios);
+        }
     }
 
-    private static double child(String classPath, List<String> jars, Path agent) throws IOException, InterruptedException {
+    private static void summary(String what, double[] ratios, double[] cpuRatios) {
+        System.out.printf("cold start, agent / plain, %s: median %s over %d pairs; main thread's CPU: median %s%n", what,
+                medianAndRange(ratios), ratios.length, medianAndRange(cpuRatios));
+    }
+
+    private static String medianAndRange(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        return String.format("%.3f (min %.3f, max %.3f)", median, sorted[0], sorted[n - 1]);
+    }
+
+    private static boolean isEmptyFolder(Path folder) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            return true;
+        }
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.findAny().isEmpty();
+        }
+    }
+
+    private static void deleteFolder(Path folder) throws IOException {
+        try (Stream<Path> files = Files.walk(folder)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
+    /** @return the child's loading time and its main thread's CPU time in that loop, in ms */
+    private static double[] child(String classPath, List<String> jars, Path agent, String agentOption)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (agent != null) {
-            command.add("-javaagent:" + agent);
+            command.add("-javaagent:" + agent + "=" + agentOption);
         }
         command.addAll(List.of("-cp", classPath, ColdStartOverhead.class.getName(), "--child"));
         command.addAll(jars);
@@ -92,7 +152,8 @@ public final class ColdStartOverhead {
         if (process.waitFor() != 0) {
             throw new IllegalStateException("child failed: " + out);
         }
-        return Double.parseDouble(out);
+        String[] times = out.split(" ");
+        return new double[] {Double.parseDouble(times[0]), Double.parseDouble(times[1])};
     }
 
     private static void child(List<String> jars) throws IOException {
@@ -109,6 +170,10 @@ public final class ColdStartOverhead {
             }
         }
         ClassLoader loader = ColdStartOverhead.class.getClassLoader();
+        // NOTE: the main thread's CPU time is less disturbed by other processes than the elapsed time,
+        // but leaves out the JIT compiling the agent's code on other threads: both are printed
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long cpuStart = threads.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         for (String name : names) {
             try {
@@ -117,6 +182,8 @@ public final class ColdStartOverhead {
                 // an optional dependency is missing: the same classes fail with and without the agent
             }
         }
-        System.out.println((System.nanoTime() - start) / 1e6);
+        long elapsed = System.nanoTime() - start;
+        long cpu = threads.getCurrentThreadCpuTime() - cpuStart;
+        System.out.println(elapsed / 1e6 + " " + cpu / 1e6);
     }
 }

@@ -50,7 +50,10 @@ final class LaunchedServer implements AutoCloseable {
         }
         List<String> command = new ArrayList<>(List.of(launcher.toString(), "--port", "0"));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        // the agent's startup cache goes under XDG_CACHE_HOME: in target, never in the user's cache folder
+        builder.environment().put("XDG_CACHE_HOME", root().resolve("examples/target/xdg-cache").toString());
+        Process process = builder.start();
         LaunchedServer server = new LaunchedServer(process);
         try {
             server.port.get(60, TimeUnit.SECONDS);

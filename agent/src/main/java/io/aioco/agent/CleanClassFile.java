@@ -1,0 +1,105 @@
+package io.aioco.agent;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Why: the startup cache is read at every start, before the first application class, while the
+ * agent's code is still interpreted; so its file is the in-memory table itself, read in bulk, with
+ * no per-entry parsing. This is the file's format.
+ *
+ * <pre>
+ *   int   MAGIC ("AIOC")
+ *   int   VERSION
+ *   int   key length, then the key's UTF-8 bytes (the whole key, compared exactly)
+ *   int   count
+ *   long  hashes[count], strictly ascending ({@link StartupCache#hash})
+ *   int   lengths[count], each class file's length, in the order of the hashes
+ * </pre>
+ * Big-endian, as {@link ByteBuffer} writes it. A file with another magic, version or key, or of
+ * another size than the count says, is not used.
+ *
+ * <p>NOTE: the entries themselves are not checked (order, checksum): a loop over ten thousand
+ * entries costs several ms in the interpreter, a good part of what the cache saves. Nor need they
+ * be: a lookup finds a class only where the file holds its very hash ({@link Arrays#binarySearch}
+ * answers a match only for an equal element, whatever the order), so a damaged entry or order can
+ * only make the cache miss classes, never skip one it should not (but for the chance of a damaged
+ * entry equal to another class's 64-bit hash, with its length). Files are written whole and moved
+ * into place, so a torn file is unlikely in the first place; a truncated one has the wrong size.
+ */
+final class CleanClassFile {
+    static final int MAGIC = 0x41494F43;
+    static final int VERSION = 1;
+
+    private CleanClassFile() {}
+
+    /**
+     * The clean classes of one cache file.
+     *
+     * @param hashes the hashes of (jar index, class name), strictly ascending
+     * @param lengths each class file's length, in the order of {@code hashes}
+     */
+    record Entries(long[] hashes, int[] lengths) {
+        static final Entries EMPTY = new Entries(new long[0], new int[0]);
+
+        /** @return the length recorded for the hash, or -1 if it is not there */
+        int lengthOf(long hash) {
+            int at = Arrays.binarySearch(hashes, hash);
+            return at < 0 ? -1 : lengths[at];
+        }
+
+        int size() {
+            return hashes.length;
+        }
+    }
+
+    /**
+     * @param key the cache key the entries hold for
+     * @param entries hashes strictly ascending
+     * @return the file's bytes
+     */
+    static byte[] encode(String key, Entries entries) {
+        byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
+        int count = entries.size();
+        ByteBuffer out = ByteBuffer.allocate(4 * 4 + keyBytes.length + count * 12);
+        out.putInt(MAGIC).putInt(VERSION).putInt(keyBytes.length).put(keyBytes).putInt(count);
+        out.asLongBuffer().put(entries.hashes());
+        out.position(out.position() + 8 * count);
+        out.asIntBuffer().put(entries.lengths());
+        return out.array();
+    }
+
+    /**
+     * @param file the bytes of a cache file
+     * @param key the key the caller needs
+     * @return the entries, or null when the file is not a well-formed cache file for {@code key}
+     */
+    static Entries decode(byte[] file, String key) {
+        try {
+            ByteBuffer in = ByteBuffer.wrap(file);
+            if (file.length < 12 || in.getInt() != MAGIC || in.getInt() != VERSION) {
+                return null;
+            }
+            byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
+            int keyLength = in.getInt();
+            if (keyLength != keyBytes.length || in.remaining() < keyLength + 4) {
+                return null;
+            }
+            byte[] stored = new byte[keyLength];
+            in.get(stored);
+            int count = in.getInt();
+            if (!Arrays.equals(stored, keyBytes) || count < 0 || in.remaining() != 12L * count) {
+                return null;
+            }
+            long[] hashes = new long[count];
+            int[] lengths = new int[count];
+            in.asLongBuffer().get(hashes); // NOTE: one bulk copy each, no per-entry work
+            in.position(in.position() + 8 * count);
+            in.asIntBuffer().get(lengths);
+            return new Entries(hashes, lengths);
+        } catch (RuntimeException e) {
+            return null; // NOTE: not reached by the checks above; a backstop against a bug
+        }
+    }
+}

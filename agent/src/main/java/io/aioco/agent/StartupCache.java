@@ -1,0 +1,446 @@
+package io.aioco.agent;
+
+import java.io.File;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.security.ProtectionDomain;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * Why: at a cold start the agent's own time goes to reading the supertypes of classes not loaded
+ * yet and to scanning every class, nearly all of which need nothing. This remembers, between runs
+ * of the same application, the classes known to need nothing ("clean"), so that later starts return
+ * them unchanged before any scan.
+ *
+ * <p>What it covers: classes the application class loader defines from a trusted jar of the class
+ * path ({@link CachedClassPath}). Which file: one per key, the key holding the agent's jar, the JDK
+ * and every class path entry (a jar with its size and time); any change means another file, so a
+ * cold start, never a stale answer.
+ *
+ * <p>What is clean: a class is recorded when the instrumenter's quick scan alone found nothing to
+ * do in it ({@link io.aioco.instrumenter.Instrumenter.QuickScanListener}: no reference to the
+ * runtime, no diagnostic), with the classes its verdict rests on: its direct supertypes and its
+ * lambdas' functional interfaces, JDK types left out. The verdict holds as long as none of those
+ * has a coroutine function. At save time:
+ * <ul>
+ *   <li>a class is <em>without coroutine functions</em> when it was recorded (so it declares none:
+ *       a marker names the runtime) and so is each of its direct supertypes, down to the JDK's
+ *       (the supertype relation has no cycles; a class met again while its own answer is being
+ *       worked out is taken as not, so a malformed cycle is harmless);
+ *   <li>a class is <em>clean</em> when it was recorded and each class its verdict rests on is
+ *       without coroutine functions. A clean class is so itself, since its supertypes are among
+ *       those classes: so a class of the file counts as without coroutine functions for the
+ *       classes of a later run.
+ * </ul>
+ * A class resting on a class of a folder, of another loader, never seen in this run (nor in the
+ * file), or rewritten, is not clean.
+ *
+ * <p>NOTE: the transformer sees the class bytes after any agent that transforms before this one,
+ * not the jar's: a clean class is skipped only when its class file has the length recorded with it.
+ * An agent that changes a class without changing its length, to make it name the runtime, is not
+ * caught; this agent is then in the key neither (its options are not visible without the
+ * management API, which costs more to load than the cache saves). Likewise
+ * {@code -Xbootclasspath/a} is not in the key (no property tells of it): a class there that
+ * shadows one of the class path is read from the class path by the agent with or without the
+ * cache ({@link LoaderLookup}), so the cache answers as the agent would.
+ *
+ * <p>{@link #isClean} and {@link #record} are called concurrently by any transforming thread;
+ * {@link #save} by one thread at a time (the shutdown hook, or a test).
+ */
+final class StartupCache {
+    /** The largest cache file read (a file has 12 bytes per class and the key). */
+    static final long MAX_FILE_BYTES = 64L << 20;
+
+    /** How many cache files (applications, or versions of one) a cache folder keeps. */
+    static final int KEPT_FILES = 32;
+
+    private final CachedClassPath classPath;
+    private final Path directory;
+    private final Path file;
+    private final boolean verbose;
+    /** What the file held at start. Immutable: read by any transforming thread without a lock. */
+    private final CleanClassFile.Entries loaded;
+    /** The classes the quick scan found nothing to do in, in this run. */
+    private final Queue<Recorded> recorded = new ConcurrentLinkedQueue<>();
+    /**
+     * Classes skipped thanks to the file. NOTE: a plain field incremented by any thread without a
+     * lock, so it may miss some: for tests (single-threaded) and the verbose log, never a decision.
+     */
+    int hits;
+
+    /** A class the quick scan found nothing to do in, with what its verdict rests on. */
+    private record Recorded(String name, int jarIndex, int length, String[] supertypes,
+            String[] functionalInterfaces) {}
+
+    /**
+     * Reads the file of this key, if there is one and it is well-formed; never throws.
+     *
+     * @param classPath the application class path
+     * @param directory where the cache files are
+     * @param verbose whether to log at INFO what would otherwise be DEBUG
+     */
+    StartupCache(CachedClassPath classPath, Path directory, boolean verbose) {
+        this.classPath = classPath;
+        this.directory = directory;
+        this.verbose = verbose;
+        this.file = directory.resolve(fileName(classPath.key()));
+        this.loaded = read(file, classPath.key());
+    }
+
+    /**
+     * The cache of the running JVM's application class path, or null when the application class
+     * loader is not the JDK's (its search order is not known) or modules are on a module path.
+     *
+     * @param directory where the cache files are
+     * @param verbose whether to log at INFO what would otherwise be DEBUG
+     */
+    static StartupCache forApplication(Path directory, boolean verbose) {
+        ClassLoader system = ClassLoader.getSystemClassLoader();
+        if (!system.getClass().getName().equals("jdk.internal.loader.ClassLoaders$AppClassLoader")
+                || System.getProperty("jdk.module.path") != null) {
+            return null;
+        }
+        String agentJar = agentJar();
+        if (agentJar == null) {
+            return null; // NOTE: the agent's own classes are not in a jar: it has no identity to key on
+        }
+        // NOTE: this runs in premain, before the application, in the interpreter: no lambda, stream
+        // or string concatenation here (each would bootstrap an invokedynamic call site, some ms)
+        StringBuilder prefix = new StringBuilder("aioco agent startup cache\nagent ").append(agentJar)
+                .append("\njava.home ").append(System.getProperty("java.home"))
+                .append("\njava.version ").append(System.getProperty("java.version"))
+                .append("\njava.vm.version ").append(System.getProperty("java.vm.version"));
+        // --add-modules, --limit-modules and --patch-module change which packages the boot layer
+        // holds (found there before the class path), and no system property tells of them
+        List<String> modules = new ArrayList<>();
+        for (Module module : ModuleLayer.boot().modules()) {
+            modules.add(new StringBuilder(module.getName()).append(' ').append(module.getPackages().size()).toString());
+        }
+        modules.sort(null);
+        for (String module : modules) {
+            prefix.append("\nmodule ").append(module);
+        }
+        List<String> entries = Arrays.asList(System.getProperty("java.class.path", "").split(File.pathSeparator, -1));
+        return new StartupCache(new CachedClassPath(entries, prefix.toString()), directory, verbose);
+    }
+
+    /** @return the agent's jar with its size and time, or null if its classes are not in a jar */
+    private static String agentJar() {
+        try {
+            File jar = new File(StartupCache.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return jar.isFile() ? new StringBuilder(jar.getCanonicalPath()).append(' ').append(jar.length())
+                    .append(' ').append(jar.lastModified()).toString() : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** @return the file's name for a key: a hash of the key (the file holds the whole key, compared exactly) */
+    static String fileName(String key) {
+        return new StringBuilder("classes-").append(Long.toHexString(hash(0, key))).append(".bin").toString();
+    }
+
+    private CleanClassFile.Entries read(Path path, String key) {
+        byte[] bytes;
+        // NOTE: java.io, not Files.readAllBytes: at this point of a start, the first use of the NIO
+        // file channels costs about 5 ms, ten times the read itself
+        try (RandomAccessFile in = new RandomAccessFile(path.toFile(), "r")) {
+            long length = in.length();
+            if (length > MAX_FILE_BYTES) {
+                // NOTE: no file this agent writes is this large (a million classes take 12 MB): an
+                // allocation as large as the file could fail the JVM's start with an OutOfMemoryError
+                throw new IOException("too large: " + length + " bytes");
+            }
+            bytes = new byte[(int) length];
+            in.readFully(bytes);
+        } catch (FileNotFoundException e) {
+            if (!path.toFile().exists()) {
+                return CleanClassFile.Entries.EMPTY; // NOTE: the first start: nothing to say
+            }
+            log("cannot read the startup cache " + path + ": " + e);
+            return CleanClassFile.Entries.EMPTY;
+        } catch (IOException | RuntimeException e) {
+            log("cannot read the startup cache " + path + ": " + e);
+            return CleanClassFile.Entries.EMPTY;
+        }
+        CleanClassFile.Entries entries = CleanClassFile.decode(bytes, key);
+        if (entries == null) {
+            log("ignoring the startup cache " + path + ": not a well-formed cache file for this class path");
+            return CleanClassFile.Entries.EMPTY;
+        }
+        return entries;
+    }
+
+    /** @return the file this run reads and writes */
+    Path file() {
+        return file;
+    }
+
+    /** @return how many clean classes the file held at start */
+    int loadedCount() {
+        return loaded.size();
+    }
+
+    /**
+     * Called concurrently by any transforming thread, for every class: a field read or a map lookup.
+     *
+     * @return the index of the trusted jar the class comes from, or -1 when the cache does not
+     *     cover it (another loader, a folder, a jar after a folder)
+     */
+    int jarIndex(ProtectionDomain domain) {
+        return domain == null ? -1 : classPath.jarIndex(domain);
+    }
+
+    /**
+     * Called concurrently by any transforming thread: a hash of the name and a binary search.
+     *
+     * @param className the class, in internal form
+     * @param jarIndex from {@link #jarIndex}, not negative
+     * @param length the class file's length, as the transformer got it
+     * @return whether the class is known clean: it needs nothing
+     */
+    boolean isClean(String className, int jarIndex, int length) {
+        // NOTE: a first start (no file) hashes nothing: the hash is a loop over the name, interpreted at first
+        if (loaded.size() == 0 || loaded.lengthOf(hash(jarIndex, className)) != length) {
+            return false;
+        }
+        hits++;
+        return true;
+    }
+
+    /**
+     * Notes a class the quick scan found nothing to do in. Called concurrently by any transforming
+     * thread. The arrays are not copied: the caller must not change them.
+     *
+     * @param supertypes its direct supertypes, JDK types left out
+     * @param functionalInterfaces its lambdas' functional interfaces, JDK types left out
+     */
+    void record(String className, int jarIndex, int length, String[] supertypes, String[] functionalInterfaces) {
+        recorded.add(new Recorded(className, jarIndex, length, supertypes, functionalInterfaces));
+    }
+
+    /**
+     * The hash of a class of a jar: FNV-1a over the name's chars, seeded with the jar index, then
+     * mixed (murmur3's finalizer). Runs once for every class loaded from a trusted jar, at first in
+     * the interpreter: one multiply per char.
+     */
+    static long hash(int jarIndex, String name) {
+        long h = 0xCBF29CE484222325L ^ jarIndex;
+        for (int i = 0; i < name.length(); i++) {
+            h = (h ^ name.charAt(i)) * 0x100000001B3L;
+        }
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        h *= 0xC4CEB9FE1A85EC53L;
+        return h ^ (h >>> 33);
+    }
+
+    /**
+     * The clean classes: the loaded ones and those this run proved clean.
+     *
+     * @param limit only jars {@code [0, limit)} count (see {@link CachedClassPath#limitByManifests()})
+     * @return the entries, hashes ascending; the loaded entries themselves when this run added none
+     */
+    CleanClassFile.Entries cleanEntries(int limit) {
+        Map<String, Recorded> byName = new HashMap<>();
+        for (Recorded entry : recorded) {
+            if (entry.jarIndex() < limit) {
+                byName.putIfAbsent(entry.name(), entry);
+            }
+        }
+        Map<String, Boolean> withoutFns = new HashMap<>();
+        TreeMap<Long, Integer> added = new TreeMap<>();
+        for (Recorded entry : byName.values()) {
+            long key = hash(entry.jarIndex(), entry.name());
+            if (loaded.lengthOf(key) != entry.length()
+                    && allWithoutFns(entry.supertypes(), byName, withoutFns, limit, 0)
+                    && allWithoutFns(entry.functionalInterfaces(), byName, withoutFns, limit, 0)) {
+                // NOTE: two clean classes with one hash and length are harmless (each is clean); with
+                // another length, or one already in the file with another, it is kept by neither
+                Integer previous = added.put(key, entry.length());
+                if ((previous != null && previous != entry.length()) || loaded.lengthOf(key) >= 0) {
+                    added.put(key, -1);
+                }
+            }
+        }
+        if (added.isEmpty()) {
+            return loaded;
+        }
+        return merge(loaded, added);
+    }
+
+    /** @return the loaded entries and the added ones (length -1: drop the hash), hashes ascending */
+    private static CleanClassFile.Entries merge(CleanClassFile.Entries loaded, TreeMap<Long, Integer> added) {
+        long[] hashes = new long[loaded.size() + added.size()];
+        int[] lengths = new int[hashes.length];
+        int count = 0;
+        int at = 0;
+        for (Map.Entry<Long, Integer> entry : added.entrySet()) {
+            long key = entry.getKey();
+            while (at < loaded.size() && loaded.hashes()[at] < key) {
+                hashes[count] = loaded.hashes()[at];
+                lengths[count++] = loaded.lengths()[at++];
+            }
+            if (at < loaded.size() && loaded.hashes()[at] == key) {
+                at++; // NOTE: a collision (added with -1 below): dropped from the file too
+            }
+            if (entry.getValue() >= 0) {
+                hashes[count] = key;
+                lengths[count++] = entry.getValue();
+            }
+        }
+        while (at < loaded.size()) {
+            hashes[count] = loaded.hashes()[at];
+            lengths[count++] = loaded.lengths()[at++];
+        }
+        return new CleanClassFile.Entries(Arrays.copyOf(hashes, count), Arrays.copyOf(lengths, count));
+    }
+
+    /** @return whether each of the classes is known to have no coroutine function (see the class comment) */
+    private boolean allWithoutFns(String[] names, Map<String, Recorded> byName, Map<String, Boolean> withoutFns,
+            int limit, int depth) {
+        for (String name : names) {
+            if (!withoutFns(name, byName, withoutFns, limit, depth)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean withoutFns(String name, Map<String, Recorded> byName, Map<String, Boolean> withoutFns, int limit,
+            int depth) {
+        Boolean known = withoutFns.get(name);
+        if (known != null) {
+            return known;
+        }
+        Recorded entry = byName.get(name);
+        if (entry == null) {
+            return inFile(name, limit); // NOTE: clean in an earlier run, so without coroutine functions
+        }
+        withoutFns.put(name, false); // NOTE: in progress: a (malformed) cycle back to here is not
+        boolean answer = depth < 256 && allWithoutFns(entry.supertypes(), byName, withoutFns, limit, depth + 1);
+        withoutFns.put(name, answer);
+        return answer;
+    }
+
+    /**
+     * A class not seen in this run may still be clean from an earlier run with the same key (it
+     * was then defined from the first jar that holds it, as it would be now).
+     */
+    private boolean inFile(String name, int limit) {
+        for (int jar = 0; jar < limit; jar++) {
+            if (loaded.lengthOf(hash(jar, name)) >= 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Writes the clean classes to the file when this run found new ones: to a temporary file
+     * beside it, then moved over it in one step (two JVMs may save at once; the last one wins,
+     * and each file is whole). Never throws; logs one line at DEBUG (INFO when verbose) on failure.
+     *
+     * @return whether the file was written
+     */
+    boolean save() {
+        Path temporary = null;
+        try {
+            // NOTE: first with every trusted jar, which reads no manifest: the clean classes can only
+            // be fewer with fewer jars, so when there is nothing new, that is the answer (most runs)
+            CleanClassFile.Entries entries = recorded.isEmpty() ? loaded : cleanEntries(classPath.size());
+            if (entries != loaded) {
+                entries = cleanEntries(classPath.limitByManifests());
+            }
+            if (entries == loaded) {
+                if (loaded.size() > 0) {
+                    // NOTE: marks the file as in use, for pruneOldFiles of other applications' runs
+                    Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis()));
+                }
+                return false; // NOTE: the union has as many as the file: nothing new
+            }
+            Files.createDirectories(directory);
+            temporary = Files.createTempFile(directory, file.getFileName().toString(), ".tmp");
+            Files.write(temporary, CleanClassFile.encode(classPath.key(), entries));
+            try {
+                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+            temporary = null;
+            pruneOldFiles();
+            if (verbose) {
+                log("saved " + entries.size() + " clean classes (" + (entries.size() - loaded.size()) + " new; "
+                        + hits + " classes skipped in this run) to " + file);
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            log("cannot save the startup cache to " + file + ": " + e);
+            return false;
+        } finally {
+            if (temporary != null) {
+                try {
+                    Files.deleteIfExists(temporary);
+                } catch (IOException | RuntimeException e) {
+                    // NOTE: already failing: one line was logged
+                }
+            }
+        }
+    }
+
+    /**
+     * Every change of the class path (a rebuilt jar) makes a new file: only the {@link #KEPT_FILES}
+     * used last are kept, and temporary files left by a JVM that died while saving are deleted after
+     * an hour.
+     */
+    private void pruneOldFiles() throws IOException {
+        List<Path> files = new ArrayList<>();
+        long hourAgo = System.currentTimeMillis() - 3_600_000;
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory, "classes-*")) {
+            for (Path path : stream) {
+                String name = path.getFileName().toString();
+                if (name.endsWith(".bin")) {
+                    files.add(path);
+                } else if (name.endsWith(".tmp") && Files.getLastModifiedTime(path).toMillis() < hourAgo) {
+                    Files.deleteIfExists(path);
+                }
+            }
+        }
+        if (files.size() <= KEPT_FILES) {
+            return;
+        }
+        Map<Path, Long> times = new HashMap<>();
+        for (Path path : files) {
+            times.put(path, Files.getLastModifiedTime(path).toMillis());
+        }
+        files.sort((a, b) -> Long.compare(times.get(b), times.get(a)));
+        for (Path old : files.subList(KEPT_FILES, files.size())) {
+            if (!old.equals(file)) {
+                Files.deleteIfExists(old);
+            }
+        }
+    }
+
+    private void log(String message) {
+        try {
+            System.getLogger("io.aioco.agent").log(verbose ? System.Logger.Level.INFO : System.Logger.Level.DEBUG, "aioco: " + message);
+        } catch (RuntimeException e) {
+            // NOTE: a broken logging configuration must not break class loading or the exit
+        }
+    }
+}

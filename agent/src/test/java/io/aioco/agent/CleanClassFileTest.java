@@ -1,0 +1,70 @@
+package io.aioco.agent;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.util.Arrays;
+import java.util.Set;
+import java.util.TreeSet;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+
+/** The cache file's format: what is written is read back, and anything else is refused. */
+class CleanClassFileTest {
+    private static CleanClassFile.Entries entries(Set<Long> hashes, int length) {
+        long[] sorted = new TreeSet<>(hashes).stream().mapToLong(Long::longValue).toArray();
+        int[] lengths = new int[sorted.length];
+        for (int i = 0; i < lengths.length; i++) {
+            lengths[i] = length + i;
+        }
+        return new CleanClassFile.Entries(sorted, lengths);
+    }
+
+    @Property(tries = 200)
+    void whatIsWrittenIsReadBackAndFoundByHash(@ForAll @Size(max = 300) Set<Long> hashes,
+            @ForAll @IntRange(min = 0, max = 1 << 20) int length, @ForAll String key) {
+        CleanClassFile.Entries written = entries(hashes, length);
+        CleanClassFile.Entries read = CleanClassFile.decode(CleanClassFile.encode(key, written), key);
+        assertNotNull(read);
+        assertArrayEquals(written.hashes(), read.hashes());
+        assertArrayEquals(written.lengths(), read.lengths());
+        for (int i = 0; i < written.size(); i++) {
+            assertEquals(written.lengths()[i], read.lengthOf(written.hashes()[i]));
+        }
+    }
+
+    @Property(tries = 200)
+    void aFileCutShortOrForAnotherKeyIsRefused(@ForAll @Size(min = 1, max = 50) Set<Long> hashes,
+            @ForAll @IntRange(min = 0, max = 10_000) int cut) {
+        byte[] file = CleanClassFile.encode("key", entries(hashes, 100));
+        assertNull(CleanClassFile.decode(file, "key2"));
+        assertNull(CleanClassFile.decode(file, "ke"));
+        int shorter = Math.min(cut, file.length - 1);
+        assertNull(CleanClassFile.decode(Arrays.copyOf(file, shorter), "key"));
+        assertNull(CleanClassFile.decode(Arrays.copyOf(file, file.length + 1 + cut % 12), "key"));
+    }
+
+    @Test
+    void anotherMagicOrVersionIsRefused() {
+        byte[] file = CleanClassFile.encode("key", entries(Set.of(1L, 2L), 10));
+        for (int at : new int[] {0, 3, 7}) {
+            byte[] damaged = file.clone();
+            damaged[at] ^= 1;
+            assertNull(CleanClassFile.decode(damaged, "key"), "byte " + at);
+        }
+        assertNotNull(CleanClassFile.decode(file, "key"));
+    }
+
+    @Test
+    void aMissingHashIsNotFound() {
+        CleanClassFile.Entries read = CleanClassFile.decode(CleanClassFile.encode("k", entries(Set.of(5L, 9L), 3)), "k");
+        assertEquals(-1, read.lengthOf(6L));
+        assertEquals(3, read.lengthOf(5L));
+        assertEquals(4, read.lengthOf(9L));
+    }
+}

@@ -1,0 +1,234 @@
+package io.aioco.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.security.ProtectionDomain;
+import java.security.cert.Certificate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The startup cache across runs, each run a fresh transformer and a loader playing the application
+ * class loader's part over small jars: it calls the transformer before defining each class, with
+ * the protection domain of the class's jar, as the JVM does. A run ends with the save the shutdown
+ * hook would do.
+ */
+class StartupCacheLoadingTest {
+    @TempDir
+    Path dir;
+
+    private Path cacheDir;
+    private Path baseJar;
+    private Path appJar;
+
+    /** Defines the classes of its jars itself (child first), calling the transformer on each. */
+    private static final class JarLoader extends ClassLoader {
+        private final Map<String, byte[]> classFiles = new HashMap<>();
+        private final Map<String, ProtectionDomain> domains = new HashMap<>();
+        private final CoroutineTransformer transformer;
+        final List<String> transformed = new ArrayList<>();
+        final List<String> rewritten = new ArrayList<>();
+
+        JarLoader(List<Path> jars, StartupCache cache) throws IOException {
+            super("test-app", StartupCacheLoadingTest.class.getClassLoader());
+            for (Path jar : jars) {
+                ProtectionDomain domain = new ProtectionDomain(new CodeSource(jar.toUri().toURL(), (Certificate[]) null),
+                        null, this, null);
+                try (java.util.jar.JarFile file = new java.util.jar.JarFile(jar.toFile())) {
+                    for (JarEntry entry : java.util.Collections.list(file.entries())) {
+                        String name = entry.getName().substring(0, entry.getName().length() - ".class".length());
+                        try (InputStream in = file.getInputStream(entry)) {
+                            classFiles.putIfAbsent(name, in.readAllBytes());
+                            domains.putIfAbsent(name, domain);
+                        }
+                    }
+                }
+            }
+            this.transformer = new CoroutineTransformer(AgentOptions.parse("cache=off"), cache, this);
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            synchronized (getClassLoadingLock(name)) {
+                if (!classFiles.containsKey(name.replace('.', '/'))) {
+                    return super.loadClass(name, resolve);
+                }
+                Class<?> loaded = findLoadedClass(name);
+                return loaded != null ? loaded : findClass(name);
+            }
+        }
+
+        @Override
+        protected Class<?> findClass(String name) throws ClassNotFoundException {
+            String internal = name.replace('.', '/');
+            byte[] bytes = classFiles.get(internal);
+            if (bytes == null) {
+                throw new ClassNotFoundException(name);
+            }
+            transformed.add(internal);
+            byte[] result = transformer.transform(this, internal, null, domains.get(internal), bytes);
+            if (result != null) {
+                rewritten.add(internal);
+                bytes = result;
+            }
+            return defineClass(name, bytes, 0, bytes.length, domains.get(internal));
+        }
+
+        @Override
+        public InputStream getResourceAsStream(String name) {
+            byte[] bytes = name.endsWith(".class") ? classFiles.get(name.substring(0, name.length() - 6)) : null;
+            return bytes != null ? new ByteArrayInputStream(bytes) : super.getResourceAsStream(name);
+        }
+    }
+
+    /** One run: a cache read from the folder, a loader, the classes loaded in order. */
+    private final class Run {
+        final StartupCache cache;
+        final JarLoader loader;
+
+        Run(Path cacheFolder, String... classNames) throws Exception {
+            List<Path> jars = List.of(baseJar, appJar);
+            cache = new StartupCache(new CachedClassPath(jars.stream().map(Path::toString).toList(), "test agent"),
+                    cacheFolder, false);
+            loader = new JarLoader(jars, cache);
+            for (String name : classNames) {
+                Class.forName(name, false, loader);
+            }
+        }
+    }
+
+    private static byte[] classFile(String internalName) throws IOException {
+        try (InputStream in = StartupCacheLoadingTest.class.getResourceAsStream("/" + internalName + ".class")) {
+            return in.readAllBytes();
+        }
+    }
+
+    private static Path jar(Path file, String... internalNames) throws IOException {
+        try (OutputStream out = Files.newOutputStream(file); JarOutputStream jar = new JarOutputStream(out)) {
+            for (String name : internalNames) {
+                jar.putNextEntry(new JarEntry(name + ".class"));
+                jar.write(classFile(name));
+                jar.closeEntry();
+            }
+        }
+        return file;
+    }
+
+    @BeforeEach
+    void jars() throws IOException {
+        cacheDir = dir.resolve("cache");
+        baseJar = jar(dir.resolve("base.jar"), "fixture/hierarchy/CoBase", "fixture/hierarchy/PlainBase",
+                "fixture/cache/CoAction", "fixture/cache/PlainAction");
+        appJar = jar(dir.resolve("app.jar"), "fixture/hierarchy/CoSub", "fixture/hierarchy/PlainSub",
+                "fixture/cache/UsesCoLambda", "fixture/cache/UsesPlainLambda");
+    }
+
+    @Test
+    void aCleanClassFromACachedJarIsSkippedOnTheSecondRun() throws Exception {
+        Run first = new Run(cacheDir, "fixture.hierarchy.PlainSub");
+        assertEquals(0, first.cache.hits);
+        assertTrue(first.cache.save());
+
+        Run second = new Run(cacheDir, "fixture.hierarchy.PlainSub");
+        assertEquals(2, second.cache.loadedCount());
+        assertEquals(List.of("fixture/hierarchy/PlainSub", "fixture/hierarchy/PlainBase"), second.loader.transformed);
+        assertEquals(2, second.cache.hits, "both classes skipped before any scan");
+        assertFalse(second.cache.save(), "nothing new to save");
+        Class<?> sub = Class.forName("fixture.hierarchy.PlainSub", false, second.loader);
+        assertEquals(2, sub.getMethod("value").invoke(sub.getDeclaredConstructor().newInstance()));
+    }
+
+    @Test
+    void anOverrideOfACoroutineFunctionFromAnotherJarIsInstrumentedInBothRuns() throws Exception {
+        for (int run = 0; run < 2; run++) {
+            Run current = new Run(cacheDir, "fixture.hierarchy.CoSub", "fixture.hierarchy.PlainSub");
+            assertEquals(List.of("fixture/hierarchy/CoSub", "fixture/hierarchy/CoBase"),
+                    current.loader.rewritten, "run " + run);
+            assertEquals(run == 0 ? 0 : 2, current.cache.hits, "only PlainSub and PlainBase are clean");
+            current.cache.save();
+        }
+    }
+
+    @Test
+    void aLambdaOfACoroutineInterfaceIsInstrumentedInBothRuns() throws Exception {
+        for (int run = 0; run < 2; run++) {
+            Run current = new Run(cacheDir, "fixture.cache.CoAction", "fixture.cache.UsesCoLambda",
+                    "fixture.cache.PlainAction", "fixture.cache.UsesPlainLambda");
+            assertEquals(List.of("fixture/cache/UsesCoLambda"), current.loader.rewritten,
+                    "run " + run);
+            assertEquals(run == 0 ? 0 : 2, current.cache.hits, "only PlainAction and UsesPlainLambda are clean");
+            current.cache.save();
+        }
+    }
+
+    @Test
+    void aLambdaWhoseInterfaceWasNeverLoadedIsNotCached() throws Exception {
+        Run first = new Run(cacheDir, "fixture.cache.UsesPlainLambda");
+        assertEquals(List.of("fixture/cache/UsesPlainLambda"), first.loader.transformed);
+        assertFalse(first.cache.save(), "PlainAction was read, not loaded: nothing is known clean");
+        Run second = new Run(cacheDir, "fixture.cache.UsesPlainLambda");
+        assertEquals(0, second.cache.hits);
+    }
+
+    @Test
+    void aChangedJarMakesAnotherKeySoTheOldFileIsNotUsed() throws Exception {
+        assertTrue(new Run(cacheDir, "fixture.hierarchy.PlainSub").cache.save());
+        assertTrue(appJar.toFile().setLastModified(appJar.toFile().lastModified() + 10_000));
+        Run afterTouch = new Run(cacheDir, "fixture.hierarchy.PlainSub");
+        assertEquals(0, afterTouch.cache.loadedCount());
+        assertEquals(0, afterTouch.cache.hits);
+
+        assertTrue(afterTouch.cache.save());
+        Files.write(appJar, new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.APPEND); // another size
+        Run afterGrowth = new Run(cacheDir);
+        assertEquals(0, afterGrowth.cache.loadedCount());
+    }
+
+    @Test
+    void aCorruptOrTruncatedFileIsIgnoredAndClassesStillLoad() throws Exception {
+        Run first = new Run(cacheDir, "fixture.hierarchy.PlainSub", "fixture.hierarchy.CoSub");
+        assertTrue(first.cache.save());
+        Path file = first.cache.file();
+        byte[] whole = Files.readAllBytes(file);
+        try (java.io.RandomAccessFile huge = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            huge.setLength(StartupCache.MAX_FILE_BYTES + 1); // sparse: larger than any file the agent writes
+        }
+        Run afterHuge = new Run(cacheDir, "fixture.hierarchy.PlainSub");
+        assertEquals(0, afterHuge.cache.loadedCount());
+        List<byte[]> damaged = List.of(java.util.Arrays.copyOf(whole, whole.length - 5), new byte[0],
+                new byte[] {0x41, 0x49, 0x4F, 0x43, 0, 0, 0, 1, 0x7F, 0, 0, 0}, "not a cache file".getBytes());
+        for (byte[] bytes : damaged) {
+            Files.write(file, bytes);
+            Run next = new Run(cacheDir, "fixture.hierarchy.PlainSub", "fixture.hierarchy.CoSub");
+            assertEquals(0, next.cache.loadedCount());
+            assertEquals(0, next.cache.hits);
+            assertEquals(List.of("fixture/hierarchy/CoBase", "fixture/hierarchy/CoSub"),
+                    next.loader.rewritten.stream().sorted().toList());
+        }
+    }
+
+    @Test
+    void anUnwritableCacheFolderIsNoCrash() throws Exception {
+        Path notAFolder = Files.writeString(dir.resolve("plain-file"), "x");
+        Run run = new Run(notAFolder.resolve("cache"), "fixture.hierarchy.PlainSub", "fixture.hierarchy.CoSub");
+        assertFalse(run.cache.save());
+        assertEquals(List.of("fixture/hierarchy/CoBase", "fixture/hierarchy/CoSub"),
+                run.loader.rewritten.stream().sorted().toList());
+    }
+}

@@ -1,0 +1,132 @@
+package io.aioco.suite;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent's startup cache in a real JVM, started twice with {@code -javaagent} over the same
+ * jars: the second start reads what the first saved at exit, skips the clean classes, and still
+ * instruments the class that inherits a coroutine function from another jar without naming the
+ * runtime (were it skipped, its suspension would cross a frame that is not instrumented and throw).
+ */
+class StartupCacheUnderAgentTest {
+    private static final Pattern LOADED = Pattern.compile("startup cache .*: (\\d+) clean classes");
+
+    private static final String[][] LIB = {
+        {"lib/Stepper.java", "package lib; public interface Stepper { @io.aioco.CoroutineFn int step(int x); }"},
+        {"lib/Yielder.java", "package lib; public final class Yielder {"
+                + " @io.aioco.CoroutineFn public static void pause() { io.aioco.Coroutine.yield(); } }"},
+    };
+    private static final String[][] APP = {
+        // names nothing of aioco: only lib.Stepper makes step a coroutine function
+        {"app/Step.java", "package app; public class Step implements lib.Stepper {"
+                + " public int step(int x) { lib.Yielder.pause(); return x + 1; } }"},
+        {"app/Plain.java", "package app; public class Plain { public int twice(int x) { return 2 * x; } }"},
+        {"app/Main.java", """
+                package app;
+                import io.aioco.Coroutine;
+                public class Main {
+                    static int result;
+                    public static void main(String[] args) {
+                        lib.Stepper stepper = new Step();
+                        Coroutine co = Coroutine.create(() -> result = new Plain().twice(stepper.step(stepper.step(1))));
+                        int enters = 0;
+                        while (!co.isTerminated()) { co.enter(); enters++; }
+                        System.out.println("result=" + result + " enters=" + enters);
+                    }
+                }
+                """},
+    };
+
+    @TempDir
+    Path work;
+
+    @Test
+    void aSecondStartSkipsTheCleanClassesAndStillInstrumentsAnInheritedCoroutineFunction() throws Exception {
+        Path runtime = runtimeOnClassPath();
+        Path lib = compileToJar("lib", LIB, runtime.toString());
+        Path app = compileToJar("app", APP, runtime + File.pathSeparator + lib);
+        Path cache = work.resolve("cache");
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-javaagent:" + System.getProperty("aioco.agent.jar") + "=verbose,cache=" + cache,
+                "-cp", lib + File.pathSeparator + app + File.pathSeparator + runtime, "app.Main");
+
+        String first = run(command);
+        assertTrue(first.contains("result=6 enters=3"), first);
+        assertEquals(0, cleanClassesRead(first), first);
+        try (Stream<Path> files = Files.list(cache)) {
+            assertEquals(1, files.filter(f -> f.getFileName().toString().endsWith(".bin")).count());
+        }
+
+        String second = run(command);
+        assertTrue(second.contains("result=6 enters=3"), second);
+        assertTrue(second.contains("instrumented app.Step"), "still instrumented: " + second);
+        assertTrue(cleanClassesRead(second) >= 1, "at least app.Plain is known clean: " + second);
+        assertTrue(!second.contains("instrumented app.Plain"), second);
+    }
+
+    private static int cleanClassesRead(String output) {
+        Matcher matcher = LOADED.matcher(output);
+        assertTrue(matcher.find(), "no startup cache line in:\n" + output);
+        return Integer.parseInt(matcher.group(1));
+    }
+
+    private Path compileToJar(String name, String[][] sources, String classPath) throws IOException {
+        Path sourceDir = Files.createDirectories(work.resolve(name + "-src"));
+        Path classes = Files.createDirectories(work.resolve(name + "-classes"));
+        List<String> arguments = new ArrayList<>(List.of("-cp", classPath, "-d", classes.toString()));
+        for (String[] source : sources) {
+            Path file = sourceDir.resolve(source[0]);
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, source[1]);
+            arguments.add(file.toString());
+        }
+        assertEquals(0, ToolProvider.getSystemJavaCompiler().run(null, null, null, arguments.toArray(String[]::new)));
+        Path jar = work.resolve(name + ".jar");
+        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream stream = new JarOutputStream(out);
+                Stream<Path> files = Files.walk(classes)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                stream.putNextEntry(new JarEntry(classes.relativize(file).toString().replace('\\', '/')));
+                stream.write(Files.readAllBytes(file));
+                stream.closeEntry();
+            }
+        }
+        return jar;
+    }
+
+    private static String run(List<String> command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(2, TimeUnit.MINUTES) || process.exitValue() != 0) {
+            throw new AssertionError(command + " failed:\n" + output);
+        }
+        return output;
+    }
+
+    private static Path runtimeOnClassPath() {
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (entry.contains("aioco-runtime") || entry.endsWith("runtime/target/classes")) {
+                return Path.of(entry);
+            }
+        }
+        throw new AssertionError("aioco-runtime not on the test class path");
+    }
+}
