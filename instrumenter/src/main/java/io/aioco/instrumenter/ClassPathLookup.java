@@ -29,8 +29,8 @@ import java.util.zip.ZipFile;
  */
 public final class ClassPathLookup implements ClassLookup, Closeable {
     private final ClassLookup first;
-    private final List<Path> folders = new ArrayList<>();
-    private final List<JarFile> jars = new ArrayList<>();
+    /** The class path in search order: each a folder ({@link Path}) or a jar ({@link JarFile}). */
+    private final List<Object> elements = new ArrayList<>();
 
     private ClassPathLookup(ClassLookup first) {
         this.first = first;
@@ -63,7 +63,7 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
             return;
         }
         if (Files.isDirectory(normalized)) {
-            folders.add(normalized);
+            elements.add(normalized);
         } else if (Files.isRegularFile(normalized)) {
             JarFile jar;
             try {
@@ -74,7 +74,7 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
                 }
                 throw new IOException("cannot open " + element + " from the class path as a jar: " + e.getMessage(), e);
             }
-            jars.add(jar);
+            elements.add(jar);
             for (Path referenced : manifestClassPath(normalized, jar)) {
                 add(referenced, seen, false);
             }
@@ -125,16 +125,17 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
         }
         String file = internalName + ".class";
         try {
-            for (Path folder : folders) {
-                Path path = folder.resolve(file);
-                if (Files.isRegularFile(path)) {
-                    return Files.newInputStream(path);
-                }
-            }
-            for (JarFile jar : jars) {
-                JarEntry entry = jar.getJarEntry(file);
-                if (entry != null) {
-                    return jar.getInputStream(entry);
+            for (Object element : elements) {
+                if (element instanceof JarFile jar) {
+                    JarEntry entry = jar.getJarEntry(file);
+                    if (entry != null) {
+                        return jar.getInputStream(entry);
+                    }
+                } else {
+                    Path path = ((Path) element).resolve(file);
+                    if (Files.isRegularFile(path)) {
+                        return Files.newInputStream(path);
+                    }
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -146,14 +147,16 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
     @Override
     public void close() throws IOException {
         IOException failure = null;
-        for (JarFile jar : jars) {
-            try {
-                jar.close();
-            } catch (IOException e) {
-                failure = failure == null ? e : failure;
+        for (Object element : elements) {
+            if (element instanceof JarFile jar) {
+                try {
+                    jar.close();
+                } catch (IOException e) {
+                    failure = failure == null ? e : failure;
+                }
             }
         }
-        jars.clear();
+        elements.clear();
         if (failure != null) {
             throw failure;
         }

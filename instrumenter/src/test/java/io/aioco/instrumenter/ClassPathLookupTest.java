@@ -63,6 +63,19 @@ class ClassPathLookupTest {
     }
 
     @Test
+    void aJarBeforeAFolderIsSearchedFirst() throws IOException {
+        jar(dir.resolve("first.jar"), Map.of(), Map.of("p/E.class", "E from the jar"));
+        Path folder = dir.resolve("later/p");
+        Files.createDirectories(folder);
+        Files.writeString(folder.resolve("E.class"), "E from the folder");
+        Files.writeString(folder.resolve("F.class"), "F from the folder");
+        try (ClassPathLookup lookup = ClassPathLookup.open(List.of(dir.resolve("first.jar"), dir.resolve("later")), null)) {
+            assertEquals("E from the jar", text(lookup.classBytes("p/E")), "class path order, not folders first");
+            assertEquals("F from the folder", text(lookup.classBytes("p/F")));
+        }
+    }
+
+    @Test
     void readsMultiReleaseJarsForTheRunningJdk() throws IOException {
         Map<String, String> entries = new LinkedHashMap<>();
         entries.put("p/M.class", "base");
