@@ -128,20 +128,26 @@ class AdaptivePollingTest {
         notified.get(30, TimeUnit.SECONDS);
     }
 
+    /** Watches the pipe's source with a read handler (no polling function) that counts the bytes read. */
+    private AtomicInteger countReads(Pipe p) {
+        AtomicInteger read = new AtomicInteger();
+        ctx.setFdHandler(p.source(), () -> {
+            try {
+                read.addAndGet(p.source().read(ByteBuffer.allocate(16)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, null);
+        return read;
+    }
+
     @Test
     @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aChannelWithoutPollingFunctionTurnsBusyPollingOff() throws Exception {
         growPollTimeToEndless();
         Pipe p = Pipe.open();
         try {
-            AtomicInteger read = new AtomicInteger();
-            ctx.setFdHandler(p.source(), () -> {
-                try {
-                    read.addAndGet(p.source().read(ByteBuffer.allocate(16)));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }, null);
+            AtomicInteger read = countReads(p);
             p.sink().write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
             while (read.get() < 3) {
                 ctx.poll(true); // a busy poll would not look at the channel, and would never end
@@ -171,14 +177,7 @@ class AdaptivePollingTest {
     void anInterruptedThreadThatGoesOnPollingStillServesItsChannels() throws Exception {
         Pipe p = Pipe.open();
         try {
-            AtomicInteger read = new AtomicInteger();
-            ctx.setFdHandler(p.source(), () -> {
-                try {
-                    read.addAndGet(p.source().read(ByteBuffer.allocate(16)));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }, null);
+            AtomicInteger read = countReads(p);
             ctx.newTimer(ClockType.REALTIME, () -> {}).modNs(System.nanoTime() + 60_000_000_000L);
             p.sink().write(ByteBuffer.wrap(new byte[] {1, 2}));
             Thread.currentThread().interrupt();
