@@ -5,6 +5,7 @@ import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
 import java.io.IOException;
 import java.lang.instrument.ClassFileTransformer;
+import java.lang.ref.SoftReference;
 import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,10 +13,13 @@ import java.security.ProtectionDomain;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The agent's class file transformer: one {@link Instrumenter} call per class, one instrumenter
- * (and so one hierarchy cache) per class loader. It never throws and never returns bytes it did
+ * (and so one hierarchy cache) per class loader, or per set of loaders that find the same class
+ * files ({@link LoaderLookup#sharingKey}: a new loader over the same jars learns nothing again).
+ * It never throws and never returns bytes it did
  * not get from the instrumenter: a class it cannot handle is returned unchanged ({@code null})
  * with one log line. With a {@link StartupCache}, a class of the application class loader that an
  * earlier run found clean is returned unchanged before any scan, and the quick scan's verdicts are
@@ -34,6 +38,12 @@ final class CoroutineTransformer implements ClassFileTransformer {
      * thread without a lock: a thread that sees a stale pair only looks the map up.
      */
     private volatile LastUsed lastUsed;
+    /**
+     * The instrumenters of loaders that find the same class files, held softly: a loader made
+     * after the last one over the same jars died (a redeployment) still finds what was learnt.
+     * Written under the lock of {@link #instrumenters}.
+     */
+    private final Map<LoaderLookup.SharingKey, SoftReference<Instrumenter>> shared = new ConcurrentHashMap<>();
 
     /** A loader, held weakly, and its instrumenter. */
     private static final class LastUsed extends WeakReference<ClassLoader> {
@@ -117,13 +127,30 @@ final class CoroutineTransformer implements ClassFileTransformer {
         }
     }
 
-    private Instrumenter instrumenterFor(ClassLoader loader) {
+    /** @return the instrumenter that transforms the classes of {@code loader} */
+    Instrumenter instrumenterFor(ClassLoader loader) {
         LastUsed last = lastUsed;
         if (last != null && last.refersTo(loader)) {
             return last.instrumenter;
         }
-        Instrumenter instrumenter = instrumenters.computeIfAbsent(loader, key -> new Instrumenter(new LoaderLookup(key)));
+        Instrumenter instrumenter = instrumenters.computeIfAbsent(loader, this::newInstrumenter);
         lastUsed = new LastUsed(loader, instrumenter);
+        return instrumenter;
+    }
+
+    /** Called under the lock of {@link #instrumenters}: the instrumenter of a loader seen for the first time. */
+    private Instrumenter newInstrumenter(ClassLoader loader) {
+        LoaderLookup.SharingKey key = LoaderLookup.sharingKey(loader);
+        if (key == null) {
+            return new Instrumenter(new LoaderLookup(loader));
+        }
+        SoftReference<Instrumenter> known = shared.get(key);
+        Instrumenter instrumenter = known == null ? null : known.get();
+        if (instrumenter == null) {
+            shared.entrySet().removeIf(entry -> entry.getKey().isStale() || entry.getValue().get() == null);
+            instrumenter = new Instrumenter(LoaderLookup.shared(key));
+            shared.put(key, new SoftReference<>(instrumenter));
+        }
         return instrumenter;
     }
 

@@ -33,15 +33,22 @@ import java.util.zip.ZipFile;
  *       application's class path does (the transformer's supertype look-ups read the jars too);
  *   <li>{@code memory}: the class files read beforehand, so that a round is only
  *       {@code defineClass} (and the transformer): the strictest ratio.
+ *   <li>{@code jar-new}: as {@code jar}, with a new transformer (a new {@code premain}) for every
+ *       round: what loading jars the agent has not seen before in the process costs. With one
+ *       transformer, a loader over jars an earlier loader had shares what the agent learnt of
+ *       them (their supertypes are not read again).
  * </ul>
  * The transformer is the agent's own, obtained by calling {@link AiocoAgent#premain} with a
  * stand-in {@link Instrumentation} that keeps what is registered.
  *
  * <p>Usage (the agent jar on the class path):
  * {@code java -cp benchmarks/target/aioco-benchmarks-jmh.jar:agent/target/aioco-agent.jar
- * io.aioco.bench.agent.ClassLoadingOverhead [--rounds N] [--warmup N] JAR_OR_FOLDER...}
- * (default: {@code corpus-test/target/corpus}). Prints the time of every round and, per way of
- * loading, the median of the per-pair ratios (agent / plain) with the minimum and maximum.
+ * io.aioco.bench.agent.ClassLoadingOverhead [--rounds N] [--warmup N] [--whole-rounds] JAR_OR_FOLDER...}
+ * (default: {@code corpus-test/target/corpus}). In a round, the two loaders take turns class by
+ * class (on this noisy machine, a whole round of one variant and then one of the other measured
+ * different moments of the machine's load: ±15% from round to round); {@code --whole-rounds}
+ * loads all classes in one loader, then all in the other. Prints the time of every round and, per
+ * way of loading, the median of the per-round ratios (agent / plain) with the minimum and maximum.
  */
 public final class ClassLoadingOverhead {
     private ClassLoadingOverhead() {}
@@ -55,11 +62,13 @@ public final class ClassLoadingOverhead {
     public static void main(String[] args) throws IOException {
         int rounds = 10;
         int warmup = 3;
+        boolean byClass = true;
         List<Path> paths = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--whole-rounds" -> byClass = false;
                 default -> paths.add(Path.of(args[i]));
             }
         }
@@ -70,19 +79,29 @@ public final class ClassLoadingOverhead {
         List<String> names = classNames(jars);
         Map<String, byte[]> classFiles = readAll(jars);
         ClassFileTransformer transformer = agentTransformer();
-        System.out.printf("%d jars, %d classes; JDK %s; %d warm-up and %d measured rounds per variant%n",
-                jars.size(), names.size(), Runtime.version(), warmup, rounds);
+        System.out.printf("%d jars, %d classes; JDK %s; %d warm-up and %d measured rounds per variant; %s%n",
+                jars.size(), names.size(), Runtime.version(), warmup, rounds,
+                byClass ? "variants take turns class by class" : "variants take turns round by round");
 
-        for (String way : List.of("jar", "memory")) {
+        for (String way : List.of("jar", "memory", "jar-new")) {
             double[] ratios = new double[rounds];
             for (int round = -warmup; round < rounds; round++) {
                 // alternate which variant goes first, so that drift and warm-up favour neither
                 boolean agentFirst = Math.floorMod(round, 2) == 1;
-                long first = timeRound(way, jars, names, classFiles, agentFirst ? transformer : null);
-                long second = timeRound(way, jars, names, classFiles, agentFirst ? null : transformer);
-                long withAgent = agentFirst ? first : second;
-                long plain = agentFirst ? second : first;
-                System.out.printf("%-6s %s round %2d: plain %7.1f ms, agent %7.1f ms, ratio %.3f%n", way,
+                ClassFileTransformer used = way.equals("jar-new") ? agentTransformer() : transformer;
+                long withAgent;
+                long plain;
+                if (byClass) {
+                    long[] times = timeInterleaved(way, jars, names, classFiles, used, agentFirst);
+                    plain = times[0];
+                    withAgent = times[1];
+                } else {
+                    long first = timeRound(way, jars, names, classFiles, agentFirst ? used : null);
+                    long second = timeRound(way, jars, names, classFiles, agentFirst ? null : used);
+                    withAgent = agentFirst ? first : second;
+                    plain = agentFirst ? second : first;
+                }
+                System.out.printf("%-7s %s round %2d: plain %7.1f ms, agent %7.1f ms, ratio %.3f%n", way,
                         round < 0 ? "warm-up" : "       ", round, plain / 1e6, withAgent / 1e6,
                         (double) withAgent / plain);
                 if (round >= 0) {
@@ -90,7 +109,7 @@ public final class ClassLoadingOverhead {
                 }
             }
             Arrays.sort(ratios);
-            System.out.printf("%-6s agent / plain: median %.3f (min %.3f, max %.3f) over %d pairs%n", way,
+            System.out.printf("%-7s agent / plain: median %.3f (min %.3f, max %.3f) over %d pairs%n", way,
                     median(ratios), ratios[0], ratios[ratios.length - 1], ratios.length);
         }
     }
@@ -100,14 +119,51 @@ public final class ClassLoadingOverhead {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
+    /**
+     * Loads every class in two fresh loaders, one plain and one with the transformer, taking turns
+     * class by class (which goes first alternates), so that the machine's load at any moment
+     * weighs on both alike; a class's time includes the supertypes it makes the loader load.
+     *
+     * @return the nanoseconds spent loading in the plain loader, then in the other
+     */
+    private static long[] timeInterleaved(String way, List<Path> jars, List<String> names,
+            Map<String, byte[]> classFiles, ClassFileTransformer transformer, boolean agentFirst) {
+        System.gc(); // unload the previous round's classes outside the measurement
+        ClassLoader[] loaders = {newLoader(way, jars, classFiles, null), newLoader(way, jars, classFiles, transformer)};
+        long[] elapsed = new long[2];
+        int loaded = 0;
+        int next = agentFirst ? 1 : 0;
+        for (String name : names) {
+            for (int turn = 0; turn < 2; turn++, next ^= 1) {
+                long start = System.nanoTime();
+                try {
+                    Class.forName(name, false, loaders[next]);
+                    loaded++;
+                } catch (ClassNotFoundException | LinkageError e) {
+                    // an optional dependency is missing: the same classes fail in both variants
+                }
+                elapsed[next] += System.nanoTime() - start;
+            }
+            next ^= 1;
+        }
+        if (loaded == 0) {
+            throw new IllegalStateException("no class loaded");
+        }
+        return elapsed;
+    }
+
+    private static ClassLoader newLoader(String way, List<Path> jars, Map<String, byte[]> classFiles,
+            ClassFileTransformer transformer) {
+        return way.startsWith("jar") ? new JarLoader(urls(jars), transformer) : new MemoryLoader(classFiles, transformer);
+    }
+
     /** Loads every class in a fresh loader; returns the elapsed nanoseconds. */
     private static long timeRound(String way, List<Path> jars, List<String> names, Map<String, byte[]> classFiles,
             ClassFileTransformer transformer) {
         System.gc(); // unload the previous round's classes outside the measurement
         long start = System.nanoTime();
         int loaded = 0;
-        ClassLoader loader = way.equals("jar") ? new JarLoader(urls(jars), transformer)
-                : new MemoryLoader(classFiles, transformer);
+        ClassLoader loader = newLoader(way, jars, classFiles, transformer);
         for (String name : names) {
             try {
                 Class.forName(name, false, loader);
@@ -202,7 +258,7 @@ public final class ClassLoadingOverhead {
                     }
                     throw new UnsupportedOperationException(method.getName());
                 });
-        AiocoAgent.premain("", instrumentation);
+        AiocoAgent.premain("cache=off", instrumentation); // NOTE: the startup cache covers the application loader only
         if (registered.size() != 1) {
             throw new IllegalStateException("the agent registered " + registered.size() + " transformers");
         }
