@@ -66,7 +66,10 @@ final class LoaderLookup implements ClassLookup {
      * again and again over the same jars. Two such loaders of one class, with the same jars in the
      * same order, each jar of the same size and time, read the same bytes for every name: the
      * platform loader's first (the JDK), then the jars. Folders are left out (their files change
-     * without notice), as are loaders of other kinds.
+     * without notice), as are loaders of other kinds. NOTE: this takes the loader to define what
+     * its jars hold, as {@link URLClassLoader} does and as the direct reads of the class path
+     * already take it; the manifests' {@code Class-Path} jars are not stamped (a jar replaced under
+     * a running process, named only by another jar's manifest, would go unseen).
      *
      * @param loader a class loader
      * @return its key, or null when it shares nothing

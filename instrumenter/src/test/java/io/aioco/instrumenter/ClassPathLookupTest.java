@@ -86,4 +86,38 @@ class ClassPathLookupTest {
             assertEquals("for 9", text(lookup.classBytes("p/M")));
         }
     }
+
+    @Test
+    void findsWhatAClassLoaderFindsAcrossPackagesSplitOverJarsAndVersions() throws IOException {
+        Map<String, String> mr = new LinkedHashMap<>();
+        mr.put("p/Split.class", "Split from mr");
+        mr.put("META-INF/versions/9/q/OnlyVersioned.class", "OnlyVersioned for 9");
+        mr.put("META-INF/versions/9/Top.class", "Top for 9");
+        mr.put("META-INF/versions/9999/r/Future.class", "Future");
+        jar(dir.resolve("mr.jar"), Map.of("Multi-Release", "true"), mr);
+        Map<String, String> other = new LinkedHashMap<>();
+        other.put("p/Split.class", "Split from other");
+        other.put("p/Other.class", "Other");
+        other.put("Top.class", "Top from other");
+        other.put("q/OnlyVersioned.class", "OnlyVersioned from other");
+        other.put("r/Future.class", "Future from other");
+        other.put("s/t/Deep.class", "Deep");
+        other.put("s/NotAClass.txt", "text");
+        jar(dir.resolve("other.jar"), Map.of(), other);
+        List<Path> path = List.of(dir.resolve("mr.jar"), dir.resolve("other.jar"));
+        try (ClassPathLookup lookup = ClassPathLookup.open(path, null);
+                java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {
+                        path.get(0).toUri().toURL(), path.get(1).toUri().toURL()}, null)) {
+            for (String name : List.of("p/Split", "p/Other", "q/OnlyVersioned", "Top", "r/Future", "s/t/Deep",
+                    "s/NotAClass", "s/Missing", "Missing", "u/Missing")) {
+                byte[] expected;
+                try (java.io.InputStream in = loader.getResourceAsStream(name + ".class")) {
+                    expected = in == null ? null : in.readAllBytes();
+                }
+                assertEquals(text(expected), text(lookup.classBytes(name)), name);
+            }
+            assertEquals("Future from other", text(lookup.classBytes("r/Future")), "a version above the JDK's is not read");
+            assertEquals("OnlyVersioned for 9", text(lookup.classBytes("q/OnlyVersioned")));
+        }
+    }
 }
