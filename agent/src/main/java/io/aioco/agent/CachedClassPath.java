@@ -28,6 +28,8 @@ final class CachedClassPath {
     /** The entries, canonical (the application class loader names its jars so). */
     private final List<File> entries;
     private final boolean[] isJar;
+    /** The index of the first folder, or the class path's size: no entry from it on is trusted. */
+    private final int firstFolder;
     private final String key;
     /**
      * The trusted jars, or null until {@link #useSearchOrder} or {@link #readSearchOrder}. NOTE: set
@@ -57,6 +59,7 @@ final class CachedClassPath {
         entries = new ArrayList<>();
         isJar = new boolean[classPath.size()];
         StringBuilder keyText = new StringBuilder(keyPrefix);
+        int folder = classPath.size();
         for (int i = 0; i < classPath.size(); i++) {
             File entry = SearchOrder.canonical(new File(classPath.get(i).isEmpty() ? "." : classPath.get(i)));
             entries.add(entry);
@@ -66,10 +69,12 @@ final class CachedClassPath {
                 keyText.append(" jar ").append(entry.length()).append(' ').append(entry.lastModified());
             } else if (entry.isDirectory()) {
                 keyText.append(" folder");
+                folder = Math.min(folder, i);
             } else {
                 keyText.append(" missing");
             }
         }
+        firstFolder = folder;
         key = keyText.toString();
     }
 
@@ -84,7 +89,7 @@ final class CachedClassPath {
      * @return whether it holds; if not, nothing changed
      */
     boolean useSearchOrder(String text) {
-        SearchOrder order = SearchOrder.parse(text, entries, isJar);
+        SearchOrder order = SearchOrder.parse(text, entries, isJar, firstFolder);
         if (order == null) {
             return false;
         }
@@ -94,7 +99,7 @@ final class CachedClassPath {
 
     /** Reads the search order from the jars' manifests ({@link SearchOrder#read}): when no file of this key holds one. */
     void readSearchOrder() {
-        searchOrder = SearchOrder.read(entries, isJar);
+        searchOrder = SearchOrder.read(entries, isJar, firstFolder);
     }
 
     /** @return the search order, to save with the clean classes */
@@ -102,7 +107,7 @@ final class CachedClassPath {
         return searchOrder.text();
     }
 
-    /** @return the trusted jars' indexes, in search order; the caller must not change it */
+    /** @return the trusted jars' indexes; the caller must not change it */
     int[] trustedJars() {
         return searchOrder.trusted();
     }

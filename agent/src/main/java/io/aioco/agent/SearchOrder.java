@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.URL;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -30,24 +31,35 @@ import java.util.jar.Manifest;
  * (JDK 17 then searches the jars the index names, not its manifest's), and at an entry that is not
  * a plain {@code file:} URL (the loader may ignore it or fetch it, by a property the key does not hold).
  *
- * <p>The text ({@link #text()}) is saved in the cache file, one line per element up to where trust ends:
+ * <p>The text ({@link #text()}) is saved in the cache file: one line for each element a manifest
+ * adds, in search order, up to where trust ends, and a last line when trust ends before the first
+ * folder of the class path; so nothing at all when no jar has a {@code Class-Path} (the common case):
  * <pre>
- *   jar INDEX               a jar of the class path (its size and time are in the key)
  *   ref SIZE TIME PATH      a jar a manifest names (the next jar index, after the class path's)
  *   missing PATH            an entry a manifest names that does not exist
+ *   end INDEX               the class path's entries from INDEX on are not trusted
  * </pre>
- * A later start with the same key checks the {@code ref} and {@code missing} lines against the
- * files ({@link #parse}) instead of reading manifests again: the manifests of the jars listed are
- * the same while their sizes and times are, so the order up to where trust ends is the same.
- * Immutable.
+ * The class path's jars before the first folder and before {@code end} are trusted (their sizes and
+ * times are in the key; one named twice is searched where it was first met, and its second index
+ * never has a class). A later start with the same key checks the {@code ref} and {@code missing}
+ * lines against the files ({@link #parse}) instead of reading manifests again: the manifests of the
+ * jars trusted are the same while their sizes and times are, so the order up to where trust ends is
+ * the same. Immutable.
  */
 final class SearchOrder {
     /** More elements than any class path has: a bound on a (malformed) chain of manifests. */
     static final int MAX_ELEMENTS = 10_000;
 
+    /** What {@link Reader#jar} found of a jar: not trusted (trust ends before it). */
+    private static final int UNTRUSTED = 0;
+    /** What {@link Reader#jar} found of a jar: trusted, and so is what its manifest names. */
+    private static final int TRUSTED = 1;
+    /** What {@link Reader#jar} found of a jar: trusted, but trust ends in what its manifest names. */
+    private static final int ENDS_AFTER = 2;
+
     /** Every element by jar index: the class path's entries, then the jars the manifests name. */
     private final File[] files;
-    /** The trusted jars' indexes, in search order. */
+    /** The trusted jars' indexes: the class path's, then the manifests'. */
     private final int[] trusted;
     private final String text;
 
@@ -62,7 +74,7 @@ final class SearchOrder {
         return text;
     }
 
-    /** @return the trusted jars' indexes, in search order; the caller must not change it */
+    /** @return the trusted jars' indexes; the caller must not change it */
     int[] trusted() {
         return trusted;
     }
@@ -73,45 +85,47 @@ final class SearchOrder {
      *
      * @param classPath the class path's entries, canonical
      * @param isJar which of them were files when the key was made (the others are folders or missing)
+     * @param firstFolder the index of the first folder of the class path, or its size
      */
-    static SearchOrder read(List<File> classPath, boolean[] isJar) {
-        Reader reader = new Reader(classPath);
-        for (int i = 0; i < classPath.size(); i++) {
+    static SearchOrder read(List<File> classPath, boolean[] isJar, int firstFolder) {
+        Reader reader = new Reader(classPath.size());
+        for (int i = 0; i < firstFolder; i++) {
             File entry = classPath.get(i);
             if (!reader.seen.add(entry.getPath())) {
-                continue; // NOTE: named twice (or by a manifest before): searched where it was first met
+                continue; // NOTE: named twice: searched where it was first met
             }
-            if (isJar[i]) {
-                if (!reader.jar(i, entry, null)) {
-                    break;
-                }
-            } else if (entry.exists()) {
-                break; // NOTE: a folder (or a file since the key was made): trust nothing from it on
+            // NOTE: an entry missing for the key is skipped, as the loader skips it, unless it exists now
+            int found = isJar[i] ? reader.jar(entry, null) : entry.exists() ? UNTRUSTED : TRUSTED;
+            if (found != TRUSTED) {
+                // NOTE: a jar it cannot read, an entry missing for the key that exists now, or an end
+                // in what a manifest names: trust nothing from it (or after it) on
+                reader.text.append("end ").append(found == ENDS_AFTER ? i + 1 : i).append('\n');
+                break;
             }
         }
-        return new SearchOrder(reader.files.toArray(new File[0]), toArray(reader.trusted), reader.text.toString());
+        // NOTE: made from its text, as a later start makes it: the same jar indexes either way
+        return parse(reader.text.toString(), classPath, isJar, firstFolder, false);
     }
 
-    /** Walks the order, reading manifests; collects the trusted jars and the text. */
+    /** Walks the order, reading manifests; writes the text. */
     private static final class Reader {
-        final List<File> files;
-        final List<Integer> trusted = new ArrayList<>();
         final StringBuilder text = new StringBuilder();
         /** The elements met, by path (the JDK skips a URL met again). */
         final Set<String> seen = new HashSet<>();
+        int elements;
 
-        Reader(List<File> classPath) {
-            files = new ArrayList<>(classPath);
+        Reader(int classPathSize) {
+            elements = classPathSize;
         }
 
         /**
-         * Visits a jar: trusts it and visits what its manifest names, unless trust ends here.
+         * Visits a jar and what its manifest names.
          *
          * @param url the URL the loader knows it by (a manifest's entries are relative to it), or
          *     null for a class path entry
-         * @return whether trust goes on after it
+         * @return {@link #UNTRUSTED}, {@link #TRUSTED} or {@link #ENDS_AFTER}
          */
-        boolean jar(int index, File file, URL url) {
+        int jar(File file, URL url) {
             // NOTE: the size and time are read before the jar (the key's are read before the class
             // loader opens the class path's): a jar changed in between gets a time no later start matches
             long size = file.length();
@@ -120,7 +134,7 @@ final class SearchOrder {
             String classPath;
             try (JarFile jar = new JarFile(file, false)) {
                 if (jar.getEntry("META-INF/INDEX.LIST") != null) {
-                    return false;
+                    return UNTRUSTED;
                 }
                 Manifest manifest = jar.getManifest();
                 classPath = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
@@ -128,15 +142,12 @@ final class SearchOrder {
                     url = file.toURI().toURL();
                 }
             } catch (IOException | RuntimeException e) {
-                return false; // NOTE: the loader skips it (the whole jar for a malformed manifest)
+                return UNTRUSTED; // NOTE: the loader skips it (the whole jar for a malformed manifest)
             }
-            trusted.add(index);
-            if (onClassPath) {
-                text.append("jar ").append(index).append('\n');
-            } else {
+            if (!onClassPath) {
                 text.append("ref ").append(size).append(' ').append(time).append(' ').append(file.getPath()).append('\n');
             }
-            return classPath == null || references(url, classPath);
+            return classPath == null || references(url, classPath) ? TRUSTED : ENDS_AFTER;
         }
 
         /** @return whether trust goes on after the entries of one manifest's {@code Class-Path} */
@@ -158,13 +169,11 @@ final class SearchOrder {
                 if (!seen.add(file.getPath())) {
                     continue;
                 }
-                if (files.size() >= MAX_ELEMENTS || file.getPath().indexOf('\n') >= 0) {
+                if (++elements > MAX_ELEMENTS || file.getPath().indexOf('\n') >= 0) {
                     return false; // NOTE: a chain too long, or a path the text cannot hold
                 }
                 if (file.isFile()) {
-                    int index = files.size();
-                    files.add(file);
-                    if (!jar(index, file, url)) {
+                    if (jar(file, url) != TRUSTED) {
                         return false;
                     }
                 } else if (file.exists()) {
@@ -179,68 +188,76 @@ final class SearchOrder {
 
     /**
      * The order a cache file saved, if it still holds: each jar a manifest names has the size and
-     * time saved, and each missing entry is still missing. Reads no jar: a {@code stat} for each line
-     * of a manifest's jar or missing entry, nothing when there are none. Never throws.
+     * time saved, and each missing entry is still missing. Reads no jar: a {@code stat} for each
+     * line, and nothing when the text is empty (no manifest names anything). Never throws.
      *
      * @param text the saved text ({@link #text()})
      * @param classPath the class path's entries, canonical
      * @param isJar which of them are jars
+     * @param firstFolder the index of the first folder of the class path, or its size
      * @return the order, or null when it no longer holds (or the text is not well-formed)
      */
-    static SearchOrder parse(String text, List<File> classPath, boolean[] isJar) {
+    static SearchOrder parse(String text, List<File> classPath, boolean[] isJar, int firstFolder) {
+        return parse(text, classPath, isJar, firstFolder, true);
+    }
+
+    /** @param check whether to check the lines against the files (not when they were just read) */
+    private static SearchOrder parse(String text, List<File> classPath, boolean[] isJar, int firstFolder,
+            boolean check) {
         try {
-            List<File> files = new ArrayList<>(classPath);
-            List<Integer> trusted = new ArrayList<>();
-            boolean[] listed = new boolean[classPath.size()];
+            List<File> referenced = new ArrayList<>();
+            int end = firstFolder;
+            boolean ended = false;
             int start = 0;
             while (start < text.length()) {
-                int end = text.indexOf('\n', start);
-                if (end < 0) {
+                int lineEnd = text.indexOf('\n', start);
+                if (lineEnd < 0 || ended) {
+                    return null; // NOTE: "end" is the last line
+                }
+                if (text.startsWith("ref ", start)) {
+                    int sizeEnd = text.indexOf(' ', start + 4);
+                    int timeEnd = sizeEnd < 0 ? -1 : text.indexOf(' ', sizeEnd + 1);
+                    if (timeEnd < 0 || timeEnd >= lineEnd) {
+                        return null;
+                    }
+                    File file = new File(text.substring(timeEnd + 1, lineEnd));
+                    if (check && (file.length() != Long.parseLong(text.substring(start + 4, sizeEnd))
+                            || file.lastModified() != Long.parseLong(text.substring(sizeEnd + 1, timeEnd))
+                            || !file.isFile())) {
+                        return null;
+                    }
+                    referenced.add(file);
+                } else if (text.startsWith("missing ", start)) {
+                    if (check && new File(text.substring(start + 8, lineEnd)).exists()) {
+                        return null;
+                    }
+                } else if (text.startsWith("end ", start)) {
+                    end = Integer.parseInt(text.substring(start + 4, lineEnd));
+                    ended = true;
+                    if (end < 0 || end > firstFolder) {
+                        return null;
+                    }
+                } else {
                     return null;
                 }
-                if (!parseLine(text, start, end, files, trusted, listed, isJar)) {
-                    return null;
-                }
-                start = end + 1;
+                start = lineEnd + 1;
             }
-            return new SearchOrder(files.toArray(new File[0]), toArray(trusted), text);
+            File[] files = classPath.toArray(new File[classPath.size() + referenced.size()]);
+            int[] trusted = new int[end + referenced.size()];
+            int count = 0;
+            for (int i = 0; i < end; i++) {
+                if (isJar[i]) {
+                    trusted[count++] = i;
+                }
+            }
+            for (int i = 0; i < referenced.size(); i++) {
+                files[classPath.size() + i] = referenced.get(i);
+                trusted[count++] = classPath.size() + i;
+            }
+            return new SearchOrder(files, Arrays.copyOf(trusted, count), text);
         } catch (RuntimeException e) {
             return null; // NOTE: a number that is not one: not a text this class wrote
         }
-    }
-
-    /** @return whether one line is well-formed and still holds */
-    private static boolean parseLine(String text, int start, int end, List<File> files, List<Integer> trusted,
-            boolean[] listed, boolean[] isJar) {
-        if (text.startsWith("jar ", start)) {
-            int index = Integer.parseInt(text.substring(start + 4, end));
-            if (index < 0 || index >= listed.length || !isJar[index] || listed[index]) {
-                return false;
-            }
-            listed[index] = true;
-            trusted.add(index);
-            return true;
-        }
-        if (text.startsWith("ref ", start)) {
-            int sizeEnd = text.indexOf(' ', start + 4);
-            int timeEnd = sizeEnd < 0 ? -1 : text.indexOf(' ', sizeEnd + 1);
-            if (timeEnd < 0 || timeEnd >= end) {
-                return false;
-            }
-            long size = Long.parseLong(text.substring(start + 4, sizeEnd));
-            long time = Long.parseLong(text.substring(sizeEnd + 1, timeEnd));
-            File file = new File(text.substring(timeEnd + 1, end));
-            if (file.length() != size || file.lastModified() != time || !file.isFile()) {
-                return false;
-            }
-            trusted.add(files.size());
-            files.add(file);
-            return true;
-        }
-        if (text.startsWith("missing ", start)) {
-            return !new File(text.substring(start + 8, end)).exists();
-        }
-        return false;
     }
 
     /**
@@ -272,13 +289,5 @@ final class SearchOrder {
         } catch (IOException | RuntimeException e) {
             return file.getAbsoluteFile();
         }
-    }
-
-    private static int[] toArray(List<Integer> list) {
-        int[] array = new int[list.size()];
-        for (int i = 0; i < array.length; i++) {
-            array[i] = list.get(i);
-        }
-        return array;
     }
 }

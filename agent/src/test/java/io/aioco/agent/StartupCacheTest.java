@@ -148,8 +148,9 @@ class StartupCacheTest {
         CachedClassPath classPath = new CachedClassPath(List.of(first.toString(), app.toString(), last.toString()),
                 "test");
         classPath.readSearchOrder();
-        // the search order: first, app, a, c, b (named by a, so not again by app), last
-        assertEquals(List.of(0, 1, 3, 4, 5, 2), trusted(classPath));
+        // the search order: first, app, a, c, b (named by a, so not again by app), last; the
+        // class path's jars keep their indexes, the manifests' follow
+        assertEquals(List.of(0, 1, 2, 3, 4, 5), trusted(classPath));
         assertEquals(1, classPath.jarIndex(domainOf(app)));
         assertEquals(3, classPath.jarIndex(domainOf(a)));
         assertEquals(4, classPath.jarIndex(domainOf(c)));
@@ -174,6 +175,7 @@ class StartupCacheTest {
         CachedClassPath classPath = new CachedClassPath(List.of(app.toString(), last.toString()), "test");
         classPath.readSearchOrder();
         assertEquals(List.of(0, 2), trusted(classPath), "app, a; then a folder");
+        assertTrue(classPath.searchOrderText().endsWith("end 1\n"), classPath.searchOrderText());
         assertEquals(2, classPath.jarIndex(domainOf(a)));
         assertEquals(-1, classPath.jarIndex(domainOf(b)));
         assertEquals(-1, classPath.jarIndex(domainOf(last)));
@@ -191,6 +193,21 @@ class StartupCacheTest {
             withStop.readSearchOrder();
             assertEquals(stop == web ? List.of(0, 1) : List.of(0), trusted(withStop), stop.toString());
         }
+    }
+
+    @Test
+    void withoutAManifestClassPathTheSearchOrderIsEmptyAndReadsNothingAtALaterStart() throws IOException {
+        Path first = emptyJar("first.jar", null);
+        Path folder = Files.createDirectory(dir.resolve("classes"));
+        Path after = emptyJar("after.jar", null);
+        List<String> entries = List.of(first.toString(), dir.resolve("missing.jar").toString(), first.toString(),
+                folder.toString(), after.toString());
+        assertEquals("", searchOrderText(entries));
+        CachedClassPath later = new CachedClassPath(entries, "test");
+        assertTrue(later.useSearchOrder(""));
+        assertEquals(List.of(0, 2), trusted(later), "first.jar twice: its second index never has a class");
+        assertEquals(0, later.jarIndex(domainOf(first)));
+        assertEquals(-1, later.jarIndex(domainOf(after)));
     }
 
     @Test
@@ -217,7 +234,7 @@ class StartupCacheTest {
         assertTrue(!new CachedClassPath(entries, "test").useSearchOrder(text), "gone.jar appeared");
         text = searchOrderText(entries);
         assertTrue(new CachedClassPath(entries, "test").useSearchOrder(text), text);
-        for (String damaged : List.of("jar 1\n", "jar 0\njar 0\n", "ref x 1 /a.jar\n", "jar 0", "other\n")) {
+        for (String damaged : List.of("end 2\n", "end 0\nend 0\n", "ref x 1 /a.jar\n", "end 0", "other\n")) {
             assertTrue(!new CachedClassPath(entries, "test").useSearchOrder(damaged), damaged);
         }
     }
