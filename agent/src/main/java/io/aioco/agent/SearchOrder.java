@@ -40,8 +40,9 @@ import java.util.jar.Manifest;
  *   end INDEX               the class path's entries from INDEX on are not trusted
  * </pre>
  * The class path's jars before the first folder and before {@code end} are trusted (their sizes and
- * times are in the key; one named twice is searched where it was first met, and its second index
- * never has a class). A later start with the same key checks the {@code ref} and {@code missing}
+ * times are in the key). A jar met twice may be trusted under two indexes: its classes get the one
+ * {@link #jarIndex} finds first, the same at every start, and both are before where trust ends (a
+ * class path entry after a manifest's jar is trusted only if all that manifest names is). A later start with the same key checks the {@code ref} and {@code missing}
  * lines against the files ({@link #parse}) instead of reading manifests again: the manifests of the
  * jars trusted are the same while their sizes and times are, so the order up to where trust ends is
  * the same. Immutable.
