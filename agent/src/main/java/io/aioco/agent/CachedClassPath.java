@@ -1,7 +1,6 @@
 package io.aioco.agent;
 
 import java.io.File;
-import java.io.IOException;
 import java.net.URL;
 import java.security.CodeSource;
 import java.security.ProtectionDomain;
@@ -9,27 +8,35 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.jar.Attributes;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 
 /**
  * Why: the startup cache may trust a class's bytes only while nothing that decides them changes.
  * This is the application class path as the cache sees it: which entries are jars it may trust,
  * what its key says of them, and which jar a class came from.
  *
- * <p>A jar's bytes change only with its size or modification time, which the key holds. A folder's
- * classes change without notice, and a folder before a jar can start shadowing the jar's classes
- * (a supertype the verdict of a cached class rests on, say): so only the jars before the first
- * folder are trusted. A missing entry is in the key as missing (if it appears, the key changes).
+ * <p>A jar's bytes change only with its size or modification time. The key holds those of the class
+ * path's jars; those of the jars their manifests name ({@code Class-Path}) are in the cache file's
+ * {@link SearchOrder}, checked at start. A folder's classes change without notice, and a folder before
+ * a jar can start shadowing the jar's classes (a supertype the verdict of a cached class rests on,
+ * say): so only the jars before the first folder in the search order are trusted. A missing entry is
+ * in the key as missing (if it appears, the key changes).
+ *
+ * <p>Made in two steps by {@link StartupCache}'s constructor, before any transforming thread sees it:
+ * the key (which names the file), then the search order (from that file, or from the jars).
  */
 final class CachedClassPath {
     /** The entries, canonical (the application class loader names its jars so). */
     private final List<File> entries;
-    /** Entries {@code [0, trustedJars)} that are jars are trusted; the first folder ends them. */
-    private final int trustedJars;
     private final boolean[] isJar;
+    /** The index of the first folder, or the class path's size: no entry from it on is trusted. */
+    private final int firstFolder;
     private final String key;
+    /**
+     * The trusted jars, or null until {@link #useSearchOrder} or {@link #readSearchOrder}. NOTE: set
+     * once, in {@link StartupCache}'s constructor: transforming threads see it through that
+     * cache's final field, and the transformer is registered after.
+     */
+    private SearchOrder searchOrder;
     /**
      * The jar index of each protection domain met (-1: not a trusted jar). NOTE: the application
      * class loader gives all the classes of one jar the same ProtectionDomain, and ProtectionDomain
@@ -42,6 +49,8 @@ final class CachedClassPath {
     private record LastDomain(ProtectionDomain domain, int jarIndex) {}
 
     /**
+     * Makes the key; reads no jar.
+     *
      * @param classPath the class path's entries, in order ({@code java.class.path}; an empty entry
      *     is the current folder)
      * @param keyPrefix what else the key holds (the agent, the JDK)
@@ -50,9 +59,9 @@ final class CachedClassPath {
         entries = new ArrayList<>();
         isJar = new boolean[classPath.size()];
         StringBuilder keyText = new StringBuilder(keyPrefix);
-        int trusted = classPath.size();
+        int folder = classPath.size();
         for (int i = 0; i < classPath.size(); i++) {
-            File entry = canonical(new File(classPath.get(i).isEmpty() ? "." : classPath.get(i)));
+            File entry = SearchOrder.canonical(new File(classPath.get(i).isEmpty() ? "." : classPath.get(i)));
             entries.add(entry);
             keyText.append("\nclasspath ").append(entry.getPath());
             if (entry.isFile()) {
@@ -60,21 +69,13 @@ final class CachedClassPath {
                 keyText.append(" jar ").append(entry.length()).append(' ').append(entry.lastModified());
             } else if (entry.isDirectory()) {
                 keyText.append(" folder");
-                trusted = Math.min(trusted, i);
+                folder = Math.min(folder, i);
             } else {
                 keyText.append(" missing");
             }
         }
-        trustedJars = trusted;
+        firstFolder = folder;
         key = keyText.toString();
-    }
-
-    private static File canonical(File file) {
-        try {
-            return file.getCanonicalFile();
-        } catch (IOException | RuntimeException e) {
-            return file.getAbsoluteFile();
-        }
     }
 
     /** @return the key: every entry with its kind, and a jar's size and modification time */
@@ -82,9 +83,33 @@ final class CachedClassPath {
         return key;
     }
 
-    /** @return how many entries there are (jar indexes are below) */
-    int size() {
-        return entries.size();
+    /**
+     * Takes the search order a cache file of this key saved, if it still holds ({@link SearchOrder#parse}).
+     *
+     * @return whether it holds; if not, nothing changed
+     */
+    boolean useSearchOrder(String text) {
+        SearchOrder order = SearchOrder.parse(text, entries, isJar, firstFolder);
+        if (order == null) {
+            return false;
+        }
+        searchOrder = order;
+        return true;
+    }
+
+    /** Reads the search order from the jars' manifests ({@link SearchOrder#read}): when no file of this key holds one. */
+    void readSearchOrder() {
+        searchOrder = SearchOrder.read(entries, isJar, firstFolder);
+    }
+
+    /** @return the search order, to save with the clean classes */
+    String searchOrderText() {
+        return searchOrder.text();
+    }
+
+    /** @return the trusted jars' indexes; the caller must not change it */
+    int[] trustedJars() {
+        return searchOrder.trusted();
     }
 
     /**
@@ -114,40 +139,9 @@ final class CachedClassPath {
             if (location == null || !"file".equals(location.getProtocol())) {
                 return -1;
             }
-            File file = canonical(new File(location.toURI()));
-            for (int i = 0; i < trustedJars; i++) {
-                if (isJar[i] && entries.get(i).equals(file)) {
-                    return i;
-                }
-            }
+            return searchOrder.jarIndex(new File(location.toURI()));
         } catch (Exception e) {
-            // NOTE: a location that is no file: its classes are not cached
+            return -1; // NOTE: a location that is no file: its classes are not cached
         }
-        return -1;
-    }
-
-    /**
-     * The jars the cache may keep classes of, once their manifests are known: a manifest's
-     * {@code Class-Path} puts the jars it names (not in the key) right after its jar in the search
-     * order, where they could shadow the classes of every later jar. Reads the trusted jars'
-     * manifests: for saving, not for every start.
-     *
-     * @return entries {@code [0, limit)} may be cached
-     */
-    int limitByManifests() {
-        for (int i = 0; i < trustedJars; i++) {
-            if (!isJar[i]) {
-                continue;
-            }
-            try (JarFile jar = new JarFile(entries.get(i), false)) {
-                Manifest manifest = jar.getManifest();
-                if (manifest != null && manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH) != null) {
-                    return i + 1;
-                }
-            } catch (IOException | RuntimeException e) {
-                return i; // NOTE: a jar that cannot be read now: trust nothing from it on
-            }
-        }
-        return trustedJars;
     }
 }

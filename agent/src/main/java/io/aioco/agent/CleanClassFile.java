@@ -3,6 +3,7 @@ package io.aioco.agent;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.zip.CRC32;
 
 /**
  * Why: the startup cache is read at every start, before the first application class, while the
@@ -13,12 +14,16 @@ import java.util.Arrays;
  *   int   MAGIC ("AIOC")
  *   int   VERSION
  *   int   key length, then the key's UTF-8 bytes (the whole key, compared exactly)
+ *   int   search order length, then its UTF-8 bytes ({@link SearchOrder#text()})
+ *   int   the search order's CRC-32
  *   int   count
  *   long  hashes[count], strictly ascending ({@link StartupCache#hash})
  *   int   lengths[count], each class file's length, in the order of the hashes
  * </pre>
- * Big-endian, as {@link ByteBuffer} writes it. A file with another magic, version or key, or of
- * another size than the count says, is not used.
+ * Big-endian, as {@link ByteBuffer} writes it. A file with another magic, version or key, a
+ * search order whose CRC-32 does not match, or of another size than the count says, is not used.
+ * NOTE: the search order decides which jars are trusted (a damaged one could trust a jar it should
+ * not), so it is checked, unlike the entries; it is a few lines, and the CRC-32 an intrinsic.
  *
  * <p>NOTE: the entries themselves are not checked (order, checksum): a loop over ten thousand
  * entries costs several ms in the interpreter, a good part of what the cache saves. Nor need they
@@ -30,7 +35,8 @@ import java.util.Arrays;
  */
 final class CleanClassFile {
     static final int MAGIC = 0x41494F43;
-    static final int VERSION = 1;
+    /** 2: with the search order (1 had none, and trusted no jar after a manifest's {@code Class-Path}). */
+    static final int VERSION = 2;
 
     private CleanClassFile() {}
 
@@ -55,15 +61,26 @@ final class CleanClassFile {
     }
 
     /**
+     * What a cache file holds besides its key.
+     *
+     * @param searchOrder the search order the entries hold for ({@link SearchOrder#text()})
+     * @param entries the clean classes
+     */
+    record Contents(String searchOrder, Entries entries) {}
+
+    /**
      * @param key the cache key the entries hold for
+     * @param searchOrder the search order they hold for ({@link SearchOrder#text()})
      * @param entries hashes strictly ascending
      * @return the file's bytes
      */
-    static byte[] encode(String key, Entries entries) {
+    static byte[] encode(String key, String searchOrder, Entries entries) {
         byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
+        byte[] orderBytes = searchOrder.getBytes(StandardCharsets.UTF_8);
         int count = entries.size();
-        ByteBuffer out = ByteBuffer.allocate(4 * 4 + keyBytes.length + count * 12);
-        out.putInt(MAGIC).putInt(VERSION).putInt(keyBytes.length).put(keyBytes).putInt(count);
+        ByteBuffer out = ByteBuffer.allocate(6 * 4 + keyBytes.length + orderBytes.length + count * 12);
+        out.putInt(MAGIC).putInt(VERSION).putInt(keyBytes.length).put(keyBytes);
+        out.putInt(orderBytes.length).put(orderBytes).putInt(crc(orderBytes, 0, orderBytes.length)).putInt(count);
         out.asLongBuffer().put(entries.hashes());
         out.position(out.position() + 8 * count);
         out.asIntBuffer().put(entries.lengths());
@@ -73,9 +90,9 @@ final class CleanClassFile {
     /**
      * @param file the bytes of a cache file
      * @param key the key the caller needs
-     * @return the entries, or null when the file is not a well-formed cache file for {@code key}
+     * @return what the file holds, or null when it is not a well-formed cache file for {@code key}
      */
-    static Entries decode(byte[] file, String key) {
+    static Contents decode(byte[] file, String key) {
         try {
             ByteBuffer in = ByteBuffer.wrap(file);
             if (file.length < 12 || in.getInt() != MAGIC || in.getInt() != VERSION) {
@@ -88,8 +105,21 @@ final class CleanClassFile {
             }
             byte[] stored = new byte[keyLength];
             in.get(stored);
+            if (!Arrays.equals(stored, keyBytes)) {
+                return null;
+            }
+            int orderLength = in.getInt();
+            if (orderLength < 0 || in.remaining() < orderLength + 8L) {
+                return null;
+            }
+            int orderStart = in.position();
+            in.position(orderStart + orderLength);
+            if (in.getInt() != crc(file, orderStart, orderLength)) {
+                return null;
+            }
+            String searchOrder = new String(file, orderStart, orderLength, StandardCharsets.UTF_8);
             int count = in.getInt();
-            if (!Arrays.equals(stored, keyBytes) || count < 0 || in.remaining() != 12L * count) {
+            if (count < 0 || in.remaining() != 12L * count) {
                 return null;
             }
             long[] hashes = new long[count];
@@ -97,9 +127,15 @@ final class CleanClassFile {
             in.asLongBuffer().get(hashes); // NOTE: one bulk copy each, no per-entry work
             in.position(in.position() + 8 * count);
             in.asIntBuffer().get(lengths);
-            return new Entries(hashes, lengths);
+            return new Contents(searchOrder, new Entries(hashes, lengths));
         } catch (RuntimeException e) {
             return null; // NOTE: not reached by the checks above; a backstop against a bug
         }
+    }
+
+    private static int crc(byte[] bytes, int offset, int length) {
+        CRC32 crc = new CRC32();
+        crc.update(bytes, offset, length);
+        return (int) crc.getValue();
     }
 }

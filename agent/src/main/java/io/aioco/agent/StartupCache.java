@@ -26,10 +26,15 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * of the same application, the classes known to need nothing ("clean"), so that later starts return
  * them unchanged before any scan.
  *
- * <p>What it covers: classes the application class loader defines from a trusted jar of the class
- * path ({@link CachedClassPath}). Which file: one per key, the key holding the agent's jar, the JDK
- * and every class path entry (a jar with its size and time); any change means another file, so a
- * cold start, never a stale answer.
+ * <p>What it covers: classes the application class loader defines from a trusted jar of its search
+ * order ({@link CachedClassPath}): the class path's jars and the jars their manifests name in
+ * {@code Class-Path}, up to the first folder ({@link SearchOrder}). Which file: one per key, the key
+ * holding the agent's jar, the JDK and every class path entry (a jar with its size and time); any
+ * change means another file, so a cold start, never a stale answer. The jars the manifests name are
+ * not in the key (knowing them means opening every jar, some ms a start): the file holds them, with
+ * their sizes and times, and a start checks those ({@link SearchOrder#parse}); if one changed, the
+ * file's classes are not used, as for another key. Only a start without a file that holds reads the
+ * manifests, before the class loader opens any jar.
  *
  * <p>What is clean: a class is recorded when the instrumenter's quick scan alone found nothing to
  * do in it ({@link io.aioco.instrumenter.Instrumenter.QuickScanListener}: no reference to the
@@ -87,9 +92,10 @@ final class StartupCache {
             String[] functionalInterfaces) {}
 
     /**
-     * Reads the file of this key, if there is one and it is well-formed; never throws.
+     * Reads the file of this key, if there is one, it is well-formed and its search order still
+     * holds; else reads the search order from the jars. Never throws.
      *
-     * @param classPath the application class path
+     * @param classPath the application class path, its search order not known yet (this sets it)
      * @param directory where the cache files are
      * @param verbose whether to log at INFO what would otherwise be DEBUG
      */
@@ -98,7 +104,16 @@ final class StartupCache {
         this.directory = directory;
         this.verbose = verbose;
         this.file = directory.resolve(fileName(classPath.key()));
-        this.loaded = read(file, classPath.key());
+        CleanClassFile.Contents contents = read(file, classPath.key());
+        if (contents != null && classPath.useSearchOrder(contents.searchOrder())) {
+            this.loaded = contents.entries();
+        } else {
+            if (contents != null) {
+                log("ignoring the startup cache " + file + ": a jar a manifest names in Class-Path changed");
+            }
+            classPath.readSearchOrder();
+            this.loaded = CleanClassFile.Entries.EMPTY;
+        }
     }
 
     /**
@@ -154,7 +169,8 @@ final class StartupCache {
         return new StringBuilder("classes-").append(Long.toHexString(hash(0, key))).append(".bin").toString();
     }
 
-    private CleanClassFile.Entries read(Path path, String key) {
+    /** @return the file's contents, or null when there is none for this key (logged when not well-formed) */
+    private CleanClassFile.Contents read(Path path, String key) {
         byte[] bytes;
         // NOTE: java.io, not Files.readAllBytes: at this point of a start, the first use of the NIO
         // file channels costs about 5 ms, ten times the read itself
@@ -169,20 +185,19 @@ final class StartupCache {
             in.readFully(bytes);
         } catch (FileNotFoundException e) {
             if (!path.toFile().exists()) {
-                return CleanClassFile.Entries.EMPTY; // NOTE: the first start: nothing to say
+                return null; // NOTE: the first start: nothing to say
             }
             log("cannot read the startup cache " + path + ": " + e);
-            return CleanClassFile.Entries.EMPTY;
+            return null;
         } catch (IOException | RuntimeException e) {
             log("cannot read the startup cache " + path + ": " + e);
-            return CleanClassFile.Entries.EMPTY;
+            return null;
         }
-        CleanClassFile.Entries entries = CleanClassFile.decode(bytes, key);
-        if (entries == null) {
+        CleanClassFile.Contents contents = CleanClassFile.decode(bytes, key);
+        if (contents == null) {
             log("ignoring the startup cache " + path + ": not a well-formed cache file for this class path");
-            return CleanClassFile.Entries.EMPTY;
         }
-        return entries;
+        return contents;
     }
 
     /** @return the file this run reads and writes */
@@ -199,7 +214,7 @@ final class StartupCache {
      * Called concurrently by any transforming thread, for every class: a field read or a map lookup.
      *
      * @return the index of the trusted jar the class comes from, or -1 when the cache does not
-     *     cover it (another loader, a folder, a jar after a folder)
+     *     cover it (another loader, a folder, a jar after a folder in the search order)
      */
     int jarIndex(ProtectionDomain domain) {
         return domain == null ? -1 : classPath.jarIndex(domain);
@@ -253,23 +268,20 @@ final class StartupCache {
     /**
      * The clean classes: the loaded ones and those this run proved clean.
      *
-     * @param limit only jars {@code [0, limit)} count (see {@link CachedClassPath#limitByManifests()})
      * @return the entries, hashes ascending; the loaded entries themselves when this run added none
      */
-    CleanClassFile.Entries cleanEntries(int limit) {
+    CleanClassFile.Entries cleanEntries() {
         Map<String, Recorded> byName = new HashMap<>();
         for (Recorded entry : recorded) {
-            if (entry.jarIndex() < limit) {
-                byName.putIfAbsent(entry.name(), entry);
-            }
+            byName.putIfAbsent(entry.name(), entry); // NOTE: recorded only from trusted jars (jarIndex)
         }
         Map<String, Boolean> withoutFns = new HashMap<>();
         TreeMap<Long, Integer> added = new TreeMap<>();
         for (Recorded entry : byName.values()) {
             long key = hash(entry.jarIndex(), entry.name());
             if (loaded.lengthOf(key) != entry.length()
-                    && allWithoutFns(entry.supertypes(), byName, withoutFns, limit, 0)
-                    && allWithoutFns(entry.functionalInterfaces(), byName, withoutFns, limit, 0)) {
+                    && allWithoutFns(entry.supertypes(), byName, withoutFns, 0)
+                    && allWithoutFns(entry.functionalInterfaces(), byName, withoutFns, 0)) {
                 // NOTE: two clean classes with one hash and length are harmless (each is clean); with
                 // another length, or one already in the file with another, it is kept by neither
                 Integer previous = added.put(key, entry.length());
@@ -313,16 +325,16 @@ final class StartupCache {
 
     /** @return whether each of the classes is known to have no coroutine function (see the class comment) */
     private boolean allWithoutFns(String[] names, Map<String, Recorded> byName, Map<String, Boolean> withoutFns,
-            int limit, int depth) {
+            int depth) {
         for (String name : names) {
-            if (!withoutFns(name, byName, withoutFns, limit, depth)) {
+            if (!withoutFns(name, byName, withoutFns, depth)) {
                 return false;
             }
         }
         return true;
     }
 
-    private boolean withoutFns(String name, Map<String, Recorded> byName, Map<String, Boolean> withoutFns, int limit,
+    private boolean withoutFns(String name, Map<String, Recorded> byName, Map<String, Boolean> withoutFns,
             int depth) {
         Boolean known = withoutFns.get(name);
         if (known != null) {
@@ -330,10 +342,10 @@ final class StartupCache {
         }
         Recorded entry = byName.get(name);
         if (entry == null) {
-            return inFile(name, limit); // NOTE: clean in an earlier run, so without coroutine functions
+            return inFile(name); // NOTE: clean in an earlier run, so without coroutine functions
         }
         withoutFns.put(name, false); // NOTE: in progress: a (malformed) cycle back to here is not
-        boolean answer = depth < 256 && allWithoutFns(entry.supertypes(), byName, withoutFns, limit, depth + 1);
+        boolean answer = depth < 256 && allWithoutFns(entry.supertypes(), byName, withoutFns, depth + 1);
         withoutFns.put(name, answer);
         return answer;
     }
@@ -342,8 +354,8 @@ final class StartupCache {
      * A class not seen in this run may still be clean from an earlier run with the same key (it
      * was then defined from the first jar that holds it, as it would be now).
      */
-    private boolean inFile(String name, int limit) {
-        for (int jar = 0; jar < limit; jar++) {
+    private boolean inFile(String name) {
+        for (int jar : classPath.trustedJars()) {
             if (loaded.lengthOf(hash(jar, name)) >= 0) {
                 return true;
             }
@@ -361,12 +373,7 @@ final class StartupCache {
     boolean save() {
         Path temporary = null;
         try {
-            // NOTE: first with every trusted jar, which reads no manifest: the clean classes can only
-            // be fewer with fewer jars, so when there is nothing new, that is the answer (most runs)
-            CleanClassFile.Entries entries = recorded.isEmpty() ? loaded : cleanEntries(classPath.size());
-            if (entries != loaded) {
-                entries = cleanEntries(classPath.limitByManifests());
-            }
+            CleanClassFile.Entries entries = recorded.isEmpty() ? loaded : cleanEntries();
             if (entries == loaded) {
                 if (loaded.size() > 0) {
                     // NOTE: marks the file as in use, for pruneOldFiles of other applications' runs
@@ -376,7 +383,7 @@ final class StartupCache {
             }
             Files.createDirectories(directory);
             temporary = Files.createTempFile(directory, file.getFileName().toString(), ".tmp");
-            Files.write(temporary, CleanClassFile.encode(classPath.key(), entries));
+            Files.write(temporary, CleanClassFile.encode(classPath.key(), classPath.searchOrderText(), entries));
             try {
                 Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {

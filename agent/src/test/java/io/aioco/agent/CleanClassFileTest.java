@@ -27,10 +27,12 @@ class CleanClassFileTest {
 
     @Property(tries = 200)
     void whatIsWrittenIsReadBackAndFoundByHash(@ForAll @Size(max = 300) Set<Long> hashes,
-            @ForAll @IntRange(min = 0, max = 1 << 20) int length, @ForAll String key) {
+            @ForAll @IntRange(min = 0, max = 1 << 20) int length, @ForAll String key, @ForAll String searchOrder) {
         CleanClassFile.Entries written = entries(hashes, length);
-        CleanClassFile.Entries read = CleanClassFile.decode(CleanClassFile.encode(key, written), key);
-        assertNotNull(read);
+        CleanClassFile.Contents contents = CleanClassFile.decode(CleanClassFile.encode(key, searchOrder, written), key);
+        assertNotNull(contents);
+        assertEquals(searchOrder, contents.searchOrder());
+        CleanClassFile.Entries read = contents.entries();
         assertArrayEquals(written.hashes(), read.hashes());
         assertArrayEquals(written.lengths(), read.lengths());
         for (int i = 0; i < written.size(); i++) {
@@ -41,7 +43,7 @@ class CleanClassFileTest {
     @Property(tries = 200)
     void aFileCutShortOrForAnotherKeyIsRefused(@ForAll @Size(min = 1, max = 50) Set<Long> hashes,
             @ForAll @IntRange(min = 0, max = 10_000) int cut) {
-        byte[] file = CleanClassFile.encode("key", entries(hashes, 100));
+        byte[] file = CleanClassFile.encode("key", "jar 0\n", entries(hashes, 100));
         assertNull(CleanClassFile.decode(file, "key2"));
         assertNull(CleanClassFile.decode(file, "ke"));
         int shorter = Math.min(cut, file.length - 1);
@@ -51,7 +53,7 @@ class CleanClassFileTest {
 
     @Test
     void anotherMagicOrVersionIsRefused() {
-        byte[] file = CleanClassFile.encode("key", entries(Set.of(1L, 2L), 10));
+        byte[] file = CleanClassFile.encode("key", "", entries(Set.of(1L, 2L), 10));
         for (int at : new int[] {0, 3, 7}) {
             byte[] damaged = file.clone();
             damaged[at] ^= 1;
@@ -61,8 +63,22 @@ class CleanClassFileTest {
     }
 
     @Test
+    void aDamagedSearchOrderIsRefused() {
+        String searchOrder = "jar 0\nref 10 20 /lib/a.jar\n";
+        byte[] file = CleanClassFile.encode("key", searchOrder, entries(Set.of(1L, 2L), 10));
+        int orderStart = 4 * 3 + "key".length() + 4;
+        for (int at = orderStart; at < orderStart + searchOrder.length() + 4; at++) {
+            byte[] damaged = file.clone();
+            damaged[at] ^= 0x10;
+            assertNull(CleanClassFile.decode(damaged, "key"), "byte " + at);
+        }
+        assertEquals(searchOrder, CleanClassFile.decode(file, "key").searchOrder());
+    }
+
+    @Test
     void aMissingHashIsNotFound() {
-        CleanClassFile.Entries read = CleanClassFile.decode(CleanClassFile.encode("k", entries(Set.of(5L, 9L), 3)), "k");
+        CleanClassFile.Entries read = CleanClassFile.decode(CleanClassFile.encode("k", "", entries(Set.of(5L, 9L), 3)),
+                "k").entries();
         assertEquals(-1, read.lengthOf(6L));
         assertEquals(3, read.lengthOf(5L));
         assertEquals(4, read.lengthOf(9L));

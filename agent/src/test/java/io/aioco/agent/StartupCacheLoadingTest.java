@@ -17,8 +17,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,6 +54,9 @@ class StartupCacheLoadingTest {
                         null, this, null);
                 try (java.util.jar.JarFile file = new java.util.jar.JarFile(jar.toFile())) {
                     for (JarEntry entry : java.util.Collections.list(file.entries())) {
+                        if (!entry.getName().endsWith(".class")) {
+                            continue;
+                        }
                         String name = entry.getName().substring(0, entry.getName().length() - ".class".length());
                         try (InputStream in = file.getInputStream(entry)) {
                             classFiles.putIfAbsent(name, in.readAllBytes());
@@ -103,10 +108,18 @@ class StartupCacheLoadingTest {
         final JarLoader loader;
 
         Run(Path cacheFolder, String... classNames) throws Exception {
-            List<Path> jars = List.of(baseJar, appJar);
-            cache = new StartupCache(new CachedClassPath(jars.stream().map(Path::toString).toList(), "test agent"),
+            this(List.of(baseJar, appJar), List.of(baseJar, appJar), cacheFolder, classNames);
+        }
+
+        /**
+         * @param classPath the class path ({@code java.class.path})
+         * @param searched the jars the loader searches, in order: the class path's and those their
+         *     manifests name, as the JDK's application class loader searches them
+         */
+        Run(List<Path> classPath, List<Path> searched, Path cacheFolder, String... classNames) throws Exception {
+            cache = new StartupCache(new CachedClassPath(classPath.stream().map(Path::toString).toList(), "test agent"),
                     cacheFolder, false);
-            loader = new JarLoader(jars, cache);
+            loader = new JarLoader(searched, cache);
             for (String name : classNames) {
                 Class.forName(name, false, loader);
             }
@@ -120,7 +133,20 @@ class StartupCacheLoadingTest {
     }
 
     private static Path jar(Path file, String... internalNames) throws IOException {
-        try (OutputStream out = Files.newOutputStream(file); JarOutputStream jar = new JarOutputStream(out)) {
+        return jarWithManifest(file, null, internalNames);
+    }
+
+    /** @param manifestClassPath the manifest's {@code Class-Path}, or null for no manifest */
+    private static Path jarWithManifest(Path file, String manifestClassPath, String... internalNames) throws IOException {
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        if (manifestClassPath != null) {
+            manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, manifestClassPath);
+        }
+        Files.createDirectories(file.getParent());
+        try (OutputStream out = Files.newOutputStream(file);
+                JarOutputStream jar = manifestClassPath == null ? new JarOutputStream(out)
+                        : new JarOutputStream(out, manifest)) {
             for (String name : internalNames) {
                 jar.putNextEntry(new JarEntry(name + ".class"));
                 jar.write(classFile(name));
@@ -221,6 +247,94 @@ class StartupCacheLoadingTest {
             assertEquals(List.of("fixture/hierarchy/CoBase", "fixture/hierarchy/CoSub"),
                     next.loader.rewritten.stream().sorted().toList());
         }
+    }
+
+    /**
+     * {@code java -jar launcher.jar}: the class path is one jar with no classes, whose manifest
+     * names {@code lib/gone.jar} (missing), {@code lib/base.jar} and {@code lib/app.jar}.
+     */
+    private final class JavaJar {
+        final Path launcher;
+        final Path lib = dir.resolve("lib");
+        final Path base;
+        final Path app;
+
+        JavaJar() throws IOException {
+            launcher = jarWithManifest(dir.resolve("launcher.jar"), "lib/gone.jar lib/base.jar lib/app.jar");
+            base = Files.copy(baseJar, Files.createDirectories(lib).resolve("base.jar"));
+            app = Files.copy(appJar, lib.resolve("app.jar"));
+        }
+
+        Run run(String... classNames) throws Exception {
+            return new Run(List.of(launcher), List.of(launcher, base, app), cacheDir, classNames);
+        }
+    }
+
+    @Test
+    void theClassesOfTheJarsAManifestNamesAreSkippedOnTheSecondRun() throws Exception {
+        JavaJar javaJar = new JavaJar();
+        for (int run = 0; run < 2; run++) {
+            Run current = javaJar.run("fixture.hierarchy.PlainSub", "fixture.hierarchy.CoSub");
+            assertEquals(List.of("fixture/hierarchy/CoSub", "fixture/hierarchy/CoBase"), current.loader.rewritten,
+                    "run " + run);
+            assertEquals(run == 0 ? 0 : 2, current.cache.loadedCount(), "run " + run);
+            assertEquals(run == 0 ? 0 : 2, current.cache.hits, "PlainSub (app.jar) and PlainBase (base.jar)");
+            assertEquals(run == 0, current.cache.save(), "run " + run);
+        }
+    }
+
+    @Test
+    void aChangedJarAManifestNamesMakesTheFileUnused() throws Exception {
+        JavaJar javaJar = new JavaJar();
+        assertTrue(javaJar.run("fixture.hierarchy.PlainSub").cache.save());
+        assertTrue(javaJar.base.toFile().setLastModified(javaJar.base.toFile().lastModified() + 10_000));
+        Run afterTouch = javaJar.run("fixture.hierarchy.PlainSub");
+        assertEquals(0, afterTouch.cache.loadedCount());
+        assertEquals(0, afterTouch.cache.hits);
+        assertTrue(afterTouch.cache.save(), "the file of this key is written again, with base.jar's new time");
+        assertEquals(2, javaJar.run("fixture.hierarchy.PlainSub").cache.hits);
+
+        // base.jar with another size: PlainBase now inherits from nothing of app.jar, but the verdicts go
+        jar(javaJar.base, "fixture/hierarchy/PlainBase", "fixture/hierarchy/CoBase");
+        Run afterRebuild = javaJar.run("fixture.hierarchy.PlainSub");
+        assertEquals(0, afterRebuild.cache.loadedCount());
+        assertEquals(0, afterRebuild.cache.hits);
+    }
+
+    @Test
+    void aJarAddedToAManifestMakesTheFileUnused() throws Exception {
+        JavaJar javaJar = new JavaJar();
+        assertTrue(javaJar.run("fixture.hierarchy.PlainSub").cache.save());
+        // app.jar's manifest now names another jar, before base.jar in the search order: it could
+        // shadow PlainBase, the class PlainSub's verdict rests on
+        Path extra = jar(javaJar.lib.resolve("extra.jar"), "fixture/cache/PlainAction");
+        jarWithManifest(javaJar.app, "extra.jar", "fixture/hierarchy/CoSub", "fixture/hierarchy/PlainSub",
+                "fixture/cache/UsesCoLambda", "fixture/cache/UsesPlainLambda");
+        Run afterApp = new Run(List.of(javaJar.launcher), List.of(javaJar.launcher, javaJar.base, javaJar.app, extra),
+                cacheDir, "fixture.hierarchy.PlainSub");
+        assertEquals(0, afterApp.cache.loadedCount());
+        assertEquals(0, afterApp.cache.hits);
+        assertTrue(afterApp.cache.save());
+
+        // the class path's jar names one more: it has another size, so the key is another
+        jarWithManifest(javaJar.launcher, "lib/gone.jar lib/base.jar lib/app.jar lib/more.jar");
+        Run afterLauncher = new Run(List.of(javaJar.launcher),
+                List.of(javaJar.launcher, javaJar.base, javaJar.app, extra), cacheDir, "fixture.hierarchy.PlainSub");
+        assertEquals(0, afterLauncher.cache.loadedCount());
+        assertEquals(0, afterLauncher.cache.hits);
+    }
+
+    @Test
+    void aMissingJarAManifestNamesIsSkippedUntilItAppears() throws Exception {
+        JavaJar javaJar = new JavaJar();
+        assertTrue(javaJar.run("fixture.hierarchy.PlainSub").cache.save());
+        assertEquals(2, javaJar.run("fixture.hierarchy.PlainSub").cache.hits, "trusted past lib/gone.jar");
+        // gone.jar appears, first in the search order after the launcher: its PlainBase would shadow base.jar's
+        Path gone = jar(javaJar.lib.resolve("gone.jar"), "fixture/hierarchy/PlainBase");
+        Run afterAppearing = new Run(List.of(javaJar.launcher), List.of(javaJar.launcher, gone, javaJar.base, javaJar.app),
+                cacheDir, "fixture.hierarchy.PlainSub");
+        assertEquals(0, afterAppearing.cache.loadedCount());
+        assertEquals(0, afterAppearing.cache.hits);
     }
 
     @Test

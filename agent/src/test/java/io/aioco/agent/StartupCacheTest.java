@@ -63,9 +63,9 @@ class StartupCacheTest {
         // A extends B extends F, F from a folder: never recorded, since the cache does not cover it
         cache.record("p/A", 0, 10, new String[] {"p/B"}, NONE);
         cache.record("p/B", 0, 10, new String[] {"p/F"}, NONE);
-        assertEquals(0, cache.cleanEntries(1).size());
+        assertEquals(0, cache.cleanEntries().size());
         cache.record("p/C", 0, 10, NONE, NONE); // extends a JDK type: clean
-        assertEquals(Set.of(StartupCache.hash(0, "p/C")), hashes(cache.cleanEntries(1)));
+        assertEquals(Set.of(StartupCache.hash(0, "p/C")), hashes(cache.cleanEntries()));
     }
 
     @Test
@@ -77,7 +77,7 @@ class StartupCacheTest {
         cache.record("p/UsesUnseen", 0, 12, NONE, new String[] {"p/Unseen"});
         cache.record("p/Middle", 0, 13, new String[] {"p/Unseen"}, NONE);
         cache.record("p/UsesMiddle", 0, 14, NONE, new String[] {"p/Middle"});
-        CleanClassFile.Entries clean = cache.cleanEntries(1);
+        CleanClassFile.Entries clean = cache.cleanEntries();
         assertEquals(Set.of(StartupCache.hash(0, "p/I"), StartupCache.hash(0, "p/Base"), StartupCache.hash(0, "p/Sub")),
                 hashes(clean));
         assertEquals(11, clean.lengthOf(StartupCache.hash(0, "p/Sub")));
@@ -108,7 +108,7 @@ class StartupCacheTest {
             assertTrue(cache.save());
         }
         CleanClassFile.Entries entries = CleanClassFile.decode(Files.readAllBytes(cache(classPath).file()),
-                new CachedClassPath(classPath.stream().map(Path::toString).toList(), "test").key());
+                new CachedClassPath(classPath.stream().map(Path::toString).toList(), "test").key()).entries();
         for (int i = 1; i < entries.size(); i++) {
             assertTrue(entries.hashes()[i - 1] < entries.hashes()[i], "ascending at " + i);
         }
@@ -126,6 +126,7 @@ class StartupCacheTest {
         Path after = emptyJar("after.jar", null);
         CachedClassPath classPath = new CachedClassPath(List.of(first.toString(), folder.toString(), after.toString(),
                 dir.resolve("missing.jar").toString()), "test");
+        classPath.readSearchOrder();
         assertEquals(0, classPath.jarIndex(domainOf(first)));
         ProtectionDomain firstAgain = domainOf(first);
         assertEquals(0, classPath.jarIndex(firstAgain));
@@ -136,18 +137,116 @@ class StartupCacheTest {
     }
 
     @Test
-    void aManifestClassPathEndsTheJarsThatMayBeSaved() throws IOException {
+    void theJarsAManifestNamesAreSearchedRightAfterItsJarAndTrusted() throws IOException {
+        Files.createDirectories(dir.resolve("lib"));
         Path first = emptyJar("first.jar", null);
-        Path second = emptyJar("second.jar", "lib/extra.jar");
-        Path third = emptyJar("third.jar", null);
-        CachedClassPath classPath = new CachedClassPath(List.of(first.toString(), second.toString(), third.toString()),
+        Path app = emptyJar("app.jar", "lib/a.jar lib/gone.jar  lib/b.jar first.jar");
+        Path a = emptyJar("lib/a.jar", "c.jar ../lib/b.jar"); // relative to lib/
+        Path c = emptyJar("lib/c.jar", null);
+        Path b = emptyJar("lib/b.jar", null);
+        Path last = emptyJar("last.jar", null);
+        CachedClassPath classPath = new CachedClassPath(List.of(first.toString(), app.toString(), last.toString()),
                 "test");
-        assertEquals(2, classPath.limitByManifests(), "extra.jar comes right after second.jar");
+        classPath.readSearchOrder();
+        // the search order: first, app, a, c, b (named by a, so not again by app), last; the
+        // class path's jars keep their indexes, the manifests' follow
+        assertEquals(List.of(0, 1, 2, 3, 4, 5), trusted(classPath));
+        assertEquals(1, classPath.jarIndex(domainOf(app)));
+        assertEquals(3, classPath.jarIndex(domainOf(a)));
+        assertEquals(4, classPath.jarIndex(domainOf(c)));
+        assertEquals(5, classPath.jarIndex(domainOf(b)));
+        assertEquals(2, classPath.jarIndex(domainOf(last)), "gone.jar does not exist: skipped, as the JDK skips it");
+        assertTrue(classPath.searchOrderText().contains("missing " + dir.resolve("lib/gone.jar")),
+                classPath.searchOrderText());
+
         StartupCache cache = new StartupCache(classPath, dir.resolve("cache"), false);
-        cache.record("p/A", 1, 10, NONE, NONE);
-        cache.record("p/B", 2, 10, NONE, NONE);
-        cache.record("p/C", 1, 10, new String[] {"p/B"}, NONE);
-        assertEquals(Set.of(StartupCache.hash(1, "p/A")), hashes(cache.cleanEntries(classPath.limitByManifests())));
+        cache.record("p/A", 3, 10, NONE, NONE);
+        cache.record("p/Last", 2, 10, new String[] {"p/A"}, NONE);
+        assertEquals(Set.of(StartupCache.hash(3, "p/A"), StartupCache.hash(2, "p/Last")), hashes(cache.cleanEntries()));
+    }
+
+    @Test
+    void aFolderOrAnIndexedJarAManifestNamesEndsTrust() throws IOException {
+        Files.createDirectories(dir.resolve("classes"));
+        Path app = emptyJar("app.jar", "a.jar classes/ b.jar");
+        Path a = emptyJar("a.jar", null);
+        Path b = emptyJar("b.jar", null);
+        Path last = emptyJar("last.jar", null);
+        CachedClassPath classPath = new CachedClassPath(List.of(app.toString(), last.toString()), "test");
+        classPath.readSearchOrder();
+        assertEquals(List.of(0, 2), trusted(classPath), "app, a; then a folder");
+        assertTrue(classPath.searchOrderText().endsWith("end 1\n"), classPath.searchOrderText());
+        assertEquals(2, classPath.jarIndex(domainOf(a)));
+        assertEquals(-1, classPath.jarIndex(domainOf(b)));
+        assertEquals(-1, classPath.jarIndex(domainOf(last)));
+
+        Path indexed = dir.resolve("indexed.jar");
+        try (OutputStream out = Files.newOutputStream(indexed); JarOutputStream jar = new JarOutputStream(out)) {
+            jar.putNextEntry(new java.util.jar.JarEntry("META-INF/INDEX.LIST"));
+            jar.write("JarIndex-Version: 1.0\n\nindexed.jar\np\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            jar.closeEntry();
+        }
+        Path web = emptyJar("web.jar", "http://example.com/remote.jar a.jar");
+        for (Path stop : List.of(indexed, web)) {
+            CachedClassPath withStop = new CachedClassPath(List.of(a.toString(), stop.toString(), last.toString()),
+                    "test");
+            withStop.readSearchOrder();
+            assertEquals(stop == web ? List.of(0, 1) : List.of(0), trusted(withStop), stop.toString());
+        }
+    }
+
+    @Test
+    void withoutAManifestClassPathTheSearchOrderIsEmptyAndReadsNothingAtALaterStart() throws IOException {
+        Path first = emptyJar("first.jar", null);
+        Path folder = Files.createDirectory(dir.resolve("classes"));
+        Path after = emptyJar("after.jar", null);
+        List<String> entries = List.of(first.toString(), dir.resolve("missing.jar").toString(), first.toString(),
+                folder.toString(), after.toString());
+        assertEquals("", searchOrderText(entries));
+        CachedClassPath later = new CachedClassPath(entries, "test");
+        assertTrue(later.useSearchOrder(""));
+        assertEquals(List.of(0, 2), trusted(later), "first.jar twice: its second index never has a class");
+        assertEquals(0, later.jarIndex(domainOf(first)));
+        assertEquals(-1, later.jarIndex(domainOf(after)));
+    }
+
+    @Test
+    void theSavedSearchOrderHoldsUntilAJarAManifestNamesChangesOrAMissingOneAppears() throws IOException {
+        Files.createDirectories(dir.resolve("lib"));
+        Path app = emptyJar("app.jar", "lib/a.jar lib/gone.jar");
+        Path a = emptyJar("lib/a.jar", null);
+        List<String> entries = List.of(app.toString());
+        CachedClassPath read = new CachedClassPath(entries, "test");
+        read.readSearchOrder();
+        String text = read.searchOrderText();
+        CachedClassPath later = new CachedClassPath(entries, "test");
+        assertTrue(later.useSearchOrder(text), text);
+        assertEquals(List.of(0, 1), trusted(later));
+        assertEquals(1, later.jarIndex(domainOf(a)));
+
+        assertTrue(a.toFile().setLastModified(a.toFile().lastModified() + 10_000));
+        assertTrue(!new CachedClassPath(entries, "test").useSearchOrder(text), "a.jar has another time");
+        text = searchOrderText(entries);
+        Files.write(a, new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.APPEND);
+        assertTrue(!new CachedClassPath(entries, "test").useSearchOrder(text), "a.jar has another size");
+        text = searchOrderText(entries);
+        emptyJar("lib/gone.jar", null);
+        assertTrue(!new CachedClassPath(entries, "test").useSearchOrder(text), "gone.jar appeared");
+        text = searchOrderText(entries);
+        assertTrue(new CachedClassPath(entries, "test").useSearchOrder(text), text);
+        for (String damaged : List.of("end 2\n", "end 0\nend 0\n", "ref x 1 /a.jar\n", "end 0", "other\n")) {
+            assertTrue(!new CachedClassPath(entries, "test").useSearchOrder(damaged), damaged);
+        }
+    }
+
+    private static String searchOrderText(List<String> entries) {
+        CachedClassPath classPath = new CachedClassPath(entries, "test");
+        classPath.readSearchOrder();
+        return classPath.searchOrderText();
+    }
+
+    private static List<Integer> trusted(CachedClassPath classPath) {
+        return java.util.Arrays.stream(classPath.trustedJars()).boxed().toList();
     }
 
     @Test

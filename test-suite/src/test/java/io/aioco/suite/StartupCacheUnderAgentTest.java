@@ -12,8 +12,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -26,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * jars: the second start reads what the first saved at exit, skips the clean classes, and still
  * instruments the class that inherits a coroutine function from another jar without naming the
  * runtime (were it skipped, its suspension would cross a frame that is not instrumented and throw).
+ * The same with {@code java -jar}, the jars named by the launcher jar's manifest.
  */
 class StartupCacheUnderAgentTest {
     private static final Pattern LOADED = Pattern.compile("startup cache .*: (\\d+) clean classes");
@@ -80,6 +83,36 @@ class StartupCacheUnderAgentTest {
         assertTrue(second.contains("result=6 enters=3"), second);
         assertTrue(second.contains("instrumented app.Step"), "still instrumented: " + second);
         assertTrue(cleanClassesRead(second) >= 1, "at least app.Plain is known clean: " + second);
+        assertTrue(!second.contains("instrumented app.Plain"), second);
+    }
+
+    @Test
+    void aSecondJavaJarStartSkipsTheCleanClassesOfTheJarsItsManifestNames() throws Exception {
+        Path runtime = runtimeOnClassPath();
+        Path lib = compileToJar("lib", LIB, runtime.toString());
+        Path app = compileToJar("app", APP, runtime + File.pathSeparator + lib);
+        // relative entries, then the runtime by its URL (a folder in a reactor build: trusted nothing after it)
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "app.Main");
+        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, "lib.jar app.jar " + runtime.toUri());
+        Path launcher = work.resolve("launcher.jar");
+        try (OutputStream out = Files.newOutputStream(launcher); JarOutputStream stream = new JarOutputStream(out, manifest)) {
+            stream.flush();
+        }
+        Path cache = work.resolve("cache");
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-javaagent:" + System.getProperty("aioco.agent.jar") + "=verbose,cache=" + cache,
+                "-jar", launcher.toString());
+
+        String first = run(command);
+        assertTrue(first.contains("result=6 enters=3"), first);
+        assertEquals(0, cleanClassesRead(first), first);
+
+        String second = run(command);
+        assertTrue(second.contains("result=6 enters=3"), second);
+        assertTrue(second.contains("instrumented app.Step"), "still instrumented: " + second);
+        assertTrue(cleanClassesRead(second) >= 1, "at least app.Plain (app.jar) is known clean: " + second);
         assertTrue(!second.contains("instrumented app.Plain"), second);
     }
 
