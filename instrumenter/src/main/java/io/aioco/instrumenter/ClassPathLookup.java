@@ -1,16 +1,19 @@
 package io.aioco.instrumenter;
 
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
-import java.net.URISyntaxException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.StringTokenizer;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -81,7 +84,11 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
         }
     }
 
-    /** The {@code Class-Path} of a jar's manifest: URLs relative to the jar's folder. */
+    /**
+     * The {@code Class-Path} of a jar's manifest, read as the JDK's class loader reads it: entries
+     * split at white space, each a URL relative to the jar's URL ({@code %20} is a space; an absolute
+     * {@code file:} URL is allowed), entries of other protocols left out.
+     */
     private static List<Path> manifestClassPath(Path jarPath, JarFile jar) {
         List<Path> referenced = new ArrayList<>();
         try {
@@ -90,20 +97,68 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
             if (value == null) {
                 return referenced;
             }
-            URI base = jarPath.toUri();
-            for (String entry : value.trim().split("\\s+")) {
-                if (entry.isEmpty()) {
-                    continue;
-                }
-                URI resolved = base.resolve(new URI(null, null, entry, null));
-                if ("file".equals(resolved.getScheme())) {
-                    referenced.add(Path.of(resolved));
+            URL base = jarPath.toUri().toURL();
+            StringTokenizer entries = new StringTokenizer(value); // NOTE: the JDK's split (URLClassPath)
+            while (entries.hasMoreTokens()) {
+                Path path = filePath(base, entries.nextToken());
+                if (path != null) {
+                    referenced.add(path);
                 }
             }
-        } catch (IOException | URISyntaxException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             // NOTE: an unreadable manifest adds nothing, as for a class loader
         }
         return referenced;
+    }
+
+    /** @return the file a manifest's entry names, or null when it names none (another protocol, a malformed URL) */
+    private static Path filePath(URL base, String entry) {
+        try {
+            URL url = new URL(base, entry);
+            String host = url.getHost();
+            if (!"file".equalsIgnoreCase(url.getProtocol()) || (host != null && !host.isEmpty())) {
+                return null;
+            }
+            return Path.of(percentDecoded(url.getPath()));
+        } catch (MalformedURLException | IllegalArgumentException e) { // NOTE: InvalidPathException too
+            return null; // NOTE: the class loader skips such an entry too
+        }
+    }
+
+    /**
+     * Decodes {@code %XX} escapes as UTF-8 bytes and leaves every other character as it is (unlike
+     * {@code URLDecoder}, a {@code +} stays a plus), as the JDK turns a {@code file:} URL into a path.
+     */
+    static String percentDecoded(String path) {
+        if (path.indexOf('%') < 0) {
+            return path;
+        }
+        StringBuilder out = new StringBuilder(path.length());
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int i = 0;
+        while (i < path.length()) {
+            char c = path.charAt(i);
+            if (c != '%') {
+                out.append(c);
+                i++;
+                continue;
+            }
+            bytes.reset();
+            while (i < path.length() && path.charAt(i) == '%') {
+                if (i + 2 >= path.length()) {
+                    throw new IllegalArgumentException("a truncated escape in " + path);
+                }
+                int high = Character.digit(path.charAt(i + 1), 16);
+                int low = Character.digit(path.charAt(i + 2), 16);
+                if (high < 0 || low < 0) {
+                    throw new IllegalArgumentException("a malformed escape in " + path);
+                }
+                bytes.write(high * 16 + low);
+                i += 3;
+            }
+            out.append(new String(bytes.toByteArray(), StandardCharsets.UTF_8));
+        }
+        return out.toString();
     }
 
     @Override

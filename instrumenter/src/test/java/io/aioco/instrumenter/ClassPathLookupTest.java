@@ -120,4 +120,47 @@ class ClassPathLookupTest {
             assertEquals("OnlyVersioned for 9", text(lookup.classBytes("q/OnlyVersioned")));
         }
     }
+
+    @Test
+    void readsAManifestsEntriesAsUrlsAsAClassLoaderDoes() throws IOException {
+        Path absolute = dir.resolve("abs/absolute.jar");
+        jar(dir.resolve("app.jar"), Map.of("Class-Path",
+                "my%20lib.jar plus+sign.jar 100%25.jar\tlib/../up.jar " + absolute.toUri() + " ftp://nowhere.invalid/x.jar"),
+                Map.of());
+        jar(dir.resolve("my lib.jar"), Map.of(), Map.of("p/Space.class", "Space"));
+        jar(dir.resolve("plus+sign.jar"), Map.of(), Map.of("p/Plus.class", "Plus"));
+        jar(dir.resolve("plus sign.jar"), Map.of(), Map.of("p/Plus.class", "Plus, wrongly decoded"));
+        jar(dir.resolve("100%.jar"), Map.of(), Map.of("p/Percent.class", "Percent"));
+        jar(dir.resolve("up.jar"), Map.of(), Map.of("p/Up.class", "Up"));
+        jar(absolute, Map.of(), Map.of("p/Absolute.class", "Absolute"));
+        try (ClassPathLookup lookup = ClassPathLookup.open(List.of(dir.resolve("app.jar")), null);
+                java.net.URLClassLoader loader = new java.net.URLClassLoader(
+                        new java.net.URL[] {dir.resolve("app.jar").toUri().toURL()}, null)) {
+            for (String name : List.of("p/Space", "p/Plus", "p/Percent", "p/Up", "p/Absolute", "p/Missing")) {
+                byte[] expected;
+                try (java.io.InputStream in = loader.getResourceAsStream(name + ".class")) {
+                    expected = in == null ? null : in.readAllBytes();
+                }
+                assertEquals(text(expected), text(lookup.classBytes(name)), name);
+            }
+            assertEquals("Plus", text(lookup.classBytes("p/Plus")), "a plus is no space in a URL's path");
+            assertEquals("Space", text(lookup.classBytes("p/Space")));
+        }
+        // NOTE: the JDK's loader throws IllegalArgumentException out of a look-up for such an entry;
+        // the lookup skips it and searches on
+        jar(dir.resolve("odd.jar"), Map.of("Class-Path", "bad%zz.jar up.jar"), Map.of());
+        try (ClassPathLookup lookup = ClassPathLookup.open(List.of(dir.resolve("odd.jar")), null)) {
+            assertEquals("Up", text(lookup.classBytes("p/Up")));
+        }
+    }
+
+    @Test
+    void decodesPercentEscapesAsUtf8AndNothingElse() {
+        assertEquals("a b+c", ClassPathLookup.percentDecoded("a%20b+c"));
+        assertEquals("\u00e9t\u00e9", ClassPathLookup.percentDecoded("%C3%A9t%c3%a9"));
+        assertEquals("100%", ClassPathLookup.percentDecoded("100%25"));
+        assertEquals("plain", ClassPathLookup.percentDecoded("plain"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ClassPathLookup.percentDecoded("a%2"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ClassPathLookup.percentDecoded("a%zz"));
+    }
 }
