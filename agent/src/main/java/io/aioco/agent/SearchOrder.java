@@ -1,9 +1,13 @@
 package io.aioco.agent;
 
+import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringReader;
 import java.net.URI;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -11,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.StringTokenizer;
 import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 
@@ -28,7 +33,8 @@ import java.util.jar.Manifest;
  * element; trust ends, for the rest of the order, at the first folder (its classes change without
  * notice and could shadow a later jar's), at a jar that cannot be read (the loader skips it, but it
  * may become readable without a change of size or time), at a jar with a {@code META-INF/INDEX.LIST}
- * (JDK 17 then searches the jars the index names, not its manifest's), and at an entry that is not
+ * that names another jar or comes with a {@code Class-Path} (JDK 17 then searches the jars the index
+ * names, not its manifest's; an index of the jar alone changes nothing), and at an entry that is not
  * a plain {@code file:} URL (the loader may ignore it or fetch it, by a property the key does not hold).
  *
  * <p>The text ({@link #text()}) is saved in the cache file: one line for each element a manifest
@@ -134,11 +140,13 @@ final class SearchOrder {
             boolean onClassPath = url == null;
             String classPath;
             try (JarFile jar = new JarFile(file, false)) {
-                if (jar.getEntry("META-INF/INDEX.LIST") != null) {
-                    return UNTRUSTED;
-                }
                 Manifest manifest = jar.getManifest();
                 classPath = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
+                JarEntry index = jar.getJarEntry("META-INF/INDEX.LIST");
+                // NOTE: JDK 17 then ignores the manifest's Class-Path (21 and later, the index)
+                if (index != null && (classPath != null || !indexesOnlyItself(jar, index, file.getName()))) {
+                    return UNTRUSTED;
+                }
                 if (onClassPath) {
                     url = file.toURI().toURL();
                 }
@@ -149,6 +157,32 @@ final class SearchOrder {
                 text.append("ref ").append(size).append(' ').append(time).append(' ').append(file.getPath()).append('\n');
             }
             return classPath == null || references(url, classPath) ? TRUSTED : ENDS_AFTER;
+        }
+
+        /**
+         * Whether a jar's {@code META-INF/INDEX.LIST} names no jar but itself. Before JDK 21 the
+         * loader follows the index: for a class the jar lacks, it searches the jars the index names
+         * for its package, and it passes over them later in the order. An index of the jar alone
+         * (what {@code jar -i} writes for a jar without {@code Class-Path}; groovy ships one) changes
+         * nothing.
+         */
+        private static boolean indexesOnlyItself(JarFile jar, JarEntry index, String name) throws IOException {
+            String text;
+            try (InputStream in = jar.getInputStream(index)) {
+                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            if (!name.endsWith(".jar")) {
+                return false; // NOTE: the JDK would read its own name as a package
+            }
+            // NOTE: as the JDK reads it (JarIndex): every line that ends with ".jar" names a jar
+            BufferedReader lines = new BufferedReader(new StringReader(text));
+            String line;
+            while ((line = lines.readLine()) != null) {
+                if (line.endsWith(".jar") && !line.equals(name)) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /** @return whether trust goes on after the entries of one manifest's {@code Class-Path} */

@@ -180,12 +180,7 @@ class StartupCacheTest {
         assertEquals(-1, classPath.jarIndex(domainOf(b)));
         assertEquals(-1, classPath.jarIndex(domainOf(last)));
 
-        Path indexed = dir.resolve("indexed.jar");
-        try (OutputStream out = Files.newOutputStream(indexed); JarOutputStream jar = new JarOutputStream(out)) {
-            jar.putNextEntry(new java.util.jar.JarEntry("META-INF/INDEX.LIST"));
-            jar.write("JarIndex-Version: 1.0\n\nindexed.jar\np\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            jar.closeEntry();
-        }
+        Path indexed = indexedJar("indexed.jar", "JarIndex-Version: 1.0\n\nindexed.jar\np\n\nother.jar\nq\n");
         Path web = emptyJar("web.jar", "http://example.com/remote.jar a.jar");
         for (Path stop : List.of(indexed, web)) {
             CachedClassPath withStop = new CachedClassPath(List.of(a.toString(), stop.toString(), last.toString()),
@@ -193,6 +188,42 @@ class StartupCacheTest {
             withStop.readSearchOrder();
             assertEquals(stop == web ? List.of(0, 1) : List.of(0), trusted(withStop), stop.toString());
         }
+    }
+
+    @Test
+    void aJarWhoseIndexNamesOnlyItselfIsTrustedAsGroovysIs() throws IOException {
+        Path a = emptyJar("a.jar", null);
+        Path last = emptyJar("last.jar", null);
+        Path self = indexedJar("self.jar", "JarIndex-Version: 1.0\r\n\r\nself.jar\r\np\r\np/q\r\n\r\n");
+        Path other = indexedJar("other.jar", "JarIndex-Version: 1.0\n\nother.jar\np\n\nlib/more.jar\nq\n");
+        Path garbled = indexedJar("garbled.jar", "JarIndex-Version: 1.0\n\nnot-this.jar\n");
+        Path withClassPath = indexedJar("cp.jar", "JarIndex-Version: 1.0\n\ncp.jar\np\n", "a.jar");
+        for (Path middle : List.of(self, other, garbled, withClassPath)) {
+            CachedClassPath classPath = new CachedClassPath(List.of(a.toString(), middle.toString(), last.toString()),
+                    "test");
+            classPath.readSearchOrder();
+            assertEquals(middle == self ? List.of(0, 1, 2) : List.of(0), trusted(classPath), middle.toString());
+        }
+    }
+
+    private Path indexedJar(String name, String index) throws IOException {
+        return indexedJar(name, index, null);
+    }
+
+    /** @param manifestClassPath JDK 17 ignores it for the index; 21 and later, the other way round */
+    private Path indexedJar(String name, String index, String manifestClassPath) throws IOException {
+        Path file = dir.resolve(name);
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        if (manifestClassPath != null) {
+            manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, manifestClassPath);
+        }
+        try (OutputStream out = Files.newOutputStream(file); JarOutputStream jar = new JarOutputStream(out, manifest)) {
+            jar.putNextEntry(new java.util.jar.JarEntry("META-INF/INDEX.LIST"));
+            jar.write(index.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            jar.closeEntry();
+        }
+        return file;
     }
 
     @Test
