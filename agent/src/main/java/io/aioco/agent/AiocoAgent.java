@@ -77,7 +77,7 @@ public final class AiocoAgent {
             Thread saver = new Thread("aioco-startup-cache") {
                 @Override
                 public void run() {
-                    cache.save(); // NOTE: no lambda here: bootstrapping one costs some ms in premain
+                    cache.saveAtExit(); // NOTE: no lambda here: bootstrapping one costs some ms in premain
                 }
             };
             Runtime.getRuntime().addShutdownHook(saver);

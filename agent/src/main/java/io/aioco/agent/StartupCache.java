@@ -77,6 +77,8 @@ final class StartupCache {
     private final Path directory;
     private final Path file;
     private final boolean verbose;
+    /** Set by {@link #saveAtExit}: logging may be shut down already. */
+    private volatile boolean exiting;
     /** What the file held at start. Immutable: read by any transforming thread without a lock. */
     private final CleanClassFile.Entries loaded;
     /** The classes the quick scan found nothing to do in, in this run. */
@@ -372,8 +374,10 @@ final class StartupCache {
      */
     boolean save() {
         Path temporary = null;
+        long start = System.nanoTime();
         try {
             CleanClassFile.Entries entries = recorded.isEmpty() ? loaded : cleanEntries();
+            long computed = System.nanoTime();
             if (entries == loaded) {
                 if (loaded.size() > 0) {
                     // NOTE: marks the file as in use, for pruneOldFiles of other applications' runs
@@ -392,8 +396,10 @@ final class StartupCache {
             temporary = null;
             pruneOldFiles();
             if (verbose) {
+                long end = System.nanoTime();
                 log("saved " + entries.size() + " clean classes (" + (entries.size() - loaded.size()) + " new; "
-                        + hits + " classes skipped in this run) to " + file);
+                        + hits + " classes skipped in this run) to " + file + " in " + (end - start) / 1000
+                        + " us (" + (computed - start) / 1000 + " us finding them)");
             }
             return true;
         } catch (IOException | RuntimeException e) {
@@ -443,7 +449,23 @@ final class StartupCache {
         }
     }
 
+    /**
+     * {@link #save} from the JVM's shutdown hook. Why a method of its own: {@code java.util.logging}
+     * resets its handlers in a shutdown hook of its own, which runs at the same time, so a line
+     * logged from here was mostly lost; with {@code verbose}, this one's lines go to standard error.
+     *
+     * @return whether the file was written
+     */
+    boolean saveAtExit() {
+        exiting = true;
+        return save();
+    }
+
     private void log(String message) {
+        if (exiting && verbose) {
+            System.err.println("INFO: aioco: " + message);
+            return;
+        }
         try {
             System.getLogger("io.aioco.agent").log(verbose ? System.Logger.Level.INFO : System.Logger.Level.DEBUG, "aioco: " + message);
         } catch (RuntimeException e) {

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StartupCacheUnderAgentTest {
     private static final Pattern LOADED = Pattern.compile("startup cache .*: (\\d+) clean classes");
+    private static final Pattern SAVED = Pattern.compile("aioco: saved (\\d+) clean classes");
 
     private static final String[][] LIB = {
         {"lib/Stepper.java", "package lib; public interface Stepper { @io.aioco.CoroutineFn int step(int x); }"},
@@ -75,6 +76,9 @@ class StartupCacheUnderAgentTest {
         String first = run(command);
         assertTrue(first.contains("result=6 enters=3"), first);
         assertEquals(0, cleanClassesRead(first), first);
+        Matcher saved = SAVED.matcher(first);
+        assertTrue(saved.find(), "verbose says what it saved at exit: " + first);
+        assertTrue(Integer.parseInt(saved.group(1)) >= 1, first);
         try (Stream<Path> files = Files.list(cache)) {
             assertEquals(1, files.filter(f -> f.getFileName().toString().endsWith(".bin")).count());
         }
