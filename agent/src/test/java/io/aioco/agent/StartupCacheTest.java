@@ -28,16 +28,7 @@ class StartupCacheTest {
     Path dir;
 
     private Path emptyJar(String name, String manifestClassPath) throws IOException {
-        Path file = dir.resolve(name);
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        if (manifestClassPath != null) {
-            manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, manifestClassPath);
-        }
-        try (OutputStream out = Files.newOutputStream(file); JarOutputStream jar = new JarOutputStream(out, manifest)) {
-            jar.flush();
-        }
-        return file;
+        return indexedJar(name, null, manifestClassPath);
     }
 
     private StartupCache cache(List<Path> classPath) {
@@ -210,7 +201,11 @@ class StartupCacheTest {
         return indexedJar(name, index, null);
     }
 
-    /** @param manifestClassPath JDK 17 ignores it for the index; 21 and later, the other way round */
+    /**
+     * @param index the {@code META-INF/INDEX.LIST}, or null for none
+     * @param manifestClassPath the manifest's {@code Class-Path}, or null (with an index: JDK 17
+     *     ignores it; 21 and later ignore the index)
+     */
     private Path indexedJar(String name, String index, String manifestClassPath) throws IOException {
         Path file = dir.resolve(name);
         Manifest manifest = new Manifest();
@@ -219,9 +214,11 @@ class StartupCacheTest {
             manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, manifestClassPath);
         }
         try (OutputStream out = Files.newOutputStream(file); JarOutputStream jar = new JarOutputStream(out, manifest)) {
-            jar.putNextEntry(new java.util.jar.JarEntry("META-INF/INDEX.LIST"));
-            jar.write(index.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            jar.closeEntry();
+            if (index != null) {
+                jar.putNextEntry(new java.util.jar.JarEntry("META-INF/INDEX.LIST"));
+                jar.write(index.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                jar.closeEntry();
+            }
         }
         return file;
     }

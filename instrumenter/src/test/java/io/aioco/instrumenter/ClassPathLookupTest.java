@@ -104,21 +104,39 @@ class ClassPathLookupTest {
         other.put("s/t/Deep.class", "Deep");
         other.put("s/NotAClass.txt", "text");
         jar(dir.resolve("other.jar"), Map.of(), other);
-        List<Path> path = List.of(dir.resolve("mr.jar"), dir.resolve("other.jar"));
-        try (ClassPathLookup lookup = ClassPathLookup.open(path, null);
-                java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {
-                        path.get(0).toUri().toURL(), path.get(1).toUri().toURL()}, null)) {
-            for (String name : List.of("p/Split", "p/Other", "q/OnlyVersioned", "Top", "r/Future", "s/t/Deep",
-                    "s/NotAClass", "s/Missing", "Missing", "u/Missing")) {
+        try (ClassPathLookup lookup = assertFindsWhatAClassLoaderFinds(
+                List.of(dir.resolve("mr.jar"), dir.resolve("other.jar")), List.of("p/Split", "p/Other",
+                        "q/OnlyVersioned", "Top", "r/Future", "s/t/Deep", "s/NotAClass", "s/Missing", "Missing", "u/Missing"))) {
+            assertEquals("Future from other", text(lookup.classBytes("r/Future")), "a version above the JDK's is not read");
+            assertEquals("OnlyVersioned for 9", text(lookup.classBytes("q/OnlyVersioned")));
+        }
+    }
+
+    /**
+     * Compares the lookup with a {@link java.net.URLClassLoader} over the same jars, name by name.
+     *
+     * @return the lookup, open, for more checks
+     */
+    private static ClassPathLookup assertFindsWhatAClassLoaderFinds(List<Path> path, List<String> names)
+            throws IOException {
+        ClassPathLookup lookup = ClassPathLookup.open(path, null);
+        java.net.URL[] urls = new java.net.URL[path.size()];
+        for (int i = 0; i < urls.length; i++) {
+            urls[i] = path.get(i).toUri().toURL();
+        }
+        try (java.net.URLClassLoader loader = new java.net.URLClassLoader(urls, null)) {
+            for (String name : names) {
                 byte[] expected;
                 try (java.io.InputStream in = loader.getResourceAsStream(name + ".class")) {
                     expected = in == null ? null : in.readAllBytes();
                 }
                 assertEquals(text(expected), text(lookup.classBytes(name)), name);
             }
-            assertEquals("Future from other", text(lookup.classBytes("r/Future")), "a version above the JDK's is not read");
-            assertEquals("OnlyVersioned for 9", text(lookup.classBytes("q/OnlyVersioned")));
+        } catch (IOException | RuntimeException | AssertionError e) {
+            lookup.close();
+            throw e;
         }
+        return lookup;
     }
 
     @Test
@@ -133,16 +151,8 @@ class ClassPathLookupTest {
         jar(dir.resolve("100%.jar"), Map.of(), Map.of("p/Percent.class", "Percent"));
         jar(dir.resolve("up.jar"), Map.of(), Map.of("p/Up.class", "Up"));
         jar(absolute, Map.of(), Map.of("p/Absolute.class", "Absolute"));
-        try (ClassPathLookup lookup = ClassPathLookup.open(List.of(dir.resolve("app.jar")), null);
-                java.net.URLClassLoader loader = new java.net.URLClassLoader(
-                        new java.net.URL[] {dir.resolve("app.jar").toUri().toURL()}, null)) {
-            for (String name : List.of("p/Space", "p/Plus", "p/Percent", "p/Up", "p/Absolute", "p/Missing")) {
-                byte[] expected;
-                try (java.io.InputStream in = loader.getResourceAsStream(name + ".class")) {
-                    expected = in == null ? null : in.readAllBytes();
-                }
-                assertEquals(text(expected), text(lookup.classBytes(name)), name);
-            }
+        try (ClassPathLookup lookup = assertFindsWhatAClassLoaderFinds(List.of(dir.resolve("app.jar")),
+                List.of("p/Space", "p/Plus", "p/Percent", "p/Up", "p/Absolute", "p/Missing"))) {
             assertEquals("Plus", text(lookup.classBytes("p/Plus")), "a plus is no space in a URL's path");
             assertEquals("Space", text(lookup.classBytes("p/Space")));
         }
