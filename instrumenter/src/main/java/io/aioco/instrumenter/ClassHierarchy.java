@@ -316,21 +316,39 @@ final class ClassHierarchy {
         return false;
     }
 
+    /**
+     * Walks up from {@code owner} as the JVM resolves and overrides: the first declaration met on a
+     * path is the method a reference resolves to; the supertypes' declarations above it count only
+     * if it can override them. A private or static method overrides nothing and is overridden by
+     * nothing (JVMS 5.4.5), so the marker does not pass through it: as the resolved method, it is a
+     * coroutine function only if marked itself; above one, it is passed over. NOTE: a
+     * package-private method in another package still counts (JVMS lets an intermediate class of
+     * its package override it): calling a method a coroutine function that is not one only costs a
+     * needless rewrite, the other way round a suspension would cross a frame that is not rewritten.
+     */
     private boolean computeIsCoroutineFn(String owner, String name, String desc, Set<String> seen) {
+        String key = name + desc;
         Deque<String> todo = new ArrayDeque<>();
+        Deque<Boolean> resolved = new ArrayDeque<>(); // NOTE: whether a declaration was met below, on this path
         todo.add(owner);
+        resolved.add(false);
         while (!todo.isEmpty()) {
             String type = todo.poll();
-            if (!seen.add(type + '.' + name + desc)) {
+            boolean below = resolved.poll();
+            if (!seen.add(type + '.' + key + (below ? "^" : ""))) {
                 continue;
             }
             ClassInfo info = get(type);
             if (info == null) {
                 continue;
             }
-            MethodInfo method = info.methods().get(name + desc);
-            if (method != null && method.annotated()) {
+            MethodInfo method = info.methods().get(key);
+            boolean passedOver = method != null && (method.access() & (Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC)) != 0;
+            if (method != null && method.annotated() && !(below && passedOver)) {
                 return true;
+            }
+            if (passedOver && !below) {
+                continue; // NOTE: the resolved method is private or static, and not marked: nothing above counts
             }
             for (Map.Entry<String, MethodInfo> entry : info.methods().entrySet()) {
                 MethodInfo bridge = entry.getValue();
@@ -339,11 +357,14 @@ final class ClassHierarchy {
                     return true;
                 }
             }
+            boolean declared = below || method != null;
             if (info.superName() != null) {
                 todo.add(info.superName());
+                resolved.add(declared);
             }
             for (String itf : info.interfaces()) {
                 todo.add(itf);
+                resolved.add(declared);
             }
         }
         return false;

@@ -144,6 +144,53 @@ class CoroutineFnRuleTest {
     }
 
     @Test
+    void aPrivateOrStaticCoroutineFunctionPassesNoMarkerToAMethodOfTheSameNameInASubtype() {
+        List<String> findings = check("Hidden", """
+                public class Hidden {
+                    static class Base {
+                        @CoroutineFn private void step() { Coroutine.yield(); }
+                        @CoroutineFn static void tick() { Coroutine.yield(); }
+                        @CoroutineFn static void tock() { Coroutine.yield(); }
+                    }
+                    interface Ticks { @CoroutineFn static void tick() { Coroutine.yield(); } }
+                    static class Sub extends Base implements Ticks {
+                        void step() { }
+                        static void tick() { }
+                    }
+                    static void plain(Sub sub) {
+                        sub.step();
+                        Sub.tick();
+                        Sub.tock();
+                    }
+                }
+                """);
+        // Sub.step overrides nothing (Base.step is private) and Sub.tick hides Base.tick (static):
+        // neither is a coroutine function; Sub.tock resolves to Base.tock, which is one
+        assertEquals(List.of("ERROR t/Hidden.java:19: t.Hidden.plain(Lt/Hidden$Sub;)V: call to coroutine function"
+                + " t.Hidden$Sub.tock()V from a method that is not a coroutine function; mark this method @CoroutineFn"
+                + " (its callers must then be coroutine functions too), or run the call in a coroutine"
+                + " (Coroutine.create(() -> ...).enter())"), findings);
+    }
+
+    @Test
+    void aMethodHidingAPrivateOrStaticCoroutineFunctionIsLeftAlone() {
+        Map<String, byte[]> classes = TestCompiler.compile(Map.of("t.Hiding", Fixtures.HEADER + """
+                public class Hiding {
+                    @CoroutineFn private void step() { Coroutine.yield(); }
+                    @CoroutineFn static void tick() { Coroutine.yield(); }
+                    static class Sub extends Hiding {
+                        void step() { }
+                        static void tick() { }
+                    }
+                }
+                """));
+        Instrumenter instrumenter = new Instrumenter(ClassLookup.chain(classes::get,
+                ClassLookup.ofClassLoader(CoroutineFnRuleTest.class.getClassLoader())));
+        assertEquals(InstrumentationResult.Outcome.UNCHANGED, instrumenter.instrument(classes.get("t/Hiding$Sub")).outcome());
+        assertEquals(InstrumentationResult.Outcome.REWRITTEN, instrumenter.instrument(classes.get("t/Hiding")).outcome());
+    }
+
+    @Test
     void instrumentedClassesAreNotCheckedAgain() {
         Map<String, String> sources = Map.of("t.Again", Fixtures.HEADER + """
                 public class Again {
