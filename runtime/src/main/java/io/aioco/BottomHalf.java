@@ -366,22 +366,34 @@ public final class BottomHalf {
         return (int) FLAGS.getVolatile(this);
     }
 
+    /** {@link #pending()}: no run pending. */
+    static final int NOT_PENDING = 0;
+    /** {@link #pending()}: only an idle run is pending (QEMU's BH_IDLE: a blocking poll waits up to 10 ms). */
+    static final int IDLE_PENDING = 1;
+    /** {@link #pending()}: a run that is not idle is pending (a poll must not block). */
+    static final int RUN_PENDING = 2;
+
     /**
-     * Called from any thread: whether a run is pending, from the shared flags and the local state
-     * (read racily unless called by the loop thread); {@code idle}: only an idle run counts.
+     * Called from any thread: which run is pending, from the shared flags and the local state
+     * (read racily unless called by the loop thread).
+     *
+     * @return {@link #NOT_PENDING}, {@link #IDLE_PENDING} or {@link #RUN_PENDING}
      */
-    boolean pendingRun(boolean idleToo) {
+    int pending() {
         int f = flags();
         int l = local;
         if ((f & DELETED) != 0) {
-            return false;
+            return NOT_PENDING;
         }
         if ((f & ONESHOT) != 0) {
-            return true; // only queues hold a one-shot, and only until it runs
+            return RUN_PENDING; // only queues hold a one-shot, and only until it runs
         }
-        boolean shared = (f & SCHEDULED) != 0 && (idleToo || (f & IDLE) == 0);
-        boolean mine = (l & LOCAL_SCHEDULED) != 0 && (f & CANCELLED) == 0 && (idleToo || (l & LOCAL_IDLE) == 0);
-        return shared || mine;
+        boolean shared = (f & SCHEDULED) != 0;
+        boolean mine = (l & LOCAL_SCHEDULED) != 0 && (f & CANCELLED) == 0;
+        if ((shared && (f & IDLE) == 0) || (mine && (l & LOCAL_IDLE) == 0)) {
+            return RUN_PENDING;
+        }
+        return shared || mine ? IDLE_PENDING : NOT_PENDING;
     }
 
     /** Called from any thread: whether {@link #delete()} was called. */
@@ -391,7 +403,7 @@ public final class BottomHalf {
 
     /** Called from any thread: whether a run is scheduled and not yet started. */
     public boolean isScheduled() {
-        return pendingRun(true);
+        return pending() != NOT_PENDING;
     }
 
     @Override

@@ -288,10 +288,11 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
             if (bh == null) {
                 continue;
             }
-            if (bh.pendingRun(false)) {
+            int pending = bh.pending();
+            if (pending == BottomHalf.RUN_PENDING) {
                 return 0;
             }
-            if (bh.pendingRun(true)) {
+            if (pending == BottomHalf.IDLE_PENDING) {
                 timeout = idleTimeoutNs;
             }
         }
