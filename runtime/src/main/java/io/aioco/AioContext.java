@@ -454,7 +454,7 @@ public final class AioContext implements AutoCloseable {
         if ((int) POKED.getVolatile(target) == 0) {
             POKED.setVolatile(target, 1);
         }
-        kick();
+        kick(target);
     }
 
     /**
@@ -462,7 +462,11 @@ public final class AioContext implements AutoCloseable {
      * minus the notified flag). Cheap when it is not: one volatile read.
      */
     void kick() {
-        AioContext target = host != null ? host : this;
+        kick(host != null ? host : this);
+    }
+
+    /** @param target the context whose poller runs this one's loop: its host, or itself */
+    private static void kick(AioContext target) {
         int mode = (int) NOTIFY_ME.getVolatile(target);
         // NOTE: only the waker that clears the announcement makes the system call; the others see
         // NOT_WAITING (or lose the CAS) and return. A stale wake (the poller already left) costs the
