@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Assertions;
  * static one, weaker access, two unrelated defaults) is discarded. The model's coroutine
  * functions call {@code Coroutine.yield()}, so the instrumenter's own rule check must find no
  * error in the classes either: a method it missed would be a plain method calling a coroutine
- * function. Run longer with {@code -Daioco.random.tries=N}.
+ * function. A call through a type to a coroutine function its superclasses declare must be a
+ * suspension point too. Run longer with {@code -Daioco.random.tries=N}.
  */
 class InheritedMarkerPropertyTest {
     private static final String[] NAMES = {"a", "b"};
@@ -104,6 +105,31 @@ class InheritedMarkerPropertyTest {
                 }
             }
         }
+        int inheritedCalls = 0;
+        for (Type type : types) {
+            for (String name : NAMES) {
+                Method resolved = null;
+                Type declaring = null;
+                for (int index = type.superClass(); resolved == null && index >= 0 && type.method(name) == null;
+                        index = types.get(index).superClass()) {
+                    declaring = types.get(index);
+                    resolved = declaring.method(name);
+                }
+                // NOTE: a call through T to what its superclass chain declares (a private method there
+                // is no call javac writes). Only one way is asserted: such a call may also count
+                // through T's interfaces (a superclass's plain method implementing a marked interface
+                // method, in T), which costs a needless check, never a missed suspension
+                if (resolved != null && resolved.kind() != Kind.PRIVATE && isCoroutineFn(types, declaring, resolved)) {
+                    inheritedCalls++;
+                    if (!hierarchy.isCoroutineFn("h/" + type.name(), name, DESC)) {
+                        Assertions.fail("a call to " + type.name() + "." + name + " resolves to coroutine function "
+                                + declaring.name() + "." + name + ", and the instrumenter does not take it for a"
+                                + " suspension point; seed " + seed + ":\n" + String.join("\n", sources.values()));
+                    }
+                }
+            }
+        }
+        Statistics.label("calls to an inherited coroutine function").collect(inheritedCalls > 0);
         Instrumenter instrumenter = new Instrumenter(lookup);
         for (Map.Entry<String, byte[]> entry : compiled.entrySet()) {
             for (Diagnostic finding : instrumenter.checkCoroutineFnRule(entry.getValue())) {
