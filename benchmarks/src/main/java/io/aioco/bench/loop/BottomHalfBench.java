@@ -225,25 +225,36 @@ public class BottomHalfBench {
         done.await();
     }
 
-    /** From another thread, one-shot bottom halves (a new Runnable each, as Netty's execute). */
+    /**
+     * From another thread, {@link #BATCH} one-shot hand-offs, each with a new task object created in
+     * the measured loop (aioco: {@code scheduleOneshot}, Netty: {@code execute}), then wait for the
+     * last to run. Until 2026-12-07 the Netty rows of this benchmark re-ran {@link #crossThreadBatch}
+     * (one pre-created task) and the aioco row reused one Runnable: neither created a task per op.
+     */
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public void crossThreadOneshotBatch() throws InterruptedException {
-        if (io == null) {
-            crossThreadBatch();
-            return;
-        }
         CountDownLatch done = new CountDownLatch(1);
         batchDone = done;
-        AioContext target = io.context();
-        for (int i = 0; i < BATCH - 1; i++) {
-            target.scheduleOneshot(nettyTask0);
+        if (io != null) {
+            AioContext target = io.context();
+            for (int i = 0; i < BATCH - 1; i++) {
+                target.scheduleOneshot(newTask(i));
+            }
+            target.scheduleOneshot(done::countDown);
+        } else {
+            for (int i = 0; i < BATCH - 1; i++) {
+                netty.execute(newTask(i));
+            }
+            netty.execute(done::countDown);
         }
-        target.scheduleOneshot(done::countDown);
         done.await();
     }
 
-    private final Runnable nettyTask0 = () -> runs++;
+    /** A new task object per call (it captures {@code i}), as a caller of a one-shot API makes. */
+    private Runnable newTask(int i) {
+        return () -> runs += i & 1;
+    }
 
     /**
      * aioco only (the other params repeat it): the JMH thread is the loop; a bottom half schedules
@@ -292,8 +303,9 @@ public class BottomHalfBench {
     }
 
     /**
-     * From another thread, {@link #ROUNDS} * {@link #BATCH} one-shot hand-offs (Netty: execute), then
-     * wait for the last: the hand-off cost with the two wake-ups amortized.
+     * From another thread, {@link #ROUNDS} * {@link #BATCH} one-shot hand-offs (Netty: execute), a new
+     * task object per op on both sides, then wait for the last: the hand-off cost with the two
+     * wake-ups amortized. (Until 2026-12-07 aioco's side reused one Runnable and Netty's one per op.)
      */
     @Benchmark
     @OperationsPerInvocation(BATCH * ROUNDS)
@@ -304,13 +316,12 @@ public class BottomHalfBench {
         if (io != null) {
             AioContext target = io.context();
             for (int i = 0; i < n - 1; i++) {
-                target.scheduleOneshot(nettyTask0);
+                target.scheduleOneshot(newTask(i));
             }
             target.scheduleOneshot(done::countDown);
         } else {
-            Runnable count = () -> runs++;
             for (int i = 0; i < n - 1; i++) {
-                netty.execute(count);
+                netty.execute(newTask(i));
             }
             netty.execute(done::countDown);
         }
