@@ -16,6 +16,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -28,6 +29,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * bottom half and wakes its loop), next to two platform threads doing the same with
  * {@code LockSupport.park/unpark}, and, on JDK 21+, two virtual threads. One op is one round trip
  * (two wakes). Run under the agent.
+ *
+ * <p>The IOThreads busy-poll up to 32,768 ns (QEMU's default {@code poll-max-ns}) before they park,
+ * and live for the whole trial. The first baselines ({@code platformThreadsParkUnpark},
+ * {@code virtualThreadsParkUnpark}) park at once and start and join their two threads inside every
+ * invocation, so they are not like for like. Added 2026-12-07: {@code longLivedThreads} keeps one
+ * thread for the trial, ping-ponging with the JMH thread, and waits by spinning up to
+ * {@code spinNs} before it parks: 0 is plain park/unpark, 32768 the same spin-then-park budget as
+ * the IOThreads.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -113,6 +122,88 @@ public class CrossThreadWakeBenchmark {
                 throw new IllegalStateException(e);
             }
         });
+    }
+
+    /** The long-lived partner thread of {@link #longLivedThreads}, with its own parameter. */
+    @State(Scope.Thread)
+    public static class Partner {
+        /** Spin budget before each park: 0 (park at once) or the IOThreads' 32,768 ns. */
+        @Param({"0", "32768"})
+        public long spinNs;
+
+        SpinThenPark pair;
+
+        @Setup(Level.Trial)
+        public void start() {
+            pair = new SpinThenPark(spinNs);
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() throws InterruptedException {
+            pair.stop();
+        }
+    }
+
+    /**
+     * The JMH thread and one thread started once per trial wake each other in turn, each waiting by
+     * spinning for {@code spinNs} and then parking: the baseline that waits the way the IOThreads do.
+     */
+    @Benchmark
+    @OperationsPerInvocation(ROUND_TRIPS)
+    public void longLivedThreads(Partner partner) {
+        partner.pair.roundTrips(ROUND_TRIPS);
+    }
+
+    /** Two threads taking turns on one volatile flag; each waits by spinning, then parking. */
+    private static final class SpinThenPark {
+        private final long spinNs;
+        private final Thread echo;
+        private volatile Thread caller;
+        /** 1: the echo thread's turn, 0: the caller's, -1: stop. */
+        private volatile int turn;
+
+        SpinThenPark(long spinNs) {
+            this.spinNs = spinNs;
+            this.echo = new Thread(this::echoLoop, "bench-echo");
+            echo.setDaemon(true);
+            echo.start();
+        }
+
+        private void echoLoop() {
+            while (await(1) >= 0) {
+                turn = 0;
+                LockSupport.unpark(caller);
+            }
+        }
+
+        void roundTrips(int n) {
+            caller = Thread.currentThread();
+            for (int i = 0; i < n; i++) {
+                turn = 1;
+                LockSupport.unpark(echo);
+                await(0);
+            }
+        }
+
+        /** Waits until {@code turn} is {@code mine} (or -1), spinning up to spinNs, then parking. */
+        private int await(int mine) {
+            long deadline = spinNs > 0 ? System.nanoTime() + spinNs : 0;
+            int t;
+            while ((t = turn) != mine && t != -1) {
+                if (spinNs > 0 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            return t;
+        }
+
+        void stop() throws InterruptedException {
+            turn = -1;
+            LockSupport.unpark(echo);
+            echo.join();
+        }
     }
 
     private interface Threads {
