@@ -9,7 +9,7 @@ import java.util.List;
  * {@code verbose}, {@code dump=DIR}, {@code include=PREFIX[:PREFIX...]},
  * {@code exclude=PREFIX[:PREFIX...]} (package or class name prefixes, dotted; {@code include} and
  * {@code exclude} may be repeated) and {@code cache=DIR} or {@code cache=off} (the startup cache,
- * {@link StartupCache}; on by default, in {@code $XDG_CACHE_HOME/aioco/agent}, or
+ * {@link io.aioco.agent.cache.StartupCache}; on by default, in {@code $XDG_CACHE_HOME/aioco/agent}, or
  * {@code ~/.cache/aioco/agent} when {@code XDG_CACHE_HOME} is not set).
  *
  * @param verbose log every class rewritten, and what the startup cache does
@@ -18,10 +18,10 @@ import java.util.List;
  * @param excludes classes whose name starts with one of these are never instrumented
  * @param cacheDirectory where the startup cache keeps its files, or null for no cache
  */
-record AgentOptions(boolean verbose, Path dumpDirectory, List<String> includes, List<String> excludes,
+public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> includes, List<String> excludes,
         Path cacheDirectory) {
 
-    static AgentOptions parse(String text) {
+    public static AgentOptions parse(String text) {
         boolean verbose = false;
         Path dump = null;
         Path cache = defaultCacheDirectory(System.getenv("XDG_CACHE_HOME"), System.getProperty("user.home"));

@@ -1,5 +1,6 @@
 package io.aioco.agent;
 
+import io.aioco.agent.cache.StartupCache;
 import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
@@ -27,7 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Called concurrently by any thread that loads classes.
  */
-final class CoroutineTransformer implements ClassFileTransformer {
+public final class CoroutineTransformer implements ClassFileTransformer {
     private static final System.Logger LOG = System.getLogger("io.aioco.agent");
 
     private final AgentOptions options;
@@ -69,7 +70,7 @@ final class CoroutineTransformer implements ClassFileTransformer {
      * @param cache the startup cache, or null for none
      * @param cachedLoader the loader whose classes the cache covers (the application class loader)
      */
-    CoroutineTransformer(AgentOptions options, StartupCache cache, ClassLoader cachedLoader) {
+    public CoroutineTransformer(AgentOptions options, StartupCache cache, ClassLoader cachedLoader) {
         this.options = options;
         this.cache = cache;
         this.cachedLoader = cache == null ? null : cachedLoader;

@@ -1,4 +1,4 @@
-package io.aioco.agent;
+package io.aioco.agent.check;
 
 import io.aioco.instrumenter.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
@@ -42,7 +42,7 @@ import java.util.stream.Collectors;
  * </ul>
  * Exit code 0 when nothing failed or was refused, 1 otherwise, 2 for bad usage.
  */
-final class CheckCommand {
+public final class CheckCommand {
     private static final String USAGE = "usage: java -jar aioco-agent.jar check [--all-methods] [--verify]"
             + " [--classpath PATHS] PATH...";
 
@@ -75,18 +75,18 @@ final class CheckCommand {
      * @param refusals one formatted diagnostic per refused method
      * @param failures one line per failure: the class and what went wrong
      */
-    record Summary(int read, int rewritten, int unchanged, int refused, int failed, int verified,
+    public record Summary(int read, int rewritten, int unchanged, int refused, int failed, int verified,
             int notVerifiable, List<String> refusals, List<String> failures) {}
 
     /** @return the counts and findings of the last {@link #run(String[])} */
-    Summary summary() {
+    public Summary summary() {
         return new Summary(read, rewritten, unchanged, refused, failed, verified, notVerifiable,
                 List.copyOf(refusals), List.copyOf(failures));
     }
 
     private final Predicate<String> selected;
 
-    CheckCommand(PrintStream out) {
+    public CheckCommand(PrintStream out) {
         this(out, name -> true);
     }
 
@@ -98,13 +98,13 @@ final class CheckCommand {
      * @param out where the diagnostics and the summary go
      * @param selected which classes (internal names) to check
      */
-    CheckCommand(PrintStream out, Predicate<String> selected) {
+    public CheckCommand(PrintStream out, Predicate<String> selected) {
         this.out = out;
         this.selected = selected;
     }
 
     /** @return the process exit code */
-    int run(String[] args) {
+    public int run(String[] args) {
         try {
             parse(args);
         } catch (IllegalArgumentException e) {

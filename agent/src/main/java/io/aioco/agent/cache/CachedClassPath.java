@@ -1,4 +1,4 @@
-package io.aioco.agent;
+package io.aioco.agent.cache;
 
 import java.io.File;
 import java.net.URL;

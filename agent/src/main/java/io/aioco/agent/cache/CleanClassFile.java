@@ -1,4 +1,4 @@
-package io.aioco.agent;
+package io.aioco.agent.cache;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.aioco.agent;
+package io.aioco.agent.check;
 
 import io.aioco.instrumenter.ClassLookup;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.aioco.agent;
+package io.aioco.agent.cache;
 
 import java.io.File;
 import java.io.FileNotFoundException;
@@ -61,12 +61,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * management API, which costs more to load than the cache saves). Likewise
  * {@code -Xbootclasspath/a} is not in the key (no property tells of it): a class there that
  * shadows one of the class path is read from the class path by the agent with or without the
- * cache ({@link LoaderLookup}), so the cache answers as the agent would.
+ * cache ({@code io.aioco.agent.LoaderLookup}), so the cache answers as the agent would.
  *
  * <p>{@link #isClean} and {@link #record} are called concurrently by any transforming thread;
  * {@link #save} by one thread at a time (the shutdown hook, or a test).
  */
-final class StartupCache {
+public final class StartupCache {
     /** The largest cache file read (a file has 12 bytes per class and the key). */
     static final long MAX_FILE_BYTES = 64L << 20;
 
@@ -125,7 +125,7 @@ final class StartupCache {
      * @param directory where the cache files are
      * @param verbose whether to log at INFO what would otherwise be DEBUG
      */
-    static StartupCache forApplication(Path directory, boolean verbose) {
+    public static StartupCache forApplication(Path directory, boolean verbose) {
         ClassLoader system = ClassLoader.getSystemClassLoader();
         if (!system.getClass().getName().equals("jdk.internal.loader.ClassLoaders$AppClassLoader")
                 || System.getProperty("jdk.module.path") != null) {
@@ -203,12 +203,12 @@ final class StartupCache {
     }
 
     /** @return the file this run reads and writes */
-    Path file() {
+    public Path file() {
         return file;
     }
 
     /** @return how many clean classes the file held at start */
-    int loadedCount() {
+    public int loadedCount() {
         return loaded.size();
     }
 
@@ -218,7 +218,7 @@ final class StartupCache {
      * @return the index of the trusted jar the class comes from, or -1 when the cache does not
      *     cover it (another loader, a folder, a jar after a folder in the search order)
      */
-    int jarIndex(ProtectionDomain domain) {
+    public int jarIndex(ProtectionDomain domain) {
         return domain == null ? -1 : classPath.jarIndex(domain);
     }
 
@@ -230,7 +230,7 @@ final class StartupCache {
      * @param length the class file's length, as the transformer got it
      * @return whether the class is known clean: it needs nothing
      */
-    boolean isClean(String className, int jarIndex, int length) {
+    public boolean isClean(String className, int jarIndex, int length) {
         // NOTE: a first start (no file) hashes nothing: the hash is a loop over the name, interpreted at first
         if (loaded.size() == 0 || loaded.lengthOf(hash(jarIndex, className)) != length) {
             return false;
@@ -246,7 +246,7 @@ final class StartupCache {
      * @param supertypes its direct supertypes, JDK types left out
      * @param functionalInterfaces its lambdas' functional interfaces, JDK types left out
      */
-    void record(String className, int jarIndex, int length, String[] supertypes, String[] functionalInterfaces) {
+    public void record(String className, int jarIndex, int length, String[] supertypes, String[] functionalInterfaces) {
         recorded.add(new Recorded(className, jarIndex, length, supertypes, functionalInterfaces));
     }
 
@@ -456,7 +456,7 @@ final class StartupCache {
      *
      * @return whether the file was written
      */
-    boolean saveAtExit() {
+    public boolean saveAtExit() {
         exiting = true;
         return save();
     }

@@ -1,4 +1,4 @@
-package io.aioco.agent;
+package io.aioco.agent.cache;
 
 import java.io.BufferedReader;
 import java.io.File;

@@ -1,9 +1,11 @@
-package io.aioco.agent;
+package io.aioco.agent.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.aioco.agent.AgentOptions;
+import io.aioco.agent.CoroutineTransformer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
