@@ -41,7 +41,8 @@ import java.util.jar.Manifest;
  * adds, in search order, up to where trust ends, and a last line when trust ends before the first
  * folder of the class path; so nothing at all when no jar has a {@code Class-Path} (the common case):
  * <pre>
- *   ref SIZE TIME PATH      a jar a manifest names (the next jar index, after the class path's)
+ *   ref SIZE TIME HASH PATH a jar a manifest names (the next jar index, after the class path's),
+ *                           HASH its central directory's ({@link JarFingerprint})
  *   missing PATH            an entry a manifest names that does not exist
  *   end INDEX               the class path's entries from INDEX on are not trusted
  * </pre>
@@ -50,8 +51,8 @@ import java.util.jar.Manifest;
  * {@link #jarIndex} finds first, the same at every start, and both are before where trust ends (a
  * class path entry after a manifest's jar is trusted only if all that manifest names is). A later start with the same key checks the {@code ref} and {@code missing}
  * lines against the files ({@link #parse}) instead of reading manifests again: the manifests of the
- * jars trusted are the same while their sizes and times are, so the order up to where trust ends is
- * the same. Immutable.
+ * jars trusted are the same while their sizes, times and central directories are, so the order up
+ * to where trust ends is the same. Immutable.
  */
 final class SearchOrder {
     /** More elements than any class path has: a bound on a (malformed) chain of manifests. */
@@ -138,8 +139,12 @@ final class SearchOrder {
             long size = file.length();
             long time = file.lastModified();
             boolean onClassPath = url == null;
+            String hash = null;
             String classPath;
             try (JarFile jar = new JarFile(file, false)) {
+                if (!onClassPath) {
+                    hash = JarFingerprint.of(file); // NOTE: the class path's jars have theirs in the key
+                }
                 Manifest manifest = jar.getManifest();
                 classPath = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
                 JarEntry index = jar.getJarEntry("META-INF/INDEX.LIST");
@@ -154,7 +159,8 @@ final class SearchOrder {
                 return UNTRUSTED; // NOTE: the loader skips it (the whole jar for a malformed manifest)
             }
             if (!onClassPath) {
-                text.append("ref ").append(size).append(' ').append(time).append(' ').append(file.getPath()).append('\n');
+                text.append("ref ").append(size).append(' ').append(time).append(' ').append(hash).append(' ')
+                        .append(file.getPath()).append('\n');
             }
             return classPath == null || references(url, classPath) ? TRUSTED : ENDS_AFTER;
         }
@@ -222,9 +228,11 @@ final class SearchOrder {
     }
 
     /**
-     * The order a cache file saved, if it still holds: each jar a manifest names has the size and
-     * time saved, and each missing entry is still missing. Reads no jar: a {@code stat} for each
-     * line, and nothing when the text is empty (no manifest names anything). Never throws.
+     * The order a cache file saved, if it still holds: each jar a manifest names has the size, time
+     * and central directory hash saved, and each missing entry is still missing. Reads no entry of
+     * a jar: a {@code stat} and the central directory for each {@code ref} line, a {@code stat} for
+     * each {@code missing} line, and nothing when the text is empty (no manifest names anything).
+     * Never throws.
      *
      * @param text the saved text ({@link #text()})
      * @param classPath the class path's entries, canonical
@@ -252,13 +260,15 @@ final class SearchOrder {
                 if (text.startsWith("ref ", start)) {
                     int sizeEnd = text.indexOf(' ', start + 4);
                     int timeEnd = sizeEnd < 0 ? -1 : text.indexOf(' ', sizeEnd + 1);
-                    if (timeEnd < 0 || timeEnd >= lineEnd) {
+                    int hashEnd = timeEnd < 0 ? -1 : text.indexOf(' ', timeEnd + 1);
+                    if (hashEnd < 0 || hashEnd >= lineEnd) {
                         return null;
                     }
-                    File file = new File(text.substring(timeEnd + 1, lineEnd));
+                    File file = new File(text.substring(hashEnd + 1, lineEnd));
                     if (check && (file.length() != Long.parseLong(text.substring(start + 4, sizeEnd))
                             || file.lastModified() != Long.parseLong(text.substring(sizeEnd + 1, timeEnd))
-                            || !file.isFile())) {
+                            || !file.isFile() || hashEnd - timeEnd - 1 != 16
+                            || !text.regionMatches(timeEnd + 1, fingerprint(file), 0, 16))) {
                         return null;
                     }
                     referenced.add(file);
@@ -316,6 +326,15 @@ final class SearchOrder {
             }
         }
         return -1;
+    }
+
+    /** @return the jar's {@link JarFingerprint}, or "" when it has none (matches no saved line) */
+    private static String fingerprint(File file) {
+        try {
+            return JarFingerprint.of(file);
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
     }
 
     static File canonical(File file) {

@@ -29,10 +29,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * <p>What it covers: classes the application class loader defines from a trusted jar of its search
  * order ({@link CachedClassPath}): the class path's jars and the jars their manifests name in
  * {@code Class-Path}, up to the first folder ({@link SearchOrder}). Which file: one per key, the key
- * holding the agent's jar, the JDK and every class path entry (a jar with its size and time); any
- * change means another file, so a cold start, never a stale answer. The jars the manifests name are
- * not in the key (knowing them means opening every jar, some ms a start): the file holds them, with
- * their sizes and times, and a start checks those ({@link SearchOrder#parse}); if one changed, the
+ * holding the agent's jar, the JDK and every class path entry (a jar with its size, time and the
+ * hash of its central directory, {@link JarFingerprint}: a rebuild of the same size and time is
+ * another jar); any change means another file, so a cold start, never a stale answer. The jars the
+ * manifests name are not in the key (knowing them means opening every jar, some ms a start): the
+ * file holds them, with their sizes, times and hashes, and a start checks those ({@link SearchOrder#parse}); if one changed, the
  * file's classes are not used, as for another key. Only a start without a file that holds reads the
  * manifests, before the class loader opens any jar.
  *
@@ -155,12 +156,16 @@ public final class StartupCache {
         return new StartupCache(new CachedClassPath(entries, prefix.toString()), directory, verbose);
     }
 
-    /** @return the agent's jar with its size and time, or null if its classes are not in a jar */
+    /**
+     * @return the agent's jar with its size, time and central directory hash ({@link JarFingerprint}:
+     *     an agent rebuilt with the same size and time may rewrite otherwise), or null if its classes
+     *     are not in a readable jar
+     */
     private static String agentJar() {
         try {
             File jar = new File(StartupCache.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             return jar.isFile() ? new StringBuilder(jar.getCanonicalPath()).append(' ').append(jar.length())
-                    .append(' ').append(jar.lastModified()).toString() : null;
+                    .append(' ').append(jar.lastModified()).append(' ').append(JarFingerprint.of(jar)).toString() : null;
         } catch (Exception e) {
             return null;
         }
