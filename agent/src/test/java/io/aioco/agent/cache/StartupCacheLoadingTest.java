@@ -45,7 +45,7 @@ class StartupCacheLoadingTest {
     private static final class JarLoader extends ClassLoader {
         private final Map<String, byte[]> classFiles = new HashMap<>();
         private final Map<String, ProtectionDomain> domains = new HashMap<>();
-        private final CoroutineTransformer transformer;
+        final CoroutineTransformer transformer;
         final List<String> transformed = new ArrayList<>();
         final List<String> rewritten = new ArrayList<>();
 
@@ -218,6 +218,25 @@ class StartupCacheLoadingTest {
         assertEquals(0, afterRebuild.cache.hits, "a class of the same length in a jar of another content");
         assertEquals(List.of("fixture/cache/Rebuilt"), afterRebuild.loader.rewritten,
                 "its new coroutine function is rewritten");
+    }
+
+    @Test
+    void aRedefinitionIsNeverAnsweredFromTheCache() throws Exception {
+        Path rebuilt = reproducibleJar(dir.resolve("rebuilt.jar"), true);
+        List<Path> classPath = List.of(rebuilt);
+        assertTrue(new Run(classPath, classPath, cacheDir, "fixture.cache.Rebuilt").cache.save());
+        Run second = new Run(classPath, classPath, cacheDir, "fixture.cache.Rebuilt");
+        assertEquals(1, second.cache.hits, "the clean variant is skipped at its load");
+
+        // a hot swap of the loaded class with a coroutine function of the same length: the
+        // transformer must weave it, whatever the cache holds of the class's name and length
+        Class<?> loaded = Class.forName("fixture.cache.Rebuilt", false, second.loader);
+        byte[] swapped = classFile("fixture/cache/Rebuilt");
+        ProtectionDomain domain = loaded.getProtectionDomain();
+        byte[] woven = second.loader.transformer.transform(second.loader, "fixture/cache/Rebuilt", loaded, domain,
+                swapped);
+        assertTrue(woven != null && woven.length > swapped.length, "the redefinition is woven");
+        assertEquals(1, second.cache.hits, "and the cache was not asked");
     }
 
     @Test
