@@ -1,11 +1,11 @@
 package io.aioco.agent.cache;
 
+import io.aioco.instrumenter.ManifestClassPath;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
-import java.net.URI;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -13,7 +13,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.StringTokenizer;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -27,7 +26,8 @@ import java.util.jar.Manifest;
  * of the jars the key does not name.
  *
  * <p>The order follows the JDK's {@code URLClassPath}, as {@link io.aioco.instrumenter.ClassPathLookup}
- * does: a manifest's entries are URLs relative to its jar, split at white space, searched right
+ * does, with the manifest's {@code Class-Path} read by the same code ({@link ManifestClassPath}): a
+ * manifest's entries are URLs relative to its jar, split at white space, searched right
  * after the jar in their order; an element met again is skipped; an element that does not exist is
  * skipped. A jar is trusted when every element before it in that order is a trusted jar or a missing
  * element; trust ends, for the rest of the order, at the first folder (its classes change without
@@ -191,21 +191,24 @@ final class SearchOrder {
             return true;
         }
 
-        /** @return whether trust goes on after the entries of one manifest's {@code Class-Path} */
+        /**
+         * @return whether trust goes on after the entries of one manifest's {@code Class-Path}, read
+         *     as the class path reader reads them ({@link ManifestClassPath})
+         */
         boolean references(URL base, String classPath) {
-            // NOTE: StringTokenizer splits as the JDK's URLClassPath does (and compiles no pattern)
-            StringTokenizer entries = new StringTokenizer(classPath);
-            while (entries.hasMoreTokens()) {
+            List<ManifestClassPath.Entry> entries = ManifestClassPath.entries(base, classPath);
+            for (int i = 0; i < entries.size(); i++) {
+                ManifestClassPath.Entry entry = entries.get(i);
                 URL url;
                 File file;
                 try {
-                    url = new URL(base, entries.nextToken());
-                    if (!"file".equals(url.getProtocol())) {
-                        return false;
+                    if (entry.file() == null) {
+                        return false; // NOTE: another protocol, a host, a malformed URL: the loader may fetch it
                     }
-                    file = new File(new URI(url.toString())); // NOTE: decoded, "." and ".." resolved by URL
+                    url = new URL(base, entry.text());
+                    file = entry.file().toFile();
                 } catch (Exception e) {
-                    return false; // NOTE: a malformed URL, a host, a query or a fragment: not followed
+                    return false; // NOTE: an entry the reader took and the URL class does not: not followed
                 }
                 if (!seen.add(file.getPath())) {
                     continue;
