@@ -139,8 +139,9 @@ public final class CheckCommand {
                 if (original == null) {
                     read++;
                     failed++;
-                    out.println(name.replace('/', '.') + ": cannot be read");
-                    failures.add(name.replace('/', '.') + ": cannot be read");
+                    // NOTE: counted as a class that cannot be instrumented, so read = rewritten + unchanged + failed
+                    out.println(name.replace('/', '.') + ": cannot be instrumented: its class file cannot be read");
+                    failures.add(name.replace('/', '.') + ": cannot be instrumented: its class file cannot be read");
                     continue;
                 }
                 if (!selected.test(name)) {
