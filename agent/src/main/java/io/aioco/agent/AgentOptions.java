@@ -12,6 +12,9 @@ import java.util.List;
  * {@link io.aioco.agent.cache.StartupCache}; on by default, in {@code $XDG_CACHE_HOME/aioco/agent}, or
  * {@code ~/.cache/aioco/agent} when {@code XDG_CACHE_HOME} is not set).
  *
+ * <p>No QEMU counterpart. Immutable: parsed once by the thread that installs the agent, then read
+ * by any transforming thread.
+ *
  * @param verbose log every class rewritten, and what the startup cache does
  * @param dumpDirectory where to write every rewritten class file, or null
  * @param includes when not empty, only classes whose name starts with one of these are instrumented
@@ -21,6 +24,13 @@ import java.util.List;
 public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> includes, List<String> excludes,
         Path cacheDirectory) {
 
+    /**
+     * Called by the thread that installs the agent (premain or agentmain), or by a test.
+     *
+     * @param text the text after {@code =} in {@code -javaagent:aioco-agent.jar=...}, or null
+     * @return the options
+     * @throws IllegalArgumentException naming an unknown option, or one without its value
+     */
     public static AgentOptions parse(String text) {
         boolean verbose = false;
         Path dump = null;

@@ -64,8 +64,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * shadows one of the class path is read from the class path by the agent with or without the
  * cache ({@code io.aioco.agent.LoaderLookup}), so the cache answers as the agent would.
  *
- * <p>{@link #isClean} and {@link #record} are called concurrently by any transforming thread;
- * {@link #save} by one thread at a time (the shutdown hook, or a test).
+ * <p>No QEMU counterpart. {@link #isClean}, {@link #record} and {@link #jarIndex} are called
+ * concurrently by any transforming thread (never for a redefinition: the transformer does not ask
+ * it then); {@link #forApplication}, {@link #file} and {@link #loadedCount} by the thread that
+ * installs the agent; {@link #save} by one thread at a time (the shutdown hook, or a test).
  */
 public final class StartupCache {
     /** The largest cache file read (a file has 12 bytes per class and the key). */
