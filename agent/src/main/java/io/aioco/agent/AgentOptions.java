@@ -9,8 +9,11 @@ import java.util.List;
  * {@code verbose}, {@code dump=DIR}, {@code include=PREFIX[:PREFIX...]},
  * {@code exclude=PREFIX[:PREFIX...]} (package or class name prefixes, dotted; {@code include} and
  * {@code exclude} may be repeated) and {@code cache=DIR} or {@code cache=off} (the startup cache,
- * {@link StartupCache}; on by default, in {@code $XDG_CACHE_HOME/aioco/agent}, or
+ * {@link io.aioco.agent.cache.StartupCache}; on by default, in {@code $XDG_CACHE_HOME/aioco/agent}, or
  * {@code ~/.cache/aioco/agent} when {@code XDG_CACHE_HOME} is not set).
+ *
+ * <p>No QEMU counterpart. Immutable: parsed once by the thread that installs the agent, then read
+ * by any transforming thread.
  *
  * @param verbose log every class rewritten, and what the startup cache does
  * @param dumpDirectory where to write every rewritten class file, or null
@@ -18,10 +21,17 @@ import java.util.List;
  * @param excludes classes whose name starts with one of these are never instrumented
  * @param cacheDirectory where the startup cache keeps its files, or null for no cache
  */
-record AgentOptions(boolean verbose, Path dumpDirectory, List<String> includes, List<String> excludes,
+public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> includes, List<String> excludes,
         Path cacheDirectory) {
 
-    static AgentOptions parse(String text) {
+    /**
+     * Called by the thread that installs the agent (premain or agentmain), or by a test.
+     *
+     * @param text the text after {@code =} in {@code -javaagent:aioco-agent.jar=...}, or null
+     * @return the options
+     * @throws IllegalArgumentException naming an unknown option, or one without its value
+     */
+    public static AgentOptions parse(String text) {
         boolean verbose = false;
         Path dump = null;
         Path cache = defaultCacheDirectory(System.getenv("XDG_CACHE_HOME"), System.getProperty("user.home"));

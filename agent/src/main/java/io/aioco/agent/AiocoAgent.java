@@ -1,5 +1,7 @@
 package io.aioco.agent;
 
+import io.aioco.agent.cache.StartupCache;
+import io.aioco.agent.check.CheckCommand;
 import java.lang.instrument.Instrumentation;
 
 /**

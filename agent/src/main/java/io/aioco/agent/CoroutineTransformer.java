@@ -1,5 +1,6 @@
 package io.aioco.agent;
 
+import io.aioco.agent.cache.StartupCache;
 import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
@@ -25,9 +26,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * earlier run found clean is returned unchanged before any scan, and the quick scan's verdicts are
  * recorded for the next run.
  *
- * <p>Called concurrently by any thread that loads classes.
+ * <p>Redefinitions ({@code Instrumentation.redefineClasses}, a debugger's hot swap) are woven the
+ * same way, by the instrumenter of the class's own loader, and never answered from the startup
+ * cache: a woven class keeps its woven shape, so the JVM accepts the new body, which runs as a
+ * coroutine function. The transformer is registered without retransformation (the JVM keeps its
+ * output for a retransformation by another agent).
+ *
+ * <p>No QEMU counterpart: C coroutines need no rewriting. Called concurrently by any thread that
+ * loads or redefines classes.
  */
-final class CoroutineTransformer implements ClassFileTransformer {
+public final class CoroutineTransformer implements ClassFileTransformer {
     private static final System.Logger LOG = System.getLogger("io.aioco.agent");
 
     private final AgentOptions options;
@@ -65,11 +73,13 @@ final class CoroutineTransformer implements ClassFileTransformer {
     }
 
     /**
+     * Called once, by the thread that installs the agent (premain or agentmain), or by a test.
+     *
      * @param options the agent's options
      * @param cache the startup cache, or null for none
      * @param cachedLoader the loader whose classes the cache covers (the application class loader)
      */
-    CoroutineTransformer(AgentOptions options, StartupCache cache, ClassLoader cachedLoader) {
+    public CoroutineTransformer(AgentOptions options, StartupCache cache, ClassLoader cachedLoader) {
         this.options = options;
         this.cache = cache;
         this.cachedLoader = cache == null ? null : cachedLoader;
@@ -78,12 +88,15 @@ final class CoroutineTransformer implements ClassFileTransformer {
     @Override
     public byte[] transform(ClassLoader loader, String className, Class<?> classBeingRedefined,
             ProtectionDomain protectionDomain, byte[] classfileBuffer) {
-        if (className == null || classBeingRedefined != null || loader == null || !options.accepts(className)
+        if (className == null || loader == null || !options.accepts(className)
                 || className.startsWith("io/aioco/agent/")) {
             return null;
         }
         try {
-            int jarIndex = loader == cachedLoader ? cache.jarIndex(protectionDomain) : -1;
+            // NOTE: a redefinition (a debugger's hot swap: classBeingRedefined set) is woven as a load
+            // is, or the JVM refuses the new bytes, which lack the woven class's methods; never from
+            // the startup cache, which knows the bytes the class was loaded from, not these
+            int jarIndex = classBeingRedefined == null && loader == cachedLoader ? cache.jarIndex(protectionDomain) : -1;
             Instrumenter.QuickScanListener listener = null;
             if (jarIndex >= 0) {
                 int length = classfileBuffer.length;
@@ -93,7 +106,7 @@ final class CoroutineTransformer implements ClassFileTransformer {
                 listener = new Recorder(cache, className, jarIndex, length);
             }
             InstrumentationResult result = instrumenterFor(loader).instrument(classfileBuffer, listener);
-            return report(className, result);
+            return report(className, result, classBeingRedefined != null);
         } catch (Throwable t) {
             // NOTE: nothing may escape into the class loader: the class is loaded as it is
             log(System.Logger.Level.WARNING, "aioco: cannot instrument " + className.replace('/', '.')
@@ -154,7 +167,7 @@ final class CoroutineTransformer implements ClassFileTransformer {
         return instrumenter;
     }
 
-    private byte[] report(String className, InstrumentationResult result) {
+    private byte[] report(String className, InstrumentationResult result, boolean redefined) {
         for (Diagnostic diagnostic : result.diagnostics()) {
             log(diagnostic.severity() == Diagnostic.Severity.ERROR ? System.Logger.Level.ERROR
                     : System.Logger.Level.WARNING, "aioco: " + diagnostic.format());
@@ -162,7 +175,8 @@ final class CoroutineTransformer implements ClassFileTransformer {
         switch (result.outcome()) {
             case REWRITTEN:
                 if (options.verbose()) {
-                    log(System.Logger.Level.INFO, "aioco: instrumented " + className.replace('/', '.'));
+                    log(System.Logger.Level.INFO, "aioco: instrumented " + className.replace('/', '.')
+                            + (redefined ? " (a redefinition)" : ""));
                 }
                 dump(className, result.bytes());
                 return result.bytes();

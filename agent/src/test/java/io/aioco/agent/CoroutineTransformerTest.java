@@ -38,6 +38,20 @@ class CoroutineTransformerTest {
     }
 
     @Test
+    void aRedefinitionOfAWovenClassIsWovenAsItsFirstLoadWas() throws IOException {
+        // NOTE: a debugger's hot swap (redefineClasses) hands the transformer the new, unwoven bytes
+        // with the class already loaded: left as they are, they lack the woven class's methods and
+        // the JVM refuses them ("attempted to delete a method")
+        CoroutineTransformer transformer = new CoroutineTransformer(AgentOptions.parse(""));
+        byte[] original = bytesOf(Fixture.class);
+        byte[] atLoad = transformer.transform(loader, "io/aioco/agentfixture/Fixture", null, null, original);
+        byte[] atRedefinition = transformer.transform(loader, "io/aioco/agentfixture/Fixture", Fixture.class, null,
+                original);
+        assertNotNull(atRedefinition);
+        assertArrayEquals(atLoad, atRedefinition);
+    }
+
+    @Test
     void leavesClassesWithoutCoroutinesAlone() throws IOException {
         CoroutineTransformer transformer = new CoroutineTransformer(AgentOptions.parse(""));
         assertNull(transformer.transform(loader, "io/aioco/agent/AgentOptionsTest", null, null,

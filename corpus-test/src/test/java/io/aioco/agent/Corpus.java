@@ -13,7 +13,7 @@ import java.util.stream.Stream;
  * by the system property {@value #DIR} (the pom's {@code copy-corpus} step). Each jar is checked
  * with every other jar of the folder and aioco-runtime as its class path.
  */
-final class Corpus {
+public final class Corpus {
     /** The system property naming the folder of corpus jars. */
     static final String DIR = "aioco.corpus.dir";
 
@@ -68,7 +68,7 @@ final class Corpus {
     }
 
     /** @return every jar of the corpus folder, dependencies included */
-    static List<Path> allJars() {
+    public static List<Path> allJars() {
         try (Stream<Path> files = Files.list(folder())) {
             return files.filter(f -> f.toString().endsWith(".jar")).sorted().toList();
         } catch (IOException e) {

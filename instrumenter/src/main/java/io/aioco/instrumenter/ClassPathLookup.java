@@ -1,39 +1,45 @@
 package io.aioco.instrumenter;
 
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.MalformedURLException;
-import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.StringTokenizer;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
+import java.util.stream.Stream;
 import java.util.zip.ZipFile;
 
 /**
  * Class files on a class path (folders and jars, in order), as bytes, found as a class loader over
- * that class path finds them: jars are read as multi-release jars for the running JDK, and the jars
- * a jar's manifest names in {@code Class-Path} are searched right after it. A {@code first} lookup
+ * that class path finds them: jars are read as multi-release jars for the running JDK ({@link
+ * Runtime#version()}, as the JDK's loader reads them), and the jars a jar's manifest names in
+ * {@code Class-Path} ({@link ManifestClassPath}) are searched right after it. A {@code first} lookup
  * is asked before the class path (the JDK's classes, as a class loader's parent). Nothing is loaded.
  *
- * <p>Used by the Maven plugin over a build's class path, and by the agent for the application class
- * loader, where it is much cheaper than reading class files as the loader's resources. Thread-safe;
- * closing it closes the jars.
+ * <p>The one class path reader: used by the Maven plugin over a build's class path, by the agent
+ * for the application class loader (much cheaper than reading class files as the loader's
+ * resources), and by the agent's check command, which also lists the classes to check ({@link
+ * #classNames}). Thread-safe; closing it closes the jars. No QEMU counterpart.
  */
 public final class ClassPathLookup implements ClassLookup, Closeable {
     private final ClassLookup first;
     /** The class path in search order: each a folder ({@link Path}) or a jar ({@link JarFile}). */
     private final List<Object> elements = new ArrayList<>();
+    /** The elements given to {@link #open} that exist, in order: those {@link #classNames} lists. */
+    private final List<Object> given = new ArrayList<>();
+    /** Each element by its normalized path. Written by {@link #open} only. */
+    private final Map<Path, Object> opened = new HashMap<>();
 
     private ClassPathLookup(ClassLookup first) {
         this.first = first;
@@ -63,10 +69,18 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
     private void add(Path element, Set<Path> seen, boolean strict) throws IOException {
         Path normalized = element.toAbsolutePath().normalize();
         if (!seen.add(normalized)) {
+            Object known = strict ? opened.get(normalized) : null;
+            if (known != null && !given.contains(known)) {
+                given.add(known); // NOTE: searched where a manifest named it first, listed as given
+            }
             return;
         }
         if (Files.isDirectory(normalized)) {
             elements.add(normalized);
+            opened.put(normalized, normalized);
+            if (strict) {
+                given.add(normalized);
+            }
         } else if (Files.isRegularFile(normalized)) {
             JarFile jar;
             try {
@@ -78,17 +92,17 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
                 throw new IOException("cannot open " + element + " from the class path as a jar: " + e.getMessage(), e);
             }
             elements.add(jar);
+            opened.put(normalized, jar);
+            if (strict) {
+                given.add(jar);
+            }
             for (Path referenced : manifestClassPath(normalized, jar)) {
                 add(referenced, seen, false);
             }
         }
     }
 
-    /**
-     * The {@code Class-Path} of a jar's manifest, read as the JDK's class loader reads it: entries
-     * split at white space, each a URL relative to the jar's URL ({@code %20} is a space; an absolute
-     * {@code file:} URL is allowed), entries of other protocols left out.
-     */
+    /** The files a jar's manifest names in {@code Class-Path} ({@link ManifestClassPath}), in order. */
     private static List<Path> manifestClassPath(Path jarPath, JarFile jar) {
         List<Path> referenced = new ArrayList<>();
         try {
@@ -97,12 +111,9 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
             if (value == null) {
                 return referenced;
             }
-            URL base = jarPath.toUri().toURL();
-            StringTokenizer entries = new StringTokenizer(value); // NOTE: the JDK's split (URLClassPath)
-            while (entries.hasMoreTokens()) {
-                Path path = filePath(base, entries.nextToken());
-                if (path != null) {
-                    referenced.add(path);
+            for (ManifestClassPath.Entry entry : ManifestClassPath.entries(jarPath.toUri().toURL(), value)) {
+                if (entry.file() != null) {
+                    referenced.add(entry.file()); // NOTE: the class loader skips the others too
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -111,54 +122,48 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
         return referenced;
     }
 
-    /** @return the file a manifest's entry names, or null when it names none (another protocol, a malformed URL) */
-    private static Path filePath(URL base, String entry) {
-        try {
-            URL url = new URL(base, entry);
-            String host = url.getHost();
-            if (!"file".equalsIgnoreCase(url.getProtocol()) || (host != null && !host.isEmpty())) {
-                return null;
+    /**
+     * The classes of the elements given to {@link #open}, not of the jars their manifests name: a
+     * folder's class files, and a jar's as the running JDK reads it ({@link JarFile#versionedStream()}
+     * for {@link Runtime#version()}: a multi-release jar's classes are listed under their own names,
+     * those only in {@code META-INF/versions/N/} for N up to the running version too; nothing else
+     * under {@code META-INF/} is a class). {@code module-info} and {@code package-info} are left out.
+     * Called by one thread at a time (the check command).
+     *
+     * @return internal names, in class path order, each once (the first element that holds it)
+     * @throws IOException if a folder cannot be walked
+     */
+    public List<String> classNames() throws IOException {
+        Set<String> names = new LinkedHashSet<>();
+        for (Object element : given) {
+            if (element instanceof JarFile jar) {
+                Iterator<JarEntry> entries = jar.versionedStream().iterator();
+                while (entries.hasNext()) {
+                    JarEntry entry = entries.next();
+                    if (!entry.isDirectory() && !entry.getName().startsWith("META-INF/")) {
+                        addClassName(names, entry.getName());
+                    }
+                }
+            } else {
+                Path folder = (Path) element;
+                try (Stream<Path> files = Files.walk(folder)) {
+                    Iterator<Path> paths = files.filter(Files::isRegularFile).sorted().iterator();
+                    while (paths.hasNext()) {
+                        addClassName(names, folder.relativize(paths.next()).toString().replace('\\', '/'));
+                    }
+                }
             }
-            return Path.of(percentDecoded(url.getPath()));
-        } catch (MalformedURLException | IllegalArgumentException e) { // NOTE: InvalidPathException too
-            return null; // NOTE: the class loader skips such an entry too
         }
+        return new ArrayList<>(names);
     }
 
-    /**
-     * Decodes {@code %XX} escapes as UTF-8 bytes and leaves every other character as it is (unlike
-     * {@code URLDecoder}, a {@code +} stays a plus), as the JDK turns a {@code file:} URL into a path.
-     */
-    static String percentDecoded(String path) {
-        if (path.indexOf('%') < 0) {
-            return path;
-        }
-        StringBuilder out = new StringBuilder(path.length());
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int i = 0;
-        while (i < path.length()) {
-            char c = path.charAt(i);
-            if (c != '%') {
-                out.append(c);
-                i++;
-                continue;
+    private static void addClassName(Set<String> names, String file) {
+        if (file.endsWith(".class")) {
+            String name = file.substring(0, file.length() - ".class".length());
+            if (!name.equals("module-info") && !name.endsWith("/module-info") && !name.endsWith("package-info")) {
+                names.add(name);
             }
-            bytes.reset();
-            while (i < path.length() && path.charAt(i) == '%') {
-                if (i + 2 >= path.length()) {
-                    throw new IllegalArgumentException("a truncated escape in " + path);
-                }
-                int high = Character.digit(path.charAt(i + 1), 16);
-                int low = Character.digit(path.charAt(i + 2), 16);
-                if (high < 0 || low < 0) {
-                    throw new IllegalArgumentException("a malformed escape in " + path);
-                }
-                bytes.write(high * 16 + low);
-                i += 3;
-            }
-            out.append(new String(bytes.toByteArray(), StandardCharsets.UTF_8));
         }
-        return out.toString();
     }
 
     @Override
@@ -212,6 +217,8 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
             }
         }
         elements.clear();
+        given.clear();
+        opened.clear();
         if (failure != null) {
             throw failure;
         }

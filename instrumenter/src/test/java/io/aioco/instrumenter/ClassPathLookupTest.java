@@ -112,6 +112,67 @@ class ClassPathLookupTest {
         }
     }
 
+    @Test
+    void listsTheClassesOfItsElementsAsTheRunningJdkReadsThem() throws IOException {
+        Map<String, String> mr = new LinkedHashMap<>();
+        mr.put("p/M.class", "M base");
+        mr.put("p/package-info.class", "package info");
+        mr.put("META-INF/versions/9/p/M.class", "M for 9");
+        mr.put("META-INF/versions/9/q/OnlyNine.class", "OnlyNine for 9");
+        mr.put("META-INF/versions/9/module-info.class", "module info");
+        mr.put("META-INF/versions/9999/r/Future.class", "Future");
+        jar(dir.resolve("mr.jar"), Map.of("Multi-Release", "true"), mr);
+        Map<String, String> plain = new LinkedHashMap<>();
+        plain.put("s/S.class", "S");
+        plain.put("p/M.class", "M from plain");
+        plain.put("META-INF/versions/9/s/T.class", "not multi-release: no class");
+        jar(dir.resolve("plain.jar"), Map.of(), plain);
+        Files.createDirectories(dir.resolve("classes/f"));
+        Files.writeString(dir.resolve("classes/f/F.class"), "F");
+        Files.writeString(dir.resolve("classes/f/notes.txt"), "text");
+        List<Path> path = List.of(dir.resolve("mr.jar"), dir.resolve("plain.jar"), dir.resolve("classes"));
+        try (ClassPathLookup lookup = ClassPathLookup.open(path, null);
+                java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {
+                    path.get(0).toUri().toURL(), path.get(1).toUri().toURL(), path.get(2).toUri().toURL()}, null);
+                java.util.jar.JarFile versioned = new java.util.jar.JarFile(path.get(0).toFile(), true,
+                        java.util.zip.ZipFile.OPEN_READ, Runtime.version())) {
+            List<String> names = lookup.classNames();
+            assertEquals(java.util.Set.of("p/M", "q/OnlyNine"), java.util.Set.copyOf(names.subList(0, 2)),
+                    "mr.jar's classes as the running JDK reads it, first");
+            assertEquals(List.of("s/S", "f/F"), names.subList(2, names.size()), "then the others', each once");
+            for (String name : names) {
+                byte[] expected;
+                try (java.io.InputStream in = loader.getResourceAsStream(name + ".class")) {
+                    expected = in.readAllBytes();
+                }
+                assertEquals(text(expected), text(lookup.classBytes(name)), name + ": as a URLClassLoader reads it");
+            }
+            for (String name : List.of("p/M", "q/OnlyNine")) {
+                try (java.io.InputStream in = versioned.getInputStream(versioned.getJarEntry(name + ".class"))) {
+                    assertEquals(text(in.readAllBytes()), text(lookup.classBytes(name)),
+                            name + ": as JarFile reads it for Runtime.version()");
+                }
+            }
+            assertEquals("M for 9", text(lookup.classBytes("p/M")));
+            assertNull(loader.getResource("r/Future.class"), "a version above the running JDK's is no class");
+            assertNull(loader.getResource("s/T.class"), "nor is a versioned entry of a jar that is not multi-release");
+        }
+    }
+
+    @Test
+    void listsAGivenJarAManifestNamedFirst() throws IOException {
+        jar(dir.resolve("app.jar"), Map.of("Class-Path", "lib.jar"), Map.of("a/A.class", "A"));
+        jar(dir.resolve("lib.jar"), Map.of(), Map.of("l/L.class", "L"));
+        jar(dir.resolve("other.jar"), Map.of(), Map.of("o/O.class", "O"));
+        try (ClassPathLookup onlyApp = ClassPathLookup.open(List.of(dir.resolve("app.jar")), null);
+                ClassPathLookup both = ClassPathLookup.open(
+                        List.of(dir.resolve("app.jar"), dir.resolve("other.jar"), dir.resolve("lib.jar")), null)) {
+            assertEquals(List.of("a/A"), onlyApp.classNames(), "a jar a manifest names is searched, not listed");
+            assertEquals("L", text(onlyApp.classBytes("l/L")));
+            assertEquals(List.of("a/A", "o/O", "l/L"), both.classNames());
+        }
+    }
+
     /**
      * Compares the lookup with a {@link java.net.URLClassLoader} over the same jars, name by name.
      *
@@ -166,11 +227,11 @@ class ClassPathLookupTest {
 
     @Test
     void decodesPercentEscapesAsUtf8AndNothingElse() {
-        assertEquals("a b+c", ClassPathLookup.percentDecoded("a%20b+c"));
-        assertEquals("\u00e9t\u00e9", ClassPathLookup.percentDecoded("%C3%A9t%c3%a9"));
-        assertEquals("100%", ClassPathLookup.percentDecoded("100%25"));
-        assertEquals("plain", ClassPathLookup.percentDecoded("plain"));
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ClassPathLookup.percentDecoded("a%2"));
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ClassPathLookup.percentDecoded("a%zz"));
+        assertEquals("a b+c", ManifestClassPath.percentDecoded("a%20b+c"));
+        assertEquals("\u00e9t\u00e9", ManifestClassPath.percentDecoded("%C3%A9t%c3%a9"));
+        assertEquals("100%", ManifestClassPath.percentDecoded("100%25"));
+        assertEquals("plain", ManifestClassPath.percentDecoded("plain"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ManifestClassPath.percentDecoded("a%2"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ManifestClassPath.percentDecoded("a%zz"));
     }
 }

@@ -1,4 +1,4 @@
-package io.aioco.agent;
+package io.aioco.agent.cache;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -35,8 +35,12 @@ import java.util.zip.CRC32;
  */
 final class CleanClassFile {
     static final int MAGIC = 0x41494F43;
-    /** 2: with the search order (1 had none, and trusted no jar after a manifest's {@code Class-Path}). */
-    static final int VERSION = 2;
+    /**
+     * 3: jars known by their central directory's hash too ({@link JarFingerprint}), in the key and in
+     * the search order's {@code ref} lines; 2: with the search order (1 had none, and trusted no jar
+     * after a manifest's {@code Class-Path}).
+     */
+    static final int VERSION = 3;
 
     private CleanClassFile() {}
 

@@ -1,7 +1,8 @@
-package io.aioco.agent;
+package io.aioco.agent.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.aioco.agent.Corpus;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.CodeSource;

@@ -1,7 +1,8 @@
-package io.aioco.agent;
+package io.aioco.agent.check;
 
 import io.aioco.instrumenter.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
+import io.aioco.instrumenter.ClassPathLookup;
 import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
@@ -40,9 +41,15 @@ import java.util.stream.Collectors;
  *   <li>{@code --classpath PATHS}: more jars and folders (separated by the platform's path
  *       separator) to read supertypes and dependencies from; they are not checked themselves.
  * </ul>
+ * The paths are read as a class loader reads them ({@link ClassPathLookup}): a multi-release jar's
+ * classes as the running JDK loads them (run the check on the JDK the application runs on), the
+ * jars a manifest names in {@code Class-Path} searched for supertypes (not checked themselves).
  * Exit code 0 when nothing failed or was refused, 1 otherwise, 2 for bad usage.
+ *
+ * <p>No QEMU counterpart (C coroutines need no rewriting; it is the build's {@code coroutine_fn}
+ * check for jars the build did not weave). An instance serves one run on one thread.
  */
-final class CheckCommand {
+public final class CheckCommand {
     private static final String USAGE = "usage: java -jar aioco-agent.jar check [--all-methods] [--verify]"
             + " [--classpath PATHS] PATH...";
 
@@ -75,18 +82,18 @@ final class CheckCommand {
      * @param refusals one formatted diagnostic per refused method
      * @param failures one line per failure: the class and what went wrong
      */
-    record Summary(int read, int rewritten, int unchanged, int refused, int failed, int verified,
+    public record Summary(int read, int rewritten, int unchanged, int refused, int failed, int verified,
             int notVerifiable, List<String> refusals, List<String> failures) {}
 
     /** @return the counts and findings of the last {@link #run(String[])} */
-    Summary summary() {
+    public Summary summary() {
         return new Summary(read, rewritten, unchanged, refused, failed, verified, notVerifiable,
                 List.copyOf(refusals), List.copyOf(failures));
     }
 
     private final Predicate<String> selected;
 
-    CheckCommand(PrintStream out) {
+    public CheckCommand(PrintStream out) {
         this(out, name -> true);
     }
 
@@ -98,13 +105,13 @@ final class CheckCommand {
      * @param out where the diagnostics and the summary go
      * @param selected which classes (internal names) to check
      */
-    CheckCommand(PrintStream out, Predicate<String> selected) {
+    public CheckCommand(PrintStream out, Predicate<String> selected) {
         this.out = out;
         this.selected = selected;
     }
 
     /** @return the process exit code */
-    int run(String[] args) {
+    public int run(String[] args) {
         try {
             parse(args);
         } catch (IllegalArgumentException e) {
@@ -114,8 +121,11 @@ final class CheckCommand {
         }
         List<Path> all = new ArrayList<>(checked);
         all.addAll(classpath);
-        try (ClassPathIndex checkedIndex = new ClassPathIndex(checked); ClassPathIndex allIndex = new ClassPathIndex(all)) {
-            ClassLookup lookup = ClassLookup.chain(allIndex, ClassLookup.ofClassLoader(null));
+        // NOTE: the classes to check, and where their supertypes are read, as a class loader over
+        // those paths finds them: multi-release jars read for the running JDK, manifests followed
+        try (ClassPathLookup checkedPaths = ClassPathLookup.open(checked, null);
+                ClassPathLookup allPaths = ClassPathLookup.open(all, null)) {
+            ClassLookup lookup = ClassLookup.chain(allPaths, ClassLookup.ofClassLoader(null));
             if (verify && lookup.classBytes("io/aioco/internal/CoStack") == null) {
                 out.println("aioco check: --verify needs aioco-runtime among the paths (--classpath aioco-runtime.jar)");
                 return 2;
@@ -124,8 +134,16 @@ final class CheckCommand {
             BytecodeVerifier verifier = verify ? new BytecodeVerifier(lookup) : null;
             Map<String, byte[]> finalBytes = new HashMap<>();
             List<String> rewrittenNames = new ArrayList<>();
-            for (String name : checkedIndex.names()) {
-                byte[] original = checkedIndex.classBytes(name);
+            for (String name : checkedPaths.classNames()) {
+                byte[] original = checkedPaths.classBytes(name);
+                if (original == null) {
+                    read++;
+                    failed++;
+                    // NOTE: counted as a class that cannot be instrumented, so read = rewritten + unchanged + failed
+                    out.println(name.replace('/', '.') + ": cannot be instrumented: its class file cannot be read");
+                    failures.add(name.replace('/', '.') + ": cannot be instrumented: its class file cannot be read");
+                    continue;
+                }
                 if (!selected.test(name)) {
                     finalBytes.put(name, original);
                     continue;

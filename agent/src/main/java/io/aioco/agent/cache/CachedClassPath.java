@@ -1,6 +1,7 @@
-package io.aioco.agent;
+package io.aioco.agent.cache;
 
 import java.io.File;
+import java.io.IOException;
 import java.net.URL;
 import java.security.CodeSource;
 import java.security.ProtectionDomain;
@@ -14,12 +15,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * This is the application class path as the cache sees it: which entries are jars it may trust,
  * what its key says of them, and which jar a class came from.
  *
- * <p>A jar's bytes change only with its size or modification time. The key holds those of the class
+ * <p>A jar is known by its size, its modification time and the hash of its central directory
+ * ({@link JarFingerprint}: every entry's name, sizes and CRC-32), since a rebuild may keep the size
+ * and time (reproducible builds pin times) and change a class. The key holds those of the class
  * path's jars; those of the jars their manifests name ({@code Class-Path}) are in the cache file's
  * {@link SearchOrder}, checked at start. A folder's classes change without notice, and a folder before
  * a jar can start shadowing the jar's classes (a supertype the verdict of a cached class rests on,
- * say): so only the jars before the first folder in the search order are trusted. A missing entry is
- * in the key as missing (if it appears, the key changes).
+ * say): so only the jars before the first folder in the search order are trusted; a jar whose
+ * central directory cannot be read ends trust as a folder does. A missing entry is in the key as
+ * missing (if it appears, the key changes).
  *
  * <p>Made in two steps by {@link StartupCache}'s constructor, before any transforming thread sees it:
  * the key (which names the file), then the search order (from that file, or from the jars).
@@ -28,7 +32,10 @@ final class CachedClassPath {
     /** The entries, canonical (the application class loader names its jars so). */
     private final List<File> entries;
     private final boolean[] isJar;
-    /** The index of the first folder, or the class path's size: no entry from it on is trusted. */
+    /**
+     * The index of the first folder (or jar whose central directory cannot be read), or the class
+     * path's size: no entry from it on is trusted.
+     */
     private final int firstFolder;
     private final String key;
     /**
@@ -67,6 +74,14 @@ final class CachedClassPath {
             if (entry.isFile()) {
                 isJar[i] = true;
                 keyText.append(" jar ").append(entry.length()).append(' ').append(entry.lastModified());
+                try {
+                    keyText.append(' ').append(JarFingerprint.of(entry));
+                } catch (IOException | RuntimeException e) {
+                    // NOTE: no central directory where a zip has it: its content is not known, so
+                    // trust ends here as at a folder (the loader cannot open it either)
+                    keyText.append(" unreadable");
+                    folder = Math.min(folder, i);
+                }
             } else if (entry.isDirectory()) {
                 keyText.append(" folder");
                 folder = Math.min(folder, i);
@@ -78,7 +93,7 @@ final class CachedClassPath {
         key = keyText.toString();
     }
 
-    /** @return the key: every entry with its kind, and a jar's size and modification time */
+    /** @return the key: every entry with its kind, and a jar's size, modification time and central directory hash */
     String key() {
         return key;
     }

@@ -1,4 +1,4 @@
-package io.aioco.agent;
+package io.aioco.agent.cache;
 
 import java.io.File;
 import java.io.FileNotFoundException;
@@ -29,10 +29,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * <p>What it covers: classes the application class loader defines from a trusted jar of its search
  * order ({@link CachedClassPath}): the class path's jars and the jars their manifests name in
  * {@code Class-Path}, up to the first folder ({@link SearchOrder}). Which file: one per key, the key
- * holding the agent's jar, the JDK and every class path entry (a jar with its size and time); any
- * change means another file, so a cold start, never a stale answer. The jars the manifests name are
- * not in the key (knowing them means opening every jar, some ms a start): the file holds them, with
- * their sizes and times, and a start checks those ({@link SearchOrder#parse}); if one changed, the
+ * holding the agent's jar, the JDK and every class path entry (a jar with its size, time and the
+ * hash of its central directory, {@link JarFingerprint}: a rebuild of the same size and time is
+ * another jar); any change means another file, so a cold start, never a stale answer. The jars the
+ * manifests name are not in the key (knowing them means opening every jar, some ms a start): the
+ * file holds them, with their sizes, times and hashes, and a start checks those ({@link SearchOrder#parse}); if one changed, the
  * file's classes are not used, as for another key. Only a start without a file that holds reads the
  * manifests, before the class loader opens any jar.
  *
@@ -61,12 +62,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * management API, which costs more to load than the cache saves). Likewise
  * {@code -Xbootclasspath/a} is not in the key (no property tells of it): a class there that
  * shadows one of the class path is read from the class path by the agent with or without the
- * cache ({@link LoaderLookup}), so the cache answers as the agent would.
+ * cache ({@code io.aioco.agent.LoaderLookup}), so the cache answers as the agent would.
  *
- * <p>{@link #isClean} and {@link #record} are called concurrently by any transforming thread;
- * {@link #save} by one thread at a time (the shutdown hook, or a test).
+ * <p>No QEMU counterpart. {@link #isClean}, {@link #record} and {@link #jarIndex} are called
+ * concurrently by any transforming thread (never for a redefinition: the transformer does not ask
+ * it then); {@link #forApplication}, {@link #file} and {@link #loadedCount} by the thread that
+ * installs the agent; {@link #save} by one thread at a time (the shutdown hook, or a test).
  */
-final class StartupCache {
+public final class StartupCache {
     /** The largest cache file read (a file has 12 bytes per class and the key). */
     static final long MAX_FILE_BYTES = 64L << 20;
 
@@ -125,7 +128,7 @@ final class StartupCache {
      * @param directory where the cache files are
      * @param verbose whether to log at INFO what would otherwise be DEBUG
      */
-    static StartupCache forApplication(Path directory, boolean verbose) {
+    public static StartupCache forApplication(Path directory, boolean verbose) {
         ClassLoader system = ClassLoader.getSystemClassLoader();
         if (!system.getClass().getName().equals("jdk.internal.loader.ClassLoaders$AppClassLoader")
                 || System.getProperty("jdk.module.path") != null) {
@@ -155,12 +158,16 @@ final class StartupCache {
         return new StartupCache(new CachedClassPath(entries, prefix.toString()), directory, verbose);
     }
 
-    /** @return the agent's jar with its size and time, or null if its classes are not in a jar */
+    /**
+     * @return the agent's jar with its size, time and central directory hash ({@link JarFingerprint}:
+     *     an agent rebuilt with the same size and time may rewrite otherwise), or null if its classes
+     *     are not in a readable jar
+     */
     private static String agentJar() {
         try {
             File jar = new File(StartupCache.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             return jar.isFile() ? new StringBuilder(jar.getCanonicalPath()).append(' ').append(jar.length())
-                    .append(' ').append(jar.lastModified()).toString() : null;
+                    .append(' ').append(jar.lastModified()).append(' ').append(JarFingerprint.of(jar)).toString() : null;
         } catch (Exception e) {
             return null;
         }
@@ -203,12 +210,12 @@ final class StartupCache {
     }
 
     /** @return the file this run reads and writes */
-    Path file() {
+    public Path file() {
         return file;
     }
 
     /** @return how many clean classes the file held at start */
-    int loadedCount() {
+    public int loadedCount() {
         return loaded.size();
     }
 
@@ -218,7 +225,7 @@ final class StartupCache {
      * @return the index of the trusted jar the class comes from, or -1 when the cache does not
      *     cover it (another loader, a folder, a jar after a folder in the search order)
      */
-    int jarIndex(ProtectionDomain domain) {
+    public int jarIndex(ProtectionDomain domain) {
         return domain == null ? -1 : classPath.jarIndex(domain);
     }
 
@@ -230,7 +237,7 @@ final class StartupCache {
      * @param length the class file's length, as the transformer got it
      * @return whether the class is known clean: it needs nothing
      */
-    boolean isClean(String className, int jarIndex, int length) {
+    public boolean isClean(String className, int jarIndex, int length) {
         // NOTE: a first start (no file) hashes nothing: the hash is a loop over the name, interpreted at first
         if (loaded.size() == 0 || loaded.lengthOf(hash(jarIndex, className)) != length) {
             return false;
@@ -246,7 +253,7 @@ final class StartupCache {
      * @param supertypes its direct supertypes, JDK types left out
      * @param functionalInterfaces its lambdas' functional interfaces, JDK types left out
      */
-    void record(String className, int jarIndex, int length, String[] supertypes, String[] functionalInterfaces) {
+    public void record(String className, int jarIndex, int length, String[] supertypes, String[] functionalInterfaces) {
         recorded.add(new Recorded(className, jarIndex, length, supertypes, functionalInterfaces));
     }
 
@@ -456,7 +463,7 @@ final class StartupCache {
      *
      * @return whether the file was written
      */
-    boolean saveAtExit() {
+    public boolean saveAtExit() {
         exiting = true;
         return save();
     }

@@ -1,9 +1,11 @@
-package io.aioco.agent;
+package io.aioco.agent.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.aioco.agent.AgentOptions;
+import io.aioco.agent.CoroutineTransformer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,7 +45,7 @@ class StartupCacheLoadingTest {
     private static final class JarLoader extends ClassLoader {
         private final Map<String, byte[]> classFiles = new HashMap<>();
         private final Map<String, ProtectionDomain> domains = new HashMap<>();
-        private final CoroutineTransformer transformer;
+        final CoroutineTransformer transformer;
         final List<String> transformed = new ArrayList<>();
         final List<String> rewritten = new ArrayList<>();
 
@@ -163,6 +165,91 @@ class StartupCacheLoadingTest {
                 "fixture/cache/CoAction", "fixture/cache/PlainAction");
         appJar = jar(dir.resolve("app.jar"), "fixture/hierarchy/CoSub", "fixture/hierarchy/PlainSub",
                 "fixture/cache/UsesCoLambda", "fixture/cache/UsesPlainLambda");
+    }
+
+    /** A reproducible build's time: every entry and the jar itself are dated so. */
+    private static final long PINNED_TIME = 1_600_000_000_000L;
+
+    /**
+     * {@code fixture/cache/Rebuilt} alone in a jar of stored (uncompressed) entries, every time
+     * pinned: the jar's size and time are the same whether the class is the clean variant or not.
+     *
+     * @param clean whether to write the variant that names no runtime (same length)
+     */
+    private static Path reproducibleJar(Path file, boolean clean) throws IOException {
+        byte[] bytes = classFile("fixture/cache/Rebuilt");
+        if (clean) {
+            String text = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+            bytes = text.replace("io/aioco/", "io/aiocx/").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bytes);
+        Files.createDirectories(file.getParent());
+        try (OutputStream out = Files.newOutputStream(file); JarOutputStream jar = new JarOutputStream(out)) {
+            JarEntry entry = new JarEntry("fixture/cache/Rebuilt.class");
+            entry.setMethod(java.util.zip.ZipEntry.STORED);
+            entry.setSize(bytes.length);
+            entry.setCompressedSize(bytes.length);
+            entry.setCrc(crc.getValue());
+            entry.setTime(PINNED_TIME);
+            jar.putNextEntry(entry);
+            jar.write(bytes);
+            jar.closeEntry();
+        }
+        assertTrue(file.toFile().setLastModified(PINNED_TIME));
+        return file;
+    }
+
+    /** Runs {@code fixture.cache.Rebuilt} from a clean build of its jar, then from a rebuild of the same size and time. */
+    private void assertARebuildOfTheSameSizeAndTimeIsNotSkipped(Path rebuilt, List<Path> classPath, List<Path> searched)
+            throws Exception {
+        reproducibleJar(rebuilt, true);
+        long size = Files.size(rebuilt);
+        Run first = new Run(classPath, searched, cacheDir, "fixture.cache.Rebuilt");
+        assertEquals(List.of(), first.loader.rewritten, "the variant naming no runtime is clean");
+        assertTrue(first.cache.save());
+        assertEquals(1, new Run(classPath, searched, cacheDir, "fixture.cache.Rebuilt").cache.hits,
+                "skipped while the jar is the same");
+
+        reproducibleJar(rebuilt, false);
+        assertEquals(size, Files.size(rebuilt), "the rebuilt jar has the same size");
+        assertEquals(PINNED_TIME, rebuilt.toFile().lastModified(), "and the same time");
+        Run afterRebuild = new Run(classPath, searched, cacheDir, "fixture.cache.Rebuilt");
+        assertEquals(0, afterRebuild.cache.hits, "a class of the same length in a jar of another content");
+        assertEquals(List.of("fixture/cache/Rebuilt"), afterRebuild.loader.rewritten,
+                "its new coroutine function is rewritten");
+    }
+
+    @Test
+    void aRedefinitionIsNeverAnsweredFromTheCache() throws Exception {
+        Path rebuilt = reproducibleJar(dir.resolve("rebuilt.jar"), true);
+        List<Path> classPath = List.of(rebuilt);
+        assertTrue(new Run(classPath, classPath, cacheDir, "fixture.cache.Rebuilt").cache.save());
+        Run second = new Run(classPath, classPath, cacheDir, "fixture.cache.Rebuilt");
+        assertEquals(1, second.cache.hits, "the clean variant is skipped at its load");
+
+        // a hot swap of the loaded class with a coroutine function of the same length: the
+        // transformer must weave it, whatever the cache holds of the class's name and length
+        Class<?> loaded = Class.forName("fixture.cache.Rebuilt", false, second.loader);
+        byte[] swapped = classFile("fixture/cache/Rebuilt");
+        ProtectionDomain domain = loaded.getProtectionDomain();
+        byte[] woven = second.loader.transformer.transform(second.loader, "fixture/cache/Rebuilt", loaded, domain,
+                swapped);
+        assertTrue(woven != null && woven.length > swapped.length, "the redefinition is woven");
+        assertEquals(1, second.cache.hits, "and the cache was not asked");
+    }
+
+    @Test
+    void aJarRebuiltWithTheSameSizeAndTimeIsNotTakenForTheOldOne() throws Exception {
+        Path rebuilt = dir.resolve("rebuilt.jar");
+        assertARebuildOfTheSameSizeAndTimeIsNotSkipped(rebuilt, List.of(rebuilt), List.of(rebuilt));
+    }
+
+    @Test
+    void aJarAManifestNamesRebuiltWithTheSameSizeAndTimeIsNotTakenForTheOldOne() throws Exception {
+        Path launcher = jarWithManifest(dir.resolve("launcher.jar"), "lib/rebuilt.jar");
+        Path rebuilt = dir.resolve("lib").resolve("rebuilt.jar");
+        assertARebuildOfTheSameSizeAndTimeIsNotSkipped(rebuilt, List.of(launcher), List.of(launcher, rebuilt));
     }
 
     @Test

@@ -1,11 +1,11 @@
-package io.aioco.agent;
+package io.aioco.agent.cache;
 
+import io.aioco.instrumenter.ManifestClassPath;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
-import java.net.URI;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -13,7 +13,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.StringTokenizer;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -27,7 +26,8 @@ import java.util.jar.Manifest;
  * of the jars the key does not name.
  *
  * <p>The order follows the JDK's {@code URLClassPath}, as {@link io.aioco.instrumenter.ClassPathLookup}
- * does: a manifest's entries are URLs relative to its jar, split at white space, searched right
+ * does, with the manifest's {@code Class-Path} read by the same code ({@link ManifestClassPath}): a
+ * manifest's entries are URLs relative to its jar, split at white space, searched right
  * after the jar in their order; an element met again is skipped; an element that does not exist is
  * skipped. A jar is trusted when every element before it in that order is a trusted jar or a missing
  * element; trust ends, for the rest of the order, at the first folder (its classes change without
@@ -41,7 +41,8 @@ import java.util.jar.Manifest;
  * adds, in search order, up to where trust ends, and a last line when trust ends before the first
  * folder of the class path; so nothing at all when no jar has a {@code Class-Path} (the common case):
  * <pre>
- *   ref SIZE TIME PATH      a jar a manifest names (the next jar index, after the class path's)
+ *   ref SIZE TIME HASH PATH a jar a manifest names (the next jar index, after the class path's),
+ *                           HASH its central directory's ({@link JarFingerprint})
  *   missing PATH            an entry a manifest names that does not exist
  *   end INDEX               the class path's entries from INDEX on are not trusted
  * </pre>
@@ -50,8 +51,8 @@ import java.util.jar.Manifest;
  * {@link #jarIndex} finds first, the same at every start, and both are before where trust ends (a
  * class path entry after a manifest's jar is trusted only if all that manifest names is). A later start with the same key checks the {@code ref} and {@code missing}
  * lines against the files ({@link #parse}) instead of reading manifests again: the manifests of the
- * jars trusted are the same while their sizes and times are, so the order up to where trust ends is
- * the same. Immutable.
+ * jars trusted are the same while their sizes, times and central directories are, so the order up
+ * to where trust ends is the same. Immutable.
  */
 final class SearchOrder {
     /** More elements than any class path has: a bound on a (malformed) chain of manifests. */
@@ -138,8 +139,12 @@ final class SearchOrder {
             long size = file.length();
             long time = file.lastModified();
             boolean onClassPath = url == null;
+            String hash = null;
             String classPath;
             try (JarFile jar = new JarFile(file, false)) {
+                if (!onClassPath) {
+                    hash = JarFingerprint.of(file); // NOTE: the class path's jars have theirs in the key
+                }
                 Manifest manifest = jar.getManifest();
                 classPath = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
                 JarEntry index = jar.getJarEntry("META-INF/INDEX.LIST");
@@ -154,7 +159,8 @@ final class SearchOrder {
                 return UNTRUSTED; // NOTE: the loader skips it (the whole jar for a malformed manifest)
             }
             if (!onClassPath) {
-                text.append("ref ").append(size).append(' ').append(time).append(' ').append(file.getPath()).append('\n');
+                text.append("ref ").append(size).append(' ').append(time).append(' ').append(hash).append(' ')
+                        .append(file.getPath()).append('\n');
             }
             return classPath == null || references(url, classPath) ? TRUSTED : ENDS_AFTER;
         }
@@ -185,21 +191,24 @@ final class SearchOrder {
             return true;
         }
 
-        /** @return whether trust goes on after the entries of one manifest's {@code Class-Path} */
+        /**
+         * @return whether trust goes on after the entries of one manifest's {@code Class-Path}, read
+         *     as the class path reader reads them ({@link ManifestClassPath})
+         */
         boolean references(URL base, String classPath) {
-            // NOTE: StringTokenizer splits as the JDK's URLClassPath does (and compiles no pattern)
-            StringTokenizer entries = new StringTokenizer(classPath);
-            while (entries.hasMoreTokens()) {
+            List<ManifestClassPath.Entry> entries = ManifestClassPath.entries(base, classPath);
+            for (int i = 0; i < entries.size(); i++) {
+                ManifestClassPath.Entry entry = entries.get(i);
                 URL url;
                 File file;
                 try {
-                    url = new URL(base, entries.nextToken());
-                    if (!"file".equals(url.getProtocol())) {
-                        return false;
+                    if (entry.file() == null) {
+                        return false; // NOTE: another protocol, a host, a malformed URL: the loader may fetch it
                     }
-                    file = new File(new URI(url.toString())); // NOTE: decoded, "." and ".." resolved by URL
+                    url = new URL(base, entry.text());
+                    file = entry.file().toFile();
                 } catch (Exception e) {
-                    return false; // NOTE: a malformed URL, a host, a query or a fragment: not followed
+                    return false; // NOTE: an entry the reader took and the URL class does not: not followed
                 }
                 if (!seen.add(file.getPath())) {
                     continue;
@@ -222,9 +231,11 @@ final class SearchOrder {
     }
 
     /**
-     * The order a cache file saved, if it still holds: each jar a manifest names has the size and
-     * time saved, and each missing entry is still missing. Reads no jar: a {@code stat} for each
-     * line, and nothing when the text is empty (no manifest names anything). Never throws.
+     * The order a cache file saved, if it still holds: each jar a manifest names has the size, time
+     * and central directory hash saved, and each missing entry is still missing. Reads no entry of
+     * a jar: a {@code stat} and the central directory for each {@code ref} line, a {@code stat} for
+     * each {@code missing} line, and nothing when the text is empty (no manifest names anything).
+     * Never throws.
      *
      * @param text the saved text ({@link #text()})
      * @param classPath the class path's entries, canonical
@@ -252,13 +263,15 @@ final class SearchOrder {
                 if (text.startsWith("ref ", start)) {
                     int sizeEnd = text.indexOf(' ', start + 4);
                     int timeEnd = sizeEnd < 0 ? -1 : text.indexOf(' ', sizeEnd + 1);
-                    if (timeEnd < 0 || timeEnd >= lineEnd) {
+                    int hashEnd = timeEnd < 0 ? -1 : text.indexOf(' ', timeEnd + 1);
+                    if (hashEnd < 0 || hashEnd >= lineEnd) {
                         return null;
                     }
-                    File file = new File(text.substring(timeEnd + 1, lineEnd));
+                    File file = new File(text.substring(hashEnd + 1, lineEnd));
                     if (check && (file.length() != Long.parseLong(text.substring(start + 4, sizeEnd))
                             || file.lastModified() != Long.parseLong(text.substring(sizeEnd + 1, timeEnd))
-                            || !file.isFile())) {
+                            || !file.isFile() || hashEnd - timeEnd - 1 != 16
+                            || !text.regionMatches(timeEnd + 1, fingerprint(file), 0, 16))) {
                         return null;
                     }
                     referenced.add(file);
@@ -316,6 +329,15 @@ final class SearchOrder {
             }
         }
         return -1;
+    }
+
+    /** @return the jar's {@link JarFingerprint}, or "" when it has none (matches no saved line) */
+    private static String fingerprint(File file) {
+        try {
+            return JarFingerprint.of(file);
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
     }
 
     static File canonical(File file) {

@@ -1,0 +1,107 @@
+package io.aioco.agent.check;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.aioco.CoroutineFn;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The check command reads its jars as a class loader of the running JDK does: a multi-release jar's
+ * classes are the ones this JDK would load (it checked the base entries, which this JDK never
+ * loads, and missed the classes only a version directory holds).
+ */
+class CheckCommandTest {
+    @TempDir
+    Path dir;
+
+    /** Compiles one source and returns the class file's bytes. */
+    private byte[] compile(String name, String source) throws Exception {
+        Path sources = Files.createDirectories(dir.resolve("src-" + name.replace('/', '-')));
+        Path classes = Files.createDirectories(dir.resolve("classes-" + name.replace('/', '-')));
+        Path file = sources.resolve(name.substring(name.lastIndexOf('/') + 1) + ".java");
+        Files.writeString(file, source);
+        String runtime = Path.of(CoroutineFn.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        assertEquals(0, ToolProvider.getSystemJavaCompiler().run(null, null, null, "-cp", runtime, "-d",
+                classes.toString(), file.toString()));
+        return Files.readAllBytes(classes.resolve(name + ".class"));
+    }
+
+    private static Path jar(Path file, boolean multiRelease, Map<String, byte[]> entries) throws IOException {
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        if (multiRelease) {
+            manifest.getMainAttributes().put(new Attributes.Name("Multi-Release"), "true");
+        }
+        try (OutputStream out = Files.newOutputStream(file); JarOutputStream jar = new JarOutputStream(out, manifest)) {
+            for (Map.Entry<String, byte[]> entry : entries.entrySet()) {
+                jar.putNextEntry(new JarEntry(entry.getKey()));
+                jar.write(entry.getValue());
+                jar.closeEntry();
+            }
+        }
+        return file;
+    }
+
+    private record Result(int exitCode, CheckCommand.Summary summary, String output) {}
+
+    private static Result check(String... args) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        CheckCommand command = new CheckCommand(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        int exitCode = command.run(args);
+        return new Result(exitCode, command.summary(), bytes.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aMultiReleaseJarIsCheckedAsTheRunningJdkLoadsIt() throws Exception {
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("p/Work.class", compile("p/Work", "package p; public class Work { public static int run() { return 1; } }"));
+        entries.put("META-INF/versions/9/p/Work.class", compile("p/Work", "package p; public class Work {"
+                + " @io.aioco.CoroutineFn public static int run() { io.aioco.Coroutine.yield(); return 1; } }"));
+        entries.put("META-INF/versions/9/q/OnlyNine.class", compile("q/OnlyNine", "package q; public class OnlyNine {"
+                + " @io.aioco.CoroutineFn public static void pause() { io.aioco.Coroutine.yield(); } }"));
+        Path mr = jar(dir.resolve("mr.jar"), true, entries);
+
+        Result result = check(mr.toString());
+        assertEquals(0, result.exitCode(), result.output());
+        assertEquals(2, result.summary().read(), "p.Work once, and q.OnlyNine: " + result.output());
+        assertEquals(2, result.summary().rewritten(), "the versioned p.Work is the one this JDK loads: " + result.output());
+    }
+
+    @Test
+    void aVersionedEntryOfAJarThatIsNotMultiReleaseIsNoClass() throws Exception {
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("p/Work.class", compile("p/Work", "package p; public class Work { public static int run() { return 1; } }"));
+        entries.put("META-INF/versions/9/q/OnlyNine.class", compile("q/OnlyNine", "package q; public class OnlyNine {"
+                + " @io.aioco.CoroutineFn public static void pause() { io.aioco.Coroutine.yield(); } }"));
+        Path plain = jar(dir.resolve("plain.jar"), false, entries);
+
+        Result result = check(plain.toString());
+        assertEquals(0, result.exitCode(), result.output());
+        assertEquals(1, result.summary().read(), result.output());
+        assertEquals(1, result.summary().unchanged(), result.output());
+    }
+
+    @Test
+    void aJarThatCannotBeReadIsNamedAndIsBadInput() throws Exception {
+        Path broken = Files.writeString(dir.resolve("broken.jar"), "not a zip");
+        Result result = check(broken.toString());
+        assertEquals(2, result.exitCode(), result.output());
+        assertTrue(result.output().contains("broken.jar"), result.output());
+    }
+}
