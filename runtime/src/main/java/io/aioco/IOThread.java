@@ -1,6 +1,6 @@
 package io.aioco;
 
-import io.aioco.internal.loop.LoopThreads;
+import io.aioco.internal.CoStack;
 import java.util.Objects;
 
 /**
@@ -54,7 +54,7 @@ public final class IOThread implements AutoCloseable {
 
     /** Runs on the IOThread (iothread_run). */
     private void run() {
-        LoopThreads.state().home = ctx;
+        CoStack.carrier().home = ctx;
         // Held across polls: each poll is then nested in the claim (no compare-and-set per poll).
         boolean claimed = ctx.claimForLoop();
         try {
@@ -73,7 +73,7 @@ public final class IOThread implements AutoCloseable {
             if (claimed) {
                 ctx.releaseLoopClaim();
             }
-            LoopThreads.state().home = null;
+            CoStack.carrier().home = null;
         }
     }
 

@@ -1,7 +1,7 @@
 package io.aioco;
 
 import io.aioco.internal.loop.FdTable;
-import io.aioco.internal.loop.LoopThreads;
+import io.aioco.internal.CoStack;
 import io.aioco.internal.loop.Signals;
 import java.nio.channels.SelectableChannel;
 import java.util.Objects;
@@ -41,23 +41,41 @@ public final class MainLoop {
         final AioContext iohandler = AioContext.create("iohandler");
         final ReentrantLock bql = new ReentrantLock();
         final CopyOnWriteArrayList<BooleanSupplier> pollingCallbacks = new CopyOnWriteArrayList<>();
-        final AioContext.WaitHooks releaseBqlWhileBlocked = new AioContext.WaitHooks() {
-            @Override
-            public void beforeWait() {
-                bql.unlock();
-            }
-
-            @Override
-            public void afterWait() {
-                bql.lock();
-            }
-        };
+        final FdTable mainFds = new FdTable();
+        final FdTable iohandlerFds = new FdTable(mainFds);
 
         State(Thread thread) {
             this.thread = thread;
-            FdTable mainFds = new FdTable();
             main.useFdTable(mainFds);
-            main.attachGuest(iohandler, new FdTable(mainFds));
+            main.attachGuest(iohandler, iohandlerFds);
+            main.installPollHooks(new PollHooks() {
+                @Override
+                public boolean buildPollSet() {
+                    boolean changed = iohandlerFds.applyUpdates();
+                    iohandlerFds.refreshInterest();
+                    return changed;
+                }
+
+                @Override
+                public long timeoutNs() {
+                    return iohandler.computeTimeoutNs();
+                }
+
+                @Override
+                public void selecting(boolean on) {
+                    mainFds.serveGuests(on);
+                }
+
+                @Override
+                public void beforeBlock() {
+                    bql.unlock();
+                }
+
+                @Override
+                public void afterBlock() {
+                    bql.lock();
+                }
+            });
         }
     }
 
@@ -79,7 +97,7 @@ public final class MainLoop {
             Thread me = Thread.currentThread();
             State s = new State(me);
             s.bql.lock();
-            LoopThreads.state().home = s.main;
+            CoStack.carrier().home = s.main;
             state = s;
         }
     }
@@ -131,7 +149,7 @@ public final class MainLoop {
             }
             boolean progress = false;
             try {
-                progress = s.main.poll(!nonblocking && !force, s.releaseBqlWhileBlocked, true);
+                progress = s.main.poll(!nonblocking && !force, true);
             } catch (Throwable t) {
                 progress = true;
                 report(me, t);
