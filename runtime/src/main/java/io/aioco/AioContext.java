@@ -59,6 +59,8 @@ public final class AioContext implements AutoCloseable {
     private volatile Thread pollingThread;
 
     private volatile boolean closed;
+    /** Taken by closers from other threads (see close). */
+    private final Object closeLock = new Object();
     private final BooleanSupplier open = () -> !closed;
 
     /** Waiting and waking, the fd table and adaptive polling (QEMU's aio-posix.c, fdmon). */
@@ -727,7 +729,8 @@ public final class AioContext implements AutoCloseable {
      * thread-pool completions are dropped, and nothing is called back after this returns (work
      * already running on pool threads finishes, its completion is dropped). Allowed with work still
      * registered, and from inside one of the context's own callbacks (the poll in progress then
-     * returns without running anything more). Idempotent.
+     * returns without running anything more). Idempotent, also when several threads close at once:
+     * each returns once the context is closed.
      *
      * <p>Called from any thread that is not racing a poll of another thread: to stop a context
      * that an {@link IOThread} runs, close the IOThread.
@@ -737,39 +740,53 @@ public final class AioContext implements AutoCloseable {
     @Override
     public void close() {
         Thread me = Thread.currentThread();
-        boolean fromLoop = (Thread) POLLING_THREAD.getAcquire(this) == me;
-        if (!fromLoop && !POLLING_THREAD.compareAndSet(this, null, me)) {
-            if (closed) {
-                return;
-            }
-            throw new IllegalStateException(me + " may not close " + this + " while "
-                    + pollingThread + " polls it; stop that loop first");
+        if ((Thread) POLLING_THREAD.getAcquire(this) == me) {
+            closeClaimed(); // from a callback, or the IOThread's own close
+            return;
         }
-        try {
+        // NOTE: closers from other threads go one at a time: a second closer that found the claim
+        // taken by the first, not yet done, would otherwise take it for a poller and throw.
+        synchronized (closeLock) {
             if (closed) {
                 return;
             }
-            closed = true;
-            // From a callback too: the dispatch in progress sees an empty queue and stops.
-            bhq.clear();
-            timers.clear();
-            synchronized (timers) {
-                if (listensToVirtualClock) {
-                    VirtualClock.removeListener(virtualClockListener);
+            if (!POLLING_THREAD.compareAndSet(this, null, me)) {
+                if (closed) {
+                    return; // closed meanwhile by the loop itself
                 }
+                throw new IllegalStateException(me + " may not close " + this + " while "
+                        + pollingThread + " polls it; stop that loop first");
             }
-            FdTable table = poller.fds();
-            if (table != null) {
-                table.close();
-            }
-            ThreadPool pool = threadPool;
-            if (pool != null) {
-                pool.shutdown();
-            }
-        } finally {
-            if (!fromLoop) {
+            try {
+                closeClaimed();
+            } finally {
                 POLLING_THREAD.setRelease(this, null);
             }
+        }
+    }
+
+    /** Called by the thread that holds the context's claim (the loop, or a closer that took it). */
+    private void closeClaimed() {
+        assert inLoopThread() : Thread.currentThread() + " closes " + this + " without its claim";
+        if (closed) {
+            return;
+        }
+        closed = true;
+        // From a callback too: the dispatch in progress sees an empty queue and stops.
+        bhq.clear();
+        timers.clear();
+        synchronized (timers) {
+            if (listensToVirtualClock) {
+                VirtualClock.removeListener(virtualClockListener);
+            }
+        }
+        FdTable table = poller.fds();
+        if (table != null) {
+            table.close();
+        }
+        ThreadPool pool = threadPool;
+        if (pool != null) {
+            pool.shutdown();
         }
     }
 
