@@ -41,6 +41,8 @@ public final class MainLoop {
         final AioContext iohandler = AioContext.create("iohandler");
         final ReentrantLock bql = new ReentrantLock();
         final CopyOnWriteArrayList<BooleanSupplier> pollingCallbacks = new CopyOnWriteArrayList<>();
+        /** Whether a stray interrupt was logged already. Main-loop thread only. */
+        boolean interruptLogged;
         final FdTable mainFds = new FdTable();
         final FdTable iohandlerFds = new FdTable(mainFds);
 
@@ -128,6 +130,11 @@ public final class MainLoop {
      * <p>Called from the main-loop thread only. If that thread does not hold the big lock (it
      * released it), the lock is taken for the iteration and released again at its end.
      *
+     * <p>Interrupts (QEMU has none): an interrupt status set during the iteration, normally left by
+     * a callback that restored it, is cleared at its end and the first one is logged (logger {@code
+     * io.aioco}), so that later waits still block; a status the thread had when it called stays set
+     * (the blocking wait then returns at once, as {@link AioContext#poll(boolean)} does).
+     *
      * @return whether progress was made
      * @throws IllegalStateException from another thread, or before {@link #init()}
      */
@@ -138,6 +145,7 @@ public final class MainLoop {
             throw new IllegalStateException("MainLoop.waitOnce called from " + me
                     + "; only the main-loop thread " + s.thread + " may run it");
         }
+        boolean interruptedBefore = me.isInterrupted();
         boolean hadLock = s.bql.isHeldByCurrentThread();
         if (!hadLock) {
             s.bql.lock();
@@ -162,6 +170,13 @@ public final class MainLoop {
             }
             return progress;
         } finally {
+            // NOTE: an interrupt that appeared during this iteration was left by a callback (or
+            // came while the wait blocked, which it ended): cleared, or every later wait would
+            // return at once. One set before the call is the caller's, and stays.
+            if (!interruptedBefore && Thread.interrupted() && !s.interruptLogged) {
+                s.interruptLogged = true;
+                LoopLog.strayInterrupt("the main loop");
+            }
             if (!hadLock) {
                 s.bql.unlock();
             }
