@@ -28,6 +28,26 @@ final class LoopTesting {
         }
     }
 
+    /**
+     * Spins (yielding) until {@code t} is blocked in a loop's wait: parked, or inside the selector
+     * wait (a thread in {@code select} is RUNNABLE, in native code). A thread found there has
+     * announced its wait: whatever another thread changes now must wake it.
+     */
+    static void awaitBlocked(Thread t) {
+        for (;;) {
+            Thread.State s = t.getState();
+            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.TERMINATED) {
+                return;
+            }
+            for (StackTraceElement frame : t.getStackTrace()) {
+                if (frame.getClassName().equals("io.aioco.internal.loop.FdTable") && frame.getMethodName().equals("select")) {
+                    return;
+                }
+            }
+            Thread.yield();
+        }
+    }
+
     /** Runs {@code body} on a fresh thread (whose current() is not the main loop's) and returns its result. */
     static <T> T onFreshThread(Supplier<T> body) throws Exception {
         CompletableFuture<T> result = new CompletableFuture<>();
