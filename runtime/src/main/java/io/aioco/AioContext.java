@@ -732,6 +732,10 @@ public final class AioContext implements AutoCloseable {
      * returns without running anything more). Idempotent, also when several threads close at once:
      * each returns once the context is closed.
      *
+     * <p>A bottom half still scheduled (and not deleted) is dropped and reported by name in one
+     * log line (logger {@code io.aioco}, WARNING), as QEMU reports a leaked BH when a context is
+     * finalized; QEMU aborts, aioco logs, since closing with work still registered is allowed.
+     *
      * <p>Called from any thread that is not racing a poll of another thread: to stop a context
      * that an {@link IOThread} runs, close the IOThread.
      *
@@ -773,7 +777,10 @@ public final class AioContext implements AutoCloseable {
         }
         closed = true;
         // From a callback too: the dispatch in progress sees an empty queue and stops.
-        bhq.clear();
+        java.util.List<BottomHalf> leaked = bhq.clear();
+        if (!leaked.isEmpty()) {
+            LoopLog.bottomHalvesLeaked(this, leaked);
+        }
         timers.clear();
         synchronized (timers) {
             if (listensToVirtualClock) {

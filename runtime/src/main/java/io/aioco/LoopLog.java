@@ -16,9 +16,22 @@ final class LoopLog {
                 + " none), and a status left set would make every wait return at once. Logged once per loop.");
     }
 
-    /** A bottom half was still scheduled when its context closed (QEMU's "BH leaked"). */
-    static void bottomHalfLeaked(AioContext ctx, Object bh) {
-        LOG.log(System.Logger.Level.WARNING, "aioco: " + bh + " was still scheduled when " + ctx
-                + " closed; it will never run (QEMU: \"BH leaked\")");
+    /** At most this many leaked bottom halves are named in the line; the rest are counted. */
+    static final int LEAKS_NAMED = 10;
+
+    /**
+     * Bottom halves were still scheduled when {@code ctx} closed (QEMU's "BH leaked", which aborts):
+     * one line naming the first few.
+     */
+    static void bottomHalvesLeaked(AioContext ctx, java.util.List<BottomHalf> leaked) {
+        StringBuilder line = new StringBuilder("aioco: ").append(ctx).append(" closed with ")
+                .append(leaked.size()).append(" bottom half(s) still scheduled, dropped without running (BH leaked): ");
+        for (int i = 0; i < Math.min(leaked.size(), LEAKS_NAMED); i++) {
+            line.append(i == 0 ? "" : ", ").append(leaked.get(i));
+        }
+        if (leaked.size() > LEAKS_NAMED) {
+            line.append(", and ").append(leaked.size() - LEAKS_NAMED).append(" more");
+        }
+        LOG.log(System.Logger.Level.WARNING, line.toString());
     }
 }

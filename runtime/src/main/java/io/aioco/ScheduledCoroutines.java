@@ -38,7 +38,17 @@ final class ScheduledCoroutines {
 
     ScheduledCoroutines(AioContext ctx) {
         this.ctx = ctx;
-        this.bh = new BottomHalf(ctx, this::runAll, 0);
+        this.bh = new BottomHalf(ctx, new Runnable() {
+            @Override
+            public void run() {
+                runAll();
+            }
+
+            @Override
+            public String toString() {
+                return "co_schedule_bh";
+            }
+        }, 0);
     }
 
     /** Called from any thread: pushes a coroutine and wakes the loop through the bottom half. */
@@ -79,10 +89,5 @@ final class ScheduledCoroutines {
                 throw e;
             }
         }
-    }
-
-    /** Called from the loop thread or the closer: the internal bottom half, for BH-leak checks. */
-    BottomHalf bottomHalf() {
-        return bh;
     }
 }

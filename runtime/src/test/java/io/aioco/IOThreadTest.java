@@ -13,9 +13,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CyclicBarrier;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -114,33 +111,6 @@ class IOThreadTest {
         }
     }
 
-    /** Collects what the loop logs (logger io.aioco) while installed. */
-    static final class LogCapture extends Handler implements AutoCloseable {
-        private final Logger logger = Logger.getLogger("io.aioco");
-        final List<String> messages = new ArrayList<>();
-
-        LogCapture() {
-            logger.addHandler(this);
-        }
-
-        @Override
-        public synchronized void publish(LogRecord r) {
-            messages.add(r.getMessage());
-        }
-
-        synchronized long count(String part) {
-            return messages.stream().filter(m -> m.contains(part)).count();
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {
-            logger.removeHandler(this);
-        }
-    }
-
     /**
      * Issue 14 item 7: a callback that restores an interrupt ({@code catch (InterruptedException e)
      * { Thread.currentThread().interrupt(); }}) must not make the loop spin. The IOThread clears
@@ -150,7 +120,7 @@ class IOThreadTest {
     @Test
     @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aStrayInterruptLeftByACallbackIsClearedLoggedOnceAndTheLoopBlocksAgain() throws Exception {
-        try (LogCapture log = new LogCapture(); IOThread io = IOThread.start("io-test-interrupt")) {
+        try (LoopTesting.LogCapture log = new LoopTesting.LogCapture(); IOThread io = IOThread.start("io-test-interrupt")) {
             for (int round = 0; round < 3; round++) {
                 CountDownLatch interrupted = new CountDownLatch(1);
                 io.context().scheduleOneshot(() -> {

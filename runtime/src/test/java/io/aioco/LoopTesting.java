@@ -2,7 +2,12 @@ package io.aioco;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 /** Helpers shared by the event-loop tests. */
 final class LoopTesting {
@@ -60,5 +65,32 @@ final class LoopTesting {
         }, "fresh-test-thread");
         t.start();
         return result.get(30, TimeUnit.SECONDS);
+    }
+
+    /** Collects what the loop logs (logger io.aioco) while installed. */
+    static final class LogCapture extends Handler implements AutoCloseable {
+        private final Logger logger = Logger.getLogger("io.aioco");
+        final List<String> messages = new ArrayList<>();
+
+        LogCapture() {
+            logger.addHandler(this);
+        }
+
+        @Override
+        public synchronized void publish(LogRecord r) {
+            messages.add(r.getMessage());
+        }
+
+        synchronized long count(String part) {
+            return messages.stream().filter(m -> m.contains(part)).count();
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {
+            logger.removeHandler(this);
+        }
     }
 }
