@@ -126,6 +126,15 @@ public final class Poller {
         }
     }
 
+    /**
+     * For asserts: whether the caller is the thread that set itself as the waiter of this wait.
+     * The context's claim hands the loop from one polling thread to the next; setWaiter comes first
+     * in every wait, so the steps after it must be on that same thread.
+     */
+    private boolean inWaitingThread() {
+        return waiter == Thread.currentThread();
+    }
+
     /** Called from the loop thread: whether a notifyEvent() is pending (ctx->notified). */
     public boolean notified() {
         return (int) NOTIFIED.getVolatile(this) != 0;
@@ -150,6 +159,7 @@ public final class Poller {
      * @param workArrived the context's cheap check for bottom halves scheduled since the poll began
      */
     public boolean busyPoll(FdTable table, long start, long budgetNs, BooleanSupplier workArrived) {
+        assert inWaitingThread();
         boolean handlers = table != null && table.hasPollHandlers();
         do {
             if (handlers && table.runPollHandlersOnce()) {
@@ -171,6 +181,8 @@ public final class Poller {
      * {@code notify_me}). Every check for work comes after this store; see DESIGN.md.
      */
     public void announce(int mode) {
+        assert inWaitingThread();
+        assert mode == WAIT_PARK || mode == WAIT_SELECT : mode;
         NOTIFY_ME.setVolatile(this, mode);
     }
 
@@ -189,6 +201,8 @@ public final class Poller {
      * none) passes or the thread is interrupted. Spurious returns of park or select are absorbed.
      */
     public void block(int mode, FdTable table, long timeoutNs) {
+        assert inWaitingThread();
+        assert mode == WAIT_PARK || table != null;
         long deadline = System.nanoTime() + timeoutNs;
         Thread me = Thread.currentThread();
         for (;;) {
@@ -227,6 +241,7 @@ public final class Poller {
      * and accepts the pending notification (aio_notify_accept).
      */
     public void endWait() {
+        assert inWaitingThread();
         // NOTE: both stores are skipped when they would change nothing, and the first needs no
         // fence: other threads read these fields at every schedule, and a store to their cache
         // line makes each of them miss. Only the loop sets a wait mode, so a NOT_WAITING read
