@@ -363,14 +363,6 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Called from the loop thread: notifies the poller after changing what the loop waits for (a
-     * timer, a channel): see {@link Poller#notifyChange()}.
-     */
-    private void notifyChange() {
-        poller.notifyChange();
-    }
-
-    /**
      * Called from any thread: wakes the poller if it announced it is blocking (QEMU's aio_notify
      * minus the notified flag). Cheap when it is not: one volatile read.
      */
@@ -518,7 +510,7 @@ public final class AioContext implements AutoCloseable {
     private void virtualClockChanged() {
         long deadline = timers.virtualDeadline();
         if (deadline != Long.MAX_VALUE && (deadline - VirtualClock.nowNs() <= 0 || !VirtualClock.isPaused())) {
-            notifyChange();
+            poller.notifyChange();
         }
     }
 
@@ -532,7 +524,7 @@ public final class AioContext implements AutoCloseable {
             // NOTE: the full fence makes the store-then-load order explicit: the armed timer is
             // visible before kick() reads notifyMe (the poller announces, then reads the timers).
             VarHandle.fullFence();
-            notifyChange();
+            poller.notifyChange();
         }
     }
 
@@ -578,7 +570,7 @@ public final class AioContext implements AutoCloseable {
         poller.fdTable().update(ch, canRead, onRead, onWrite, ioPoll);
         // NOTE: as in timerMod, the update is published before the loop's announcement is read.
         VarHandle.fullFence();
-        notifyChange();
+        poller.notifyChange();
     }
 
     /**

@@ -28,7 +28,7 @@ public class CloseModelTest {
                 .actorsPerThread(1)
                 .actorsBefore(0)
                 .actorsAfter(0)
-                .invocationsPerIteration(300)
+                .invocationsPerIteration(100)
                 .check(getClass());
     }
 }

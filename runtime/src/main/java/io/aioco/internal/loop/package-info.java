@@ -8,7 +8,7 @@
  * {@code aio-posix.c} (announce, busy poll, block, kick), and {@link
  * io.aioco.internal.loop.AdaptivePolling} its poll-time bookkeeping.
  *
- * <p>This package imports nothing from {@code io.aioco} but {@code ClockType} (the timer group
- * reads the clocks), so the only dependency between the packages runs from the API to here.
+ * <p>This package imports nothing from {@code io.aioco} ({@link io.aioco.internal.loop.Clocks}
+ * reads the clocks by {@code ClockType}'s ordinals): the dependency runs from the API to here.
  */
 package io.aioco.internal.loop;
