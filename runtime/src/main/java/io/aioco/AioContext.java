@@ -1,9 +1,9 @@
 package io.aioco;
 
+import io.aioco.internal.Carrier;
 import io.aioco.internal.CoStack;
-import io.aioco.internal.loop.AdaptivePolling;
 import io.aioco.internal.loop.FdTable;
-import io.aioco.internal.loop.LoopThreads;
+import io.aioco.internal.loop.Poller;
 import io.aioco.internal.loop.TimerGroup;
 import io.aioco.internal.loop.VirtualClock;
 import java.lang.invoke.MethodHandles;
@@ -11,7 +11,6 @@ import java.lang.invoke.VarHandle;
 import java.nio.channels.SelectableChannel;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
@@ -31,7 +30,7 @@ import java.util.function.IntSupplier;
  * becomes the earliest, a handler) reads the announcement after publishing the work and wakes the
  * loop only if it is blocked, so that scheduling from a thread costs no system call while the loop
  * is busy. At most one waker per wait makes the system call: the first to clear the announcement.
- * The loop blocks in {@link LockSupport#parkNanos} while it has no channels, and in an NIO
+ * The loop blocks in {@link java.util.concurrent.locks.LockSupport#parkNanos} while it has no channels, and in an NIO
  * selector otherwise.
  *
  * <p><b>Errors.</b> An exception thrown by a callback propagates out of {@link #poll(boolean)};
@@ -42,26 +41,12 @@ public final class AioContext implements AutoCloseable {
     /** How long a blocking poll waits at most while only idle bottom halves are scheduled. */
     static final long IDLE_BH_TIMEOUT_NS = 10_000_000;
 
-    // notifyMe values: what the poller blocks in, which tells a waker how to wake it.
-    private static final int NOT_WAITING = 0;
-    private static final int WAIT_PARK = 1;
-    private static final int WAIT_SELECT = 2;
-
-    private static final VarHandle NOTIFY_ME;
-    private static final VarHandle NOTIFIED;
-    private static final VarHandle POKED;
     private static final VarHandle POLLING_THREAD;
-    private static final VarHandle SCHEDULED_COROUTINES;
     private static final AtomicInteger NEXT_ID = new AtomicInteger();
 
     static {
         try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            NOTIFY_ME = l.findVarHandle(AioContext.class, "notifyMe", int.class);
-            NOTIFIED = l.findVarHandle(AioContext.class, "notified", int.class);
-            POKED = l.findVarHandle(AioContext.class, "poked", int.class);
-            POLLING_THREAD = l.findVarHandle(AioContext.class, "pollingThread", Thread.class);
-            SCHEDULED_COROUTINES = l.findVarHandle(AioContext.class, "scheduledCoroutines", Coroutine.class);
+            POLLING_THREAD = MethodHandles.lookup().findVarHandle(AioContext.class, "pollingThread", Thread.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -69,71 +54,48 @@ public final class AioContext implements AutoCloseable {
 
     private final String name;
 
-    /** NOT_WAITING, or how the poller is blocked (set by the poller, cleared by it or a waker). */
-    @SuppressWarnings("unused") // accessed through NOTIFY_ME
-    private volatile int notifyMe;
-
-    /** 1 after notifyEvent() until a blocking poll accepts it (QEMU's ctx->notified). */
-    @SuppressWarnings("unused") // accessed through NOTIFIED
-    private volatile int notified;
-
-    /**
-     * 1 after another thread changed what the loop waits for (a timer, a channel) since the loop
-     * last looked: tells a busy poll to stop and recompute its wait. With bottom halves on the
-     * shared list and {@code notified}, it is what QEMU's context notifier polls ({@code
-     * aio_context_notifier_poll} reading {@code ctx->notified}).
-     */
-    @SuppressWarnings("unused") // accessed through POKED
-    private volatile int poked;
-
     /** The thread inside poll() right now, else null. */
     @SuppressWarnings("unused") // accessed through POLLING_THREAD
     private volatile Thread pollingThread;
 
-    /** The thread blocked (park mode); written before notifyMe is set, read by wakers after. */
-    private Thread waiter;
-
     private volatile boolean closed;
+    /** Taken by closers from other threads (see close). */
+    private final Object closeLock = new Object();
     private final BooleanSupplier open = () -> !closed;
+
+    /** Waiting and waking, the fd table and adaptive polling (QEMU's aio-posix.c, fdmon). */
+    private final Poller poller = new Poller();
 
     /**
      * The bottom halves waiting to run: the shared list other threads push on, and the loop-owned
      * ring (its own object: see BottomHalfQueue for the layout).
      */
     final BottomHalfQueue bhq = new BottomHalfQueue();
+    /** Loop thread only: the local schedules counted when the busy poll began. */
+    private int busyPollMark;
+    /** The busy poll's check for bottom halves scheduled since it began (allocated once). */
+    private final BooleanSupplier bottomHalvesArrived =
+            () -> bhq.hasShared() || bhq.localSchedules() != busyPollMark;
 
     private final TimerGroup timers = new TimerGroup();
     private final Runnable virtualClockListener = this::virtualClockChanged;
     private boolean listensToVirtualClock; // guarded by timers' lock holder: see ensureVirtualListener
 
-    private volatile FdTable fds;
-    private final AdaptivePolling polling = new AdaptivePolling();
     private volatile ThreadPool threadPool;
 
-    /** Main loop: the context whose wait also covers this one (iohandler -> main), else null. */
-    private AioContext host;
-    /** Main loop: the context this one's wait also covers (main -> iohandler), else null. */
-    private AioContext guest;
+    /** The main loop's additions to a poll of its main context, else null (see PollHooks). */
+    private PollHooks pollHooks;
 
     // The per-thread state of the last polling thread, to save a ThreadLocal lookup per poll.
     private Thread stateThread;
-    private CoStack.Carrier stateCache;
+    private Carrier stateCache;
 
-    /**
-     * Coroutines scheduled to run here ({@code aio_co_schedule}) and not yet taken by the loop: a
-     * Treiber stack through {@code Coroutine.scheduledNext}, newest first. Pushed by any thread
-     * (CAS), taken whole by {@link #runScheduledCoroutines()} (getAndSet).
-     */
-    @SuppressWarnings("unused") // accessed through SCHEDULED_COROUTINES
-    private volatile Coroutine scheduledCoroutines;
-    /** Taken from the stack, oldest first, not yet entered (one threw). Loop thread only. */
-    private final java.util.ArrayDeque<Coroutine> coroutinesToRun = new java.util.ArrayDeque<>();
-    /** Runs the scheduled coroutines (QEMU's {@code co_schedule_bh}). */
-    private final BottomHalf coScheduleBh;
+    /** Coroutines scheduled here and not yet entered (aio_co_schedule). */
+    private final ScheduledCoroutines scheduledCoroutines;
 
     private AioContext(String name) {
         this.name = name;
-        this.coScheduleBh = new BottomHalf(this, this::runScheduledCoroutines, 0);
+        this.scheduledCoroutines = new ScheduledCoroutines(this);
     }
 
     /**
@@ -155,19 +117,27 @@ public final class AioContext implements AutoCloseable {
      * thread, the context it is polling right now; else null. Called from any thread.
      */
     public static AioContext current() {
-        return LoopThreads.current();
+        return (AioContext) CoStack.carrier().context();
     }
 
     /** Called from the main loop's initialization: makes this context's waits cover {@code guest}. */
     void attachGuest(AioContext guest, FdTable guestFds) {
-        this.guest = guest;
-        guest.host = this;
-        guest.fds = guestFds;
+        guest.poller.coveredBy(poller, guestFds);
     }
 
     /** Called from the main loop's initialization: gives this context its fd table up front. */
     void useFdTable(FdTable table) {
-        this.fds = table;
+        poller.useFdTable(table);
+    }
+
+    /** Called from the main loop's initialization: what a main-loop poll adds (see PollHooks). */
+    void installPollHooks(PollHooks hooks) {
+        this.pollHooks = hooks;
+    }
+
+    /** Called from the loop thread (the main loop's hooks): this context's fd table, or null. */
+    FdTable fds() {
+        return poller.fds();
     }
 
     // ---------------------------------------------------------------------------------------
@@ -187,25 +157,21 @@ public final class AioContext implements AutoCloseable {
      * @throws RuntimeException (or Error) thrown by a callback; the context stays usable
      */
     public boolean poll(boolean blocking) {
-        return poll(blocking, null, false);
+        return poll(blocking, false);
     }
 
-    /** What the main loop does around the blocking wait itself: release and retake the big lock. */
-    interface WaitHooks {
-        void beforeWait();
-
-        void afterWait();
-    }
-
-    /** Called from the loop thread. {@code serveGuest}: the main loop's wait also covers the guest. */
-    boolean poll(boolean blocking, WaitHooks hooks, boolean serveGuest) {
+    /**
+     * Called from the loop thread. {@code withHooks}: the main loop's poll of its main context, with
+     * the hooks it installed (see PollHooks); a nested poll never uses them.
+     */
+    boolean poll(boolean blocking, boolean withHooks) {
         Thread me = Thread.currentThread();
         boolean outermost = enterPoll(me);
-        CoStack.Carrier state = threadState(me);
-        AioContext outerPolling = state.polling;
+        Carrier state = threadState(me);
+        Object outerPolling = state.polling;
         state.polling = this;
         try {
-            return pollOnce(me, blocking, hooks, serveGuest);
+            return pollOnce(me, blocking, withHooks ? pollHooks : null);
         } finally {
             state.polling = outerPolling;
             if (outermost) {
@@ -254,35 +220,35 @@ public final class AioContext implements AutoCloseable {
 
     /** Called from the IOThread's own thread when its loop ends, after claimForLoop returned true. */
     void releaseLoopClaim() {
+        assert inLoopThread() : Thread.currentThread() + " releases the claim of " + this + " held by " + pollingThread;
         // Pairs with the compareAndSet of the next poller or closer.
         POLLING_THREAD.setRelease(this, null);
     }
 
     /** Called from the loop thread. */
-    private CoStack.Carrier threadState(Thread me) {
+    private Carrier threadState(Thread me) {
         if (stateThread != me) {
-            stateCache = LoopThreads.state();
+            stateCache = CoStack.carrier();
             stateThread = me;
         }
         return stateCache;
     }
 
     /** Called from the loop thread: one aio_poll. */
-    private boolean pollOnce(Thread me, boolean blocking, WaitHooks hooks, boolean serveGuest) {
-        FdTable table = fds;
+    private boolean pollOnce(Thread me, boolean blocking, PollHooks hooks) {
+        assert inLoopThread() : me + " polls " + this + " claimed by " + pollingThread;
+        FdTable table = poller.fds();
         if (table != null) {
             table.applyUpdates();
-            if (serveGuest && guest != null) {
-                guest.fds.applyUpdates();
-                guest.fds.refreshInterest();
-            }
         }
         if (blocking) {
-            waitForEvents(me, table, hooks, serveGuest);
+            waitForEvents(me, table, hooks);
+            table = poller.fds(); // NOTE: the wait may have found the first handler (see waitForEvents)
         } else if (table != null) {
-            table.serveGuests(serveGuest);
-            table.selectNow();
-            table.serveGuests(false);
+            if (hooks != null) {
+                hooks.buildPollSet();
+            }
+            selectNow(table, hooks);
         }
         if (closed) {
             return false;
@@ -297,164 +263,103 @@ public final class AioContext implements AutoCloseable {
         return progress;
     }
 
+    private static void selectNow(FdTable table, PollHooks hooks) {
+        if (hooks != null) {
+            hooks.selecting(true);
+        }
+        try {
+            table.selectNow();
+        } finally {
+            if (hooks != null) {
+                hooks.selecting(false);
+            }
+        }
+    }
+
     /**
      * Called from the loop thread: the blocking part of aio_poll. With adaptive polling on, first
      * busy-polls for up to the poll time, before announcing the wait (QEMU's try_poll_mode comes
      * before notify_me is raised: a waker meanwhile makes no system call, and the poll sees what it
-     * published). Then announces the wait, checks for work, and blocks.
+     * published). Then announces the wait, builds the poll set, checks for work, and blocks. The
+     * handshake with the wakers is walked through case by case in runtime/DESIGN.md.
      */
-    private void waitForEvents(Thread me, FdTable table, WaitHooks hooks, boolean serveGuest) {
-        int mode = table != null && table.hasChannels() ? WAIT_SELECT : WAIT_PARK;
-        if (waiter != me) {
-            waiter = me; // rarely written: it shares a cache line with what wakers read
-        }
+    private void waitForEvents(Thread me, FdTable table, PollHooks hooks) {
+        int mode = Poller.waitMode(table);
+        poller.setWaiter(me);
         // NOTE: no busy poll while a channel has no polling function: its events would wait.
-        boolean adaptive = polling.enabled() && (table == null || table.allPollable());
+        boolean adaptive = poller.polling().enabled() && (table == null || table.allPollable());
         long pollStart = 0;
         long budget = 0;
         boolean polledWork = false;
         if (adaptive) {
             pollStart = System.nanoTime();
-            long pollNs = polling.budgetNs(-1);
-            if (pollNs > 0 && (int) NOTIFIED.getVolatile(this) == 0) {
+            long pollNs = poller.polling().budgetNs(-1);
+            if (pollNs > 0 && !poller.notified()) {
                 // NOTE: cleared before the timeout is computed: a change published before this
                 // point is in what computeTimeoutNs reads, one after it ends the poll.
-                if ((int) POKED.getVolatile(this) != 0) {
-                    POKED.setVolatile(this, 0);
-                }
-                long untilDeadline = computeTimeoutNs(serveGuest);
+                poller.clearPoked();
+                long untilDeadline = computeTimeoutNs(hooks);
                 if (untilDeadline == 0) {
                     polledWork = true;
                 } else {
                     budget = untilDeadline < 0 ? pollNs : Math.min(pollNs, untilDeadline);
-                    polledWork = busyPoll(table, pollStart, budget);
+                    busyPollMark = bhq.localSchedules();
+                    polledWork = poller.busyPoll(table, pollStart, budget, bottomHalvesArrived);
                 }
             }
         }
-        // NOTE: the announcement comes before every check below. A producer publishes its work
-        // first and reads notifyMe after (pushBottomHalf, timerMod, ...); both sides use volatile
-        // accesses, which are totally ordered, so either we see the work here or the producer sees
-        // the announcement and wakes us. This is QEMU's notify_me / smp_mb() pairing.
-        NOTIFY_ME.setVolatile(this, mode);
-        long timeoutNs = polledWork || (int) NOTIFIED.getVolatile(this) != 0 ? 0 : computeTimeoutNs(serveGuest);
-        if (table != null) {
-            table.serveGuests(serveGuest);
+        // NOTE: the announcement comes before every check below, the poll set's included. A
+        // producer publishes its work first and reads notifyMe after (pushBottomHalf, timerMod,
+        // setFdHandler, ...); both sides use volatile accesses, which are totally ordered, so either
+        // we see the work here or the producer sees the announcement and wakes us. This is QEMU's
+        // notify_me / smp_mb() pairing; QEMU builds its pollfds after it too.
+        poller.announce(mode);
+        boolean woken = false;
+        FdTable now = poller.fds();
+        if (now != null) {
+            // NOTE: the poll set is built after the announcement (QEMU's pollfds are too): a
+            // handler set or removed by another thread since the poll began is applied here, or the
+            // wait would not watch its channel. One volatile read when nothing changed.
+            boolean changed = now.applyUpdates();
+            if (hooks != null) {
+                changed |= hooks.buildPollSet();
+            }
+            if (changed) {
+                int newMode = Poller.waitMode(now);
+                if (newMode != mode) {
+                    woken = !poller.reannounce(mode, newMode); // a waker cleared it: do not block
+                    mode = newMode;
+                }
+            }
+            table = now;
         }
+        long timeoutNs = woken || polledWork || poller.notified() ? 0 : computeTimeoutNs(hooks);
         try {
             if (timeoutNs == 0) {
                 if (table != null) {
-                    table.selectNow();
+                    selectNow(table, hooks);
                 }
             } else {
                 if (hooks != null) {
-                    hooks.beforeWait();
+                    hooks.selecting(true);
+                    hooks.beforeBlock();
                 }
                 try {
-                    block(mode, table, timeoutNs);
+                    poller.block(mode, table, timeoutNs);
                 } finally {
                     if (hooks != null) {
-                        hooks.afterWait();
+                        hooks.afterBlock();
+                        hooks.selecting(false);
                     }
                 }
             }
         } finally {
-            if (table != null) {
-                table.serveGuests(false);
-            }
-            // NOTE: both stores are skipped when they would change nothing, and the first needs no
-            // fence: other threads read these fields at every schedule, and a store to their cache
-            // line makes each of them miss. Only the loop sets a wait mode, so a NOT_WAITING read
-            // here (a waker cleared it) stays so. A stale mode that a waker reads in the meantime
-            // costs one spurious wake-up of the next wait, which block() absorbs.
-            if ((int) NOTIFY_ME.getVolatile(this) != NOT_WAITING) {
-                NOTIFY_ME.setRelease(this, NOT_WAITING);
-            }
-            // aio_notify_accept: a notify from before this point has been served by this wait. One
-            // that sets the flag after this read is served by the next wait instead.
-            if ((int) NOTIFIED.getVolatile(this) != 0) {
-                NOTIFIED.setVolatile(this, 0);
-            }
+            poller.endWait();
         }
         if (adaptive && (budget > 0 || timeoutNs != 0)) {
             // Only waits count (a poll that found work at once says nothing about how long to poll).
-            polling.adjust(System.nanoTime() - pollStart);
+            poller.polling().adjust(System.nanoTime() - pollStart);
         }
-    }
-
-    /**
-     * Called from the loop thread: spins over the ioPoll functions (AioHandler io_poll) and the
-     * context's own notifications for up to {@code budgetNs}. Returns true when one reports work
-     * (then the loop does not block); false when the time is up or another thread changed what the
-     * loop waits for, or the thread is interrupted (then the loop recomputes its wait).
-     */
-    private boolean busyPoll(FdTable table, long start, long budgetNs) {
-        int localSeen = bhq.localSchedules();
-        boolean handlers = table != null && table.hasPollHandlers();
-        do {
-            if (handlers && table.runPollHandlersOnce()) {
-                return true;
-            }
-            if (bhq.hasShared() || (int) NOTIFIED.getVolatile(this) != 0
-                    || bhq.localSchedules() != localSeen) {
-                return true;
-            }
-            if ((int) POKED.getVolatile(this) != 0 || Thread.currentThread().isInterrupted()) {
-                return false; // recompute the wait; an interrupt ends it (see block)
-            }
-            Thread.onSpinWait();
-        } while (System.nanoTime() - start < budgetNs);
-        return false;
-    }
-
-    /**
-     * Called from the loop thread: blocks until woken, a channel is ready, the timeout ({@code -1}:
-     * none) passes or the thread is interrupted. Spurious returns of park or select are absorbed.
-     */
-    private void block(int mode, FdTable table, long timeoutNs) {
-        long deadline = System.nanoTime() + timeoutNs;
-        Thread me = Thread.currentThread();
-        for (;;) {
-            if ((int) NOTIFY_ME.getVolatile(this) == NOT_WAITING) {
-                return; // a waker cleared the announcement: something is there
-            }
-            if (me.isInterrupted()) {
-                // NOTE: the channels are still looked at: the status stays set, and an interrupted
-                // thread that goes on polling must not starve its handlers.
-                if (mode == WAIT_SELECT) {
-                    table.selectNow();
-                }
-                return;
-            }
-            long remaining = -1;
-            if (timeoutNs > 0) {
-                remaining = deadline - System.nanoTime();
-                if (remaining <= 0) {
-                    return;
-                }
-            }
-            if (mode == WAIT_PARK) {
-                if (remaining < 0) {
-                    LockSupport.park(this);
-                } else {
-                    LockSupport.parkNanos(this, remaining);
-                }
-            } else if (table.select(remaining)) {
-                return;
-            }
-        }
-    }
-
-    /**
-     * Called from any thread after changing what the loop waits for (a timer, a channel): ends a
-     * busy poll in progress, which then recomputes its wait, and wakes the loop if it is blocked
-     * (QEMU's aio_notify from timerlist_notify or aio_set_fd_handler).
-     */
-    private void notifyChange() {
-        AioContext target = host != null ? host : this;
-        if ((int) POKED.getVolatile(target) == 0) {
-            POKED.setVolatile(target, 1);
-        }
-        kick(target);
     }
 
     /**
@@ -462,22 +367,7 @@ public final class AioContext implements AutoCloseable {
      * minus the notified flag). Cheap when it is not: one volatile read.
      */
     void kick() {
-        kick(host != null ? host : this);
-    }
-
-    /** @param target the context whose poller runs this one's loop: its host, or itself */
-    private static void kick(AioContext target) {
-        int mode = (int) NOTIFY_ME.getVolatile(target);
-        // NOTE: only the waker that clears the announcement makes the system call; the others see
-        // NOT_WAITING (or lose the CAS) and return. A stale wake (the poller already left) costs the
-        // next wait one spurious return, which block() absorbs.
-        if (mode != NOT_WAITING && NOTIFY_ME.compareAndSet(target, mode, NOT_WAITING)) {
-            if (mode == WAIT_PARK) {
-                LockSupport.unpark(target.waiter);
-            } else {
-                target.fds.wakeup();
-            }
-        }
+        poller.kick();
     }
 
     /**
@@ -489,24 +379,28 @@ public final class AioContext implements AutoCloseable {
         if (closed) {
             return;
         }
-        NOTIFIED.setVolatile(this, 1);
-        kick();
+        poller.notifyEvent();
     }
 
     /**
      * Called from the loop thread, before a busy poll and after announcing the wait:
-     * aio_compute_timeout.
+     * aio_compute_timeout, with the main loop's guest when its hooks are in use.
      */
-    private long computeTimeoutNs(boolean serveGuest) {
+    private long computeTimeoutNs(PollHooks hooks) {
+        long timeout = computeTimeoutNs();
+        if (hooks != null && timeout != 0) {
+            timeout = earliest(timeout, hooks.timeoutNs());
+        }
+        return timeout;
+    }
+
+    /** Called from the loop thread (this context's, or its host's): aio_compute_timeout. */
+    long computeTimeoutNs() {
         long timeout = bhq.timeoutNs(IDLE_BH_TIMEOUT_NS);
         if (timeout == 0) {
             return 0;
         }
-        timeout = earliest(timeout, timers.timeoutNs());
-        if (serveGuest && guest != null && timeout != 0) {
-            timeout = earliest(timeout, guest.computeTimeoutNs(false));
-        }
-        return timeout;
+        return earliest(timeout, timers.timeoutNs());
     }
 
     private static long earliest(long a, long b) {
@@ -616,7 +510,7 @@ public final class AioContext implements AutoCloseable {
     private void virtualClockChanged() {
         long deadline = timers.virtualDeadline();
         if (deadline != Long.MAX_VALUE && (deadline - VirtualClock.nowNs() <= 0 || !VirtualClock.isPaused())) {
-            notifyChange();
+            poller.notifyChange();
         }
     }
 
@@ -630,7 +524,7 @@ public final class AioContext implements AutoCloseable {
             // NOTE: the full fence makes the store-then-load order explicit: the armed timer is
             // visible before kick() reads notifyMe (the poller announces, then reads the timers).
             VarHandle.fullFence();
-            notifyChange();
+            poller.notifyChange();
         }
     }
 
@@ -673,24 +567,10 @@ public final class AioContext implements AutoCloseable {
                       BooleanSupplier ioPoll) {
         Objects.requireNonNull(ch, "ch");
         checkOpen();
-        fdTable().update(ch, canRead, onRead, onWrite, ioPoll);
+        poller.fdTable().update(ch, canRead, onRead, onWrite, ioPoll);
         // NOTE: as in timerMod, the update is published before the loop's announcement is read.
         VarHandle.fullFence();
-        notifyChange();
-    }
-
-    private FdTable fdTable() {
-        FdTable table = fds;
-        if (table == null) {
-            synchronized (this) {
-                table = fds;
-                if (table == null) {
-                    table = new FdTable();
-                    fds = table;
-                }
-            }
-        }
-        return table;
+        poller.notifyChange();
     }
 
     /**
@@ -723,12 +603,12 @@ public final class AioContext implements AutoCloseable {
      * @throws IllegalArgumentException if an argument is negative, naming it
      */
     public void setPollParams(long maxNs, long grow, long shrink) {
-        polling.setParams(maxNs, grow, shrink);
+        poller.polling().setParams(maxNs, grow, shrink);
     }
 
     /** Called from the loop thread: the current adaptive poll time (tests, diagnostics). */
     long currentPollNs() {
-        return polling.pollNs();
+        return poller.polling().pollNs();
     }
 
     // ---------------------------------------------------------------------------------------
@@ -754,43 +634,9 @@ public final class AioContext implements AutoCloseable {
         }
     }
 
-    /** Called from any thread: pushes a coroutine on the scheduled stack and wakes the loop. */
+    /** Called from any thread: queues a coroutine to be entered here and wakes the loop. */
     void pushScheduled(Coroutine co) {
-        Coroutine head;
-        do {
-            head = scheduledCoroutines;
-            co.scheduledNext = head; // NOTE: published by the CAS below (release)
-        } while (!SCHEDULED_COROUTINES.compareAndSet(this, head, co));
-        if (!closed) {
-            coScheduleBh.schedule();
-        }
-    }
-
-    /** The scheduled coroutines' bottom half. Loop thread only. */
-    private void runScheduledCoroutines() {
-        Coroutine newest = (Coroutine) SCHEDULED_COROUTINES.getAndSet(this, (Coroutine) null);
-        if (newest != null) {
-            java.util.ArrayDeque<Coroutine> batch = new java.util.ArrayDeque<>();
-            for (Coroutine co = newest; co != null; ) {
-                Coroutine next = co.scheduledNext;
-                co.scheduledNext = null;
-                batch.addFirst(co); // oldest first
-                co = next;
-            }
-            coroutinesToRun.addAll(batch);
-        }
-        Coroutine co;
-        while ((co = coroutinesToRun.poll()) != null) {
-            co.clearScheduled();
-            try {
-                co.enter(this);
-            } catch (RuntimeException | Error e) {
-                if (!coroutinesToRun.isEmpty()) {
-                    coScheduleBh.schedule(); // the rest stays pending for the next poll
-                }
-                throw e;
-            }
-        }
+        scheduledCoroutines.push(co);
     }
 
     /**
@@ -803,7 +649,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void coEnter(Coroutine co) {
         Objects.requireNonNull(co, "co");
-        CoStack.Carrier carrier = CoStack.carrier();
+        Carrier carrier = CoStack.carrier();
         if (carrier.context() != this) {
             coSchedule(co);
             return;
@@ -875,7 +721,12 @@ public final class AioContext implements AutoCloseable {
      * thread-pool completions are dropped, and nothing is called back after this returns (work
      * already running on pool threads finishes, its completion is dropped). Allowed with work still
      * registered, and from inside one of the context's own callbacks (the poll in progress then
-     * returns without running anything more). Idempotent.
+     * returns without running anything more). Idempotent, also when several threads close at once:
+     * each returns once the context is closed.
+     *
+     * <p>A bottom half still scheduled (and not deleted) is dropped and reported by name in one
+     * log line (logger {@code io.aioco}, WARNING), as QEMU reports a leaked BH when a context is
+     * finalized; QEMU aborts, aioco logs, since closing with work still registered is allowed.
      *
      * <p>Called from any thread that is not racing a poll of another thread: to stop a context
      * that an {@link IOThread} runs, close the IOThread.
@@ -885,39 +736,56 @@ public final class AioContext implements AutoCloseable {
     @Override
     public void close() {
         Thread me = Thread.currentThread();
-        boolean fromLoop = (Thread) POLLING_THREAD.getAcquire(this) == me;
-        if (!fromLoop && !POLLING_THREAD.compareAndSet(this, null, me)) {
-            if (closed) {
-                return;
-            }
-            throw new IllegalStateException(me + " may not close " + this + " while "
-                    + pollingThread + " polls it; stop that loop first");
+        if ((Thread) POLLING_THREAD.getAcquire(this) == me) {
+            closeClaimed(); // from a callback, or the IOThread's own close
+            return;
         }
-        try {
+        // NOTE: closers from other threads go one at a time: a second closer that found the claim
+        // taken by the first, not yet done, would otherwise take it for a poller and throw.
+        synchronized (closeLock) {
             if (closed) {
                 return;
             }
-            closed = true;
-            // From a callback too: the dispatch in progress sees an empty queue and stops.
-            bhq.clear();
-            timers.clear();
-            synchronized (timers) {
-                if (listensToVirtualClock) {
-                    VirtualClock.removeListener(virtualClockListener);
+            if (!POLLING_THREAD.compareAndSet(this, null, me)) {
+                if (closed) {
+                    return; // closed meanwhile by the loop itself
                 }
+                throw new IllegalStateException(me + " may not close " + this + " while "
+                        + pollingThread + " polls it; stop that loop first");
             }
-            FdTable table = fds;
-            if (table != null) {
-                table.close();
-            }
-            ThreadPool pool = threadPool;
-            if (pool != null) {
-                pool.shutdown();
-            }
-        } finally {
-            if (!fromLoop) {
+            try {
+                closeClaimed();
+            } finally {
                 POLLING_THREAD.setRelease(this, null);
             }
+        }
+    }
+
+    /** Called by the thread that holds the context's claim (the loop, or a closer that took it). */
+    private void closeClaimed() {
+        assert inLoopThread() : Thread.currentThread() + " closes " + this + " without its claim";
+        if (closed) {
+            return;
+        }
+        closed = true;
+        // From a callback too: the dispatch in progress sees an empty queue and stops.
+        java.util.List<BottomHalf> leaked = bhq.clear();
+        if (!leaked.isEmpty()) {
+            LoopLog.bottomHalvesLeaked(this, leaked);
+        }
+        timers.clear();
+        synchronized (timers) {
+            if (listensToVirtualClock) {
+                VirtualClock.removeListener(virtualClockListener);
+            }
+        }
+        FdTable table = poller.fds();
+        if (table != null) {
+            table.close();
+        }
+        ThreadPool pool = threadPool;
+        if (pool != null) {
+            pool.shutdown();
         }
     }
 

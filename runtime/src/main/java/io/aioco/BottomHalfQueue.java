@@ -2,7 +2,9 @@ package io.aioco;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 // Layout: the shared list head and the loop-owned ring state each sit on cache lines of their own.
 // HotSpot lays out a superclass's fields before its subclass's, so padding goes in superclasses
@@ -301,12 +303,29 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
 
     /**
      * Called by the thread closing the context (the loop thread, or one holding its claim): drops
-     * everything; a dispatch in progress sees an empty ring and stops.
+     * everything; a dispatch in progress sees an empty ring and stops. Returns the bottom halves
+     * that were still scheduled and not deleted, oldest local first (QEMU's aio_ctx_finalize walks
+     * its list the same way to report a leaked BH).
      */
-    void clear() {
+    List<BottomHalf> clear() {
         closed = true;
-        SHARED_HEAD.setVolatile(this, (BottomHalf) null);
-        Arrays.fill(ring, null);
+        List<BottomHalf> leaked = new ArrayList<>();
+        BottomHalf[] r = ring;
+        int mask = r.length - 1;
+        for (int i = head; i != tail; i++) {
+            BottomHalf bh = r[i & mask];
+            if (bh != null && bh.pending() != BottomHalf.NOT_PENDING && !leaked.contains(bh)) {
+                leaked.add(bh);
+            }
+        }
+        BottomHalf newest = (BottomHalf) SHARED_HEAD.getAndSet(this, (BottomHalf) null);
+        for (BottomHalf bh = newest; bh != null; bh = bh.next) { // stable: PENDING is set, nobody else links
+            if (bh.pending() != BottomHalf.NOT_PENDING && !leaked.contains(bh)) {
+                leaked.add(bh);
+            }
+        }
+        Arrays.fill(r, null);
         head = tail;
+        return leaked;
     }
 }

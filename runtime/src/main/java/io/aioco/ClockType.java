@@ -1,7 +1,7 @@
 package io.aioco;
 
+import io.aioco.internal.loop.Clocks;
 import io.aioco.internal.loop.VirtualClock;
-import java.time.Instant;
 
 /**
  * The clocks a {@link Timer} can run on: QEMU's {@code QEMUClockType}. Every reading is in
@@ -35,15 +35,7 @@ public enum ClockType {
      * @return the reading; only differences of REALTIME readings are meaningful
      */
     public long nowNs() {
-        switch (this) {
-            case REALTIME:
-                return System.nanoTime();
-            case VIRTUAL:
-                return VirtualClock.nowNs();
-            default:
-                Instant now = Instant.now();
-                return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-        }
+        return Clocks.nowNs(ordinal()); // NOTE: the ordinals are Clocks' indexes (TimerTest checks)
     }
 
     /**

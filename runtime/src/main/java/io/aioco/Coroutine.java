@@ -1,5 +1,6 @@
 package io.aioco;
 
+import io.aioco.internal.Carrier;
 import io.aioco.internal.CoStack;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -162,8 +163,8 @@ public final class Coroutine {
 
     /** Runs until the next yield or the end; returns what escaped the entry, if anything. */
     private Throwable runOnce(AioContext ctx) {
-        CoStack.Carrier carrier = CoStack.carrier();
-        AioContext home = ctx != null ? ctx : carrier.context();
+        Carrier carrier = CoStack.carrier();
+        AioContext home = ctx != null ? ctx : (AioContext) carrier.context();
         if (context != home) { // only the entering thread writes it: an unchanged value needs no store
             // NOTE: pairs with the acquire in wake()/context() on other threads
             CONTEXT.setRelease(this, home);
@@ -270,7 +271,7 @@ public final class Coroutine {
             throw new IllegalStateException("cannot wake " + this + ": it has terminated");
         }
         AioContext ctx = (AioContext) CONTEXT.getAcquire(this);
-        CoStack.Carrier carrier = CoStack.carrier();
+        Carrier carrier = CoStack.carrier();
         if (ctx != null && ctx != carrier.context()) {
             ctx.coSchedule(this);
             return;
@@ -282,7 +283,7 @@ public final class Coroutine {
      * {@code aio_co_enter} on the context's own thread: queued behind the running coroutine, or
      * entered at once outside coroutines.
      */
-    void enterFromContext(AioContext ctx, CoStack.Carrier carrier) {
+    void enterFromContext(AioContext ctx, Carrier carrier) {
         CoStack current = carrier.current;
         if (current != null) {
             current.coroutine().queueWakeup(this);

@@ -52,6 +52,7 @@ public final class EventNotifier implements AutoCloseable {
         /** Called from the context's loop thread, by the bottom half. */
         @Override
         public boolean runIfReady() {
+            assert ctx.inLoopThread() : Thread.currentThread() + " runs " + this + " outside the loop of " + ctx;
             if (registration != this || ((int) STATE.getVolatile(EventNotifier.this) & SET) == 0) {
                 return false;
             }

@@ -1,6 +1,6 @@
 package io.aioco;
 
-import io.aioco.internal.loop.LoopThreads;
+import io.aioco.internal.CoStack;
 import java.util.Objects;
 
 /**
@@ -14,6 +14,13 @@ import java.util.Objects;
  * IOThread runs {@code aio_poll} on its context): another thread that polls or closes the context
  * meanwhile gets an {@link IllegalStateException}.
  *
+ * <p><b>Interrupts.</b> QEMU has no thread interruption, and nothing in aioco interrupts an
+ * IOThread ({@link #close()} wakes it with a notification). An interrupt status left on the thread,
+ * usually by a callback that restores it ({@code catch (InterruptedException e) {
+ * Thread.currentThread().interrupt(); }}), would make every later wait return at once, a busy loop
+ * for ever; so the thread clears it after the poll that saw it, and logs the first one (logger
+ * {@code io.aioco}, level WARNING) naming the thread. A stray interrupt costs one early return.
+ *
  * <p>{@link #start(String)}, {@link #context()} and {@link #close()} may be called from any thread.
  */
 public final class IOThread implements AutoCloseable {
@@ -23,6 +30,8 @@ public final class IOThread implements AutoCloseable {
     private final AioContext ctx;
     private final Thread thread;
     private volatile boolean stopping;
+    /** Whether a stray interrupt was logged already. IOThread only. */
+    private boolean interruptLogged;
 
     private IOThread(String name) {
         this.ctx = AioContext.create(name);
@@ -54,7 +63,7 @@ public final class IOThread implements AutoCloseable {
 
     /** Runs on the IOThread (iothread_run). */
     private void run() {
-        LoopThreads.state().home = ctx;
+        CoStack.carrier().home = ctx;
         // Held across polls: each poll is then nested in the claim (no compare-and-set per poll).
         boolean claimed = ctx.claimForLoop();
         try {
@@ -68,12 +77,23 @@ public final class IOThread implements AutoCloseable {
                     Thread self = Thread.currentThread();
                     self.getUncaughtExceptionHandler().uncaughtException(self, t);
                 }
+                if (Thread.interrupted()) {
+                    strayInterrupt();
+                }
             }
         } finally {
             if (claimed) {
                 ctx.releaseLoopClaim();
             }
-            LoopThreads.state().home = null;
+            CoStack.carrier().home = null;
+        }
+    }
+
+    /** Runs on the IOThread, which has just cleared an interrupt status: logs the first one. */
+    private void strayInterrupt() {
+        if (!interruptLogged) {
+            interruptLogged = true;
+            LoopLog.strayInterrupt(this);
         }
     }
 

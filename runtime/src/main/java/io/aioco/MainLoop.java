@@ -1,7 +1,7 @@
 package io.aioco;
 
 import io.aioco.internal.loop.FdTable;
-import io.aioco.internal.loop.LoopThreads;
+import io.aioco.internal.CoStack;
 import io.aioco.internal.loop.Signals;
 import java.nio.channels.SelectableChannel;
 import java.util.Objects;
@@ -41,23 +41,43 @@ public final class MainLoop {
         final AioContext iohandler = AioContext.create("iohandler");
         final ReentrantLock bql = new ReentrantLock();
         final CopyOnWriteArrayList<BooleanSupplier> pollingCallbacks = new CopyOnWriteArrayList<>();
-        final AioContext.WaitHooks releaseBqlWhileBlocked = new AioContext.WaitHooks() {
-            @Override
-            public void beforeWait() {
-                bql.unlock();
-            }
-
-            @Override
-            public void afterWait() {
-                bql.lock();
-            }
-        };
+        /** Whether a stray interrupt was logged already. Main-loop thread only. */
+        boolean interruptLogged;
+        final FdTable mainFds = new FdTable();
+        final FdTable iohandlerFds = new FdTable(mainFds);
 
         State(Thread thread) {
             this.thread = thread;
-            FdTable mainFds = new FdTable();
             main.useFdTable(mainFds);
-            main.attachGuest(iohandler, new FdTable(mainFds));
+            main.attachGuest(iohandler, iohandlerFds);
+            main.installPollHooks(new PollHooks() {
+                @Override
+                public boolean buildPollSet() {
+                    boolean changed = iohandlerFds.applyUpdates();
+                    iohandlerFds.refreshInterest();
+                    return changed;
+                }
+
+                @Override
+                public long timeoutNs() {
+                    return iohandler.computeTimeoutNs();
+                }
+
+                @Override
+                public void selecting(boolean on) {
+                    mainFds.serveGuests(on);
+                }
+
+                @Override
+                public void beforeBlock() {
+                    bql.unlock();
+                }
+
+                @Override
+                public void afterBlock() {
+                    bql.lock();
+                }
+            });
         }
     }
 
@@ -79,7 +99,7 @@ public final class MainLoop {
             Thread me = Thread.currentThread();
             State s = new State(me);
             s.bql.lock();
-            LoopThreads.state().home = s.main;
+            CoStack.carrier().home = s.main;
             state = s;
         }
     }
@@ -110,6 +130,11 @@ public final class MainLoop {
      * <p>Called from the main-loop thread only. If that thread does not hold the big lock (it
      * released it), the lock is taken for the iteration and released again at its end.
      *
+     * <p>Interrupts (QEMU has none): an interrupt status set during the iteration, normally left by
+     * a callback that restored it, is cleared at its end and the first one is logged (logger {@code
+     * io.aioco}), so that later waits still block; a status the thread had when it called stays set
+     * (the blocking wait then returns at once, as {@link AioContext#poll(boolean)} does).
+     *
      * @return whether progress was made
      * @throws IllegalStateException from another thread, or before {@link #init()}
      */
@@ -120,6 +145,7 @@ public final class MainLoop {
             throw new IllegalStateException("MainLoop.waitOnce called from " + me
                     + "; only the main-loop thread " + s.thread + " may run it");
         }
+        boolean interruptedBefore = me.isInterrupted();
         boolean hadLock = s.bql.isHeldByCurrentThread();
         if (!hadLock) {
             s.bql.lock();
@@ -131,7 +157,7 @@ public final class MainLoop {
             }
             boolean progress = false;
             try {
-                progress = s.main.poll(!nonblocking && !force, s.releaseBqlWhileBlocked, true);
+                progress = s.main.poll(!nonblocking && !force, true);
             } catch (Throwable t) {
                 progress = true;
                 report(me, t);
@@ -144,6 +170,13 @@ public final class MainLoop {
             }
             return progress;
         } finally {
+            // NOTE: an interrupt that appeared during this iteration was left by a callback (or
+            // came while the wait blocked, which it ended): cleared, or every later wait would
+            // return at once. One set before the call is the caller's, and stays.
+            if (!interruptedBefore && Thread.interrupted() && !s.interruptLogged) {
+                s.interruptLogged = true;
+                LoopLog.strayInterrupt("the main loop");
+            }
             if (!hadLock) {
                 s.bql.unlock();
             }

@@ -132,6 +132,60 @@ class AdaptivePollingTest {
         notified.get(30, TimeUnit.SECONDS);
     }
 
+    /**
+     * Issue 14 item 1, the lost wake-up for fd handlers: a handler set from another thread after
+     * the poll applied its fd updates but before it announced its wait (here: during the busy poll,
+     * which the change ends) must be watched by that wait. The channel is readable already, so the
+     * handler runs in this very poll. The old code announced the wait without looking at the
+     * update again and blocked with no limit (it parked: no channel was registered yet).
+     */
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aHandlerSetFromAnotherThreadBeforeTheWaitIsAnnouncedIsWatchedByThatWait() throws Exception {
+        growPollTimeToEndless();
+        Pipe p = Pipe.open();
+        try {
+            p.sink().write(ByteBuffer.wrap(new byte[] {1}));
+            AtomicInteger reads = new AtomicInteger();
+            CompletableFuture<Void> set = onceBusyPolling(Thread.currentThread(),
+                    () -> ctx.setFdHandler(p.source(), reads::incrementAndGet, null));
+            assertTrue(ctx.poll(true)); // the old code never returned from this poll
+            set.get(30, TimeUnit.SECONDS);
+            assertEquals(1, reads.get());
+        } finally {
+            p.sink().close();
+            p.source().close();
+        }
+    }
+
+    /**
+     * The same with a channel already watched (the wait selects rather than parks): a second
+     * channel set from another thread during the busy poll is in that select.
+     */
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aSecondChannelSetFromAnotherThreadBeforeTheWaitIsAnnouncedIsWatchedByThatWait() throws Exception {
+        Pipe idle = Pipe.open();
+        Pipe p = Pipe.open();
+        try {
+            ctx.setFdHandler(idle.source(), () -> {}, null, () -> false);
+            LoopTesting.drain(ctx);
+            growPollTimeToEndless();
+            p.sink().write(ByteBuffer.wrap(new byte[] {1}));
+            AtomicInteger reads = new AtomicInteger();
+            CompletableFuture<Void> set = onceBusyPolling(Thread.currentThread(),
+                    () -> ctx.setFdHandler(p.source(), reads::incrementAndGet, null, () -> false));
+            assertTrue(ctx.poll(true)); // the old code never returned from this poll
+            set.get(30, TimeUnit.SECONDS);
+            assertEquals(1, reads.get());
+        } finally {
+            for (Pipe q : new Pipe[] {idle, p}) {
+                q.sink().close();
+                q.source().close();
+            }
+        }
+    }
+
     /** Watches the pipe's source with a read handler (no polling function) that counts the bytes read. */
     private AtomicInteger countReads(Pipe p) {
         AtomicInteger read = new AtomicInteger();

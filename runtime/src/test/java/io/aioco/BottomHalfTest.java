@@ -595,4 +595,63 @@ class BottomHalfTest {
         assertEquals(2, runs.get());
         assertFalse(ctx.poll(false));
     }
+
+    /** A callback with a name, as QEMU names its bottom halves. */
+    private static Runnable named(String name, Runnable body) {
+        return new Runnable() {
+            @Override
+            public void run() {
+                body.run();
+            }
+
+            @Override
+            public String toString() {
+                return name;
+            }
+        };
+    }
+
+    /**
+     * QEMU's "BH leaked": a bottom half still scheduled when its context closes is dropped and
+     * reported by name, whether it was scheduled by the loop (the local ring) or by another thread
+     * (the shared list), one-shots included; a deleted or idle one is not reported. One line.
+     */
+    @Test
+    void aBottomHalfStillScheduledAtCloseIsReportedByName() throws Exception {
+        AioContext c = AioContext.create();
+        try (LoopTesting.LogCapture log = new LoopTesting.LogCapture()) {
+            c.newBottomHalf(named("never-scheduled-bh", () -> {}));
+            BottomHalf deleted = c.newBottomHalf(named("deleted-bh", () -> {}));
+            deleted.schedule();
+            deleted.delete();
+            BottomHalf ran = c.newBottomHalf(named("ran-bh", () -> {}));
+            ran.schedule();
+            LoopTesting.drain(c);
+            c.scheduleOneshot(named("schedules-from-loop", () ->
+                    c.newBottomHalf(named("from-loop-bh", () -> {})).schedule()));
+            c.poll(false); // runs schedules-from-loop, whose schedule goes to the ring
+            c.newBottomHalf(named("from-other-thread-bh", () -> {})).schedule(); // not polling: shared list
+            c.scheduleOneshot(named("oneshot-bh", () -> {}));
+            c.close();
+            assertEquals(1, log.count("BH leaked"), log.messages.toString());
+            String line = log.messages.get(0);
+            assertTrue(line.contains("from-other-thread-bh"), line);
+            assertTrue(line.contains("oneshot-bh"), line);
+            assertTrue(line.contains("from-loop-bh"), line);
+            assertTrue(line.contains("3 bottom half(s)"), line);
+            assertFalse(line.contains("deleted-bh") || line.contains("never-scheduled-bh") || line.contains("ran-bh"), line);
+        }
+    }
+
+    @Test
+    void aContextClosedWithNothingScheduledReportsNoLeak() {
+        AioContext c = AioContext.create();
+        try (LoopTesting.LogCapture log = new LoopTesting.LogCapture()) {
+            BottomHalf bh = c.newBottomHalf(() -> {});
+            bh.schedule();
+            bh.cancel();
+            c.close();
+            assertEquals(0, log.count("BH leaked"));
+        }
+    }
 }

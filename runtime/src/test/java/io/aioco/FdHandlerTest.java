@@ -2,6 +2,7 @@ package io.aioco;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +18,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -184,16 +187,30 @@ class FdHandlerTest {
         Pipe other = pipe();
         ctx.setFdHandler(other.source(), () -> {}, null); // the loop blocks in select
         AtomicInteger reads = new AtomicInteger();
+        CompletableFuture<Thread> readOn = new CompletableFuture<>();
         write(p.sink(), "x");
-        Thread setter = new Thread(() -> ctx.setFdHandler(p.source(), () -> {
+        CompletableFuture<Void> loopDone = new CompletableFuture<>();
+        Thread loop = new Thread(() -> {
+            try {
+                while (reads.get() == 0) {
+                    ctx.poll(true); // nothing else can end these waits: no timer, no other data
+                }
+                loopDone.complete(null);
+            } catch (Throwable e) {
+                loopDone.completeExceptionally(e);
+            }
+        }, "fd-loop");
+        loop.start();
+        LoopTesting.awaitBlocked(loop);
+        ctx.setFdHandler(p.source(), () -> {
             reads.incrementAndGet();
+            readOn.complete(Thread.currentThread());
             read(p.source(), 10);
-        }, null));
-        setter.start();
-        while (reads.get() == 0) {
-            ctx.poll(true);
-        }
-        setter.join();
+        }, null);
+        loopDone.get(30, TimeUnit.SECONDS); // only to fail rather than hang: a lost wake-up never ends
+        loop.join();
+        assertEquals(1, reads.get());
+        assertSame(loop, readOn.getNow(null));
     }
 
     @Test
@@ -257,14 +274,52 @@ class FdHandlerTest {
     @Test
     void subMillisecondTimerIsNotRoundedUpWhileChannelsAreWatched() throws Exception {
         Pipe p = pipe();
-        ctx.setFdHandler(p.source(), () -> read(p.source(), 10), null);
-        AtomicLong lateness = new AtomicLong(Long.MIN_VALUE);
-        long deadline = System.nanoTime() + 200_000;
-        ctx.newTimer(ClockType.REALTIME, () -> lateness.set(System.nanoTime() - deadline)).modNs(deadline);
-        while (lateness.get() == Long.MIN_VALUE) {
-            ctx.poll(true);
+        ctx.setFdHandler(p.source(), () -> read(p.source(), 10), null); // the wait is a select
+        int rounds = 50;
+        AtomicLong lateness = new AtomicLong();
+        AtomicLong early = new AtomicLong();
+        AtomicInteger extraPolls = new AtomicInteger();
+        Timer timer = ctx.newTimer(ClockType.REALTIME, () -> lateness.set(System.nanoTime() - lateness.get()));
+        CompletableFuture<Void> loopDone = new CompletableFuture<>();
+        Thread loop = new Thread(() -> {
+            try {
+                for (int i = 0; i < rounds; i++) {
+                    long deadline = System.nanoTime() + 200_000;
+                    lateness.set(deadline);
+                    timer.modNs(deadline);
+                    ctx.poll(true);
+                    while (timer.isPending()) {
+                        extraPolls.incrementAndGet();
+                        ctx.poll(true);
+                    }
+                    if (lateness.get() < 0) {
+                        early.incrementAndGet();
+                    }
+                }
+                loopDone.complete(null);
+            } catch (Throwable e) {
+                loopDone.completeExceptionally(e);
+            }
+        }, "timer-loop");
+        loop.start();
+        // NOTE: what the loop waits in, sampled until it is done. NIO's select takes whole
+        // milliseconds: a 200 µs wait must be spent spinning on selectNow, never in a blocking
+        // select, which would round it up to 1 ms (or, rounded down to 0, block for ever).
+        List<String> blockingSelects = new ArrayList<>();
+        while (!loopDone.isDone()) {
+            for (StackTraceElement frame : loop.getStackTrace()) {
+                if (frame.getMethodName().equals("select") && !frame.getClassName().startsWith("io.aioco.")) {
+                    if (blockingSelects.isEmpty()) {
+                        blockingSelects.add(frame.toString()); // the first is enough to report
+                    }
+                    break;
+                }
+            }
         }
-        assertTrue(lateness.get() >= 0, "fired early");
+        loopDone.get();
+        assertEquals(List.of(), blockingSelects);
+        assertEquals(0, early.get(), "fired early");
+        assertEquals(0, extraPolls.get(), "one blocking poll serves each timer: it waits for it, then fires it");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.aioco;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.CyclicBarrier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -107,5 +109,71 @@ class IOThreadTest {
             io.context().scheduleOneshot(again::countDown);
             again.await(); // and it still runs its context
         }
+    }
+
+    /**
+     * Issue 14 item 7: a callback that restores an interrupt ({@code catch (InterruptedException e)
+     * { Thread.currentThread().interrupt(); }}) must not make the loop spin. The IOThread clears
+     * the status after the poll that saw it, logs the first one only, and blocks again. On the old
+     * code the status stayed set (the next callback saw it) and every wait returned at once.
+     */
+    @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aStrayInterruptLeftByACallbackIsClearedLoggedOnceAndTheLoopBlocksAgain() throws Exception {
+        try (LoopTesting.LogCapture log = new LoopTesting.LogCapture(); IOThread io = IOThread.start("io-test-interrupt")) {
+            for (int round = 0; round < 3; round++) {
+                CountDownLatch interrupted = new CountDownLatch(1);
+                io.context().scheduleOneshot(() -> {
+                    Thread.currentThread().interrupt();
+                    interrupted.countDown();
+                });
+                interrupted.await();
+                // Scheduled after the first ran: it runs in a later poll (see BottomHalfQueue).
+                CompletableFuture<Boolean> seen = new CompletableFuture<>();
+                io.context().scheduleOneshot(() -> seen.complete(Thread.currentThread().isInterrupted()));
+                assertFalse(seen.get(30, TimeUnit.SECONDS), "round " + round + ": the interrupt was not cleared");
+                LoopTesting.awaitParked(io.thread()); // a spinning loop never parks: the timeout fails it
+                assertFalse(io.thread().isInterrupted());
+            }
+            assertEquals(1, log.count("cleared an interrupt status"));
+            assertEquals(1, log.count("io-test-interrupt"));
+        }
+    }
+
+    /**
+     * Issue 14 item 8: close() is idempotent from any thread, also when several threads close at
+     * once. On the old code a closer that found the context claimed by another closer (not yet
+     * done) took it for a poller and threw IllegalStateException. Exact invariant: every close of
+     * every round returns normally and leaves the thread ended and the context closed.
+     */
+    @Test
+    void threadsClosingOneIOThreadAtOnceAllReturnNormally() throws Exception {
+        int rounds = Integer.getInteger("aioco.stress.rounds", 200);
+        int closers = 3;
+        List<Throwable> failures = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            IOThread io = IOThread.start("io-test-close-race");
+            CyclicBarrier start = new CyclicBarrier(closers);
+            Thread[] threads = new Thread[closers];
+            for (int i = 0; i < closers; i++) {
+                threads[i] = new Thread(() -> {
+                    try {
+                        start.await();
+                        io.close();
+                    } catch (Throwable e) {
+                        synchronized (failures) {
+                            failures.add(e);
+                        }
+                    }
+                });
+                threads[i].start();
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertFalse(io.thread().isAlive());
+            assertTrue(io.context().isClosed());
+        }
+        assertEquals(List.of(), failures);
     }
 }

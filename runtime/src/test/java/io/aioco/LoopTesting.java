@@ -2,7 +2,12 @@ package io.aioco;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 /** Helpers shared by the event-loop tests. */
 final class LoopTesting {
@@ -28,6 +33,26 @@ final class LoopTesting {
         }
     }
 
+    /**
+     * Spins (yielding) until {@code t} is blocked in a loop's wait: parked, or inside the selector
+     * wait (a thread in {@code select} is RUNNABLE, in native code). A thread found there has
+     * announced its wait: whatever another thread changes now must wake it.
+     */
+    static void awaitBlocked(Thread t) {
+        for (;;) {
+            Thread.State s = t.getState();
+            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.TERMINATED) {
+                return;
+            }
+            for (StackTraceElement frame : t.getStackTrace()) {
+                if (frame.getClassName().equals("io.aioco.internal.loop.FdTable") && frame.getMethodName().equals("select")) {
+                    return;
+                }
+            }
+            Thread.yield();
+        }
+    }
+
     /** Runs {@code body} on a fresh thread (whose current() is not the main loop's) and returns its result. */
     static <T> T onFreshThread(Supplier<T> body) throws Exception {
         CompletableFuture<T> result = new CompletableFuture<>();
@@ -40,5 +65,32 @@ final class LoopTesting {
         }, "fresh-test-thread");
         t.start();
         return result.get(30, TimeUnit.SECONDS);
+    }
+
+    /** Collects what the loop logs (logger io.aioco) while installed. */
+    static final class LogCapture extends Handler implements AutoCloseable {
+        private final Logger logger = Logger.getLogger("io.aioco");
+        final List<String> messages = new ArrayList<>();
+
+        LogCapture() {
+            logger.addHandler(this);
+        }
+
+        @Override
+        public synchronized void publish(LogRecord r) {
+            messages.add(r.getMessage());
+        }
+
+        synchronized long count(String part) {
+            return messages.stream().filter(m -> m.contains(part)).count();
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {
+            logger.removeHandler(this);
+        }
     }
 }

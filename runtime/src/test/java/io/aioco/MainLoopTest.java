@@ -311,4 +311,30 @@ class MainLoopTest {
         assertFalse(MainLoop.waitOnce(false));
         notifier.join();
     }
+
+    /**
+     * Issue 14 item 7 on the main loop: an interrupt a callback leaves during waitOnce is cleared at
+     * its end (logged at most once), so the next blocking waitOnce blocks until its work arrives
+     * instead of returning at once; an interrupt the caller had before stays set.
+     */
+    @Test
+    void anInterruptLeftByACallbackIsClearedAndOneTheCallerHadStays() throws Exception {
+        BottomHalf interrupter = MainLoop.newBottomHalf(() -> Thread.currentThread().interrupt());
+        try (LoopTesting.LogCapture log = new LoopTesting.LogCapture()) {
+            interrupter.schedule();
+            waitUntil(() -> !interrupter.isScheduled());
+            assertFalse(Thread.currentThread().isInterrupted(), "the callback's interrupt was not cleared");
+            interrupter.schedule();
+            waitUntil(() -> !interrupter.isScheduled());
+            assertFalse(Thread.currentThread().isInterrupted());
+            assertTrue(log.count("cleared an interrupt status") <= 1);
+            // The caller's own interrupt is the caller's: it stays.
+            Thread.currentThread().interrupt();
+            MainLoop.waitOnce(true);
+            assertTrue(Thread.interrupted());
+        } finally {
+            interrupter.delete();
+            Thread.interrupted();
+        }
+    }
 }

@@ -248,4 +248,13 @@ class TimerTest {
     private int drainClosedSafely() {
         return ctx.isClosed() ? 0 : drain(ctx);
     }
+
+    /** The timer group reads clocks by index (internal/loop imports nothing public): the same order. */
+    @Test
+    void clockIndexesAreClockTypeOrdinals() {
+        assertEquals(io.aioco.internal.loop.Clocks.REALTIME, ClockType.REALTIME.ordinal());
+        assertEquals(io.aioco.internal.loop.Clocks.VIRTUAL, ClockType.VIRTUAL.ordinal());
+        assertEquals(io.aioco.internal.loop.Clocks.HOST, ClockType.HOST.ordinal());
+        assertEquals(io.aioco.internal.loop.Clocks.COUNT, ClockType.values().length);
+    }
 }

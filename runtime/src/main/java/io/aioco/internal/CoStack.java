@@ -1,6 +1,5 @@
 package io.aioco.internal;
 
-import io.aioco.AioContext;
 import io.aioco.Coroutine;
 import java.util.Arrays;
 import java.util.Optional;
@@ -56,61 +55,6 @@ public final class CoStack {
      */
     private static final Carrier[] CARRIER_CACHE = new Carrier[1024];
 
-    /**
-     * A thread's own state: the coroutine it runs right now and its event-loop contexts. Only its
-     * own thread reads or writes it.
-     */
-    public static final class Carrier {
-        /** Id of the thread this carrier belongs to. */
-        @SuppressWarnings("deprecation") // Thread.getId(): threadId() is JDK 19+
-        final long threadId = Thread.currentThread().getId();
-        /** Stack of the coroutine the thread runs now, null outside coroutines. */
-        public CoStack current;
-        /** The context this thread runs (an IOThread's, or the main one on the main-loop thread). */
-        public AioContext home;
-        /** The innermost context this thread is inside {@code poll()} of, else null. */
-        public AioContext polling;
-
-        /**
-         * The storage of the last coroutine that terminated on this thread, kept for the next one
-         * that starts here (QEMU keeps a pool of coroutines for the same reason): creating and
-         * running a short coroutine then allocates one object, not three.
-         */
-        private CoStack spare;
-
-        /**
-         * @param owner a coroutine entered for the first time on this thread
-         * @return storage for it: the spare one, else a new one
-         */
-        public CoStack takeStack(Coroutine owner) {
-            CoStack stack = spare;
-            if (stack == null) {
-                return new CoStack(owner);
-            }
-            spare = null;
-            stack.coroutine = owner;
-            return stack;
-        }
-
-        /** @param stack the storage of a coroutine that terminated on this thread: kept as the spare */
-        public void recycle(CoStack stack) {
-            stack.clear();
-            stack.coroutine = null;
-            if (stack.prims != null && stack.prims.length > SPARE_SLOTS) {
-                stack.prims = null;
-            }
-            if (stack.refs != null && stack.refs.length > SPARE_SLOTS) {
-                stack.refs = null;
-            }
-            spare = stack;
-        }
-
-        /** @return {@code AioContext.current()} for this thread */
-        public AioContext context() {
-            return home != null ? home : polling;
-        }
-    }
-
     /** The word passed between an instrumented caller and its callee (see the class comment). */
     public int signal;
 
@@ -124,8 +68,25 @@ public final class CoStack {
     private int refTop;
 
     /** Storage for {@code coroutine}; arrays are allocated at the first suspension. */
-    private CoStack(Coroutine coroutine) {
+    CoStack(Coroutine coroutine) {
         this.coroutine = coroutine;
+    }
+
+    /** Called by {@link Carrier#takeStack}: this spare storage now belongs to {@code owner}. */
+    void reuseFor(Coroutine owner) {
+        coroutine = owner;
+    }
+
+    /** Called by {@link Carrier#recycle}: empties this storage to be kept as the thread's spare. */
+    void emptyForSpare() {
+        clear();
+        coroutine = null;
+        if (prims != null && prims.length > SPARE_SLOTS) {
+            prims = null;
+        }
+        if (refs != null && refs.length > SPARE_SLOTS) {
+            refs = null;
+        }
     }
 
     /** @return the coroutine this storage belongs to */

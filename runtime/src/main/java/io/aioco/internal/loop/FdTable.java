@@ -188,11 +188,12 @@ public final class FdTable {
 
     /**
      * Called from the loop thread: applies what {@link #update} recorded to the selector, in order,
-     * so that a removal followed by a re-add of the same channel works.
+     * so that a removal followed by a re-add of the same channel works. Returns whether there was
+     * anything to apply; one volatile read when not.
      */
-    public void applyUpdates() {
+    public boolean applyUpdates() {
         if (!hasDirty) {
-            return;
+            return false;
         }
         Node[] work;
         synchronized (this) {
@@ -215,6 +216,7 @@ public final class FdTable {
         for (Node n : work) {
             apply(n);
         }
+        return true;
     }
 
     private void apply(Node n) {

@@ -1,7 +1,5 @@
 package io.aioco.internal.loop;
 
-import io.aioco.ClockType;
-
 /**
  * The timers of one AioContext, one {@link TimerQueue} per clock: QEMU's {@code
  * QEMUTimerListGroup}. Arming and disarming may happen on any thread (QEMU's {@code
@@ -11,9 +9,7 @@ import io.aioco.ClockType;
  * may re-arm its own timer or any other.
  */
 public final class TimerGroup {
-    private static final ClockType[] CLOCKS = ClockType.values();
-
-    private final TimerQueue[] queues = new TimerQueue[CLOCKS.length];
+    private final TimerQueue[] queues = new TimerQueue[Clocks.COUNT];
     /**
      * Whether any clock has a timer armed: written under the lock after every change, read by the
      * loop without it, so that a poll with no timer armed (the common case) costs one volatile read
@@ -56,7 +52,7 @@ public final class TimerGroup {
 
     /** Called from any thread: the earliest VIRTUAL deadline, or Long.MAX_VALUE if none. */
     public synchronized long virtualDeadline() {
-        TimerQueue.Entry head = queues[ClockType.VIRTUAL.ordinal()].peek();
+        TimerQueue.Entry head = queues[Clocks.VIRTUAL].peek();
         return head == null ? Long.MAX_VALUE : head.expireNs;
     }
 
@@ -103,10 +99,10 @@ public final class TimerGroup {
         if (head == null) {
             return -1;
         }
-        if (CLOCKS[c] == ClockType.VIRTUAL && VirtualClock.isPaused()) {
+        if (c == Clocks.VIRTUAL && VirtualClock.isPaused()) {
             return head.expireNs - VirtualClock.nowNs() > 0 ? -1 : 0;
         }
-        return Math.max(0, head.expireNs - CLOCKS[c].nowNs());
+        return Math.max(0, head.expireNs - Clocks.nowNs(c));
     }
 
     /**
@@ -134,7 +130,7 @@ public final class TimerGroup {
             if (q.isEmpty()) {
                 continue;
             }
-            long now = CLOCKS[c].nowNs();
+            long now = Clocks.nowNs(c);
             long passSeq;
             synchronized (this) {
                 passSeq = q.nextSeq();

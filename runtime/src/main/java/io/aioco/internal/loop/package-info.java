@@ -4,8 +4,11 @@
  * <p>{@link io.aioco.internal.loop.TimerQueue} is QEMU's {@code QEMUTimerList}, {@link
  * io.aioco.internal.loop.VirtualClock} the state behind {@code QEMU_CLOCK_VIRTUAL}, {@link
  * io.aioco.internal.loop.FdTable} the {@code AioHandler} list with its fd monitor (an NIO {@code
- * Selector} instead of epoll), {@link io.aioco.internal.loop.AdaptivePolling} the poll-time
- * bookkeeping of {@code aio-posix.c}, and {@link io.aioco.internal.loop.LoopThreads} the
- * per-thread state behind {@code qemu_get_current_aio_context}.
+ * Selector} instead of epoll), {@link io.aioco.internal.loop.Poller} the waiting and waking of
+ * {@code aio-posix.c} (announce, busy poll, block, kick), and {@link
+ * io.aioco.internal.loop.AdaptivePolling} its poll-time bookkeeping.
+ *
+ * <p>This package imports nothing from {@code io.aioco} ({@link io.aioco.internal.loop.Clocks}
+ * reads the clocks by {@code ClockType}'s ordinals): the dependency runs from the API to here.
  */
 package io.aioco.internal.loop;

@@ -1,0 +1,308 @@
+package io.aioco.internal.loop;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Waiting and waking for one AioContext: QEMU's {@code util/aio-posix.c} with its fd monitor
+ * ({@code fdmon-*.c}) and the context notifier of {@code util/async.c}. It holds the announcement
+ * a blocking poll makes ({@code ctx->notify_me}), the pending notification ({@code ctx->notified}),
+ * the "what I wait for changed" flag that ends a busy poll, the fd table with its selector, and
+ * the adaptive-polling state; the context's poll drives it step by step (busy poll, announce,
+ * build the poll set, block, end the wait). The handshake is walked through in {@code
+ * runtime/DESIGN.md}.
+ *
+ * <p><b>Threads.</b> {@link #kick()}, {@link #notifyChange()}, {@link #notifyEvent()} and {@link
+ * #fdTable()} may be called from any thread. Everything else is the loop thread's: the one polling
+ * the context (handed from one polling thread to the next by the context's claim).
+ */
+public final class Poller {
+    // notifyMe values: what the poller blocks in, which tells a waker how to wake it.
+    /** The loop is not about to block: a waker has nothing to do. */
+    public static final int NOT_WAITING = 0;
+    /** The loop blocks (or is about to) in {@link LockSupport#park}: it has no channels. */
+    public static final int WAIT_PARK = 1;
+    /** The loop blocks (or is about to) in its selector. */
+    public static final int WAIT_SELECT = 2;
+
+    private static final VarHandle NOTIFY_ME;
+    private static final VarHandle NOTIFIED;
+    private static final VarHandle POKED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            NOTIFY_ME = l.findVarHandle(Poller.class, "notifyMe", int.class);
+            NOTIFIED = l.findVarHandle(Poller.class, "notified", int.class);
+            POKED = l.findVarHandle(Poller.class, "poked", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** NOT_WAITING, or how the poller is blocked (set by the poller, cleared by it or a waker). */
+    @SuppressWarnings("unused") // accessed through NOTIFY_ME
+    private volatile int notifyMe;
+
+    /** 1 after notifyEvent() until a blocking poll accepts it (QEMU's ctx->notified). */
+    @SuppressWarnings("unused") // accessed through NOTIFIED
+    private volatile int notified;
+
+    /**
+     * 1 after another thread changed what the loop waits for (a timer, a channel) since the loop
+     * last looked: tells a busy poll to stop and recompute its wait. With bottom halves on the
+     * shared list and {@code notified}, it is what QEMU's context notifier polls ({@code
+     * aio_context_notifier_poll} reading {@code ctx->notified}).
+     */
+    @SuppressWarnings("unused") // accessed through POKED
+    private volatile int poked;
+
+    /** The thread blocked (park mode); written before notifyMe is set, read by wakers after. */
+    private Thread waiter;
+
+    /** The fd table, created on first use; the main loop's are given up front. */
+    private volatile FdTable fds;
+
+    /** Adaptive polling's parameters and poll time. */
+    private final AdaptivePolling polling = new AdaptivePolling();
+
+    /**
+     * The poller whose wait also covers this one's events (the main loop's iohandler context is
+     * waited for by the main context's poll), else this one. Set once at the main loop's
+     * initialization, before the contexts are published.
+     */
+    private Poller waitedForBy = this;
+
+    /** Called once, before the poller is published: {@code host}'s waits cover this one's events. */
+    public void coveredBy(Poller host, FdTable table) {
+        this.waitedForBy = host;
+        this.fds = table;
+    }
+
+    /** Called once, before the poller is published: gives it its fd table up front. */
+    public void useFdTable(FdTable table) {
+        this.fds = table;
+    }
+
+    /** Called from any thread: the fd table, or null if no handler was ever set. */
+    public FdTable fds() {
+        return fds;
+    }
+
+    /** Called from any thread: the fd table, created on first use. */
+    public FdTable fdTable() {
+        FdTable table = fds;
+        if (table == null) {
+            synchronized (this) {
+                table = fds;
+                if (table == null) {
+                    table = new FdTable();
+                    fds = table;
+                }
+            }
+        }
+        return table;
+    }
+
+    /** Called from any thread: adaptive polling's state ({@code aio_context_set_poll_params}). */
+    public AdaptivePolling polling() {
+        return polling;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The loop's side, in the order a blocking poll takes the steps
+
+    /** Called from the loop thread: how the next wait would block with {@code table}. */
+    public static int waitMode(FdTable table) {
+        return table != null && table.hasChannels() ? WAIT_SELECT : WAIT_PARK;
+    }
+
+    /** Called from the loop thread: remembers who blocks, for wakers in park mode. */
+    public void setWaiter(Thread me) {
+        if (waiter != me) {
+            waiter = me; // rarely written: it shares a cache line with what wakers read
+        }
+    }
+
+    /**
+     * For asserts: whether the caller is the thread that set itself as the waiter of this wait.
+     * The context's claim hands the loop from one polling thread to the next; setWaiter comes first
+     * in every wait, so the steps after it must be on that same thread.
+     */
+    private boolean inWaitingThread() {
+        return waiter == Thread.currentThread();
+    }
+
+    /** Called from the loop thread: whether a notifyEvent() is pending (ctx->notified). */
+    public boolean notified() {
+        return (int) NOTIFIED.getVolatile(this) != 0;
+    }
+
+    /**
+     * Called from the loop thread before a busy poll computes its wait: a change published before
+     * this point is in what the loop reads next, one after it ends the busy poll.
+     */
+    public void clearPoked() {
+        if ((int) POKED.getVolatile(this) != 0) {
+            POKED.setVolatile(this, 0);
+        }
+    }
+
+    /**
+     * Called from the loop thread: spins over the ioPoll functions (AioHandler io_poll) and the
+     * context's own notifications for up to {@code budgetNs}. Returns true when one reports work
+     * (then the loop does not block); false when the time is up or another thread changed what the
+     * loop waits for, or the thread is interrupted (then the loop recomputes its wait).
+     *
+     * @param workArrived the context's cheap check for bottom halves scheduled since the poll began
+     */
+    public boolean busyPoll(FdTable table, long start, long budgetNs, BooleanSupplier workArrived) {
+        assert inWaitingThread();
+        boolean handlers = table != null && table.hasPollHandlers();
+        do {
+            if (handlers && table.runPollHandlersOnce()) {
+                return true;
+            }
+            if (workArrived.getAsBoolean() || (int) NOTIFIED.getVolatile(this) != 0) {
+                return true;
+            }
+            if ((int) POKED.getVolatile(this) != 0 || Thread.currentThread().isInterrupted()) {
+                return false; // recompute the wait; an interrupt ends it (see block)
+            }
+            Thread.onSpinWait();
+        } while (System.nanoTime() - start < budgetNs);
+        return false;
+    }
+
+    /**
+     * Called from the loop thread: announces that it is about to block in {@code mode} (QEMU's
+     * {@code notify_me}). Every check for work comes after this store; see DESIGN.md.
+     */
+    public void announce(int mode) {
+        assert inWaitingThread();
+        assert mode == WAIT_PARK || mode == WAIT_SELECT : mode;
+        NOTIFY_ME.setVolatile(this, mode);
+    }
+
+    /**
+     * Called from the loop thread after {@link #announce} when building the poll set added the
+     * first channel or removed the last: switches the announcement from {@code from} to {@code to}
+     * so that a waker wakes the right way. Returns false if a waker cleared it meanwhile (the loop
+     * must then not block).
+     */
+    public boolean reannounce(int from, int to) {
+        return NOTIFY_ME.compareAndSet(this, from, to);
+    }
+
+    /**
+     * Called from the loop thread: blocks until woken, a channel is ready, the timeout ({@code -1}:
+     * none) passes or the thread is interrupted. Spurious returns of park or select are absorbed.
+     */
+    public void block(int mode, FdTable table, long timeoutNs) {
+        assert inWaitingThread();
+        assert mode == WAIT_PARK || table != null;
+        long deadline = System.nanoTime() + timeoutNs;
+        Thread me = Thread.currentThread();
+        for (;;) {
+            if ((int) NOTIFY_ME.getVolatile(this) == NOT_WAITING) {
+                return; // a waker cleared the announcement: something is there
+            }
+            if (me.isInterrupted()) {
+                // NOTE: the channels are still looked at: the status stays set, and an interrupted
+                // thread that goes on polling must not starve its handlers.
+                if (mode == WAIT_SELECT) {
+                    table.selectNow();
+                }
+                return;
+            }
+            long remaining = -1;
+            if (timeoutNs > 0) {
+                remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return;
+                }
+            }
+            if (mode == WAIT_PARK) {
+                if (remaining < 0) {
+                    LockSupport.park(this);
+                } else {
+                    LockSupport.parkNanos(this, remaining);
+                }
+            } else if (table.select(remaining)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Called from the loop thread when the wait is over (blocked or not): withdraws the announcement
+     * and accepts the pending notification (aio_notify_accept).
+     */
+    public void endWait() {
+        assert inWaitingThread();
+        // NOTE: both stores are skipped when they would change nothing, and the first needs no
+        // fence: other threads read these fields at every schedule, and a store to their cache
+        // line makes each of them miss. Only the loop sets a wait mode, so a NOT_WAITING read
+        // here (a waker cleared it) stays so. A stale mode that a waker reads in the meantime
+        // costs one spurious wake-up of the next wait, which block() absorbs.
+        if ((int) NOTIFY_ME.getVolatile(this) != NOT_WAITING) {
+            NOTIFY_ME.setRelease(this, NOT_WAITING);
+        }
+        // aio_notify_accept: a notify from before this point has been served by this wait. One
+        // that sets the flag after this read is served by the next wait instead.
+        if ((int) NOTIFIED.getVolatile(this) != 0) {
+            NOTIFIED.setVolatile(this, 0);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The wakers' side
+
+    /**
+     * Called from any thread after changing what the loop waits for (a timer, a channel): ends a
+     * busy poll in progress, which then recomputes its wait, and wakes the loop if it is blocked
+     * (QEMU's aio_notify from timerlist_notify or aio_set_fd_handler). The caller has published the
+     * change, with a full fence, before calling.
+     */
+    public void notifyChange() {
+        Poller target = waitedForBy;
+        if ((int) POKED.getVolatile(target) == 0) {
+            POKED.setVolatile(target, 1);
+        }
+        target.wake();
+    }
+
+    /**
+     * Called from any thread: makes the next blocking poll (or the one in progress) return ({@code
+     * aio_notify}). No system call unless the loop is blocked.
+     */
+    public void notifyEvent() {
+        NOTIFIED.setVolatile(this, 1);
+        kick();
+    }
+
+    /**
+     * Called from any thread after publishing work (a bottom half, a coroutine): wakes the poller if
+     * it announced it is blocking (QEMU's aio_notify minus the notified flag). Cheap when it is not:
+     * one volatile read.
+     */
+    public void kick() {
+        waitedForBy.wake();
+    }
+
+    private void wake() {
+        int mode = (int) NOTIFY_ME.getVolatile(this);
+        // NOTE: only the waker that clears the announcement makes the system call; the others see
+        // NOT_WAITING (or lose the CAS) and return. A stale wake (the poller already left) costs the
+        // next wait one spurious return, which block() absorbs.
+        if (mode != NOT_WAITING && NOTIFY_ME.compareAndSet(this, mode, NOT_WAITING)) {
+            if (mode == WAIT_PARK) {
+                LockSupport.unpark(waiter);
+            } else {
+                fds.wakeup();
+            }
+        }
+    }
+}
