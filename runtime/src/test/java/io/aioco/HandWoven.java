@@ -15,11 +15,25 @@ import java.util.List;
 final class HandWoven implements CoroutineEntry {
     private static final int RUN_TOKEN = CoStack.token("run", "()V");
 
-    /** One call: the callee's name and descriptor (its token) and the call itself. */
-    record Call(String name, String descriptor, Runnable body) {}
+    /**
+     * One step: a call to a coroutine function (its name and descriptor give its token) or, with
+     * no name, plain code that never suspends; with {@code repeatWhile}, repeated while it holds
+     * (checked before each call and after each call that returns).
+     */
+    record Call(String name, String descriptor, Runnable body, java.util.function.BooleanSupplier repeatWhile) {}
 
     static Call call(String name, String descriptor, Runnable body) {
-        return new Call(name, descriptor, body);
+        return new Call(name, descriptor, body, null);
+    }
+
+    /** Plain code, which must not suspend. */
+    static Call plain(Runnable body) {
+        return new Call(null, null, body, null);
+    }
+
+    /** {@code call}, repeated while {@code condition} holds (a condition-variable loop). */
+    static Call callWhile(java.util.function.BooleanSupplier condition, String name, String descriptor, Runnable body) {
+        return new Call(name, descriptor, body, condition);
     }
 
     static Call yieldCall() {
@@ -60,6 +74,15 @@ final class HandWoven implements CoroutineEntry {
         stack.signal = 0;
         while (index < calls.size()) {
             Call call = calls.get(index);
+            if (call.name() == null) {
+                call.body().run();
+                index++;
+                continue;
+            }
+            if (!resume && call.repeatWhile() != null && !call.repeatWhile().getAsBoolean()) {
+                index++;
+                continue;
+            }
             int token = CoStack.token(call.name(), call.descriptor());
             stack.signal = resume ? token | CoStack.RESUME : token;
             resume = false;
@@ -74,7 +97,9 @@ final class HandWoven implements CoroutineEntry {
                 return; // SUSPEND stays for Coroutine.enter: the coroutine yields
             }
             stack.signal = 0;
-            index++;
+            if (call.repeatWhile() == null) {
+                index++;
+            }
         }
         finished = true;
     }
