@@ -109,6 +109,7 @@ final class CoFrame {
      * keeps waiting (suspended again, nothing published twice).
      *
      * @return the completed wait, or null when the function must return a dummy value
+     * @throws RuntimeException what the wait's publication threw (its coroutine goes on with it)
      */
     CoWait resume(CoStack stack) {
         Object saved = stack.popRef();
@@ -119,6 +120,13 @@ final class CoFrame {
             stack.pushRef(wait);
             stack.suspend();
             return null;
+        }
+        Throwable failure = wait.publishFailure();
+        if (failure instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        if (failure instanceof Error error) {
+            throw error;
         }
         wait.resumed();
         return wait;

@@ -42,6 +42,8 @@ abstract class CoWait implements Coroutine.AfterYield {
     private volatile int state;
     /** The coroutine that waits. */
     final Coroutine coroutine;
+    /** What publish() threw, set before the completion CAS; null normally. */
+    private Throwable publishFailure;
     /** Link in a {@link WaiterList}; guarded by the lock that guards that list. */
     CoWait next;
 
@@ -93,6 +95,24 @@ abstract class CoWait implements Coroutine.AfterYield {
     /** @return whether the wait has completed (acquire: the waker's results are visible) */
     final boolean isWoken() {
         return (int) STATE.getAcquire(this) == WOKEN;
+    }
+
+    /**
+     * Completes the wait with the failure its {@link #publish()} threw (a closed context, say): the
+     * coroutine goes on at once and its function throws it, as it would have before suspending.
+     * Only the thread that ran the coroutine calls it, after the yield.
+     *
+     * @return this
+     */
+    final CoWait failedToPublish(Throwable failure) {
+        publishFailure = failure;
+        complete(); // NOTE: the CAS publishes the field to whichever thread resumes the coroutine
+        return this;
+    }
+
+    /** @return what {@link #publish()} threw, or null */
+    final Throwable publishFailure() {
+        return publishFailure;
     }
 
     /**

@@ -184,7 +184,8 @@ public final class Coroutine {
      * publication on, another thread may enter it, so nothing of it is touched here any more. A
      * wait satisfied at publication runs its coroutine again at once. Failures are collected: the
      * first is returned, the others added to it as suppressed, and every pending coroutine still
-     * runs. Thread confinement: the calling thread, which runs them all.
+     * runs. A publication that throws (a closed context) resumes its coroutine at once, whose
+     * function throws it. Thread confinement: the calling thread, which runs them all.
      */
     private static Throwable runAll(Coroutine first, AioContext firstCtx) {
         Throwable failure = null;
@@ -220,6 +221,10 @@ public final class Coroutine {
                     try {
                         outcome = action.publish();
                     } catch (RuntimeException | Error e) {
+                        if (action instanceof CoWait wait) {
+                            wait.failedToPublish(e); // thrown in the coroutine, by its function
+                            continue;
+                        }
                         thrown = e;
                         break;
                     }

@@ -5,6 +5,7 @@ import static io.aioco.HandWoven.yieldCall;
 import static io.aioco.LoopTesting.drain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -205,5 +206,29 @@ class WakeAfterYieldTest {
         assertResumedOnce(upgrader);
         assertTrue(reader.finished());
         assertEquals("[free]", lock.toString().replaceAll(".*@[0-9a-f]+", ""));
+    }
+
+    @Test
+    void aWakeUpThatCannotBePublishedIsThrownInTheCoroutine() {
+        AioContext closed = AioContext.create();
+        closed.close();
+        List<String> seen = new ArrayList<>();
+        HandWoven sleeper = new HandWoven(call("sleepNs", "(Lio/aioco/ClockType;J)V", () -> {
+            try {
+                Coroutine.sleepNs(ClockType.REALTIME, 0);
+            } catch (IllegalStateException e) {
+                seen.add(e.getMessage()); // the coroutine itself sees the failure and may go on
+            }
+        }));
+        Coroutine co = Coroutine.create(sleeper);
+        co.enter(closed);
+        assertEquals(List.of(closed + " is closed"), seen);
+        assertTrue(sleeper.finished());
+        assertTrue(co.isTerminated());
+        HandWoven uncaught = new HandWoven(call("sleepNs", "(Lio/aioco/ClockType;J)V",
+                () -> Coroutine.sleepNs(ClockType.REALTIME, 0)));
+        Coroutine failing = Coroutine.create(uncaught);
+        assertThrows(IllegalStateException.class, () -> failing.enter(closed));
+        assertTrue(failing.isTerminated());
     }
 }
