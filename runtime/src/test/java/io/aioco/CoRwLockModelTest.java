@@ -81,12 +81,12 @@ public class CoRwLockModelTest {
     @Test
     void handOffsAcrossThreadsKeepExclusionAndLoseNoWaiter() {
         new ModelCheckingOptions()
-                .iterations(4)
+                .iterations(2)
                 .threads(3)
                 .actorsPerThread(1)
                 .actorsBefore(0)
                 .actorsAfter(0)
-                .invocationsPerIteration(50)
+                .invocationsPerIteration(30)
                 .check(getClass());
     }
 }
