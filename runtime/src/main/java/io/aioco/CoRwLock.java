@@ -230,6 +230,11 @@ public final class CoRwLock {
         }
     }
 
+    /** @return whether nobody holds the lock and nobody waits (a snapshot, for tests) */
+    synchronized boolean isFree() {
+        return owners == 0 && waiters.isEmpty();
+    }
+
     @Override
     public synchronized String toString() {
         return "CoRwLock@" + Integer.toHexString(System.identityHashCode(this))

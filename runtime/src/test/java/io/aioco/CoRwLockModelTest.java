@@ -73,8 +73,8 @@ public class CoRwLockModelTest {
                 throw new AssertionError("a coroutine waiting for the lock was never resumed");
             }
         }
-        if (!lock.toString().endsWith("[free]")) {
-            throw new AssertionError("left " + lock);
+        if (!lock.isFree()) {
+            throw new AssertionError("the lock is still held or waited for");
         }
     }
 
