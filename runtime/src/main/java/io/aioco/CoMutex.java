@@ -28,8 +28,8 @@ public final class CoMutex {
         }
     }
 
-    private static final int LOCK_TOKEN = CoStack.token("lock", "()V");
-    private static final int UNLOCK_TOKEN = CoStack.token("unlock", "()V");
+    private static final CoFrame LOCK = new CoFrame("io.aioco.CoMutex.lock()", "lock", "()V");
+    private static final CoFrame UNLOCK = new CoFrame("io.aioco.CoMutex.unlock()", "unlock", "()V");
 
     /** Bit of {@link #state}: somebody holds the lock (or it is being handed over). */
     private static final int LOCKED = 1;
@@ -47,16 +47,16 @@ public final class CoMutex {
     private volatile int state;
     /** The holder (or the waiter it is handed to); only its holder writes it, or the hand-off. */
     private volatile Coroutine owner;
-    /** Waiters, FIFO, linked through {@code Coroutine.next}; guarded by {@code this}. */
-    private Coroutine head;
-    private Coroutine tail;
+    /** Waiters, FIFO; guarded by {@code this}. */
+    private final WaiterList<Waiter> waiters = new WaiterList<>();
 
     /** Creates an unlocked mutex. Maps to {@code qemu_co_mutex_init}. */
     public CoMutex() {}
 
     /**
      * Takes the lock, yielding until it is handed over if another coroutine holds it. Maps to
-     * {@code qemu_co_mutex_lock}.
+     * {@code qemu_co_mutex_lock}. The coroutine joins the waiters only once it has yielded, so an
+     * unlock on another thread never wakes a coroutine that is still running.
      *
      * @throws IllegalStateException outside a coroutine, if the running coroutine already holds the
      *     lock (it is not reentrant), or if it would have to wait while called from code that is not
@@ -64,39 +64,59 @@ public final class CoMutex {
      */
     @CoroutineFn
     public void lock() {
-        CoStack stack = CoStack.enter("io.aioco.CoMutex.lock()");
-        int arrival = stack.arrive(LOCK_TOKEN);
-        Coroutine self = stack.coroutine();
-        if (arrival == CoStack.RESUMED) {
-            if (owner != self) {
-                stack.suspend(); // entered by someone else while still waiting: keep waiting
-            }
-            return; // unlock() handed the lock to us before waking us
-        }
-        if (STATE.compareAndSet(this, 0, LOCKED)) {
-            owner = self; // fast path: free, and nobody waits
+        CoStack stack = LOCK.enter();
+        int arrival = LOCK.arrive(stack);
+        if (arrival == CoFrame.RESUMED) {
+            LOCK.resume(stack); // unlock() handed the lock to us before waking us
             return;
+        }
+        Coroutine self = CoFrame.coroutine(stack);
+        if (tryLock(self)) {
+            return; // fast path: free, and nobody waits
         }
         if (owner == self) {
             throw new IllegalStateException(this + " is already held by " + self + ", which locks it again");
         }
-        if (arrival != CoStack.CALLED) {
-            throw stack.crossedUninstrumented("io.aioco.CoMutex.lock()");
+        LOCK.suspend(stack, arrival, newWaiter(self));
+    }
+
+    /** Takes the lock for {@code self} if it is free and nobody waits: one CAS. */
+    boolean tryLock(Coroutine self) {
+        if (STATE.compareAndSet(this, 0, LOCKED)) {
+            owner = self;
+            return true;
         }
-        if (!tryLockOrQueue(self)) {
-            stack.suspend();
+        return false;
+    }
+
+    /**
+     * A wait for this lock, to suspend on (also used by {@link CoQueue#await(CoMutex)}): once its
+     * coroutine has yielded it takes the lock if it is free, else joins the waiters.
+     */
+    CoWait newWaiter(Coroutine self) {
+        return new Waiter(self);
+    }
+
+    /** A coroutine waiting for the lock. */
+    private final class Waiter extends CoWait {
+        Waiter(Coroutine self) {
+            super(self);
+        }
+
+        @Override
+        public CoWait publish() {
+            return tryLockOrQueue(this) ? completeInline() : null;
         }
     }
 
     /**
-     * Takes the lock for {@code self} if it is free, else puts {@code self} last in line. Also used
-     * by {@link CoQueue#await(CoMutex)}.
+     * Takes the lock for the waiter's coroutine if it is free, else puts it last in line. Runs after
+     * the coroutine has yielded.
      *
-     * @return true if {@code self} holds the lock now, false if it must wait for the hand-off
+     * @return true if it holds the lock now, false if it must wait for the hand-off
      */
-    boolean tryLockOrQueue(Coroutine self) {
-        if (STATE.compareAndSet(this, 0, LOCKED)) {
-            owner = self;
+    private boolean tryLockOrQueue(Waiter waiter) {
+        if (tryLock(waiter.coroutine)) {
             return true;
         }
         synchronized (this) {
@@ -104,19 +124,13 @@ public final class CoMutex {
                 int current = state;
                 if ((current & LOCKED) == 0) {
                     if (STATE.compareAndSet(this, current, current | LOCKED)) {
-                        owner = self; // freed since: take it
+                        owner = waiter.coroutine; // freed since: take it
                         return true;
                     }
                 } else if (STATE.compareAndSet(this, current, current + WAITER)) {
                     // NOTE: counted and queued under the monitor: an unlock that sees the count takes
                     // the monitor, so it finds this waiter in the queue
-                    self.next = null;
-                    if (tail == null) {
-                        head = self;
-                    } else {
-                        tail.next = self;
-                    }
-                    tail = self;
+                    waiters.add(waiter);
                     return false;
                 }
             }
@@ -137,11 +151,22 @@ public final class CoMutex {
      */
     @CoroutineFn
     public void unlock() {
-        CoStack stack = CoStack.enter("io.aioco.CoMutex.unlock()");
-        stack.arrive(UNLOCK_TOKEN); // never suspends: any caller will do
-        Coroutine next = release(stack.coroutine());
+        CoStack stack = UNLOCK.enter();
+        UNLOCK.arrive(stack); // never suspends: any caller will do
+        CoWait next = release(CoFrame.coroutine(stack));
         if (next != null) {
             next.wake();
+        }
+    }
+
+    /**
+     * Throws unless {@code self} holds the lock (the error {@link #unlock()} would throw).
+     */
+    void checkHeldBy(Coroutine self) {
+        Coroutine holder = owner;
+        if (holder != self) {
+            throw new IllegalStateException(self + " cannot unlock " + this + ": "
+                    + (holder == null ? "it is not locked" : "it is held by " + holder));
         }
     }
 
@@ -149,24 +174,15 @@ public final class CoMutex {
      * Gives the lock up: to the first waiter (returned, to be woken by the caller) or to nobody.
      * Also used by {@link CoQueue#await(CoMutex)}.
      */
-    Coroutine release(Coroutine self) {
-        Coroutine holder = owner;
-        if (holder != self) {
-            throw new IllegalStateException(self + " cannot unlock " + this + ": "
-                    + (holder == null ? "it is not locked" : "it is held by " + holder));
-        }
+    CoWait release(Coroutine self) {
+        checkHeldBy(self);
         owner = null; // NOTE: before the release below, after which another coroutine may set it
         if (STATE.compareAndSet(this, LOCKED, 0)) {
             return null; // nobody waits
         }
         synchronized (this) {
-            Coroutine next = head;
-            head = next.next;
-            if (head == null) {
-                tail = null;
-            }
-            next.next = null;
-            owner = next; // hand-off: the waiter owns the lock before it runs
+            Waiter next = waiters.poll();
+            owner = next.coroutine; // hand-off: the waiter owns the lock before it runs
             STATE.getAndAdd(this, -WAITER); // LOCKED stays set
             return next;
         }

@@ -12,16 +12,13 @@ import io.aioco.internal.CoStack;
  * monitor guards the list (never held across a suspension).
  */
 public final class CoQueue {
-    private static final int AWAIT_TOKEN = CoStack.token("await", "(Lio/aioco/CoMutex;)V");
-    private static final int NEXT_TOKEN = CoStack.token("next", "()Z");
-    private static final int RESTART_ALL_TOKEN = CoStack.token("restartAll", "()V");
-    /** await's saved states: waiting in the queue; waiting for the mutex again. */
-    private static final int WAITING = 0;
-    private static final int RELOCKING = 1;
+    private static final CoFrame AWAIT = new CoFrame("io.aioco.CoQueue.await(CoMutex)", "await",
+            "(Lio/aioco/CoMutex;)V");
+    private static final CoFrame NEXT = new CoFrame("io.aioco.CoQueue.next()", "next", "()Z");
+    private static final CoFrame RESTART_ALL = new CoFrame("io.aioco.CoQueue.restartAll()", "restartAll", "()V");
 
-    /** Waiters, FIFO, linked through {@code Coroutine.next}; guarded by {@code this}. */
-    private Coroutine head;
-    private Coroutine tail;
+    /** Waiters, FIFO; guarded by {@code this}. */
+    private final WaiterList<Waiter> waiters = new WaiterList<>();
 
     /** Creates an empty queue. Maps to {@code qemu_co_queue_init}. */
     public CoQueue() {}
@@ -29,7 +26,9 @@ public final class CoQueue {
     /**
      * Waits in the queue until woken by {@link #next()}, {@link #restartAll()} or {@link
      * #enterNext(CoMutex)}. If {@code lockOrNull} is given, the caller must hold it: it is released
-     * while waiting and taken again before this returns. Maps to {@code qemu_co_queue_wait}.
+     * while waiting and taken again before this returns. Maps to {@code qemu_co_queue_wait}. The
+     * coroutine joins the queue, and then releases the lock, only once it has yielded: a waker that
+     * took the lock meanwhile finds it in the queue, and no waker finds it still running.
      *
      * @param lockOrNull a CoMutex held by the caller, or null
      * @throws IllegalStateException outside a coroutine, or called from code that is not
@@ -37,94 +36,47 @@ public final class CoQueue {
      */
     @CoroutineFn
     public void await(CoMutex lockOrNull) {
-        CoStack stack = CoStack.enter("io.aioco.CoQueue.await(CoMutex)");
-        int arrival = stack.arrive(AWAIT_TOKEN);
-        Coroutine self = stack.coroutine();
-        if (arrival == CoStack.RESUMED) {
-            int state = stack.popInt();
-            CoMutex lock = (CoMutex) stack.popRef();
-            if (state == WAITING) {
-                if (contains(self)) {
-                    park(stack, lock, WAITING); // entered by someone else while still queued: keep waiting
-                } else if (lock != null && !lock.tryLockOrQueue(self)) {
-                    park(stack, lock, RELOCKING);
-                }
-            } else if (!lock.isHeldBy(self)) {
-                park(stack, lock, RELOCKING); // entered while still queued on the mutex: keep waiting
+        CoStack stack = AWAIT.enter();
+        int arrival = AWAIT.arrive(stack);
+        if (arrival == CoFrame.RESUMED) {
+            CoWait woken = AWAIT.resume(stack);
+            if (woken instanceof Waiter waiter && waiter.lock != null && !waiter.lock.tryLock(waiter.coroutine)) {
+                // out of the queue: now wait for the mutex again (its waiter completes when handed it)
+                AWAIT.suspend(stack, arrival, waiter.lock.newWaiter(waiter.coroutine));
             }
             return;
         }
-        if (arrival != CoStack.CALLED) {
-            throw stack.crossedUninstrumented("io.aioco.CoQueue.await(CoMutex)");
-        }
-        synchronized (this) {
-            self.next = null;
-            if (tail == null) {
-                head = self;
-            } else {
-                tail.next = self;
-            }
-            tail = self;
-        }
+        Coroutine self = CoFrame.coroutine(stack);
         if (lockOrNull != null) {
-            Coroutine handedTo;
-            try {
-                handedTo = lockOrNull.release(self);
-            } catch (IllegalStateException notHeld) {
-                remove(self);
-                throw notHeld;
-            }
-            if (handedTo != null) {
-                handedTo.wake();
-            }
+            lockOrNull.checkHeldBy(self);
         }
-        park(stack, lockOrNull, WAITING);
+        AWAIT.suspend(stack, arrival, new Waiter(self, lockOrNull));
     }
 
-    private static void park(CoStack stack, CoMutex lock, int state) {
-        stack.pushRef(lock);
-        stack.pushInt(state);
-        stack.suspend();
-    }
+    /** A coroutine waiting in this queue. */
+    private final class Waiter extends CoWait {
+        /** The mutex released while waiting and taken again after, or null. */
+        final CoMutex lock;
 
-    private synchronized boolean contains(Coroutine co) {
-        for (Coroutine c = head; c != null; c = c.next) {
-            if (c == co) {
-                return true;
-            }
+        Waiter(Coroutine self, CoMutex lock) {
+            super(self);
+            this.lock = lock;
         }
-        return false;
-    }
 
-    private synchronized void remove(Coroutine co) {
-        Coroutine previous = null;
-        for (Coroutine c = head; c != null; previous = c, c = c.next) {
-            if (c == co) {
-                if (previous == null) {
-                    head = c.next;
-                } else {
-                    previous.next = c.next;
-                }
-                if (tail == c) {
-                    tail = previous;
-                }
-                c.next = null;
-                return;
+        @Override
+        public CoWait publish() {
+            synchronized (CoQueue.this) {
+                waiters.add(this);
             }
+            // NOTE: queued before the lock is released: whoever takes the lock next and calls
+            // next() finds this waiter (no lost wake-up, as qemu_co_queue_wait_impl)
+            return lock == null ? null : lock.release(coroutine);
         }
     }
 
     /** Takes the first waiter off the queue, or returns null. */
-    private synchronized Coroutine poll() {
-        Coroutine first = head;
-        if (first != null) {
-            head = first.next;
-            if (head == null) {
-                tail = null;
-            }
-            first.next = null;
-        }
-        return first;
+    private synchronized Waiter poll() {
+        return waiters.poll();
     }
 
     /**
@@ -135,8 +87,8 @@ public final class CoQueue {
      */
     @CoroutineFn
     public boolean next() {
-        CoStack.enter("io.aioco.CoQueue.next()").arrive(NEXT_TOKEN);
-        Coroutine first = poll();
+        NEXT.arrive(NEXT.enter()); // never suspends: any caller will do
+        Waiter first = poll();
         if (first == null) {
             return false;
         }
@@ -149,8 +101,8 @@ public final class CoQueue {
      */
     @CoroutineFn
     public void restartAll() {
-        CoStack.enter("io.aioco.CoQueue.restartAll()").arrive(RESTART_ALL_TOKEN);
-        for (Coroutine first = poll(); first != null; first = poll()) {
+        RESTART_ALL.arrive(RESTART_ALL.enter()); // never suspends: any caller will do
+        for (Waiter first = poll(); first != null; first = poll()) {
             first.wake();
         }
     }
@@ -175,7 +127,7 @@ public final class CoQueue {
         if (lockOrNull != null && self != null && !lockOrNull.isHeldBy(self)) {
             throw new IllegalStateException(self + " calls enterNext with " + lockOrNull + ", which it does not hold");
         }
-        Coroutine first = poll();
+        Waiter first = poll();
         if (first == null) {
             return false;
         }
@@ -190,6 +142,6 @@ public final class CoQueue {
      * @return true if empty
      */
     public synchronized boolean isEmpty() {
-        return head == null;
+        return waiters.isEmpty();
     }
 }

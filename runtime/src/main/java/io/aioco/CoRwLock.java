@@ -16,30 +16,61 @@ import io.aioco.internal.CoStack;
  * <p>Thread-safe: an internal monitor guards the state (never held across a suspension).
  */
 public final class CoRwLock {
-    private static final int RDLOCK_TOKEN = CoStack.token("rdlock", "()V");
-    private static final int WRLOCK_TOKEN = CoStack.token("wrlock", "()V");
-    private static final int UPGRADE_TOKEN = CoStack.token("upgrade", "()V");
-    private static final int DOWNGRADE_TOKEN = CoStack.token("downgrade", "()V");
-    private static final int UNLOCK_TOKEN = CoStack.token("unlock", "()V");
+    private static final CoFrame RDLOCK = new CoFrame("io.aioco.CoRwLock.rdlock()", "rdlock", "()V");
+    private static final CoFrame WRLOCK = new CoFrame("io.aioco.CoRwLock.wrlock()", "wrlock", "()V");
+    private static final CoFrame UPGRADE = new CoFrame("io.aioco.CoRwLock.upgrade()", "upgrade", "()V");
+    private static final CoFrame DOWNGRADE = new CoFrame("io.aioco.CoRwLock.downgrade()", "downgrade", "()V");
+    private static final CoFrame UNLOCK = new CoFrame("io.aioco.CoRwLock.unlock()", "unlock", "()V");
 
-    /** A queued request. */
-    private static final class Ticket {
+    /**
+     * A queued request (QEMU's CoRwTicket). It joins the queue once its coroutine has yielded; the
+     * lock is granted to it under the monitor, and it is woken after.
+     */
+    private final class Ticket extends CoWait {
         final boolean read;
-        final Coroutine coroutine;
-        Ticket next;
-        /** Set when the lock has been granted to this ticket (its coroutine is woken or about to be). */
-        boolean granted;
+        /** An upgrade: its read lock is given up when it joins the queue. */
+        final boolean upgrading;
 
-        Ticket(boolean read, Coroutine coroutine) {
+        Ticket(Coroutine coroutine, boolean read, boolean upgrading) {
+            super(coroutine);
             this.read = read;
-            this.coroutine = coroutine;
+            this.upgrading = upgrading;
+        }
+
+        @Override
+        public CoWait publish() {
+            synchronized (CoRwLock.this) {
+                if (upgrading) {
+                    owners--;
+                } else if (read ? owners == 0 || (owners > 0 && waiters.isEmpty()) : owners == 0) {
+                    owners = read ? owners + 1 : -1; // freed since the coroutine tried
+                    return completeInline();
+                }
+                waiters.add(this);
+                if (!upgrading) {
+                    return null;
+                }
+                Ticket granted = grantHead(); // an upgrade may free the lock for the head (itself)
+                if (granted == this) {
+                    granted.complete();
+                    return this;
+                }
+                return granted;
+            }
+        }
+
+        @Override
+        void resumed() {
+            if (read) {
+                wakeNextReader();
+            }
         }
     }
 
     /** Readers holding the lock (> 0), -1 for a writer, 0 when free. Guarded by {@code this}. */
     private int owners;
-    private Ticket head;
-    private Ticket tail;
+    /** Tickets in arrival order; guarded by {@code this}. */
+    private final WaiterList<Ticket> waiters = new WaiterList<>();
 
     /** Creates an unlocked lock. Maps to {@code qemu_co_rwlock_init}. */
     public CoRwLock() {}
@@ -50,21 +81,19 @@ public final class CoRwLock {
      */
     @CoroutineFn
     public void rdlock() {
-        CoStack stack = CoStack.enter("io.aioco.CoRwLock.rdlock()");
-        int arrival = stack.arrive(RDLOCK_TOKEN);
-        if (arrival == CoStack.RESUMED) {
-            resumeWaiter(stack);
+        CoStack stack = RDLOCK.enter();
+        int arrival = RDLOCK.arrive(stack);
+        if (arrival == CoFrame.RESUMED) {
+            RDLOCK.resume(stack);
             return;
         }
         synchronized (this) {
-            if (owners == 0 || (owners > 0 && head == null)) {
+            if (owners == 0 || (owners > 0 && waiters.isEmpty())) {
                 owners++;
                 return;
             }
-            requireInstrumentedCaller(stack, arrival, "rdlock()");
-            stack.pushRef(enqueue(true, stack.coroutine()));
         }
-        stack.suspend();
+        RDLOCK.suspend(stack, arrival, new Ticket(CoFrame.coroutine(stack), true, false));
     }
 
     /**
@@ -73,10 +102,10 @@ public final class CoRwLock {
      */
     @CoroutineFn
     public void wrlock() {
-        CoStack stack = CoStack.enter("io.aioco.CoRwLock.wrlock()");
-        int arrival = stack.arrive(WRLOCK_TOKEN);
-        if (arrival == CoStack.RESUMED) {
-            resumeWaiter(stack);
+        CoStack stack = WRLOCK.enter();
+        int arrival = WRLOCK.arrive(stack);
+        if (arrival == CoFrame.RESUMED) {
+            WRLOCK.resume(stack);
             return;
         }
         synchronized (this) {
@@ -84,10 +113,8 @@ public final class CoRwLock {
                 owners = -1;
                 return;
             }
-            requireInstrumentedCaller(stack, arrival, "wrlock()");
-            stack.pushRef(enqueue(false, stack.coroutine()));
         }
-        stack.suspend();
+        WRLOCK.suspend(stack, arrival, new Ticket(CoFrame.coroutine(stack), false, false));
     }
 
     /**
@@ -99,30 +126,24 @@ public final class CoRwLock {
      */
     @CoroutineFn
     public void upgrade() {
-        CoStack stack = CoStack.enter("io.aioco.CoRwLock.upgrade()");
-        int arrival = stack.arrive(UPGRADE_TOKEN);
-        if (arrival == CoStack.RESUMED) {
-            resumeWaiter(stack);
+        CoStack stack = UPGRADE.enter();
+        int arrival = UPGRADE.arrive(stack);
+        if (arrival == CoFrame.RESUMED) {
+            UPGRADE.resume(stack);
             return;
         }
-        Coroutine woken;
         synchronized (this) {
             if (owners <= 0) {
                 throw new IllegalStateException("cannot upgrade " + this + ": it is not held for reading");
             }
-            if (owners == 1 && head == null) {
+            if (owners == 1 && waiters.isEmpty()) {
                 owners = -1;
                 return;
             }
-            requireInstrumentedCaller(stack, arrival, "upgrade()");
-            owners--;
-            stack.pushRef(enqueue(false, stack.coroutine()));
-            woken = grantHead();
         }
-        if (woken != null) {
-            woken.wake();
-        }
-        stack.suspend();
+        // NOTE: the read lock is given up in publish(), after the yield: the caller still holds it
+        // until then, so owners stays > 0 meanwhile
+        UPGRADE.suspend(stack, arrival, new Ticket(CoFrame.coroutine(stack), false, true));
     }
 
     /**
@@ -133,8 +154,8 @@ public final class CoRwLock {
      */
     @CoroutineFn
     public void downgrade() {
-        CoStack.enter("io.aioco.CoRwLock.downgrade()").arrive(DOWNGRADE_TOKEN);
-        Coroutine woken;
+        DOWNGRADE.arrive(DOWNGRADE.enter()); // never suspends: any caller will do
+        Ticket woken;
         synchronized (this) {
             if (owners != -1) {
                 throw new IllegalStateException("cannot downgrade " + this + ": it is not held for writing");
@@ -155,8 +176,8 @@ public final class CoRwLock {
      */
     @CoroutineFn
     public void unlock() {
-        CoStack.enter("io.aioco.CoRwLock.unlock()").arrive(UNLOCK_TOKEN);
-        Coroutine woken;
+        UNLOCK.arrive(UNLOCK.enter()); // never suspends: any caller will do
+        Ticket woken;
         synchronized (this) {
             if (owners > 0) {
                 owners--;
@@ -172,31 +193,14 @@ public final class CoRwLock {
         }
     }
 
-    private static void requireInstrumentedCaller(CoStack stack, int arrival, String method) {
-        if (arrival != CoStack.CALLED) {
-            throw stack.crossedUninstrumented("io.aioco.CoRwLock." + method);
-        }
-    }
-
-    /** Guarded by this. */
-    private Ticket enqueue(boolean read, Coroutine coroutine) {
-        Ticket ticket = new Ticket(read, coroutine);
-        if (tail == null) {
-            head = ticket;
-        } else {
-            tail.next = ticket;
-        }
-        tail = ticket;
-        return ticket;
-    }
-
     /**
      * QEMU's maybe_wake_one: grants the lock to the head ticket if it can run now (a reader while
-     * no writer owns, a writer when free), removes it and returns its coroutine to wake. Guarded by
-     * this; the caller wakes after leaving the monitor.
+     * no writer owns, a writer when free), removes it and returns it to wake. Guarded by this; the
+     * caller wakes after leaving the monitor.
      */
-    private Coroutine grantHead() {
-        Ticket ticket = head;
+    private Ticket grantHead() {
+        // NOTE: no assert Thread.holdsLock(this): the model checker emulates monitors and would trip it
+        Ticket ticket = waiters.peek();
         if (ticket == null) {
             return null;
         }
@@ -211,33 +215,24 @@ public final class CoRwLock {
             }
             owners = -1;
         }
-        head = ticket.next;
-        if (head == null) {
-            tail = null;
-        }
-        ticket.next = null;
-        ticket.granted = true;
-        return ticket.coroutine;
+        waiters.poll();
+        return ticket;
     }
 
-    /**
-     * A waiter runs again: if its ticket was granted it owns the lock (a reader then lets the next
-     * reader in line in); if it was entered spuriously while still queued, it keeps waiting.
-     */
-    private void resumeWaiter(CoStack stack) {
-        Ticket ticket = (Ticket) stack.popRef();
-        Coroutine woken;
+    /** A reader that got the lock lets the next reader in line in (QEMU: the woken reader wakes one). */
+    private void wakeNextReader() {
+        Ticket woken;
         synchronized (this) {
-            if (!ticket.granted) {
-                stack.pushRef(ticket);
-                stack.suspend();
-                return;
-            }
-            woken = ticket.read ? grantHead() : null;
+            woken = grantHead();
         }
         if (woken != null) {
             woken.wake();
         }
+    }
+
+    /** @return whether nobody holds the lock and nobody waits (a snapshot, for tests) */
+    synchronized boolean isFree() {
+        return owners == 0 && waiters.isEmpty();
     }
 
     @Override

@@ -35,10 +35,13 @@ public final class Coroutine {
     private static final int TERMINATED = 3;
 
     static final int RUN_TOKEN = CoStack.token("run", "()V");
-    static final int YIELD_TOKEN = CoStack.token("yield", "()V");
-    private static final int SLEEP_TOKEN = CoStack.token("sleepNs", "(Lio/aioco/ClockType;J)V");
-    private static final int READABLE_TOKEN = CoStack.token("yieldUntilReadable", "(Ljava/nio/channels/SelectableChannel;)V");
-    private static final int AWAIT_TOKEN = CoStack.token("await", "(Ljava/util/concurrent/CompletionStage;)Ljava/lang/Object;");
+    private static final CoFrame YIELD = new CoFrame("io.aioco.Coroutine.yield()", "yield", "()V");
+    private static final CoFrame SLEEP = new CoFrame("io.aioco.Coroutine.sleepNs(ClockType, long)", "sleepNs",
+            "(Lio/aioco/ClockType;J)V");
+    private static final CoFrame READABLE = new CoFrame("io.aioco.Coroutine.yieldUntilReadable(SelectableChannel)",
+            "yieldUntilReadable", "(Ljava/nio/channels/SelectableChannel;)V");
+    private static final CoFrame AWAIT = new CoFrame("io.aioco.Coroutine.await(CompletionStage)", "await",
+            "(Ljava/util/concurrent/CompletionStage;)Ljava/lang/Object;");
 
     private static final VarHandle SCHEDULED;
     private static final VarHandle CONTEXT;
@@ -86,10 +89,25 @@ public final class Coroutine {
     Coroutine scheduledNext;
     /**
      * What to do once the coroutine has yielded, on the thread that ran it: hand it to another
-     * context, or register the callback that wakes it. Doing it only then means no other thread can
-     * enter the coroutine while it is still unwinding its frames here.
+     * context, or publish the wake-up of the wait it suspended on ({@link CoWait}). Doing it only
+     * then means no other thread can enter the coroutine while it is still unwinding its frames
+     * here. Written and read only by the thread that runs the coroutine.
      */
-    private Runnable afterYield;
+    private AfterYield afterYield;
+
+    /**
+     * An action that must run only after the coroutine has yielded (see {@link #afterYield}).
+     * Internal.
+     */
+    interface AfterYield {
+        /**
+         * Runs on the thread that ran the coroutine, once it has yielded.
+         *
+         * @return null; the wait itself when it completed at once (the coroutine runs again at
+         *     once); another wait this action completed, whose coroutine the caller wakes
+         */
+        CoWait publish();
+    }
 
     private Coroutine(CoroutineEntry entry) {
         this.entry = entry;
@@ -130,10 +148,7 @@ public final class Coroutine {
      */
     public void enter(AioContext ctx) {
         checkEnterable();
-        Throwable failure = runOnce(ctx);
-        if (wakeupHead != null) {
-            failure = runWakeups(this, failure);
-        }
+        Throwable failure = runAll(this, ctx);
         if (failure != null) {
             rethrow(failure);
         }
@@ -161,7 +176,113 @@ public final class Coroutine {
         }
     }
 
-    /** Runs until the next yield or the end; returns what escaped the entry, if anything. */
+    /**
+     * Enters {@code first} (in {@code firstCtx}) and then, depth first and in wake order, the
+     * coroutines woken meanwhile (QEMU's {@code co_queue_wakeup}), with an explicit list instead of
+     * recursion (a long chain of hand-offs must not grow the Java stack). Each coroutine runs until
+     * it yields or terminates; if it yielded on a wait, the wait is published only then ({@link
+     * CoWait#publish()}), after what it woke has been taken into the local list: from the
+     * publication on, another thread may enter it, so nothing of it is touched here any more. A
+     * wait satisfied at publication runs its coroutine again at once. Failures are collected: the
+     * first is returned, the others added to it as suppressed, and every pending coroutine still
+     * runs. A publication that throws (a closed context) resumes its coroutine at once, whose
+     * function throws it. Thread confinement: the calling thread, which runs them all.
+     */
+    private static Throwable runAll(Coroutine first, AioContext firstCtx) {
+        Throwable failure = null;
+        Coroutine pendingHead = null;
+        Coroutine to = first;
+        AioContext ctx = firstCtx;
+        while (true) {
+            Throwable thrown = null;
+            Coroutine wokenHead = null; // what `to` woke, in wake order, run before the older pending ones
+            Coroutine wokenTail = null;
+            if (to != first && (to.state == ENTERED || to.state == TERMINATED)) {
+                thrown = new IllegalStateException("cannot run woken " + to + ": it is "
+                        + (to.state == ENTERED ? "already entered" : "terminated"));
+            } else {
+                while (true) {
+                    thrown = to.runOnce(ctx);
+                    if (to.wakeupHead != null) { // NOTE: taken before the publication below
+                        if (wokenTail == null) {
+                            wokenHead = to.wakeupHead;
+                        } else {
+                            wokenTail.next = to.wakeupHead;
+                        }
+                        wokenTail = to.wakeupTail;
+                        to.wakeupHead = null;
+                        to.wakeupTail = null;
+                    }
+                    AfterYield action = to.afterYield;
+                    to.afterYield = null;
+                    if (action == null || thrown != null || to.state != SUSPENDED) {
+                        break;
+                    }
+                    CoWait outcome;
+                    try {
+                        outcome = action.publish();
+                    } catch (RuntimeException | Error e) {
+                        if (action instanceof CoWait wait) {
+                            wait.failedToPublish(e); // thrown in the coroutine, by its function
+                            continue;
+                        }
+                        thrown = e;
+                        break;
+                    }
+                    if (outcome == null) {
+                        break; // published: `to` belongs to whoever wakes it now
+                    }
+                    if (outcome == action) {
+                        continue; // satisfied at once: nobody else can wake it; it goes on here
+                    }
+                    // a hand-off made by the publication: wake its coroutine as wake() would, but
+                    // queued here rather than entered from inside this loop
+                    if (!outcome.complete()) {
+                        break; // NOTE: cannot happen today (a handed-over wait is completed once)
+                    }
+                    Coroutine handed = outcome.coroutine;
+                    AioContext handedCtx = (AioContext) CONTEXT.getAcquire(handed);
+                    CoStack.Carrier carrier = CoStack.carrier();
+                    if ((handedCtx != null && handedCtx != carrier.context()) || carrier.current != null) {
+                        handed.wake();
+                    } else {
+                        handed.markWakeupPending();
+                        if (wokenTail == null) {
+                            wokenHead = handed;
+                        } else {
+                            wokenTail.next = handed;
+                        }
+                        wokenTail = handed;
+                    }
+                    break;
+                }
+            }
+            if (thrown != null) {
+                if (failure == null) {
+                    failure = thrown;
+                } else if (failure != thrown) {
+                    failure.addSuppressed(thrown);
+                }
+            }
+            if (wokenHead != null) { // depth first: what `to` woke runs before the rest
+                wokenTail.next = pendingHead;
+                pendingHead = wokenHead;
+            }
+            if (pendingHead == null) {
+                return failure;
+            }
+            to = pendingHead;
+            pendingHead = to.next;
+            to.next = null;
+            to.wakeupPending = false;
+            ctx = null;
+        }
+    }
+
+    /**
+     * Runs until the next yield or the end; returns what escaped the entry, if anything. Leaves
+     * {@link #afterYield} for {@link #runAll} to publish.
+     */
     private Throwable runOnce(AioContext ctx) {
         Carrier carrier = CoStack.carrier();
         AioContext home = ctx != null ? ctx : (AioContext) carrier.context();
@@ -189,60 +310,12 @@ public final class Coroutine {
         if (failure == null && stack.signal == CoStack.SUSPEND) {
             stack.signal = 0;
             state = SUSPENDED;
-            Runnable action = afterYield;
-            if (action != null) {
-                afterYield = null;
-                try {
-                    action.run();
-                } catch (RuntimeException | Error e) {
-                    return e;
-                }
-            }
             return null;
         }
         afterYield = null;
         state = TERMINATED;
         this.stack = null;
         carrier.recycle(stack);
-        return failure;
-    }
-
-    /**
-     * Enters the coroutines woken by {@code first} and, depth first, those they wake in turn, with
-     * an explicit list instead of recursion (a long chain of hand-offs must not grow the Java
-     * stack). Failures are collected: the first is rethrown, the others added to it as suppressed,
-     * and every pending coroutine still runs.
-     */
-    private static Throwable runWakeups(Coroutine first, Throwable failure) {
-        Coroutine pendingHead = first.wakeupHead;
-        first.wakeupHead = null;
-        first.wakeupTail = null;
-        while (pendingHead != null) {
-            Coroutine to = pendingHead;
-            pendingHead = to.next;
-            to.next = null;
-            to.wakeupPending = false;
-            Throwable thrown = null;
-            if (to.state == ENTERED || to.state == TERMINATED) {
-                thrown = new IllegalStateException("cannot run woken " + to + ": it is "
-                        + (to.state == ENTERED ? "already entered" : "terminated"));
-            } else {
-                thrown = to.runOnce(null);
-            }
-            if (thrown != null) {
-                if (failure == null) {
-                    failure = thrown;
-                } else if (failure != thrown) {
-                    failure.addSuppressed(thrown);
-                }
-            }
-            if (to.wakeupHead != null) { // depth first: what `to` woke runs before the rest
-                to.wakeupTail.next = pendingHead;
-                pendingHead = to.wakeupHead;
-                to.wakeupHead = null;
-                to.wakeupTail = null;
-            }
-        }
         return failure;
     }
 
@@ -292,8 +365,13 @@ public final class Coroutine {
         enter(ctx);
     }
 
-    /** Runs {@code action} on this thread once the running coroutine (this one) has yielded. */
-    void afterYield(Runnable action) {
+    /**
+     * Has {@code action} run on this thread once the running coroutine (this one) has yielded.
+     * Only the thread running this coroutine calls it, from inside it.
+     */
+    void afterYield(AfterYield action) {
+        assert CoStack.current() != null && CoStack.current().coroutine() == this : this + " is not running here";
+        assert afterYield == null : this + " has an action pending already";
         afterYield = action;
     }
 
@@ -323,15 +401,23 @@ public final class Coroutine {
         if (current == null || current.coroutine() != this) {
             return false;
         }
-        afterYield = () -> target.pushScheduled(this);
+        afterYield(() -> {
+            target.pushScheduled(this);
+            return null;
+        });
         return true;
     }
 
-    private void queueWakeup(Coroutine woken) {
-        if (woken.wakeupPending) {
-            throw new IllegalStateException("cannot wake " + woken + ": it was woken already and has not run yet");
+    /** Marks this coroutine as in a wake-up list, or throws if it is in one already. Its thread only. */
+    private void markWakeupPending() {
+        if (wakeupPending) {
+            throw new IllegalStateException("cannot wake " + this + ": it was woken already and has not run yet");
         }
-        woken.wakeupPending = true;
+        wakeupPending = true;
+    }
+
+    private void queueWakeup(Coroutine woken) {
+        woken.markWakeupPending();
         if (wakeupTail == null) {
             wakeupHead = woken;
         } else {
@@ -353,12 +439,12 @@ public final class Coroutine {
      */
     @CoroutineFn
     public static void yield() {
-        CoStack stack = CoStack.enter("io.aioco.Coroutine.yield()");
-        switch (stack.arrive(YIELD_TOKEN)) {
-            case CoStack.CALLED -> stack.suspend();
-            case CoStack.RESUMED -> { }
-            default -> throw stack.crossedUninstrumented("io.aioco.Coroutine.yield()");
+        CoStack stack = YIELD.enter();
+        int arrival = YIELD.arrive(stack);
+        if (arrival == CoFrame.RESUMED) {
+            return; // whoever entered it decides: a plain yield has no wake-up of its own
         }
+        YIELD.yieldPlain(stack, arrival);
     }
 
     /**
@@ -383,32 +469,43 @@ public final class Coroutine {
     @CoroutineFn
     public static void sleepNs(ClockType type, long ns) {
         // NOTE: arguments are checked only on the first call: a resume passes dummies
-        CoStack stack = CoStack.enter("io.aioco.Coroutine.sleepNs(ClockType, long)");
-        int arrival = stack.arrive(SLEEP_TOKEN);
-        if (arrival == CoStack.RESUMED) {
-            Timer timer = (Timer) stack.popRef();
-            if (timer.isPending()) { // entered by someone else before the timer fired: keep sleeping
-                stack.pushRef(timer);
-                stack.suspend();
-            }
+        CoStack stack = SLEEP.enter();
+        int arrival = SLEEP.arrive(stack);
+        if (arrival == CoFrame.RESUMED) {
+            SLEEP.resume(stack);
             return;
         }
         Objects.requireNonNull(type, "type");
-        if (arrival != CoStack.CALLED) {
-            throw stack.crossedUninstrumented("io.aioco.Coroutine.sleepNs(ClockType, long)");
-        }
-        Coroutine self = stack.coroutine();
+        Coroutine self = CoFrame.coroutine(stack);
         AioContext ctx = requireContext(self, "sleepNs");
-        Timer timer = ctx.newTimer(type, self::wake);
-        timer.modNs(type.nowNs() + Math.max(0, ns));
-        stack.pushRef(timer);
-        stack.suspend();
+        SLEEP.suspend(stack, arrival, new SleepWait(self, ctx, type, type.nowNs() + Math.max(0, ns)));
+    }
+
+    /** sleepNs's wait: a timer armed after the yield, whose callback wakes the coroutine. */
+    private static final class SleepWait extends CoWait {
+        private final AioContext ctx;
+        private final ClockType type;
+        private final long deadlineNs;
+
+        SleepWait(Coroutine self, AioContext ctx, ClockType type, long deadlineNs) {
+            super(self);
+            this.ctx = ctx;
+            this.type = type;
+            this.deadlineNs = deadlineNs;
+        }
+
+        @Override
+        public CoWait publish() {
+            ctx.newTimer(type, this::wake).modNs(deadlineNs);
+            return null;
+        }
     }
 
     /**
      * Suspends the running coroutine until {@code channel} is readable, with a read handler on its
      * context that removes itself and wakes the coroutine. Maps to {@code yield_until_fd_readable};
-     * like it, this replaces any handlers of the channel in that context.
+     * like it, this replaces any handlers of the channel in that context. The handler is installed
+     * once the coroutine has yielded.
      *
      * @param channel the channel to wait for
      * @throws IllegalStateException outside a coroutine, when the coroutine has no context, or when
@@ -416,22 +513,37 @@ public final class Coroutine {
      */
     @CoroutineFn
     public static void yieldUntilReadable(SelectableChannel channel) {
-        CoStack stack = CoStack.enter("io.aioco.Coroutine.yieldUntilReadable(SelectableChannel)");
-        int arrival = stack.arrive(READABLE_TOKEN);
-        if (arrival == CoStack.RESUMED) {
+        CoStack stack = READABLE.enter();
+        int arrival = READABLE.arrive(stack);
+        if (arrival == CoFrame.RESUMED) {
+            READABLE.resume(stack);
             return;
         }
         Objects.requireNonNull(channel, "channel");
-        if (arrival != CoStack.CALLED) {
-            throw stack.crossedUninstrumented("io.aioco.Coroutine.yieldUntilReadable(SelectableChannel)");
-        }
-        Coroutine self = stack.coroutine();
+        Coroutine self = CoFrame.coroutine(stack);
         AioContext ctx = requireContext(self, "yieldUntilReadable");
-        ctx.setFdHandler(channel, () -> {
-            ctx.setFdHandler(channel, null, null);
-            self.wake();
-        }, null);
-        stack.suspend();
+        READABLE.suspend(stack, arrival, new ReadableWait(self, ctx, channel));
+    }
+
+    /** yieldUntilReadable's wait: a read handler installed after the yield, removed when it fires. */
+    private static final class ReadableWait extends CoWait {
+        private final AioContext ctx;
+        private final SelectableChannel channel;
+
+        ReadableWait(Coroutine self, AioContext ctx, SelectableChannel channel) {
+            super(self);
+            this.ctx = ctx;
+            this.channel = channel;
+        }
+
+        @Override
+        public CoWait publish() {
+            ctx.setFdHandler(channel, () -> {
+                ctx.setFdHandler(channel, null, null);
+                wake();
+            }, null);
+            return null;
+        }
     }
 
     /**
@@ -449,32 +561,38 @@ public final class Coroutine {
      */
     @CoroutineFn
     public static <T> T await(CompletionStage<T> stage) {
-        CoStack stack = CoStack.enter("io.aioco.Coroutine.await(CompletionStage)");
-        int arrival = stack.arrive(AWAIT_TOKEN);
-        CompletableFuture<T> future;
-        if (arrival == CoStack.RESUMED) {
+        CoStack stack = AWAIT.enter();
+        int arrival = AWAIT.arrive(stack);
+        if (arrival == CoFrame.RESUMED) {
             @SuppressWarnings("unchecked")
-            CompletableFuture<T> saved = (CompletableFuture<T>) stack.popRef();
-            future = saved;
-            if (!future.isDone()) { // entered by someone else before completion: keep waiting
-                stack.pushRef(future);
-                stack.suspend();
-                return null;
-            }
-            return resultOf(future);
+            FutureWait<T> wait = (FutureWait<T>) AWAIT.resume(stack);
+            return wait == null ? null : resultOf(wait.future);
         }
-        future = Objects.requireNonNull(stage, "stage").toCompletableFuture();
+        CompletableFuture<T> future = Objects.requireNonNull(stage, "stage").toCompletableFuture();
         if (future.isDone()) {
             return resultOf(future);
         }
-        if (arrival != CoStack.CALLED) {
-            throw stack.crossedUninstrumented("io.aioco.Coroutine.await(CompletionStage)");
-        }
-        Coroutine self = stack.coroutine();
-        stack.pushRef(future);
-        stack.suspend();
-        self.afterYield(() -> future.whenComplete((result, failure) -> self.wake()));
+        AWAIT.suspend(stack, arrival, new FutureWait<>(CoFrame.coroutine(stack), future));
         return null;
+    }
+
+    /** await's wait: a completion callback registered after the yield. */
+    private static final class FutureWait<T> extends CoWait {
+        final CompletableFuture<T> future;
+
+        FutureWait(Coroutine self, CompletableFuture<T> future) {
+            super(self);
+            this.future = future;
+        }
+
+        @Override
+        public CoWait publish() {
+            if (future.isDone()) {
+                return completeInline();
+            }
+            future.whenComplete((result, failure) -> wake());
+            return null;
+        }
     }
 
     private static <T> T resultOf(CompletableFuture<T> future) {

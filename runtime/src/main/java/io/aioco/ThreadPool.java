@@ -63,7 +63,7 @@ public final class ThreadPool {
         }
     }
 
-    private static final int SUBMIT_CO_TOKEN = CoStack.token("submitCo",
+    private static final CoFrame SUBMIT_CO = new CoFrame("io.aioco.ThreadPool.submitCo(Callable)", "submitCo",
             "(Ljava/util/concurrent/Callable;)Ljava/lang/Object;");
 
     private final AioContext ctx;
@@ -122,40 +122,47 @@ public final class ThreadPool {
     @CoroutineFn
     @SuppressWarnings("unchecked")
     public <T> T submitCo(Callable<T> work) throws Exception {
-        CoStack stack = CoStack.enter("io.aioco.ThreadPool.submitCo(Callable)");
-        int arrival = stack.arrive(SUBMIT_CO_TOKEN);
-        if (arrival == CoStack.RESUMED) {
-            Object[] outcome = (Object[]) stack.popRef();
-            if (outcome[2] == null) { // entered by someone else before the work finished: keep waiting
-                stack.pushRef(outcome);
-                stack.suspend();
+        CoStack stack = SUBMIT_CO.enter();
+        int arrival = SUBMIT_CO.arrive(stack);
+        if (arrival == CoFrame.RESUMED) {
+            Submission wait = (Submission) SUBMIT_CO.resume(stack);
+            if (wait == null) {
                 return null;
             }
-            if (outcome[1] != null) {
-                Throwable failure = (Throwable) outcome[1];
-                if (failure instanceof Exception exception) {
+            if (wait.failure != null) {
+                if (wait.failure instanceof Exception exception) {
                     throw exception;
                 }
-                throw (Error) failure;
+                throw (Error) wait.failure;
             }
-            return (T) outcome[0];
+            return (T) wait.result;
         }
         Objects.requireNonNull(work, "work"); // only now: a resume passes a dummy
-        if (arrival != CoStack.CALLED) {
-            throw stack.crossedUninstrumented("io.aioco.ThreadPool.submitCo(Callable)");
-        }
-        Coroutine self = stack.coroutine();
-        Object[] outcome = new Object[3]; // result, failure, done marker
-        stack.pushRef(outcome);
-        stack.suspend();
-        // NOTE: submitted once the coroutine has yielded, so that no thread can wake it before
-        self.afterYield(() -> submitAio(work, (result, failure) -> {
-            outcome[0] = result;
-            outcome[1] = failure;
-            outcome[2] = Boolean.TRUE;
-            self.wake();
-        }));
+        SUBMIT_CO.suspend(stack, arrival, new Submission(CoFrame.coroutine(stack), work));
         return null;
+    }
+
+    /** submitCo's wait: the work, submitted once the coroutine has yielded; its outcome. */
+    private final class Submission extends CoWait {
+        private final Callable<?> work;
+        /** Written by the completion before {@link #wake()} publishes them. */
+        Object result;
+        Throwable failure;
+
+        Submission(Coroutine self, Callable<?> work) {
+            super(self);
+            this.work = work;
+        }
+
+        @Override
+        public CoWait publish() {
+            execute(new Request(work, (value, thrown) -> {
+                result = value;
+                failure = thrown;
+                wake();
+            }));
+            return null;
+        }
     }
 
     /**

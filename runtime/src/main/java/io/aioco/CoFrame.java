@@ -1,0 +1,134 @@
+package io.aioco;
+
+import io.aioco.internal.CoStack;
+
+/**
+ * The frame protocol of the runtime's hand-written coroutine functions, written once. Internal.
+ *
+ * <p>The runtime is not instrumented, so each of its {@link CoroutineFn} methods follows the
+ * protocol of {@link CoStack} by hand; this class is the only place that does (a test reads the
+ * runtime's class files and checks that every coroutine function calls it and nothing else of the
+ * protocol). A function has one {@code CoFrame} (its name and token) and reads:
+ * <pre>{@code
+ * CoStack stack = FRAME.enter();
+ * int arrival = FRAME.arrive(stack);
+ * if (arrival == CoFrame.RESUMED) {
+ *     SomeWait wait = (SomeWait) FRAME.resume(stack);  // null: not woken yet, still suspended
+ *     return wait == null ? dummy : wait.result();
+ * }
+ * ... check the arguments, take the fast path if there is one ...
+ * FRAME.suspend(stack, arrival, new SomeWait(...));    // the wake-up is published after the yield
+ * return dummy;
+ * }</pre>
+ * The saved frame of every runtime function is exactly its {@link CoWait}.
+ *
+ * <p>Thread confinement: every method runs on the thread that runs the calling coroutine, inside
+ * it.
+ */
+final class CoFrame {
+    /** {@link #arrive}: called by instrumented code, which saves itself if this function suspends. */
+    static final int CALLED = CoStack.CALLED;
+    /** {@link #arrive}: called again to resume the wait this function suspended on. */
+    static final int RESUMED = CoStack.RESUMED;
+    /** {@link #arrive}: called by code that is not instrumented; the function must not suspend. */
+    static final int FOREIGN = CoStack.FOREIGN;
+
+    /** The function as {@code Owner.name(Params)}, for error messages. */
+    private final String method;
+    /** Its token ({@link CoStack#token}). */
+    private final int token;
+
+    /**
+     * @param method readable name, {@code io.aioco.Owner.name(Params)}
+     * @param name the method's name
+     * @param descriptor the method's descriptor
+     */
+    CoFrame(String method, String name, String descriptor) {
+        this.method = method;
+        this.token = CoStack.token(name, descriptor);
+    }
+
+    /**
+     * Prologue: the running coroutine's stack.
+     *
+     * @throws IllegalStateException outside a coroutine
+     */
+    CoStack enter() {
+        return CoStack.enter(method);
+    }
+
+    /**
+     * Reads and clears the caller's signal.
+     *
+     * @return {@link #CALLED}, {@link #RESUMED} or {@link #FOREIGN}
+     */
+    int arrive(CoStack stack) {
+        return stack.arrive(token);
+    }
+
+    /** @return the coroutine that owns {@code stack} (the running one) */
+    static Coroutine coroutine(CoStack stack) {
+        return stack.coroutine();
+    }
+
+    /**
+     * Suspends the running coroutine on {@code wait}: saves it as the function's frame and has the
+     * coroutine publish it once it has yielded ({@link CoWait#publish()}). The function then returns
+     * a dummy value at once.
+     *
+     * @param arrival what {@link #arrive} returned (a function may suspend again after a resume)
+     * @throws IllegalStateException when the caller is not instrumented (the suspension could not
+     *     be resumed); nothing is published then
+     */
+    void suspend(CoStack stack, int arrival, CoWait wait) {
+        if (arrival == FOREIGN) {
+            throw stack.crossedUninstrumented(method);
+        }
+        assert wait.coroutine == stack.coroutine() : wait + " does not belong to " + stack.coroutine();
+        stack.pushRef(wait);
+        wait.coroutine.afterYield(wait);
+        stack.suspend();
+    }
+
+    /**
+     * Suspends the running coroutine with no wait of its own ({@link Coroutine#yield()}): whoever
+     * enters it next resumes it, so there is nothing to publish.
+     *
+     * @throws IllegalStateException when the caller is not instrumented
+     */
+    void yieldPlain(CoStack stack, int arrival) {
+        if (arrival == FOREIGN) {
+            throw stack.crossedUninstrumented(method);
+        }
+        stack.suspend();
+    }
+
+    /**
+     * Resumes the function: the wait it suspended on, if that has completed (its {@link
+     * CoWait#resumed()} hook has run); else the coroutine was entered by someone else first, and it
+     * keeps waiting (suspended again, nothing published twice).
+     *
+     * @return the completed wait, or null when the function must return a dummy value
+     * @throws RuntimeException what the wait's publication threw (its coroutine goes on with it)
+     */
+    CoWait resume(CoStack stack) {
+        Object saved = stack.popRef();
+        if (!(saved instanceof CoWait wait)) {
+            throw stack.corrupt(method);
+        }
+        if (!wait.isWoken()) {
+            stack.pushRef(wait);
+            stack.suspend();
+            return null;
+        }
+        Throwable failure = wait.publishFailure();
+        if (failure instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        wait.resumed();
+        return wait;
+    }
+}
