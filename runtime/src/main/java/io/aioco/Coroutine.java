@@ -242,7 +242,7 @@ public final class Coroutine {
                     }
                     Coroutine handed = outcome.coroutine;
                     AioContext handedCtx = (AioContext) CONTEXT.getAcquire(handed);
-                    CoStack.Carrier carrier = CoStack.carrier();
+                    Carrier carrier = CoStack.carrier();
                     if ((handedCtx != null && handedCtx != carrier.context()) || carrier.current != null) {
                         handed.wake();
                     } else {
