@@ -313,13 +313,16 @@ public final class CoStack {
 
     /**
      * Names the caller of the method that reports a problem: the first frame above the reporting
-     * method (and above its wrapper, which has the same class and name), skipping aioco's runtime.
+     * method (and above its wrapper, which has the same class and name), skipping aioco's runtime
+     * internals and {@code io.aioco.CoFrame}, through which every runtime coroutine function reports.
      */
     static String callerOf() {
         Optional<StackWalker.StackFrame> frame = StackWalker.getInstance(StackWalker.Option.SHOW_REFLECT_FRAMES)
                 .walk(s -> {
                     java.util.Iterator<StackWalker.StackFrame> frames = s
-                            .filter(f -> !f.getClassName().startsWith("io.aioco.internal.")).iterator();
+                            .filter(f -> !f.getClassName().startsWith("io.aioco.internal.")
+                                    && !f.getClassName().equals("io.aioco.CoFrame"))
+                            .iterator();
                     if (!frames.hasNext()) {
                         return Optional.empty();
                     }
