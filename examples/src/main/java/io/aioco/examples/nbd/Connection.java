@@ -24,6 +24,11 @@ import java.util.concurrent.CompletableFuture;
  * thread pool ({@code ThreadPool.submitCo}) while the request's coroutine is suspended, so requests
  * overlap and their replies may go out in any order, as the protocol allows.
  *
+ * <p>No client can wedge it: the reader stops reading while {@link #MAX_IN_FLIGHT} requests are in
+ * flight or the server's {@link BufferBudget} has no room for the next one (back-pressure, never
+ * failure); whatever a coroutine of the connection throws, an {@code Error} included, ends this
+ * connection (buffers back, socket closed, one log line) and never reaches the loop.
+ *
  * <p>Threads: everything here runs on the loop thread of the connection's context, except the
  * lambdas passed to {@code submitCo}, which run on workers and touch only the export and buffers
  * that no one else uses meanwhile.
