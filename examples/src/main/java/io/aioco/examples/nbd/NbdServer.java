@@ -144,6 +144,11 @@ public final class NbdServer implements AutoCloseable {
         return budget;
     }
 
+    /** The contexts whose loops serve connections (tests pass through them to settle closes). */
+    List<AioContext> servingContexts() {
+        return ioThreads.isEmpty() ? List.of(acceptContext) : ioThreads.stream().map(IOThread::context).toList();
+    }
+
     /** Called from the accept context's loop thread while the listener is readable. */
     private void acceptAll() {
         while (!closed) {
