@@ -471,23 +471,26 @@ final class Connection {
     @CoroutineFn
     private void send(ByteBuffer... parts) throws IOException {
         sendLock.lock();
-        IOException failure = null;
+        Throwable failure = null;
         try {
             if (broken) {
                 throw new ClosedChannelException();
             }
             io.writeFully(parts);
-        } catch (IOException e) {
+        } catch (Throwable e) { // NOTE: an Error too (no direct memory for a copy): the lock must be let go
             broken = true;
             failure = e;
-        } catch (RuntimeException e) {
-            broken = true;
-            failure = new IOException("reply failed", e);
         }
         sendLock.unlock();
         if (failure != null) {
             io.shutdownInput(); // half a reply may be out: the reader must stop too
-            throw failure;
+            if (failure instanceof IOException e) {
+                throw e;
+            }
+            if (failure instanceof Error e) {
+                throw e; // serveRequest ends the connection with it
+            }
+            throw new IOException("reply failed", failure);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.aioco.examples.nbd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aioco.ClockType;
@@ -211,6 +212,15 @@ class RobustnessTest extends NbdServerFixture {
         } finally {
             ClockType.resumeVirtual();
         }
+    }
+
+    @Test
+    void aBufferBudgetBelowOneMaximalRequestIsRefusedByName() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ServerOptions.parse("--buffer-budget", "16M"));
+        assertEquals("--buffer-budget: 16M (expected: at least 32M, one maximal request)", e.getMessage());
+        assertEquals(64L << 20, ServerOptions.parse("--buffer-budget=64M").bufferBudget);
+        assertEquals(256L << 20, ServerOptions.parse().bufferBudget);
     }
 
     /** Takes the log lines so far and counts the accept failures among them. */
