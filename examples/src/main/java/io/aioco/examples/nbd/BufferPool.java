@@ -17,9 +17,13 @@ final class BufferPool {
     /** Bytes kept per size class: enough for a queue of requests in flight, bounded for large ones. */
     private static final long KEPT_BYTES_PER_CLASS = 32L << 20;
     private static final int MAX_KEPT_PER_CLASS = 64;
+    /** Bytes kept over all classes: the most an idle connection holds beyond the server's budget. */
+    private static final long KEPT_BYTES_TOTAL = 32L << 20;
 
     @SuppressWarnings("unchecked")
     private final ArrayDeque<ByteBuffer>[] free = new ArrayDeque[MAX_SHIFT - MIN_SHIFT + 1];
+    /** Capacity of the buffers in {@link #free}. */
+    private long keptBytes;
 
     BufferPool() {
         for (int i = 0; i < free.length; i++) {
@@ -36,6 +40,8 @@ final class BufferPool {
         ByteBuffer buffer = free[sizeClass].pollLast();
         if (buffer == null) {
             buffer = ByteBuffer.allocateDirect(1 << (sizeClass + MIN_SHIFT));
+        } else {
+            keptBytes -= buffer.capacity();
         }
         buffer.clear().limit(size);
         return buffer;
@@ -49,9 +55,15 @@ final class BufferPool {
         int sizeClass = sizeClass(buffer.capacity());
         ArrayDeque<ByteBuffer> list = free[sizeClass];
         long keep = Math.min(MAX_KEPT_PER_CLASS, Math.max(1, KEPT_BYTES_PER_CLASS / buffer.capacity()));
-        if (list.size() < keep) {
+        if (list.size() < keep && keptBytes + buffer.capacity() <= KEPT_BYTES_TOTAL) {
             list.addLast(buffer);
+            keptBytes += buffer.capacity();
         }
+    }
+
+    /** The capacity of the buffer that {@link #take} hands out for {@code size} bytes: what it costs. */
+    static long capacityFor(int size) {
+        return 1L << (sizeClass(size) + MIN_SHIFT);
     }
 
     private static int sizeClass(int size) {

@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One client, from the greeting to the last reply, written as QEMU's {@code nbd/server.c} is: one
@@ -23,6 +24,11 @@ import java.util.List;
  * thread pool ({@code ThreadPool.submitCo}) while the request's coroutine is suspended, so requests
  * overlap and their replies may go out in any order, as the protocol allows.
  *
+ * <p>No client can wedge it: the reader stops reading while {@link #MAX_IN_FLIGHT} requests are in
+ * flight or the server's {@link BufferBudget} has no room for the next one (back-pressure, never
+ * failure); whatever a coroutine of the connection throws, an {@code Error} included, ends this
+ * connection (buffers back, socket closed, one log line) and never reaches the loop.
+ *
  * <p>Threads: everything here runs on the loop thread of the connection's context, except the
  * lambdas passed to {@code submitCo}, which run on workers and touch only the export and buffers
  * that no one else uses meanwhile.
@@ -30,40 +36,57 @@ import java.util.List;
 final class Connection {
     /** Bytes of a request header. */
     private static final int REQUEST_HEADER = 28;
-    /** Requests served at once per connection; the reader waits beyond that (back-pressure). */
-    static final int MAX_IN_FLIGHT = 64;
+    /**
+     * Requests served at once per connection, QEMU's {@code MAX_NBD_REQUESTS}: beyond that the
+     * reader stops reading the client's requests until a reply is out (back-pressure).
+     */
+    static final int MAX_IN_FLIGHT = 16;
+    /** The reason logged for a connection that {@link #requestClose} ended. */
+    static final String CLOSED_BY_SERVER = "closed by the server";
 
     private final int id;
     private final String peer;
     private final AioContext ctx;
     private final SocketIo io;
     private final Export export;
+    private final BufferBudget budget;
     private final ServerLog log;
     private final Runnable onClosed;
     private final CoMutex sendLock = new CoMutex();
     /** The reader waits here for requests to finish: back-pressure, and draining at the end. */
     private final CoQueue requestFinished = new CoQueue();
     private final BufferPool buffers = new BufferPool();
+    /** Completed by {@link #requestClose}: the server is closing; a reader waiting for budget stops. */
+    private final CompletableFuture<Void> closing = new CompletableFuture<>();
     private Handshake.Result negotiated;
     private int inFlight;
     /** A reply failed half-way, or the client is gone: nothing more may be sent. */
     private boolean broken;
+    /** Why a request's coroutine ended the connection (an internal error), or null. */
+    private String failure;
     private long requests;
     private long failedRequests;
     private long bytesRead;
     private long bytesWritten;
 
-    Connection(int id, String peer, AioContext ctx, SocketIo io, Export export, ServerLog log, Runnable onClosed) {
+    Connection(int id, String peer, AioContext ctx, SocketIo io, Export export, BufferBudget budget, ServerLog log,
+               Runnable onClosed) {
         this.id = id;
         this.peer = peer;
         this.ctx = ctx;
         this.io = io;
         this.export = export;
+        this.budget = budget;
         this.log = log;
         this.onClosed = onClosed;
     }
 
-    /** Serves the connection to its end, then closes it and logs one line. Runs in its own coroutine. */
+    /**
+     * Serves the connection to its end, then closes it and logs one line. Runs in its own coroutine.
+     * Nothing it or a request's coroutine throws gets out: whatever goes wrong ends this connection
+     * (requests in flight finish, their buffers go back, the socket is closed) and is named in its
+     * closing line.
+     */
     @CoroutineFn
     void serve() {
         long started = System.nanoTime();
@@ -82,22 +105,50 @@ final class Connection {
             reason = "client vanished mid-message: " + e.getMessage();
         } catch (IOException e) {
             reason = "socket error: " + e;
-        } catch (RuntimeException e) {
-            reason = "dropped: internal error: " + e;
-            e.printStackTrace();
+        } catch (Throwable e) { // NOTE: an Error too: it must end this connection, never the loop
+            reason = "dropped: internal error: " + describe(e);
             hangUp();
         }
         while (inFlight > 0) { // what was accepted is served (and its data written) before closing
             requestFinished.await(null);
         }
+        assert inFlight == 0;
         io.close();
         onClosed.run();
+        if (failure != null) {
+            reason = failure;
+        } else if (closing.isDone()) {
+            reason = CLOSED_BY_SERVER;
+        }
         long ms = (System.nanoTime() - started) / 1_000_000;
         String how = negotiated == null ? ""
                 : ", " + negotiated.enteredWith + (negotiated.structured ? " with structured replies" : "");
         log.line("connection " + id + " from " + peer + " on " + Thread.currentThread().getName() + " closed after "
                 + ms + " ms, " + requests + " requests (" + failedRequests + " failed), " + bytesRead
                 + " bytes read, " + bytesWritten + " written" + how + ": " + reason);
+    }
+
+    /** The context whose loop thread serves the connection. */
+    AioContext context() {
+        return ctx;
+    }
+
+    /**
+     * Closes the socket when the connection's context was closed under it (its coroutines will never
+     * run again): the client sees the end of the stream at least. Called from any thread.
+     */
+    void closeSocketOfDeadContext() {
+        try {
+            io.channel().close();
+        } catch (IOException e) {
+            // nothing more to do with it
+        }
+    }
+
+    /** A throwable with where it was thrown, for a log line. */
+    private static String describe(Throwable e) {
+        StackTraceElement[] trace = e.getStackTrace();
+        return trace.length == 0 ? e.toString() : e + " at " + trace[0];
     }
 
     /**
@@ -109,10 +160,27 @@ final class Connection {
         io.shutdownOutput();
     }
 
+    /**
+     * Ends the connection from the server's side ({@link NbdServer#close()}): the reader sees the
+     * end of input (or stops waiting for room), replies are dropped, the client sees the end of the
+     * stream; requests in flight finish their disk I/O, then {@link #serve()} closes the socket.
+     * Called on the connection's loop thread, outside its coroutines; idempotent.
+     */
+    void requestClose() {
+        assert !Coroutine.inCoroutine();
+        closing.complete(null);
+        broken = true;
+        io.shutdownInput();
+        io.shutdownOutput();
+    }
+
     /** The transmission phase: reads requests until the client leaves; returns why it ended. */
     @CoroutineFn
     private String transmit() throws IOException {
         while (true) {
+            if (closing.isDone()) {
+                return CLOSED_BY_SERVER;
+            }
             if (!io.fill(REQUEST_HEADER)) {
                 return "client closed the connection without NBD_CMD_DISC";
             }
@@ -130,16 +198,21 @@ final class Connection {
                 return "client disconnected (NBD_CMD_DISC)";
             }
             Request request = new Request(flags, type, cookie, offset, length);
-            if (type == Nbd.CMD_WRITE) {
-                if (length > Nbd.MAX_PAYLOAD) { // its payload cannot be taken in: the stream is lost
-                    throw new ProtocolException("WRITE of " + length + " bytes (at most " + Nbd.MAX_PAYLOAD + ")");
-                }
-                request.data = buffers.take((int) length);
-                io.readFully(request.data);
-                request.data.flip();
+            if (type == Nbd.CMD_WRITE && length > Nbd.MAX_PAYLOAD) { // its payload cannot be taken in
+                throw new ProtocolException("WRITE of " + length + " bytes (at most " + Nbd.MAX_PAYLOAD + ")");
             }
-            while (inFlight >= MAX_IN_FLIGHT) {
-                requestFinished.await(null);
+            if (!admit(request)) {
+                return CLOSED_BY_SERVER;
+            }
+            if (type == Nbd.CMD_WRITE) {
+                try {
+                    request.data = buffers.take((int) length);
+                    io.readFully(request.data);
+                } catch (Throwable e) { // the payload never came: give back what it held
+                    release(request);
+                    throw e;
+                }
+                request.data.flip();
             }
             inFlight++;
             requests++;
@@ -147,7 +220,63 @@ final class Connection {
         }
     }
 
-    /** Serves one request in its own coroutine: check, do, reply, log. */
+    /**
+     * Back-pressure before a request is read further: waits while {@link #MAX_IN_FLIGHT} requests
+     * are in flight, then until the server's budget has room for the request's buffer, and reserves
+     * it. Returns false, holding nothing, if the server closes meanwhile.
+     */
+    @CoroutineFn
+    private boolean admit(Request request) {
+        if (inFlight >= MAX_IN_FLIGHT) {
+            if (log.verbose()) {
+                log.line("connection " + id + ": " + inFlight + " requests in flight, reading paused");
+            }
+            while (inFlight >= MAX_IN_FLIGHT && !closing.isDone()) {
+                requestFinished.await(null);
+            }
+        }
+        long bytes = bufferBytes(request);
+        boolean reserved = budget.tryReserve(bytes);
+        if (!reserved && log.verbose()) {
+            log.line("connection " + id + ": buffer budget spent (" + budget.reserved() + " of " + budget.limit()
+                    + " bytes in flight), reading paused");
+        }
+        while (!reserved && !closing.isDone()) {
+            reserved = budget.awaitRelease(bytes, closing);
+        }
+        if (closing.isDone()) {
+            if (reserved) {
+                budget.release(bytes);
+            }
+            return false;
+        }
+        request.reserved = bytes;
+        return true;
+    }
+
+    /** What serving the request takes from the buffer budget: the capacity of the buffer it will use. */
+    private static long bufferBytes(Request r) {
+        return switch (r.type) {
+            case Nbd.CMD_WRITE -> BufferPool.capacityFor((int) r.length);
+            case Nbd.CMD_READ -> r.length <= Nbd.MAX_PAYLOAD ? BufferPool.capacityFor((int) r.length) : 0;
+            case Nbd.CMD_BLOCK_STATUS -> BufferPool.capacityFor((int) Math.max(1,
+                    Math.min(r.length, Export.STATUS_SCAN_LIMIT)));
+            default -> 0;
+        };
+    }
+
+    /** Gives back the request's buffer and its share of the budget. */
+    private void release(Request request) {
+        buffers.give(request.data);
+        request.data = null;
+        budget.release(request.reserved);
+        request.reserved = 0;
+    }
+
+    /**
+     * Serves one request in its own coroutine: check, do, reply, log. Whatever it throws ends the
+     * connection (one line, in {@link #serve()}'s closing line); its buffers go back in any case.
+     */
     @CoroutineFn
     private void serveRequest(Request request) {
         try {
@@ -165,14 +294,15 @@ final class Connection {
             reply(request, error);
         } catch (IOException e) {
             // the reply could not be sent: the client is gone; the reader sees it too and ends
-        } catch (RuntimeException e) {
-            log.line("connection " + id + ": " + request.describe() + ": internal error " + e);
-            e.printStackTrace();
+        } catch (Throwable e) { // NOTE: an Error too (a full direct memory): ends the connection, not the loop
+            if (failure == null) {
+                failure = "dropped: internal error in " + request.describe() + ": " + describe(e);
+            }
             broken = true;
-            io.shutdownInput();
+            io.shutdownOutput();
+            io.shutdownInput(); // the reader sees the end of input and stops
         }
-        buffers.give(request.data);
-        request.data = null;
+        release(request);
         inFlight--;
         requestFinished.next();
     }
@@ -262,9 +392,7 @@ final class Connection {
             }
             return 0;
         } catch (IOException e) {
-            String text = String.valueOf(e.getMessage());
-            boolean full = text.contains("No space left") || text.contains("quota") || text.contains("too large");
-            return fail(r, full ? Nbd.ENOSPC : Nbd.EIO, e.toString());
+            return fail(r, Nbd.errorOf(e), e.toString());
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -343,23 +471,26 @@ final class Connection {
     @CoroutineFn
     private void send(ByteBuffer... parts) throws IOException {
         sendLock.lock();
-        IOException failure = null;
+        Throwable failure = null;
         try {
             if (broken) {
                 throw new ClosedChannelException();
             }
             io.writeFully(parts);
-        } catch (IOException e) {
+        } catch (Throwable e) { // NOTE: an Error too (no direct memory for a copy): the lock must be let go
             broken = true;
             failure = e;
-        } catch (RuntimeException e) {
-            broken = true;
-            failure = new IOException("reply failed", e);
         }
         sendLock.unlock();
         if (failure != null) {
             io.shutdownInput(); // half a reply may be out: the reader must stop too
-            throw failure;
+            if (failure instanceof IOException e) {
+                throw e;
+            }
+            if (failure instanceof Error e) {
+                throw e; // serveRequest ends the connection with it
+            }
+            throw new IOException("reply failed", failure);
         }
     }
 }

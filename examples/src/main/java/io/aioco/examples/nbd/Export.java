@@ -35,6 +35,24 @@ public final class Export implements AutoCloseable {
     private final Path temporaryFolder;
     /** Completed {@link #flush()} calls (tests check that FLUSH and FUA reach the file). */
     private final LongAdder flushes = new LongAdder();
+    /** Called before each I/O operation, or null: the tests' way to make the disk fail. */
+    private volatile FaultInjector faults;
+
+    /**
+     * A test seam: decides, before an operation touches the file, whether it fails instead, as a
+     * failing disk would. Called on the worker thread that runs the operation.
+     */
+    interface FaultInjector {
+        /**
+         * Throws to fail the operation; returns to let it run.
+         *
+         * @param command the NBD command the operation serves ({@code Nbd.CMD_READ}, {@code
+         *     CMD_WRITE}, {@code CMD_WRITE_ZEROES}, {@code CMD_FLUSH}, {@code CMD_BLOCK_STATUS})
+         * @param offset where it starts (0 for a flush)
+         * @param length how many bytes it covers (0 for a flush)
+         */
+        void beforeIo(int command, long offset, long length) throws IOException;
+    }
 
     private Export(Path path, FileChannel file, long size, String name, boolean readOnly, Path temporaryFolder) {
         this.path = path;
@@ -118,8 +136,28 @@ public final class Export implements AutoCloseable {
         return offset >= 0 && length >= 0 && offset <= size && length <= size - offset;
     }
 
+    /**
+     * Makes every later operation ask {@code injector} first (null: none). Tests only; called from
+     * any thread, seen by operations that start afterwards.
+     */
+    void injectFaults(FaultInjector injector) {
+        faults = injector;
+    }
+
+    private void beforeIo(int command, long offset, long length) throws IOException {
+        FaultInjector injector = faults;
+        if (injector != null) {
+            injector.beforeIo(command, offset, length);
+        }
+    }
+
     /** Worker thread: fills {@code dst} from {@code offset}; bytes past the file's end read as zeroes. */
     void read(ByteBuffer dst, long offset) throws IOException {
+        beforeIo(Nbd.CMD_READ, offset, dst.remaining());
+        readFile(dst, offset);
+    }
+
+    private void readFile(ByteBuffer dst, long offset) throws IOException {
         long position = offset;
         while (dst.hasRemaining()) {
             int read = file.read(dst, position);
@@ -135,17 +173,19 @@ public final class Export implements AutoCloseable {
 
     /** Worker thread: writes all of {@code src} at {@code offset}, then makes it durable if {@code fua}. */
     void write(ByteBuffer src, long offset, boolean fua) throws IOException {
+        beforeIo(Nbd.CMD_WRITE, offset, src.remaining());
         long position = offset;
         while (src.hasRemaining()) {
             position += file.write(src, position);
         }
         if (fua) {
-            flush();
+            forceFile();
         }
     }
 
     /** Worker thread: writes {@code length} zero bytes at {@code offset}, durable if {@code fua}. */
     void writeZeroes(long offset, long length, boolean fua) throws IOException {
+        beforeIo(Nbd.CMD_WRITE_ZEROES, offset, length);
         long position = offset;
         long end = offset + length;
         while (position < end) {
@@ -156,7 +196,7 @@ public final class Export implements AutoCloseable {
             }
         }
         if (fua) {
-            flush();
+            forceFile();
         }
     }
 
@@ -165,6 +205,11 @@ public final class Export implements AutoCloseable {
      * connection go through this one channel, so a flush on one covers all (NBD_FLAG_CAN_MULTI_CONN).
      */
     void flush() throws IOException {
+        beforeIo(Nbd.CMD_FLUSH, 0, 0);
+        forceFile();
+    }
+
+    private void forceFile() throws IOException {
         file.force(false);
         flushes.increment();
     }
@@ -186,7 +231,8 @@ public final class Export implements AutoCloseable {
     List<int[]> blockStatus(long offset, int length, ByteBuffer scratch, boolean onlyOne) throws IOException {
         int scanned = Math.min(length, STATUS_SCAN_LIMIT);
         scratch.clear().limit(scanned);
-        read(scratch, offset);
+        beforeIo(Nbd.CMD_BLOCK_STATUS, offset, scanned);
+        readFile(scratch, offset);
         List<int[]> extents = new ArrayList<>();
         int start = 0;
         while (start < scanned) {

@@ -201,6 +201,44 @@ public final class Nbd {
         };
     }
 
+    /**
+     * The NBD error to reply with for a failed disk operation, as QEMU's {@code
+     * system_errno_to_nbd_errno} maps errno values: EPERM and EROFS to {@link #EPERM}, EIO to
+     * {@link #EIO}, ENOMEM to {@link #ENOMEM}, ENOSPC, EDQUOT and EFBIG to {@link #ENOSPC},
+     * EOVERFLOW to {@link #EOVERFLOW}, ENOTSUP to {@link #ENOTSUP}, ESHUTDOWN to {@link
+     * #ESHUTDOWN}, EINVAL to {@link #EINVAL}. Java hands over no errno, only the system's message
+     * for it ({@code strerror}), so the message is matched; a failure with any other message is an
+     * I/O error ({@link #EIO}) here, where QEMU, knowing the errno, would send EINVAL. Any thread.
+     *
+     * @param failure what the disk operation threw
+     * @return the NBD error value
+     */
+    public static int errorOf(java.io.IOException failure) {
+        String text = String.valueOf(failure.getMessage());
+        if (text.contains("No space left") || text.contains("quota") || text.contains("File too large")) {
+            return ENOSPC;
+        }
+        if (text.contains("Operation not permitted") || text.contains("Read-only file system")) {
+            return EPERM;
+        }
+        if (text.contains("Cannot allocate memory")) {
+            return ENOMEM;
+        }
+        if (text.contains("Value too large")) {
+            return EOVERFLOW;
+        }
+        if (text.contains("Operation not supported")) {
+            return ENOTSUP;
+        }
+        if (text.contains("transport endpoint shutdown")) {
+            return ESHUTDOWN;
+        }
+        if (text.contains("Invalid argument")) {
+            return EINVAL;
+        }
+        return EIO;
+    }
+
     /** The name of an error value, for logs. */
     public static String errorName(int error) {
         return switch (error) {

@@ -1,8 +1,10 @@
 package io.aioco.examples.nbd;
 
 import io.aioco.AioContext;
+import io.aioco.ClockType;
 import io.aioco.IOThread;
 import io.aioco.MainLoop;
+import io.aioco.Timer;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -11,6 +13,9 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -23,26 +28,56 @@ import java.util.concurrent.atomic.AtomicInteger;
  * accepts on a given context (the main loop's, or an IOThread's in tests).
  *
  * <p>Threads: connections are accepted on the listening context's loop thread and served on an
- * IOThread of the server's own (round robin) or on the listening context. {@link #address()},
- * {@link #activeConnections()} and {@link #close()} may be called from any thread.
+ * IOThread of the server's own (round robin) or on the listening context. {@link #address()} and
+ * {@link #activeConnections()} may be called from any thread, {@link #close()} from any thread that
+ * does not serve connections.
+ *
+ * <p>No client can wedge it: each may have {@value Connection#MAX_IN_FLIGHT} requests in flight
+ * (QEMU's limit), all of them together hold at most {@code --buffer-budget} bytes of payload
+ * buffers (a client's next request waits for room), anything thrown while serving a connection
+ * ends that connection only, and a failing {@code accept} pauses accepting for a second.
  */
 public final class NbdServer implements AutoCloseable {
+    /**
+     * How long accepting pauses after {@code accept} failed (out of file descriptors, say), as
+     * Netty's {@code ServerBootstrap} pauses for a second: the listener stays readable meanwhile,
+     * and retrying at once would spin a core and flood the log.
+     */
+    static final long ACCEPT_PAUSE_NS = 1_000_000_000L;
+
+    /** How a connection is taken from the listener: {@code ServerSocketChannel::accept}; tests inject failures. */
+    interface Acceptor {
+        /** Accepts the next pending connection, or returns null if there is none. */
+        SocketChannel accept(ServerSocketChannel listener) throws IOException;
+    }
+
     private final ServerOptions options;
     private final Export export;
     private final AioContext acceptContext;
     private final ServerSocketChannel listener;
+    private final Acceptor acceptor;
     private final List<IOThread> ioThreads = new ArrayList<>();
     private final ServerLog log;
+    private final BufferBudget budget;
     private final AtomicInteger nextConnectionId = new AtomicInteger();
     private final AtomicInteger activeConnections = new AtomicInteger();
+    /** Every connection whose coroutine has not ended, with the future completed when it has. */
+    private final Map<Connection, CompletableFuture<Void>> connections = new ConcurrentHashMap<>();
+    /** Restores the listener's handler after an accept failure; accept loop thread only. */
+    private final Timer acceptResume;
+    /** Set on the accept loop's thread when close() stops accepting; read there by acceptAll. */
+    private volatile boolean closed;
 
     private NbdServer(ServerOptions options, Export export, AioContext acceptContext, ServerSocketChannel listener,
-                      ServerLog log) {
+                      ServerLog log, Acceptor acceptor, ClockType clock) {
         this.options = options;
         this.export = export;
         this.acceptContext = acceptContext;
         this.listener = listener;
         this.log = log;
+        this.acceptor = acceptor;
+        this.budget = new BufferBudget(options.bufferBudget);
+        this.acceptResume = acceptContext.newTimer(clock, this::resumeAccepting);
     }
 
     /**
@@ -50,7 +85,7 @@ public final class NbdServer implements AutoCloseable {
      * acceptContext}, which must be polled by someone (the main loop, an IOThread). Called from any
      * thread. The export stays the caller's to close.
      *
-     * @param options where to listen, how many IOThreads
+     * @param options where to listen, how many IOThreads, the buffer budget
      * @param export what to serve
      * @param acceptContext the context whose loop accepts connections (and serves them without IOThreads)
      * @param log where log lines go
@@ -59,6 +94,12 @@ public final class NbdServer implements AutoCloseable {
      */
     public static NbdServer start(ServerOptions options, Export export, AioContext acceptContext, ServerLog log)
             throws IOException {
+        return start(options, export, acceptContext, log, ServerSocketChannel::accept, ClockType.REALTIME);
+    }
+
+    /** {@link #start}, with the accept call and the clock of the accept back-off chosen (tests). */
+    static NbdServer start(ServerOptions options, Export export, AioContext acceptContext, ServerLog log,
+                           Acceptor acceptor, ClockType clock) throws IOException {
         ServerSocketChannel listener = ServerSocketChannel.open();
         try {
             listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -68,7 +109,7 @@ public final class NbdServer implements AutoCloseable {
             listener.close();
             throw e;
         }
-        NbdServer server = new NbdServer(options, export, acceptContext, listener, log);
+        NbdServer server = new NbdServer(options, export, acceptContext, listener, log, acceptor, clock);
         for (int i = 0; i < options.ioThreads; i++) {
             server.ioThreads.add(IOThread.start("nbd-iothread-" + i));
         }
@@ -76,7 +117,7 @@ public final class NbdServer implements AutoCloseable {
         return server;
     }
 
-    /** The address it listens on (with the real port when 0 was asked for). */
+    /** The address it listens on (with the real port when 0 was asked for). Any thread. */
     public InetSocketAddress address() {
         try {
             return (InetSocketAddress) listener.getLocalAddress();
@@ -85,7 +126,7 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
-    /** The NBD URI of the export, e.g. {@code nbd://127.0.0.1:10809/}. */
+    /** The NBD URI of the export, e.g. {@code nbd://127.0.0.1:10809/}. Any thread. */
     public String uri() {
         InetSocketAddress address = address();
         String host = address.getAddress() instanceof Inet6Address
@@ -93,49 +134,87 @@ public final class NbdServer implements AutoCloseable {
         return "nbd://" + host + ":" + address.getPort() + "/" + export.name();
     }
 
-    /** Connections accepted and not yet closed. */
+    /** Connections accepted and not yet closed. Any thread. */
     public int activeConnections() {
         return activeConnections.get();
     }
 
+    /** The buffer budget shared by every connection (tests read what it holds). */
+    BufferBudget budget() {
+        return budget;
+    }
+
+    /** The contexts whose loops serve connections (tests pass through them to settle closes). */
+    List<AioContext> servingContexts() {
+        return ioThreads.isEmpty() ? List.of(acceptContext) : ioThreads.stream().map(IOThread::context).toList();
+    }
+
     /** Called from the accept context's loop thread while the listener is readable. */
     private void acceptAll() {
-        while (true) {
+        while (!closed) {
             SocketChannel channel;
             try {
-                channel = listener.accept();
+                channel = acceptor.accept(listener);
                 if (channel == null) {
                     return;
                 }
-            } catch (IOException e) {
-                log.line("accept failed: " + e);
+            } catch (Throwable e) { // NOTE: out of fds the listener stays readable: retrying now would spin
+                pauseAccepting(e);
                 return;
             }
-            int id = nextConnectionId.incrementAndGet();
-            String peer;
-            AioContext ctx = ioThreads.isEmpty() ? acceptContext : ioThreads.get((id - 1) % ioThreads.size()).context();
             try {
-                channel.configureBlocking(false);
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
-                peer = remote.getAddress().getHostAddress() + ":" + remote.getPort();
-            } catch (IOException e) {
-                log.line("connection " + id + " lost while being accepted: " + e);
+                serve(channel);
+            } catch (Throwable e) { // an Error too: it must not reach the loop
+                log.line("connection from a new client refused: internal error: " + e);
                 close(channel);
-                continue;
             }
-            activeConnections.incrementAndGet();
-            Connection connection = new Connection(id, peer, ctx, new SocketIo(ctx, channel), export, log,
-                    activeConnections::decrementAndGet);
-            ctx.spawn(() -> {
-                connection.serve();
-                return null;
-            }).whenComplete((result, failure) -> {
-                if (failure != null) {
-                    log.line("connection " + id + " failed: " + failure);
-                }
-            });
         }
+    }
+
+    /** Accept loop thread: stops accepting for {@link #ACCEPT_PAUSE_NS}, with one log line. */
+    private void pauseAccepting(Throwable failure) {
+        acceptContext.setFdHandler(listener, null, null);
+        acceptResume.modNs(acceptResume.clockType().nowNs() + ACCEPT_PAUSE_NS);
+        log.line("accept failed: " + failure + "; accepting again in 1 s");
+    }
+
+    /** Accept loop thread, the back-off timer's callback. */
+    private void resumeAccepting() {
+        if (!closed) {
+            acceptContext.setFdHandler(listener, this::acceptAll, null);
+        }
+    }
+
+    /** Accept loop thread: sets a new connection up and starts its coroutine on its context. */
+    private void serve(SocketChannel channel) {
+        int id = nextConnectionId.incrementAndGet();
+        String peer;
+        AioContext ctx = ioThreads.isEmpty() ? acceptContext : ioThreads.get((id - 1) % ioThreads.size()).context();
+        try {
+            channel.configureBlocking(false);
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
+            peer = remote.getAddress().getHostAddress() + ":" + remote.getPort();
+        } catch (IOException e) {
+            log.line("connection " + id + " lost while being accepted: " + e);
+            close(channel);
+            return;
+        }
+        activeConnections.incrementAndGet();
+        Connection connection = new Connection(id, peer, ctx, new SocketIo(ctx, channel), export, budget, log,
+                activeConnections::decrementAndGet);
+        CompletableFuture<Void> ended = new CompletableFuture<>();
+        connections.put(connection, ended);
+        ctx.spawn(() -> {
+            connection.serve();
+            return null;
+        }).whenComplete((result, failure) -> {
+            if (failure != null) { // serve() catches everything: a bug in it
+                log.line("connection " + id + " failed: " + failure);
+            }
+            connections.remove(connection);
+            ended.complete(null);
+        });
     }
 
     private static void close(SocketChannel channel) {
@@ -147,22 +226,72 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /**
-     * Stops listening and stops the IOThreads (dropping the connections they serve). Called from any
-     * thread but the IOThreads'.
+     * Stops listening, ends every connection (each client sees the end of the stream; requests in
+     * flight finish their disk I/O, their replies are dropped), waits until every connection's
+     * coroutines have ended and their sockets are closed, then stops the IOThreads. Like QEMU's
+     * {@code nbd_server_free} with its clients closed and drained. Idempotent.
+     *
+     * <p>Called from any thread but the server's IOThreads and, when the server has no IOThreads,
+     * the accept context's loop thread (which would have to serve the connections it waits for).
+     *
+     * @throws IllegalStateException if called from one of those threads
      */
     @Override
-    public void close() {
-        try {
-            acceptContext.setFdHandler(listener, null, null);
-        } catch (RuntimeException e) {
-            // the context is already closed
+    public synchronized void close() {
+        Thread me = Thread.currentThread();
+        for (IOThread thread : ioThreads) {
+            if (thread.thread() == me) {
+                throw new IllegalStateException("NbdServer.close() called on " + me.getName()
+                        + ", which serves its connections: call it from another thread");
+            }
         }
-        try {
-            listener.close();
-        } catch (IOException e) {
-            // nothing more to do with it
+        if (ioThreads.isEmpty() && !connections.isEmpty() && AioContext.current() == acceptContext) {
+            throw new IllegalStateException("NbdServer.close() called on " + me.getName() + ", the loop thread of "
+                    + acceptContext + " that serves its connections: call it from another thread");
         }
+        stopAccepting();
+        List<CompletableFuture<Void>> waits = new ArrayList<>();
+        for (Map.Entry<Connection, CompletableFuture<Void>> entry : connections.entrySet()) {
+            Connection connection = entry.getKey();
+            try {
+                connection.context().scheduleOneshot(connection::requestClose);
+                waits.add(entry.getValue());
+            } catch (IllegalStateException e) { // its context is closed: its coroutine will never run again
+                connection.closeSocketOfDeadContext();
+            }
+        }
+        CompletableFuture.allOf(waits.toArray(new CompletableFuture<?>[0])).join();
         ioThreads.forEach(IOThread::close);
+    }
+
+    /** Removes the listener's handler and closes it, on the accept loop's thread when it still runs. */
+    private void stopAccepting() {
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        Runnable stop = () -> {
+            closed = true;
+            acceptResume.del();
+            try {
+                acceptContext.setFdHandler(listener, null, null);
+            } catch (RuntimeException e) {
+                // the context is closed: no handler left
+            }
+            try {
+                listener.close();
+            } catch (IOException e) {
+                // nothing more to do with it
+            }
+            stopped.complete(null);
+        };
+        if (AioContext.current() == acceptContext) {
+            stop.run();
+            return;
+        }
+        try {
+            acceptContext.scheduleOneshot(stop); // NOTE: serialized with acceptAll: nothing is accepted after
+        } catch (IllegalStateException e) { // the context is closed: nobody accepts any more
+            stop.run();
+        }
+        stopped.join();
     }
 
     /**

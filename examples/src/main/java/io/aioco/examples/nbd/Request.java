@@ -19,6 +19,8 @@ final class Request {
     final long length;
     /** A write's payload, or a read's data once read; from the connection's buffer pool. */
     ByteBuffer data;
+    /** Bytes of the server's buffer budget this request holds until its reply is out. */
+    long reserved;
     /** A block status reply's payload. */
     ByteBuffer status;
     /** Why the request failed, for the error chunk and the log (null on success). */

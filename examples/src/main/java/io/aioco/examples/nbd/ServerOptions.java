@@ -18,6 +18,8 @@ public final class ServerOptions {
             "  --export-name N   the export's name (default: empty, the default export)",
             "  --iothreads N     serve connections on N IOThreads, round robin (default 0: the main loop)",
             "  --size SIZE       size of the temporary image, e.g. 64M, 1G (default 64M; no FILE only)",
+            "  --buffer-budget SIZE  payload buffers all requests in flight may hold at once; beyond it",
+            "                    clients' requests wait (default 256M, at least 32M)",
             "  --verbose         log every request",
             "  --help            this text");
 
@@ -33,6 +35,11 @@ public final class ServerOptions {
     public int ioThreads;
     /** Size of the temporary image when no file is given. */
     public long size = 64L << 20;
+    /**
+     * Bytes of payload buffers that all requests in flight, over every client, may hold at once;
+     * a client's next request waits for room (default 256 MiB, at least {@link Nbd#MAX_PAYLOAD}).
+     */
+    public long bufferBudget = 256L << 20;
     /** Whether requests are logged. */
     public boolean verbose;
     /** The image to serve, or null for a temporary one. */
@@ -59,7 +66,7 @@ public final class ServerOptions {
                 case "--read-only" -> options.readOnly = true;
                 case "--verbose" -> options.verbose = true;
                 case "--help", "-h" -> options.help = true;
-                case "--port", "--bind", "--export-name", "--iothreads", "--size" -> {
+                case "--port", "--bind", "--export-name", "--iothreads", "--size", "--buffer-budget" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(arg + " needs a value");
@@ -89,7 +96,14 @@ public final class ServerOptions {
             case "--bind" -> bind = value;
             case "--export-name" -> exportName = value;
             case "--iothreads" -> ioThreads = integer(option, value, 0, 256);
-            case "--size" -> size = size(value);
+            case "--size" -> size = size(option, value);
+            case "--buffer-budget" -> {
+                bufferBudget = size(option, value);
+                if (bufferBudget < Nbd.MAX_PAYLOAD) {
+                    throw new IllegalArgumentException(option + ": " + value + " (expected: at least 32M, one "
+                            + "maximal request)");
+                }
+            }
             default -> throw new IllegalStateException(option);
         }
     }
@@ -107,7 +121,7 @@ public final class ServerOptions {
     }
 
     /** Parses {@code 123}, {@code 64k}, {@code 64M}, {@code 1G}, {@code 2T} (powers of 1024). */
-    static long size(String value) {
+    static long size(String option, String value) {
         String text = value.trim().toUpperCase(Locale.ROOT);
         int shift = 0;
         if (!text.isEmpty()) {
@@ -127,6 +141,6 @@ public final class ServerOptions {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException("--size: " + value + " (expected: bytes, or a number with K, M, G or T)");
+        throw new IllegalArgumentException(option + ": " + value + " (expected: bytes, or a number with K, M, G or T)");
     }
 }

@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.aioco.ClockType;
 import io.aioco.IOThread;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -30,11 +34,20 @@ abstract class NbdServerFixture {
     Export export;
     NbdServer server;
 
-    NbdServer start(boolean readOnly, int ioThreads) throws IOException {
+    NbdServer start(boolean readOnly, int ioThreads, String... moreOptions) throws IOException {
+        return start(ServerSocketChannel::accept, ClockType.REALTIME, readOnly, ioThreads, moreOptions);
+    }
+
+    /** A server whose accept calls go through {@code accept} and whose accept back-off runs on {@code clock}. */
+    NbdServer start(NbdServer.Acceptor accept, ClockType clock, boolean readOnly, int ioThreads,
+                    String... moreOptions) throws IOException {
         acceptor = IOThread.start("nbd-test-acceptor");
         export = Export.createTemporary(SIZE, "disk", readOnly);
-        ServerOptions options = ServerOptions.parse("--port", "0", "--iothreads", String.valueOf(ioThreads));
-        server = NbdServer.start(options, export, acceptor.context(), new ServerLog(logLines::add, true));
+        List<String> args = new ArrayList<>(List.of("--port", "0", "--iothreads", String.valueOf(ioThreads)));
+        args.addAll(List.of(moreOptions));
+        ServerOptions options = ServerOptions.parse(args.toArray(new String[0]));
+        server = NbdServer.start(options, export, acceptor.context(), new ServerLog(logLines::add, true), accept,
+                clock);
         return server;
     }
 

@@ -129,7 +129,7 @@ class TransmissionTest extends NbdServerFixture {
     void aClientThatStopsReadingCannotHoldTheConnectionOpenAfterBreakingTheProtocol() throws Exception {
         try (NbdTestClient c = client()) {
             c.connect("disk", true);
-            for (int i = 0; i < Connection.MAX_IN_FLIGHT; i++) { // 256 MiB of replies: more than sockets buffer
+            for (int i = 0; i < Connection.MAX_IN_FLIGHT; i++) { // 64 MiB of replies: more than sockets buffer
                 c.queue(0, Nbd.CMD_READ, i, (i % 4) * (4L << 20), 4 << 20, null);
             }
             c.sendRaw(ByteBuffer.allocate(28).putInt(0x0badf00d).array());
