@@ -124,6 +124,7 @@ public final class Instrumenter {
         String className = null;
         try {
             ClassFileScan scan = ClassFileScan.read(classBytes);
+            className = scan == null ? null : scan.className; // NOTE: named in a failure of the quick scan
             if (scan != null && !isRuntimeClass(scan.className) && !QuickScan.mayNeedInstrumentation(scan, hierarchy)) {
                 if (listener != null) {
                     listener.nothingToDo(scan.className, QuickScan.applicationSupertypes(scan), scan.indyReturnTypes);

@@ -209,6 +209,52 @@ class WeaverTest {
                 + " add @CoroutineFn so that readers and callers see it"), result.warnings);
     }
 
+    /** Rewrites the superclass a class file names, as a stale class file compiled alone would. */
+    private void setSuperclass(String className, String superName) throws IOException {
+        Path file = classes().resolve(className + ".class");
+        org.objectweb.asm.ClassWriter writer = new org.objectweb.asm.ClassWriter(0);
+        new org.objectweb.asm.ClassReader(Files.readAllBytes(file)).accept(
+                new org.objectweb.asm.ClassVisitor(org.objectweb.asm.Opcodes.ASM9, writer) {
+                    @Override
+                    public void visit(int version, int access, String name, String signature, String ignored,
+                            String[] interfaces) {
+                        super.visit(version, access, name, signature, superName, interfaces);
+                    }
+                }, 0);
+        Files.write(file, writer.toByteArray());
+    }
+
+    @Test
+    void cyclicHierarchyFromStaleClassFilesFailsNamingTheClassesInsteadOfHanging() throws Exception {
+        Map<String, String> sources = new LinkedHashMap<>();
+        sources.put("t.A", HEADER + "public class A extends B { static A make() { return null; } }\n");
+        sources.put("t.B", HEADER + "public class B {}\n");
+        sources.put("t.C", HEADER + "public class C extends D { static C make() { return null; } }\n");
+        sources.put("t.D", HEADER + "public class D {}\n");
+        sources.put("t.E", HEADER + "public class E extends A { public String toString() { return \"e\"; } }\n");
+        sources.put("t.Pick", HEADER + """
+                public class Pick {
+                    @CoroutineFn static String pick(boolean f) {
+                        Object o;
+                        if (f) o = A.make(); else o = C.make();
+                        Coroutine.yield();
+                        return String.valueOf(o);
+                    }
+                }
+                """);
+        compile(sources);
+        setSuperclass("t/B", "t/A"); // B was recompiled alone after A extended it
+        setSuperclass("t/D", "t/C");
+        Weaver.Result result = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(60), () -> weave(all()));
+        assertTrue(result.errors.contains("target/classes/t/E.class: cannot be instrumented: cyclic class hierarchy:"
+                + " t.A -> t.B -> t.A (each names the next as its supertype: stale class files; recompile them"
+                + " together)"), result.errors.toString());
+        assertTrue(result.errors.stream().anyMatch(error -> error.startsWith("target/classes/t/Pick.class: cannot be"
+                + " instrumented: ") && error.contains("cyclic class hierarchy: ")), result.errors.toString());
+        assertFalse(result.woven.contains("t.Pick"));
+    }
+
     @Test
     void classNamePatterns() {
         ClassNamePatterns patterns = new ClassNamePatterns(List.of("com.example.**", "org.*Service"),
