@@ -52,6 +52,16 @@ class WeaverTest {
         }
     }
 
+    private Weaver.Result weaveBroken(java.util.function.UnaryOperator<byte[]> breakIt) throws IOException {
+        List<Path> elements = new java.util.ArrayList<>(List.of(classes()));
+        for (String element : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            elements.add(Path.of(element));
+        }
+        try (ClassPathLookup lookup = ClassPathLookup.open(elements, ClassLookup.ofClassLoader(null))) {
+            return new Weaver(classes(), lookup, all(), root, breakIt).scan();
+        }
+    }
+
     private static ClassNamePatterns all() {
         return new ClassNamePatterns(null, null);
     }
@@ -253,6 +263,42 @@ class WeaverTest {
         assertTrue(result.errors.stream().anyMatch(error -> error.startsWith("target/classes/t/Pick.class: cannot be"
                 + " instrumented: ") && error.contains("cyclic class hierarchy: ")), result.errors.toString());
         assertFalse(result.woven.contains("t.Pick"));
+    }
+
+    /** A rewrite gone wrong: a POP at the start of every method named {@code name} with code. */
+    private static byte[] popFirst(byte[] classBytes, String name) {
+        org.objectweb.asm.tree.ClassNode node = new org.objectweb.asm.tree.ClassNode();
+        new org.objectweb.asm.ClassReader(classBytes).accept(node, 0);
+        for (org.objectweb.asm.tree.MethodNode method : node.methods) {
+            if (method.name.equals(name) && method.instructions.size() > 0) {
+                method.instructions.insert(new org.objectweb.asm.tree.InsnNode(org.objectweb.asm.Opcodes.POP));
+            }
+        }
+        org.objectweb.asm.ClassWriter writer = new org.objectweb.asm.ClassWriter(0);
+        node.accept(writer);
+        return writer.toByteArray();
+    }
+
+    @Test
+    void aWovenClassThatDoesNotVerifyIsAnErrorNamingTheMethodAndIsNeverWritten() throws IOException {
+        compile(PROGRAM);
+        Path program = classes().resolve("t/Program.class");
+        byte[] before = Files.readAllBytes(program);
+        Weaver.Result result = weaveBroken(bytes -> popFirst(bytes, "produce"));
+        assertEquals(List.of(), result.woven);
+        assertFalse(result.errors.isEmpty());
+        for (String error : result.errors) {
+            assertTrue(error.startsWith("target/classes/t/Program.class: t.Program.produce(I"), error);
+            assertTrue(error.contains("Cannot pop operand off an empty stack"), error);
+            assertTrue(error.endsWith("(the woven class does not verify; it is not written: please report this as a"
+                    + " bug of aioco)"), error);
+        }
+        result.write();
+        assertArrayEquals(before, Files.readAllBytes(program));
+        // and what the instrumenter writes itself verifies: nothing is refused
+        Weaver.Result fine = weaveBroken(java.util.function.UnaryOperator.identity());
+        assertEquals(List.of(), fine.errors);
+        assertEquals(List.of("t.Program"), fine.woven);
     }
 
     @Test
