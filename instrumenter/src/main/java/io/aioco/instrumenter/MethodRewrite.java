@@ -75,7 +75,7 @@ final class MethodRewrite {
         String originalDesc = body.desc;
         MethodNode wrapper = WrapperSplit.split(owner, body, methodId, acceptedTokens, !calls.isEmpty());
         FrameAnalysis analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
-        if (UninitializedObjects.rewrite(owner.name, body, analysis.frames, new LinkedHashSet<>(calls))) {
+        if (UninitializedObjects.rewrite(owner.name, body, new LinkedHashSet<>(calls))) {
             analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         }
         List<SuspensionPoint> points = describe(Instrumenter.majorVersion(owner), body, analysis, calls, hierarchy);
