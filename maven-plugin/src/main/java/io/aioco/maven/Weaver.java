@@ -6,8 +6,8 @@ import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationException;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
+import io.aioco.instrumenter.WovenMarker;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -32,14 +32,13 @@ import java.util.stream.Stream;
  *
  * <p>The instrumenter is the agent's: for the same class and the same classpath the bytes are the
  * same. Classes it already wove carry its marker and come back unchanged, so weaving is idempotent
- * and a file is only written when its content changes.
+ * and a file is only written when its content changes. A class woven by an aioco of another
+ * protocol version ({@link WovenMarker}) is an error naming the class and both versions: the build
+ * fails until it is recompiled.
  *
  * <p>Confined to the mojo's thread.
  */
 final class Weaver {
-    /** The instrumenter's class marker as it appears in the constant pool of a class it wove. */
-    private static final byte[] MARKER = "Lio/aioco/internal/Instrumented;".getBytes(StandardCharsets.US_ASCII);
-
     private final Path classesDirectory;
     private final Path displayRoot;
     private final ClassNamePatterns filter;
@@ -168,7 +167,7 @@ final class Weaver {
             }
             result.woven.add(binaryName(file));
             result.pending.put(file, woven);
-        } else if (contains(original, MARKER)) {
+        } else if (WovenMarker.versionOf(original) == WovenMarker.CURRENT_VERSION) {
             result.alreadyWoven++;
         }
     }
@@ -209,19 +208,6 @@ final class Weaver {
             (diagnostic.severity() == Diagnostic.Severity.ERROR ? result.errors : result.warnings)
                     .add(diagnostic.format());
         }
-    }
-
-    private static boolean contains(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 
     private String display(Path file) {

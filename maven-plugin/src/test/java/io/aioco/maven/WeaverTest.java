@@ -302,6 +302,26 @@ class WeaverTest {
     }
 
     @Test
+    void aClassWovenByAnOlderAiocoFailsTheBuildNamingTheClassAndBothVersions() throws IOException {
+        compile(PROGRAM);
+        weave(all()).write();
+        Path program = classes().resolve("t/Program.class");
+        org.objectweb.asm.tree.ClassNode node = new org.objectweb.asm.tree.ClassNode();
+        new org.objectweb.asm.ClassReader(Files.readAllBytes(program)).accept(node, 0);
+        node.invisibleAnnotations.forEach(annotation -> annotation.values = null); // the marker as aioco wrote it before
+        org.objectweb.asm.ClassWriter writer = new org.objectweb.asm.ClassWriter(0);
+        node.accept(writer);
+        Files.write(program, writer.toByteArray());
+
+        Weaver.Result result = weave(all());
+        assertEquals(List.of("t/Program.java: t.Program: woven by an aioco whose coroutine protocol is version 1; this"
+                + " aioco's is version " + io.aioco.instrumenter.WovenMarker.CURRENT_VERSION + ", the two cannot call"
+                + " each other, and the original class cannot be recovered from the woven one: recompile it (a clean"
+                + " build) so that this aioco weaves it; until then its coroutine functions throw"), result.errors);
+        assertEquals(0, result.alreadyWoven);
+    }
+
+    @Test
     void classNamePatterns() {
         ClassNamePatterns patterns = new ClassNamePatterns(List.of("com.example.**", "org.*Service"),
                 List.of("com.example.gen.**", "com.example.Outer$*"));
