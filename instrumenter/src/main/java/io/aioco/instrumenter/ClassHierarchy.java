@@ -1,6 +1,7 @@
 package io.aioco.instrumenter;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -41,6 +42,16 @@ final class ClassHierarchy {
 
     private static final ClassInfo MISSING = new ClassInfo(null, null, new String[0], false, Map.of());
 
+    /**
+     * The longest chain of supertypes any walk here follows. Real hierarchies are a few dozen deep
+     * at most; a deeper one (or one that goes on for ever, as a lookup that makes up classes could
+     * give) is reported as an error, like a missing class, instead of exhausting the stack or the
+     * CPU of a thread that holds a class-loading lock.
+     */
+    static final int MAX_DEPTH = 256;
+    /** The most supertypes (classes and interfaces) one walk visits, for the same reason. */
+    static final int MAX_SUPERTYPES = 16 * MAX_DEPTH;
+
     private final ClassLookup lookup;
     private final boolean allMethods;
     private final Map<String, ClassInfo> classes = new ConcurrentHashMap<>();
@@ -52,6 +63,12 @@ final class ClassHierarchy {
      * {@link #hasCoroutineFns} of those.
      */
     private final Map<String, String[]> declaringNone = new ConcurrentHashMap<>();
+    /**
+     * Types whose chain of superclasses was followed to its end (or to a type that cannot be found)
+     * and has no cycle and no more than {@link #MAX_DEPTH} links: walking up by {@link #superName}
+     * from any of them ends.
+     */
+    private final Set<String> finiteSuperclassChains = ConcurrentHashMap.newKeySet();
 
     ClassHierarchy(ClassLookup lookup, boolean allMethods) {
         this.lookup = lookup;
@@ -197,14 +214,74 @@ final class ClassHierarchy {
         return info != null && info.isInterface();
     }
 
-    /** @return the superclass, or null for Object, interfaces' Object, or unknown types */
+    /**
+     * @return the superclass, or null for Object and interfaces' Object
+     * @throws InstrumentationException for a type that cannot be found, or whose superclasses form
+     *     a cycle (stale class files) or a chain longer than {@link #MAX_DEPTH}: a loop that walks
+     *     up through this method always ends
+     */
     String superName(String internalName) {
         ClassInfo info = get(internalName);
         if (info == null) {
             throw new InstrumentationException("cannot find class " + internalName.replace('/', '.')
                     + " (needed to compute stack map frames): it is not visible to the class loader");
         }
+        checkSuperclassChain(internalName);
         return info.superName();
+    }
+
+    /**
+     * Follows the superclasses of {@code type} once (then remembers the answer).
+     *
+     * @throws InstrumentationException if they form a cycle or a chain longer than {@link #MAX_DEPTH}
+     */
+    private void checkSuperclassChain(String type) {
+        if (finiteSuperclassChains.contains(type)) {
+            return; // NOTE: the common case, once per type and hierarchy
+        }
+        List<String> chain = new ArrayList<>();
+        Set<String> onChain = new HashSet<>();
+        for (String current = type; current != null && !finiteSuperclassChains.contains(current); ) {
+            if (!onChain.add(current)) {
+                throw cyclic(chain.subList(chain.indexOf(current), chain.size()), current);
+            }
+            chain.add(current);
+            if (chain.size() > MAX_DEPTH) {
+                throw tooDeep(type);
+            }
+            ClassInfo info = get(current);
+            current = info == null ? null : info.superName();
+        }
+        finiteSuperclassChains.addAll(chain);
+    }
+
+    /** The error for supertypes that lead back to {@code backTo}: each of {@code path} names the next as its supertype. */
+    static InstrumentationException cyclic(List<String> path, String backTo) {
+        StringBuilder text = new StringBuilder("cyclic class hierarchy: ");
+        for (String type : path) {
+            text.append(type.replace('/', '.')).append(" -> ");
+        }
+        text.append(backTo.replace('/', '.')).append(" (each names the next as its supertype: stale class files;"
+                + " recompile them together)");
+        return new InstrumentationException(text.toString());
+    }
+
+    /** The error for a hierarchy above {@code type} deeper or wider than any walk here follows. */
+    static InstrumentationException tooDeep(String type) {
+        return new InstrumentationException("the class hierarchy above " + type.replace('/', '.')
+                + " is deeper than " + MAX_DEPTH + " types or has more than " + MAX_SUPERTYPES
+                + " supertypes; it is not read further");
+    }
+
+    /**
+     * Counts one more type visited by a walk over the supertypes of {@code from}.
+     *
+     * @throws InstrumentationException past {@link #MAX_SUPERTYPES}
+     */
+    static void checkWalk(int visited, String from) {
+        if (visited > MAX_SUPERTYPES) {
+            throw tooDeep(from);
+        }
     }
 
     /**
@@ -223,6 +300,7 @@ final class ClassHierarchy {
             if (!seen.add(type)) {
                 continue;
             }
+            checkWalk(seen.size(), sub);
             if (type.equals(sup)) {
                 return true;
             }
@@ -260,7 +338,7 @@ final class ClassHierarchy {
         }
         String candidate = type1;
         do {
-            candidate = superName(candidate);
+            candidate = superName(candidate); // NOTE: ends: superName refuses a cyclic or endless chain
             if (candidate == null) {
                 return OBJECT;
             }
@@ -300,6 +378,7 @@ final class ClassHierarchy {
             if (!seen.add(type) || isJdkType(type)) {
                 continue;
             }
+            checkWalk(seen.size(), owner);
             ClassInfo info = get(type);
             if (info == null) {
                 continue;
@@ -338,6 +417,7 @@ final class ClassHierarchy {
             if (!seen.add(type + '.' + key + (below ? "^" : ""))) {
                 continue;
             }
+            checkWalk(seen.size(), owner);
             ClassInfo info = get(type);
             if (info == null) {
                 continue;
@@ -415,8 +495,17 @@ final class ClassHierarchy {
         return Boolean.FALSE.equals(typesWithCoroutineFns.get(type));
     }
 
-    /** @return whether the type or one of its supertypes declares a coroutine function */
+    /**
+     * @return whether the type or one of its supertypes declares a coroutine function
+     * @throws InstrumentationException if the supertypes form a cycle (stale class files) or a
+     *     chain longer than {@link #MAX_DEPTH}
+     */
     boolean hasCoroutineFns(String type) {
+        return hasCoroutineFns(type, new ArrayList<>());
+    }
+
+    /** @param path the types whose question waits for this one's answer, the first asked first */
+    private boolean hasCoroutineFns(String type, List<String> path) {
         if (isJdkType(type)) {
             return false;
         }
@@ -424,11 +513,27 @@ final class ClassHierarchy {
         if (cached != null) {
             return cached;
         }
+        int at = path.indexOf(type); // NOTE: at most MAX_DEPTH long, and only while answers are unknown
+        if (at >= 0) {
+            throw cyclic(path.subList(at, path.size()), type);
+        }
+        if (path.size() >= MAX_DEPTH) {
+            throw tooDeep(path.get(0));
+        }
+        path.add(type);
+        try {
+            return hasCoroutineFnsUncached(type, path);
+        } finally {
+            path.remove(path.size() - 1);
+        }
+    }
+
+    private boolean hasCoroutineFnsUncached(String type, List<String> path) {
         boolean result = false;
         String[] supertypes = declaringNone.get(type);
         if (supertypes != null) {
             for (int i = 0; !result && i < supertypes.length; i++) {
-                result = supertypes[i] != null && hasCoroutineFns(supertypes[i]);
+                result = supertypes[i] != null && hasCoroutineFns(supertypes[i], path);
             }
             typesWithCoroutineFns.put(type, result);
             declaringNone.remove(type); // NOTE: the answer above is complete: no need to keep both
@@ -452,9 +557,9 @@ final class ClassHierarchy {
                 }
             }
             if (scan != null && !scan.mentionsRuntime) {
-                result = scan.superName != null && hasCoroutineFns(scan.superName);
+                result = scan.superName != null && hasCoroutineFns(scan.superName, path);
                 for (int i = 0; !result && i < scan.interfaces.length; i++) {
-                    result = hasCoroutineFns(scan.interfaces[i]);
+                    result = hasCoroutineFns(scan.interfaces[i], path);
                 }
                 typesWithCoroutineFns.put(type, result);
                 return result;
@@ -471,10 +576,10 @@ final class ClassHierarchy {
                 result |= method.annotated();
             }
             if (!result && info.superName() != null) {
-                result = hasCoroutineFns(info.superName());
+                result = hasCoroutineFns(info.superName(), path);
             }
             for (int i = 0; !result && i < info.interfaces().length; i++) {
-                result = hasCoroutineFns(info.interfaces()[i]);
+                result = hasCoroutineFns(info.interfaces()[i], path);
             }
         }
         typesWithCoroutineFns.put(type, result);

@@ -210,6 +210,7 @@ final class CoroutineFnRule {
             if (info == null) {
                 continue;
             }
+            ClassHierarchy.checkWalk(seen.size(), owner); // NOTE: seen ends a cycle, this an endless hierarchy
             if (!type.equals(owner)) {
                 out.add(type);
             }

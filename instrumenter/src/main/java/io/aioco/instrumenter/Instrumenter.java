@@ -10,7 +10,6 @@ import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.MethodTooLargeException;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
-import org.objectweb.asm.tree.AnnotationNode;
 import org.objectweb.asm.tree.ClassNode;
 import org.objectweb.asm.tree.MethodNode;
 
@@ -124,6 +123,7 @@ public final class Instrumenter {
         String className = null;
         try {
             ClassFileScan scan = ClassFileScan.read(classBytes);
+            className = scan == null ? null : scan.className; // NOTE: named in a failure of the quick scan
             if (scan != null && !isRuntimeClass(scan.className) && !QuickScan.mayNeedInstrumentation(scan, hierarchy)) {
                 if (listener != null) {
                     listener.nothingToDo(scan.className, QuickScan.applicationSupertypes(scan), scan.indyReturnTypes);
@@ -160,7 +160,7 @@ public final class Instrumenter {
             ClassReader reader = new ClassReader(classBytes);
             ClassNode owner = new ClassNode();
             reader.accept(owner, ClassReader.SKIP_FRAMES);
-            if (isRuntimeClass(owner.name) || isMarkedInstrumented(owner)) {
+            if (isRuntimeClass(owner.name) || WovenMarker.versionOf(owner) != WovenMarker.NOT_WOVEN) {
                 return List.of();
             }
             hierarchy.define(classBytes);
@@ -245,8 +245,12 @@ public final class Instrumenter {
         String className = reader.getClassName();
         ClassNode owner = new ClassNode();
         reader.accept(owner, ClassReader.SKIP_FRAMES);
-        if (isMarkedInstrumented(owner)) {
+        int wovenBy = WovenMarker.versionOf(owner);
+        if (wovenBy == WovenMarker.CURRENT_VERSION) {
             return unchanged(className, List.of());
+        }
+        if (wovenBy != WovenMarker.NOT_WOVEN) {
+            return refuseOtherVersion(owner, wovenBy);
         }
         // a damaged InnerClasses entry naming one class as both inner and outer is tolerated by the JVM
         // only while the two names are distinct constants, which ASM's constant pool merges
@@ -282,17 +286,41 @@ public final class Instrumenter {
             return unchanged(className, diagnostics);
         }
         LocalDirectCalls.link(owner);
-        if (owner.invisibleAnnotations == null) {
-            owner.invisibleAnnotations = new ArrayList<>();
-        }
-        owner.invisibleAnnotations.add(new AnnotationNode(RuntimeNames.INSTRUMENTED_DESC));
+        WovenMarker.mark(owner);
+        return write(owner, diagnostics);
+    }
+
+    private InstrumentationResult write(ClassNode owner, List<Diagnostic> diagnostics) {
         int major = majorVersion(owner);
         boolean frames = major >= Opcodes.V1_7 || (major == Opcodes.V1_6 && !hasSubroutines(owner));
         ClassWriter writer = new HierarchyClassWriter(frames ? ClassWriter.COMPUTE_FRAMES : ClassWriter.COMPUTE_MAXS,
                 hierarchy);
         owner.accept(writer);
-        return new InstrumentationResult(className, InstrumentationResult.Outcome.REWRITTEN, writer.toByteArray(),
+        return new InstrumentationResult(owner.name, InstrumentationResult.Outcome.REWRITTEN, writer.toByteArray(),
                 List.copyOf(diagnostics));
+    }
+
+    /**
+     * A class woven with another protocol version: its coroutine functions cannot call, or be
+     * called by, classes woven now (a coroutine would never finish), and its original code cannot
+     * be recovered from the woven one. So the class is refused as a whole, loudly: one ERROR
+     * naming it and both versions, and the bodies of its coroutine functions replaced by a throw
+     * of that message, so that the class loads and its plain methods work, but none of its
+     * coroutine functions runs with the wrong protocol. Its marker is kept: it is refused again
+     * by the next run (the plugin fails the build until it is recompiled).
+     */
+    private InstrumentationResult refuseOtherVersion(ClassNode owner, int wovenBy) {
+        Diagnostic diagnostic = new Diagnostic(Diagnostic.Severity.ERROR, owner.name, null, null, owner.sourceFile, -1,
+                "woven by an aioco whose coroutine protocol is version " + wovenBy + "; this aioco's is version "
+                        + WovenMarker.CURRENT_VERSION + ", the two cannot call each other, and the original class"
+                        + " cannot be recovered from the woven one: recompile it (a clean build) so that this aioco"
+                        + " weaves it; until then its coroutine functions throw");
+        for (MethodNode method : owner.methods) {
+            if (WrapperSplit.isBodyDescriptor(method.desc) && method.instructions.size() > 0) {
+                MethodRewrite.replaceWithThrow(method, diagnostic.format());
+            }
+        }
+        return write(owner, List.of(diagnostic));
     }
 
     private static InstrumentationResult unchanged(String className, List<Diagnostic> diagnostics) {
@@ -305,17 +333,6 @@ public final class Instrumenter {
         return className.startsWith("io/aioco/internal/")
                 || (className.startsWith(RuntimeNames.RUNTIME_PACKAGE)
                         && className.indexOf('/', RuntimeNames.RUNTIME_PACKAGE.length()) < 0);
-    }
-
-    private static boolean isMarkedInstrumented(ClassNode owner) {
-        if (owner.invisibleAnnotations != null) {
-            for (AnnotationNode annotation : owner.invisibleAnnotations) {
-                if (annotation.desc.equals(RuntimeNames.INSTRUMENTED_DESC)) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     private static boolean refuseConstructors(ClassNode owner, List<Diagnostic> diagnostics) {

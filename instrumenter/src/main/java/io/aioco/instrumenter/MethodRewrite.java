@@ -62,6 +62,7 @@ final class MethodRewrite {
     static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
             ClassHierarchy hierarchy) throws Refusal {
         String methodId = owner.name.replace('/', '.') + "." + method.name + method.desc;
+        refuseTooManyParameters(method);
         MethodNode body = inlineSubroutines(method);
         List<MethodInsnNode> calls = collectSuspensionCalls(body, hierarchy);
         if (!calls.isEmpty() && (body.access & Opcodes.ACC_SYNCHRONIZED) != 0) {
@@ -74,7 +75,7 @@ final class MethodRewrite {
         String originalDesc = body.desc;
         MethodNode wrapper = WrapperSplit.split(owner, body, methodId, acceptedTokens, !calls.isEmpty());
         FrameAnalysis analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
-        if (UninitializedObjects.rewrite(owner.name, body, analysis.frames, new LinkedHashSet<>(calls))) {
+        if (UninitializedObjects.rewrite(owner.name, body, new LinkedHashSet<>(calls))) {
             analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         }
         List<SuspensionPoint> points = describe(Instrumenter.majorVersion(owner), body, analysis, calls, hierarchy);
@@ -124,6 +125,39 @@ final class MethodRewrite {
         copy.maxLocals = method.maxLocals;
         copy.maxStack = method.maxStack;
         return copy;
+    }
+
+    /**
+     * The JVM limits a method's parameters to {@value #MAX_PARAMETER_SLOTS} slots ({@code this},
+     * and two for each long and double, included; JVMS 4.3.3); a body takes
+     * {@value #ADDED_PARAMETER_SLOTS} more.
+     */
+    static final int MAX_PARAMETER_SLOTS = 255;
+    /** The slots a body adds to the original parameters: the coroutine's stack and the signal. */
+    static final int ADDED_PARAMETER_SLOTS = 2;
+
+    /**
+     * @param isStatic whether the method has no {@code this}
+     * @return the parameter slots of a method with descriptor {@code desc}, {@code this} included
+     */
+    static int parameterSlots(String desc, boolean isStatic) {
+        return (Type.getArgumentsAndReturnSizes(desc) >> 2) - (isStatic ? 1 : 0); // NOTE: ASM counts this always
+    }
+
+    /** @return whether the body of a method with these parameters would pass the JVM's limit */
+    static boolean tooManyParameters(String desc, boolean isStatic) {
+        return parameterSlots(desc, isStatic) + ADDED_PARAMETER_SLOTS > MAX_PARAMETER_SLOTS;
+    }
+
+    private static void refuseTooManyParameters(MethodNode method) throws Refusal {
+        boolean isStatic = (method.access & Opcodes.ACC_STATIC) != 0;
+        if (tooManyParameters(method.desc, isStatic)) {
+            throw new Refusal("a coroutine function can have at most " + (MAX_PARAMETER_SLOTS - ADDED_PARAMETER_SLOTS)
+                    + " parameter slots (this one has " + parameterSlots(method.desc, isStatic) + ", counting this and"
+                    + " two for each long and double): its resumable copy takes " + ADDED_PARAMETER_SLOTS + " more and"
+                    + " the JVM allows " + MAX_PARAMETER_SLOTS + "; pass some of them in an object or an array",
+                    firstLine(method));
+        }
     }
 
     private static MethodNode inlineSubroutines(MethodNode method) {
@@ -220,6 +254,9 @@ final class MethodRewrite {
         }
         if (classVersion < Opcodes.V1_7 || Instrumenter.isRuntimeClass(call.owner)) {
             return SuspensionPoint.Linkage.ORIGINAL; // no invokedynamic before Java 7; the runtime has no bodies
+        }
+        if (tooManyParameters(call.desc, call.getOpcode() == Opcodes.INVOKESTATIC)) {
+            return SuspensionPoint.Linkage.ORIGINAL; // NOTE: the callee has no body: it was refused (see above)
         }
         switch (call.getOpcode()) {
             case Opcodes.INVOKESTATIC:

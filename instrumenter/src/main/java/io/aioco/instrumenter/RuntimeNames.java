@@ -10,8 +10,18 @@ final class RuntimeNames {
 
     /** The marker annotation, as a descriptor. */
     static final String COROUTINE_FN_DESC = "Lio/aioco/CoroutineFn;";
-    /** Class-level marker that the instrumenter puts on every class it rewrote (invisible at run time). */
+    /**
+     * Class-level marker that the instrumenter puts on every class it rewrote (invisible at run
+     * time), with the protocol version as its {@code version} element (read by {@link WovenMarker}).
+     */
     static final String INSTRUMENTED_DESC = "Lio/aioco/internal/Instrumented;";
+    /**
+     * The version of the protocol between woven classes: bump it with every change to what woven
+     * classes expect of each other (body descriptors, signals, tokens, frame layout). A class woven
+     * with another version is never taken as woven (see {@link WovenMarker}). 1 was the marker
+     * without a version.
+     */
+    static final int PROTOCOL_VERSION = 2;
     /** Package prefix of the runtime: its classes are never instrumented. */
     static final String RUNTIME_PACKAGE = "io/aioco/";
 

@@ -1,19 +1,23 @@
 package io.aioco.maven;
 
+import io.aioco.instrumenter.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationException;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
+import io.aioco.instrumenter.WovenMarker;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
@@ -22,20 +26,26 @@ import java.util.stream.Stream;
  * changed. A build that fails on errors therefore leaves the folder as the compiler wrote it, so
  * the next build reports the same errors again instead of finding woven classes.
  *
+ * <p>Every class is checked by {@link BytecodeVerifier} before it is kept for writing: a class the
+ * weaving broke is an error naming the class, the method and the verifier's message, and is never
+ * written (the JVM would refuse the whole class when it is loaded).
+ *
  * <p>The instrumenter is the agent's: for the same class and the same classpath the bytes are the
  * same. Classes it already wove carry its marker and come back unchanged, so weaving is idempotent
- * and a file is only written when its content changes.
+ * and a file is only written when its content changes. A class woven by an aioco of another
+ * protocol version ({@link WovenMarker}) is an error naming the class and both versions: the build
+ * fails until it is recompiled.
  *
  * <p>Confined to the mojo's thread.
  */
 final class Weaver {
-    /** The instrumenter's class marker as it appears in the constant pool of a class it wove. */
-    private static final byte[] MARKER = "Lio/aioco/internal/Instrumented;".getBytes(StandardCharsets.US_ASCII);
-
     private final Path classesDirectory;
     private final Path displayRoot;
     private final ClassNamePatterns filter;
     private final Instrumenter instrumenter;
+    private final BytecodeVerifier verifier;
+    /** What happens to the instrumenter's bytes before they are verified: nothing, but in tests. */
+    private final UnaryOperator<byte[]> afterInstrumenting;
 
     /**
      * @param classesDirectory the folder to weave
@@ -44,10 +54,18 @@ final class Weaver {
      * @param displayRoot paths in messages are shown relative to it (the project's folder)
      */
     Weaver(Path classesDirectory, ClassLookup lookup, ClassNamePatterns filter, Path displayRoot) {
+        this(classesDirectory, lookup, filter, displayRoot, UnaryOperator.identity());
+    }
+
+    /** As above, with the instrumenter's output changed by {@code afterInstrumenting} (tests: a broken rewrite). */
+    Weaver(Path classesDirectory, ClassLookup lookup, ClassNamePatterns filter, Path displayRoot,
+            UnaryOperator<byte[]> afterInstrumenting) {
         this.classesDirectory = classesDirectory;
         this.displayRoot = displayRoot;
         this.filter = filter;
         this.instrumenter = new Instrumenter(lookup);
+        this.verifier = new BytecodeVerifier(lookup);
+        this.afterInstrumenting = afterInstrumenting;
     }
 
     /** What {@link #scan()} found, and the new bytes it has yet to write. */
@@ -138,11 +156,51 @@ final class Weaver {
         report(instrumented.diagnostics(), result);
         report(ruleFindings, result);
         if (instrumented.outcome() == InstrumentationResult.Outcome.REWRITTEN) {
+            byte[] woven = afterInstrumenting.apply(instrumented.bytes());
+            List<String> problems = introducedProblems(original, woven);
+            if (!problems.isEmpty()) {
+                for (String problem : problems) {
+                    result.errors.add(display(file) + ": " + binaryName(file) + "." + problem + " (the woven class does"
+                            + " not verify; it is not written: please report this as a bug of aioco)");
+                }
+                return; // NOTE: never written, even with failOnError=false: the JVM would refuse the whole class
+            }
             result.woven.add(binaryName(file));
-            result.pending.put(file, instrumented.bytes());
-        } else if (contains(original, MARKER)) {
+            result.pending.put(file, woven);
+        } else if (WovenMarker.versionOf(original) == WovenMarker.CURRENT_VERSION) {
             result.alreadyWoven++;
         }
+    }
+
+    /**
+     * Checks a woven class with ASM's analyzer, types read from the build's class files, as the
+     * JVM's verifier would. A problem of a method whose original has one too (a type missing from
+     * the classpath, code that never verified) was not made by weaving, and is left to the JVM.
+     *
+     * @return one line per method the weaving broke ({@code name(desc): the verifier's message})
+     */
+    private List<String> introducedProblems(byte[] original, byte[] woven) {
+        List<String> problems = verifier.verify(woven);
+        if (problems.isEmpty()) {
+            return problems; // NOTE: the common case: the original is not analysed at all
+        }
+        Set<String> failingOriginals = new HashSet<>();
+        for (String problem : verifier.verify(original)) {
+            failingOriginals.add(methodOf(problem));
+        }
+        List<String> introduced = new ArrayList<>();
+        for (String problem : problems) {
+            if (!failingOriginals.contains(Instrumenter.originalDescriptor(methodOf(problem)))) {
+                introduced.add(problem);
+            }
+        }
+        return introduced;
+    }
+
+    /** @return the {@code name(desc)} a line of {@link BytecodeVerifier#verify} starts with */
+    private static String methodOf(String problem) {
+        int colon = problem.indexOf(": ");
+        return colon < 0 ? problem : problem.substring(0, colon);
     }
 
     private static void report(List<Diagnostic> diagnostics, Result result) {
@@ -150,19 +208,6 @@ final class Weaver {
             (diagnostic.severity() == Diagnostic.Severity.ERROR ? result.errors : result.warnings)
                     .add(diagnostic.format());
         }
-    }
-
-    private static boolean contains(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 
     private String display(Path file) {

@@ -52,6 +52,16 @@ class WeaverTest {
         }
     }
 
+    private Weaver.Result weaveBroken(java.util.function.UnaryOperator<byte[]> breakIt) throws IOException {
+        List<Path> elements = new java.util.ArrayList<>(List.of(classes()));
+        for (String element : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            elements.add(Path.of(element));
+        }
+        try (ClassPathLookup lookup = ClassPathLookup.open(elements, ClassLookup.ofClassLoader(null))) {
+            return new Weaver(classes(), lookup, all(), root, breakIt).scan();
+        }
+    }
+
     private static ClassNamePatterns all() {
         return new ClassNamePatterns(null, null);
     }
@@ -207,6 +217,108 @@ class WeaverTest {
         assertEquals(List.of("t/Impl.java:5: t.Impl.step()V: overrides coroutine function api.Step.step()V without"
                 + " @CoroutineFn: it is instrumented as a coroutine function all the same (the marker is inherited);"
                 + " add @CoroutineFn so that readers and callers see it"), result.warnings);
+    }
+
+    /** Rewrites the superclass a class file names, as a stale class file compiled alone would. */
+    private void setSuperclass(String className, String superName) throws IOException {
+        Path file = classes().resolve(className + ".class");
+        org.objectweb.asm.ClassWriter writer = new org.objectweb.asm.ClassWriter(0);
+        new org.objectweb.asm.ClassReader(Files.readAllBytes(file)).accept(
+                new org.objectweb.asm.ClassVisitor(org.objectweb.asm.Opcodes.ASM9, writer) {
+                    @Override
+                    public void visit(int version, int access, String name, String signature, String ignored,
+                            String[] interfaces) {
+                        super.visit(version, access, name, signature, superName, interfaces);
+                    }
+                }, 0);
+        Files.write(file, writer.toByteArray());
+    }
+
+    @Test
+    void cyclicHierarchyFromStaleClassFilesFailsNamingTheClassesInsteadOfHanging() throws Exception {
+        Map<String, String> sources = new LinkedHashMap<>();
+        sources.put("t.A", HEADER + "public class A extends B { static A make() { return null; } }\n");
+        sources.put("t.B", HEADER + "public class B {}\n");
+        sources.put("t.C", HEADER + "public class C extends D { static C make() { return null; } }\n");
+        sources.put("t.D", HEADER + "public class D {}\n");
+        sources.put("t.E", HEADER + "public class E extends A { public String toString() { return \"e\"; } }\n");
+        sources.put("t.Pick", HEADER + """
+                public class Pick {
+                    @CoroutineFn static String pick(boolean f) {
+                        Object o;
+                        if (f) o = A.make(); else o = C.make();
+                        Coroutine.yield();
+                        return String.valueOf(o);
+                    }
+                }
+                """);
+        compile(sources);
+        setSuperclass("t/B", "t/A"); // B was recompiled alone after A extended it
+        setSuperclass("t/D", "t/C");
+        Weaver.Result result = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(60), () -> weave(all()));
+        assertTrue(result.errors.contains("target/classes/t/E.class: cannot be instrumented: cyclic class hierarchy:"
+                + " t.A -> t.B -> t.A (each names the next as its supertype: stale class files; recompile them"
+                + " together)"), result.errors.toString());
+        assertTrue(result.errors.stream().anyMatch(error -> error.startsWith("target/classes/t/Pick.class: cannot be"
+                + " instrumented: ") && error.contains("cyclic class hierarchy: ")), result.errors.toString());
+        assertFalse(result.woven.contains("t.Pick"));
+    }
+
+    /** A rewrite gone wrong: a POP at the start of every method named {@code name} with code. */
+    private static byte[] popFirst(byte[] classBytes, String name) {
+        org.objectweb.asm.tree.ClassNode node = new org.objectweb.asm.tree.ClassNode();
+        new org.objectweb.asm.ClassReader(classBytes).accept(node, 0);
+        for (org.objectweb.asm.tree.MethodNode method : node.methods) {
+            if (method.name.equals(name) && method.instructions.size() > 0) {
+                method.instructions.insert(new org.objectweb.asm.tree.InsnNode(org.objectweb.asm.Opcodes.POP));
+            }
+        }
+        org.objectweb.asm.ClassWriter writer = new org.objectweb.asm.ClassWriter(0);
+        node.accept(writer);
+        return writer.toByteArray();
+    }
+
+    @Test
+    void aWovenClassThatDoesNotVerifyIsAnErrorNamingTheMethodAndIsNeverWritten() throws IOException {
+        compile(PROGRAM);
+        Path program = classes().resolve("t/Program.class");
+        byte[] before = Files.readAllBytes(program);
+        Weaver.Result result = weaveBroken(bytes -> popFirst(bytes, "produce"));
+        assertEquals(List.of(), result.woven);
+        assertFalse(result.errors.isEmpty());
+        for (String error : result.errors) {
+            assertTrue(error.startsWith("target/classes/t/Program.class: t.Program.produce(I"), error);
+            assertTrue(error.contains("Cannot pop operand off an empty stack"), error);
+            assertTrue(error.endsWith("(the woven class does not verify; it is not written: please report this as a"
+                    + " bug of aioco)"), error);
+        }
+        result.write();
+        assertArrayEquals(before, Files.readAllBytes(program));
+        // and what the instrumenter writes itself verifies: nothing is refused
+        Weaver.Result fine = weaveBroken(java.util.function.UnaryOperator.identity());
+        assertEquals(List.of(), fine.errors);
+        assertEquals(List.of("t.Program"), fine.woven);
+    }
+
+    @Test
+    void aClassWovenByAnOlderAiocoFailsTheBuildNamingTheClassAndBothVersions() throws IOException {
+        compile(PROGRAM);
+        weave(all()).write();
+        Path program = classes().resolve("t/Program.class");
+        org.objectweb.asm.tree.ClassNode node = new org.objectweb.asm.tree.ClassNode();
+        new org.objectweb.asm.ClassReader(Files.readAllBytes(program)).accept(node, 0);
+        node.invisibleAnnotations.forEach(annotation -> annotation.values = null); // the marker as aioco wrote it before
+        org.objectweb.asm.ClassWriter writer = new org.objectweb.asm.ClassWriter(0);
+        node.accept(writer);
+        Files.write(program, writer.toByteArray());
+
+        Weaver.Result result = weave(all());
+        assertEquals(List.of("t/Program.java: t.Program: woven by an aioco whose coroutine protocol is version 1; this"
+                + " aioco's is version " + io.aioco.instrumenter.WovenMarker.CURRENT_VERSION + ", the two cannot call"
+                + " each other, and the original class cannot be recovered from the woven one: recompile it (a clean"
+                + " build) so that this aioco weaves it; until then its coroutine functions throw"), result.errors);
+        assertEquals(0, result.alreadyWoven);
     }
 
     @Test
