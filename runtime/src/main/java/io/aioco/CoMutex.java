@@ -65,7 +65,7 @@ public final class CoMutex {
     @CoroutineFn
     public void lock() {
         CoStack stack = CoStack.enter("io.aioco.CoMutex.lock()");
-        int arrival = stack.arrive(LOCK_TOKEN);
+        int arrival = stack.arrive(LOCK_TOKEN, this);
         Coroutine self = stack.coroutine();
         if (arrival == CoStack.RESUMED) {
             if (owner != self) {
@@ -138,7 +138,7 @@ public final class CoMutex {
     @CoroutineFn
     public void unlock() {
         CoStack stack = CoStack.enter("io.aioco.CoMutex.unlock()");
-        stack.arrive(UNLOCK_TOKEN); // never suspends: any caller will do
+        stack.arrive(UNLOCK_TOKEN, this); // never suspends: any caller will do
         Coroutine next = release(stack.coroutine());
         if (next != null) {
             next.wake();

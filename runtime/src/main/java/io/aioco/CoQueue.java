@@ -38,7 +38,7 @@ public final class CoQueue {
     @CoroutineFn
     public void await(CoMutex lockOrNull) {
         CoStack stack = CoStack.enter("io.aioco.CoQueue.await(CoMutex)");
-        int arrival = stack.arrive(AWAIT_TOKEN);
+        int arrival = stack.arrive(AWAIT_TOKEN, this);
         Coroutine self = stack.coroutine();
         if (arrival == CoStack.RESUMED) {
             int state = stack.popInt();
@@ -135,7 +135,7 @@ public final class CoQueue {
      */
     @CoroutineFn
     public boolean next() {
-        CoStack.enter("io.aioco.CoQueue.next()").arrive(NEXT_TOKEN);
+        CoStack.enter("io.aioco.CoQueue.next()").arrive(NEXT_TOKEN, this);
         Coroutine first = poll();
         if (first == null) {
             return false;
@@ -149,7 +149,7 @@ public final class CoQueue {
      */
     @CoroutineFn
     public void restartAll() {
-        CoStack.enter("io.aioco.CoQueue.restartAll()").arrive(RESTART_ALL_TOKEN);
+        CoStack.enter("io.aioco.CoQueue.restartAll()").arrive(RESTART_ALL_TOKEN, this);
         for (Coroutine first = poll(); first != null; first = poll()) {
             first.wake();
         }

@@ -51,7 +51,7 @@ public final class CoRwLock {
     @CoroutineFn
     public void rdlock() {
         CoStack stack = CoStack.enter("io.aioco.CoRwLock.rdlock()");
-        int arrival = stack.arrive(RDLOCK_TOKEN);
+        int arrival = stack.arrive(RDLOCK_TOKEN, this);
         if (arrival == CoStack.RESUMED) {
             resumeWaiter(stack);
             return;
@@ -74,7 +74,7 @@ public final class CoRwLock {
     @CoroutineFn
     public void wrlock() {
         CoStack stack = CoStack.enter("io.aioco.CoRwLock.wrlock()");
-        int arrival = stack.arrive(WRLOCK_TOKEN);
+        int arrival = stack.arrive(WRLOCK_TOKEN, this);
         if (arrival == CoStack.RESUMED) {
             resumeWaiter(stack);
             return;
@@ -100,7 +100,7 @@ public final class CoRwLock {
     @CoroutineFn
     public void upgrade() {
         CoStack stack = CoStack.enter("io.aioco.CoRwLock.upgrade()");
-        int arrival = stack.arrive(UPGRADE_TOKEN);
+        int arrival = stack.arrive(UPGRADE_TOKEN, this);
         if (arrival == CoStack.RESUMED) {
             resumeWaiter(stack);
             return;
@@ -133,7 +133,7 @@ public final class CoRwLock {
      */
     @CoroutineFn
     public void downgrade() {
-        CoStack.enter("io.aioco.CoRwLock.downgrade()").arrive(DOWNGRADE_TOKEN);
+        CoStack.enter("io.aioco.CoRwLock.downgrade()").arrive(DOWNGRADE_TOKEN, this);
         Coroutine woken;
         synchronized (this) {
             if (owners != -1) {
@@ -155,7 +155,7 @@ public final class CoRwLock {
      */
     @CoroutineFn
     public void unlock() {
-        CoStack.enter("io.aioco.CoRwLock.unlock()").arrive(UNLOCK_TOKEN);
+        CoStack.enter("io.aioco.CoRwLock.unlock()").arrive(UNLOCK_TOKEN, this);
         Coroutine woken;
         synchronized (this) {
             if (owners > 0) {

@@ -174,7 +174,7 @@ public final class Coroutine {
             stack = carrier.takeStack(this);
             this.stack = stack;
         }
-        stack.signal = state == SUSPENDED ? RUN_TOKEN | CoStack.RESUME : RUN_TOKEN;
+        stack.arm(state == SUSPENDED ? RUN_TOKEN | CoStack.RESUME : RUN_TOKEN, "run()V", entry);
         state = ENTERED;
         carrier.current = stack;
         Throwable failure = null;
@@ -353,7 +353,7 @@ public final class Coroutine {
     @CoroutineFn
     public static void yield() {
         CoStack stack = CoStack.enter("io.aioco.Coroutine.yield()");
-        switch (stack.arrive(YIELD_TOKEN)) {
+        switch (stack.arrive(YIELD_TOKEN, Coroutine.class)) {
             case CoStack.CALLED -> stack.suspend();
             case CoStack.RESUMED -> { }
             default -> throw stack.crossedUninstrumented("io.aioco.Coroutine.yield()");
@@ -383,7 +383,7 @@ public final class Coroutine {
     public static void sleepNs(ClockType type, long ns) {
         // NOTE: arguments are checked only on the first call: a resume passes dummies
         CoStack stack = CoStack.enter("io.aioco.Coroutine.sleepNs(ClockType, long)");
-        int arrival = stack.arrive(SLEEP_TOKEN);
+        int arrival = stack.arrive(SLEEP_TOKEN, Coroutine.class);
         if (arrival == CoStack.RESUMED) {
             Timer timer = (Timer) stack.popRef();
             if (timer.isPending()) { // entered by someone else before the timer fired: keep sleeping
@@ -416,7 +416,7 @@ public final class Coroutine {
     @CoroutineFn
     public static void yieldUntilReadable(SelectableChannel channel) {
         CoStack stack = CoStack.enter("io.aioco.Coroutine.yieldUntilReadable(SelectableChannel)");
-        int arrival = stack.arrive(READABLE_TOKEN);
+        int arrival = stack.arrive(READABLE_TOKEN, Coroutine.class);
         if (arrival == CoStack.RESUMED) {
             return;
         }
@@ -449,7 +449,7 @@ public final class Coroutine {
     @CoroutineFn
     public static <T> T await(CompletionStage<T> stage) {
         CoStack stack = CoStack.enter("io.aioco.Coroutine.await(CompletionStage)");
-        int arrival = stack.arrive(AWAIT_TOKEN);
+        int arrival = stack.arrive(AWAIT_TOKEN, Coroutine.class);
         CompletableFuture<T> future;
         if (arrival == CoStack.RESUMED) {
             @SuppressWarnings("unchecked")

@@ -123,7 +123,7 @@ public final class ThreadPool {
     @SuppressWarnings("unchecked")
     public <T> T submitCo(Callable<T> work) throws Exception {
         CoStack stack = CoStack.enter("io.aioco.ThreadPool.submitCo(Callable)");
-        int arrival = stack.arrive(SUBMIT_CO_TOKEN);
+        int arrival = stack.arrive(SUBMIT_CO_TOKEN, this);
         if (arrival == CoStack.RESUMED) {
             Object[] outcome = (Object[]) stack.popRef();
             if (outcome[2] == null) { // entered by someone else before the work finished: keep waiting

@@ -30,14 +30,19 @@ final class CoroutineMethods {
     private static final int FLAG_MARKERS = 2;
     private static final int FLAG_BRIDGES = 4;
 
-    /** A coroutine function of the class, and the signals that mean "called by instrumented code". */
-    record Role(MethodNode method, int[] acceptedTokens) {}
+    /**
+     * A coroutine function of the class, the signals that mean "called by instrumented code", and
+     * the functional interface methods it implements as a lambda body ({@code name + descriptor}),
+     * for which its caller is a lambda proxy.
+     */
+    record Role(MethodNode method, int[] acceptedTokens, String[] lambdaMethods) {}
 
     private CoroutineMethods() {}
 
     /** @return the coroutine functions of the class, in declaration order (forwarders added last) */
     static List<Role> find(ClassNode owner, ClassHierarchy hierarchy) {
         Map<MethodNode, List<Integer>> tokens = new LinkedHashMap<>();
+        Map<MethodNode, List<String>> lambdaMethods = new LinkedHashMap<>();
         for (MethodNode method : owner.methods) {
             if (method.instructions.size() == 0 || method.name.charAt(0) == '<') {
                 continue;
@@ -51,14 +56,15 @@ final class CoroutineMethods {
         for (MethodNode method : new ArrayList<>(owner.methods)) {
             for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
                 if (insn instanceof InvokeDynamicInsnNode indy) {
-                    lambda(owner, indy, hierarchy, tokens, forwarders);
+                    lambda(owner, indy, hierarchy, tokens, lambdaMethods, forwarders);
                 }
             }
         }
         owner.methods.addAll(forwarders);
         List<Role> roles = new ArrayList<>();
-        tokens.forEach((method, list) -> roles.add(
-                new Role(method, list.stream().distinct().mapToInt(Integer::intValue).toArray())));
+        tokens.forEach((method, list) -> roles.add(new Role(method,
+                list.stream().distinct().mapToInt(Integer::intValue).toArray(),
+                lambdaMethods.getOrDefault(method, List.of()).stream().distinct().toArray(String[]::new))));
         return roles;
     }
 
@@ -78,7 +84,8 @@ final class CoroutineMethods {
     }
 
     private static void lambda(ClassNode owner, InvokeDynamicInsnNode indy, ClassHierarchy hierarchy,
-            Map<MethodNode, List<Integer>> tokens, List<MethodNode> forwarders) {
+            Map<MethodNode, List<Integer>> tokens, Map<MethodNode, List<String>> lambdaMethods,
+            List<MethodNode> forwarders) {
         if (!indy.bsm.getOwner().equals(METAFACTORY) || indy.bsmArgs.length < 3
                 || !(indy.bsmArgs[0] instanceof Type samType) || !(indy.bsmArgs[1] instanceof Handle impl)) {
             return;
@@ -90,6 +97,8 @@ final class CoroutineMethods {
         }
         List<Integer> samTokens = new ArrayList<>();
         samTokens.add(RuntimeNames.token(indy.name, samType.getDescriptor()));
+        List<String> samMethods = new ArrayList<>();
+        samMethods.add(indy.name + samType.getDescriptor());
         int flags = 0;
         if (indy.bsm.getName().equals("altMetafactory") && indy.bsmArgs.length > 3
                 && indy.bsmArgs[3] instanceof Integer value) {
@@ -101,7 +110,9 @@ final class CoroutineMethods {
             if ((flags & FLAG_BRIDGES) != 0) {
                 int count = (Integer) indy.bsmArgs[next++];
                 for (int i = 0; i < count; i++) {
-                    samTokens.add(RuntimeNames.token(indy.name, ((Type) indy.bsmArgs[next++]).getDescriptor()));
+                    String bridge = ((Type) indy.bsmArgs[next++]).getDescriptor();
+                    samTokens.add(RuntimeNames.token(indy.name, bridge));
+                    samMethods.add(indy.name + bridge);
                 }
             }
         }
@@ -109,6 +120,7 @@ final class CoroutineMethods {
         if (body != null) {
             tokens.computeIfAbsent(body, m -> new ArrayList<>(List.of(RuntimeNames.token(m.name, m.desc))))
                     .addAll(samTokens);
+            lambdaMethods.computeIfAbsent(body, m -> new ArrayList<>()).addAll(samMethods);
             return;
         }
         if ((flags & FLAG_SERIALIZABLE) != 0 || !hierarchy.isCoroutineFn(impl.getOwner(), impl.getName(), impl.getDesc())) {
@@ -120,6 +132,7 @@ final class CoroutineMethods {
         }
         forwarders.add(forwarder);
         tokens.put(forwarder, new ArrayList<>(samTokens));
+        lambdaMethods.put(forwarder, samMethods);
         indy.bsmArgs[1] = new Handle(Opcodes.H_INVOKESTATIC, owner.name, forwarder.name, forwarder.desc,
                 (owner.access & Opcodes.ACC_INTERFACE) != 0);
     }
