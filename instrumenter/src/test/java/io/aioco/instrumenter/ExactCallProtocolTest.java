@@ -164,6 +164,41 @@ class ExactCallProtocolTest {
     }
 
     @Test
+    void theErrorNamesAPlainOverloadOfTheSameName() {
+        InstrumentingLoader loader = loader(Map.of("Main", """
+                public class Main {
+                    @CoroutineFn static int get(int k) { Driver.log("get " + k); Coroutine.yield(); return k; }
+                    static int get(String s) {
+                        return get(Integer.parseInt(s));
+                    }
+                    @CoroutineFn static void body() { Driver.log("r=" + get("7")); }
+                    public static Object run() { return Driver.drive(Main::body); }
+                }
+                """));
+        String message = crossedMessage(loader);
+        assertTrue(message.startsWith("cannot suspend coroutine: t.Main.get(I)I was called from t.Main.get(Main.java:8)"),
+                message);
+    }
+
+    @Test
+    void theErrorNamesAPlainRunnableLambdaCallingAWrapper() {
+        InstrumentingLoader loader = loader(Map.of("Main", """
+                public class Main {
+                    @CoroutineFn static int get(int k) { Driver.log("get " + k); Coroutine.yield(); return k; }
+                    @CoroutineFn static void body() {
+                        Runnable plain = () -> Driver.log("r=" + get(3));
+                        plain.run();
+                    }
+                    public static Object run() { return Driver.drive(Main::body); }
+                }
+                """));
+        String message = crossedMessage(loader);
+        assertTrue(message.startsWith("cannot suspend coroutine: t.Main.get(I)I was called from t.Main.lambda$body$"),
+                message);
+        assertTrue(message.contains("(Main.java:8)"), message);
+    }
+
+    @Test
     void callsWithoutAPlainFrameStillSuspendAndResume() {
         // an inherited implementation, an interface default, super.m() from an instrumented
         // override, a lambda and a method reference through the interface: all accepted

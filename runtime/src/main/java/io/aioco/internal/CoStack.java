@@ -452,7 +452,8 @@ public final class CoStack {
 
     /**
      * Names the caller of the method that reports a problem: the first frame above the reporting
-     * method (and above its wrapper, which has the same class and name), skipping aioco's runtime,
+     * method (and above its body, which has the same class, name and descriptor but for the stack
+     * and signal parameters; an overload of the same name is another method), skipping aioco's runtime,
      * the JDK's method-handle and reflection machinery and its lambda proxies, but not hidden
      * classes of the application (a frame that was not rewritten may be one). Only on the error
      * path.
@@ -466,10 +467,13 @@ public final class CoStack {
                         return Optional.empty();
                     }
                     StackWalker.StackFrame reporter = frames.next();
+                    String reported = originalDescriptor(reporter.getDescriptor());
                     while (frames.hasNext()) {
                         StackWalker.StackFrame next = frames.next();
-                        if (!(next.getClassName().equals(reporter.getClassName())
-                                && next.getMethodName().equals(reporter.getMethodName())) && !isMachinery(next)) {
+                        boolean sameMethod = next.getClassName().equals(reporter.getClassName())
+                                && next.getMethodName().equals(reporter.getMethodName())
+                                && originalDescriptor(next.getDescriptor()).equals(reported);
+                        if (!sameMethod && !isMachinery(next)) {
                             return Optional.of(next);
                         }
                     }
@@ -479,6 +483,17 @@ public final class CoStack {
                         + (f.getFileName() == null ? "Unknown Source" : f.getFileName() + ":" + f.getLineNumber())
                         + ")")
                 .orElse("an unknown frame");
+    }
+
+    /** @return a method descriptor without the stack (and signal) parameters a body adds */
+    private static String originalDescriptor(String descriptor) {
+        for (String added : new String[] {"Lio/aioco/internal/CoStack;I)", "Lio/aioco/internal/CoStack;)"}) {
+            int at = descriptor.indexOf(added);
+            if (at >= 0) {
+                return descriptor.substring(0, at) + ")" + descriptor.substring(at + added.length());
+            }
+        }
+        return descriptor;
     }
 
     /** @return whether a frame is the JDK's call machinery, which only forwards (never the frame to name) */
