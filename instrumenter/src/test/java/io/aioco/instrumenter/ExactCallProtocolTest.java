@@ -164,6 +164,56 @@ class ExactCallProtocolTest {
     }
 
     @Test
+    void excludedDecoratorOfALambdaOrMethodReferenceIsNotTakenForTheCaller() {
+        for (String inner : List.of("k -> { Driver.log(\"impl k=\" + k); Coroutine.yield(); return 42; }", "Main::ref")) {
+            InstrumentingLoader loader = loader(Map.of("Svc", SERVICE, "Main", """
+                    public class Main {
+                        @CoroutineFn static int ref(int k) { Driver.log("impl k=" + k); Coroutine.yield(); return 42; }
+                        @CoroutineFn static void body(Svc svc) { Driver.log("main r=" + svc.get(2)); }
+                        public static Object run() { Svc inner = INNER; return Driver.drive(() -> body(new Deco(inner))); }
+                    }
+                    """.replace("INNER", inner), "Deco", """
+                    public class Deco implements Svc {
+                        final Svc inner;
+                        Deco(Svc inner) { this.inner = inner; }
+                        public int get(int k) { Driver.log("charging k=" + k); int r = inner.get(k); Driver.log("got r=" + r); return r; }
+                    }
+                    """), "t.Deco");
+            String message = crossedMessage(loader);
+            assertTrue(message.contains("was called from t.Deco.get(Deco.java:"), message);
+            assertEquals(List.of("charging k=2", "impl k=2"), traceOf(loader), inner);
+        }
+    }
+
+    @Test
+    void plainFrameCallingTheRuntimesOwnFunctionOfTheSameNameIsNotTakenForTheCaller() {
+        // CoMutex.lock is written by hand: it tells its caller by token and receiver (CoStack.arrive)
+        InstrumentingLoader loader = loader(Map.of("Main", """
+                public class Main {
+                    public interface Locker { @CoroutineFn void lock(); }
+                    @CoroutineFn static void holder(CoMutex mutex) { mutex.lock(); Coroutine.yield(); mutex.unlock(); }
+                    @CoroutineFn static void body(Locker locker) { locker.lock(); Driver.log("locked"); }
+                    public static Object run() {
+                        CoMutex mutex = new CoMutex();
+                        Coroutine.create(() -> holder(mutex)).enter(); // holds the lock, suspended
+                        Coroutine.create(() -> body(new PlainLocker(mutex))).enter();
+                        return "no error";
+                    }
+                }
+                """, "PlainLocker", """
+                public class PlainLocker implements Main.Locker {
+                    final CoMutex mutex;
+                    PlainLocker(CoMutex mutex) { this.mutex = mutex; }
+                    public void lock() { Driver.log("plain before"); mutex.lock(); Driver.log("plain after"); }
+                }
+                """), "t.PlainLocker");
+        String message = crossedMessage(loader);
+        assertTrue(message.contains("io.aioco.CoMutex.lock() was called from t.PlainLocker.lock(PlainLocker.java:"),
+                message);
+        assertEquals(List.of("plain before"), traceOf(loader));
+    }
+
+    @Test
     void theErrorNamesAPlainOverloadOfTheSameName() {
         InstrumentingLoader loader = loader(Map.of("Main", """
                 public class Main {
