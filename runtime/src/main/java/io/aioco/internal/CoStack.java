@@ -456,10 +456,11 @@ public final class CoStack {
      * and signal parameters; an overload of the same name is another method), skipping aioco's runtime,
      * the JDK's method-handle and reflection machinery and its lambda proxies, but not hidden
      * classes of the application (a frame that was not rewritten may be one). Only on the error
-     * path.
+     * path. NOTE: JDK 25 answers {@code getDescriptor()} only with RETAIN_CLASS_REFERENCE.
      */
     static String callerOf() {
-        Optional<StackWalker.StackFrame> frame = StackWalker.getInstance(StackWalker.Option.SHOW_HIDDEN_FRAMES)
+        Optional<StackWalker.StackFrame> frame = StackWalker.getInstance(java.util.Set.of(
+                        StackWalker.Option.SHOW_HIDDEN_FRAMES, StackWalker.Option.RETAIN_CLASS_REFERENCE))
                 .walk(s -> {
                     java.util.Iterator<StackWalker.StackFrame> frames = s
                             .filter(f -> !f.getClassName().startsWith("io.aioco.internal.")).iterator();
