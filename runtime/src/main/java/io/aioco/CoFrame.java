@@ -11,7 +11,7 @@ import io.aioco.internal.CoStack;
  * protocol). A function has one {@code CoFrame} (its name and token) and reads:
  * <pre>{@code
  * CoStack stack = FRAME.enter();
- * int arrival = FRAME.arrive(stack);
+ * int arrival = FRAME.arrive(stack, this);            // Owner.class for a static function
  * if (arrival == CoFrame.RESUMED) {
  *     SomeWait wait = (SomeWait) FRAME.resume(stack);  // null: not woken yet, still suspended
  *     return wait == null ? dummy : wait.result();
@@ -60,10 +60,12 @@ final class CoFrame {
     /**
      * Reads and clears the caller's signal.
      *
+     * @param self the function's receiver, or its class for a static function: the caller must
+     *     have armed the call for exactly this receiver ({@link CoStack#arrive(int, Object)})
      * @return {@link #CALLED}, {@link #RESUMED} or {@link #FOREIGN}
      */
-    int arrive(CoStack stack) {
-        return stack.arrive(token);
+    int arrive(CoStack stack, Object self) {
+        return stack.arrive(token, self);
     }
 
     /** @return the coroutine that owns {@code stack} (the running one) */

@@ -65,7 +65,7 @@ public final class CoMutex {
     @CoroutineFn
     public void lock() {
         CoStack stack = LOCK.enter();
-        int arrival = LOCK.arrive(stack);
+        int arrival = LOCK.arrive(stack, this);
         if (arrival == CoFrame.RESUMED) {
             LOCK.resume(stack); // unlock() handed the lock to us before waking us
             return;
@@ -152,7 +152,7 @@ public final class CoMutex {
     @CoroutineFn
     public void unlock() {
         CoStack stack = UNLOCK.enter();
-        UNLOCK.arrive(stack); // never suspends: any caller will do
+        UNLOCK.arrive(stack, this); // never suspends: any caller will do
         CoWait next = release(CoFrame.coroutine(stack));
         if (next != null) {
             next.wake();

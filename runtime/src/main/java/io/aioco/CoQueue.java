@@ -37,7 +37,7 @@ public final class CoQueue {
     @CoroutineFn
     public void await(CoMutex lockOrNull) {
         CoStack stack = AWAIT.enter();
-        int arrival = AWAIT.arrive(stack);
+        int arrival = AWAIT.arrive(stack, this);
         if (arrival == CoFrame.RESUMED) {
             CoWait woken = AWAIT.resume(stack);
             if (woken instanceof Waiter waiter && waiter.lock != null && !waiter.lock.tryLock(waiter.coroutine)) {
@@ -87,7 +87,7 @@ public final class CoQueue {
      */
     @CoroutineFn
     public boolean next() {
-        NEXT.arrive(NEXT.enter()); // never suspends: any caller will do
+        NEXT.arrive(NEXT.enter(), this); // never suspends: any caller will do
         Waiter first = poll();
         if (first == null) {
             return false;
@@ -101,7 +101,7 @@ public final class CoQueue {
      */
     @CoroutineFn
     public void restartAll() {
-        RESTART_ALL.arrive(RESTART_ALL.enter()); // never suspends: any caller will do
+        RESTART_ALL.arrive(RESTART_ALL.enter(), this); // never suspends: any caller will do
         for (Waiter first = poll(); first != null; first = poll()) {
             first.wake();
         }

@@ -82,7 +82,7 @@ public final class CoRwLock {
     @CoroutineFn
     public void rdlock() {
         CoStack stack = RDLOCK.enter();
-        int arrival = RDLOCK.arrive(stack);
+        int arrival = RDLOCK.arrive(stack, this);
         if (arrival == CoFrame.RESUMED) {
             RDLOCK.resume(stack);
             return;
@@ -103,7 +103,7 @@ public final class CoRwLock {
     @CoroutineFn
     public void wrlock() {
         CoStack stack = WRLOCK.enter();
-        int arrival = WRLOCK.arrive(stack);
+        int arrival = WRLOCK.arrive(stack, this);
         if (arrival == CoFrame.RESUMED) {
             WRLOCK.resume(stack);
             return;
@@ -127,7 +127,7 @@ public final class CoRwLock {
     @CoroutineFn
     public void upgrade() {
         CoStack stack = UPGRADE.enter();
-        int arrival = UPGRADE.arrive(stack);
+        int arrival = UPGRADE.arrive(stack, this);
         if (arrival == CoFrame.RESUMED) {
             UPGRADE.resume(stack);
             return;
@@ -154,7 +154,7 @@ public final class CoRwLock {
      */
     @CoroutineFn
     public void downgrade() {
-        DOWNGRADE.arrive(DOWNGRADE.enter()); // never suspends: any caller will do
+        DOWNGRADE.arrive(DOWNGRADE.enter(), this); // never suspends: any caller will do
         Ticket woken;
         synchronized (this) {
             if (owners != -1) {
@@ -176,7 +176,7 @@ public final class CoRwLock {
      */
     @CoroutineFn
     public void unlock() {
-        UNLOCK.arrive(UNLOCK.enter()); // never suspends: any caller will do
+        UNLOCK.arrive(UNLOCK.enter(), this); // never suspends: any caller will do
         Ticket woken;
         synchronized (this) {
             if (owners > 0) {

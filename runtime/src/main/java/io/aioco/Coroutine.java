@@ -296,7 +296,7 @@ public final class Coroutine {
             stack = carrier.takeStack(this);
             this.stack = stack;
         }
-        stack.signal = state == SUSPENDED ? RUN_TOKEN | CoStack.RESUME : RUN_TOKEN;
+        stack.arm(state == SUSPENDED ? RUN_TOKEN | CoStack.RESUME : RUN_TOKEN, "run()V", entry);
         state = ENTERED;
         carrier.current = stack;
         Throwable failure = null;
@@ -440,7 +440,7 @@ public final class Coroutine {
     @CoroutineFn
     public static void yield() {
         CoStack stack = YIELD.enter();
-        int arrival = YIELD.arrive(stack);
+        int arrival = YIELD.arrive(stack, Coroutine.class);
         if (arrival == CoFrame.RESUMED) {
             return; // whoever entered it decides: a plain yield has no wake-up of its own
         }
@@ -470,7 +470,7 @@ public final class Coroutine {
     public static void sleepNs(ClockType type, long ns) {
         // NOTE: arguments are checked only on the first call: a resume passes dummies
         CoStack stack = SLEEP.enter();
-        int arrival = SLEEP.arrive(stack);
+        int arrival = SLEEP.arrive(stack, Coroutine.class);
         if (arrival == CoFrame.RESUMED) {
             SLEEP.resume(stack);
             return;
@@ -514,7 +514,7 @@ public final class Coroutine {
     @CoroutineFn
     public static void yieldUntilReadable(SelectableChannel channel) {
         CoStack stack = READABLE.enter();
-        int arrival = READABLE.arrive(stack);
+        int arrival = READABLE.arrive(stack, Coroutine.class);
         if (arrival == CoFrame.RESUMED) {
             READABLE.resume(stack);
             return;
@@ -562,7 +562,7 @@ public final class Coroutine {
     @CoroutineFn
     public static <T> T await(CompletionStage<T> stage) {
         CoStack stack = AWAIT.enter();
-        int arrival = AWAIT.arrive(stack);
+        int arrival = AWAIT.arrive(stack, Coroutine.class);
         if (arrival == CoFrame.RESUMED) {
             @SuppressWarnings("unchecked")
             FutureWait<T> wait = (FutureWait<T>) AWAIT.resume(stack);

@@ -123,7 +123,7 @@ public final class ThreadPool {
     @SuppressWarnings("unchecked")
     public <T> T submitCo(Callable<T> work) throws Exception {
         CoStack stack = SUBMIT_CO.enter();
-        int arrival = SUBMIT_CO.arrive(stack);
+        int arrival = SUBMIT_CO.arrive(stack, this);
         if (arrival == CoFrame.RESUMED) {
             Submission wait = (Submission) SUBMIT_CO.resume(stack);
             if (wait == null) {

@@ -78,15 +78,15 @@ class CoLockHandOffStressTest {
     }
 
     private static HandWoven.Call sleepZero() {
-        return call("sleepNs", "(Lio/aioco/ClockType;J)V", () -> Coroutine.sleepNs(ClockType.REALTIME, 0));
+        return call("sleepNs", "(Lio/aioco/ClockType;J)V", Coroutine.class, () -> Coroutine.sleepNs(ClockType.REALTIME, 0));
     }
 
     @Test
     void coMutexHandOffsAcrossThreadsLoseNothing() throws Exception {
         CoMutex mutex = new CoMutex();
         int[] seen = new int[1];
-        run(i -> new HandWoven.Call[] {call("lock", "()V", mutex::lock), plain(() -> seen[0] = counter), sleepZero(),
-                plain(() -> counter = seen[0] + 1), call("unlock", "()V", mutex::unlock)});
+        run(i -> new HandWoven.Call[] {call("lock", "()V", mutex, mutex::lock), plain(() -> seen[0] = counter), sleepZero(),
+                plain(() -> counter = seen[0] + 1), call("unlock", "()V", mutex, mutex::unlock)});
         assertEquals(ENTERERS * PER_ENTERER, counter);
         assertFalse(mutex.isLocked());
     }
@@ -97,16 +97,16 @@ class CoLockHandOffStressTest {
         int[] seen = new int[1];
         int[] readers = new int[1];
         run(i -> switch (i % 3) {
-            case 0 -> new HandWoven.Call[] {call("wrlock", "()V", lock::wrlock), plain(() -> seen[0] = counter),
-                    sleepZero(), plain(() -> counter = seen[0] + 1), call("unlock", "()V", lock::unlock)};
-            case 1 -> new HandWoven.Call[] {call("rdlock", "()V", lock::rdlock), sleepZero(),
-                    call("upgrade", "()V", lock::upgrade), plain(() -> seen[0] = counter), sleepZero(),
-                    plain(() -> counter = seen[0] + 1), call("unlock", "()V", lock::unlock)};
-            default -> new HandWoven.Call[] {call("rdlock", "()V", lock::rdlock), plain(() -> {
+            case 0 -> new HandWoven.Call[] {call("wrlock", "()V", lock, lock::wrlock), plain(() -> seen[0] = counter),
+                    sleepZero(), plain(() -> counter = seen[0] + 1), call("unlock", "()V", lock, lock::unlock)};
+            case 1 -> new HandWoven.Call[] {call("rdlock", "()V", lock, lock::rdlock), sleepZero(),
+                    call("upgrade", "()V", lock, lock::upgrade), plain(() -> seen[0] = counter), sleepZero(),
+                    plain(() -> counter = seen[0] + 1), call("unlock", "()V", lock, lock::unlock)};
+            default -> new HandWoven.Call[] {call("rdlock", "()V", lock, lock::rdlock), plain(() -> {
                 synchronized (readers) {
                     readers[0]++;
                 }
-            }), sleepZero(), call("unlock", "()V", lock::unlock)};
+            }), sleepZero(), call("unlock", "()V", lock, lock::unlock)};
         });
         assertEquals(ENTERERS * PER_ENTERER - readers[0], counter);
         assertEquals("[free]", lock.toString().replaceAll(".*@[0-9a-f]+", ""));
@@ -118,11 +118,11 @@ class CoLockHandOffStressTest {
         CoQueue queue = new CoQueue();
         int[] items = new int[1];
         run(i -> i % 2 == 0
-                ? new HandWoven.Call[] {call("lock", "()V", mutex::lock), sleepZero(), plain(() -> items[0]++),
-                        call("next", "()Z", queue::next), call("unlock", "()V", mutex::unlock)}
-                : new HandWoven.Call[] {call("lock", "()V", mutex::lock),
-                        callWhile(() -> items[0] == 0, "await", "(Lio/aioco/CoMutex;)V", () -> queue.await(mutex)),
-                        plain(() -> items[0]--), call("unlock", "()V", mutex::unlock)});
+                ? new HandWoven.Call[] {call("lock", "()V", mutex, mutex::lock), sleepZero(), plain(() -> items[0]++),
+                        call("next", "()Z", queue, queue::next), call("unlock", "()V", mutex, mutex::unlock)}
+                : new HandWoven.Call[] {call("lock", "()V", mutex, mutex::lock),
+                        callWhile(() -> items[0] == 0, "await", "(Lio/aioco/CoMutex;)V", queue, () -> queue.await(mutex)),
+                        plain(() -> items[0]--), call("unlock", "()V", mutex, mutex::unlock)});
         assertEquals(0, items[0]);
         assertTrue(queue.isEmpty());
         assertFalse(mutex.isLocked());

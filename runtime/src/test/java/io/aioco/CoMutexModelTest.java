@@ -26,10 +26,10 @@ public class CoMutexModelTest {
 
     @Operation
     public void lockedIncrement() {
-        HandWoven body = new HandWoven(call("lock", "()V", mutex::lock), plain(() -> {
+        HandWoven body = new HandWoven(call("lock", "()V", mutex, mutex::lock), plain(() -> {
             int seen = counter;
             counter = seen + 1;
-        }), call("unlock", "()V", mutex::unlock));
+        }), call("unlock", "()V", mutex, mutex::unlock));
         started.add(body);
         Coroutine.create(body).enter();
     }

@@ -29,20 +29,20 @@ public class CoQueueModelTest {
 
     @Operation
     public void produce() {
-        Coroutine.create(new HandWoven(call("lock", "()V", mutex::lock), plain(() -> {
+        Coroutine.create(new HandWoven(call("lock", "()V", mutex, mutex::lock), plain(() -> {
             items++;
             produced++;
-        }), call("next", "()Z", queue::next), call("unlock", "()V", mutex::unlock))).enter();
+        }), call("next", "()Z", queue, queue::next), call("unlock", "()V", mutex, mutex::unlock))).enter();
     }
 
     @Operation
     public void consume() {
-        HandWoven body = new HandWoven(call("lock", "()V", mutex::lock),
-                callWhile(() -> items == 0, "await", "(Lio/aioco/CoMutex;)V", () -> queue.await(mutex)),
+        HandWoven body = new HandWoven(call("lock", "()V", mutex, mutex::lock),
+                callWhile(() -> items == 0, "await", "(Lio/aioco/CoMutex;)V", queue, () -> queue.await(mutex)),
                 plain(() -> {
                     items--;
                     consumed++;
-                }), call("unlock", "()V", mutex::unlock));
+                }), call("unlock", "()V", mutex, mutex::unlock));
         consumers.add(body);
         Coroutine.create(body).enter();
     }

@@ -44,23 +44,23 @@ public class CoRwLockModelTest {
 
     @Operation
     public void write() {
-        start(new HandWoven(call("wrlock", "()V", lock::wrlock), writeSection(), call("unlock", "()V", lock::unlock)));
+        start(new HandWoven(call("wrlock", "()V", lock, lock::wrlock), writeSection(), call("unlock", "()V", lock, lock::unlock)));
     }
 
     @Operation
     public void read() {
-        start(new HandWoven(call("rdlock", "()V", lock::rdlock), plain(() -> {
+        start(new HandWoven(call("rdlock", "()V", lock, lock::rdlock), plain(() -> {
             if (writerInside) {
                 violations++;
             }
             readersInside++;
-        }), plain(() -> readersInside--), call("unlock", "()V", lock::unlock)));
+        }), plain(() -> readersInside--), call("unlock", "()V", lock, lock::unlock)));
     }
 
     @Operation
     public void upgrade() {
-        start(new HandWoven(call("rdlock", "()V", lock::rdlock), call("upgrade", "()V", lock::upgrade), writeSection(),
-                call("unlock", "()V", lock::unlock)));
+        start(new HandWoven(call("rdlock", "()V", lock, lock::rdlock), call("upgrade", "()V", lock, lock::upgrade), writeSection(),
+                call("unlock", "()V", lock, lock::unlock)));
     }
 
     @Validate

@@ -20,24 +20,30 @@ final class HandWoven implements CoroutineEntry {
      * no name, plain code that never suspends; with {@code repeatWhile}, repeated while it holds
      * (checked before each call and after each call that returns).
      */
-    record Call(String name, String descriptor, Runnable body, java.util.function.BooleanSupplier repeatWhile) {}
+    record Call(String name, String descriptor, Object target, Runnable body,
+            java.util.function.BooleanSupplier repeatWhile) {}
 
-    static Call call(String name, String descriptor, Runnable body) {
-        return new Call(name, descriptor, body, null);
+    /**
+     * A call to a coroutine function: {@code target} is the callee's receiver, or its class for a
+     * static function (the protocol arms a call for exactly that receiver).
+     */
+    static Call call(String name, String descriptor, Object target, Runnable body) {
+        return new Call(name, descriptor, target, body, null);
     }
 
     /** Plain code, which must not suspend. */
     static Call plain(Runnable body) {
-        return new Call(null, null, body, null);
+        return new Call(null, null, null, body, null);
     }
 
     /** {@code call}, repeated while {@code condition} holds (a condition-variable loop). */
-    static Call callWhile(java.util.function.BooleanSupplier condition, String name, String descriptor, Runnable body) {
-        return new Call(name, descriptor, body, condition);
+    static Call callWhile(java.util.function.BooleanSupplier condition, String name, String descriptor, Object target,
+            Runnable body) {
+        return new Call(name, descriptor, target, body, condition);
     }
 
     static Call yieldCall() {
-        return call("yield", "()V", Coroutine::yield);
+        return call("yield", "()V", Coroutine.class, Coroutine::yield);
     }
 
     private final List<Call> calls;
@@ -84,7 +90,7 @@ final class HandWoven implements CoroutineEntry {
                 continue;
             }
             int token = CoStack.token(call.name(), call.descriptor());
-            stack.signal = resume ? token | CoStack.RESUME : token;
+            stack.arm(resume ? token | CoStack.RESUME : token, (call.name() + call.descriptor()).intern(), call.target());
             resume = false;
             call.body().run();
             if (stack.signal == CoStack.SUSPEND) {

@@ -16,7 +16,7 @@ final class ProtocolFixtures {
     @CoroutineFn
     static void publishesBeforeTheYield(WaiterList<CoWait> list, CoWait wait) {
         CoStack stack = FRAME.enter();
-        int arrival = FRAME.arrive(stack);
+        int arrival = FRAME.arrive(stack, ProtocolFixtures.class);
         if (arrival == CoFrame.RESUMED) {
             FRAME.resume(stack);
             return;
@@ -33,7 +33,7 @@ final class ProtocolFixtures {
     @CoroutineFn
     static void handWritesTheProtocol() {
         CoStack stack = CoStack.enter("io.aioco.ProtocolFixtures.g()");
-        if (stack.arrive(TOKEN) == CoStack.CALLED) {
+        if (stack.arrive(TOKEN, ProtocolFixtures.class) == CoStack.CALLED) {
             stack.suspend();
         }
     }

@@ -91,7 +91,7 @@ class WakeAfterYieldTest {
 
     @Test
     void sleepNsArmsItsTimerOnlyAfterTheYield() throws Exception {
-        HandWoven sleeper = new HandWoven(call("sleepNs", "(Lio/aioco/ClockType;J)V",
+        HandWoven sleeper = new HandWoven(call("sleepNs", "(Lio/aioco/ClockType;J)V", Coroutine.class,
                 () -> Coroutine.sleepNs(ClockType.REALTIME, 0)));
         enterElsewhereAndActInWindow(sleeper, 0, this::drainRecording);
         while (!sleeper.finished() && wakerFailures.isEmpty()) {
@@ -107,7 +107,7 @@ class WakeAfterYieldTest {
         try {
             pipe.source().configureBlocking(false);
             pipe.sink().write(ByteBuffer.wrap(new byte[] {1})); // readable from the start
-            HandWoven reader = new HandWoven(call("yieldUntilReadable", "(Ljava/nio/channels/SelectableChannel;)V",
+            HandWoven reader = new HandWoven(call("yieldUntilReadable", "(Ljava/nio/channels/SelectableChannel;)V", Coroutine.class,
                     () -> Coroutine.yieldUntilReadable(pipe.source())));
             enterElsewhereAndActInWindow(reader, 0, this::drainRecording);
             drainRecording();
@@ -121,10 +121,10 @@ class WakeAfterYieldTest {
     @Test
     void coMutexWaiterJoinsTheQueueOnlyAfterTheYield() throws Exception {
         CoMutex mutex = new CoMutex();
-        HandWoven holder = new HandWoven(call("lock", "()V", mutex::lock), yieldCall(), call("unlock", "()V", mutex::unlock));
+        HandWoven holder = new HandWoven(call("lock", "()V", mutex, mutex::lock), yieldCall(), call("unlock", "()V", mutex, mutex::unlock));
         Coroutine holding = Coroutine.create(holder);
         holding.enter(); // holds the lock, yielded
-        HandWoven waiter = new HandWoven(call("lock", "()V", mutex::lock), call("unlock", "()V", mutex::unlock));
+        HandWoven waiter = new HandWoven(call("lock", "()V", mutex, mutex::lock), call("unlock", "()V", mutex, mutex::unlock));
         enterElsewhereAndActInWindow(waiter, 0, () -> {
             holding.enter(); // unlocks: a waiter queued already would be handed the lock and scheduled
             drain(ctx);
@@ -138,7 +138,7 @@ class WakeAfterYieldTest {
     @Test
     void coQueueWaiterJoinsTheQueueOnlyAfterTheYield() throws Exception {
         CoQueue queue = new CoQueue();
-        HandWoven waiter = new HandWoven(call("await", "(Lio/aioco/CoMutex;)V", () -> queue.await(null)));
+        HandWoven waiter = new HandWoven(call("await", "(Lio/aioco/CoMutex;)V", queue, () -> queue.await(null)));
         List<Boolean> woke = new ArrayList<>();
         enterElsewhereAndActInWindow(waiter, 0, () -> {
             woke.add(queue.enterNext(null)); // a waiter queued already would be scheduled on ctx
@@ -157,10 +157,10 @@ class WakeAfterYieldTest {
     void coQueueAwaitWithMutexQueuesBeforeReleasingAndOnlyAfterTheYield() throws Exception {
         CoMutex mutex = new CoMutex();
         CoQueue queue = new CoQueue();
-        HandWoven waiter = new HandWoven(call("lock", "()V", mutex::lock),
-                call("await", "(Lio/aioco/CoMutex;)V", () -> queue.await(mutex)), call("unlock", "()V", mutex::unlock));
-        HandWoven signaller = new HandWoven(call("lock", "()V", mutex::lock),
-                call("next", "()Z", queue::next), call("unlock", "()V", mutex::unlock));
+        HandWoven waiter = new HandWoven(call("lock", "()V", mutex, mutex::lock),
+                call("await", "(Lio/aioco/CoMutex;)V", queue, () -> queue.await(mutex)), call("unlock", "()V", mutex, mutex::unlock));
+        HandWoven signaller = new HandWoven(call("lock", "()V", mutex, mutex::lock),
+                call("next", "()Z", queue, queue::next), call("unlock", "()V", mutex, mutex::unlock));
         Coroutine signalling = Coroutine.create(signaller);
         enterElsewhereAndActInWindow(waiter, 1, () -> {
             signalling.enter(); // a mutex released before the yield lets it signal a running waiter
@@ -176,10 +176,10 @@ class WakeAfterYieldTest {
     @Test
     void coRwLockWriterJoinsTheQueueOnlyAfterTheYield() throws Exception {
         CoRwLock lock = new CoRwLock();
-        HandWoven holder = new HandWoven(call("wrlock", "()V", lock::wrlock), yieldCall(), call("unlock", "()V", lock::unlock));
+        HandWoven holder = new HandWoven(call("wrlock", "()V", lock, lock::wrlock), yieldCall(), call("unlock", "()V", lock, lock::unlock));
         Coroutine holding = Coroutine.create(holder);
         holding.enter();
-        HandWoven waiter = new HandWoven(call("wrlock", "()V", lock::wrlock), call("unlock", "()V", lock::unlock));
+        HandWoven waiter = new HandWoven(call("wrlock", "()V", lock, lock::wrlock), call("unlock", "()V", lock, lock::unlock));
         enterElsewhereAndActInWindow(waiter, 0, () -> {
             holding.enter();
             drain(ctx);
@@ -193,11 +193,11 @@ class WakeAfterYieldTest {
     @Test
     void coRwLockUpgradeGivesUpItsReadLockOnlyAfterTheYield() throws Exception {
         CoRwLock lock = new CoRwLock();
-        HandWoven reader = new HandWoven(call("rdlock", "()V", lock::rdlock), yieldCall(), call("unlock", "()V", lock::unlock));
+        HandWoven reader = new HandWoven(call("rdlock", "()V", lock, lock::rdlock), yieldCall(), call("unlock", "()V", lock, lock::unlock));
         Coroutine reading = Coroutine.create(reader);
         reading.enter(); // a second reader: the upgrade must wait for it
-        HandWoven upgrader = new HandWoven(call("rdlock", "()V", lock::rdlock), call("upgrade", "()V", lock::upgrade),
-                call("unlock", "()V", lock::unlock));
+        HandWoven upgrader = new HandWoven(call("rdlock", "()V", lock, lock::rdlock), call("upgrade", "()V", lock, lock::upgrade),
+                call("unlock", "()V", lock, lock::unlock));
         enterElsewhereAndActInWindow(upgrader, 1, () -> {
             reading.enter(); // the last reader leaves: an upgrade queued already is granted and scheduled
             drain(ctx);
@@ -213,7 +213,7 @@ class WakeAfterYieldTest {
         AioContext closed = AioContext.create();
         closed.close();
         List<String> seen = new ArrayList<>();
-        HandWoven sleeper = new HandWoven(call("sleepNs", "(Lio/aioco/ClockType;J)V", () -> {
+        HandWoven sleeper = new HandWoven(call("sleepNs", "(Lio/aioco/ClockType;J)V", Coroutine.class, () -> {
             try {
                 Coroutine.sleepNs(ClockType.REALTIME, 0);
             } catch (IllegalStateException e) {
@@ -225,7 +225,7 @@ class WakeAfterYieldTest {
         assertEquals(List.of(closed + " is closed"), seen);
         assertTrue(sleeper.finished());
         assertTrue(co.isTerminated());
-        HandWoven uncaught = new HandWoven(call("sleepNs", "(Lio/aioco/ClockType;J)V",
+        HandWoven uncaught = new HandWoven(call("sleepNs", "(Lio/aioco/ClockType;J)V", Coroutine.class,
                 () -> Coroutine.sleepNs(ClockType.REALTIME, 0)));
         Coroutine failing = Coroutine.create(uncaught);
         assertThrows(IllegalStateException.class, () -> failing.enter(closed));

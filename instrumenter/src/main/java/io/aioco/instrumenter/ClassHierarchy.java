@@ -37,8 +37,14 @@ final class ClassHierarchy {
      * @param annotated carries {@code @CoroutineFn}
      * @param bridgeTarget for a bridge method, the descriptor of the method it forwards to (same
      *     name), else null
+     * @param accessorTarget for a synthetic accessor that only forwards its arguments to one method
+     *     ({@code access$NNN}, which javac before 11 writes for a nested class's call to a private
+     *     method), that method, else null
      */
-    record MethodInfo(int access, boolean annotated, String bridgeTarget) {}
+    record MethodInfo(int access, boolean annotated, String bridgeTarget, Call accessorTarget) {}
+
+    /** A method called: owner, name and descriptor. */
+    record Call(String owner, String name, String desc) {}
 
     private static final ClassInfo MISSING = new ClassInfo(null, null, new String[0], false, Map.of());
 
@@ -143,6 +149,7 @@ final class ClassHierarchy {
         boolean[] isInterface = new boolean[1];
         String[][] interfaces = new String[1][];
         boolean[] hasBridges = new boolean[1];
+        boolean[] hasAccessors = new boolean[1];
         reader.accept(new ClassVisitor(Opcodes.ASM9) {
             @Override
             public void visit(int version, int access, String name, String signature, String superName,
@@ -158,12 +165,13 @@ final class ClassHierarchy {
                     String[] exceptions) {
                 String key = name + descriptor;
                 hasBridges[0] |= (access & Opcodes.ACC_BRIDGE) != 0;
-                methods.put(key, new MethodInfo(access, false, null));
+                hasAccessors[0] |= isAccessor(access, name);
+                methods.put(key, new MethodInfo(access, false, null, null));
                 return new MethodVisitor(Opcodes.ASM9) {
                     @Override
                     public AnnotationVisitor visitAnnotation(String desc, boolean visible) {
                         if (RuntimeNames.COROUTINE_FN_DESC.equals(desc)) {
-                            methods.put(key, new MethodInfo(access, true, null));
+                            methods.put(key, new MethodInfo(access, true, null, null));
                         }
                         return null;
                     }
@@ -172,6 +180,9 @@ final class ClassHierarchy {
         }, ClassReader.SKIP_CODE | ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
         if (hasBridges[0]) {
             readBridgeTargets(reader, methods);
+        }
+        if (hasAccessors[0]) {
+            readAccessorTargets(reader, methods);
         }
         return new ClassInfo(header[0], header[1], interfaces[0], isInterface[0], methods);
     }
@@ -193,7 +204,123 @@ final class ClassHierarchy {
                         MethodInfo bridge = methods.get(key);
                         if (bridge.bridgeTarget() == null && calledName.equals(name)
                                 && opcode != Opcodes.INVOKESTATIC && !calledDesc.equals(descriptor)) {
-                            methods.put(key, new MethodInfo(bridge.access(), bridge.annotated(), calledDesc));
+                            methods.put(key, new MethodInfo(bridge.access(), bridge.annotated(), calledDesc, null));
+                        }
+                    }
+                };
+            }
+        }, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
+    }
+
+    /** @return whether a method may be a synthetic accessor ({@code access$NNN}, static and synthetic) */
+    private static boolean isAccessor(int access, String name) {
+        int flags = Opcodes.ACC_STATIC | Opcodes.ACC_SYNTHETIC;
+        return (access & flags) == flags && name.startsWith("access$");
+    }
+
+    /**
+     * The method each synthetic accessor forwards to, if it does nothing else: loads of its
+     * parameters, one call, a return (javac's accessors of private methods; those of fields, or of
+     * anything else, have other instructions and are left alone).
+     */
+    private static void readAccessorTargets(ClassReader reader, Map<String, MethodInfo> methods) {
+        reader.accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                    String[] exceptions) {
+                if (!isAccessor(access, name)) {
+                    return null; // NOTE: null makes ClassReader skip the method's code altogether
+                }
+                String key = name + descriptor;
+                return new MethodVisitor(Opcodes.ASM9) {
+                    private Call call;
+                    private boolean returned;
+                    private boolean forwards = true;
+
+                    @Override
+                    public void visitVarInsn(int opcode, int var) {
+                        forwards &= call == null && opcode >= Opcodes.ILOAD && opcode <= Opcodes.ALOAD;
+                    }
+
+                    @Override
+                    public void visitMethodInsn(int opcode, String owner, String calledName, String calledDesc,
+                            boolean isItf) {
+                        forwards &= call == null;
+                        call = new Call(owner, calledName, calledDesc);
+                    }
+
+                    @Override
+                    public void visitInsn(int opcode) {
+                        boolean isReturn = opcode >= Opcodes.IRETURN && opcode <= Opcodes.RETURN;
+                        forwards &= isReturn && call != null && !returned;
+                        returned = true;
+                    }
+
+                    @Override
+                    public void visitIntInsn(int opcode, int operand) {
+                        forwards = false;
+                    }
+
+                    @Override
+                    public void visitTypeInsn(int opcode, String type) {
+                        forwards = false;
+                    }
+
+                    @Override
+                    public void visitFieldInsn(int opcode, String owner, String fieldName, String fieldDesc) {
+                        forwards = false;
+                    }
+
+                    @Override
+                    public void visitInvokeDynamicInsn(String indyName, String indyDesc,
+                            org.objectweb.asm.Handle bsm, Object... bsmArgs) {
+                        forwards = false;
+                    }
+
+                    @Override
+                    public void visitJumpInsn(int opcode, org.objectweb.asm.Label label) {
+                        forwards = false;
+                    }
+
+                    @Override
+                    public void visitLdcInsn(Object value) {
+                        forwards = false;
+                    }
+
+                    @Override
+                    public void visitIincInsn(int var, int increment) {
+                        forwards = false;
+                    }
+
+                    @Override
+                    public void visitTableSwitchInsn(int min, int max, org.objectweb.asm.Label dflt,
+                            org.objectweb.asm.Label... labels) {
+                        forwards = false;
+                    }
+
+                    @Override
+                    public void visitLookupSwitchInsn(org.objectweb.asm.Label dflt, int[] keys,
+                            org.objectweb.asm.Label[] labels) {
+                        forwards = false;
+                    }
+
+                    @Override
+                    public void visitMultiANewArrayInsn(String arrayDesc, int dimensions) {
+                        forwards = false;
+                    }
+
+                    @Override
+                    public void visitTryCatchBlock(org.objectweb.asm.Label start, org.objectweb.asm.Label end,
+                            org.objectweb.asm.Label handler, String type) {
+                        forwards = false;
+                    }
+
+                    @Override
+                    public void visitEnd() {
+                        MethodInfo accessor = methods.get(key);
+                        if (forwards && returned && call != null && !call.name().startsWith("<")) {
+                            methods.put(key, new MethodInfo(accessor.access(), accessor.annotated(),
+                                    accessor.bridgeTarget(), call));
                         }
                     }
                 };
@@ -426,6 +553,11 @@ final class ClassHierarchy {
             boolean passedOver = method != null && (method.access() & (Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC)) != 0;
             if (method != null && method.annotated() && !(below && passedOver)) {
                 return true;
+            }
+            if (method != null && !below && method.accessorTarget() != null) {
+                // a synthetic accessor that only forwards: what it forwards to decides (it is static)
+                Call target = method.accessorTarget();
+                return computeIsCoroutineFn(target.owner(), target.name(), target.desc(), seen);
             }
             if (passedOver && !below) {
                 continue; // NOTE: the resolved method is private or static, and not marked: nothing above counts

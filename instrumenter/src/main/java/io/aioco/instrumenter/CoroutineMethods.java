@@ -14,6 +14,7 @@ import org.objectweb.asm.tree.InsnNode;
 import org.objectweb.asm.tree.InvokeDynamicInsnNode;
 import org.objectweb.asm.tree.MethodInsnNode;
 import org.objectweb.asm.tree.MethodNode;
+import org.objectweb.asm.tree.TypeInsnNode;
 import org.objectweb.asm.tree.VarInsnNode;
 
 /**
@@ -30,14 +31,19 @@ final class CoroutineMethods {
     private static final int FLAG_MARKERS = 2;
     private static final int FLAG_BRIDGES = 4;
 
-    /** A coroutine function of the class, and the signals that mean "called by instrumented code". */
-    record Role(MethodNode method, int[] acceptedTokens) {}
+    /**
+     * A coroutine function of the class, the signals that mean "called by instrumented code", and
+     * the functional interface methods it implements as a lambda body ({@code name + descriptor}),
+     * for which its caller is a lambda proxy.
+     */
+    record Role(MethodNode method, int[] acceptedTokens, String[] lambdaMethods) {}
 
     private CoroutineMethods() {}
 
     /** @return the coroutine functions of the class, in declaration order (forwarders added last) */
     static List<Role> find(ClassNode owner, ClassHierarchy hierarchy) {
         Map<MethodNode, List<Integer>> tokens = new LinkedHashMap<>();
+        Map<MethodNode, List<String>> lambdaMethods = new LinkedHashMap<>();
         for (MethodNode method : owner.methods) {
             if (method.instructions.size() == 0 || method.name.charAt(0) == '<') {
                 continue;
@@ -51,14 +57,15 @@ final class CoroutineMethods {
         for (MethodNode method : new ArrayList<>(owner.methods)) {
             for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
                 if (insn instanceof InvokeDynamicInsnNode indy) {
-                    lambda(owner, indy, hierarchy, tokens, forwarders);
+                    lambda(owner, indy, hierarchy, tokens, lambdaMethods, forwarders);
                 }
             }
         }
         owner.methods.addAll(forwarders);
         List<Role> roles = new ArrayList<>();
-        tokens.forEach((method, list) -> roles.add(
-                new Role(method, list.stream().distinct().mapToInt(Integer::intValue).toArray())));
+        tokens.forEach((method, list) -> roles.add(new Role(method,
+                list.stream().distinct().mapToInt(Integer::intValue).toArray(),
+                lambdaMethods.getOrDefault(method, List.of()).stream().distinct().toArray(String[]::new))));
         return roles;
     }
 
@@ -78,7 +85,8 @@ final class CoroutineMethods {
     }
 
     private static void lambda(ClassNode owner, InvokeDynamicInsnNode indy, ClassHierarchy hierarchy,
-            Map<MethodNode, List<Integer>> tokens, List<MethodNode> forwarders) {
+            Map<MethodNode, List<Integer>> tokens, Map<MethodNode, List<String>> lambdaMethods,
+            List<MethodNode> forwarders) {
         if (!indy.bsm.getOwner().equals(METAFACTORY) || indy.bsmArgs.length < 3
                 || !(indy.bsmArgs[0] instanceof Type samType) || !(indy.bsmArgs[1] instanceof Handle impl)) {
             return;
@@ -90,6 +98,8 @@ final class CoroutineMethods {
         }
         List<Integer> samTokens = new ArrayList<>();
         samTokens.add(RuntimeNames.token(indy.name, samType.getDescriptor()));
+        List<String> samMethods = new ArrayList<>();
+        samMethods.add(indy.name + samType.getDescriptor());
         int flags = 0;
         if (indy.bsm.getName().equals("altMetafactory") && indy.bsmArgs.length > 3
                 && indy.bsmArgs[3] instanceof Integer value) {
@@ -101,7 +111,9 @@ final class CoroutineMethods {
             if ((flags & FLAG_BRIDGES) != 0) {
                 int count = (Integer) indy.bsmArgs[next++];
                 for (int i = 0; i < count; i++) {
-                    samTokens.add(RuntimeNames.token(indy.name, ((Type) indy.bsmArgs[next++]).getDescriptor()));
+                    String bridge = ((Type) indy.bsmArgs[next++]).getDescriptor();
+                    samTokens.add(RuntimeNames.token(indy.name, bridge));
+                    samMethods.add(indy.name + bridge);
                 }
             }
         }
@@ -109,17 +121,21 @@ final class CoroutineMethods {
         if (body != null) {
             tokens.computeIfAbsent(body, m -> new ArrayList<>(List.of(RuntimeNames.token(m.name, m.desc))))
                     .addAll(samTokens);
+            lambdaMethods.computeIfAbsent(body, m -> new ArrayList<>()).addAll(samMethods);
             return;
         }
         if ((flags & FLAG_SERIALIZABLE) != 0 || !hierarchy.isCoroutineFn(impl.getOwner(), impl.getName(), impl.getDesc())) {
             return;
         }
-        MethodNode forwarder = forwarder(owner, impl, forwarders.size() + countForwarders(owner));
+        Type instantiated = indy.bsmArgs[2] instanceof Type type ? type : samType;
+        MethodNode forwarder = forwarder(owner, impl, forwarders.size() + countForwarders(owner),
+                Type.getArgumentTypes(indy.desc).length, instantiated);
         if (forwarder == null) {
             return;
         }
         forwarders.add(forwarder);
         tokens.put(forwarder, new ArrayList<>(samTokens));
+        lambdaMethods.put(forwarder, samMethods);
         indy.bsmArgs[1] = new Handle(Opcodes.H_INVOKESTATIC, owner.name, forwarder.name, forwarder.desc,
                 (owner.access & Opcodes.ACC_INTERFACE) != 0);
     }
@@ -151,8 +167,18 @@ final class CoroutineMethods {
     /**
      * A static synthetic method of this class that calls the method reference's target, so that
      * the lambda's implementation is a coroutine function of this class.
+     *
+     * <p>Where the interface passes a boxed value (a generic interface) to a primitive parameter,
+     * the forwarder takes the boxed value and unboxes it itself: the lambda proxy only forwards
+     * it. On resume the caller passes dummy arguments (null for a reference) and the forwarder's
+     * resume block calls the target again without reading them; a proxy that unboxed them would
+     * throw {@code NullPointerException} before the forwarder could resume.
+     *
+     * @param captured how many arguments the lambda captures (they come first)
+     * @param instantiated the interface method's type as the lambda is used
      */
-    private static MethodNode forwarder(ClassNode owner, Handle impl, int number) {
+    private static MethodNode forwarder(ClassNode owner, Handle impl, int number, int captured,
+            Type instantiated) {
         int tag = impl.getTag();
         boolean instance = tag == Opcodes.H_INVOKEVIRTUAL || tag == Opcodes.H_INVOKEINTERFACE
                 || (tag == Opcodes.H_INVOKESPECIAL && impl.getOwner().equals(owner.name));
@@ -165,13 +191,25 @@ final class CoroutineMethods {
             parameters.add(Type.getObjectType(impl.getOwner()));
         }
         parameters.addAll(List.of(implArguments));
+        Type[] targetTypes = parameters.toArray(new Type[0]);
+        Type[] interfaceArguments = instantiated.getArgumentTypes();
+        for (int i = captured; i < parameters.size() && i - captured < interfaceArguments.length; i++) {
+            Type passed = interfaceArguments[i - captured];
+            if (isPrimitive(targetTypes[i]) && !isPrimitive(passed)) {
+                parameters.set(i, passed); // boxed: the forwarder unboxes it
+            }
+        }
         Type returnType = Type.getReturnType(impl.getDesc());
         String desc = Type.getMethodDescriptor(returnType, parameters.toArray(new Type[0]));
         MethodNode forwarder = new MethodNode(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_SYNTHETIC,
                 "lambda$aioco$" + number, desc, null, null);
         int local = 0;
-        for (Type parameter : parameters) {
+        for (int i = 0; i < parameters.size(); i++) {
+            Type parameter = parameters.get(i);
             forwarder.instructions.add(new VarInsnNode(parameter.getOpcode(Opcodes.ILOAD), local));
+            if (parameter != targetTypes[i]) {
+                unbox(forwarder, parameter, targetTypes[i]);
+            }
             local += parameter.getSize();
         }
         int opcode = switch (tag) {
@@ -184,7 +222,77 @@ final class CoroutineMethods {
                 impl.isInterface()));
         forwarder.instructions.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));
         forwarder.maxLocals = local;
-        forwarder.maxStack = Math.max(local, returnType.getSize());
+        forwarder.maxStack = Math.max(2 * local, returnType.getSize());
         return forwarder;
+    }
+
+    private static boolean isPrimitive(Type type) {
+        return type.getSort() != Type.OBJECT && type.getSort() != Type.ARRAY;
+    }
+
+    /** Wrapper classes by the sort of the primitive type they box. */
+    private static final String[] BOXES = new String[Type.DOUBLE + 1];
+
+    static {
+        BOXES[Type.BOOLEAN] = "java/lang/Boolean";
+        BOXES[Type.CHAR] = "java/lang/Character";
+        BOXES[Type.BYTE] = "java/lang/Byte";
+        BOXES[Type.SHORT] = "java/lang/Short";
+        BOXES[Type.INT] = "java/lang/Integer";
+        BOXES[Type.FLOAT] = "java/lang/Float";
+        BOXES[Type.LONG] = "java/lang/Long";
+        BOXES[Type.DOUBLE] = "java/lang/Double";
+    }
+
+    /**
+     * Converts the boxed value on the stack to {@code target} as the lambda proxy would: unboxing
+     * (a wrapper of the value's own type, or a cast to {@code target}'s wrapper), then widening.
+     */
+    private static void unbox(MethodNode forwarder, Type boxed, Type target) {
+        int sort = -1;
+        for (int candidate = Type.BOOLEAN; candidate <= Type.DOUBLE; candidate++) {
+            if (boxed.getInternalName().equals(BOXES[candidate])) {
+                sort = candidate;
+            }
+        }
+        if (sort < 0) {
+            sort = target.getSort();
+            forwarder.instructions.add(new TypeInsnNode(Opcodes.CHECKCAST, BOXES[sort]));
+        }
+        Type primitive = primitiveOf(sort);
+        forwarder.instructions.add(new MethodInsnNode(Opcodes.INVOKEVIRTUAL, BOXES[sort],
+                primitive.getClassName() + "Value", "()" + primitive.getDescriptor(), false));
+        widen(forwarder, primitive, target);
+    }
+
+    private static Type primitiveOf(int sort) {
+        return switch (sort) {
+            case Type.BOOLEAN -> Type.BOOLEAN_TYPE;
+            case Type.CHAR -> Type.CHAR_TYPE;
+            case Type.BYTE -> Type.BYTE_TYPE;
+            case Type.SHORT -> Type.SHORT_TYPE;
+            case Type.INT -> Type.INT_TYPE;
+            case Type.FLOAT -> Type.FLOAT_TYPE;
+            case Type.LONG -> Type.LONG_TYPE;
+            default -> Type.DOUBLE_TYPE;
+        };
+    }
+
+    /** A widening primitive conversion (JLS 5.1.2), the only kind a method reference allows here. */
+    private static void widen(MethodNode forwarder, Type from, Type to) {
+        int fromSort = from.getSort() <= Type.INT ? Type.INT : from.getSort(); // boolean, char, byte, short: an int
+        int toSort = to.getSort() <= Type.INT ? Type.INT : to.getSort();
+        int opcode = switch (fromSort * 16 + toSort) {
+            case Type.INT * 16 + Type.LONG -> Opcodes.I2L;
+            case Type.INT * 16 + Type.FLOAT -> Opcodes.I2F;
+            case Type.INT * 16 + Type.DOUBLE -> Opcodes.I2D;
+            case Type.LONG * 16 + Type.FLOAT -> Opcodes.L2F;
+            case Type.LONG * 16 + Type.DOUBLE -> Opcodes.L2D;
+            case Type.FLOAT * 16 + Type.DOUBLE -> Opcodes.F2D;
+            default -> Opcodes.NOP;
+        };
+        if (opcode != Opcodes.NOP) {
+            forwarder.instructions.add(new InsnNode(opcode));
+        }
     }
 }

@@ -272,7 +272,7 @@ public final class Instrumenter {
                             + " the frame); split it into smaller coroutine functions", MethodRewrite.firstLine(method));
                 }
                 String original = method.name + method.desc;
-                List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), hierarchy);
+                List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), role.lambdaMethods(), hierarchy);
                 replace(owner, method, replacement);
                 attempt.rewritten(original, replacement.get(1)); // the body
             } catch (MethodRewrite.Refusal refusal) {

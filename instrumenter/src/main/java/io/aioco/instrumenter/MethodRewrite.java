@@ -53,6 +53,7 @@ final class MethodRewrite {
      * Rewrites a coroutine function: {@code method} becomes (or is replaced by) its body, and the
      * wrapper with the original signature is returned with it.
      *
+     * @param lambdaMethods the functional interface methods it implements as a lambda body
      * @return the wrapper, the body and (for a function that can suspend) the fresh body, to put in
      *     the class in place of {@code method}
      * @throws Refusal when the method breaks a rule of INSTRUMENTATION.md ({@code method} is then
@@ -60,7 +61,7 @@ final class MethodRewrite {
      * @throws InstrumentationException when its code cannot be analysed
      */
     static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
-            ClassHierarchy hierarchy) throws Refusal {
+            String[] lambdaMethods, ClassHierarchy hierarchy) throws Refusal {
         String methodId = owner.name.replace('/', '.') + "." + method.name + method.desc;
         refuseTooManyParameters(method);
         MethodNode body = inlineSubroutines(method);
@@ -73,14 +74,14 @@ final class MethodRewrite {
         refuseHeldMonitors(owner.name, body, calls, hierarchy);
         int stackSlot = WrapperSplit.stackSlot(body);
         String originalDesc = body.desc;
-        MethodNode wrapper = WrapperSplit.split(owner, body, methodId, acceptedTokens, !calls.isEmpty());
+        MethodNode wrapper = WrapperSplit.split(owner, body, methodId, lambdaMethods, !calls.isEmpty());
         FrameAnalysis analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         if (UninitializedObjects.rewrite(owner.name, body, new LinkedHashSet<>(calls))) {
             analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         }
         List<SuspensionPoint> points = describe(Instrumenter.majorVersion(owner), body, analysis, calls, hierarchy);
         if (calls.isEmpty()) {
-            StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false); // already the fresh body
+            StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false, Instrumenter.majorVersion(owner)); // already the fresh body
             return List.of(wrapper, body);
         }
         MethodNode fresh = copyOf(body, WrapperSplit.freshDescriptor(originalDesc));
@@ -90,8 +91,8 @@ final class MethodRewrite {
             freshPoints.add(new SuspensionPoint(point.index(), call, point.linkage(), point.line(), point.liveLocals(),
                     point.stackBelow(), point.receiverType()));
         }
-        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true);
-        StateMachine.rewrite(fresh, methodId, acceptedTokens, freshPoints, stackSlot, false);
+        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true, Instrumenter.majorVersion(owner));
+        StateMachine.rewrite(fresh, methodId, acceptedTokens, freshPoints, stackSlot, false, Instrumenter.majorVersion(owner));
         return List.of(wrapper, body, fresh);
     }
 

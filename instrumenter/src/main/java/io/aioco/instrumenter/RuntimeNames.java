@@ -42,6 +42,19 @@ final class RuntimeNames {
     static final int RESUME = 2;
     static final int SUSPEND = 2;
 
+    /** The exact method a caller armed the signal for: its name and descriptor, an interned string. */
+    static final String CALLEE = "callee";
+    static final String CALLEE_DESC = "Ljava/lang/String;";
+    /** The receiver of the armed call, or the declaring class for a statically bound one. */
+    static final String RECEIVER = "receiver";
+    static final String RECEIVER_DESC = "Ljava/lang/Object;";
+    /** A wrapper's exact check of a signal it found set. */
+    static final String ADMIT = "admit";
+    static final String ADMIT_DESC = "(ILjava/lang/Object;Ljava/lang/Class;Ljava/lang/String;)I";
+    /** A lambda body's wrapper's check of a signal armed for the interface method it implements. */
+    static final String ADMIT_LAMBDA = "admitLambda";
+    static final String ADMIT_LAMBDA_DESC = "(ILjava/lang/Class;)I";
+
     static final String ENTER = "enter";
     static final String ENTER_DESC = "(Ljava/lang/String;)Lio/aioco/internal/CoStack;";
     static final String CROSSED = "crossedUninstrumented";

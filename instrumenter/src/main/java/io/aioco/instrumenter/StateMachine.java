@@ -46,9 +46,12 @@ final class StateMachine {
     private final int signalLocal;
     private final boolean resumable;
     private final InsnList tail = new InsnList();
+    /** The class file's major version: which constants it may load. */
+    private final int classVersion;
 
     private StateMachine(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
-            int stackLocal, boolean resumable) {
+            int stackLocal, boolean resumable, int classVersion) {
+        this.classVersion = classVersion;
         this.method = method;
         this.methodId = methodId;
         this.acceptedTokens = acceptedTokens;
@@ -68,10 +71,11 @@ final class StateMachine {
      * @param stackLocal the parameter that holds the running coroutine's stack (in the body, the
      *     caller's signal is the next one)
      * @param resumable true for the body, false for the fresh body (no entry check, no resume)
+     * @param classVersion the class file's major version
      */
     static void rewrite(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
-            int stackLocal, boolean resumable) {
-        new StateMachine(method, methodId, acceptedTokens, points, stackLocal, resumable).emit();
+            int stackLocal, boolean resumable, int classVersion) {
+        new StateMachine(method, methodId, acceptedTokens, points, stackLocal, resumable, classVersion).emit();
     }
 
     private int newLocal(int size) {
@@ -176,19 +180,22 @@ final class StateMachine {
                 before.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ILOAD), argumentLocals[a]));
             }
         }
-        if (point.linkage() != SuspensionPoint.Linkage.DIRECT) {
+        boolean direct = point.linkage() == SuspensionPoint.Linkage.DIRECT;
+        if (!direct) {
             // the wrapper, or a hand-written runtime function, tells an instrumented caller by its token
             storeSignal(before, point.token());
         }
         LabelNode callLabel = new LabelNode();
         AbstractInsnNode callInsn = call;
-        boolean direct = point.linkage() == SuspensionPoint.Linkage.DIRECT;
         if (direct) {
             before.add(new VarInsnNode(Opcodes.ALOAD, stackLocal)); // the fresh body's last argument
             callInsn = directCall(call, false);
             method.instructions.set(call, callInsn);
         }
         before.add(callLabel);
+        if (!direct) {
+            armTarget(before, call, receiverLocal); // a resume stores its signal and comes here too
+        }
         method.instructions.insertBefore(callInsn, before);
 
         LabelNode suspend = new LabelNode();
@@ -367,6 +374,26 @@ final class StateMachine {
         Handle bootstrap = new Handle(Opcodes.H_INVOKESTATIC, RuntimeNames.LINKER, RuntimeNames.LINK,
                 RuntimeNames.LINK_DESC, false);
         return new InvokeDynamicInsnNode(call.name, desc, bootstrap, Type.getObjectType(call.owner), call.getOpcode());
+    }
+
+    /**
+     * With the signal stored: the exact method called (its name and descriptor, an interned string
+     * constant) and the receiver, or for a statically bound call the class it names, so that the
+     * callee's wrapper can tell this call from one made by a frame that was not rewritten
+     * ({@code CoStack.admit}). Two reference stores to the stack, which the signal's store has in
+     * cache already.
+     */
+    private void armTarget(InsnList out, MethodInsnNode call, int receiverLocal) {
+        out.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        out.add(new LdcInsnNode(call.name + call.desc));
+        out.add(new FieldInsnNode(Opcodes.PUTFIELD, RuntimeNames.STACK, RuntimeNames.CALLEE, RuntimeNames.CALLEE_DESC));
+        out.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        if (call.getOpcode() == Opcodes.INVOKESTATIC || call.getOpcode() == Opcodes.INVOKESPECIAL) {
+            WrapperSplit.loadClass(out, classVersion, call.owner); // static, super. or private (old class files)
+        } else {
+            out.add(new VarInsnNode(Opcodes.ALOAD, receiverLocal));
+        }
+        out.add(new FieldInsnNode(Opcodes.PUTFIELD, RuntimeNames.STACK, RuntimeNames.RECEIVER, RuntimeNames.RECEIVER_DESC));
     }
 
     private void storeSignal(InsnList out, int value) {

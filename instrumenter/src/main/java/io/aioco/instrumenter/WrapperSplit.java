@@ -82,8 +82,10 @@ final class WrapperSplit {
      * returns the wrapper to put in the class.
      *
      * @param methodId {@code pkg.Class.name(desc)}, for the wrapper's "outside a coroutine" error
+     * @param lambdaMethods the functional interface methods ({@code name + desc}) it implements as a
+     *     lambda body: a signal armed for one of them is its own when a lambda proxy called it
      */
-    static MethodNode split(ClassNode owner, MethodNode method, String methodId, int[] acceptedTokens,
+    static MethodNode split(ClassNode owner, MethodNode method, String methodId, String[] lambdaMethods,
             boolean canSuspend) {
         int stackSlot = stackSlot(method);
         boolean isStatic = (method.access & Opcodes.ACC_STATIC) != 0;
@@ -98,42 +100,43 @@ final class WrapperSplit {
             wrapper.instructions.add(start);
             wrapper.instructions.add(new LineNumberNode(line, start));
         }
-        int local = 0;
-        if (!isStatic) {
-            wrapper.instructions.add(new VarInsnNode(Opcodes.ALOAD, 0));
-            local = 1;
-        }
         Type[] arguments = Type.getArgumentTypes(method.desc);
+        int argumentSize = isStatic ? 0 : 1;
         for (Type argument : arguments) {
-            wrapper.instructions.add(new VarInsnNode(argument.getOpcode(Opcodes.ILOAD), local));
-            local += argument.getSize();
+            argumentSize += argument.getSize();
         }
         String bodyDesc = canSuspend ? bodyDescriptor(method.desc) : freshDescriptor(method.desc);
         Type returnType = Type.getReturnType(method.desc);
-        int stackLocal = local;
-        int signalLocal = local + 1;
-        int resultLocal = local + 2;
+        int stackLocal = argumentSize;
+        int signalLocal = argumentSize + 1;
+        int resultLocal = argumentSize + 2;
         InsnList code = wrapper.instructions;
         code.add(new LdcInsnNode(methodId));
         code.add(new MethodInsnNode(Opcodes.INVOKESTATIC, RuntimeNames.STACK, RuntimeNames.ENTER,
                 RuntimeNames.ENTER_DESC, false));
+        code.add(new VarInsnNode(Opcodes.ASTORE, stackLocal));
         if (!canSuspend) {
             // a body that cannot suspend does not look at the signal: clear the caller's token here
-            code.add(new InsnNode(Opcodes.DUP));
+            code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             code.add(new InsnNode(Opcodes.ICONST_0));
             code.add(new FieldInsnNode(Opcodes.PUTFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL,
                     RuntimeNames.SIGNAL_DESC));
+            loadArguments(code, isStatic, arguments);
+            code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             code.add(new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL, owner.name,
                     method.name, bodyDesc, isInterface));
             code.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));
         } else {
-            // the wrapper is the only way in for code that is not instrumented: it checks that such a
-            // call does not come back suspended (the suspension could not cross the caller)
-            code.add(new VarInsnNode(Opcodes.ASTORE, stackLocal));
+            // the wrapper is the only way in for code that is not instrumented: a signal it finds
+            // set is its own only if the caller armed it for exactly this method (CoStack.admit);
+            // else the call is foreign, and must not come back suspended (the suspension could not
+            // cross the caller)
             code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             code.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL,
                     RuntimeNames.SIGNAL_DESC));
             code.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
+            admit(code, owner, method, isStatic, lambdaMethods, stackLocal, signalLocal);
+            loadArguments(code, isStatic, arguments);
             code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal)); // the body clears the field if not 0
             code.add(new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL, owner.name,
@@ -147,14 +150,8 @@ final class WrapperSplit {
                     RuntimeNames.SIGNAL_DESC));
             code.add(new InsnNode(Opcodes.ICONST_2)); // RuntimeNames.SUSPEND
             code.add(new JumpInsnNode(Opcodes.IF_ICMPNE, done));
-            for (int token : acceptedTokens) {
-                code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
-                code.add(new LdcInsnNode(token));
-                code.add(new JumpInsnNode(Opcodes.IF_ICMPEQ, done));
-                code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
-                code.add(new LdcInsnNode(token | RuntimeNames.RESUME));
-                code.add(new JumpInsnNode(Opcodes.IF_ICMPEQ, done));
-            }
+            code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal)); // admitted: the caller saves itself
+            code.add(new JumpInsnNode(Opcodes.IFNE, done));
             code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             code.add(new LdcInsnNode(methodId));
             code.add(new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RuntimeNames.STACK, RuntimeNames.CROSSED,
@@ -166,14 +163,79 @@ final class WrapperSplit {
             }
             code.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));
         }
-        wrapper.maxLocals = local + 2 + returnType.getSize();
-        wrapper.maxStack = local + 4;
+        wrapper.maxLocals = argumentSize + 2 + returnType.getSize();
+        wrapper.maxStack = argumentSize + 5;
 
         shiftLocals(method, stackSlot);
         method.desc = bodyDesc;
         method.access = bodyAccess(owner, method.access);
         method.signature = null;
         return wrapper;
+    }
+
+    private static void loadArguments(InsnList code, boolean isStatic, Type[] arguments) {
+        int local = 0;
+        if (!isStatic) {
+            code.add(new VarInsnNode(Opcodes.ALOAD, 0));
+            local = 1;
+        }
+        for (Type argument : arguments) {
+            code.add(new VarInsnNode(argument.getOpcode(Opcodes.ILOAD), local));
+            local += argument.getSize();
+        }
+    }
+
+    /**
+     * The wrapper's exact check, when it found the signal set (a fresh call from code that is not
+     * instrumented finds it clear and skips it): the signal local becomes 0 unless the caller armed
+     * it for exactly this method; see {@code CoStack.admit} and {@code admitLambda}.
+     */
+    private static void admit(InsnList code, ClassNode owner, MethodNode method, boolean isStatic,
+            String[] lambdaMethods, int stackLocal, int signalLocal) {
+        LabelNode call = new LabelNode();
+        LabelNode lambda = new LabelNode();
+        code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
+        code.add(new JumpInsnNode(Opcodes.IFEQ, call));
+        for (String lambdaMethod : lambdaMethods) {
+            code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            code.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.CALLEE,
+                    RuntimeNames.CALLEE_DESC));
+            code.add(new LdcInsnNode(lambdaMethod));
+            code.add(new JumpInsnNode(Opcodes.IF_ACMPEQ, lambda));
+        }
+        code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
+        code.add(isStatic ? new InsnNode(Opcodes.ACONST_NULL) : new VarInsnNode(Opcodes.ALOAD, 0));
+        loadClass(code, Instrumenter.majorVersion(owner), owner.name);
+        code.add(new LdcInsnNode(method.name + method.desc));
+        code.add(new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RuntimeNames.STACK, RuntimeNames.ADMIT,
+                RuntimeNames.ADMIT_DESC, false));
+        code.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
+        if (lambdaMethods.length > 0) {
+            code.add(new JumpInsnNode(Opcodes.GOTO, call));
+            code.add(lambda);
+            code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
+            loadClass(code, Instrumenter.majorVersion(owner), owner.name);
+            code.add(new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RuntimeNames.STACK, RuntimeNames.ADMIT_LAMBDA,
+                    RuntimeNames.ADMIT_LAMBDA_DESC, false));
+            code.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
+        }
+        code.add(call);
+    }
+
+    /**
+     * Pushes a class constant: {@code ldc} where the class file allows it (Java 5 and later), else
+     * {@code Class.forName} through the calling class's loader.
+     */
+    static void loadClass(InsnList code, int classVersion, String internalName) {
+        if (classVersion >= Opcodes.V1_5) {
+            code.add(new LdcInsnNode(Type.getObjectType(internalName)));
+        } else {
+            code.add(new LdcInsnNode(internalName.replace('/', '.')));
+            code.add(new MethodInsnNode(Opcodes.INVOKESTATIC, "java/lang/Class", "forName",
+                    "(Ljava/lang/String;)Ljava/lang/Class;", false));
+        }
     }
 
     private static int bodyAccess(ClassNode owner, int access) {

@@ -23,6 +23,8 @@ import org.objectweb.asm.util.CheckClassAdapter;
 public final class InstrumentingLoader extends ClassLoader {
     private final Map<String, byte[]> original;
     private final Map<String, InstrumentationResult> results = new HashMap<>();
+    /** Classes defined as compiled, as the agent's {@code exclude=} leaves them (internal names). */
+    private final java.util.Set<String> excluded = new java.util.HashSet<>();
     private final Instrumenter instrumenter;
     /** Defines the uninstrumented classes, for the type questions of the checks (no recursion into this loader). */
     private final ClassLoader hierarchyLoader;
@@ -49,6 +51,17 @@ public final class InstrumentingLoader extends ClassLoader {
         return new InstrumentingLoader(TestCompiler.compile(sources, options));
     }
 
+    /**
+     * Leaves these classes as compiled, as the agent does with {@code exclude=}: call before they
+     * are loaded.
+     */
+    public InstrumentingLoader exclude(String... dottedNames) {
+        for (String name : dottedNames) {
+            excluded.add(name.replace('.', '/'));
+        }
+        return this;
+    }
+
     public Map<String, InstrumentationResult> results() {
         return results;
     }
@@ -71,6 +84,13 @@ public final class InstrumentingLoader extends ClassLoader {
         Class<?> loaded = findLoadedClass(name);
         if (loaded == null) {
             byte[] bytes = original.get(internal);
+            if (excluded.contains(internal)) {
+                loaded = defineClass(name, bytes, 0, bytes.length);
+                if (resolve) {
+                    resolveClass(loaded);
+                }
+                return loaded;
+            }
             InstrumentationResult result = instrumenter.instrument(bytes);
             results.put(internal, result);
             if (result.outcome() == InstrumentationResult.Outcome.FAILED) {

@@ -59,6 +59,30 @@ class RuntimeNamesTest {
         assertEquals(CoStack.RESUME, RuntimeNames.RESUME);
         assertEquals(CoStack.SUSPEND, RuntimeNames.SUSPEND);
         assertEquals(MethodType.fromMethodDescriptorString(RuntimeNames.LINK_DESC, null).parameterCount(), 5);
+        assertEquals(Type.getDescriptor(CoStack.class.getField(RuntimeNames.CALLEE).getType()), RuntimeNames.CALLEE_DESC);
+        assertEquals(Type.getDescriptor(CoStack.class.getField(RuntimeNames.RECEIVER).getType()), RuntimeNames.RECEIVER_DESC);
+        assertTrue(!Modifier.isStatic(method(CoStack.class, RuntimeNames.ADMIT, RuntimeNames.ADMIT_DESC).getModifiers()));
+        assertTrue(!Modifier.isStatic(method(CoStack.class, RuntimeNames.ADMIT_LAMBDA, RuntimeNames.ADMIT_LAMBDA_DESC)
+                .getModifiers()));
+    }
+
+    @Test
+    void tokensOfTheRuntimesOwnCoroutineFunctionsDifferWithinEachClass() {
+        // CoStack.arrive tells a runtime function's caller by its token and receiver: within one
+        // (final) class of the runtime, the tokens of its coroutine functions must all differ
+        for (Class<?> owner : new Class<?>[] {Coroutine.class, io.aioco.CoMutex.class, io.aioco.CoQueue.class,
+                io.aioco.CoRwLock.class, io.aioco.ThreadPool.class}) {
+            assertTrue(Modifier.isFinal(owner.getModifiers()), owner.getName());
+            java.util.Map<Integer, String> seen = new java.util.HashMap<>();
+            for (Method method : owner.getDeclaredMethods()) {
+                if (method.isAnnotationPresent(CoroutineFn.class)) {
+                    String previous = seen.put(CoStack.token(method.getName(), Type.getMethodDescriptor(method)),
+                            method.getName());
+                    assertEquals(null, previous, owner.getName() + ": " + method.getName() + " and " + previous);
+                }
+            }
+            assertTrue(!seen.isEmpty(), owner.getName());
+        }
     }
 
     @Test

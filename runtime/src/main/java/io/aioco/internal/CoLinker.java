@@ -19,9 +19,10 @@ import java.lang.invoke.MethodType;
  * and signal dropped (a class the agent excluded or could not rewrite, whose method then runs as
  * plain code).
  * After linking, the call site is a constant direct call, as cheap as the original instruction.
- * A call linked to the original method first stores the method's token in the stack's signal field
- * (or the resume signal it was given), as instrumented code does before any call that goes through
- * a wrapper.
+ * A call linked to the original method first arms the stack as instrumented code does before any
+ * call that goes through a wrapper: the method's token (or the resume signal it was given), its
+ * name and descriptor, and as the receiver the class that declares it (the call is statically
+ * bound: exact, see {@link CoStack#admit}).
  */
 public final class CoLinker {
     private static final int INVOKESPECIAL = 183;
@@ -49,16 +50,22 @@ public final class CoLinker {
             return new ConstantCallSite(find(caller, owner, name, bodyType, isStatic, opcode).asType(type));
         } catch (NoSuchMethodException | IllegalAccessException notInstrumented) {
             // the original method: a wrapper (the body is private to another class, as for super.m()),
-            // or plain code. A wrapper must see its token, as for any call from instrumented code.
+            // or plain code. A wrapper must see its token, as for any call from instrumented code;
+            // plain code passes it on to whatever it calls, whose wrapper refuses it (not its class).
             boolean resume = type.parameterType(type.parameterCount() - 1) == int.class;
             int added = resume ? 2 : 1;
             MethodType originalType = bodyType.dropParameterTypes(bodyType.parameterCount() - added,
                     bodyType.parameterCount());
             MethodHandle original = find(caller, owner, name, originalType, isStatic, opcode);
             int stackPosition = type.parameterCount() - added;
-            // a fresh call stores the method's token; a resume stores the token | RESUME it passes
-            MethodHandle store = resume ? STORE_SIGNAL : MethodHandles.insertArguments(STORE_SIGNAL, 1,
-                    CoStack.token(name, originalType.toMethodDescriptorString()));
+            // a fresh call arms the method's token; a resume arms the token | RESUME it passes. The
+            // call is statically bound: the receiver armed is the class that declares the method, so
+            // that its wrapper, and nothing else, takes the signal for its own (CoStack.admit)
+            String descriptor = originalType.toMethodDescriptorString();
+            Class<?> declaring = caller.revealDirect(original).getDeclaringClass();
+            MethodHandle arm = MethodHandles.insertArguments(ARM, 2, (name + descriptor).intern(), declaring);
+            MethodHandle store = resume ? arm : MethodHandles.insertArguments(arm, 1,
+                    CoStack.token(name, descriptor));
             MethodHandle withStack = resume
                     ? MethodHandles.dropArguments(original, stackPosition, CoStack.class, int.class)
                     : MethodHandles.dropArguments(original, stackPosition, CoStack.class);
@@ -66,20 +73,15 @@ public final class CoLinker {
         }
     }
 
-    private static final MethodHandle STORE_SIGNAL;
+    private static final MethodHandle ARM;
 
     static {
         try {
-            STORE_SIGNAL = MethodHandles.lookup().findStatic(CoLinker.class, "storeSignal",
-                    MethodType.methodType(void.class, CoStack.class, int.class));
+            ARM = MethodHandles.lookup().findVirtual(CoStack.class, "arm",
+                    MethodType.methodType(void.class, int.class, String.class, Object.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
-    }
-
-    /** Leaves a signal for a wrapper, as instrumented code does before any call through one. */
-    private static void storeSignal(CoStack stack, int signal) {
-        stack.signal = signal;
     }
 
     private static MethodHandle find(MethodHandles.Lookup caller, Class<?> owner, String name, MethodType type,

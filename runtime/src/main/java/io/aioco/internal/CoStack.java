@@ -58,6 +58,20 @@ public final class CoStack {
     /** The word passed between an instrumented caller and its callee (see the class comment). */
     public int signal;
 
+    /**
+     * The exact method the caller armed {@link #signal} for: {@code name + descriptor}, a string
+     * constant of the caller's class, so interned and compared by reference. Written together with
+     * {@link #signal} by every caller that stores a token; read only when the signal is set.
+     */
+    public String callee;
+
+    /**
+     * The receiver of the call the caller armed {@link #signal} for; for a statically bound call
+     * (static, {@code super.}, private), the class that declares the method. Written together with
+     * {@link #signal}; read only when the signal is set.
+     */
+    public Object receiver;
+
     /** Slot arrays larger than this are not kept with a spare stack. */
     private static final int SPARE_SLOTS = 64;
 
@@ -164,15 +178,99 @@ public final class CoStack {
     public static final int FOREIGN = 2;
 
     /**
-     * Reads and clears the caller's signal, as instrumented code does on entry.
+     * Reads and clears the caller's signal, as instrumented code does on entry, and tells whether
+     * the caller called exactly this function: a frame that was not rewritten in between (with a
+     * method of the same name and descriptor) would have left the caller's token for another
+     * receiver. The runtime's classes are final and never call a coroutine function of their own
+     * through the protocol, so the receiver identifies the caller's call exactly (tokens of one
+     * class differ, a test checks it).
+     *
+     * <p>Called by the runtime's hand-written coroutine functions, on the running coroutine's thread.
      *
      * @param token the function's token ({@link #token(String, String)})
+     * @param self {@code this}, or for a static function its class
      * @return {@link #CALLED}, {@link #RESUMED} or {@link #FOREIGN}
      */
-    public int arrive(int token) {
+    public int arrive(int token, Object self) {
         int value = signal;
         signal = 0;
+        if (receiver != self) {
+            return FOREIGN;
+        }
         return value == token ? CALLED : value == (token | RESUME) ? RESUMED : FOREIGN;
+    }
+
+    /**
+     * Arms a call, as instrumented code does before a call through a wrapper: for the runtime's own
+     * callers of user code ({@code Coroutine.enter}, a spawned coroutine's entry).
+     *
+     * @param value the callee's token, or {@code token | RESUME} to resume its saved frame
+     * @param method the callee's name and descriptor, as a string constant (interned)
+     * @param target the receiver of the call, or for a static method the class that declares it
+     */
+    public void arm(int value, String method, Object target) {
+        signal = value;
+        callee = method;
+        receiver = target;
+    }
+
+    // ---- the exact check of a wrapper that found the signal set ----
+
+    /**
+     * Entry check of a wrapper that can suspend, when it finds the signal set: the signal is its
+     * own only if the caller armed it for exactly this method, so that no frame that was not
+     * rewritten sits between them. That holds when the caller stored this method's name and
+     * descriptor (the same interned string: exact, no hash) and either this method's declaring
+     * class (a statically bound call: static, {@code super.}, private) or {@code self} as the
+     * receiver, and {@code self}'s class selects this very method for that name and descriptor (an
+     * excluded subclass that overrides it and calls {@code super.} does not).
+     *
+     * <p>Cost on the path of every virtual call from instrumented code: one reference compare for
+     * the name, one for the receiver, and one for the receiver's class when it is the declaring
+     * class; a receiver of a subclass costs a {@link ClassValue} lookup and a map lookup.
+     *
+     * <p>Called by wrappers, on the running coroutine's thread.
+     *
+     * @param found the signal the wrapper read (not 0)
+     * @param self the wrapper's {@code this}, or null for a static method
+     * @param declaring the class that declares the wrapper
+     * @param method the wrapper's name and descriptor (a string constant: interned)
+     * @return {@code found} if it is this method's signal, else 0, and the field is then cleared:
+     *     the caller is taken for code that is not instrumented
+     */
+    public int admit(int found, Object self, Class<?> declaring, String method) {
+        Object target = receiver;
+        if (callee == method && (target == declaring || target == self && self != null
+                && (self.getClass() == declaring || Dispatch.selects(self.getClass(), method) == declaring))) {
+            return found;
+        }
+        if (callee == method && self == null && target instanceof Class<?> named
+                && Dispatch.selectsStatic(named, method) == declaring) {
+            return found; // an old class file's static call through a subclass
+        }
+        signal = 0;
+        return 0;
+    }
+
+    /**
+     * Entry check of a wrapper of a lambda body that found the signal set, armed for the functional
+     * interface method it implements (the wrapper compared the name and descriptor): the signal is
+     * its own only if the receiver is a lambda proxy that the JDK made for this class, which
+     * forwards to the body and does nothing else.
+     *
+     * <p>Called by wrappers, on the running coroutine's thread.
+     *
+     * @param found the signal the wrapper read (not 0)
+     * @param declaring the class that declares the lambda body
+     * @return {@code found} if it is this method's signal, else 0 (the field is then cleared)
+     */
+    public int admitLambda(int found, Class<?> declaring) {
+        Object target = receiver;
+        if (target != null && Dispatch.lambdaHost(target.getClass()) == declaring) {
+            return found;
+        }
+        signal = 0;
+        return 0;
     }
 
     /**
@@ -279,6 +377,8 @@ public final class CoStack {
         primTop = 0;
         refTop = 0;
         signal = 0;
+        callee = null;
+        receiver = null;
     }
 
     // ---- errors ----
@@ -313,11 +413,16 @@ public final class CoStack {
 
     /**
      * Names the caller of the method that reports a problem: the first frame above the reporting
-     * method (and above its wrapper, which has the same class and name), skipping aioco's runtime
-     * internals and {@code io.aioco.CoFrame}, through which every runtime coroutine function reports.
+     * method (and above its body, which has the same class, name and descriptor but for the stack
+     * and signal parameters; an overload of the same name is another method), skipping aioco's runtime (with
+     * {@code io.aioco.CoFrame}, through which every runtime coroutine function reports),
+     * the JDK's method-handle and reflection machinery and its lambda proxies, but not hidden
+     * classes of the application (a frame that was not rewritten may be one). Only on the error
+     * path. NOTE: JDK 25 answers {@code getDescriptor()} only with RETAIN_CLASS_REFERENCE.
      */
     static String callerOf() {
-        Optional<StackWalker.StackFrame> frame = StackWalker.getInstance(StackWalker.Option.SHOW_REFLECT_FRAMES)
+        Optional<StackWalker.StackFrame> frame = StackWalker.getInstance(java.util.Set.of(
+                        StackWalker.Option.SHOW_HIDDEN_FRAMES, StackWalker.Option.RETAIN_CLASS_REFERENCE))
                 .walk(s -> {
                     java.util.Iterator<StackWalker.StackFrame> frames = s
                             .filter(f -> !f.getClassName().startsWith("io.aioco.internal.")
@@ -327,10 +432,13 @@ public final class CoStack {
                         return Optional.empty();
                     }
                     StackWalker.StackFrame reporter = frames.next();
+                    String reported = originalDescriptor(reporter.getDescriptor());
                     while (frames.hasNext()) {
                         StackWalker.StackFrame next = frames.next();
-                        if (!(next.getClassName().equals(reporter.getClassName())
-                                && next.getMethodName().equals(reporter.getMethodName()))) {
+                        boolean sameMethod = next.getClassName().equals(reporter.getClassName())
+                                && next.getMethodName().equals(reporter.getMethodName())
+                                && originalDescriptor(next.getDescriptor()).equals(reported);
+                        if (!sameMethod && !isMachinery(next)) {
                             return Optional.of(next);
                         }
                     }
@@ -340,5 +448,23 @@ public final class CoStack {
                         + (f.getFileName() == null ? "Unknown Source" : f.getFileName() + ":" + f.getLineNumber())
                         + ")")
                 .orElse("an unknown frame");
+    }
+
+    /** @return a method descriptor without the stack (and signal) parameters a body adds */
+    private static String originalDescriptor(String descriptor) {
+        for (String added : new String[] {"Lio/aioco/internal/CoStack;I)", "Lio/aioco/internal/CoStack;)"}) {
+            int at = descriptor.indexOf(added);
+            if (at >= 0) {
+                return descriptor.substring(0, at) + ")" + descriptor.substring(at + added.length());
+            }
+        }
+        return descriptor;
+    }
+
+    /** @return whether a frame is the JDK's call machinery, which only forwards (never the frame to name) */
+    private static boolean isMachinery(StackWalker.StackFrame frame) {
+        String name = frame.getClassName();
+        return name.startsWith("java.lang.invoke.") || name.startsWith("jdk.internal.reflect.")
+                || name.contains("$$Lambda");
     }
 }

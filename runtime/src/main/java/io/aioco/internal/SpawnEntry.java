@@ -34,8 +34,8 @@ public final class SpawnEntry<T> implements CoroutineEntry {
     @CoroutineFn
     public void run() {
         CoStack stack = CoStack.enter("io.aioco.internal.SpawnEntry.run()");
-        int arrival = stack.arrive(RUN_TOKEN);
-        stack.signal = arrival == CoStack.RESUMED ? CALL_TOKEN | CoStack.RESUME : CALL_TOKEN;
+        int arrival = stack.arrive(RUN_TOKEN, this);
+        stack.arm(arrival == CoStack.RESUMED ? CALL_TOKEN | CoStack.RESUME : CALL_TOKEN, "call()Ljava/lang/Object;", body);
         T value;
         try {
             value = body.call();

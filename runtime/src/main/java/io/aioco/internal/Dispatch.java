@@ -1,0 +1,155 @@
+package io.aioco.internal;
+
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Why: a wrapper's exact check ({@link CoStack#admit}) must know which method a virtual call on
+ * a receiver's class selects, and whether a receiver is one of the JDK's lambda proxies for a
+ * class; both are answered once per class (and method) by reflection and cached.
+ *
+ * <p>Thread-safe: any thread may ask; the caches are {@link ClassValue}s and concurrent maps, and
+ * two threads computing the same answer store the same value.
+ */
+final class Dispatch {
+    private Dispatch() {}
+
+    /** Stands for "no method" in the caches (they hold no nulls). */
+    private static final Class<?> NONE = Void.class;
+
+    /** Per receiver class: method name and descriptor to the class whose method a virtual call selects. */
+    private static final ClassValue<Map<String, Class<?>>> SELECTED = new ClassValue<>() {
+        @Override
+        protected Map<String, Class<?>> computeValue(Class<?> type) {
+            return new ConcurrentHashMap<>();
+        }
+    };
+
+    /** Per class: name and descriptor to the class whose static method a call through it resolves to. */
+    private static final ClassValue<Map<String, Class<?>>> STATIC_SELECTED = new ClassValue<>() {
+        @Override
+        protected Map<String, Class<?>> computeValue(Class<?> type) {
+            return new ConcurrentHashMap<>();
+        }
+    };
+
+    /** Per class: the class a lambda proxy was made for (the one holding the lambda), or {@link #NONE}. */
+    private static final ClassValue<Class<?>> LAMBDA_HOST = new ClassValue<>() {
+        @Override
+        protected Class<?> computeValue(Class<?> type) {
+            return hostOf(type);
+        }
+    };
+
+    /**
+     * @param receiver a receiver's class
+     * @param method name and descriptor
+     * @return the class whose method {@code invokevirtual}/{@code invokeinterface} of that name and
+     *     descriptor selects on a receiver of that class, or null if none can be told
+     */
+    static Class<?> selects(Class<?> receiver, String method) {
+        Map<String, Class<?>> cache = SELECTED.get(receiver);
+        Class<?> selected = cache.get(method);
+        if (selected == null) {
+            selected = select(receiver, method, false);
+            cache.put(method, selected);
+        }
+        return selected == NONE ? null : selected;
+    }
+
+    /**
+     * @param owner the class a static call names
+     * @param method name and descriptor
+     * @return the class whose static method that call resolves to, or null
+     */
+    static Class<?> selectsStatic(Class<?> owner, String method) {
+        Map<String, Class<?>> cache = STATIC_SELECTED.get(owner);
+        Class<?> selected = cache.get(method);
+        if (selected == null) {
+            selected = select(owner, method, true);
+            cache.put(method, selected);
+        }
+        return selected == NONE ? null : selected;
+    }
+
+    /** @return the class a lambda proxy class was made for, or null if {@code type} is no lambda proxy */
+    static Class<?> lambdaHost(Class<?> type) {
+        Class<?> host = LAMBDA_HOST.get(type);
+        return host == NONE ? null : host;
+    }
+
+    private static Class<?> select(Class<?> start, String method, boolean isStatic) {
+        int open = method.indexOf('(');
+        String name = method.substring(0, open);
+        String descriptor = method.substring(open);
+        try {
+            for (Class<?> type = start; type != null; type = type.getSuperclass()) {
+                Method declared = declared(type, name, descriptor);
+                if (declared != null && Modifier.isStatic(declared.getModifiers()) == isStatic
+                        && (!Modifier.isPrivate(declared.getModifiers()) || type == start)) {
+                    return type;
+                }
+            }
+            if (isStatic) {
+                return NONE; // static methods of interfaces are not inherited
+            }
+            // no class declares it: a default method, the most specific one (JVMS 5.4.3.3)
+            List<Class<?>> candidates = new ArrayList<>();
+            collectDefaults(start, name, descriptor, candidates);
+            candidates.removeIf(candidate -> candidates.stream()
+                    .anyMatch(other -> other != candidate && candidate.isAssignableFrom(other)));
+            return candidates.size() == 1 ? candidates.get(0) : NONE;
+        } catch (LinkageError | SecurityException unreadable) {
+            return NONE; // a signature type cannot be loaded: the call is taken for a foreign one
+        }
+    }
+
+    private static void collectDefaults(Class<?> type, String name, String descriptor, List<Class<?>> found) {
+        for (Class<?> at = type; at != null; at = at.getSuperclass()) {
+            for (Class<?> face : at.getInterfaces()) {
+                Method declared = declared(face, name, descriptor);
+                if (declared != null && !Modifier.isStatic(declared.getModifiers())
+                        && !Modifier.isPrivate(declared.getModifiers())) {
+                    if (!Modifier.isAbstract(declared.getModifiers()) && !found.contains(face)) {
+                        found.add(face);
+                    }
+                } else {
+                    collectDefaults(face, name, descriptor, found);
+                }
+            }
+        }
+    }
+
+    private static Method declared(Class<?> type, String name, String descriptor) {
+        for (Method method : type.getDeclaredMethods()) {
+            if (method.getName().equals(name) && MethodType.methodType(method.getReturnType(),
+                    method.getParameterTypes()).toMethodDescriptorString().equals(descriptor)) {
+                return method;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A lambda proxy is a hidden class that the JDK's {@code LambdaMetafactory} defines as a
+     * nestmate of the class holding the lambda, named after it with {@code $$Lambda}.
+     */
+    private static Class<?> hostOf(Class<?> type) {
+        String name = type.getName();
+        int marker = name.indexOf("$$Lambda");
+        if (!type.isHidden() || marker < 0) {
+            return NONE;
+        }
+        try {
+            Class<?> host = Class.forName(name.substring(0, marker), false, type.getClassLoader());
+            return host.getNestHost() == type.getNestHost() ? host : NONE;
+        } catch (ClassNotFoundException | LinkageError | SecurityException notFound) {
+            return NONE;
+        }
+    }
+}
