@@ -24,12 +24,22 @@ public final class InstrumentingLoader extends ClassLoader {
     private final Map<String, byte[]> original;
     private final Map<String, InstrumentationResult> results = new HashMap<>();
     private final Instrumenter instrumenter;
+    private final java.util.function.Predicate<String> excluded;
     /** Defines the uninstrumented classes, for the type questions of the checks (no recursion into this loader). */
     private final ClassLoader hierarchyLoader;
 
     public InstrumentingLoader(Map<String, byte[]> classes) {
+        this(classes, internalName -> false);
+    }
+
+    /**
+     * @param excluded internal names of classes defined as compiled, never instrumented (as the
+     *     agent's {@code exclude=} leaves them)
+     */
+    public InstrumentingLoader(Map<String, byte[]> classes, java.util.function.Predicate<String> excluded) {
         super(InstrumentingLoader.class.getClassLoader());
         this.original = classes;
+        this.excluded = excluded;
         this.hierarchyLoader = new ClassLoader(InstrumentingLoader.class.getClassLoader()) {
             @Override
             protected Class<?> findClass(String name) throws ClassNotFoundException {
@@ -71,6 +81,13 @@ public final class InstrumentingLoader extends ClassLoader {
         Class<?> loaded = findLoadedClass(name);
         if (loaded == null) {
             byte[] bytes = original.get(internal);
+            if (excluded.test(internal)) {
+                loaded = defineClass(name, bytes, 0, bytes.length);
+                if (resolve) {
+                    resolveClass(loaded);
+                }
+                return loaded;
+            }
             InstrumentationResult result = instrumenter.instrument(bytes);
             results.put(internal, result);
             if (result.outcome() == InstrumentationResult.Outcome.FAILED) {
