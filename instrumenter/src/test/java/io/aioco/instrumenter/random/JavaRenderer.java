@@ -445,6 +445,9 @@ public final class JavaRenderer {
         String cond = convert(jump.cond(), Type.BOOLEAN);
         int outer = loops.isEmpty() ? 0 : Math.floorMod(jump.outer(), loops.size());
         String label = outer == 0 ? "" : " " + loops.get(loops.size() - 1 - outer);
+        if (label.isEmpty() && !loops.isEmpty() && jump.outer() % 2 == 1) {
+            label = " " + loops.get(loops.size() - 1); // the innermost loop, by its label (out of a switch, too)
+        }
         if (jump.isContinue() && !loops.isEmpty()) {
             shapes.add(label.isEmpty() ? "continue" : "labelled continue");
             line("if (" + cond + ") continue" + label + ";");
@@ -734,7 +737,7 @@ public final class JavaRenderer {
         StringBuilder text = new StringBuilder(pad + label + " -> {\n");
         if (arm.caught() == null) {
             text.append(statementsText(arm.body(), indent + 2));
-            text.append(pad).append("    yield ").append(convert(arm.value(), type)).append(";\n");
+            text.append(yieldText(pad + "    ", convert(arm.value(), type), type));
         } else {
             if (inConstructorArgument > 0) {
                 shapes.add("try in a constructor argument");
@@ -742,17 +745,30 @@ public final class JavaRenderer {
             String name = unique("e");
             text.append(pad).append("    try {\n");
             text.append(statementsText(arm.body(), indent + 3));
-            text.append(pad).append("        yield ").append(convert(arm.value(), type)).append(";\n");
+            text.append(yieldText(pad + "        ", convert(arm.value(), type), type));
             text.append(pad).append("    } catch (RuntimeException ").append(name).append(") {\n");
             text.append(pad).append("        Rt.t(\"").append(site()).append(" arm caught \" + Rt.caught(")
                     .append(name).append("));\n");
-            text.append(pad).append("        yield ").append(convert(arm.caught(), type)).append(";\n");
+            text.append(yieldText(pad + "        ", convert(arm.caught(), type), type));
             text.append(pad).append("    }\n");
         }
         inValueArm = wasInValueArm;
         loops = outerLoops;
         switchDepth = outerSwitchDepth;
         return text.append(pad).append("}\n").toString();
+    }
+
+    /**
+     * {@code yield value;}. javac reads {@code yield (a, ...)} as a call of a method named yield
+     * when a comma follows at the first level of parentheses (an array initializer's), so a value in
+     * parentheses goes through a local first.
+     */
+    private String yieldText(String pad, String value, Type type) {
+        if (!value.startsWith("(")) {
+            return pad + "yield " + value + ";\n";
+        }
+        String local = unique("y");
+        return pad + type.javaName + " " + local + " = " + value + ";\n" + pad + "yield " + local + ";\n";
     }
 
     private Code methodRef(MethodRef m) {

@@ -86,11 +86,19 @@ public final class ProgramArbitraries {
     private final Map<String, Arbitrary<Expr>> expressions = new HashMap<>();
     private final Map<Integer, Arbitrary<Stmt>> statements = new HashMap<>();
 
-    private ProgramArbitraries() {}
+    /** Whether expressions may be switch expressions (which need release 14: such programs skip 8 and 11). */
+    private final boolean switchExpressions;
 
-    /** Whole programs: one to four functions, {@code f0} being the coroutine's entry. */
+    private ProgramArbitraries(boolean switchExpressions) {
+        this.switchExpressions = switchExpressions;
+    }
+
+    /**
+     * Whole programs: one to four functions, {@code f0} being the coroutine's entry. Half of them have
+     * no switch expressions, so that they compile for every release from 8 on.
+     */
     public static Arbitrary<Program> programs() {
-        return new ProgramArbitraries().program();
+        return Arbitraries.oneOf(new ProgramArbitraries(false).program(), new ProgramArbitraries(true).program());
     }
 
     /** Yield schedules: per call of {@code yieldPoint()}, yield or not (cycled). */
@@ -181,7 +189,7 @@ public final class ProgramArbitraries {
     }
 
     private Arbitrary<Stmt> jump() {
-        return Combinators.combine(Arbitraries.of(false, true), Arbitraries.integers().between(0, 2),
+        return Combinators.combine(Arbitraries.of(false, true), Arbitraries.integers().between(0, 3),
                 expression(Type.BOOLEAN, 1)).as(Jump::new);
     }
 
@@ -190,8 +198,23 @@ public final class ProgramArbitraries {
     }
 
     private Arbitrary<Stmt> loop(int inner) {
+        // now and then a loop nested in the body, ending in a jump that may leave both (labelled)
+        Arbitrary<Stmt> innerLoop = Combinators.combine(Arbitraries.of(LoopKind.values()),
+                Arbitraries.integers().between(0, 3), block(0), jump())
+                .as((kind, trips, body, jump) -> {
+                    List<Stmt> withJump = new ArrayList<>(body);
+                    withJump.add(jump);
+                    return new Loop(kind, trips, withJump);
+                });
         return Combinators.combine(Arbitraries.of(LoopKind.values()), Arbitraries.integers().between(0, 3),
-                block(inner)).as(Loop::new);
+                block(inner), innerLoop.injectNull(0.6)).as((kind, trips, body, nested) -> {
+                    if (nested == null) {
+                        return new Loop(kind, trips, body);
+                    }
+                    List<Stmt> withNested = new ArrayList<>(body);
+                    withNested.add(nested);
+                    return new Loop(kind, trips, withNested);
+                });
     }
 
     private Arbitrary<Stmt> switchStatement(int inner) {
@@ -227,6 +250,23 @@ public final class ProgramArbitraries {
         return Combinators.combine(anyExpr(EXPR_DEPTH), block(inner)).as(Let::new);
     }
 
+    /**
+     * A simple statement inside an arm of a switch expression: its expressions are no deeper than
+     * the arm's, so that expressions and statements nested in each other stay bounded.
+     */
+    private Arbitrary<Stmt> armStatement(int exprDepth) {
+        return statements.computeIfAbsent(-1 - exprDepth, key -> new Choices<Stmt>()
+                .add(4, this::yieldStatement)
+                .add(2, () -> Combinators.combine(Arbitraries.of(PoolVar.values()),
+                        Arbitraries.of("+", "-", "*").injectNull(0.6), anyExpr(exprDepth)).as(Assign::new))
+                .add(1, () -> anyExpr(exprDepth).list().ofMinSize(1).ofMaxSize(2).map(Trace::new))
+                .add(1, () -> Combinators.combine(Arbitraries.of(Type.values()), Arbitraries.of(false, true),
+                        Arbitraries.of("+", "-", "*").injectNull(0.6), anyExpr(exprDepth)).as(FieldStore::new))
+                .add(1, () -> Combinators.combine(Arbitraries.of(ThrowKind.values()), expression(Type.BOOLEAN, exprDepth),
+                        leaf(Type.STRING)).as(Throw::new))
+                .arbitrary());
+    }
+
     // ------------------------------------------------------------------ expressions
 
     private Arbitrary<Expr> anyExpr(int depth) {
@@ -259,7 +299,9 @@ public final class ProgramArbitraries {
                 choices.add(3, () -> call(depth).map(c -> new Call(type, c.target(), c.args())));
                 choices.add(1, () -> Combinators.combine(expression(Type.BOOLEAN, inner), expression(type, inner),
                         expression(type, inner)).as((c, t, f) -> new Ternary(type, c, t, f)));
-                choices.add(2, () -> switchValue(type, inner, false));
+                if (switchExpressions) {
+                    choices.add(2, () -> switchValue(type, inner, false));
+                }
                 choices.add(1, () -> Combinators.combine(expression(Type.INT, inner), Arbitraries.integers().between(0, 3))
                         .as((arg, target) -> new MethodRef(type, target, arg)));
                 choices.add(1, () -> Arbitraries.of(false, true).map(isStatic -> new FieldRead(type, isStatic)));
@@ -279,7 +321,7 @@ public final class ProgramArbitraries {
                     .add(1, () -> arrayRead(Type.ARRAY, inner))
                     .add(1, () -> Combinators.combine(Arbitraries.of(FnForm.values()), expression(Type.INT, inner),
                             expression(Type.INT, inner)).as(LambdaApply::new))
-                    .add(1, () -> Combinators.combine(Arbitraries.of(Crossing.values()), expression(Type.INT, inner))
+                    .add(2, () -> Combinators.combine(Arbitraries.of(Crossing.values()), expression(Type.INT, inner))
                             .as(ServiceCall::new));
             case LONG -> choices.add(2, () -> binary(type, inner, "+", "-", "*")).add(1, () -> arrayRead(Type.LONG_ARRAY, inner));
             case DOUBLE -> choices.add(2, () -> binary(type, inner, "+", "-", "*", "/"));
@@ -297,7 +339,7 @@ public final class ProgramArbitraries {
             case OBJECT -> choices.add(2, () -> expression(Type.INT, inner).map(NewHolder::new))
                     // a switch expression with try/catch in a constructor's argument: javac keeps the
                     // object under construction in locals there
-                    .add(1, () -> switchValue(Type.INT, inner, true).map(NewHolder::new));
+                    .add(switchExpressions ? 1 : 0, () -> switchValue(Type.INT, inner, true).map(NewHolder::new));
         }
     }
 
@@ -324,10 +366,10 @@ public final class ProgramArbitraries {
     /** An arm: an expression, or a block that yields (with try/catch when {@code withTry}, or at random). */
     private Arbitrary<ValueArm> valueArm(Type type, int inner, boolean withTry) {
         Arbitrary<ValueArm> plain = expression(type, inner).map(value -> new ValueArm(List.of(), value, null));
-        Arbitrary<ValueArm> block = Combinators.combine(statement(0).list().ofMinSize(1).ofMaxSize(2),
+        Arbitrary<ValueArm> block = Combinators.combine(armStatement(inner).list().ofMinSize(1).ofMaxSize(2),
                 expression(type, inner)).as((body, value) -> new ValueArm(body, value, null));
-        Arbitrary<ValueArm> tryArm = Combinators.combine(statement(0).list().ofMaxSize(2), expression(type, inner),
-                expression(type, inner)).as(ValueArm::new);
+        Arbitrary<ValueArm> tryArm = Combinators.combine(armStatement(inner).list().ofMaxSize(2),
+                expression(type, inner), expression(type, inner)).as(ValueArm::new);
         if (withTry) {
             return tryArm;
         }
@@ -350,7 +392,9 @@ public final class ProgramArbitraries {
         private final List<Tuple2<Integer, Arbitrary<T>>> weighted = new ArrayList<>();
 
         Choices<T> add(int weight, Supplier<Arbitrary<? extends T>> alternative) {
-            weighted.add(Tuple.of(weight, Arbitraries.lazy(alternative::get).map(value -> (T) value)));
+            if (weight > 0) {
+                weighted.add(Tuple.of(weight, Arbitraries.lazy(alternative::get).map(value -> (T) value)));
+            }
             return this;
         }
 
