@@ -339,7 +339,7 @@ public final class ProgramArbitraries {
             case OBJECT -> choices.add(2, () -> expression(Type.INT, inner).map(NewHolder::new))
                     // a switch expression with try/catch in a constructor's argument: javac keeps the
                     // object under construction in locals there
-                    .add(switchExpressions ? 1 : 0, () -> switchValue(Type.INT, inner, true).map(NewHolder::new));
+                    .add(switchExpressions ? 3 : 0, () -> switchValue(Type.INT, inner, true).map(NewHolder::new));
         }
     }
 

@@ -2,9 +2,19 @@ package io.aioco.instrumenter.random;
 
 /**
  * The fixed part of every generated program: class {@code gen.Rt}, compiled with the generated
- * class {@code gen.Prog}. It holds the trace, the yield switch and schedule, the yield helpers used
- * inside expressions, the exceptions, the helper class with an instance coroutine function and a
- * default coroutine method, the resources, and the driver that enters the coroutine until it ends.
+ * class {@code gen.Prog} (for the same {@code --release}, from 8 on: Java 8 source). It holds the
+ * trace, the yield switch and schedule, the yield helpers used inside expressions (one per type),
+ * the exceptions, the helper class with an instance coroutine function and a default coroutine
+ * method, the generic coroutine interface {@code Fn<A, R>} for method references, the service
+ * {@code Svc} with its leaf, its plain superclass path ({@code Sub extends Base}) and its decorator
+ * {@code Deco} (which the instrumented runs exclude), the resources, and the driver that enters the
+ * coroutine until it ends.
+ *
+ * <p>The model of a crossing: a plain run with {@code simulated} set consumes the yield schedule
+ * exactly as the instrumented run does, and where a yield is taken below a plain frame ({@code
+ * Base.get}, or {@code Deco.get} when excluded), it throws the documented {@code
+ * IllegalStateException} naming that frame, which is where the instrumented run must throw it;
+ * {@code caught()} traces that error by the frame it names, not by its wording.
  */
 public final class ProgramSupport {
     private ProgramSupport() {}
