@@ -24,14 +24,24 @@ public final class InstrumentingLoader extends ClassLoader {
     private final Map<String, byte[]> original;
     private final Map<String, InstrumentationResult> results = new HashMap<>();
     /** Classes defined as compiled, as the agent's {@code exclude=} leaves them (internal names). */
-    private final java.util.Set<String> excluded = new java.util.HashSet<>();
+    private final java.util.Set<String> excludedNames = new java.util.HashSet<>();
     private final Instrumenter instrumenter;
+    private final java.util.function.Predicate<String> excluded;
     /** Defines the uninstrumented classes, for the type questions of the checks (no recursion into this loader). */
     private final ClassLoader hierarchyLoader;
 
     public InstrumentingLoader(Map<String, byte[]> classes) {
+        this(classes, internalName -> false);
+    }
+
+    /**
+     * @param excluded internal names of classes defined as compiled, never instrumented (as the
+     *     agent's {@code exclude=} leaves them)
+     */
+    public InstrumentingLoader(Map<String, byte[]> classes, java.util.function.Predicate<String> excluded) {
         super(InstrumentingLoader.class.getClassLoader());
         this.original = classes;
+        this.excluded = internalName -> excludedNames.contains(internalName) || excluded.test(internalName);
         this.hierarchyLoader = new ClassLoader(InstrumentingLoader.class.getClassLoader()) {
             @Override
             protected Class<?> findClass(String name) throws ClassNotFoundException {
@@ -57,7 +67,7 @@ public final class InstrumentingLoader extends ClassLoader {
      */
     public InstrumentingLoader exclude(String... dottedNames) {
         for (String name : dottedNames) {
-            excluded.add(name.replace('.', '/'));
+            excludedNames.add(name.replace('.', '/'));
         }
         return this;
     }
@@ -84,7 +94,7 @@ public final class InstrumentingLoader extends ClassLoader {
         Class<?> loaded = findLoadedClass(name);
         if (loaded == null) {
             byte[] bytes = original.get(internal);
-            if (excluded.contains(internal)) {
+            if (excluded.test(internal)) {
                 loaded = defineClass(name, bytes, 0, bytes.length);
                 if (resolve) {
                     resolveClass(loaded);

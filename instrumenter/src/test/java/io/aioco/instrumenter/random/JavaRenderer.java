@@ -6,12 +6,17 @@ import io.aioco.instrumenter.random.Model.Assign;
 import io.aioco.instrumenter.random.Model.Binary;
 import io.aioco.instrumenter.random.Model.Call;
 import io.aioco.instrumenter.random.Model.CallStmt;
+import io.aioco.instrumenter.random.Model.Capture;
 import io.aioco.instrumenter.random.Model.Catch;
 import io.aioco.instrumenter.random.Model.CatchKind;
 import io.aioco.instrumenter.random.Model.Compare;
 import io.aioco.instrumenter.random.Model.Concat;
 import io.aioco.instrumenter.random.Model.Const;
 import io.aioco.instrumenter.random.Model.Expr;
+import io.aioco.instrumenter.random.Model.FieldRead;
+import io.aioco.instrumenter.random.Model.FieldStore;
+import io.aioco.instrumenter.random.Model.FnForm;
+import io.aioco.instrumenter.random.Model.FnKind;
 import io.aioco.instrumenter.random.Model.Function;
 import io.aioco.instrumenter.random.Model.HolderCall;
 import io.aioco.instrumenter.random.Model.If;
@@ -20,13 +25,16 @@ import io.aioco.instrumenter.random.Model.LambdaApply;
 import io.aioco.instrumenter.random.Model.Let;
 import io.aioco.instrumenter.random.Model.Logic;
 import io.aioco.instrumenter.random.Model.Loop;
+import io.aioco.instrumenter.random.Model.MethodRef;
 import io.aioco.instrumenter.random.Model.NewArray;
 import io.aioco.instrumenter.random.Model.NewHolder;
 import io.aioco.instrumenter.random.Model.PoolVar;
 import io.aioco.instrumenter.random.Model.Program;
 import io.aioco.instrumenter.random.Model.Return;
+import io.aioco.instrumenter.random.Model.ServiceCall;
 import io.aioco.instrumenter.random.Model.Stmt;
 import io.aioco.instrumenter.random.Model.Switch;
+import io.aioco.instrumenter.random.Model.SwitchKind;
 import io.aioco.instrumenter.random.Model.SwitchValue;
 import io.aioco.instrumenter.random.Model.Ternary;
 import io.aioco.instrumenter.random.Model.Throw;
@@ -34,6 +42,7 @@ import io.aioco.instrumenter.random.Model.Trace;
 import io.aioco.instrumenter.random.Model.Try;
 import io.aioco.instrumenter.random.Model.TryWithResource;
 import io.aioco.instrumenter.random.Model.Type;
+import io.aioco.instrumenter.random.Model.ValueArm;
 import io.aioco.instrumenter.random.Model.Var;
 import io.aioco.instrumenter.random.Model.YieldStmt;
 import io.aioco.instrumenter.random.Model.YieldValue;
@@ -42,12 +51,19 @@ import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Renders a {@link Program} to the source of class {@code gen.Prog}. Resolves the model's indices
  * against what is in scope (variables, loops, switches, lambdas), converts between types where a
  * node's type differs from what its place needs, and names every local uniquely so that no two
- * declarations clash.
+ * declarations clash. The source is written for a {@code --release}: before 14, arrow switch
+ * statements are written in the colon form; switch expressions need 14, so a program that has one
+ * has {@link Rendered#minRelease()} 17.
+ *
+ * <p>{@code gen.Prog} holds the static functions and the instance ones; the nested interface
+ * {@code Prog.Api} holds the default ones; {@code Prog.Impl extends Prog implements Api} is the
+ * receiver {@code Prog.self} of every instance and default call. Each run resets the fields.
  */
 public final class JavaRenderer {
     /** Dotted name of the generated class. */
@@ -55,49 +71,96 @@ public final class JavaRenderer {
 
     private static final String[] STRINGS = {"a", "s", "ab", "", "b"};
     private static final String[] ENUM_LABELS = {"RED", "GREEN", "BLUE"};
+    private static final String CHARS = "abcxyz";
+
+    /** What rendering produced: the source, the shapes it holds, and the oldest release it compiles for. */
+    public record Rendered(String source, Set<String> shapes, int minRelease) {}
 
     private final Program program;
-    private final StringBuilder out = new StringBuilder();
+    private final int release;
+    private StringBuilder out = new StringBuilder();
     private int functionIndex;
     private Function function;
     private int uniqueNames;
     private int sites;
     private int indent;
-    private int loopDepth;
     private int switchDepth;
+    /** Labels of the enclosing loops that a jump here may leave, innermost last. */
+    private List<String> loops = new ArrayList<>();
     /** Variables readable here, innermost last. */
     private final List<Local> scope = new ArrayList<>();
-    /** Inside a lambda body only effectively final variables may be read. */
+    /** Inside a lambda or anonymous class body only effectively final variables may be read. */
     private boolean inLambda;
+    /** Inside an anonymous class or a default method: a private function is reached through a nest (access$ before 11). */
+    private boolean inNestedClass;
+    /** Inside a switch expression's arm: no return. */
+    private boolean inValueArm;
+    /** Depth of NewHolder constructor arguments being rendered. */
+    private int inConstructorArgument;
+    private boolean usedSwitchExpression;
+    private final Set<String> shapes = new TreeSet<>();
 
     private record Local(String name, Type type, boolean effectivelyFinal) {}
 
-    private JavaRenderer(Program program) {
+    private JavaRenderer(Program program, int release) {
         this.program = program;
+        this.release = release;
     }
 
-    /** @return the source of {@code gen.Prog} */
+    /** @return the source of {@code gen.Prog} for release 17 */
     public static String render(Program program) {
-        return new JavaRenderer(program).renderProgram();
+        return renderFor(program, 17).source();
+    }
+
+    /** @return the source of {@code gen.Prog} for the given {@code --release}, with its shapes */
+    public static Rendered renderFor(Program program, int release) {
+        JavaRenderer renderer = new JavaRenderer(program, release);
+        String source = renderer.renderProgram();
+        if (renderer.usedSwitchExpression && release < 14) {
+            throw new IllegalArgumentException("a switch expression needs --release 14 or later, not " + release);
+        }
+        return new Rendered(source, Set.copyOf(renderer.shapes), renderer.usedSwitchExpression ? 17 : 8);
     }
 
     private String renderProgram() {
         out.append("package gen;\n\nimport io.aioco.*;\n\npublic class Prog {\n");
-        for (functionIndex = 0; functionIndex < program.functions().size(); functionIndex++) {
-            renderFunction(program.functions().get(functionIndex));
+        out.append("    static Impl self;\n");
+        for (Type type : Type.values()) {
+            out.append("    static ").append(type.javaName).append(' ').append(fieldName(type, true)).append(";\n");
+            out.append("    ").append(type.javaName).append(' ').append(fieldName(type, false)).append(" = ")
+                    .append(literal(type, type.ordinal() + 3)).append(";\n");
         }
+        out.append("\n    static final class Impl extends Prog implements Api {}\n\n");
+        StringBuilder defaults = new StringBuilder();
+        for (functionIndex = 0; functionIndex < program.functions().size(); functionIndex++) {
+            Function fn = program.functions().get(functionIndex);
+            if (fn.kind() == FnKind.DEFAULT) {
+                StringBuilder classOut = out;
+                out = defaults;
+                renderFunction(fn);
+                out = classOut;
+            } else {
+                renderFunction(fn);
+            }
+        }
+        out.append("    interface Api {\n").append(defaults.toString().indent(4)).append("    }\n\n");
         functionIndex = -1;
         function = null;
         scope.clear();
         Function entry = program.functions().get(0);
-        StringBuilder call = new StringBuilder("f0(").append(program.entryDepth());
+        StringBuilder call = new StringBuilder(receiver(entry.kind())).append("f0(").append(program.entryDepth());
         List<PoolVar> params = params(entry);
         for (int i = 0; i < params.size(); i++) {
             Expr arg = i < program.entryArgs().size() ? program.entryArgs().get(i) : null;
             call.append(", ").append(argument(arg, params.get(i).type));
         }
         call.append(')');
-        out.append("    public static Object[] run(boolean yielding, boolean[] schedule) {\n")
+        out.append("    public static Object[] run(boolean yielding, boolean[] schedule) {\n");
+        for (Type type : Type.values()) {
+            out.append("        ").append(fieldName(type, true)).append(" = ").append(literal(type, type.ordinal()))
+                    .append(";\n");
+        }
+        out.append("        self = new Impl();\n")
                 .append("        return Rt.drive(() -> Rt.result = Rt.show(").append(call)
                 .append("), yielding, schedule);\n    }\n}\n");
         return out.toString();
@@ -113,11 +176,27 @@ public final class JavaRenderer {
         return params;
     }
 
+    private static String fieldName(Type type, boolean isStatic) {
+        return (isStatic ? "s_" : "i_") + type.name().toLowerCase();
+    }
+
+    /** How a call of a function of this kind starts: nothing for static ones, else the receiver. */
+    private static String receiver(FnKind kind) {
+        return switch (kind) {
+            case STATIC, PRIVATE_STATIC -> "";
+            case INSTANCE, DEFAULT -> "self.";
+            case PRIVATE_INSTANCE -> "((Prog) self).";
+        };
+    }
+
     private void renderFunction(Function fn) {
         function = fn;
         uniqueNames = 0;
         sites = 0;
         scope.clear();
+        loops = new ArrayList<>();
+        inNestedClass = fn.kind() == FnKind.DEFAULT;
+        shapes.add("function " + fn.kind());
         List<PoolVar> params = params(fn);
         StringBuilder signature = new StringBuilder("int depth");
         StringBuilder entryTrace = new StringBuilder("\"f" + functionIndex + "(\" + depth");
@@ -125,8 +204,15 @@ public final class JavaRenderer {
             signature.append(", ").append(p.type.javaName).append(' ').append(p.javaName);
             entryTrace.append(" + \", \" + Rt.show(").append(p.javaName).append(')');
         }
-        out.append("    @CoroutineFn\n    static ").append(fn.returnType().javaName).append(" f").append(functionIndex)
-                .append('(').append(signature).append(") throws Exception {\n");
+        String modifiers = switch (fn.kind()) {
+            case STATIC -> "static ";
+            case PRIVATE_STATIC -> "private static ";
+            case INSTANCE -> "";
+            case PRIVATE_INSTANCE -> "private ";
+            case DEFAULT -> "default ";
+        };
+        out.append("    @CoroutineFn\n    ").append(modifiers).append(fn.returnType().javaName).append(" f")
+                .append(functionIndex).append('(').append(signature).append(") throws Exception {\n");
         indent = 2;
         line("Rt.enter(" + entryTrace + " + \")\");");
         scope.add(new Local("depth", Type.INT, true));
@@ -139,6 +225,7 @@ public final class JavaRenderer {
         block(fn.body());
         line("return Rt.ret(\"" + site() + "\", " + convert(fn.result(), fn.returnType()) + ");");
         out.append("    }\n\n");
+        inNestedClass = false;
     }
 
     // ------------------------------------------------------------------ statements
@@ -167,8 +254,11 @@ public final class JavaRenderer {
             return;
         }
         if (stmt instanceof ArrayStore store) {
-            line("a[Math.floorMod(" + convert(store.index(), Type.INT) + ", a.length)] = "
-                    + convert(store.value(), Type.INT) + ";");
+            arrayStore(store);
+            return;
+        }
+        if (stmt instanceof FieldStore store) {
+            fieldStore(store);
             return;
         }
         if (stmt instanceof Trace trace) {
@@ -231,8 +321,12 @@ public final class JavaRenderer {
             return;
         }
         if (stmt instanceof Return ret) {
-            line("if (" + convert(ret.cond(), Type.BOOLEAN) + ") return Rt.ret(\"" + site()
-                    + "\", " + convert(ret.value(), function.returnType()) + ");");
+            if (inValueArm || inLambda) {
+                line("Rt.t(\"" + site() + " no return \" + " + convert(ret.cond(), Type.BOOLEAN) + ");");
+            } else {
+                line("if (" + convert(ret.cond(), Type.BOOLEAN) + ") return Rt.ret(\"" + site()
+                        + "\", " + convert(ret.value(), function.returnType()) + ");");
+            }
             return;
         }
         if (stmt instanceof Let let) {
@@ -252,6 +346,10 @@ public final class JavaRenderer {
             line("}");
             return;
         }
+        if (stmt instanceof Capture capture) {
+            capture(capture);
+            return;
+        }
         throw new AssertionError(stmt);
     }
 
@@ -263,71 +361,133 @@ public final class JavaRenderer {
 
     private void assign(Assign assign) {
         PoolVar target = assign.target();
-        String name = target.javaName;
-        if (assign.compoundOp() != null && target.type == Type.STRING) {
-            line(name + " = Rt.cap(" + name + " + " + shown(assign.value()) + ");");
-        } else if (assign.compoundOp() != null && isNumeric(target.type)) {
-            line(name + " " + assign.compoundOp() + "= " + convert(assign.value(), target.type) + ";");
-        } else if (target.type == Type.STRING) {
-            line(name + " = Rt.cap(" + convert(assign.value(), Type.STRING) + ");");
-        } else {
-            line(name + " = " + convert(assign.value(), target.type) + ";");
+        if (inLambda) { // a lambda may not assign the locals it sees
+            line("Rt.t(\"" + site() + " no assign \" + " + shown(assign.value()) + ");");
+            return;
         }
+        shapes.add("local of type " + target.type.javaName);
+        store(target.javaName, target.type, assign.compoundOp(), assign.value());
+    }
+
+    /** {@code place = value;} or {@code place op= value;} converted to the place's type. */
+    private void store(String place, Type type, String compoundOp, Expr value) {
+        if (compoundOp != null && type == Type.STRING) {
+            line(place + " = Rt.cap(" + place + " + " + shown(value) + ");");
+        } else if (compoundOp != null && type.isNumeric()) {
+            line(place + " " + compoundOp + "= " + convert(value, type) + ";");
+        } else if (type == Type.STRING) {
+            line(place + " = Rt.cap(" + convert(value, Type.STRING) + ");");
+        } else {
+            line(place + " = " + convert(value, type) + ";");
+        }
+    }
+
+    private void arrayStore(ArrayStore store) {
+        String array = switch (store.arrayType()) {
+            case ARRAY -> "a";
+            case LONG_ARRAY -> "la";
+            case STRING_ARRAY -> "sa";
+            default -> throw new AssertionError(store.arrayType());
+        };
+        Type element = Model.elementType(store.arrayType());
+        if (inLambda) {
+            line("Rt.t(\"" + site() + " no store \" + " + shown(store.value()) + ");");
+            return;
+        }
+        shapes.add("array store into " + store.arrayType().javaName);
+        line(array + "[Math.floorMod(" + convert(store.index(), Type.INT) + ", " + array + ".length)] = "
+                + convert(store.value(), element) + ";");
+    }
+
+    private void fieldStore(FieldStore store) {
+        shapes.add(store.isStatic() ? "static field" : "instance field");
+        store(fieldPlace(store.type(), store.isStatic()), store.type(), store.compoundOp(), store.value());
+    }
+
+    private static String fieldPlace(Type type, boolean isStatic) {
+        return (isStatic ? "Prog." : "self.") + fieldName(type, isStatic);
     }
 
     private void loop(Loop loop) {
         String counter = unique("i");
-        loopDepth++;
-        if (loop.whileLoop()) {
-            line("int " + counter + " = 0;");
-            line("while (" + counter + " < " + loop.trips() + ") {");
-            indent++;
-            line(counter + "++;");
-        } else {
-            line("for (int " + counter + " = 0; " + counter + " < " + loop.trips() + "; " + counter + "++) {");
-            indent++;
-        }
+        String label = "L" + counter;
         int scopeSize = scope.size();
+        switch (loop.kind()) {
+            case WHILE -> {
+                line("int " + counter + " = 0;");
+                line(label + ": while (" + counter + " < " + loop.trips() + ") {");
+                indent++;
+                line(counter + "++;");
+            }
+            case DO_WHILE -> {
+                shapes.add("do-while");
+                line("int " + counter + " = 0;");
+                line(label + ": do {");
+                indent++;
+                line(counter + "++;");
+            }
+            case FOR -> {
+                line(label + ": for (int " + counter + " = 0; " + counter + " < " + loop.trips() + "; " + counter
+                        + "++) {");
+                indent++;
+            }
+        }
         scope.add(new Local(counter, Type.INT, false));
+        loops.add(label);
         block(loop.body());
+        loops.remove(loops.size() - 1);
         scope.remove(scopeSize);
         indent--;
-        line("}");
-        loopDepth--;
+        line(loop.kind() == Model.LoopKind.DO_WHILE ? "} while (" + counter + " < " + loop.trips() + ");" : "}");
     }
 
     private void jump(Jump jump) {
         String cond = convert(jump.cond(), Type.BOOLEAN);
-        if (jump.isContinue() && loopDepth > 0) {
-            line("if (" + cond + ") continue;");
-        } else if (!jump.isContinue() && (loopDepth > 0 || switchDepth > 0)) {
-            line("if (" + cond + ") break;");
+        int outer = loops.isEmpty() ? 0 : Math.floorMod(jump.outer(), loops.size());
+        String label = outer == 0 ? "" : " " + loops.get(loops.size() - 1 - outer);
+        if (label.isEmpty() && !loops.isEmpty() && jump.outer() % 2 == 1) {
+            label = " " + loops.get(loops.size() - 1); // the innermost loop, by its label (out of a switch, too)
+        }
+        if (jump.isContinue() && !loops.isEmpty()) {
+            shapes.add(label.isEmpty() ? "continue" : "labelled continue");
+            line("if (" + cond + ") continue" + label + ";");
+        } else if (!jump.isContinue() && (!label.isEmpty() || !loops.isEmpty() || switchDepth > 0)) {
+            shapes.add(label.isEmpty() ? "break" : "labelled break");
+            line("if (" + cond + ") break" + label + ";");
         } else {
             line("Rt.t(\"" + site() + " no jump \" + " + cond + ");");
         }
     }
 
-    private void switchStatement(Switch sw) {
-        String selector = switch (sw.kind()) {
-            case INT_DENSE -> "Math.floorMod(" + convert(sw.selector(), Type.INT) + ", 4)";
-            case INT_SPARSE -> "Math.floorMod(" + convert(sw.selector(), Type.INT) + ", 4) * 37";
-            case STRING -> convert(sw.selector(), Type.STRING);
-            case ENUM -> "Rt.Color.values()[Math.floorMod(" + convert(sw.selector(), Type.INT) + ", 3)]";
+    private String selector(SwitchKind kind, Expr selector) {
+        return switch (kind) {
+            case INT_DENSE -> "Math.floorMod(" + convert(selector, Type.INT) + ", 4)";
+            case INT_SPARSE -> "Math.floorMod(" + convert(selector, Type.INT) + ", 4) * 37";
+            case STRING -> convert(selector, Type.STRING);
+            case ENUM -> "Rt.Color.values()[Math.floorMod(" + convert(selector, Type.INT) + ", 3)]";
         };
-        line("switch (" + selector + ") {");
+    }
+
+    private static String caseLabel(SwitchKind kind, int i) {
+        return switch (kind) {
+            case INT_DENSE -> String.valueOf(i);
+            case INT_SPARSE -> String.valueOf(i * 37);
+            case STRING -> "\"" + STRINGS[i] + "\"";
+            case ENUM -> ENUM_LABELS[i];
+        };
+    }
+
+    private void switchStatement(Switch sw) {
+        line("switch (" + selector(sw.kind(), sw.selector()) + ") {");
         switchDepth++;
         indent++;
         int arms = Math.min(sw.arms().size(), 3);
+        boolean arrow = sw.arrow() && release >= 14;
         for (int i = 0; i < arms; i++) {
-            String label = switch (sw.kind()) {
-                case INT_DENSE -> String.valueOf(i);
-                case INT_SPARSE -> String.valueOf(i * 37);
-                case STRING -> "\"" + STRINGS[i] + "\"";
-                case ENUM -> ENUM_LABELS[i];
-            };
-            switchArm("case " + label, sw.arrow(), sw.arms().get(i).body(), sw.arms().get(i).fallThrough());
+            switchArm("case " + caseLabel(sw.kind(), i), arrow, sw.arms().get(i).body(),
+                    !sw.arrow() && sw.arms().get(i).fallThrough());
         }
-        switchArm("default", sw.arrow(), sw.otherwise(), true);
+        switchArm("default", arrow, sw.otherwise(), true);
         indent--;
         switchDepth--;
         line("}");
@@ -352,13 +512,16 @@ public final class JavaRenderer {
         if (catches.isEmpty() && finallyBody == null) {
             finallyBody = List.of();
         }
+        if (inConstructorArgument > 0) {
+            shapes.add("try in a constructor argument");
+        }
         line("try {");
         nested(tryStmt.body());
         for (Catch c : catches) {
             String name = unique("e");
             line("} catch (" + c.kind().javaName + " " + name + ") {");
             indent++;
-            line("Rt.t(\"" + site() + " caught \" + " + name + ");");
+            line("Rt.t(\"" + site() + " caught \" + Rt.caught(" + name + "));");
             block(c.body());
             indent--;
         }
@@ -370,6 +533,76 @@ public final class JavaRenderer {
             indent--;
         }
         line("}");
+    }
+
+    /** Renders statements into a string (for block arms of switch expressions), at the current scope. */
+    private String statementsText(List<Stmt> body, int atIndent) {
+        StringBuilder saved = out;
+        int savedIndent = indent;
+        out = new StringBuilder();
+        indent = atIndent;
+        block(body);
+        String text = out.toString();
+        out = saved;
+        indent = savedIndent;
+        return text;
+    }
+
+    private void capture(Capture capture) {
+        Type type = capture.captured().type();
+        String captured = unique("c");
+        String fn = unique("fn");
+        line("{");
+        indent++;
+        line("final " + type.javaName + " " + captured + " = " + expr(capture.captured()) + ";");
+        int scopeSize = scope.size();
+        scope.add(new Local(captured, type, true));
+        String object = functionObject(capture.form(), capture.body(), captured, type);
+        scope.remove(scopeSize);
+        shapes.add("capturing " + (capture.form() == FnForm.LAMBDA ? "lambda" : "anonymous class"));
+        line("Rt.IntFn " + fn + " = " + object + ";");
+        line("Rt.t(\"" + site() + " fn \" + " + fn + ".apply(" + convert(capture.arg(), Type.INT) + "));");
+        indent--;
+        line("}");
+    }
+
+    /**
+     * An {@code Rt.IntFn} as a lambda or an anonymous class whose result is {@code body} (plus the
+     * captured local, when there is one).
+     */
+    private String functionObject(FnForm form, Expr body, String captured, Type capturedType) {
+        String param = unique("v");
+        boolean wasInLambda = inLambda;
+        boolean wasInNested = inNestedClass;
+        boolean wasInValueArm = inValueArm;
+        List<String> outerLoops = loops;
+        int outerSwitchDepth = switchDepth;
+        int outerConstructorArgument = inConstructorArgument;
+        inLambda = true;
+        inNestedClass = inNestedClass || form == FnForm.ANONYMOUS_CLASS;
+        inValueArm = false;
+        loops = new ArrayList<>();
+        switchDepth = 0;
+        inConstructorArgument = 0;
+        int scopeSize = scope.size();
+        scope.add(new Local(param, Type.INT, true));
+        String result = convert(body, Type.INT);
+        if (captured != null) {
+            result = "(" + result + " + " + convert(new Code(captured, capturedType), Type.INT) + ")";
+        }
+        scope.remove(scopeSize);
+        inLambda = wasInLambda;
+        inNestedClass = wasInNested;
+        inValueArm = wasInValueArm;
+        loops = outerLoops;
+        switchDepth = outerSwitchDepth;
+        inConstructorArgument = outerConstructorArgument;
+        if (form == FnForm.LAMBDA) {
+            return "((Rt.IntFn) " + param + " -> " + result + ")";
+        }
+        shapes.add("anonymous class");
+        return "new Rt.IntFn() { @CoroutineFn @Override public int apply(int " + param
+                + ") throws Exception { return " + result + "; } }";
     }
 
     // ------------------------------------------------------------------ expressions
@@ -404,8 +637,7 @@ public final class JavaRenderer {
             StringBuilder text = new StringBuilder("(\"\"");
             for (Expr part : c.parts()) {
                 Code partCode = code(part);
-                text.append(" + ").append(partCode.type == Type.ARRAY
-                        ? "Rt.show(" + partCode.code + ")" : partCode.code);
+                text.append(" + ").append(isArray(partCode.type) ? "Rt.show(" + partCode.code + ")" : partCode.code);
             }
             return new Code(text.append(')').toString(), Type.STRING);
         }
@@ -421,57 +653,155 @@ public final class JavaRenderer {
                     y.type());
         }
         if (expr instanceof NewHolder h) {
-            return new Code("new Rt.Holder(" + convert(h.value(), Type.INT) + ")", Type.OBJECT);
+            inConstructorArgument++;
+            String argument = convert(h.value(), Type.INT);
+            inConstructorArgument--;
+            return new Code("new Rt.Holder(" + argument + ")", Type.OBJECT);
         }
         if (expr instanceof HolderCall h) {
+            shapes.add(h.defaultMethod() ? "Rt default coroutine method" : "Rt instance coroutine method");
             return new Code("new Rt.Holder(" + convert(h.init(), Type.INT) + ")."
                     + (h.defaultMethod() ? "step(" : "bump(") + convert(h.arg(), Type.INT) + ")", Type.INT);
         }
         if (expr instanceof NewArray a) {
+            Type element = Model.elementType(a.type());
             List<String> elements = new ArrayList<>();
-            for (Expr element : a.elements()) {
-                elements.add(convert(element, Type.INT));
+            for (Expr e : a.elements()) {
+                elements.add(convert(e, element));
             }
             while (elements.size() < 2) {
-                elements.add("0"); // every array has at least two elements: see ArrayRead
+                elements.add(literal(element, 0)); // every array has at least two elements: see ArrayRead
             }
-            return new Code("new int[] {" + String.join(", ", elements) + "}", Type.ARRAY);
+            shapes.add("new " + a.type().javaName);
+            return new Code("new " + a.type().javaName + " {" + String.join(", ", elements) + "}", a.type());
         }
-    if (expr instanceof ArrayRead r) {
-        return new Code("(" + convert(r.array(), Type.ARRAY) + ")[Math.floorMod("
-                + convert(r.index(), Type.INT) + ", 2)]", Type.INT);
+        if (expr instanceof ArrayRead r) {
+            return new Code("(" + convert(r.array(), r.arrayType()) + ")[Math.floorMod("
+                    + convert(r.index(), Type.INT) + ", 2)]", r.type());
         }
         if (expr instanceof SwitchValue s) {
-            return new Code("(switch (Math.floorMod(" + convert(s.selector(), Type.INT) + ", 3)) { case 0 -> "
-                    + convert(s.arm0(), s.type()) + "; case 1 -> " + convert(s.arm1(), s.type()) + "; default -> "
-                    + convert(s.arm2(), s.type()) + "; })", s.type());
+            return switchValue(s);
         }
         if (expr instanceof LambdaApply l) {
-            String param = unique("v");
-            boolean wasInLambda = inLambda;
-            inLambda = true;
-            int scopeSize = scope.size();
-            scope.add(new Local(param, Type.INT, true));
-            String body = convert(l.body(), Type.INT);
-            scope.remove(scopeSize);
-            inLambda = wasInLambda;
-            return new Code("((Rt.IntFn) " + param + " -> " + body + ").apply(" + convert(l.arg(), Type.INT) + ")",
-                    Type.INT);
+            shapes.add(l.form() == FnForm.LAMBDA ? "coroutine lambda" : "anonymous class");
+            return new Code(functionObject(l.form(), l.body(), null, null) + ".apply("
+                    + convert(l.arg(), Type.INT) + ")", Type.INT);
         }
-    throw new AssertionError(expr);
-}
+        if (expr instanceof MethodRef m) {
+            return methodRef(m);
+        }
+        if (expr instanceof FieldRead f) {
+            shapes.add(f.isStatic() ? "static field" : "instance field");
+            return new Code(fieldPlace(f.type(), f.isStatic()), f.type());
+        }
+        if (expr instanceof ServiceCall s) {
+            shapes.add("service call " + s.crossing());
+            String service = switch (s.crossing()) {
+                case DIRECT -> "new Rt.Leaf()";
+                case PLAIN_SUPERCLASS -> "new Rt.Sub(new Rt.Leaf())";
+                case EXCLUDED_DECORATOR -> "new Rt.Deco(new Rt.Leaf())";
+            };
+            return new Code("((Rt.Svc) " + service + ").get(" + convert(s.arg(), Type.INT) + ")", Type.INT);
+        }
+        throw new AssertionError(expr);
+    }
 
-private Code variable(Var v) {
-    List<Local> candidates = new ArrayList<>();
-    for (Local local : scope) {
-        if (local.type == v.type() && (!inLambda || local.effectivelyFinal)) {
-            candidates.add(local);
+    private Code switchValue(SwitchValue s) {
+        usedSwitchExpression = true;
+        shapes.add("switch expression on " + (s.kind() == SwitchKind.STRING ? "String"
+                : s.kind() == SwitchKind.ENUM ? "enum" : "int"));
+        StringBuilder text = new StringBuilder("(switch (" + selector(s.kind(), s.selector()) + ") {\n");
+        int arms = Math.min(s.arms().size(), 3);
+        for (int i = 0; i < arms; i++) {
+            text.append(valueArm("case " + caseLabel(s.kind(), i), s.arms().get(i), s.type()));
         }
+        text.append(valueArm("default", s.otherwise(), s.type()));
+        return new Code(text.append("    ".repeat(indent)).append("})").toString(), s.type());
+    }
+
+    private String valueArm(String label, ValueArm arm, Type type) {
+        String pad = "    ".repeat(indent + 1);
+        if (arm.body().isEmpty() && arm.caught() == null) {
+            return pad + label + " -> " + convert(arm.value(), type) + ";\n";
+        }
+        shapes.add("switch expression with block arm and yield");
+        if (inConstructorArgument > 0) {
+            shapes.add("block arm in a constructor argument");
+        }
+        boolean wasInValueArm = inValueArm;
+        List<String> outerLoops = loops;
+        int outerSwitchDepth = switchDepth;
+        inValueArm = true;
+        loops = new ArrayList<>();
+        switchDepth = 0;
+        StringBuilder text = new StringBuilder(pad + label + " -> {\n");
+        if (arm.caught() == null) {
+            text.append(statementsText(arm.body(), indent + 2));
+            text.append(yieldText(pad + "    ", convert(arm.value(), type), type));
+        } else {
+            if (inConstructorArgument > 0) {
+                shapes.add("try in a constructor argument");
+            }
+            String name = unique("e");
+            text.append(pad).append("    try {\n");
+            text.append(statementsText(arm.body(), indent + 3));
+            text.append(yieldText(pad + "        ", convert(arm.value(), type), type));
+            text.append(pad).append("    } catch (RuntimeException ").append(name).append(") {\n");
+            text.append(pad).append("        Rt.t(\"").append(site()).append(" arm caught \" + Rt.caught(")
+                    .append(name).append("));\n");
+            text.append(yieldText(pad + "        ", convert(arm.caught(), type), type));
+            text.append(pad).append("    }\n");
+        }
+        inValueArm = wasInValueArm;
+        loops = outerLoops;
+        switchDepth = outerSwitchDepth;
+        return text.append(pad).append("}\n").toString();
+    }
+
+    /**
+     * {@code yield value;}. javac reads {@code yield (a, ...)} as a call of a method named yield
+     * when a comma follows at the first level of parentheses (an array initializer's), so a value in
+     * parentheses goes through a local first.
+     */
+    private String yieldText(String pad, String value, Type type) {
+        if (!value.startsWith("(")) {
+            return pad + "yield " + value + ";\n";
+        }
+        String local = unique("y");
+        return pad + type.javaName + " " + local + " = " + value + ";\n" + pad + "yield " + local + ";\n";
+    }
+
+    private Code methodRef(MethodRef m) {
+        RawCall raw = rawCall(new Call(m.type(), m.target(), List.of()));
+        if (raw == null || raw.recursive || !raw.callee.kind().name().endsWith("STATIC")
+                || raw.callee.paramMask() != 0) {
+            return callCode(new Call(m.type(), m.target(), List.of(m.arg())));
+        }
+        shapes.add("method reference through a generic interface");
+        Type returned = raw.returnType;
+        String call = "((Rt.Fn<Integer, " + returned.boxedName + ">) Prog::f" + raw.target + ").apply(Math.floorMod("
+                + convert(m.arg(), Type.INT) + ", 3))";
+        if (returned.isPrimitive()) {
+            call = "(" + call + ")." + returned.javaName + "Value()";
+        }
+        return new Code(convert(new Code(call, returned), m.type()), m.type());
+    }
+
+    private Code variable(Var v) {
+        List<Local> candidates = new ArrayList<>();
+        for (Local local : scope) {
+            if (local.type == v.type() && (!inLambda || local.effectivelyFinal)) {
+                candidates.add(local);
+            }
         }
         if (candidates.isEmpty()) {
             return new Code(literal(v.type(), v.index()), v.type());
         }
-        return new Code(candidates.get(Math.floorMod(v.index(), candidates.size())).name, v.type());
+        Local chosen = candidates.get(Math.floorMod(v.index(), candidates.size()));
+        if (inLambda) {
+            shapes.add("captured local");
+        }
+        return new Code(chosen.name, v.type());
     }
 
     /** The call as written in an expression: converted to the node's type, recursion guarded. */
@@ -497,7 +827,7 @@ private Code variable(Var v) {
         return raw.recursive ? "if (depth > 0) " + raw.code + ";" : raw.code + ";";
     }
 
-    private record RawCall(String code, Type returnType, boolean recursive) {}
+    private record RawCall(String code, Type returnType, boolean recursive, int target, Function callee) {}
 
     /** Resolves the target: a later function, or this one (recursion); null outside functions. */
     private RawCall rawCall(Call call) {
@@ -515,14 +845,19 @@ private Code variable(Var v) {
         int target = targets.get(Math.floorMod(call.target(), targets.size()));
         Function callee = program.functions().get(target);
         boolean recursive = target == functionIndex;
-        StringBuilder text = new StringBuilder("f" + target + "(" + (recursive ? "depth - 1" : "depth"));
+        if (inNestedClass && (callee.kind() == FnKind.PRIVATE_STATIC || callee.kind() == FnKind.PRIVATE_INSTANCE)) {
+            shapes.add("private function called from a nested class");
+        }
+        shapes.add("call of " + callee.kind());
+        StringBuilder text = new StringBuilder(receiver(callee.kind()) + "f" + target + "("
+                + (recursive ? "depth - 1" : "depth"));
         List<PoolVar> params = params(callee);
         for (int i = 0; i < params.size(); i++) {
             Expr arg = i < call.args().size() ? call.args().get(i) : null;
             text.append(", ").append(argument(arg, params.get(i).type));
         }
         text.append(')');
-        return new RawCall(text.toString(), callee.returnType(), recursive);
+        return new RawCall(text.toString(), callee.returnType(), recursive, target, callee);
     }
 
     private String argument(Expr arg, Type type) {
@@ -537,6 +872,10 @@ private Code variable(Var v) {
         return convert(code(expr), to);
     }
 
+    private static boolean isArray(Type type) {
+        return type == Type.ARRAY || type == Type.LONG_ARRAY || type == Type.STRING_ARRAY;
+    }
+
     /** Converts between any two types, deterministically and without exceptions. */
     private static String convert(Code from, Type to) {
         String c = from.code;
@@ -544,33 +883,37 @@ private Code variable(Var v) {
             return c;
         }
         return switch (to) {
-            case INT -> switch (from.type) {
-                case LONG, DOUBLE -> "((int) " + c + ")";
-                case BOOLEAN -> "(" + c + " ? 1 : 0)";
-                case STRING -> c + ".length()";
-                case ARRAY -> c + ".length";
-                case OBJECT -> "String.valueOf(" + c + ").length()";
-                default -> throw new AssertionError(from.type);
-            };
-            case LONG -> isNumeric(from.type) ? "((long) " + c + ")" : "((long) " + convert(from, Type.INT) + ")";
-            case DOUBLE -> isNumeric(from.type) ? "((double) " + c + ")" : "((double) " + convert(from, Type.INT) + ")";
+            case INT, LONG, DOUBLE, FLOAT, BYTE, SHORT -> from.type.isNumeric() ? "((" + to.javaName + ") " + c + ")"
+                    : "((" + to.javaName + ") " + intOfNonNumeric(from) + ")";
+            case CHAR -> "((char) ('a' + Math.floorMod(" + convert(from, Type.INT) + ", 26)))";
             case BOOLEAN -> switch (from.type) {
-                case INT -> "(" + c + " % 2 == 0)";
+                case INT, BYTE, SHORT, CHAR -> "(" + c + " % 2 == 0)";
                 case LONG -> "(" + c + " % 2L == 0L)";
                 case DOUBLE -> "(" + c + " > 0.0)";
+                case FLOAT -> "(" + c + " > 0.0f)";
                 case STRING -> c + ".isEmpty()";
-                case ARRAY -> "(" + c + ".length > 1)";
+                case ARRAY, LONG_ARRAY, STRING_ARRAY -> "(" + c + ".length > 1)";
                 case OBJECT -> "(((Object) " + c + ") instanceof String)";
                 default -> throw new AssertionError(from.type);
             };
-            case STRING -> from.type == Type.ARRAY ? "Rt.show(" + c + ")" : "String.valueOf(" + c + ")";
+            case STRING -> isArray(from.type) ? "Rt.show(" + c + ")" : "String.valueOf(" + c + ")";
             case ARRAY -> "new int[] {" + convert(from, Type.INT) + ", 0}";
-            case OBJECT -> from.type == Type.ARRAY ? "(Object) Rt.show(" + c + ")" : "((Object) " + c + ")";
+            case LONG_ARRAY -> "new long[] {" + convert(from, Type.LONG) + ", 0L}";
+            case STRING_ARRAY -> "new String[] {" + convert(from, Type.STRING) + ", \"\"}";
+            case OBJECT -> isArray(from.type) ? "(Object) Rt.show(" + c + ")" : "((Object) " + c + ")";
         };
     }
 
-    private static boolean isNumeric(Type type) {
-        return type == Type.INT || type == Type.LONG || type == Type.DOUBLE;
+    /** An int from a value of a type that is not numeric. */
+    private static String intOfNonNumeric(Code from) {
+        String c = from.code;
+        return switch (from.type) {
+            case BOOLEAN -> "(" + c + " ? 1 : 0)";
+            case STRING -> c + ".length()";
+            case ARRAY, LONG_ARRAY, STRING_ARRAY -> c + ".length";
+            case OBJECT -> "String.valueOf(" + c + ").length()";
+            default -> throw new AssertionError(from.type);
+        };
     }
 
     private static String yieldSuffix(Type type) {
@@ -582,6 +925,12 @@ private Code variable(Var v) {
             case STRING -> "S";
             case ARRAY -> "A";
             case OBJECT -> "O";
+            case BYTE -> "B";
+            case SHORT -> "H";
+            case CHAR -> "C";
+            case FLOAT -> "F";
+            case LONG_ARRAY -> "LA";
+            case STRING_ARRAY -> "SA";
         };
     }
 
@@ -592,9 +941,15 @@ private Code variable(Var v) {
             case INT -> number;
             case LONG -> small < 0 ? "(" + small + "L)" : small + "L";
             case DOUBLE -> small < 0 ? "(" + small + ".5)" : small + ".5";
+            case FLOAT -> small < 0 ? "(" + small + ".5f)" : small + ".5f";
+            case BYTE -> "((byte) " + number + ")";
+            case SHORT -> "((short) " + number + ")";
+            case CHAR -> "'" + CHARS.charAt(Math.floorMod(seed, CHARS.length())) + "'";
             case BOOLEAN -> Math.floorMod(seed, 2) == 0 ? "true" : "false";
             case STRING -> "\"" + STRINGS[Math.floorMod(seed, STRINGS.length)] + "\"";
             case ARRAY -> "new int[] {" + number + ", 4}";
+            case LONG_ARRAY -> "new long[] {" + small + "L, 5L}";
+            case STRING_ARRAY -> "new String[] {\"" + STRINGS[Math.floorMod(seed, STRINGS.length)] + "\", \"t\"}";
             case OBJECT -> "((Object) \"o" + small + "\")";
         };
     }

@@ -13,13 +13,28 @@ public final class Model {
 
     /** The value types of the generated programs. */
     public enum Type {
-        INT("int"), LONG("long"), DOUBLE("double"), BOOLEAN("boolean"), STRING("String"), ARRAY("int[]"),
-        OBJECT("Object");
+        INT("int", "Integer"), LONG("long", "Long"), DOUBLE("double", "Double"), BOOLEAN("boolean", "Boolean"),
+        STRING("String", "String"), ARRAY("int[]", "int[]"), OBJECT("Object", "Object"), BYTE("byte", "Byte"),
+        SHORT("short", "Short"), CHAR("char", "Character"), FLOAT("float", "Float"), LONG_ARRAY("long[]", "long[]"),
+        STRING_ARRAY("String[]", "String[]");
 
         public final String javaName;
+        /** The type as a type argument (boxed for primitives). */
+        public final String boxedName;
 
-        Type(String javaName) {
+        Type(String javaName, String boxedName) {
             this.javaName = javaName;
+            this.boxedName = boxedName;
+        }
+
+        /** Primitive and not boolean: arithmetic and casts between these are plain Java. */
+        public boolean isNumeric() {
+            return this == INT || this == LONG || this == DOUBLE || this == BYTE || this == SHORT || this == CHAR
+                    || this == FLOAT;
+        }
+
+        public boolean isPrimitive() {
+            return isNumeric() || this == BOOLEAN;
         }
     }
 
@@ -30,7 +45,9 @@ public final class Model {
     public enum PoolVar {
         X("x", Type.INT, "1"), Y("y", Type.INT, "2"), L("l", Type.LONG, "3L"), D("d", Type.DOUBLE, "0.5"),
         Z("z", Type.BOOLEAN, "true"), S("s", Type.STRING, "\"s\""), A("a", Type.ARRAY, "new int[] {1, 2, 3}"),
-        O("o", Type.OBJECT, "(Object) \"o\"");
+        O("o", Type.OBJECT, "(Object) \"o\""), B("b", Type.BYTE, "(byte) 4"), H("h", Type.SHORT, "(short) 5"),
+        C("c", Type.CHAR, "'c'"), F("f", Type.FLOAT, "1.5f"), LA("la", Type.LONG_ARRAY, "new long[] {6L, 7L}"),
+        SA("sa", Type.STRING_ARRAY, "new String[] {\"p\", \"q\"}");
 
         public final String javaName;
         public final Type type;
@@ -112,27 +129,81 @@ public final class Model {
         }
     }
 
-    /** {@code new int[] {elements...}}: the array and index on the stack while an element runs. */
-    public record NewArray(List<Expr> elements) implements Expr {
+    /**
+     * {@code new T[] {elements...}} of an array type ({@code int[]}, {@code long[]}, {@code String[]}):
+     * the array and index on the stack while an element runs.
+     */
+    public record NewArray(Type type, List<Expr> elements) implements Expr {}
+
+    /** {@code array[Math.floorMod(index, 2)]}: an element of an array type's element type. */
+    public record ArrayRead(Type arrayType, Expr array, Expr index) implements Expr {
         @Override
         public Type type() {
-            return Type.ARRAY;
+            return elementType(arrayType);
         }
     }
 
-    /** {@code array[Math.floorMod(index, array.length)]}. */
-    public record ArrayRead(Expr array, Expr index) implements Expr {
+    /** The element type of an array type. */
+    public static Type elementType(Type arrayType) {
+        return switch (arrayType) {
+            case ARRAY -> Type.INT;
+            case LONG_ARRAY -> Type.LONG;
+            case STRING_ARRAY -> Type.STRING;
+            default -> throw new IllegalArgumentException("not an array type: " + arrayType);
+        };
+    }
+
+    /**
+     * One arm of a switch expression: {@code -> value;} when {@code body} is empty and {@code caught}
+     * null, else a block {@code -> { body; yield value; }}; with {@code caught}, the block is
+     * {@code { try { body; yield value; } catch (RuntimeException e) { yield caught; } }}.
+     */
+    public record ValueArm(List<Stmt> body, Expr value, Expr caught) {}
+
+    /** A switch expression (arrow form) on an int, String or enum selector; {@code otherwise} is its default. */
+    public record SwitchValue(Type type, SwitchKind kind, Expr selector, List<ValueArm> arms, ValueArm otherwise)
+            implements Expr {}
+
+    /** How a generated function object is written. */
+    public enum FnForm { LAMBDA, ANONYMOUS_CLASS }
+
+    /**
+     * {@code ((Rt.IntFn) v -> body).apply(arg)} or the same as an anonymous class: a coroutine function
+     * object called inside an expression (it may read effectively final locals: a capture).
+     */
+    public record LambdaApply(FnForm form, Expr body, Expr arg) implements Expr {
         @Override
         public Type type() {
             return Type.INT;
         }
     }
 
-    /** An arrow switch expression on an int selector with three arms. */
-    public record SwitchValue(Type type, Expr selector, Expr arm0, Expr arm1, Expr arm2) implements Expr {}
+    /**
+     * {@code ((Rt.Fn<Integer, R>) Prog::fN).apply(arg)}: a method reference through a generic
+     * coroutine interface to a generated static function whose only parameter is the primitive
+     * {@code int depth} (the target is resolved like a {@link Call}; a plain call when it does not fit).
+     */
+    public record MethodRef(Type type, int target, Expr arg) implements Expr {}
 
-    /** {@code ((Rt.IntFn) v -> body).apply(arg)}: a coroutine lambda called inside an expression. */
-    public record LambdaApply(Expr body, Expr arg) implements Expr {
+    /** A static ({@code isStatic}) or instance field of {@code gen.Prog} of the given type. */
+    public record FieldRead(Type type, boolean isStatic) implements Expr {}
+
+    /** The paths through {@code gen.Rt}'s service classes to a suspending {@code Svc.get}. */
+    public enum Crossing {
+        /** {@code Rt.Leaf.get} directly: an ordinary interface call of a coroutine function. */
+        DIRECT,
+        /** {@code Rt.Sub extends Base implements Svc}: the plain {@code Base.get} between caller and callee. */
+        PLAIN_SUPERCLASS,
+        /** {@code Rt.Deco}, an annotated decorator left out of instrumentation (excluded). */
+        EXCLUDED_DECORATOR
+    }
+
+    /**
+     * {@code ((Rt.Svc) new Rt.X(new Rt.Leaf())).get(arg)}: a call of a coroutine interface method;
+     * when a suspension would cross a frame that is not instrumented, the expected outcome is the
+     * documented {@code IllegalStateException} naming that frame (the reference run predicts it).
+     */
+    public record ServiceCall(Crossing crossing, Expr arg) implements Expr {
         @Override
         public Type type() {
             return Type.INT;
@@ -147,8 +218,8 @@ public final class Model {
     /** {@code var = value;} ({@code compound}: {@code var op= value;}). */
     public record Assign(PoolVar target, String compoundOp, Expr value) implements Stmt {}
 
-    /** {@code a[Math.floorMod(index, a.length)] = value;}. */
-    public record ArrayStore(Expr index, Expr value) implements Stmt {}
+    /** {@code a[Math.floorMod(index, a.length)] = value;} into the pool variable of the array type. */
+    public record ArrayStore(Type arrayType, Expr index, Expr value) implements Stmt {}
 
     /** Appends the values to the trace. */
     public record Trace(List<Expr> values) implements Stmt {}
@@ -162,11 +233,26 @@ public final class Model {
     /** {@code if (cond) {...} else {...}}. */
     public record If(Expr cond, List<Stmt> then, List<Stmt> otherwise) implements Stmt {}
 
-    /** A counted loop: {@code for} or {@code while}, {@code trips} iterations at most. */
-    public record Loop(boolean whileLoop, int trips, List<Stmt> body) implements Stmt {}
+    /** The kinds of loop. */
+    public enum LoopKind { FOR, WHILE, DO_WHILE }
 
-    /** {@code if (cond) break;} or {@code continue;} (rendered as a trace outside loops). */
-    public record Jump(boolean isContinue, Expr cond) implements Stmt {}
+    /** A counted, labelled loop: {@code trips} iterations at most (a do-while runs at least once). */
+    public record Loop(LoopKind kind, int trips, List<Stmt> body) implements Stmt {}
+
+    /**
+     * {@code if (cond) break;} or {@code continue;}; {@code outer > 0} jumps to the label of an
+     * enclosing loop further out (rendered as a trace where nothing can be jumped out of).
+     */
+    public record Jump(boolean isContinue, int outer, Expr cond) implements Stmt {}
+
+    /** {@code field = value;} or {@code field op= value;} on a static or instance field of {@code gen.Prog}. */
+    public record FieldStore(Type type, boolean isStatic, String compoundOp, Expr value) implements Stmt {}
+
+    /**
+     * {@code { final T c = captured; Rt.IntFn fn = v -> body + c; trace(fn.apply(arg)); }} (or an
+     * anonymous class): a coroutine function object that captures a local of any type.
+     */
+    public record Capture(FnForm form, Expr captured, Expr body, Expr arg) implements Stmt {}
 
     /** The kinds of switch statement. */
     public enum SwitchKind { INT_DENSE, INT_SPARSE, STRING, ENUM }
@@ -224,11 +310,25 @@ public final class Model {
 
     // ------------------------------------------------------------------ program
 
+    /** Where a generated function lives and how it is called. */
+    public enum FnKind {
+        /** {@code static} in {@code gen.Prog}. */
+        STATIC,
+        /** {@code private static}: nested and anonymous classes reach it through {@code access$} methods before Java 11. */
+        PRIVATE_STATIC,
+        /** An instance method of {@code gen.Prog}, called on {@code Prog.self}. */
+        INSTANCE,
+        /** {@code private}, an instance method. */
+        PRIVATE_INSTANCE,
+        /** A default method of the nested interface {@code Prog.Api} that {@code Prog} implements. */
+        DEFAULT
+    }
+
     /**
-     * A static coroutine function {@code fN(int depth, params...)}; the parameters are the pool
+     * A coroutine function {@code fN(int depth, params...)}; the parameters are the pool
      * variables whose bit is set in {@code paramMask}, the others are declared locals.
      */
-    public record Function(Type returnType, int paramMask, List<Stmt> body, Expr result) {}
+    public record Function(FnKind kind, Type returnType, int paramMask, List<Stmt> body, Expr result) {}
 
     /** The program: {@code f0} is called by the coroutine's entry lambda with {@code entryDepth}. */
     public record Program(List<Function> functions, int entryDepth, List<Expr> entryArgs) {}

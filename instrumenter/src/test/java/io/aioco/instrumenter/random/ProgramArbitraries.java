@@ -7,12 +7,18 @@ import io.aioco.instrumenter.random.Model.Assign;
 import io.aioco.instrumenter.random.Model.Binary;
 import io.aioco.instrumenter.random.Model.Call;
 import io.aioco.instrumenter.random.Model.CallStmt;
+import io.aioco.instrumenter.random.Model.Capture;
 import io.aioco.instrumenter.random.Model.Catch;
 import io.aioco.instrumenter.random.Model.CatchKind;
 import io.aioco.instrumenter.random.Model.Compare;
 import io.aioco.instrumenter.random.Model.Concat;
 import io.aioco.instrumenter.random.Model.Const;
+import io.aioco.instrumenter.random.Model.Crossing;
 import io.aioco.instrumenter.random.Model.Expr;
+import io.aioco.instrumenter.random.Model.FieldRead;
+import io.aioco.instrumenter.random.Model.FieldStore;
+import io.aioco.instrumenter.random.Model.FnForm;
+import io.aioco.instrumenter.random.Model.FnKind;
 import io.aioco.instrumenter.random.Model.Function;
 import io.aioco.instrumenter.random.Model.HolderCall;
 import io.aioco.instrumenter.random.Model.If;
@@ -21,11 +27,14 @@ import io.aioco.instrumenter.random.Model.LambdaApply;
 import io.aioco.instrumenter.random.Model.Let;
 import io.aioco.instrumenter.random.Model.Logic;
 import io.aioco.instrumenter.random.Model.Loop;
+import io.aioco.instrumenter.random.Model.LoopKind;
+import io.aioco.instrumenter.random.Model.MethodRef;
 import io.aioco.instrumenter.random.Model.NewArray;
 import io.aioco.instrumenter.random.Model.NewHolder;
 import io.aioco.instrumenter.random.Model.PoolVar;
 import io.aioco.instrumenter.random.Model.Program;
 import io.aioco.instrumenter.random.Model.Return;
+import io.aioco.instrumenter.random.Model.ServiceCall;
 import io.aioco.instrumenter.random.Model.Stmt;
 import io.aioco.instrumenter.random.Model.Switch;
 import io.aioco.instrumenter.random.Model.SwitchKind;
@@ -37,6 +46,7 @@ import io.aioco.instrumenter.random.Model.Trace;
 import io.aioco.instrumenter.random.Model.Try;
 import io.aioco.instrumenter.random.Model.TryWithResource;
 import io.aioco.instrumenter.random.Model.Type;
+import io.aioco.instrumenter.random.Model.ValueArm;
 import io.aioco.instrumenter.random.Model.Var;
 import io.aioco.instrumenter.random.Model.YieldStmt;
 import io.aioco.instrumenter.random.Model.YieldValue;
@@ -76,11 +86,19 @@ public final class ProgramArbitraries {
     private final Map<String, Arbitrary<Expr>> expressions = new HashMap<>();
     private final Map<Integer, Arbitrary<Stmt>> statements = new HashMap<>();
 
-    private ProgramArbitraries() {}
+    /** Whether expressions may be switch expressions (which need release 14: such programs skip 8 and 11). */
+    private final boolean switchExpressions;
 
-    /** Whole programs: one to four functions, {@code f0} being the coroutine's entry. */
+    private ProgramArbitraries(boolean switchExpressions) {
+        this.switchExpressions = switchExpressions;
+    }
+
+    /**
+     * Whole programs: one to four functions, {@code f0} being the coroutine's entry. Half of them have
+     * no switch expressions, so that they compile for every release from 8 on.
+     */
     public static Arbitrary<Program> programs() {
-        return new ProgramArbitraries().program();
+        return Arbitraries.oneOf(new ProgramArbitraries(false).program(), new ProgramArbitraries(true).program());
     }
 
     /** Yield schedules: per call of {@code yieldPoint()}, yield or not (cycled). */
@@ -95,7 +113,13 @@ public final class ProgramArbitraries {
     }
 
     private Arbitrary<Function> function() {
-        return Combinators.combine(Arbitraries.of(Type.values()), Arbitraries.integers().between(0, 255),
+        Arbitrary<FnKind> kind = Arbitraries.frequency(Tuple.of(4, FnKind.STATIC), Tuple.of(2, FnKind.PRIVATE_STATIC),
+                Tuple.of(1, FnKind.INSTANCE), Tuple.of(1, FnKind.PRIVATE_INSTANCE), Tuple.of(1, FnKind.DEFAULT));
+        // no parameters but depth now and then: such a function fits Rt.Fn<Integer, R> (MethodRef)
+        Arbitrary<Integer> paramMask = Combinators.combine(Arbitraries.integers().between(0, 3),
+                Arbitraries.integers().between(0, (1 << Model.PoolVar.values().length) - 1))
+                .as((pick, mask) -> pick == 0 ? 0 : mask);
+        return Combinators.combine(kind, Arbitraries.of(Type.values()), paramMask,
                 statement(STMT_DEPTH).list().ofMinSize(1).ofMaxSize(5), anyExpr(1)).as(Function::new);
     }
 
@@ -110,7 +134,7 @@ public final class ProgramArbitraries {
             Choices<Stmt> choices = new Choices<Stmt>()
                     .add(4, this::yieldStatement).add(3, this::assign).add(2, this::trace).add(3, this::callStatement)
                     .add(1, this::arrayStore).add(1, this::throwStatement).add(1, this::returnStatement)
-                    .add(1, this::jump);
+                    .add(2, this::jump).add(2, this::fieldStore).add(1, this::capture);
             if (d > 0) {
                 int inner = d - 1;
                 choices.add(2, () -> ifStatement(inner)).add(2, () -> loop(inner)).add(2, () -> switchStatement(inner))
@@ -141,7 +165,18 @@ public final class ProgramArbitraries {
     }
 
     private Arbitrary<Stmt> arrayStore() {
-        return Combinators.combine(expression(Type.INT, 1), expression(Type.INT, EXPR_DEPTH)).as(ArrayStore::new);
+        return Combinators.combine(Arbitraries.of(Type.ARRAY, Type.LONG_ARRAY, Type.STRING_ARRAY),
+                expression(Type.INT, 1), anyExpr(EXPR_DEPTH)).as(ArrayStore::new);
+    }
+
+    private Arbitrary<Stmt> fieldStore() {
+        return Combinators.combine(Arbitraries.of(Type.values()), Arbitraries.of(false, true),
+                Arbitraries.of("+", "-", "*").injectNull(0.6), anyExpr(EXPR_DEPTH)).as(FieldStore::new);
+    }
+
+    private Arbitrary<Stmt> capture() {
+        return Combinators.combine(Arbitraries.of(FnForm.values()), anyExpr(1), expression(Type.INT, 1),
+                expression(Type.INT, 1)).as(Capture::new);
     }
 
     private Arbitrary<Stmt> throwStatement() {
@@ -154,7 +189,8 @@ public final class ProgramArbitraries {
     }
 
     private Arbitrary<Stmt> jump() {
-        return Combinators.combine(Arbitraries.of(false, true), expression(Type.BOOLEAN, 1)).as(Jump::new);
+        return Combinators.combine(Arbitraries.of(false, true), Arbitraries.integers().between(0, 3),
+                expression(Type.BOOLEAN, 1)).as(Jump::new);
     }
 
     private Arbitrary<Stmt> ifStatement(int inner) {
@@ -162,8 +198,23 @@ public final class ProgramArbitraries {
     }
 
     private Arbitrary<Stmt> loop(int inner) {
-        return Combinators.combine(Arbitraries.of(false, true), Arbitraries.integers().between(0, 3), block(inner))
-                .as(Loop::new);
+        // now and then a loop nested in the body, ending in a jump that may leave both (labelled)
+        Arbitrary<Stmt> innerLoop = Combinators.combine(Arbitraries.of(LoopKind.values()),
+                Arbitraries.integers().between(0, 3), block(0), jump())
+                .as((kind, trips, body, jump) -> {
+                    List<Stmt> withJump = new ArrayList<>(body);
+                    withJump.add(jump);
+                    return new Loop(kind, trips, withJump);
+                });
+        return Combinators.combine(Arbitraries.of(LoopKind.values()), Arbitraries.integers().between(0, 3),
+                block(inner), innerLoop.injectNull(0.6)).as((kind, trips, body, nested) -> {
+                    if (nested == null) {
+                        return new Loop(kind, trips, body);
+                    }
+                    List<Stmt> withNested = new ArrayList<>(body);
+                    withNested.add(nested);
+                    return new Loop(kind, trips, withNested);
+                });
     }
 
     private Arbitrary<Stmt> switchStatement(int inner) {
@@ -199,6 +250,23 @@ public final class ProgramArbitraries {
         return Combinators.combine(anyExpr(EXPR_DEPTH), block(inner)).as(Let::new);
     }
 
+    /**
+     * A simple statement inside an arm of a switch expression: its expressions are no deeper than
+     * the arm's, so that expressions and statements nested in each other stay bounded.
+     */
+    private Arbitrary<Stmt> armStatement(int exprDepth) {
+        return statements.computeIfAbsent(-1 - exprDepth, key -> new Choices<Stmt>()
+                .add(4, this::yieldStatement)
+                .add(2, () -> Combinators.combine(Arbitraries.of(PoolVar.values()),
+                        Arbitraries.of("+", "-", "*").injectNull(0.6), anyExpr(exprDepth)).as(Assign::new))
+                .add(1, () -> anyExpr(exprDepth).list().ofMinSize(1).ofMaxSize(2).map(Trace::new))
+                .add(1, () -> Combinators.combine(Arbitraries.of(Type.values()), Arbitraries.of(false, true),
+                        Arbitraries.of("+", "-", "*").injectNull(0.6), anyExpr(exprDepth)).as(FieldStore::new))
+                .add(1, () -> Combinators.combine(Arbitraries.of(ThrowKind.values()), expression(Type.BOOLEAN, exprDepth),
+                        leaf(Type.STRING)).as(Throw::new))
+                .arbitrary());
+    }
+
     // ------------------------------------------------------------------ expressions
 
     private Arbitrary<Expr> anyExpr(int depth) {
@@ -231,9 +299,12 @@ public final class ProgramArbitraries {
                 choices.add(3, () -> call(depth).map(c -> new Call(type, c.target(), c.args())));
                 choices.add(1, () -> Combinators.combine(expression(Type.BOOLEAN, inner), expression(type, inner),
                         expression(type, inner)).as((c, t, f) -> new Ternary(type, c, t, f)));
-                choices.add(1, () -> Combinators.combine(expression(Type.INT, inner), expression(type, inner),
-                        expression(type, inner), expression(type, inner))
-                        .as((s, a0, a1, a2) -> new SwitchValue(type, s, a0, a1, a2)));
+                if (switchExpressions) {
+                    choices.add(2, () -> switchValue(type, inner, false));
+                }
+                choices.add(1, () -> Combinators.combine(expression(Type.INT, inner), Arbitraries.integers().between(0, 3))
+                        .as((arg, target) -> new MethodRef(type, target, arg)));
+                choices.add(1, () -> Arbitraries.of(false, true).map(isStatic -> new FieldRead(type, isStatic)));
                 typed(choices, type, inner);
             }
             return choices.arbitrary();
@@ -247,22 +318,62 @@ public final class ProgramArbitraries {
                     .add(1, () -> binary(type, inner, "+", "-", "*"))
                     .add(2, () -> Combinators.combine(Arbitraries.of(false, true), expression(Type.INT, inner),
                             expression(Type.INT, inner)).as(HolderCall::new))
-                    .add(1, () -> Combinators.combine(expression(Type.ARRAY, inner), expression(Type.INT, inner))
-                            .as(ArrayRead::new))
-                    .add(1, () -> Combinators.combine(expression(Type.INT, inner), expression(Type.INT, inner))
-                            .as(LambdaApply::new));
-            case LONG -> choices.add(2, () -> binary(type, inner, "+", "-", "*"));
+                    .add(1, () -> arrayRead(Type.ARRAY, inner))
+                    .add(1, () -> Combinators.combine(Arbitraries.of(FnForm.values()), expression(Type.INT, inner),
+                            expression(Type.INT, inner)).as(LambdaApply::new))
+                    .add(2, () -> Combinators.combine(Arbitraries.of(Crossing.values()), expression(Type.INT, inner))
+                            .as(ServiceCall::new));
+            case LONG -> choices.add(2, () -> binary(type, inner, "+", "-", "*")).add(1, () -> arrayRead(Type.LONG_ARRAY, inner));
             case DOUBLE -> choices.add(2, () -> binary(type, inner, "+", "-", "*", "/"));
+            case FLOAT -> choices.add(2, () -> binary(type, inner, "+", "-", "*", "/"));
+            case BYTE, SHORT, CHAR -> { } // int arithmetic narrowed by the renderer's conversions
             case BOOLEAN -> choices
                     .add(2, () -> Combinators.combine(Arbitraries.of("<", "<=", "==", "!="),
                             expression(Type.INT, inner), expression(Type.INT, inner)).as(Compare::new))
                     .add(1, () -> Combinators.combine(Arbitraries.of("&&", "||"),
                             expression(Type.BOOLEAN, inner), expression(Type.BOOLEAN, inner)).as(Logic::new));
-            case STRING -> choices.add(2, () -> anyExpr(inner).list().ofMinSize(1).ofMaxSize(3).map(Concat::new));
-            case ARRAY -> choices.add(2, () -> expression(Type.INT, inner).list().ofMinSize(1).ofMaxSize(3)
-                    .map(NewArray::new));
-            case OBJECT -> choices.add(2, () -> expression(Type.INT, inner).map(NewHolder::new));
+            case STRING -> choices.add(2, () -> anyExpr(inner).list().ofMinSize(1).ofMaxSize(3).map(Concat::new))
+                    .add(1, () -> arrayRead(Type.STRING_ARRAY, inner));
+            case ARRAY, LONG_ARRAY, STRING_ARRAY -> choices.add(2, () -> expression(Model.elementType(type), inner)
+                    .list().ofMinSize(1).ofMaxSize(3).map(elements -> new NewArray(type, elements)));
+            case OBJECT -> choices.add(2, () -> expression(Type.INT, inner).map(NewHolder::new))
+                    // a switch expression with try/catch in a constructor's argument: javac keeps the
+                    // object under construction in locals there
+                    .add(switchExpressions ? 3 : 0, () -> switchValue(Type.INT, inner, true).map(NewHolder::new));
         }
+    }
+
+    private Arbitrary<Expr> arrayRead(Type arrayType, int inner) {
+        return Combinators.combine(expression(arrayType, inner), expression(Type.INT, inner))
+                .as((array, index) -> new ArrayRead(arrayType, array, index));
+    }
+
+    /** A switch expression; {@code withTry}: its first arm catches (a try/catch inside the expression). */
+    private Arbitrary<Expr> switchValue(Type type, int inner, boolean withTry) {
+        Arbitrary<ValueArm> arm = valueArm(type, inner, false);
+        Arbitrary<List<ValueArm>> arms = withTry
+                ? Combinators.combine(valueArm(type, inner, true), arm.list().ofMaxSize(2)).as((first, rest) -> {
+                    List<ValueArm> all = new ArrayList<>();
+                    all.add(first);
+                    all.addAll(rest);
+                    return all;
+                })
+                : arm.list().ofMinSize(1).ofMaxSize(3);
+        return Combinators.combine(Arbitraries.of(SwitchKind.values()), expression(Type.INT, inner), arms, arm)
+                .as((kind, selector, cases, otherwise) -> new SwitchValue(type, kind, selector, cases, otherwise));
+    }
+
+    /** An arm: an expression, or a block that yields (with try/catch when {@code withTry}, or at random). */
+    private Arbitrary<ValueArm> valueArm(Type type, int inner, boolean withTry) {
+        Arbitrary<ValueArm> plain = expression(type, inner).map(value -> new ValueArm(List.of(), value, null));
+        Arbitrary<ValueArm> block = Combinators.combine(armStatement(inner).list().ofMinSize(1).ofMaxSize(2),
+                expression(type, inner)).as((body, value) -> new ValueArm(body, value, null));
+        Arbitrary<ValueArm> tryArm = Combinators.combine(armStatement(inner).list().ofMaxSize(2),
+                expression(type, inner), expression(type, inner)).as(ValueArm::new);
+        if (withTry) {
+            return tryArm;
+        }
+        return new Choices<ValueArm>().add(3, () -> plain).add(2, () -> block).add(1, () -> tryArm).arbitrary();
     }
 
     private Arbitrary<Expr> binary(Type type, int inner, String... ops) {
@@ -281,7 +392,9 @@ public final class ProgramArbitraries {
         private final List<Tuple2<Integer, Arbitrary<T>>> weighted = new ArrayList<>();
 
         Choices<T> add(int weight, Supplier<Arbitrary<? extends T>> alternative) {
-            weighted.add(Tuple.of(weight, Arbitraries.lazy(alternative::get).map(value -> (T) value)));
+            if (weight > 0) {
+                weighted.add(Tuple.of(weight, Arbitraries.lazy(alternative::get).map(value -> (T) value)));
+            }
             return this;
         }
 

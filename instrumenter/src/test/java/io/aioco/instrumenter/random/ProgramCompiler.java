@@ -18,20 +18,40 @@ import java.util.Map;
  * aioco runtime, so javac parses one small class and searches two places.
  */
 final class ProgramCompiler {
-    private static Map<String, byte[]> supportClasses;
-    private static String classPath;
+    /** The default {@code --release}: the running compiler's own (17 in CI). */
+    static final int DEFAULT_RELEASE = 0;
+
+    /** Per release: the support classes compiled for it, and the class path holding them. */
+    private record Support(Map<String, byte[]> classes, String classPath) {}
+
+    private static final Map<Integer, Support> SUPPORT = new HashMap<>();
 
     private ProgramCompiler() {}
 
     /** @return internal name to bytes of {@code gen.Prog} (and its synthetic classes) and {@code gen.Rt} */
-    static synchronized Map<String, byte[]> compile(String progSource) {
-        if (supportClasses == null) {
-            supportClasses = TestCompiler.compile(Map.of(ProgramSupport.CLASS_NAME, ProgramSupport.SOURCE));
-            classPath = runtimeLocation() + File.pathSeparator + writeToTemporaryDirectory(supportClasses);
-        }
+    static Map<String, byte[]> compile(String progSource) {
+        return compile(progSource, DEFAULT_RELEASE);
+    }
+
+    /**
+     * @param release the {@code --release} to compile for, {@link #DEFAULT_RELEASE} for none
+     * @return internal name to bytes of {@code gen.Prog} (and its synthetic classes) and {@code gen.Rt}
+     */
+    static synchronized Map<String, byte[]> compile(String progSource, int release) {
+        String[] releaseOption = release == DEFAULT_RELEASE ? new String[0]
+                : new String[] {"--release", String.valueOf(release)};
+        Support support = SUPPORT.computeIfAbsent(release, r -> {
+            Map<String, byte[]> classes = TestCompiler.compile(
+                    Map.of(ProgramSupport.CLASS_NAME, ProgramSupport.SOURCE), releaseOption);
+            return new Support(classes, runtimeLocation() + File.pathSeparator + writeToTemporaryDirectory(classes));
+        });
+        String[] options = new String[releaseOption.length + 2];
+        System.arraycopy(releaseOption, 0, options, 0, releaseOption.length);
+        options[releaseOption.length] = "-classpath";
+        options[releaseOption.length + 1] = support.classPath();
         Map<String, byte[]> classes = new HashMap<>(
-                TestCompiler.compile(Map.of(JavaRenderer.CLASS_NAME, progSource), "-classpath", classPath));
-        classes.putAll(supportClasses);
+                TestCompiler.compile(Map.of(JavaRenderer.CLASS_NAME, progSource), options));
+        classes.putAll(support.classes());
         return classes;
     }
 

@@ -23,12 +23,16 @@ public final class ProgramRunner {
     private ProgramRunner() {}
 
     /** What one run of a program did. */
-    public record Outcome(String trace, String result, int enters, int yields, boolean terminated, String failure) {
+    public record Outcome(String trace, String result, int enters, int yields, boolean terminated, String failure,
+            int crossings) {
         static Outcome of(Object[] raw) {
             return new Outcome((String) raw[0], (String) raw[1], (Integer) raw[2], (Integer) raw[3],
-                    (Boolean) raw[4], (String) raw[5]);
+                    (Boolean) raw[4], (String) raw[5], (Integer) raw[6]);
         }
     }
+
+    /** The support class the instrumented runs leave out of instrumentation, as the agent's {@code exclude=} would. */
+    static final String EXCLUDED_CLASS = "gen/Rt$Deco";
 
     /** The yield modes of the instrumented runs. */
     public enum Mode { NEVER_YIELD, ALWAYS_YIELD, SCHEDULED }
@@ -78,28 +82,45 @@ public final class ProgramRunner {
     }
 
     /** Like {@link #check}, with the outcomes of the reference and always-yielding runs. */
-    public static synchronized Verdict verdict(String progSource, boolean[] schedule) {
-        String key = progSource + Arrays.toString(schedule);
+    public static Verdict verdict(String progSource, boolean[] schedule) {
+        return verdict(progSource, schedule, ProgramCompiler.DEFAULT_RELEASE);
+    }
+
+    /** Like {@link #check}, compiled with {@code --release release}. */
+    public static synchronized Verdict verdict(String progSource, boolean[] schedule, int release) {
+        String key = release + progSource + Arrays.toString(schedule);
         Verdict verdict = RECENT.get(key);
         if (verdict == null) {
-            verdict = checkUncached(progSource, schedule);
+            verdict = checkUncached(progSource, schedule, release);
             RECENT.put(key, verdict);
         }
         return verdict;
     }
 
-    private static Verdict checkUncached(String progSource, boolean[] schedule) {
+    private static Verdict checkUncached(String progSource, boolean[] schedule, int release) {
         Map<String, byte[]> classes;
         try {
-            classes = ProgramCompiler.compile(progSource);
+            classes = ProgramCompiler.compile(progSource, release);
         } catch (TestCompiler.CompilerCrash javacBug) {
             // JDK 17's javac also crashes on some of those switch expressions (an index out of
             // bounds in Gen.handleSwitch): no plain program, so nothing to compare with
             return new Verdict(null, null, null, true, false);
         }
+        return check(progSource, classes, schedule, "--release " + release);
+    }
+
+    /**
+     * Checks compiled classes: the plain runs against the instrumented ones.
+     *
+     * @param compiledAs how the classes were compiled, for the report
+     */
+    static Verdict check(String progSource, Map<String, byte[]> classes, boolean[] schedule, String compiledAs) {
+        progSource = "// compiled with " + compiledAs + " and run on Java " + Runtime.version().feature() + "\n"
+                + progSource;
         Outcome reference;
+        PlainLoader plain = new PlainLoader(classes);
         try {
-            reference = run(new PlainLoader(classes), classes, false, null);
+            reference = run(plain, classes, false, null, false);
         } catch (VerifyError javacBug) {
             // JDK 17's javac emits bad stack maps for some switch expressions nested in try/catch
             // and ternaries: such a program is invalid before any instrumentation
@@ -111,7 +132,7 @@ public final class ProgramRunner {
         }
         InstrumentingLoader instrumented;
         try {
-            instrumented = new InstrumentingLoader(classes);
+            instrumented = new InstrumentingLoader(classes, EXCLUDED_CLASS::equals);
             initialiseAll(instrumented, classes);
         } catch (Throwable e) {
             return new Verdict(report(progSource, "loading", "instrumented classes do not load: " + stackTrace(e),
@@ -120,11 +141,24 @@ public final class ProgramRunner {
         Outcome alwaysYielding = null;
         for (Mode mode : Mode.values()) {
             Outcome outcome;
+            Outcome expected;
+            try {
+                // the plain run of the same mode predicts the yields and where a suspension must
+                // fail because it would cross a frame that is not instrumented
+                expected = switch (mode) {
+                    case NEVER_YIELD -> reference;
+                    case ALWAYS_YIELD -> run(plain, classes, true, null, true);
+                    case SCHEDULED -> run(plain, classes, true, schedule, true);
+                };
+            } catch (Throwable e) {
+                return new Verdict(report(progSource, mode + " (plain, simulated) " + Arrays.toString(schedule),
+                        "the driver threw " + stackTrace(e), null), reference, alwaysYielding);
+            }
             try {
                 outcome = switch (mode) {
-                    case NEVER_YIELD -> run(instrumented, classes, false, null);
-                    case ALWAYS_YIELD -> run(instrumented, classes, true, null);
-                    case SCHEDULED -> run(instrumented, classes, true, schedule);
+                    case NEVER_YIELD -> run(instrumented, classes, false, null, false);
+                    case ALWAYS_YIELD -> run(instrumented, classes, true, null, false);
+                    case SCHEDULED -> run(instrumented, classes, true, schedule, false);
                 };
             } catch (Throwable e) {
                 return new Verdict(report(progSource, mode + " " + Arrays.toString(schedule),
@@ -136,7 +170,7 @@ public final class ProgramRunner {
             if (outcome.failure().contains(TOO_LARGE) && !reference.failure().contains(TOO_LARGE)) {
                 return new Verdict(null, reference, alwaysYielding, false, true);
             }
-            String difference = difference(reference, outcome, mode);
+            String difference = difference(expected, outcome, mode);
             if (difference != null) {
                 return new Verdict(report(progSource, mode + (mode == Mode.SCHEDULED ? " "
                         + Arrays.toString(schedule) : ""), difference, outcome), reference, alwaysYielding);
@@ -150,8 +184,8 @@ public final class ProgramRunner {
      */
     public static Outcome runInstrumented(String progSource, Mode mode, boolean[] schedule) {
         Map<String, byte[]> classes = ProgramCompiler.compile(progSource);
-        return run(new InstrumentingLoader(classes), classes, mode != Mode.NEVER_YIELD,
-                mode == Mode.SCHEDULED ? schedule : null);
+        return run(new InstrumentingLoader(classes, EXCLUDED_CLASS::equals), classes, mode != Mode.NEVER_YIELD,
+                mode == Mode.SCHEDULED ? schedule : null, false);
     }
 
     private static String difference(Outcome reference, Outcome outcome, Mode mode) {
@@ -171,8 +205,13 @@ public final class ProgramRunner {
         if (!outcome.terminated()) {
             return "the coroutine did not terminate after " + outcome.enters() + " enters";
         }
-        if (outcome.enters() != 1 + outcome.yields()) {
-            return "enters " + outcome.enters() + " != 1 + yields " + outcome.yields();
+        if (outcome.yields() != reference.yields() || outcome.crossings() != reference.crossings()) {
+            return "yields taken " + outcome.yields() + " (" + outcome.crossings() + " of them across a plain frame)"
+                    + " != predicted " + reference.yields() + " (" + reference.crossings() + ")";
+        }
+        if (outcome.enters() != 1 + outcome.yields() - outcome.crossings()) {
+            return "enters " + outcome.enters() + " != 1 + yields " + outcome.yields() + " - crossing errors "
+                    + outcome.crossings();
         }
         if (mode == Mode.NEVER_YIELD && outcome.yields() != 0) {
             return "yielded " + outcome.yields() + " times with yielding off";
@@ -217,9 +256,14 @@ public final class ProgramRunner {
         }
     }
 
-    /** Runs {@code gen.Prog.run(yielding, schedule)} in the loader. */
-    static Outcome run(ClassLoader loader, Map<String, byte[]> classes, boolean yielding, boolean[] schedule) {
+    /**
+     * Runs {@code gen.Prog.run(yielding, schedule)} in the loader; {@code simulated}: yields are only
+     * counted (see {@code Rt.simulated}), for plain code.
+     */
+    static Outcome run(ClassLoader loader, Map<String, byte[]> classes, boolean yielding, boolean[] schedule,
+            boolean simulated) {
         try {
+            Class.forName(ProgramSupport.CLASS_NAME, true, loader).getField("simulated").setBoolean(null, simulated);
             Class<?> prog = Class.forName(JavaRenderer.CLASS_NAME, true, loader);
             return Outcome.of((Object[]) prog.getMethod("run", boolean.class, boolean[].class)
                     .invoke(null, yielding, schedule));

@@ -328,4 +328,36 @@ class RandomProgramShapesTest {
         assertEquals("\"20u20.5\"", outcome.result());
         assertEquals(3, outcome.yields());
     }
+
+    /**
+     * The model of a call across a plain frame: the plain run in simulated mode (see {@code
+     * Rt.simulated}) predicts the documented crossing error, naming the plain frame, exactly where
+     * the instrumented run suspends below it, and counts it; without a yield there, nothing fails.
+     */
+    @Example
+    void plainRunPredictsTheCrossingErrorAtTheYieldBelowAPlainOrExcludedFrame() {
+        String source = program("""
+                @CoroutineFn
+                static int f0(int depth) throws Exception {
+                    int r = 0;
+                    try {
+                        r = ((Rt.Svc) new Rt.Sub(new Rt.Leaf())).get(2);
+                    } catch (IllegalStateException e) {
+                        Rt.t("caught " + Rt.caught(e));
+                    }
+                    Rt.yieldPoint();
+                    return r + ((Rt.Svc) new Rt.Deco(new Rt.Leaf())).get(3) + ((Rt.Svc) new Rt.Leaf()).get(4);
+                }
+                """, "f0(0)");
+        java.util.Map<String, byte[]> classes = ProgramCompiler.compile(source);
+        Outcome predicted = ProgramRunner.run(new ProgramRunner.PlainLoader(classes), classes, true, null, true);
+        assertEquals("base get 2\nleaf get 2\ncaught crossing error naming gen.Rt$Base.get\ndeco get 3\nleaf get 3\n",
+                predicted.trace());
+        assertEquals("crossing error naming gen.Rt$Deco.get", predicted.failure());
+        assertEquals(2, predicted.crossings());
+        assertEquals(3, predicted.yields());
+        Outcome notYielding = ProgramRunner.run(new ProgramRunner.PlainLoader(classes), classes, false, null, false);
+        assertEquals("66", notYielding.result());
+        assertEquals(0, notYielding.crossings());
+    }
 }
