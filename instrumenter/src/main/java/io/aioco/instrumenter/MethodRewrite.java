@@ -62,6 +62,7 @@ final class MethodRewrite {
     static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
             ClassHierarchy hierarchy) throws Refusal {
         String methodId = owner.name.replace('/', '.') + "." + method.name + method.desc;
+        int stateBase = StateBase.of(method);
         MethodNode body = inlineSubroutines(method);
         List<MethodInsnNode> calls = collectSuspensionCalls(body, hierarchy);
         if (!calls.isEmpty() && (body.access & Opcodes.ACC_SYNCHRONIZED) != 0) {
@@ -79,7 +80,7 @@ final class MethodRewrite {
         }
         List<SuspensionPoint> points = describe(Instrumenter.majorVersion(owner), body, analysis, calls, hierarchy);
         if (calls.isEmpty()) {
-            StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false); // already the fresh body
+            StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false, stateBase); // already the fresh body
             return List.of(wrapper, body);
         }
         MethodNode fresh = copyOf(body, WrapperSplit.freshDescriptor(originalDesc));
@@ -89,8 +90,8 @@ final class MethodRewrite {
             freshPoints.add(new SuspensionPoint(point.index(), call, point.linkage(), point.line(), point.liveLocals(),
                     point.stackBelow(), point.receiverType()));
         }
-        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true);
-        StateMachine.rewrite(fresh, methodId, acceptedTokens, freshPoints, stackSlot, false);
+        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true, stateBase);
+        StateMachine.rewrite(fresh, methodId, acceptedTokens, freshPoints, stackSlot, false, stateBase);
         return List.of(wrapper, body, fresh);
     }
 
