@@ -99,11 +99,13 @@ public final class CoroutineTransformer implements ClassFileTransformer {
             int jarIndex = classBeingRedefined == null && loader == cachedLoader ? cache.jarIndex(protectionDomain) : -1;
             Instrumenter.QuickScanListener listener = null;
             if (jarIndex >= 0) {
-                int length = classfileBuffer.length;
-                if (cache.isClean(className, jarIndex, length)) {
+                // NOTE: the bytes' checksum, not the domain, says they are the jar's: a class defined at
+                // run time (Lookup.defineClass, a proxy) has its lookup class's jar's domain
+                long checksum = StartupCache.checksum(classfileBuffer);
+                if (cache.isClean(className, jarIndex, checksum)) {
                     return null; // NOTE: the fast path of a later start: no scan, no supertype read
                 }
-                listener = new Recorder(cache, className, jarIndex, length);
+                listener = new Recorder(cache, className, jarIndex, checksum);
             }
             InstrumentationResult result = instrumenterFor(loader).instrument(classfileBuffer, listener);
             return report(className, result, classBeingRedefined != null);
@@ -123,19 +125,19 @@ public final class CoroutineTransformer implements ClassFileTransformer {
         private final StartupCache cache;
         private final String className;
         private final int jarIndex;
-        private final int length;
+        private final long checksum;
 
-        Recorder(StartupCache cache, String className, int jarIndex, int length) {
+        Recorder(StartupCache cache, String className, int jarIndex, long checksum) {
             this.cache = cache;
             this.className = className;
             this.jarIndex = jarIndex;
-            this.length = length;
+            this.checksum = checksum;
         }
 
         @Override
         public void nothingToDo(String scanned, String[] supertypes, String[] functionalInterfaces) {
             if (scanned.equals(className)) {
-                cache.record(className, jarIndex, length, supertypes, functionalInterfaces);
+                cache.record(className, jarIndex, checksum, supertypes, functionalInterfaces);
             }
         }
     }

@@ -22,8 +22,9 @@ import java.util.zip.ZipFile;
 
 /**
  * Class files on a class path (folders and jars, in order), as bytes, found as a class loader over
- * that class path finds them: jars are read as multi-release jars for the running JDK ({@link
- * Runtime#version()}, as the JDK's loader reads them), and the jars a jar's manifest names in
+ * that class path finds them: jars are read as multi-release jars as the JDK's loader reads them
+ * ({@link JarFile#runtimeVersion()}, which honours {@code -Djdk.util.jar.version}, and not at all
+ * under {@code -Djdk.util.jar.enableMultiRelease=false}, which {@link JarFile} itself honours), and the jars a jar's manifest names in
  * {@code Class-Path} ({@link ManifestClassPath}) are searched right after it. A {@code first} lookup
  * is asked before the class path (the JDK's classes, as a class loader's parent). Nothing is loaded.
  *
@@ -84,7 +85,9 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
         } else if (Files.isRegularFile(normalized)) {
             JarFile jar;
             try {
-                jar = new JarFile(normalized.toFile(), false, ZipFile.OPEN_READ, Runtime.version());
+                // NOTE: as jdk.internal.loader.URLClassPath opens it: not Runtime.version(), which
+                // ignores -Djdk.util.jar.version
+                jar = new JarFile(normalized.toFile(), false, ZipFile.OPEN_READ, JarFile.runtimeVersion());
             } catch (IOException e) {
                 if (!strict) {
                     return; // NOTE: a class loader skips a manifest's entry it cannot open
@@ -125,7 +128,7 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
     /**
      * The classes of the elements given to {@link #open}, not of the jars their manifests name: a
      * folder's class files, and a jar's as the running JDK reads it ({@link JarFile#versionedStream()}
-     * for {@link Runtime#version()}: a multi-release jar's classes are listed under their own names,
+     * for {@link JarFile#runtimeVersion()}: a multi-release jar's classes are listed under their own names,
      * those only in {@code META-INF/versions/N/} for N up to the running version too; nothing else
      * under {@code META-INF/} is a class). {@code module-info} and {@code package-info} are left out.
      * Called by one thread at a time (the check command).

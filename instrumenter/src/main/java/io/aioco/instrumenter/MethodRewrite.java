@@ -64,6 +64,7 @@ final class MethodRewrite {
             String[] lambdaMethods, ClassHierarchy hierarchy) throws Refusal {
         String methodId = owner.name.replace('/', '.') + "." + method.name + method.desc;
         refuseTooManyParameters(method);
+        int stateBase = StateBase.of(method);
         MethodNode body = inlineSubroutines(method);
         List<MethodInsnNode> calls = collectSuspensionCalls(body, hierarchy);
         if (!calls.isEmpty() && (body.access & Opcodes.ACC_SYNCHRONIZED) != 0) {
@@ -81,7 +82,8 @@ final class MethodRewrite {
         }
         List<SuspensionPoint> points = describe(Instrumenter.majorVersion(owner), body, analysis, calls, hierarchy);
         if (calls.isEmpty()) {
-            StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false, Instrumenter.majorVersion(owner)); // already the fresh body
+            StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false, Instrumenter.majorVersion(owner),
+                    stateBase); // already the fresh body
             return List.of(wrapper, body);
         }
         MethodNode fresh = copyOf(body, WrapperSplit.freshDescriptor(originalDesc));
@@ -91,8 +93,9 @@ final class MethodRewrite {
             freshPoints.add(new SuspensionPoint(point.index(), call, point.linkage(), point.line(), point.liveLocals(),
                     point.stackBelow(), point.receiverType()));
         }
-        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true, Instrumenter.majorVersion(owner));
-        StateMachine.rewrite(fresh, methodId, acceptedTokens, freshPoints, stackSlot, false, Instrumenter.majorVersion(owner));
+        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true, Instrumenter.majorVersion(owner), stateBase);
+        StateMachine.rewrite(fresh, methodId, acceptedTokens, freshPoints, stackSlot, false, Instrumenter.majorVersion(owner),
+                stateBase);
         return List.of(wrapper, body, fresh);
     }
 

@@ -45,13 +45,16 @@ final class StateMachine {
     private final int stackLocal;
     private final int signalLocal;
     private final boolean resumable;
+    /** The state number of point 0 ({@link StateBase}): a frame saved by another version of the code fails to resume. */
+    private final int stateBase;
     private final InsnList tail = new InsnList();
     /** The class file's major version: which constants it may load. */
     private final int classVersion;
 
     private StateMachine(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
-            int stackLocal, boolean resumable, int classVersion) {
+            int stackLocal, boolean resumable, int classVersion, int stateBase) {
         this.classVersion = classVersion;
+        this.stateBase = stateBase;
         this.method = method;
         this.methodId = methodId;
         this.acceptedTokens = acceptedTokens;
@@ -72,10 +75,11 @@ final class StateMachine {
      *     caller's signal is the next one)
      * @param resumable true for the body, false for the fresh body (no entry check, no resume)
      * @param classVersion the class file's major version
+     * @param stateBase {@link StateBase#of} the original method: the same for its body and fresh body
      */
     static void rewrite(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
-            int stackLocal, boolean resumable, int classVersion) {
-        new StateMachine(method, methodId, acceptedTokens, points, stackLocal, resumable, classVersion).emit();
+            int stackLocal, boolean resumable, int classVersion, int stateBase) {
+        new StateMachine(method, methodId, acceptedTokens, points, stackLocal, resumable, classVersion, stateBase).emit();
     }
 
     private int newLocal(int size) {
@@ -97,9 +101,14 @@ final class StateMachine {
             tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             tail.add(stackCall(RuntimeNames.POP_INT, RuntimeNames.POP_INT_DESC));
             LabelNode corrupt = new LabelNode();
-            tail.add(new TableSwitchInsnNode(0, points.size() - 1, corrupt, resumeLabels.toArray(new LabelNode[0])));
-            tail.add(corrupt);
-            throwError(tail, RuntimeNames.CORRUPT);
+            tail.add(new TableSwitchInsnNode(stateBase, stateBase + points.size() - 1, corrupt,
+                    resumeLabels.toArray(new LabelNode[0])));
+            tail.add(corrupt); // NOTE: also a frame saved before a hot swap of this method (StateBase)
+            tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            tail.add(new LdcInsnNode(methodId + " (if it was redefined while a coroutine was suspended in it: such a"
+                    + " coroutine cannot resume, only new calls run the new body)"));
+            tail.add(stackCall(RuntimeNames.CORRUPT, RuntimeNames.ERROR_DESC));
+            tail.add(new InsnNode(Opcodes.ATHROW));
         }
         method.instructions.add(tail);
     }
@@ -319,7 +328,7 @@ final class StateMachine {
             SlotCodec.save(tail, stackLocal, Kind.REFERENCE, spill.receiverLocal());
         }
         tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
-        tail.add(new LdcInsnNode(point.index()));
+        tail.add(new LdcInsnNode(stateBase + point.index()));
         tail.add(SlotCodec.push(Kind.INT));
         storeSignal(tail, RuntimeNames.SUSPEND);
         SlotCodec.returnDummy(tail, Type.getReturnType(method.desc));

@@ -234,4 +234,50 @@ class ClassPathLookupTest {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ManifestClassPath.percentDecoded("a%2"));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ManifestClassPath.percentDecoded("a%zz"));
     }
+
+    /**
+     * In a child JVM started with the given options, prints the bytes that {@link ClassPathLookup}
+     * and a {@link java.net.URLClassLoader} over the same jar find for {@code p/Svc}.
+     */
+    public static final class MultiReleaseProbe {
+        public static void main(String[] args) throws Exception {
+            Path jar = Path.of(args[0]);
+            try (ClassPathLookup lookup = ClassPathLookup.open(List.of(jar), null);
+                    java.net.URLClassLoader loader = new java.net.URLClassLoader(
+                            new java.net.URL[] {jar.toUri().toURL()}, null)) {
+                String loaded;
+                try (java.io.InputStream in = loader.getResourceAsStream("p/Svc.class")) {
+                    loaded = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+                System.out.println("lookup=" + text(lookup.classBytes("p/Svc")) + " loader=" + loaded
+                        + " names=" + new java.util.TreeSet<>(lookup.classNames()));
+            }
+        }
+    }
+
+    private String probe(Path jar, String... options) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(List.of(options));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), MultiReleaseProbe.class.getName(),
+                jar.toString()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertEquals(0, process.waitFor(), output);
+        return output;
+    }
+
+    @Test
+    void aMultiReleaseJarIsReadAsTheClassLoaderReadsItUnderTheJarProperties() throws Exception {
+        Path jar = dir.resolve("mr.jar");
+        Map<String, String> entries = new LinkedHashMap<>();
+        entries.put("p/Svc.class", "base");
+        entries.put("META-INF/versions/11/p/Svc.class", "v11");
+        entries.put("META-INF/versions/17/p/Svc.class", "v17");
+        entries.put("META-INF/versions/17/p/Only17.class", "only 17");
+        jar(jar, Map.of("Multi-Release", "true"), entries);
+        assertEquals("lookup=v17 loader=v17 names=[p/Only17, p/Svc]", probe(jar));
+        assertEquals("lookup=v11 loader=v11 names=[p/Svc]", probe(jar, "-Djdk.util.jar.version=11"));
+        assertEquals("lookup=base loader=base names=[p/Svc]", probe(jar, "-Djdk.util.jar.enableMultiRelease=false"));
+    }
 }

@@ -1,6 +1,7 @@
 package io.aioco.suite;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -95,8 +96,90 @@ class HotSwapUnderAgentTest {
             }
             """;
 
+    /** A payment: charged before its yield, the receipt after. */
+    private static final String PAYMENT = """
+            package app;
+            public class Payment {
+                @io.aioco.CoroutineFn
+                public static void pay(int account) {
+                    System.out.println("v1 charge " + account);
+                    io.aioco.Coroutine.yield();
+                    System.out.println("v1 receipt " + account);
+                }
+            }
+            """;
+    /** The payment edited: a check first, so its first yield now comes before the charge. */
+    private static final String PAYMENT_EDITED = """
+            package app;
+            public class Payment {
+                @io.aioco.CoroutineFn
+                public static void pay(int account) {
+                    System.out.println("v2 check " + account);
+                    io.aioco.Coroutine.yield();
+                    System.out.println("v2 charge " + account);
+                    io.aioco.Coroutine.yield();
+                    System.out.println("v2 receipt " + account);
+                }
+            }
+            """;
+    private static final String PAYMENT_MAIN = """
+            package app;
+            import io.aioco.Coroutine;
+            import java.lang.instrument.ClassDefinition;
+            import java.nio.file.Files;
+            import java.nio.file.Path;
+            public class PaymentMain {
+                public static void main(String[] args) throws Exception {
+                    Coroutine suspended = Coroutine.create(() -> Payment.pay(7));
+                    suspended.enter();
+                    byte[] edited = Files.readAllBytes(Path.of(args[0]));
+                    swap.SwapAgent.instrumentation.redefineClasses(new ClassDefinition(Payment.class, edited));
+                    try {
+                        while (!suspended.isTerminated()) { suspended.enter(); }
+                        System.out.println("resumed into the new body");
+                    } catch (IllegalStateException e) {
+                        System.out.println("refused: " + e.getMessage());
+                    }
+                    Coroutine fresh = Coroutine.create(() -> Payment.pay(8));
+                    while (!fresh.isTerminated()) { fresh.enter(); }
+                }
+            }
+            """;
+
     @TempDir
     Path work;
+
+    @Test
+    void aCoroutineSuspendedInARedefinedMethodIsRefusedAtResumeNotRunInTheNewBody() throws Exception {
+        Path runtime = runtimeOnClassPath();
+        Path swapAgent = swapAgent(runtime);
+        Path swapClasses = work.resolve("swap-classes");
+        Path appClasses = compile("app", new String[][] {{"app/Payment.java", PAYMENT},
+                {"app/PaymentMain.java", PAYMENT_MAIN}}, runtime + File.pathSeparator + swapClasses);
+        Path app = jar("app.jar", appClasses, null);
+        Path edited = compile("edited", new String[][] {{"app/Payment.java", PAYMENT_EDITED}}, runtime.toString());
+
+        String output = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-javaagent:" + System.getProperty("aioco.agent.jar") + "=cache=off",
+                "-javaagent:" + swapAgent, "-cp", app + File.pathSeparator + runtime, "app.PaymentMain",
+                edited.resolve("app/Payment.class").toString()));
+        assertTrue(output.contains("v1 charge 7\n"), output);
+        assertFalse(output.contains("v2 charge 7"), "the suspended payment is not charged again:\n" + output);
+        assertFalse(output.contains("resumed into the new body"), output);
+        assertTrue(output.contains("refused: ") && output.contains("app.Payment.pay(I)V")
+                && output.contains("redefined while a coroutine was suspended in it"), output);
+        assertTrue(output.contains("v2 check 8\nv2 charge 8\nv2 receipt 8"), "a new call runs the new body:\n" + output);
+    }
+
+    /** @return the jar of an agent that keeps its {@code Instrumentation}, its classes in {@code swap-classes} */
+    private Path swapAgent(Path runtime) throws IOException {
+        Path swapClasses = compile("swap", SWAP_AGENT, runtime.toString());
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(new Attributes.Name("Premain-Class"), "swap.SwapAgent");
+        manifest.getMainAttributes().put(new Attributes.Name("Can-Redefine-Classes"), "true");
+        return jar("swap.jar", swapClasses, manifest);
+    }
 
     @Test
     void aRedefinitionOfAWovenClassIsWovenAndItsNewBodyRunsAsACoroutine() throws Exception {

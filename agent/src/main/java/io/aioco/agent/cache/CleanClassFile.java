@@ -18,7 +18,7 @@ import java.util.zip.CRC32;
  *   int   the search order's CRC-32
  *   int   count
  *   long  hashes[count], strictly ascending ({@link StartupCache#hash})
- *   int   lengths[count], each class file's length, in the order of the hashes
+ *   int   checksums[count], each class file's CRC-32C ({@link StartupCache#checksum}), in the order of the hashes
  * </pre>
  * Big-endian, as {@link ByteBuffer} writes it. A file with another magic, version or key, a
  * search order whose CRC-32 does not match, or of another size than the count says, is not used.
@@ -30,17 +30,18 @@ import java.util.zip.CRC32;
  * be: a lookup finds a class only where the file holds its very hash ({@link Arrays#binarySearch}
  * answers a match only for an equal element, whatever the order), so a damaged entry or order can
  * only make the cache miss classes, never skip one it should not (but for the chance of a damaged
- * entry equal to another class's 64-bit hash, with its length). Files are written whole and moved
+ * entry equal to another class's 64-bit hash, with its checksum). Files are written whole and moved
  * into place, so a torn file is unlikely in the first place; a truncated one has the wrong size.
  */
 final class CleanClassFile {
     static final int MAGIC = 0x41494F43;
     /**
-     * 3: jars known by their central directory's hash too ({@link JarFingerprint}), in the key and in
+     * 4: each class with the CRC-32C of its bytes, not their length (bytes defined at run time with
+     * a jar's protection domain are in no jar: only their checksum tells them apart); 3: jars known by their central directory's hash too ({@link JarFingerprint}), in the key and in
      * the search order's {@code ref} lines; 2: with the search order (1 had none, and trusted no jar
      * after a manifest's {@code Class-Path}).
      */
-    static final int VERSION = 3;
+    static final int VERSION = 4;
 
     private CleanClassFile() {}
 
@@ -48,15 +49,18 @@ final class CleanClassFile {
      * The clean classes of one cache file.
      *
      * @param hashes the hashes of (jar index, class name), strictly ascending
-     * @param lengths each class file's length, in the order of {@code hashes}
+     * @param checksums each class file's CRC-32C, in the order of {@code hashes}
      */
-    record Entries(long[] hashes, int[] lengths) {
+    record Entries(long[] hashes, int[] checksums) {
         static final Entries EMPTY = new Entries(new long[0], new int[0]);
 
-        /** @return the length recorded for the hash, or -1 if it is not there */
-        int lengthOf(long hash) {
+        /**
+         * @return the checksum recorded for the hash, as an unsigned int (0 to 2^32 - 1), or -1 if
+         *     it is not there
+         */
+        long checksumOf(long hash) {
             int at = Arrays.binarySearch(hashes, hash);
-            return at < 0 ? -1 : lengths[at];
+            return at < 0 ? -1 : Integer.toUnsignedLong(checksums[at]);
         }
 
         int size() {
@@ -87,7 +91,7 @@ final class CleanClassFile {
         out.putInt(orderBytes.length).put(orderBytes).putInt(crc(orderBytes, 0, orderBytes.length)).putInt(count);
         out.asLongBuffer().put(entries.hashes());
         out.position(out.position() + 8 * count);
-        out.asIntBuffer().put(entries.lengths());
+        out.asIntBuffer().put(entries.checksums());
         return out.array();
     }
 
@@ -127,11 +131,11 @@ final class CleanClassFile {
                 return null;
             }
             long[] hashes = new long[count];
-            int[] lengths = new int[count];
+            int[] checksums = new int[count];
             in.asLongBuffer().get(hashes); // NOTE: one bulk copy each, no per-entry work
             in.position(in.position() + 8 * count);
-            in.asIntBuffer().get(lengths);
-            return new Contents(searchOrder, new Entries(hashes, lengths));
+            in.asIntBuffer().get(checksums);
+            return new Contents(searchOrder, new Entries(hashes, checksums));
         } catch (RuntimeException e) {
             return null; // NOTE: not reached by the checks above; a backstop against a bug
         }

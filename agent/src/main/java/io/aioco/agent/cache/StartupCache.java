@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.zip.CRC32C;
 
 /**
  * Why: at a cold start the agent's own time goes to reading the supertypes of classes not loaded
@@ -56,10 +57,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * file), or rewritten, is not clean.
  *
  * <p>NOTE: the transformer sees the class bytes after any agent that transforms before this one,
- * not the jar's: a clean class is skipped only when its class file has the length recorded with it.
- * An agent that changes a class without changing its length, to make it name the runtime, is not
- * caught; this agent is then in the key neither (its options are not visible without the
- * management API, which costs more to load than the cache saves). Likewise
+ * not the jar's, and a class defined at run time into the application class loader
+ * ({@code Lookup.defineClass}, a proxy, a code generator) gets the protection domain of the jar of
+ * its lookup class while its bytes are in no jar: so a clean class is skipped only when the bytes
+ * being defined have the CRC-32C recorded with it ({@link #checksum}), whatever domain they come
+ * with. Likewise
  * {@code -Xbootclasspath/a} is not in the key (no property tells of it): a class there that
  * shadows one of the class path is read from the class path by the agent with or without the
  * cache ({@code io.aioco.agent.LoaderLookup}), so the cache answers as the agent would.
@@ -93,7 +95,7 @@ public final class StartupCache {
     int hits;
 
     /** A class the quick scan found nothing to do in, with what its verdict rests on. */
-    private record Recorded(String name, int jarIndex, int length, String[] supertypes,
+    private record Recorded(String name, int jarIndex, long checksum, String[] supertypes,
             String[] functionalInterfaces) {}
 
     /**
@@ -143,7 +145,11 @@ public final class StartupCache {
         StringBuilder prefix = new StringBuilder("aioco agent startup cache\nagent ").append(agentJar)
                 .append("\njava.home ").append(System.getProperty("java.home"))
                 .append("\njava.version ").append(System.getProperty("java.version"))
-                .append("\njava.vm.version ").append(System.getProperty("java.vm.version"));
+                .append("\njava.vm.version ").append(System.getProperty("java.vm.version"))
+                // which entries of a multi-release jar the class loader reads (JarFile.runtimeVersion);
+                // the checksums tell the bytes apart anyway: this keeps each setting's file whole
+                .append("\njdk.util.jar.enableMultiRelease ").append(System.getProperty("jdk.util.jar.enableMultiRelease"))
+                .append("\njdk.util.jar.version ").append(System.getProperty("jdk.util.jar.version"));
         // --add-modules, --limit-modules and --patch-module change which packages the boot layer
         // holds (found there before the class path), and no system property tells of them
         List<String> modules = new ArrayList<>();
@@ -181,6 +187,16 @@ public final class StartupCache {
     /** @return the file's contents, or null when there is none for this key (logged when not well-formed) */
     private CleanClassFile.Contents read(Path path, String key) {
         byte[] bytes;
+        File asFile = path.toFile();
+        if (!asFile.isFile()) {
+            // NOTE: a FIFO or a device in the file's place would block the open or the read, and the
+            // JVM's start with it: only a regular file (or a link to one) is opened. A FIFO put in
+            // its place between this check and the open is not caught (java.io has no O_NONBLOCK)
+            if (asFile.exists()) {
+                log("ignoring the startup cache " + path + ": not a regular file");
+            }
+            return null; // NOTE: else the first start: nothing to say
+        }
         // NOTE: java.io, not Files.readAllBytes: at this point of a start, the first use of the NIO
         // file channels costs about 5 ms, ten times the read itself
         try (RandomAccessFile in = new RandomAccessFile(path.toFile(), "r")) {
@@ -230,16 +246,31 @@ public final class StartupCache {
     }
 
     /**
+     * The checksum a class is recorded and looked up with: the CRC-32C of its whole class file.
+     * Called concurrently by any transforming thread, once for each class of a trusted jar. Cost:
+     * an intrinsic (also in the interpreter on x86 and AArch64) running at several bytes a cycle,
+     * well under a microsecond for a class of a few KB, next to the tens of microseconds the scan
+     * it saves costs.
+     *
+     * @return the CRC-32C as an unsigned int (0 to 2^32 - 1)
+     */
+    public static long checksum(byte[] classFile) {
+        CRC32C crc = new CRC32C();
+        crc.update(classFile, 0, classFile.length);
+        return crc.getValue();
+    }
+
+    /**
      * Called concurrently by any transforming thread: a hash of the name and a binary search.
      *
      * @param className the class, in internal form
      * @param jarIndex from {@link #jarIndex}, not negative
-     * @param length the class file's length, as the transformer got it
+     * @param checksum {@link #checksum} of the class file, as the transformer got it
      * @return whether the class is known clean: it needs nothing
      */
-    public boolean isClean(String className, int jarIndex, int length) {
+    public boolean isClean(String className, int jarIndex, long checksum) {
         // NOTE: a first start (no file) hashes nothing: the hash is a loop over the name, interpreted at first
-        if (loaded.size() == 0 || loaded.lengthOf(hash(jarIndex, className)) != length) {
+        if (loaded.size() == 0 || loaded.checksumOf(hash(jarIndex, className)) != checksum) {
             return false;
         }
         hits++;
@@ -250,11 +281,13 @@ public final class StartupCache {
      * Notes a class the quick scan found nothing to do in. Called concurrently by any transforming
      * thread. The arrays are not copied: the caller must not change them.
      *
+     * @param checksum {@link #checksum} of its class file
      * @param supertypes its direct supertypes, JDK types left out
      * @param functionalInterfaces its lambdas' functional interfaces, JDK types left out
      */
-    public void record(String className, int jarIndex, int length, String[] supertypes, String[] functionalInterfaces) {
-        recorded.add(new Recorded(className, jarIndex, length, supertypes, functionalInterfaces));
+    public void record(String className, int jarIndex, long checksum, String[] supertypes, String[] functionalInterfaces) {
+        assert checksum >= 0 && checksum <= 0xFFFFFFFFL : checksum;
+        recorded.add(new Recorded(className, jarIndex, checksum, supertypes, functionalInterfaces));
     }
 
     /**
@@ -285,17 +318,17 @@ public final class StartupCache {
             byName.putIfAbsent(entry.name(), entry); // NOTE: recorded only from trusted jars (jarIndex)
         }
         Map<String, Boolean> withoutFns = new HashMap<>();
-        TreeMap<Long, Integer> added = new TreeMap<>();
+        TreeMap<Long, Long> added = new TreeMap<>();
         for (Recorded entry : byName.values()) {
             long key = hash(entry.jarIndex(), entry.name());
-            if (loaded.lengthOf(key) != entry.length()
+            if (loaded.checksumOf(key) != entry.checksum()
                     && allWithoutFns(entry.supertypes(), byName, withoutFns, 0)
                     && allWithoutFns(entry.functionalInterfaces(), byName, withoutFns, 0)) {
-                // NOTE: two clean classes with one hash and length are harmless (each is clean); with
-                // another length, or one already in the file with another, it is kept by neither
-                Integer previous = added.put(key, entry.length());
-                if ((previous != null && previous != entry.length()) || loaded.lengthOf(key) >= 0) {
-                    added.put(key, -1);
+                // NOTE: two clean classes with one hash and checksum are harmless (each is clean); with
+                // another checksum, or one already in the file with another, it is kept by neither
+                Long previous = added.put(key, entry.checksum());
+                if ((previous != null && previous != entry.checksum()) || loaded.checksumOf(key) >= 0) {
+                    added.put(key, -1L);
                 }
             }
         }
@@ -305,31 +338,31 @@ public final class StartupCache {
         return merge(loaded, added);
     }
 
-    /** @return the loaded entries and the added ones (length -1: drop the hash), hashes ascending */
-    private static CleanClassFile.Entries merge(CleanClassFile.Entries loaded, TreeMap<Long, Integer> added) {
+    /** @return the loaded entries and the added ones (checksum -1: drop the hash), hashes ascending */
+    private static CleanClassFile.Entries merge(CleanClassFile.Entries loaded, TreeMap<Long, Long> added) {
         long[] hashes = new long[loaded.size() + added.size()];
-        int[] lengths = new int[hashes.length];
+        int[] checksums = new int[hashes.length];
         int count = 0;
         int at = 0;
-        for (Map.Entry<Long, Integer> entry : added.entrySet()) {
+        for (Map.Entry<Long, Long> entry : added.entrySet()) {
             long key = entry.getKey();
             while (at < loaded.size() && loaded.hashes()[at] < key) {
                 hashes[count] = loaded.hashes()[at];
-                lengths[count++] = loaded.lengths()[at++];
+                checksums[count++] = loaded.checksums()[at++];
             }
             if (at < loaded.size() && loaded.hashes()[at] == key) {
                 at++; // NOTE: a collision (added with -1 below): dropped from the file too
             }
             if (entry.getValue() >= 0) {
                 hashes[count] = key;
-                lengths[count++] = entry.getValue();
+                checksums[count++] = (int) (long) entry.getValue();
             }
         }
         while (at < loaded.size()) {
             hashes[count] = loaded.hashes()[at];
-            lengths[count++] = loaded.lengths()[at++];
+            checksums[count++] = loaded.checksums()[at++];
         }
-        return new CleanClassFile.Entries(Arrays.copyOf(hashes, count), Arrays.copyOf(lengths, count));
+        return new CleanClassFile.Entries(Arrays.copyOf(hashes, count), Arrays.copyOf(checksums, count));
     }
 
     /** @return whether each of the classes is known to have no coroutine function (see the class comment) */
@@ -365,7 +398,7 @@ public final class StartupCache {
      */
     private boolean inFile(String name) {
         for (int jar : classPath.trustedJars()) {
-            if (loaded.lengthOf(hash(jar, name)) >= 0) {
+            if (loaded.checksumOf(hash(jar, name)) >= 0) {
                 return true;
             }
         }

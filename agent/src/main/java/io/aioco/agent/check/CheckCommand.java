@@ -160,7 +160,7 @@ public final class CheckCommand {
                 }
             }
         } catch (IOException | UncheckedIOException e) {
-            out.println("aioco check: cannot read " + e.getMessage());
+            out.println("aioco check: " + describe(e));
             return 2;
         }
         out.println("aioco check: " + read + " classes read, " + rewritten + " rewritten, " + unchanged
@@ -203,7 +203,22 @@ public final class CheckCommand {
         if (!Files.exists(p)) {
             throw new IllegalArgumentException("no such file or folder: " + path);
         }
+        if (Files.isRegularFile(p) && path.endsWith(".class")) {
+            // NOTE: a lone class file has no class path root: its supertypes could not be found
+            throw new IllegalArgumentException(path + " is a class file; expected a jar or a folder (the folder"
+                    + " its package starts in)");
+        }
         return p;
+    }
+
+    /**
+     * @return what went wrong reading the paths, said once: {@link ClassPathLookup}'s messages say
+     *     what they could not do; a bare I/O error (often only a path) is prefixed
+     */
+    private static String describe(Exception e) {
+        Throwable cause = e instanceof UncheckedIOException unchecked ? unchecked.getCause() : e;
+        String message = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+        return message.startsWith("cannot ") ? message : "cannot read " + message + " (" + cause.getClass().getSimpleName() + ")";
     }
 
     private static URLClassLoader dependencyLoader(List<Path> paths) {
@@ -221,6 +236,18 @@ public final class CheckCommand {
     private byte[] check(String name, byte[] bytes, Instrumenter instrumenter, BytecodeVerifier verifier) {
         read++;
         InstrumentationResult result = instrumenter.instrument(bytes);
+        if (result.outcome() == InstrumentationResult.Outcome.FAILED && result.className() == null) {
+            // NOTE: the class file could not even be parsed: its diagnostic has no name, but the file has one
+            failed++;
+            String cause = result.diagnostics().stream().map(Diagnostic::message)
+                    .map(message -> message.startsWith("cannot instrument: ") ? message.substring(19) : message)
+                    .collect(Collectors.joining("; "));
+            String line = name + ".class: not a readable class file (truncated or damaged: " + cause
+                    + "); rebuild it, or leave it out of the checked paths";
+            out.println(line);
+            failures.add(line);
+            return null;
+        }
         for (Diagnostic diagnostic : result.diagnostics()) {
             out.println(diagnostic.format());
             if (diagnostic.severity() == Diagnostic.Severity.ERROR && diagnostic.methodName() != null) {

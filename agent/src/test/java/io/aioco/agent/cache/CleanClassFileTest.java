@@ -34,9 +34,9 @@ class CleanClassFileTest {
         assertEquals(searchOrder, contents.searchOrder());
         CleanClassFile.Entries read = contents.entries();
         assertArrayEquals(written.hashes(), read.hashes());
-        assertArrayEquals(written.lengths(), read.lengths());
+        assertArrayEquals(written.checksums(), read.checksums());
         for (int i = 0; i < written.size(); i++) {
-            assertEquals(written.lengths()[i], read.lengthOf(written.hashes()[i]));
+            assertEquals(written.checksums()[i], read.checksumOf(written.hashes()[i]));
         }
     }
 
@@ -79,8 +79,16 @@ class CleanClassFileTest {
     void aMissingHashIsNotFound() {
         CleanClassFile.Entries read = CleanClassFile.decode(CleanClassFile.encode("k", "", entries(Set.of(5L, 9L), 3)),
                 "k").entries();
-        assertEquals(-1, read.lengthOf(6L));
-        assertEquals(3, read.lengthOf(5L));
-        assertEquals(4, read.lengthOf(9L));
+        assertEquals(-1, read.checksumOf(6L));
+        assertEquals(3, read.checksumOf(5L));
+        assertEquals(4, read.checksumOf(9L));
+    }
+
+    @Test
+    void aChecksumWithTheHighBitSetIsFoundUnsignedNotTakenForMissing() {
+        CleanClassFile.Entries written = new CleanClassFile.Entries(new long[] {5L, 9L}, new int[] {-1, Integer.MIN_VALUE});
+        CleanClassFile.Entries read = CleanClassFile.decode(CleanClassFile.encode("k", "", written), "k").entries();
+        assertEquals(0xFFFFFFFFL, read.checksumOf(5L));
+        assertEquals(0x80000000L, read.checksumOf(9L));
     }
 }

@@ -425,6 +425,51 @@ class StartupCacheLoadingTest {
     }
 
     @Test
+    void aClassDefinedAtRunTimeWithAJarsDomainIsWovenThoughACleanClassOfItsNameAndLengthIsCached()
+            throws Exception {
+        Path jar = reproducibleJar(dir.resolve("gen.jar"), true);
+        List<Path> classPath = List.of(jar);
+        Run first = new Run(classPath, classPath, cacheDir, "fixture.cache.Rebuilt");
+        assertEquals(List.of(), first.loader.rewritten, "the variant naming no runtime is clean");
+        assertTrue(first.cache.save());
+
+        // a code generator defines, into the application loader, bytes of its own under that name:
+        // the JVM gives them the domain of the jar of the lookup class, here the jar of the clean one
+        Run second = new Run(classPath, classPath, cacheDir);
+        byte[] generated = classFile("fixture/cache/Rebuilt");
+        byte[] cleanVariant;
+        try (java.util.jar.JarFile file = new java.util.jar.JarFile(jar.toFile())) {
+            cleanVariant = file.getInputStream(file.getEntry("fixture/cache/Rebuilt.class")).readAllBytes();
+        }
+        assertEquals(cleanVariant.length, generated.length, "same name, same length, other bytes");
+        ProtectionDomain domain = new ProtectionDomain(new CodeSource(jar.toUri().toURL(), (Certificate[]) null),
+                null, second.loader, null);
+        byte[] woven = second.loader.transformer.transform(second.loader, "fixture/cache/Rebuilt", null, domain,
+                generated);
+        assertTrue(woven != null && woven.length > generated.length, "the generated coroutine function is woven");
+        assertEquals(0, second.cache.hits, "the cache did not answer for bytes it never saw");
+        assertEquals(null, second.loader.transformer.transform(second.loader, "fixture/cache/Rebuilt", null, domain,
+                cleanVariant), "the jar's own bytes are still answered from the cache");
+        assertEquals(1, second.cache.hits);
+    }
+
+    @Test
+    void aFifoInTheCacheFilesPlaceIsIgnoredWithoutBlocking() throws Exception {
+        Run first = new Run(cacheDir, "fixture.hierarchy.PlainSub");
+        assertTrue(first.cache.save());
+        Path file = first.cache.file();
+        Files.delete(file);
+        Process mkfifo = new ProcessBuilder("mkfifo", file.toString()).inheritIO().start();
+        assertEquals(0, mkfifo.waitFor(), "mkfifo");
+        // NOTE: the timeout only turns a hang (the open of a FIFO with no writer blocks) into a failure
+        Run next = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                () -> new Run(cacheDir, "fixture.hierarchy.PlainSub", "fixture.hierarchy.CoSub"));
+        assertEquals(0, next.cache.loadedCount());
+        assertEquals(List.of("fixture/hierarchy/CoBase", "fixture/hierarchy/CoSub"),
+                next.loader.rewritten.stream().sorted().toList());
+    }
+
+    @Test
     void anUnwritableCacheFolderIsNoCrash() throws Exception {
         Path notAFolder = Files.writeString(dir.resolve("plain-file"), "x");
         Run run = new Run(notAFolder.resolve("cache"), "fixture.hierarchy.PlainSub", "fixture.hierarchy.CoSub");

@@ -71,7 +71,7 @@ class StartupCacheTest {
         CleanClassFile.Entries clean = cache.cleanEntries();
         assertEquals(Set.of(StartupCache.hash(0, "p/I"), StartupCache.hash(0, "p/Base"), StartupCache.hash(0, "p/Sub")),
                 hashes(clean));
-        assertEquals(11, clean.lengthOf(StartupCache.hash(0, "p/Sub")));
+        assertEquals(11, clean.checksumOf(StartupCache.hash(0, "p/Sub")));
     }
 
     @Test
@@ -105,7 +105,7 @@ class StartupCacheTest {
         }
         for (int run = 0; run < 3; run++) {
             for (int i = 0; i < 50; i++) {
-                assertEquals(1000 * run + i, entries.lengthOf(StartupCache.hash(0, "p/C" + run + "_" + i)));
+                assertEquals(1000 * run + i, entries.checksumOf(StartupCache.hash(0, "p/C" + run + "_" + i)));
             }
         }
     }

@@ -1,6 +1,7 @@
 package io.aioco.agent.check;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aioco.CoroutineFn;
@@ -103,5 +104,42 @@ class CheckCommandTest {
         Result result = check(broken.toString());
         assertEquals(2, result.exitCode(), result.output());
         assertTrue(result.output().contains("broken.jar"), result.output());
+    }
+
+    @Test
+    void aPathThatIsNoJarIsReportedWithOnePrefix() throws Exception {
+        Path broken = Files.writeString(dir.resolve("notajar.jar"), "hi");
+        Result result = check(broken.toString());
+        assertEquals(2, result.exitCode(), result.output());
+        assertTrue(result.output().startsWith("aioco check: cannot open " + broken), result.output());
+        assertFalse(result.output().contains("cannot read cannot"), result.output());
+    }
+
+    @Test
+    void aTruncatedClassInAFolderIsNamedByItsFile() throws Exception {
+        byte[] whole = compile("x/Gen", "package x; public class Gen { @io.aioco.CoroutineFn public static void"
+                + " pause() { io.aioco.Coroutine.yield(); } }");
+        Path folder = Files.createDirectories(dir.resolve("d").resolve("x"));
+        Files.write(folder.resolve("Gen.class"), whole);
+        Files.write(folder.resolve("Bad.class"), java.util.Arrays.copyOf(whole, 50));
+
+        Result result = check(dir.resolve("d").toString());
+        assertEquals(1, result.exitCode(), result.output());
+        assertEquals(1, result.summary().failed(), result.output());
+        assertEquals(1, result.summary().rewritten(), result.output());
+        assertTrue(result.output().contains("x/Bad.class: not a readable class file (truncated or damaged: "),
+                result.output());
+        assertFalse(result.output().contains("<unreadable class>"), result.output());
+        assertFalse(result.output().contains("cannot instrument: java."), result.output());
+    }
+
+    @Test
+    void aSingleClassFileIsRefusedSayingAJarOrAFolderIsExpected() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("x"));
+        Path single = Files.write(folder.resolve("Gen.class"), compile("x/Gen", "package x; public class Gen {}"));
+        Result result = check(single.toString());
+        assertEquals(2, result.exitCode(), result.output());
+        assertTrue(result.output().contains(single + " is a class file; expected a jar or a folder"), result.output());
+        assertFalse(result.output().contains("not a jar"), result.output());
     }
 }
