@@ -244,7 +244,7 @@ public final class Coroutine {
                     AioContext handedCtx = (AioContext) CONTEXT.getAcquire(handed);
                     Carrier carrier = CoStack.carrier();
                     if ((handedCtx != null && handedCtx != carrier.context()) || carrier.current != null) {
-                        handed.wake();
+                        outcome.wakeHandedOff(); // handed.wake(), skipping it if its context is closed
                     } else {
                         handed.markWakeupPending();
                         if (wokenTail == null) {
