@@ -231,4 +231,30 @@ class WakeAfterYieldTest {
         assertThrows(IllegalStateException.class, () -> failing.enter(closed));
         assertTrue(failing.isTerminated());
     }
+
+    /** The review's other case: the handler of yieldUntilReadable cannot be set on a closed channel. */
+    @Test
+    void aReadHandlerThatCannotBeSetOnAClosedChannelIsThrownInTheCoroutine() throws Exception {
+        AioContext ctx = AioContext.create();
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        pipe.source().close();
+        pipe.sink().close();
+        List<String> seen = new ArrayList<>();
+        HandWoven reader = new HandWoven(call("yieldUntilReadable", "(Ljava/nio/channels/SelectableChannel;)V", () -> {
+            try {
+                Coroutine.yieldUntilReadable(pipe.source());
+            } catch (IllegalArgumentException e) {
+                seen.add("caught in the coroutine");
+            }
+        }));
+        Coroutine co = Coroutine.create(reader);
+        try {
+            co.enter(ctx); // nothing reaches the enterer
+            assertEquals(List.of("caught in the coroutine"), seen);
+            assertTrue(reader.finished());
+            assertTrue(co.isTerminated());
+        } finally {
+            ctx.close();
+        }
+    }
 }
