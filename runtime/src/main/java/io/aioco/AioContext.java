@@ -281,7 +281,8 @@ public final class AioContext implements AutoCloseable {
      * busy-polls for up to the poll time, before announcing the wait (QEMU's try_poll_mode comes
      * before notify_me is raised: a waker meanwhile makes no system call, and the poll sees what it
      * published). Then announces the wait, builds the poll set, checks for work, and blocks. The
-     * handshake with the wakers is walked through case by case in runtime/DESIGN.md.
+     * handshake with the wakers is walked through case by case in runtime/DESIGN.md, section "The
+     * notify/kick handshake".
      */
     private void waitForEvents(Thread me, FdTable table, PollHooks hooks) {
         int mode = Poller.waitMode(table);

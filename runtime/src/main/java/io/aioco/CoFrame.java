@@ -80,15 +80,16 @@ final class CoFrame {
      *
      * @param arrival what {@link #arrive} returned (a function may suspend again after a resume)
      * @throws IllegalStateException when the caller is not instrumented (the suspension could not
-     *     be resumed); nothing is published then
+     *     be resumed), or when the coroutine scheduled itself elsewhere and has not yielded since;
+     *     nothing is published then
      */
     void suspend(CoStack stack, int arrival, CoWait wait) {
         if (arrival == FOREIGN) {
             throw stack.crossedUninstrumented(method);
         }
         assert wait.coroutine == stack.coroutine() : wait + " does not belong to " + stack.coroutine();
+        wait.coroutine.afterYield(wait); // first: it may throw, and nothing is saved then
         stack.pushRef(wait);
-        wait.coroutine.afterYield(wait);
         stack.suspend();
     }
 

@@ -107,6 +107,17 @@ public final class CoMutex {
         public CoWait publish() {
             return tryLockOrQueue(this) ? completeInline() : null;
         }
+
+        /** It was handed the lock but can never run: the lock goes on to the next waiter. */
+        @Override
+        CoWait giveBack() {
+            return release(coroutine);
+        }
+
+        @Override
+        String describe() {
+            return "the lock of " + CoMutex.this;
+        }
     }
 
     /**
@@ -144,7 +155,10 @@ public final class CoMutex {
 
     /**
      * Releases the lock, handing it to the longest waiter if there is one and waking it. Maps to
-     * {@code qemu_co_mutex_unlock}.
+     * {@code qemu_co_mutex_unlock}. Beyond QEMU (whose contexts outlive their coroutines): a waiter
+     * whose context is closed can never run, so it is skipped, reported once by name as lost
+     * (logger {@code io.aioco}, WARNING), and the lock goes to the next waiter; the caller never
+     * gets the closed context's exception. Called from a coroutine on any thread.
      *
      * @throws IllegalStateException if the running coroutine does not hold the lock (naming both
      *     the caller and the holder)
@@ -155,7 +169,7 @@ public final class CoMutex {
         UNLOCK.arrive(stack, this); // never suspends: any caller will do
         CoWait next = release(CoFrame.coroutine(stack));
         if (next != null) {
-            next.wake();
+            next.handOff(); // NOTE: a waiter whose context is closed is skipped, never thrown to us
         }
     }
 

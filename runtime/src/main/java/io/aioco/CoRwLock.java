@@ -59,6 +59,24 @@ public final class CoRwLock {
             }
         }
 
+        /** It was granted the lock but can never run: take the grant back and grant the next. */
+        @Override
+        CoWait giveBack() {
+            synchronized (CoRwLock.this) {
+                if (read) {
+                    owners--;
+                } else {
+                    owners = 0;
+                }
+                return grantHead();
+            }
+        }
+
+        @Override
+        String describe() {
+            return (read ? "a read lock of " : "the write lock of ") + CoRwLock.this;
+        }
+
         @Override
         void resumed() {
             if (read) {
@@ -164,13 +182,15 @@ public final class CoRwLock {
             woken = grantHead();
         }
         if (woken != null) {
-            woken.wake();
+            woken.handOff(); // NOTE: a waiter whose context is closed is skipped, never thrown to us
         }
     }
 
     /**
      * Releases the caller's read or write lock and wakes the next waiter that can run. Maps to
-     * {@code qemu_co_rwlock_unlock}.
+     * {@code qemu_co_rwlock_unlock}. A waiter whose context is closed can never run: it is skipped
+     * and reported once by name as lost, here and wherever the lock is granted to waiters ({@link
+     * #downgrade()}, a reader letting the next reader in), as {@link CoMutex#unlock()} does.
      *
      * @throws IllegalStateException if the lock is not held
      */
@@ -189,7 +209,7 @@ public final class CoRwLock {
             woken = grantHead();
         }
         if (woken != null) {
-            woken.wake();
+            woken.handOff(); // NOTE: a waiter whose context is closed is skipped, never thrown to us
         }
     }
 
@@ -226,7 +246,7 @@ public final class CoRwLock {
             woken = grantHead();
         }
         if (woken != null) {
-            woken.wake();
+            woken.handOff(); // NOTE: a waiter whose context is closed is skipped, never thrown to us
         }
     }
 

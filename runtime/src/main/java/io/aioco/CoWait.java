@@ -77,6 +77,68 @@ abstract class CoWait implements Coroutine.AfterYield {
     }
 
     /**
+     * Completes the wait and wakes its coroutine, which was just handed what it waited for (a lock);
+     * when its context is closed the coroutine can never run: it is reported as lost (by name, once:
+     * it is never woken again) and what it was handed goes to the next waiter ({@link #giveBack()}),
+     * so the lock is never held for ever by a coroutine that cannot run and the caller never gets
+     * the closed context's exception. Any thread (the one handing off, outside the owner's lock).
+     *
+     * @return false if the wait was completed already (nothing done)
+     */
+    final boolean handOff() {
+        if (!complete()) {
+            return false;
+        }
+        wakeHandedOff();
+        return true;
+    }
+
+    /**
+     * {@link #handOff()} for a wait already completed by its hand-off ({@link Coroutine}'s loop
+     * after a publication handed a lock over). Any thread.
+     */
+    final void wakeHandedOff() {
+        for (CoWait wait = this; wait != null && !wait.wakeUnlessContextClosed(); ) {
+            CoWait next = wait.giveBack();
+            // NOTE: a wait handed over is completed once, by whoever handed it (here)
+            wait = next != null && next.complete() ? next : null;
+        }
+    }
+
+    /** Wakes the coroutine; false (logged as lost) when its context is closed. */
+    private boolean wakeUnlessContextClosed() {
+        AioContext ctx = coroutine.context();
+        if (ctx == null || !ctx.isClosed()) {
+            try {
+                coroutine.wake();
+                return true;
+            } catch (IllegalStateException e) {
+                if (ctx == null || !ctx.isClosed()) {
+                    throw e;
+                }
+                // NOTE: closed between the check and coSchedule's (which threw before queueing)
+            }
+        }
+        LoopLog.coroutineLost(coroutine, ctx, describe());
+        return false;
+    }
+
+    /**
+     * Called when this wait's coroutine was handed something and can never run (its context is
+     * closed): gives it back, to the next waiter if there is one. Default: nothing to give back.
+     *
+     * @return the next wait that was handed it (not yet completed; the caller wakes it), or null
+     */
+    CoWait giveBack() {
+        return null;
+    }
+
+    /** What the coroutine waits for, for the "lost" report. */
+    String describe() {
+        return "a wake-up";
+    }
+
+    /**
      * Completes the wait without waking: for {@link #publish()} when the wait is satisfied at once,
      * or when it hands a lock to another wait that its caller then wakes.
      *

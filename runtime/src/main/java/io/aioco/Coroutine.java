@@ -244,7 +244,7 @@ public final class Coroutine {
                     AioContext handedCtx = (AioContext) CONTEXT.getAcquire(handed);
                     Carrier carrier = CoStack.carrier();
                     if ((handedCtx != null && handedCtx != carrier.context()) || carrier.current != null) {
-                        handed.wake();
+                        outcome.wakeHandedOff(); // handed.wake(), skipping it if its context is closed
                     } else {
                         handed.markWakeupPending();
                         if (wokenTail == null) {
@@ -368,10 +368,19 @@ public final class Coroutine {
     /**
      * Has {@code action} run on this thread once the running coroutine (this one) has yielded.
      * Only the thread running this coroutine calls it, from inside it.
+     *
+     * @throws IllegalStateException if an action is pending already (a coSchedule of itself not
+     *     yet followed by a yield); the pending one is kept
      */
     void afterYield(AfterYield action) {
         assert CoStack.current() != null && CoStack.current().coroutine() == this : this + " is not running here";
-        assert afterYield == null : this + " has an action pending already";
+        if (afterYield != null) {
+            // NOTE: the one pending action is a move to another context (coSchedule of itself):
+            // replacing it would lose the move, keeping it would lose the wait's publication
+            throw new IllegalStateException(this + " cannot suspend on a wait: it scheduled itself on another"
+                    + " context (coSchedule) and has not yielded since; call Coroutine.yield() right after"
+                    + " coSchedule, then wait there");
+        }
         afterYield = action;
     }
 

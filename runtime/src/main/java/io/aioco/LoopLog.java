@@ -16,6 +16,17 @@ final class LoopLog {
                 + " none), and a status left set would make every wait return at once. Logged once per loop.");
     }
 
+    /**
+     * A coroutine was handed {@code what} (a lock) while its context {@code ctx} is closed: it can
+     * never run, and what it was handed went to the next waiter. QEMU never gets here (a context
+     * outlives its coroutines).
+     */
+    static void coroutineLost(Coroutine co, AioContext ctx, String what) {
+        LOG.log(System.Logger.Level.WARNING, "aioco: " + co + " lost: it waited for " + what + " in " + ctx
+                + ", which is closed, so it can never run; dropped (its finally blocks never run) and what it"
+                + " was handed went to the next waiter");
+    }
+
     /** At most this many leaked bottom halves are named in the line; the rest are counted. */
     static final int LEAKS_NAMED = 10;
 

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Channels need a selector, which the model checker cannot drive: {@link LoopStressTest} covers
  * fd handlers set and removed, and thread-pool completions (whose workers it cannot drive either),
- * with real threads.
+ * with real threads. The switch of a wait from park to select when it adds its first channel, with
+ * a waker racing it, is model-checked on the poller itself ({@code
+ * io.aioco.internal.loop.ReannounceModelTest}).
  */
 public class HandshakeModelTest {
     private final AioContext ctx = AioContext.create();

@@ -2,6 +2,7 @@ package io.aioco;
 
 import static io.aioco.HandWoven.call;
 import static io.aioco.HandWoven.yieldCall;
+import static io.aioco.HandWoven.plain;
 import static io.aioco.LoopTesting.drain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -230,5 +231,66 @@ class WakeAfterYieldTest {
         Coroutine failing = Coroutine.create(uncaught);
         assertThrows(IllegalStateException.class, () -> failing.enter(closed));
         assertTrue(failing.isTerminated());
+    }
+
+    /**
+     * A coroutine that schedules itself on another context and then waits before yielding: a clear
+     * error in the coroutine (the move stays pending and happens at its next yield), not an assert
+     * or a silently replaced move.
+     */
+    @Test
+    void aWaitBeforeTheYieldThatFollowsACoScheduleOfItselfIsAClearError() {
+        AioContext here = AioContext.create();
+        AioContext there = AioContext.create();
+        List<String> seen = new ArrayList<>();
+        HandWoven body = new HandWoven(
+                plain(() -> there.coSchedule(Coroutine.self())),
+                call("sleepNs", "(Lio/aioco/ClockType;J)V", () -> {
+                    try {
+                        Coroutine.sleepNs(ClockType.REALTIME, 0);
+                    } catch (IllegalStateException e) {
+                        seen.add(e.getMessage());
+                    }
+                }),
+                yieldCall(),
+                plain(() -> seen.add("moved: " + (Coroutine.self().context() == there))));
+        try {
+            Coroutine.create(body).enter(here);
+            assertEquals(1, seen.size(), seen.toString());
+            assertTrue(seen.get(0).contains("scheduled itself on another context (coSchedule)"), seen.get(0));
+            assertFalse(body.finished());
+            LoopTesting.drain(there);
+            assertTrue(body.finished());
+            assertEquals("moved: true", seen.get(1));
+        } finally {
+            here.close();
+            there.close();
+        }
+    }
+
+    /** The review's other case: the handler of yieldUntilReadable cannot be set on a closed channel. */
+    @Test
+    void aReadHandlerThatCannotBeSetOnAClosedChannelIsThrownInTheCoroutine() throws Exception {
+        AioContext ctx = AioContext.create();
+        Pipe pipe = Pipe.open();
+        pipe.source().close();
+        pipe.sink().close();
+        List<String> seen = new ArrayList<>();
+        HandWoven reader = new HandWoven(call("yieldUntilReadable", "(Ljava/nio/channels/SelectableChannel;)V", () -> {
+            try {
+                Coroutine.yieldUntilReadable(pipe.source());
+            } catch (IllegalArgumentException e) {
+                seen.add("caught in the coroutine");
+            }
+        }));
+        Coroutine co = Coroutine.create(reader);
+        try {
+            co.enter(ctx); // nothing reaches the enterer
+            assertEquals(List.of("caught in the coroutine"), seen);
+            assertTrue(reader.finished());
+            assertTrue(co.isTerminated());
+        } finally {
+            ctx.close();
+        }
     }
 }

@@ -12,7 +12,7 @@ import java.util.function.BooleanSupplier;
  * the "what I wait for changed" flag that ends a busy poll, the fd table with its selector, and
  * the adaptive-polling state; the context's poll drives it step by step (busy poll, announce,
  * build the poll set, block, end the wait). The handshake is walked through in {@code
- * runtime/DESIGN.md}.
+ * runtime/DESIGN.md}, section "The notify/kick handshake".
  *
  * <p><b>Threads.</b> {@link #kick()}, {@link #notifyChange()}, {@link #notifyEvent()} and {@link
  * #fdTable()} may be called from any thread. Everything else is the loop thread's: the one polling
@@ -178,7 +178,8 @@ public final class Poller {
 
     /**
      * Called from the loop thread: announces that it is about to block in {@code mode} (QEMU's
-     * {@code notify_me}). Every check for work comes after this store; see DESIGN.md.
+     * {@code notify_me}). Every check for work comes after this store; see runtime/DESIGN.md, "The
+     * notify/kick handshake".
      */
     public void announce(int mode) {
         assert inWaitingThread();
@@ -190,10 +191,16 @@ public final class Poller {
      * Called from the loop thread after {@link #announce} when building the poll set added the
      * first channel or removed the last: switches the announcement from {@code from} to {@code to}
      * so that a waker wakes the right way. Returns false if a waker cleared it meanwhile (the loop
-     * must then not block).
+     * must then not block). A waker that read {@code from} and loses its CAS to this one reads the
+     * new mode and wakes that way (see wake()).
      */
     public boolean reannounce(int from, int to) {
         return NOTIFY_ME.compareAndSet(this, from, to);
+    }
+
+    /** Called from any thread, for tests: the current announcement (NOT_WAITING, WAIT_PARK, WAIT_SELECT). */
+    int announcement() {
+        return (int) NOTIFY_ME.getVolatile(this);
     }
 
     /**
@@ -293,16 +300,27 @@ public final class Poller {
     }
 
     private void wake() {
-        int mode = (int) NOTIFY_ME.getVolatile(this);
-        // NOTE: only the waker that clears the announcement makes the system call; the others see
-        // NOT_WAITING (or lose the CAS) and return. A stale wake (the poller already left) costs the
-        // next wait one spurious return, which block() absorbs.
-        if (mode != NOT_WAITING && NOTIFY_ME.compareAndSet(this, mode, NOT_WAITING)) {
-            if (mode == WAIT_PARK) {
-                LockSupport.unpark(waiter);
-            } else {
-                fds.wakeup();
+        for (;;) {
+            int mode = (int) NOTIFY_ME.getVolatile(this);
+            if (mode == NOT_WAITING) {
+                return; // nobody blocks, or another waker cleared it and wakes the loop
             }
+            // NOTE: only the waker that clears the announcement makes the system call. A stale wake
+            // (the poller already left) costs the next wait one spurious return, which block()
+            // absorbs.
+            if (NOTIFY_ME.compareAndSet(this, mode, NOT_WAITING)) {
+                if (mode == WAIT_PARK) {
+                    LockSupport.unpark(waiter);
+                } else {
+                    fds.wakeup();
+                }
+                return;
+            }
+            // NOTE: the CAS failed: another waker cleared the announcement (the next read sees
+            // NOT_WAITING), or the loop switched it with reannounce() after applying the fd updates
+            // published before ours. Then the loop may block in the new mode without our change:
+            // read it again and wake that way. The loop switches at most once per wait, so this
+            // retries rarely, and only on contention (pairs with the CAS in reannounce).
         }
     }
 }
