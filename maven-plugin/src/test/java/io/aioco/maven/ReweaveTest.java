@@ -180,6 +180,28 @@ class ReweaveTest {
     }
 
     @Test
+    void calleeChangeThatDoesNotConcernTheCallerKeepsItsFileAndTime() throws Exception {
+        compile("t.B", SUSPENDING_CALLEE);
+        compile("t.A", CALLER);
+        weave().write();
+        FileTime old = FileTime.fromMillis(1_000_000_000_000L);
+        Files.setLastModifiedTime(file("t.A"), old);
+
+        compile("t.B", SUSPENDING_CALLEE.replace("public class B {", "public class B { public static int other() { return 1; }"));
+        Weaver.Result again = weave(); // B's fingerprint changed: A is woven again, to the same bytes
+        assertEquals(List.of(), again.errors);
+        assertEquals(List.of(), again.rewoven);
+        assertEquals(List.of("t.B"), again.woven);
+        again.write();
+        assertEquals(old, Files.getLastModifiedTime(file("t.A")));
+        assertEquals(SUSPENDING_TRACE, runCaller());
+
+        Weaver.Result settled = weave(); // and its record was renewed: nothing left to do
+        assertEquals(List.of(), settled.woven);
+        assertEquals(2, settled.alreadyWoven);
+    }
+
+    @Test
     void callerOfAnImplementationWhoseInterfaceMethodBecomesACoroutineFunctionIsWovenAgain() throws Exception {
         // NOTE: the caller names only Impl; Impl.m inherits the marker from its interface, so the
         // caller depends on Api through Impl's supertypes
