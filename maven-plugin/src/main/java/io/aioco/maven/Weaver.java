@@ -34,7 +34,10 @@ import java.util.stream.Stream;
  *
  * <p>The instrumenter is the agent's: for the same class and the same classpath the bytes are the
  * same. Classes it already wove carry its marker and come back unchanged, so weaving is idempotent
- * and a file is only written when its content changes. A class woven by an aioco of another
+ * and a file is only written when its content changes. A woven class is woven again, from the
+ * original the {@link WeaveState} kept, when a class its weaving rested on changed its
+ * {@link VerdictFingerprints fingerprint} since (a callee recompiled alone); a folder class is read
+ * once per build, and only the originals of classes woven again are read. A class woven by an aioco of another
  * protocol version ({@link WovenMarker}) is an error naming the class and both versions: the build
  * fails until it is recompiled.
  *
