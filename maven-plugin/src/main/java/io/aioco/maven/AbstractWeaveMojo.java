@@ -114,7 +114,20 @@ public abstract class AbstractWeaveMojo extends AbstractMojo {
             result.excluded.forEach(name -> getLog().info("aioco: excluded " + name));
             result.woven.forEach(name -> getLog().info("aioco: woven " + name));
         }
+        if (result.unrecorded > 0) {
+            getLog().warn("aioco: " + count(result.unrecorded, "class") + " in " + folder + " carry aioco's marker"
+                    + " but were not woven by this plugin's last run (no record of them in " + Weaver.STATE_FOLDER
+                    + "): they are kept as they are, and cannot be woven again if the classes they call change."
+                    + " A clean build (mvn clean) records them.");
+        }
+        if (verbose) {
+            result.rewoven.forEach(name -> getLog().info("aioco: woven again " + name
+                    + " (a class it depends on changed its coroutine functions)"));
+        }
         List<String> notes = new ArrayList<>();
+        if (!result.rewoven.isEmpty()) {
+            notes.add(result.rewoven.size() + " woven again as their callees changed");
+        }
         if (result.alreadyWoven > 0) {
             notes.add(result.alreadyWoven + " already woven");
         }
