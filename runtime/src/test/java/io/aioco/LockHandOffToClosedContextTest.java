@@ -37,10 +37,10 @@ class LockHandOffToClosedContextTest {
     @Test
     void aMutexUnlockSkipsAWaiterOfAClosedContextAndHandsTheLockToTheNext() {
         CoMutex mutex = new CoMutex();
-        HandWoven holder = new HandWoven(call("lock", "()V", mutex::lock), yieldCall(),
-                call("unlock", "()V", mutex::unlock));
-        HandWoven lost = new HandWoven(call("lock", "()V", mutex::lock), call("unlock", "()V", mutex::unlock));
-        HandWoven next = new HandWoven(call("lock", "()V", mutex::lock), call("unlock", "()V", mutex::unlock));
+        HandWoven holder = new HandWoven(call("lock", "()V", mutex, mutex::lock), yieldCall(),
+                call("unlock", "()V", mutex, mutex::unlock));
+        HandWoven lost = new HandWoven(call("lock", "()V", mutex, mutex::lock), call("unlock", "()V", mutex, mutex::unlock));
+        HandWoven next = new HandWoven(call("lock", "()V", mutex, mutex::lock), call("unlock", "()V", mutex, mutex::unlock));
         Coroutine holderCo = Coroutine.create(holder);
         holderCo.enter(open); // holds the lock, suspended at its yield
         named("lost-waiter", lost).enter(closing); // queued first
@@ -63,11 +63,11 @@ class LockHandOffToClosedContextTest {
     @Test
     void aMutexUnlockWithOnlyALostWaiterLeavesTheMutexFree() {
         CoMutex mutex = new CoMutex();
-        HandWoven holder = new HandWoven(call("lock", "()V", mutex::lock), yieldCall(),
-                call("unlock", "()V", mutex::unlock));
+        HandWoven holder = new HandWoven(call("lock", "()V", mutex, mutex::lock), yieldCall(),
+                call("unlock", "()V", mutex, mutex::unlock));
         Coroutine holderCo = Coroutine.create(holder);
         holderCo.enter(open);
-        named("lost-waiter", new HandWoven(call("lock", "()V", mutex::lock))).enter(closing);
+        named("lost-waiter", new HandWoven(call("lock", "()V", mutex, mutex::lock))).enter(closing);
         closing.close();
         try (LoopTesting.LogCapture log = new LoopTesting.LogCapture()) {
             holderCo.enter(open);
@@ -87,12 +87,12 @@ class LockHandOffToClosedContextTest {
     void aQueueWaitThatReleasesTheMutexToALostWaiterPassesItOn() {
         CoMutex mutex = new CoMutex();
         CoQueue queue = new CoQueue();
-        HandWoven waiter = new HandWoven(call("lock", "()V", mutex::lock), yieldCall(),
-                call("await", "(Lio/aioco/CoMutex;)V", () -> queue.await(mutex)));
-        HandWoven next = new HandWoven(call("lock", "()V", mutex::lock), call("unlock", "()V", mutex::unlock));
+        HandWoven waiter = new HandWoven(call("lock", "()V", mutex, mutex::lock), yieldCall(),
+                call("await", "(Lio/aioco/CoMutex;)V", queue, () -> queue.await(mutex)));
+        HandWoven next = new HandWoven(call("lock", "()V", mutex, mutex::lock), call("unlock", "()V", mutex, mutex::unlock));
         Coroutine waiterCo = Coroutine.create(waiter);
         waiterCo.enter(open); // holds the lock, at its yield
-        named("lost-waiter", new HandWoven(call("lock", "()V", mutex::lock))).enter(closing);
+        named("lost-waiter", new HandWoven(call("lock", "()V", mutex, mutex::lock))).enter(closing);
         Coroutine.create(next).enter(open); // queued behind lost-waiter
         closing.close();
         try (LoopTesting.LogCapture log = new LoopTesting.LogCapture()) {
@@ -115,13 +115,13 @@ class LockHandOffToClosedContextTest {
     @Test
     void aRwLockSkipsLostReadersAndWritersAtUnlockAndWhenAReaderLetsTheNextOneIn() {
         CoRwLock lock = new CoRwLock();
-        HandWoven writer = new HandWoven(call("wrlock", "()V", lock::wrlock), yieldCall(),
-                call("unlock", "()V", lock::unlock));
-        HandWoven lostWriter = new HandWoven(call("wrlock", "()V", lock::wrlock));
-        HandWoven reader1 = new HandWoven(call("rdlock", "()V", lock::rdlock), yieldCall(),
-                call("unlock", "()V", lock::unlock));
-        HandWoven lostReader = new HandWoven(call("rdlock", "()V", lock::rdlock));
-        HandWoven reader2 = new HandWoven(call("rdlock", "()V", lock::rdlock), call("unlock", "()V", lock::unlock));
+        HandWoven writer = new HandWoven(call("wrlock", "()V", lock, lock::wrlock), yieldCall(),
+                call("unlock", "()V", lock, lock::unlock));
+        HandWoven lostWriter = new HandWoven(call("wrlock", "()V", lock, lock::wrlock));
+        HandWoven reader1 = new HandWoven(call("rdlock", "()V", lock, lock::rdlock), yieldCall(),
+                call("unlock", "()V", lock, lock::unlock));
+        HandWoven lostReader = new HandWoven(call("rdlock", "()V", lock, lock::rdlock));
+        HandWoven reader2 = new HandWoven(call("rdlock", "()V", lock, lock::rdlock), call("unlock", "()V", lock, lock::unlock));
         Coroutine writerCo = Coroutine.create(writer);
         writerCo.enter(open); // write-locked, suspended at its yield
         named("lost-writer", lostWriter).enter(closing);

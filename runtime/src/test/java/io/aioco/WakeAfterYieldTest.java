@@ -245,7 +245,7 @@ class WakeAfterYieldTest {
         List<String> seen = new ArrayList<>();
         HandWoven body = new HandWoven(
                 plain(() -> there.coSchedule(Coroutine.self())),
-                call("sleepNs", "(Lio/aioco/ClockType;J)V", () -> {
+                call("sleepNs", "(Lio/aioco/ClockType;J)V", Coroutine.class, () -> {
                     try {
                         Coroutine.sleepNs(ClockType.REALTIME, 0);
                     } catch (IllegalStateException e) {
@@ -276,7 +276,7 @@ class WakeAfterYieldTest {
         pipe.source().close();
         pipe.sink().close();
         List<String> seen = new ArrayList<>();
-        HandWoven reader = new HandWoven(call("yieldUntilReadable", "(Ljava/nio/channels/SelectableChannel;)V", () -> {
+        HandWoven reader = new HandWoven(call("yieldUntilReadable", "(Ljava/nio/channels/SelectableChannel;)V", Coroutine.class, () -> {
             try {
                 Coroutine.yieldUntilReadable(pipe.source());
             } catch (IllegalArgumentException e) {
