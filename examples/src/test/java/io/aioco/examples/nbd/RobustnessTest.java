@@ -159,13 +159,13 @@ class RobustnessTest extends NbdServerFixture {
 
     @Test
     void aClientThatNeverReadsItsRepliesStallsOnlyItself() throws Exception {
-        start(false, 2, "--buffer-budget", "32M"); // the least: one 32 MiB reply spends all of it
+        start(false, 2, "--buffer-budget", "32M"); // the least: two replies of the whole disk spend it
         NbdTestClient a = new NbdTestClient(server.address(), 4096);
         Set<String> ends = new HashSet<>();
         try (a) {
             a.connect("disk", true);
             for (int i = 0; i < 16; i++) { // and never reads a reply: the first blocks in the socket
-                a.queue(0, Nbd.CMD_READ, i, 0, 32 << 20, null);
+                a.queue(0, Nbd.CMD_READ, i, 0, (int) SIZE, null);
             }
             a.flush();
             awaitLog(line -> line.contains("reading paused")); // its second READ waits for room
