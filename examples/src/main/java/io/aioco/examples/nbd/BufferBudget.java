@@ -14,6 +14,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * JVM out of direct memory. QEMU has no such budget (each of its clients may hold 16 requests of
  * 32 MiB); it is what a server shared by many clients needs.
  *
+ * <p>No client can stall another through it. A client that stops reading its replies keeps what
+ * its requests reserved until it reads or leaves, so:
+ * <ul>
+ * <li>a connection holds at most its {@link #share()} (a quarter of the limit, at least one maximal
+ *     request); beyond it, its reader waits for its own requests to finish, never for the others';
+ * <li>a connection that holds nothing may always take one request's worth ({@link
+ *     #tryReserveFirst}), beyond the limit if need be, up to a {@link #ceiling()} of twice the
+ *     limit: so a second client is served while the first has spent its share, however that one
+ *     behaves.
+ * </ul>
+ * Memory stays bounded: the buffers of all requests in flight never exceed {@link #ceiling()}
+ * ({@code 2 x limit}). What is left: enough clients that stop reading (four to spend the limit, and
+ * then as many as fill the second half with one request each) can still hold every byte until they
+ * leave; ending a client whose replies make no progress needs a write deadline.
+ *
  * <p>Threads: any. Connections on different IOThreads reserve and release concurrently; a waiter is
  * woken through a future that the releasing thread completes ({@link Coroutine#await} then resumes
  * the waiter on its own context).
@@ -35,9 +50,22 @@ final class BufferBudget {
         this.limit = limit;
     }
 
-    /** Bytes that may be reserved at once. */
+    /** Bytes that requests may reserve at once when each connection holds something already. */
     long limit() {
         return limit;
+    }
+
+    /**
+     * The most one connection may hold: a quarter of the limit, at least one maximal request. A
+     * connection that would exceed it waits for its own requests to finish.
+     */
+    long share() {
+        return Math.max(Nbd.MAX_PAYLOAD, limit / 4);
+    }
+
+    /** The most ever reserved, first requests included: twice the limit. */
+    long ceiling() {
+        return 2 * limit;
     }
 
     /** Bytes reserved now: 0 when no request is in flight anywhere. */
@@ -50,12 +78,24 @@ final class BufferBudget {
         return peak.get();
     }
 
-    /** Reserves {@code bytes} if they fit; any thread. */
+    /** Reserves {@code bytes} if they fit in the limit; any thread. */
     boolean tryReserve(long bytes) {
+        return tryReserveWithin(bytes, limit);
+    }
+
+    /**
+     * Reserves the first request of a connection that holds nothing: within the limit if it fits,
+     * else beyond it, up to the {@link #ceiling()}. Any thread.
+     */
+    boolean tryReserveFirst(long bytes) {
+        return tryReserveWithin(bytes, ceiling());
+    }
+
+    private boolean tryReserveWithin(long bytes, long most) {
         assert bytes >= 0 && bytes <= limit : bytes;
         while (true) {
             long now = reserved.get();
-            if (now + bytes > limit) {
+            if (now + bytes > most) {
                 return false;
             }
             if (reserved.compareAndSet(now, now + bytes)) {
@@ -75,14 +115,15 @@ final class BufferBudget {
      * subtracts before it drains the waiters) finds the registration.
      *
      * @param bytes what the caller needs, to re-check after registering
+     * @param first whether the caller holds nothing (may go beyond the limit, see {@link #tryReserveFirst})
      * @param abandon completed when the caller must stop waiting (its connection closes)
      * @return whether {@code bytes} were reserved (false: woken, check again)
      */
     @CoroutineFn
-    boolean awaitRelease(long bytes, CompletableFuture<Void> abandon) {
+    boolean awaitRelease(long bytes, boolean first, CompletableFuture<Void> abandon) {
         CompletableFuture<Void> released = new CompletableFuture<>();
         waiters.add(released);
-        if (tryReserve(bytes)) {
+        if (first ? tryReserveFirst(bytes) : tryReserve(bytes)) {
             waiters.remove(released);
             return true;
         }

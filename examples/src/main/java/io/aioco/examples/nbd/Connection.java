@@ -60,6 +60,8 @@ final class Connection {
     private final CompletableFuture<Void> closing = new CompletableFuture<>();
     private Handshake.Result negotiated;
     private int inFlight;
+    /** Bytes of the budget that this connection's requests hold now; at most the budget's share. */
+    private long held;
     /** A reply failed half-way, or the client is gone: nothing more may be sent. */
     private boolean broken;
     /** Why a request's coroutine ended the connection (an internal error), or null. */
@@ -222,8 +224,11 @@ final class Connection {
 
     /**
      * Back-pressure before a request is read further: waits while {@link #MAX_IN_FLIGHT} requests
-     * are in flight, then until the server's budget has room for the request's buffer, and reserves
-     * it. Returns false, holding nothing, if the server closes meanwhile.
+     * are in flight, then while the connection's requests hold its whole {@link BufferBudget#share()}
+     * (its own requests must finish first: a client that stops reading stalls only itself), then
+     * until the server's budget has room for the request's buffer, and reserves it. A connection that
+     * holds nothing always gets one request's worth up to the budget's ceiling, so no other client can
+     * stall it. Returns false, holding nothing, if the server closes meanwhile.
      */
     @CoroutineFn
     private boolean admit(Request request) {
@@ -236,13 +241,22 @@ final class Connection {
             }
         }
         long bytes = bufferBytes(request);
-        boolean reserved = budget.tryReserve(bytes);
+        if (held > 0 && held + bytes > budget.share()) {
+            if (log.verbose()) {
+                log.line("connection " + id + ": its share of the buffer budget spent (" + held + " of "
+                        + budget.share() + " bytes in flight), reading paused");
+            }
+            while (held > 0 && held + bytes > budget.share() && !closing.isDone()) {
+                requestFinished.await(null);
+            }
+        }
+        boolean reserved = held == 0 ? budget.tryReserveFirst(bytes) : budget.tryReserve(bytes);
         if (!reserved && log.verbose()) {
             log.line("connection " + id + ": buffer budget spent (" + budget.reserved() + " of " + budget.limit()
                     + " bytes in flight), reading paused");
         }
         while (!reserved && !closing.isDone()) {
-            reserved = budget.awaitRelease(bytes, closing);
+            reserved = budget.awaitRelease(bytes, held == 0, closing); // NOTE: held only falls meanwhile
         }
         if (closing.isDone()) {
             if (reserved) {
@@ -251,6 +265,8 @@ final class Connection {
             return false;
         }
         request.reserved = bytes;
+        held += bytes;
+        assert held <= Math.max(budget.share(), bytes) : held;
         return true;
     }
 
@@ -269,6 +285,8 @@ final class Connection {
     private void release(Request request) {
         buffers.give(request.data);
         request.data = null;
+        held -= request.reserved;
+        assert held >= 0 : held;
         budget.release(request.reserved);
         request.reserved = 0;
     }

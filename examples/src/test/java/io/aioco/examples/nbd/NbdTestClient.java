@@ -46,7 +46,15 @@ final class NbdTestClient implements AutoCloseable {
     boolean structured;
 
     NbdTestClient(InetSocketAddress address) throws IOException {
+        this(address, 0);
+    }
+
+    /** A client whose socket takes in at most about {@code receiveBuffer} bytes unread (0: the default). */
+    NbdTestClient(InetSocketAddress address, int receiveBuffer) throws IOException {
         socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer);
+        }
         socket.connect(address, 10_000);
         socket.setSoTimeout(30_000); // a hung server fails the test instead of hanging it
         socket.setTcpNoDelay(true);

@@ -118,31 +118,76 @@ class RobustnessTest extends NbdServerFixture {
 
     @Test
     void theBufferBudgetHoldsEveryClientsRequestsBackInsteadOfFailingThem() throws Exception {
-        start(false, 2, "--buffer-budget", "32M");
+        start(false, 2, "--buffer-budget", "64M"); // a share of 32M per connection
         ReadGate gate = new ReadGate();
         export.injectFaults(gate);
-        try (NbdTestClient a = client(); NbdTestClient b = client()) {
+        try (NbdTestClient a = client(); NbdTestClient b = client(); NbdTestClient c = client()) {
             a.connect("disk", true);
             b.connect("disk", true);
-            for (int i = 0; i < 6; i++) { // 48 MiB asked, 32 MiB allowed: four in, the fifth waits
+            c.connect("disk", true);
+            for (int i = 0; i < 6; i++) { // 48 MiB asked, a share of 32 MiB: four in, the fifth waits
                 a.queue(0, Nbd.CMD_READ, i, 0, 8 << 20, null);
             }
             a.flush();
             assertTrue(gate.entered.tryAcquire(4, TIMEOUT_S, TimeUnit.SECONDS));
-            awaitLog(line -> line.contains("buffer budget spent (33554432 of 33554432"));
-            b.send(0, Nbd.CMD_READ, 99, 0, 4096, null); // another client: it waits for the budget too
-            awaitLog(line -> line.contains("buffer budget spent (33554432 of 33554432"));
-            assertEquals(4, gate.enteredCount.get(), "nothing beyond the budget was served");
-            gate.open.countDown();
-            for (int i = 0; i < 6; i++) {
-                NbdTestClient.Reply reply = a.readReply();
-                assertOk(reply);
-                assertEquals((8 << 20) + 8, reply.data().length);
+            awaitLog(line -> line.contains("its share of the buffer budget spent (33554432 of 33554432"));
+            for (int i = 0; i < 6; i++) { // the other half of the budget: four in, the fifth waits
+                b.queue(0, Nbd.CMD_READ, 10 + i, 0, 8 << 20, null);
             }
-            assertOk(b.readReply());
+            b.flush();
+            assertTrue(gate.entered.tryAcquire(4, TIMEOUT_S, TimeUnit.SECONDS));
+            awaitLog(line -> line.contains("its share of the buffer budget spent (33554432 of 33554432"));
+            c.send(0, Nbd.CMD_READ, 98, 0, 4096, null); // holds nothing: its first request gets in anyway
+            assertTrue(gate.entered.tryAcquire(1, TIMEOUT_S, TimeUnit.SECONDS));
+            c.send(0, Nbd.CMD_READ, 99, 0, 4096, null); // holds something: waits for the budget
+            awaitLog(line -> line.contains("buffer budget spent (" + ((64 << 20) + 4096) + " of " + (64 << 20)));
+            assertEquals(9, gate.enteredCount.get(), "nothing beyond the shares and c's first request was served");
+            gate.open.countDown();
+            for (NbdTestClient client : List.of(a, b)) {
+                for (int i = 0; i < 6; i++) {
+                    NbdTestClient.Reply reply = client.readReply();
+                    assertOk(reply);
+                    assertEquals((8 << 20) + 8, reply.data().length);
+                }
+            }
+            assertOk(c.readReply());
+            assertOk(c.readReply());
         }
-        assertEquals(32L << 20, server.budget().peak(), "the budget was used to the byte, never beyond");
+        assertEquals((64L << 20) + 4096, server.budget().peak(), "the budget plus c's first request, never more");
         assertEquals(0, server.budget().reserved(), "and all of it came back");
+    }
+
+    @Test
+    void aClientThatNeverReadsItsRepliesStallsOnlyItself() throws Exception {
+        start(false, 2, "--buffer-budget", "32M"); // the least: two replies of the whole disk spend it
+        NbdTestClient a = new NbdTestClient(server.address(), 4096);
+        Set<String> ends = new HashSet<>();
+        try (a) {
+            a.connect("disk", true);
+            for (int i = 0; i < 16; i++) { // and never reads a reply: the first blocks in the socket
+                a.queue(0, Nbd.CMD_READ, i, 0, (int) SIZE, null);
+            }
+            a.flush();
+            awaitLog(line -> line.contains("reading paused")); // its second READ waits for room
+            try (NbdTestClient b = client(); NbdTestClient c = client()) {
+                b.connect("disk", true);
+                c.connect("disk", true);
+                b.send(0, Nbd.CMD_READ, 99, 0, 4096, null);
+                NbdTestClient.Reply reply = b.readReply(); // the client's timeout fails a wedged server
+                assertOk(reply);
+                assertEquals(99, reply.cookie());
+                assertOk(c.call(0, Nbd.CMD_FLUSH, 0, 0, null));
+                assertOk(c.call(0, Nbd.CMD_READ, 0, 1 << 20, null));
+                ends.add(":" + b.localPort() + " on ");
+                ends.add(":" + c.localPort() + " on ");
+            }
+            assertTrue(server.budget().peak() <= server.budget().ceiling(), "bounded: " + server.budget().peak());
+        }
+        ends.add(":" + a.localPort() + " on ");
+        for (int i = 0; i < 3; i++) { // every closing line is logged once its requests are done
+            awaitLog(line -> line.contains(" closed after ") && ends.stream().anyMatch(line::contains));
+        }
+        assertEquals(0, server.budget().reserved(), "the stalled client's share came back when it left");
     }
 
     @ParameterizedTest(name = "iothreads {0}")
