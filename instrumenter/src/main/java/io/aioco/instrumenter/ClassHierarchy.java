@@ -523,21 +523,74 @@ final class ClassHierarchy {
     }
 
     /**
-     * Walks up from {@code owner} as the JVM resolves and overrides: the first declaration met on a
-     * path is the method a reference resolves to; the supertypes' declarations above it count only
-     * if it can override them. A private or static method overrides nothing and is overridden by
-     * nothing (JVMS 5.4.5), so the marker does not pass through it: as the resolved method, it is a
-     * coroutine function only if marked itself; above one, it is passed over. NOTE: a
-     * package-private method in another package still counts (JVMS lets an intermediate class of
-     * its package override it): calling a method a coroutine function that is not one only costs a
-     * needless rewrite, the other way round a suspension would cross a frame that is not rewritten.
+     * Walks up from {@code owner} as the JVM resolves and overrides: the first declaration met is
+     * the method a reference resolves to; the supertypes' declarations above it count only if it
+     * overrides them (JVMS 5.4.5). A private or static method overrides nothing and is overridden by
+     * nothing, so the marker does not pass through it: as the resolved method, it is a coroutine
+     * function only if marked itself; above one, it is passed over. A package-private method is
+     * overridden only from its own package, directly or through a method in between that overrides
+     * it ({@link #overrides}): a method of another package with the same name and descriptor is a
+     * different method, and taking it for a coroutine function would make its plain callers fail.
+     * Interface methods are public: any instance method of a class implements them.
      */
     private boolean computeIsCoroutineFn(String owner, String name, String desc, Set<String> seen) {
         String key = name + desc;
         Deque<String> todo = new ArrayDeque<>();
         Deque<Boolean> resolved = new ArrayDeque<>(); // NOTE: whether a declaration was met below, on this path
-        todo.add(owner);
-        resolved.add(false);
+        ClassInfo start = get(owner);
+        if (start != null && !start.isInterface()) {
+            // the superclass chain first, where package access decides what overrides what
+            List<String> overriders = new ArrayList<>(); // NOTE: classes declaring the resolved method and what it overrides
+            boolean passedOver = false;
+            int depth = 0;
+            for (String type = owner; type != null && !passedOver; ) {
+                if (!seen.add(type + '.' + key + (overriders.isEmpty() ? "" : "^"))) {
+                    break;
+                }
+                checkWalk(++depth, owner);
+                ClassInfo info = get(type);
+                if (info == null) {
+                    break;
+                }
+                MethodInfo method = info.methods().get(key);
+                boolean hidden = method != null && (method.access() & (Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC)) != 0;
+                if (method != null && overriders.isEmpty()) {
+                    if (method.annotated()) {
+                        return true;
+                    }
+                    if (method.accessorTarget() != null) {
+                        // a synthetic accessor that only forwards: what it forwards to decides (it is static)
+                        Call target = method.accessorTarget();
+                        return computeIsCoroutineFn(target.owner(), target.name(), target.desc(), seen);
+                    }
+                    if (hidden) {
+                        passedOver = true; // NOTE: the resolved method is private or static, and not marked: nothing above counts
+                        continue;
+                    }
+                    overriders.add(type);
+                } else if (method != null && !hidden && overrides(overriders, type, method.access())) {
+                    if (method.annotated()) {
+                        return true;
+                    }
+                    overriders.add(type);
+                }
+                if (bridgesToCoroutineFn(info, type, name, desc, seen)) {
+                    return true;
+                }
+                for (String itf : info.interfaces()) {
+                    todo.add(itf);
+                    resolved.add(!overriders.isEmpty());
+                }
+                type = info.superName();
+            }
+            if (passedOver) {
+                return false;
+            }
+        } else {
+            todo.add(owner);
+            resolved.add(false);
+        }
+        // interfaces (and, from an interface, Object): all their methods are public
         while (!todo.isEmpty()) {
             String type = todo.poll();
             boolean below = resolved.poll();
@@ -554,20 +607,11 @@ final class ClassHierarchy {
             if (method != null && method.annotated() && !(below && passedOver)) {
                 return true;
             }
-            if (method != null && !below && method.accessorTarget() != null) {
-                // a synthetic accessor that only forwards: what it forwards to decides (it is static)
-                Call target = method.accessorTarget();
-                return computeIsCoroutineFn(target.owner(), target.name(), target.desc(), seen);
-            }
             if (passedOver && !below) {
                 continue; // NOTE: the resolved method is private or static, and not marked: nothing above counts
             }
-            for (Map.Entry<String, MethodInfo> entry : info.methods().entrySet()) {
-                MethodInfo bridge = entry.getValue();
-                if (desc.equals(bridge.bridgeTarget()) && entry.getKey().startsWith(name + "(")
-                        && computeIsCoroutineFn(type, name, entry.getKey().substring(name.length()), seen)) {
-                    return true;
-                }
+            if (bridgesToCoroutineFn(info, type, name, desc, seen)) {
+                return true;
             }
             boolean declared = below || method != null;
             if (info.superName() != null) {
@@ -580,6 +624,81 @@ final class ClassHierarchy {
             }
         }
         return false;
+    }
+
+    /** @return whether a bridge method of {@code type} that forwards to {@code name desc} is a coroutine function */
+    private boolean bridgesToCoroutineFn(ClassInfo info, String type, String name, String desc, Set<String> seen) {
+        for (Map.Entry<String, MethodInfo> entry : info.methods().entrySet()) {
+            MethodInfo bridge = entry.getValue();
+            if (desc.equals(bridge.bridgeTarget()) && entry.getKey().startsWith(name + "(")
+                    && computeIsCoroutineFn(type, name, entry.getKey().substring(name.length()), seen)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * JVMS 5.4.5 for a method declared in class {@code above} with {@code access}, and a method of
+     * the same name and descriptor declared in subclasses {@code overriders} (the first of which
+     * overrides each of the others): the first overrides it if it is public or protected, or if it
+     * is package-private and one of them (directly or through the others: the transitive case) is
+     * in its package. Packages are compared by name: the instrumenter sees one class loader's view.
+     */
+    static boolean overrides(List<String> overriders, String above, int access) {
+        if ((access & (Opcodes.ACC_PUBLIC | Opcodes.ACC_PROTECTED)) != 0) {
+            return true;
+        }
+        String pkg = packageOf(above);
+        for (String below : overriders) {
+            if (packageOf(below).equals(pkg)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Tells whether the method {@code name desc} declared in {@code owner} overrides the one
+     * declared in its supertype {@code above} (JVMS 5.4.5, with the transitive case through the
+     * classes in between); an interface's method is overridden by any instance method.
+     */
+    boolean overridesDeclaration(String owner, String name, String desc, String above) {
+        String key = name + desc;
+        ClassInfo target = get(above);
+        MethodInfo method = target == null ? null : target.methods().get(key);
+        if (method == null || (method.access() & (Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC)) != 0) {
+            return false;
+        }
+        if (target.isInterface()) {
+            return true;
+        }
+        List<String> overriders = new ArrayList<>(List.of(owner));
+        int depth = 0;
+        ClassInfo start = get(owner);
+        for (String type = start == null ? null : start.superName(); type != null; ) {
+            checkWalk(++depth, owner);
+            if (type.equals(above)) {
+                return overrides(overriders, above, method.access());
+            }
+            ClassInfo info = get(type);
+            if (info == null) {
+                break;
+            }
+            type = info.superName();
+            MethodInfo between = info == null ? null : info.methods().get(key);
+            if (between != null && (between.access() & (Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC)) == 0
+                    && overrides(overriders, info.name(), between.access())) {
+                overriders.add(info.name());
+            }
+        }
+        return true; // NOTE: not on the superclass chain (reached through an interface): as before
+    }
+
+    /** @return the package part of an internal class name ("" for the unnamed package) */
+    static String packageOf(String internalName) {
+        int slash = internalName.lastIndexOf('/');
+        return slash < 0 ? "" : internalName.substring(0, slash);
     }
 
     /**

@@ -191,6 +191,7 @@ final class CoroutineFnRule {
         for (String type : supertypes(owner, hierarchy)) {
             ClassHierarchy.MethodInfo info = hierarchy.get(type).methods().get(key);
             if (info != null && isOverridable(info.access())
+                    && hierarchy.overridesDeclaration(owner, method.name, method.desc, type)
                     && !hierarchy.isCoroutineFn(type, method.name, method.desc)) {
                 return type;
             }

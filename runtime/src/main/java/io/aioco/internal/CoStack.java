@@ -241,7 +241,7 @@ public final class CoStack {
     public int admit(int found, Object self, Class<?> declaring, String method) {
         Object target = receiver;
         if (callee == method && (target == declaring || target == self && self != null
-                && (self.getClass() == declaring || Dispatch.selects(self.getClass(), method) == declaring))) {
+                && (self.getClass() == declaring || Dispatch.selects(self.getClass(), method, declaring)))) {
             return found;
         }
         if (callee == method && self == null && target instanceof Class<?> named

@@ -4,8 +4,11 @@ import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -22,10 +25,13 @@ final class Dispatch {
     /** Stands for "no method" in the caches (they hold no nulls). */
     private static final Class<?> NONE = Void.class;
 
-    /** Per receiver class: method name and descriptor to the class whose method a virtual call selects. */
-    private static final ClassValue<Map<String, Class<?>>> SELECTED = new ClassValue<>() {
+    /**
+     * Per receiver class: method name and descriptor to the class whose method a virtual call
+     * selects, or to the classes (a {@code Class<?>[]}) whose methods it can select, or {@link #NONE}.
+     */
+    private static final ClassValue<Map<String, Object>> SELECTED = new ClassValue<>() {
         @Override
-        protected Map<String, Class<?>> computeValue(Class<?> type) {
+        protected Map<String, Object> computeValue(Class<?> type) {
             return new ConcurrentHashMap<>();
         }
     };
@@ -47,19 +53,36 @@ final class Dispatch {
     };
 
     /**
+     * Tells whether {@code invokevirtual}/{@code invokeinterface} of that name and descriptor, on a
+     * receiver of that class, can select the method that {@code declaring} declares: no class from
+     * the receiver's up to {@code declaring} declares a method that overrides it (JVMS 5.4.5: a
+     * package-private method is overridden only from its own runtime package, or through a method
+     * in between that overrides it). In the common case one class's method is selectable; a
+     * package-private method hidden, not overridden, by a subclass in another package leaves both
+     * selectable (which one runs depends on the method the call resolved to).
+     *
      * @param receiver a receiver's class
      * @param method name and descriptor
-     * @return the class whose method {@code invokevirtual}/{@code invokeinterface} of that name and
-     *     descriptor selects on a receiver of that class, or null if none can be told
+     * @param declaring the class declaring the method a wrapper runs
      */
-    static Class<?> selects(Class<?> receiver, String method) {
-        Map<String, Class<?>> cache = SELECTED.get(receiver);
-        Class<?> selected = cache.get(method);
+    static boolean selects(Class<?> receiver, String method, Class<?> declaring) {
+        Map<String, Object> cache = SELECTED.get(receiver);
+        Object selected = cache.get(method);
         if (selected == null) {
-            selected = select(receiver, method, false);
+            selected = selectable(receiver, method);
             cache.put(method, selected);
         }
-        return selected == NONE ? null : selected;
+        if (selected == declaring) {
+            return true;
+        }
+        if (selected instanceof Class<?>[] several) {
+            for (Class<?> one : several) {
+                if (one == declaring) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**
@@ -81,6 +104,57 @@ final class Dispatch {
     static Class<?> lambdaHost(Class<?> type) {
         Class<?> host = LAMBDA_HOST.get(type);
         return host == NONE ? null : host;
+    }
+
+    /** @return the class or classes ({@code Class<?>[]}) whose method a virtual call can select, or {@link #NONE} */
+    private static Object selectable(Class<?> start, String method) {
+        Class<?> first = select(start, method, false);
+        if (first == NONE || first.isInterface()) {
+            return first;
+        }
+        int open = method.indexOf('(');
+        String name = method.substring(0, open);
+        String descriptor = method.substring(open);
+        List<Class<?>> found = new ArrayList<>(List.of(first));
+        List<Class<?>> lower = new ArrayList<>(List.of(first)); // NOTE: declarations met, nearest the receiver first
+        Map<Class<?>, Set<Class<?>>> overrides = new HashMap<>(); // NOTE: declaration to the ones above it overrides
+        overrides.put(first, new HashSet<>());
+        try {
+            for (Class<?> type = first.getSuperclass(); type != null; type = type.getSuperclass()) {
+                Method declared = declared(type, name, descriptor);
+                if (declared == null || Modifier.isStatic(declared.getModifiers())
+                        || Modifier.isPrivate(declared.getModifiers())) {
+                    continue;
+                }
+                Set<Class<?>> by = new HashSet<>();
+                for (int i = lower.size() - 1; i >= 0; i--) { // NOTE: nearest to type first, for the transitive case
+                    Class<?> below = lower.get(i);
+                    boolean through = false;
+                    for (Class<?> between : by) {
+                        through |= overrides.get(below).contains(between);
+                    }
+                    if (through || directlyOverrides(below, type, declared.getModifiers())) {
+                        by.add(below);
+                        overrides.get(below).add(type);
+                    }
+                }
+                if (by.isEmpty()) {
+                    found.add(type); // NOTE: hidden by the ones below, not overridden: a call resolved to it selects it
+                }
+                lower.add(type);
+                overrides.put(type, new HashSet<>());
+            }
+        } catch (LinkageError | SecurityException unreadable) {
+            return first;
+        }
+        return found.size() == 1 ? first : found.toArray(new Class<?>[0]);
+    }
+
+    /** JVMS 5.4.5 without the transitive case: whether {@code below}'s method overrides {@code above}'s. */
+    private static boolean directlyOverrides(Class<?> below, Class<?> above, int modifiers) {
+        return Modifier.isPublic(modifiers) || Modifier.isProtected(modifiers)
+                || below.getClassLoader() == above.getClassLoader()
+                        && below.getPackageName().equals(above.getPackageName());
     }
 
     private static Class<?> select(Class<?> start, String method, boolean isStatic) {

@@ -120,11 +120,18 @@ public final class ProgramRunner {
         Outcome reference;
         PlainLoader plain = new PlainLoader(classes);
         try {
+            // NOTE: every class is linked (verified) first, as the instrumented side does: a class
+            // javac miscompiled fails here even when the run never reaches it
+            initialiseAll(plain, classes);
             reference = run(plain, classes, false, null, false);
         } catch (VerifyError javacBug) {
             // JDK 17's javac emits bad stack maps for some switch expressions nested in try/catch
-            // and ternaries: such a program is invalid before any instrumentation
+            // and ternaries, and folds a cast into the arms of a switch expression whose value it
+            // keeps in a local of the uncast type ("iconst_0; fstore": PlainJavacBugTest): such a
+            // program is invalid before any instrumentation
             return new Verdict(null, null, null, true, false);
+        } catch (ClassNotFoundException e) {
+            throw new AssertionError(e);
         }
         if (reference.enters() != 1 || reference.yields() != 0 || !reference.terminated()) {
             return new Verdict(report(progSource, "reference", "the reference run suspended: " + reference, null),

@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Assertions;
  *
  * <p>Statistics that CI checks (jqwik coverage): every shape the generator claims appears in at
  * least a stated share of the programs ({@link #SHAPE_SHARES}); at least 30% are compiled for release 8
- * too; at most 10% never yield when every yield point yields; at most {@value #MAX_DISCARD_PERCENT}%
+ * too; at most {@value #MAX_NEVER_YIELDING_PERCENT}% never yield when every yield point yields; at most {@value #MAX_DISCARD_PERCENT}%
  * of tries are discarded (javac crashed on or miscompiled the plain program: nothing to compare
  * with); a method refused as too large once instrumented is a failure, not a discard.
  *
@@ -68,8 +68,14 @@ class RandomProgramPropertyTest {
     static final int[] RELEASES = {8, 11, 17};
     /** Every this many tries, the program is also compiled and checked on JDK 25 (a child JVM). */
     static final int JDK25_SAMPLE = 10;
-    /** At most this share of tries may be discarded. */
-    static final double MAX_DISCARD_PERCENT = 5.0;
+    /**
+     * At most this share of tries may be discarded (about 5% are: javac 17 miscompiles some nested
+     * switch expressions, also in classes a run never reaches, which are linked first; the margin
+     * is for the noise of 100 tries).
+     */
+    static final double MAX_DISCARD_PERCENT = 8.0;
+    /** At most this share of the programs compared may take no yield when every yield point yields (about 10% do). */
+    static final double MAX_NEVER_YIELDING_PERCENT = 15.0;
 
     /**
      * Shape to the least share (percent) of programs that must hold it. The rendered program says
@@ -164,7 +170,7 @@ class RandomProgramPropertyTest {
         String yieldBucket = yields == 0 ? "0" : yields <= 5 ? "1-5" : yields <= 50 ? "6-50" : "over 50";
         Statistics.label("yields taken when always yielding").collect(yieldBucket);
         Statistics.label("yields taken when always yielding").coverage(coverage ->
-                coverage.check("0").percentage(p -> p <= 10.0));
+                coverage.check("0").percentage(p -> p <= MAX_NEVER_YIELDING_PERCENT));
     }
 
     @Provide
