@@ -21,9 +21,10 @@ import org.objectweb.asm.tree.VarInsnNode;
  * Why: the rewrite applies to coroutine functions only, and a method is one for several reasons
  * (INSTRUMENTATION.md, "What is a coroutine function"): its marker, an overridden method's marker,
  * or being the body of a lambda whose interface method is one. This pass finds them all, with the
- * tokens each must accept from its callers. Method references to coroutine functions get a small
- * synthetic body in this class (as javac makes for lambdas), so that every coroutine lambda's
- * implementation is a method of this class that knows the interface method it implements.
+ * tokens each must accept from its callers. Method references used through a coroutine interface
+ * (to coroutine functions or to plain methods and constructors) get a small synthetic body in this
+ * class (as javac makes for lambdas), so that every coroutine lambda's implementation is a method
+ * of this class that knows the interface method it implements and consumes the caller's signal.
  */
 final class CoroutineMethods {
     private static final String METAFACTORY = "java/lang/invoke/LambdaMetafactory";
@@ -124,9 +125,14 @@ final class CoroutineMethods {
             lambdaMethods.computeIfAbsent(body, m -> new ArrayList<>()).addAll(samMethods);
             return;
         }
-        if ((flags & FLAG_SERIALIZABLE) != 0 || !hierarchy.isCoroutineFn(impl.getOwner(), impl.getName(), impl.getDesc())) {
+        if ((flags & FLAG_SERIALIZABLE) != 0) {
             return;
         }
+        // A forwarder even for a plain target: the caller armed the call for the interface method
+        // and the proxy's receiver, and only an instrumented body consumes that signal. A proxy that
+        // went straight into plain code would leave it armed, and a lambda body of this class that
+        // the plain code calls would take it for its own (CoStack.admitLambda checks the host class).
+        
         Type instantiated = indy.bsmArgs[2] instanceof Type type ? type : samType;
         MethodNode forwarder = forwarder(owner, impl, forwarders.size() + countForwarders(owner),
                 Type.getArgumentTypes(indy.desc).length, instantiated);
@@ -182,7 +188,8 @@ final class CoroutineMethods {
         int tag = impl.getTag();
         boolean instance = tag == Opcodes.H_INVOKEVIRTUAL || tag == Opcodes.H_INVOKEINTERFACE
                 || (tag == Opcodes.H_INVOKESPECIAL && impl.getOwner().equals(owner.name));
-        if (tag != Opcodes.H_INVOKESTATIC && !instance) {
+        boolean constructor = tag == Opcodes.H_NEWINVOKESPECIAL;
+        if (tag != Opcodes.H_INVOKESTATIC && !instance && !constructor) {
             return null;
         }
         Type[] implArguments = Type.getArgumentTypes(impl.getDesc());
@@ -199,10 +206,14 @@ final class CoroutineMethods {
                 parameters.set(i, passed); // boxed: the forwarder unboxes it
             }
         }
-        Type returnType = Type.getReturnType(impl.getDesc());
+        Type returnType = constructor ? Type.getObjectType(impl.getOwner()) : Type.getReturnType(impl.getDesc());
         String desc = Type.getMethodDescriptor(returnType, parameters.toArray(new Type[0]));
         MethodNode forwarder = new MethodNode(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_SYNTHETIC,
                 "lambda$aioco$" + number, desc, null, null);
+        if (constructor) {
+            forwarder.instructions.add(new TypeInsnNode(Opcodes.NEW, impl.getOwner()));
+            forwarder.instructions.add(new InsnNode(Opcodes.DUP));
+        }
         int local = 0;
         for (int i = 0; i < parameters.size(); i++) {
             Type parameter = parameters.get(i);
@@ -222,7 +233,7 @@ final class CoroutineMethods {
                 impl.isInterface()));
         forwarder.instructions.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));
         forwarder.maxLocals = local;
-        forwarder.maxStack = Math.max(2 * local, returnType.getSize());
+        forwarder.maxStack = Math.max(2 * local + 2, returnType.getSize());
         return forwarder;
     }
 

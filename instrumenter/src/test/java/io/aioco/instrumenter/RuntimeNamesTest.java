@@ -30,6 +30,9 @@ class RuntimeNamesTest {
     void classNamesMatch() {
         assertEquals(Type.getDescriptor(CoroutineFn.class), RuntimeNames.COROUTINE_FN_DESC);
         assertEquals(Type.getDescriptor(Instrumented.class), RuntimeNames.INSTRUMENTED_DESC);
+        assertEquals(int.class, method(Instrumented.class, WovenMarker.VERSION, "()I").getReturnType());
+        assertEquals(1, method(Instrumented.class, WovenMarker.VERSION, "()I").getDefaultValue(),
+                "a marker without the element is version 1");
         assertEquals(Type.getInternalName(Coroutine.class), RuntimeNames.COROUTINE);
         assertEquals(Type.getInternalName(CoStack.class), RuntimeNames.STACK);
         assertEquals(Type.getDescriptor(CoStack.class), RuntimeNames.STACK_DESC);

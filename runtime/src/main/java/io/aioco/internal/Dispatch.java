@@ -165,7 +165,10 @@ final class Dispatch {
             for (Class<?> type = start; type != null; type = type.getSuperclass()) {
                 Method declared = declared(type, name, descriptor);
                 if (declared != null && Modifier.isStatic(declared.getModifiers()) == isStatic
-                        && (!Modifier.isPrivate(declared.getModifiers()) || type == start)) {
+                        && (!Modifier.isPrivate(declared.getModifiers()) || isStatic && type == start)) {
+                    // a private instance method overrides nothing and is never selected by
+                    // invokevirtual or invokeinterface (JVMS 17 5.4.5, 5.4.6); a private call is
+                    // linked directly and never reaches a wrapper through this check
                     return type;
                 }
             }

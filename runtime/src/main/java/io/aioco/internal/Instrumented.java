@@ -13,4 +13,13 @@ import java.lang.annotation.Target;
 @Documented
 @Retention(RetentionPolicy.CLASS)
 @Target(ElementType.TYPE)
-public @interface Instrumented {}
+public @interface Instrumented {
+    /**
+     * The protocol version between woven classes that the class was woven with; a class with
+     * another version is rewritten again, never taken as woven. 1 is the marker written without
+     * the element. No QEMU counterpart; read from class files only (never at run time).
+     *
+     * @return the protocol version the class was woven with
+     */
+    int version() default 1;
+}
