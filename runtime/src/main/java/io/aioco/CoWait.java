@@ -172,9 +172,18 @@ abstract class CoWait implements Coroutine.AfterYield {
         return (int) STATE.getAcquire(this) == CANCELLED;
     }
 
-    /** @return why the wait was cancelled, or null if it was not (read after {@link #isDone()}) */
+    /**
+     * Why the wait was cancelled, or null if it was not (read after {@link #isDone()}, in the
+     * coroutine): the coroutine's cancellation, else the innermost timeout around the wait that has
+     * expired by now (an inner deadline may have passed after an outer one cancelled the wait, and
+     * the innermost is the one reported), else the cause the canceller gave.
+     */
     final RuntimeException cancellation() {
-        return isCancelled() ? cancelCause : null;
+        if (!isCancelled()) {
+            return null;
+        }
+        RuntimeException now = coroutine.cancellationFor(this);
+        return now != null ? now : cancelCause;
     }
 
     /**
