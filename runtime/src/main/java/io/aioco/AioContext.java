@@ -92,6 +92,8 @@ public final class AioContext implements AutoCloseable {
 
     /** Coroutines scheduled here and not yet entered (aio_co_schedule). */
     private final ScheduledCoroutines scheduledCoroutines;
+    /** Coroutines waiting on channels here (QIOChannel's read/write_coroutine); see ChannelWaiters. */
+    final ChannelWaiters channelWaiters = new ChannelWaiters(this);
 
     private AioContext(String name) {
         this.name = name;

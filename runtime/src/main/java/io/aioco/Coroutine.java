@@ -41,6 +41,8 @@ public final class Coroutine {
             "(Lio/aioco/ClockType;J)V");
     private static final CoFrame READABLE = new CoFrame("io.aioco.Coroutine.yieldUntilReadable(SelectableChannel)",
             "yieldUntilReadable", "(Ljava/nio/channels/SelectableChannel;)V");
+    private static final CoFrame WRITABLE = new CoFrame("io.aioco.Coroutine.yieldUntilWritable(SelectableChannel)",
+            "yieldUntilWritable", "(Ljava/nio/channels/SelectableChannel;)V");
     private static final CoFrame AWAIT = new CoFrame("io.aioco.Coroutine.await(CompletionStage)", "await",
             "(Ljava/util/concurrent/CompletionStage;)Ljava/lang/Object;");
     private static final CoFrame WITH_TIMEOUT = new CoFrame(
@@ -596,18 +598,22 @@ public final class Coroutine {
     }
 
     /**
-     * Suspends the running coroutine until {@code channel} is readable, with a read handler on its
-     * context that removes itself and wakes the coroutine. Maps to {@code yield_until_fd_readable};
-     * like it, this replaces any handlers of the channel in that context. The handler is installed
-     * once the coroutine has yielded.
+     * Suspends the running coroutine until {@code channel} is readable (or acceptable). Maps to
+     * {@code qio_channel_yield(ioc, G_IO_IN)} (and QEMU's older {@code yield_until_fd_readable}):
+     * the coroutine becomes the channel's reader in its context, and the channel's handlers there
+     * are set for whoever waits on it, so a reader and a writer ({@link #yieldUntilWritable}) on one
+     * channel wait at once without replacing each other; the handlers are removed when nobody waits.
+     * Handlers set on the channel directly with {@link AioContext#setFdHandler} are replaced while a
+     * coroutine waits on it. The registration is made once the coroutine has yielded.
      *
      * <p>A cancellation point: when the coroutine is cancelled or an enclosing {@link
-     * #withTimeoutNs} expires, the handler is removed and this throws {@link
+     * #withTimeoutNs} expires, it stops being the channel's reader and this throws {@link
      * CancellationException} (or {@link CoroutineTimeoutException}).
      *
      * @param channel the channel to wait for
-     * @throws IllegalStateException outside a coroutine, when the coroutine has no context, or when
-     *     called from code that is not instrumented
+     * @throws IllegalStateException outside a coroutine, when the coroutine has no context, when
+     *     another coroutine waits for the channel to become readable in that context (naming it), or
+     *     when called from code that is not instrumented
      */
     @CoroutineFn
     public static void yieldUntilReadable(SelectableChannel channel) {
@@ -620,33 +626,33 @@ public final class Coroutine {
         Objects.requireNonNull(channel, "channel");
         Coroutine self = CoFrame.coroutine(stack);
         AioContext ctx = requireContext(self, "yieldUntilReadable");
-        READABLE.suspend(stack, arrival, new ReadableWait(self, ctx, channel));
+        READABLE.suspend(stack, arrival, new ChannelWaiters.Wait(self, ctx, channel, false));
     }
 
-    /** yieldUntilReadable's wait: a read handler installed after the yield, removed when it fires. */
-    private static final class ReadableWait extends CoWait {
-        private final AioContext ctx;
-        private final SelectableChannel channel;
-
-        ReadableWait(Coroutine self, AioContext ctx, SelectableChannel channel) {
-            super(self);
-            this.ctx = ctx;
-            this.channel = channel;
+    /**
+     * Suspends the running coroutine until {@code channel} is writable (or connectable). Maps to
+     * {@code qio_channel_yield(ioc, G_IO_OUT)}; see {@link #yieldUntilReadable} for how a reader and
+     * a writer share the channel.
+     *
+     * <p>A cancellation point, as {@link #yieldUntilReadable}.
+     *
+     * @param channel the channel to wait for
+     * @throws IllegalStateException outside a coroutine, when the coroutine has no context, when
+     *     another coroutine waits for the channel to become writable in that context (naming it), or
+     *     when called from code that is not instrumented
+     */
+    @CoroutineFn
+    public static void yieldUntilWritable(SelectableChannel channel) {
+        CoStack stack = WRITABLE.enter();
+        int arrival = WRITABLE.arrive(stack);
+        if (arrival == CoFrame.RESUMED) {
+            WRITABLE.resume(stack);
+            return;
         }
-
-        @Override
-        public CoWait publish() {
-            ctx.setFdHandler(channel, () -> {
-                ctx.setFdHandler(channel, null, null);
-                wake();
-            }, null);
-            return null;
-        }
-
-        @Override
-        void withdraw() {
-            ctx.setFdHandler(channel, null, null);
-        }
+        Objects.requireNonNull(channel, "channel");
+        Coroutine self = CoFrame.coroutine(stack);
+        AioContext ctx = requireContext(self, "yieldUntilWritable");
+        WRITABLE.suspend(stack, arrival, new ChannelWaiters.Wait(self, ctx, channel, true));
     }
 
     /**
