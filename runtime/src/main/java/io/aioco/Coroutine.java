@@ -545,6 +545,9 @@ public final class Coroutine {
      * does not even call it: the instrumenter suspends the frame in place. Called from code that is
      * not instrumented, it follows the protocol of {@link CoStack} by hand.
      *
+     * <p>Not a cancellation point: a cancelled coroutine yields and is resumed as usual (its resumer
+     * decides); its next cancellable wait throws.
+     *
      * @throws IllegalStateException outside a coroutine, or when the calling method is not
      *     instrumented (so the suspension could not be resumed)
      */
