@@ -92,6 +92,8 @@ public final class AioContext implements AutoCloseable {
 
     /** Coroutines scheduled here and not yet entered (aio_co_schedule). */
     private final ScheduledCoroutines scheduledCoroutines;
+    /** Coroutines waiting on channels here (QIOChannel's read/write_coroutine); see ChannelWaiters. */
+    final ChannelWaiters channelWaiters = new ChannelWaiters(this);
 
     private AioContext(String name) {
         this.name = name;
@@ -661,6 +663,9 @@ public final class AioContext implements AutoCloseable {
     /**
      * Starts a coroutine that computes a value in this context ({@link #coEnter}) and returns a
      * future of it, completed when the body returns or throws. Beyond QEMU. Called from any thread.
+     * The future's {@code cancel(true)} cancels the coroutine ({@link Coroutine#cancel()}): its
+     * current or next wait throws {@link java.util.concurrent.CancellationException}; {@code
+     * cancel(false)} completes the future only.
      *
      * @param body the coroutine's code
      * @param <T> the result type
@@ -669,7 +674,9 @@ public final class AioContext implements AutoCloseable {
     public <T> java.util.concurrent.CompletableFuture<T> spawn(CoroutineCallable<T> body) {
         Objects.requireNonNull(body, "body");
         io.aioco.internal.SpawnEntry<T> entry = new io.aioco.internal.SpawnEntry<>(body);
-        coEnter(Coroutine.create(entry));
+        Coroutine coroutine = Coroutine.create(entry);
+        entry.runIn(coroutine);
+        coEnter(coroutine);
         return entry.result();
     }
 

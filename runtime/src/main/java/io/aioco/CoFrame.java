@@ -88,7 +88,12 @@ final class CoFrame {
             throw stack.crossedUninstrumented(method);
         }
         assert wait.coroutine == stack.coroutine() : wait + " does not belong to " + stack.coroutine();
-        wait.coroutine.afterYield(wait); // first: it may throw, and nothing is saved then
+        RuntimeException cancellation = wait.coroutine.cancellationBeforeWait(wait);
+        if (cancellation != null) {
+            throw cancellation; // cancelled, or an enclosing timeout expired: no wait at all
+        }
+        wait.coroutine.afterYield(wait); // then: it may throw, and nothing is saved then
+        wait.coroutine.setCurrentWait(wait);
         stack.pushRef(wait);
         stack.suspend();
     }
@@ -112,14 +117,32 @@ final class CoFrame {
      * keeps waiting (suspended again, nothing published twice).
      *
      * @return the completed wait, or null when the function must return a dummy value
-     * @throws RuntimeException what the wait's publication threw (its coroutine goes on with it)
+     * @throws RuntimeException what the wait's publication threw (its coroutine goes on with it);
+     *     the {@link java.util.concurrent.CancellationException} of a cancelled wait; the
+     *     exception an uncancellable wait carries ({@link CoWait#thenThrow})
      */
     CoWait resume(CoStack stack) {
+        CoWait wait = resumeEnded(stack);
+        if (wait != null) {
+            RuntimeException cancellation = wait.cancellation();
+            if (cancellation != null) {
+                throw cancellation;
+            }
+        }
+        return wait;
+    }
+
+    /**
+     * As {@link #resume}, but a cancelled wait is returned rather than thrown (its {@link
+     * CoWait#cancellation()} says why): for a function that must do more before throwing (take a
+     * lock back).
+     */
+    CoWait resumeEnded(CoStack stack) {
         Object saved = stack.popRef();
         if (!(saved instanceof CoWait wait)) {
             throw stack.corrupt(method);
         }
-        if (!wait.isWoken()) {
+        if (!wait.isDone()) {
             stack.pushRef(wait);
             stack.suspend();
             return null;
@@ -131,7 +154,63 @@ final class CoFrame {
         if (failure instanceof Error error) {
             throw error;
         }
-        wait.resumed();
+        if (!wait.isCancelled()) {
+            wait.resumed();
+            if (wait.thenThrow != null) {
+                throw wait.thenThrow;
+            }
+        }
         return wait;
+    }
+
+    /** @return the token of a callee ({@link CoStack#token}), for a function that forwards a call */
+    static int token(String name, String descriptor) {
+        return CoStack.token(name, descriptor);
+    }
+
+    /**
+     * For a function that calls a coroutine body (withTimeoutNs): pops the frame it saved when the
+     * body suspended.
+     */
+    Object popFrame(CoStack stack) {
+        Object saved = stack.popRef();
+        if (saved == null) {
+            throw stack.corrupt(method);
+        }
+        return saved;
+    }
+
+    /**
+     * Arms the call to the callee with {@code calleeToken}, for exactly {@code callee} (its name and
+     * descriptor, an interned constant) on {@code target} (main's exact call protocol, as {@link
+     * CoStack#arm}): called, resumed, or (when this function was called from code that is not
+     * instrumented) foreign, so that the callee refuses to suspend.
+     */
+    void callNext(CoStack stack, int arrival, int calleeToken, String callee, Object target) {
+        if (arrival == FOREIGN) {
+            stack.signal = 0;
+        } else {
+            stack.arm(arrival == RESUMED ? calleeToken | CoStack.RESUME : calleeToken, callee, target);
+        }
+    }
+
+    /** The callee threw: no suspension is in progress. */
+    void calleeThrew(CoStack stack) {
+        stack.signal = 0;
+    }
+
+    /**
+     * After the callee returned: if it suspended, saves {@code frame} (this function's state, popped
+     * by {@link #popFrame} on resume) and leaves the suspension signal for the caller.
+     *
+     * @return true if the callee suspended (the function must return a dummy value)
+     */
+    boolean calleeSuspended(CoStack stack, Object frame) {
+        if (stack.signal == CoStack.SUSPEND) {
+            stack.pushRef(frame);
+            return true;
+        }
+        stack.signal = 0;
+        return false;
     }
 }

@@ -58,6 +58,14 @@ public final class CoMutex {
      * {@code qemu_co_mutex_lock}. The coroutine joins the waiters only once it has yielded, so an
      * unlock on another thread never wakes a coroutine that is still running.
      *
+     * <p>A cancellation point while it waits: when the coroutine is cancelled ({@link
+     * Coroutine#cancel()}) or an enclosing {@link Coroutine#withTimeoutNs} expires, the coroutine
+     * leaves the queue and this throws {@link java.util.concurrent.CancellationException} (or
+     * {@link CoroutineTimeoutException}) without the lock. A lock handed over before the
+     * cancellation is kept: this returns normally holding it, and the next wait throws. A
+     * cancellation that wins against the hand-off makes the unlock pass the lock to the next
+     * waiter, so no lock is ever lost. Taking a free lock is not a cancellation point.
+     *
      * @throws IllegalStateException outside a coroutine, if the running coroutine already holds the
      *     lock (it is not reentrant), or if it would have to wait while called from code that is not
      *     instrumented
@@ -94,13 +102,21 @@ public final class CoMutex {
      * coroutine has yielded it takes the lock if it is free, else joins the waiters.
      */
     CoWait newWaiter(Coroutine self) {
-        return new Waiter(self);
+        return new Waiter(self, true, null);
+    }
+
+    /**
+     * An uncancellable wait for this lock that throws {@code thenThrow} (if not null) once it holds
+     * the lock: {@link CoQueue#await(CoMutex)} takes its lock back this way after a cancellation.
+     */
+    CoWait newRelockWaiter(Coroutine self, RuntimeException thenThrow) {
+        return new Waiter(self, false, thenThrow);
     }
 
     /** A coroutine waiting for the lock. */
     private final class Waiter extends CoWait {
-        Waiter(Coroutine self) {
-            super(self);
+        Waiter(Coroutine self, boolean cancellable, RuntimeException thenThrow) {
+            super(self, cancellable, thenThrow);
         }
 
         @Override
@@ -108,7 +124,21 @@ public final class CoMutex {
             return tryLockOrQueue(this) ? completeInline() : null;
         }
 
-        /** It was handed the lock but can never run: the lock goes on to the next waiter. */
+        /** Cancelled while queued: leaves the queue and the count. Any thread. */
+        @Override
+        void withdraw() {
+            synchronized (CoMutex.this) {
+                if (waiters.remove(this)) {
+                    STATE.getAndAdd(CoMutex.this, -WAITER);
+                }
+                // else: release() took it out already and, finding it cancelled, passed the lock on
+            }
+        }
+
+        /**
+         * It was handed the lock but can never run: the lock goes on to the next waiter that is not
+         * cancelled, completed under the monitor by {@link #release}.
+         */
         @Override
         CoWait giveBack() {
             return release(coroutine);
@@ -169,7 +199,9 @@ public final class CoMutex {
         UNLOCK.arrive(stack, this); // never suspends: any caller will do
         CoWait next = release(CoFrame.coroutine(stack));
         if (next != null) {
-            next.handOff(); // NOTE: a waiter whose context is closed is skipped, never thrown to us
+            // completed by release() under the monitor; a waiter whose context is closed is
+            // skipped (the lock passed on), never thrown to us
+            next.wakeHandedOff();
         }
     }
 
@@ -185,8 +217,9 @@ public final class CoMutex {
     }
 
     /**
-     * Gives the lock up: to the first waiter (returned, to be woken by the caller) or to nobody.
-     * Also used by {@link CoQueue#await(CoMutex)}.
+     * Gives the lock up: to the first waiter that is not cancelled (completed here, returned for
+     * the caller to wake with {@link CoWait#wakeHandedOff()}) or to nobody. Also used by {@link
+     * CoQueue#await(CoMutex)}.
      */
     CoWait release(Coroutine self) {
         checkHeldBy(self);
@@ -195,10 +228,23 @@ public final class CoMutex {
             return null; // nobody waits
         }
         synchronized (this) {
-            Waiter next = waiters.poll();
-            owner = next.coroutine; // hand-off: the waiter owns the lock before it runs
-            STATE.getAndAdd(this, -WAITER); // LOCKED stays set
-            return next;
+            while (true) {
+                Waiter next = waiters.poll();
+                if (next == null) {
+                    // every waiter counted was cancelled and withdrew (or is withdrawing: it finds
+                    // itself gone): nobody to hand to. Waiters join only under this monitor.
+                    STATE.getAndAdd(this, -LOCKED);
+                    return null;
+                }
+                STATE.getAndAdd(this, -WAITER); // LOCKED stays set
+                // NOTE: the hand-off is this CAS, made under the monitor: a cancellation that won
+                // it first leaves the lock to the next waiter; one that comes after loses, and the
+                // waiter holds the lock when it runs
+                if (next.complete()) {
+                    owner = next.coroutine; // the waiter owns the lock before it runs
+                    return next;
+                }
+            }
         }
     }
 

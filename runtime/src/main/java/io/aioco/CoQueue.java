@@ -30,6 +30,14 @@ public final class CoQueue {
      * coroutine joins the queue, and then releases the lock, only once it has yielded: a waker that
      * took the lock meanwhile finds it in the queue, and no waker finds it still running.
      *
+     * <p>A cancellation point: when the coroutine is cancelled ({@link Coroutine#cancel()}) or an
+     * enclosing {@link Coroutine#withTimeoutNs} expires while it waits, it leaves the queue, takes
+     * {@code lockOrNull} back (that wait cannot be cancelled: the caller's {@code finally} may
+     * unlock it), and throws {@link java.util.concurrent.CancellationException} (or {@link
+     * CoroutineTimeoutException}). A wake-up that reached it first is kept (it returns normally,
+     * and its next wait throws); a cancellation that came first makes {@link #next()} wake the
+     * next waiter instead, so no wake-up is swallowed.
+     *
      * @param lockOrNull a CoMutex held by the caller, or null
      * @throws IllegalStateException outside a coroutine, or called from code that is not
      *     instrumented, or when the caller does not hold {@code lockOrNull}
@@ -39,10 +47,18 @@ public final class CoQueue {
         CoStack stack = AWAIT.enter();
         int arrival = AWAIT.arrive(stack, this);
         if (arrival == CoFrame.RESUMED) {
-            CoWait woken = AWAIT.resume(stack);
-            if (woken instanceof Waiter waiter && waiter.lock != null && !waiter.lock.tryLock(waiter.coroutine)) {
-                // out of the queue: now wait for the mutex again (its waiter completes when handed it)
-                AWAIT.suspend(stack, arrival, waiter.lock.newWaiter(waiter.coroutine));
+            CoWait ended = AWAIT.resumeEnded(stack); // a relock wait throws its carried cancellation here
+            if (ended instanceof Waiter waiter) {
+                RuntimeException cancellation = waiter.cancellation();
+                if (waiter.lock != null && !waiter.lock.tryLock(waiter.coroutine)) {
+                    // out of the queue: now wait for the mutex again (its waiter completes when
+                    // handed it), uncancellably: the caller expects to hold it, even when this throws
+                    AWAIT.suspend(stack, arrival, waiter.lock.newRelockWaiter(waiter.coroutine, cancellation));
+                    return;
+                }
+                if (cancellation != null) {
+                    throw cancellation;
+                }
             }
             return;
         }
@@ -72,6 +88,14 @@ public final class CoQueue {
             // next() finds this waiter (no lost wake-up, as qemu_co_queue_wait_impl)
             return lock == null ? null : lock.release(coroutine);
         }
+
+        /** Cancelled while queued: leaves the queue. Any thread. */
+        @Override
+        void withdraw() {
+            synchronized (CoQueue.this) {
+                waiters.remove(this); // false: next() polled it, lost the CAS, and woke the next one
+            }
+        }
     }
 
     /** Takes the first waiter off the queue, or returns null. */
@@ -88,12 +112,20 @@ public final class CoQueue {
     @CoroutineFn
     public boolean next() {
         NEXT.arrive(NEXT.enter(), this); // never suspends: any caller will do
-        Waiter first = poll();
-        if (first == null) {
-            return false;
+        return wakeFirst();
+    }
+
+    /**
+     * Wakes the first waiter that is not cancelled. NOTE: a waiter whose cancellation won the CAS
+     * in wake() does not count: the wake-up goes to the next one (never swallowed).
+     */
+    private boolean wakeFirst() {
+        for (Waiter first = poll(); first != null; first = poll()) {
+            if (first.wake()) {
+                return true;
+            }
         }
-        first.wake();
-        return true;
+        return false;
     }
 
     /**
@@ -127,12 +159,7 @@ public final class CoQueue {
         if (lockOrNull != null && self != null && !lockOrNull.isHeldBy(self)) {
             throw new IllegalStateException(self + " calls enterNext with " + lockOrNull + ", which it does not hold");
         }
-        Waiter first = poll();
-        if (first == null) {
-            return false;
-        }
-        first.wake();
-        return true;
+        return wakeFirst();
     }
 
     /**

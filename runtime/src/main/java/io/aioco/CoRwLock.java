@@ -37,6 +37,13 @@ public final class CoRwLock {
             this.upgrading = upgrading;
         }
 
+        /** An uncancellable read ticket that throws {@code thenThrow} once granted (a cancelled upgrade). */
+        Ticket(Coroutine coroutine, RuntimeException thenThrow) {
+            super(coroutine, false, thenThrow);
+            this.read = true;
+            this.upgrading = false;
+        }
+
         @Override
         public CoWait publish() {
             synchronized (CoRwLock.this) {
@@ -51,11 +58,23 @@ public final class CoRwLock {
                     return null;
                 }
                 Ticket granted = grantHead(); // an upgrade may free the lock for the head (itself)
-                if (granted == this) {
-                    granted.complete();
-                    return this;
-                }
-                return granted;
+                return granted == this ? this : granted; // completed by grantHead either way
+            }
+        }
+
+        /**
+         * Cancelled while queued: leaves the queue, then lets in whoever it held back (a writer at
+         * the head blocks the readers behind it). Any thread.
+         */
+        @Override
+        void withdraw() {
+            Ticket woken;
+            synchronized (CoRwLock.this) {
+                // false: grantHead met it cancelled and dropped it (and went on to the next)
+                woken = waiters.remove(this) ? grantHead() : null;
+            }
+            if (woken != null) {
+                woken.wakeHandedOff(); // completed by grantHead
             }
         }
 
@@ -96,6 +115,10 @@ public final class CoRwLock {
     /**
      * Takes a read lock, yielding while a writer holds the lock or is queued. Maps to
      * {@code qemu_co_rwlock_rdlock}.
+     *
+     * <p>A cancellation point while it waits (see {@link #wrlock()}): a cancelled reader leaves the
+     * queue holding nothing and throws {@link java.util.concurrent.CancellationException}; one
+     * granted the lock first returns normally holding it.
      */
     @CoroutineFn
     public void rdlock() {
@@ -117,6 +140,13 @@ public final class CoRwLock {
     /**
      * Takes the write lock, yielding while anybody holds the lock. Maps to
      * {@code qemu_co_rwlock_wrlock}.
+     *
+     * <p>A cancellation point while it waits: when the coroutine is cancelled ({@link
+     * Coroutine#cancel()}) or an enclosing {@link Coroutine#withTimeoutNs} expires, its ticket
+     * leaves the queue (letting in the readers it held back) and this throws {@link
+     * java.util.concurrent.CancellationException} (or {@link CoroutineTimeoutException}) without the
+     * lock. A grant made before the cancellation is kept: this returns normally holding the lock,
+     * and the next wait throws. A grant never goes to a cancelled ticket.
      */
     @CoroutineFn
     public void wrlock() {
@@ -140,6 +170,11 @@ public final class CoRwLock {
      * is queued, else by releasing the read lock and queueing for the write lock behind the
      * waiters (so another writer may run first). Maps to {@code qemu_co_rwlock_upgrade}.
      *
+     * <p>A cancellation point while it waits for the write lock: the ticket leaves the queue, the
+     * coroutine takes its read lock back (a wait that cannot be cancelled, behind the waiters), and
+     * this throws {@link java.util.concurrent.CancellationException} (or {@link
+     * CoroutineTimeoutException}) holding the read lock, as before the call.
+     *
      * @throws IllegalStateException if the lock is not held for reading
      */
     @CoroutineFn
@@ -147,7 +182,17 @@ public final class CoRwLock {
         CoStack stack = UPGRADE.enter();
         int arrival = UPGRADE.arrive(stack, this);
         if (arrival == CoFrame.RESUMED) {
-            UPGRADE.resume(stack);
+            CoWait ended = UPGRADE.resumeEnded(stack); // a read-lock-back ticket throws its cancellation here
+            if (ended instanceof Ticket ticket && ticket.upgrading && ticket.isCancelled()) {
+                RuntimeException cancellation = ticket.cancellation();
+                synchronized (this) {
+                    if (owners == 0 || (owners > 0 && waiters.isEmpty())) {
+                        owners++; // the read lock back at once
+                        throw cancellation;
+                    }
+                }
+                UPGRADE.suspend(stack, arrival, new Ticket(ticket.coroutine, cancellation));
+            }
             return;
         }
         synchronized (this) {
@@ -182,7 +227,7 @@ public final class CoRwLock {
             woken = grantHead();
         }
         if (woken != null) {
-            woken.handOff(); // NOTE: a waiter whose context is closed is skipped, never thrown to us
+            woken.wakeHandedOff(); // completed by grantHead; a closed context's is skipped, never thrown to us
         }
     }
 
@@ -209,34 +254,34 @@ public final class CoRwLock {
             woken = grantHead();
         }
         if (woken != null) {
-            woken.handOff(); // NOTE: a waiter whose context is closed is skipped, never thrown to us
+            woken.wakeHandedOff(); // completed by grantHead; a closed context's is skipped, never thrown to us
         }
     }
 
     /**
      * QEMU's maybe_wake_one: grants the lock to the head ticket if it can run now (a reader while
-     * no writer owns, a writer when free), removes it and returns it to wake. Guarded by this; the
-     * caller wakes after leaving the monitor.
+     * no writer owns, a writer when free), removes it, completes it and returns it to wake. A
+     * cancelled head is dropped and the next one considered. Guarded by this; the caller wakes the
+     * ticket ({@link CoWait#wakeHandedOff()}) after leaving the monitor.
      */
     private Ticket grantHead() {
         // NOTE: no assert Thread.holdsLock(this): the model checker emulates monitors and would trip it
-        Ticket ticket = waiters.peek();
-        if (ticket == null) {
-            return null;
-        }
-        if (ticket.read) {
-            if (owners < 0) {
+        while (true) {
+            Ticket ticket = waiters.peek();
+            if (ticket == null) {
                 return null;
             }
-            owners++;
-        } else {
-            if (owners != 0) {
+            if (ticket.read ? owners < 0 : owners != 0) {
                 return null;
             }
-            owners = -1;
+            waiters.poll();
+            // NOTE: the grant is this CAS, under the monitor: a cancellation that won it first gets
+            // nothing (its withdraw finds it gone); one that comes after loses and the lock is held
+            if (ticket.complete()) {
+                owners = ticket.read ? owners + 1 : -1;
+                return ticket;
+            }
         }
-        waiters.poll();
-        return ticket;
     }
 
     /** A reader that got the lock lets the next reader in line in (QEMU: the woken reader wakes one). */
@@ -246,7 +291,7 @@ public final class CoRwLock {
             woken = grantHead();
         }
         if (woken != null) {
-            woken.handOff(); // NOTE: a waiter whose context is closed is skipped, never thrown to us
+            woken.wakeHandedOff(); // completed by grantHead; a closed context's is skipped, never thrown to us
         }
     }
 

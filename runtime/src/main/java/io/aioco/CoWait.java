@@ -14,12 +14,21 @@ import java.lang.invoke.VarHandle;
  * thread can therefore never find the coroutine still running (QEMU's {@code aio_co_wake} assumes
  * the same).
  *
- * <p>Completion is one CAS on {@link #state}: {@link #wake()} (any thread) or {@link
- * #completeInline()} (from {@code publish}, when the wait is already satisfied). The coroutine's
- * function sees the wait completed on resume ({@link CoFrame#resume}); an enter by anyone else
- * before that finds it still WAITING and keeps waiting. NOTE: bounded waits (cancellation,
- * timeouts) plug in here: a CANCELLED state that loses or wins the same CAS, and one method that
- * withdraws the registration made by {@code publish}.
+ * <p>States, one int behind {@link #STATE}:
+ * <pre>
+ * UNPUBLISHED --publish done--> PUBLISHED --cancel--> CANCELLING --withdrawn--> CANCELLED
+ *      \                            |
+ *       +-------complete------------+--> WOKEN
+ * </pre>
+ * Completion ({@link #complete()}: a wake-up, a hand-off, an inline completion) takes UNPUBLISHED
+ * or PUBLISHED to WOKEN. Cancellation ({@link #cancel}) takes only PUBLISHED to CANCELLING: a wait
+ * is cancelled only once its registration is complete, so {@link #withdraw()} always finds what it
+ * must undo. Whichever CAS comes first wins; the other does nothing. So a wait whose hand-off (a
+ * lock, a queue wake-up) completed first is not cancelled: its coroutine goes on normally and sees
+ * the cancellation at its next wait. A cancellation requested before the wait is published is seen
+ * by the publishing thread itself ({@link #markPublished()}): the two sides form a Dekker pair
+ * (the requester writes its flag, then reads the wait's state; the publisher CASes the state, then
+ * reads the flag), so at least one of them sees the other and exactly one wins the CAS.
  */
 abstract class CoWait implements Coroutine.AfterYield {
     private static final VarHandle STATE;
@@ -32,23 +41,52 @@ abstract class CoWait implements Coroutine.AfterYield {
         }
     }
 
-    /** {@link #state}: registered (or about to be), nothing has woken it yet. */
-    private static final int WAITING = 0;
+    /** {@link #state}: being registered by {@link #publish()}; may be completed, not cancelled. */
+    private static final int UNPUBLISHED = 0;
+    /** {@link #state}: registered, nothing has woken it yet; may be completed or cancelled. */
+    private static final int PUBLISHED = 1;
     /** {@link #state}: completed; its coroutine may go on (woken, or satisfied inline). */
-    private static final int WOKEN = 1;
+    private static final int WOKEN = 2;
+    /** {@link #state}: a canceller won; it is withdrawing the registration. Not done yet. */
+    private static final int CANCELLING = 3;
+    /** {@link #state}: cancelled and withdrawn; its function throws {@link #cancelCause}. */
+    private static final int CANCELLED = 4;
 
-    /** WAITING or WOKEN; written once by the CAS in {@link #complete()}. */
+    /** One of the states above. */
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
     /** The coroutine that waits. */
     final Coroutine coroutine;
+    /**
+     * The innermost {@code withTimeoutNs} scope around this wait when it was made, or null; read by
+     * that scope's timer (any thread) to tell whether this wait is inside it. Final.
+     */
+    final TimeoutScope scope;
+    /** False for a wait that must end normally (taking a lock back before a cancellation is thrown). */
+    final boolean cancellable;
+    /** Thrown by the function once this (uncancellable) wait has completed, or null. */
+    final RuntimeException thenThrow;
     /** What publish() threw, set before the completion CAS; null normally. */
     private Throwable publishFailure;
+    /** Why it was cancelled: written by the winning canceller before the release of CANCELLED. */
+    private RuntimeException cancelCause;
     /** Link in a {@link WaiterList}; guarded by the lock that guards that list. */
     CoWait next;
 
     CoWait(Coroutine coroutine) {
+        this(coroutine, true, null);
+    }
+
+    /**
+     * @param cancellable false: the wait ignores cancellation and always ends normally
+     * @param thenThrow thrown by the function after the wait completed (a cancellation seen by an
+     *     earlier wait of the same call), or null
+     */
+    CoWait(Coroutine coroutine, boolean cancellable, RuntimeException thenThrow) {
         this.coroutine = coroutine;
+        this.scope = coroutine.timeoutScope();
+        this.cancellable = cancellable;
+        this.thenThrow = thenThrow;
     }
 
     /**
@@ -63,10 +101,19 @@ abstract class CoWait implements Coroutine.AfterYield {
     public abstract CoWait publish();
 
     /**
+     * Undoes what {@link #publish()} registered, for a cancelled wait: leaves the waiter list,
+     * deletes the timer, removes the fd handler. Called once, by whoever won the cancellation
+     * (any thread), after the publication finished and before the coroutine is woken; a wake-up
+     * that arrives meanwhile finds the wait cancelled and must pass on what it hands over.
+     * Default: nothing to undo (a late callback finds the wait done and does nothing).
+     */
+    void withdraw() {}
+
+    /**
      * Completes the wait and wakes its coroutine ({@link Coroutine#wake()}). Any thread; the
      * results the woken function reads must be written before this call (the CAS publishes them).
      *
-     * @return false if the wait was completed already (nothing done)
+     * @return false if the wait was completed or cancelled already (nothing done)
      */
     final boolean wake() {
         if (!complete()) {
@@ -77,36 +124,25 @@ abstract class CoWait implements Coroutine.AfterYield {
     }
 
     /**
-     * Completes the wait and wakes its coroutine, which was just handed what it waited for (a lock);
-     * when its context is closed the coroutine can never run: it is reported as lost (by name, once:
-     * it is never woken again) and what it was handed goes to the next waiter ({@link #giveBack()}),
+     * Wakes the coroutine of a wait that was just handed what it waited for (a lock) and that its
+     * hander completed already ({@link #complete()}, under the lock's monitor: {@code
+     * CoMutex.release}, {@code CoRwLock.grantHead}, or a publication that handed a lock over). When
+     * its context is closed the coroutine can never run: it is reported as lost (by name, once: it
+     * is never woken again) and what it was handed goes to the next waiter ({@link #giveBack()}),
      * so the lock is never held for ever by a coroutine that cannot run and the caller never gets
-     * the closed context's exception. Any thread (the one handing off, outside the owner's lock).
-     *
-     * @return false if the wait was completed already (nothing done)
-     */
-    final boolean handOff() {
-        if (!complete()) {
-            return false;
-        }
-        wakeHandedOff();
-        return true;
-    }
-
-    /**
-     * {@link #handOff()} for a wait already completed by its hand-off ({@link Coroutine}'s loop
-     * after a publication handed a lock over). Any thread.
+     * the closed context's exception. Any thread (the one handing off, outside the lock's monitor).
      */
     final void wakeHandedOff() {
         for (CoWait wait = this; wait != null && !wait.wakeUnlessContextClosed(); ) {
-            CoWait next = wait.giveBack();
-            // NOTE: a wait handed over is completed once, by whoever handed it (here)
-            wait = next != null && next.complete() ? next : null;
+            // NOTE: giveBack's result was completed by the release/grant it made, under the lock's
+            // monitor (a cancelled waiter skipped there): it must not be completed again here
+            wait = wait.giveBack();
         }
     }
 
     /** Wakes the coroutine; false (logged as lost) when its context is closed. */
     private boolean wakeUnlessContextClosed() {
+        assert isDone() : this + " is not completed";
         AioContext ctx = coroutine.context();
         if (ctx == null || !ctx.isClosed()) {
             try {
@@ -127,7 +163,8 @@ abstract class CoWait implements Coroutine.AfterYield {
      * Called when this wait's coroutine was handed something and can never run (its context is
      * closed): gives it back, to the next waiter if there is one. Default: nothing to give back.
      *
-     * @return the next wait that was handed it (not yet completed; the caller wakes it), or null
+     * @return the next wait that was handed it, already completed under the lock's monitor (the
+     *     caller only wakes it), or null
      */
     CoWait giveBack() {
         return null;
@@ -149,14 +186,99 @@ abstract class CoWait implements Coroutine.AfterYield {
         return this;
     }
 
-    /** The one completion CAS: WAITING to WOKEN. NOTE: pairs with the acquire in {@link #isWoken()}. */
+    /**
+     * The one completion CAS: UNPUBLISHED or PUBLISHED to WOKEN. Any thread. NOTE: pairs with the
+     * acquire in {@link #isDone()}, and races with {@link #cancel}'s CAS: exactly one wins.
+     *
+     * @return false if the wait was completed or cancelled already
+     */
     final boolean complete() {
-        return STATE.compareAndSet(this, WAITING, WOKEN);
+        while (true) {
+            int current = (int) STATE.getVolatile(this);
+            if (current >= WOKEN) {
+                return false;
+            }
+            if (STATE.compareAndSet(this, current, WOKEN)) {
+                return true;
+            }
+        }
     }
 
-    /** @return whether the wait has completed (acquire: the waker's results are visible) */
-    final boolean isWoken() {
-        return (int) STATE.getAcquire(this) == WOKEN;
+    /** @return whether the wait has ended, woken or cancelled (acquire: the ender's writes are visible) */
+    final boolean isDone() {
+        int current = (int) STATE.getAcquire(this);
+        return current == WOKEN || current == CANCELLED;
+    }
+
+    /** @return whether the wait ended by cancellation */
+    final boolean isCancelled() {
+        return (int) STATE.getAcquire(this) == CANCELLED;
+    }
+
+    /**
+     * Why the wait was cancelled, or null if it was not (read after {@link #isDone()}, in the
+     * coroutine): the coroutine's cancellation, else the innermost timeout around the wait that has
+     * expired by now (an inner deadline may have passed after an outer one cancelled the wait, and
+     * the innermost is the one reported), else the cause the canceller gave.
+     */
+    final RuntimeException cancellation() {
+        if (!isCancelled()) {
+            return null;
+        }
+        RuntimeException now = coroutine.cancellationFor(this);
+        return now != null ? now : cancelCause;
+    }
+
+    /**
+     * Cancels the wait if it is published and not completed: withdraws its registration and wakes
+     * its coroutine, whose function throws {@code cause}. Any thread.
+     *
+     * @return false if the wait completed first, is not cancellable, or is not published yet (then
+     *     the publishing thread sees the request itself, see {@link #markPublished()})
+     */
+    final boolean cancel(RuntimeException cause) {
+        if (!cancellable || !STATE.compareAndSet(this, PUBLISHED, CANCELLING)) {
+            return false;
+        }
+        finishCancel(cause);
+        coroutine.wake();
+        return true;
+    }
+
+    /** The cancel CAS was won: record the cause, withdraw, and make the outcome visible. */
+    private void finishCancel(RuntimeException cause) {
+        cancelCause = cause;
+        try {
+            withdraw();
+        } finally {
+            STATE.setRelease(this, CANCELLED); // NOTE: pairs with the acquire in isDone()
+        }
+    }
+
+    /**
+     * Ends the publication: UNPUBLISHED to PUBLISHED, then checks whether a cancellation was
+     * requested meanwhile (or before), in which case this thread cancels the wait itself. Called by
+     * {@link Coroutine} on the publishing thread right after {@link #publish()} returned without
+     * completing the wait itself.
+     *
+     * @return true if this call cancelled the wait: the coroutine is nobody else's to wake and the
+     *     caller runs it again at once (its function throws)
+     */
+    final boolean markPublished() {
+        if (!STATE.compareAndSet(this, UNPUBLISHED, PUBLISHED)) {
+            return false; // woken during the publication
+        }
+        if (!cancellable) {
+            return false;
+        }
+        // NOTE: the CAS above, then the flags: pairs with Coroutine.cancel / TimeoutScope.expire,
+        // which write their flag, then read the state
+        RuntimeException cause = coroutine.cancellationFor(this);
+        if (cause == null || !STATE.compareAndSet(this, PUBLISHED, CANCELLING)) {
+            return false;
+        }
+        finishCancel(cause);
+        return true;
     }
 
     /**
@@ -178,8 +300,9 @@ abstract class CoWait implements Coroutine.AfterYield {
     }
 
     /**
-     * Runs in the coroutine when it goes on after the wait completed, before its function returns
-     * (a CoRwLock reader lets the next reader in here). Default: nothing.
+     * Runs in the coroutine when it goes on after the wait completed normally (not cancelled),
+     * before its function returns (a CoRwLock reader lets the next reader in here). Default:
+     * nothing.
      */
     void resumed() {}
 }

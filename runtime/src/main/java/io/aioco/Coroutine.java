@@ -6,6 +6,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.SelectableChannel;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -40,8 +41,15 @@ public final class Coroutine {
             "(Lio/aioco/ClockType;J)V");
     private static final CoFrame READABLE = new CoFrame("io.aioco.Coroutine.yieldUntilReadable(SelectableChannel)",
             "yieldUntilReadable", "(Ljava/nio/channels/SelectableChannel;)V");
+    private static final CoFrame WRITABLE = new CoFrame("io.aioco.Coroutine.yieldUntilWritable(SelectableChannel)",
+            "yieldUntilWritable", "(Ljava/nio/channels/SelectableChannel;)V");
     private static final CoFrame AWAIT = new CoFrame("io.aioco.Coroutine.await(CompletionStage)", "await",
             "(Ljava/util/concurrent/CompletionStage;)Ljava/lang/Object;");
+    private static final CoFrame WITH_TIMEOUT = new CoFrame(
+            "io.aioco.Coroutine.withTimeoutNs(ClockType, long, CoroutineCallable)", "withTimeoutNs",
+            "(Lio/aioco/ClockType;JLio/aioco/CoroutineCallable;)Ljava/lang/Object;");
+    /** The token of {@link CoroutineCallable#call()}, which withTimeoutNs calls. */
+    private static final int CALL_TOKEN = CoFrame.token("call", "()Ljava/lang/Object;");
 
     private static final VarHandle SCHEDULED;
     private static final VarHandle CONTEXT;
@@ -94,6 +102,20 @@ public final class Coroutine {
      * here. Written and read only by the thread that runs the coroutine.
      */
     private AfterYield afterYield;
+    /**
+     * Set once by {@link #cancel()} (any thread), never cleared: the exception every cancellable
+     * wait of this coroutine throws from then on. Null while not cancelled. NOTE: written before
+     * {@link #currentWait} is read; pairs with {@link CoWait#markPublished()}.
+     */
+    private volatile CancellationException cancelled;
+    /**
+     * The wait this coroutine suspended on last (it may have ended since): what {@link #cancel()}
+     * and an expiring {@link TimeoutScope} try to cancel. Written by the coroutine's thread before
+     * the wait is published; read by any thread.
+     */
+    private volatile CoWait currentWait;
+    /** The innermost withTimeoutNs in progress, or null. Only the coroutine's thread, inside it. */
+    private TimeoutScope timeoutScope;
 
     /**
      * An action that must run only after the coroutine has yielded (see {@link #afterYield}).
@@ -229,17 +251,21 @@ public final class Coroutine {
                         thrown = e;
                         break;
                     }
-                    if (outcome == null) {
-                        break; // published: `to` belongs to whoever wakes it now
-                    }
                     if (outcome == action) {
                         continue; // satisfied at once: nobody else can wake it; it goes on here
                     }
-                    // a hand-off made by the publication: wake its coroutine as wake() would, but
-                    // queued here rather than entered from inside this loop
-                    if (!outcome.complete()) {
-                        break; // NOTE: cannot happen today (a handed-over wait is completed once)
+                    // published: from here on `to` belongs to whoever wakes or cancels it, unless a
+                    // cancellation requested before now is seen here (then it goes on here, and throws)
+                    boolean cancelledHere = action instanceof CoWait wait && wait.markPublished();
+                    if (outcome == null) {
+                        if (cancelledHere) {
+                            continue;
+                        }
+                        break;
                     }
+                    // a hand-off made (and completed, under the lock) by the publication: wake its
+                    // coroutine as wake() would, but queued here rather than entered from inside this loop
+                    assert outcome.isDone() : outcome + " was handed over but not completed";
                     Coroutine handed = outcome.coroutine;
                     AioContext handedCtx = (AioContext) CONTEXT.getAcquire(handed);
                     Carrier carrier = CoStack.carrier();
@@ -253,6 +279,9 @@ public final class Coroutine {
                             wokenTail.next = handed;
                         }
                         wokenTail = handed;
+                    }
+                    if (cancelledHere) {
+                        continue;
                     }
                     break;
                 }
@@ -384,6 +413,88 @@ public final class Coroutine {
         afterYield = action;
     }
 
+    /**
+     * Records {@code wait} as the one to cancel, before it is published. Only the thread running
+     * this coroutine, from inside it (CoFrame.suspend).
+     */
+    void setCurrentWait(CoWait wait) {
+        currentWait = wait; // NOTE: volatile: read by cancel() and TimeoutScope.expire() on any thread
+    }
+
+    /** @return the wait this coroutine suspended on last, or null (any thread) */
+    CoWait currentWait() {
+        return currentWait;
+    }
+
+    /** @return the innermost withTimeoutNs scope in progress, or null (the coroutine's thread) */
+    TimeoutScope timeoutScope() {
+        return timeoutScope;
+    }
+
+    /**
+     * What {@code wait} must throw instead of waiting, or null: the cancellation of the coroutine,
+     * else the innermost expired timeout around the wait. Any thread.
+     */
+    RuntimeException cancellationFor(CoWait wait) {
+        CancellationException cancellation = cancelled;
+        if (cancellation != null) {
+            return cancellation;
+        }
+        for (TimeoutScope scope = wait.scope; scope != null; scope = scope.parent) {
+            CoroutineTimeoutException expired = scope.expired();
+            if (expired != null) {
+                return expired;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Checked before a wait suspends (CoFrame.suspend): one volatile read and one plain read when
+     * nothing is cancelled and no timeout is in progress.
+     *
+     * @return what the wait must throw at once, or null
+     */
+    RuntimeException cancellationBeforeWait(CoWait wait) {
+        if (!wait.cancellable || (cancelled == null && wait.scope == null)) {
+            return null;
+        }
+        return cancellationFor(wait);
+    }
+
+    /**
+     * Cancels the coroutine: its current wait, if it is in one, ends at once by throwing {@link
+     * CancellationException} when the coroutine is resumed (on its own context, as any wake-up);
+     * otherwise its next wait does. The flag stays set (Kotlin's semantics; QEMU has no
+     * cancellation): the coroutine may catch the exception and go on, its {@code finally} blocks
+     * run, but every later wait that is a cancellation point throws at once. Waits that completed
+     * before the cancellation (a lock already handed over, a wake-up already delivered) are not
+     * undone: the function returns normally and the next wait throws. A plain {@link #yield()} is
+     * not a cancellation point, and neither are the waits' fast paths (a free lock is taken, a done
+     * future is returned). Cancelling a terminated or already cancelled coroutine does nothing.
+     * Any thread may call it.
+     */
+    public void cancel() {
+        if (cancelled != null) {
+            return;
+        }
+        CancellationException cancellation = new CancellationException(this + " was cancelled");
+        cancelled = cancellation;
+        CoWait wait = currentWait; // NOTE: after the flag: pairs with CoWait.markPublished()
+        if (wait != null) {
+            wait.cancel(cancellation);
+        }
+    }
+
+    /**
+     * Tells whether {@link #cancel()} was called on this coroutine (it stays cancelled). Any thread.
+     *
+     * @return true once cancelled
+     */
+    public boolean isCancelled() {
+        return cancelled != null;
+    }
+
     /** Called by AioContext.coSchedule: claims the "scheduled" mark, or throws naming both contexts. */
     void markScheduled(AioContext ctx) {
         AioContext previous = (AioContext) SCHEDULED.compareAndExchange(this, (AioContext) null, ctx);
@@ -443,6 +554,9 @@ public final class Coroutine {
      * does not even call it: the instrumenter suspends the frame in place. Called from code that is
      * not instrumented, it follows the protocol of {@link CoStack} by hand.
      *
+     * <p>Not a cancellation point: a cancelled coroutine yields and is resumed as usual (its resumer
+     * decides); its next cancellable wait throws.
+     *
      * @throws IllegalStateException outside a coroutine, or when the calling method is not
      *     instrumented (so the suspension could not be resumed)
      */
@@ -470,6 +584,11 @@ public final class Coroutine {
      * Suspends the running coroutine for {@code ns} nanoseconds of the given clock, on a timer of
      * its context. Maps to {@code qemu_co_sleep_ns}. Deterministic on {@link ClockType#VIRTUAL}.
      *
+     * <p>A cancellation point: when the coroutine is cancelled ({@link #cancel()}) or an enclosing
+     * {@link #withTimeoutNs} expires, before or during the sleep, the timer is deleted and this
+     * throws {@link CancellationException} (or {@link CoroutineTimeoutException}). To end a sleep
+     * early without an exception use {@link CoSleep}.
+     *
      * @param type the clock
      * @param ns how long to sleep; zero or less yields until the context's next poll
      * @throws IllegalStateException outside a coroutine, when the coroutine has no context, or when
@@ -487,38 +606,26 @@ public final class Coroutine {
         Objects.requireNonNull(type, "type");
         Coroutine self = CoFrame.coroutine(stack);
         AioContext ctx = requireContext(self, "sleepNs");
-        SLEEP.suspend(stack, arrival, new SleepWait(self, ctx, type, type.nowNs() + Math.max(0, ns)));
-    }
-
-    /** sleepNs's wait: a timer armed after the yield, whose callback wakes the coroutine. */
-    private static final class SleepWait extends CoWait {
-        private final AioContext ctx;
-        private final ClockType type;
-        private final long deadlineNs;
-
-        SleepWait(Coroutine self, AioContext ctx, ClockType type, long deadlineNs) {
-            super(self);
-            this.ctx = ctx;
-            this.type = type;
-            this.deadlineNs = deadlineNs;
-        }
-
-        @Override
-        public CoWait publish() {
-            ctx.newTimer(type, this::wake).modNs(deadlineNs);
-            return null;
-        }
+        SLEEP.suspend(stack, arrival, new CoSleep.Wait(self, ctx, type, CoSleep.deadline(type, ns), null));
     }
 
     /**
-     * Suspends the running coroutine until {@code channel} is readable, with a read handler on its
-     * context that removes itself and wakes the coroutine. Maps to {@code yield_until_fd_readable};
-     * like it, this replaces any handlers of the channel in that context. The handler is installed
-     * once the coroutine has yielded.
+     * Suspends the running coroutine until {@code channel} is readable (or acceptable). Maps to
+     * {@code qio_channel_yield(ioc, G_IO_IN)} (and QEMU's older {@code yield_until_fd_readable}):
+     * the coroutine becomes the channel's reader in its context, and the channel's handlers there
+     * are set for whoever waits on it, so a reader and a writer ({@link #yieldUntilWritable}) on one
+     * channel wait at once without replacing each other; the handlers are removed when nobody waits.
+     * Handlers set on the channel directly with {@link AioContext#setFdHandler} are replaced while a
+     * coroutine waits on it. The registration is made once the coroutine has yielded.
+     *
+     * <p>A cancellation point: when the coroutine is cancelled or an enclosing {@link
+     * #withTimeoutNs} expires, it stops being the channel's reader and this throws {@link
+     * CancellationException} (or {@link CoroutineTimeoutException}).
      *
      * @param channel the channel to wait for
-     * @throws IllegalStateException outside a coroutine, when the coroutine has no context, or when
-     *     called from code that is not instrumented
+     * @throws IllegalStateException outside a coroutine, when the coroutine has no context, when
+     *     another coroutine waits for the channel to become readable in that context (naming it), or
+     *     when called from code that is not instrumented
      */
     @CoroutineFn
     public static void yieldUntilReadable(SelectableChannel channel) {
@@ -531,33 +638,43 @@ public final class Coroutine {
         Objects.requireNonNull(channel, "channel");
         Coroutine self = CoFrame.coroutine(stack);
         AioContext ctx = requireContext(self, "yieldUntilReadable");
-        READABLE.suspend(stack, arrival, new ReadableWait(self, ctx, channel));
+        READABLE.suspend(stack, arrival, new ChannelWaiters.Wait(self, ctx, channel, false));
     }
 
-    /** yieldUntilReadable's wait: a read handler installed after the yield, removed when it fires. */
-    private static final class ReadableWait extends CoWait {
-        private final AioContext ctx;
-        private final SelectableChannel channel;
-
-        ReadableWait(Coroutine self, AioContext ctx, SelectableChannel channel) {
-            super(self);
-            this.ctx = ctx;
-            this.channel = channel;
+    /**
+     * Suspends the running coroutine until {@code channel} is writable (or connectable). Maps to
+     * {@code qio_channel_yield(ioc, G_IO_OUT)}; see {@link #yieldUntilReadable} for how a reader and
+     * a writer share the channel.
+     *
+     * <p>A cancellation point, as {@link #yieldUntilReadable}.
+     *
+     * @param channel the channel to wait for
+     * @throws IllegalStateException outside a coroutine, when the coroutine has no context, when
+     *     another coroutine waits for the channel to become writable in that context (naming it), or
+     *     when called from code that is not instrumented
+     */
+    @CoroutineFn
+    public static void yieldUntilWritable(SelectableChannel channel) {
+        CoStack stack = WRITABLE.enter();
+        int arrival = WRITABLE.arrive(stack, Coroutine.class);
+        if (arrival == CoFrame.RESUMED) {
+            WRITABLE.resume(stack);
+            return;
         }
-
-        @Override
-        public CoWait publish() {
-            ctx.setFdHandler(channel, () -> {
-                ctx.setFdHandler(channel, null, null);
-                wake();
-            }, null);
-            return null;
-        }
+        Objects.requireNonNull(channel, "channel");
+        Coroutine self = CoFrame.coroutine(stack);
+        AioContext ctx = requireContext(self, "yieldUntilWritable");
+        WRITABLE.suspend(stack, arrival, new ChannelWaiters.Wait(self, ctx, channel, true));
     }
 
     /**
      * Suspends the running coroutine until {@code stage} completes, and returns its result. The
      * completion may happen on any thread: the coroutine is woken on its own context. Beyond QEMU.
+     *
+     * <p>A cancellation point: when the coroutine is cancelled or an enclosing {@link
+     * #withTimeoutNs} expires while it waits, this throws {@link CancellationException} (or {@link
+     * CoroutineTimeoutException}); the stage itself is not cancelled and its outcome is dropped. A
+     * stage already complete is returned without checking for cancellation.
      *
      * @param stage what to wait for
      * @param <T> the result type
@@ -604,6 +721,85 @@ public final class Coroutine {
         }
     }
 
+    /**
+     * Runs {@code body} in the calling coroutine with a deadline: if {@code ns} of {@code clock}
+     * pass before the body returns, the wait the body is in (or its next one) is cancelled with a
+     * {@link CoroutineTimeoutException}, which this rethrows. Maps to QEMU's {@code
+     * qemu_co_timeout} (which runs the body in a new coroutine and returns {@code -ETIMEDOUT}) with
+     * Kotlin's {@code withTimeout} semantics: the body runs in the calling coroutine, and only
+     * waits inside the body are cancelled; the coroutine itself is not cancelled and goes on.
+     *
+     * <p>The deadline is a timer on the coroutine's context, deleted when the body ends. Once it
+     * has passed, every cancellable wait of the body throws at once (the scope stays expired), so a
+     * body that catches the exception cannot wait again; a body that catches it and returns
+     * normally returns its value. Timeouts nest: each wait is cancelled by the innermost expired
+     * scope around it, and that scope's exception is what propagates (an outer scope rethrows an
+     * inner one's exception unchanged). Waits that completed before the deadline are not undone.
+     * {@code withTimeoutNs} is itself a cancellation point only through the body's waits.
+     *
+     * <p>{@code body} is a {@link CoroutineCallable}, the same shape {@link AioContext#spawn} takes,
+     * so its checked exceptions pass through.
+     *
+     * @param clock the clock of the deadline
+     * @param ns how long the body may run; zero or less: expired from the start (the body's first
+     *     wait throws)
+     * @param body the code to run; it may suspend
+     * @param <T> the result type
+     * @return what the body returned
+     * @throws CoroutineTimeoutException if the deadline passed and a wait of the body threw it
+     * @throws Exception what the body threw
+     * @throws IllegalStateException outside a coroutine, or when the coroutine has no context
+     */
+    @CoroutineFn
+    @SuppressWarnings("unchecked")
+    public static <T> T withTimeoutNs(ClockType clock, long ns, CoroutineCallable<T> body) throws Exception {
+        CoStack stack = WITH_TIMEOUT.enter();
+        int arrival = WITH_TIMEOUT.arrive(stack, Coroutine.class);
+        Coroutine self = CoFrame.coroutine(stack);
+        TimeoutFrame frame;
+        if (arrival == CoFrame.RESUMED) {
+            frame = (TimeoutFrame) WITH_TIMEOUT.popFrame(stack);
+        } else {
+            Objects.requireNonNull(clock, "clock"); // only now: a resume passes dummies
+            Objects.requireNonNull(body, "body");
+            AioContext ctx = requireContext(self, "withTimeoutNs");
+            TimeoutScope scope = new TimeoutScope(self, self.timeoutScope, "withTimeoutNs(" + clock + ", " + ns + ")");
+            self.timeoutScope = scope; // NOTE: before arming: a deadline already past expires at once
+            try {
+                scope.arm(ctx, clock, ns);
+            } catch (RuntimeException | Error e) {
+                self.timeoutScope = scope.parent;
+                throw e;
+            }
+            frame = new TimeoutFrame(scope, body);
+        }
+        T value;
+        try {
+            CoroutineCallable<?> callee = frame.body();
+            WITH_TIMEOUT.callNext(stack, arrival, CALL_TOKEN, "call()Ljava/lang/Object;", callee);
+            value = (T) callee.call();
+        } catch (Throwable failure) {
+            WITH_TIMEOUT.calleeThrew(stack);
+            self.endTimeout(frame.scope());
+            throw failure; // the scope's own CoroutineTimeoutException, or anything else, unchanged
+        }
+        if (WITH_TIMEOUT.calleeSuspended(stack, frame)) {
+            return null;
+        }
+        self.endTimeout(frame.scope());
+        return value;
+    }
+
+    /** withTimeoutNs's saved frame: its scope, and the body to call again on resume. */
+    private record TimeoutFrame(TimeoutScope scope, CoroutineCallable<?> body) {}
+
+    /** Leaves {@code scope}, the innermost: disarms its timer. The coroutine's thread, inside it. */
+    private void endTimeout(TimeoutScope scope) {
+        assert timeoutScope == scope : scope + " ends but " + timeoutScope + " is the innermost";
+        timeoutScope = scope.parent;
+        scope.close();
+    }
+
     private static <T> T resultOf(CompletableFuture<T> future) {
         try {
             return future.get();
@@ -622,7 +818,7 @@ public final class Coroutine {
         }
     }
 
-    private static AioContext requireContext(Coroutine self, String what) {
+    static AioContext requireContext(Coroutine self, String what) {
         AioContext ctx = self.context();
         if (ctx == null) {
             throw new IllegalStateException(what + " needs an AioContext: " + self + " has none (enter it with"

@@ -112,6 +112,12 @@ public final class ThreadPool {
      * ({@code thread_pool_submit_co}). The coroutine is woken on its own context when the work is
      * done (this pool's context delivers the completion).
      *
+     * <p>A cancellation point: when the coroutine is cancelled ({@link Coroutine#cancel()}) or an
+     * enclosing {@link Coroutine#withTimeoutNs} expires while the work is queued or running, the
+     * coroutine is resumed at once and this throws {@link java.util.concurrent.CancellationException}
+     * (or {@link CoroutineTimeoutException}). The work is not interrupted: it runs to its end on its
+     * worker, and its result (or exception) is dropped. Called in a coroutine only.
+     *
      * @param work what to run on a worker thread
      * @param <T> the result type
      * @return what {@code work} returned

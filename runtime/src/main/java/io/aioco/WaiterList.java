@@ -42,6 +42,36 @@ final class WaiterList<W extends CoWait> {
         return first;
     }
 
+    /**
+     * Takes {@code wait} out of the list wherever it is (a cancelled waiter leaving its queue).
+     * Walks the list: cancellation is rare, the common paths stay O(1).
+     *
+     * @return false if it was not in the list (handed over or taken already)
+     */
+    boolean remove(W wait) {
+        CoWait previous = null;
+        for (CoWait at = head; at != null; previous = at, at = at.next) {
+            if (at != wait) {
+                continue;
+            }
+            @SuppressWarnings("unchecked") // every link was added as a W
+            W after = (W) at.next;
+            if (previous == null) {
+                head = after;
+            } else {
+                previous.next = after;
+            }
+            if (tail == wait) {
+                @SuppressWarnings("unchecked")
+                W newTail = (W) previous;
+                tail = newTail;
+            }
+            wait.next = null;
+            return true;
+        }
+        return false;
+    }
+
     /** @return whether no wait is in the list */
     boolean isEmpty() {
         return head == null;

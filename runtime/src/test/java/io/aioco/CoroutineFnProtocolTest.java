@@ -76,7 +76,9 @@ class CoroutineFnProtocolTest {
                 "io/aioco/CoMutex.unlock()V", "io/aioco/CoQueue.await", "io/aioco/CoQueue.next()Z",
                 "io/aioco/CoQueue.restartAll()V", "io/aioco/CoRwLock.rdlock()V", "io/aioco/CoRwLock.wrlock()V",
                 "io/aioco/CoRwLock.upgrade()V", "io/aioco/CoRwLock.downgrade()V", "io/aioco/CoRwLock.unlock()V",
-                "io/aioco/ThreadPool.submitCo").stream().map(name -> checked.stream()
+                "io/aioco/ThreadPool.submitCo", "io/aioco/CoSleep.sleepNs", "io/aioco/Coroutine.withTimeoutNs",
+                "io/aioco/Coroutine.yieldUntilWritable")
+                .stream().map(name -> checked.stream()
                         .filter(c -> c.startsWith(name)).findFirst().orElse("missing " + name)).toList()),
                 "checked: " + checked);
     }

@@ -146,4 +146,51 @@ class LockHandOffToClosedContextTest {
             open.close();
         }
     }
+
+    /**
+     * Both behaviours at once (bounded-waits merged with the closed-context hand-off): the lock
+     * handed to a lost waiter goes back through release(), which never hands it to the cancelled waiter and
+     * completes the next one under the monitor; another lost waiter passes it on again; the live
+     * waiter at the end gets it exactly once and runs.
+     */
+    @Test
+    void aLockGivenBackByLostWaitersSkipsACancelledWaiterAndReachesTheNext() {
+        CoMutex mutex = new CoMutex();
+        java.util.List<String> events = new java.util.ArrayList<>();
+        HandWoven holder = new HandWoven(call("lock", "()V", mutex, mutex::lock), yieldCall(),
+                call("unlock", "()V", mutex, mutex::unlock));
+        HandWoven cancelled = new HandWoven(call("lock", "()V", mutex, () -> {
+            try {
+                mutex.lock();
+                if (!HandCallable.suspended()) {
+                    events.add("cancelled waiter got the lock");
+                }
+            } catch (java.util.concurrent.CancellationException e) {
+                events.add("cancelled waiter threw");
+            }
+        }));
+        HandWoven next = new HandWoven(call("lock", "()V", mutex, mutex::lock), HandWoven.plain(() -> events.add("next")),
+                call("unlock", "()V", mutex, mutex::unlock));
+        Coroutine holderCo = Coroutine.create(holder);
+        holderCo.enter(open);
+        named("lost-one", new HandWoven(call("lock", "()V", mutex, mutex::lock))).enter(closing);
+        Coroutine cancelledCo = Coroutine.create(cancelled);
+        cancelledCo.enter(open);
+        named("lost-two", new HandWoven(call("lock", "()V", mutex, mutex::lock))).enter(closing);
+        Coroutine.create(next).enter(open);
+        closing.close();
+        try (LoopTesting.LogCapture log = new LoopTesting.LogCapture()) {
+            cancelledCo.cancel(); // withdrawn from the queue between the two lost waiters
+            holderCo.enter(open);
+            assertTrue(holder.finished());
+            LoopTesting.drain(open);
+            assertTrue(next.finished(), "the waiter behind the lost and cancelled ones never got the lock");
+            assertEquals(java.util.List.of("cancelled waiter threw", "next"), events);
+            assertFalse(mutex.isLocked());
+            assertEquals(1, log.count("lost-one"), log.messages.toString());
+            assertEquals(1, log.count("lost-two"), log.messages.toString());
+        } finally {
+            open.close();
+        }
+    }
 }

@@ -3,6 +3,7 @@ package io.aioco.internal;
 import io.aioco.CoroutineCallable;
 import io.aioco.CoroutineEntry;
 import io.aioco.CoroutineFn;
+import io.aioco.Coroutine;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -18,7 +19,7 @@ public final class SpawnEntry<T> implements CoroutineEntry {
     private static final int CALL_TOKEN = CoStack.token("call", "()Ljava/lang/Object;");
 
     private final CoroutineCallable<T> body;
-    private final CompletableFuture<T> result = new CompletableFuture<>();
+    private final Result<T> result = new Result<>();
 
     /** @param body the user's code */
     public SpawnEntry(CoroutineCallable<T> body) {
@@ -28,6 +29,34 @@ public final class SpawnEntry<T> implements CoroutineEntry {
     /** @return the future the body's outcome completes */
     public CompletableFuture<T> result() {
         return result;
+    }
+
+    /**
+     * Names the coroutine that runs this entry, so that cancelling the future cancels it. Called
+     * once, before the coroutine is entered, by the thread that spawns it.
+     */
+    public void runIn(Coroutine coroutine) {
+        result.coroutine = coroutine;
+    }
+
+    /**
+     * The spawned future: {@code cancel(true)} also cancels the coroutine ({@link
+     * Coroutine#cancel()}); {@code cancel(false)} only completes the future, and the coroutine goes
+     * on. Any thread.
+     */
+    private static final class Result<T> extends CompletableFuture<T> {
+        /** Set before the coroutine is first entered (the spawn publishes it), never changed. */
+        volatile Coroutine coroutine;
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            Coroutine running = coroutine;
+            if (mayInterruptIfRunning && running != null) {
+                running.cancel();
+            }
+            return cancelled;
+        }
     }
 
     @Override

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CancellationException;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -26,20 +27,27 @@ import net.jqwik.api.Provide;
  * first-come first-served among the requests that had to wait, no lost wake-up, every coroutine
  * finishes. Coroutines are driven by hand from one thread, as in QEMU's test-coroutine.c, by a
  * scheduler that picks among the coroutines that yielded of their own accord with a seeded random.
+ * Issue 16: the scheduler also cancels coroutines at random ({@link Coroutine#cancel()}), whether
+ * they wait or run; a wait that throws CancellationException skips its critical section. The
+ * invariants hold among the waiters that were not cancelled, and no lock or wake-up is lost to a
+ * cancelled one.
  */
 class LockModelPropertyTest {
 
     /** One step of a coroutine's script; critical sections are balanced so every script can finish. */
     enum Op { MUTEX, READ, WRITE, UPGRADE, DOWNGRADE, WAIT, WAKE, YIELD }
 
-    /** A script per coroutine, how many yields inside each critical section, and the scheduler's seed. */
-    record Scenario(List<List<Op>> scripts, int yieldsInside, long seed) {}
+    /**
+     * A script per coroutine, how many yields inside each critical section, the scheduler's seed,
+     * and the chance (percent) that a scheduling step first cancels a random coroutine.
+     */
+    record Scenario(List<List<Op>> scripts, int yieldsInside, long seed, int cancelPercent) {}
 
     @Provide
     Arbitrary<Scenario> scenarios() {
         Arbitrary<List<Op>> script = Arbitraries.of(Op.class).list().ofMinSize(1).ofMaxSize(8);
         return Combinators.combine(script.list().ofMinSize(2).ofMaxSize(6), Arbitraries.integers().between(0, 2),
-                Arbitraries.longs()).as(Scenario::new);
+                Arbitraries.longs(), Arbitraries.integers().between(0, 15)).as(Scenario::new);
     }
 
     /** Everything the coroutines do and observe, and the model's counters. */
@@ -68,6 +76,14 @@ class LockModelPropertyTest {
         int pendingMutex;
         int pendingReaders;
         int pendingWriters;
+        // upgrades in progress (counted in pendingWriters): a cancelled one waits to take its read
+        // lock back, as a reader, so a reader may share the lock with it past no writer
+        final List<Coroutine> upgrading = new ArrayList<>();
+
+        /** Writers pending that a new read request must queue behind. */
+        int writersAheadOfAReader() {
+            return pendingWriters - (int) upgrading.stream().filter(Coroutine::isCancelled).count();
+        }
 
         void check() {
             if (mutexHolders > 1) {
@@ -115,7 +131,13 @@ class LockModelPropertyTest {
                     int at = request(world);
                     String id = name + "#" + at;
                     int waitingBefore = world.pendingMutex++;
-                    world.mutex.lock();
+                    try {
+                        world.mutex.lock();
+                    } catch (CancellationException e) {
+                        world.pendingMutex--;
+                        cancelled(world, name, op);
+                        continue;
+                    }
                     world.pendingMutex--;
                     if (waited(world, at)) {
                         world.waitedMutex.add(id);
@@ -132,9 +154,15 @@ class LockModelPropertyTest {
                 }
                 case READ -> {
                     int at = request(world);
-                    int writersBefore = world.pendingWriters;
+                    int writersBefore = world.writersAheadOfAReader();
                     world.pendingReaders++;
-                    world.rwlock.rdlock();
+                    try {
+                        world.rwlock.rdlock();
+                    } catch (CancellationException e) {
+                        world.pendingReaders--;
+                        cancelled(world, name, op);
+                        continue;
+                    }
                     world.pendingReaders--;
                     noteBarging(world, name + "#" + at, at, writersBefore);
                     noteRw(world, name + "#" + at, at);
@@ -147,7 +175,13 @@ class LockModelPropertyTest {
                 case WRITE, DOWNGRADE -> {
                     int at = request(world);
                     int waitingBefore = world.pendingReaders + world.pendingWriters++;
-                    world.rwlock.wrlock();
+                    try {
+                        world.rwlock.wrlock();
+                    } catch (CancellationException e) {
+                        world.pendingWriters--;
+                        cancelled(world, name, op);
+                        continue;
+                    }
                     world.pendingWriters--;
                     noteBarging(world, name + "#" + at, at, waitingBefore);
                     noteRw(world, name + "#" + at, at);
@@ -168,9 +202,15 @@ class LockModelPropertyTest {
                 }
                 case UPGRADE -> {
                     int at = request(world);
-                    int writersBefore = world.pendingWriters;
+                    int writersBefore = world.writersAheadOfAReader();
                     world.pendingReaders++;
-                    world.rwlock.rdlock();
+                    try {
+                        world.rwlock.rdlock();
+                    } catch (CancellationException e) {
+                        world.pendingReaders--;
+                        cancelled(world, name, op);
+                        continue;
+                    }
                     world.pendingReaders--;
                     noteBarging(world, name + "#" + at, at, writersBefore);
                     noteRw(world, name + "#" + at, at);
@@ -180,7 +220,21 @@ class LockModelPropertyTest {
                     world.readers--;
                     int upgradeAt = request(world);
                     int waitingBeforeUpgrade = world.pendingReaders + world.pendingWriters++;
-                    world.rwlock.upgrade();
+                    world.upgrading.add(Coroutine.self());
+                    try {
+                        world.rwlock.upgrade();
+                    } catch (CancellationException e) {
+                        // a cancelled upgrade holds its read lock again
+                        world.upgrading.remove(Coroutine.self());
+                        world.pendingWriters--;
+                        cancelled(world, name, op);
+                        world.readers++;
+                        world.check();
+                        world.readers--;
+                        world.rwlock.unlock();
+                        continue;
+                    }
+                    world.upgrading.remove(Coroutine.self());
                     world.pendingWriters--;
                     noteBarging(world, name + "#" + upgradeAt, upgradeAt, waitingBeforeUpgrade);
                     noteRw(world, name + "#" + upgradeAt, upgradeAt);
@@ -192,13 +246,23 @@ class LockModelPropertyTest {
                 }
                 case WAIT -> {
                     world.waitersInQueue++;
-                    world.queue.await(null);
+                    try {
+                        world.queue.await(null);
+                    } catch (CancellationException e) {
+                        cancelled(world, name, op);
+                    }
                     world.waitersInQueue--;
                 }
                 case WAKE -> world.queue.next();
                 case YIELD -> voluntaryYield(world);
             }
         }
+    }
+
+    /** A wait of {@code name} threw: nothing else happened in between (the request is done). */
+    private static void cancelled(World world, String name, Op op) {
+        world.events.add(name + " " + op + " cancelled");
+        world.sequence++;
     }
 
     private static void noteBarging(World world, String id, int at, int waitingBefore) {
@@ -241,6 +305,18 @@ class LockModelPropertyTest {
                 if (!world.queue.enterNext(null)) {
                     break;
                 }
+                continue;
+            }
+            if (random.nextInt(100) < scenario.cancelPercent()) {
+                // cancel anybody not finished, waiting or not: a waiting one is resumed here, at once
+                List<Coroutine> alive = coroutines.stream().filter(co -> !co.isTerminated()).toList();
+                Coroutine victim = alive.get(random.nextInt(alive.size()));
+                world.events.add("cancel c" + coroutines.indexOf(victim));
+                // the cancellation is an event: a request made before it that is granted after it did
+                // not barge (the cancelled waiter left the queue; the grant may then come from a
+                // reader's unlock, which is no event of its own: seed 94070's c1 upgrade)
+                world.sequence++;
+                victim.cancel();
                 continue;
             }
             Coroutine next = runnable.get(random.nextInt(runnable.size()));
