@@ -8,11 +8,14 @@ import net.jqwik.api.lifecycle.PropertyLifecycleContext;
 /**
  * Sets a property's number of tries from the system property {@value #TRIES} when it is given
  * ({@code @Property(tries = ...)} is a compile-time constant, so the CI value lives there and the
- * long run overrides it here).
+ * long run overrides it here). CI runs the property's fixed seed (deterministic); a long run, or
+ * {@value #SEED}{@code =random}, draws a fresh seed, and {@value #SEED}{@code =N} replays seed N.
  */
 public final class TriesFromSystemProperty implements AroundPropertyHook {
     /** The system property naming the number of tries. */
     public static final String TRIES = "aioco.random.tries";
+    /** The system property naming the seed: a number, or {@code random}. */
+    public static final String SEED = "aioco.random.seed";
 
     @Override
     public PropertyExecutionResult aroundProperty(PropertyLifecycleContext context, PropertyExecutor property) {
@@ -22,6 +25,11 @@ public final class TriesFromSystemProperty implements AroundPropertyHook {
                 throw new IllegalArgumentException(TRIES + ": " + tries + " (expected: >= 1)");
             }
             context.attributes().setTries(tries);
+        }
+        String seed = System.getProperty(SEED, tries != null ? "random" : null);
+        if (seed != null) {
+            context.attributes().setSeed(seed.equals("random")
+                    ? Long.toString(new java.security.SecureRandom().nextLong()) : seed);
         }
         return property.execute();
     }
