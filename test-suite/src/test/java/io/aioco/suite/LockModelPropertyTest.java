@@ -20,6 +20,8 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
+import net.jqwik.api.statistics.Statistics;
 
 /**
  * Random interleavings of CoMutex, CoRwLock and CoQueue operations across several coroutines,
@@ -31,11 +33,23 @@ import net.jqwik.api.Provide;
  * they wait or run; a wait that throws CancellationException skips its critical section. The
  * invariants hold among the waiters that were not cancelled, and no lock or wake-up is lost to a
  * cancelled one.
+ *
+ * <p>The queue is modelled too: {@code next()} and the driver's {@code enterNext} must wake a
+ * waiter exactly when the model has one queued, and the one the model expects (FIFO; a cancelled
+ * waiter leaves the model's queue at once), so the driver's wake-ups from outside cannot make up
+ * for a wake-up lost inside the scripts. Coroutines also wait in the queue holding the mutex
+ * ({@code await(mutex)}: released while queued, held again when it returns or throws).
+ *
+ * <p>jqwik statistics that CI checks say the checks had something to check: a lock request waited
+ * in at least {@link #MIN_CONTENDED_PERCENT}% of tries, and a cancelled waiter, a queue wake-up and
+ * an await with the mutex held each happen in at least {@link #MIN_OTHER_PERCENT}%. Mutation
+ * caught (and missed by the earlier version, whose driver woke queue waiters whenever nothing could
+ * run): {@code CoQueue.next()} waking nobody.
  */
 class LockModelPropertyTest {
 
     /** One step of a coroutine's script; critical sections are balanced so every script can finish. */
-    enum Op { MUTEX, READ, WRITE, UPGRADE, DOWNGRADE, WAIT, WAKE, YIELD }
+    enum Op { MUTEX, READ, WRITE, UPGRADE, DOWNGRADE, WAIT, WAIT_LOCKED, WAKE, WAKE_ALL, YIELD }
 
     /**
      * A script per coroutine, how many yields inside each critical section, the scheduler's seed,
@@ -46,7 +60,10 @@ class LockModelPropertyTest {
     @Provide
     Arbitrary<Scenario> scenarios() {
         Arbitrary<List<Op>> script = Arbitraries.of(Op.class).list().ofMinSize(1).ofMaxSize(8);
-        return Combinators.combine(script.list().ofMinSize(2).ofMaxSize(6), Arbitraries.integers().between(0, 2),
+        // critical sections that suspend make the contention the checks need; none at all is rarer
+        Arbitrary<Integer> yieldsInside = Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(0)),
+                Tuple.of(6, Arbitraries.integers().between(1, 3)));
+        return Combinators.combine(script.list().ofMinSize(2).ofMaxSize(6), yieldsInside,
                 Arbitraries.longs(), Arbitraries.integers().between(0, 15)).as(Scenario::new);
     }
 
@@ -62,6 +79,14 @@ class LockModelPropertyTest {
         int readers;
         int writers;
         int waitersInQueue;
+        // the queue as the model sees it: waiters no wake-up has reached yet, in queue order. next()
+        // must wake the first exactly when there is one (waking nobody loses a wake-up, waking
+        // another breaks FIFO); a cancellation of a queued waiter takes it out at once
+        final List<Coroutine> queued = new ArrayList<>();
+        // what the run exercised, for the statistics CI checks
+        boolean awaitedHoldingMutex;
+        boolean cancelledAWaiter;
+        boolean wokeAWaiter;
         int yieldsInside;
         // requests that had to wait, in the order they were made, and in the order they were granted
         final List<String> waitedMutex = new ArrayList<>();
@@ -128,26 +153,9 @@ class LockModelPropertyTest {
             world.events.add(name + " " + op);
             switch (op) {
                 case MUTEX -> {
-                    int at = request(world);
-                    String id = name + "#" + at;
-                    int waitingBefore = world.pendingMutex++;
-                    try {
-                        world.mutex.lock();
-                    } catch (CancellationException e) {
-                        world.pendingMutex--;
-                        cancelled(world, name, op);
+                    if (!takeMutex(world, name, op)) {
                         continue;
                     }
-                    world.pendingMutex--;
-                    if (waited(world, at)) {
-                        world.waitedMutex.add(id);
-                        world.grantedMutex.add(id);
-                    } else if (waitingBefore > 0) {
-                        world.violations.add(id + " took the mutex past " + waitingBefore + " waiting");
-                    }
-                    world.sequence++;
-                    world.mutexHolders++;
-                    world.check();
                     inside(world);
                     world.mutexHolders--;
                     world.mutex.unlock();
@@ -245,18 +253,107 @@ class LockModelPropertyTest {
                     world.rwlock.unlock();
                 }
                 case WAIT -> {
+                    // (the order in which woken waiters run is not FIFO, nor in QEMU: a coroutine
+                    // woken by one that was itself just woken runs first, as QEMU prepends the
+                    // wakeups of the coroutine that just yielded; next()'s answer is checked instead)
                     world.waitersInQueue++;
+                    world.queued.add(Coroutine.self());
                     try {
                         world.queue.await(null);
+                        checkWokenInTurn(world, name);
                     } catch (CancellationException e) {
-                        cancelled(world, name, op);
+                        leftQueue(world, name, op);
                     }
                     world.waitersInQueue--;
                 }
-                case WAKE -> world.queue.next();
+                case WAIT_LOCKED -> {
+                    // qemu_co_queue_wait with a lock: the mutex is released while queued and held
+                    // again when await returns, normally or by throwing
+                    if (!takeMutex(world, name, op)) {
+                        continue;
+                    }
+                    world.mutexHolders--;
+                    world.waitersInQueue++;
+                    world.queued.add(Coroutine.self());
+                    world.awaitedHoldingMutex = true;
+                    try {
+                        world.queue.await(world.mutex);
+                        checkWokenInTurn(world, name);
+                    } catch (CancellationException e) {
+                        leftQueue(world, name, op);
+                    }
+                    world.waitersInQueue--;
+                    if (!world.mutex.isLocked()) {
+                        world.violations.add(name + " returned from await(mutex) without the mutex");
+                    }
+                    world.mutexHolders++;
+                    world.check();
+                    world.mutexHolders--;
+                    world.mutex.unlock();
+                }
+                case WAKE -> {
+                    boolean expected = !world.queued.isEmpty();
+                    boolean woke = world.queue.next();
+                    if (woke != expected) {
+                        world.violations.add(name + " next() returned " + woke + " with " + world.queued.size()
+                                + " waiters not yet woken");
+                    }
+                    if (expected) {
+                        world.queued.remove(0);
+                        world.wokeAWaiter = true;
+                    }
+                }
+                case WAKE_ALL -> {
+                    world.wokeAWaiter |= !world.queued.isEmpty();
+                    world.queue.restartAll();
+                    world.queued.clear();
+                }
                 case YIELD -> voluntaryYield(world);
             }
         }
+    }
+
+    /**
+     * Takes the mutex as a request of the model (barging and first-come first-served are checked);
+     * returns false if the wait was cancelled, true when the caller holds it.
+     */
+    @CoroutineFn
+    private static boolean takeMutex(World world, String name, Op op) {
+        int at = request(world);
+        String id = name + "#" + at;
+        int waitingBefore = world.pendingMutex++;
+        try {
+            world.mutex.lock();
+        } catch (CancellationException e) {
+            world.pendingMutex--;
+            cancelled(world, name, op);
+            return false;
+        }
+        world.pendingMutex--;
+        if (waited(world, at)) {
+            world.waitedMutex.add(id);
+            world.grantedMutex.add(id);
+        } else if (waitingBefore > 0) {
+            world.violations.add(id + " took the mutex past " + waitingBefore + " waiting");
+        }
+        world.sequence++;
+        world.mutexHolders++;
+        world.check();
+        return true;
+    }
+
+    /** A queue wait returned normally: the model must have woken this coroutine, in its turn. */
+    private static void checkWokenInTurn(World world, String name) {
+        if (world.queued.contains(Coroutine.self())) {
+            world.violations.add(name + " returned from await while the model still has it queued (woken out of turn)");
+        }
+    }
+
+    /** A queue wait threw: cancelled while queued, or before it queued at all. */
+    private static void leftQueue(World world, String name, Op op) {
+        world.queued.remove(Coroutine.self());
+        world.cancelledAWaiter = true;
+        cancelled(world, name, op);
     }
 
     /** A wait of {@code name} threw: nothing else happened in between (the request is done). */
@@ -278,6 +375,11 @@ class LockModelPropertyTest {
         }
         world.sequence++;
     }
+
+    /** Tries in which some lock request had to wait (seen: 52-60% in 300 tries; 40% is more than five standard deviations below). */
+    static final double MIN_CONTENDED_PERCENT = 40;
+    /** Tries with a cancelled waiter, a queue wake-up, an await holding the mutex (seen: 35-75%). */
+    static final double MIN_OTHER_PERCENT = 25;
 
     @Property(tries = 300)
     void locksKeepMutualExclusionServeWaitersInOrderAndLoseNoWakeUp(@ForAll("scenarios") Scenario scenario) {
@@ -301,8 +403,19 @@ class LockModelPropertyTest {
                 }
             }
             if (runnable.isEmpty()) {
-                // nobody can run on its own: only queue waiters may be left; wake one from outside
-                if (!world.queue.enterNext(null)) {
+                // nobody can run on its own: only queue waiters may be left; wake one from outside,
+                // and only if the model says one is queued (so a wake-up lost inside the scripts is
+                // not made up for here)
+                boolean expected = !world.queued.isEmpty();
+                if (expected) {
+                    world.queued.remove(0);
+                }
+                boolean woke = world.queue.enterNext(null);
+                if (woke != expected) {
+                    world.violations.add("enterNext returned " + woke + " with " + (expected ? "a" : "no")
+                            + " waiter not yet woken");
+                }
+                if (!woke) {
                     break;
                 }
                 continue;
@@ -316,6 +429,7 @@ class LockModelPropertyTest {
                 // not barge (the cancelled waiter left the queue; the grant may then come from a
                 // reader's unlock, which is no event of its own: seed 94070's c1 upgrade)
                 world.sequence++;
+                world.queued.remove(victim); // a queued waiter leaves the queue at once
                 victim.cancel();
                 continue;
             }
@@ -324,6 +438,16 @@ class LockModelPropertyTest {
             next.enter();
             assertTrue(++steps < 100_000, "does not finish");
         }
+        boolean waited = !world.waitedMutex.isEmpty() || !world.waitedRw.isEmpty();
+        // what the checks below have to work on, checked by CI (jqwik coverage over all tries)
+        Statistics.label("a lock request had to wait").collect(waited)
+                .coverage(coverage -> coverage.check(true).percentage(p -> p >= MIN_CONTENDED_PERCENT));
+        Statistics.label("a waiting coroutine was cancelled").collect(world.cancelledAWaiter)
+                .coverage(coverage -> coverage.check(true).percentage(p -> p >= MIN_OTHER_PERCENT));
+        Statistics.label("next() woke a waiter").collect(world.wokeAWaiter)
+                .coverage(coverage -> coverage.check(true).percentage(p -> p >= MIN_OTHER_PERCENT));
+        Statistics.label("await with a held mutex").collect(world.awaitedHoldingMutex)
+                .coverage(coverage -> coverage.check(true).percentage(p -> p >= MIN_OTHER_PERCENT));
         String context = "scenario " + scenario + "\nevents " + world.events;
         assertEquals(List.of(), world.violations, context);
         for (Coroutine co : coroutines) {
