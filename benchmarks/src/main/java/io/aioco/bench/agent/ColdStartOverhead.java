@@ -25,9 +25,10 @@ import java.util.zip.ZipFile;
  * io.aioco.bench.agent.ColdStartOverhead [--runs N] [--agent JAR] [--cache DIR|off]
  * [JAR_OR_FOLDER...]} (defaults: 5 runs, {@code agent/target/aioco-agent.jar}, a fresh temporary
  * folder for the agent's startup cache, deleted at the end, {@code corpus-test/target/corpus}).
- * Prints each run's loading time (measured inside the child, JVM start and the agent's
- * {@code premain} excluded) and the main thread's CPU time in it, and the medians of the per-pair
- * ratios: the first pair's agent child apart when the cache starts empty (a first start, which
+ * Prints, for each run, the whole start as the parent sees it (from starting the child process to
+ * its exit: JVM start, the agent's {@code premain}, loading, and the agent's work at exit such as
+ * saving the startup cache), the loading time measured inside the child ({@code premain} and exit
+ * excluded) and the main thread's CPU time in it; then the medians of the per-pair ratios of each: the first pair's agent child apart when the cache starts empty (a first start, which
  * fills the cache), the median of the others (later starts, which use it). {@code --cache off}
  * runs the agent without its cache.
  */
@@ -79,6 +80,7 @@ public final class ColdStartOverhead {
         System.out.printf("agent option %s%s%n", agentOption, emptyAtFirst ? " (empty at the first run)" : "");
         double[] ratios = new double[runs];
         double[] cpuRatios = new double[runs];
+        double[] wholeRatios = new double[runs];
         try {
             for (int run = 0; run < runs; run++) {
                 boolean agentFirst = run % 2 == 1;
@@ -88,8 +90,10 @@ public final class ColdStartOverhead {
                 double[] plain = agentFirst ? second : first;
                 ratios[run] = withAgent[0] / plain[0];
                 cpuRatios[run] = withAgent[1] / plain[1];
-                System.out.printf("run %d: plain %7.1f ms, agent %7.1f ms, ratio %.3f (main thread's CPU: %7.1f ms,"
-                        + " %7.1f ms, ratio %.3f)%s%n", run, plain[0], withAgent[0], ratios[run], plain[1],
+                wholeRatios[run] = withAgent[2] / plain[2];
+                System.out.printf("run %d: whole start: plain %7.1f ms, agent %7.1f ms, ratio %.3f; loading: plain %7.1f ms,"
+                        + " agent %7.1f ms, ratio %.3f (main thread's CPU: %7.1f ms, %7.1f ms, ratio %.3f)%s%n", run,
+                        plain[2], withAgent[2], wholeRatios[run], plain[0], withAgent[0], ratios[run], plain[1],
                         withAgent[1], cpuRatios[run], run == 0 && emptyAtFirst ? " (first start: empty cache)" : "");
             }
         } finally {
@@ -98,18 +102,19 @@ public final class ColdStartOverhead {
             }
         }
         if (emptyAtFirst && runs > 1) {
-            System.out.printf("cold start, agent / plain: first start (empty cache) %.3f (main thread's CPU %.3f)%n",
-                    ratios[0], cpuRatios[0]);
-            summary("later starts (cache filled)", Arrays.copyOfRange(ratios, 1, runs),
-                    Arrays.copyOfRange(cpuRatios, 1, runs));
+            System.out.printf("cold start, agent / plain: first start (empty cache): whole start %.3f, loading %.3f"
+                    + " (main thread's CPU %.3f)%n", wholeRatios[0], ratios[0], cpuRatios[0]);
+            summary("later starts (cache filled)", Arrays.copyOfRange(wholeRatios, 1, runs),
+                    Arrays.copyOfRange(ratios, 1, runs), Arrays.copyOfRange(cpuRatios, 1, runs));
         } else {
-            summary("every start", ratios, cpuRatios);
+            summary("every start", wholeRatios, ratios, cpuRatios);
         }
     }
 
-    private static void summary(String what, double[] ratios, double[] cpuRatios) {
-        System.out.printf("cold start, agent / plain, %s: median %s over %d pairs; main thread's CPU: median %s%n", what,
-                medianAndRange(ratios), ratios.length, medianAndRange(cpuRatios));
+    private static void summary(String what, double[] wholeRatios, double[] ratios, double[] cpuRatios) {
+        System.out.printf("cold start, agent / plain, %s, over %d pairs: whole start median %s; loading median %s;"
+                + " main thread's CPU in loading median %s%n", what, ratios.length, medianAndRange(wholeRatios),
+                medianAndRange(ratios), medianAndRange(cpuRatios));
     }
 
     private static String medianAndRange(double[] values) {
@@ -137,7 +142,10 @@ public final class ColdStartOverhead {
         }
     }
 
-    /** @return the child's loading time and its main thread's CPU time in that loop, in ms */
+    /**
+     * @return the child's loading time, its main thread's CPU time in that loop, and the whole
+     *     process's time from start to exit as seen from here, in ms
+     */
     private static double[] child(String classPath, List<String> jars, Path agent, String agentOption)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
@@ -147,13 +155,16 @@ public final class ColdStartOverhead {
         }
         command.addAll(List.of("-cp", classPath, ColdStartOverhead.class.getName(), "--child"));
         command.addAll(jars);
+        long start = System.nanoTime();
         Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(process.getInputStream().readAllBytes()).trim();
-        if (process.waitFor() != 0) {
+        int status = process.waitFor();
+        double whole = (System.nanoTime() - start) / 1e6;
+        if (status != 0) {
             throw new IllegalStateException("child failed: " + out);
         }
         String[] times = out.split(" ");
-        return new double[] {Double.parseDouble(times[0]), Double.parseDouble(times[1])};
+        return new double[] {Double.parseDouble(times[0]), Double.parseDouble(times[1]), whole};
     }
 
     private static void child(List<String> jars) throws IOException {
