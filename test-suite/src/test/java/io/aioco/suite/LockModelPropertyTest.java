@@ -161,21 +161,9 @@ class LockModelPropertyTest {
                     world.mutex.unlock();
                 }
                 case READ -> {
-                    int at = request(world);
-                    int writersBefore = world.writersAheadOfAReader();
-                    world.pendingReaders++;
-                    try {
-                        world.rwlock.rdlock();
-                    } catch (CancellationException e) {
-                        world.pendingReaders--;
-                        cancelled(world, name, op);
+                    if (!takeRead(world, name, op)) {
                         continue;
                     }
-                    world.pendingReaders--;
-                    noteBarging(world, name + "#" + at, at, writersBefore);
-                    noteRw(world, name + "#" + at, at);
-                    world.readers++;
-                    world.check();
                     inside(world);
                     world.readers--;
                     world.rwlock.unlock();
@@ -209,21 +197,9 @@ class LockModelPropertyTest {
                     world.rwlock.unlock();
                 }
                 case UPGRADE -> {
-                    int at = request(world);
-                    int writersBefore = world.writersAheadOfAReader();
-                    world.pendingReaders++;
-                    try {
-                        world.rwlock.rdlock();
-                    } catch (CancellationException e) {
-                        world.pendingReaders--;
-                        cancelled(world, name, op);
+                    if (!takeRead(world, name, op)) {
                         continue;
                     }
-                    world.pendingReaders--;
-                    noteBarging(world, name + "#" + at, at, writersBefore);
-                    noteRw(world, name + "#" + at, at);
-                    world.readers++;
-                    world.check();
                     inside(world);
                     world.readers--;
                     int upgradeAt = request(world);
@@ -311,6 +287,30 @@ class LockModelPropertyTest {
                 case YIELD -> voluntaryYield(world);
             }
         }
+    }
+
+    /**
+     * Takes a read lock as a request of the model; returns false if the wait was cancelled, true
+     * when the caller holds it.
+     */
+    @CoroutineFn
+    private static boolean takeRead(World world, String name, Op op) {
+        int at = request(world);
+        int writersBefore = world.writersAheadOfAReader();
+        world.pendingReaders++;
+        try {
+            world.rwlock.rdlock();
+        } catch (CancellationException e) {
+            world.pendingReaders--;
+            cancelled(world, name, op);
+            return false;
+        }
+        world.pendingReaders--;
+        noteBarging(world, name + "#" + at, at, writersBefore);
+        noteRw(world, name + "#" + at, at);
+        world.readers++;
+        world.check();
+        return true;
     }
 
     /**
