@@ -482,7 +482,7 @@ public final class Coroutine {
         cancelled = cancellation;
         CoWait wait = currentWait; // NOTE: after the flag: pairs with CoWait.markPublished()
         if (wait != null) {
-            wait.cancel(cancellation);
+            wait.cancel(cancellation, "Coroutine.cancel()");
         }
     }
 
