@@ -697,7 +697,10 @@ public final class Coroutine {
      * <p>A cancellation point: when the coroutine is cancelled or an enclosing {@link
      * #withTimeoutNs} expires while it waits, this throws {@link CancellationException} (or {@link
      * CoroutineTimeoutException}); the stage itself is not cancelled and its outcome is dropped. A
-     * stage already complete is returned without checking for cancellation.
+     * stage already complete is returned without checking for cancellation. The callback this
+     * registers stays on the stage until it completes (a CompletableFuture cannot drop one), but a
+     * cancelled wait's callback lets go of the coroutine, so many timed-out awaits on one long-lived
+     * stage keep only small empty holders.
      *
      * @param stage what to wait for
      * @param <T> the result type

@@ -29,7 +29,10 @@ import java.util.function.BiConsumer;
  * (so an IOThread or the main loop reports it to its uncaught-exception handler).
  *
  * <p>All methods may be called from any thread. When the context closes, queued work is dropped,
- * running work finishes on its thread, and no completion runs afterwards.
+ * running work finishes on its thread, and no completion runs in the context afterwards. The one
+ * exception is {@link #submitCo}, whose coroutine may belong to another context: it is resumed
+ * (from the worker or the closing thread) with the result of work that was running, or with an
+ * {@link IllegalStateException} for work that was dropped, so it never waits for ever.
  */
 public final class ThreadPool {
     /** QEMU's default {@code max-workers}. */
