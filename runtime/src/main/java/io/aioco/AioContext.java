@@ -727,10 +727,11 @@ public final class AioContext implements AutoCloseable {
     /**
      * Closes the context ({@code aio_context_unref}): pending bottom halves, timers, handlers and
      * thread-pool completions are dropped, and nothing is called back after this returns (work
-     * already running on pool threads finishes, its completion is dropped). Allowed with work still
-     * registered, and from inside one of the context's own callbacks (the poll in progress then
-     * returns without running anything more). Idempotent, also when several threads close at once:
-     * each returns once the context is closed.
+     * already running on pool threads finishes, its completion is dropped; a {@code submitCo} of a
+     * coroutine of another context is resumed all the same, see {@link ThreadPool#submitCo}).
+     * Allowed with work still registered, and from inside one of the context's own callbacks (the
+     * poll in progress then returns without running anything more). Idempotent, also when
+     * several threads close at once: each returns once the context is closed.
      *
      * <p>A bottom half still scheduled (and not deleted) is dropped and reported by name in one
      * log line (logger {@code io.aioco}, WARNING), as QEMU reports a leaked BH when a context is

@@ -52,6 +52,11 @@ final class ChannelWaiters {
             entry.reader = wait;
         }
         try {
+            if (!wait.channel.isOpen()) {
+                // NOTE: a new wait on a closed channel fails, as setFdHandler does (what it names)
+                throw new IllegalArgumentException(wait.coroutine + " cannot wait for " + wait.channel + " to become "
+                        + (wait.write ? "writable" : "readable") + " in " + ctx + ": the channel is closed");
+            }
             update(wait.channel, entry);
         } catch (RuntimeException | Error e) {
             // a closed context: nothing stays registered, and the coroutine's function throws it
@@ -87,18 +92,45 @@ final class ChannelWaiters {
 
     /**
      * Sets the channel's handlers from who waits (removes them when nobody does). On a closed
-     * context only the table changes (its handlers are gone already). Guarded by this.
+     * context only the table changes (its handlers are gone already). On a closed channel the
+     * handlers are removed quietly and the waiter left, if any, stays in the table without one
+     * (its cancellation finds it there): NIO dropped the channel's registration when it was closed,
+     * and setting handlers on it again would throw at whoever removed the other waiter (a
+     * canceller, a timer). Guarded by this.
      */
     private void update(SelectableChannel channel, Entry entry) {
-        if (entry.reader == null && entry.writer == null) {
+        boolean nobody = entry.reader == null && entry.writer == null;
+        if (nobody) {
             waiting.remove(channel);
-            if (!ctx.isClosed()) {
-                ctx.setFdHandler(channel, null, null); // NOTE: a close racing with this may still throw
-            }
+        }
+        if (nobody || !channel.isOpen()) {
+            removeHandlers(channel);
             return;
         }
-        ctx.setFdHandler(channel, entry.reader == null ? null : () -> ready(channel, false),
-                entry.writer == null ? null : () -> ready(channel, true));
+        try {
+            ctx.setFdHandler(channel, entry.reader == null ? null : () -> ready(channel, false),
+                    entry.writer == null ? null : () -> ready(channel, true));
+        } catch (IllegalArgumentException e) {
+            if (channel.isOpen()) {
+                throw e;
+            }
+            removeHandlers(channel); // NOTE: closed since the check above
+        }
+    }
+
+    /** Removes the channel's handlers; nothing on a closed context (they are gone already). */
+    private void removeHandlers(SelectableChannel channel) {
+        if (ctx.isClosed()) {
+            return;
+        }
+        try {
+            ctx.setFdHandler(channel, null, null); // a removal: allowed on a closed channel
+        } catch (IllegalStateException e) {
+            if (!ctx.isClosed()) {
+                throw e;
+            }
+            // NOTE: the context closed since the check: its handlers are gone already
+        }
     }
 
     /** The channel's handler (loop thread): takes the waiter of that direction off, then wakes it. */
@@ -137,6 +169,11 @@ final class ChannelWaiters {
         @Override
         void withdraw() {
             waiters.remove(this);
+        }
+
+        @Override
+        String describe() {
+            return channel + " to become " + (write ? "writable" : "readable");
         }
     }
 }

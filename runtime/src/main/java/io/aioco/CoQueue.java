@@ -96,6 +96,11 @@ public final class CoQueue {
                 waiters.remove(this); // false: next() polled it, lost the CAS, and woke the next one
             }
         }
+
+        @Override
+        String describe() {
+            return "a wake-up from " + CoQueue.this;
+        }
     }
 
     /** Takes the first waiter off the queue, or returns null. */
@@ -105,23 +110,27 @@ public final class CoQueue {
 
     /**
      * Wakes the first waiter, which runs after the caller yields or terminates (or on its own
-     * context). Maps to {@code qemu_co_queue_next}.
+     * context). Maps to {@code qemu_co_queue_next}. Beyond QEMU (whose contexts outlive their
+     * coroutines): a waiter whose context is closed can never run, so it is skipped, reported once
+     * by name as lost (logger {@code io.aioco}, WARNING, naming {@code CoQueue.next()}), and the
+     * next waiter is woken instead; the caller never gets the closed context's exception.
      *
      * @return true if a coroutine was woken, false if the queue was empty
      */
     @CoroutineFn
     public boolean next() {
         NEXT.arrive(NEXT.enter(), this); // never suspends: any caller will do
-        return wakeFirst();
+        return wakeFirst("CoQueue.next()");
     }
 
     /**
-     * Wakes the first waiter that is not cancelled. NOTE: a waiter whose cancellation won the CAS
-     * in wake() does not count: the wake-up goes to the next one (never swallowed).
+     * Wakes the first waiter that is not cancelled and can run. NOTE: a waiter whose cancellation
+     * won the CAS in wakeOrLose() does not count, nor does one whose context is closed (reported as
+     * lost): the wake-up goes to the next one (never swallowed, never thrown at the waker).
      */
-    private boolean wakeFirst() {
+    private boolean wakeFirst(String where) {
         for (Waiter first = poll(); first != null; first = poll()) {
-            if (first.wake()) {
+            if (first.wakeOrLose(where)) {
                 return true;
             }
         }
@@ -129,13 +138,14 @@ public final class CoQueue {
     }
 
     /**
-     * Wakes every waiter, in order. Maps to {@code qemu_co_queue_restart_all}.
+     * Wakes every waiter, in order. Maps to {@code qemu_co_queue_restart_all}. A waiter whose
+     * context is closed is skipped and reported as lost, as in {@link #next()}.
      */
     @CoroutineFn
     public void restartAll() {
         RESTART_ALL.arrive(RESTART_ALL.enter(), this); // never suspends: any caller will do
         for (Waiter first = poll(); first != null; first = poll()) {
-            first.wake();
+            first.wakeOrLose("CoQueue.restartAll()");
         }
     }
 
@@ -159,7 +169,7 @@ public final class CoQueue {
         if (lockOrNull != null && self != null && !lockOrNull.isHeldBy(self)) {
             throw new IllegalStateException(self + " calls enterNext with " + lockOrNull + ", which it does not hold");
         }
-        return wakeFirst();
+        return wakeFirst("CoQueue.enterNext(CoMutex)");
     }
 
     /**

@@ -17,10 +17,12 @@ public final class CoSleep {
     private static final CoFrame SLEEP = new CoFrame("io.aioco.CoSleep.sleepNs(ClockType, long)", "sleepNs",
             "(Lio/aioco/ClockType;J)V");
     private static final VarHandle SLEEPING;
+    private static final VarHandle CLAIMED;
 
     static {
         try {
             SLEEPING = MethodHandles.lookup().findVarHandle(CoSleep.class, "sleeping", Wait.class);
+            CLAIMED = MethodHandles.lookup().findVarHandle(CoSleep.class, "claimed", Wait.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -29,6 +31,12 @@ public final class CoSleep {
     /** The sleep in progress (published and not ended), or null (QEMU's {@code to_wake}). */
     @SuppressWarnings("unused") // through SLEEPING
     private volatile Wait sleeping;
+    /**
+     * The sleep that owns this CoSleep, from the CAS at its entry until it ends (set before it is
+     * published, cleared after {@link #sleeping}): at most one sleeper at a time, across threads.
+     */
+    @SuppressWarnings("unused") // through CLAIMED
+    private volatile Wait claimed;
 
     /** Creates a sleep nobody sleeps on. */
     public CoSleep() {}
@@ -60,12 +68,19 @@ public final class CoSleep {
         Objects.requireNonNull(type, "type");
         Coroutine self = CoFrame.coroutine(stack);
         AioContext ctx = Coroutine.requireContext(self, "CoSleep.sleepNs");
-        Wait current = sleeping;
+        Wait wait = new Wait(self, ctx, type, deadline(type, ns), this);
+        // NOTE: claimed at entry, atomically: two sleepers on two threads cannot both get past here
+        Wait current = (Wait) CLAIMED.compareAndExchange(this, (Wait) null, wait);
         if (current != null) {
-            throw new IllegalStateException(self + " cannot sleep on " + this + ": " + current.coroutine
-                    + " sleeps on it already");
+            throw new IllegalStateException(self + " cannot sleep on " + this + " (CoSleep.sleepNs): "
+                    + current.coroutine + " sleeps on it already");
         }
-        SLEEP.suspend(stack, arrival, new Wait(self, ctx, type, deadline(type, ns), this));
+        try {
+            SLEEP.suspend(stack, arrival, wait);
+        } catch (RuntimeException | Error e) {
+            CLAIMED.compareAndSet(this, wait, (Wait) null); // no sleep at all (cancelled before it)
+            throw e;
+        }
     }
 
     /**
@@ -115,8 +130,15 @@ public final class CoSleep {
 
         @Override
         public CoWait publish() {
-            timer = ctx.newTimer(type, this::wake);
-            timer.modNs(deadlineNs);
+            try {
+                timer = ctx.newTimer(type, this::wake);
+                timer.modNs(deadlineNs);
+            } catch (RuntimeException | Error e) {
+                if (owner != null) {
+                    CLAIMED.compareAndSet(owner, this, (Wait) null); // no sleep: the function throws e
+                }
+                throw e;
+            }
             if (owner != null) {
                 owner.sleeping = this; // NOTE: from here on wake() reaches it (volatile: timer is visible)
             }
@@ -135,10 +157,16 @@ public final class CoSleep {
             end();
         }
 
+        @Override
+        String describe() {
+            return owner == null ? "the end of a sleep (Coroutine.sleepNs)" : "the end of a sleep on " + owner;
+        }
+
         private void end() {
             timer.del(); // a no-op after it fired
             if (owner != null) {
                 SLEEPING.compareAndSet(owner, this, null);
+                CLAIMED.compareAndSet(owner, this, null); // NOTE: after: a new sleeper may claim it now
             }
         }
     }

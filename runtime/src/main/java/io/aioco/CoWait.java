@@ -70,8 +70,9 @@ abstract class CoWait implements Coroutine.AfterYield {
     private Throwable publishFailure;
     /** Why it was cancelled: written by the winning canceller before the release of CANCELLED. */
     private RuntimeException cancelCause;
-    /** Link in a {@link WaiterList}; guarded by the lock that guards that list. */
+    /** Links in a {@link WaiterList} (doubly linked: a cancelled wait leaves in O(1)); guarded by the lock that guards that list. */
     CoWait next;
+    CoWait prev;
 
     CoWait(Coroutine coroutine) {
         this(coroutine, true, null);
@@ -133,15 +134,34 @@ abstract class CoWait implements Coroutine.AfterYield {
      * the closed context's exception. Any thread (the one handing off, outside the lock's monitor).
      */
     final void wakeHandedOff() {
-        for (CoWait wait = this; wait != null && !wait.wakeUnlessContextClosed(); ) {
+        for (CoWait wait = this; wait != null && !wait.wakeUnlessContextClosed(null); ) {
             // NOTE: giveBack's result was completed by the release/grant it made, under the lock's
             // monitor (a cancelled waiter skipped there): it must not be completed again here
             wait = wait.giveBack();
         }
     }
 
-    /** Wakes the coroutine; false (logged as lost) when its context is closed. */
-    private boolean wakeUnlessContextClosed() {
+    /**
+     * Completes the wait and wakes its coroutine, as {@link #wake()}, except that a coroutine whose
+     * context is closed (it can never run) is reported as lost, naming {@code where}, instead of the
+     * closed context's exception being thrown at the caller. For wakers that must go on whatever
+     * happens to this coroutine: {@code CoQueue.next()}, a future's callback, a closing thread pool.
+     * Any thread.
+     *
+     * @param where the class and method that wakes it, for the report
+     * @return false if the wait was completed or cancelled already, or its coroutine was lost
+     */
+    final boolean wakeOrLose(String where) {
+        return complete() && wakeUnlessContextClosed(where);
+    }
+
+    /**
+     * Wakes the coroutine; false (logged as lost) when its context is closed.
+     *
+     * @param where who ended the wait (a class and method), or null for a hand-off (what the
+     *     coroutine was handed goes to the next waiter)
+     */
+    private boolean wakeUnlessContextClosed(String where) {
         assert isDone() : this + " is not completed";
         AioContext ctx = coroutine.context();
         if (ctx == null || !ctx.isClosed()) {
@@ -155,7 +175,11 @@ abstract class CoWait implements Coroutine.AfterYield {
                 // NOTE: closed between the check and coSchedule's (which threw before queueing)
             }
         }
-        LoopLog.coroutineLost(coroutine, ctx, describe());
+        if (where == null) {
+            LoopLog.coroutineLost(coroutine, ctx, describe());
+        } else {
+            LoopLog.coroutineLost(coroutine, ctx, describe(), where);
+        }
         return false;
     }
 
@@ -231,17 +255,24 @@ abstract class CoWait implements Coroutine.AfterYield {
 
     /**
      * Cancels the wait if it is published and not completed: withdraws its registration and wakes
-     * its coroutine, whose function throws {@code cause}. Any thread.
+     * its coroutine, whose function throws {@code cause}. Any thread; never throws the closed
+     * context's exception (a coroutine that can never run is reported as lost, naming {@code where}).
      *
      * @return false if the wait completed first, is not cancellable, or is not published yet (then
      *     the publishing thread sees the request itself, see {@link #markPublished()})
      */
-    final boolean cancel(RuntimeException cause) {
+    final boolean cancel(RuntimeException cause, String where) {
         if (!cancellable || !STATE.compareAndSet(this, PUBLISHED, CANCELLING)) {
             return false;
         }
-        finishCancel(cause);
-        coroutine.wake();
+        try {
+            finishCancel(cause);
+        } finally {
+            // NOTE: woken even if the withdrawal failed (it is CANCELLED either way). A coroutine
+            // whose context is closed can never run: reported as lost, never thrown at the
+            // canceller (Coroutine.cancel() may be called from any thread, at any time)
+            wakeUnlessContextClosed(where);
+        }
         return true;
     }
 

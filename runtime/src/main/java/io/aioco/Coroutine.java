@@ -472,7 +472,15 @@ public final class Coroutine {
      * undone: the function returns normally and the next wait throws. A plain {@link #yield()} is
      * not a cancellation point, and neither are the waits' fast paths (a free lock is taken, a done
      * future is returned). Cancelling a terminated or already cancelled coroutine does nothing.
-     * Any thread may call it.
+     *
+     * <p>Any thread may call it, and it never throws. The cancelled coroutine is woken as {@link
+     * #wake()} wakes ({@code aio_co_wake}'s rule): from another thread or context it is scheduled
+     * on its own context; from a coroutine running on its context it runs after that coroutine
+     * yields; called on its context's thread outside any coroutine (a bottom half, a timer or fd
+     * callback, the loop's owner between polls) it runs inline, inside this call, up to its next
+     * wait or its end, before {@code cancel()} returns. When its context is closed it can never run:
+     * it is reported as lost (logger {@code io.aioco}, WARNING, naming it and {@code
+     * Coroutine.cancel()}) and dropped, as {@link CoMutex#unlock()} does with a closed waiter.
      */
     public void cancel() {
         if (cancelled != null) {
@@ -482,7 +490,7 @@ public final class Coroutine {
         cancelled = cancellation;
         CoWait wait = currentWait; // NOTE: after the flag: pairs with CoWait.markPublished()
         if (wait != null) {
-            wait.cancel(cancellation);
+            wait.cancel(cancellation, "Coroutine.cancel()");
         }
     }
 
@@ -615,8 +623,21 @@ public final class Coroutine {
      * the coroutine becomes the channel's reader in its context, and the channel's handlers there
      * are set for whoever waits on it, so a reader and a writer ({@link #yieldUntilWritable}) on one
      * channel wait at once without replacing each other; the handlers are removed when nobody waits.
-     * Handlers set on the channel directly with {@link AioContext#setFdHandler} are replaced while a
-     * coroutine waits on it. The registration is made once the coroutine has yielded.
+     * The registration is made once the coroutine has yielded.
+     *
+     * <p>These waits own the channel's handlers in the context, as {@code qio_channel_yield} owns
+     * its channel's: a handler set with {@link AioContext#setFdHandler} is replaced when a coroutine
+     * starts waiting, and is not restored afterwards (once nobody waits the channel has no handler
+     * at all). Do not mix the two on one channel.
+     *
+     * <p>Closing the channel while a coroutine waits on it does not wake that coroutine: NIO drops
+     * a closed channel's registration without reporting it (as epoll drops a closed fd; in QEMU the
+     * owner of a channel stops its coroutines before closing it). To end such waits, shut the
+     * channel down first ({@code shutdownInput()}: the reader wakes and reads -1; {@code
+     * shutdownOutput()}: the writer wakes and its write fails), or cancel them ({@link #cancel()},
+     * a timeout): cancelling a waiter on a closed channel ends it normally with the exception, and
+     * its registration is dropped quietly. Waiting on a channel that is closed already throws
+     * {@link IllegalArgumentException}.
      *
      * <p>A cancellation point: when the coroutine is cancelled or an enclosing {@link
      * #withTimeoutNs} expires, it stops being the channel's reader and this throws {@link
@@ -626,6 +647,7 @@ public final class Coroutine {
      * @throws IllegalStateException outside a coroutine, when the coroutine has no context, when
      *     another coroutine waits for the channel to become readable in that context (naming it), or
      *     when called from code that is not instrumented
+     * @throws IllegalArgumentException if the channel is closed
      */
     @CoroutineFn
     public static void yieldUntilReadable(SelectableChannel channel) {
@@ -646,12 +668,13 @@ public final class Coroutine {
      * {@code qio_channel_yield(ioc, G_IO_OUT)}; see {@link #yieldUntilReadable} for how a reader and
      * a writer share the channel.
      *
-     * <p>A cancellation point, as {@link #yieldUntilReadable}.
+     * <p>A cancellation point, as {@link #yieldUntilReadable}; a closed channel is treated as there.
      *
      * @param channel the channel to wait for
      * @throws IllegalStateException outside a coroutine, when the coroutine has no context, when
      *     another coroutine waits for the channel to become writable in that context (naming it), or
      *     when called from code that is not instrumented
+     * @throws IllegalArgumentException if the channel is closed
      */
     @CoroutineFn
     public static void yieldUntilWritable(SelectableChannel channel) {
@@ -674,7 +697,10 @@ public final class Coroutine {
      * <p>A cancellation point: when the coroutine is cancelled or an enclosing {@link
      * #withTimeoutNs} expires while it waits, this throws {@link CancellationException} (or {@link
      * CoroutineTimeoutException}); the stage itself is not cancelled and its outcome is dropped. A
-     * stage already complete is returned without checking for cancellation.
+     * stage already complete is returned without checking for cancellation. The callback this
+     * registers stays on the stage until it completes (a CompletableFuture cannot drop one), but a
+     * cancelled wait's callback lets go of the coroutine, so many timed-out awaits on one long-lived
+     * stage keep only small empty holders.
      *
      * @param stage what to wait for
      * @param <T> the result type
@@ -705,6 +731,8 @@ public final class Coroutine {
     /** await's wait: a completion callback registered after the yield. */
     private static final class FutureWait<T> extends CoWait {
         final CompletableFuture<T> future;
+        /** The callback registered on the future; cleared when the wait is cancelled. */
+        private AwaitCallback callback;
 
         FutureWait(Coroutine self, CompletableFuture<T> future) {
             super(self);
@@ -716,8 +744,58 @@ public final class Coroutine {
             if (future.isDone()) {
                 return completeInline();
             }
-            future.whenComplete((result, failure) -> wake());
+            callback = new AwaitCallback(this);
+            future.whenComplete(callback);
             return null;
+        }
+
+        /**
+         * Cancelled (or timed out): the future keeps the callback until it completes (a
+         * CompletableFuture cannot drop one), so the callback lets go of this wait and its
+         * coroutine. Any thread.
+         */
+        @Override
+        void withdraw() {
+            callback.clear();
+        }
+
+        @Override
+        String describe() {
+            return "the completion of " + future;
+        }
+    }
+
+    /**
+     * The callback {@link #await} registers on a future: wakes the waiting coroutine, or does
+     * nothing once the wait was cancelled and {@link #clear()}ed it. Holds the wait only while it
+     * waits, so a long-lived future with many timed-out awaits does not keep their coroutines.
+     * Internal (package-private for tests).
+     */
+    static final class AwaitCallback implements java.util.function.BiConsumer<Object, Throwable> {
+        private volatile CoWait wait;
+
+        AwaitCallback(CoWait wait) {
+            this.wait = wait;
+        }
+
+        /** Drops the wait (it was cancelled). Any thread. */
+        void clear() {
+            wait = null;
+        }
+
+        /** @return the wait it would wake, or null once cleared or run */
+        CoWait target() {
+            return wait;
+        }
+
+        /** The future completed (any thread): wakes the coroutine on its own context. */
+        @Override
+        public void accept(Object result, Throwable failure) {
+            CoWait target = wait;
+            wait = null;
+            if (target != null) {
+                target.wakeOrLose("Coroutine.await(CompletionStage)'s completion callback");
+            }
         }
     }
 

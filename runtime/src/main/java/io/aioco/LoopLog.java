@@ -27,6 +27,18 @@ final class LoopLog {
                 + " was handed went to the next waiter");
     }
 
+    /**
+     * {@code where} (a class and method: {@code CoQueue.next()}, {@code Coroutine.cancel()}) ended the
+     * wait of {@code co} for {@code what}, but its context {@code ctx} is closed: it can never run and
+     * is dropped (its finally blocks never run); the caller was not thrown the closed context's
+     * exception and went on (a queue woke its next waiter).
+     */
+    static void coroutineLost(Coroutine co, AioContext ctx, String what, String where) {
+        LOG.log(System.Logger.Level.WARNING, "aioco: " + co + " lost: " + where + " ended its wait for " + what
+                + " but its context " + ctx + " is closed, so it can never run; dropped (its finally blocks never"
+                + " run)");
+    }
+
     /** At most this many leaked bottom halves are named in the line; the rest are counted. */
     static final int LEAKS_NAMED = 10;
 

@@ -29,7 +29,10 @@ import java.util.function.BiConsumer;
  * (so an IOThread or the main loop reports it to its uncaught-exception handler).
  *
  * <p>All methods may be called from any thread. When the context closes, queued work is dropped,
- * running work finishes on its thread, and no completion runs afterwards.
+ * running work finishes on its thread, and no completion runs in the context afterwards. The one
+ * exception is {@link #submitCo}, whose coroutine may belong to another context: it is resumed
+ * (from the worker or the closing thread) with the result of work that was running, or with an
+ * {@link IllegalStateException} for work that was dropped, so it never waits for ever.
  */
 public final class ThreadPool {
     /** QEMU's default {@code max-workers}. */
@@ -38,28 +41,58 @@ public final class ThreadPool {
     public static final long IDLE_TIMEOUT_SECONDS = 10;
 
     private static final VarHandle DONE;
+    private static final VarHandle REQUEST_STATE;
     private static final AtomicInteger POOL_IDS = new AtomicInteger();
 
     static {
         try {
             DONE = MethodHandles.lookup().findVarHandle(ThreadPool.class, "done", Request.class);
+            REQUEST_STATE = MethodHandles.lookup().findVarHandle(Request.class, "state", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
+    /** {@link Request#state}: waiting in the queue for a worker. */
+    private static final int QUEUED = 0;
+    /** {@link Request#state}: a worker took it; it runs to its end. */
+    private static final int RUNNING = 1;
+    /** {@link Request#state}: dropped before a worker took it (its submitCo was cancelled, or the pool closed). */
+    private static final int DROPPED = 2;
+
     /** One piece of work and its outcome (ThreadPoolElement). */
-    private static final class Request {
+    private static final class Request implements Runnable {
+        final ThreadPool pool;
         final Callable<?> work;
         final BiConsumer<Object, Throwable> callback;
+        /** The submitCo waiting for it, or null. */
+        final Submission submission;
         Object result;
         Throwable error;
         /** Link in the completed stack; written by the worker before publishing. */
         Request next;
+        /** QUEUED, RUNNING or DROPPED: a worker and a canceller race for it by CAS. */
+        @SuppressWarnings("unused") // through REQUEST_STATE
+        private volatile int state;
 
-        Request(Callable<?> work, BiConsumer<Object, Throwable> callback) {
+        Request(ThreadPool pool, Callable<?> work, BiConsumer<Object, Throwable> callback, Submission submission) {
+            this.pool = pool;
             this.work = work;
             this.callback = callback;
+            this.submission = submission;
+        }
+
+        /** Worker thread: runs the work unless it was dropped first. */
+        @Override
+        public void run() {
+            if (REQUEST_STATE.compareAndSet(this, QUEUED, RUNNING)) {
+                pool.runOnWorker(this);
+            }
+        }
+
+        /** Drops it if no worker took it yet (any thread); returns whether it was dropped by this call. */
+        boolean drop() {
+            return REQUEST_STATE.compareAndSet(this, QUEUED, DROPPED);
         }
     }
 
@@ -104,7 +137,7 @@ public final class ThreadPool {
     public <T> void submitAio(Callable<T> work, BiConsumer<T, Throwable> done) {
         Objects.requireNonNull(work, "work");
         Objects.requireNonNull(done, "done");
-        execute(new Request(work, (BiConsumer<Object, Throwable>) done));
+        execute(new Request(this, work, (BiConsumer<Object, Throwable>) done, null));
     }
 
     /**
@@ -115,8 +148,18 @@ public final class ThreadPool {
      * <p>A cancellation point: when the coroutine is cancelled ({@link Coroutine#cancel()}) or an
      * enclosing {@link Coroutine#withTimeoutNs} expires while the work is queued or running, the
      * coroutine is resumed at once and this throws {@link java.util.concurrent.CancellationException}
-     * (or {@link CoroutineTimeoutException}). The work is not interrupted: it runs to its end on its
-     * worker, and its result (or exception) is dropped. Called in a coroutine only.
+     * (or {@link CoroutineTimeoutException}). Work still queued (no worker has taken it) is dropped
+     * and never runs, as QEMU's {@code thread_pool_cancel_aio} removes a queued request. Work already
+     * running is not interrupted: it runs to its end on its worker, and its result (or exception)
+     * is dropped. Called in a coroutine only.
+     *
+     * <p>The coroutine may belong to another context than this pool's. If this pool's context is
+     * closed while the work is queued, the work is dropped and the coroutine resumes with an {@link
+     * IllegalStateException} saying so; work running at the close finishes, and the coroutine
+     * resumes with its result (or exception), delivered from the worker thread since the closed
+     * context delivers nothing. A coroutine of the closed context itself can never run again and
+     * is dropped quietly, as everything else of that context; one whose own context is closed is
+     * reported as lost (logger {@code io.aioco}, WARNING).
      *
      * @param work what to run on a worker thread
      * @param <T> the result type
@@ -154,6 +197,8 @@ public final class ThreadPool {
         /** Written by the completion before {@link #wake()} publishes them. */
         Object result;
         Throwable failure;
+        /** The request submitted by publish(); read by a canceller after the publication. */
+        private Request request;
 
         Submission(Coroutine self, Callable<?> work) {
             super(self);
@@ -162,12 +207,33 @@ public final class ThreadPool {
 
         @Override
         public CoWait publish() {
-            execute(new Request(work, (value, thrown) -> {
-                result = value;
-                failure = thrown;
-                wake();
-            }));
+            request = new Request(ThreadPool.this, work, this::deliver, this);
+            execute(request);
             return null;
+        }
+
+        /**
+         * The outcome, delivered by the pool's context (or, once it is closed, by the worker or the
+         * closing thread): wakes the coroutine on its own context. Any thread.
+         */
+        void deliver(Object value, Throwable thrown) {
+            if (coroutine.context() == ctx && ctx.isClosed()) {
+                return; // NOTE: a coroutine of the closed context itself: dropped with it, quietly
+            }
+            result = value;
+            failure = thrown; // NOTE: published by the completion CAS in wakeOrLose
+            wakeOrLose("ThreadPool.submitCo(Callable)'s completion");
+        }
+
+        /** Cancelled: work still queued is dropped and never runs; running work finishes, unread. */
+        @Override
+        void withdraw() {
+            request.drop();
+        }
+
+        @Override
+        String describe() {
+            return "work submitted to the thread pool of " + ctx;
         }
     }
 
@@ -179,10 +245,10 @@ public final class ThreadPool {
      */
     public void submit(Runnable work) {
         Objects.requireNonNull(work, "work");
-        execute(new Request(() -> {
+        execute(new Request(this, () -> {
             work.run();
             return null;
-        }, null));
+        }, null, null));
     }
 
     /**
@@ -216,7 +282,7 @@ public final class ThreadPool {
             throw new IllegalStateException("thread pool of " + ctx + " used after the context was closed");
         }
         try {
-            workers.execute(() -> runOnWorker(req));
+            workers.execute(req);
         } catch (RejectedExecutionException e) {
             throw new IllegalStateException("thread pool of " + ctx + " used after the context was closed", e);
         }
@@ -237,8 +303,27 @@ public final class ThreadPool {
             head = (Request) DONE.getVolatile(this);
             req.next = head;
         } while (!DONE.compareAndSet(this, head, req));
+        // NOTE: pushed, then the closed flag read; the closer writes the flag, then takes the stack
+        // (shutdown): one of the two sees the other, and each request is taken once (getAndSet)
+        if (ctx.isClosed()) {
+            deliverAfterClose((Request) DONE.getAndSet(this, (Request) null));
+            return;
+        }
         // Publishes req (and its result) before the bottom half can take it; dropped if closed.
         completionBh.enqueue(BottomHalf.SCHEDULED, false);
+    }
+
+    /**
+     * The context is closed: of the completed requests in {@code taken}, those of submitCo are
+     * delivered to their coroutines (which may belong to other contexts) from this thread; the
+     * others are dropped, as no completion runs after the close. Any thread.
+     */
+    private static void deliverAfterClose(Request taken) {
+        for (Request r = taken; r != null; r = r.next) {
+            if (r.submission != null) {
+                r.submission.deliver(r.result, r.error);
+            }
+        }
     }
 
     /**
@@ -297,10 +382,29 @@ public final class ThreadPool {
         return new RuntimeException("thread pool work failed", t);
     }
 
-    /** Called by the closing thread of the context: drops queued work; running work finishes. */
+    /**
+     * Called by the closing thread of the context: drops queued work (a submitCo waiting for it
+     * resumes with an IllegalStateException); running work finishes (its submitCo gets the result
+     * from the worker, see {@link #runOnWorker}); completions not yet delivered are dropped, except
+     * submitCo's, delivered here.
+     */
     void shutdown() {
-        workers.getQueue().clear();
+        java.util.List<Runnable> queued = new java.util.ArrayList<>();
+        workers.getQueue().drainTo(queued);
         workers.shutdown();
         completionBh.delete();
+        for (Runnable job : queued) {
+            Request r = (Request) job;
+            if (r.submission != null && r.drop()) {
+                r.submission.deliver(null, new IllegalStateException("thread pool of " + ctx + " was closed before"
+                        + " the work submitted by ThreadPool.submitCo(Callable) ran; the work was dropped"));
+            }
+        }
+        Request r;
+        while ((r = delivering.poll()) != null) {
+            r.next = null;
+            deliverAfterClose(r);
+        }
+        deliverAfterClose((Request) DONE.getAndSet(this, (Request) null));
     }
 }

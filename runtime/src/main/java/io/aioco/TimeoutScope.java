@@ -53,7 +53,7 @@ final class TimeoutScope {
         expired = exception;
         CoWait wait = coroutine.currentWait();
         if (wait != null && encloses(wait)) {
-            wait.cancel(exception);
+            wait.cancel(exception, "Coroutine.withTimeoutNs's deadline");
         }
     }
 
