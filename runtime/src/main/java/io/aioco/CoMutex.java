@@ -88,9 +88,12 @@ public final class CoMutex {
         LOCK.suspend(stack, arrival, newWaiter(self));
     }
 
-    /** Takes the lock for {@code self} if it is free and nobody waits: one CAS. */
+    /**
+     * Takes the lock for {@code self} if it is free and nobody waits: one CAS, tried only when a
+     * read finds it free (a CAS that fails costs a locked instruction all the same, twice per wait).
+     */
     boolean tryLock(Coroutine self) {
-        if (STATE.compareAndSet(this, 0, LOCKED)) {
+        if (state == 0 && STATE.compareAndSet(this, 0, LOCKED)) {
             owner = self;
             return true;
         }
@@ -224,7 +227,7 @@ public final class CoMutex {
     CoWait release(Coroutine self) {
         checkHeldBy(self);
         owner = null; // NOTE: before the release below, after which another coroutine may set it
-        if (STATE.compareAndSet(this, LOCKED, 0)) {
+        if (state == LOCKED && STATE.compareAndSet(this, LOCKED, 0)) { // NOTE: no CAS bound to fail
             return null; // nobody waits
         }
         synchronized (this) {

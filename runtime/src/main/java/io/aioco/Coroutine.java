@@ -170,7 +170,10 @@ public final class Coroutine {
      */
     public void enter(AioContext ctx) {
         checkEnterable();
-        Throwable failure = runAll(this, ctx);
+        Throwable failure = runOnce(ctx);
+        if (afterYield != null || wakeupHead != null) { // NOTE: the plain yield's path stays small (inlined)
+            failure = runAll(this, ctx, failure);
+        }
         if (failure != null) {
             rethrow(failure);
         }
@@ -199,8 +202,9 @@ public final class Coroutine {
     }
 
     /**
-     * Enters {@code first} (in {@code firstCtx}) and then, depth first and in wake order, the
-     * coroutines woken meanwhile (QEMU's {@code co_queue_wakeup}), with an explicit list instead of
+     * Finishes the run of {@code first} (entered in {@code firstCtx}) and then, depth first and in
+     * wake order, enters the coroutines woken meanwhile (QEMU's {@code co_queue_wakeup}), with an
+     * explicit list instead of
      * recursion (a long chain of hand-offs must not grow the Java stack). Each coroutine runs until
      * it yields or terminates; if it yielded on a wait, the wait is published only then ({@link
      * CoWait#publish()}), after what it woke has been taken into the local list: from the
@@ -209,12 +213,17 @@ public final class Coroutine {
      * first is returned, the others added to it as suppressed, and every pending coroutine still
      * runs. A publication that throws (a closed context) resumes its coroutine at once, whose
      * function throws it. Thread confinement: the calling thread, which runs them all.
+     *
+     * <p>{@link #enter(AioContext)} has run {@code first} once already ({@code firstThrown} is what
+     * escaped it) and calls this only when that run left a wait to publish or woke coroutines: a
+     * plain yield never comes here, so the common switch stays small enough to inline.
      */
-    private static Throwable runAll(Coroutine first, AioContext firstCtx) {
+    private static Throwable runAll(Coroutine first, AioContext firstCtx, Throwable firstThrown) {
         Throwable failure = null;
         Coroutine pendingHead = null;
         Coroutine to = first;
-        AioContext ctx = firstCtx;
+        AioContext ctx = firstCtx; // NOTE: first runs again in it when its wait is satisfied at publication
+        boolean firstRan = true; // first's run is done: start with its wake-ups and publication
         while (true) {
             Throwable thrown = null;
             Coroutine wokenHead = null; // what `to` woke, in wake order, run before the older pending ones
@@ -224,7 +233,12 @@ public final class Coroutine {
                         + (to.state == ENTERED ? "already entered" : "terminated"));
             } else {
                 while (true) {
-                    thrown = to.runOnce(ctx);
+                    if (firstRan) {
+                        firstRan = false;
+                        thrown = firstThrown;
+                    } else {
+                        thrown = to.runOnce(ctx);
+                    }
                     if (to.wakeupHead != null) { // NOTE: taken before the publication below
                         if (wokenTail == null) {
                             wokenHead = to.wakeupHead;

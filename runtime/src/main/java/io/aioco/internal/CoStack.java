@@ -72,6 +72,14 @@ public final class CoStack {
      */
     public Object receiver;
 
+    /**
+     * The receiver {@link #admitLambda} last asked about, and the answer for its class ({@link
+     * Dispatch#lambdaHost}, null for no lambda proxy): a one-entry cache (null, null at first),
+     * cleared when the storage becomes a spare (a thread's spare keeps no application object alive).
+     */
+    private Object lastProxy;
+    private Class<?> lastProxyHost;
+
     /** Slot arrays larger than this are not kept with a spare stack. */
     private static final int SPARE_SLOTS = 64;
 
@@ -95,6 +103,8 @@ public final class CoStack {
     void emptyForSpare() {
         clear();
         coroutine = null;
+        lastProxy = null;
+        lastProxyHost = null;
         if (prims != null && prims.length > SPARE_SLOTS) {
             prims = null;
         }
@@ -210,8 +220,14 @@ public final class CoStack {
      */
     public void arm(int value, String method, Object target) {
         signal = value;
-        callee = method;
-        receiver = target;
+        // NOTE: a resumed coroutine's entry finds both unchanged most of the time: a compare is
+        // cheaper than a reference store (the collector's write barrier)
+        if (callee != method) {
+            callee = method;
+        }
+        if (receiver != target) {
+            receiver = target;
+        }
     }
 
     // ---- the exact check of a wrapper that found the signal set ----
@@ -266,11 +282,22 @@ public final class CoStack {
      */
     public int admitLambda(int found, Class<?> declaring) {
         Object target = receiver;
-        if (target != null && Dispatch.lambdaHost(target.getClass()) == declaring) {
+        // NOTE: a resumed entry is the same proxy object every time: one compare instead of its
+        // class's ClassValue lookup (the answer depends on the object's class alone)
+        Class<?> host = target == lastProxy ? lastProxyHost : lambdaHost(target);
+        if (host == declaring) {
             return found;
         }
         signal = 0;
         return 0;
+    }
+
+    /** The cache's miss path: asks {@link Dispatch} about {@code target}'s class and remembers it. */
+    private Class<?> lambdaHost(Object target) {
+        Class<?> host = target == null ? null : Dispatch.lambdaHost(target.getClass());
+        lastProxy = target;
+        lastProxyHost = host;
+        return host;
     }
 
     /**

@@ -1,0 +1,62 @@
+package io.aioco.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link CoStack#admitLambda} remembers the last receiver it checked (a resumed entry asks about the
+ * same proxy at every switch) and {@link CoStack#arm} skips stores of unchanged fields: the answer
+ * must still follow the receiver armed last, whatever was cached or stored before.
+ */
+class AdmitLambdaCacheTest {
+    private static final int TOKEN = CoStack.token("run", "()V");
+    private static final String RUN = "run()V";
+
+    /** A class of the same nest with lambdas of its own: their proxies' host is this class. */
+    static final class Other {
+        static Runnable proxy() {
+            return () -> {};
+        }
+    }
+
+    @Test
+    void theAnswerFollowsTheReceiverArmedLastNotTheCachedOne() {
+        CoStack stack = new CoStack(null);
+        Runnable mine = () -> {};
+        Runnable other = Other.proxy();
+
+        stack.arm(TOKEN, RUN, mine);
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class), "this class's proxy");
+        assertEquals(TOKEN, stack.signal, "admitted: the signal stays");
+        stack.arm(TOKEN, RUN, mine);
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class), "the same proxy again (cached)");
+
+        stack.arm(TOKEN, RUN, other);
+        assertEquals(0, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class), "another class's proxy after a hit");
+        assertEquals(0, stack.signal, "refused: the signal is cleared");
+        stack.arm(TOKEN, RUN, other);
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, Other.class), "that proxy, for its own host");
+
+        stack.arm(TOKEN, RUN, new Object());
+        assertEquals(0, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class), "no proxy at all");
+        stack.arm(TOKEN, RUN, null);
+        assertEquals(0, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class), "no receiver");
+
+        stack.arm(TOKEN, RUN, mine);
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class), "back to the first proxy");
+    }
+
+    @Test
+    void aSpareStackAnswersAfreshForItsNextOwner() {
+        CoStack stack = new CoStack(null);
+        Runnable other = Other.proxy();
+        stack.arm(TOKEN, RUN, other);
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, Other.class));
+        stack.emptyForSpare();
+        stack.arm(TOKEN, RUN, null); // a fresh owner armed with nothing: no stale receiver admitted
+        assertEquals(0, stack.admitLambda(TOKEN, Other.class));
+        stack.arm(TOKEN, RUN, other);
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, Other.class));
+    }
+}
