@@ -3,6 +3,7 @@ package io.aioco.examples.nbd;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aioco.AioContext;
@@ -213,6 +214,25 @@ class BoundedWaitsTest extends NbdServerFixture {
         settle();
         assertEquals(0, server.activeConnections());
         assertEquals(0, server.budget().reserved(), "every buffer of the stalled client came back");
+    }
+
+    @Test
+    void theTimeoutOptionsHaveQemusDefaultsAndAreDocumentedInTheHelp() {
+        ServerOptions defaults = ServerOptions.parse();
+        assertEquals(10, defaults.handshakeTimeoutSeconds, "QEMU's NBD_DEFAULT_HANDSHAKE_MAX_SECS");
+        assertEquals(0, defaults.idleTimeoutSeconds, "off unless asked for");
+        assertEquals(60, defaults.writeTimeoutSeconds);
+        ServerOptions set = ServerOptions.parse("--handshake-timeout", "0", "--idle-timeout=300", "--write-timeout", "5");
+        assertEquals(0, set.handshakeTimeoutSeconds);
+        assertEquals(300, set.idleTimeoutSeconds);
+        assertEquals(5, set.writeTimeoutSeconds);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ServerOptions.parse("--idle-timeout", "-1"));
+        assertEquals("--idle-timeout: -1 (expected: an integer in 0..31622400)", e.getMessage());
+        for (String option : new String[] {"--handshake-timeout SECONDS", "--idle-timeout SECONDS",
+                "--write-timeout SECONDS"}) {
+            assertTrue(ServerOptions.USAGE.contains(option), option);
+        }
     }
 
     @Test
