@@ -228,6 +228,7 @@ final class Connection {
         }
     }
 
+    /** A duration of the options for a log line: whole seconds as such ("10"), else with a fraction. */
     static String seconds(long ns) {
         return ns % 1_000_000_000L == 0 ? String.valueOf(ns / 1_000_000_000L) : String.valueOf(ns / 1e9);
     }
