@@ -3,6 +3,8 @@ package io.aioco.examples.nbd;
 import io.aioco.Coroutine;
 import io.aioco.CoroutineFn;
 import java.util.concurrent.CompletableFuture;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -24,10 +26,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *     limit: so a second client is served while the first has spent its share, however that one
  *     behaves.
  * </ul>
- * Memory stays bounded: the buffers of all requests in flight never exceed {@link #ceiling()}
- * ({@code 2 x limit}). What is left: enough clients that stop reading (four to spend the limit, and
- * then as many as fill the second half with one request each) can still hold every byte until they
- * leave; ending a client whose replies make no progress needs a write deadline.
+ * Memory stays bounded: the buffers of all requests in flight, and the buffers the connections'
+ * {@link BufferPool}s keep for reuse, never exceed {@link #ceiling()} ({@code 2 x limit}). Kept
+ * buffers are reserved here too, and given back when the budget is short: a reader about to wait
+ * asks every pool to {@linkplain #askToTrim trim}. Enough clients that stop reading can still hold
+ * every byte, but only until their replies' write deadline ({@code --write-timeout}) ends them.
  *
  * <p>Threads: any. Connections on different IOThreads reserve and release concurrently; a waiter is
  * woken through a future that the releasing thread completes ({@link Coroutine#await} then resumes
@@ -41,6 +44,8 @@ final class BufferBudget {
     private final AtomicLong peak = new AtomicLong();
     /** Readers waiting for bytes to come back; all are completed by the next release. */
     private final ConcurrentLinkedQueue<CompletableFuture<Void>> waiters = new ConcurrentLinkedQueue<>();
+    /** What asks each connection to drop its kept buffers (on its own loop thread). */
+    private final Set<Runnable> trimmers = ConcurrentHashMap.newKeySet();
 
     /** @param limit bytes that requests in flight may hold at once, at least one maximal payload */
     BufferBudget(long limit) {
@@ -105,6 +110,23 @@ final class BufferBudget {
         }
     }
 
+    /** Registers what makes a connection's pool give its kept buffers back; any thread. */
+    void addTrimmer(Runnable trimmer) {
+        trimmers.add(trimmer);
+    }
+
+    /** Unregisters a trimmer of {@link #addTrimmer}; any thread. */
+    void removeTrimmer(Runnable trimmer) {
+        trimmers.remove(trimmer);
+    }
+
+    /** Asks every connection to give its kept buffers back (they do it on their own threads). */
+    void askToTrim() {
+        for (Runnable trimmer : trimmers) {
+            trimmer.run();
+        }
+    }
+
     /**
      * Waits until bytes come back, or {@code abandon} is completed, whichever is first. A waiter
      * re-checks with {@link #tryReserve} afterwards; it may be woken with nothing for it (the bytes
@@ -127,8 +149,12 @@ final class BufferBudget {
             waiters.remove(released);
             return true;
         }
-        Coroutine.await(CompletableFuture.anyOf(released, abandon));
-        waiters.remove(released);
+        askToTrim(); // kept buffers of idle connections must not stall a reader
+        try {
+            Coroutine.await(CompletableFuture.anyOf(released, abandon));
+        } finally {
+            waiters.remove(released); // a cancelled reader leaves no registration behind
+        }
         return false;
     }
 

@@ -1,17 +1,26 @@
 package io.aioco.examples.nbd;
 
 import io.aioco.AioContext;
+import io.aioco.ClockType;
 import io.aioco.CoMutex;
 import io.aioco.CoQueue;
 import io.aioco.Coroutine;
 import io.aioco.CoroutineFn;
+import io.aioco.CoroutineTimeoutException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One client, from the greeting to the last reply, written as QEMU's {@code nbd/server.c} is: one
@@ -29,6 +38,15 @@ import java.util.concurrent.CompletableFuture;
  * failure); whatever a coroutine of the connection throws, an {@code Error} included, ends this
  * connection (buffers back, socket closed, one log line) and never reaches the loop.
  *
+ * <p>Bounded waits (issue 16): a client that leaves without {@code NBD_CMD_DISC} (or that the
+ * server ends) has its requests in flight cancelled ({@link Coroutine#cancel()}): their buffers go
+ * back to the budget, disk work still queued is dropped, and work already running on a worker
+ * finishes there with its result dropped (its buffer goes back when the worker is done). {@code
+ * NBD_CMD_DISC} is served as the protocol says: requests in flight are handled first. The handshake
+ * must end within {@code --handshake-timeout} (QEMU's limit, 10 s), a connection with no request in
+ * flight and none arriving is closed after {@code --idle-timeout}, and a reply the client does not
+ * take in within {@code --write-timeout} ends the connection.
+ *
  * <p>Threads: everything here runs on the loop thread of the connection's context, except the
  * lambdas passed to {@code submitCo}, which run on workers and touch only the export and buffers
  * that no one else uses meanwhile.
@@ -43,6 +61,12 @@ final class Connection {
     static final int MAX_IN_FLIGHT = 16;
     /** The reason logged for a connection that {@link #requestClose} ended. */
     static final String CLOSED_BY_SERVER = "closed by the server";
+    /** The start of the reason logged for a connection closed by the idle timeout. */
+    static final String IDLE = "idle for ";
+    /** What {@link #readHeader} returns: a header is buffered, the client left, the idle timeout passed. */
+    private static final int HEADER = 1;
+    private static final int LEFT = 0;
+    private static final int IDLE_EXPIRED = -1;
 
     private final int id;
     private final String peer;
@@ -52,10 +76,24 @@ final class Connection {
     private final BufferBudget budget;
     private final ServerLog log;
     private final Runnable onClosed;
+    private final ClockType clock;
+    /** {@code --handshake-timeout} and {@code --idle-timeout} in nanoseconds; 0: none. */
+    private final long handshakeTimeoutNs;
+    private final long idleTimeoutNs;
     private final CoMutex sendLock = new CoMutex();
     /** The reader waits here for requests to finish: back-pressure, and draining at the end. */
     private final CoQueue requestFinished = new CoQueue();
-    private final BufferPool buffers = new BufferPool();
+    private final BufferPool buffers;
+    /** Requests in flight (their coroutines are cancelled when the client leaves). */
+    private final Set<Request> active = new LinkedHashSet<>();
+    /** Set while a trim of the pool is scheduled, so that asks coalesce. */
+    private final AtomicBoolean trimAsked = new AtomicBoolean();
+    /** Registered with the budget: asks this connection's loop to give its kept buffers back. */
+    private final Runnable trimmer = this::askToTrim;
+    /** When the last request was read or answered, on {@link #clock}: where the idle time starts. */
+    private long lastActivityNs;
+    /** The client asked to disconnect (NBD_CMD_DISC): requests in flight are served, not cancelled. */
+    private boolean disconnectAsked;
     /** Completed by {@link #requestClose}: the server is closing; a reader waiting for budget stops. */
     private final CompletableFuture<Void> closing = new CompletableFuture<>();
     private Handshake.Result negotiated;
@@ -71,16 +109,41 @@ final class Connection {
     private long bytesRead;
     private long bytesWritten;
 
-    Connection(int id, String peer, AioContext ctx, SocketIo io, Export export, BufferBudget budget, ServerLog log,
-               Runnable onClosed) {
+    Connection(int id, String peer, AioContext ctx, SocketChannel channel, Export export, BufferBudget budget,
+               ServerLog log, ServerOptions options, ClockType clock, Runnable onClosed) {
         this.id = id;
         this.peer = peer;
         this.ctx = ctx;
-        this.io = io;
+        this.clock = clock;
+        this.io = new SocketIo(channel, clock, ServerOptions.nanos(options.writeTimeoutSeconds), this::replyWaits);
         this.export = export;
         this.budget = budget;
+        this.buffers = new BufferPool(budget);
         this.log = log;
+        this.handshakeTimeoutNs = ServerOptions.nanos(options.handshakeTimeoutSeconds);
+        this.idleTimeoutNs = ServerOptions.nanos(options.idleTimeoutSeconds);
         this.onClosed = onClosed;
+    }
+
+    /** Called by a reply's write when the client has not taken it in yet and the deadline is armed. */
+    private void replyWaits() {
+        if (log.verbose()) {
+            log.line("connection " + id + ": a reply waits for the client to read (write deadline armed)");
+        }
+    }
+
+    /** Any thread (the budget's trimmers): schedules a trim of the pool on the connection's loop. */
+    private void askToTrim() {
+        if (trimAsked.compareAndSet(false, true)) {
+            try {
+                ctx.scheduleOneshot(() -> {
+                    trimAsked.set(false);
+                    buffers.trim();
+                });
+            } catch (IllegalStateException e) { // the context is closed: its connections are gone
+                trimAsked.set(false);
+            }
+        }
     }
 
     /**
@@ -95,13 +158,28 @@ final class Connection {
         if (log.verbose()) {
             log.line("connection " + id + " from " + peer + " opened on " + Thread.currentThread().getName());
         }
+        budget.addTrimmer(trimmer);
         String reason;
         try {
-            Handshake handshake = new Handshake(io, export);
-            negotiated = handshake.run();
-            reason = negotiated == null ? handshake.endReason() : transmit();
+            Handshake handshake = new Handshake(io, export, clock);
+            negotiated = handshakeTimeoutNs > 0 ? Coroutine.withTimeoutNs(clock, handshakeTimeoutNs, handshake::run)
+                    : handshake.run();
+            if (negotiated == null) {
+                reason = handshake.endReason();
+            } else {
+                lastActivityNs = negotiated.enteredAtNs;
+                reason = transmit();
+            }
         } catch (ProtocolException e) {
             reason = "dropped: protocol error: " + e.getMessage();
+            hangUp();
+        } catch (SocketIo.WriteTimeoutException e) {
+            reason = "dropped: " + e.getMessage();
+            hangUp();
+        } catch (CoroutineTimeoutException e) {
+            reason = negotiated == null
+                    ? "dropped: handshake not finished within " + seconds(handshakeTimeoutNs) + " s (--handshake-timeout)"
+                    : "dropped: a WRITE payload stalled for " + seconds(idleTimeoutNs) + " s (--idle-timeout)";
             hangUp();
         } catch (EOFException e) {
             reason = "client vanished mid-message: " + e.getMessage();
@@ -111,11 +189,18 @@ final class Connection {
             reason = "dropped: internal error: " + describe(e);
             hangUp();
         }
-        while (inFlight > 0) { // what was accepted is served (and its data written) before closing
+        if (!disconnectAsked) { // the client left (or is dropped): what it asked for is of no use to it
+            cancelRequests();
+        } else if (inFlight > 0 && log.verbose()) {
+            log.line("connection " + id + ": NBD_CMD_DISC with " + inFlight + " requests in flight: serving them first");
+        }
+        while (inFlight > 0) { // NBD_CMD_DISC: requests in flight are served first, as the protocol says
             requestFinished.await(null);
         }
-        assert inFlight == 0;
+        assert inFlight == 0 && active.isEmpty();
         io.close();
+        budget.removeTrimmer(trimmer);
+        buffers.trim();
         onClosed.run();
         if (failure != null) {
             reason = failure;
@@ -128,6 +213,24 @@ final class Connection {
         log.line("connection " + id + " from " + peer + " on " + Thread.currentThread().getName() + " closed after "
                 + ms + " ms, " + requests + " requests (" + failedRequests + " failed), " + bytesRead
                 + " bytes read, " + bytesWritten + " written" + how + ": " + reason);
+    }
+
+    /**
+     * Cancels every request in flight: each one's current wait (disk work, the send lock, room in
+     * the socket) throws, its coroutine gives its buffers back and ends.
+     */
+    private void cancelRequests() {
+        if (!active.isEmpty() && log.verbose()) {
+            log.line("connection " + id + ": " + active.size() + " requests in flight cancelled");
+        }
+        for (Request request : new ArrayList<>(active)) {
+            request.coroutine.cancel();
+        }
+    }
+
+    /** A duration of the options for a log line: whole seconds as such ("10"), else with a fraction. */
+    static String seconds(long ns) {
+        return ns % 1_000_000_000L == 0 ? String.valueOf(ns / 1_000_000_000L) : String.valueOf(ns / 1e9);
     }
 
     /** The context whose loop thread serves the connection. */
@@ -183,9 +286,14 @@ final class Connection {
             if (closing.isDone()) {
                 return CLOSED_BY_SERVER;
             }
-            if (!io.fill(REQUEST_HEADER)) {
+            int header = readHeader();
+            if (header == LEFT) {
                 return "client closed the connection without NBD_CMD_DISC";
             }
+            if (header == IDLE_EXPIRED) {
+                return IDLE + seconds(idleTimeoutNs) + " s (--idle-timeout)";
+            }
+            lastActivityNs = clock.nowNs();
             ByteBuffer in = io.input();
             int magic = in.getInt();
             int flags = Short.toUnsignedInt(in.getShort());
@@ -197,6 +305,7 @@ final class Connection {
                 throw new ProtocolException("bad request magic 0x" + Integer.toHexString(magic));
             }
             if (type == Nbd.CMD_DISC) {
+                disconnectAsked = true;
                 return "client disconnected (NBD_CMD_DISC)";
             }
             Request request = new Request(flags, type, cookie, offset, length);
@@ -209,7 +318,7 @@ final class Connection {
             if (type == Nbd.CMD_WRITE) {
                 try {
                     request.data = buffers.take((int) length);
-                    io.readFully(request.data);
+                    readPayload(request.data);
                 } catch (Throwable e) { // the payload never came: give back what it held
                     release(request);
                     throw e;
@@ -218,7 +327,64 @@ final class Connection {
             }
             inFlight++;
             requests++;
-            ctx.coEnter(Coroutine.create(() -> serveRequest(request)));
+            request.coroutine = Coroutine.create(() -> serveRequest(request));
+            active.add(request);
+            ctx.coEnter(request.coroutine);
+        }
+    }
+
+    /**
+     * Waits for the next request header, at most until the connection has been idle (no request in
+     * flight, none read or answered) for the idle timeout.
+     *
+     * @return {@link #HEADER}, {@link #LEFT} (the client closed the connection between requests),
+     *     or {@link #IDLE_EXPIRED}
+     */
+    @CoroutineFn
+    private int readHeader() throws IOException {
+        if (idleTimeoutNs <= 0) {
+            return io.fill(REQUEST_HEADER) ? HEADER : LEFT;
+        }
+        while (true) {
+            int state = io.fillNow(REQUEST_HEADER);
+            if (state != 0) {
+                return state > 0 ? HEADER : LEFT;
+            }
+            long wait = idleTimeoutNs; // NOTE: while requests are in flight: look again after a while
+            if (inFlight == 0) {
+                wait = lastActivityNs + idleTimeoutNs - clock.nowNs();
+                if (wait <= 0) {
+                    return IDLE_EXPIRED;
+                }
+            }
+            try {
+                Coroutine.withTimeoutNs(clock, wait, () -> {
+                    io.awaitReadable();
+                    return null;
+                });
+            } catch (CoroutineTimeoutException e) {
+                // its deadline: look at the idle time again
+            } catch (IOException | RuntimeException | Error e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException(e); // awaitReadable throws nothing else
+            }
+        }
+    }
+
+    /** Reads a WRITE's payload; with an idle timeout, each wait for more of it is bounded by it. */
+    @CoroutineFn
+    private void readPayload(ByteBuffer data) throws IOException {
+        if (idleTimeoutNs <= 0) {
+            io.readFully(data);
+            return;
+        }
+        try {
+            io.readFully(data, idleTimeoutNs);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
         }
     }
 
@@ -251,6 +417,10 @@ final class Connection {
             }
         }
         boolean reserved = held == 0 ? budget.tryReserveFirst(bytes) : budget.tryReserve(bytes);
+        if (!reserved && buffers.keptBytes() > 0) { // this connection's own kept buffers count too
+            buffers.trim();
+            reserved = held == 0 ? budget.tryReserveFirst(bytes) : budget.tryReserve(bytes);
+        }
         if (!reserved && log.verbose()) {
             log.line("connection " + id + ": buffer budget spent (" + budget.reserved() + " of " + budget.limit()
                     + " bytes in flight), reading paused");
@@ -281,14 +451,21 @@ final class Connection {
         };
     }
 
-    /** Gives back the request's buffer and its share of the budget. */
+    /**
+     * Gives back the request's buffer and its share of the budget. If disk work of a cancelled
+     * request still runs on a worker, its buffer is left to the worker (never reused) and the worker
+     * gives the request's share of the budget back when it is done.
+     */
     private void release(Request request) {
-        buffers.give(request.data);
-        request.data = null;
-        held -= request.reserved;
+        long bytes = request.reserved;
+        held -= bytes;
         assert held >= 0 : held;
-        budget.release(request.reserved);
         request.reserved = 0;
+        if (request.abandonWork(() -> budget.release(bytes))) {
+            buffers.give(request.data);
+            budget.release(bytes);
+        }
+        request.data = null;
     }
 
     /**
@@ -309,9 +486,17 @@ final class Connection {
             } else if (log.verbose()) {
                 log.line("connection " + id + ": " + request.describe() + ": ok");
             }
+            lastActivityNs = clock.nowNs(); // NOTE: before the reply: once the client has it, the idle clock runs
             reply(request, error);
+        } catch (SocketIo.WriteTimeoutException e) { // the client does not read: it must not hold its buffers
+            if (failure == null) {
+                failure = "dropped: " + e.getMessage();
+            }
+            io.shutdownInput(); // the reader sees the end of input and stops (send() made the connection broken)
         } catch (IOException e) {
             // the reply could not be sent: the client is gone; the reader sees it too and ends
+        } catch (CancellationException e) {
+            // its client left, or the server closes: nothing to reply, nobody to reply to
         } catch (Throwable e) { // NOTE: an Error too (a full direct memory): ends the connection, not the loop
             if (failure == null) {
                 failure = "dropped: internal error in " + request.describe() + ": " + describe(e);
@@ -320,6 +505,7 @@ final class Connection {
             io.shutdownOutput();
             io.shutdownInput(); // the reader sees the end of input and stops
         }
+        active.remove(request);
         release(request);
         inFlight--;
         requestFinished.next();
@@ -376,7 +562,7 @@ final class Connection {
                 case Nbd.CMD_READ -> {
                     ByteBuffer data = buffers.take((int) r.length);
                     r.data = data;
-                    ctx.threadPool().submitCo(() -> {
+                    onWorker(r, () -> {
                         export.read(data, offset);
                         return null;
                     });
@@ -385,7 +571,7 @@ final class Connection {
                 }
                 case Nbd.CMD_WRITE -> {
                     ByteBuffer data = r.data;
-                    ctx.threadPool().submitCo(() -> {
+                    onWorker(r, () -> {
                         export.write(data, offset, fua);
                         return null;
                     });
@@ -393,16 +579,16 @@ final class Connection {
                 }
                 case Nbd.CMD_WRITE_ZEROES -> {
                     long length = r.length;
-                    ctx.threadPool().submitCo(() -> {
+                    onWorker(r, () -> {
                         export.writeZeroes(offset, length, fua);
                         return null;
                     });
                     bytesWritten += r.length;
                 }
-                case Nbd.CMD_FLUSH -> flush();
+                case Nbd.CMD_FLUSH -> flush(r);
                 case Nbd.CMD_TRIM -> { // a hint: Java cannot punch holes, so nothing is discarded
                     if (fua) {
-                        flush();
+                        flush(r);
                     }
                 }
                 case Nbd.CMD_BLOCK_STATUS -> blockStatus(r);
@@ -419,11 +605,21 @@ final class Connection {
     }
 
     @CoroutineFn
-    private void flush() throws Exception {
-        ctx.threadPool().submitCo(() -> {
+    private void flush(Request r) throws Exception {
+        onWorker(r, () -> {
             export.flush();
             return null;
         });
+    }
+
+    /**
+     * Runs the request's disk work on the context's thread pool and returns its result. A
+     * cancellation point ({@code submitCo}): cancelled while the work is queued, the work is dropped
+     * when its turn comes; while it runs, it finishes on its worker and its result is dropped.
+     */
+    @CoroutineFn
+    private <T> T onWorker(Request r, Callable<T> work) throws Exception {
+        return ctx.threadPool().submitCo(() -> r.runWork(work));
     }
 
     /** NBD_CMD_BLOCK_STATUS for base:allocation: the extents, as one chunk's payload. */
@@ -431,14 +627,10 @@ final class Connection {
     private void blockStatus(Request r) throws Exception {
         int length = (int) Math.min(r.length, Export.STATUS_SCAN_LIMIT);
         ByteBuffer scratch = buffers.take(Math.max(length, 1));
+        r.data = scratch; // NOTE: given back with the request's buffer, never while a worker may use it
         long offset = r.offset;
         boolean onlyOne = (r.flags & Nbd.CMD_FLAG_REQ_ONE) != 0;
-        List<int[]> extents;
-        try {
-            extents = ctx.threadPool().submitCo(() -> export.blockStatus(offset, length, scratch, onlyOne));
-        } finally {
-            buffers.give(scratch);
-        }
+        List<int[]> extents = onWorker(r, () -> export.blockStatus(offset, length, scratch, onlyOne));
         ByteBuffer payload = ByteBuffer.allocate(4 + 8 * extents.size()).putInt(Handshake.BASE_ALLOCATION_ID);
         for (int[] extent : extents) {
             payload.putInt(extent[0]).putInt(extent[1]);
@@ -507,6 +699,9 @@ final class Connection {
             }
             if (failure instanceof Error e) {
                 throw e; // serveRequest ends the connection with it
+            }
+            if (failure instanceof RuntimeException e) {
+                throw e; // a cancellation: the client left
             }
             throw new IOException("reply failed", failure);
         }

@@ -1,5 +1,6 @@
 package io.aioco.examples.nbd;
 
+import io.aioco.ClockType;
 import io.aioco.CoroutineFn;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
@@ -29,18 +30,25 @@ final class Handshake {
         boolean baseAllocation;
         /** The option that entered transmission, for the log. */
         String enteredWith;
+        /**
+         * When (on the server's clock) transmission was entered: taken before the last handshake
+         * reply goes out, so a client that has that reply knows the idle clock runs from here.
+         */
+        long enteredAtNs;
     }
 
     private final SocketIo io;
     private final Export export;
+    private final ClockType clock;
     private final Result result = new Result();
     /** Why the negotiation ended without entering transmission, for the log. */
     private String endReason = "client closed the connection during the handshake";
     private boolean noZeroes;
 
-    Handshake(SocketIo io, Export export) {
+    Handshake(SocketIo io, Export export, ClockType clock) {
         this.io = io;
         this.export = export;
+        this.clock = clock;
     }
 
     /** Why {@link #run()} returned null. */
@@ -103,6 +111,7 @@ final class Handshake {
                 }
                 ByteBuffer reply = ByteBuffer.allocate(noZeroes ? 10 : 134);
                 reply.putLong(export.size()).putShort((short) transmissionFlags()).position(reply.limit()).flip();
+                result.enteredAtNs = clock.nowNs();
                 io.writeFully(reply);
                 result.enteredWith = "NBD_OPT_EXPORT_NAME";
                 return true;
@@ -178,6 +187,9 @@ final class Handshake {
             if (item != null) {
                 reply(option, Nbd.REP_INFO, item);
             }
+        }
+        if (option == Nbd.OPT_GO) {
+            result.enteredAtNs = clock.nowNs();
         }
         reply(option, Nbd.REP_ACK, null);
         if (option == Nbd.OPT_GO) {

@@ -16,7 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * aioco's showcase: a Network Block Device server whose per-connection logic is straight-line
@@ -35,7 +39,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>No client can wedge it: each may have {@value Connection#MAX_IN_FLIGHT} requests in flight
  * (QEMU's limit), all of them together hold at most {@code --buffer-budget} bytes of payload
  * buffers (a client's next request waits for room), anything thrown while serving a connection
- * ends that connection only, and a failing {@code accept} pauses accepting for a second.
+ * ends that connection only, and a failing {@code accept} pauses accepting for a second. Its waits
+ * are bounded: a client that leaves has its requests cancelled, the handshake, idle connections
+ * and reply writes have timeouts ({@link ServerOptions}), and {@code SIGTERM} or {@code SIGINT} of
+ * the command closes every client before the process exits.
  */
 public final class NbdServer implements AutoCloseable {
     /**
@@ -44,6 +51,8 @@ public final class NbdServer implements AutoCloseable {
      * and retrying at once would spin a core and flood the log.
      */
     static final long ACCEPT_PAUSE_NS = 1_000_000_000L;
+    /** How long the command's shutdown (SIGTERM, SIGINT) waits for its clients' coroutines to end. */
+    static final long SHUTDOWN_WAIT_NS = 5_000_000_000L;
 
     /** How a connection is taken from the listener: {@code ServerSocketChannel::accept}; tests inject failures. */
     interface Acceptor {
@@ -65,6 +74,8 @@ public final class NbdServer implements AutoCloseable {
     private final Map<Connection, CompletableFuture<Void>> connections = new ConcurrentHashMap<>();
     /** Restores the listener's handler after an accept failure; accept loop thread only. */
     private final Timer acceptResume;
+    /** The clock of the accept back-off and of the connections' timeouts (VIRTUAL in tests). */
+    private final ClockType clock;
     /** Set on the accept loop's thread when close() stops accepting; read there by acceptAll. */
     private volatile boolean closed;
 
@@ -77,6 +88,7 @@ public final class NbdServer implements AutoCloseable {
         this.log = log;
         this.acceptor = acceptor;
         this.budget = new BufferBudget(options.bufferBudget);
+        this.clock = clock;
         this.acceptResume = acceptContext.newTimer(clock, this::resumeAccepting);
     }
 
@@ -97,7 +109,7 @@ public final class NbdServer implements AutoCloseable {
         return start(options, export, acceptContext, log, ServerSocketChannel::accept, ClockType.REALTIME);
     }
 
-    /** {@link #start}, with the accept call and the clock of the accept back-off chosen (tests). */
+    /** {@link #start}, with the accept call and the clock of the accept back-off and timeouts chosen (tests). */
     static NbdServer start(ServerOptions options, Export export, AioContext acceptContext, ServerLog log,
                            Acceptor acceptor, ClockType clock) throws IOException {
         ServerSocketChannel listener = ServerSocketChannel.open();
@@ -137,6 +149,11 @@ public final class NbdServer implements AutoCloseable {
     /** Connections accepted and not yet closed. Any thread. */
     public int activeConnections() {
         return activeConnections.get();
+    }
+
+    /** Connections whose coroutine has not ended yet (tests check that none is left). Any thread. */
+    int openConnections() {
+        return connections.size();
     }
 
     /** The buffer budget shared by every connection (tests read what it holds). */
@@ -201,7 +218,7 @@ public final class NbdServer implements AutoCloseable {
             return;
         }
         activeConnections.incrementAndGet();
-        Connection connection = new Connection(id, peer, ctx, new SocketIo(ctx, channel), export, budget, log,
+        Connection connection = new Connection(id, peer, ctx, channel, export, budget, log, options, clock,
                 activeConnections::decrementAndGet);
         CompletableFuture<Void> ended = new CompletableFuture<>();
         connections.put(connection, ended);
@@ -227,9 +244,10 @@ public final class NbdServer implements AutoCloseable {
 
     /**
      * Stops listening, ends every connection (each client sees the end of the stream; requests in
-     * flight finish their disk I/O, their replies are dropped), waits until every connection's
-     * coroutines have ended and their sockets are closed, then stops the IOThreads. Like QEMU's
-     * {@code nbd_server_free} with its clients closed and drained. Idempotent.
+     * flight are cancelled: queued disk work is dropped, running work finishes on its worker and its
+     * result is dropped), waits until every connection's coroutines have ended and their sockets are
+     * closed, then stops the IOThreads. Like QEMU's {@code nbd_server_free} with its clients closed
+     * and drained. Idempotent.
      *
      * <p>Called from any thread but the server's IOThreads and, when the server has no IOThreads,
      * the accept context's loop thread (which would have to serve the connections it waits for).
@@ -237,7 +255,18 @@ public final class NbdServer implements AutoCloseable {
      * @throws IllegalStateException if called from one of those threads
      */
     @Override
-    public synchronized void close() {
+    public void close() {
+        closeWithin(Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #close()}, waiting at most {@code timeoutNs} for the connections' coroutines to end
+     * (their loops could be stuck in a callback); if they have not, the IOThreads are left running
+     * (the process is about to exit) and it returns false. Same threads as {@link #close()}.
+     *
+     * @return true if every connection ended
+     */
+    synchronized boolean closeWithin(long timeoutNs) {
         Thread me = Thread.currentThread();
         for (IOThread thread : ioThreads) {
             if (thread.thread() == me) {
@@ -260,8 +289,21 @@ public final class NbdServer implements AutoCloseable {
                 connection.closeSocketOfDeadContext();
             }
         }
-        CompletableFuture.allOf(waits.toArray(new CompletableFuture<?>[0])).join();
+        CompletableFuture<Void> all = CompletableFuture.allOf(waits.toArray(new CompletableFuture<?>[0]));
+        try {
+            all.get(timeoutNs, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            log.line("close: " + connections.size() + " connections still open after " + timeoutNs / 1_000_000
+                    + " ms; giving up on them");
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a connection's end failed", e.getCause()); // completed normally only
+        }
         ioThreads.forEach(IOThread::close);
+        return true;
     }
 
     /** Removes the listener's handler and closes it, on the accept loop's thread when it still runs. */
@@ -318,11 +360,15 @@ public final class NbdServer implements AutoCloseable {
         Export export = options.file == null
                 ? Export.createTemporary(options.size, options.exportName, options.readOnly)
                 : Export.open(options.file, options.exportName, options.readOnly);
-        Runtime.getRuntime().addShutdownHook(new Thread(export::close, "aioco-nbd-cleanup"));
+        ServerLog log = ServerLog.stderr(options.verbose);
+        AtomicReference<NbdServer> running = new AtomicReference<>();
+        // NOTE: one hook, not two: hooks run concurrently, and the export must outlive the clients
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(running.get(), export, log), "aioco-nbd-shutdown"));
         MainLoop.init();
         NbdServer server;
         try {
-            server = start(options, export, MainLoop.context(), ServerLog.stderr(options.verbose));
+            server = start(options, export, MainLoop.context(), log);
+            running.set(server);
         } catch (IOException e) {
             System.err.println("aioco-nbd: cannot listen on " + options.bind + ":" + options.port + ": " + e);
             System.exit(1);
@@ -331,6 +377,26 @@ public final class NbdServer implements AutoCloseable {
         server.printBanner();
         while (true) {
             MainLoop.waitOnce(false);
+        }
+    }
+
+    /**
+     * The command's shutdown hook (SIGTERM, SIGINT, or the JVM exiting): closes the server (every
+     * client sees the end of the stream), waiting at most {@link #SHUTDOWN_WAIT_NS}, then the export
+     * (a temporary image is deleted). Runs on the hook's thread while the main loop goes on serving
+     * the connections' ends.
+     */
+    private static void shutDown(NbdServer server, Export export, ServerLog log) {
+        try {
+            if (server != null) {
+                int open = server.activeConnections();
+                log.line("shutting down: closing " + open + (open == 1 ? " connection" : " connections"));
+                server.closeWithin(SHUTDOWN_WAIT_NS);
+            }
+        } catch (RuntimeException | Error e) {
+            log.line("shutdown: closing the server failed: " + e);
+        } finally {
+            export.close();
         }
     }
 

@@ -20,6 +20,12 @@ public final class ServerOptions {
             "  --size SIZE       size of the temporary image, e.g. 64M, 1G (default 64M; no FILE only)",
             "  --buffer-budget SIZE  payload buffers all requests in flight may hold at once; beyond it",
             "                    clients' requests wait (default 256M, at least 32M)",
+            "  --handshake-timeout SECONDS  drop a client that has not finished the handshake in time",
+            "                    (default 10, as qemu-nbd; 0: no limit)",
+            "  --idle-timeout SECONDS  close a connection with no request in flight and none arriving",
+            "                    for that long (default 0: never)",
+            "  --write-timeout SECONDS  end a connection whose client has not taken in a whole reply",
+            "                    in time, so that it cannot hold its buffers for ever (default 60; 0: no limit)",
             "  --verbose         log every request",
             "  --help            this text");
 
@@ -40,6 +46,21 @@ public final class ServerOptions {
      * a client's next request waits for room (default 256 MiB, at least {@link Nbd#MAX_PAYLOAD}).
      */
     public long bufferBudget = 256L << 20;
+    /**
+     * Seconds a client has to finish the handshake before it is dropped (QEMU's {@code
+     * NBD_DEFAULT_HANDSHAKE_MAX_SECS}, qemu-nbd's {@code --handshake-limit}: default 10); 0: no limit.
+     */
+    public long handshakeTimeoutSeconds = 10;
+    /**
+     * Seconds a connection may stay with no request in flight and none arriving before it is
+     * closed; 0 (the default): never.
+     */
+    public long idleTimeoutSeconds;
+    /**
+     * Seconds a reply may take to be taken in whole by the client before the connection ends (its
+     * buffers go back to the budget); 0: no limit. Default 60.
+     */
+    public long writeTimeoutSeconds = 60;
     /** Whether requests are logged. */
     public boolean verbose;
     /** The image to serve, or null for a temporary one. */
@@ -66,7 +87,8 @@ public final class ServerOptions {
                 case "--read-only" -> options.readOnly = true;
                 case "--verbose" -> options.verbose = true;
                 case "--help", "-h" -> options.help = true;
-                case "--port", "--bind", "--export-name", "--iothreads", "--size", "--buffer-budget" -> {
+                case "--port", "--bind", "--export-name", "--iothreads", "--size", "--buffer-budget",
+                        "--handshake-timeout", "--idle-timeout", "--write-timeout" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(arg + " needs a value");
@@ -104,6 +126,9 @@ public final class ServerOptions {
                             + "maximal request)");
                 }
             }
+            case "--handshake-timeout" -> handshakeTimeoutSeconds = seconds(option, value);
+            case "--idle-timeout" -> idleTimeoutSeconds = seconds(option, value);
+            case "--write-timeout" -> writeTimeoutSeconds = seconds(option, value);
             default -> throw new IllegalStateException(option);
         }
     }
@@ -118,6 +143,16 @@ public final class ServerOptions {
             // reported below
         }
         throw new IllegalArgumentException(option + ": " + value + " (expected: an integer in " + min + ".." + max + ")");
+    }
+
+    /** A number of seconds, 0 for none, at most a year (so that nanoseconds never overflow). */
+    private static long seconds(String option, String value) {
+        return integer(option, value, 0, 366 * 24 * 3600);
+    }
+
+    /** Nanoseconds of a number of seconds of these options (0 stays 0: no limit). */
+    static long nanos(long seconds) {
+        return seconds * 1_000_000_000L;
     }
 
     /** Parses {@code 123}, {@code 64k}, {@code 64M}, {@code 1G}, {@code 2T} (powers of 1024). */

@@ -1,43 +1,56 @@
 package io.aioco.examples.nbd;
 
-import io.aioco.AioContext;
+import io.aioco.ClockType;
 import io.aioco.Coroutine;
 import io.aioco.CoroutineFn;
+import io.aioco.CoroutineTimeoutException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
 /**
- * A non-blocking socket read and written by coroutines of one {@link AioContext}: reads wait for
- * the channel to become readable and writes for it to become writable, each suspending only the
- * coroutine that waits.
+ * A non-blocking socket read and written by coroutines of one context: reads wait for the channel
+ * to become readable and writes for it to become writable ({@link Coroutine#yieldUntilReadable},
+ * {@link Coroutine#yieldUntilWritable}: QEMU's {@code qio_channel_yield}), each suspending only the
+ * coroutine that waits, so the connection's reader and the request writing its reply wait at once.
+ * Every wait is a cancellation point: a cancelled coroutine, or one whose {@link
+ * Coroutine#withTimeoutNs} deadline passed, stops waiting and gets the exception.
  *
- * <p>Why not {@link Coroutine#yieldUntilReadable}: it replaces every handler of the channel, and a
- * connection needs a reader waiting for requests while a request coroutine waits to write its
- * reply. Here one read waiter and one write waiter share the channel's handlers in the context.
+ * <p>Writes have a deadline ({@code --write-timeout}): a reply that the client has not taken in
+ * whole when it passes fails with {@link WriteTimeoutException}, so that a client that never reads
+ * cannot hold the reply's buffers for ever. The deadline timer is armed only when a write has to
+ * wait: a reply that fits in the socket costs nothing more.
  *
- * <p>Threads: everything runs on the loop thread of the context (the connection's coroutines and
- * the fd handlers); nothing here is shared with other threads.
+ * <p>Threads: everything runs on the loop thread of the connection's context (its coroutines);
+ * nothing here is shared with other threads, except that {@link #shutdownInput}, {@link
+ * #shutdownOutput} and {@link #close} may run outside coroutines on that same thread.
  */
 final class SocketIo {
     /** Input buffer size: several requests, or a good part of a write payload, per system call. */
     private static final int INPUT_CAPACITY = 256 << 10;
 
-    private final AioContext ctx;
-    private final SocketChannel channel;
-    /** Received bytes not consumed yet, kept in read mode (position..limit). */
-    private final ByteBuffer input = ByteBuffer.allocateDirect(INPUT_CAPACITY).flip();
-    /** The coroutine waiting for input, or null. */
-    private Coroutine readWaiter;
-    /** The coroutine waiting for room to write, or null (only the holder of the send lock). */
-    private Coroutine writeWaiter;
-    private final Runnable onReadable = this::readable;
-    private final Runnable onWritable = this::writable;
+    /** A reply was not taken in by the client before the write deadline. */
+    static final class WriteTimeoutException extends IOException {
+        WriteTimeoutException(String message) {
+            super(message);
+        }
+    }
 
-    SocketIo(AioContext ctx, SocketChannel channel) {
-        this.ctx = ctx;
+    private final SocketChannel channel;
+    private final ClockType clock;
+    /** How long a write may wait for the client to take its bytes; 0: for ever. */
+    private final long writeTimeoutNs;
+    /** Called when a write starts to wait for room, its deadline armed (verbose logging; tests). */
+    private final Runnable onWriteWait;
+    /** Received bytes not consumed yet, kept in read mode (position..limit), also while waiting. */
+    private final ByteBuffer input = ByteBuffer.allocateDirect(INPUT_CAPACITY).flip();
+
+    SocketIo(SocketChannel channel, ClockType clock, long writeTimeoutNs, Runnable onWriteWait) {
         this.channel = channel;
+        this.clock = clock;
+        this.writeTimeoutNs = writeTimeoutNs;
+        this.onWriteWait = onWriteWait;
     }
 
     /** The channel. */
@@ -54,7 +67,8 @@ final class SocketIo {
     }
 
     /**
-     * Waits until at least {@code count} bytes are buffered (reading as many as are available).
+     * Waits until at least {@code count} bytes are buffered (reading as many as are available). A
+     * cancellation point (through the wait); the bytes read so far stay buffered.
      *
      * @param count bytes needed, at most 256 KiB
      * @return false if the peer closed the connection with nothing buffered (a clean end between
@@ -63,35 +77,74 @@ final class SocketIo {
      */
     @CoroutineFn
     boolean fill(int count) throws IOException {
-        if (input.remaining() >= count) {
-            return true;
+        while (true) {
+            int state = fillNow(count);
+            if (state != 0) {
+                return state > 0;
+            }
+            awaitReadable();
         }
-        input.compact(); // write mode until the flip below
-        while (input.position() < count) {
-            int read = channel.read(input);
+    }
+
+    /**
+     * Reads what the socket has without waiting, until {@code count} bytes are buffered.
+     *
+     * @return 1 if {@code count} bytes are buffered, 0 if more must be waited for, -1 if the peer
+     *     closed the connection with nothing buffered
+     * @throws EOFException if the peer closed the connection in the middle of a message
+     */
+    int fillNow(int count) throws IOException {
+        while (input.remaining() < count) {
+            input.compact();
+            int read;
+            try {
+                read = channel.read(input);
+            } finally {
+                input.flip(); // NOTE: read mode again before anything can wait or throw
+            }
             if (read < 0) {
-                int had = input.position();
-                input.flip();
-                if (had == 0) {
-                    return false;
+                if (!input.hasRemaining()) {
+                    return -1;
                 }
-                throw new EOFException("peer closed the connection " + had + " bytes into a " + count + "-byte message");
+                throw new EOFException("peer closed the connection " + input.remaining() + " bytes into a " + count
+                        + "-byte message");
             }
             if (read == 0) {
-                awaitReadable();
+                return 0;
             }
         }
-        input.flip();
-        return true;
+        return 1;
+    }
+
+    /** Waits until the socket is readable: a cancellation point. */
+    @CoroutineFn
+    void awaitReadable() {
+        Coroutine.yieldUntilReadable(channel);
     }
 
     /**
      * Fills {@code dst} completely: first from the buffered input, then straight from the socket.
+     * A cancellation point.
      *
      * @throws EOFException if the peer closes the connection before
      */
     @CoroutineFn
     void readFully(ByteBuffer dst) throws IOException {
+        try {
+            readFully(dst, 0);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e); // without a timeout nothing else is thrown
+        }
+    }
+
+    /**
+     * {@link #readFully(ByteBuffer)}, with each wait for more bytes bounded: if none come for
+     * {@code waitTimeoutNs} (0: no bound) it throws {@link CoroutineTimeoutException}.
+     */
+    @CoroutineFn
+    void readFully(ByteBuffer dst, long waitTimeoutNs) throws Exception {
         int buffered = Math.min(input.remaining(), dst.remaining());
         if (buffered > 0) {
             int limit = input.limit();
@@ -105,7 +158,14 @@ final class SocketIo {
                 throw new EOFException("peer closed the connection with " + dst.remaining() + " bytes of a payload unsent");
             }
             if (read == 0) {
-                awaitReadable();
+                if (waitTimeoutNs > 0) {
+                    Coroutine.withTimeoutNs(clock, waitTimeoutNs, () -> {
+                        awaitReadable();
+                        return null;
+                    });
+                } else {
+                    awaitReadable();
+                }
             }
         }
     }
@@ -123,16 +183,51 @@ final class SocketIo {
     }
 
     /**
-     * Writes every byte of {@code buffers}, waiting for room in the socket as needed. The caller
-     * must be the only writer (it holds the connection's send lock, or negotiates alone).
+     * Writes every byte of {@code buffers}, waiting for room in the socket as needed, at most the
+     * write timeout in all once it has to wait. The caller must be the only writer (it holds the
+     * connection's send lock, or negotiates alone). A cancellation point.
+     *
+     * @throws WriteTimeoutException if the client did not take the bytes in before the deadline
      */
     @CoroutineFn
     void writeFully(ByteBuffer... buffers) throws IOException {
-        while (remaining(buffers) > 0) {
-            long written = channel.write(buffers);
-            if (written == 0) {
-                awaitWritable();
+        channel.write(buffers);
+        if (remaining(buffers) == 0) {
+            return;
+        }
+        if (writeTimeoutNs <= 0) {
+            writeRest(buffers);
+            return;
+        }
+        long deadline = clock.nowNs() + writeTimeoutNs;
+        try {
+            Coroutine.withTimeoutNs(clock, writeTimeoutNs, () -> {
+                writeRest(buffers);
+                return null;
+            });
+        } catch (CoroutineTimeoutException e) {
+            if (clock.nowNs() - deadline < 0) {
+                throw e; // an enclosing deadline (the handshake's), not this one
             }
+            throw new WriteTimeoutException("the client took in no whole reply within "
+                    + Connection.seconds(writeTimeoutNs) + " s (--write-timeout): " + remaining(buffers)
+                    + " bytes left unsent");
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e); // writeRest throws nothing else
+        }
+    }
+
+    /** The rest of {@link #writeFully}: waits for room, writes, until everything is out. */
+    @CoroutineFn
+    private void writeRest(ByteBuffer[] buffers) throws IOException {
+        if (onWriteWait != null) {
+            onWriteWait.run();
+        }
+        while (remaining(buffers) > 0) {
+            Coroutine.yieldUntilWritable(channel);
+            channel.write(buffers);
         }
     }
 
@@ -144,58 +239,8 @@ final class SocketIo {
         return total;
     }
 
-    @CoroutineFn
-    private void awaitReadable() {
-        readWaiter = Coroutine.self();
-        updateHandlers();
-        Coroutine.yield(); // NOTE: the handler cannot run before this: it runs on this very thread
-    }
-
-    @CoroutineFn
-    private void awaitWritable() {
-        writeWaiter = Coroutine.self();
-        updateHandlers();
-        Coroutine.yield();
-    }
-
-    /** Called from the loop thread by the fd handler: hands the readiness to the waiter. */
-    private void readable() {
-        Coroutine waiter = readWaiter;
-        readWaiter = null;
-        updateHandlers();
-        if (waiter != null) {
-            waiter.wake(); // outside coroutines, on its own context: entered right here
-        }
-    }
-
-    /** Called from the loop thread by the fd handler. */
-    private void writable() {
-        Coroutine waiter = writeWaiter;
-        writeWaiter = null;
-        updateHandlers();
-        if (waiter != null) {
-            waiter.wake();
-        }
-    }
-
-    /** Level-triggered handlers only for what somebody waits for, so an idle socket costs nothing. */
-    private void updateHandlers() {
-        if (channel.isOpen()) {
-            ctx.setFdHandler(channel, readWaiter != null ? onReadable : null, writeWaiter != null ? onWritable : null);
-        }
-    }
-
-    /** Removes the handlers and closes the socket; waiters are not woken (there are none by then). */
+    /** Closes the socket; nobody waits on it by then (a waiter's handler goes with its wait). */
     void close() {
-        readWaiter = null;
-        writeWaiter = null;
-        try {
-            if (channel.isOpen()) {
-                ctx.setFdHandler(channel, null, null);
-            }
-        } catch (RuntimeException e) {
-            // the context is closing: nothing left to remove
-        }
         try {
             channel.close();
         } catch (IOException e) {

@@ -83,6 +83,11 @@ final class LaunchedServer implements AutoCloseable {
         port.completeExceptionally(new IllegalStateException("bin/aioco-nbd ended:\n" + output()));
     }
 
+    /** The child process ({@code bin/aioco-nbd} execs the JVM, so this is the server's JVM). */
+    Process process() {
+        return process;
+    }
+
     /** The port it listens on. */
     int port() {
         return port.join();

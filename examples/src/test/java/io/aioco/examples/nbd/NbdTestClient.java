@@ -64,12 +64,24 @@ final class NbdTestClient implements AutoCloseable {
 
     /** Reads the server's greeting and checks it; sends the client flags. */
     void greet(int clientFlags) throws IOException {
+        readGreeting();
+        out.writeInt(clientFlags);
+        out.flush();
+    }
+
+    /** Reads the server's greeting and checks it, and says nothing (yet). */
+    void readGreeting() throws IOException {
         assertEquals(Nbd.INIT_MAGIC, in.readLong());
         assertEquals(Nbd.OPTION_MAGIC, in.readLong());
         int handshakeFlags = in.readUnsignedShort();
         assertEquals(Nbd.FLAG_FIXED_NEWSTYLE | Nbd.FLAG_NO_ZEROES, handshakeFlags);
-        out.writeInt(clientFlags);
+    }
+
+    /** The rest of {@link #connect} after {@link #readGreeting}: the client flags, then options and GO. */
+    void finishConnect(String name, boolean withStructuredReplies) throws IOException {
+        out.writeInt(Nbd.FLAG_C_FIXED_NEWSTYLE | Nbd.FLAG_C_NO_ZEROES);
         out.flush();
+        negotiate(name, withStructuredReplies);
     }
 
     void greet() throws IOException {
@@ -132,6 +144,10 @@ final class NbdTestClient implements AutoCloseable {
     /** The usual way in: greeting, optionally structured replies and base:allocation, then GO. */
     void connect(String name, boolean withStructuredReplies) throws IOException {
         greet();
+        negotiate(name, withStructuredReplies);
+    }
+
+    private void negotiate(String name, boolean withStructuredReplies) throws IOException {
         if (withStructuredReplies) {
             sendOption(Nbd.OPT_STRUCTURED_REPLY, new byte[0]);
             assertEquals(Nbd.REP_ACK, readOptionReply().type());
