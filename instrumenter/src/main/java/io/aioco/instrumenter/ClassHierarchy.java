@@ -493,6 +493,16 @@ final class ClassHierarchy {
     }
 
     /**
+     * Records that a synthetic lambda body of {@code owner} is a coroutine function although it
+     * carries no marker (its lambda's interface method is one): its only caller besides the lambda
+     * proxy is the forwarder {@link CoroutineMethods} puts in front of it, whose call to it is then
+     * a suspension point. The body is private to its class, so no other class's call can name it.
+     */
+    void markLambdaBody(String owner, String name, String desc) {
+        coroutineFns.put(owner + '.' + name + desc, Boolean.TRUE);
+    }
+
+    /**
      * Stress mode: a call is a suspension point when it resolves to a method declared by a class
      * that is not the JDK's and is not a bridge (those are the methods the stress mode rewrites).
      */
