@@ -143,7 +143,7 @@ final class CoroutineMethods {
         // A forwarder even for a plain target: the caller armed the call for the interface method
         // and the proxy's receiver, and only an instrumented body consumes that signal. A proxy that
         // went straight into plain code would leave it armed, and a lambda body of this class that
-        // the plain code calls would take it for its own (CoStack.admitLambda checks the host class).
+        // the plain code calls would take it for its own (CoStack.admitLambda checks the proxy: its host class, and for a serializable one its implementation method).
         MethodNode forwarder = forwarder(owner, impl, forwarders.size() + countForwarders(owner),
                 captured, instantiated);
         if (forwarder == null) {
