@@ -132,6 +132,9 @@ final class Dispatch {
      * @param method the lambda body's name and descriptor
      */
     static boolean lambdaImplementedBy(Object proxy, Class<?> declaring, String method) {
+        if (!(proxy instanceof java.io.Serializable)) {
+            return true; // NOTE: the common case, without a ClassValue lookup
+        }
         String[] cache = LAMBDA_IMPL.get(proxy.getClass());
         String impl = cache[0];
         if (impl == null) {
