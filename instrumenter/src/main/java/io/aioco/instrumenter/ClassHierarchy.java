@@ -475,8 +475,10 @@ final class ClassHierarchy {
 
     /**
      * Tells whether a call to {@code owner.name desc} resolves to a coroutine function: a method
-     * that carries {@code @CoroutineFn}, overrides or implements one, or is the target of a bridge
-     * method that is one.
+     * that carries {@code @CoroutineFn}, overrides or implements one, is the target of a bridge
+     * method that is one, or is a bridge whose target is one (a bridge that overrides no
+     * coroutine function is reached only through plain methods, but it calls one: taking it for
+     * one keeps the build-time rule check from asking for a marker on a synthetic method).
      */
     boolean isCoroutineFn(String owner, String name, String desc) {
         if (name.charAt(0) == '<') {
@@ -568,6 +570,10 @@ final class ClassHierarchy {
                     if (method.annotated()) {
                         return true;
                     }
+                    if (method.bridgeTarget() != null && !hidden
+                            && computeIsCoroutineFn(type, name, method.bridgeTarget(), seen)) {
+                        return true; // NOTE: a bridge only forwards to its target: one when the target is
+                    }
                     if (method.accessorTarget() != null) {
                         // a synthetic accessor that only forwards: what it forwards to decides (it is static)
                         Call target = method.accessorTarget();
@@ -619,6 +625,10 @@ final class ClassHierarchy {
             }
             if (passedOver && !below) {
                 continue; // NOTE: the resolved method is private or static, and not marked: nothing above counts
+            }
+            if (method != null && !below && method.bridgeTarget() != null
+                    && computeIsCoroutineFn(type, name, method.bridgeTarget(), seen)) {
+                return true; // NOTE: a default bridge of an interface, as for a class above
             }
             if (bridgesToCoroutineFn(info, type, name, desc, seen)) {
                 return true;
