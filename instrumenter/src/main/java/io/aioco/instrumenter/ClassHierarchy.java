@@ -62,6 +62,9 @@ final class ClassHierarchy {
     private final boolean allMethods;
     private final Map<String, ClassInfo> classes = new ConcurrentHashMap<>();
     private final Map<String, Boolean> coroutineFns = new ConcurrentHashMap<>();
+    /** {@link #markForwardedCall}: identity keys (an instruction node has no equals), held weakly. */
+    private final Map<org.objectweb.asm.tree.MethodInsnNode, Boolean> forwardedCalls =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
     private final Map<String, Boolean> typesWithCoroutineFns = new ConcurrentHashMap<>();
     /**
      * Types whose own class file declares no coroutine function, by name, with their direct
@@ -495,13 +498,19 @@ final class ClassHierarchy {
     }
 
     /**
-     * Records that a synthetic lambda body of {@code owner} is a coroutine function although it
-     * carries no marker (its lambda's interface method is one): its only caller besides the lambda
-     * proxy is the forwarder {@link CoroutineMethods} puts in front of it, whose call to it is then
-     * a suspension point. The body is private to its class, so no other class's call can name it.
+     * Records that a call instruction that {@link CoroutineMethods} wrote (a forwarder's call to a
+     * synthetic lambda body of its class, which carries no marker but is a coroutine function: its
+     * lambda's interface method is one) is a suspension point. Kept per instruction, not per
+     * method name, so that no other class, nor another version of this class (a redefinition), is
+     * answered from it; the instructions are held weakly.
      */
-    void markLambdaBody(String owner, String name, String desc) {
-        coroutineFns.put(owner + '.' + name + desc, Boolean.TRUE);
+    void markForwardedCall(org.objectweb.asm.tree.MethodInsnNode call) {
+        forwardedCalls.put(call, Boolean.TRUE);
+    }
+
+    /** @return whether {@link #markForwardedCall} recorded this very instruction */
+    boolean isForwardedCall(org.objectweb.asm.tree.MethodInsnNode call) {
+        return forwardedCalls.containsKey(call);
     }
 
     /**

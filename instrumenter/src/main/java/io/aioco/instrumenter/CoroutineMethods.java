@@ -138,7 +138,6 @@ final class CoroutineMethods {
             // caller's dummy arguments on resume. The body stays a coroutine function, called by
             // a forwarder that takes the boxes.
             tokens.computeIfAbsent(body, m -> new ArrayList<>(List.of(RuntimeNames.token(m.name, m.desc))));
-            hierarchy.markLambdaBody(owner.name, body.name, body.desc);
         }
         // A forwarder even for a plain target: the caller armed the call for the interface method
         // and the proxy's receiver, and only an instrumented body consumes that signal. A proxy that
@@ -148,6 +147,13 @@ final class CoroutineMethods {
                 captured, instantiated);
         if (forwarder == null) {
             return;
+        }
+        if (body != null) {
+            for (AbstractInsnNode insn = forwarder.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+                if (insn instanceof MethodInsnNode call) {
+                    hierarchy.markForwardedCall(call); // NOTE: the body is a coroutine function without a marker
+                }
+            }
         }
         forwarders.add(forwarder);
         tokens.put(forwarder, new ArrayList<>(samTokens));
