@@ -62,6 +62,9 @@ final class ClassHierarchy {
     private final boolean allMethods;
     private final Map<String, ClassInfo> classes = new ConcurrentHashMap<>();
     private final Map<String, Boolean> coroutineFns = new ConcurrentHashMap<>();
+    /** {@link #markForwardedCall}: identity keys (an instruction node has no equals), held weakly. */
+    private final Map<org.objectweb.asm.tree.MethodInsnNode, Boolean> forwardedCalls =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
     private final Map<String, Boolean> typesWithCoroutineFns = new ConcurrentHashMap<>();
     /**
      * Types whose own class file declares no coroutine function, by name, with their direct
@@ -475,8 +478,10 @@ final class ClassHierarchy {
 
     /**
      * Tells whether a call to {@code owner.name desc} resolves to a coroutine function: a method
-     * that carries {@code @CoroutineFn}, overrides or implements one, or is the target of a bridge
-     * method that is one.
+     * that carries {@code @CoroutineFn}, overrides or implements one, is the target of a bridge
+     * method that is one, or is a bridge whose target is one (a bridge that overrides no
+     * coroutine function is reached only through plain methods, but it calls one: taking it for
+     * one keeps the build-time rule check from asking for a marker on a synthetic method).
      */
     boolean isCoroutineFn(String owner, String name, String desc) {
         if (name.charAt(0) == '<') {
@@ -490,6 +495,22 @@ final class ClassHierarchy {
             coroutineFns.put(key, cached);
         }
         return cached;
+    }
+
+    /**
+     * Records that a call instruction that {@link CoroutineMethods} wrote (a forwarder's call to a
+     * synthetic lambda body of its class, which carries no marker but is a coroutine function: its
+     * lambda's interface method is one) is a suspension point. Kept per instruction, not per
+     * method name, so that no other class, nor another version of this class (a redefinition), is
+     * answered from it; the instructions are held weakly.
+     */
+    void markForwardedCall(org.objectweb.asm.tree.MethodInsnNode call) {
+        forwardedCalls.put(call, Boolean.TRUE);
+    }
+
+    /** @return whether {@link #markForwardedCall} recorded this very instruction */
+    boolean isForwardedCall(org.objectweb.asm.tree.MethodInsnNode call) {
+        return forwardedCalls.containsKey(call);
     }
 
     /**
@@ -558,6 +579,10 @@ final class ClassHierarchy {
                     if (method.annotated()) {
                         return true;
                     }
+                    if (method.bridgeTarget() != null && !hidden
+                            && computeIsCoroutineFn(type, name, method.bridgeTarget(), seen)) {
+                        return true; // NOTE: a bridge only forwards to its target: one when the target is
+                    }
                     if (method.accessorTarget() != null) {
                         // a synthetic accessor that only forwards: what it forwards to decides (it is static)
                         Call target = method.accessorTarget();
@@ -609,6 +634,10 @@ final class ClassHierarchy {
             }
             if (passedOver && !below) {
                 continue; // NOTE: the resolved method is private or static, and not marked: nothing above counts
+            }
+            if (method != null && !below && method.bridgeTarget() != null
+                    && computeIsCoroutineFn(type, name, method.bridgeTarget(), seen)) {
+                return true; // NOTE: a default bridge of an interface, as for a class above
             }
             if (bridgesToCoroutineFn(info, type, name, desc, seen)) {
                 return true;

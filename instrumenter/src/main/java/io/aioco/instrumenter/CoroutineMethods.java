@@ -119,31 +119,69 @@ final class CoroutineMethods {
             }
         }
         MethodNode body = findLambdaBody(owner, impl);
-        if (body != null) {
+        Type instantiated = indy.bsmArgs[2] instanceof Type type ? type : samType;
+        int captured = Type.getArgumentTypes(indy.desc).length;
+        boolean serializable = (flags & FLAG_SERIALIZABLE) != 0;
+        if (body != null && (serializable || !proxyConverts(impl, captured, instantiated))) {
             tokens.computeIfAbsent(body, m -> new ArrayList<>(List.of(RuntimeNames.token(m.name, m.desc))))
                     .addAll(samTokens);
             lambdaMethods.computeIfAbsent(body, m -> new ArrayList<>()).addAll(samMethods);
             return;
         }
-        if ((flags & FLAG_SERIALIZABLE) != 0) {
+        if (serializable) {
             return;
+        }
+        if (body != null) {
+            // A lambda body with primitive parameters where the interface passes boxes (javac makes
+            // such bodies for method references it does not link directly: varargs, super::m, a
+            // protected method of another package, Java 8 nestmates): the proxy would unbox the
+            // caller's dummy arguments on resume. The body stays a coroutine function, called by
+            // a forwarder that takes the boxes.
+            tokens.computeIfAbsent(body, m -> new ArrayList<>(List.of(RuntimeNames.token(m.name, m.desc))));
         }
         // A forwarder even for a plain target: the caller armed the call for the interface method
         // and the proxy's receiver, and only an instrumented body consumes that signal. A proxy that
         // went straight into plain code would leave it armed, and a lambda body of this class that
-        // the plain code calls would take it for its own (CoStack.admitLambda checks the host class).
-        
-        Type instantiated = indy.bsmArgs[2] instanceof Type type ? type : samType;
+        // the plain code calls would take it for its own (CoStack.admitLambda checks the proxy: its host class, and for a serializable one its implementation method).
         MethodNode forwarder = forwarder(owner, impl, forwarders.size() + countForwarders(owner),
-                Type.getArgumentTypes(indy.desc).length, instantiated);
+                captured, instantiated);
         if (forwarder == null) {
             return;
+        }
+        if (body != null) {
+            for (AbstractInsnNode insn = forwarder.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+                if (insn instanceof MethodInsnNode call) {
+                    hierarchy.markForwardedCall(call); // NOTE: the body is a coroutine function without a marker
+                }
+            }
         }
         forwarders.add(forwarder);
         tokens.put(forwarder, new ArrayList<>(samTokens));
         lambdaMethods.put(forwarder, samMethods);
         indy.bsmArgs[1] = new Handle(Opcodes.H_INVOKESTATIC, owner.name, forwarder.name, forwarder.desc,
                 (owner.access & Opcodes.ACC_INTERFACE) != 0);
+    }
+
+    /**
+     * @return whether the lambda proxy would unbox a value on the way: an argument the interface
+     *     passes boxed to a primitive parameter of the implementation (a dummy null on resume), or
+     *     a boxed result the interface returns as a primitive (a dummy null on suspension)
+     */
+    private static boolean proxyConverts(Handle impl, int captured, Type instantiated) {
+        int tag = impl.getTag();
+        Type[] implArguments = Type.getArgumentTypes(impl.getDesc());
+        int receiver = tag == Opcodes.H_INVOKEVIRTUAL || tag == Opcodes.H_INVOKEINTERFACE
+                || tag == Opcodes.H_INVOKESPECIAL ? 1 : 0;
+        Type[] interfaceArguments = instantiated.getArgumentTypes();
+        for (int i = Math.max(captured, receiver); i < implArguments.length + receiver
+                && i - captured < interfaceArguments.length; i++) {
+            if (isPrimitive(implArguments[i - receiver]) && !isPrimitive(interfaceArguments[i - captured])) {
+                return true;
+            }
+        }
+        Type result = Type.getReturnType(impl.getDesc());
+        return tag != Opcodes.H_NEWINVOKESPECIAL && !isPrimitive(result)
+                && isPrimitive(instantiated.getReturnType()) && instantiated.getReturnType() != Type.VOID_TYPE;
     }
 
     /** @return the synthetic lambda body of this class that the handle points to, or null */
@@ -178,7 +216,11 @@ final class CoroutineMethods {
      * the forwarder takes the boxed value and unboxes it itself: the lambda proxy only forwards
      * it. On resume the caller passes dummy arguments (null for a reference) and the forwarder's
      * resume block calls the target again without reading them; a proxy that unboxed them would
-     * throw {@code NullPointerException} before the forwarder could resume.
+     * throw {@code NullPointerException} before the forwarder could resume. Likewise a boxed result
+     * that the interface returns as a primitive is unboxed here, after the call's suspension check,
+     * so that a suspended call's dummy null result is never unboxed. The target may be a synthetic
+     * lambda body of this class (javac's desugaring of some method references) with such
+     * parameters.
      *
      * @param captured how many arguments the lambda captures (they come first)
      * @param instantiated the interface method's type as the lambda is used
@@ -206,7 +248,12 @@ final class CoroutineMethods {
                 parameters.set(i, passed); // boxed: the forwarder unboxes it
             }
         }
-        Type returnType = constructor ? Type.getObjectType(impl.getOwner()) : Type.getReturnType(impl.getDesc());
+        Type targetReturn = constructor ? Type.getObjectType(impl.getOwner()) : Type.getReturnType(impl.getDesc());
+        Type wanted = instantiated.getReturnType();
+        // a boxed result the interface returns as a primitive: unboxed here, after the suspension
+        // check, so that the dummy null of a suspended call is never unboxed
+        boolean unboxResult = !isPrimitive(targetReturn) && isPrimitive(wanted) && wanted.getSort() != Type.VOID;
+        Type returnType = unboxResult ? wanted : targetReturn;
         String desc = Type.getMethodDescriptor(returnType, parameters.toArray(new Type[0]));
         MethodNode forwarder = new MethodNode(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_SYNTHETIC,
                 "lambda$aioco$" + number, desc, null, null);
@@ -231,9 +278,12 @@ final class CoroutineMethods {
         };
         forwarder.instructions.add(new MethodInsnNode(opcode, impl.getOwner(), impl.getName(), impl.getDesc(),
                 impl.isInterface()));
+        if (unboxResult) {
+            unbox(forwarder, targetReturn, wanted);
+        }
         forwarder.instructions.add(new InsnNode(returnType.getOpcode(Opcodes.IRETURN)));
         forwarder.maxLocals = local;
-        forwarder.maxStack = Math.max(2 * local + 2, returnType.getSize());
+        forwarder.maxStack = Math.max(2 * local + 2, 2);
         return forwarder;
     }
 

@@ -193,7 +193,7 @@ final class MethodRewrite {
         if (call.owner.charAt(0) == '[') {
             return false;
         }
-        return isYield(call) || hierarchy.isCoroutineFn(call.owner, call.name, call.desc);
+        return isYield(call) || hierarchy.isForwardedCall(call) || hierarchy.isCoroutineFn(call.owner, call.name, call.desc);
     }
 
     private static void refuseHeldMonitors(String owner, MethodNode method, List<MethodInsnNode> calls,

@@ -21,7 +21,7 @@ final class RuntimeNames {
      * with another version is never taken as woven (see {@link WovenMarker}). 1 was the marker
      * without a version.
      */
-    static final int PROTOCOL_VERSION = 2;
+    static final int PROTOCOL_VERSION = 3;
     /** Package prefix of the runtime: its classes are never instrumented. */
     static final String RUNTIME_PACKAGE = "io/aioco/";
 
@@ -53,7 +53,7 @@ final class RuntimeNames {
     static final String ADMIT_DESC = "(ILjava/lang/Object;Ljava/lang/Class;Ljava/lang/String;)I";
     /** A lambda body's wrapper's check of a signal armed for the interface method it implements. */
     static final String ADMIT_LAMBDA = "admitLambda";
-    static final String ADMIT_LAMBDA_DESC = "(ILjava/lang/Class;)I";
+    static final String ADMIT_LAMBDA_DESC = "(ILjava/lang/Class;Ljava/lang/String;)I";
 
     static final String ENTER = "enter";
     static final String ENTER_DESC = "(Ljava/lang/String;)Lio/aioco/internal/CoStack;";

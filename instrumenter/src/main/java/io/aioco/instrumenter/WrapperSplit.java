@@ -217,6 +217,7 @@ final class WrapperSplit {
             code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
             loadClass(code, Instrumenter.majorVersion(owner), owner.name);
+            code.add(new LdcInsnNode(method.name + method.desc));
             code.add(new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RuntimeNames.STACK, RuntimeNames.ADMIT_LAMBDA,
                     RuntimeNames.ADMIT_LAMBDA_DESC, false));
             code.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));

@@ -271,21 +271,30 @@ public final class CoStack {
     /**
      * Entry check of a wrapper of a lambda body that found the signal set, armed for the functional
      * interface method it implements (the wrapper compared the name and descriptor): the signal is
-     * its own only if the receiver is a lambda proxy that the JDK made for this class, which
-     * forwards to the body and does nothing else.
+     * its own only if the receiver is a lambda proxy whose implementation method is this very
+     * body, so that the proxy forwards to it and nothing runs in between.
+     *
+     * <p>The proxy of a serializable lambda tells its implementation method (its
+     * {@code SerializedLambda}); that is the only kind whose implementation may be a plain method
+     * (the instrumenter gives every other lambda of a coroutine interface an implementation of the
+     * host class that consumes the signal: a lambda body or a forwarder), so for another proxy of
+     * the host class the first lambda wrapper to see the signal is its implementation. A
+     * serializable proxy that does not tell (its class's module does not open it to aioco) is not
+     * admitted: its implementation then runs as called by plain code (it may run, not suspend).
      *
      * <p>Called by wrappers, on the running coroutine's thread.
      *
      * @param found the signal the wrapper read (not 0)
      * @param declaring the class that declares the lambda body
+     * @param method the lambda body's name and descriptor (the wrapper's own)
      * @return {@code found} if it is this method's signal, else 0 (the field is then cleared)
      */
-    public int admitLambda(int found, Class<?> declaring) {
+    public int admitLambda(int found, Class<?> declaring, String method) {
         Object target = receiver;
         // NOTE: a resumed entry is the same proxy object every time: one compare instead of its
         // class's ClassValue lookup (the answer depends on the object's class alone)
         Class<?> host = target == lastProxy ? lastProxyHost : lambdaHost(target);
-        if (host == declaring) {
+        if (host == declaring && Dispatch.lambdaImplementedBy(target, declaring, method)) {
             return found;
         }
         signal = 0;

@@ -106,6 +106,64 @@ final class Dispatch {
         return host == NONE ? null : host;
     }
 
+    /**
+     * Per lambda proxy class: its implementation method as {@code owner/Name.name(desc)} for a
+     * serializable proxy (from its {@code SerializedLambda}), {@link #NOT_SERIALIZABLE}, or
+     * {@link #UNKNOWN}. Filled by the first check that meets a proxy of the class (the
+     * implementation is the same for every instance of one proxy class).
+     */
+    private static final ClassValue<String[]> LAMBDA_IMPL = new ClassValue<>() {
+        @Override
+        protected String[] computeValue(Class<?> type) {
+            return new String[1];
+        }
+    };
+    private static final String NOT_SERIALIZABLE = "";
+    private static final String UNKNOWN = "?";
+
+    /**
+     * Tells whether a lambda proxy of {@code declaring} calls the lambda body {@code method} of
+     * {@code declaring}: exact for a serializable proxy (it names its implementation); another
+     * proxy's implementation is a method of its host that the instrumenter rewrote, the first
+     * lambda body to see the signal (see {@link CoStack#admitLambda}).
+     *
+     * @param proxy a lambda proxy made for {@code declaring}
+     * @param declaring the class that declares the lambda body
+     * @param method the lambda body's name and descriptor
+     */
+    static boolean lambdaImplementedBy(Object proxy, Class<?> declaring, String method) {
+        if (!(proxy instanceof java.io.Serializable)) {
+            return true; // NOTE: the common case, without a ClassValue lookup
+        }
+        String[] cache = LAMBDA_IMPL.get(proxy.getClass());
+        String impl = cache[0];
+        if (impl == null) {
+            impl = implementationOf(proxy);
+            cache[0] = impl; // NOTE: racing threads compute and store equal strings
+        }
+        if (impl == NOT_SERIALIZABLE) {
+            return true;
+        }
+        return impl.equals(declaring.getName().replace('.', '/') + "." + method); // NOTE: serializable only: rare
+    }
+
+    /** @return a proxy's implementation method, {@link #NOT_SERIALIZABLE} or {@link #UNKNOWN} */
+    private static String implementationOf(Object proxy) {
+        if (!(proxy instanceof java.io.Serializable)) {
+            return NOT_SERIALIZABLE;
+        }
+        try {
+            Method writeReplace = proxy.getClass().getDeclaredMethod("writeReplace");
+            writeReplace.setAccessible(true);
+            if (writeReplace.invoke(proxy) instanceof java.lang.invoke.SerializedLambda lambda) {
+                return lambda.getImplClass() + "." + lambda.getImplMethodName() + lambda.getImplMethodSignature();
+            }
+            return UNKNOWN;
+        } catch (ReflectiveOperationException | RuntimeException unreadable) {
+            return UNKNOWN; // NOTE: InaccessibleObjectException (a module that is not open) among them
+        }
+    }
+
     /** @return the class or classes ({@code Class<?>[]}) whose method a virtual call can select, or {@link #NONE} */
     private static Object selectable(Class<?> start, String method) {
         Class<?> first = select(start, method, false);

@@ -27,24 +27,24 @@ class AdmitLambdaCacheTest {
         Runnable other = Other.proxy();
 
         stack.arm(TOKEN, RUN, mine);
-        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class), "this class's proxy");
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, "run()V"), "this class's proxy");
         assertEquals(TOKEN, stack.signal, "admitted: the signal stays");
         stack.arm(TOKEN, RUN, mine);
-        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class), "the same proxy again (cached)");
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, "run()V"), "the same proxy again (cached)");
 
         stack.arm(TOKEN, RUN, other);
-        assertEquals(0, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class), "another class's proxy after a hit");
+        assertEquals(0, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, "run()V"), "another class's proxy after a hit");
         assertEquals(0, stack.signal, "refused: the signal is cleared");
         stack.arm(TOKEN, RUN, other);
-        assertEquals(TOKEN, stack.admitLambda(TOKEN, Other.class), "that proxy, for its own host");
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, Other.class, "run()V"), "that proxy, for its own host");
 
         stack.arm(TOKEN, RUN, new Object());
-        assertEquals(0, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class), "no proxy at all");
+        assertEquals(0, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, "run()V"), "no proxy at all");
         stack.arm(TOKEN, RUN, null);
-        assertEquals(0, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class), "no receiver");
+        assertEquals(0, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, "run()V"), "no receiver");
 
         stack.arm(TOKEN, RUN, mine);
-        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class), "back to the first proxy");
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, "run()V"), "back to the first proxy");
     }
 
     @Test
@@ -52,11 +52,11 @@ class AdmitLambdaCacheTest {
         CoStack stack = new CoStack(null);
         Runnable other = Other.proxy();
         stack.arm(TOKEN, RUN, other);
-        assertEquals(TOKEN, stack.admitLambda(TOKEN, Other.class));
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, Other.class, "run()V"));
         stack.emptyForSpare();
         stack.arm(TOKEN, RUN, null); // a fresh owner armed with nothing: no stale receiver admitted
-        assertEquals(0, stack.admitLambda(TOKEN, Other.class));
+        assertEquals(0, stack.admitLambda(TOKEN, Other.class, "run()V"));
         stack.arm(TOKEN, RUN, other);
-        assertEquals(TOKEN, stack.admitLambda(TOKEN, Other.class));
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, Other.class, "run()V"));
     }
 }

@@ -37,7 +37,9 @@ import java.util.stream.Collectors;
  *       loader so that the JVM's verifier runs on it. Needs aioco-runtime on the path. A method
  *       whose original code fails the analyzer too (a type it uses is missing from the path, so
  *       the analyzer cannot relate it to its supertypes) is not counted as a failure: the class
- *       goes on to the JVM's verifier, which decides, or counts it as not loadable here.
+ *       goes on to the JVM's verifier, which decides, or counts it as not loadable here. A class
+ *       the JVM cannot link because its supertypes (or a supertype's) form a cycle is named with
+ *       the cycle's classes, and counted apart from those with missing dependencies.
  *   <li>{@code --classpath PATHS}: more jars and folders (separated by the platform's path
  *       separator) to read supertypes and dependencies from; they are not checked themselves.
  * </ul>
@@ -66,6 +68,8 @@ public final class CheckCommand {
     private int failed;
     private int verified;
     private int notVerifiable;
+    /** Of {@link #notVerifiable}: the classes whose supertypes (or a supertype's) form a cycle. */
+    private int circular;
     private final List<String> refusals = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
 
@@ -78,7 +82,8 @@ public final class CheckCommand {
      * @param refused methods refused
      * @param failed classes that could not be instrumented, or whose rewritten form does not verify
      * @param verified rewritten classes linked by the JVM (its verifier passed them)
-     * @param notVerifiable rewritten classes the JVM could not load here (a dependency is missing)
+     * @param notVerifiable rewritten classes the JVM could not load here (a dependency is missing,
+     *     or the supertypes form a cycle: each such class is named with the cycle)
      * @param refusals one formatted diagnostic per refused method
      * @param failures one line per failure: the class and what went wrong
      */
@@ -156,7 +161,7 @@ public final class CheckCommand {
             }
             if (verify) {
                 try (URLClassLoader dependencies = dependencyLoader(classpath)) {
-                    verifyWithTheJvm(rewrittenNames, finalBytes, dependencies);
+                    verifyWithTheJvm(rewrittenNames, finalBytes, dependencies, lookup);
                 }
             }
         } catch (IOException | UncheckedIOException e) {
@@ -165,8 +170,9 @@ public final class CheckCommand {
         }
         out.println("aioco check: " + read + " classes read, " + rewritten + " rewritten, " + unchanged
                 + " unchanged, " + refused + " methods refused, " + failed + " failed"
-                + (verify ? "; " + verified + " verified by the JVM, " + notVerifiable
-                        + " not loadable here (missing dependencies)" : ""));
+                + (verify ? "; " + verified + " verified by the JVM, "
+                        + (circular > 0 ? circular + " with circular supertypes, " : "")
+                        + (notVerifiable - circular) + " not loadable here (missing dependencies)" : ""));
         return failed == 0 && refused == 0 ? 0 : 1;
     }
 
@@ -311,7 +317,7 @@ public final class CheckCommand {
      * the application; the JVM's verifier runs when a class is linked.
      */
     private void verifyWithTheJvm(List<String> rewrittenNames, Map<String, byte[]> finalBytes,
-            URLClassLoader dependencies) {
+            URLClassLoader dependencies, ClassLookup lookup) {
         ClassLoader world = new ClassLoader("aioco-verify", dependencies) {
             @Override
             protected Class<?> loadClass(String className, boolean resolve) throws ClassNotFoundException {
@@ -337,7 +343,68 @@ public final class CheckCommand {
                 failed++;
             } catch (LinkageError | ClassNotFoundException | SecurityException e) {
                 notVerifiable++; // a dependency is missing or clashes: the JVM cannot check it here
+                List<String> cycle = supertypeCycle(name, finalBytes, lookup);
+                if (!cycle.isEmpty()) {
+                    // NOTE: the JVM throws ClassCircularityError at the cycle and NoClassDefFoundError
+                    // or the same error for a class below it: the class files name the cycle
+                    circular++;
+                    out.println(dotted + ": cannot be linked: its supertypes form a cycle: "
+                            + String.join(" -> ", cycle) + " (" + e.getClass().getSimpleName() + ")");
+                }
             }
         }
+    }
+
+    /**
+     * Follows the superclass and interfaces of {@code name} through the class files (the checked
+     * ones as the agent would leave them, then the other paths) and returns the first cycle met,
+     * as dotted names with its first class again at the end, or an empty list.
+     */
+    static List<String> supertypeCycle(String name, Map<String, byte[]> finalBytes, ClassLookup lookup) {
+        List<String> path = new ArrayList<>();
+        Set<String> done = new HashSet<>();
+        return cycleBelow(name, path, done, finalBytes, lookup);
+    }
+
+    private static List<String> cycleBelow(String name, List<String> path, Set<String> done,
+            Map<String, byte[]> finalBytes, ClassLookup lookup) {
+        int at = path.indexOf(name);
+        if (at >= 0) {
+            List<String> cycle = new ArrayList<>();
+            for (String member : path.subList(at, path.size())) {
+                cycle.add(member.replace('/', '.'));
+            }
+            cycle.add(name.replace('/', '.'));
+            return cycle;
+        }
+        if (!done.add(name) || path.size() > 4096) {
+            return List.of();
+        }
+        byte[] bytes = finalBytes.get(name);
+        if (bytes == null) {
+            bytes = lookup.classBytes(name);
+        }
+        if (bytes == null) {
+            return List.of();
+        }
+        List<String> supertypes = new ArrayList<>();
+        try {
+            org.objectweb.asm.ClassReader reader = new org.objectweb.asm.ClassReader(bytes);
+            if (reader.getSuperName() != null) {
+                supertypes.add(reader.getSuperName());
+            }
+            supertypes.addAll(List.of(reader.getInterfaces()));
+        } catch (RuntimeException unreadable) {
+            return List.of();
+        }
+        path.add(name);
+        for (String supertype : supertypes) {
+            List<String> cycle = cycleBelow(supertype, path, done, finalBytes, lookup);
+            if (!cycle.isEmpty()) {
+                return cycle;
+            }
+        }
+        path.remove(path.size() - 1);
+        return List.of();
     }
 }

@@ -142,4 +142,33 @@ class CheckCommandTest {
         assertTrue(result.output().contains(single + " is a class file; expected a jar or a folder"), result.output());
         assertFalse(result.output().contains("not a jar"), result.output());
     }
+
+    /**
+     * A jar whose classes' supertypes form a cycle (classes compiled at different times): the JVM
+     * throws {@code ClassCircularityError} when it links them. The check names the cycle's classes
+     * instead of taking it for a missing dependency.
+     */
+    @Test
+    void circularSupertypesAreReportedAsACycleNotAsMissingDependencies() throws Exception {
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("c/A.class", compile("c/A", "package c; public class A extends B {"
+                + " @io.aioco.CoroutineFn public static void pause() { io.aioco.Coroutine.yield(); } }"
+                + " class B {}"));
+        entries.put("c/B.class", compile("c/B", "package c; public class B extends A {} class A {}"));
+        entries.put("c/Below.class", compile("c/Below", "package c; public class Below extends A {"
+                + " @io.aioco.CoroutineFn public static void rest() { io.aioco.Coroutine.yield(); } }"
+                + " class A {}"));
+        Path circular = jar(dir.resolve("circular.jar"), false, entries);
+        String runtime = Path.of(CoroutineFn.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+
+        Result result = check("--verify", "--classpath", runtime, circular.toString());
+        assertEquals(2, result.summary().rewritten(), result.output());
+        assertEquals(0, result.summary().verified(), result.output());
+        assertTrue(result.output().contains("c.A: cannot be linked: its supertypes form a cycle: c.A -> c.B -> c.A"
+                + " (ClassCircularityError)"), result.output());
+        assertTrue(result.output().contains("c.Below: cannot be linked: its supertypes form a cycle: c.A -> c.B -> c.A"
+                + " (ClassCircularityError)"), result.output());
+        assertTrue(result.output().contains("2 with circular supertypes"), result.output());
+        assertFalse(result.output().contains("2 not loadable here (missing dependencies)"), result.output());
+    }
 }
