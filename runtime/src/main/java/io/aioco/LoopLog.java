@@ -27,6 +27,23 @@ final class LoopLog {
                 + " was handed went to the next waiter");
     }
 
+    /**
+     * A callback of {@code ctx} ({@code what}: a bottom half, an fd handler and its channel, a timer)
+     * threw; {@code count} failures of callbacks of its class so far (logged at 1, 10, 100, ...).
+     * With {@code trace}, the exception's stack trace goes with the line (a loop of aioco's passes it
+     * to the thread's uncaught-exception handler instead).
+     */
+    static void callbackFailed(AioContext ctx, String what, long count, Throwable failure, boolean trace) {
+        String line = "aioco: " + what + " in " + ctx + " on thread " + Thread.currentThread().getName()
+                + " threw " + failure + (count == 1 ? "" : " (failure " + count + " of callbacks of this class;"
+                + " reported at 1, 10, 100, ...)") + "; the loop went on with the other callbacks";
+        if (trace) {
+            LOG.log(System.Logger.Level.WARNING, line, failure);
+        } else {
+            LOG.log(System.Logger.Level.WARNING, line);
+        }
+    }
+
     /** At most this many leaked bottom halves are named in the line; the rest are counted. */
     static final int LEAKS_NAMED = 10;
 
