@@ -44,6 +44,15 @@ final class LoopLog {
         }
     }
 
+    /**
+     * {@link Coroutine#wake()} found the coroutine's context {@code ctx} closed: it can never run
+     * again, so the wake-up is dropped (as a lock hand-off to it is, see coroutineLost).
+     */
+    static void wakeLost(Coroutine co, AioContext ctx) {
+        LOG.log(System.Logger.Level.WARNING, "aioco: wake-up of " + co + " lost: its context " + ctx
+                + " is closed, so it can never run; dropped (its finally blocks never run)");
+    }
+
     /** At most this many leaked bottom halves are named in the line; the rest are counted. */
     static final int LEAKS_NAMED = 10;
 

@@ -1,5 +1,6 @@
 package io.aioco;
 
+import static io.aioco.HandWoven.yieldCall;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -432,6 +433,40 @@ class LoopFaultTest {
                 }
                 assertEquals(accepted.get(), reported, "round " + i);
             }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Finding 8: wake() on a closed context
+
+    /**
+     * rv14 item 8: waking, from another thread, a coroutine whose context is closed loses the
+     * wake-up (logged by name) as a lock hand-off to it does, instead of throwing the context's
+     * IllegalStateException, which wake()'s Javadoc did not mention. On the old code: "... is
+     * closed" thrown.
+     */
+    @Test
+    void wakingACoroutineOfAClosedContextLogsItLostAndDoesNotThrow() {
+        AioContext closing = AioContext.create();
+        HandWoven body = new HandWoven(yieldCall());
+        Coroutine co = Coroutine.create(new CoroutineEntry() {
+            @Override
+            public void run() {
+                body.run();
+            }
+
+            @Override
+            public String toString() {
+                return "sleeper";
+            }
+        });
+        co.enter(closing); // suspended at its yield, its context is closing
+        closing.close();
+        try (LoopTesting.LogCapture log = new LoopTesting.LogCapture()) {
+            co.wake(); // from this thread, which does not poll closing
+            assertFalse(body.finished());
+            assertEquals(1, log.count("sleeper"), log.messages.toString());
+            assertEquals(1, log.count("lost: its context " + closing + " is closed"), log.messages.toString());
         }
     }
 }
