@@ -2,6 +2,7 @@ package io.aioco;
 
 import io.aioco.internal.Carrier;
 import io.aioco.internal.CoStack;
+import io.aioco.internal.loop.CallbackGuard;
 import io.aioco.internal.loop.FdTable;
 import io.aioco.internal.loop.Poller;
 import io.aioco.internal.loop.TimerGroup;
@@ -33,9 +34,21 @@ import java.util.function.IntSupplier;
  * The loop blocks in {@link java.util.concurrent.locks.LockSupport#parkNanos} while it has no channels, and in an NIO
  * selector otherwise.
  *
- * <p><b>Errors.</b> An exception thrown by a callback propagates out of {@link #poll(boolean)};
- * the context stays usable and what was still pending stays pending. Registering on a closed
+ * <p><b>Errors.</b> One callback's exception never keeps the loop from the others: the poll goes
+ * on with the rest of its bottom halves, fd handlers and timers, and a callback that throws every
+ * time (a level-triggered handler that fails before clearing its condition) is called again at
+ * each poll, as QEMU would. Then, in a poll run by hand, the first exception of the poll propagates
+ * out of {@link #poll(boolean)} (the context stays usable); any later one of that poll is logged.
+ * In a loop aioco runs (an {@link IOThread}, {@link MainLoop#waitOnce}), each exception is logged
+ * (logger {@code io.aioco}, WARNING) naming the callback (bottom half, fd handler and its channel,
+ * or timer) and the context, and is passed to the thread's uncaught-exception handler. Either way
+ * the reports are rate-limited per callback class: the 1st, 10th, 100th, ... failure is reported,
+ * with the count, so a callback failing at every poll cannot flood the log. Registering on a closed
  * context throws {@link IllegalStateException}.
+ *
+ * <p><b>Interrupts.</b> In a loop aioco runs, an interrupt status a callback leaves on the thread
+ * is cleared as soon as that callback returns (the first one is logged), so it never reaches the
+ * next callback, whose NIO channels it would close. A poll run by hand leaves the status alone.
  */
 public final class AioContext implements AutoCloseable {
     /** How long a blocking poll waits at most while only idle bottom halves are scheduled. */
@@ -89,6 +102,12 @@ public final class AioContext implements AutoCloseable {
     // The per-thread state of the last polling thread, to save a ThreadLocal lookup per poll.
     private Thread stateThread;
     private Carrier stateCache;
+
+    /** Reports callbacks' failures and clears stray interrupts around each callback. */
+    private final Guard guard = new Guard();
+
+    /** Test hook, else null: runs in a schedule from another thread between its check and its push. */
+    Runnable afterOpenCheck;
 
     /** Coroutines scheduled here and not yet entered (aio_co_schedule). */
     private final ScheduledCoroutines scheduledCoroutines;
@@ -154,33 +173,162 @@ public final class AioContext implements AutoCloseable {
      * again from inside a callback (the nested call may block). Thread interruption ends a wait
      * early, leaving the interrupt status set.
      *
+     * <p>A callback that throws does not stop the poll: the rest of its bottom halves, handlers and
+     * timers run, then the first exception propagates (later ones of the same poll are logged, see
+     * "Errors" above). A nested poll from a callback of an {@link IOThread} or the main loop reports
+     * instead, as its loop does.
+     *
      * @return whether progress was made: a handler, a timer or a bottom half that is not idle ran
      * @throws IllegalStateException if another thread is polling this context, or it is closed
-     * @throws RuntimeException (or Error) thrown by a callback; the context stays usable
+     * @throws RuntimeException (or Error) the first thrown by a callback in this poll, after the
+     *     poll ran everything else; the context stays usable
      */
     public boolean poll(boolean blocking) {
-        return poll(blocking, false);
+        return poll(blocking, false, false);
     }
 
     /**
      * Called from the loop thread. {@code withHooks}: the main loop's poll of its main context, with
-     * the hooks it installed (see PollHooks); a nested poll never uses them.
+     * the hooks it installed (see PollHooks); a nested poll never uses them. {@code asLoop}: a poll
+     * run by a loop of aioco's (IOThread, MainLoop): callbacks' exceptions are reported rather than
+     * thrown, and a stray interrupt is cleared after each callback; nested polls from its callbacks
+     * inherit this.
      */
-    boolean poll(boolean blocking, boolean withHooks) {
+    boolean poll(boolean blocking, boolean withHooks, boolean asLoop) {
         Thread me = Thread.currentThread();
         boolean outermost = enterPoll(me);
         Carrier state = threadState(me);
         Object outerPolling = state.polling;
         state.polling = this;
+        Guard g = guard;
+        boolean outerAsLoop = g.asLoop;
+        Throwable outerFailure = g.firstFailure;
+        g.asLoop = outerAsLoop || asLoop;
+        g.firstFailure = null;
+        Throwable failure;
+        boolean progress;
         try {
-            return pollOnce(me, blocking, withHooks ? pollHooks : null);
+            progress = pollOnce(me, blocking, withHooks ? pollHooks : null);
         } finally {
+            failure = g.firstFailure;
+            g.firstFailure = outerFailure;
+            g.asLoop = outerAsLoop;
             state.polling = outerPolling;
             if (outermost) {
                 // Pairs with the compareAndSet in enterPoll of the next poller.
                 POLLING_THREAD.setRelease(this, null);
             }
         }
+        if (failure != null) {
+            throw Guard.<RuntimeException>sneaky(failure);
+        }
+        return progress;
+    }
+
+    /**
+     * The context's {@link CallbackGuard}: what the loop does after each callback. Loop thread only
+     * (handed from one polling thread to the next with the claim).
+     */
+    private final class Guard implements CallbackGuard {
+        /** Reports are rate-limited per callback class; beyond this many classes, all count as one. */
+        private static final int MAX_KEYS = 256;
+
+        /** The poll is run by a loop of aioco's (see poll(boolean, boolean, boolean)). */
+        boolean asLoop;
+        /** In a poll run by hand: the first exception of this poll, thrown when it ends. */
+        Throwable firstFailure;
+        /** Failures so far per callback class (rate limiting). */
+        private final java.util.HashMap<Class<?>, long[]> counts = new java.util.HashMap<>();
+        /** Whether a stray interrupt was logged already. */
+        private boolean interruptLogged;
+
+        @Override
+        public void ran() {
+            // NOTE: in a loop of aioco's only; one volatile read when the status is clear.
+            if (asLoop && Thread.interrupted()) {
+                strayInterrupt();
+            }
+        }
+
+        @Override
+        public void failed(Object callback, String what, Throwable failure) {
+            if (asLoop && Thread.interrupted()) {
+                strayInterrupt();
+            }
+            if (asLoop && closed) {
+                // NOTE: the callback closed the loop's own context (or failed because it is closed):
+                // the loop ends here, as its IOThread did before on any exception after close.
+                return;
+            }
+            if (!asLoop && firstFailure == null) {
+                firstFailure = failure; // thrown when the poll ends, after everything else ran
+                return;
+            }
+            Class<?> key = callback == null ? Object.class : callback.getClass();
+            long[] count = counts.get(key);
+            if (count == null) {
+                if (counts.size() >= MAX_KEYS) {
+                    key = Void.class; // all further classes share one counter
+                    count = counts.get(key);
+                }
+                if (count == null) {
+                    count = new long[1];
+                    counts.put(key, count);
+                }
+            }
+            long n = ++count[0];
+            if (!isPowerOfTen(n)) {
+                return;
+            }
+            LoopLog.callbackFailed(AioContext.this, what, n, failure, !asLoop);
+            if (asLoop) {
+                Thread me = Thread.currentThread();
+                try {
+                    me.getUncaughtExceptionHandler().uncaughtException(me, failure);
+                } catch (RuntimeException e) {
+                    // NOTE: a handler that throws must not stop the loop either; it has been logged.
+                }
+            }
+        }
+
+        /** Loop thread: logs the first stray interrupt this context's loop cleared. */
+        void strayInterrupt() {
+            if (!interruptLogged) {
+                interruptLogged = true;
+                LoopLog.strayInterrupt(AioContext.this);
+            }
+        }
+
+        /** Test hook: failures counted so far for callbacks of {@code cls}. */
+        long count(Class<?> cls) {
+            long[] c = counts.get(cls);
+            return c == null ? 0 : c[0];
+        }
+
+        private static boolean isPowerOfTen(long n) {
+            while (n % 10 == 0) {
+                n /= 10;
+            }
+            return n == 1;
+        }
+
+        @SuppressWarnings("unchecked")
+        static <T extends Throwable> T sneaky(Throwable t) throws T {
+            throw (T) t;
+        }
+    }
+
+    /**
+     * Called from the loop thread after a callback that runs several (co_schedule_bh entering each
+     * scheduled coroutine) ran one: clears a stray interrupt as after any callback.
+     */
+    void afterCallback() {
+        guard.ran();
+    }
+
+    /** Called from the loop thread (tests): failures counted so far for callbacks of {@code cls}. */
+    long callbackFailures(Class<?> cls) {
+        return guard.count(cls);
     }
 
     /** Called from any thread: claims the context for polling; returns whether the claim is new. */
@@ -255,12 +403,14 @@ public final class AioContext implements AutoCloseable {
         if (closed) {
             return false;
         }
-        boolean progress = bhq.dispatch();
+        // NOTE: each step reports a callback's exception to the guard and goes on: one failing
+        // callback never keeps the loop from the rest of the batch, the handlers or the timers.
+        boolean progress = bhq.dispatch(guard);
         if (table != null && !closed) {
-            progress |= table.dispatch(open);
+            progress |= table.dispatch(open, guard);
         }
         if (!closed) {
-            progress |= timers.runDue(open);
+            progress |= timers.runDue(open, guard);
         }
         return progress;
     }
@@ -307,7 +457,7 @@ public final class AioContext implements AutoCloseable {
                 } else {
                     budget = untilDeadline < 0 ? pollNs : Math.min(pollNs, untilDeadline);
                     busyPollMark = bhq.localSchedules();
-                    polledWork = poller.busyPoll(table, pollStart, budget, bottomHalvesArrived);
+                    polledWork = poller.busyPoll(table, pollStart, budget, bottomHalvesArrived, guard);
                 }
             }
         }
@@ -456,6 +606,10 @@ public final class AioContext implements AutoCloseable {
             }
             return false;
         }
+        Runnable hook = afterOpenCheck;
+        if (hook != null) {
+            hook.run();
+        }
         if (inLoopThread()) {
             bhq.append(new BottomHalf(this, cb, BottomHalf.ONESHOT)); // its local state is unused
         } else {
@@ -474,6 +628,18 @@ public final class AioContext implements AutoCloseable {
         // schedules from another thread then reads notifyMe once per drain rather than per schedule.
         if (bhq.push(bh)) {
             kick();
+        }
+        // NOTE: the schedule checked closed before the push; a close that came in between has
+        // taken the shared list already, and ours would stay on it, neither run nor reported. A
+        // close sets closed before it takes the list, so a push after that take sees closed here
+        // and takes the list itself: each bottom half is reported leaked by exactly one taker
+        // (DESIGN.md, "Close"). One volatile read per schedule from another thread.
+        if (closed) {
+            java.util.List<BottomHalf> late = new java.util.ArrayList<>();
+            bhq.takeShared(late);
+            if (!late.isEmpty()) {
+                LoopLog.bottomHalvesLeaked(this, late);
+            }
         }
     }
 

@@ -69,6 +69,13 @@ public final class BottomHalf {
      * (PENDING is set); taking the entry clears PENDING (see BottomHalfQueue.drainShared).
      */
     static final int LOCAL_SHARED = 8;
+    /**
+     * The context closed and this bottom half was reported leaked (BottomHalfQueue.clear and
+     * takeShared): a mark, so that one in the ring and on the shared list is reported once, in
+     * O(1). Written by the closer (holding the claim) or by a late pusher after the close, when no
+     * loop can touch the local state any more.
+     */
+    static final int LOCAL_LEAK_REPORTED = 16;
 
     private static final VarHandle FLAGS;
 

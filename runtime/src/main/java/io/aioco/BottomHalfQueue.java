@@ -41,7 +41,8 @@ abstract class BottomHalfQueuePad1 extends BottomHalfQueueShared {
  * #push}); the loop takes the whole list with one getAndSet and moves it to the ring ({@link
  * #drainShared}). A poll dispatches the ring up to the tail it saw when it started ({@link
  * #dispatch}): bottom halves scheduled meanwhile run in the next poll, a nested poll goes on with
- * the older entries first, and a callback that throws leaves the rest for the next poll.
+ * the older entries first, and a callback that throws is reported to the context's guard and the
+ * dispatch goes on with the next entry.
  *
  * <p>A bottom half has at most one entry in the ring (its local state says whether, see {@link
  * BottomHalf}). A bottom half taken from the shared list that already has one is merged into it and
@@ -197,8 +198,10 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
      * <p>Cost per bottom half scheduled and run by the loop thread: plain reads and writes and one
      * volatile read of its flags; no locked instruction unless another thread scheduled or
      * cancelled it meanwhile.
+     *
+     * @param guard told after each callback, and of each exception (the dispatch goes on)
      */
-    boolean dispatch() {
+    boolean dispatch(io.aioco.internal.loop.CallbackGuard guard) {
         if ((BottomHalf) SHARED_HEAD.getAcquire(this) != null) {
             drainShared();
         }
@@ -222,14 +225,20 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
             }
             // NOTE: no check of closed here: only this thread can close the context while it
             // polls (a closer needs the claim), and a close from a callback empties the ring.
-            if ((run & BottomHalf.RUN_CONDITIONAL) != 0) {
-                // Internal bottom halves (notifier dispatch) say whether they did anything.
-                progress |= ((BottomHalf.Conditional) bh.cb).runIfReady();
-            } else {
-                if ((run & BottomHalf.RUN_IDLE) == 0) {
-                    progress = true;
+            try {
+                if ((run & BottomHalf.RUN_CONDITIONAL) != 0) {
+                    // Internal bottom halves (notifier dispatch) say whether they did anything.
+                    progress |= ((BottomHalf.Conditional) bh.cb).runIfReady();
+                } else {
+                    if ((run & BottomHalf.RUN_IDLE) == 0) {
+                        progress = true;
+                    }
+                    bh.cb.run();
                 }
-                bh.cb.run();
+                guard.ran();
+            } catch (Throwable t) {
+                progress = true;
+                guard.failed(bh.cb, "bottom half " + bh.cb, t);
             }
         }
         renew();
@@ -310,22 +319,41 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
     List<BottomHalf> clear() {
         closed = true;
         List<BottomHalf> leaked = new ArrayList<>();
+        // NOTE: a bottom half can sit in the ring and on the shared list at once (scheduled by the
+        // loop, then from another thread): a mark in its local state keeps the report to one entry
+        // each in O(1) (a list's contains made closing with n scheduled cost O(n^2)).
         BottomHalf[] r = ring;
         int mask = r.length - 1;
         for (int i = head; i != tail; i++) {
-            BottomHalf bh = r[i & mask];
-            if (bh != null && bh.pending() != BottomHalf.NOT_PENDING && !leaked.contains(bh)) {
-                leaked.add(bh);
-            }
+            report(r[i & mask], leaked);
         }
-        BottomHalf newest = (BottomHalf) SHARED_HEAD.getAndSet(this, (BottomHalf) null);
-        for (BottomHalf bh = newest; bh != null; bh = bh.next) { // stable: PENDING is set, nobody else links
-            if (bh.pending() != BottomHalf.NOT_PENDING && !leaked.contains(bh)) {
-                leaked.add(bh);
-            }
-        }
+        takeShared(leaked);
         Arrays.fill(r, null);
         head = tail;
         return leaked;
+    }
+
+    /** Called by the closing thread: adds {@code bh} to {@code leaked} if still scheduled and not yet reported. */
+    private static void report(BottomHalf bh, List<BottomHalf> leaked) {
+        if (bh != null && (bh.local & BottomHalf.LOCAL_LEAK_REPORTED) == 0 && bh.pending() != BottomHalf.NOT_PENDING) {
+            bh.local |= BottomHalf.LOCAL_LEAK_REPORTED;
+            leaked.add(bh);
+        }
+    }
+
+    /**
+     * Called from any thread once the context is closed (closed set before the call): takes what is
+     * on the shared list and adds what is still scheduled to {@code leaked}. clear() takes the list
+     * once; a schedule from another thread that passed its check of closed before the close and
+     * pushed after clear() took the list calls this too (AioContext.pushBottomHalf), so that its
+     * bottom half is reported rather than silently stranded. The getAndSet gives each node to
+     * exactly one taker; the mark (LOCAL_LEAK_REPORTED, written before clear's getAndSet, read after
+     * the late taker's) keeps one reported from the ring from being reported again.
+     */
+    void takeShared(List<BottomHalf> leaked) {
+        BottomHalf newest = (BottomHalf) SHARED_HEAD.getAndSet(this, (BottomHalf) null);
+        for (BottomHalf bh = newest; bh != null; bh = bh.next) { // stable: PENDING is set, nobody else links
+            report(bh, leaked);
+        }
     }
 }

@@ -378,7 +378,9 @@ public final class Coroutine {
      * running coroutine, queues it to be entered after that coroutine yields or terminates
      * ({@code co_queue_wakeup}), in wake order, never nested; on its context outside coroutines,
      * enters it at once. A coroutine with no context belongs to the caller's. Any thread may call
-     * it.
+     * it. If its context is closed (also when the close races this call), the coroutine can never
+     * run again: the wake-up is dropped and logged once as lost (logger {@code io.aioco}, WARNING),
+     * as a lock hand-off to it is, rather than thrown.
      *
      * @throws IllegalStateException if this coroutine has terminated, or is already scheduled
      */
@@ -389,7 +391,19 @@ public final class Coroutine {
         AioContext ctx = (AioContext) CONTEXT.getAcquire(this);
         Carrier carrier = CoStack.carrier();
         if (ctx != null && ctx != carrier.context()) {
-            ctx.coSchedule(this);
+            // NOTE: a closed context throws from coSchedule; a wake-up racing its close is lost
+            // like a lock hand-off to it (LoopLog.coroutineLost), not an error of the waker.
+            if (!ctx.isClosed()) {
+                try {
+                    ctx.coSchedule(this);
+                    return;
+                } catch (IllegalStateException e) {
+                    if (!ctx.isClosed()) {
+                        throw e;
+                    }
+                }
+            }
+            LoopLog.wakeLost(this, ctx);
             return;
         }
         enterFromContext(ctx, carrier);

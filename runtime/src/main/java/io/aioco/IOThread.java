@@ -7,8 +7,12 @@ import java.util.Objects;
  * A named thread that runs its own {@link AioContext} until closed: QEMU's {@code iothread.c}.
  * Inside the thread, {@link AioContext#current()} is that context.
  *
- * <p>The thread polls its context, blocking, in a loop; an exception thrown by a callback goes to
- * the thread's uncaught-exception handler and the loop goes on. Adaptive polling starts with QEMU's
+ * <p>The thread polls its context, blocking, in a loop. An exception thrown by a callback is logged
+ * (logger {@code io.aioco}, WARNING) naming the callback and the context, and goes to the thread's
+ * uncaught-exception handler; the rest of that poll (other handlers, bottom halves, timers) runs
+ * and the loop goes on. A callback that throws at every poll is still called at every poll (as QEMU
+ * would), but only its 1st, 10th, 100th, ... failure is reported, with the count (see {@link
+ * AioContext}, "Errors"). Adaptive polling starts with QEMU's
  * IOThread defaults (up to 32 µs); change it with {@link AioContext#setPollParams}. The thread
  * holds its context's polling claim from start to end, between polls too (as in QEMU, only the
  * IOThread runs {@code aio_poll} on its context): another thread that polls or closes the context
@@ -18,8 +22,10 @@ import java.util.Objects;
  * IOThread ({@link #close()} wakes it with a notification). An interrupt status left on the thread,
  * usually by a callback that restores it ({@code catch (InterruptedException e) {
  * Thread.currentThread().interrupt(); }}), would make every later wait return at once, a busy loop
- * for ever; so the thread clears it after the poll that saw it, and logs the first one (logger
- * {@code io.aioco}, level WARNING) naming the thread. A stray interrupt costs one early return.
+ * for ever, and would close the NIO channels the next callback of the same poll uses ({@code
+ * ClosedByInterruptException}); so the thread clears it as soon as the callback that left it
+ * returns (and after each poll, for one that came from elsewhere), and logs the first one (logger
+ * {@code io.aioco}, level WARNING) naming the thread.
  *
  * <p>{@link #start(String)}, {@link #context()} and {@link #close()} may be called from any thread.
  */
@@ -69,7 +75,7 @@ public final class IOThread implements AutoCloseable {
         try {
             while (!stopping) {
                 try {
-                    ctx.poll(true);
+                    ctx.poll(true, false, true); // as a loop: callbacks' failures are reported, not thrown
                 } catch (Throwable t) {
                     if (ctx.isClosed()) {
                         break;

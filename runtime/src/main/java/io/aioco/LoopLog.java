@@ -39,6 +39,32 @@ final class LoopLog {
                 + " run)");
     }
 
+    /**
+     * A callback of {@code ctx} ({@code what}: a bottom half, an fd handler and its channel, a timer)
+     * threw; {@code count} failures of callbacks of its class so far (logged at 1, 10, 100, ...).
+     * With {@code trace}, the exception's stack trace goes with the line (a loop of aioco's passes it
+     * to the thread's uncaught-exception handler instead).
+     */
+    static void callbackFailed(AioContext ctx, String what, long count, Throwable failure, boolean trace) {
+        String line = "aioco: " + what + " in " + ctx + " on thread " + Thread.currentThread().getName()
+                + " threw " + failure + (count == 1 ? "" : " (failure " + count + " of callbacks of this class;"
+                + " reported at 1, 10, 100, ...)") + "; the loop went on with the other callbacks";
+        if (trace) {
+            LOG.log(System.Logger.Level.WARNING, line, failure);
+        } else {
+            LOG.log(System.Logger.Level.WARNING, line);
+        }
+    }
+
+    /**
+     * {@link Coroutine#wake()} found the coroutine's context {@code ctx} closed: it can never run
+     * again, so the wake-up is dropped (as a lock hand-off to it is, see coroutineLost).
+     */
+    static void wakeLost(Coroutine co, AioContext ctx) {
+        LOG.log(System.Logger.Level.WARNING, "aioco: wake-up of " + co + " lost: its context " + ctx
+                + " is closed, so it can never run; dropped (its finally blocks never run)");
+    }
+
     /** At most this many leaked bottom halves are named in the line; the rest are counted. */
     static final int LEAKS_NAMED = 10;
 

@@ -125,15 +125,19 @@ public final class MainLoop {
      * One iteration of the main loop ({@code main_loop_wait}): runs the polling callbacks, then
      * waits (unless {@code nonblocking}, or a polling callback returned true) for something to do in
      * the main or iohandler context, releasing the big lock only while blocked, and runs what is
-     * ready. A callback that throws is reported to this thread's uncaught-exception handler.
+     * ready. A callback that throws is logged naming it and its context, and reported to this
+     * thread's uncaught-exception handler (rate-limited, see {@link AioContext}, "Errors"); the rest
+     * of the iteration runs.
      *
      * <p>Called from the main-loop thread only. If that thread does not hold the big lock (it
      * released it), the lock is taken for the iteration and released again at its end.
      *
-     * <p>Interrupts (QEMU has none): an interrupt status set during the iteration, normally left by
-     * a callback that restored it, is cleared at its end and the first one is logged (logger {@code
-     * io.aioco}), so that later waits still block; a status the thread had when it called stays set
-     * (the blocking wait then returns at once, as {@link AioContext#poll(boolean)} does).
+     * <p>Interrupts (QEMU has none): an interrupt status a callback leaves (restoring it) is cleared
+     * as soon as that callback returns, so the next callback's NIO channels are not closed by it;
+     * one set otherwise during the iteration is cleared at its end; the first one is logged (logger
+     * {@code io.aioco}), so that later waits still block. A status the thread had when it called is
+     * set again when the iteration ends (a blocking wait then returns at once, as {@link
+     * AioContext#poll(boolean)} does).
      *
      * @return whether progress was made
      * @throws IllegalStateException from another thread, or before {@link #init()}
@@ -157,13 +161,13 @@ public final class MainLoop {
             }
             boolean progress = false;
             try {
-                progress = s.main.poll(!nonblocking && !force, true);
+                progress = s.main.poll(!nonblocking && !force, true, true);
             } catch (Throwable t) {
                 progress = true;
                 report(me, t);
             }
             try {
-                progress |= s.iohandler.poll(false);
+                progress |= s.iohandler.poll(false, false, true);
             } catch (Throwable t) {
                 progress = true;
                 report(me, t);
@@ -176,6 +180,8 @@ public final class MainLoop {
             if (!interruptedBefore && Thread.interrupted() && !s.interruptLogged) {
                 s.interruptLogged = true;
                 LoopLog.strayInterrupt("the main loop");
+            } else if (interruptedBefore) {
+                me.interrupt(); // the caller's: cleared around the callbacks (see AioContext), given back
             }
             if (!hadLock) {
                 s.bql.unlock();

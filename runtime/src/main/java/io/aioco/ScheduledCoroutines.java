@@ -82,6 +82,7 @@ final class ScheduledCoroutines {
             co.clearScheduled();
             try {
                 co.enter(ctx);
+                ctx.afterCallback(); // each coroutine counts as a callback (stray interrupts)
             } catch (RuntimeException | Error e) {
                 if (!toRun.isEmpty()) {
                     bh.schedule(); // the rest stays pending for the next poll

@@ -43,7 +43,17 @@ public final class FdTable {
         // Loop thread only:
         SelectionKey key;
         int readyOps;
-        boolean queued;
+        /**
+         * The ready list this node waits in: the table's current one, or the batch of a dispatch in
+         * progress that has not reached it yet; null when in none. A nested poll that finds the
+         * node ready again takes it from the outer batch (QEMU's aio_add_ready_handler: "remove
+         * from nested parent's list"), so that a readiness is handled once.
+         */
+        ArrayList<Node> list;
+        /** Index in pollNodes, or -1. */
+        int pollIndex = -1;
+        /** Index in canReadNodes, or -1. */
+        int canReadIndex = -1;
 
         Node(FdTable table, SelectableChannel channel) {
             this.table = table;
@@ -91,8 +101,14 @@ public final class FdTable {
 
     // Loop thread only:
     private ArrayList<Node> ready = new ArrayList<>();
+    /** The nodes with a polling function, in pollNodes[0, pollCount); kept up to date per update. */
     private Node[] pollNodes = NO_NODES;
+    private int pollCount;
+    /** The nodes with a canRead function, in canReadNodes[0, canReadCount). */
     private Node[] canReadNodes = NO_NODES;
+    private int canReadCount;
+    /** Nodes examined by applyUpdates, so far: tests check that an update costs O(changed). */
+    long nodesVisited;
     private final ArrayList<Node> muted = new ArrayList<>();
     /** Host only: hand keys of guest tables to them (true) or mute them (false). */
     private boolean serveGuests;
@@ -178,18 +194,19 @@ public final class FdTable {
      */
     public boolean allPollable() {
         Selector s = host.selector;
-        return s == null || s.keys().size() <= pollNodes.length;
+        return s == null || s.keys().size() <= pollCount;
     }
 
     /** Called from the loop thread: the nodes that have a polling function. */
     public boolean hasPollHandlers() {
-        return pollNodes.length > 0;
+        return pollCount > 0;
     }
 
     /**
      * Called from the loop thread: applies what {@link #update} recorded to the selector, in order,
      * so that a removal followed by a re-add of the same channel works. Returns whether there was
-     * anything to apply; one volatile read when not.
+     * anything to apply; one volatile read when not. Costs O(nodes changed), whatever the number of
+     * channels: the lists of polling and canRead nodes are updated node by node.
      */
     public boolean applyUpdates() {
         if (!hasDirty) {
@@ -200,23 +217,49 @@ public final class FdTable {
             work = dirty.toArray(NO_NODES);
             dirty.clear();
             hasDirty = false;
-            ArrayList<Node> polls = new ArrayList<>();
-            ArrayList<Node> reads = new ArrayList<>();
-            for (Node n : nodes.values()) {
-                if (n.ioPoll != null) {
-                    polls.add(n);
-                }
-                if (n.canRead != null) {
-                    reads.add(n);
-                }
-            }
-            pollNodes = polls.toArray(NO_NODES);
-            canReadNodes = reads.toArray(NO_NODES);
         }
         for (Node n : work) {
+            nodesVisited++;
             apply(n);
+            // NOTE: after apply, which may drop a node whose channel was closed meanwhile. A handler
+            // changed again by another thread since the snapshot is dirty again: the next
+            // applyUpdates sees it; readers check the fields they use anyway.
+            boolean live = !n.removed;
+            if (live && n.ioPoll != null) {
+                if (n.pollIndex < 0) {
+                    n.pollIndex = pollCount;
+                    pollNodes = add(pollNodes, pollCount++, n);
+                }
+            } else if (n.pollIndex >= 0) {
+                Node last = pollNodes[--pollCount];
+                pollNodes[n.pollIndex] = last;
+                last.pollIndex = n.pollIndex;
+                pollNodes[pollCount] = null;
+                n.pollIndex = -1;
+            }
+            if (live && n.canRead != null) {
+                if (n.canReadIndex < 0) {
+                    n.canReadIndex = canReadCount;
+                    canReadNodes = add(canReadNodes, canReadCount++, n);
+                }
+            } else if (n.canReadIndex >= 0) {
+                Node last = canReadNodes[--canReadCount];
+                canReadNodes[n.canReadIndex] = last;
+                last.canReadIndex = n.canReadIndex;
+                canReadNodes[canReadCount] = null;
+                n.canReadIndex = -1;
+            }
         }
         return true;
+    }
+
+    /** Stores {@code n} at {@code at} (the current count), growing the array if full. */
+    private static Node[] add(Node[] a, int at, Node n) {
+        if (at == a.length) {
+            a = java.util.Arrays.copyOf(a, Math.max(8, a.length * 2));
+        }
+        a[at] = n;
+        return a;
     }
 
     private void apply(Node n) {
@@ -279,7 +322,9 @@ public final class FdTable {
      * (QEMU's IOCanReadHandler) and brings back keys muted by nested polls of the host.
      */
     public void refreshInterest() {
-        for (Node n : canReadNodes) {
+        Node[] reads = canReadNodes;
+        for (int i = 0; i < canReadCount; i++) {
+            Node n = reads[i];
             SelectionKey k = n.key;
             if (!n.removed && k != null && k.isValid()) {
                 int ops = n.interestOps();
@@ -363,25 +408,41 @@ public final class FdTable {
     }
 
     private void enqueue(Node n, int ops) {
-        if (n.queued) {
+        ArrayList<Node> r = ready;
+        if (n.list == r) {
             n.readyOps |= ops;
             return;
         }
-        n.queued = true;
+        // NOTE: a node still waiting in the batch of an outer dispatch (this is a nested poll) moves
+        // here: the outer dispatch skips it, since its readiness is handled by this one.
+        n.list = r;
         n.readyOps = ops;
-        ready.add(n);
+        r.add(n);
     }
 
     /**
      * Called from the loop thread: runs each polling function once (AioHandler io_poll) and queues
      * the handlers whose function reported work, as if their channel were readable. Returns whether
-     * any did.
+     * any did. A function that throws is reported to {@code guard} and counts as having found no
+     * work.
      */
-    public boolean runPollHandlersOnce() {
+    public boolean runPollHandlersOnce(CallbackGuard guard) {
         boolean any = false;
-        for (Node n : pollNodes) {
+        Node[] polls = pollNodes;
+        for (int i = 0; i < pollCount; i++) {
+            Node n = polls[i];
             BooleanSupplier p = n.ioPoll;
-            if (!n.removed && p != null && p.getAsBoolean()) {
+            if (n.removed || p == null) {
+                continue;
+            }
+            boolean ready;
+            try {
+                ready = p.getAsBoolean();
+            } catch (Throwable t) {
+                guard.failed(p, "fd polling function " + p + " of " + n.channel, t);
+                continue;
+            }
+            if (ready) {
                 enqueue(n, SelectionKey.OP_READ);
                 any = true;
             }
@@ -391,12 +452,14 @@ public final class FdTable {
 
     /**
      * Called from the loop thread: calls the handlers of the channels found ready. A handler removed
-     * meanwhile, by itself or by another handler, is skipped. An exception propagates; the rest of
-     * the batch is dropped, which loses nothing since readiness is level-triggered.
+     * meanwhile, by itself or by another handler, is skipped, and so is a node whose readiness a
+     * nested poll (from an earlier handler of the batch) has taken over. A handler that throws is
+     * reported to {@code guard} and the batch goes on.
      *
      * @param stillOpen checked before each call: a handler may close the context
+     * @param guard told after each handler call, and of each exception
      */
-    public boolean dispatch(BooleanSupplier stillOpen) {
+    public boolean dispatch(BooleanSupplier stillOpen, CallbackGuard guard) {
         ArrayList<Node> batch = ready;
         if (batch.isEmpty()) {
             return false;
@@ -404,24 +467,39 @@ public final class FdTable {
         // A handler may poll the context again (nested): it must get a fresh list.
         ready = new ArrayList<>();
         boolean progress = false;
-        for (Node n : batch) {
-            n.queued = false;
-        }
-        for (Node n : batch) {
+        for (int i = 0, size = batch.size(); i < size; i++) {
+            Node n = batch.get(i);
+            if (n.list != batch) {
+                continue; // taken over by a nested poll, which handled this readiness
+            }
+            n.list = null;
             int ops = n.readyOps;
             if ((ops & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
                 Runnable r = n.onRead;
-                IntSupplier cr = n.canRead;
-                if (r != null && !n.removed && stillOpen.getAsBoolean() && (cr == null || cr.getAsInt() > 0)) {
-                    progress = true;
-                    r.run();
+                if (r != null && !n.removed && stillOpen.getAsBoolean()) {
+                    try {
+                        IntSupplier cr = n.canRead;
+                        if (cr == null || cr.getAsInt() > 0) {
+                            progress = true;
+                            r.run();
+                        }
+                        guard.ran();
+                    } catch (Throwable t) {
+                        progress = true;
+                        guard.failed(r, "fd read handler " + r + " of " + n.channel, t);
+                    }
                 }
             }
             if ((ops & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
                 Runnable w = n.onWrite;
                 if (w != null && !n.removed && stillOpen.getAsBoolean()) {
                     progress = true;
-                    w.run();
+                    try {
+                        w.run();
+                        guard.ran();
+                    } catch (Throwable t) {
+                        guard.failed(w, "fd write handler " + w + " of " + n.channel, t);
+                    }
                 }
             }
         }
@@ -447,7 +525,9 @@ public final class FdTable {
             }
         }
         pollNodes = NO_NODES;
+        pollCount = 0;
         canReadNodes = NO_NODES;
+        canReadCount = 0;
         ready = new ArrayList<>();
         if (sel != null) {
             try {

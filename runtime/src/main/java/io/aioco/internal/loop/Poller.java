@@ -157,12 +157,13 @@ public final class Poller {
      * loop waits for, or the thread is interrupted (then the loop recomputes its wait).
      *
      * @param workArrived the context's cheap check for bottom halves scheduled since the poll began
+     * @param guard told of a polling function that throws (it counts as having found no work)
      */
-    public boolean busyPoll(FdTable table, long start, long budgetNs, BooleanSupplier workArrived) {
+    public boolean busyPoll(FdTable table, long start, long budgetNs, BooleanSupplier workArrived, CallbackGuard guard) {
         assert inWaitingThread();
         boolean handlers = table != null && table.hasPollHandlers();
         do {
-            if (handlers && table.runPollHandlersOnce()) {
+            if (handlers && table.runPollHandlersOnce(guard)) {
                 return true;
             }
             if (workArrived.getAsBoolean() || (int) NOTIFIED.getVolatile(this) != 0) {

@@ -109,12 +109,13 @@ public final class TimerGroup {
      * Called from the loop thread: runs every timer due, clock by clock, each clock's in deadline
      * order (QEMU's {@code timerlistgroup_run_timers}). Each clock is read once per pass, and a
      * timer armed during the pass waits for the next one (which does not block: it is due), so a
-     * callback re-arming its timer for "now" cannot keep the loop here forever. An exception from a
-     * callback propagates; the timers not yet run stay armed.
+     * callback re-arming its timer for "now" cannot keep the loop here forever. A callback that
+     * throws is reported to {@code guard} and the pass goes on with the next timer due.
      *
      * @param stillOpen checked before each callback: the context may be closed by one of them
+     * @param guard told after each callback, and of each exception
      */
-    public boolean runDue(java.util.function.BooleanSupplier stillOpen) {
+    public boolean runDue(java.util.function.BooleanSupplier stillOpen, CallbackGuard guard) {
         // NOTE: the common case, no timer armed at all, costs this one volatile read: no lock and
         // no clock reading. A timer armed concurrently that this read misses is found by the next
         // poll; arming it woke the loop anyway.
@@ -151,7 +152,13 @@ public final class TimerGroup {
                     return progress;
                 }
                 progress = true;
-                due.callback.run();
+                Runnable cb = due.callback;
+                try {
+                    cb.run();
+                    guard.ran();
+                } catch (Throwable t) {
+                    guard.failed(cb, "timer callback " + cb, t);
+                }
             }
         }
         return progress;
