@@ -1,7 +1,7 @@
 package io.aioco.agent;
 
 import io.aioco.corpusfixture.CoroutineShapes;
-import io.aioco.instrumenter.BytecodeVerifier;
+import io.aioco.instrumenter.check.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;

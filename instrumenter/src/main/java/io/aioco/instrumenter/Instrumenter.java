@@ -1,5 +1,15 @@
 package io.aioco.instrumenter;
 
+import io.aioco.instrumenter.classfile.Bytecode;
+import io.aioco.instrumenter.classfile.ClassFileScan;
+import io.aioco.instrumenter.classfile.ClassHierarchy;
+import io.aioco.instrumenter.check.CoroutineFnRule;
+import io.aioco.instrumenter.classfile.CoroutineMethods;
+import io.aioco.instrumenter.rewrite.LocalDirectCalls;
+import io.aioco.instrumenter.rewrite.MethodRewrite;
+import io.aioco.instrumenter.classfile.QuickScan;
+import io.aioco.instrumenter.classfile.RuntimeNames;
+import io.aioco.instrumenter.rewrite.WrapperSplit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
@@ -124,7 +134,7 @@ public final class Instrumenter {
         try {
             ClassFileScan scan = ClassFileScan.read(classBytes);
             className = scan == null ? null : scan.className; // NOTE: named in a failure of the quick scan
-            if (scan != null && !isRuntimeClass(scan.className) && !QuickScan.mayNeedInstrumentation(scan, hierarchy)) {
+            if (scan != null && !RuntimeNames.isRuntimeClass(scan.className) && !QuickScan.mayNeedInstrumentation(scan, hierarchy)) {
                 if (listener != null) {
                     listener.nothingToDo(scan.className, QuickScan.applicationSupertypes(scan), scan.indyReturnTypes);
                 }
@@ -160,7 +170,7 @@ public final class Instrumenter {
             ClassReader reader = new ClassReader(classBytes);
             ClassNode owner = new ClassNode();
             reader.accept(owner, ClassReader.SKIP_FRAMES);
-            if (isRuntimeClass(owner.name) || WovenMarker.versionOf(owner) != WovenMarker.NOT_WOVEN) {
+            if (RuntimeNames.isRuntimeClass(owner.name) || WovenMarker.versionOf(owner) != WovenMarker.NOT_WOVEN) {
                 return List.of();
             }
             hierarchy.define(classBytes);
@@ -181,7 +191,7 @@ public final class Instrumenter {
     /** @param quickScan whether the quick scan is still to do (the lean scan could not read the file) */
     private InstrumentationResult instrument(byte[] classBytes, ClassReader reader, boolean quickScan) {
         String className = reader.getClassName();
-        if (isRuntimeClass(className)) {
+        if (RuntimeNames.isRuntimeClass(className)) {
             return unchanged(className, List.of());
         }
         if (quickScan && !QuickScan.mayNeedInstrumentation(classBytes, reader, hierarchy)) {
@@ -269,7 +279,7 @@ public final class Instrumenter {
                 if (tooLarge.contains(method.name + method.desc)) {
                     throw new MethodRewrite.Refusal("method too large once instrumented (the JVM limits a method"
                             + " to 64 KiB of code, and every suspension point adds code to save and restore"
-                            + " the frame); split it into smaller coroutine functions", MethodRewrite.firstLine(method));
+                            + " the frame); split it into smaller coroutine functions", Bytecode.firstLine(method));
                 }
                 String original = method.name + method.desc;
                 List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), role.lambdaMethods(), hierarchy);
@@ -278,7 +288,7 @@ public final class Instrumenter {
             } catch (MethodRewrite.Refusal refusal) {
                 Diagnostic diagnostic = diagnostic(owner, method, refusal.line, refusal.getMessage());
                 diagnostics.add(diagnostic);
-                MethodRewrite.replaceWithThrow(method, diagnostic.format());
+                Bytecode.replaceWithThrow(method, diagnostic.format());
             }
             changed = true;
         }
@@ -291,7 +301,7 @@ public final class Instrumenter {
     }
 
     private InstrumentationResult write(ClassNode owner, List<Diagnostic> diagnostics) {
-        int major = majorVersion(owner);
+        int major = Bytecode.majorVersion(owner);
         boolean frames = major >= Opcodes.V1_7 || (major == Opcodes.V1_6 && !hasSubroutines(owner));
         ClassWriter writer = new HierarchyClassWriter(frames ? ClassWriter.COMPUTE_FRAMES : ClassWriter.COMPUTE_MAXS,
                 hierarchy);
@@ -317,7 +327,7 @@ public final class Instrumenter {
                         + " weaves it; until then its coroutine functions throw");
         for (MethodNode method : owner.methods) {
             if (WrapperSplit.isBodyDescriptor(method.desc) && method.instructions.size() > 0) {
-                MethodRewrite.replaceWithThrow(method, diagnostic.format());
+                Bytecode.replaceWithThrow(method, diagnostic.format());
             }
         }
         return write(owner, List.of(diagnostic));
@@ -328,23 +338,16 @@ public final class Instrumenter {
                 List.copyOf(diagnostics));
     }
 
-    /** The runtime's own classes follow the protocol by hand and are never rewritten. */
-    static boolean isRuntimeClass(String className) {
-        return className.startsWith("io/aioco/internal/")
-                || (className.startsWith(RuntimeNames.RUNTIME_PACKAGE)
-                        && className.indexOf('/', RuntimeNames.RUNTIME_PACKAGE.length()) < 0);
-    }
-
     private static boolean refuseConstructors(ClassNode owner, List<Diagnostic> diagnostics) {
         boolean changed = false;
         for (MethodNode method : owner.methods) {
             if (method.name.charAt(0) == '<' && CoroutineMethods.isAnnotated(method)) {
                 String what = method.name.equals("<init>") ? "a constructor" : "a static initializer";
-                Diagnostic diagnostic = diagnostic(owner, method, MethodRewrite.firstLine(method), what
+                Diagnostic diagnostic = diagnostic(owner, method, Bytecode.firstLine(method), what
                         + " cannot be a coroutine function; remove @CoroutineFn and move the suspending code"
                         + " to a @CoroutineFn method called after construction");
                 diagnostics.add(diagnostic);
-                MethodRewrite.replaceWithThrow(method, diagnostic.format());
+                Bytecode.replaceWithThrow(method, diagnostic.format());
                 changed = true;
             }
         }
@@ -366,14 +369,6 @@ public final class Instrumenter {
                 return;
             }
         }
-    }
-
-    /**
-     * The class file's major version. ASM's {@code version} also holds the minor version in its high
-     * bits, so a (damaged) minor version of 0x8000 or more would make it negative.
-     */
-    static int majorVersion(ClassNode owner) {
-        return owner.version & 0xFFFF;
     }
 
     private static boolean hasSubroutines(ClassNode owner) {

@@ -1,5 +1,6 @@
 package io.aioco.instrumenter;
 
+import io.aioco.instrumenter.classfile.ClassHierarchy;
 import io.aioco.instrumenter.random.TriesFromSystemProperty;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,5 +1,6 @@
 package io.aioco.instrumenter;
 
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

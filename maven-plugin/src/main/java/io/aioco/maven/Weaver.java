@@ -1,6 +1,6 @@
 package io.aioco.maven;
 
-import io.aioco.instrumenter.BytecodeVerifier;
+import io.aioco.instrumenter.check.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationException;

@@ -1,6 +1,6 @@
 package io.aioco.agent.check;
 
-import io.aioco.instrumenter.BytecodeVerifier;
+import io.aioco.instrumenter.check.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.ClassPathLookup;
 import io.aioco.instrumenter.Diagnostic;

@@ -1,4 +1,4 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.rewrite;
 
 import java.util.HashMap;
 import java.util.Map;

@@ -1,5 +1,7 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.rewrite;
 
+import io.aioco.instrumenter.InstrumentationException;
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;

@@ -1,4 +1,4 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.analysis;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -12,7 +12,7 @@ import org.objectweb.asm.tree.InsnList;
  * JVM forbids). Computes, by forward data flow, how many monitors may be held before each
  * instruction.
  */
-final class MonitorRegions {
+public final class MonitorRegions {
     private static final int CAP = 64;
 
     private MonitorRegions() {}
@@ -22,7 +22,7 @@ final class MonitorRegions {
      * @param normalSuccessors successors through normal flow (the rest are exception edges)
      * @return for each instruction, the most monitors that may be held before it (-1: unreachable)
      */
-    static int[] heldBefore(InsnList instructions, List<List<Integer>> successors,
+    public static int[] heldBefore(InsnList instructions, List<List<Integer>> successors,
             List<List<Integer>> normalSuccessors) {
         int size = instructions.size();
         int[] held = new int[size];

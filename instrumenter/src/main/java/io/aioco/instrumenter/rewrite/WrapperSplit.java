@@ -1,5 +1,7 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.rewrite;
 
+import io.aioco.instrumenter.classfile.Bytecode;
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
@@ -31,7 +33,7 @@ import org.objectweb.asm.tree.VarInsnNode;
  * calls, reflection, code that is not instrumented) goes through the wrapper. Signatures seen by
  * the outside world do not change.
  */
-final class WrapperSplit {
+public final class WrapperSplit {
     private WrapperSplit() {}
 
     /** @return the descriptor of the (resumable) body of a coroutine function with descriptor {@code desc} */
@@ -47,7 +49,7 @@ final class WrapperSplit {
     }
 
     /** @return whether {@code desc} is the descriptor of a body or a fresh body */
-    static boolean isBodyDescriptor(String desc) {
+    public static boolean isBodyDescriptor(String desc) {
         return !originalDescriptor(desc).equals(desc);
     }
 
@@ -55,7 +57,7 @@ final class WrapperSplit {
      * @return the original descriptor of a body's or fresh body's descriptor (or {@code desc} if it
      *     is neither; any string that holds such a descriptor works, e.g. {@code name(desc)})
      */
-    static String originalDescriptor(String desc) {
+    public static String originalDescriptor(String desc) {
         for (String parameters : new String[] {RuntimeNames.BODY_PARAMETERS, RuntimeNames.STACK_DESC}) {
             int at = desc.indexOf(parameters + ")");
             if (at >= 0) {
@@ -94,7 +96,7 @@ final class WrapperSplit {
         MethodNode wrapper = new MethodNode(method.access & ~Opcodes.ACC_SYNCHRONIZED, method.name, method.desc,
                 method.signature, exceptions);
         moveDeclaration(method, wrapper);
-        int line = MethodRewrite.firstLine(method);
+        int line = Bytecode.firstLine(method);
         if (line > 0) {
             LabelNode start = new LabelNode();
             wrapper.instructions.add(start);
@@ -206,7 +208,7 @@ final class WrapperSplit {
         code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
         code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
         code.add(isStatic ? new InsnNode(Opcodes.ACONST_NULL) : new VarInsnNode(Opcodes.ALOAD, 0));
-        loadClass(code, Instrumenter.majorVersion(owner), owner.name);
+        loadClass(code, Bytecode.majorVersion(owner), owner.name);
         code.add(new LdcInsnNode(method.name + method.desc));
         code.add(new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RuntimeNames.STACK, RuntimeNames.ADMIT,
                 RuntimeNames.ADMIT_DESC, false));
@@ -216,7 +218,7 @@ final class WrapperSplit {
             code.add(lambda);
             code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
-            loadClass(code, Instrumenter.majorVersion(owner), owner.name);
+            loadClass(code, Bytecode.majorVersion(owner), owner.name);
             code.add(new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RuntimeNames.STACK, RuntimeNames.ADMIT_LAMBDA,
                     RuntimeNames.ADMIT_LAMBDA_DESC, false));
             code.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
@@ -245,7 +247,7 @@ final class WrapperSplit {
             return kept | (access & (Opcodes.ACC_PUBLIC | Opcodes.ACC_PROTECTED | Opcodes.ACC_PRIVATE))
                     | Opcodes.ACC_SYNTHETIC;
         }
-        boolean privateAllowed = (owner.access & Opcodes.ACC_INTERFACE) == 0 || Instrumenter.majorVersion(owner) >= Opcodes.V9;
+        boolean privateAllowed = (owner.access & Opcodes.ACC_INTERFACE) == 0 || Bytecode.majorVersion(owner) >= Opcodes.V9;
         return kept | Opcodes.ACC_SYNTHETIC | (privateAllowed ? Opcodes.ACC_PRIVATE : Opcodes.ACC_PUBLIC);
     }
 

@@ -1,4 +1,4 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.classfile;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,7 +26,7 @@ import org.objectweb.asm.tree.VarInsnNode;
  * class (as javac makes for lambdas), so that every coroutine lambda's implementation is a method
  * of this class that knows the interface method it implements and consumes the caller's signal.
  */
-final class CoroutineMethods {
+public final class CoroutineMethods {
     private static final String METAFACTORY = "java/lang/invoke/LambdaMetafactory";
     private static final int FLAG_SERIALIZABLE = 1;
     private static final int FLAG_MARKERS = 2;
@@ -37,12 +37,12 @@ final class CoroutineMethods {
      * the functional interface methods it implements as a lambda body ({@code name + descriptor}),
      * for which its caller is a lambda proxy.
      */
-    record Role(MethodNode method, int[] acceptedTokens, String[] lambdaMethods) {}
+    public record Role(MethodNode method, int[] acceptedTokens, String[] lambdaMethods) {}
 
     private CoroutineMethods() {}
 
     /** @return the coroutine functions of the class, in declaration order (forwarders added last) */
-    static List<Role> find(ClassNode owner, ClassHierarchy hierarchy) {
+    public static List<Role> find(ClassNode owner, ClassHierarchy hierarchy) {
         Map<MethodNode, List<Integer>> tokens = new LinkedHashMap<>();
         Map<MethodNode, List<String>> lambdaMethods = new LinkedHashMap<>();
         for (MethodNode method : owner.methods) {
@@ -70,7 +70,7 @@ final class CoroutineMethods {
         return roles;
     }
 
-    static boolean isAnnotated(MethodNode method) {
+    public static boolean isAnnotated(MethodNode method) {
         return hasMarker(method.visibleAnnotations) || hasMarker(method.invisibleAnnotations);
     }
 
@@ -305,5 +305,19 @@ final class CoroutineMethods {
         if (opcode != Opcodes.NOP) {
             forwarder.instructions.add(new InsnNode(opcode));
         }
+    }
+
+    /** @return whether {@code call} suspends: a call to {@code Coroutine.yield()} or to a coroutine function */
+    public static boolean isSuspensionPoint(MethodInsnNode call, ClassHierarchy hierarchy) {
+        if (call.owner.charAt(0) == '[') {
+            return false;
+        }
+        return isYield(call) || hierarchy.isCoroutineFn(call.owner, call.name, call.desc);
+    }
+
+    /** @return whether {@code call} is {@code Coroutine.yield()} */
+    public static boolean isYield(MethodInsnNode call) {
+        return call.owner.equals(RuntimeNames.COROUTINE) && call.name.equals(RuntimeNames.YIELD)
+                && call.desc.equals(RuntimeNames.YIELD_DESC);
     }
 }

@@ -1,5 +1,6 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.classfile;
 
+import io.aioco.instrumenter.ClassLookup;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -103,8 +104,8 @@ class ClassFileScanTest {
     @Test
     void aClassWithOnlyAConstructorStaticAndPrivateMethodsCannotOverride() throws IOException {
         ClassLookup lookup = ClassLookup.ofClassLoader(getClass().getClassLoader());
-        assertEquals(false, ClassFileScan.read(lookup.classBytes("io/aioco/instrumenter/ClassFileScanTest$OnlyHelpers")).mayOverride());
-        assertEquals(true, ClassFileScan.read(lookup.classBytes("io/aioco/instrumenter/ClassFileScanTest$OneOverride")).mayOverride());
+        assertEquals(false, ClassFileScan.read(lookup.classBytes("io/aioco/instrumenter/classfile/ClassFileScanTest$OnlyHelpers")).mayOverride());
+        assertEquals(true, ClassFileScan.read(lookup.classBytes("io/aioco/instrumenter/classfile/ClassFileScanTest$OneOverride")).mayOverride());
     }
 
     /** Declares nothing that could override a supertype's method. */

@@ -1,4 +1,4 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.classfile;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -12,14 +12,14 @@ import org.objectweb.asm.Type;
  * supertypes, without building a tree: no reference to {@code io/aioco/}, no supertype with
  * coroutine functions, and no lambda whose interface has coroutine functions.
  */
-final class QuickScan {
+public final class QuickScan {
     private static final byte[] RUNTIME_PACKAGE = RuntimeNames.RUNTIME_PACKAGE.getBytes(StandardCharsets.US_ASCII);
     private static final int CONSTANT_INVOKE_DYNAMIC = 18;
 
     private QuickScan() {}
 
     /** @return false when the class certainly needs no instrumentation */
-    static boolean mayNeedInstrumentation(byte[] classBytes, ClassReader reader, ClassHierarchy hierarchy) {
+    public static boolean mayNeedInstrumentation(byte[] classBytes, ClassReader reader, ClassHierarchy hierarchy) {
         if (hierarchy.allMethods() || mentionsRuntime(classBytes, reader)) {
             return true;
         }
@@ -62,7 +62,7 @@ final class QuickScan {
      * supertypes), the costliest part of an application's start; the methods are walked only
      * then, since most supertypes are JDK types or already known.
      */
-    static boolean mayNeedInstrumentation(ClassFileScan scan, ClassHierarchy hierarchy) {
+    public static boolean mayNeedInstrumentation(ClassFileScan scan, ClassHierarchy hierarchy) {
         if (hierarchy.allMethods() || scan.mentionsRuntime) {
             return true;
         }
@@ -89,7 +89,7 @@ final class QuickScan {
     }
 
     /** @return the direct supertypes of the scanned class that are not JDK types */
-    static String[] applicationSupertypes(ClassFileScan scan) {
+    public static String[] applicationSupertypes(ClassFileScan scan) {
         String[] out = new String[1 + scan.interfaces.length];
         int count = 0;
         if (scan.superName != null && isApplicationType(scan.superName)) {

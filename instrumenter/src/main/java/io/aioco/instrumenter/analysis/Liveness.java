@@ -1,4 +1,4 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.analysis;
 
 import java.util.ArrayDeque;
 import java.util.BitSet;
@@ -15,13 +15,13 @@ import org.objectweb.asm.tree.VarInsnNode;
  * data flow over the analyzer's control-flow graph (exception edges included, so a local read in a
  * handler is live throughout its try block).
  */
-final class Liveness {
+public final class Liveness {
     private Liveness() {}
 
     /**
      * @return for each instruction, the locals (by slot) live just before it
      */
-    static BitSet[] liveBefore(InsnList instructions, List<List<Integer>> successors) {
+    public static BitSet[] liveBefore(InsnList instructions, List<List<Integer>> successors) {
         int size = instructions.size();
         BitSet[] liveIn = new BitSet[size];
         BitSet[] uses = new BitSet[size];

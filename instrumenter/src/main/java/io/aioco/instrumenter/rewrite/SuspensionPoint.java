@@ -1,5 +1,6 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.rewrite;
 
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.util.List;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;

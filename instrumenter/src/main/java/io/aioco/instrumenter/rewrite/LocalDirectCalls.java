@@ -1,5 +1,6 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.rewrite;
 
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.util.HashMap;
 import java.util.Map;
 import org.objectweb.asm.Opcodes;
@@ -17,10 +18,10 @@ import org.objectweb.asm.tree.MethodNode;
  * without method-handle frames, which JDK 25's C2 counts against its inlining depth (a chain of
  * small coroutine functions was not inlined at all there). Runs last, on the finished class.
  */
-final class LocalDirectCalls {
+public final class LocalDirectCalls {
     private LocalDirectCalls() {}
 
-    static void link(ClassNode owner) {
+    public static void link(ClassNode owner) {
         Map<String, MethodNode> bodies = new HashMap<>();
         for (MethodNode method : owner.methods) {
             if (WrapperSplit.isBodyDescriptor(method.desc)) {

@@ -1,5 +1,6 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.classfile;
 
+import io.aioco.instrumenter.ClassLookup;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;

@@ -1,5 +1,7 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.analysis;
 
+import io.aioco.instrumenter.classfile.ClassHierarchy;
+import io.aioco.instrumenter.InstrumentationException;
 import java.util.ArrayList;
 import java.util.List;
 import org.objectweb.asm.Opcodes;
@@ -17,13 +19,13 @@ import org.objectweb.asm.tree.analysis.SimpleVerifier;
  * ASM's analyzer with an interpreter that answers type questions from class bytes (never loading
  * a class) and does not verify (the JVM already did, or will).
  */
-final class FrameAnalysis {
+public final class FrameAnalysis {
     /** Types before each instruction (null where unreachable). */
-    final Frame<BasicValue>[] frames;
+    public final Frame<BasicValue>[] frames;
     /** Successors of each instruction, exception edges included. */
-    final List<List<Integer>> successors;
+    public final List<List<Integer>> successors;
     /** Successors of each instruction through normal control flow only. */
-    final List<List<Integer>> normalSuccessors;
+    public final List<List<Integer>> normalSuccessors;
 
     private FrameAnalysis(Frame<BasicValue>[] frames, List<List<Integer>> successors,
             List<List<Integer>> normalSuccessors) {
@@ -32,7 +34,7 @@ final class FrameAnalysis {
         this.normalSuccessors = normalSuccessors;
     }
 
-    static FrameAnalysis analyze(String owner, MethodNode method, ClassHierarchy hierarchy) {
+    public static FrameAnalysis analyze(String owner, MethodNode method, ClassHierarchy hierarchy) {
         int size = method.instructions.size();
         List<List<Integer>> successors = new ArrayList<>(size);
         List<List<Integer>> normalSuccessors = new ArrayList<>(size);
@@ -69,7 +71,7 @@ final class FrameAnalysis {
      * will be by the JVM); with it, it checks assignability as the JVM's verifier does (interfaces
      * accept any reference).
      */
-    static final class HierarchyInterpreter extends SimpleVerifier {
+    public static final class HierarchyInterpreter extends SimpleVerifier {
         private static final Type OBJECT_TYPE = Type.getObjectType(ClassHierarchy.OBJECT);
         private final ClassHierarchy hierarchy;
         private final boolean verify;
@@ -78,7 +80,7 @@ final class FrameAnalysis {
             this(owner, hierarchy, false);
         }
 
-        HierarchyInterpreter(String owner, ClassHierarchy hierarchy, boolean verify) {
+        public HierarchyInterpreter(String owner, ClassHierarchy hierarchy, boolean verify) {
             super(Opcodes.ASM9, Type.getObjectType(owner), null, null, false);
             this.hierarchy = hierarchy;
             this.verify = verify;

@@ -1,5 +1,10 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.check;
 
+import io.aioco.instrumenter.classfile.Bytecode;
+import io.aioco.instrumenter.classfile.ClassHierarchy;
+import io.aioco.instrumenter.classfile.CoroutineMethods;
+import io.aioco.instrumenter.Diagnostic;
+import io.aioco.instrumenter.Instrumenter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -37,7 +42,7 @@ import org.objectweb.asm.tree.MethodNode;
  * Suspension points inside {@code synchronized} and markers on constructors are refused by the
  * rewrite itself ({@link Instrumenter#instrument(byte[])}); this pass does not repeat them.
  */
-final class CoroutineFnRule {
+public final class CoroutineFnRule {
     private static final String METAFACTORY = "java/lang/invoke/LambdaMetafactory";
 
     private CoroutineFnRule() {}
@@ -46,7 +51,7 @@ final class CoroutineFnRule {
      * @param owner the class as compiled; this pass changes it (read it afresh for anything else)
      * @return the findings, in method order
      */
-    static List<Diagnostic> check(ClassNode owner, ClassHierarchy hierarchy) {
+    public static List<Diagnostic> check(ClassNode owner, ClassHierarchy hierarchy) {
         Map<MethodNode, Boolean> coroutineFns = new IdentityHashMap<>();
         for (CoroutineMethods.Role role : CoroutineMethods.find(owner, hierarchy)) {
             coroutineFns.put(role.method(), Boolean.TRUE);
@@ -71,8 +76,8 @@ final class CoroutineFnRule {
             List<Diagnostic> findings) {
         for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
             if (insn instanceof MethodInsnNode call && isApplicationOrRuntimeType(call.owner)
-                    && MethodRewrite.isSuspensionPoint(call, hierarchy)) {
-                findings.add(error(owner, method, MethodRewrite.lineOf(call), "call to coroutine function "
+                    && CoroutineMethods.isSuspensionPoint(call, hierarchy)) {
+                findings.add(error(owner, method, Bytecode.lineOf(call), "call to coroutine function "
                         + describe(call.owner, call.name, call.desc) + " from " + callerKind(method) + fix(method)));
             }
         }
@@ -117,7 +122,7 @@ final class CoroutineFnRule {
                     || hierarchy.isCoroutineFn(functional.getInternalName(), indy.name, samType.getDescriptor())) {
                 continue;
             }
-            findings.add(error(owner, method, MethodRewrite.lineOf(indy), "method reference to coroutine function "
+            findings.add(error(owner, method, Bytecode.lineOf(indy), "method reference to coroutine function "
                     + describe(impl.getOwner(), impl.getName(), impl.getDesc()) + " as a "
                     + functional.getClassName() + ", whose method " + indy.name + " is not a coroutine function;"
                     + " use a CoroutineEntry (or another interface whose method is @CoroutineFn)"));
@@ -147,7 +152,7 @@ final class CoroutineFnRule {
         }
         String overridden = overriddenPlainMethod(owner.name, method, hierarchy);
         if (overridden != null) {
-            findings.add(warning(owner, method, MethodRewrite.firstLine(method), "coroutine function overrides "
+            findings.add(warning(owner, method, Bytecode.firstLine(method), "coroutine function overrides "
                     + describe(overridden, method.name, method.desc) + ", which is not one: a call through "
                     + overridden.replace('/', '.') + " bypasses the coroutine protocol and throws if this method"
                     + " suspends; mark the overridden method @CoroutineFn, or do not override it"));
@@ -158,7 +163,7 @@ final class CoroutineFnRule {
         String declaring = annotatedDeclaration(owner.name, method, hierarchy);
         String what = declaring == null ? "a coroutine function of a supertype"
                 : "coroutine function " + declaring;
-        return warning(owner, method, MethodRewrite.firstLine(method), "overrides " + what + " without @CoroutineFn: it is"
+        return warning(owner, method, Bytecode.firstLine(method), "overrides " + what + " without @CoroutineFn: it is"
                 + " instrumented as a coroutine function all the same (the marker is inherited); add @CoroutineFn"
                 + " so that readers and callers see it");
     }

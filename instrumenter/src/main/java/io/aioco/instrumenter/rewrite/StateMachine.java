@@ -1,6 +1,7 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.rewrite;
 
-import io.aioco.instrumenter.SlotCodec.Kind;
+import io.aioco.instrumenter.classfile.RuntimeNames;
+import io.aioco.instrumenter.rewrite.SlotCodec.Kind;
 import java.util.ArrayList;
 import java.util.List;
 import org.objectweb.asm.Handle;

@@ -1,5 +1,7 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.classfile;
 
+import io.aioco.instrumenter.ClassLookup;
+import io.aioco.instrumenter.InstrumentationException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -23,11 +25,11 @@ import org.objectweb.asm.Opcodes;
  *
  * <p>Thread-safe: the agent shares one per class loader between transforming threads.
  */
-final class ClassHierarchy {
-    static final String OBJECT = "java/lang/Object";
+public final class ClassHierarchy {
+    public static final String OBJECT = "java/lang/Object";
 
     /** What the hierarchy knows of one class. */
-    record ClassInfo(String name, String superName, String[] interfaces, boolean isInterface,
+    public record ClassInfo(String name, String superName, String[] interfaces, boolean isInterface,
             Map<String, MethodInfo> methods) {}
 
     /**
@@ -41,7 +43,7 @@ final class ClassHierarchy {
      *     ({@code access$NNN}, which javac before 11 writes for a nested class's call to a private
      *     method), that method, else null
      */
-    record MethodInfo(int access, boolean annotated, String bridgeTarget, Call accessorTarget) {}
+    public record MethodInfo(int access, boolean annotated, String bridgeTarget, Call accessorTarget) {}
 
     /** A method called: owner, name and descriptor. */
     record Call(String owner, String name, String desc) {}
@@ -54,7 +56,7 @@ final class ClassHierarchy {
      * give) is reported as an error, like a missing class, instead of exhausting the stack or the
      * CPU of a thread that holds a class-loading lock.
      */
-    static final int MAX_DEPTH = 256;
+    public static final int MAX_DEPTH = 256;
     /** The most supertypes (classes and interfaces) one walk visits, for the same reason. */
     static final int MAX_SUPERTYPES = 16 * MAX_DEPTH;
 
@@ -76,7 +78,7 @@ final class ClassHierarchy {
      */
     private final Set<String> finiteSuperclassChains = ConcurrentHashMap.newKeySet();
 
-    ClassHierarchy(ClassLookup lookup, boolean allMethods) {
+    public ClassHierarchy(ClassLookup lookup, boolean allMethods) {
         this.lookup = lookup;
         this.allMethods = allMethods;
     }
@@ -100,13 +102,13 @@ final class ClassHierarchy {
      * Registers a class from bytes at hand (the class being instrumented), so that it is never
      * looked up.
      */
-    void define(byte[] classBytes) {
+    public void define(byte[] classBytes) {
         ClassInfo info = parse(new ClassReader(classBytes));
         classes.put(info.name(), info);
     }
 
     /** @return what is known of the class, or null if the lookup cannot find it */
-    ClassInfo get(String internalName) {
+    public ClassInfo get(String internalName) {
         ClassInfo info = classes.get(internalName);
         if (info == null) {
             info = load(internalName);
@@ -329,14 +331,14 @@ final class ClassHierarchy {
     }
 
     /** @return whether {@code owner} itself declares {@code name desc} as a private method */
-    boolean isPrivate(String owner, String name, String desc) {
+    public boolean isPrivate(String owner, String name, String desc) {
         ClassInfo info = get(owner);
         MethodInfo method = info == null ? null : info.methods().get(name + desc);
         return method != null && (method.access() & Opcodes.ACC_PRIVATE) != 0;
     }
 
     /** @return whether the type is an interface (unknown types are taken as classes) */
-    boolean isInterface(String internalName) {
+    public boolean isInterface(String internalName) {
         ClassInfo info = get(internalName);
         return info != null && info.isInterface();
     }
@@ -347,7 +349,7 @@ final class ClassHierarchy {
      *     a cycle (stale class files) or a chain longer than {@link #MAX_DEPTH}: a loop that walks
      *     up through this method always ends
      */
-    String superName(String internalName) {
+    public String superName(String internalName) {
         ClassInfo info = get(internalName);
         if (info == null) {
             throw new InstrumentationException("cannot find class " + internalName.replace('/', '.')
@@ -405,7 +407,7 @@ final class ClassHierarchy {
      *
      * @throws InstrumentationException past {@link #MAX_SUPERTYPES}
      */
-    static void checkWalk(int visited, String from) {
+    public static void checkWalk(int visited, String from) {
         if (visited > MAX_SUPERTYPES) {
             throw tooDeep(from);
         }
@@ -415,7 +417,7 @@ final class ClassHierarchy {
      * @return whether {@code sub} is {@code sup} or one of its subtypes (classes and interfaces;
      *     types that cannot be found count as unrelated)
      */
-    boolean isSubtype(String sub, String sup) {
+    public boolean isSubtype(String sub, String sup) {
         if (sub.equals(sup) || sup.equals(OBJECT)) {
             return true;
         }
@@ -450,7 +452,7 @@ final class ClassHierarchy {
      *
      * @throws InstrumentationException if a class cannot be found
      */
-    String commonSuperClass(String type1, String type2) {
+    public String commonSuperClass(String type1, String type2) {
         if (type1.equals(type2)) {
             return type1;
         }
@@ -478,7 +480,7 @@ final class ClassHierarchy {
      * that carries {@code @CoroutineFn}, overrides or implements one, or is the target of a bridge
      * method that is one.
      */
-    boolean isCoroutineFn(String owner, String name, String desc) {
+    public boolean isCoroutineFn(String owner, String name, String desc) {
         if (name.charAt(0) == '<') {
             return false;
         }
@@ -663,7 +665,7 @@ final class ClassHierarchy {
      * declared in its supertype {@code above} (JVMS 5.4.5, with the transitive case through the
      * classes in between); an interface's method is overridden by any instance method.
      */
-    boolean overridesDeclaration(String owner, String name, String desc, String above) {
+    public boolean overridesDeclaration(String owner, String name, String desc, String above) {
         String key = name + desc;
         ClassInfo target = get(above);
         MethodInfo method = target == null ? null : target.methods().get(key);
@@ -705,7 +707,7 @@ final class ClassHierarchy {
      * Tells whether a method declared in {@code owner} is a coroutine function because a
      * supertype's method with the same name and descriptor is one (the marker is inherited).
      */
-    boolean overridesCoroutineFn(String owner, String name, String desc) {
+    public boolean overridesCoroutineFn(String owner, String name, String desc) {
         ClassInfo info = get(owner);
         if (info == null) {
             return false;
@@ -722,7 +724,7 @@ final class ClassHierarchy {
     }
 
     /** Notes a type found to have no coroutine function (the quick scan of its own class file). */
-    void recordWithoutCoroutineFns(String type) {
+    public void recordWithoutCoroutineFns(String type) {
         typesWithCoroutineFns.put(type, false);
     }
 
@@ -751,7 +753,7 @@ final class ClassHierarchy {
      * @throws InstrumentationException if the supertypes form a cycle (stale class files) or a
      *     chain longer than {@link #MAX_DEPTH}
      */
-    boolean hasCoroutineFns(String type) {
+    public boolean hasCoroutineFns(String type) {
         return hasCoroutineFns(type, new ArrayList<>());
     }
 

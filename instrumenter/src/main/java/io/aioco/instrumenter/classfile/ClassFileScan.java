@@ -1,4 +1,4 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.classfile;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -19,7 +19,7 @@ import java.util.Arrays;
  * the interpreter before the JIT has compiled it: it is kept to one loop over the constant pool
  * that touches each UTF-8 constant's first bytes only, and makes strings of the few names it needs.
  */
-final class ClassFileScan {
+public final class ClassFileScan {
     private static final byte[] RUNTIME_PACKAGE = RuntimeNames.RUNTIME_PACKAGE.getBytes(StandardCharsets.US_ASCII);
     private static final String[] NO_STRINGS = {};
     /** The packages of {@link ClassHierarchy#isJdkType}, as bytes. */
@@ -45,7 +45,7 @@ final class ClassFileScan {
 
     /** The class's access flags. */
     final int access;
-    final String className;
+    public final String className;
     final String superName;
     final String[] interfaces;
     final boolean mentionsRuntime;
@@ -54,7 +54,7 @@ final class ClassFileScan {
      * interface), by internal name, but for arrays and JDK types ({@link ClassHierarchy#isJdkType}),
      * which are told from the bytes, without making a string of them.
      */
-    final String[] indyReturnTypes;
+    public final String[] indyReturnTypes;
     /** The bytes scanned, up to {@link #end}, for {@link #mayOverride()}. */
     private final byte[] bytes;
     private final int end;
@@ -79,7 +79,7 @@ final class ClassFileScan {
     }
 
     /** @return what the quick scan needs, or null when the file is unusual or malformed */
-    static ClassFileScan read(byte[] b) {
+    public static ClassFileScan read(byte[] b) {
         return read(b, b.length);
     }
 
@@ -90,7 +90,7 @@ final class ClassFileScan {
      * @return the scan, or null when the file is unusual, malformed, or longer than {@code length}
      *     bytes up to the end of the header
      */
-    static ClassFileScan read(byte[] b, int length) {
+    public static ClassFileScan read(byte[] b, int length) {
         try {
             return parse(b, Math.min(length, b.length));
         } catch (RuntimeException e) {

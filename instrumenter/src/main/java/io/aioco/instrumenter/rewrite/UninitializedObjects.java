@@ -1,5 +1,8 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.rewrite;
 
+import io.aioco.instrumenter.classfile.Bytecode;
+import io.aioco.instrumenter.InstrumentationException;
+import io.aioco.instrumenter.analysis.Liveness;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -141,7 +144,7 @@ final class UninitializedObjects {
 
     private static InstrumentationException unsupported(String owner, MethodNode method, AbstractInsnNode at,
             String what) {
-        int line = MethodRewrite.lineOf(at);
+        int line = Bytecode.lineOf(at);
         return new InstrumentationException("unsupported shape in " + owner.replace('/', '.') + "." + method.name
                 + method.desc + (line > 0 ? " at line " + line : "") + ": " + what + " is live at a suspension point"
                 + " in a way this rewrite does not know; move the suspending call out of the constructor's arguments"

@@ -1,5 +1,13 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.rewrite;
 
+import io.aioco.instrumenter.classfile.Bytecode;
+import io.aioco.instrumenter.classfile.ClassHierarchy;
+import io.aioco.instrumenter.classfile.CoroutineMethods;
+import io.aioco.instrumenter.analysis.FrameAnalysis;
+import io.aioco.instrumenter.InstrumentationException;
+import io.aioco.instrumenter.analysis.Liveness;
+import io.aioco.instrumenter.analysis.MonitorRegions;
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -35,13 +43,13 @@ import org.objectweb.asm.commons.JSRInlinerAdapter;
  *   <li>emit the state machine.
  * </ol>
  */
-final class MethodRewrite {
+public final class MethodRewrite {
     /** A method that must not be instrumented, with the reason (becomes an ERROR diagnostic). */
-    static final class Refusal extends Exception {
+    public static final class Refusal extends Exception {
         private static final long serialVersionUID = 1L;
-        final int line;
+        public final int line;
 
-        Refusal(String message, int line) {
+        public Refusal(String message, int line) {
             super(message, null, false, false);
             this.line = line;
         }
@@ -60,7 +68,7 @@ final class MethodRewrite {
      *     left as it was)
      * @throws InstrumentationException when its code cannot be analysed
      */
-    static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
+    public static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
             String[] lambdaMethods, ClassHierarchy hierarchy) throws Refusal {
         String methodId = owner.name.replace('/', '.') + "." + method.name + method.desc;
         refuseTooManyParameters(method);
@@ -70,7 +78,7 @@ final class MethodRewrite {
         if (!calls.isEmpty() && (body.access & Opcodes.ACC_SYNCHRONIZED) != 0) {
             throw new Refusal("a synchronized method cannot suspend (it would hold its monitor across the"
                     + " suspension); use a CoMutex, or move the suspending call out of the synchronized"
-                    + " method", lineOf(calls.get(0)));
+                    + " method", Bytecode.lineOf(calls.get(0)));
         }
         refuseHeldMonitors(owner.name, body, calls, hierarchy);
         int stackSlot = WrapperSplit.stackSlot(body);
@@ -80,9 +88,9 @@ final class MethodRewrite {
         if (UninitializedObjects.rewrite(owner.name, body, new LinkedHashSet<>(calls))) {
             analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         }
-        List<SuspensionPoint> points = describe(Instrumenter.majorVersion(owner), body, analysis, calls, hierarchy);
+        List<SuspensionPoint> points = describe(Bytecode.majorVersion(owner), body, analysis, calls, hierarchy);
         if (calls.isEmpty()) {
-            StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false, Instrumenter.majorVersion(owner),
+            StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false, Bytecode.majorVersion(owner),
                     stateBase); // already the fresh body
             return List.of(wrapper, body);
         }
@@ -93,8 +101,8 @@ final class MethodRewrite {
             freshPoints.add(new SuspensionPoint(point.index(), call, point.linkage(), point.line(), point.liveLocals(),
                     point.stackBelow(), point.receiverType()));
         }
-        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true, Instrumenter.majorVersion(owner), stateBase);
-        StateMachine.rewrite(fresh, methodId, acceptedTokens, freshPoints, stackSlot, false, Instrumenter.majorVersion(owner),
+        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true, Bytecode.majorVersion(owner), stateBase);
+        StateMachine.rewrite(fresh, methodId, acceptedTokens, freshPoints, stackSlot, false, Bytecode.majorVersion(owner),
                 stateBase);
         return List.of(wrapper, body, fresh);
     }
@@ -160,7 +168,7 @@ final class MethodRewrite {
                     + " parameter slots (this one has " + parameterSlots(method.desc, isStatic) + ", counting this and"
                     + " two for each long and double): its resumable copy takes " + ADDED_PARAMETER_SLOTS + " more and"
                     + " the JVM allows " + MAX_PARAMETER_SLOTS + "; pass some of them in an object or an array",
-                    firstLine(method));
+                    Bytecode.firstLine(method));
         }
     }
 
@@ -182,18 +190,11 @@ final class MethodRewrite {
     private static List<MethodInsnNode> collectSuspensionCalls(MethodNode method, ClassHierarchy hierarchy) {
         List<MethodInsnNode> calls = new ArrayList<>();
         for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
-            if (insn instanceof MethodInsnNode call && isSuspensionPoint(call, hierarchy)) {
+            if (insn instanceof MethodInsnNode call && CoroutineMethods.isSuspensionPoint(call, hierarchy)) {
                 calls.add(call);
             }
         }
         return calls;
-    }
-
-    static boolean isSuspensionPoint(MethodInsnNode call, ClassHierarchy hierarchy) {
-        if (call.owner.charAt(0) == '[') {
-            return false;
-        }
-        return isYield(call) || hierarchy.isCoroutineFn(call.owner, call.name, call.desc);
     }
 
     private static void refuseHeldMonitors(String owner, MethodNode method, List<MethodInsnNode> calls,
@@ -212,7 +213,7 @@ final class MethodRewrite {
                 throw new Refusal("call to coroutine function " + call.owner.replace('/', '.') + "." + call.name
                         + call.desc + " inside a synchronized block: a coroutine cannot suspend while it holds"
                         + " a monitor; use a CoMutex, or move the call out of the synchronized block",
-                        lineOf(call));
+                        Bytecode.lineOf(call));
             }
         }
     }
@@ -246,17 +247,17 @@ final class MethodRewrite {
                 stackBelow.add(frame.getStack(i));
             }
             BasicValue receiver = call.getOpcode() == Opcodes.INVOKESTATIC ? null : frame.getStack(below);
-            points.add(new SuspensionPoint(points.size(), call, linkage(call, classVersion, hierarchy), lineOf(call),
+            points.add(new SuspensionPoint(points.size(), call, linkage(call, classVersion, hierarchy), Bytecode.lineOf(call),
                     locals, stackBelow, receiver));
         }
         return points;
     }
 
     private static SuspensionPoint.Linkage linkage(MethodInsnNode call, int classVersion, ClassHierarchy hierarchy) {
-        if (isYield(call)) {
+        if (CoroutineMethods.isYield(call)) {
             return SuspensionPoint.Linkage.INLINE_YIELD;
         }
-        if (classVersion < Opcodes.V1_7 || Instrumenter.isRuntimeClass(call.owner)) {
+        if (classVersion < Opcodes.V1_7 || RuntimeNames.isRuntimeClass(call.owner)) {
             return SuspensionPoint.Linkage.ORIGINAL; // no invokedynamic before Java 7; the runtime has no bodies
         }
         if (tooManyParameters(call.desc, call.getOpcode() == Opcodes.INVOKESTATIC)) {
@@ -270,52 +271,5 @@ final class MethodRewrite {
                 return hierarchy.isPrivate(call.owner, call.name, call.desc)
                         ? SuspensionPoint.Linkage.DIRECT : SuspensionPoint.Linkage.ORIGINAL;
         }
-    }
-
-    static boolean isYield(MethodInsnNode call) {
-        return call.owner.equals(RuntimeNames.COROUTINE) && call.name.equals(RuntimeNames.YIELD)
-                && call.desc.equals(RuntimeNames.YIELD_DESC);
-    }
-
-    /** @return the first source line of the method, or -1 */
-    static int firstLine(MethodNode method) {
-        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
-            if (insn instanceof LineNumberNode line) {
-                return line.line;
-            }
-        }
-        return -1;
-    }
-
-    /** @return the source line of the instruction, or -1 */
-    static int lineOf(AbstractInsnNode insn) {
-        for (AbstractInsnNode previous = insn; previous != null; previous = previous.getPrevious()) {
-            if (previous instanceof LineNumberNode line) {
-                return line.line;
-            }
-        }
-        return -1;
-    }
-
-    /**
-     * Replaces a refused method's body by {@code throw new IllegalStateException(message)}, so the
-     * mistake surfaces at the first call.
-     */
-    static void replaceWithThrow(MethodNode method, String message) {
-        InsnList body = new InsnList();
-        body.add(new TypeInsnNode(Opcodes.NEW, "java/lang/IllegalStateException"));
-        body.add(new InsnNode(Opcodes.DUP));
-        body.add(new LdcInsnNode(message));
-        body.add(new MethodInsnNode(Opcodes.INVOKESPECIAL, "java/lang/IllegalStateException", "<init>",
-                "(Ljava/lang/String;)V", false));
-        body.add(new InsnNode(Opcodes.ATHROW));
-        method.instructions = body;
-        method.tryCatchBlocks = new ArrayList<>();
-        method.localVariables = null;
-        method.visibleLocalVariableAnnotations = null;
-        method.invisibleLocalVariableAnnotations = null;
-        method.visibleTypeAnnotations = null;
-        method.invisibleTypeAnnotations = null;
-        method.maxStack = 3;
     }
 }
