@@ -107,7 +107,7 @@ class FuzzedClassFilesTest {
      * finding.
      */
     static Outcome examine(String seedName, byte[] mutant) {
-        InstrumentationResult result = new Instrumenter(LOOKUP, new Instrumenter.Options(true)).instrument(mutant);
+        InstrumentationResult result = new Instrumenter(LOOKUP, new Instrumenter.Options(true, false)).instrument(mutant);
         switch (result.outcome()) {
             case FAILED -> check(result.bytes() == null && !result.diagnostics().isEmpty(),
                     "FAILED must come without bytes and with a diagnostic: " + result);

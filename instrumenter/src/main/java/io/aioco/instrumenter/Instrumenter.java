@@ -42,6 +42,7 @@ import org.objectweb.asm.tree.MethodNode;
  */
 public final class Instrumenter {
     private final ClassHierarchy hierarchy;
+    private final boolean verbose;
 
     /**
      * @param lookup where to read the class files of other classes (supertypes, called classes)
@@ -56,6 +57,7 @@ public final class Instrumenter {
      */
     public Instrumenter(ClassLookup lookup, Options options) {
         this.hierarchy = new ClassHierarchy(lookup, options.allMethods());
+        this.verbose = options.verbose();
     }
 
     /**
@@ -65,10 +67,13 @@ public final class Instrumenter {
      *     body, except constructors, static initializers and bridges, is taken as a coroutine
      *     function, and every call between such methods as a suspension point. It exercises the
      *     transformation on code nobody wrote for it; the result is not meant to run.
+     * @param verbose an internal failure (a bug of the instrumenter) is reported with the method's
+     *     code as text and the stack trace, besides the class, the method, the instruction and where
+     *     it was thrown (the agent's {@code verbose} option, the plugin's {@code aioco.verbose})
      */
-    public record Options(boolean allMethods) {
-        /** Coroutine functions are the marked ones (and those that inherit the marker). */
-        public static final Options DEFAULT = new Options(false);
+    public record Options(boolean allMethods, boolean verbose) {
+        /** Coroutine functions are the marked ones (and those that inherit the marker); not verbose. */
+        public static final Options DEFAULT = new Options(false, false);
     }
 
     /**
@@ -146,7 +151,7 @@ public final class Instrumenter {
         } catch (InstrumentationException e) {
             return failed(className, e.getMessage());
         } catch (RuntimeException | StackOverflowError | AssertionError e) {
-            return failed(className, "cannot instrument: " + e);
+            return failed(className, InternalFailure.inClass(className, e, verbose));
         }
     }
 
@@ -275,6 +280,8 @@ public final class Instrumenter {
         boolean changed = refuseConstructors(owner, diagnostics);
         for (CoroutineMethods.Role role : CoroutineMethods.find(owner, hierarchy)) {
             MethodNode method = role.method();
+            String name = method.name;
+            String desc = method.desc; // NOTE: the rewrite changes it
             try {
                 if (tooLarge.contains(method.name + method.desc)) {
                     throw new MethodRewrite.Refusal("method too large once instrumented (the JVM limits a method"
@@ -289,6 +296,10 @@ public final class Instrumenter {
                 Diagnostic diagnostic = diagnostic(owner, method, refusal.line, refusal.getMessage());
                 diagnostics.add(diagnostic);
                 Bytecode.replaceWithThrow(method, diagnostic.format());
+            } catch (InstrumentationException e) {
+                throw e;
+            } catch (RuntimeException | StackOverflowError | AssertionError e) {
+                throw InternalFailure.inMethod(className, name, desc, method, reader, e, verbose);
             }
             changed = true;
         }

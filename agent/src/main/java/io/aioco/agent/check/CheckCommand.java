@@ -130,7 +130,7 @@ public final class CheckCommand {
                 out.println("aioco check: --verify needs aioco-runtime among the paths (--classpath aioco-runtime.jar)");
                 return 2;
             }
-            Instrumenter instrumenter = new Instrumenter(lookup, new Instrumenter.Options(allMethods));
+            Instrumenter instrumenter = new Instrumenter(lookup, new Instrumenter.Options(allMethods, false));
             BytecodeVerifier verifier = verify ? new BytecodeVerifier(lookup) : null;
             Map<String, byte[]> finalBytes = new HashMap<>();
             List<String> rewrittenNames = new ArrayList<>();
