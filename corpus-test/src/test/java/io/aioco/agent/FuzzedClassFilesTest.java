@@ -3,6 +3,7 @@ package io.aioco.agent;
 import io.aioco.corpusfixture.CoroutineShapes;
 import io.aioco.instrumenter.check.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
+import io.aioco.testing.TriesFromProperty;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
 import java.io.IOException;
@@ -53,7 +54,7 @@ import org.objectweb.asm.ClassWriter;
  *   <li>each input is handled within {@value #TIME_LIMIT_SECONDS} s (a hang detector, far above
  *       the few milliseconds an input takes).
  * </ul>
- * CI tries 5000 inputs; more with {@code -Daioco.fuzz.tries=N} ({@link FuzzTries}).
+ * CI tries 5000 inputs; more with {@code -Daioco.fuzz.tries=N} ({@link TriesFromProperty}).
  */
 class FuzzedClassFilesTest {
     static final int TIME_LIMIT_SECONDS = 30;
@@ -88,7 +89,7 @@ class FuzzedClassFilesTest {
     }
 
     @Property(tries = 5000, shrinking = ShrinkingMode.BOUNDED)
-    @AddLifecycleHook(FuzzTries.class)
+    @AddLifecycleHook(TriesFromProperty.Fuzz.class)
     void damagedClassFilesNeverCrashHangOrComeOutWorse(@ForAll("seeds") Seed seed,
             @ForAll ClassFileMutation mutation, @ForAll long noise) {
         byte[] mutant = mutation.mutate(seed.bytes(), seed.layout(), new Random(noise));

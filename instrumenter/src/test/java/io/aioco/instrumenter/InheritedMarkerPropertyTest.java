@@ -1,7 +1,7 @@
 package io.aioco.instrumenter;
 
 import io.aioco.instrumenter.classfile.ClassHierarchy;
-import io.aioco.instrumenter.random.TriesFromSystemProperty;
+import io.aioco.testing.TriesFromProperty;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,7 +92,7 @@ class InheritedMarkerPropertyTest {
         }
     }
 
-    @AddLifecycleHook(TriesFromSystemProperty.class)
+    @AddLifecycleHook(TriesFromProperty.Random.class)
     @Property(tries = 300)
     void theInstrumenterFindsTheCoroutineFunctionsTheLanguagesRulesMake(@ForAll long seed) {
         List<Type> types = hierarchy(new Random(seed));
