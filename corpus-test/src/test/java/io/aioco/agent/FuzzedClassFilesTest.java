@@ -1,11 +1,11 @@
 package io.aioco.agent;
 
 import io.aioco.corpusfixture.CoroutineShapes;
-import io.aioco.instrumenter.check.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
-import io.aioco.testing.TriesFromProperty;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
+import io.aioco.instrumenter.check.BytecodeVerifier;
+import io.aioco.testing.TriesFromProperty;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -1,14 +1,14 @@
 package io.aioco.instrumenter;
 
+import io.aioco.instrumenter.check.CoroutineFnRule;
 import io.aioco.instrumenter.classfile.Bytecode;
 import io.aioco.instrumenter.classfile.ClassFileScan;
 import io.aioco.instrumenter.classfile.ClassHierarchy;
-import io.aioco.instrumenter.check.CoroutineFnRule;
 import io.aioco.instrumenter.classfile.CoroutineMethods;
-import io.aioco.instrumenter.rewrite.LocalDirectCalls;
-import io.aioco.instrumenter.rewrite.MethodRewrite;
 import io.aioco.instrumenter.classfile.QuickScan;
 import io.aioco.instrumenter.classfile.RuntimeNames;
+import io.aioco.instrumenter.rewrite.LocalDirectCalls;
+import io.aioco.instrumenter.rewrite.MethodRewrite;
 import io.aioco.instrumenter.rewrite.WrapperSplit;
 import java.util.ArrayList;
 import java.util.HashSet;

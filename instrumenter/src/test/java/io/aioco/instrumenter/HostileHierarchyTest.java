@@ -1,12 +1,12 @@
 package io.aioco.instrumenter;
 
-import io.aioco.instrumenter.check.BytecodeVerifier;
-import io.aioco.instrumenter.classfile.ClassHierarchy;
-import io.aioco.instrumenter.classfile.RuntimeNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.aioco.instrumenter.check.BytecodeVerifier;
+import io.aioco.instrumenter.classfile.ClassHierarchy;
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import io.aioco.testing.TriesFromProperty;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,11 +1,11 @@
 package io.aioco.instrumenter;
 
-import io.aioco.instrumenter.classfile.RuntimeNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aioco.Coroutine;
 import io.aioco.CoroutineFn;
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import io.aioco.internal.CoLinker;
 import io.aioco.internal.CoStack;
 import io.aioco.internal.Instrumented;

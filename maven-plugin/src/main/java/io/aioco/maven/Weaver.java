@@ -1,12 +1,12 @@
 package io.aioco.maven;
 
-import io.aioco.instrumenter.check.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationException;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
 import io.aioco.instrumenter.WovenMarker;
+import io.aioco.instrumenter.check.BytecodeVerifier;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

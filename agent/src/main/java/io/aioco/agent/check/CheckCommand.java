@@ -1,11 +1,11 @@
 package io.aioco.agent.check;
 
-import io.aioco.instrumenter.check.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.ClassPathLookup;
 import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
+import io.aioco.instrumenter.check.BytecodeVerifier;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;

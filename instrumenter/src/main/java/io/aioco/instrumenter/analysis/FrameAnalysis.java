@@ -1,7 +1,7 @@
 package io.aioco.instrumenter.analysis;
 
-import io.aioco.instrumenter.classfile.ClassHierarchy;
 import io.aioco.instrumenter.InstrumentationException;
+import io.aioco.instrumenter.classfile.ClassHierarchy;
 import java.util.ArrayList;
 import java.util.List;
 import org.objectweb.asm.Opcodes;

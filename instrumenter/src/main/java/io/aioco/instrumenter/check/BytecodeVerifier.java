@@ -1,9 +1,9 @@
 package io.aioco.instrumenter.check;
 
-import io.aioco.instrumenter.classfile.ClassHierarchy;
 import io.aioco.instrumenter.ClassLookup;
-import io.aioco.instrumenter.analysis.FrameAnalysis;
 import io.aioco.instrumenter.InstrumentationException;
+import io.aioco.instrumenter.analysis.FrameAnalysis;
+import io.aioco.instrumenter.classfile.ClassHierarchy;
 import java.util.ArrayList;
 import java.util.List;
 import org.objectweb.asm.ClassReader;

@@ -1,10 +1,10 @@
 package io.aioco.instrumenter.check;
 
+import io.aioco.instrumenter.Diagnostic;
+import io.aioco.instrumenter.Instrumenter;
 import io.aioco.instrumenter.classfile.Bytecode;
 import io.aioco.instrumenter.classfile.ClassHierarchy;
 import io.aioco.instrumenter.classfile.CoroutineMethods;
-import io.aioco.instrumenter.Diagnostic;
-import io.aioco.instrumenter.Instrumenter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;

@@ -1,12 +1,12 @@
 package io.aioco.instrumenter.rewrite;
 
+import io.aioco.instrumenter.InstrumentationException;
+import io.aioco.instrumenter.analysis.FrameAnalysis;
+import io.aioco.instrumenter.analysis.Liveness;
+import io.aioco.instrumenter.analysis.MonitorRegions;
 import io.aioco.instrumenter.classfile.Bytecode;
 import io.aioco.instrumenter.classfile.ClassHierarchy;
 import io.aioco.instrumenter.classfile.CoroutineMethods;
-import io.aioco.instrumenter.analysis.FrameAnalysis;
-import io.aioco.instrumenter.InstrumentationException;
-import io.aioco.instrumenter.analysis.Liveness;
-import io.aioco.instrumenter.analysis.MonitorRegions;
 import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.util.ArrayList;
 import java.util.BitSet;

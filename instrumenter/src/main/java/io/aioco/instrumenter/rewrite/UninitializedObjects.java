@@ -1,8 +1,8 @@
 package io.aioco.instrumenter.rewrite;
 
-import io.aioco.instrumenter.classfile.Bytecode;
 import io.aioco.instrumenter.InstrumentationException;
 import io.aioco.instrumenter.analysis.Liveness;
+import io.aioco.instrumenter.classfile.Bytecode;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;

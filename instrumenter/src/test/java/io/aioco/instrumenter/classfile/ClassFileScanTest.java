@@ -1,11 +1,11 @@
 package io.aioco.instrumenter.classfile;
 
-import io.aioco.instrumenter.ClassLookup;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.aioco.instrumenter.ClassLookup;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;

@@ -1,7 +1,10 @@
-package io.aioco.instrumenter;
+package io.aioco.instrumenter.rewrite;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.aioco.instrumenter.ClassLookup;
+import io.aioco.instrumenter.Instrumenter;
+import io.aioco.instrumenter.TestCompiler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
