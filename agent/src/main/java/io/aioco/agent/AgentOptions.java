@@ -15,7 +15,8 @@ import java.util.List;
  * <p>No QEMU counterpart. Immutable: parsed once by the thread that installs the agent, then read
  * by any transforming thread.
  *
- * @param verbose log every class rewritten, and what the startup cache does
+ * @param verbose log every class rewritten, and what the startup cache does; an internal failure of
+ *     the instrumenter is reported with the method's code as text and the stack trace
  * @param dumpDirectory where to write every rewritten class file, or null
  * @param includes when not empty, only classes whose name starts with one of these are instrumented
  * @param excludes classes whose name starts with one of these are never instrumented

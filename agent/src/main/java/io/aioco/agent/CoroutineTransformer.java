@@ -157,16 +157,21 @@ public final class CoroutineTransformer implements ClassFileTransformer {
     private Instrumenter newInstrumenter(ClassLoader loader) {
         LoaderLookup.SharingKey key = LoaderLookup.sharingKey(loader);
         if (key == null) {
-            return new Instrumenter(new LoaderLookup(loader));
+            return new Instrumenter(new LoaderLookup(loader), instrumenterOptions());
         }
         SoftReference<Instrumenter> known = shared.get(key);
         Instrumenter instrumenter = known == null ? null : known.get();
         if (instrumenter == null) {
             shared.entrySet().removeIf(entry -> entry.getKey().isStale() || entry.getValue().get() == null);
-            instrumenter = new Instrumenter(LoaderLookup.shared(key));
+            instrumenter = new Instrumenter(LoaderLookup.shared(key), instrumenterOptions());
             shared.put(key, new SoftReference<>(instrumenter));
         }
         return instrumenter;
+    }
+
+    /** @return the instrumenter's options: verbose with the agent's {@code verbose} (an internal failure's report carries the method's code) */
+    private Instrumenter.Options instrumenterOptions() {
+        return new Instrumenter.Options(false, options.verbose());
     }
 
     private byte[] report(String className, InstrumentationResult result, boolean redefined) {

@@ -1,10 +1,11 @@
 package io.aioco.agent;
 
 import io.aioco.corpusfixture.CoroutineShapes;
-import io.aioco.instrumenter.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
+import io.aioco.instrumenter.check.BytecodeVerifier;
+import io.aioco.testing.TriesFromProperty;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -53,7 +54,7 @@ import org.objectweb.asm.ClassWriter;
  *   <li>each input is handled within {@value #TIME_LIMIT_SECONDS} s (a hang detector, far above
  *       the few milliseconds an input takes).
  * </ul>
- * CI tries 5000 inputs; more with {@code -Daioco.fuzz.tries=N} ({@link FuzzTries}).
+ * CI tries 5000 inputs; more with {@code -Daioco.fuzz.tries=N} ({@link TriesFromProperty}).
  */
 class FuzzedClassFilesTest {
     static final int TIME_LIMIT_SECONDS = 30;
@@ -88,7 +89,7 @@ class FuzzedClassFilesTest {
     }
 
     @Property(tries = 5000, shrinking = ShrinkingMode.BOUNDED)
-    @AddLifecycleHook(FuzzTries.class)
+    @AddLifecycleHook(TriesFromProperty.Fuzz.class)
     void damagedClassFilesNeverCrashHangOrComeOutWorse(@ForAll("seeds") Seed seed,
             @ForAll ClassFileMutation mutation, @ForAll long noise) {
         byte[] mutant = mutation.mutate(seed.bytes(), seed.layout(), new Random(noise));
@@ -107,7 +108,7 @@ class FuzzedClassFilesTest {
      * finding.
      */
     static Outcome examine(String seedName, byte[] mutant) {
-        InstrumentationResult result = new Instrumenter(LOOKUP, new Instrumenter.Options(true)).instrument(mutant);
+        InstrumentationResult result = new Instrumenter(LOOKUP, new Instrumenter.Options(true, false)).instrument(mutant);
         switch (result.outcome()) {
             case FAILED -> check(result.bytes() == null && !result.diagnostics().isEmpty(),
                     "FAILED must come without bytes and with a diagnostic: " + result);

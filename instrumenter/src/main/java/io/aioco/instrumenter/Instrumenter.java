@@ -1,5 +1,15 @@
 package io.aioco.instrumenter;
 
+import io.aioco.instrumenter.check.CoroutineFnRule;
+import io.aioco.instrumenter.classfile.Bytecode;
+import io.aioco.instrumenter.classfile.ClassFileScan;
+import io.aioco.instrumenter.classfile.ClassHierarchy;
+import io.aioco.instrumenter.classfile.CoroutineMethods;
+import io.aioco.instrumenter.classfile.QuickScan;
+import io.aioco.instrumenter.classfile.RuntimeNames;
+import io.aioco.instrumenter.rewrite.LocalDirectCalls;
+import io.aioco.instrumenter.rewrite.MethodRewrite;
+import io.aioco.instrumenter.rewrite.WrapperSplit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
@@ -32,6 +42,7 @@ import org.objectweb.asm.tree.MethodNode;
  */
 public final class Instrumenter {
     private final ClassHierarchy hierarchy;
+    private final boolean verbose;
 
     /**
      * @param lookup where to read the class files of other classes (supertypes, called classes)
@@ -46,6 +57,7 @@ public final class Instrumenter {
      */
     public Instrumenter(ClassLookup lookup, Options options) {
         this.hierarchy = new ClassHierarchy(lookup, options.allMethods());
+        this.verbose = options.verbose();
     }
 
     /**
@@ -55,10 +67,13 @@ public final class Instrumenter {
      *     body, except constructors, static initializers and bridges, is taken as a coroutine
      *     function, and every call between such methods as a suspension point. It exercises the
      *     transformation on code nobody wrote for it; the result is not meant to run.
+     * @param verbose an internal failure (a bug of the instrumenter) is reported with the method's
+     *     code as text and the stack trace, besides the class, the method, the instruction and where
+     *     it was thrown (the agent's {@code verbose} option, the plugin's {@code aioco.verbose})
      */
-    public record Options(boolean allMethods) {
-        /** Coroutine functions are the marked ones (and those that inherit the marker). */
-        public static final Options DEFAULT = new Options(false);
+    public record Options(boolean allMethods, boolean verbose) {
+        /** Coroutine functions are the marked ones (and those that inherit the marker); not verbose. */
+        public static final Options DEFAULT = new Options(false, false);
     }
 
     /**
@@ -124,7 +139,7 @@ public final class Instrumenter {
         try {
             ClassFileScan scan = ClassFileScan.read(classBytes);
             className = scan == null ? null : scan.className; // NOTE: named in a failure of the quick scan
-            if (scan != null && !isRuntimeClass(scan.className) && !QuickScan.mayNeedInstrumentation(scan, hierarchy)) {
+            if (scan != null && !RuntimeNames.isRuntimeClass(scan.className) && !QuickScan.mayNeedInstrumentation(scan, hierarchy)) {
                 if (listener != null) {
                     listener.nothingToDo(scan.className, QuickScan.applicationSupertypes(scan), scan.indyReturnTypes);
                 }
@@ -136,7 +151,7 @@ public final class Instrumenter {
         } catch (InstrumentationException e) {
             return failed(className, e.getMessage());
         } catch (RuntimeException | StackOverflowError | AssertionError e) {
-            return failed(className, "cannot instrument: " + e);
+            return failed(className, InternalFailure.inClass(className, e, verbose));
         }
     }
 
@@ -160,7 +175,7 @@ public final class Instrumenter {
             ClassReader reader = new ClassReader(classBytes);
             ClassNode owner = new ClassNode();
             reader.accept(owner, ClassReader.SKIP_FRAMES);
-            if (isRuntimeClass(owner.name) || WovenMarker.versionOf(owner) != WovenMarker.NOT_WOVEN) {
+            if (RuntimeNames.isRuntimeClass(owner.name) || WovenMarker.versionOf(owner) != WovenMarker.NOT_WOVEN) {
                 return List.of();
             }
             hierarchy.define(classBytes);
@@ -181,7 +196,7 @@ public final class Instrumenter {
     /** @param quickScan whether the quick scan is still to do (the lean scan could not read the file) */
     private InstrumentationResult instrument(byte[] classBytes, ClassReader reader, boolean quickScan) {
         String className = reader.getClassName();
-        if (isRuntimeClass(className)) {
+        if (RuntimeNames.isRuntimeClass(className)) {
             return unchanged(className, List.of());
         }
         if (quickScan && !QuickScan.mayNeedInstrumentation(classBytes, reader, hierarchy)) {
@@ -265,11 +280,13 @@ public final class Instrumenter {
         boolean changed = refuseConstructors(owner, diagnostics);
         for (CoroutineMethods.Role role : CoroutineMethods.find(owner, hierarchy)) {
             MethodNode method = role.method();
+            String name = method.name;
+            String desc = method.desc; // NOTE: the rewrite changes it
             try {
                 if (tooLarge.contains(method.name + method.desc)) {
                     throw new MethodRewrite.Refusal("method too large once instrumented (the JVM limits a method"
                             + " to 64 KiB of code, and every suspension point adds code to save and restore"
-                            + " the frame); split it into smaller coroutine functions", MethodRewrite.firstLine(method));
+                            + " the frame); split it into smaller coroutine functions", Bytecode.firstLine(method));
                 }
                 String original = method.name + method.desc;
                 List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), role.lambdaMethods(), hierarchy);
@@ -278,7 +295,11 @@ public final class Instrumenter {
             } catch (MethodRewrite.Refusal refusal) {
                 Diagnostic diagnostic = diagnostic(owner, method, refusal.line, refusal.getMessage());
                 diagnostics.add(diagnostic);
-                MethodRewrite.replaceWithThrow(method, diagnostic.format());
+                Bytecode.replaceWithThrow(method, diagnostic.format());
+            } catch (InstrumentationException e) {
+                throw e;
+            } catch (RuntimeException | StackOverflowError | AssertionError e) {
+                throw InternalFailure.inMethod(className, name, desc, method, reader, e, verbose);
             }
             changed = true;
         }
@@ -291,7 +312,7 @@ public final class Instrumenter {
     }
 
     private InstrumentationResult write(ClassNode owner, List<Diagnostic> diagnostics) {
-        int major = majorVersion(owner);
+        int major = Bytecode.majorVersion(owner);
         boolean frames = major >= Opcodes.V1_7 || (major == Opcodes.V1_6 && !hasSubroutines(owner));
         ClassWriter writer = new HierarchyClassWriter(frames ? ClassWriter.COMPUTE_FRAMES : ClassWriter.COMPUTE_MAXS,
                 hierarchy);
@@ -317,7 +338,7 @@ public final class Instrumenter {
                         + " weaves it; until then its coroutine functions throw");
         for (MethodNode method : owner.methods) {
             if (WrapperSplit.isBodyDescriptor(method.desc) && method.instructions.size() > 0) {
-                MethodRewrite.replaceWithThrow(method, diagnostic.format());
+                Bytecode.replaceWithThrow(method, diagnostic.format());
             }
         }
         return write(owner, List.of(diagnostic));
@@ -328,23 +349,16 @@ public final class Instrumenter {
                 List.copyOf(diagnostics));
     }
 
-    /** The runtime's own classes follow the protocol by hand and are never rewritten. */
-    static boolean isRuntimeClass(String className) {
-        return className.startsWith("io/aioco/internal/")
-                || (className.startsWith(RuntimeNames.RUNTIME_PACKAGE)
-                        && className.indexOf('/', RuntimeNames.RUNTIME_PACKAGE.length()) < 0);
-    }
-
     private static boolean refuseConstructors(ClassNode owner, List<Diagnostic> diagnostics) {
         boolean changed = false;
         for (MethodNode method : owner.methods) {
             if (method.name.charAt(0) == '<' && CoroutineMethods.isAnnotated(method)) {
                 String what = method.name.equals("<init>") ? "a constructor" : "a static initializer";
-                Diagnostic diagnostic = diagnostic(owner, method, MethodRewrite.firstLine(method), what
+                Diagnostic diagnostic = diagnostic(owner, method, Bytecode.firstLine(method), what
                         + " cannot be a coroutine function; remove @CoroutineFn and move the suspending code"
                         + " to a @CoroutineFn method called after construction");
                 diagnostics.add(diagnostic);
-                MethodRewrite.replaceWithThrow(method, diagnostic.format());
+                Bytecode.replaceWithThrow(method, diagnostic.format());
                 changed = true;
             }
         }
@@ -366,14 +380,6 @@ public final class Instrumenter {
                 return;
             }
         }
-    }
-
-    /**
-     * The class file's major version. ASM's {@code version} also holds the minor version in its high
-     * bits, so a (damaged) minor version of 0x8000 or more would make it negative.
-     */
-    static int majorVersion(ClassNode owner) {
-        return owner.version & 0xFFFF;
     }
 
     private static boolean hasSubroutines(ClassNode owner) {

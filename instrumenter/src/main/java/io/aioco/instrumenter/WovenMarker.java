@@ -1,5 +1,6 @@
 package io.aioco.instrumenter;
 
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

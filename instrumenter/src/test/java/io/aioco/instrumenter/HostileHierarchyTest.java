@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.aioco.instrumenter.random.TriesFromSystemProperty;
+import io.aioco.instrumenter.check.BytecodeVerifier;
+import io.aioco.instrumenter.classfile.ClassHierarchy;
+import io.aioco.instrumenter.classfile.RuntimeNames;
+import io.aioco.testing.TriesFromProperty;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -209,7 +212,7 @@ class HostileHierarchyTest {
      * instrumenter always answers, fails only on a cycle it names, and what it writes verifies.
      */
     @Property(tries = 300)
-    @AddLifecycleHook(TriesFromSystemProperty.class)
+    @AddLifecycleHook(TriesFromProperty.Random.class)
     void randomHierarchiesWithCyclesAlwaysEnd(@ForAll long seed) {
         classes.clear();
         Random random = new Random(seed);

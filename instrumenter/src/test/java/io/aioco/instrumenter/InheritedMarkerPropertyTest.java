@@ -1,6 +1,7 @@
 package io.aioco.instrumenter;
 
-import io.aioco.instrumenter.random.TriesFromSystemProperty;
+import io.aioco.instrumenter.classfile.ClassHierarchy;
+import io.aioco.testing.TriesFromProperty;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,7 +95,7 @@ class InheritedMarkerPropertyTest {
         }
     }
 
-    @AddLifecycleHook(TriesFromSystemProperty.class)
+    @AddLifecycleHook(TriesFromProperty.Random.class)
     @Property(tries = 300)
     void theInstrumenterFindsTheCoroutineFunctionsTheLanguagesRulesMake(@ForAll long seed) {
         List<Type> types = hierarchy(new Random(seed));
@@ -403,7 +404,7 @@ class InheritedMarkerPropertyTest {
      * overrides one (under its own descriptor) or the method it calls is one, and take a call through a type to a supertype's coroutine function
      * (under the supertype's descriptor) for a suspension point.
      */
-    @AddLifecycleHook(TriesFromSystemProperty.class)
+    @AddLifecycleHook(TriesFromProperty.Random.class)
     @Property(tries = 300, seed = "8363188274643279958") // NOTE: fixed for CI; -Daioco.random.seed=random draws one
     void bridgesOfGenericAndCovariantOverridesAreCoroutineFunctionsExactlyWhenTheLanguageSays(@ForAll long seed) {
         checkGenericHierarchy(seed);

@@ -3,6 +3,7 @@ package io.aioco.instrumenter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.aioco.instrumenter.classfile.ClassHierarchy;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

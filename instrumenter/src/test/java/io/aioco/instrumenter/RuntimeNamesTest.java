@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aioco.Coroutine;
 import io.aioco.CoroutineFn;
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import io.aioco.internal.CoLinker;
 import io.aioco.internal.CoStack;
 import io.aioco.internal.Instrumented;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

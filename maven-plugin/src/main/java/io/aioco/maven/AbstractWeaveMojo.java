@@ -22,7 +22,10 @@ public abstract class AbstractWeaveMojo extends AbstractMojo {
     @Parameter(property = "aioco.skip", defaultValue = "false")
     private boolean skip;
 
-    /** Logs every class woven and every class excluded, not just the summary. */
+    /**
+     * Logs every class woven and every class excluded, not just the summary; an internal failure of
+     * the instrumenter is reported with the method's code as text and the stack trace.
+     */
     @Parameter(property = "aioco.verbose", defaultValue = "false")
     private boolean verbose;
 
@@ -93,7 +96,7 @@ public abstract class AbstractWeaveMojo extends AbstractMojo {
         }
         Weaver.Result result;
         try (ClassPathLookup lookup = ClassPathLookup.open(classpath, ClassLookup.ofClassLoader(null))) {
-            result = new Weaver(folder, lookup, filter, basedir.toPath().toAbsolutePath().normalize()).scan();
+            result = new Weaver(folder, lookup, filter, basedir.toPath().toAbsolutePath().normalize(), verbose).scan();
             report(folder, result);
             result.write();
         } catch (IOException e) {

@@ -1,12 +1,12 @@
 package io.aioco.maven;
 
-import io.aioco.instrumenter.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationException;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
 import io.aioco.instrumenter.WovenMarker;
+import io.aioco.instrumenter.check.BytecodeVerifier;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,18 +64,31 @@ final class Weaver {
      * @param displayRoot paths in messages are shown relative to it (the project's folder)
      */
     Weaver(Path classesDirectory, ClassLookup lookup, ClassNamePatterns filter, Path displayRoot) {
-        this(classesDirectory, lookup, filter, displayRoot, UnaryOperator.identity());
+        this(classesDirectory, lookup, filter, displayRoot, false, UnaryOperator.identity());
+    }
+
+    /**
+     * As above; with {@code verbose}, an internal failure of the instrumenter is reported with the
+     * method's code as text and the stack trace (the plugin's {@code aioco.verbose}).
+     */
+    Weaver(Path classesDirectory, ClassLookup lookup, ClassNamePatterns filter, Path displayRoot, boolean verbose) {
+        this(classesDirectory, lookup, filter, displayRoot, verbose, UnaryOperator.identity());
     }
 
     /** As above, with the instrumenter's output changed by {@code afterInstrumenting} (tests: a broken rewrite). */
     Weaver(Path classesDirectory, ClassLookup lookup, ClassNamePatterns filter, Path displayRoot,
             UnaryOperator<byte[]> afterInstrumenting) {
+        this(classesDirectory, lookup, filter, displayRoot, false, afterInstrumenting);
+    }
+
+    private Weaver(Path classesDirectory, ClassLookup lookup, ClassNamePatterns filter, Path displayRoot,
+            boolean verbose, UnaryOperator<byte[]> afterInstrumenting) {
         this.classesDirectory = classesDirectory;
         this.stateDirectory = classesDirectory.resolveSibling(STATE_FOLDER).resolve(classesDirectory.getFileName());
         this.lookup = lookup;
         this.displayRoot = displayRoot;
         this.filter = filter;
-        this.instrumenter = new Instrumenter(lookup);
+        this.instrumenter = new Instrumenter(lookup, new Instrumenter.Options(false, verbose));
         this.verifier = new BytecodeVerifier(lookup);
         this.afterInstrumenting = afterInstrumenting;
     }

@@ -1,11 +1,11 @@
 package io.aioco.agent.check;
 
-import io.aioco.instrumenter.BytecodeVerifier;
 import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.ClassPathLookup;
 import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
+import io.aioco.instrumenter.check.BytecodeVerifier;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -135,7 +135,7 @@ public final class CheckCommand {
                 out.println("aioco check: --verify needs aioco-runtime among the paths (--classpath aioco-runtime.jar)");
                 return 2;
             }
-            Instrumenter instrumenter = new Instrumenter(lookup, new Instrumenter.Options(allMethods));
+            Instrumenter instrumenter = new Instrumenter(lookup, new Instrumenter.Options(allMethods, false));
             BytecodeVerifier verifier = verify ? new BytecodeVerifier(lookup) : null;
             Map<String, byte[]> finalBytes = new HashMap<>();
             List<String> rewrittenNames = new ArrayList<>();

@@ -1,6 +1,7 @@
 package io.aioco.instrumenter.random;
 
 import io.aioco.instrumenter.random.Model.Program;
+import io.aioco.testing.TriesFromProperty;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +53,7 @@ import org.junit.jupiter.api.Assertions;
  *   <li>CI, 100 programs (about 60 s on two idle cores; each is compiled and run for up to three releases):
  *       {@code mvn -B -q -pl runtime,instrumenter -am test -Dtest='RandomProgram*'
  *       -Dsurefire.failIfNoSpecifiedTests=false}
- *   <li>Long: add {@code -Daioco.random.tries=2000} (read by {@link TriesFromSystemProperty}:
+ *   <li>Long: add {@code -Daioco.random.tries=2000} (read by {@link TriesFromProperty}:
  *       {@code @Property(tries = ...)} must be a constant; Surefire passes {@code -D} properties on
  *       to the test JVM). Shrinking a failure may take up to 120 s
  *       ({@code jqwik.shrinking.bounded.seconds} in {@code src/test/resources/junit-platform.properties}).
@@ -118,9 +119,9 @@ class RandomProgramPropertyTest {
             Map.entry("service call PLAIN_SUPERCLASS", 3.0),
             Map.entry("service call EXCLUDED_DECORATOR", 3.0));
 
-    @AddLifecycleHook(TriesFromSystemProperty.class)
+    @AddLifecycleHook(TriesFromProperty.Random.class)
     // NOTE: a fixed seed keeps CI deterministic (this one passed on JDK 17 and meets every shape);
-    // long runs draw fresh seeds (TriesFromSystemProperty). Known failures that random seeds can
+    // long runs draw fresh seeds (TriesFromProperty). Known failures that random seeds can
     // still meet are listed in the session notes: a method refused as too large. (The NPE on resume
     // of a method reference javac desugars into a lambda body with primitive parameters is fixed:
     // LambdaBodyUnboxingTest.)

@@ -1,0 +1,275 @@
+package io.aioco.instrumenter.rewrite;
+
+import io.aioco.instrumenter.InstrumentationException;
+import io.aioco.instrumenter.analysis.FrameAnalysis;
+import io.aioco.instrumenter.analysis.Liveness;
+import io.aioco.instrumenter.analysis.MonitorRegions;
+import io.aioco.instrumenter.classfile.Bytecode;
+import io.aioco.instrumenter.classfile.ClassHierarchy;
+import io.aioco.instrumenter.classfile.CoroutineMethods;
+import io.aioco.instrumenter.classfile.RuntimeNames;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+import org.objectweb.asm.tree.ClassNode;
+import org.objectweb.asm.tree.AbstractInsnNode;
+import org.objectweb.asm.tree.InsnList;
+import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.LabelNode;
+import org.objectweb.asm.tree.LdcInsnNode;
+import org.objectweb.asm.tree.LineNumberNode;
+import org.objectweb.asm.tree.LocalVariableNode;
+import org.objectweb.asm.tree.MethodInsnNode;
+import org.objectweb.asm.tree.MethodNode;
+import org.objectweb.asm.tree.TryCatchBlockNode;
+import org.objectweb.asm.tree.TypeInsnNode;
+import org.objectweb.asm.tree.analysis.BasicValue;
+import org.objectweb.asm.tree.analysis.Frame;
+import org.objectweb.asm.commons.JSRInlinerAdapter;
+
+/**
+ * The rewrite of one coroutine function, as an ordered list of passes:
+ * <ol>
+ *   <li>inline JSR/RET subroutines (old class files),
+ *   <li>collect the suspension points,
+ *   <li>refuse suspension points where a monitor is held,
+ *   <li>move allocations whose constructor arguments suspend,
+ *   <li>analyse frame types and local liveness at each suspension point,
+ *   <li>emit the state machine.
+ * </ol>
+ */
+public final class MethodRewrite {
+    /** A method that must not be instrumented, with the reason (becomes an ERROR diagnostic). */
+    public static final class Refusal extends Exception {
+        private static final long serialVersionUID = 1L;
+        public final int line;
+
+        public Refusal(String message, int line) {
+            super(message, null, false, false);
+            this.line = line;
+        }
+    }
+
+    private MethodRewrite() {}
+
+    /**
+     * Rewrites a coroutine function: {@code method} becomes (or is replaced by) its body, and the
+     * wrapper with the original signature is returned with it.
+     *
+     * @param lambdaMethods the functional interface methods it implements as a lambda body
+     * @return the wrapper, the body and (for a function that can suspend) the fresh body, to put in
+     *     the class in place of {@code method}
+     * @throws Refusal when the method breaks a rule of INSTRUMENTATION.md ({@code method} is then
+     *     left as it was)
+     * @throws InstrumentationException when its code cannot be analysed
+     */
+    public static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
+            String[] lambdaMethods, ClassHierarchy hierarchy) throws Refusal {
+        String methodId = owner.name.replace('/', '.') + "." + method.name + method.desc;
+        refuseTooManyParameters(method);
+        int stateBase = StateBase.of(method);
+        MethodNode body = inlineSubroutines(method);
+        List<MethodInsnNode> calls = collectSuspensionCalls(body, hierarchy);
+        if (!calls.isEmpty() && (body.access & Opcodes.ACC_SYNCHRONIZED) != 0) {
+            throw new Refusal("a synchronized method cannot suspend (it would hold its monitor across the"
+                    + " suspension); use a CoMutex, or move the suspending call out of the synchronized"
+                    + " method", Bytecode.lineOf(calls.get(0)));
+        }
+        refuseHeldMonitors(owner.name, body, calls, hierarchy);
+        int stackSlot = WrapperSplit.stackSlot(body);
+        String originalDesc = body.desc;
+        MethodNode wrapper = WrapperSplit.split(owner, body, methodId, lambdaMethods, !calls.isEmpty());
+        FrameAnalysis analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
+        if (UninitializedObjects.rewrite(owner.name, body, new LinkedHashSet<>(calls))) {
+            analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
+        }
+        List<SuspensionPoint> points = describe(Bytecode.majorVersion(owner), body, analysis, calls, hierarchy);
+        if (calls.isEmpty()) {
+            StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false, Bytecode.majorVersion(owner),
+                    stateBase); // already the fresh body
+            return List.of(wrapper, body);
+        }
+        MethodNode fresh = copyOf(body, WrapperSplit.freshDescriptor(originalDesc));
+        List<SuspensionPoint> freshPoints = new ArrayList<>();
+        for (SuspensionPoint point : points) {
+            MethodInsnNode call = (MethodInsnNode) fresh.instructions.get(body.instructions.indexOf(point.call()));
+            freshPoints.add(new SuspensionPoint(point.index(), call, point.linkage(), point.line(), point.liveLocals(),
+                    point.stackBelow(), point.receiverType()));
+        }
+        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true, Bytecode.majorVersion(owner), stateBase);
+        StateMachine.rewrite(fresh, methodId, acceptedTokens, freshPoints, stackSlot, false, Bytecode.majorVersion(owner),
+                stateBase);
+        return List.of(wrapper, body, fresh);
+    }
+
+    /**
+     * A copy of {@code method}'s code under descriptor {@code desc}, with labels of its own (ASM's
+     * {@code accept} would share the label nodes between the two).
+     */
+    private static MethodNode copyOf(MethodNode method, String desc) {
+        String[] exceptions = method.exceptions == null ? null : method.exceptions.toArray(new String[0]);
+        MethodNode copy = new MethodNode(Opcodes.ASM9, method.access, method.name, desc, null, exceptions);
+        Map<LabelNode, LabelNode> labels = new HashMap<>();
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            if (insn instanceof LabelNode label) {
+                labels.put(label, new LabelNode());
+            }
+        }
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            copy.instructions.add(insn.clone(labels));
+        }
+        for (TryCatchBlockNode block : method.tryCatchBlocks) {
+            copy.tryCatchBlocks.add(new TryCatchBlockNode(labels.get(block.start), labels.get(block.end),
+                    labels.get(block.handler), block.type));
+        }
+        if (method.localVariables != null) {
+            copy.localVariables = new ArrayList<>();
+            for (LocalVariableNode variable : method.localVariables) {
+                copy.localVariables.add(new LocalVariableNode(variable.name, variable.desc, variable.signature,
+                        labels.get(variable.start), labels.get(variable.end), variable.index));
+            }
+        }
+        copy.maxLocals = method.maxLocals;
+        copy.maxStack = method.maxStack;
+        return copy;
+    }
+
+    /**
+     * The JVM limits a method's parameters to {@value #MAX_PARAMETER_SLOTS} slots ({@code this},
+     * and two for each long and double, included; JVMS 4.3.3); a body takes
+     * {@value #ADDED_PARAMETER_SLOTS} more.
+     */
+    static final int MAX_PARAMETER_SLOTS = 255;
+    /** The slots a body adds to the original parameters: the coroutine's stack and the signal. */
+    static final int ADDED_PARAMETER_SLOTS = 2;
+
+    /**
+     * @param isStatic whether the method has no {@code this}
+     * @return the parameter slots of a method with descriptor {@code desc}, {@code this} included
+     */
+    static int parameterSlots(String desc, boolean isStatic) {
+        return (Type.getArgumentsAndReturnSizes(desc) >> 2) - (isStatic ? 1 : 0); // NOTE: ASM counts this always
+    }
+
+    /** @return whether the body of a method with these parameters would pass the JVM's limit */
+    static boolean tooManyParameters(String desc, boolean isStatic) {
+        return parameterSlots(desc, isStatic) + ADDED_PARAMETER_SLOTS > MAX_PARAMETER_SLOTS;
+    }
+
+    private static void refuseTooManyParameters(MethodNode method) throws Refusal {
+        boolean isStatic = (method.access & Opcodes.ACC_STATIC) != 0;
+        if (tooManyParameters(method.desc, isStatic)) {
+            throw new Refusal("a coroutine function can have at most " + (MAX_PARAMETER_SLOTS - ADDED_PARAMETER_SLOTS)
+                    + " parameter slots (this one has " + parameterSlots(method.desc, isStatic) + ", counting this and"
+                    + " two for each long and double): its resumable copy takes " + ADDED_PARAMETER_SLOTS + " more and"
+                    + " the JVM allows " + MAX_PARAMETER_SLOTS + "; pass some of them in an object or an array",
+                    Bytecode.firstLine(method));
+        }
+    }
+
+    private static MethodNode inlineSubroutines(MethodNode method) {
+        boolean hasJsr = false;
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            hasJsr |= insn.getOpcode() == Opcodes.JSR || insn.getOpcode() == Opcodes.RET;
+        }
+        if (!hasJsr) {
+            return method;
+        }
+        String[] exceptions = method.exceptions == null ? null : method.exceptions.toArray(new String[0]);
+        JSRInlinerAdapter inliner = new JSRInlinerAdapter(null, method.access, method.name, method.desc,
+                method.signature, exceptions);
+        method.accept(inliner);
+        return inliner;
+    }
+
+    private static List<MethodInsnNode> collectSuspensionCalls(MethodNode method, ClassHierarchy hierarchy) {
+        List<MethodInsnNode> calls = new ArrayList<>();
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            if (insn instanceof MethodInsnNode call && CoroutineMethods.isSuspensionPoint(call, hierarchy)) {
+                calls.add(call);
+            }
+        }
+        return calls;
+    }
+
+    private static void refuseHeldMonitors(String owner, MethodNode method, List<MethodInsnNode> calls,
+            ClassHierarchy hierarchy) throws Refusal {
+        boolean hasMonitors = false;
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            hasMonitors |= insn.getOpcode() == Opcodes.MONITORENTER;
+        }
+        if (!hasMonitors || calls.isEmpty()) {
+            return;
+        }
+        FrameAnalysis analysis = FrameAnalysis.analyze(owner, method, hierarchy);
+        int[] held = MonitorRegions.heldBefore(method.instructions, analysis.successors, analysis.normalSuccessors);
+        for (MethodInsnNode call : calls) {
+            if (held[method.instructions.indexOf(call)] > 0) {
+                throw new Refusal("call to coroutine function " + call.owner.replace('/', '.') + "." + call.name
+                        + call.desc + " inside a synchronized block: a coroutine cannot suspend while it holds"
+                        + " a monitor; use a CoMutex, or move the call out of the synchronized block",
+                        Bytecode.lineOf(call));
+            }
+        }
+    }
+
+    private static List<SuspensionPoint> describe(int classVersion, MethodNode method, FrameAnalysis analysis,
+            List<MethodInsnNode> calls, ClassHierarchy hierarchy) {
+        InsnList instructions = method.instructions;
+        BitSet[] live = Liveness.liveBefore(instructions, analysis.successors);
+        List<SuspensionPoint> points = new ArrayList<>();
+        for (MethodInsnNode call : calls) {
+            int index = instructions.indexOf(call);
+            Frame<BasicValue> frame = analysis.frames[index];
+            if (frame == null) {
+                continue; // unreachable: left as it is
+            }
+            List<SuspensionPoint.Slot> locals = new ArrayList<>();
+            for (int local = 0; local < frame.getLocals(); local++) {
+                BasicValue value = frame.getLocal(local);
+                if (value.getType() == null) {
+                    continue;
+                }
+                if (live[index].get(local)) {
+                    locals.add(new SuspensionPoint.Slot(local, value));
+                }
+                local += value.getSize() - 1;
+            }
+            int consumed = Type.getArgumentTypes(call.desc).length + (call.getOpcode() == Opcodes.INVOKESTATIC ? 0 : 1);
+            int below = frame.getStackSize() - consumed;
+            List<BasicValue> stackBelow = new ArrayList<>();
+            for (int i = 0; i < below; i++) {
+                stackBelow.add(frame.getStack(i));
+            }
+            BasicValue receiver = call.getOpcode() == Opcodes.INVOKESTATIC ? null : frame.getStack(below);
+            points.add(new SuspensionPoint(points.size(), call, linkage(call, classVersion, hierarchy), Bytecode.lineOf(call),
+                    locals, stackBelow, receiver));
+        }
+        return points;
+    }
+
+    private static SuspensionPoint.Linkage linkage(MethodInsnNode call, int classVersion, ClassHierarchy hierarchy) {
+        if (CoroutineMethods.isYield(call)) {
+            return SuspensionPoint.Linkage.INLINE_YIELD;
+        }
+        if (classVersion < Opcodes.V1_7 || RuntimeNames.isRuntimeClass(call.owner)) {
+            return SuspensionPoint.Linkage.ORIGINAL; // no invokedynamic before Java 7; the runtime has no bodies
+        }
+        if (tooManyParameters(call.desc, call.getOpcode() == Opcodes.INVOKESTATIC)) {
+            return SuspensionPoint.Linkage.ORIGINAL; // NOTE: the callee has no body: it was refused (see above)
+        }
+        switch (call.getOpcode()) {
+            case Opcodes.INVOKESTATIC:
+            case Opcodes.INVOKESPECIAL:
+                return SuspensionPoint.Linkage.DIRECT;
+            default:
+                return hierarchy.isPrivate(call.owner, call.name, call.desc)
+                        ? SuspensionPoint.Linkage.DIRECT : SuspensionPoint.Linkage.ORIGINAL;
+        }
+    }
+}

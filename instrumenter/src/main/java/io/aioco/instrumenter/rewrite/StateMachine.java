@@ -1,0 +1,425 @@
+package io.aioco.instrumenter.rewrite;
+
+import io.aioco.instrumenter.classfile.RuntimeNames;
+import io.aioco.instrumenter.rewrite.SlotCodec.Kind;
+import java.util.ArrayList;
+import java.util.List;
+import org.objectweb.asm.Handle;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+import org.objectweb.asm.tree.AbstractInsnNode;
+import org.objectweb.asm.tree.FieldInsnNode;
+import org.objectweb.asm.tree.InsnList;
+import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.InvokeDynamicInsnNode;
+import org.objectweb.asm.tree.JumpInsnNode;
+import org.objectweb.asm.tree.LabelNode;
+import org.objectweb.asm.tree.LdcInsnNode;
+import org.objectweb.asm.tree.LineNumberNode;
+import org.objectweb.asm.tree.MethodInsnNode;
+import org.objectweb.asm.tree.MethodNode;
+import org.objectweb.asm.tree.TableSwitchInsnNode;
+import org.objectweb.asm.tree.VarInsnNode;
+import org.objectweb.asm.tree.analysis.BasicValue;
+
+/**
+ * Why: this is the rewrite itself. Given the suspension points of a coroutine function (with
+ * their live locals and operand stacks), it emits the prologue (read the
+ * caller's signal, dispatch to a resume point), the code around each suspension point (arm the
+ * callee, check after the call), and for each point a suspend block (save, return a dummy) and a
+ * resume block (restore, call the callee again). See instrumenter/DESIGN.md for a worked example.
+ *
+ * <p>It runs twice on a function that can suspend: on the <em>body</em> (resumable: the entry
+ * check, the resume blocks and their dispatch), and on a copy of the same code, the <em>fresh
+ * body</em>, which fresh calls from instrumented code reach and which has neither: a frame it
+ * saves is the same as the body's (same points, same slots), and is resumed by the body.
+ *
+ * <p>The fast path (nothing suspends) pays, per direct call to a suspension point: one more
+ * argument (the stack) and one field load and branch after the call (a call through the wrapper
+ * also stores the callee's token before it); nothing on entry (fresh calls reach the fresh body).
+ */
+final class StateMachine {
+    private final MethodNode method;
+    private final String methodId;
+    private final int[] acceptedTokens;
+    private final List<SuspensionPoint> points;
+    private final int stackLocal;
+    private final int signalLocal;
+    private final boolean resumable;
+    /** The state number of point 0 ({@link StateBase}): a frame saved by another version of the code fails to resume. */
+    private final int stateBase;
+    private final InsnList tail = new InsnList();
+    /** The class file's major version: which constants it may load. */
+    private final int classVersion;
+
+    private StateMachine(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
+            int stackLocal, boolean resumable, int classVersion, int stateBase) {
+        this.classVersion = classVersion;
+        this.stateBase = stateBase;
+        this.method = method;
+        this.methodId = methodId;
+        this.acceptedTokens = acceptedTokens;
+        this.points = points;
+        this.stackLocal = stackLocal;
+        this.signalLocal = stackLocal + 1;
+        this.resumable = resumable;
+    }
+
+    /**
+     * Rewrites the method in place.
+     *
+     * @param methodId {@code pkg.Class.name(desc)}, for error messages
+     * @param acceptedTokens the signals that mean "called by instrumented code": its own token
+     *     first, then those of the functional interface methods it implements as a lambda body
+     * @param points its suspension points, in instruction order (may be empty)
+     * @param stackLocal the parameter that holds the running coroutine's stack (in the body, the
+     *     caller's signal is the next one)
+     * @param resumable true for the body, false for the fresh body (no entry check, no resume)
+     * @param classVersion the class file's major version
+     * @param stateBase {@link StateBase#of} the original method: the same for its body and fresh body
+     */
+    static void rewrite(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
+            int stackLocal, boolean resumable, int classVersion, int stateBase) {
+        new StateMachine(method, methodId, acceptedTokens, points, stackLocal, resumable, classVersion, stateBase).emit();
+    }
+
+    private int newLocal(int size) {
+        int local = method.maxLocals;
+        method.maxLocals += size;
+        return local;
+    }
+
+    private void emit() {
+        LabelNode start = new LabelNode();
+        LabelNode dispatch = new LabelNode();
+        List<LabelNode> resumeLabels = new ArrayList<>();
+        for (SuspensionPoint point : points) {
+            resumeLabels.add(emitPoint(point));
+        }
+        method.instructions.insert(prologue(start, dispatch));
+        if (resumable && !points.isEmpty()) {
+            tail.add(dispatch);
+            tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            tail.add(stackCall(RuntimeNames.POP_INT, RuntimeNames.POP_INT_DESC));
+            LabelNode corrupt = new LabelNode();
+            tail.add(new TableSwitchInsnNode(stateBase, stateBase + points.size() - 1, corrupt,
+                    resumeLabels.toArray(new LabelNode[0])));
+            tail.add(corrupt); // NOTE: also a frame saved before a hot swap of this method (StateBase)
+            tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            tail.add(new LdcInsnNode(methodId + " (if it was redefined while a coroutine was suspended in it: such a"
+                    + " coroutine cannot resume, only new calls run the new body)"));
+            tail.add(stackCall(RuntimeNames.CORRUPT, RuntimeNames.ERROR_DESC));
+            tail.add(new InsnNode(Opcodes.ATHROW));
+        }
+        method.instructions.add(tail);
+    }
+
+    /**
+     * The entry check. A direct call from instrumented code passes 0 as the signal argument, so the
+     * fast path is a test of an argument. Anything else (a resume, a call through the wrapper,
+     * which passes the signal it found and leaves the caller's token in the field) goes out of
+     * line: clear the field, then dispatch to the saved state on {@code token | RESUME}, else
+     * start afresh. A method that cannot suspend ignores the argument: its wrapper clears a
+     * caller's token, so that the caller's check after the call finds the field clear.
+     */
+    private InsnList prologue(LabelNode start, LabelNode dispatch) {
+        InsnList out = new InsnList();
+        LineNumberNode firstLine = firstLine();
+        if (firstLine != null) {
+            LabelNode lineLabel = new LabelNode();
+            out.add(lineLabel);
+            out.add(new LineNumberNode(firstLine.line, lineLabel));
+        }
+        if (!resumable || points.isEmpty()) {
+            out.add(start); // a fresh call: its wrapper or caller leaves the signal clear
+            return out;
+        }
+        LabelNode slowEntry = new LabelNode();
+        out.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
+        out.add(new JumpInsnNode(Opcodes.IFNE, slowEntry));
+        out.add(start);
+
+        // slow entry, out of line: a resume, or a call through the wrapper (from instrumented code
+        // with a virtual call, or from code that is not instrumented: the wrapper checks that such
+        // a call does not return suspended)
+        tail.add(slowEntry);
+        storeSignal(tail, 0);
+        for (int token : acceptedTokens) {
+            tail.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
+            tail.add(new LdcInsnNode(token | RuntimeNames.RESUME));
+            tail.add(new JumpInsnNode(Opcodes.IF_ICMPEQ, dispatch));
+        }
+        tail.add(new JumpInsnNode(Opcodes.GOTO, start));
+        return out;
+    }
+
+    private LineNumberNode firstLine() {
+        for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            if (insn instanceof LineNumberNode line) {
+                return line;
+            }
+        }
+        return null;
+    }
+
+    /** The locals that hold a suspension point's operand stack and receiver while it is saved or restored. */
+    private record Spill(List<Kind> belowKinds, int[] belowLocals, int receiverLocal, Kind receiverKind) {}
+
+    /** Instruments one suspension point; returns the label of its resume block. */
+    private LabelNode emitPoint(SuspensionPoint point) {
+        if (point.linkage() == SuspensionPoint.Linkage.INLINE_YIELD) {
+            return emitInlineYield(point);
+        }
+        MethodInsnNode call = point.call();
+        Type[] arguments = point.argumentTypes();
+        int receiverLocal = -1;
+        InsnList before = new InsnList();
+        if (point.hasReceiver()) {
+            // keep the receiver: resuming must call the same object's method again
+            int[] argumentLocals = new int[arguments.length];
+            for (int a = 0; a < arguments.length; a++) {
+                argumentLocals[a] = newLocal(arguments[a].getSize());
+            }
+            for (int a = arguments.length - 1; a >= 0; a--) {
+                before.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ISTORE), argumentLocals[a]));
+            }
+            receiverLocal = newLocal(1);
+            before.add(new InsnNode(Opcodes.DUP));
+            before.add(new VarInsnNode(Opcodes.ASTORE, receiverLocal));
+            for (int a = 0; a < arguments.length; a++) {
+                before.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ILOAD), argumentLocals[a]));
+            }
+        }
+        boolean direct = point.linkage() == SuspensionPoint.Linkage.DIRECT;
+        if (!direct) {
+            // the wrapper, or a hand-written runtime function, tells an instrumented caller by its token
+            storeSignal(before, point.token());
+        }
+        LabelNode callLabel = new LabelNode();
+        AbstractInsnNode callInsn = call;
+        if (direct) {
+            before.add(new VarInsnNode(Opcodes.ALOAD, stackLocal)); // the fresh body's last argument
+            callInsn = directCall(call, false);
+            method.instructions.set(call, callInsn);
+        }
+        before.add(callLabel);
+        if (!direct) {
+            armTarget(before, call, receiverLocal); // a resume stores its signal and comes here too
+        }
+        method.instructions.insertBefore(callInsn, before);
+
+        LabelNode suspend = new LabelNode();
+        LabelNode after = new LabelNode();
+        LabelNode resumeCall = new LabelNode();
+        InsnList check = new InsnList();
+        if (direct && resumable) {
+            // the call that resumes the callee's (resumable) body sits next to the fresh call, inside
+            // the same exception handlers; the JIT lays it out of line
+            LabelNode returned = new LabelNode();
+            check.add(new JumpInsnNode(Opcodes.GOTO, returned));
+            check.add(resumeCall);
+            check.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            check.add(new LdcInsnNode(point.token() | RuntimeNames.RESUME));
+            check.add(directCall(call, true));
+            check.add(returned);
+        }
+        check.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        check.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+        check.add(new JumpInsnNode(Opcodes.IFNE, suspend));
+        check.add(after);
+        method.instructions.insert(callInsn, check);
+
+        Spill spill = spill(point, receiverLocal);
+        LabelNode stale = new LabelNode();
+        tail.add(suspend);
+        tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        tail.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+        tail.add(new InsnNode(Opcodes.ICONST_2)); // RuntimeNames.SUSPEND
+        tail.add(new JumpInsnNode(Opcodes.IF_ICMPNE, stale));
+        Type returnType = point.returnType();
+        if (returnType.getSort() != Type.VOID) {
+            tail.add(new InsnNode(returnType.getSize() == 2 ? Opcodes.POP2 : Opcodes.POP));
+        }
+        saveAndReturn(point, spill);
+        // the callee left a signal that is not SUSPEND: it was not instrumented and never cleared it
+        tail.add(stale);
+        storeSignal(tail, 0);
+        tail.add(new JumpInsnNode(Opcodes.GOTO, after));
+        if (!resumable) {
+            return null;
+        }
+
+        LabelNode resume = new LabelNode();
+        tail.add(resume);
+        restore(point, spill);
+        for (Type argument : arguments) {
+            tail.add(SlotCodec.zero(argument));
+        }
+        if (direct) {
+            tail.add(new JumpInsnNode(Opcodes.GOTO, resumeCall)); // the callee's body, told to resume
+        } else {
+            storeSignal(tail, point.token() | RuntimeNames.RESUME);
+            tail.add(new JumpInsnNode(Opcodes.GOTO, callLabel));
+        }
+        return resume;
+    }
+
+    /**
+     * {@code Coroutine.yield()} needs no call: the frame saves itself and returns with SUSPEND, and
+     * its resume block continues right after the (removed) call.
+     */
+    private LabelNode emitInlineYield(SuspensionPoint point) {
+        MethodInsnNode call = point.call();
+        LabelNode suspend = new LabelNode();
+        LabelNode after = new LabelNode();
+        InsnList replacement = new InsnList();
+        replacement.add(new JumpInsnNode(Opcodes.GOTO, suspend));
+        replacement.add(after);
+        method.instructions.insert(call, replacement);
+        method.instructions.remove(call);
+
+        Spill spill = spill(point, -1);
+        tail.add(suspend);
+        saveAndReturn(point, spill);
+        if (!resumable) {
+            return null;
+        }
+
+        LabelNode resume = new LabelNode();
+        tail.add(resume);
+        restore(point, spill);
+        tail.add(new JumpInsnNode(Opcodes.GOTO, after)); // the prologue already cleared the signal
+        return resume;
+    }
+
+    private Spill spill(SuspensionPoint point, int receiverLocal) {
+        List<Kind> belowKinds = new ArrayList<>();
+        int[] belowLocals = new int[point.stackBelow().size()];
+        for (int i = 0; i < point.stackBelow().size(); i++) {
+            Kind kind = SlotCodec.kindOf(point.stackBelow().get(i), methodId);
+            belowKinds.add(kind);
+            belowLocals[i] = newLocal(SlotCodec.size(kind));
+        }
+        Kind receiverKind = receiverLocal < 0 ? null : SlotCodec.kindOf(point.receiverType(), methodId);
+        return new Spill(belowKinds, belowLocals, receiverLocal, receiverKind);
+    }
+
+    /**
+     * With the operand stack holding exactly the values below the call: saves the live locals, that
+     * stack, the receiver and the state, leaves SUSPEND for the caller, and returns a dummy value.
+     */
+    private void saveAndReturn(SuspensionPoint point, Spill spill) {
+        List<Kind> belowKinds = spill.belowKinds();
+        for (int i = belowKinds.size() - 1; i >= 0; i--) {
+            Kind kind = belowKinds.get(i);
+            tail.add(kind == Kind.NULL ? new InsnNode(Opcodes.POP) : SlotCodec.store(kind, spill.belowLocals()[i]));
+        }
+        for (SuspensionPoint.Slot slot : point.liveLocals()) {
+            Kind kind = SlotCodec.kindOf(slot.value(), methodId);
+            if (kind != Kind.NULL) {
+                SlotCodec.save(tail, stackLocal, kind, slot.local());
+            }
+        }
+        for (int i = 0; i < belowKinds.size(); i++) {
+            if (belowKinds.get(i) != Kind.NULL) {
+                SlotCodec.save(tail, stackLocal, belowKinds.get(i), spill.belowLocals()[i]);
+            }
+        }
+        if (spill.receiverKind() != null && spill.receiverKind() != Kind.NULL) {
+            SlotCodec.save(tail, stackLocal, Kind.REFERENCE, spill.receiverLocal());
+        }
+        tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        tail.add(new LdcInsnNode(stateBase + point.index()));
+        tail.add(SlotCodec.push(Kind.INT));
+        storeSignal(tail, RuntimeNames.SUSPEND);
+        SlotCodec.returnDummy(tail, Type.getReturnType(method.desc));
+    }
+
+    /** Pops what {@link #saveAndReturn} saved, and pushes the operand stack and receiver back. */
+    private void restore(SuspensionPoint point, Spill spill) {
+        List<Kind> belowKinds = spill.belowKinds();
+        if (spill.receiverKind() != null) {
+            SlotCodec.restore(tail, stackLocal, spill.receiverKind(), point.receiverType());
+            tail.add(new VarInsnNode(Opcodes.ASTORE, spill.receiverLocal()));
+        }
+        for (int i = belowKinds.size() - 1; i >= 0; i--) {
+            Kind kind = belowKinds.get(i);
+            if (kind != Kind.NULL) {
+                SlotCodec.restore(tail, stackLocal, kind, point.stackBelow().get(i));
+                tail.add(SlotCodec.store(kind, spill.belowLocals()[i]));
+            }
+        }
+        List<SuspensionPoint.Slot> locals = point.liveLocals();
+        for (int i = locals.size() - 1; i >= 0; i--) {
+            SuspensionPoint.Slot slot = locals.get(i);
+            Kind kind = SlotCodec.kindOf(slot.value(), methodId);
+            SlotCodec.restore(tail, stackLocal, kind, slot.value());
+            tail.add(SlotCodec.store(kind == Kind.NULL ? Kind.REFERENCE : kind, slot.local()));
+        }
+        for (int i = 0; i < belowKinds.size(); i++) {
+            Kind kind = belowKinds.get(i);
+            tail.add(kind == Kind.NULL ? new InsnNode(Opcodes.ACONST_NULL) : SlotCodec.load(kind, spill.belowLocals()[i]));
+        }
+        if (spill.receiverKind() != null) {
+            tail.add(new VarInsnNode(Opcodes.ALOAD, spill.receiverLocal()));
+        }
+    }
+
+    /**
+     * The invokedynamic, linked by {@code CoLinker}, that calls the callee's fresh body with the
+     * stack, or (to resume it) its body with the stack and a signal.
+     */
+    private static InvokeDynamicInsnNode directCall(MethodInsnNode call, boolean resume) {
+        Type[] arguments = Type.getArgumentTypes(call.desc);
+        List<Type> parameters = new ArrayList<>();
+        if (call.getOpcode() != Opcodes.INVOKESTATIC) {
+            parameters.add(Type.getObjectType(call.owner));
+        }
+        parameters.addAll(List.of(arguments));
+        parameters.add(Type.getObjectType(RuntimeNames.STACK));
+        if (resume) {
+            parameters.add(Type.INT_TYPE);
+        }
+        String desc = Type.getMethodDescriptor(Type.getReturnType(call.desc), parameters.toArray(new Type[0]));
+        Handle bootstrap = new Handle(Opcodes.H_INVOKESTATIC, RuntimeNames.LINKER, RuntimeNames.LINK,
+                RuntimeNames.LINK_DESC, false);
+        return new InvokeDynamicInsnNode(call.name, desc, bootstrap, Type.getObjectType(call.owner), call.getOpcode());
+    }
+
+    /**
+     * With the signal stored: the exact method called (its name and descriptor, an interned string
+     * constant) and the receiver, or for a statically bound call the class it names, so that the
+     * callee's wrapper can tell this call from one made by a frame that was not rewritten
+     * ({@code CoStack.admit}). Two reference stores to the stack, which the signal's store has in
+     * cache already.
+     */
+    private void armTarget(InsnList out, MethodInsnNode call, int receiverLocal) {
+        out.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        out.add(new LdcInsnNode(call.name + call.desc));
+        out.add(new FieldInsnNode(Opcodes.PUTFIELD, RuntimeNames.STACK, RuntimeNames.CALLEE, RuntimeNames.CALLEE_DESC));
+        out.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        if (call.getOpcode() == Opcodes.INVOKESTATIC || call.getOpcode() == Opcodes.INVOKESPECIAL) {
+            WrapperSplit.loadClass(out, classVersion, call.owner); // static, super. or private (old class files)
+        } else {
+            out.add(new VarInsnNode(Opcodes.ALOAD, receiverLocal));
+        }
+        out.add(new FieldInsnNode(Opcodes.PUTFIELD, RuntimeNames.STACK, RuntimeNames.RECEIVER, RuntimeNames.RECEIVER_DESC));
+    }
+
+    private void storeSignal(InsnList out, int value) {
+        out.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        out.add(value == 0 ? new InsnNode(Opcodes.ICONST_0) : new LdcInsnNode(value));
+        out.add(new FieldInsnNode(Opcodes.PUTFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+    }
+
+    private void throwError(InsnList out, String factory) {
+        out.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        out.add(new LdcInsnNode(methodId));
+        out.add(stackCall(factory, RuntimeNames.ERROR_DESC));
+        out.add(new InsnNode(Opcodes.ATHROW));
+    }
+
+    private static MethodInsnNode stackCall(String name, String desc) {
+        return new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RuntimeNames.STACK, name, desc, false);
+    }
+}
