@@ -1,5 +1,8 @@
 package io.aioco.internal;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandleInfo;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -179,9 +182,8 @@ final class Dispatch {
         overrides.put(first, new HashSet<>());
         try {
             for (Class<?> type = first.getSuperclass(); type != null; type = type.getSuperclass()) {
-                Method declared = declared(type, name, descriptor);
-                if (declared == null || Modifier.isStatic(declared.getModifiers())
-                        || Modifier.isPrivate(declared.getModifiers())) {
+                int declared = declared(type, name, descriptor);
+                if (declared == NOT_DECLARED || Modifier.isStatic(declared) || Modifier.isPrivate(declared)) {
                     continue;
                 }
                 Set<Class<?>> by = new HashSet<>();
@@ -191,7 +193,7 @@ final class Dispatch {
                     for (Class<?> between : by) {
                         through |= overrides.get(below).contains(between);
                     }
-                    if (through || directlyOverrides(below, type, declared.getModifiers())) {
+                    if (through || directlyOverrides(below, type, declared)) {
                         by.add(below);
                         overrides.get(below).add(type);
                     }
@@ -221,9 +223,9 @@ final class Dispatch {
         String descriptor = method.substring(open);
         try {
             for (Class<?> type = start; type != null; type = type.getSuperclass()) {
-                Method declared = declared(type, name, descriptor);
-                if (declared != null && Modifier.isStatic(declared.getModifiers()) == isStatic
-                        && (!Modifier.isPrivate(declared.getModifiers()) || isStatic && type == start)) {
+                int declared = declared(type, name, descriptor);
+                if (declared != NOT_DECLARED && Modifier.isStatic(declared) == isStatic
+                        && (!Modifier.isPrivate(declared) || isStatic && type == start)) {
                     // a private instance method overrides nothing and is never selected by
                     // invokevirtual or invokeinterface (JVMS 17 5.4.5, 5.4.6); a private call is
                     // linked directly and never reaches a wrapper through this check
@@ -247,10 +249,9 @@ final class Dispatch {
     private static void collectDefaults(Class<?> type, String name, String descriptor, List<Class<?>> found) {
         for (Class<?> at = type; at != null; at = at.getSuperclass()) {
             for (Class<?> face : at.getInterfaces()) {
-                Method declared = declared(face, name, descriptor);
-                if (declared != null && !Modifier.isStatic(declared.getModifiers())
-                        && !Modifier.isPrivate(declared.getModifiers())) {
-                    if (!Modifier.isAbstract(declared.getModifiers()) && !found.contains(face)) {
+                int declared = declared(face, name, descriptor);
+                if (declared != NOT_DECLARED && !Modifier.isStatic(declared) && !Modifier.isPrivate(declared)) {
+                    if (!Modifier.isAbstract(declared) && !found.contains(face)) {
                         found.add(face);
                     }
                 } else {
@@ -260,14 +261,55 @@ final class Dispatch {
         }
     }
 
-    private static Method declared(Class<?> type, String name, String descriptor) {
-        for (Method method : type.getDeclaredMethods()) {
+    /** {@link #declared}'s answer for a class that declares no method of that name and descriptor. */
+    private static final int NOT_DECLARED = -1;
+
+    /**
+     * @return the modifiers of the method of that name and descriptor that {@code type} itself
+     *     declares, or {@link #NOT_DECLARED}
+     */
+    private static int declared(Class<?> type, String name, String descriptor) {
+        Method[] methods;
+        try {
+            methods = type.getDeclaredMethods();
+        } catch (LinkageError unresolvable) {
+            // another method's signature names a class missing at run time (an optional
+            // dependency): ask for this one method alone
+            return declaredAlone(type, name, descriptor);
+        }
+        for (Method method : methods) {
             if (method.getName().equals(name) && MethodType.methodType(method.getReturnType(),
                     method.getParameterTypes()).toMethodDescriptorString().equals(descriptor)) {
-                return method;
+                return method.getModifiers();
             }
         }
-        return null;
+        return NOT_DECLARED;
+    }
+
+    /**
+     * {@link #declared} without resolving the class's other methods: the JVM's method resolution
+     * (JVMS 5.4.3.3) from {@code type}, through a lookup with private access in it, finds the
+     * method of that name and descriptor that {@code type} declares before any inherited one, and
+     * reads only the classes its descriptor names (the caller's call resolved them already).
+     */
+    private static int declaredAlone(Class<?> type, String name, String descriptor) {
+        try {
+            MethodType wanted = MethodType.fromMethodDescriptorString(descriptor, type.getClassLoader());
+            MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(type, MethodHandles.lookup());
+            for (boolean isStatic : new boolean[] {false, true}) {
+                MethodHandle found;
+                try {
+                    found = isStatic ? lookup.findStatic(type, name, wanted) : lookup.findVirtual(type, name, wanted);
+                } catch (NoSuchMethodException | IllegalAccessException notThatKind) {
+                    continue; // NOTE: a static method found by findVirtual, or the other way, fails here
+                }
+                MethodHandleInfo info = lookup.revealDirect(found);
+                return info.getDeclaringClass() == type ? info.getModifiers() : NOT_DECLARED;
+            }
+            return NOT_DECLARED;
+        } catch (IllegalAccessException | TypeNotPresentException | IllegalArgumentException unreadable) {
+            throw new NoClassDefFoundError(type.getName() + "." + name + descriptor + ": " + unreadable);
+        }
     }
 
     /**
