@@ -241,7 +241,7 @@ public final class CoStack {
     public int admit(int found, Object self, Class<?> declaring, String method) {
         Object target = receiver;
         if (callee == method && (target == declaring || target == self && self != null
-                && (self.getClass() == declaring || Dispatch.selects(self.getClass(), method, declaring)))) {
+                && (self.getClass() == declaring || selectedByArmedCall(self.getClass(), declaring, method)))) {
             return found;
         }
         if (callee == method && self == null && target instanceof Class<?> named
@@ -250,6 +250,51 @@ public final class CoStack {
         }
         signal = 0;
         return 0;
+    }
+
+    /**
+     * Whether the armed call, on a receiver of class {@code receiver}, selected {@code declaring}'s
+     * method. When a class below hides that method (a package-private method of another package
+     * that it does not override, JVMS 5.4.5), the call selects one or the other depending on what
+     * it resolved to: a caller that called through an interface or the hiding class armed the call
+     * for the hiding method, which may be a frame that was not rewritten and calls this one on the
+     * same receiver. Then the call is this method's own only if it came straight from the frame that
+     * armed it: the wrapper's caller is a rewritten body (its descriptor has the stack parameter),
+     * with no frame in between, not even the JDK's method-handle or reflection frames. A walk of two
+     * frames, only for such hierarchies (rare).
+     */
+    private static boolean selectedByArmedCall(Class<?> receiver, Class<?> declaring, String method) {
+        int selects = Dispatch.selects(receiver, method, declaring);
+        return selects == Dispatch.SELECTS
+                || selects == Dispatch.SELECTS_IF_RESOLVED && calledByRewrittenBody(declaring, method);
+    }
+
+    /**
+     * @return whether the wrapper of {@code declaring}'s {@code method} (the first frame outside
+     *     io.aioco.internal) was called by a rewritten body. NOTE: JDK 25 answers
+     *     {@code getDescriptor()} only with RETAIN_CLASS_REFERENCE.
+     */
+    private static boolean calledByRewrittenBody(Class<?> declaring, String method) {
+        String name = method.substring(0, method.indexOf('('));
+        String descriptor = method.substring(method.indexOf('('));
+        return StackWalker.getInstance(java.util.Set.of(
+                        StackWalker.Option.SHOW_HIDDEN_FRAMES, StackWalker.Option.RETAIN_CLASS_REFERENCE))
+                .walk(s -> {
+                    java.util.Iterator<StackWalker.StackFrame> frames = s
+                            .dropWhile(f -> f.getClassName().startsWith("io.aioco.internal."))
+                            .limit(2)
+                            .iterator();
+                    if (!frames.hasNext()) {
+                        return false;
+                    }
+                    StackWalker.StackFrame wrapper = frames.next();
+                    if (wrapper.getDeclaringClass() != declaring || !wrapper.getMethodName().equals(name)
+                            || !wrapper.getDescriptor().equals(descriptor) || !frames.hasNext()) {
+                        return false;
+                    }
+                    String caller = frames.next().getDescriptor();
+                    return !originalDescriptor(caller).equals(caller);
+                });
     }
 
     /**

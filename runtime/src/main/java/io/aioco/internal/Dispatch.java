@@ -62,13 +62,15 @@ final class Dispatch {
      * package-private method is overridden only from its own runtime package, or through a method
      * in between that overrides it). In the common case one class's method is selectable; a
      * package-private method hidden, not overridden, by a subclass in another package leaves both
-     * selectable (which one runs depends on the method the call resolved to).
+     * selectable (which one runs depends on the method the call resolved to): then the answer is
+     * {@link #SELECTS_IF_RESOLVED}, and the caller must tell which the call resolved to.
      *
      * @param receiver a receiver's class
      * @param method name and descriptor
      * @param declaring the class declaring the method a wrapper runs
+     * @return {@link #SELECTS}, {@link #SELECTS_IF_RESOLVED} or {@link #SELECTS_NOT}
      */
-    static boolean selects(Class<?> receiver, String method, Class<?> declaring) {
+    static int selects(Class<?> receiver, String method, Class<?> declaring) {
         Map<String, Object> cache = SELECTED.get(receiver);
         Object selected = cache.get(method);
         if (selected == null) {
@@ -76,17 +78,27 @@ final class Dispatch {
             cache.put(method, selected);
         }
         if (selected == declaring) {
-            return true;
+            return SELECTS;
         }
         if (selected instanceof Class<?>[] several) {
             for (Class<?> one : several) {
                 if (one == declaring) {
-                    return true;
+                    return SELECTS_IF_RESOLVED;
                 }
             }
         }
-        return false;
+        return SELECTS_NOT;
     }
+
+    /** {@link #selects}: no call of that name and descriptor on such a receiver selects the method. */
+    static final int SELECTS_NOT = 0;
+    /** {@link #selects}: every call of that name and descriptor on such a receiver selects the method. */
+    static final int SELECTS = 1;
+    /**
+     * {@link #selects}: a call selects the method or another one (a method of a class below that
+     * hides it, not overriding it), depending on the method the call resolved to.
+     */
+    static final int SELECTS_IF_RESOLVED = 2;
 
     /**
      * @param owner the class a static call names
