@@ -257,7 +257,7 @@ public final class CoStack {
     public int admit(int found, Object self, Class<?> declaring, String method) {
         Object target = receiver;
         if (callee == method && (target == declaring || target == self && self != null
-                && (self.getClass() == declaring || Dispatch.selects(self.getClass(), method, declaring)))) {
+                && (self.getClass() == declaring || selectedByArmedCall(self.getClass(), declaring, method)))) {
             return found;
         }
         if (callee == method && self == null && target instanceof Class<?> named
@@ -266,6 +266,51 @@ public final class CoStack {
         }
         signal = 0;
         return 0;
+    }
+
+    /**
+     * Whether the armed call, on a receiver of class {@code receiver}, selected {@code declaring}'s
+     * method. When a class below hides that method (a package-private method of another package
+     * that it does not override, JVMS 5.4.5), the call selects one or the other depending on what
+     * it resolved to: a caller that called through an interface or the hiding class armed the call
+     * for the hiding method, which may be a frame that was not rewritten and calls this one on the
+     * same receiver. Then the call is this method's own only if it came straight from the frame that
+     * armed it: the wrapper's caller is a rewritten body (its descriptor has the stack parameter),
+     * with no frame in between, not even the JDK's method-handle or reflection frames. A walk of two
+     * frames, only for such hierarchies (rare).
+     */
+    private static boolean selectedByArmedCall(Class<?> receiver, Class<?> declaring, String method) {
+        int selects = Dispatch.selects(receiver, method, declaring);
+        return selects == Dispatch.SELECTS
+                || selects == Dispatch.SELECTS_IF_RESOLVED && calledByRewrittenBody(declaring, method);
+    }
+
+    /**
+     * @return whether the wrapper of {@code declaring}'s {@code method} (the first frame outside
+     *     io.aioco.internal) was called by a rewritten body. NOTE: JDK 25 answers
+     *     {@code getDescriptor()} only with RETAIN_CLASS_REFERENCE.
+     */
+    private static boolean calledByRewrittenBody(Class<?> declaring, String method) {
+        String name = method.substring(0, method.indexOf('('));
+        String descriptor = method.substring(method.indexOf('('));
+        return StackWalker.getInstance(java.util.Set.of(
+                        StackWalker.Option.SHOW_HIDDEN_FRAMES, StackWalker.Option.RETAIN_CLASS_REFERENCE))
+                .walk(s -> {
+                    java.util.Iterator<StackWalker.StackFrame> frames = s
+                            .dropWhile(f -> f.getClassName().startsWith("io.aioco.internal."))
+                            .limit(2)
+                            .iterator();
+                    if (!frames.hasNext()) {
+                        return false;
+                    }
+                    StackWalker.StackFrame wrapper = frames.next();
+                    if (wrapper.getDeclaringClass() != declaring || !wrapper.getMethodName().equals(name)
+                            || !wrapper.getDescriptor().equals(descriptor) || !frames.hasNext()) {
+                        return false;
+                    }
+                    String caller = frames.next().getDescriptor();
+                    return !originalDescriptor(caller).equals(caller);
+                });
     }
 
     /**
@@ -429,11 +474,11 @@ public final class CoStack {
      */
     public IllegalStateException crossedUninstrumented(String method) {
         clear();
+        Crossed crossed = crossedFrame();
         return new IllegalStateException("cannot suspend coroutine: " + method
-                + " was called from " + callerOf()
+                + " was called from " + crossed.frame()
                 + ", which is not instrumented (reflection, a plain lambda or a class the aioco agent"
-                + " did not transform); a suspension cannot cross it. Make the caller a @CoroutineFn,"
-                + " or do not suspend below it");
+                + " did not transform); a suspension cannot cross it. " + crossed.advice());
     }
 
     /**
@@ -447,17 +492,27 @@ public final class CoStack {
                 + ": the saved state does not match the code being resumed");
     }
 
+    /** The frame a refused suspension would cross, as the error names it, and what to do. */
+    record Crossed(String frame, String advice) {}
+
+    private static final String MAKE_CALLER = "Make the caller a @CoroutineFn, or do not suspend below it";
+
     /**
-     * Names the caller of the method that reports a problem: the first frame above the reporting
+     * The frame a refused suspension would cross, with advice: the first frame above the reporting
      * method (and above its body, which has the same class, name and descriptor but for the stack
-     * and signal parameters; an overload of the same name is another method), skipping aioco's runtime (with
-     * {@code io.aioco.CoFrame}, through which every runtime coroutine function reports),
-     * the JDK's method-handle and reflection machinery and its lambda proxies, but not hidden
-     * classes of the application (a frame that was not rewritten may be one). Only on the error
-     * path. NOTE: JDK 25 answers {@code getDescriptor()} only with RETAIN_CLASS_REFERENCE.
+     * and signal parameters; an overload of the same name is another method), skipping aioco's
+     * runtime (with {@code io.aioco.CoFrame}, through which every runtime coroutine function
+     * reports), the JDK's method-handle and reflection machinery and its lambda proxies, but not
+     * hidden classes of the application (a frame that was not rewritten may be one). When the frame
+     * above the skipped machinery is instrumented (a rewritten body) or aioco's own
+     * ({@code Coroutine.enter}), the machinery is what was crossed: a method handle, or a lambda
+     * proxy whose interface method is no coroutine function or that was made at run time by
+     * {@code LambdaMetafactory}; the error names it and where it was invoked. When plain frames
+     * lie between the named one and the nearest instrumented caller, they are listed too. Only on
+     * the error path. NOTE: JDK 25 answers {@code getDescriptor()} only with RETAIN_CLASS_REFERENCE.
      */
-    static String callerOf() {
-        Optional<StackWalker.StackFrame> frame = StackWalker.getInstance(java.util.Set.of(
+    static Crossed crossedFrame() {
+        return StackWalker.getInstance(java.util.Set.of(
                         StackWalker.Option.SHOW_HIDDEN_FRAMES, StackWalker.Option.RETAIN_CLASS_REFERENCE))
                 .walk(s -> {
                     java.util.Iterator<StackWalker.StackFrame> frames = s
@@ -465,25 +520,83 @@ public final class CoStack {
                                     && !f.getClassName().equals("io.aioco.CoFrame"))
                             .iterator();
                     if (!frames.hasNext()) {
-                        return Optional.empty();
+                        return new Crossed("an unknown frame", MAKE_CALLER);
                     }
                     StackWalker.StackFrame reporter = frames.next();
                     String reported = originalDescriptor(reporter.getDescriptor());
+                    StackWalker.StackFrame proxy = null;
+                    boolean handle = false;
                     while (frames.hasNext()) {
                         StackWalker.StackFrame next = frames.next();
                         boolean sameMethod = next.getClassName().equals(reporter.getClassName())
                                 && next.getMethodName().equals(reporter.getMethodName())
                                 && originalDescriptor(next.getDescriptor()).equals(reported);
-                        if (!sameMethod && !isMachinery(next)) {
-                            return Optional.of(next);
+                        if (sameMethod) {
+                            continue;
                         }
+                        if (isMachinery(next)) {
+                            if (next.getClassName().contains("$$Lambda")) {
+                                proxy = proxy == null ? next : proxy;
+                            } else if (next.getClassName().startsWith("java.lang.invoke.")) {
+                                handle = true;
+                            }
+                            continue;
+                        }
+                        boolean instrumented = isRewritten(next) || next.getClassName().startsWith("io.aioco.");
+                        if (instrumented && proxy != null) {
+                            return new Crossed(describeProxy(proxy) + ", invoked at " + describe(next),
+                                    "A lambda proxy forwards a suspension only when its interface method is a"
+                                            + " @CoroutineFn and the lambda or method reference is in a class the"
+                                            + " aioco agent transforms (not made with LambdaMetafactory at run"
+                                            + " time); use such an interface, or do not suspend below it");
+                        }
+                        if (instrumented && handle) {
+                            return new Crossed("a method handle (java.lang.invoke), invoked at " + describe(next),
+                                    "Call the function directly from a @CoroutineFn (not through a"
+                                            + " MethodHandle), or do not suspend below it");
+                        }
+                        return new Crossed(describe(next) + plainChain(frames), MAKE_CALLER);
                     }
-                    return Optional.empty();
+                    return new Crossed("an unknown frame", MAKE_CALLER);
                 });
-        return frame.map(f -> f.getClassName() + "." + f.getMethodName() + "("
-                        + (f.getFileName() == null ? "Unknown Source" : f.getFileName() + ":" + f.getLineNumber())
-                        + ")")
-                .orElse("an unknown frame");
+    }
+
+    /**
+     * @return the plain frames above the named one up to the nearest instrumented caller, as
+     *     {@code " (itself called from A, called from B, ...)"}; empty when there are none, or
+     *     when no instrumented caller is found within a few frames
+     */
+    private static String plainChain(java.util.Iterator<StackWalker.StackFrame> frames) {
+        StringBuilder chain = new StringBuilder();
+        for (int count = 0; frames.hasNext() && count < 8; ) {
+            StackWalker.StackFrame next = frames.next();
+            if (isRewritten(next)) {
+                return chain.length() == 0 ? "" : " (itself called from " + chain + ")";
+            }
+            if (!isMachinery(next)) {
+                chain.append(count++ == 0 ? "" : ", called from ").append(describe(next));
+            }
+        }
+        return "";
+    }
+
+    private static String describe(StackWalker.StackFrame f) {
+        return f.getClassName() + "." + f.getMethodName() + "("
+                + (f.getFileName() == null ? "Unknown Source" : f.getFileName() + ":" + f.getLineNumber()) + ")";
+    }
+
+    private static String describeProxy(StackWalker.StackFrame f) {
+        StringBuilder interfaces = new StringBuilder();
+        for (Class<?> face : f.getDeclaringClass().getInterfaces()) {
+            interfaces.append(interfaces.length() == 0 ? "" : ", ").append(face.getName());
+        }
+        return "the lambda proxy " + f.getClassName() + "." + f.getMethodName() + " of " + interfaces;
+    }
+
+    /** @return whether a frame is a body of a rewritten coroutine function (stack parameter in its descriptor) */
+    private static boolean isRewritten(StackWalker.StackFrame frame) {
+        String descriptor = frame.getDescriptor();
+        return !originalDescriptor(descriptor).equals(descriptor);
     }
 
     /** @return a method descriptor without the stack (and signal) parameters a body adds */

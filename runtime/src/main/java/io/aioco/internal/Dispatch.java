@@ -1,5 +1,8 @@
 package io.aioco.internal;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandleInfo;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -59,13 +62,15 @@ final class Dispatch {
      * package-private method is overridden only from its own runtime package, or through a method
      * in between that overrides it). In the common case one class's method is selectable; a
      * package-private method hidden, not overridden, by a subclass in another package leaves both
-     * selectable (which one runs depends on the method the call resolved to).
+     * selectable (which one runs depends on the method the call resolved to): then the answer is
+     * {@link #SELECTS_IF_RESOLVED}, and the caller must tell which the call resolved to.
      *
      * @param receiver a receiver's class
      * @param method name and descriptor
      * @param declaring the class declaring the method a wrapper runs
+     * @return {@link #SELECTS}, {@link #SELECTS_IF_RESOLVED} or {@link #SELECTS_NOT}
      */
-    static boolean selects(Class<?> receiver, String method, Class<?> declaring) {
+    static int selects(Class<?> receiver, String method, Class<?> declaring) {
         Map<String, Object> cache = SELECTED.get(receiver);
         Object selected = cache.get(method);
         if (selected == null) {
@@ -73,17 +78,27 @@ final class Dispatch {
             cache.put(method, selected);
         }
         if (selected == declaring) {
-            return true;
+            return SELECTS;
         }
         if (selected instanceof Class<?>[] several) {
             for (Class<?> one : several) {
                 if (one == declaring) {
-                    return true;
+                    return SELECTS_IF_RESOLVED;
                 }
             }
         }
-        return false;
+        return SELECTS_NOT;
     }
+
+    /** {@link #selects}: no call of that name and descriptor on such a receiver selects the method. */
+    static final int SELECTS_NOT = 0;
+    /** {@link #selects}: every call of that name and descriptor on such a receiver selects the method. */
+    static final int SELECTS = 1;
+    /**
+     * {@link #selects}: a call selects the method or another one (a method of a class below that
+     * hides it, not overriding it), depending on the method the call resolved to.
+     */
+    static final int SELECTS_IF_RESOLVED = 2;
 
     /**
      * @param owner the class a static call names
@@ -179,9 +194,8 @@ final class Dispatch {
         overrides.put(first, new HashSet<>());
         try {
             for (Class<?> type = first.getSuperclass(); type != null; type = type.getSuperclass()) {
-                Method declared = declared(type, name, descriptor);
-                if (declared == null || Modifier.isStatic(declared.getModifiers())
-                        || Modifier.isPrivate(declared.getModifiers())) {
+                int declared = declared(type, name, descriptor);
+                if (declared == NOT_DECLARED || Modifier.isStatic(declared) || Modifier.isPrivate(declared)) {
                     continue;
                 }
                 Set<Class<?>> by = new HashSet<>();
@@ -191,7 +205,7 @@ final class Dispatch {
                     for (Class<?> between : by) {
                         through |= overrides.get(below).contains(between);
                     }
-                    if (through || directlyOverrides(below, type, declared.getModifiers())) {
+                    if (through || directlyOverrides(below, type, declared)) {
                         by.add(below);
                         overrides.get(below).add(type);
                     }
@@ -221,9 +235,9 @@ final class Dispatch {
         String descriptor = method.substring(open);
         try {
             for (Class<?> type = start; type != null; type = type.getSuperclass()) {
-                Method declared = declared(type, name, descriptor);
-                if (declared != null && Modifier.isStatic(declared.getModifiers()) == isStatic
-                        && (!Modifier.isPrivate(declared.getModifiers()) || isStatic && type == start)) {
+                int declared = declared(type, name, descriptor);
+                if (declared != NOT_DECLARED && Modifier.isStatic(declared) == isStatic
+                        && (!Modifier.isPrivate(declared) || isStatic && type == start)) {
                     // a private instance method overrides nothing and is never selected by
                     // invokevirtual or invokeinterface (JVMS 17 5.4.5, 5.4.6); a private call is
                     // linked directly and never reaches a wrapper through this check
@@ -247,10 +261,9 @@ final class Dispatch {
     private static void collectDefaults(Class<?> type, String name, String descriptor, List<Class<?>> found) {
         for (Class<?> at = type; at != null; at = at.getSuperclass()) {
             for (Class<?> face : at.getInterfaces()) {
-                Method declared = declared(face, name, descriptor);
-                if (declared != null && !Modifier.isStatic(declared.getModifiers())
-                        && !Modifier.isPrivate(declared.getModifiers())) {
-                    if (!Modifier.isAbstract(declared.getModifiers()) && !found.contains(face)) {
+                int declared = declared(face, name, descriptor);
+                if (declared != NOT_DECLARED && !Modifier.isStatic(declared) && !Modifier.isPrivate(declared)) {
+                    if (!Modifier.isAbstract(declared) && !found.contains(face)) {
                         found.add(face);
                     }
                 } else {
@@ -260,14 +273,55 @@ final class Dispatch {
         }
     }
 
-    private static Method declared(Class<?> type, String name, String descriptor) {
-        for (Method method : type.getDeclaredMethods()) {
+    /** {@link #declared}'s answer for a class that declares no method of that name and descriptor. */
+    private static final int NOT_DECLARED = -1;
+
+    /**
+     * @return the modifiers of the method of that name and descriptor that {@code type} itself
+     *     declares, or {@link #NOT_DECLARED}
+     */
+    private static int declared(Class<?> type, String name, String descriptor) {
+        Method[] methods;
+        try {
+            methods = type.getDeclaredMethods();
+        } catch (LinkageError unresolvable) {
+            // another method's signature names a class missing at run time (an optional
+            // dependency): ask for this one method alone
+            return declaredAlone(type, name, descriptor);
+        }
+        for (Method method : methods) {
             if (method.getName().equals(name) && MethodType.methodType(method.getReturnType(),
                     method.getParameterTypes()).toMethodDescriptorString().equals(descriptor)) {
-                return method;
+                return method.getModifiers();
             }
         }
-        return null;
+        return NOT_DECLARED;
+    }
+
+    /**
+     * {@link #declared} without resolving the class's other methods: the JVM's method resolution
+     * (JVMS 5.4.3.3) from {@code type}, through a lookup with private access in it, finds the
+     * method of that name and descriptor that {@code type} declares before any inherited one, and
+     * reads only the classes its descriptor names (the caller's call resolved them already).
+     */
+    private static int declaredAlone(Class<?> type, String name, String descriptor) {
+        try {
+            MethodType wanted = MethodType.fromMethodDescriptorString(descriptor, type.getClassLoader());
+            MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(type, MethodHandles.lookup());
+            for (boolean isStatic : new boolean[] {false, true}) {
+                MethodHandle found;
+                try {
+                    found = isStatic ? lookup.findStatic(type, name, wanted) : lookup.findVirtual(type, name, wanted);
+                } catch (NoSuchMethodException | IllegalAccessException notThatKind) {
+                    continue; // NOTE: a static method found by findVirtual, or the other way, fails here
+                }
+                MethodHandleInfo info = lookup.revealDirect(found);
+                return info.getDeclaringClass() == type ? info.getModifiers() : NOT_DECLARED;
+            }
+            return NOT_DECLARED;
+        } catch (IllegalAccessException | TypeNotPresentException | IllegalArgumentException unreadable) {
+            throw new NoClassDefFoundError(type.getName() + "." + name + descriptor + ": " + unreadable);
+        }
     }
 
     /**

@@ -144,7 +144,7 @@ public final class CoroutineMethods {
         // went straight into plain code would leave it armed, and a lambda body of this class that
         // the plain code calls would take it for its own (CoStack.admitLambda checks the proxy: its host class, and for a serializable one its implementation method).
         MethodNode forwarder = forwarder(owner, impl, forwarders.size() + countForwarders(owner),
-                captured, instantiated);
+                Type.getArgumentTypes(indy.desc), instantiated);
         if (forwarder == null) {
             return;
         }
@@ -222,11 +222,17 @@ public final class CoroutineMethods {
      * lambda body of this class (javac's desugaring of some method references) with such
      * parameters.
      *
-     * @param captured how many arguments the lambda captures (they come first)
+     * <p>A captured argument keeps the type the {@code invokedynamic} passes it as: the
+     * metafactory requires a captured argument's type to equal the implementation's parameter
+     * exactly, and a bound method reference's receiver ({@code this::m}, {@code sub::m}) may be of
+     * a subclass of the class declaring {@code m}.
+     *
+     * @param capturedTypes the types of the arguments the lambda captures (they come first)
      * @param instantiated the interface method's type as the lambda is used
      */
-    private static MethodNode forwarder(ClassNode owner, Handle impl, int number, int captured,
+    private static MethodNode forwarder(ClassNode owner, Handle impl, int number, Type[] capturedTypes,
             Type instantiated) {
+        int captured = capturedTypes.length;
         int tag = impl.getTag();
         boolean instance = tag == Opcodes.H_INVOKEVIRTUAL || tag == Opcodes.H_INVOKEINTERFACE
                 || (tag == Opcodes.H_INVOKESPECIAL && impl.getOwner().equals(owner.name));
@@ -241,6 +247,11 @@ public final class CoroutineMethods {
         }
         parameters.addAll(List.of(implArguments));
         Type[] targetTypes = parameters.toArray(new Type[0]);
+        for (int i = 0; i < captured && i < parameters.size(); i++) {
+            if (!isPrimitive(capturedTypes[i]) && !isPrimitive(targetTypes[i])) {
+                parameters.set(i, capturedTypes[i]); // a subclass of the target's type: passed on as it is
+            }
+        }
         Type[] interfaceArguments = instantiated.getArgumentTypes();
         for (int i = captured; i < parameters.size() && i - captured < interfaceArguments.length; i++) {
             Type passed = interfaceArguments[i - captured];
@@ -265,7 +276,7 @@ public final class CoroutineMethods {
         for (int i = 0; i < parameters.size(); i++) {
             Type parameter = parameters.get(i);
             forwarder.instructions.add(new VarInsnNode(parameter.getOpcode(Opcodes.ILOAD), local));
-            if (parameter != targetTypes[i]) {
+            if (isPrimitive(targetTypes[i]) && !isPrimitive(parameter)) {
                 unbox(forwarder, parameter, targetTypes[i]);
             }
             local += parameter.getSize();
