@@ -105,7 +105,20 @@ public final class CoMutex {
      * coroutine has yielded it takes the lock if it is free, else joins the waiters.
      */
     CoWait newWaiter(Coroutine self) {
-        return new Waiter(self, true, null);
+        if (self.timeoutScope() != null) {
+            return new Waiter(this, self, true, null); // NOTE: a scoped wait is never renewed (see CoWait.renew)
+        }
+        // NOTE: one waiter per coroutine, renewed for each wait (no allocation per contended lock):
+        // the coroutine runs here, so its last wait has ended (or was never published)
+        Waiter waiter = (Waiter) self.keptMutexWaiter;
+        if (waiter == null) {
+            waiter = new Waiter(this, self, true, null);
+            self.keptMutexWaiter = waiter;
+        } else {
+            waiter.renew();
+            waiter.mutex = this; // NOTE: seen by others through the publication, as the state
+        }
+        return waiter;
     }
 
     /**
@@ -113,26 +126,38 @@ public final class CoMutex {
      * the lock: {@link CoQueue#await(CoMutex)} takes its lock back this way after a cancellation.
      */
     CoWait newRelockWaiter(Coroutine self, RuntimeException thenThrow) {
-        return new Waiter(self, false, thenThrow);
+        return new Waiter(this, self, false, thenThrow);
     }
 
-    /** A coroutine waiting for the lock. */
-    private final class Waiter extends CoWait {
-        Waiter(Coroutine self, boolean cancellable, RuntimeException thenThrow) {
+    /**
+     * A coroutine waiting for a lock. Not an inner class: a coroutine's kept waiter ({@link
+     * #newWaiter}) waits for one mutex, then another.
+     */
+    private static final class Waiter extends CoWait {
+        /**
+         * The lock it waits for: written by its coroutine's thread before the wait is published
+         * (renewed), read after the publication (under the monitor, or by the canceller that won
+         * the CAS after the publisher's CAS).
+         */
+        CoMutex mutex;
+
+        Waiter(CoMutex mutex, Coroutine self, boolean cancellable, RuntimeException thenThrow) {
             super(self, cancellable, thenThrow);
+            this.mutex = mutex;
         }
 
         @Override
         public CoWait publish() {
-            return tryLockOrQueue(this) ? completeInline() : null;
+            return mutex.tryLockOrQueue(this) ? completeInline() : null;
         }
 
         /** Cancelled while queued: leaves the queue and the count. Any thread. */
         @Override
         void withdraw() {
-            synchronized (CoMutex.this) {
-                if (waiters.remove(this)) {
-                    STATE.getAndAdd(CoMutex.this, -WAITER);
+            CoMutex lock = mutex;
+            synchronized (lock) {
+                if (lock.waiters.remove(this)) {
+                    STATE.getAndAdd(lock, -WAITER);
                 }
                 // else: release() took it out already and, finding it cancelled, passed the lock on
             }
@@ -144,12 +169,12 @@ public final class CoMutex {
          */
         @Override
         CoWait giveBack() {
-            return release(coroutine);
+            return mutex.release(coroutine);
         }
 
         @Override
         String describe() {
-            return "the lock of " + CoMutex.this;
+            return "the lock of " + mutex;
         }
     }
 

@@ -26,9 +26,16 @@ import java.lang.invoke.VarHandle;
  * must undo. Whichever CAS comes first wins; the other does nothing. So a wait whose hand-off (a
  * lock, a queue wake-up) completed first is not cancelled: its coroutine goes on normally and sees
  * the cancellation at its next wait. A cancellation requested before the wait is published is seen
- * by the publishing thread itself ({@link #markPublished()}): the two sides form a Dekker pair
+ * by the publishing thread itself ({@link #markPublished(int)}): the two sides form a Dekker pair
  * (the requester writes its flag, then reads the wait's state; the publisher CASes the state, then
  * reads the flag), so at least one of them sees the other and exactly one wins the CAS.
+ *
+ * <p>Generations: a wait may be used again for a later suspension of the same coroutine ({@link
+ * #renew()}, CoMutex's kept waiter). The state's upper bits count the uses ({@link #GENERATION}),
+ * and every transition is a CAS from a state read in the same generation, so a thread that still
+ * holds the object from an earlier use (the publishing thread's {@link #markPublished(int)} after
+ * the coroutine was woken, run elsewhere and suspended again on it) finds another generation and
+ * does nothing.
  */
 abstract class CoWait implements Coroutine.AfterYield {
     private static final VarHandle STATE;
@@ -51,8 +58,12 @@ abstract class CoWait implements Coroutine.AfterYield {
     private static final int CANCELLING = 3;
     /** {@link #state}: cancelled and withdrawn; its function throws {@link #cancelCause}. */
     private static final int CANCELLED = 4;
+    /** The bits of {@link #state} that hold one of the phases above. */
+    private static final int PHASE = 7;
+    /** One generation in {@link #state}'s upper bits: added by {@link #renew()}. */
+    private static final int GENERATION = 8;
 
-    /** One of the states above. */
+    /** One of the phases above, plus the generation (a multiple of {@link #GENERATION}). */
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
     /** The coroutine that waits. */
@@ -61,7 +72,7 @@ abstract class CoWait implements Coroutine.AfterYield {
      * The innermost {@code withTimeoutNs} scope around this wait when it was made, or null; read by
      * that scope's timer (any thread) to tell whether this wait is inside it. Final.
      */
-    final TimeoutScope scope;
+    final TimeoutScope scope; // NOTE: final even for a renewed wait: only unscoped waits are renewed
     /** False for a wait that must end normally (taking a lock back before a cancellation is thrown). */
     final boolean cancellable;
     /** Thrown by the function once this (uncancellable) wait has completed, or null. */
@@ -162,7 +173,8 @@ abstract class CoWait implements Coroutine.AfterYield {
      *     coroutine was handed goes to the next waiter)
      */
     private boolean wakeUnlessContextClosed(String where) {
-        assert isDone() : this + " is not completed";
+        // NOTE: no assertion that it is done: once completed, a kept wait may be renewed by its
+        // coroutine (entered by another thread meanwhile) before this runs
         AioContext ctx = coroutine.context();
         if (ctx == null || !ctx.isClosed()) {
             try {
@@ -219,10 +231,10 @@ abstract class CoWait implements Coroutine.AfterYield {
     final boolean complete() {
         while (true) {
             int current = (int) STATE.getVolatile(this);
-            if (current >= WOKEN) {
+            if ((current & PHASE) >= WOKEN) {
                 return false;
             }
-            if (STATE.compareAndSet(this, current, WOKEN)) {
+            if (STATE.compareAndSet(this, current, (current & ~PHASE) | WOKEN)) {
                 return true;
             }
         }
@@ -230,13 +242,46 @@ abstract class CoWait implements Coroutine.AfterYield {
 
     /** @return whether the wait has ended, woken or cancelled (acquire: the ender's writes are visible) */
     final boolean isDone() {
-        int current = (int) STATE.getAcquire(this);
-        return current == WOKEN || current == CANCELLED;
+        int phase = (int) STATE.getAcquire(this) & PHASE;
+        return phase == WOKEN || phase == CANCELLED;
     }
 
     /** @return whether the wait ended by cancellation */
     final boolean isCancelled() {
-        return (int) STATE.getAcquire(this) == CANCELLED;
+        return ((int) STATE.getAcquire(this) & PHASE) == CANCELLED;
+    }
+
+    /**
+     * Makes an ended (or never published) wait ready for another suspension of its coroutine, in a
+     * new generation: only the coroutine's thread, inside it, before it suspends on it again. Only
+     * for a cancellable wait made outside any timeout scope ({@link TimeoutScope#expire()} never
+     * cancels one, and {@link #scope} stays null). Who may still hold it: {@link
+     * Coroutine#cancel()} (through {@code currentWait}), whose flag is set for good, so cancelling
+     * this later use is what the later wait would do itself ({@link #markPublished(int)}); and the
+     * thread that published the earlier use, whose {@link #markPublished(int)} names that
+     * generation and fails. Nothing else: a waker or canceller of the earlier use won its CAS and
+     * woke the coroutine, which is how it came to run here.
+     */
+    final void renew() {
+        int current = (int) STATE.getAcquire(this);
+        int phase = current & PHASE;
+        assert cancellable && scope == null && thenThrow == null : this + " cannot be renewed";
+        assert phase == WOKEN || phase == CANCELLED || phase == UNPUBLISHED : this + " is in use (" + current + ")";
+        assert next == null && prev == null : this + " is still in a waiter list";
+        publishFailure = null;
+        cancelCause = null;
+        // NOTE: release: the cleared fields before the new generation, which another thread sees
+        // only through the publication (a monitor) or the publisher's CAS to PUBLISHED
+        STATE.setRelease(this, (current & ~PHASE) + GENERATION | UNPUBLISHED);
+    }
+
+    /**
+     * The generation this wait is in, for {@link #markPublished(int)}: read by the publishing
+     * thread before {@link #publish()}, when nobody else can change the state (UNPUBLISHED: only a
+     * completion by the publication itself, or a cancellation after markPublished).
+     */
+    final int generation() {
+        return (int) STATE.getOpaque(this) & ~PHASE;
     }
 
     /**
@@ -259,14 +304,18 @@ abstract class CoWait implements Coroutine.AfterYield {
      * context's exception (a coroutine that can never run is reported as lost, naming {@code where}).
      *
      * @return false if the wait completed first, is not cancellable, or is not published yet (then
-     *     the publishing thread sees the request itself, see {@link #markPublished()})
+     *     the publishing thread sees the request itself, see {@link #markPublished(int)})
      */
     final boolean cancel(RuntimeException cause, String where) {
-        if (!cancellable || !STATE.compareAndSet(this, PUBLISHED, CANCELLING)) {
+        if (!cancellable) {
+            return false;
+        }
+        int current = (int) STATE.getVolatile(this);
+        if ((current & PHASE) != PUBLISHED || !STATE.compareAndSet(this, current, current - PUBLISHED + CANCELLING)) {
             return false;
         }
         try {
-            finishCancel(cause);
+            finishCancel(cause, current & ~PHASE);
         } finally {
             // NOTE: woken even if the withdrawal failed (it is CANCELLED either way). A coroutine
             // whose context is closed can never run: reported as lost, never thrown at the
@@ -277,12 +326,12 @@ abstract class CoWait implements Coroutine.AfterYield {
     }
 
     /** The cancel CAS was won: record the cause, withdraw, and make the outcome visible. */
-    private void finishCancel(RuntimeException cause) {
+    private void finishCancel(RuntimeException cause, int generation) {
         cancelCause = cause;
         try {
             withdraw();
         } finally {
-            STATE.setRelease(this, CANCELLED); // NOTE: pairs with the acquire in isDone()
+            STATE.setRelease(this, generation | CANCELLED); // NOTE: pairs with the acquire in isDone()
         }
     }
 
@@ -292,12 +341,14 @@ abstract class CoWait implements Coroutine.AfterYield {
      * {@link Coroutine} on the publishing thread right after {@link #publish()} returned without
      * completing the wait itself.
      *
+     * @param generation what {@link #generation()} returned before the publication: a wait woken
+     *     during the publication may have been renewed since by its coroutine on another thread
      * @return true if this call cancelled the wait: the coroutine is nobody else's to wake and the
      *     caller runs it again at once (its function throws)
      */
-    final boolean markPublished() {
-        if (!STATE.compareAndSet(this, UNPUBLISHED, PUBLISHED)) {
-            return false; // woken during the publication
+    final boolean markPublished(int generation) {
+        if (!STATE.compareAndSet(this, generation | UNPUBLISHED, generation | PUBLISHED)) {
+            return false; // woken during the publication (and perhaps renewed since)
         }
         if (!cancellable) {
             return false;
@@ -305,10 +356,10 @@ abstract class CoWait implements Coroutine.AfterYield {
         // NOTE: the CAS above, then the flags: pairs with Coroutine.cancel / TimeoutScope.expire,
         // which write their flag, then read the state
         RuntimeException cause = coroutine.cancellationFor(this);
-        if (cause == null || !STATE.compareAndSet(this, PUBLISHED, CANCELLING)) {
+        if (cause == null || !STATE.compareAndSet(this, generation | PUBLISHED, generation | CANCELLING)) {
             return false;
         }
-        finishCancel(cause);
+        finishCancel(cause, generation);
         return true;
     }
 

@@ -105,7 +105,7 @@ public final class Coroutine {
     /**
      * Set once by {@link #cancel()} (any thread), never cleared: the exception every cancellable
      * wait of this coroutine throws from then on. Null while not cancelled. NOTE: written before
-     * {@link #currentWait} is read; pairs with {@link CoWait#markPublished()}.
+     * {@link #currentWait} is read; pairs with {@link CoWait#markPublished(int)}.
      */
     private volatile CancellationException cancelled;
     /**
@@ -114,6 +114,12 @@ public final class Coroutine {
      * the wait is published; read by any thread.
      */
     private volatile CoWait currentWait;
+    /**
+     * The wait {@link CoMutex#lock()} suspends on outside timeout scopes, kept for the next one
+     * ({@link CoWait#renew()}): a contended lock allocates nothing. Null until the first. Only the
+     * coroutine's thread, inside it.
+     */
+    CoWait keptMutexWaiter;
     /** The innermost withTimeoutNs in progress, or null. Only the coroutine's thread, inside it. */
     private TimeoutScope timeoutScope;
 
@@ -254,6 +260,9 @@ public final class Coroutine {
                     if (action == null || thrown != null || to.state != SUSPENDED) {
                         break;
                     }
+                    // NOTE: read before the publication, after which the wait may be woken, its
+                    // coroutine run on another thread and the wait renewed (CoMutex's kept waiter)
+                    int generation = action instanceof CoWait kept ? kept.generation() : 0;
                     CoWait outcome;
                     try {
                         outcome = action.publish();
@@ -270,7 +279,7 @@ public final class Coroutine {
                     }
                     // published: from here on `to` belongs to whoever wakes or cancels it, unless a
                     // cancellation requested before now is seen here (then it goes on here, and throws)
-                    boolean cancelledHere = action instanceof CoWait wait && wait.markPublished();
+                    boolean cancelledHere = action instanceof CoWait wait && wait.markPublished(generation);
                     if (outcome == null) {
                         if (cancelledHere) {
                             continue;
@@ -446,7 +455,22 @@ public final class Coroutine {
      * this coroutine, from inside it (CoFrame.suspend).
      */
     void setCurrentWait(CoWait wait) {
-        currentWait = wait; // NOTE: volatile: read by cancel() and TimeoutScope.expire() on any thread
+        // NOTE: volatile: read by cancel() and TimeoutScope.expire() on any thread. Not stored
+        // again when unchanged (a renewed wait, CoMutex's kept waiter): the store is a full fence
+        // on x86 (8 ns a hand-off). Why the Dekker pair with cancel() still holds (JMM): cancel()
+        // writes its flag, then reads currentWait, then CASes the wait's state; the publisher
+        // (this thread, after the yield) CASes the state UNPUBLISHED -> PUBLISHED, then reads the
+        // flag (CoWait.markPublished), all after its last write of currentWait in program order.
+        // If the publisher's read misses the flag, that read comes before the flag's write in the
+        // synchronization order, so cancel()'s read of currentWait comes after every write of it
+        // made so far and returns this wait (written earlier, not overwritten since), and its CAS
+        // comes after the publisher's CAS: it finds this generation PUBLISHED (and cancels it) or
+        // already WOKEN (a hand-off won; the next wait sees the flag), or a later generation, which
+        // the flag set before it cancels as rightly. Nothing needed the store to happen now; only
+        // that no other wait was recorded since, which the compare checks (same thread).
+        if (currentWait != wait) {
+            currentWait = wait;
+        }
     }
 
     /** @return the wait this coroutine suspended on last, or null (any thread) */

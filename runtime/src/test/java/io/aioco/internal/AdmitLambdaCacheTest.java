@@ -2,6 +2,9 @@ package io.aioco.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.io.Serializable;
+import java.lang.invoke.SerializedLambda;
+import java.lang.reflect.Method;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,5 +61,30 @@ class AdmitLambdaCacheTest {
         assertEquals(0, stack.admitLambda(TOKEN, Other.class, "run()V"));
         stack.arm(TOKEN, RUN, other);
         assertEquals(TOKEN, stack.admitLambda(TOKEN, Other.class, "run()V"));
+    }
+
+    /**
+     * The cache holds a positive answer for one proxy and one body: the same serializable proxy
+     * asked about another body of its host (a plain method reference's target, say) must get the
+     * full check, which refuses it (the proxy names its implementation).
+     */
+    @Test
+    void aCachedProxyIsAdmittedOnlyForTheBodyItWasAdmittedFor() throws Exception {
+        CoStack stack = new CoStack(null);
+        Runnable serializable = (Runnable & Serializable) () -> {};
+        Method writeReplace = serializable.getClass().getDeclaredMethod("writeReplace");
+        writeReplace.setAccessible(true);
+        SerializedLambda lambda = (SerializedLambda) writeReplace.invoke(serializable);
+        String body = (lambda.getImplMethodName() + lambda.getImplMethodSignature()).intern();
+
+        stack.arm(TOKEN, RUN, serializable);
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, body), "its own body");
+        stack.arm(TOKEN, RUN, serializable);
+        assertEquals(0, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, "lambda$other$99()V"),
+                "another body of the same host, after the proxy was admitted for its own");
+        stack.arm(TOKEN, RUN, serializable);
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, body), "its own body again");
+        stack.arm(TOKEN, RUN, serializable);
+        assertEquals(0, stack.admitLambda(TOKEN, Other.class, body), "the same name, another class");
     }
 }
