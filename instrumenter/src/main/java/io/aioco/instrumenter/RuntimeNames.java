@@ -5,7 +5,7 @@ package io.aioco.instrumenter;
  * instrumenter does not depend on the runtime at compile time; a test checks each name here
  * against the runtime by reflection.
  */
-final class RuntimeNames {
+public final class RuntimeNames {
     private RuntimeNames() {}
 
     /** The marker annotation, as a descriptor. */
@@ -29,7 +29,7 @@ final class RuntimeNames {
     static final String YIELD = "yield";
     static final String YIELD_DESC = "()V";
 
-    static final String STACK = "io/aioco/internal/CoStack";
+    public static final String STACK = "io/aioco/internal/CoStack";
     static final String STACK_DESC = "Lio/aioco/internal/CoStack;";
     /**
      * The parameters a body takes after the original ones: the running coroutine's stack, and the
