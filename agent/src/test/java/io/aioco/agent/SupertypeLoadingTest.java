@@ -2,10 +2,8 @@ package io.aioco.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,57 +17,12 @@ import org.junit.jupiter.api.Test;
  * loaded from inside a transformer).
  */
 class SupertypeLoadingTest {
-    /** Defines the classes it holds itself (child first), calling the transformer on each. */
-    private static final class TransformingLoader extends ClassLoader {
-        private final Map<String, byte[]> classFiles;
-        private final CoroutineTransformer transformer;
-        final List<String> resourcesRead = new ArrayList<>();
-        final List<String> transformed = new ArrayList<>();
-        final List<String> rewritten = new ArrayList<>();
-
-        TransformingLoader(Map<String, byte[]> classFiles, CoroutineTransformer transformer) {
-            super("test", SupertypeLoadingTest.class.getClassLoader());
-            this.classFiles = classFiles;
-            this.transformer = transformer;
-        }
-
-        @Override
-        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-            synchronized (getClassLoadingLock(name)) {
-                if (!classFiles.containsKey(name.replace('.', '/'))) {
-                    return super.loadClass(name, resolve);
-                }
-                Class<?> loaded = findLoadedClass(name);
-                return loaded != null ? loaded : findClass(name);
-            }
-        }
-
-        @Override
-        protected Class<?> findClass(String name) throws ClassNotFoundException {
-            String internal = name.replace('.', '/');
-            byte[] bytes = classFiles.get(internal);
-            if (bytes == null) {
-                throw new ClassNotFoundException(name);
-            }
-            transformed.add(internal);
-            byte[] result = transformer == null ? null : transformer.transform(this, internal, null, null, bytes);
-            if (result != null) {
-                rewritten.add(internal);
-                bytes = result;
-            }
-            return defineClass(name, bytes, 0, bytes.length);
-        }
-
-        @Override
-        public InputStream getResourceAsStream(String name) {
-            String internal = name.endsWith(".class") ? name.substring(0, name.length() - 6) : name;
-            byte[] bytes = classFiles.get(internal);
-            if (bytes == null) {
-                return super.getResourceAsStream(name);
-            }
-            resourcesRead.add(internal);
-            return new ByteArrayInputStream(bytes);
-        }
+    /** @return a loader defining these class files itself, calling the transformer on each */
+    private static TransformingLoader loader(Map<String, byte[]> classFiles, CoroutineTransformer transformer) {
+        TransformingLoader loader = new TransformingLoader("test");
+        classFiles.forEach((name, bytes) -> loader.add(name, bytes, null));
+        loader.transformer(transformer);
+        return loader;
     }
 
     private static byte[] classFile(String internalName) throws IOException {
@@ -88,7 +41,7 @@ class SupertypeLoadingTest {
 
     @Test
     void aSupertypeScannedWhenItWasLoadedIsNotReadAgain() throws Exception {
-        TransformingLoader loader = new TransformingLoader(
+        TransformingLoader loader = loader(
                 fixtures("fixture/hierarchy/PlainBase", "fixture/hierarchy/PlainSub"),
                 new CoroutineTransformer(AgentOptions.parse("")));
         Class.forName("fixture.hierarchy.PlainBase", false, loader);
@@ -101,7 +54,7 @@ class SupertypeLoadingTest {
 
     @Test
     void aSubclassLoadedFirstReadsItsSupertypeWithoutLoadingIt() throws Exception {
-        TransformingLoader loader = new TransformingLoader(
+        TransformingLoader loader = loader(
                 fixtures("fixture/hierarchy/PlainBase", "fixture/hierarchy/PlainSub"),
                 new CoroutineTransformer(AgentOptions.parse("")));
         Class.forName("fixture.hierarchy.PlainSub", false, loader);
@@ -114,7 +67,7 @@ class SupertypeLoadingTest {
     @Test
     void anOverrideOfAnInheritedCoroutineFunctionIsInstrumentedWhicheverLoadsFirst() throws Exception {
         for (String first : List.of("fixture.hierarchy.CoSub", "fixture.hierarchy.CoBase")) {
-            TransformingLoader loader = new TransformingLoader(
+            TransformingLoader loader = loader(
                     fixtures("fixture/hierarchy/CoBase", "fixture/hierarchy/CoSub"),
                     new CoroutineTransformer(AgentOptions.parse("")));
             Class.forName(first, false, loader);
@@ -126,7 +79,7 @@ class SupertypeLoadingTest {
 
     @Test
     void aClassThatCannotOverrideAnythingDoesNotReadItsSupertypes() throws Exception {
-        TransformingLoader loader = new TransformingLoader(
+        TransformingLoader loader = loader(
                 fixtures("fixture/hierarchy/CoBase", "fixture/hierarchy/CoMiddle"),
                 new CoroutineTransformer(AgentOptions.parse("")));
         Class.forName("fixture.hierarchy.CoMiddle", false, loader);
@@ -138,7 +91,7 @@ class SupertypeLoadingTest {
     @Test
     void anOverrideBelowAClassThatCannotOverrideStillInheritsTheMarkerWhicheverLoadsFirst() throws Exception {
         for (String first : List.of("fixture.hierarchy.CoMiddle", "fixture.hierarchy.CoLeaf", "fixture.hierarchy.CoBase")) {
-            TransformingLoader loader = new TransformingLoader(
+            TransformingLoader loader = loader(
                     fixtures("fixture/hierarchy/CoBase", "fixture/hierarchy/CoMiddle", "fixture/hierarchy/CoLeaf"),
                     new CoroutineTransformer(AgentOptions.parse("")));
             Class.forName(first, false, loader);
@@ -150,7 +103,7 @@ class SupertypeLoadingTest {
 
     @Test
     void aClassThatCannotOverrideIsRememberedWithItsSupertypesForItsSubclasses() throws Exception {
-        TransformingLoader loader = new TransformingLoader(
+        TransformingLoader loader = loader(
                 fixtures("fixture/hierarchy/PlainBase", "fixture/hierarchy/PlainMiddle", "fixture/hierarchy/PlainLeaf"),
                 new CoroutineTransformer(AgentOptions.parse("")));
         Class.forName("fixture.hierarchy.PlainMiddle", false, loader); // and so PlainBase, after it

@@ -13,10 +13,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 import java.util.stream.Stream;
 import java.util.zip.ZipFile;
 
@@ -109,12 +107,11 @@ public final class ClassPathLookup implements ClassLookup, Closeable {
     private static List<Path> manifestClassPath(Path jarPath, JarFile jar) {
         List<Path> referenced = new ArrayList<>();
         try {
-            Manifest manifest = jar.getManifest();
-            String value = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
-            if (value == null) {
+            List<ManifestClassPath.Entry> entries = ManifestClassPath.read(jar, jarPath.toUri().toURL());
+            if (entries == null) {
                 return referenced;
             }
-            for (ManifestClassPath.Entry entry : ManifestClassPath.entries(jarPath.toUri().toURL(), value)) {
+            for (ManifestClassPath.Entry entry : entries) {
                 if (entry.file() != null) {
                     referenced.add(entry.file()); // NOTE: the class loader skips the others too
                 }

@@ -1,6 +1,7 @@
 package io.aioco.instrumenter;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.StringTokenizer;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 
 /**
  * Why: the JDK's class loader searches, right after a jar, the jars its manifest names in
@@ -32,6 +36,22 @@ public final class ManifestClassPath {
      *     loader skips such an entry or fetches it from elsewhere
      */
     public record Entry(String text, Path file) {}
+
+    /**
+     * The {@code Class-Path} of an open jar's manifest: what every reader that follows manifests
+     * ({@link ClassPathLookup}, the agent's startup cache) calls, so that they find the same jars.
+     *
+     * @param jar an open jar
+     * @param url the URL the loader knows the jar by (its entries are relative to it)
+     * @return its entries, in order ({@link #entries}), or null when the jar has no manifest or
+     *     its manifest no {@code Class-Path}
+     * @throws IOException if the manifest cannot be read (the JDK's loader then skips the jar)
+     */
+    public static List<Entry> read(JarFile jar, URL url) throws IOException {
+        Manifest manifest = jar.getManifest();
+        String value = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
+        return value == null ? null : entries(url, value);
+    }
 
     /**
      * @param jar the URL the loader knows the jar by (its entries are relative to it)

@@ -7,13 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.aioco.Coroutine;
 import io.aioco.CoroutineFn;
 import java.io.File;
-import java.io.IOException;
 import java.lang.invoke.MethodHandles;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
@@ -153,9 +150,9 @@ class ExactCallProtocolTest {
         Path source = work.resolve("Excluded.java");
         Files.writeString(source, EXCLUDED);
         compile(work, source);
-        String output = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-javaagent:" + System.getProperty("aioco.agent.jar") + "=cache=off,exclude=Excluded$Deco",
-                "-cp", runtimeClassPath() + File.pathSeparator + work, "Excluded"));
+        String output = ChildJvm.run(List.of(ChildJvm.java(),
+                ChildJvm.agent("cache=off,exclude=Excluded$Deco"),
+                "-cp", ChildJvm.runtime() + File.pathSeparator + work, "Excluded")).trim();
         List<String> lines = output.lines().filter(line -> !line.startsWith("WARNING")).toList();
         assertEquals(3, lines.size(), output);
         assertEquals("charging k=2", lines.get(0), output);
@@ -169,23 +166,5 @@ class ExactCallProtocolTest {
         int status = javac.run(null, null, null, "-d", out.toString(), "-cp", System.getProperty("java.class.path"),
                 source.toString());
         assertEquals(0, status, "javac failed on " + source);
-    }
-
-    private static String runtimeClassPath() {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (entry.contains("aioco-runtime") || entry.endsWith("runtime/target/classes")) {
-                return entry;
-            }
-        }
-        throw new AssertionError("aioco-runtime not on the test class path");
-    }
-
-    private static String run(List<String> command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(2, TimeUnit.MINUTES) || process.exitValue() != 0) {
-            throw new AssertionError(command + " failed:\n" + output);
-        }
-        return output.trim();
     }
 }

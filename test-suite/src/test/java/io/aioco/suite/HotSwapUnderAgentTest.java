@@ -1,24 +1,15 @@
 package io.aioco.suite;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
-import java.util.stream.Stream;
-import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -151,16 +142,16 @@ class HotSwapUnderAgentTest {
 
     @Test
     void aCoroutineSuspendedInARedefinedMethodIsRefusedAtResumeNotRunInTheNewBody() throws Exception {
-        Path runtime = runtimeOnClassPath();
+        Path runtime = ChildJvm.runtime();
         Path swapAgent = swapAgent(runtime);
         Path swapClasses = work.resolve("swap-classes");
-        Path appClasses = compile("app", new String[][] {{"app/Payment.java", PAYMENT},
+        Path appClasses = ChildJvm.compile(work, "app", new String[][] {{"app/Payment.java", PAYMENT},
                 {"app/PaymentMain.java", PAYMENT_MAIN}}, runtime + File.pathSeparator + swapClasses);
-        Path app = jar("app.jar", appClasses, null);
-        Path edited = compile("edited", new String[][] {{"app/Payment.java", PAYMENT_EDITED}}, runtime.toString());
+        Path app = ChildJvm.jar(work.resolve("app.jar"), appClasses, null);
+        Path edited = ChildJvm.compile(work, "edited", new String[][] {{"app/Payment.java", PAYMENT_EDITED}}, runtime.toString());
 
-        String output = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-javaagent:" + System.getProperty("aioco.agent.jar") + "=cache=off",
+        String output = ChildJvm.run(List.of(ChildJvm.java(),
+                ChildJvm.agent("cache=off"),
                 "-javaagent:" + swapAgent, "-cp", app + File.pathSeparator + runtime, "app.PaymentMain",
                 edited.resolve("app/Payment.class").toString()));
         assertTrue(output.contains("v1 charge 7\n"), output);
@@ -173,82 +164,31 @@ class HotSwapUnderAgentTest {
 
     /** @return the jar of an agent that keeps its {@code Instrumentation}, its classes in {@code swap-classes} */
     private Path swapAgent(Path runtime) throws IOException {
-        Path swapClasses = compile("swap", SWAP_AGENT, runtime.toString());
+        Path swapClasses = ChildJvm.compile(work, "swap", SWAP_AGENT, runtime.toString());
         Manifest manifest = new Manifest();
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
         manifest.getMainAttributes().put(new Attributes.Name("Premain-Class"), "swap.SwapAgent");
         manifest.getMainAttributes().put(new Attributes.Name("Can-Redefine-Classes"), "true");
-        return jar("swap.jar", swapClasses, manifest);
+        return ChildJvm.jar(work.resolve("swap.jar"), swapClasses, manifest);
     }
 
     @Test
     void aRedefinitionOfAWovenClassIsWovenAndItsNewBodyRunsAsACoroutine() throws Exception {
-        Path runtime = runtimeOnClassPath();
-        Path swapClasses = compile("swap", SWAP_AGENT, runtime.toString());
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(new Attributes.Name("Premain-Class"), "swap.SwapAgent");
-        manifest.getMainAttributes().put(new Attributes.Name("Can-Redefine-Classes"), "true");
-        Path swapAgent = jar("swap.jar", swapClasses, manifest);
-        Path appClasses = compile("app", new String[][] {{"app/Target.java", TARGET}, {"app/Main.java", MAIN}},
+        Path runtime = ChildJvm.runtime();
+        Path swapAgent = swapAgent(runtime);
+        Path swapClasses = work.resolve("swap-classes");
+        Path appClasses = ChildJvm.compile(work, "app", new String[][] {{"app/Target.java", TARGET}, {"app/Main.java", MAIN}},
                 runtime + File.pathSeparator + swapClasses);
-        Path app = jar("app.jar", appClasses, null);
-        Path edited = compile("edited", new String[][] {{"app/Target.java", TARGET_EDITED}}, runtime.toString());
+        Path app = ChildJvm.jar(work.resolve("app.jar"), appClasses, null);
+        Path edited = ChildJvm.compile(work, "edited", new String[][] {{"app/Target.java", TARGET_EDITED}}, runtime.toString());
 
-        String output = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-javaagent:" + System.getProperty("aioco.agent.jar") + "=verbose,cache=off",
+        String output = ChildJvm.run(List.of(ChildJvm.java(),
+                ChildJvm.agent("verbose,cache=off"),
                 "-javaagent:" + swapAgent, "-cp", app + File.pathSeparator + runtime, "app.Main",
                 edited.resolve("app/Target.class").toString()));
         // before: work(work(1)) = 100 + (100 + 1), one yield each; after: work(1) + work(1), two each
         assertTrue(output.contains("before: result=201 enters=3"), output);
         assertTrue(output.contains("after: result=204 enters=5"), output);
         assertTrue(output.contains("instrumented app.Target (a redefinition)"), output);
-    }
-
-    private Path compile(String name, String[][] sources, String classPath) throws IOException {
-        Path sourceDir = Files.createDirectories(work.resolve(name + "-src"));
-        Path classes = Files.createDirectories(work.resolve(name + "-classes"));
-        List<String> arguments = new ArrayList<>(List.of("-cp", classPath, "-d", classes.toString()));
-        for (String[] source : sources) {
-            Path file = sourceDir.resolve(source[0]);
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, source[1]);
-            arguments.add(file.toString());
-        }
-        assertEquals(0, ToolProvider.getSystemJavaCompiler().run(null, null, null, arguments.toArray(String[]::new)));
-        return classes;
-    }
-
-    /** @param manifest the jar's manifest, or null for none */
-    private Path jar(String name, Path classes, Manifest manifest) throws IOException {
-        Path jar = work.resolve(name);
-        try (OutputStream out = Files.newOutputStream(jar);
-                JarOutputStream stream = manifest == null ? new JarOutputStream(out) : new JarOutputStream(out, manifest);
-                Stream<Path> files = Files.walk(classes)) {
-            for (Path file : files.filter(Files::isRegularFile).toList()) {
-                stream.putNextEntry(new JarEntry(classes.relativize(file).toString().replace('\\', '/')));
-                stream.write(Files.readAllBytes(file));
-                stream.closeEntry();
-            }
-        }
-        return jar;
-    }
-
-    private static String run(List<String> command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(2, TimeUnit.MINUTES) || process.exitValue() != 0) {
-            throw new AssertionError(command + " failed:\n" + output);
-        }
-        return output;
-    }
-
-    private static Path runtimeOnClassPath() {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (entry.contains("aioco-runtime") || entry.endsWith("runtime/target/classes")) {
-                return Path.of(entry);
-            }
-        }
-        throw new AssertionError("aioco-runtime not on the test class path");
     }
 }

@@ -3,13 +3,10 @@ package io.aioco.suite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.File;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,15 +61,6 @@ class ModernClassFilesTest {
         return null;
     }
 
-    private static String run(List<String> command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(2, TimeUnit.MINUTES) || process.exitValue() != 0) {
-            throw new AssertionError(command + " failed:\n" + output);
-        }
-        return output.trim();
-    }
-
     @Test
     void patternSwitchesCompiledForJava21RunUnderTheAgent(@TempDir Path work) throws Exception {
         Path jdk = modernJdk();
@@ -81,22 +69,13 @@ class ModernClassFilesTest {
             throw new AssertionError("no JDK 21+ found: install one (Temurin 25 is expected at"
                     + " /usr/lib/jvm/temurin-25-jdk-amd64) or point -Daioco.jdk21.home at one");
         }
-        Path runtimeJar = runtimeJar();
+        Path runtimeJar = ChildJvm.runtime();
         Files.writeString(work.resolve("Modern.java"), SOURCE);
-        run(List.of(jdk.resolve("bin/javac").toString(), "--release", "21", "-cp", runtimeJar.toString(),
+        ChildJvm.run(List.of(jdk.resolve("bin/javac").toString(), "--release", "21", "-cp", runtimeJar.toString(),
                 "-d", work.toString(), work.resolve("Modern.java").toString()));
         List<String> command = new ArrayList<>(List.of(jdk.resolve("bin/java").toString(),
-                "-javaagent:" + System.getProperty("aioco.agent.jar") + "=cache=" + work.resolve("agent-cache"),
+                ChildJvm.agent("cache=" + work.resolve("agent-cache")),
                 "-cp", runtimeJar + File.pathSeparator + work, "Modern"));
-        assertEquals("area 12,area 12,area 0,string text,int 7 enters=4", run(command));
-    }
-
-    private static Path runtimeJar() {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (entry.contains("aioco-runtime") || entry.endsWith("runtime/target/classes")) {
-                return Path.of(entry);
-            }
-        }
-        throw new AssertionError("aioco-runtime not on the test class path");
+        assertEquals("area 12,area 12,area 0,string text,int 7 enters=4", ChildJvm.run(command).trim());
     }
 }

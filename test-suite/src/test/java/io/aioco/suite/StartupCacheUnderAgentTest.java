@@ -6,20 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,15 +60,15 @@ class StartupCacheUnderAgentTest {
 
     @Test
     void aSecondStartSkipsTheCleanClassesAndStillInstrumentsAnInheritedCoroutineFunction() throws Exception {
-        Path runtime = runtimeOnClassPath();
+        Path runtime = ChildJvm.runtime();
         Path lib = compileToJar("lib", LIB, runtime.toString());
         Path app = compileToJar("app", APP, runtime + File.pathSeparator + lib);
         Path cache = work.resolve("cache");
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-javaagent:" + System.getProperty("aioco.agent.jar") + "=verbose,cache=" + cache,
+        List<String> command = List.of(ChildJvm.java(),
+                ChildJvm.agent("verbose,cache=" + cache),
                 "-cp", lib + File.pathSeparator + app + File.pathSeparator + runtime, "app.Main");
 
-        String first = run(command);
+        String first = ChildJvm.run(command);
         assertTrue(first.contains("result=6 enters=3"), first);
         assertEquals(0, cleanClassesRead(first), first);
         Matcher saved = SAVED.matcher(first);
@@ -83,7 +78,7 @@ class StartupCacheUnderAgentTest {
             assertEquals(1, files.filter(f -> f.getFileName().toString().endsWith(".bin")).count());
         }
 
-        String second = run(command);
+        String second = ChildJvm.run(command);
         assertTrue(second.contains("result=6 enters=3"), second);
         assertTrue(second.contains("instrumented app.Step"), "still instrumented: " + second);
         assertTrue(cleanClassesRead(second) >= 1, "at least app.Plain is known clean: " + second);
@@ -92,7 +87,7 @@ class StartupCacheUnderAgentTest {
 
     @Test
     void aSecondJavaJarStartSkipsTheCleanClassesOfTheJarsItsManifestNames() throws Exception {
-        Path runtime = runtimeOnClassPath();
+        Path runtime = ChildJvm.runtime();
         Path lib = compileToJar("lib", LIB, runtime.toString());
         Path app = compileToJar("app", APP, runtime + File.pathSeparator + lib);
         // relative entries, then the runtime by its URL (a folder in a reactor build: trusted nothing after it)
@@ -105,15 +100,15 @@ class StartupCacheUnderAgentTest {
             stream.flush();
         }
         Path cache = work.resolve("cache");
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-javaagent:" + System.getProperty("aioco.agent.jar") + "=verbose,cache=" + cache,
+        List<String> command = List.of(ChildJvm.java(),
+                ChildJvm.agent("verbose,cache=" + cache),
                 "-jar", launcher.toString());
 
-        String first = run(command);
+        String first = ChildJvm.run(command);
         assertTrue(first.contains("result=6 enters=3"), first);
         assertEquals(0, cleanClassesRead(first), first);
 
-        String second = run(command);
+        String second = ChildJvm.run(command);
         assertTrue(second.contains("result=6 enters=3"), second);
         assertTrue(second.contains("instrumented app.Step"), "still instrumented: " + second);
         assertTrue(cleanClassesRead(second) >= 1, "at least app.Plain (app.jar) is known clean: " + second);
@@ -127,43 +122,6 @@ class StartupCacheUnderAgentTest {
     }
 
     private Path compileToJar(String name, String[][] sources, String classPath) throws IOException {
-        Path sourceDir = Files.createDirectories(work.resolve(name + "-src"));
-        Path classes = Files.createDirectories(work.resolve(name + "-classes"));
-        List<String> arguments = new ArrayList<>(List.of("-cp", classPath, "-d", classes.toString()));
-        for (String[] source : sources) {
-            Path file = sourceDir.resolve(source[0]);
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, source[1]);
-            arguments.add(file.toString());
-        }
-        assertEquals(0, ToolProvider.getSystemJavaCompiler().run(null, null, null, arguments.toArray(String[]::new)));
-        Path jar = work.resolve(name + ".jar");
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream stream = new JarOutputStream(out);
-                Stream<Path> files = Files.walk(classes)) {
-            for (Path file : files.filter(Files::isRegularFile).toList()) {
-                stream.putNextEntry(new JarEntry(classes.relativize(file).toString().replace('\\', '/')));
-                stream.write(Files.readAllBytes(file));
-                stream.closeEntry();
-            }
-        }
-        return jar;
-    }
-
-    private static String run(List<String> command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(2, TimeUnit.MINUTES) || process.exitValue() != 0) {
-            throw new AssertionError(command + " failed:\n" + output);
-        }
-        return output;
-    }
-
-    private static Path runtimeOnClassPath() {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (entry.contains("aioco-runtime") || entry.endsWith("runtime/target/classes")) {
-                return Path.of(entry);
-            }
-        }
-        throw new AssertionError("aioco-runtime not on the test class path");
+        return ChildJvm.jar(work.resolve(name + ".jar"), ChildJvm.compile(work, name, sources, classPath), null);
     }
 }

@@ -13,10 +13,8 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 
 /**
  * Why: the application class loader searches, right after a jar, the jars its manifest names in
@@ -26,10 +24,16 @@ import java.util.jar.Manifest;
  * of the jars the key does not name.
  *
  * <p>The order follows the JDK's {@code URLClassPath}, as {@link io.aioco.instrumenter.ClassPathLookup}
- * does, with the manifest's {@code Class-Path} read by the same code ({@link ManifestClassPath}): a
- * manifest's entries are URLs relative to its jar, split at white space, searched right
- * after the jar in their order; an element met again is skipped; an element that does not exist is
- * skipped. A jar is trusted when every element before it in that order is a trusted jar or a missing
+ * does, with each jar's {@code Class-Path} read by the one method every class path reader calls
+ * ({@link ManifestClassPath#read}): a manifest's entries are URLs relative to its jar, split at white
+ * space, searched right after the jar in their order; an element met again is skipped; an element
+ * that does not exist is skipped. NOTE: this walk is not {@code ClassPathLookup}'s own, because the
+ * cache needs what that reader leaves out on purpose: the size and time of each jar read before it
+ * is opened, the jars only up to where trust ends (a start without a cache file opens no more), and
+ * the elements the reader skips in silence (an entry that is not a local file, a jar it cannot open,
+ * a folder or a missing file a manifest names, an index), each of which ends trust or is saved. The
+ * two agree on the order by construction (one manifest reader, the same depth-first walk) and a
+ * test holds both to the JDK's {@code URLClassLoader} (SearchOrderTest). A jar is trusted when every element before it in that order is a trusted jar or a missing
  * element; trust ends, for the rest of the order, at the first folder (its classes change without
  * notice and could shadow a later jar's), at a jar that cannot be read (the loader skips it, but it
  * may become readable without a change of size or time), at a jar with a {@code META-INF/INDEX.LIST}
@@ -140,20 +144,18 @@ final class SearchOrder {
             long time = file.lastModified();
             boolean onClassPath = url == null;
             String hash = null;
-            String classPath;
+            List<ManifestClassPath.Entry> named;
             try (JarFile jar = new JarFile(file, false)) {
                 if (!onClassPath) {
                     hash = JarFingerprint.of(file); // NOTE: the class path's jars have theirs in the key
+                } else {
+                    url = file.toURI().toURL();
                 }
-                Manifest manifest = jar.getManifest();
-                classPath = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
+                named = ManifestClassPath.read(jar, url);
                 JarEntry index = jar.getJarEntry("META-INF/INDEX.LIST");
                 // NOTE: JDK 17 then ignores the manifest's Class-Path (21 and later, the index)
-                if (index != null && (classPath != null || !indexesOnlyItself(jar, index, file.getName()))) {
+                if (index != null && (named != null || !indexesOnlyItself(jar, index, file.getName()))) {
                     return UNTRUSTED;
-                }
-                if (onClassPath) {
-                    url = file.toURI().toURL();
                 }
             } catch (IOException | RuntimeException e) {
                 return UNTRUSTED; // NOTE: the loader skips it (the whole jar for a malformed manifest)
@@ -162,7 +164,7 @@ final class SearchOrder {
                 text.append("ref ").append(size).append(' ').append(time).append(' ').append(hash).append(' ')
                         .append(file.getPath()).append('\n');
             }
-            return classPath == null || references(url, classPath) ? TRUSTED : ENDS_AFTER;
+            return named == null || references(url, named) ? TRUSTED : ENDS_AFTER;
         }
 
         /**
@@ -192,11 +194,12 @@ final class SearchOrder {
         }
 
         /**
-         * @return whether trust goes on after the entries of one manifest's {@code Class-Path}, read
-         *     as the class path reader reads them ({@link ManifestClassPath})
+         * @param base the URL of the jar whose manifest names them
+         * @param entries its manifest's {@code Class-Path}, as every class path reader reads it
+         *     ({@link ManifestClassPath#read})
+         * @return whether trust goes on after them
          */
-        boolean references(URL base, String classPath) {
-            List<ManifestClassPath.Entry> entries = ManifestClassPath.entries(base, classPath);
+        boolean references(URL base, List<ManifestClassPath.Entry> entries) {
             for (int i = 0; i < entries.size(); i++) {
                 ManifestClassPath.Entry entry = entries.get(i);
                 URL url;

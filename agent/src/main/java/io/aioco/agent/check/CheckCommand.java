@@ -6,6 +6,7 @@ import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
 import io.aioco.instrumenter.check.BytecodeVerifier;
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -131,7 +132,7 @@ public final class CheckCommand {
         try (ClassPathLookup checkedPaths = ClassPathLookup.open(checked, null);
                 ClassPathLookup allPaths = ClassPathLookup.open(all, null)) {
             ClassLookup lookup = ClassLookup.chain(allPaths, ClassLookup.ofClassLoader(null));
-            if (verify && lookup.classBytes("io/aioco/internal/CoStack") == null) {
+            if (verify && lookup.classBytes(RuntimeNames.STACK) == null) {
                 out.println("aioco check: --verify needs aioco-runtime among the paths (--classpath aioco-runtime.jar)");
                 return 2;
             }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aioco.agent.AgentOptions;
 import io.aioco.agent.CoroutineTransformer;
-import java.io.ByteArrayInputStream;
+import io.aioco.agent.TransformingLoader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,10 +15,7 @@ import java.nio.file.Path;
 import java.security.CodeSource;
 import java.security.ProtectionDomain;
 import java.security.cert.Certificate;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -41,16 +38,10 @@ class StartupCacheLoadingTest {
     private Path baseJar;
     private Path appJar;
 
-    /** Defines the classes of its jars itself (child first), calling the transformer on each. */
-    private static final class JarLoader extends ClassLoader {
-        private final Map<String, byte[]> classFiles = new HashMap<>();
-        private final Map<String, ProtectionDomain> domains = new HashMap<>();
-        final CoroutineTransformer transformer;
-        final List<String> transformed = new ArrayList<>();
-        final List<String> rewritten = new ArrayList<>();
-
+    /** Defines the classes of its jars itself (child first, the first jar's of a name), calling the transformer on each. */
+    private static final class JarLoader extends TransformingLoader {
         JarLoader(List<Path> jars, StartupCache cache) throws IOException {
-            super("test-app", StartupCacheLoadingTest.class.getClassLoader());
+            super("test-app");
             for (Path jar : jars) {
                 ProtectionDomain domain = new ProtectionDomain(new CodeSource(jar.toUri().toURL(), (Certificate[]) null),
                         null, this, null);
@@ -61,46 +52,12 @@ class StartupCacheLoadingTest {
                         }
                         String name = entry.getName().substring(0, entry.getName().length() - ".class".length());
                         try (InputStream in = file.getInputStream(entry)) {
-                            classFiles.putIfAbsent(name, in.readAllBytes());
-                            domains.putIfAbsent(name, domain);
+                            add(name, in.readAllBytes(), domain);
                         }
                     }
                 }
             }
-            this.transformer = new CoroutineTransformer(AgentOptions.parse("cache=off"), cache, this);
-        }
-
-        @Override
-        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-            synchronized (getClassLoadingLock(name)) {
-                if (!classFiles.containsKey(name.replace('.', '/'))) {
-                    return super.loadClass(name, resolve);
-                }
-                Class<?> loaded = findLoadedClass(name);
-                return loaded != null ? loaded : findClass(name);
-            }
-        }
-
-        @Override
-        protected Class<?> findClass(String name) throws ClassNotFoundException {
-            String internal = name.replace('.', '/');
-            byte[] bytes = classFiles.get(internal);
-            if (bytes == null) {
-                throw new ClassNotFoundException(name);
-            }
-            transformed.add(internal);
-            byte[] result = transformer.transform(this, internal, null, domains.get(internal), bytes);
-            if (result != null) {
-                rewritten.add(internal);
-                bytes = result;
-            }
-            return defineClass(name, bytes, 0, bytes.length, domains.get(internal));
-        }
-
-        @Override
-        public InputStream getResourceAsStream(String name) {
-            byte[] bytes = name.endsWith(".class") ? classFiles.get(name.substring(0, name.length() - 6)) : null;
-            return bytes != null ? new ByteArrayInputStream(bytes) : super.getResourceAsStream(name);
+            transformer(new CoroutineTransformer(AgentOptions.parse("cache=off"), cache, this));
         }
     }
 
@@ -233,7 +190,7 @@ class StartupCacheLoadingTest {
         Class<?> loaded = Class.forName("fixture.cache.Rebuilt", false, second.loader);
         byte[] swapped = classFile("fixture/cache/Rebuilt");
         ProtectionDomain domain = loaded.getProtectionDomain();
-        byte[] woven = second.loader.transformer.transform(second.loader, "fixture/cache/Rebuilt", loaded, domain,
+        byte[] woven = second.loader.transformer().transform(second.loader, "fixture/cache/Rebuilt", loaded, domain,
                 swapped);
         assertTrue(woven != null && woven.length > swapped.length, "the redefinition is woven");
         assertEquals(1, second.cache.hits, "and the cache was not asked");
@@ -444,11 +401,11 @@ class StartupCacheLoadingTest {
         assertEquals(cleanVariant.length, generated.length, "same name, same length, other bytes");
         ProtectionDomain domain = new ProtectionDomain(new CodeSource(jar.toUri().toURL(), (Certificate[]) null),
                 null, second.loader, null);
-        byte[] woven = second.loader.transformer.transform(second.loader, "fixture/cache/Rebuilt", null, domain,
+        byte[] woven = second.loader.transformer().transform(second.loader, "fixture/cache/Rebuilt", null, domain,
                 generated);
         assertTrue(woven != null && woven.length > generated.length, "the generated coroutine function is woven");
         assertEquals(0, second.cache.hits, "the cache did not answer for bytes it never saw");
-        assertEquals(null, second.loader.transformer.transform(second.loader, "fixture/cache/Rebuilt", null, domain,
+        assertEquals(null, second.loader.transformer().transform(second.loader, "fixture/cache/Rebuilt", null, domain,
                 cleanVariant), "the jar's own bytes are still answered from the cache");
         assertEquals(1, second.cache.hits);
     }
