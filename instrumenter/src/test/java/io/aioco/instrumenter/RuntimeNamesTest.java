@@ -66,6 +66,8 @@ class RuntimeNamesTest {
         assertEquals(Type.getDescriptor(CoStack.class.getField(RuntimeNames.CALLEE).getType()), RuntimeNames.CALLEE_DESC);
         assertEquals(Type.getDescriptor(CoStack.class.getField(RuntimeNames.RECEIVER).getType()), RuntimeNames.RECEIVER_DESC);
         assertTrue(!Modifier.isStatic(method(CoStack.class, RuntimeNames.ADMIT, RuntimeNames.ADMIT_DESC).getModifiers()));
+        assertTrue(!Modifier.isStatic(method(CoStack.class, RuntimeNames.ADMIT_EXACT, RuntimeNames.ADMIT_DESC)
+                .getModifiers()));
         assertTrue(!Modifier.isStatic(method(CoStack.class, RuntimeNames.ADMIT_LAMBDA, RuntimeNames.ADMIT_LAMBDA_DESC)
                 .getModifiers()));
     }

@@ -273,6 +273,40 @@ public final class CoStack {
     }
 
     /**
+     * {@link #admit} for a method that may hide another: the instrumenter found that the method
+     * has the name and descriptor of a package-private method of another package declared by a
+     * superclass, which it hides without overriding it (JVMS 5.4.5), or it could not read every
+     * superclass. A call resolved to that hidden method, on a receiver of the declaring class
+     * itself, selects the hidden method, not this one: when that method was not rewritten (an
+     * excluded class) and calls this one on the same receiver, the signal it passes on was armed
+     * for it, with the same name, descriptor and receiver. So the fast path of {@link #admit} (the
+     * receiver's class is the declaring class) does not hold here: the receiver's class is always
+     * asked which methods the call can select, and when both can be, the call is this method's own
+     * only if it came straight from the rewritten body that armed it (a walk of two frames).
+     *
+     * <p>Cost: a {@link ClassValue} lookup and a map lookup on every admitted call of such a method
+     * (methods that hide nothing keep {@link #admit}); the stack walk only while both methods are
+     * selectable (a class really hides one).
+     *
+     * <p>Called by wrappers, on the running coroutine's thread.
+     *
+     * @param found the signal the wrapper read (not 0)
+     * @param self the wrapper's {@code this} (never null: static methods hide nothing of this kind)
+     * @param declaring the class that declares the wrapper
+     * @param method the wrapper's name and descriptor (a string constant: interned)
+     * @return {@code found} if it is this method's signal, else 0, and the field is then cleared
+     */
+    public int admitExact(int found, Object self, Class<?> declaring, String method) {
+        Object target = receiver;
+        if (callee == method && (target == declaring || target == self && self != null
+                && selectedByArmedCall(self.getClass(), declaring, method))) {
+            return found;
+        }
+        signal = 0;
+        return 0;
+    }
+
+    /**
      * Whether the armed call, on a receiver of class {@code receiver}, selected {@code declaring}'s
      * method. When a class below hides that method (a package-private method of another package
      * that it does not override, JVMS 5.4.5), the call selects one or the other depending on what

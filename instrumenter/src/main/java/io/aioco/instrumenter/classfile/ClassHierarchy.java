@@ -726,6 +726,44 @@ public final class ClassHierarchy {
         return true; // NOTE: not on the superclass chain (reached through an interface): as before
     }
 
+    /**
+     * Tells whether the instance method {@code name desc} declared in class {@code owner} may hide,
+     * without overriding, a method of a superclass (JVMS 5.4.5): some superclass declares a
+     * package-private instance method of that name and descriptor in another package than
+     * {@code owner}'s. A call resolved to that method, on a receiver of class {@code owner}, then
+     * selects it, not {@code owner}'s: the wrapper must take the exact check
+     * ({@code CoStack.admitExact}). Conservative: true as well when a superclass cannot be read,
+     * and when a method in between overrides the package-private one (no cost but the check's);
+     * a superclass of the same package name in another class loader (a split package) is taken as
+     * the same package, as everywhere in the instrumenter.
+     *
+     * @throws InstrumentationException for a cyclic or too deep chain of superclasses
+     */
+    public boolean mayHidePackagePrivate(String owner, String name, String desc) {
+        String key = name + desc;
+        String pkg = packageOf(owner);
+        ClassInfo start = get(owner);
+        if (start == null) {
+            return true;
+        }
+        checkSuperclassChain(owner); // NOTE: the walk below ends
+        int depth = 0;
+        for (String type = start.superName(); type != null; ) {
+            checkWalk(++depth, owner);
+            ClassInfo info = get(type);
+            if (info == null) {
+                return true; // NOTE: cannot tell what it declares: be exact
+            }
+            MethodInfo method = info.methods().get(key);
+            if (method != null && (method.access() & (Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_PUBLIC
+                    | Opcodes.ACC_PROTECTED)) == 0 && !packageOf(type).equals(pkg)) {
+                return true;
+            }
+            type = info.superName();
+        }
+        return false;
+    }
+
     /** @return the package part of an internal class name ("" for the unnamed package) */
     static String packageOf(String internalName) {
         int slash = internalName.lastIndexOf('/');

@@ -21,9 +21,11 @@ public final class RuntimeNames {
      * The version of the protocol between woven classes: bump it with every change to what woven
      * classes expect of each other (body descriptors, signals, tokens, frame layout). A class woven
      * with another version is never taken as woven (see {@link WovenMarker}). 1 was the marker
-     * without a version.
+     * without a version; 4 gave the wrappers of methods that may hide a package-private method of
+     * another package the exact check {@link #ADMIT_EXACT} (a class woven by 3 lacks it: it is
+     * refused, as a class of any other version is).
      */
-    public static final int PROTOCOL_VERSION = 3;
+    public static final int PROTOCOL_VERSION = 4;
     /** Package prefix of the runtime: its classes are never instrumented. */
     public static final String RUNTIME_PACKAGE = "io/aioco/";
 
@@ -53,6 +55,12 @@ public final class RuntimeNames {
     /** A wrapper's exact check of a signal it found set. */
     public static final String ADMIT = "admit";
     public static final String ADMIT_DESC = "(ILjava/lang/Object;Ljava/lang/Class;Ljava/lang/String;)I";
+    /**
+     * The exact check of a wrapper whose method may hide a package-private method of another
+     * package (see {@code ClassHierarchy.mayHidePackagePrivate}): {@link #ADMIT} without its fast
+     * path for a receiver of the declaring class. Same descriptor.
+     */
+    public static final String ADMIT_EXACT = "admitExact";
     /** A lambda body's wrapper's check of a signal armed for the interface method it implements. */
     public static final String ADMIT_LAMBDA = "admitLambda";
     public static final String ADMIT_LAMBDA_DESC = "(ILjava/lang/Class;Ljava/lang/String;)I";

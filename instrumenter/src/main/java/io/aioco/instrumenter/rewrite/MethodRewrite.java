@@ -83,7 +83,12 @@ public final class MethodRewrite {
         refuseHeldMonitors(owner.name, body, calls, hierarchy);
         int stackSlot = WrapperSplit.stackSlot(body);
         String originalDesc = body.desc;
-        MethodNode wrapper = WrapperSplit.split(owner, body, methodId, lambdaMethods, !calls.isEmpty());
+        // a method that may hide a package-private one of a superclass takes the exact check (see
+        // CoStack.admitExact); only class methods that can suspend have a check at all
+        boolean exact = !calls.isEmpty() && (owner.access & Opcodes.ACC_INTERFACE) == 0
+                && (body.access & (Opcodes.ACC_STATIC | Opcodes.ACC_PRIVATE)) == 0
+                && hierarchy.mayHidePackagePrivate(owner.name, body.name, body.desc);
+        MethodNode wrapper = WrapperSplit.split(owner, body, methodId, lambdaMethods, !calls.isEmpty(), exact);
         FrameAnalysis analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         if (UninitializedObjects.rewrite(owner.name, body, new LinkedHashSet<>(calls))) {
             analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);

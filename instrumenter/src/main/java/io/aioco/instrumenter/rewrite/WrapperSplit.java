@@ -86,9 +86,12 @@ public final class WrapperSplit {
      * @param methodId {@code pkg.Class.name(desc)}, for the wrapper's "outside a coroutine" error
      * @param lambdaMethods the functional interface methods ({@code name + desc}) it implements as a
      *     lambda body: a signal armed for one of them is its own when a lambda proxy called it
+     * @param exact the method may hide a package-private method of a superclass of another package
+     *     (or a superclass could not be read): its wrapper takes {@code CoStack.admitExact}, which
+     *     has no fast path for a receiver of the declaring class
      */
     static MethodNode split(ClassNode owner, MethodNode method, String methodId, String[] lambdaMethods,
-            boolean canSuspend) {
+            boolean canSuspend, boolean exact) {
         int stackSlot = stackSlot(method);
         boolean isStatic = (method.access & Opcodes.ACC_STATIC) != 0;
         boolean isInterface = (owner.access & Opcodes.ACC_INTERFACE) != 0;
@@ -137,7 +140,7 @@ public final class WrapperSplit {
             code.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL,
                     RuntimeNames.SIGNAL_DESC));
             code.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
-            admit(code, owner, method, isStatic, lambdaMethods, stackLocal, signalLocal);
+            admit(code, owner, method, isStatic, lambdaMethods, stackLocal, signalLocal, exact);
             loadArguments(code, isStatic, arguments);
             code.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal)); // the body clears the field if not 0
@@ -190,10 +193,10 @@ public final class WrapperSplit {
     /**
      * The wrapper's exact check, when it found the signal set (a fresh call from code that is not
      * instrumented finds it clear and skips it): the signal local becomes 0 unless the caller armed
-     * it for exactly this method; see {@code CoStack.admit} and {@code admitLambda}.
+     * it for exactly this method; see {@code CoStack.admit}, {@code admitExact} and {@code admitLambda}.
      */
     private static void admit(InsnList code, ClassNode owner, MethodNode method, boolean isStatic,
-            String[] lambdaMethods, int stackLocal, int signalLocal) {
+            String[] lambdaMethods, int stackLocal, int signalLocal, boolean exact) {
         LabelNode call = new LabelNode();
         LabelNode lambda = new LabelNode();
         code.add(new VarInsnNode(Opcodes.ILOAD, signalLocal));
@@ -210,8 +213,8 @@ public final class WrapperSplit {
         code.add(isStatic ? new InsnNode(Opcodes.ACONST_NULL) : new VarInsnNode(Opcodes.ALOAD, 0));
         loadClass(code, Bytecode.majorVersion(owner), owner.name);
         code.add(new LdcInsnNode(method.name + method.desc));
-        code.add(new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RuntimeNames.STACK, RuntimeNames.ADMIT,
-                RuntimeNames.ADMIT_DESC, false));
+        code.add(new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RuntimeNames.STACK,
+                exact ? RuntimeNames.ADMIT_EXACT : RuntimeNames.ADMIT, RuntimeNames.ADMIT_DESC, false));
         code.add(new VarInsnNode(Opcodes.ISTORE, signalLocal));
         if (lambdaMethods.length > 0) {
             code.add(new JumpInsnNode(Opcodes.GOTO, call));
