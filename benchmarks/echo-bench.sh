@@ -3,7 +3,8 @@
 # aioco with one IOThread, aioco with N, virtual threads, platform threads, Netty NIO, Netty native
 # epoll) runs in its own JVM; for every row a fresh client JVM (io.aioco.bench.echo.EchoClient) drives
 # C connections in closed loop, one S-byte message in flight on each, and reports round trips per
-# second and latency percentiles. Each server is warmed up first by an unreported client run (50
+# second, latency percentiles, and the CPU time the server and the client spent per round trip
+# (user + system, over the measured seconds: less dependent on the machine's load). Each server is warmed up first by an unreported client run (50
 # connections of 64 B for WARMUP seconds); each row then has its own WARMUP seconds that are not
 # counted. Prints one Markdown table for benchmarks/RESULTS.md.
 #
@@ -98,8 +99,8 @@ echo "echo ping-pong, client and server in separate JVMs on one machine ($(nproc
      "$(cut -d' ' -f1-3 /proc/loadavg)); N = $n; ${warmup}s warm-up + ${secs}s measured per row;"\
      "client on $("$java25" -version 2>&1 | head -1); $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
-echo "| server | JDK | conns | size | round trips/s | p50 µs | p99 µs | p99.9 µs |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| server | JDK | conns | size | round trips/s | p50 µs | p99 µs | p99.9 µs | server CPU µs/rt | client CPU µs/rt |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 port=11900
 for jdk in $jdks; do
     case "$jdk" in
@@ -115,7 +116,7 @@ for jdk in $jdks; do
         rc=0
         start_server "$java" "$impl" "$port" || rc=$?
         if [[ "$rc" == 2 ]]; then
-            echo "| $label | $jdk_name | - | - | unavailable: $(sed -n 's/^unavailable: [^:]*: //p' "$work/server.log" | head -1) | | | |"
+            echo "| $label | $jdk_name | - | - | unavailable: $(sed -n 's/^unavailable: [^:]*: //p' "$work/server.log" | head -1) | | | | | |"
             continue
         elif [[ "$rc" != 0 ]]; then
             exit 1
@@ -126,13 +127,15 @@ for jdk in $jdks; do
         for conns in $conns_list; do
             for size in $sizes; do
                 if ! line="$("$java25" -Xmx512m -cp "$jar" io.aioco.bench.echo.EchoClient --port "$port" \
-                        --conns "$conns" --size "$size" --seconds "$secs" --warmup "$warmup" 2>"$work/client.err" \
+                        --conns "$conns" --size "$size" --seconds "$secs" --warmup "$warmup" \
+                        --server-pid "$server_pid" 2>"$work/client.err" \
                         | grep '^RESULT')"; then
-                    echo "| $label | $jdk_name | $conns | $size | failed: $(head -c 200 "$work/client.err" | tr '\n' ' ') | | | |"
+                    echo "| $label | $jdk_name | $conns | $size | failed: $(head -c 200 "$work/client.err" | tr '\n' ' ') | | | | | |"
                     continue
                 fi
                 echo "| $label | $jdk_name | $conns | $size | $(field rps "$line") | $(field p50_us "$line")" \
-                     "| $(field p99_us "$line") | $(field p999_us "$line") |"
+                     "| $(field p99_us "$line") | $(field p999_us "$line") | $(field server_cpu_us_per_rt "$line")" \
+                     "| $(field client_cpu_us_per_rt "$line") |"
             done
         done
         stop_server

@@ -22,7 +22,7 @@ import org.HdrHistogram.Histogram;
  *
  * <pre>
  * java -cp benchmarks/target/aioco-benchmarks-jmh.jar io.aioco.bench.echo.EchoClient \
- *     --port P --conns C --size S --seconds T --warmup W [--threads K] [--host ADDR]
+ *     --port P --conns C --size S --seconds T --warmup W [--threads K] [--host ADDR] [--server-pid PID]
  * </pre>
  *
  * <p>The connections are driven by K NIO selector threads (default: as many as there are
@@ -32,8 +32,14 @@ import org.HdrHistogram.Histogram;
  * HdrHistogram per thread, merged at the end. Prints one line:
  *
  * <pre>
- * RESULT conns=C size=S seconds=T round_trips=N rps=R p50_us=.. p99_us=.. p999_us=.. max_us=..
+ * RESULT conns=C size=S seconds=T round_trips=N rps=R p50_us=.. p99_us=.. p999_us=.. max_us=.. threads=K
+ *     server_cpu_us_per_rt=.. client_cpu_us_per_rt=..
  * </pre>
+ *
+ * <p>The last two are the CPU time (user + system) that the server process (given by {@code
+ * --server-pid}, read from {@code /proc}; "-" without it) and this JVM spent in the measured
+ * seconds, per counted round trip: unlike the rate, they hardly depend on what else the machine
+ * runs, so they compare servers on a loaded machine too.
  *
  * <p>Exits with status 1, naming the connection, if a connection fails, is closed by the server or
  * gets back bytes other than those it sent.
@@ -48,7 +54,8 @@ public final class EchoClient {
     /**
      * Connects, runs the warm-up and the measurement, and prints the result line.
      *
-     * @param args {@code --port P --conns C --size S --seconds T --warmup W [--threads K] [--host ADDR]}
+     * @param args {@code --port P --conns C --size S --seconds T --warmup W [--threads K] [--host ADDR]
+     *     [--server-pid PID]}
      * @throws Exception if connecting fails or a thread is interrupted
      */
     public static void main(String[] args) throws Exception {
@@ -59,6 +66,7 @@ public final class EchoClient {
         double seconds = 5;
         double warmup = 2;
         int threads = 0;
+        long serverPid = 0;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             if (value == null) {
@@ -72,6 +80,7 @@ public final class EchoClient {
                 case "--seconds" -> seconds = Double.parseDouble(value);
                 case "--warmup" -> warmup = Double.parseDouble(value);
                 case "--threads" -> threads = Integer.parseInt(value);
+                case "--server-pid" -> serverPid = Long.parseLong(value);
                 default -> usage("unknown option " + args[i]);
             }
             i++;
@@ -104,6 +113,13 @@ public final class EchoClient {
             running[t] = new Thread(() -> driver.run(startNs, measureStartNs, endNs), "echo-client-" + t);
             running[t].start();
         }
+        // CPU time over the measured window: the server's (from /proc, when its pid is given) and ours
+        sleepUntil(measureStartNs);
+        long serverCpuStart = serverCpuNs(serverPid);
+        long clientCpuStart = ownCpuNs();
+        sleepUntil(endNs);
+        long serverCpuEnd = serverCpuNs(serverPid);
+        long clientCpuEnd = ownCpuNs();
         Histogram latencies = new Histogram(HIGHEST_NS, 3);
         long roundTrips = 0;
         for (int t = 0; t < threads; t++) {
@@ -122,10 +138,53 @@ public final class EchoClient {
         double rps = roundTrips / seconds;
         System.out.printf(Locale.ROOT,
                 "RESULT conns=%d size=%d seconds=%s round_trips=%d rps=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f"
-                        + " max_us=%.1f threads=%d%n",
+                        + " max_us=%.1f threads=%d server_cpu_us_per_rt=%s client_cpu_us_per_rt=%s%n",
                 conns, size, seconds, roundTrips, rps, micros(latencies.getValueAtPercentile(50)),
                 micros(latencies.getValueAtPercentile(99)), micros(latencies.getValueAtPercentile(99.9)),
-                micros(latencies.getMaxValue()), threads);
+                micros(latencies.getMaxValue()), threads, perRoundTrip(serverCpuStart, serverCpuEnd, roundTrips),
+                perRoundTrip(clientCpuStart, clientCpuEnd, roundTrips));
+    }
+
+    /** CPU microseconds per round trip between two readings, or "-" when either is unknown. */
+    private static String perRoundTrip(long startNs, long endNs, long roundTrips) {
+        if (startNs < 0 || endNs < 0 || roundTrips == 0) {
+            return "-";
+        }
+        return String.format(Locale.ROOT, "%.2f", (endNs - startNs) / 1000.0 / roundTrips);
+    }
+
+    private static void sleepUntil(long deadlineNs) throws InterruptedException {
+        long left;
+        while ((left = deadlineNs - System.nanoTime()) > 0) {
+            TimeUnit.NANOSECONDS.sleep(left);
+        }
+    }
+
+    /** This JVM's CPU time (user + system), ns; -1 if the JVM does not tell. */
+    private static long ownCpuNs() {
+        java.lang.management.OperatingSystemMXBean os =
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
+    }
+
+    /**
+     * The CPU time (user + system) of process {@code pid} from {@code /proc/PID/stat}, ns, counted
+     * in the kernel's 100 Hz ticks ({@code USER_HZ}: 10 ms resolution); -1 when {@code pid} is 0
+     * or the file cannot be read.
+     */
+    private static long serverCpuNs(long pid) {
+        if (pid <= 0) {
+            return -1;
+        }
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+            // the fields after the command name (in parentheses, may hold spaces) start with field 3
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]); // utime, stime
+            return ticks * 10_000_000L;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     private static double micros(long ns) {
@@ -149,7 +208,7 @@ public final class EchoClient {
     private static void usage(String problem) {
         System.err.println("EchoClient: " + problem);
         System.err.println("usage: EchoClient --port P --conns C --size S --seconds T --warmup W [--threads K]"
-                + " [--host ADDR]");
+                + " [--host ADDR] [--server-pid PID]");
         System.exit(64);
     }
 
