@@ -200,7 +200,7 @@ final class Connection {
         assert inFlight == 0 && active.isEmpty();
         io.close();
         budget.removeTrimmer(trimmer);
-        buffers.trim();
+        buffers.close();
         onClosed.run();
         if (failure != null) {
             reason = failure;
