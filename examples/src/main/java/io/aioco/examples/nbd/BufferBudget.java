@@ -58,10 +58,17 @@ final class BufferBudget {
     /** How often the pools were asked to trim (tests check that asks do not repeat for nothing). */
     private final AtomicLong trimAsks = new AtomicLong();
 
-    /** @param limit bytes that requests in flight may hold at once, at least one maximal payload */
+    /**
+     * The largest limit: {@link #ceiling()} ({@code 2 x limit}) plus one request must not overflow a
+     * long. 2^60 bytes (1048576T), far beyond any memory.
+     */
+    static final long MAX_LIMIT = 1L << 60;
+
+    /** @param limit bytes that requests in flight may hold at once, at least one maximal payload, at most {@link #MAX_LIMIT} */
     BufferBudget(long limit) {
-        if (limit < Nbd.MAX_PAYLOAD) {
-            throw new IllegalArgumentException("limit: " + limit + " (expected: >= " + Nbd.MAX_PAYLOAD + ")");
+        if (limit < Nbd.MAX_PAYLOAD || limit > MAX_LIMIT) {
+            throw new IllegalArgumentException("limit: " + limit + " (expected: >= " + Nbd.MAX_PAYLOAD
+                    + " and <= " + MAX_LIMIT + ")");
         }
         this.limit = limit;
     }

@@ -19,7 +19,7 @@ public final class ServerOptions {
             "  --iothreads N     serve connections on N IOThreads, round robin (default 0: the main loop)",
             "  --size SIZE       size of the temporary image, e.g. 64M, 1G (default 64M; no FILE only)",
             "  --buffer-budget SIZE  payload buffers all requests in flight may hold at once; beyond it",
-            "                    clients' requests wait (default 256M, at least 32M)",
+            "                    clients' requests wait (default 256M, at least 32M, at most 1048576T)",
             "  --handshake-timeout SECONDS  drop a client that has not finished the handshake in time",
             "                    (default 10, as qemu-nbd; 0: no limit)",
             "  --idle-timeout SECONDS  close a connection with no request in flight and none arriving",
@@ -124,6 +124,10 @@ public final class ServerOptions {
                 if (bufferBudget < Nbd.MAX_PAYLOAD) {
                     throw new IllegalArgumentException(option + ": " + value + " (expected: at least 32M, one "
                             + "maximal request)");
+                }
+                if (bufferBudget > BufferBudget.MAX_LIMIT) { // NOTE: the budget's ceiling is twice it, plus a request
+                    throw new IllegalArgumentException(option + ": " + value + " (expected: at most "
+                            + (BufferBudget.MAX_LIMIT >> 40) + "T)");
                 }
             }
             case "--handshake-timeout" -> handshakeTimeoutSeconds = seconds(option, value);
