@@ -8,6 +8,7 @@ import io.aioco.Timer;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -102,7 +103,7 @@ public final class NbdServer implements AutoCloseable {
      * @param acceptContext the context whose loop accepts connections (and serves them without IOThreads)
      * @param log where log lines go
      * @return the server, listening
-     * @throws IOException if the address cannot be bound
+     * @throws IOException if the address cannot be bound ({@link UnknownHostException} if {@code --bind} names no host)
      */
     public static NbdServer start(ServerOptions options, Export export, AioContext acceptContext, ServerLog log)
             throws IOException {
@@ -115,7 +116,11 @@ public final class NbdServer implements AutoCloseable {
         ServerSocketChannel listener = ServerSocketChannel.open();
         try {
             listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            listener.bind(new InetSocketAddress(options.bind, options.port), 128);
+            InetSocketAddress address = new InetSocketAddress(options.bind, options.port);
+            if (address.isUnresolved()) { // NOTE: bind would throw UnresolvedAddressException, unchecked
+                throw new UnknownHostException(options.bind + " (--bind): no such host");
+            }
+            listener.bind(address, 128);
             listener.configureBlocking(false);
         } catch (IOException | RuntimeException e) {
             listener.close();

@@ -280,6 +280,26 @@ class RobustnessTest extends NbdServerFixture {
         assertEquals(256L << 20, ServerOptions.parse().bufferBudget);
     }
 
+    @Test
+    void anUnknownBindHostIsAnIoExceptionNamingTheOption() { // re-review: was an unchecked stack trace in main
+        ServerOptions options = ServerOptions.parse("--bind", "nosuchhost.invalid"); // RFC 6761: never resolves
+        IOException e = assertThrows(IOException.class,
+                () -> NbdServer.start(options, null, null, new ServerLog(line -> { }, false)));
+        assertEquals("nosuchhost.invalid (--bind): no such host", e.getMessage());
+    }
+
+    @Test
+    void aBufferBudgetWhoseCeilingWouldOverflowIsRefusedByName() { // re-review: 2^62 made every request wait for ever
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ServerOptions.parse("--buffer-budget", "4194304T"));
+        assertEquals("--buffer-budget: 4194304T (expected: at most 1048576T)", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ServerOptions.parse("--buffer-budget", "1048577T"));
+        assertEquals(1L << 60, ServerOptions.parse("--buffer-budget", "1048576T").bufferBudget);
+        BufferBudget largest = new BufferBudget(1L << 60);
+        assertTrue(largest.ceiling() > largest.limit(), "no overflow at the largest limit");
+        assertTrue(largest.tryReserveFirst(Nbd.MAX_PAYLOAD), "a first request is served");
+    }
+
     private static final String ACCEPT_FAILED =
             "accept failed: java.io.IOException: Too many open files; accepting again in 1 s";
 
