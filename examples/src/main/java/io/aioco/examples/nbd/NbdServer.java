@@ -283,7 +283,9 @@ public final class NbdServer implements AutoCloseable {
             throw new IllegalStateException("NbdServer.close() called on " + me.getName() + ", the loop thread of "
                     + acceptContext + " that serves its connections: call it from another thread");
         }
-        stopAccepting();
+        long start = System.nanoTime(); // NOTE: one deadline bounds every wait below (the shutdown hook's bound)
+        long deadline = timeoutNs >= Long.MAX_VALUE - start ? Long.MAX_VALUE : start + timeoutNs;
+        stopAccepting(deadline);
         List<CompletableFuture<Void>> waits = new ArrayList<>();
         for (Map.Entry<Connection, CompletableFuture<Void>> entry : connections.entrySet()) {
             Connection connection = entry.getKey();
@@ -296,7 +298,8 @@ public final class NbdServer implements AutoCloseable {
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(waits.toArray(new CompletableFuture<?>[0]));
         try {
-            all.get(timeoutNs, TimeUnit.NANOSECONDS);
+            all.get(deadline == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, deadline - System.nanoTime()),
+                    TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             log.line("close: " + connections.size() + " connections still open after " + timeoutNs / 1_000_000
                     + " ms; giving up on them");
@@ -311,8 +314,14 @@ public final class NbdServer implements AutoCloseable {
         return true;
     }
 
-    /** Removes the listener's handler and closes it, on the accept loop's thread when it still runs. */
-    private void stopAccepting() {
+    /**
+     * Removes the listener's handler and closes it, on the accept loop's thread when it still runs.
+     * Waits for that loop until {@code deadline} ({@link System#nanoTime()}; {@link Long#MAX_VALUE}:
+     * no limit); past it (the loop is stuck in a callback, or busy), marks the server closed (the
+     * loop accepts nobody when it comes back), closes the listener from the calling thread (the
+     * socket itself goes when the loop's selector lets go of it) and logs it.
+     */
+    private void stopAccepting(long deadline) {
         CompletableFuture<Void> stopped = new CompletableFuture<>();
         Runnable stop = () -> {
             closed = true;
@@ -338,7 +347,25 @@ public final class NbdServer implements AutoCloseable {
         } catch (IllegalStateException e) { // the context is closed: nobody accepts any more
             stop.run();
         }
-        stopped.join();
+        try {
+            if (deadline == Long.MAX_VALUE) {
+                stopped.join();
+            } else {
+                stopped.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+        } catch (TimeoutException | InterruptedException | ExecutionException e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            closed = true; // NOTE: acceptAll checks it: the loop accepts nobody when it comes back
+            try {
+                listener.close();
+            } catch (IOException ignored) {
+                // nothing more to do with it
+            }
+            log.line("close: the accept loop did not stop listening in time (" + acceptContext
+                    + " busy or stuck); listener closed from " + Thread.currentThread().getName());
+        }
     }
 
     /**

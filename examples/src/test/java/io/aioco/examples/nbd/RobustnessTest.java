@@ -281,6 +281,37 @@ class RobustnessTest extends NbdServerFixture {
     }
 
     @Test
+    void closeWithinKeepsItsBoundWhenTheAcceptLoopIsStuck() throws Exception { // re-review: SIGTERM never exited
+        start(false, 0);
+        NbdTestClient c = client(); // served on the stuck loop: its end cannot come in time
+        c.connect("disk", true);
+        CountDownLatch gate = new CountDownLatch(1);
+        CountDownLatch stuck = new CountDownLatch(1);
+        acceptor.context().scheduleOneshot(() -> { // a callback that does not return until the test says so
+            stuck.countDown();
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(stuck.await(TIMEOUT_S, TimeUnit.SECONDS));
+        BlockingQueue<Boolean> result = new LinkedBlockingQueue<>();
+        Thread closer = new Thread(() -> result.add(server.closeWithin(TimeUnit.MILLISECONDS.toNanos(1))), "closer");
+        closer.start();
+        try {
+            Boolean ended = result.poll(TIMEOUT_S, TimeUnit.SECONDS);
+            assertEquals(Boolean.FALSE, ended, "returned (null: still waiting for the stuck loop), the client not ended");
+            awaitLog(line -> line.contains("the accept loop did not stop listening in time"));
+        } finally {
+            gate.countDown();
+            closer.join();
+        }
+        assertTrue(c.serverClosed(), "once the loop runs again, the client is ended all the same");
+        c.close();
+    }
+
+    @Test
     void anUnknownBindHostIsAnIoExceptionNamingTheOption() { // re-review: was an unchecked stack trace in main
         ServerOptions options = ServerOptions.parse("--bind", "nosuchhost.invalid"); // RFC 6761: never resolves
         IOException e = assertThrows(IOException.class,
