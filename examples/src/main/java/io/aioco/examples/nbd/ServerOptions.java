@@ -25,7 +25,8 @@ public final class ServerOptions {
             "  --idle-timeout SECONDS  close a connection with no request in flight and none arriving",
             "                    for that long (default 0: never)",
             "  --write-timeout SECONDS  end a connection whose client has not taken in a whole reply",
-            "                    in time, so that it cannot hold its buffers for ever (default 60; 0: no limit)",
+            "                    in time, or has not sent a whole WRITE payload in time, so that it",
+            "                    cannot hold its buffers for ever (default 60; 0: no limit)",
             "  --verbose         log every request",
             "  --help            this text");
 
