@@ -2,6 +2,8 @@ package io.aioco.examples.nbd;
 
 import io.aioco.Coroutine;
 import io.aioco.CoroutineFn;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,11 +48,27 @@ final class BufferBudget {
     private final ConcurrentLinkedQueue<CompletableFuture<Void>> waiters = new ConcurrentLinkedQueue<>();
     /** What asks each connection to drop its kept buffers (on its own loop thread). */
     private final Set<Runnable> trimmers = ConcurrentHashMap.newKeySet();
+    /**
+     * Bytes of {@link #reserved} that pools keep for reuse ({@link #kept}, {@link #unkept}). A
+     * waiter asks the pools to trim only while this is above 0: a trim that gives bytes back wakes
+     * the waiters, and one that still cannot proceed must not ask again for nothing (the trims would
+     * wake it again, for ever: a livelock of the loop, found by the re-review of issue 14).
+     */
+    private final AtomicLong kept = new AtomicLong();
+    /** How often the pools were asked to trim (tests check that asks do not repeat for nothing). */
+    private final AtomicLong trimAsks = new AtomicLong();
 
-    /** @param limit bytes that requests in flight may hold at once, at least one maximal payload */
+    /**
+     * The largest limit: {@link #ceiling()} ({@code 2 x limit}) plus one request must not overflow a
+     * long. 2^60 bytes (1048576T), far beyond any memory.
+     */
+    static final long MAX_LIMIT = 1L << 60;
+
+    /** @param limit bytes that requests in flight may hold at once, at least one maximal payload, at most {@link #MAX_LIMIT} */
     BufferBudget(long limit) {
-        if (limit < Nbd.MAX_PAYLOAD) {
-            throw new IllegalArgumentException("limit: " + limit + " (expected: >= " + Nbd.MAX_PAYLOAD + ")");
+        if (limit < Nbd.MAX_PAYLOAD || limit > MAX_LIMIT) {
+            throw new IllegalArgumentException("limit: " + limit + " (expected: >= " + Nbd.MAX_PAYLOAD
+                    + " and <= " + MAX_LIMIT + ")");
         }
         this.limit = limit;
     }
@@ -120,8 +138,36 @@ final class BufferBudget {
         trimmers.remove(trimmer);
     }
 
-    /** Asks every connection to give its kept buffers back (they do it on their own threads). */
+    /** A pool keeps {@code bytes} it has reserved ({@link #tryReserve}) for reuse; any thread. */
+    void kept(long bytes) {
+        kept.addAndGet(bytes);
+    }
+
+    /** A pool stops keeping {@code bytes} (it releases them next, or hands them to a request). */
+    void unkept(long bytes) {
+        long left = kept.addAndGet(-bytes);
+        assert left >= 0 : left;
+    }
+
+    /** Bytes that pools keep for reuse now. */
+    long keptBytes() {
+        return kept.get();
+    }
+
+    /** How many times the pools were asked to trim. */
+    long trimAsks() {
+        return trimAsks.get();
+    }
+
+    /**
+     * Asks every connection to give its kept buffers back (they do it on their own threads), if any
+     * pool keeps something: with nothing kept, a trim could give nothing back.
+     */
     void askToTrim() {
+        if (kept.get() == 0) {
+            return;
+        }
+        trimAsks.incrementAndGet();
         for (Runnable trimmer : trimmers) {
             trimmer.run();
         }
@@ -149,7 +195,7 @@ final class BufferBudget {
             waiters.remove(released);
             return true;
         }
-        askToTrim(); // kept buffers of idle connections must not stall a reader
+        askToTrim(); // kept buffers of idle connections must not stall a reader (asks only if some are kept)
         try {
             Coroutine.await(CompletableFuture.anyOf(released, abandon));
         } finally {
@@ -158,16 +204,31 @@ final class BufferBudget {
         return false;
     }
 
-    /** Gives {@code bytes} back and wakes every waiter; any thread. */
+    /**
+     * Gives {@code bytes} back and wakes every waiter registered now; any thread.
+     *
+     * <p>NOTE: a woken waiter may run at once, inside {@code complete} on this thread, and register
+     * again when the bytes are still too few. Only the waiters taken out before any is woken are
+     * woken: one registered meanwhile waits for a later release. Draining the queue while waking
+     * would wake it again and again, for ever (the loop spun and stopped serving, re-review of
+     * issue 14).
+     */
     void release(long bytes) {
         if (bytes == 0) {
             return;
         }
         long left = reserved.addAndGet(-bytes);
         assert left >= 0 : left;
+        if (waiters.isEmpty()) {
+            return;
+        }
+        List<CompletableFuture<Void>> woken = new ArrayList<>();
         CompletableFuture<Void> waiter;
         while ((waiter = waiters.poll()) != null) {
-            waiter.complete(null);
+            woken.add(waiter);
+        }
+        for (CompletableFuture<Void> w : woken) {
+            w.complete(null);
         }
     }
 }

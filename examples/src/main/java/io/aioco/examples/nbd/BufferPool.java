@@ -31,6 +31,8 @@ final class BufferPool {
     private final BufferBudget budget;
     /** Capacity of the buffers in {@link #free}: what this pool holds of the budget. */
     private long keptBytes;
+    /** Set by {@link #close()}: buffers given back are dropped, not kept. */
+    private boolean closed;
 
     /** @param budget where kept buffers are counted */
     BufferPool(BufferBudget budget) {
@@ -55,6 +57,7 @@ final class BufferPool {
             buffer = ByteBuffer.allocateDirect(1 << (sizeClass + MIN_SHIFT));
         } else {
             keptBytes -= buffer.capacity();
+            budget.unkept(buffer.capacity());
             budget.release(buffer.capacity());
         }
         buffer.clear().limit(size);
@@ -72,11 +75,21 @@ final class BufferPool {
         int sizeClass = sizeClass(buffer.capacity());
         ArrayDeque<ByteBuffer> list = free[sizeClass];
         long keep = Math.min(MAX_KEPT_PER_CLASS, Math.max(1, KEPT_BYTES_PER_CLASS / buffer.capacity()));
-        if (list.size() < keep && keptBytes + buffer.capacity() <= KEPT_BYTES_TOTAL
+        if (!closed && list.size() < keep && keptBytes + buffer.capacity() <= KEPT_BYTES_TOTAL
                 && budget.tryReserve(buffer.capacity())) {
             list.addLast(buffer);
             keptBytes += buffer.capacity();
+            budget.kept(buffer.capacity());
         }
+    }
+
+    /**
+     * Drops every kept buffer and gives their bytes back to the budget; keeps none from now on (the
+     * connection ended: a request that finishes after it must not leave its buffer reserved here).
+     */
+    void close() {
+        closed = true;
+        trim();
     }
 
     /** Drops every kept buffer and gives their bytes back to the budget. */
@@ -89,6 +102,7 @@ final class BufferPool {
         }
         long bytes = keptBytes;
         keptBytes = 0;
+        budget.unkept(bytes);
         budget.release(bytes);
     }
 

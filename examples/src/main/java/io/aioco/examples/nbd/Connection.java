@@ -45,7 +45,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * NBD_CMD_DISC} is served as the protocol says: requests in flight are handled first. The handshake
  * must end within {@code --handshake-timeout} (QEMU's limit, 10 s), a connection with no request in
  * flight and none arriving is closed after {@code --idle-timeout}, and a reply the client does not
- * take in within {@code --write-timeout} ends the connection.
+ * take in within {@code --write-timeout} ends the connection, and so does a WRITE whose whole payload
+ * has not arrived within it (its buffer is reserved meanwhile).
  *
  * <p>Threads: everything here runs on the loop thread of the connection's context, except the
  * lambdas passed to {@code submitCo}, which run on workers and touch only the export and buffers
@@ -80,6 +81,8 @@ final class Connection {
     /** {@code --handshake-timeout} and {@code --idle-timeout} in nanoseconds; 0: none. */
     private final long handshakeTimeoutNs;
     private final long idleTimeoutNs;
+    /** {@code --write-timeout} in nanoseconds, bounding the read of a WRITE's whole payload; 0: none. */
+    private final long payloadTimeoutNs;
     private final CoMutex sendLock = new CoMutex();
     /** The reader waits here for requests to finish: back-pressure, and draining at the end. */
     private final CoQueue requestFinished = new CoQueue();
@@ -122,6 +125,7 @@ final class Connection {
         this.log = log;
         this.handshakeTimeoutNs = ServerOptions.nanos(options.handshakeTimeoutSeconds);
         this.idleTimeoutNs = ServerOptions.nanos(options.idleTimeoutSeconds);
+        this.payloadTimeoutNs = ServerOptions.nanos(options.writeTimeoutSeconds);
         this.onClosed = onClosed;
     }
 
@@ -173,13 +177,11 @@ final class Connection {
         } catch (ProtocolException e) {
             reason = "dropped: protocol error: " + e.getMessage();
             hangUp();
-        } catch (SocketIo.WriteTimeoutException e) {
+        } catch (SocketIo.WriteTimeoutException | PayloadStalledException e) {
             reason = "dropped: " + e.getMessage();
             hangUp();
         } catch (CoroutineTimeoutException e) {
-            reason = negotiated == null
-                    ? "dropped: handshake not finished within " + seconds(handshakeTimeoutNs) + " s (--handshake-timeout)"
-                    : "dropped: a WRITE payload stalled for " + seconds(idleTimeoutNs) + " s (--idle-timeout)";
+            reason = "dropped: handshake not finished within " + seconds(handshakeTimeoutNs) + " s (--handshake-timeout)";
             hangUp();
         } catch (EOFException e) {
             reason = "client vanished mid-message: " + e.getMessage();
@@ -200,7 +202,7 @@ final class Connection {
         assert inFlight == 0 && active.isEmpty();
         io.close();
         budget.removeTrimmer(trimmer);
-        buffers.trim();
+        buffers.close();
         onClosed.run();
         if (failure != null) {
             reason = failure;
@@ -372,19 +374,44 @@ final class Connection {
         }
     }
 
-    /** Reads a WRITE's payload; with an idle timeout, each wait for more of it is bounded by it. */
+    /**
+     * Reads a WRITE's payload. The whole payload must arrive within {@code --write-timeout} (its
+     * buffer is reserved in the budget meanwhile: a client that announces 32 MiB and sends them a
+     * byte a second must not hold the budget back from the others longer than that); with an idle
+     * timeout, each wait for more of it is bounded by that too.
+     */
     @CoroutineFn
     private void readPayload(ByteBuffer data) throws IOException {
-        if (idleTimeoutNs <= 0) {
+        if (payloadTimeoutNs <= 0 && idleTimeoutNs <= 0) {
             io.readFully(data);
             return;
         }
+        long startedNs = clock.nowNs();
         try {
-            io.readFully(data, idleTimeoutNs);
+            if (payloadTimeoutNs > 0) {
+                Coroutine.withTimeoutNs(clock, payloadTimeoutNs, () -> {
+                    io.readFully(data, idleTimeoutNs);
+                    return null;
+                });
+            } else {
+                io.readFully(data, idleTimeoutNs);
+            }
+        } catch (CoroutineTimeoutException e) {
+            throw new PayloadStalledException(payloadTimeoutNs > 0 && clock.nowNs() - startedNs >= payloadTimeoutNs
+                    ? "a WRITE payload of " + data.limit() + " bytes not received within " + seconds(payloadTimeoutNs)
+                            + " s (--write-timeout)"
+                    : "a WRITE payload stalled for " + seconds(idleTimeoutNs) + " s (--idle-timeout)");
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Exception e) {
             throw new IOException(e);
+        }
+    }
+
+    /** A WRITE's payload did not come in time: the connection is dropped, the reason is the message. */
+    private static final class PayloadStalledException extends IOException {
+        PayloadStalledException(String message) {
+            super(message);
         }
     }
 

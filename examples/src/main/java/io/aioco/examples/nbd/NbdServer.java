@@ -8,6 +8,7 @@ import io.aioco.Timer;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -102,7 +103,7 @@ public final class NbdServer implements AutoCloseable {
      * @param acceptContext the context whose loop accepts connections (and serves them without IOThreads)
      * @param log where log lines go
      * @return the server, listening
-     * @throws IOException if the address cannot be bound
+     * @throws IOException if the address cannot be bound ({@link UnknownHostException} if {@code --bind} names no host)
      */
     public static NbdServer start(ServerOptions options, Export export, AioContext acceptContext, ServerLog log)
             throws IOException {
@@ -115,7 +116,11 @@ public final class NbdServer implements AutoCloseable {
         ServerSocketChannel listener = ServerSocketChannel.open();
         try {
             listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            listener.bind(new InetSocketAddress(options.bind, options.port), 128);
+            InetSocketAddress address = new InetSocketAddress(options.bind, options.port);
+            if (address.isUnresolved()) { // NOTE: bind would throw UnresolvedAddressException, unchecked
+                throw new UnknownHostException(options.bind + " (--bind): no such host");
+            }
+            listener.bind(address, 128);
             listener.configureBlocking(false);
         } catch (IOException | RuntimeException e) {
             listener.close();
@@ -278,7 +283,9 @@ public final class NbdServer implements AutoCloseable {
             throw new IllegalStateException("NbdServer.close() called on " + me.getName() + ", the loop thread of "
                     + acceptContext + " that serves its connections: call it from another thread");
         }
-        stopAccepting();
+        long start = System.nanoTime(); // NOTE: one deadline bounds every wait below (the shutdown hook's bound)
+        long deadline = timeoutNs >= Long.MAX_VALUE - start ? Long.MAX_VALUE : start + timeoutNs;
+        stopAccepting(deadline);
         List<CompletableFuture<Void>> waits = new ArrayList<>();
         for (Map.Entry<Connection, CompletableFuture<Void>> entry : connections.entrySet()) {
             Connection connection = entry.getKey();
@@ -291,7 +298,8 @@ public final class NbdServer implements AutoCloseable {
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(waits.toArray(new CompletableFuture<?>[0]));
         try {
-            all.get(timeoutNs, TimeUnit.NANOSECONDS);
+            all.get(deadline == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, deadline - System.nanoTime()),
+                    TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             log.line("close: " + connections.size() + " connections still open after " + timeoutNs / 1_000_000
                     + " ms; giving up on them");
@@ -306,8 +314,14 @@ public final class NbdServer implements AutoCloseable {
         return true;
     }
 
-    /** Removes the listener's handler and closes it, on the accept loop's thread when it still runs. */
-    private void stopAccepting() {
+    /**
+     * Removes the listener's handler and closes it, on the accept loop's thread when it still runs.
+     * Waits for that loop until {@code deadline} ({@link System#nanoTime()}; {@link Long#MAX_VALUE}:
+     * no limit); past it (the loop is stuck in a callback, or busy), marks the server closed (the
+     * loop accepts nobody when it comes back), closes the listener from the calling thread (the
+     * socket itself goes when the loop's selector lets go of it) and logs it.
+     */
+    private void stopAccepting(long deadline) {
         CompletableFuture<Void> stopped = new CompletableFuture<>();
         Runnable stop = () -> {
             closed = true;
@@ -333,7 +347,25 @@ public final class NbdServer implements AutoCloseable {
         } catch (IllegalStateException e) { // the context is closed: nobody accepts any more
             stop.run();
         }
-        stopped.join();
+        try {
+            if (deadline == Long.MAX_VALUE) {
+                stopped.join();
+            } else {
+                stopped.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+        } catch (TimeoutException | InterruptedException | ExecutionException e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            closed = true; // NOTE: acceptAll checks it: the loop accepts nobody when it comes back
+            try {
+                listener.close();
+            } catch (IOException ignored) {
+                // nothing more to do with it
+            }
+            log.line("close: the accept loop did not stop listening in time (" + acceptContext
+                    + " busy or stuck); listener closed from " + Thread.currentThread().getName());
+        }
     }
 
     /**

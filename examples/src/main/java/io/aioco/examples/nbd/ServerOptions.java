@@ -19,13 +19,14 @@ public final class ServerOptions {
             "  --iothreads N     serve connections on N IOThreads, round robin (default 0: the main loop)",
             "  --size SIZE       size of the temporary image, e.g. 64M, 1G (default 64M; no FILE only)",
             "  --buffer-budget SIZE  payload buffers all requests in flight may hold at once; beyond it",
-            "                    clients' requests wait (default 256M, at least 32M)",
+            "                    clients' requests wait (default 256M, at least 32M, at most 1048576T)",
             "  --handshake-timeout SECONDS  drop a client that has not finished the handshake in time",
             "                    (default 10, as qemu-nbd; 0: no limit)",
             "  --idle-timeout SECONDS  close a connection with no request in flight and none arriving",
             "                    for that long (default 0: never)",
             "  --write-timeout SECONDS  end a connection whose client has not taken in a whole reply",
-            "                    in time, so that it cannot hold its buffers for ever (default 60; 0: no limit)",
+            "                    in time, or has not sent a whole WRITE payload in time, so that it",
+            "                    cannot hold its buffers for ever (default 60; 0: no limit)",
             "  --verbose         log every request",
             "  --help            this text");
 
@@ -124,6 +125,10 @@ public final class ServerOptions {
                 if (bufferBudget < Nbd.MAX_PAYLOAD) {
                     throw new IllegalArgumentException(option + ": " + value + " (expected: at least 32M, one "
                             + "maximal request)");
+                }
+                if (bufferBudget > BufferBudget.MAX_LIMIT) { // NOTE: the budget's ceiling is twice it, plus a request
+                    throw new IllegalArgumentException(option + ": " + value + " (expected: at most "
+                            + (BufferBudget.MAX_LIMIT >> 40) + "T)");
                 }
             }
             case "--handshake-timeout" -> handshakeTimeoutSeconds = seconds(option, value);

@@ -11,6 +11,8 @@ import io.aioco.ClockType;
 import io.aioco.ThreadPool;
 import java.io.IOException;
 import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -214,6 +216,39 @@ class BoundedWaitsTest extends NbdServerFixture {
         settle();
         assertEquals(0, server.activeConnections());
         assertEquals(0, server.budget().reserved(), "every buffer of the stalled client came back");
+    }
+
+    @Test
+    void aWritePayloadThatStallsIsBoundedByTheWriteTimeoutAndFreesTheBudgetForOthers() throws Exception {
+        startVirtual(0, "--write-timeout", "30", "--buffer-budget", "32M"); // no --idle-timeout: nothing else bounds it
+        List<NbdTestClient> stallers = new ArrayList<>();
+        try (NbdTestClient reader = client()) {
+            for (int i = 0; i < 2; i++) { // each announces a maximal WRITE, sends one byte of it and stops
+                NbdTestClient staller = client();
+                stallers.add(staller);
+                staller.connect("disk", true);
+                staller.send(0, Nbd.CMD_WRITE, i, 0, Nbd.MAX_PAYLOAD, new byte[1]);
+            }
+            reader.connect("disk", true);
+            reader.send(0, Nbd.CMD_READ, 7, 0, 4096, null);
+            awaitLog(line -> line.contains("buffer budget spent (" + (2L * Nbd.MAX_PAYLOAD) + " of "));
+            ClockType.advanceVirtualNs(30 * SECOND);
+            for (NbdTestClient staller : stallers) {
+                String closed = awaitClosed(staller);
+                assertTrue(closed.contains(": dropped: a WRITE payload of 33554432 bytes not received within 30 s "
+                        + "(--write-timeout)"), closed);
+                assertTrue(staller.serverClosed());
+            }
+            NbdTestClient.Reply reply = reader.readReply(); // the stallers held the budget back until then only
+            assertEquals(7, reply.cookie());
+            assertOk(reply);
+        } finally {
+            for (NbdTestClient staller : stallers) {
+                staller.close();
+            }
+        }
+        settle();
+        assertEquals(0, server.budget().reserved() - server.budget().keptBytes(), "no request holds a buffer");
     }
 
     @Test

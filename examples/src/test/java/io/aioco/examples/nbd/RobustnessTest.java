@@ -280,6 +280,57 @@ class RobustnessTest extends NbdServerFixture {
         assertEquals(256L << 20, ServerOptions.parse().bufferBudget);
     }
 
+    @Test
+    void closeWithinKeepsItsBoundWhenTheAcceptLoopIsStuck() throws Exception { // re-review: SIGTERM never exited
+        start(false, 0);
+        NbdTestClient c = client(); // served on the stuck loop: its end cannot come in time
+        c.connect("disk", true);
+        CountDownLatch gate = new CountDownLatch(1);
+        CountDownLatch stuck = new CountDownLatch(1);
+        acceptor.context().scheduleOneshot(() -> { // a callback that does not return until the test says so
+            stuck.countDown();
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(stuck.await(TIMEOUT_S, TimeUnit.SECONDS));
+        BlockingQueue<Boolean> result = new LinkedBlockingQueue<>();
+        Thread closer = new Thread(() -> result.add(server.closeWithin(TimeUnit.MILLISECONDS.toNanos(1))), "closer");
+        closer.start();
+        try {
+            Boolean ended = result.poll(TIMEOUT_S, TimeUnit.SECONDS);
+            assertEquals(Boolean.FALSE, ended, "returned (null: still waiting for the stuck loop), the client not ended");
+            awaitLog(line -> line.contains("the accept loop did not stop listening in time"));
+        } finally {
+            gate.countDown();
+            closer.join();
+        }
+        assertTrue(c.serverClosed(), "once the loop runs again, the client is ended all the same");
+        c.close();
+    }
+
+    @Test
+    void anUnknownBindHostIsAnIoExceptionNamingTheOption() { // re-review: was an unchecked stack trace in main
+        ServerOptions options = ServerOptions.parse("--bind", "nosuchhost.invalid"); // RFC 6761: never resolves
+        IOException e = assertThrows(IOException.class,
+                () -> NbdServer.start(options, null, null, new ServerLog(line -> { }, false)));
+        assertEquals("nosuchhost.invalid (--bind): no such host", e.getMessage());
+    }
+
+    @Test
+    void aBufferBudgetWhoseCeilingWouldOverflowIsRefusedByName() { // re-review: 2^62 made every request wait for ever
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ServerOptions.parse("--buffer-budget", "4194304T"));
+        assertEquals("--buffer-budget: 4194304T (expected: at most 1048576T)", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ServerOptions.parse("--buffer-budget", "1048577T"));
+        assertEquals(1L << 60, ServerOptions.parse("--buffer-budget", "1048576T").bufferBudget);
+        BufferBudget largest = new BufferBudget(1L << 60);
+        assertTrue(largest.ceiling() > largest.limit(), "no overflow at the largest limit");
+        assertTrue(largest.tryReserveFirst(Nbd.MAX_PAYLOAD), "a first request is served");
+    }
+
     private static final String ACCEPT_FAILED =
             "accept failed: java.io.IOException: Too many open files; accepting again in 1 s";
 
