@@ -95,6 +95,20 @@ class InheritedMarkerPropertyTest {
         }
     }
 
+    /**
+     * Discards: the generator writes hierarchies without knowing javac's rules on name clashes and
+     * incompatible returns, and javac rejects some; such a try is discarded (nothing of aioco ran),
+     * counted in the statistics and bounded here: the property fails above this share (seen 4%).
+     */
+    static final double MAX_REJECTED_PERCENT = 10;
+
+    /**
+     * The same for generic hierarchies, where random type arguments and covariant returns clash far
+     * more often (seen 47% of 300 tries with CI's seed, so 160 hierarchies are checked). This is more
+     * than a small share: the next step is a generator that avoids the clashes javac reports.
+     */
+    static final double MAX_GENERIC_REJECTED_PERCENT = 55;
+
     @AddLifecycleHook(TriesFromProperty.Random.class)
     @Property(tries = 300)
     void theInstrumenterFindsTheCoroutineFunctionsTheLanguagesRulesMake(@ForAll long seed) {
@@ -113,7 +127,8 @@ class InheritedMarkerPropertyTest {
                     : lines[1].replaceAll("^[^ ]* ", "").replaceAll("[hg]\\.T[0-9]+", "T").replaceAll("T[0-9]+", "T")
                             .replaceAll("[ab]\\((int|long)\\)", "m(int)"));
         }
-        Statistics.label("compiled").collect(classes != null);
+        Statistics.label("discarded: javac rejected the generated hierarchy").collect(classes == null)
+                .coverage(coverage -> coverage.check(true).percentage(p -> p <= MAX_REJECTED_PERCENT));
         Assume.that(classes != null);
 
         Map<String, byte[]> compiled = classes;
@@ -433,7 +448,8 @@ class InheritedMarkerPropertyTest {
         } catch (IllegalArgumentException e) {
             classes = null; // NOTE: javac rejected the hierarchy (a name clash, an incompatible return)
         }
-        Statistics.label("compiled").collect(classes != null);
+        Statistics.label("discarded: javac rejected the generated hierarchy").collect(classes == null)
+                .coverage(coverage -> coverage.check(true).percentage(p -> p <= MAX_GENERIC_REJECTED_PERCENT));
         Assume.that(classes != null);
 
         Map<String, byte[]> compiled = classes;
