@@ -26,6 +26,19 @@ public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> inc
         Path cacheDirectory) {
 
     /**
+     * One line per option, for the agent jar's {@code --help}: every option {@link #parse} accepts,
+     * with its value and its default.
+     */
+    static final String HELP = ""
+            + "  verbose                   log every class rewritten and what the startup cache does\n"
+            + "  dump=DIR                  write every rewritten class file under DIR\n"
+            + "  include=PREFIX[:PREFIX]   instrument only classes whose name starts with a prefix (dotted;"
+            + " repeatable)\n"
+            + "  exclude=PREFIX[:PREFIX]   never instrument classes whose name starts with a prefix (repeatable)\n"
+            + "  cache=DIR|off             the startup cache's folder (default $XDG_CACHE_HOME/aioco/agent, or"
+            + " ~/.cache/aioco/agent), or off\n";
+
+    /**
      * Called by the thread that installs the agent (premain or agentmain), or by a test.
      *
      * @param text the text after {@code =} in {@code -javaagent:aioco-agent.jar=...}, or null
@@ -53,7 +66,7 @@ public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> inc
                     case "" -> { }
                     default -> throw new IllegalArgumentException("unknown aioco agent option '" + key
                             + "' (expected: verbose, dump=DIR, include=PREFIX[:PREFIX...], exclude=PREFIX[:PREFIX...],"
-                            + " cache=DIR|off)");
+                            + " cache=DIR|off; java -jar aioco-agent.jar --help describes them)");
                 }
             }
         }

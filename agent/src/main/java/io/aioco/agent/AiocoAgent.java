@@ -36,18 +36,80 @@ public final class AiocoAgent {
     }
 
     /**
-     * The agent jar's command line: {@code java -jar aioco-agent.jar check ...} (see {@link
-     * CheckCommand}).
+     * The commands of the agent jar's command line, in the order {@code --help} lists them. A new
+     * command plugs in here: one more {@link AgentCommand} (name, one-line summary, runner); {@link
+     * #run(String[], PrintStream)} dispatches on the name, and the jar's {@code --help} lists it.
+     */
+    static final java.util.List<AgentCommand> COMMANDS = java.util.List.of(
+            new AgentCommand("check", CheckCommand.SUMMARY, (out, args) -> new CheckCommand(out).run(args)));
+
+    /**
+     * The agent jar's command line: {@code java -jar aioco-agent.jar COMMAND ARGS...} (see {@link
+     * #COMMANDS}); without a command, or with {@code --help}, the list of commands and of the
+     * {@code -javaagent} options. Called by the JVM on the main thread.
      *
      * @param args the command and its arguments
      */
     public static void main(String[] args) {
-        if (args.length == 0 || !args[0].equals("check")) {
-            System.out.println("usage: java -jar aioco-agent.jar check [--all-methods] [--verify] [--classpath PATHS] PATH...");
-            System.exit(2);
+        System.exit(run(args, System.out));
+    }
+
+    /**
+     * Runs the command line {@code args} (what {@link #main} does, without exiting).
+     *
+     * @param args the command and its arguments
+     * @param out where the command prints
+     * @return the process exit code: 0 success (and {@code --help}), 1 findings, 2 bad usage
+     */
+    static int run(String[] args, java.io.PrintStream out) {
+        if (args.length == 0) {
+            out.print(help());
+            return 2;
         }
-        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-        System.exit(new CheckCommand(System.out).run(rest));
+        String first = args[0];
+        if (first.equals("--help") || first.equals("-h") || first.equals("help")) {
+            if (args.length > 1 && command(args[1]) != null) {
+                return command(args[1]).runner().run(out, new String[] {"--help"});
+            }
+            out.print(help());
+            return 0;
+        }
+        AgentCommand command = command(first);
+        if (command == null) {
+            out.println("aioco: unknown command '" + first + "'; the commands are: " + String.join(", ",
+                    COMMANDS.stream().map(AgentCommand::name).toList())
+                    + " (java -jar aioco-agent.jar --help lists them with the -javaagent options)");
+            return 2;
+        }
+        return command.runner().run(out, java.util.Arrays.copyOfRange(args, 1, args.length));
+    }
+
+    private static AgentCommand command(String name) {
+        for (AgentCommand command : COMMANDS) {
+            if (command.name().equals(name)) {
+                return command;
+            }
+        }
+        return null;
+    }
+
+    /** @return the jar's {@code --help}: how to use it as an agent, its options, its commands */
+    static String help() {
+        StringBuilder text = new StringBuilder();
+        text.append("aioco agent: rewrites @CoroutineFn methods into resumable state machines as classes load.\n\n");
+        text.append("As an agent:\n");
+        text.append("  java -javaagent:aioco-agent.jar[=OPTION,OPTION...] -cp ... Main\n\n");
+        text.append("Agent options (comma-separated, all optional):\n");
+        text.append(AgentOptions.HELP);
+        text.append("  example: java -javaagent:aioco-agent.jar=verbose,include=com.example,cache=off -cp app.jar"
+                + " com.example.Main\n\n");
+        text.append("As a command: java -jar aioco-agent.jar COMMAND [ARGS...]\n");
+        text.append("Commands:\n");
+        for (AgentCommand command : COMMANDS) {
+            text.append(String.format("  %-8s %s%n", command.name(), command.summary()));
+        }
+        text.append("Run java -jar aioco-agent.jar COMMAND --help for a command's options and an example.\n");
+        return text.toString();
     }
 
     private static void install(String arguments, Instrumentation instrumentation) {

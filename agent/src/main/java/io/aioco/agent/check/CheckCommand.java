@@ -35,7 +35,8 @@ import java.util.stream.Collectors;
  *       point.
  *   <li>{@code --verify}: every rewritten class is checked with ASM's analyzer (types from class
  *       bytes) and, where its dependencies are on the path, loaded and linked in a throwaway class
- *       loader so that the JVM's verifier runs on it. Needs aioco-runtime on the path. A method
+ *       loader so that the JVM's verifier runs on it. Uses the aioco-runtime among the paths, else
+ *       the one the agent jar carries ({@link #EMBEDDED_RUNTIME}). A method
  *       whose original code fails the analyzer too (a type it uses is missing from the path, so
  *       the analyzer cannot relate it to its supertypes) is not counted as a failure: the class
  *       goes on to the JVM's verifier, which decides, or counts it as not loadable here. A class
@@ -43,6 +44,7 @@ import java.util.stream.Collectors;
  *       the cycle's classes, and counted apart from those with missing dependencies.
  *   <li>{@code --classpath PATHS}: more jars and folders (separated by the platform's path
  *       separator) to read supertypes and dependencies from; they are not checked themselves.
+ *   <li>{@code --help}: every option and an example ({@link #HELP}).
  * </ul>
  * The paths are read as a class loader reads them ({@link ClassPathLookup}): a multi-release jar's
  * classes as the running JDK loads them (run the check on the JDK the application runs on), the
@@ -55,6 +57,35 @@ import java.util.stream.Collectors;
 public final class CheckCommand {
     private static final String USAGE = "usage: java -jar aioco-agent.jar check [--all-methods] [--verify]"
             + " [--classpath PATHS] PATH...";
+
+    /** The line the agent jar's {@code --help} shows for this command. */
+    public static final String SUMMARY = "check jars and folders: what the agent would rewrite, refuse or fail on";
+
+    /**
+     * Where the agent jar carries the aioco-runtime it was built with (a jar inside the jar, not on
+     * the class path): {@code --verify} links the rewritten classes against it when the checked
+     * paths hold no aioco-runtime of their own.
+     */
+    static final String EMBEDDED_RUNTIME = "/META-INF/aioco/aioco-runtime.jar";
+
+    /** The answer to {@code check --help}: every option and an example. */
+    static final String HELP = USAGE + "\n\n"
+            + "Runs the agent's instrumentation over every class of the given jars and folders (a folder is a\n"
+            + "class path root, where packages start) and prints each diagnostic as the Maven plugin does,\n"
+            + "then a summary line. Nothing is written.\n\n"
+            + "Options:\n"
+            + "  --all-methods       stress mode: every method with a body is a coroutine function and every\n"
+            + "                      call between them a suspension point\n"
+            + "  --verify            check every rewritten class with ASM's analyzer and link it in a\n"
+            + "                      throwaway class loader (the JVM's verifier runs); uses the aioco-runtime\n"
+            + "                      among the paths, else the one this agent was built with\n"
+            + "  --classpath PATHS   more jars and folders, separated by '" + java.io.File.pathSeparator + "', to read\n"
+            + "                      supertypes and dependencies from; they are not checked themselves\n"
+            + "  -cp PATHS           the same as --classpath\n"
+            + "  --help, -h          this text\n\n"
+            + "Exit code: 0 nothing refused or failed, 1 something was, 2 bad usage or unreadable input.\n\n"
+            + "Example:\n"
+            + "  java -jar aioco-agent.jar check --verify --classpath lib/netty.jar app.jar\n";
 
     private final PrintStream out;
     private boolean allMethods;
@@ -99,6 +130,11 @@ public final class CheckCommand {
 
     private final Predicate<String> selected;
 
+    /**
+     * A check of every class of the paths given to {@link #run(String[])}.
+     *
+     * @param out where the diagnostics and the summary go
+     */
     public CheckCommand(PrintStream out) {
         this(out, name -> true);
     }
@@ -116,14 +152,38 @@ public final class CheckCommand {
         this.selected = selected;
     }
 
-    /** @return the process exit code */
+    /**
+     * Runs the check (or prints {@link #HELP} for {@code --help}). Called once, on one thread.
+     *
+     * @param args the options and paths, as on the command line
+     * @return the process exit code: 0 nothing refused or failed, 1 something was, 2 bad usage or
+     *     unreadable input
+     */
     public int run(String[] args) {
+        if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+            out.print(HELP);
+            return 0;
+        }
         try {
             parse(args);
         } catch (IllegalArgumentException e) {
             out.println("aioco check: " + e.getMessage());
             out.println(USAGE);
+            out.println("(java -jar aioco-agent.jar check --help describes every option)");
             return 2;
+        }
+        if (verify) {
+            try {
+                addRuntimeIfMissing();
+            } catch (IOException | UncheckedIOException e) {
+                out.println("aioco check: " + describe(e));
+                return 2;
+            }
+            if (missingRuntime) {
+                out.println("aioco check: --verify needs aioco-runtime, and neither the paths nor this agent jar hold"
+                        + " it (the agent was not built by its Maven build?): add --classpath aioco-runtime.jar");
+                return 2;
+            }
         }
         List<Path> all = new ArrayList<>(checked);
         all.addAll(classpath);
@@ -132,10 +192,6 @@ public final class CheckCommand {
         try (ClassPathLookup checkedPaths = ClassPathLookup.open(checked, null);
                 ClassPathLookup allPaths = ClassPathLookup.open(all, null)) {
             ClassLookup lookup = ClassLookup.chain(allPaths, ClassLookup.ofClassLoader(null));
-            if (verify && lookup.classBytes(RuntimeNames.STACK) == null) {
-                out.println("aioco check: --verify needs aioco-runtime among the paths (--classpath aioco-runtime.jar)");
-                return 2;
-            }
             Instrumenter instrumenter = new Instrumenter(lookup, new Instrumenter.Options(allMethods, false));
             BytecodeVerifier verifier = verify ? new BytecodeVerifier(lookup) : null;
             Map<String, byte[]> finalBytes = new HashMap<>();
@@ -177,6 +233,33 @@ public final class CheckCommand {
         return failed == 0 && refused == 0 ? 0 : 1;
     }
 
+    private boolean missingRuntime;
+
+    /**
+     * Adds to the class path the aioco-runtime this agent jar carries ({@link #EMBEDDED_RUNTIME}),
+     * copied to a temporary file, when the paths hold none: the agent knows its runtime. Sets
+     * {@link #missingRuntime} when neither has one.
+     */
+    private void addRuntimeIfMissing() throws IOException {
+        List<Path> all = new ArrayList<>(checked);
+        all.addAll(classpath);
+        try (ClassPathLookup paths = ClassPathLookup.open(all, null)) {
+            if (paths.classBytes(RuntimeNames.STACK) != null) {
+                return;
+            }
+        }
+        try (java.io.InputStream embedded = CheckCommand.class.getResourceAsStream(EMBEDDED_RUNTIME)) {
+            if (embedded == null) {
+                missingRuntime = true;
+                return;
+            }
+            Path copy = Files.createTempFile("aioco-runtime-", ".jar");
+            copy.toFile().deleteOnExit();
+            Files.copy(embedded, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            classpath.add(copy);
+        }
+    }
+
     private void parse(String[] args) {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -184,7 +267,8 @@ public final class CheckCommand {
                 case "--verify" -> verify = true;
                 case "--classpath", "-cp" -> {
                     if (i + 1 >= args.length) {
-                        throw new IllegalArgumentException(args[i] + " needs a value");
+                        throw new IllegalArgumentException(args[i] + " needs a value: jars and folders separated by '"
+                                + java.io.File.pathSeparator + "'");
                     }
                     for (String entry : args[++i].split(java.io.File.pathSeparator)) {
                         if (!entry.isEmpty()) {
@@ -194,21 +278,23 @@ public final class CheckCommand {
                 }
                 default -> {
                     if (args[i].startsWith("-")) {
-                        throw new IllegalArgumentException("unknown option " + args[i]);
+                        throw new IllegalArgumentException("unknown option " + args[i]
+                                + "; the options are --all-methods, --verify, --classpath PATHS (-cp) and --help");
                     }
                     checked.add(existing(args[i]));
                 }
             }
         }
         if (checked.isEmpty()) {
-            throw new IllegalArgumentException("no jar or folder to check");
+            throw new IllegalArgumentException("no jar or folder to check: name at least one after the options");
         }
     }
 
     private static Path existing(String path) {
         Path p = Path.of(path);
         if (!Files.exists(p)) {
-            throw new IllegalArgumentException("no such file or folder: " + path);
+            throw new IllegalArgumentException("no such file or folder: " + path + " (relative paths start in "
+                    + Path.of("").toAbsolutePath() + ")");
         }
         if (Files.isRegularFile(p) && path.endsWith(".class")) {
             // NOTE: a lone class file has no class path root: its supertypes could not be found

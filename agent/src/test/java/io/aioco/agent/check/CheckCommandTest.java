@@ -171,4 +171,63 @@ class CheckCommandTest {
         assertTrue(result.output().contains("2 with circular supertypes"), result.output());
         assertFalse(result.output().contains("2 not loadable here (missing dependencies)"), result.output());
     }
+
+    /** Every option the check's parser accepts (the test below checks each against the parser too). */
+    private static final java.util.List<String> OPTIONS = java.util.List.of("--all-methods", "--verify",
+            "--classpath", "-cp", "--help", "-h");
+
+    @Test
+    void helpListsEveryOptionAndAnExample() throws Exception {
+        Result result = check("--help");
+        assertEquals(0, result.exitCode(), result.output());
+        assertEquals(CheckCommand.HELP, result.output());
+        for (String option : OPTIONS) {
+            assertTrue(java.util.regex.Pattern.compile("(?m)^  (.*[ ,])?" + java.util.regex.Pattern.quote(option)
+                    + "[ ,]").matcher(result.output()).find(), option + " is not listed:\n" + result.output());
+        }
+        assertTrue(result.output().contains("Example:\n  java -jar aioco-agent.jar check "), result.output());
+        // each listed option is one the parser accepts: none is answered "unknown option"
+        java.util.regex.Matcher listed = java.util.regex.Pattern.compile("(?m)^  (-[-a-z]+)").matcher(result.output());
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        int seen = 0;
+        while (listed.find()) {
+            String option = listed.group(1);
+            Result parsed = option.equals("--classpath") || option.equals("-cp")
+                    ? check(option, empty.toString(), empty.toString()) : check(option, empty.toString());
+            assertFalse(parsed.output().contains("unknown option"), option + ": " + parsed.output());
+            seen++;
+        }
+        assertEquals(OPTIONS.size() - 1, seen, "one line each, -h beside --help: "
+                + result.output());
+    }
+
+    @Test
+    void aBadOptionNamesTheOptionsAndTheHelp() throws Exception {
+        Result result = check("--verfy", dir.toString());
+        assertEquals(2, result.exitCode(), result.output());
+        assertTrue(result.output().contains("unknown option --verfy; the options are --all-methods, --verify,"),
+                result.output());
+        assertTrue(result.output().contains("check --help describes every option"), result.output());
+    }
+
+    /**
+     * {@code check --verify app.jar} with no runtime on the paths: the agent links the rewritten
+     * classes against the runtime it carries (the JVM's verifier runs on them).
+     */
+    @Test
+    void verifyNeedsNoRuntimeOnThePaths() throws Exception {
+        assertTrue(CheckCommand.class.getResource(CheckCommand.EMBEDDED_RUNTIME) != null,
+                "the build copies aioco-runtime into the agent's classes");
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("app/Work.class", compile("app/Work", "package app; public class Work {"
+                + " @io.aioco.CoroutineFn public static int run() { io.aioco.Coroutine.yield(); return 1; }"
+                + " @io.aioco.CoroutineFn public int twice() { return run() + run(); } }"));
+        Path app = jar(dir.resolve("app.jar"), false, entries);
+
+        Result result = check("--verify", app.toString());
+        assertEquals(0, result.exitCode(), result.output());
+        assertEquals(1, result.summary().rewritten(), result.output());
+        assertEquals(1, result.summary().verified(), "linked against the agent's runtime: " + result.output());
+        assertEquals(0, result.summary().notVerifiable(), result.output());
+    }
 }
