@@ -13,9 +13,12 @@ import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugins.annotations.Parameter;
 
 /**
- * What the two goals share: weave one folder of class files in place against its classpath, log
- * every finding, and fail after listing all of them. The goals differ only in the folder and the
- * classpath.
+ * What the goals share: weave (or, for {@code check}, only check) a folder of class files against
+ * its classpath, log every finding, and fail after listing all of them. {@code instrument} and
+ * {@code instrument-tests} differ only in the folder and the classpath.
+ *
+ * <p>No QEMU counterpart (QEMU's {@code coroutine_fn} checks are static analysers run on C code).
+ * Maven runs each mojo on one thread.
  */
 public abstract class AbstractWeaveMojo extends AbstractMojo {
     /** Skips weaving and checking altogether. */
@@ -71,13 +74,29 @@ public abstract class AbstractWeaveMojo extends AbstractMojo {
      */
     @Override
     public void execute() throws MojoExecutionException, MojoFailureException {
-        File directory = classesDirectory();
         if (skip) {
             getLog().info("aioco: skipped (aioco.skip)");
             return;
         }
+        process(classesDirectory(), classpathElements(), true);
+    }
+
+    /**
+     * Weaves, or only checks, one folder of class files against its classpath, and reports what it
+     * found. Called on the mojo's thread.
+     *
+     * @param directory the folder of class files (nothing happens when it does not exist)
+     * @param elements its classpath (output folders and dependency jars)
+     * @param weave true to weave the folder in place ({@code instrument}), false to check it and
+     *     write nothing ({@code check})
+     * @throws MojoFailureException when errors were found and {@code failOnError} is set, or the
+     *     configuration is wrong
+     * @throws MojoExecutionException when the folder or the classpath cannot be read or written
+     */
+    protected void process(File directory, List<String> elements, boolean weave)
+            throws MojoExecutionException, MojoFailureException {
         if (!directory.isDirectory()) {
-            getLog().info("aioco: nothing to weave, " + directory + " does not exist");
+            getLog().info("aioco: nothing to " + (weave ? "weave" : "check") + ", " + directory + " does not exist");
             return;
         }
         ClassNamePatterns filter;
@@ -88,7 +107,7 @@ public abstract class AbstractWeaveMojo extends AbstractMojo {
         }
         Path folder = directory.toPath().toAbsolutePath().normalize();
         List<Path> classpath = new ArrayList<>(List.of(folder));
-        for (String element : classpathElements()) {
+        for (String element : elements) {
             Path path = Path.of(element).toAbsolutePath().normalize();
             if (!classpath.contains(path)) {
                 classpath.add(path);
@@ -96,12 +115,40 @@ public abstract class AbstractWeaveMojo extends AbstractMojo {
         }
         Weaver.Result result;
         try (ClassPathLookup lookup = ClassPathLookup.open(classpath, ClassLookup.ofClassLoader(null))) {
-            result = new Weaver(folder, lookup, filter, basedir.toPath().toAbsolutePath().normalize(), verbose).scan();
+            Weaver weaver = new Weaver(folder, lookup, filter, basedir.toPath().toAbsolutePath().normalize(), verbose);
+            if (!weave) {
+                reportCheck(folder, weaver.check());
+                return;
+            }
+            result = weaver.scan();
             report(folder, result);
             result.write();
         } catch (IOException e) {
-            throw new MojoExecutionException("aioco: cannot weave " + folder + ": " + e.getMessage(), e);
+            throw new MojoExecutionException("aioco: cannot " + (weave ? "weave " : "check ") + folder + ": "
+                    + e.getMessage() + " (is the build writing to it at the same time?)", e);
         }
+    }
+
+    /** @return whether {@code aioco.skip} is set */
+    protected boolean skipped() {
+        return skip;
+    }
+
+    private void reportCheck(Path folder, Weaver.Result result) throws MojoFailureException {
+        result.warnings.forEach(warning -> getLog().warn(warning));
+        if (!result.errors.isEmpty() && failOnError) {
+            result.errors.forEach(error -> getLog().error(error));
+            throw new MojoFailureException("aioco: " + count(result.errors.size(), "error") + " in " + folder
+                    + " (listed above). Fix them, or set <failOnError>false</failOnError> to report them as warnings"
+                    + " (under the agent, refused methods throw when they are called).");
+        }
+        result.errors.forEach(error -> getLog().warn("(failOnError=false) " + error));
+        if (verbose) {
+            result.excluded.forEach(name -> getLog().info("aioco: excluded " + name));
+        }
+        getLog().info("aioco: checked " + count(result.scanned, "class") + " in " + folder + ": "
+                + count(result.errors.size(), "error") + ", " + count(result.warnings.size(), "warning")
+                + (result.excluded.isEmpty() ? "" : " (" + result.excluded.size() + " excluded)"));
     }
 
     private void report(Path folder, Weaver.Result result) throws MojoFailureException {

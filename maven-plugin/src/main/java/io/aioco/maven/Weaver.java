@@ -147,7 +147,9 @@ final class Weaver {
                 Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
             pending.clear();
-            state.save();
+            if (state != null) {
+                state.save();
+            }
         }
     }
 
@@ -297,22 +299,10 @@ final class Weaver {
      *     when errors were reported instead
      */
     private InstrumentationResult.Outcome weave(Path file, byte[] original, Result result) {
-        List<Diagnostic> ruleFindings;
-        try {
-            ruleFindings = instrumenter.checkCoroutineFnRule(original);
-        } catch (InstrumentationException e) {
-            result.errors.add(display(file) + ": not a valid class file (" + e.getMessage() + ")");
+        InstrumentationResult instrumented = findings(file, original, result);
+        if (instrumented == null) {
             return InstrumentationResult.Outcome.FAILED;
         }
-        InstrumentationResult instrumented = instrumenter.instrument(original);
-        if (instrumented.outcome() == InstrumentationResult.Outcome.FAILED) {
-            for (Diagnostic diagnostic : instrumented.diagnostics()) {
-                result.errors.add(display(file) + ": cannot be instrumented: " + diagnostic.message());
-            }
-            return InstrumentationResult.Outcome.FAILED;
-        }
-        report(instrumented.diagnostics(), result);
-        report(ruleFindings, result);
         if (instrumented.outcome() == InstrumentationResult.Outcome.REWRITTEN) {
             byte[] woven = afterInstrumenting.apply(instrumented.bytes());
             List<String> problems = introducedProblems(original, woven);
@@ -331,6 +321,58 @@ final class Weaver {
             result.alreadyWoven++;
         }
         return InstrumentationResult.Outcome.UNCHANGED;
+    }
+
+    /**
+     * Checks one class: QEMU's {@code coroutine_fn} rule, then the instrumenter's refusals (what the
+     * agent would replace by a throw); every finding goes to {@code result}'s errors or warnings.
+     *
+     * @return what the instrumenter made of the class, or null when it could not read or instrument
+     *     it (reported as errors)
+     */
+    private InstrumentationResult findings(Path file, byte[] original, Result result) {
+        List<Diagnostic> ruleFindings;
+        try {
+            ruleFindings = instrumenter.checkCoroutineFnRule(original);
+        } catch (InstrumentationException e) {
+            result.errors.add(display(file) + ": not a valid class file (" + e.getMessage() + "); rebuild it (mvn clean),"
+                    + " or exclude the class (<excludes>)");
+            return null;
+        }
+        InstrumentationResult instrumented = instrumenter.instrument(original);
+        if (instrumented.outcome() == InstrumentationResult.Outcome.FAILED) {
+            for (Diagnostic diagnostic : instrumented.diagnostics()) {
+                result.errors.add(display(file) + ": cannot be instrumented: " + diagnostic.message());
+            }
+            return null;
+        }
+        report(instrumented.diagnostics(), result);
+        report(ruleFindings, result);
+        return instrumented;
+    }
+
+    /**
+     * Checks every class file of the folder, in path order, as {@link #scan()} does, but weaves
+     * nothing: the {@code check} goal, for projects that weave at load time with the agent. The
+     * woven bytes are dropped; the folder and the {@link WeaveState} are neither read nor written
+     * beyond the class files.
+     *
+     * @return the findings ({@link Result#errors}, {@link Result#warnings}, {@link Result#scanned},
+     *     {@link Result#excluded}); {@link Result#write()} writes nothing
+     * @throws IOException if the folder or a file in it cannot be read
+     */
+    Result check() throws IOException {
+        Result result = new Result(null);
+        for (Path file : classFiles()) {
+            String className = binaryName(file);
+            if (!filter.accepts(className)) {
+                result.excluded.add(className);
+                continue;
+            }
+            result.scanned++;
+            findings(file, Files.readAllBytes(file), result);
+        }
+        return result;
     }
 
     /**

@@ -164,6 +164,64 @@ class WeaverTest {
         assertArrayEquals(before, Files.readAllBytes(classes().resolve("t/Bad.class"))); // scan writes nothing
     }
 
+    private Weaver.Result check() throws IOException {
+        List<Path> elements = new java.util.ArrayList<>(List.of(classes()));
+        for (String element : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            elements.add(Path.of(element));
+        }
+        try (ClassPathLookup lookup = ClassPathLookup.open(elements, ClassLookup.ofClassLoader(null))) {
+            return new Weaver(classes(), lookup, all(), root).check();
+        }
+    }
+
+    /** The check goal: the findings of weaving (rule and refusals), and nothing woven nor recorded. */
+    @Test
+    void checkListsWhatWeavingWouldAndWritesNothing() throws IOException {
+        Map<String, String> sources = new LinkedHashMap<>(PROGRAM);
+        sources.put("t.Bad", HEADER + """
+                public class Bad {
+                    static final Object LOCK = new Object();
+                    @CoroutineFn static void co() { Coroutine.yield(); }
+                    static void plain() { co(); }
+                    @CoroutineFn static void locked() { synchronized (LOCK) { co(); } }
+                }
+                """);
+        compile(sources);
+        Map<Path, byte[]> before = new HashMap<>();
+        try (Stream<Path> files = Files.walk(classes())) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                before.put(file, Files.readAllBytes(file));
+            }
+        }
+
+        Weaver.Result checked = check();
+        checked.write();
+        assertEquals(List.of(
+                "t/Bad.java:8: t.Bad.locked()V: call to coroutine function t.Bad.co()V inside a synchronized"
+                        + " block: a coroutine cannot suspend while it holds a monitor; use a CoMutex, or move the"
+                        + " call out of the synchronized block",
+                "t/Bad.java:7: t.Bad.plain()V: call to coroutine function t.Bad.co()V from a method that is not a"
+                        + " coroutine function; mark this method @CoroutineFn (its callers must then be coroutine"
+                        + " functions too), or run the call in a coroutine (Coroutine.create(() -> ...).enter())"),
+                checked.errors);
+        assertEquals(before.size(), checked.scanned + 0, "every class file checked: " + before.keySet());
+        assertEquals(List.of(), checked.woven);
+        for (Map.Entry<Path, byte[]> file : before.entrySet()) {
+            assertArrayEquals(file.getValue(), Files.readAllBytes(file.getKey()), file.getKey() + " was rewritten");
+        }
+        assertFalse(Files.exists(root.resolve("target").resolve(Weaver.STATE_FOLDER)), "no weaving state is kept");
+        assertEquals(checked.errors, weave(all()).errors, "the check finds what weaving finds");
+    }
+
+    @Test
+    void checkOfACleanProgramFindsNothing() throws IOException {
+        compile(PROGRAM);
+        Weaver.Result checked = check();
+        assertEquals(List.of(), checked.errors);
+        assertEquals(List.of(), checked.warnings);
+        assertTrue(checked.scanned >= 2, "t.Program and its lambda's class, or t.Plain: " + checked.scanned);
+    }
+
     @Test
     void malformedClassFileIsReportedByItsPath() throws IOException {
         compile(PROGRAM);
