@@ -5,7 +5,7 @@ import java.io.PrintStream;
 /**
  * One command of the agent jar's command line ({@code java -jar aioco-agent.jar NAME ARGS...}): its
  * name, the line {@code --help} shows for it, and what runs it. The commands are listed in {@link
- * AiocoAgent#COMMANDS}; a new command is one more entry there (its own {@code --help} is its
+ * AiocoAgent#commands()}; a new command is one more entry there (its own {@code --help} is its
  * business: every command answers {@code --help} with all its options and an example).
  *
  * <p>No QEMU counterpart. Immutable; a command runs on the thread of {@code main}.

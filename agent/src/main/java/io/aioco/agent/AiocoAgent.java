@@ -2,7 +2,10 @@ package io.aioco.agent;
 
 import io.aioco.agent.cache.StartupCache;
 import io.aioco.agent.check.CheckCommand;
+import java.io.PrintStream;
 import java.lang.instrument.Instrumentation;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * The {@code -javaagent} entry points: registers the transformer that rewrites
@@ -39,13 +42,20 @@ public final class AiocoAgent {
      * The commands of the agent jar's command line, in the order {@code --help} lists them. A new
      * command plugs in here: one more {@link AgentCommand} (name, one-line summary, runner); {@link
      * #run(String[], PrintStream)} dispatches on the name, and the jar's {@code --help} lists it.
+     *
+     * @return the commands
      */
-    static final java.util.List<AgentCommand> COMMANDS = java.util.List.of(
-            new AgentCommand("check", CheckCommand.SUMMARY, (out, args) -> new CheckCommand(out).run(args)));
+    static List<AgentCommand> commands() {
+        // NOTE: a method, not a static field: the lambdas must not be bootstrapped when premain
+        // loads this class (each costs some ms at the application's start)
+        return List.of(
+                new AgentCommand("check", "check jars and folders: what the agent would rewrite, refuse or fail on",
+                        (out, args) -> new CheckCommand(out).run(args)));
+    }
 
     /**
      * The agent jar's command line: {@code java -jar aioco-agent.jar COMMAND ARGS...} (see {@link
-     * #COMMANDS}); without a command, or with {@code --help}, the list of commands and of the
+     * #commands()}); without a command, or with {@code --help}, the list of commands and of the
      * {@code -javaagent} options. Called by the JVM on the main thread.
      *
      * @param args the command and its arguments
@@ -61,7 +71,7 @@ public final class AiocoAgent {
      * @param out where the command prints
      * @return the process exit code: 0 success (and {@code --help}), 1 findings, 2 bad usage
      */
-    static int run(String[] args, java.io.PrintStream out) {
+    static int run(String[] args, PrintStream out) {
         if (args.length == 0) {
             out.print(help());
             return 2;
@@ -77,15 +87,15 @@ public final class AiocoAgent {
         AgentCommand command = command(first);
         if (command == null) {
             out.println("aioco: unknown command '" + first + "'; the commands are: " + String.join(", ",
-                    COMMANDS.stream().map(AgentCommand::name).toList())
+                    commands().stream().map(AgentCommand::name).toList())
                     + " (java -jar aioco-agent.jar --help lists them with the -javaagent options)");
             return 2;
         }
-        return command.runner().run(out, java.util.Arrays.copyOfRange(args, 1, args.length));
+        return command.runner().run(out, Arrays.copyOfRange(args, 1, args.length));
     }
 
     private static AgentCommand command(String name) {
-        for (AgentCommand command : COMMANDS) {
+        for (AgentCommand command : commands()) {
             if (command.name().equals(name)) {
                 return command;
             }
@@ -105,7 +115,7 @@ public final class AiocoAgent {
                 + " com.example.Main\n\n");
         text.append("As a command: java -jar aioco-agent.jar COMMAND [ARGS...]\n");
         text.append("Commands:\n");
-        for (AgentCommand command : COMMANDS) {
+        for (AgentCommand command : commands()) {
             text.append(String.format("  %-8s %s%n", command.name(), command.summary()));
         }
         text.append("Run java -jar aioco-agent.jar COMMAND --help for a command's options and an example.\n");

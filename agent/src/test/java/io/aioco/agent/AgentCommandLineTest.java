@@ -33,7 +33,7 @@ class AgentCommandLineTest {
         for (String help : List.of("--help", "-h", "help")) {
             Run result = run(help);
             assertEquals(0, result.exitCode(), result.output());
-            for (AgentCommand command : AiocoAgent.COMMANDS) {
+            for (AgentCommand command : AiocoAgent.commands()) {
                 assertTrue(result.output().contains("  " + command.name() + " "), command.name() + ": " + result.output());
             }
             for (String option : AGENT_OPTIONS) {
@@ -82,7 +82,7 @@ class AgentCommandLineTest {
 
     @Test
     void everyCommandAnswersHelpWithItsUsageOptionsAndAnExample() {
-        for (AgentCommand command : AiocoAgent.COMMANDS) {
+        for (AgentCommand command : AiocoAgent.commands()) {
             Run result = run(command.name(), "--help");
             assertEquals(0, result.exitCode(), command.name() + ": " + result.output());
             assertTrue(result.output().startsWith("usage: java -jar aioco-agent.jar " + command.name()),

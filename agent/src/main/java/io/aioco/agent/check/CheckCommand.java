@@ -58,9 +58,6 @@ public final class CheckCommand {
     private static final String USAGE = "usage: java -jar aioco-agent.jar check [--all-methods] [--verify]"
             + " [--classpath PATHS] PATH...";
 
-    /** The line the agent jar's {@code --help} shows for this command. */
-    public static final String SUMMARY = "check jars and folders: what the agent would rewrite, refuse or fail on";
-
     /**
      * Where the agent jar carries the aioco-runtime it was built with (a jar inside the jar, not on
      * the class path): {@code --verify} links the rewritten classes against it when the checked
