@@ -79,6 +79,11 @@ public final class FdTable {
             this.ioPoll = ioPoll;
         }
 
+        /** Loop thread (or after it stopped): the channel's key in the selector, or null. For tests. */
+        public SelectionKey key() {
+            return key;
+        }
+
         /** Loop thread: the interest set the handlers ask for right now. */
         int interestOps() {
             int valid = channel.validOps();
