@@ -250,6 +250,37 @@ class ChannelWaitRegistrationTest {
     }
 
     /**
+     * A socket closed by the user while its registration is kept (nobody waits): the peer sees the
+     * end of the stream at once, before the loop polls again (NIO shuts a registered socket down
+     * for writing when it is closed, and releases it at the selector's next select); the next poll
+     * lets the socket go for good. What a server that closes its connections relies on.
+     */
+    @Test
+    void aSocketClosedWithItsRegistrationKeptEndsThePeersStreamAtOnce() throws IOException {
+        try (java.nio.channels.ServerSocketChannel server = java.nio.channels.ServerSocketChannel.open()
+                .bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+             java.nio.channels.SocketChannel far = java.nio.channels.SocketChannel.open(server.getLocalAddress());
+             java.nio.channels.SocketChannel near = server.accept()) {
+            near.configureBlocking(false);
+            HandWoven reader = new HandWoven(call(READABLE, DESC, Coroutine.class, () -> Coroutine.yieldUntilReadable(near)));
+            Coroutine.create(reader).enter(ctx);
+            far.write(ByteBuffer.wrap(new byte[] {7}));
+            while (!reader.finished()) {
+                ctx.poll(true);
+            }
+            assertEquals(1, near.read(ByteBuffer.allocate(2)));
+            SelectionKey key = key(near);
+            assertTrue(key.isValid());
+            near.close();
+            ByteBuffer one = ByteBuffer.allocate(2);
+            assertEquals(-1, far.read(one), "the peer did not see the end of the stream"); // blocking read
+            assertFalse(key.isValid());
+            drain(ctx);
+            assertFalse(near.isRegistered(), "the selector let the closed socket go");
+        }
+    }
+
+    /**
      * (d) On a kept registration, a cancelled reader and a timed-out one (withTimeoutNs, VIRTUAL
      * clock) end with their exceptions, and the next reader is woken by the next byte, on the same
      * key. Mutation caught: Wait.withdraw() not taking the waiter off (the timed-out reader is then
