@@ -28,6 +28,13 @@ import java.util.function.IntSupplier;
  * iohandler context; keys selected for the other table are handed to it, or, when it is not being
  * served (a nested poll of the main context), muted until it is, so that a level-triggered key of
  * the other table cannot turn the nested wait into a busy loop.
+ *
+ * <p><b>Owned registrations.</b> {@link #claim} sets a channel's handlers for an owner (the
+ * coroutine waits of a context), which then changes the directions watched with {@link #watch}
+ * (an interest change on the same key) and lets go with {@link #release}; a plain {@link #update}
+ * takes the channel over. Beyond QEMU, whose {@code qio_channel_yield} sets and removes its
+ * handlers at every wait: with NIO a removal cancels the key, and a new registration must first
+ * flush it with a select.
  */
 public final class FdTable {
     /** One registered channel (AioHandler). */
