@@ -743,6 +743,57 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
+     * For {@link ChannelWaiters}: sets the channel's handlers for the coroutine waits of this
+     * context, watching the directions in {@code watched} ({@link FdTable#READ}, {@link
+     * FdTable#WRITE}), as {@link #setFdHandler} does (replacing a user's). Any thread.
+     *
+     * @return the registration, which {@code owner} changes with {@link #watchFd}
+     * @throws IllegalStateException if the context is closed
+     * @throws IllegalArgumentException if the channel is closed
+     */
+    FdTable.Node claimFd(SelectableChannel ch, Object owner, Runnable onRead, Runnable onWrite, int watched) {
+        checkOpen();
+        FdTable.Node node = poller.fdTable().claim(ch, owner, onRead, onWrite, watched);
+        VarHandle.fullFence(); // NOTE: as in setFdHandler
+        poller.notifyChange();
+        return node;
+    }
+
+    /**
+     * For {@link ChannelWaiters}: changes the directions a registration made by {@link #claimFd}
+     * watches (an interest change: the channel stays registered). Any thread; {@code wake}: the
+     * caller may be another thread than the loop's, which must then see the change before it
+     * blocks. Nothing on a closed context.
+     *
+     * @return false if the registration is {@code owner}'s no longer (removed, or replaced by
+     *     {@link #setFdHandler}), or the context is closed
+     */
+    boolean watchFd(FdTable.Node node, Object owner, int watched, boolean wake) {
+        FdTable table = poller.fds();
+        if (closed || table == null || !table.watch(node, owner, watched)) {
+            return false;
+        }
+        if (wake) {
+            VarHandle.fullFence(); // NOTE: as in setFdHandler
+            poller.notifyChange();
+        }
+        return true;
+    }
+
+    /**
+     * For {@link ChannelWaiters}: removes a registration made by {@link #claimFd} if {@code owner}
+     * still owns it. Any thread; allowed on a closed channel; nothing on a closed context (its
+     * handlers are gone already).
+     */
+    void releaseFd(FdTable.Node node, Object owner) {
+        FdTable table = poller.fds();
+        if (table != null && table.release(node, owner)) {
+            VarHandle.fullFence(); // NOTE: as in setFdHandler
+            poller.notifyChange();
+        }
+    }
+
+    /**
      * Sets the handler of an event notifier ({@code aio_set_event_notifier}): while the notifier is
      * set, the handler runs at each poll of this context (level-triggered, as with an eventfd: the
      * handler normally calls {@link EventNotifier#testAndClear()}). Null removes it. Called from any

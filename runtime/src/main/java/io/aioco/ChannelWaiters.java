@@ -1,7 +1,9 @@
 package io.aioco;
 
+import io.aioco.internal.loop.FdTable;
 import java.nio.channels.SelectableChannel;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.Map;
 
 /**
@@ -11,68 +13,153 @@ import java.util.Map;
  * qio_channel_set_aio_fd_handlers}). A reader and a writer on the same channel therefore never
  * replace each other's handler. Internal.
  *
+ * <p><b>The registration is kept.</b> QEMU sets and removes the fd handlers on every {@code
+ * qio_channel_yield}, which costs an epoll_ctl each; with NIO a removal cancels the channel's
+ * SelectionKey and a new wait must flush it with a selectNow before it registers again, which
+ * made every round trip of a server cost a select. Here a channel, once waited on, keeps its
+ * registration (one {@link FdTable.Node}, with handlers bound to its {@link Entry}) for as long as
+ * it is open: a wake-up only takes the waiter off its entry. What changes is the interest
+ * (level-triggered): a direction stays watched after its waiter is woken, since a ping-pong server
+ * waits again before the next data comes; when the direction fires and nobody waits for it, its
+ * handler stops watching it (or the loop would spin on it), and the next wait for it watches it
+ * again. Both are interest changes, never a new registration. The registration goes when the
+ * channel is found closed (see {@link #sweep}: NIO cancels a closed channel's key itself, but this
+ * table and the context's must let go of their entries), when the context closes, or when {@link
+ * AioContext#setFdHandler} takes the channel over (the waits own the channel's handlers; a later
+ * wait takes them back).
+ *
  * <p>Threads: waits are added by their publication (the thread that ran the coroutine, after it
  * yielded) and removed by the loop thread (the channel's handler) or by a canceller (any thread);
- * the monitor of this object guards the table and orders the handler updates made under it.
+ * the monitor of this object guards the table and orders the registration changes made under it.
  */
 final class ChannelWaiters {
+    /** The fewest entries at which a new one first sweeps the entries of closed channels out. */
+    static final int MIN_SWEEP = 64;
+
     private final AioContext ctx;
-    /** Channel to its waiters; an entry goes when its last waiter does. Guarded by {@code this}. */
+    /** Channel to its entry; an entry stays while its channel is registered. Guarded by {@code this}. */
     private final Map<SelectableChannel, Entry> waiting = new HashMap<>();
+    /**
+     * The number of entries at which a new entry first sweeps: twice as many as the last sweep
+     * left, so that sweeping costs O(1) per entry made and the table holds at most twice the
+     * channels that are open (or waited on), plus {@link #MIN_SWEEP}. Guarded by {@code this}.
+     */
+    private int sweepAt = MIN_SWEEP;
+    /** Sweeps made, for tests. Guarded by {@code this}. */
+    int sweeps;
 
     ChannelWaiters(AioContext ctx) {
         this.ctx = ctx;
     }
 
-    /** The reader and the writer waiting on one channel (either may be null, not both). */
-    private static final class Entry {
+    /** One channel: its reader and writer (either or both may be null), and its registration. */
+    private final class Entry {
+        final SelectableChannel channel;
         Wait reader;
         Wait writer;
+        /** The registration, or null before the first wait (or when its claim failed). */
+        FdTable.Node node;
+        /** What {@link #node} watches ({@link FdTable#READ}, {@link FdTable#WRITE}) while it is ours. */
+        int watched;
+        /** The node's handlers: made once per registration, not per wait. Loop thread. */
+        final Runnable onRead = () -> ready(this, false);
+        final Runnable onWrite = () -> ready(this, true);
+
+        Entry(SelectableChannel channel) {
+            this.channel = channel;
+        }
+
+        boolean idle() {
+            return reader == null && writer == null;
+        }
+
+        @Override
+        public String toString() {
+            return "ChannelWaiters.Entry[" + channel + "]";
+        }
     }
 
     /**
-     * Registers {@code wait} and sets the channel's handlers for the directions now awaited.
+     * Registers {@code wait}: takes the waiter's place in its channel's entry and makes sure the
+     * channel's registration watches that direction (registering the channel on its first wait, or
+     * when a user's handler took it over).
      *
      * @throws IllegalStateException if another coroutine waits on the channel in that direction
      *     (naming both), or if the context is closed
+     * @throws IllegalArgumentException if the channel is closed
      */
     synchronized void add(Wait wait) {
-        Entry entry = waiting.computeIfAbsent(wait.channel, channel -> new Entry());
-        Wait other = wait.write ? entry.writer : entry.reader;
-        if (other != null) {
-            if (entry.reader == null && entry.writer == null) {
-                waiting.remove(wait.channel);
+        SelectableChannel channel = wait.channel;
+        Entry entry = waiting.get(channel);
+        if (entry != null) {
+            Wait other = wait.write ? entry.writer : entry.reader;
+            if (other != null) {
+                throw new IllegalStateException(wait.coroutine + " cannot wait for " + channel + " to become "
+                        + (wait.write ? "writable" : "readable") + " in " + ctx + ": " + other.coroutine + " waits for it");
             }
-            throw new IllegalStateException(wait.coroutine + " cannot wait for " + wait.channel + " to become "
-                    + (wait.write ? "writable" : "readable") + " in " + ctx + ": " + other.coroutine + " waits for it");
+        }
+        if (!channel.isOpen()) {
+            if (entry != null && entry.idle()) {
+                drop(entry);
+            }
+            // NOTE: a new wait on a closed channel fails, as setFdHandler does (what it names)
+            throw new IllegalArgumentException(wait.coroutine + " cannot wait for " + channel + " to become "
+                    + (wait.write ? "writable" : "readable") + " in " + ctx + ": the channel is closed");
+        }
+        if (ctx.isClosed()) {
+            throw new IllegalStateException(ctx + " is closed"); // NOTE: as setFdHandler throws
+        }
+        if (entry == null) {
+            if (waiting.size() >= sweepAt) {
+                sweep();
+            }
+            entry = new Entry(channel);
+            waiting.put(channel, entry);
+        }
+        int direction = wait.write ? FdTable.WRITE : FdTable.READ;
+        FdTable.Node node = entry.node;
+        boolean ours = node != null && FdTable.owns(node, this);
+        if (!ours || (entry.watched & direction) == 0) {
+            try {
+                watch(entry, ours, direction);
+            } catch (RuntimeException | Error e) {
+                // a closed context or channel: the coroutine's function throws it
+                if (entry.idle() && (entry.node == null || !FdTable.owns(entry.node, this))) {
+                    waiting.remove(channel);
+                }
+                throw e;
+            }
         }
         if (wait.write) {
             entry.writer = wait;
         } else {
             entry.reader = wait;
         }
-        try {
-            if (!wait.channel.isOpen()) {
-                // NOTE: a new wait on a closed channel fails, as setFdHandler does (what it names)
-                throw new IllegalArgumentException(wait.coroutine + " cannot wait for " + wait.channel + " to become "
-                        + (wait.write ? "writable" : "readable") + " in " + ctx + ": the channel is closed");
-            }
-            update(wait.channel, entry);
-        } catch (RuntimeException | Error e) {
-            // a closed context: nothing stays registered, and the coroutine's function throws it
-            if (wait.write) {
-                entry.writer = null;
-            } else {
-                entry.reader = null;
-            }
-            if (entry.reader == null && entry.writer == null) {
-                waiting.remove(wait.channel);
-            }
-            throw e;
-        }
     }
 
-    /** Unregisters {@code wait} if it is registered; returns whether it was. Any thread. */
+    /** Makes the entry's registration watch {@code direction} too; registers the channel if it is not ours. */
+    private void watch(Entry entry, boolean ours, int direction) {
+        if (ours) {
+            int watched = entry.watched | direction;
+            // NOTE: the loop may block in select right now without this direction: wake it
+            if (ctx.watchFd(entry.node, this, watched, true)) {
+                entry.watched = watched;
+                return;
+            }
+            // NOTE: taken over since the check, or the context closed: claimFd says which
+        }
+        int watched = direction | (entry.reader != null ? FdTable.READ : 0) | (entry.writer != null ? FdTable.WRITE : 0);
+        entry.node = null;
+        entry.node = ctx.claimFd(entry.channel, this, entry.onRead, entry.onWrite, watched);
+        entry.watched = watched;
+    }
+
+    /**
+     * Unregisters {@code wait} if it is registered (a cancellation); returns whether it was. Any
+     * thread. The registration stays, watching what it watched: the direction stops being watched
+     * when it next fires for nobody. On a closed channel the entry goes once nobody waits on it: its
+     * key is gone already (NIO cancelled it), and it could never be woken again.
+     */
     synchronized boolean remove(Wait wait) {
         Entry entry = waiting.get(wait.channel);
         if (entry == null) {
@@ -86,63 +173,85 @@ final class ChannelWaiters {
         } else {
             entry.reader = null;
         }
-        update(wait.channel, entry);
+        if (entry.idle() && !entry.channel.isOpen()) {
+            drop(entry);
+        }
         return true;
     }
 
     /**
-     * Sets the channel's handlers from who waits (removes them when nobody does). On a closed
-     * context only the table changes (its handlers are gone already). On a closed channel the
-     * handlers are removed quietly and the waiter left, if any, stays in the table without one
-     * (its cancellation finds it there): NIO dropped the channel's registration when it was closed,
-     * and setting handlers on it again would throw at whoever removed the other waiter (a
-     * canceller, a timer). Guarded by this.
+     * Removes an idle entry and its registration, if the registration is still ours (a user's
+     * handler set since is left alone; on a closed context nothing is left to remove). Guarded by
+     * this.
      */
-    private void update(SelectableChannel channel, Entry entry) {
-        boolean nobody = entry.reader == null && entry.writer == null;
-        if (nobody) {
-            waiting.remove(channel);
-        }
-        if (nobody || !channel.isOpen()) {
-            removeHandlers(channel);
-            return;
-        }
-        try {
-            ctx.setFdHandler(channel, entry.reader == null ? null : () -> ready(channel, false),
-                    entry.writer == null ? null : () -> ready(channel, true));
-        } catch (IllegalArgumentException e) {
-            if (channel.isOpen()) {
-                throw e;
-            }
-            removeHandlers(channel); // NOTE: closed since the check above
+    private void drop(Entry entry) {
+        waiting.remove(entry.channel);
+        FdTable.Node node = entry.node;
+        entry.node = null;
+        if (node != null) {
+            ctx.releaseFd(node, this);
         }
     }
 
-    /** Removes the channel's handlers; nothing on a closed context (they are gone already). */
-    private void removeHandlers(SelectableChannel channel) {
-        if (ctx.isClosed()) {
-            return;
-        }
-        try {
-            ctx.setFdHandler(channel, null, null); // a removal: allowed on a closed channel
-        } catch (IllegalStateException e) {
-            if (!ctx.isClosed()) {
-                throw e;
+    /**
+     * Drops the entries that nobody waits on and whose channel is closed or whose registration a
+     * user's handler took over: the closes NIO does not report. Called when the table has doubled
+     * since the last sweep. Guarded by this.
+     */
+    private void sweep() {
+        sweeps++;
+        for (Iterator<Entry> it = waiting.values().iterator(); it.hasNext(); ) {
+            Entry entry = it.next();
+            FdTable.Node node = entry.node;
+            if (entry.idle() && (!entry.channel.isOpen() || node == null || !FdTable.owns(node, this))) {
+                it.remove();
+                entry.node = null;
+                if (node != null) {
+                    ctx.releaseFd(node, this);
+                }
             }
-            // NOTE: the context closed since the check: its handlers are gone already
         }
+        sweepAt = Math.max(MIN_SWEEP, 2 * waiting.size());
     }
 
-    /** The channel's handler (loop thread): takes the waiter of that direction off, then wakes it. */
-    private void ready(SelectableChannel channel, boolean write) {
+    /** The number of channels in the table (for tests). */
+    synchronized int size() {
+        return waiting.size();
+    }
+
+    /** The registration of {@code channel} (for tests), or null. */
+    synchronized FdTable.Node registration(SelectableChannel channel) {
+        Entry entry = waiting.get(channel);
+        return entry == null ? null : entry.node;
+    }
+
+    /**
+     * The channel's handler (loop thread): takes the waiter of that direction off, then wakes it,
+     * which enters it at once (this is its context's thread, outside any coroutine: {@code
+     * aio_co_wake}). With no waiter, the direction stops being watched: it is level-triggered and
+     * would fire at every poll.
+     */
+    private void ready(Entry entry, boolean write) {
         Wait woken;
         synchronized (this) {
-            Entry entry = waiting.get(channel);
-            woken = entry == null ? null : write ? entry.writer : entry.reader;
+            woken = write ? entry.writer : entry.reader;
             if (woken == null) {
+                int direction = write ? FdTable.WRITE : FdTable.READ;
+                FdTable.Node node = entry.node;
+                if ((entry.watched & direction) != 0 && node != null) {
+                    int watched = entry.watched & ~direction;
+                    // NOTE: no wake-up: this is the loop thread, which applies it before it polls again
+                    if (ctx.watchFd(node, this, watched, false)) {
+                        entry.watched = watched;
+                    }
+                }
                 return;
             }
-            remove(woken);
+            if (write) {
+                entry.writer = null;
+            } else {
+                entry.reader = null;
+            }
         }
         woken.wake(); // NOTE: false when a cancellation won; its withdraw finds it removed already
     }

@@ -674,13 +674,22 @@ public final class Coroutine {
      * {@code qio_channel_yield(ioc, G_IO_IN)} (and QEMU's older {@code yield_until_fd_readable}):
      * the coroutine becomes the channel's reader in its context, and the channel's handlers there
      * are set for whoever waits on it, so a reader and a writer ({@link #yieldUntilWritable}) on one
-     * channel wait at once without replacing each other; the handlers are removed when nobody waits.
-     * The registration is made once the coroutine has yielded.
+     * channel wait at once without replacing each other. The registration is made once the
+     * coroutine has yielded.
+     *
+     * <p>Unlike QEMU, which sets and removes the fd handlers at every yield, the channel stays
+     * registered with the context's selector once waited on, for as long as it is open: a wake-up
+     * changes who is woken, not the registration, so a server's round trip costs no new
+     * registration. A direction (readable, writable) that becomes ready while nobody waits for it
+     * stops being watched until the next wait for it (an interest change). The registration goes
+     * when the channel is closed, when the context closes, or when {@link AioContext#setFdHandler}
+     * takes the channel over; so {@code ctx.setFdHandler(channel, null, null)} releases it, which a
+     * channel must be before it is put back in blocking mode.
      *
      * <p>These waits own the channel's handlers in the context, as {@code qio_channel_yield} owns
      * its channel's: a handler set with {@link AioContext#setFdHandler} is replaced when a coroutine
-     * starts waiting, and is not restored afterwards (once nobody waits the channel has no handler
-     * at all). Do not mix the two on one channel.
+     * starts waiting, and is not restored afterwards (once nobody waits no handler of the user's is
+     * called). Do not mix the two on one channel.
      *
      * <p>Closing the channel while a coroutine waits on it does not wake that coroutine: NIO drops
      * a closed channel's registration without reporting it (as epoll drops a closed fd; in QEMU the

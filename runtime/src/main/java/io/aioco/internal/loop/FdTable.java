@@ -28,6 +28,13 @@ import java.util.function.IntSupplier;
  * iohandler context; keys selected for the other table are handed to it, or, when it is not being
  * served (a nested poll of the main context), muted until it is, so that a level-triggered key of
  * the other table cannot turn the nested wait into a busy loop.
+ *
+ * <p><b>Owned registrations.</b> {@link #claim} sets a channel's handlers for an owner (the
+ * coroutine waits of a context), which then changes the directions watched with {@link #watch}
+ * (an interest change on the same key) and lets go with {@link #release}; a plain {@link #update}
+ * takes the channel over. Beyond QEMU, whose {@code qio_channel_yield} sets and removes its
+ * handlers at every wait: with NIO a removal cancels the key, and a new registration must first
+ * flush it with a select.
  */
 public final class FdTable {
     /** One registered channel (AioHandler). */
@@ -40,6 +47,18 @@ public final class FdTable {
         volatile IntSupplier canRead;
         /** Set once, when the handler is removed; never called after. */
         volatile boolean removed;
+        /**
+         * Who set the handlers through {@link #claim}, or null when they were set by {@link
+         * #update}: {@link #watch} changes the interest only while its caller still owns the node.
+         * Guarded by the table's monitor (volatile for the owner's check without it).
+         */
+        volatile Object owner;
+        /**
+         * The directions watched ({@link #READ}, {@link #WRITE}): masks the interest the handlers
+         * ask for, so that an owner stops watching a direction without removing its handler (an
+         * interest change, not a cancelled key). Both for nodes set by {@link #update}.
+         */
+        volatile int watched = READ | WRITE;
         // Loop thread only:
         SelectionKey key;
         int readyOps;
@@ -67,15 +86,21 @@ public final class FdTable {
             this.ioPoll = ioPoll;
         }
 
+        /** Loop thread (or after it stopped): the channel's key in the selector, or null. For tests. */
+        public SelectionKey key() {
+            return key;
+        }
+
         /** Loop thread: the interest set the handlers ask for right now. */
         int interestOps() {
             int valid = channel.validOps();
             int ops = 0;
             IntSupplier cr = canRead;
-            if (onRead != null && (cr == null || cr.getAsInt() > 0)) {
+            int w = watched;
+            if (onRead != null && (w & READ) != 0 && (cr == null || cr.getAsInt() > 0)) {
                 ops |= valid & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT);
             }
-            if (onWrite != null) {
+            if (onWrite != null && (w & WRITE) != 0) {
                 ops |= valid & SelectionKey.OP_WRITE;
                 // NOTE: OP_CONNECT only while a connect is pending: on a connected socket it maps
                 // to POLLOUT yet is never reported ready, which would make every select return at
@@ -89,6 +114,11 @@ public final class FdTable {
     }
 
     private static final Node[] NO_NODES = {};
+
+    /** For {@link #claim} and {@link #watch}: the read side (readable, acceptable). */
+    public static final int READ = 1;
+    /** For {@link #claim} and {@link #watch}: the write side (writable, connectable). */
+    public static final int WRITE = 2;
 
     private final FdTable host;
     /** The selector, opened lazily by the host under its monitor; volatile for wakeup(). */
@@ -133,6 +163,87 @@ public final class FdTable {
      */
     public void update(SelectableChannel ch, IntSupplier canRead, Runnable onRead, Runnable onWrite,
                        BooleanSupplier ioPoll) {
+        set(ch, canRead, onRead, onWrite, ioPoll, null, READ | WRITE);
+    }
+
+    /**
+     * Called from any thread: sets the handlers of {@code ch} for {@code owner}, as {@link #update}
+     * does (replacing any), watching only the directions in {@code watched} ({@link #READ}, {@link
+     * #WRITE}, or 0: registered, watching nothing). The owner keeps the node and changes what it
+     * watches with {@link #watch}, which costs an interest change, never a new registration; the
+     * registration lasts until the handlers are removed (by {@link #update} with no handler, or
+     * {@link #close}) or the channel is closed. An {@link #update} of the channel takes the node
+     * over (it is the owner's no longer). For QIOChannel-style coroutine waits (AioContext's
+     * ChannelWaiters). The caller wakes the loop.
+     *
+     * @return the channel's node, now the owner's
+     * @throws IllegalArgumentException if the channel is closed
+     * @throws UncheckedIOException if it cannot be made non-blocking
+     */
+    public Node claim(SelectableChannel ch, Object owner, Runnable onRead, Runnable onWrite, int watched) {
+        if (owner == null || onRead == null || onWrite == null) {
+            throw new IllegalArgumentException("FdTable.claim needs an owner and both handlers");
+        }
+        return set(ch, null, onRead, onWrite, null, owner, watched);
+    }
+
+    /**
+     * Called from any thread: makes {@code node} watch the directions in {@code watched} ({@link
+     * #READ}, {@link #WRITE}), if {@code owner} still owns it (see {@link #claim}). Applied by the
+     * loop thread at its next poll (an interest change); a caller on another thread wakes the loop.
+     *
+     * @return false (nothing done) if the node was removed or taken over by {@link #update}
+     */
+    public boolean watch(Node node, Object owner, int watched) {
+        assert node.table == this : node.channel + " is registered with another table";
+        if (node.removed || node.owner != owner) {
+            return false;
+        }
+        if (node.watched == watched) {
+            return true;
+        }
+        synchronized (this) {
+            if (node.removed || node.owner != owner) {
+                return false;
+            }
+            node.watched = watched;
+            dirty.add(node);
+            hasDirty = true;
+        }
+        return true;
+    }
+
+    /**
+     * Any thread: whether {@code node} is still {@code owner}'s (see {@link #claim}). No lock: an
+     * {@link #update} racing the check is the caller's to avoid (it mixes two owners).
+     */
+    public static boolean owns(Node node, Object owner) {
+        return !node.removed && node.owner == owner;
+    }
+
+    /**
+     * Called from any thread: removes the handlers of {@code node}'s channel if {@code owner} still
+     * owns the node (see {@link #claim}), as {@link #update} with no handler does; allowed on a
+     * closed channel. The caller wakes the loop.
+     *
+     * @return false (nothing done) if the node was removed or taken over already
+     */
+    public boolean release(Node node, Object owner) {
+        assert node.table == this : node.channel + " is registered with another table";
+        synchronized (this) {
+            if (node.removed || node.owner != owner) {
+                return false;
+            }
+            nodes.remove(node.channel, node);
+            node.removed = true;
+            dirty.add(node);
+            hasDirty = true;
+        }
+        return true;
+    }
+
+    private Node set(SelectableChannel ch, IntSupplier canRead, Runnable onRead, Runnable onWrite,
+                     BooleanSupplier ioPoll, Object owner, int watched) {
         boolean remove = onRead == null && onWrite == null;
         if (!remove) {
             if (!ch.isOpen()) {
@@ -149,7 +260,7 @@ public final class FdTable {
             Node node = nodes.get(ch);
             if (remove) {
                 if (node == null) {
-                    return;
+                    return null;
                 }
                 nodes.remove(ch);
                 node.removed = true;
@@ -158,11 +269,23 @@ public final class FdTable {
                 node.set(canRead, onRead, onWrite, ioPoll);
                 nodes.put(ch, node);
             } else {
+                // NOTE: the old owner loses the node before its handlers change, and the new one
+                // gets it after (below): an owner's lock-free check (watches) that sees itself
+                // sees its own handlers
+                node.owner = null;
                 node.set(canRead, onRead, onWrite, ioPoll);
             }
+            node.watched = watched;
+            node.owner = owner;
             dirty.add(node);
             hasDirty = true;
+            return node;
         }
+    }
+
+    /** Called from any thread: the number of channels with handlers (for tests: a bound on memory). */
+    public synchronized int size() {
+        return nodes.size();
     }
 
     private void openSelector() {
