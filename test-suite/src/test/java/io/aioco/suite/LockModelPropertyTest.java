@@ -14,6 +14,7 @@ import io.aioco.CoroutineCallable;
 import io.aioco.CoroutineFn;
 import io.aioco.CoroutineTimeoutException;
 import io.aioco.Timer;
+import io.aioco.testing.TriesFromProperty;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,6 +29,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.statistics.Statistics;
 
 /**
@@ -583,7 +585,10 @@ class LockModelPropertyTest {
     /** Tries in which a wait timed out (seen: 20-30% in 300 tries; 10% is about five standard deviations below). */
     static final double MIN_TIMED_OUT_PERCENT = 10;
 
-    @Property(tries = 300, seed = "8301506134030900326") // NOTE: fixed for CI (deterministic); a fresh seed failed once (seed=-46 scenario, see the session note)
+    // CI: a fixed seed (deterministic). Fresh seeds: -Daioco.test.jvmArgs=-Daioco.lockmodel.seed=random
+    // (or =N to replay seed N; -Daioco.lockmodel.tries=N runs N tries on a fresh seed: TriesFromProperty)
+    @Property(tries = 300, seed = "8301506134030900326")
+    @AddLifecycleHook(TriesFromProperty.LockModel.class)
     void locksKeepMutualExclusionServeWaitersInOrderAndLoseNoWakeUp(@ForAll("scenarios") Scenario scenario) {
         World world = runAndCheck(scenario);
         boolean waited = !world.waitedMutex.isEmpty() || !world.waitedRw.isEmpty();
