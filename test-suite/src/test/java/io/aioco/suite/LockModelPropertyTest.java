@@ -52,7 +52,9 @@ import net.jqwik.api.statistics.Statistics;
  * the timers ran (no lost timeout), a timeout comes only from a timed wait of a coroutine not
  * cancelled and a plain cancellation only from a cancelled one, and a read or write request made
  * while the rwlock is free for it is granted at once (a timed-out waiter left in the queue would
- * hold it back). Mutations caught: the timeout's cancellation not withdrawing the wait from its
+ * hold it back). A timed wait's deadline is an event of the model too (a timer of the test's
+ * fires just before the deadline's own, see lockWait): a withdrawal it causes may grant a request
+ * made in the same clock move, which did wait. Mutations caught: the timeout's cancellation not withdrawing the wait from its
  * lock's queue ({@code CoWait.finishCancel} skipping {@code withdraw()} for a
  * CoroutineTimeoutException: "waited for a free rwlock"), and {@code TimeoutScope.expire()} not
  * cancelling the wait ("still waits past its deadline"). Not reachable by this driver: a deadline
@@ -195,7 +197,8 @@ class LockModelPropertyTest {
      * run yet, is still queued. c4 rightly queues behind c1 (qemu_co_rwlock_rdlock waits behind a
      * queued writer), and the second timer withdraws c1, whose withdrawal grants c4 ("a ticket
      * leaves the queue, letting in the readers it held back": CoRwLock.wrlock; docs/API.md: a
-     * timed-out wait throws, the hand-off it held back goes to the next waiter). c4 runs inside
+     * passed deadline makes the current wait throw, and "a cancellation that came first passes
+     * the hand-off on to the next waiter"). c4 runs inside
      * that withdrawal, before c1's catch block: without this event nothing of the model's happened
      * between c4's request and its grant, and the model took a queued-then-granted reader for one
      * that barged past c1. The event only marks a wait that really suspended (a request granted
