@@ -12,9 +12,9 @@ import net.jqwik.api.lifecycle.PropertyLifecycleContext;
  * there and a long run overrides it here): {@code PREFIX.tries=N} runs N tries with a fresh seed,
  * {@code PREFIX.seed=N} replays seed N, {@code PREFIX.seed=random} draws one. Without either, the
  * property runs as annotated (CI: its fixed seed, if it names one). Compiled into the tests of the
- * instrumenter ({@link Random}: {@code aioco.random.*}) and of corpus-test ({@link Fuzz}:
- * {@code aioco.fuzz.*}) from {@code test-fixtures/support}. Called by jqwik on the thread that runs
- * the property.
+ * instrumenter ({@link Random}: {@code aioco.random.*}), of corpus-test ({@link Fuzz}:
+ * {@code aioco.fuzz.*}) and of test-suite ({@link LockModel}: {@code aioco.lockmodel.*}) from
+ * {@code test-fixtures/support}. Called by jqwik on the thread that runs the property.
  */
 public abstract class TriesFromProperty implements AroundPropertyHook {
     private final String triesProperty;
@@ -43,6 +43,16 @@ public abstract class TriesFromProperty implements AroundPropertyHook {
 
         public Fuzz() {
             super("aioco.fuzz");
+        }
+    }
+
+    /** test-suite's lock model (LockModelPropertyTest): {@code aioco.lockmodel.tries}, {@code aioco.lockmodel.seed}. */
+    public static final class LockModel extends TriesFromProperty {
+        /** The system property naming the number of tries. */
+        public static final String TRIES = "aioco.lockmodel.tries";
+
+        public LockModel() {
+            super("aioco.lockmodel");
         }
     }
 
