@@ -201,8 +201,8 @@ public final class IOThreadGroup implements AutoCloseable {
             if (closing) {
                 throw new IllegalStateException("IOThreadGroup.serve: " + this + " is closed");
             }
+            acceptContext.setFdHandler(listener, served::acceptAll, null); // NOTE: first: it throws if the context is closed
             listeners.add(served);
-            acceptContext.setFdHandler(listener, served::acceptAll, null);
         }
     }
 

@@ -304,6 +304,16 @@ class IOThreadGroupTest {
     }
 
     @Test
+    void serveOnAClosedContextIsRefusedAndTheListenerStaysTheCallers() throws Exception {
+        group(1);
+        AioContext closed = AioContext.create();
+        closed.close();
+        assertThrows(IllegalStateException.class, () -> group.serve(listener, closed, this::echo));
+        group.close();
+        assertTrue(listener.isOpen(), "a refused serve did not take the listener over");
+    }
+
+    @Test
     void aListenerClosedBySomeoneElseIsLoggedAndNoLongerServed() throws Exception {
         group(1);
         AioContext ctx = AioContext.create();
