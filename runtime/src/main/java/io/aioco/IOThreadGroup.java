@@ -50,13 +50,15 @@ import java.util.function.Function;
  * meanwhile, and retrying at once would spin. A listener that was closed by someone else is
  * logged once and no longer served.
  *
- * <p><b>Closing</b> ({@link #close()}): stops accepting (every listener's handler is removed on its
- * accepting context and the listener is closed), then, on each connection's IOThread, {@link
+ * <p><b>Closing</b> ({@link #close()}): stops accepting (no connection is started once close has
+ * begun; every listener is closed at once, and its handler is removed on its accepting context when
+ * that loop next runs: close does not wait for the accepting loop, which may not be polled any
+ * more), then, on each connection's IOThread, {@link
  * Coroutine#cancel() cancels} its coroutine and closes its channel. Closing a channel alone would
  * not end its coroutine (a coroutine in {@link Coroutine#yieldUntilReadable} is not woken by a
  * close, see docs/API.md): the cancellation is what ends it. Its current wait throws {@link
  * CancellationException} at once, its {@code finally} blocks run, and every later cancellable
- * wait throws too. Then close waits until every connection coroutine has ended, and closes the
+ * wait throws too (a coroutine not yet entered starts cancelled, its channel closed). Then close waits until every connection coroutine has ended, and closes the
  * IOThreads. A coroutine that catches the cancellation and waits in something that is not a
  * cancellation point (a plain {@link Coroutine#yield()}) keeps close waiting, as a thread that
  * ignores interrupts keeps {@code StructuredTaskScope.close} waiting. A connection ended by close
@@ -137,14 +139,16 @@ public final class IOThreadGroup implements AutoCloseable {
         return new IOThreadGroup(namePrefix, started);
     }
 
-    /** How many IOThreads the group has. Any thread. */
+    /** How many IOThreads the group has. No QEMU counterpart (the length of the mapping's list). Any thread. */
     public int size() {
         return threads.size();
     }
 
     /**
      * The group's IOThreads, in the order {@link #next()} hands them out (an unmodifiable list).
-     * QEMU: the list of an {@code iothread-vq-mapping}. Any thread.
+     * QEMU: the list of an {@code iothread-vq-mapping}. Any thread. The threads are the group's:
+     * close the group, not them (a connection on a thread closed by hand can never end, and a close
+     * of the group that has already handed it its cancellation would wait for it for ever).
      */
     public List<IOThread> ioThreads() {
         return threads;
@@ -206,14 +210,17 @@ public final class IOThreadGroup implements AutoCloseable {
         }
     }
 
-    /** Connections accepted whose coroutine has not ended yet. Any thread. */
+    /**
+     * Connections accepted whose coroutine has not ended yet (Netty's channel group size; no QEMU
+     * counterpart). Any thread.
+     */
     public int openConnections() {
         synchronized (lock) {
             return connections.size();
         }
     }
 
-    /** Whether {@link #close()} was called. Any thread. */
+    /** Whether {@link #close()} was called (it may still be under way). No QEMU counterpart. Any thread. */
     public boolean isClosed() {
         return closing;
     }
