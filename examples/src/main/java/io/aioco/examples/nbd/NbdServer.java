@@ -166,6 +166,11 @@ public final class NbdServer implements AutoCloseable {
         return connections.size();
     }
 
+    /** The contexts of the connections whose coroutine has not ended, one per connection (tests). Any thread. */
+    List<AioContext> connectionContexts() {
+        return connections.keySet().stream().map(Connection::context).toList();
+    }
+
     /** The buffer budget shared by every connection (tests read what it holds). */
     BufferBudget budget() {
         return budget;
