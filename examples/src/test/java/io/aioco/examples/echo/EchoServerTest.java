@@ -3,6 +3,7 @@ package io.aioco.examples.echo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aioco.IOThread;
 import io.aioco.IOThreadGroup;
@@ -11,7 +12,9 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -99,6 +102,40 @@ class EchoServerTest {
         }
         group.close(); // the last ends may still be under way on the IOThreads: close waits for them
         assertEquals(0, group.openConnections());
+    }
+
+    @Test
+    void aClientThatDoesNotReadStallsItsConnectionWhichThenSendsEveryByte() throws Exception {
+        // The client writes without reading until its own write finds no room. The server stops
+        // reading only while a write of its own is stuck (its socket full: the write came back
+        // short and it waits in yieldUntilWritable), so that point proves the stall; then the
+        // client reads, and must get back every byte, the short writes' rests included.
+        SocketChannel client = SocketChannel.open();
+        client.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4096);
+        client.connect(listener.getLocalAddress());
+        client.configureBlocking(false);
+        java.io.ByteArrayOutputStream sent = new java.io.ByteArrayOutputStream();
+        Random random = new Random(5);
+        byte[] chunk = new byte[64 * 1024];
+        boolean stalled = false;
+        while (!stalled && sent.size() < (256 << 20)) {
+            random.nextBytes(chunk);
+            ByteBuffer out = ByteBuffer.wrap(chunk);
+            while (out.hasRemaining()) {
+                if (client.write(out) == 0) {
+                    stalled = true;
+                    break;
+                }
+            }
+            sent.write(chunk, 0, out.position());
+        }
+        assertTrue(stalled, "the server stopped reading: its writes were stuck");
+        client.shutdownOutput();
+        client.configureBlocking(true);
+        byte[] back = client.socket().getInputStream().readAllBytes();
+        client.close();
+        assertEquals(sent.size(), back.length, "every byte came back");
+        assertArrayEquals(sent.toByteArray(), back);
     }
 
     @Test
