@@ -83,4 +83,18 @@ final class LoopLog {
         }
         LOG.log(System.Logger.Level.WARNING, line.toString());
     }
+
+    /**
+     * Work of {@code group} failed ({@code what}: a connection coroutine that threw, an accept, a
+     * connection's set-up); the group serves on. With {@code trace}, the stack trace goes with the
+     * line (a connection's failure goes to the thread's uncaught-exception handler instead).
+     */
+    static void groupFailed(IOThreadGroup group, String what, Throwable failure, boolean trace) {
+        String line = "aioco: " + group + " on thread " + Thread.currentThread().getName() + ": " + what + ": " + failure;
+        if (trace) {
+            LOG.log(System.Logger.Level.WARNING, line, failure);
+        } else {
+            LOG.log(System.Logger.Level.WARNING, line);
+        }
+    }
 }

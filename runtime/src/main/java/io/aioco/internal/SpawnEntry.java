@@ -19,11 +19,30 @@ public final class SpawnEntry<T> implements CoroutineEntry {
     private static final int CALL_TOKEN = CoStack.token("call", "()Ljava/lang/Object;");
 
     private final CoroutineCallable<T> body;
+    /** The user's entry when there is no body ({@link #forEntry}); null otherwise. */
+    private final CoroutineEntry entry;
     private final Result<T> result = new Result<>();
 
     /** @param body the user's code */
     public SpawnEntry(CoroutineCallable<T> body) {
         this.body = body;
+        this.entry = null;
+    }
+
+    private SpawnEntry(CoroutineEntry entry) {
+        this.body = null;
+        this.entry = entry;
+    }
+
+    /**
+     * An entry that runs a {@link CoroutineEntry} (which returns nothing) and completes its future
+     * with null when it returns ({@code IOThreadGroup}'s connections).
+     *
+     * @param entry the user's code
+     * @return the spawn entry
+     */
+    public static SpawnEntry<Void> forEntry(CoroutineEntry entry) {
+        return new SpawnEntry<>(java.util.Objects.requireNonNull(entry, "entry"));
     }
 
     /** @return the future the body's outcome completes */
@@ -64,10 +83,17 @@ public final class SpawnEntry<T> implements CoroutineEntry {
     public void run() {
         CoStack stack = CoStack.enter("io.aioco.internal.SpawnEntry.run()");
         int arrival = stack.arrive(RUN_TOKEN, this);
-        stack.arm(arrival == CoStack.RESUMED ? CALL_TOKEN | CoStack.RESUME : CALL_TOKEN, "call()Ljava/lang/Object;", body);
         T value;
         try {
-            value = body.call();
+            if (entry != null) {
+                stack.arm(arrival == CoStack.RESUMED ? RUN_TOKEN | CoStack.RESUME : RUN_TOKEN, "run()V", entry);
+                entry.run();
+                value = null;
+            } else {
+                stack.arm(arrival == CoStack.RESUMED ? CALL_TOKEN | CoStack.RESUME : CALL_TOKEN,
+                        "call()Ljava/lang/Object;", body);
+                value = body.call();
+            }
         } catch (Throwable failure) {
             stack.signal = 0;
             result.completeExceptionally(failure);

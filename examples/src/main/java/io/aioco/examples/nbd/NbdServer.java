@@ -3,6 +3,7 @@ package io.aioco.examples.nbd;
 import io.aioco.AioContext;
 import io.aioco.ClockType;
 import io.aioco.IOThread;
+import io.aioco.IOThreadGroup;
 import io.aioco.MainLoop;
 import io.aioco.Timer;
 import java.io.IOException;
@@ -33,7 +34,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * accepts on a given context (the main loop's, or an IOThread's in tests).
  *
  * <p>Threads: connections are accepted on the listening context's loop thread and served on an
- * IOThread of the server's own (round robin) or on the listening context. {@link #address()} and
+ * IOThread of the server's own {@link IOThreadGroup} ({@code --iothreads N}: {@link
+ * IOThreadGroup#next()}, round robin) or, with none, on the listening context. The server keeps its
+ * own accept handler rather than {@link IOThreadGroup#serve}: it also serves without IOThreads, logs
+ * to its own log, and ends its clients gracefully (each sees the end of the stream, its requests
+ * are cancelled) within a deadline before the group closes its threads. {@link #address()} and
  * {@link #activeConnections()} may be called from any thread, {@link #close()} from any thread that
  * does not serve connections.
  *
@@ -66,7 +71,8 @@ public final class NbdServer implements AutoCloseable {
     private final AioContext acceptContext;
     private final ServerSocketChannel listener;
     private final Acceptor acceptor;
-    private final List<IOThread> ioThreads = new ArrayList<>();
+    /** The IOThreads that serve connections ({@code --iothreads N}), or null for none (N = 0). */
+    private final IOThreadGroup ioThreads;
     private final ServerLog log;
     private final BufferBudget budget;
     private final AtomicInteger nextConnectionId = new AtomicInteger();
@@ -81,8 +87,9 @@ public final class NbdServer implements AutoCloseable {
     private volatile boolean closed;
 
     private NbdServer(ServerOptions options, Export export, AioContext acceptContext, ServerSocketChannel listener,
-                      ServerLog log, Acceptor acceptor, ClockType clock) {
+                      ServerLog log, Acceptor acceptor, ClockType clock, IOThreadGroup ioThreads) {
         this.options = options;
+        this.ioThreads = ioThreads;
         this.export = export;
         this.acceptContext = acceptContext;
         this.listener = listener;
@@ -126,10 +133,8 @@ public final class NbdServer implements AutoCloseable {
             listener.close();
             throw e;
         }
-        NbdServer server = new NbdServer(options, export, acceptContext, listener, log, acceptor, clock);
-        for (int i = 0; i < options.ioThreads; i++) {
-            server.ioThreads.add(IOThread.start("nbd-iothread-" + i));
-        }
+        IOThreadGroup ioThreads = options.ioThreads > 0 ? IOThreadGroup.start("nbd-iothread-", options.ioThreads) : null;
+        NbdServer server = new NbdServer(options, export, acceptContext, listener, log, acceptor, clock, ioThreads);
         acceptContext.setFdHandler(listener, server::acceptAll, null);
         return server;
     }
@@ -161,6 +166,11 @@ public final class NbdServer implements AutoCloseable {
         return connections.size();
     }
 
+    /** The contexts of the connections whose coroutine has not ended, one per connection (tests). Any thread. */
+    List<AioContext> connectionContexts() {
+        return connections.keySet().stream().map(Connection::context).toList();
+    }
+
     /** The buffer budget shared by every connection (tests read what it holds). */
     BufferBudget budget() {
         return budget;
@@ -168,7 +178,7 @@ public final class NbdServer implements AutoCloseable {
 
     /** The contexts whose loops serve connections (tests pass through them to settle closes). */
     List<AioContext> servingContexts() {
-        return ioThreads.isEmpty() ? List.of(acceptContext) : ioThreads.stream().map(IOThread::context).toList();
+        return ioThreads == null ? List.of(acceptContext) : ioThreads.ioThreads().stream().map(IOThread::context).toList();
     }
 
     /** Called from the accept context's loop thread while the listener is readable. */
@@ -211,7 +221,7 @@ public final class NbdServer implements AutoCloseable {
     private void serve(SocketChannel channel) {
         int id = nextConnectionId.incrementAndGet();
         String peer;
-        AioContext ctx = ioThreads.isEmpty() ? acceptContext : ioThreads.get((id - 1) % ioThreads.size()).context();
+        AioContext ctx = ioThreads == null ? acceptContext : ioThreads.next();
         try {
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
@@ -273,13 +283,13 @@ public final class NbdServer implements AutoCloseable {
      */
     synchronized boolean closeWithin(long timeoutNs) {
         Thread me = Thread.currentThread();
-        for (IOThread thread : ioThreads) {
+        for (IOThread thread : ioThreads == null ? List.<IOThread>of() : ioThreads.ioThreads()) {
             if (thread.thread() == me) {
                 throw new IllegalStateException("NbdServer.close() called on " + me.getName()
                         + ", which serves its connections: call it from another thread");
             }
         }
-        if (ioThreads.isEmpty() && !connections.isEmpty() && AioContext.current() == acceptContext) {
+        if (ioThreads == null && !connections.isEmpty() && AioContext.current() == acceptContext) {
             throw new IllegalStateException("NbdServer.close() called on " + me.getName() + ", the loop thread of "
                     + acceptContext + " that serves its connections: call it from another thread");
         }
@@ -310,7 +320,9 @@ public final class NbdServer implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new IllegalStateException("a connection's end failed", e.getCause()); // completed normally only
         }
-        ioThreads.forEach(IOThread::close);
+        if (ioThreads != null) {
+            ioThreads.close(); // no connection of the group's own: it only stops and joins its threads
+        }
         return true;
     }
 
@@ -440,7 +452,7 @@ public final class NbdServer implements AutoCloseable {
         System.out.println("aioco-nbd: serving " + image + " (" + export.size() + " bytes, "
                 + (export.readOnly() ? "read-only" : "read-write") + ") as export '" + export.name() + "'");
         System.out.println("aioco-nbd: listening on " + address.getAddress().getHostAddress() + ":" + address.getPort()
-                + ", " + (ioThreads.isEmpty() ? "connections served on the main loop"
+                + ", " + (ioThreads == null ? "connections served on the main loop"
                 : "connections spread over " + ioThreads.size() + " IOThreads"));
         System.out.println("Try it from another terminal:");
         System.out.println("  nbdinfo " + uri);

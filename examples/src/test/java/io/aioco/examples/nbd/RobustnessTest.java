@@ -229,6 +229,30 @@ class RobustnessTest extends NbdServerFixture {
     }
 
     @Test
+    void connectionsAreSpreadRoundRobinOverTheIOThreadGroup() throws Exception { // issue 21 item 5
+        start(false, 2);
+        List<NbdTestClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                NbdTestClient c = client();
+                clients.add(c);
+                c.connect("disk", true); // once negotiated, its coroutine is running on its IOThread
+            }
+            List<io.aioco.AioContext> serving = server.servingContexts();
+            assertEquals(2, serving.size());
+            List<io.aioco.AioContext> used = server.connectionContexts();
+            assertEquals(4, used.size());
+            for (io.aioco.AioContext ctx : serving) {
+                assertEquals(2, used.stream().filter(c -> c == ctx).count(), "two of four connections on " + ctx);
+            }
+        } finally {
+            for (NbdTestClient c : clients) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
     void aFailingAcceptPausesForASecondWithOneLogLineInsteadOfSpinning() throws Exception {
         AtomicBoolean failing = new AtomicBoolean(true);
         BlockingQueue<String> attempts = new LinkedBlockingQueue<>();

@@ -1,0 +1,65 @@
+package io.aioco.examples.echo;
+
+import io.aioco.AioContext;
+import io.aioco.Coroutine;
+import io.aioco.CoroutineFn;
+import io.aioco.IOThreadGroup;
+import io.aioco.MainLoop;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+
+/**
+ * A TCP echo server: the main loop accepts, an {@link IOThreadGroup} serves, one coroutine per
+ * connection written as straight-line code. docs/getting-started.md walks through it.
+ */
+public final class EchoServer {
+    private EchoServer() {}
+
+    /** One connection, on its IOThread: sends back every byte it reads until the client's end of stream. */
+    @CoroutineFn
+    static void echo(SocketChannel channel) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(16 * 1024);
+        while (true) {
+            int n = channel.read(buffer);
+            if (n < 0) {
+                return; // the client is done: the group closes the channel
+            }
+            if (n == 0) {
+                Coroutine.yieldUntilReadable(channel); // nothing yet: the IOThread serves others meanwhile
+                continue;
+            }
+            buffer.flip();
+            while (buffer.hasRemaining()) {
+                if (channel.write(buffer) == 0) {
+                    Coroutine.yieldUntilWritable(channel); // the client reads slowly: wait for room
+                }
+            }
+            buffer.clear();
+        }
+    }
+
+    /** Serves {@code listener}'s connections on {@code ioThreads} IOThreads, accepting on {@code acceptContext}. */
+    public static IOThreadGroup start(ServerSocketChannel listener, AioContext acceptContext, int ioThreads)
+            throws IOException {
+        IOThreadGroup group = IOThreadGroup.start("echo-", ioThreads);
+        group.serve(listener, acceptContext, channel -> () -> echo(channel));
+        return group;
+    }
+
+    /** {@code EchoServer [PORT [IOTHREADS]]}: runs until killed. */
+    public static void main(String[] args) throws IOException {
+        int port = args.length > 0 ? Integer.parseInt(args[0]) : 7007;
+        int ioThreads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+        MainLoop.init();
+        ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(port));
+        try (IOThreadGroup group = start(listener, MainLoop.context(), ioThreads)) {
+            System.out.println("echo server on port " + port + ", " + group.size() + " IOThreads");
+            while (true) {
+                MainLoop.waitOnce(false); // the main loop accepts; the group's IOThreads serve
+            }
+        }
+    }
+}
