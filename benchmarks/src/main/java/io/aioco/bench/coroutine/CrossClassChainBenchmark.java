@@ -27,6 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code staticChain*}: static calls from class to class, left to the JIT to inline.
  *   <li>{@code interfaceChain*}: calls through an interface to ten implementations, each one not
  *       inlined ({@code DONT_INLINE}), as a call chain through non-trivial methods would be.
+ *   <li>{@code virtualChain*}: the same through an abstract class's method (one virtual call per
+ *       level, no other call), each one not inlined.
  * </ul>
  * A hundred chains per resume of a coroutine, so the resume's cost (paid by both variants) is a
  * hundredth of an op. Run under the agent: {@code java -javaagent:agent/target/aioco-agent.jar -jar
@@ -60,6 +62,8 @@ public class CrossClassChainBenchmark {
     private Coroutine staticPlain;
     private Coroutine interfaceAnnotated;
     private Coroutine interfacePlain;
+    private Coroutine virtualAnnotated;
+    private Coroutine virtualPlain;
 
     @Setup
     public void setup() {
@@ -97,6 +101,38 @@ public class CrossClassChainBenchmark {
                 Coroutine.yield();
             }
         });
+        VStep vAnnotated = new V1(new V2(new V3(new V4(new V5(new V6(new V7(new V8(new V9(new V10(null))))))))));
+        WStep vPlain = new W1(new W2(new W3(new W4(new W5(new W6(new W7(new W8(new W9(new W10(null))))))))));
+        virtualAnnotated = Coroutine.create(() -> {
+            while (true) {
+                for (int i = 0; i < CHAINS_PER_RESUME; i++) {
+                    sink += vAnnotated.apply(input + i);
+                }
+                Coroutine.yield();
+            }
+        });
+        virtualPlain = Coroutine.create(() -> {
+            while (true) {
+                for (int i = 0; i < CHAINS_PER_RESUME; i++) {
+                    sink += vPlain.apply(input + i);
+                }
+                Coroutine.yield();
+            }
+        });
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(CHAINS_PER_RESUME)
+    public int virtualChainAnnotated() {
+        virtualAnnotated.enter();
+        return sink;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(CHAINS_PER_RESUME)
+    public int virtualChainPlain() {
+        virtualPlain.enter();
+        return sink;
     }
 
     @Benchmark
@@ -205,4 +241,51 @@ public class CrossClassChainBenchmark {
     static final class J8 extends PlainLink { J8(PlainStep n) { super(n, 8); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) public int apply(int x) { return step(rest(x), level); } }
     static final class J9 extends PlainLink { J9(PlainStep n) { super(n, 9); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) public int apply(int x) { return step(rest(x), level); } }
     static final class J10 extends PlainLink { J10(PlainStep n) { super(n, 10); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) public int apply(int x) { return step(rest(x), level); } }
+
+    // ---- virtual calls through an abstract class, ten subclasses, none inlined ----
+    abstract static class VStep {
+        final VStep next;
+        final int level;
+
+        VStep(VStep next, int level) {
+            this.next = next;
+            this.level = level;
+        }
+
+        @CoroutineFn
+        abstract int apply(int x);
+    }
+
+    abstract static class WStep {
+        final WStep next;
+        final int level;
+
+        WStep(WStep next, int level) {
+            this.next = next;
+            this.level = level;
+        }
+
+        abstract int apply(int x);
+    }
+    static final class V1 extends VStep { V1(VStep n) { super(n, 1); } @CoroutineFn @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class V2 extends VStep { V2(VStep n) { super(n, 2); } @CoroutineFn @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class V3 extends VStep { V3(VStep n) { super(n, 3); } @CoroutineFn @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class V4 extends VStep { V4(VStep n) { super(n, 4); } @CoroutineFn @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class V5 extends VStep { V5(VStep n) { super(n, 5); } @CoroutineFn @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class V6 extends VStep { V6(VStep n) { super(n, 6); } @CoroutineFn @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class V7 extends VStep { V7(VStep n) { super(n, 7); } @CoroutineFn @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class V8 extends VStep { V8(VStep n) { super(n, 8); } @CoroutineFn @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class V9 extends VStep { V9(VStep n) { super(n, 9); } @CoroutineFn @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class V10 extends VStep { V10(VStep n) { super(n, 10); } @CoroutineFn @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+
+    static final class W1 extends WStep { W1(WStep n) { super(n, 1); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class W2 extends WStep { W2(WStep n) { super(n, 2); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class W3 extends WStep { W3(WStep n) { super(n, 3); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class W4 extends WStep { W4(WStep n) { super(n, 4); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class W5 extends WStep { W5(WStep n) { super(n, 5); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class W6 extends WStep { W6(WStep n) { super(n, 6); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class W7 extends WStep { W7(WStep n) { super(n, 7); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class W8 extends WStep { W8(WStep n) { super(n, 8); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class W9 extends WStep { W9(WStep n) { super(n, 9); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
+    static final class W10 extends WStep { W10(WStep n) { super(n, 10); } @CompilerControl(CompilerControl.Mode.DONT_INLINE) int apply(int x) { return step(next == null ? x : next.apply(x), level); } }
 }
