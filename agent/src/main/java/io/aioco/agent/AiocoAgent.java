@@ -32,18 +32,28 @@ public final class AiocoAgent {
      * @param instrumentation the JVM's instrumentation service
      */
     public static void agentmain(String arguments, Instrumentation instrumentation) {
+        if (arguments != null && arguments.startsWith(DumpCommand.DUMP_TO)) {
+            // java -jar aioco-agent.jar dump PID: a dump, not an installation
+            DumpCommand.writeDump(java.nio.file.Path.of(arguments.substring(DumpCommand.DUMP_TO.length())),
+                    instrumentation);
+            return;
+        }
         install(arguments, instrumentation);
     }
 
     /**
      * The agent jar's command line: {@code java -jar aioco-agent.jar check ...} (see {@link
-     * CheckCommand}).
+     * CheckCommand}) or {@code java -jar aioco-agent.jar dump PID} (see {@link DumpCommand}).
      *
      * @param args the command and its arguments
      */
     public static void main(String[] args) {
+        if (args.length == 2 && args[0].equals("dump")) {
+            System.exit(DumpCommand.run(args[1], System.out, System.err));
+        }
         if (args.length == 0 || !args[0].equals("check")) {
             System.out.println("usage: java -jar aioco-agent.jar check [--all-methods] [--verify] [--classpath PATHS] PATH...");
+            System.out.println("       java -jar aioco-agent.jar dump PID");
             System.exit(2);
         }
         String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
@@ -57,6 +67,9 @@ public final class AiocoAgent {
         } catch (IllegalArgumentException e) {
             System.err.println("aioco agent: " + e.getMessage() + "; the agent is not installed");
             return;
+        }
+        if (options.probes()) {
+            System.setProperty("aioco.probes", "true"); // NOTE: before the runtime loads (premain)
         }
         StartupCache cache = options.cacheDirectory() == null ? null : startupCache(options);
         instrumentation.addTransformer(new CoroutineTransformer(options, cache, ClassLoader.getSystemClassLoader()),
