@@ -193,7 +193,7 @@ public final class Coroutine {
      * PID}.
      *
      * <p>Which coroutines: with the agent's {@code probes} option (or the system property {@code
-     * aioco.probes=true}) every live one, and how long since each last ran; without it, those the
+     * aioco.probes=true}) every live one, and how long since each last ran (to 10 ms); without it, those the
      * contexts and threads know (running, and scheduled). Stacks come from tables the
      * instrumenter writes for each suspension point, so they cost nothing while coroutines run.
      * No QEMU counterpart (gdb's {@code qemu coroutine} script shows one coroutine's stack).
