@@ -75,8 +75,12 @@ public final class Coroutine {
     private final CoroutineEntry entry;
     /** Its name for dumps and messages, or null. */
     private final String name;
-    /** Its entry in the registry of live coroutines, under {@link #PROBES} only, else null. */
-    private final CoroutineDump.Probe probe;
+    /**
+     * Its entry in the registry of live coroutines, under {@link #PROBES} only, made at its first
+     * suspension (a coroutine that ends in its first run is never registered: running, it is found
+     * through its thread's carrier), else null. Written by the thread that runs it.
+     */
+    private CoroutineDump.Probe probe;
     /**
      * Its frame storage: taken when first entered, handed back to the carrier thread's spare when it
      * terminates (so null before and after).
@@ -153,7 +157,6 @@ public final class Coroutine {
     private Coroutine(String name, CoroutineEntry entry) {
         this.entry = entry;
         this.name = name;
-        this.probe = PROBES ? CoroutineDump.register(this) : null;
     }
 
     /**
@@ -193,8 +196,9 @@ public final class Coroutine {
      * PID}.
      *
      * <p>Which coroutines: with the agent's {@code probes} option (or the system property {@code
-     * aioco.probes=true}) every live one, and how long since each last ran (to 10 ms); without it, those the
-     * contexts and threads know (running, and scheduled). Stacks come from tables the
+     * aioco.probes=true}) every live one that is running, scheduled or suspended (a coroutine is
+     * registered at its first suspension), and how long since each last ran (to 10 ms); without
+     * it, those the contexts and threads know (running, and scheduled). Stacks come from tables the
      * instrumenter writes for each suspension point, so they cost nothing while coroutines run.
      * No QEMU counterpart (gdb's {@code qemu coroutine} script shows one coroutine's stack).
      *
@@ -419,7 +423,7 @@ public final class Coroutine {
             stack.signal = 0;
             state = SUSPENDED;
             if (PROBES) {
-                probe.ran();
+                suspendedProbe();
             }
             return null;
         }
@@ -427,10 +431,20 @@ public final class Coroutine {
         state = TERMINATED;
         this.stack = null;
         carrier.recycle(stack);
-        if (PROBES) {
+        if (PROBES && probe != null) {
             probe.terminated();
         }
         return failure;
+    }
+
+    /** Under {@link #PROBES}: it yielded; registered at its first suspension, its last run timed. */
+    private void suspendedProbe() {
+        CoroutineDump.Probe known = probe;
+        if (known == null) {
+            known = CoroutineDump.register(this);
+            probe = known;
+        }
+        known.ran();
     }
 
     private void rethrow(Throwable failure) {

@@ -23,8 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>What it knows: every live context (a weak list, filled as contexts are created: rare); the
  * coroutine each thread runs (the carriers); those scheduled on a context; and, under {@link
- * Coroutine#PROBES}, every coroutine created and not terminated (a weak registry filled at
- * creation: the only cost, paid only with the option). Frames come from the woven classes' tables
+ * Coroutine#PROBES}, every coroutine that suspended and has not terminated (a weak registry filled
+ * at a coroutine's first suspension, and its last run timed on a coarse clock: the only costs,
+ * paid only with the option; a coroutine that ends in its first run costs nothing). Frames come from the woven classes' tables
  * ({@link CoTables}), free at run time.
  *
  * <p>Thread-safe: any thread may dump at any time; the state it reads is read racily and never
@@ -83,7 +84,7 @@ final class CoroutineDump {
     /** Live contexts, oldest first. Guarded by itself. */
     private static final List<WeakReference<AioContext>> CONTEXTS = new ArrayList<>();
 
-    /** Registers a new coroutine (under {@link Coroutine#PROBES} only). Any thread. */
+    /** Registers a coroutine at its first suspension (under {@link Coroutine#PROBES} only). Its thread. */
     static Probe register(Coroutine co) {
         for (Object gone; (gone = CLEARED.poll()) != null; ) {
             LIVE.remove(gone);
