@@ -103,8 +103,12 @@ final class CoroutineDump {
             mbeanTried = true;
             CONTEXTS.add(new WeakReference<>(ctx));
         }
-        if (first) {
-            CoroutinesMBean.register();
+        if (first && !System.getProperty("aioco.jmx", "true").equals("false")) {
+            // NOTE: on a thread of its own: the platform MBean server's start takes 50-300 ms, which
+            // the first context's creation must not wait for
+            Thread registrar = new Thread(CoroutinesMBean::register, CoroutinesMBean.REGISTRAR);
+            registrar.setDaemon(true);
+            registrar.start();
         }
     }
 

@@ -15,7 +15,8 @@ import javax.management.ReflectionException;
 /**
  * The MBean {@code io.aioco:type=Coroutines}: its operation {@code dump()} returns the text of
  * {@link Coroutine#dump(Appendable)}. Registered in the platform MBean server when the first
- * {@link AioContext} is created (set the system property {@code aioco.jmx=false} to prevent it), so
+ * {@link AioContext} is created, by a daemon thread of its own named {@code aioco-jmx-registrar}
+ * (the MBean server's start takes tens of ms); the system property {@code aioco.jmx=false} prevents it, so
  * that JConsole, VisualVM or {@code jcmd}-like tools can ask a running program for its coroutines.
  * Internal (a dynamic MBean: no public interface). No QEMU counterpart (QEMU's monitor commands).
  * The MBean server calls it from any thread.
@@ -23,6 +24,8 @@ import javax.management.ReflectionException;
 final class CoroutinesMBean implements DynamicMBean {
     /** The MBean's name. */
     static final String NAME = "io.aioco:type=Coroutines";
+    /** The daemon thread that registers it (a tool that needs it at once may join this thread). */
+    static final String REGISTRAR = "aioco-jmx-registrar";
 
     private CoroutinesMBean() {}
 

@@ -345,6 +345,11 @@ class CoroutineDumpTest {
         Coroutine queued = Coroutine.create("mbean-queued", () -> queue.await(null)); // @mbeanEntry
         queued.enter(ctx);
         cleanups.add(queued::cancel);
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().equals("aioco-jmx-registrar")) {
+                thread.join(); // the registration is done when its thread ends
+            }
+        }
         Object text = ManagementFactory.getPlatformMBeanServer()
                 .invoke(new ObjectName("io.aioco:type=Coroutines"), "dump", null, null);
         List<String> lines = block((String) text, "mbean-queued");
