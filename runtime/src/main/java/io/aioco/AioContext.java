@@ -117,6 +117,36 @@ public final class AioContext implements AutoCloseable {
     private AioContext(String name) {
         this.name = name;
         this.scheduledCoroutines = new ScheduledCoroutines(this);
+        CoroutineDump.contextCreated(this);
+    }
+
+    // ---- for CoroutineDump (any thread, racy, never throws) ----
+
+    /** @return the thread polling it now, else the last one that did, or null */
+    Thread loopThreadForDump() {
+        Thread polling = pollingThread;
+        return polling != null ? polling : stateThread;
+    }
+
+    /** @return bottom halves queued */
+    int pendingBottomHalvesForDump() {
+        return bhq.pendingForDump();
+    }
+
+    /** @return timers armed */
+    int timersForDump() {
+        return timers.armedCount();
+    }
+
+    /** @return channels with handlers */
+    int handlersForDump() {
+        FdTable table = poller.fds();
+        return table == null ? 0 : table.handlerCount();
+    }
+
+    /** @return coroutines scheduled here and not entered yet */
+    java.util.List<Coroutine> scheduledForDump() {
+        return scheduledCoroutines.snapshot();
     }
 
     /**

@@ -107,6 +107,26 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
         return first == null;
     }
 
+    /**
+     * Called from any thread, for coroutine dumps: the bottom halves queued (ring and shared list),
+     * read racily (the loop may be changing them); never throws.
+     */
+    int pendingForDump() {
+        int count = 0;
+        BottomHalf[] r = ring;
+        int h = head;
+        int t = tail;
+        for (int i = h; i - t < 0 && i - h < r.length; i++) {
+            if (r[i & (r.length - 1)] != null) {
+                count++;
+            }
+        }
+        for (BottomHalf bh = (BottomHalf) SHARED_HEAD.getAcquire(this); bh != null && count < 1_000_000; bh = bh.next) {
+            count++;
+        }
+        return count;
+    }
+
     /** Called from any thread: whether the shared list has anything (busyPoll, wakers). */
     boolean hasShared() {
         return (BottomHalf) SHARED_HEAD.getAcquire(this) != null;

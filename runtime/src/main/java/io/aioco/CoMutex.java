@@ -176,6 +176,12 @@ public final class CoMutex {
         String describe() {
             return "the lock of " + mutex;
         }
+
+        @Override
+        Coroutine holder() {
+            CoMutex lock = mutex;
+            return lock == null ? null : lock.owner;
+        }
     }
 
     /**

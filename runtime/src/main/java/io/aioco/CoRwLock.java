@@ -45,12 +45,26 @@ public final class CoRwLock {
         }
 
         @Override
+        Coroutine holder() {
+            return writer();
+        }
+
+        @Override
+        String describeForDump() {
+            Coroutine holder = writer();
+            int readers = readers();
+            return describe() + (holder != null ? "" : readers > 0 ? ", held by " + readers + " reader(s)"
+                    : ", queued behind other waiters");
+        }
+
+        @Override
         public CoWait publish() {
             synchronized (CoRwLock.this) {
                 if (upgrading) {
                     owners--;
                 } else if (read ? owners == 0 || (owners > 0 && waiters.isEmpty()) : owners == 0) {
                     owners = read ? owners + 1 : -1; // freed since the coroutine tried
+                    writer = read ? null : coroutine;
                     return completeInline();
                 }
                 waiters.add(this);
@@ -86,6 +100,7 @@ public final class CoRwLock {
                     owners--;
                 } else {
                     owners = 0;
+                    writer = null;
                 }
                 return grantHead();
             }
@@ -106,6 +121,11 @@ public final class CoRwLock {
 
     /** Readers holding the lock (> 0), -1 for a writer, 0 when free. Guarded by {@code this}. */
     private int owners;
+    /**
+     * The coroutine that holds the write lock (or the ticket it was granted to), null when none:
+     * for coroutine dumps and their deadlock report only. Guarded by {@code this}.
+     */
+    private Coroutine writer;
     /** Tickets in arrival order; guarded by {@code this}. */
     private final WaiterList<Ticket> waiters = new WaiterList<>();
 
@@ -159,6 +179,7 @@ public final class CoRwLock {
         synchronized (this) {
             if (owners == 0) {
                 owners = -1;
+                writer = CoFrame.coroutine(stack);
                 return;
             }
         }
@@ -201,6 +222,7 @@ public final class CoRwLock {
             }
             if (owners == 1 && waiters.isEmpty()) {
                 owners = -1;
+                writer = CoFrame.coroutine(stack);
                 return;
             }
         }
@@ -224,6 +246,7 @@ public final class CoRwLock {
                 throw new IllegalStateException("cannot downgrade " + this + ": it is not held for writing");
             }
             owners = 1;
+            writer = null;
             woken = grantHead();
         }
         if (woken != null) {
@@ -248,6 +271,7 @@ public final class CoRwLock {
                 owners--;
             } else if (owners == -1) {
                 owners = 0;
+                writer = null;
             } else {
                 throw new IllegalStateException("cannot unlock " + this + ": it is not locked");
             }
@@ -279,6 +303,9 @@ public final class CoRwLock {
             // nothing (its withdraw finds it gone); one that comes after loses and the lock is held
             if (ticket.complete()) {
                 owners = ticket.read ? owners + 1 : -1;
+                if (!ticket.read) {
+                    writer = ticket.coroutine;
+                }
                 return ticket;
             }
         }
@@ -293,6 +320,19 @@ public final class CoRwLock {
         if (woken != null) {
             woken.wakeHandedOff(); // completed by grantHead; a closed context's is skipped, never thrown to us
         }
+    }
+
+    /**
+     * For coroutine dumps: the coroutine holding the write lock, or null (readers are counted, not
+     * named). Any thread; takes the lock's monitor briefly.
+     */
+    synchronized Coroutine writer() {
+        return writer;
+    }
+
+    /** For coroutine dumps: readers holding the lock (0 when none or when a writer holds it). Any thread. */
+    synchronized int readers() {
+        return Math.max(owners, 0);
     }
 
     /** @return whether nobody holds the lock and nobody waits (a snapshot, for tests) */

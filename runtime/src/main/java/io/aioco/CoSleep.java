@@ -162,6 +162,13 @@ public final class CoSleep {
             return owner == null ? "the end of a sleep (Coroutine.sleepNs)" : "the end of a sleep on " + owner;
         }
 
+        @Override
+        String describeForDump() {
+            long left = deadlineNs - type.nowNs();
+            return describe() + ": a timer of " + ctx + " on the " + type + " clock, due at " + deadlineNs + " ns ("
+                    + (left <= 0 ? "due now" : "in " + CoroutineDump.duration(left)) + ")";
+        }
+
         private void end() {
             timer.del(); // a no-op after it fired
             if (owner != null) {

@@ -212,6 +212,22 @@ abstract class CoWait implements Coroutine.AfterYield {
     }
 
     /**
+     * What the coroutine waits for, for a coroutine dump: {@link #describe()} and what a reader
+     * needs besides (who holds a lock, when a timer is due). Any thread, racy but never throws.
+     */
+    String describeForDump() {
+        return describe();
+    }
+
+    /**
+     * The coroutine that holds what this wait needs (the owner of a lock it queues for), or null:
+     * the edges of a coroutine dump's deadlock report. Any thread, racy.
+     */
+    Coroutine holder() {
+        return null;
+    }
+
+    /**
      * Completes the wait without waking: for {@link #publish()} when the wait is satisfied at once,
      * or when it hands a lock to another wait that its caller then wakes.
      *

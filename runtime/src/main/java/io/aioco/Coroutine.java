@@ -2,6 +2,7 @@ package io.aioco;
 
 import io.aioco.internal.Carrier;
 import io.aioco.internal.CoStack;
+import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.SelectableChannel;
@@ -63,7 +64,23 @@ public final class Coroutine {
         }
     }
 
+    /**
+     * Whether the full coroutine dump is on ({@code -javaagent:aioco-agent.jar=probes}, or the
+     * system property {@code aioco.probes=true} before the runtime loads): every coroutine is then
+     * registered while it lives, and its last run is timed. A constant: when off, the JIT drops
+     * both paths.
+     */
+    static final boolean PROBES = Boolean.getBoolean("aioco.probes");
+
     private final CoroutineEntry entry;
+    /** Its name for dumps and messages, or null. */
+    private final String name;
+    /**
+     * Its entry in the registry of live coroutines, under {@link #PROBES} only, made at its first
+     * suspension (a coroutine that ends in its first run is never registered: running, it is found
+     * through its thread's carrier), else null. Written by the thread that runs it.
+     */
+    private CoroutineDump.Probe probe;
     /**
      * Its frame storage: taken when first entered, handed back to the carrier thread's spare when it
      * terminates (so null before and after).
@@ -137,8 +154,9 @@ public final class Coroutine {
         CoWait publish();
     }
 
-    private Coroutine(CoroutineEntry entry) {
+    private Coroutine(String name, CoroutineEntry entry) {
         this.entry = entry;
+        this.name = name;
     }
 
     /**
@@ -149,7 +167,49 @@ public final class Coroutine {
      * @return the new coroutine, not yet entered
      */
     public static Coroutine create(CoroutineEntry entry) {
-        return new Coroutine(Objects.requireNonNull(entry, "entry"));
+        return new Coroutine(null, Objects.requireNonNull(entry, "entry"));
+    }
+
+    /**
+     * Creates a named coroutine that will run {@code entry} when first entered: as {@link
+     * #create(CoroutineEntry)}, and the name is shown by {@link #dump(Appendable)} and {@link
+     * #toString()}. Maps to {@code qemu_coroutine_create} (QEMU's coroutines have no name; gdb's
+     * {@code qemu coroutine} command shows their stacks). Any thread may call it.
+     *
+     * @param name the coroutine's name (need not be unique)
+     * @param entry the coroutine's code
+     * @return the new coroutine, not yet entered
+     */
+    public static Coroutine create(String name, CoroutineEntry entry) {
+        return new Coroutine(Objects.requireNonNull(name, "name"), Objects.requireNonNull(entry, "entry"));
+    }
+
+    /**
+     * Writes a dump of the coroutines of this JVM, as {@code jstack} does for threads: the
+     * contexts with their counts, then each live coroutine it knows (suspended, scheduled or
+     * running) with its name, context and thread, state, what it waits on (a lock and who holds it,
+     * a queue, a timer, a channel, a future, thread-pool work, a plain yield) and its suspended
+     * stack, innermost first, one {@code at pkg.Class.method(File.java:LINE)} line per frame. A
+     * cycle of coroutines waiting on each other's {@link CoMutex} or {@link CoRwLock} is reported
+     * first ({@code Found a coroutine deadlock:}). The same text as the MBean {@code
+     * io.aioco:type=Coroutines}'s {@code dump} operation and {@code java -jar aioco-agent.jar dump
+     * PID}.
+     *
+     * <p>Which coroutines: with the agent's {@code probes} option (or the system property {@code
+     * aioco.probes=true}) every live one that is running, scheduled or suspended (a coroutine is
+     * registered at its first suspension), and how long since each last ran (to 10 ms); without
+     * it, those the contexts and threads know (running, and scheduled). Stacks come from tables the
+     * instrumenter writes for each suspension point, so they cost nothing while coroutines run.
+     * No QEMU counterpart (gdb's {@code qemu coroutine} script shows one coroutine's stack).
+     *
+     * <p>Any thread may call it, at any time: it reads the coroutines racily (a coroutine that
+     * runs meanwhile may be shown in either state) and never blocks on them.
+     *
+     * @param out where to write the text
+     * @throws IOException what {@code out} throws
+     */
+    public static void dump(Appendable out) throws IOException {
+        out.append(CoroutineDump.text());
     }
 
     /**
@@ -362,13 +422,29 @@ public final class Coroutine {
         if (failure == null && stack.signal == CoStack.SUSPEND) {
             stack.signal = 0;
             state = SUSPENDED;
+            if (PROBES) {
+                suspendedProbe();
+            }
             return null;
         }
         afterYield = null;
         state = TERMINATED;
         this.stack = null;
         carrier.recycle(stack);
+        if (PROBES && probe != null) {
+            probe.terminated();
+        }
         return failure;
+    }
+
+    /** Under {@link #PROBES}: it yielded; registered at its first suspension, its last run timed. */
+    private void suspendedProbe() {
+        CoroutineDump.Probe known = probe;
+        if (known == null) {
+            known = CoroutineDump.register(this);
+            probe = known;
+        }
+        known.ran();
     }
 
     private void rethrow(Throwable failure) {
@@ -1005,8 +1081,51 @@ public final class Coroutine {
         return state == TERMINATED;
     }
 
+    // ---- for CoroutineDump (any thread, racy) ----
+
+    /** @return its name, or null */
+    String name() {
+        return name;
+    }
+
+    /** @return its probe (under {@link #PROBES}), else null */
+    CoroutineDump.Probe probe() {
+        return probe;
+    }
+
+    /** @return its state as a dump shows it: CREATED, RUNNING (entered), SUSPENDED or TERMINATED */
+    String stateName() {
+        return switch (state) {
+            case CREATED -> "CREATED";
+            case ENTERED -> "RUNNING";
+            case SUSPENDED -> "SUSPENDED";
+            default -> "TERMINATED";
+        };
+    }
+
+    /** @return whether it yielded and waits to be entered again */
+    boolean isSuspended() {
+        return state == SUSPENDED;
+    }
+
+    /** @return the context whose scheduled list holds it, or null */
+    AioContext scheduledIn() {
+        return (AioContext) SCHEDULED.getAcquire(this);
+    }
+
+    /** @return its frame storage (null before its first run and after its end) */
+    CoStack frames() {
+        return stack;
+    }
+
+    /** @return the coroutine after it in its context's scheduled list (racy) */
+    Coroutine scheduledNextForDump() {
+        return scheduledNext;
+    }
+
     @Override
     public String toString() {
-        return "Coroutine@" + Integer.toHexString(System.identityHashCode(this)) + "[" + entry + "]";
+        return "Coroutine@" + Integer.toHexString(System.identityHashCode(this))
+                + (name == null ? "" : " \"" + name + "\"") + "[" + entry + "]";
     }
 }

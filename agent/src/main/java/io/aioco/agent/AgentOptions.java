@@ -10,7 +10,8 @@ import java.util.List;
  * {@code exclude=PREFIX[:PREFIX...]} (package or class name prefixes, dotted; {@code include} and
  * {@code exclude} may be repeated) and {@code cache=DIR} or {@code cache=off} (the startup cache,
  * {@link io.aioco.agent.cache.StartupCache}; on by default, in {@code $XDG_CACHE_HOME/aioco/agent}, or
- * {@code ~/.cache/aioco/agent} when {@code XDG_CACHE_HOME} is not set).
+ * {@code ~/.cache/aioco/agent} when {@code XDG_CACHE_HOME} is not set), and {@code probes} (the full
+ * coroutine dump: every live coroutine is registered, see {@code io.aioco.Coroutine.dump}).
  *
  * <p>No QEMU counterpart. Immutable: parsed once by the thread that installs the agent, then read
  * by any transforming thread.
@@ -21,9 +22,11 @@ import java.util.List;
  * @param includes when not empty, only classes whose name starts with one of these are instrumented
  * @param excludes classes whose name starts with one of these are never instrumented
  * @param cacheDirectory where the startup cache keeps its files, or null for no cache
+ * @param probes the full coroutine dump: sets the system property {@code aioco.probes} before the
+ *     runtime loads, so that every live coroutine is registered and its last run timed
  */
 public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> includes, List<String> excludes,
-        Path cacheDirectory) {
+        Path cacheDirectory, boolean probes) {
 
     /**
      * One line per option, for the agent jar's {@code --help}: every option {@link #parse} accepts,
@@ -36,7 +39,8 @@ public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> inc
             + " repeatable)\n"
             + "  exclude=PREFIX[:PREFIX]   never instrument classes whose name starts with a prefix (repeatable)\n"
             + "  cache=DIR|off             the startup cache's folder (default $XDG_CACHE_HOME/aioco/agent, or"
-            + " ~/.cache/aioco/agent), or off\n";
+            + " ~/.cache/aioco/agent), or off\n"
+            + "  probes                    the full coroutine dump: every live coroutine registered, its last run timed\n";
 
     /**
      * Called by the thread that installs the agent (premain or agentmain), or by a test.
@@ -47,6 +51,7 @@ public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> inc
      */
     public static AgentOptions parse(String text) {
         boolean verbose = false;
+        boolean probes = false;
         Path dump = null;
         Path cache = defaultCacheDirectory(System.getenv("XDG_CACHE_HOME"), System.getProperty("user.home"));
         List<String> includes = new ArrayList<>();
@@ -63,14 +68,15 @@ public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> inc
                     case "include" -> includes.addAll(prefixes(require(key, value)));
                     case "exclude" -> excludes.addAll(prefixes(require(key, value)));
                     case "cache" -> cache = require(key, value).equals("off") ? null : Path.of(value);
+                    case "probes" -> probes = value == null || Boolean.parseBoolean(value);
                     case "" -> { }
                     default -> throw new IllegalArgumentException("unknown aioco agent option '" + key
                             + "' (expected: verbose, dump=DIR, include=PREFIX[:PREFIX...], exclude=PREFIX[:PREFIX...],"
-                            + " cache=DIR|off; java -jar aioco-agent.jar --help describes them)");
+                            + " cache=DIR|off, probes; java -jar aioco-agent.jar --help describes them)");
                 }
             }
         }
-        return new AgentOptions(verbose, dump, List.copyOf(includes), List.copyOf(excludes), cache);
+        return new AgentOptions(verbose, dump, List.copyOf(includes), List.copyOf(excludes), cache, probes);
     }
 
     /**

@@ -35,6 +35,12 @@ public final class AiocoAgent {
      * @param instrumentation the JVM's instrumentation service
      */
     public static void agentmain(String arguments, Instrumentation instrumentation) {
+        if (arguments != null && arguments.startsWith(DumpCommand.DUMP_TO)) {
+            // java -jar aioco-agent.jar dump PID: a dump, not an installation
+            DumpCommand.writeDump(java.nio.file.Path.of(arguments.substring(DumpCommand.DUMP_TO.length())),
+                    instrumentation);
+            return;
+        }
         install(arguments, instrumentation);
     }
 
@@ -50,7 +56,9 @@ public final class AiocoAgent {
         // loads this class (each costs some ms at the application's start)
         return List.of(
                 new AgentCommand("check", "check jars and folders: what the agent would rewrite, refuse or fail on",
-                        (out, args) -> new CheckCommand(out).run(args)));
+                        (out, args) -> new CheckCommand(out).run(args)),
+                new AgentCommand("dump", "print the coroutine dump of a running JVM (its coroutines, stacks, deadlocks)",
+                        (out, args) -> DumpCommand.command(out, args)));
     }
 
     /**
@@ -129,6 +137,9 @@ public final class AiocoAgent {
         } catch (IllegalArgumentException e) {
             System.err.println("aioco agent: " + e.getMessage() + "; the agent is not installed");
             return;
+        }
+        if (options.probes()) {
+            System.setProperty("aioco.probes", "true"); // NOTE: before the runtime loads (premain)
         }
         StartupCache cache = options.cacheDirectory() == null ? null : startupCache(options);
         instrumentation.addTransformer(new CoroutineTransformer(options, cache, ClassLoader.getSystemClassLoader()),

@@ -18,6 +18,16 @@ class AgentOptionsTest {
     }
 
     @Test
+    void probesAreOffByDefaultAndTurnedOnByTheirOption() {
+        assertFalse(AgentOptions.parse(null).probes());
+        assertTrue(AgentOptions.parse("probes").probes());
+        assertTrue(AgentOptions.parse("cache=off,probes").probes());
+        assertFalse(AgentOptions.parse("probes=false").probes());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("probe"));
+        assertTrue(unknown.getMessage().contains("probes"), unknown.getMessage());
+    }
+
+    @Test
     void theStartupCacheIsOnByDefaultAndCanBeMovedOrTurnedOff() {
         assertEquals(AgentOptions.defaultCacheDirectory(System.getenv("XDG_CACHE_HOME"), System.getProperty("user.home")),
                 AgentOptions.parse("").cacheDirectory());

@@ -8,6 +8,7 @@ import io.aioco.instrumenter.classfile.CoroutineMethods;
 import io.aioco.instrumenter.classfile.QuickScan;
 import io.aioco.instrumenter.classfile.RuntimeNames;
 import io.aioco.instrumenter.rewrite.LocalDirectCalls;
+import io.aioco.instrumenter.rewrite.FrameTable;
 import io.aioco.instrumenter.rewrite.MethodRewrite;
 import io.aioco.instrumenter.rewrite.WrapperSplit;
 import java.util.ArrayList;
@@ -302,6 +303,7 @@ public final class Instrumenter {
         List<Diagnostic> diagnostics = new ArrayList<>();
         List<MethodNode> refusedFreshBodies = new ArrayList<>();
         boolean changed = refuseConstructors(owner, diagnostics);
+        FrameTable table = new FrameTable(owner);
         for (CoroutineMethods.Role role : CoroutineMethods.find(owner, hierarchy)) {
             MethodNode method = role.method();
             String name = method.name;
@@ -313,7 +315,8 @@ public final class Instrumenter {
                             + " the frame); split it into smaller coroutine functions", Bytecode.firstLine(method));
                 }
                 String original = method.name + method.desc;
-                List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), role.lambdaMethods(), hierarchy);
+                List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), role.lambdaMethods(), hierarchy,
+                        table);
                 replace(owner, method, replacement);
                 attempt.rewritten(original, replacement.get(1)); // the body
             } catch (MethodRewrite.Refusal refusal) {
@@ -336,6 +339,7 @@ public final class Instrumenter {
         }
         owner.methods.addAll(refusedFreshBodies);
         LocalDirectCalls.link(owner, hierarchy, wovenAlike);
+        table.emitRegistration(owner);
         WovenMarker.mark(owner);
         return write(owner, diagnostics);
     }

@@ -47,6 +47,9 @@ class RuntimeNamesTest {
         assertTrue(Modifier.isStatic(method(CoStack.class, RuntimeNames.ENTER, RuntimeNames.ENTER_DESC).getModifiers()));
         assertTrue(Modifier.isStatic(method(CoLinker.class, RuntimeNames.LINK, RuntimeNames.LINK_DESC).getModifiers()));
         method(CoStack.class, RuntimeNames.CROSSED, RuntimeNames.ERROR_DESC);
+        assertEquals(Type.getInternalName(io.aioco.internal.CoTables.class), RuntimeNames.TABLES);
+        assertTrue(Modifier.isStatic(method(io.aioco.internal.CoTables.class, RuntimeNames.REGISTER,
+                RuntimeNames.REGISTER_DESC).getModifiers()));
         method(CoStack.class, RuntimeNames.CORRUPT, RuntimeNames.ERROR_DESC);
         String[][] slots = {
             {RuntimeNames.PUSH_INT, RuntimeNames.PUSH_INT_DESC}, {RuntimeNames.PUSH_FLOAT, RuntimeNames.PUSH_FLOAT_DESC},

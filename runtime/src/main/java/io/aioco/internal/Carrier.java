@@ -18,6 +18,11 @@ public final class Carrier {
     final long threadId = Thread.currentThread().getId();
     /** Stack of the coroutine the thread runs now, null outside coroutines. */
     public CoStack current;
+
+    /** @return the id of the thread this carrier belongs to (coroutine dumps) */
+    public long threadId() {
+        return threadId;
+    }
     /** The AioContext this thread runs (an IOThread's, or the main one on the main-loop thread). */
     public Object home;
     /** The innermost AioContext this thread is inside {@code poll()} of, else null. */

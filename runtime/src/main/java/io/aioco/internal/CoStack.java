@@ -140,6 +140,22 @@ public final class CoStack {
         return carrier;
     }
 
+    /**
+     * The carriers of the threads that ran coroutine code lately (those in the cache; a thread
+     * whose slot another took is missing), for coroutine dumps: what each runs. Any thread, racy.
+     *
+     * @return the carriers found
+     */
+    public static java.util.List<Carrier> knownCarriers() {
+        java.util.List<Carrier> out = new java.util.ArrayList<>();
+        for (Carrier carrier : CARRIER_CACHE) {
+            if (carrier != null) {
+                out.add(carrier);
+            }
+        }
+        return out;
+    }
+
     /** @return the stack of the coroutine running on this thread, or null */
     public static CoStack current() {
         return carrier().current;
@@ -492,6 +508,23 @@ public final class CoStack {
         Object value = refs[top];
         refs[top] = null; // NOTE: a suspended coroutine must not keep dead objects reachable
         return value;
+    }
+
+    /**
+     * A copy of the saved frames, for a coroutine dump ({@link CoTables#describe}): the primitive
+     * slots and the reference slots, bottom first. Any thread: racy, meant for a suspended
+     * coroutine, whose storage nobody touches; never throws (a torn copy is cut to what is there).
+     *
+     * @return {@code long[]} and {@code Object[]}
+     */
+    public Object[] snapshot() {
+        long[] p = prims;
+        Object[] r = refs;
+        int pt = primTop;
+        int rt = refTop;
+        long[] primCopy = p == null ? new long[0] : Arrays.copyOf(p, Math.max(0, Math.min(pt, p.length)));
+        Object[] refCopy = r == null ? new Object[0] : Arrays.copyOf(r, Math.max(0, Math.min(rt, r.length)));
+        return new Object[] {primCopy, refCopy};
     }
 
     /** Drops every saved frame (the coroutine terminated or a suspension was refused). */

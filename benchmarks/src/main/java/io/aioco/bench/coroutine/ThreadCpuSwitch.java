@@ -47,14 +47,51 @@ public final class ThreadCpuSwitch {
         }
     }
 
+    @CoroutineFn
+    static void nothing() {}
+
+    /** The last coroutine created by {@code create} (so that the creation is not dropped). */
+    static Coroutine created;
+
     /**
-     * @param args {@code yield1}, {@code yield10} or {@code handoff}; rounds; enters of each
-     *     coroutine per round
+     * {@code create}: CoroutineBenchmark.createEnterTerminate (create, enter, run to the end), two
+     * per iteration, in thread CPU.
+     */
+    private static void create(int rounds, int enters) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        double[] perOp = new double[rounds];
+        for (int round = -5; round < rounds; round++) {
+            long start = threads.getCurrentThreadCpuTime();
+            for (int i = 0; i < enters; i++) {
+                Coroutine co = Coroutine.create(ThreadCpuSwitch::nothing);
+                co.enter();
+                created = co;
+                co = Coroutine.create(ThreadCpuSwitch::nothing);
+                co.enter();
+                created = co;
+            }
+            long cpu = threads.getCurrentThreadCpuTime() - start;
+            if (round >= 0) {
+                perOp[round] = cpu / (2.0 * enters);
+            }
+        }
+        Arrays.sort(perOp);
+        System.out.printf("create: median %.2f, min %.2f, max %.2f ns per create + enter + end (thread CPU, %d"
+                + " rounds)%n", perOp[rounds / 2], perOp[0], perOp[rounds - 1], rounds);
+    }
+
+    /**
+     * @param args {@code yield1}, {@code yield10}, {@code handoff} or {@code create}; rounds;
+     *     enters of each coroutine per round
      */
     public static void main(String[] args) {
         String which = args[0];
         int rounds = Integer.parseInt(args[1]);
         int enters = Integer.parseInt(args[2]);
+        if (which.equals("create")) {
+            create(rounds, enters);
+            return;
+        }
         Coroutine a;
         Coroutine b;
         switch (which) {
@@ -65,7 +102,7 @@ public final class ThreadCpuSwitch {
                 a = Coroutine.create(() -> lockYieldUnlock(mutex));
                 b = Coroutine.create(() -> lockYieldUnlock(mutex));
             }
-            default -> throw new IllegalArgumentException("yield1, yield10 or handoff: " + which);
+            default -> throw new IllegalArgumentException("yield1, yield10, handoff or create: " + which);
         }
         a.enter(); // a holds the lock (handoff) or has yielded
         if (b != a) {

@@ -73,6 +73,16 @@ public final class RuntimeNames {
     public static final String CORRUPT = "corrupt";
     public static final String ERROR_DESC = "(Ljava/lang/String;)Ljava/lang/IllegalStateException;";
 
+    /**
+     * The registry of the frame tables (suspension point to source line and saved slots) that a
+     * woven class's static initializer hands over, one string per call (see {@code FrameTables}).
+     * Not part of the calling protocol: a class woven without them calls and is called as before,
+     * only a coroutine dump cannot describe its frames.
+     */
+    public static final String TABLES = "io/aioco/internal/CoTables";
+    public static final String REGISTER = "register";
+    public static final String REGISTER_DESC = "(Ljava/lang/String;)V";
+
     public static final String LINKER = "io/aioco/internal/CoLinker";
     public static final String LINK = "link";
     public static final String LINK_DESC = "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;"

@@ -62,6 +62,7 @@ public final class MethodRewrite {
      * wrapper with the original signature is returned with it.
      *
      * @param lambdaMethods the functional interface methods it implements as a lambda body
+     * @param table where the function's suspension points are described, for coroutine dumps
      * @return the wrapper, the body and (for a function that can suspend) the fresh body, to put in
      *     the class in place of {@code method}
      * @throws Refusal when the method breaks a rule of INSTRUMENTATION.md ({@code method} is then
@@ -69,7 +70,7 @@ public final class MethodRewrite {
      * @throws InstrumentationException when its code cannot be analysed
      */
     public static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
-            String[] lambdaMethods, ClassHierarchy hierarchy) throws Refusal {
+            String[] lambdaMethods, ClassHierarchy hierarchy, FrameTable table) throws Refusal {
         String methodId = owner.name.replace('/', '.') + "." + method.name + method.desc;
         refuseTooManyParameters(method);
         int stateBase = StateBase.of(method);
@@ -106,6 +107,7 @@ public final class MethodRewrite {
             freshPoints.add(new SuspensionPoint(point.index(), call, point.linkage(), point.line(), point.liveLocals(),
                     point.stackBelow(), point.receiverType()));
         }
+        table.add(body.name, methodId, stateBase, points); // NOTE: before the rewrite, which changes the calls
         StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true, Bytecode.majorVersion(owner), stateBase);
         StateMachine.rewrite(fresh, methodId, acceptedTokens, freshPoints, stackSlot, false, Bytecode.majorVersion(owner),
                 stateBase);

@@ -335,6 +335,34 @@ final class StateMachine {
         SlotCodec.returnDummy(tail, Type.getReturnType(method.desc));
     }
 
+    /**
+     * How many slots {@link #saveAndReturn} saves at {@code point}: the same walk, counting.
+     *
+     * @return primitive slots (the state number included) and reference slots
+     */
+    static int[] savedSlots(SuspensionPoint point, String methodId) {
+        int prims = 1; // the state
+        int refs = 0;
+        List<Kind> kinds = new ArrayList<>();
+        for (BasicValue value : point.stackBelow()) {
+            kinds.add(SlotCodec.kindOf(value, methodId));
+        }
+        for (SuspensionPoint.Slot slot : point.liveLocals()) {
+            kinds.add(SlotCodec.kindOf(slot.value(), methodId));
+        }
+        if (point.linkage() != SuspensionPoint.Linkage.INLINE_YIELD && point.hasReceiver()) {
+            kinds.add(SlotCodec.kindOf(point.receiverType(), methodId));
+        }
+        for (Kind kind : kinds) {
+            if (kind == Kind.REFERENCE) {
+                refs++;
+            } else if (kind != Kind.NULL) {
+                prims++;
+            }
+        }
+        return new int[] {prims, refs};
+    }
+
     /** Pops what {@link #saveAndReturn} saved, and pushes the operand stack and receiver back. */
     private void restore(SuspensionPoint point, Spill spill) {
         List<Kind> belowKinds = spill.belowKinds();

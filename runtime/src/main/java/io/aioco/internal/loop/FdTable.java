@@ -144,6 +144,13 @@ public final class FdTable {
     private boolean serveGuests;
     private boolean closed;
 
+    /** @return how many channels have handlers here (any thread: for coroutine dumps) */
+    public int handlerCount() {
+        synchronized (this) {
+            return nodes.size();
+        }
+    }
+
     /** A table with its own selector. */
     public FdTable() {
         this.host = this;

@@ -17,6 +17,15 @@ public final class TimerGroup {
      */
     private volatile boolean anyArmed;
 
+    /** @return how many timers are armed on all clocks (any thread, racy: for coroutine dumps) */
+    public int armedCount() {
+        int count = 0;
+        for (TimerQueue queue : queues) {
+            count += queue.size();
+        }
+        return count;
+    }
+
     public TimerGroup() {
         for (int i = 0; i < queues.length; i++) {
             queues[i] = new TimerQueue();

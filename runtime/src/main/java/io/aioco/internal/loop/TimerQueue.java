@@ -47,6 +47,11 @@ public final class TimerQueue {
     private volatile int size;
     private long nextSeq;
 
+    /** @return how many timers are armed (any thread: a volatile read, for coroutine dumps) */
+    public int size() {
+        return size;
+    }
+
     /** Arms or re-arms {@code e}; returns whether it is now the earliest timer. Lock held. */
     boolean schedule(Entry e, long expireNs) {
         if (e.index >= 0) {

@@ -1,0 +1,133 @@
+package io.aioco.agent;
+
+import com.sun.tools.attach.VirtualMachine;
+import java.io.PrintStream;
+import java.lang.instrument.Instrumentation;
+import java.lang.reflect.Method;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * {@code java -jar aioco-agent.jar dump PID}: prints the coroutine dump of a running JVM on the
+ * caller's standard output, as {@code jstack PID} prints its threads. The caller attaches to the
+ * target through the JDK's Attach API (as {@code jcmd} does) and loads this jar there as an agent
+ * with the option {@code dumpto=FILE}; the target's {@link #writeDump} writes the text of {@code
+ * io.aioco.Coroutine.dump} to that file (a file the caller created), the load returns once it is
+ * written, and the caller prints it and deletes it. The target needs no option of its own (the agent
+ * need not have been started with it), only the aioco runtime loaded and the same user. No QEMU
+ * counterpart (QEMU's monitor).
+ *
+ * <p>Called on the command's main thread (the caller), and on the target's attach thread.
+ */
+final class DumpCommand {
+    private DumpCommand() {}
+
+    /** The agent option that asks an attached agent for a dump instead of installing the transformer. */
+    static final String DUMP_TO = "dumpto=";
+
+    /** {@code dump --help}. */
+    static final String HELP = ""
+            + "usage: java -jar aioco-agent.jar dump PID\n"
+            + "\n"
+            + "Prints the coroutine dump of the JVM with process id PID (same user, aioco's runtime loaded):\n"
+            + "every live coroutine with its name, context, thread, state, what it waits on and its suspended\n"
+            + "stack, coroutine deadlocks first, then the contexts with their counts. Stacks and the list of\n"
+            + "suspended coroutines are complete when the target runs with -javaagent:aioco-agent.jar=probes.\n"
+            + "\n"
+            + "Options:\n"
+            + "  --help, -h   this text\n"
+            + "\n"
+            + "Exit status: 0 printed, 1 the dump could not be taken (the reason on standard error), 2 bad usage.\n"
+            + "\n"
+            + "Example:\n"
+            + "  java -jar aioco-agent.jar dump 12345\n";
+
+    /**
+     * The command line's entry: {@code dump PID} or {@code dump --help}.
+     *
+     * @param out where the dump (or the usage) goes; errors go to standard error
+     * @param args the arguments after {@code dump}
+     * @return the exit status: 0, 1 when the dump could not be taken, 2 bad usage
+     */
+    static int command(PrintStream out, String[] args) {
+        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
+            out.print(HELP);
+            return 0;
+        }
+        if (args.length != 1 || !args[0].chars().allMatch(Character::isDigit) || args[0].isEmpty()) {
+            out.println("aioco dump: expected one process id (a number), got " + java.util.Arrays.toString(args)
+                    + "; java -jar aioco-agent.jar dump --help shows the usage");
+            return 2;
+        }
+        return run(args[0], out, System.err);
+    }
+
+    /**
+     * The caller's side.
+     *
+     * @param pid the target JVM's process id
+     * @param out where the dump goes
+     * @param err where errors go
+     * @return the exit status: 0, or 1 when the dump could not be taken
+     */
+    static int run(String pid, PrintStream out, PrintStream err) {
+        Path file = null;
+        try {
+            Path jar = Path.of(AiocoAgent.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            file = Files.createTempFile("aioco-dump-" + pid + "-", ".txt");
+            VirtualMachine vm = VirtualMachine.attach(pid);
+            try {
+                vm.loadAgent(jar.toString(), DUMP_TO + file);
+            } finally {
+                vm.detach();
+            }
+            out.print(Files.readString(file, StandardCharsets.UTF_8));
+            out.flush();
+            return 0;
+        } catch (URISyntaxException | java.io.IOException | com.sun.tools.attach.AttachNotSupportedException
+                | com.sun.tools.attach.AgentLoadException | com.sun.tools.attach.AgentInitializationException
+                | RuntimeException e) {
+            err.println("aioco dump " + pid + ": " + e);
+            return 1;
+        } finally {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (java.io.IOException ignored) {
+                    // NOTE: a temporary file left behind is no reason to fail
+                }
+            }
+        }
+    }
+
+    /**
+     * The target's side, from {@code agentmain}: writes the dump of every copy of the aioco runtime
+     * loaded in this JVM (normally one) to {@code file}; a JVM without it gets a line saying so.
+     *
+     * @throws RuntimeException when the file cannot be written (the caller's load fails with it)
+     */
+    static void writeDump(Path file, Instrumentation instrumentation) {
+        StringBuilder text = new StringBuilder();
+        for (Class<?> loaded : instrumentation.getAllLoadedClasses()) {
+            if (loaded.getName().equals("io.aioco.Coroutine")) {
+                try {
+                    Method dump = loaded.getMethod("dump", Appendable.class);
+                    dump.invoke(null, text);
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    text.append("aioco: cannot dump the coroutines of ").append(loaded).append(" (loaded by ")
+                            .append(loaded.getClassLoader()).append("): ").append(e).append('\n');
+                }
+            }
+        }
+        if (text.length() == 0) {
+            text.append("aioco: no aioco runtime (io.aioco.Coroutine) is loaded in this JVM\n");
+        }
+        try {
+            Files.writeString(file, text, StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the coroutine dump to " + file, e);
+        }
+    }
+}

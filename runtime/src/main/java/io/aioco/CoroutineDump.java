@@ -1,0 +1,372 @@
+package io.aioco;
+
+import io.aioco.internal.Carrier;
+import io.aioco.internal.CoStack;
+import io.aioco.internal.CoTables;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The coroutine dump ({@link Coroutine#dump(Appendable)}, the MBean {@code io.aioco:type=Coroutines},
+ * {@code java -jar aioco-agent.jar dump PID}): the registries it reads and the text it writes.
+ * Internal. No QEMU counterpart (gdb's {@code qemu coroutine} script).
+ *
+ * <p>What it knows: every live context (a weak list, filled as contexts are created: rare); the
+ * coroutine each thread runs (the carriers); those scheduled on a context; and, under {@link
+ * Coroutine#PROBES}, every coroutine that suspended and has not terminated (a weak registry filled
+ * at a coroutine's first suspension, and its last run timed on a coarse clock: the only costs,
+ * paid only with the option; a coroutine that ends in its first run costs nothing). Frames come from the woven classes' tables
+ * ({@link CoTables}), free at run time.
+ *
+ * <p>Thread-safe: any thread may dump at any time; the state it reads is read racily and never
+ * waited for (a coroutine running meanwhile may be shown in either state, with a stack cut short).
+ */
+final class CoroutineDump {
+    private CoroutineDump() {}
+
+    /** The resolution of the probes' clock: how often {@link #coarseNow} is renewed. */
+    static final long CLOCK_TICK_NS = 10_000_000;
+
+    /**
+     * A coarse clock for the probes: System.nanoTime(), renewed every {@link #CLOCK_TICK_NS} by a
+     * daemon thread (only under {@link Coroutine#PROBES}), so that timing a coroutine's last run
+     * costs a load and a store rather than a clock read (20-25 ns a yield on the shared machine).
+     */
+    private static volatile long coarseNow = System.nanoTime();
+
+    static {
+        if (Coroutine.PROBES) {
+            Thread ticker = new Thread(CoroutineDump::tick, "aioco-probes-clock");
+            ticker.setDaemon(true);
+            ticker.start();
+        }
+    }
+
+    private static void tick() {
+        while (true) {
+            java.util.concurrent.locks.LockSupport.parkNanos(CLOCK_TICK_NS);
+            coarseNow = System.nanoTime();
+        }
+    }
+
+    /** The registry entry of a coroutine under {@link Coroutine#PROBES}: weak, so a lost coroutine is not kept. */
+    static final class Probe extends WeakReference<Coroutine> {
+        /** When it last yielded (or was created), on the coarse clock. Written by its thread, read racily. */
+        long lastRanNs = coarseNow;
+
+        Probe(Coroutine co) {
+            super(co, CLEARED);
+        }
+
+        /** It yielded: its thread, at the end of a run. */
+        void ran() {
+            lastRanNs = coarseNow;
+        }
+
+        /** It terminated: its thread. */
+        void terminated() {
+            LIVE.remove(this);
+        }
+    }
+
+    private static final Set<Probe> LIVE = ConcurrentHashMap.newKeySet();
+    private static final ReferenceQueue<Coroutine> CLEARED = new ReferenceQueue<>();
+    /** Live contexts, oldest first. Guarded by itself. */
+    private static final List<WeakReference<AioContext>> CONTEXTS = new ArrayList<>();
+
+    /** Registers a coroutine at its first suspension (under {@link Coroutine#PROBES} only). Its thread. */
+    static Probe register(Coroutine co) {
+        for (Object gone; (gone = CLEARED.poll()) != null; ) {
+            LIVE.remove(gone);
+        }
+        Probe probe = new Probe(co);
+        LIVE.add(probe);
+        return probe;
+    }
+
+    /** Called by each new context: remembers it, and registers the MBean with the first. Any thread. */
+    static void contextCreated(AioContext ctx) {
+        boolean first;
+        synchronized (CONTEXTS) {
+            CONTEXTS.removeIf(ref -> ref.get() == null);
+            first = CONTEXTS.isEmpty() && !mbeanTried;
+            mbeanTried = true;
+            CONTEXTS.add(new WeakReference<>(ctx));
+        }
+        if (first && !System.getProperty("aioco.jmx", "true").equals("false")) {
+            // NOTE: on a thread of its own: the platform MBean server's start takes 50-300 ms, which
+            // the first context's creation must not wait for
+            Thread registrar = new Thread(CoroutinesMBean::register, CoroutinesMBean.REGISTRAR);
+            registrar.setDaemon(true);
+            registrar.start();
+        }
+    }
+
+    private static boolean mbeanTried;
+
+    private static List<AioContext> contexts() {
+        List<AioContext> out = new ArrayList<>();
+        synchronized (CONTEXTS) {
+            for (WeakReference<AioContext> ref : CONTEXTS) {
+                AioContext ctx = ref.get();
+                if (ctx != null && !ctx.isClosed()) {
+                    out.add(ctx);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** What a dump says about one coroutine. */
+    private record Info(Coroutine co, String state, Thread thread, String waitsOn, Coroutine holder,
+            List<String> frames, String note) {}
+
+    /** @return the dump's text. Any thread. */
+    static String text() {
+        long now = System.nanoTime();
+        Map<Long, Thread> threads = new HashMap<>();
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            threads.put(threadId(thread), thread);
+        }
+        Map<Coroutine, Thread> known = new IdentityHashMap<>();
+        List<Coroutine> order = new ArrayList<>();
+        for (Carrier carrier : CoStack.knownCarriers()) {
+            CoStack current = carrier.current;
+            Coroutine co = current == null ? null : current.coroutine();
+            if (co != null && known.putIfAbsent(co, threads.get(carrier.threadId())) == null) {
+                order.add(co);
+            }
+        }
+        List<AioContext> contexts = contexts();
+        for (AioContext ctx : contexts) {
+            for (Coroutine co : ctx.scheduledForDump()) {
+                if (!known.containsKey(co)) {
+                    known.put(co, null);
+                    order.add(co);
+                }
+            }
+        }
+        if (Coroutine.PROBES) {
+            for (Probe probe : LIVE) {
+                Coroutine co = probe.get();
+                if (co != null && !co.isTerminated() && !known.containsKey(co)) {
+                    known.put(co, null);
+                    order.add(co);
+                }
+            }
+        }
+        Map<Coroutine, Info> infos = new IdentityHashMap<>();
+        for (Coroutine co : order) {
+            infos.put(co, info(co, known.get(co)));
+        }
+        order.sort(Comparator.comparingInt((Coroutine co) -> rank(infos.get(co).state()))
+                .thenComparing(co -> co.name() == null ? "\uffff" : co.name())
+                .thenComparingInt(System::identityHashCode));
+
+        StringBuilder out = new StringBuilder();
+        out.append("aioco coroutine dump ").append(Instant.now()).append('\n');
+        out.append(Coroutine.PROBES ? "(probes on: every live coroutine)\n"
+                : "(probes off: the running and scheduled coroutines only; -javaagent:aioco-agent.jar=probes lists"
+                        + " every live one)\n");
+        out.append('\n');
+
+        List<List<Coroutine>> deadlocks = deadlocks(order, infos);
+        for (List<Coroutine> cycle : deadlocks) {
+            out.append("Found a coroutine deadlock:\n");
+            out.append("===========================\n");
+            for (Coroutine co : cycle) {
+                Info info = infos.get(co);
+                out.append(label(co)).append(":\n");
+                out.append("  waiting for ").append(info.waitsOn()).append('\n');
+            }
+            out.append('\n');
+            out.append("Stacks of the coroutines listed above:\n");
+            out.append("======================================\n");
+            for (Coroutine co : cycle) {
+                appendCoroutine(out, infos.get(co), now);
+            }
+        }
+        if (!deadlocks.isEmpty()) {
+            out.append("Found ").append(deadlocks.size()).append(deadlocks.size() == 1 ? " deadlock.\n\n" : " deadlocks.\n\n");
+        }
+
+        out.append("Contexts:\n");
+        for (AioContext ctx : contexts) {
+            int coroutines = 0;
+            for (Coroutine co : order) {
+                if (co.context() == ctx) {
+                    coroutines++;
+                }
+            }
+            Thread thread = ctx.loopThreadForDump();
+            out.append("  ").append(ctx).append(" thread=").append(thread == null ? "none" : quote(thread.getName()))
+                    .append(": bottom halves pending ").append(ctx.pendingBottomHalvesForDump())
+                    .append(", timers ").append(ctx.timersForDump())
+                    .append(", fd handlers ").append(ctx.handlersForDump())
+                    .append(", coroutines ").append(coroutines)
+                    .append(" (scheduled ").append(ctx.scheduledForDump().size()).append(")\n");
+        }
+        out.append('\n');
+        out.append("Coroutines: ").append(order.size()).append('\n').append('\n');
+        for (Coroutine co : order) {
+            appendCoroutine(out, infos.get(co), now);
+        }
+        return out.toString();
+    }
+
+    private static int rank(String state) {
+        return switch (state) {
+            case "RUNNING" -> 0;
+            case "SCHEDULED" -> 1;
+            case "SUSPENDED" -> 2;
+            default -> 3;
+        };
+    }
+
+    private static void appendCoroutine(StringBuilder out, Info info, long now) {
+        Coroutine co = info.co();
+        out.append(label(co));
+        AioContext ctx = co.context();
+        out.append(" context=").append(ctx == null ? "none" : ctx.toString());
+        Thread thread = info.thread() != null ? info.thread() : ctx == null ? null : ctx.loopThreadForDump();
+        out.append(" thread=").append(thread == null ? "none" : quote(thread.getName()));
+        Probe probe = co.probe();
+        if (probe != null && !info.state().equals("RUNNING")) {
+            long since = now - probe.lastRanNs;
+            out.append(" last ran ").append(since < CLOCK_TICK_NS ? "< 10 ms" : duration(since)).append(" ago");
+        }
+        out.append('\n');
+        out.append("   state: ").append(info.state());
+        if (info.waitsOn() != null) {
+            out.append(", waiting for ").append(info.waitsOn());
+        }
+        out.append('\n');
+        for (String frame : info.frames()) {
+            out.append("\tat ").append(frame).append('\n');
+        }
+        if (info.note() != null) {
+            out.append("\t- ").append(info.note()).append('\n');
+        }
+        out.append('\n');
+    }
+
+    private static Info info(Coroutine co, Thread runningOn) {
+        String state = co.stateName();
+        if (state.equals("RUNNING") || runningOn != null) {
+            return new Info(co, "RUNNING", runningOn, null, null, List.of(),
+                    runningOn == null ? "entered: on the stack of the running coroutine"
+                            : "running: its stack is that of thread " + quote(runningOn.getName()));
+        }
+        List<String> frames = List.of();
+        String note = null;
+        Object saved = null;
+        CoStack stack = co.frames();
+        if (stack != null && co.isSuspended()) {
+            try {
+                CoTables.Frames described = CoTables.describe(stack);
+                frames = described.elements();
+                note = described.note();
+                saved = described.innermostSaved();
+            } catch (RuntimeException racing) {
+                note = "its frames changed while being read (it ran meanwhile)";
+            }
+        }
+        AioContext scheduled = co.scheduledIn();
+        if (scheduled != null) {
+            return new Info(co, "SCHEDULED", null, "its turn in " + scheduled + " (woken, not entered yet)", null,
+                    frames, note);
+        }
+        if (!co.isSuspended()) {
+            return new Info(co, state, null, null, null, frames, note);
+        }
+        CoWait wait = saved instanceof CoWait savedWait ? savedWait : null;
+        boolean plainYield = !frames.isEmpty() && frames.get(0).startsWith("io.aioco.Coroutine.yield(");
+        if (wait == null && !plainYield && note != null) {
+            CoWait current = co.currentWait();
+            wait = current != null && current.coroutine == co ? current : null;
+        }
+        if (wait == null || wait.isDone()) {
+            return new Info(co, state, null, plainYield || wait == null
+                    ? "a plain yield (Coroutine.yield(): whoever enters it next resumes it)"
+                    : "its turn to run (its wait ended)", null, frames, note);
+        }
+        String what;
+        Coroutine holder;
+        try {
+            what = wait.describeForDump();
+            holder = wait.holder();
+        } catch (RuntimeException racing) {
+            what = wait.describe();
+            holder = null;
+        }
+        if (holder != null && holder != co) {
+            what = what + ", held by " + label(holder);
+        } else {
+            holder = null;
+        }
+        return new Info(co, state, null, what, holder, frames, note);
+    }
+
+    /** Cycles of coroutines each waiting for a lock the next holds; each reported once. */
+    private static List<List<Coroutine>> deadlocks(List<Coroutine> order, Map<Coroutine, Info> infos) {
+        List<List<Coroutine>> cycles = new ArrayList<>();
+        Map<Coroutine, Boolean> done = new IdentityHashMap<>();
+        for (Coroutine start : order) {
+            Map<Coroutine, Integer> onPath = new LinkedHashMap<>();
+            List<Coroutine> path = new ArrayList<>();
+            Coroutine co = start;
+            while (co != null && !done.containsKey(co)) {
+                Info info = infos.computeIfAbsent(co, c -> info(c, null));
+                if (onPath.containsKey(co)) {
+                    cycles.add(new ArrayList<>(path.subList(onPath.get(co), path.size())));
+                    break;
+                }
+                onPath.put(co, path.size());
+                path.add(co);
+                co = info.holder();
+            }
+            for (Coroutine seen : path) {
+                done.put(seen, Boolean.TRUE);
+            }
+        }
+        return cycles;
+    }
+
+    private static String label(Coroutine co) {
+        String id = "Coroutine@" + Integer.toHexString(System.identityHashCode(co));
+        return co.name() == null ? id : quote(co.name()) + " " + id;
+    }
+
+    private static String quote(String text) {
+        return "\"" + text + "\"";
+    }
+
+    @SuppressWarnings("deprecation") // Thread.getId(): threadId() is JDK 19+
+    private static long threadId(Thread thread) {
+        return thread.getId();
+    }
+
+    /** @return {@code ns} as a short human duration: ns, us, ms or s with one decimal */
+    static String duration(long ns) {
+        if (ns < 1_000) {
+            return ns + " ns";
+        }
+        if (ns < 1_000_000) {
+            return String.format("%.1f us", ns / 1e3);
+        }
+        if (ns < 1_000_000_000) {
+            return String.format("%.1f ms", ns / 1e6);
+        }
+        return String.format("%.1f s", ns / 1e9);
+    }
+}

@@ -1,0 +1,86 @@
+package io.aioco;
+
+import java.lang.management.ManagementFactory;
+import javax.management.Attribute;
+import javax.management.AttributeList;
+import javax.management.AttributeNotFoundException;
+import javax.management.DynamicMBean;
+import javax.management.JMException;
+import javax.management.MBeanInfo;
+import javax.management.MBeanOperationInfo;
+import javax.management.MBeanParameterInfo;
+import javax.management.ObjectName;
+import javax.management.ReflectionException;
+
+/**
+ * The MBean {@code io.aioco:type=Coroutines}: its operation {@code dump()} returns the text of
+ * {@link Coroutine#dump(Appendable)}. Registered in the platform MBean server when the first
+ * {@link AioContext} is created, by a daemon thread of its own named {@code aioco-jmx-registrar}
+ * (the MBean server's start takes tens of ms); the system property {@code aioco.jmx=false} prevents it, so
+ * that JConsole, VisualVM or {@code jcmd}-like tools can ask a running program for its coroutines.
+ * Internal (a dynamic MBean: no public interface). No QEMU counterpart (QEMU's monitor commands).
+ * The MBean server calls it from any thread.
+ */
+final class CoroutinesMBean implements DynamicMBean {
+    /** The MBean's name. */
+    static final String NAME = "io.aioco:type=Coroutines";
+    /** The daemon thread that registers it (a tool that needs it at once may join this thread). */
+    static final String REGISTRAR = "aioco-jmx-registrar";
+
+    private CoroutinesMBean() {}
+
+    /** Registers it once; a failure (no java.management, a name taken by another copy of aioco) is ignored. */
+    static void register() {
+        if (System.getProperty("aioco.jmx", "true").equals("false")) {
+            return;
+        }
+        try {
+            ObjectName name = new ObjectName(NAME);
+            var server = ManagementFactory.getPlatformMBeanServer();
+            if (!server.isRegistered(name)) {
+                server.registerMBean(new CoroutinesMBean(), name);
+            }
+        } catch (JMException | RuntimeException | LinkageError e) {
+            // NOTE: another class loader's aioco registered first, or JMX is absent: dumps still
+            // work through Coroutine.dump and the agent
+        }
+    }
+
+    @Override
+    public Object getAttribute(String attribute) throws AttributeNotFoundException {
+        throw new AttributeNotFoundException(attribute);
+    }
+
+    @Override
+    public void setAttribute(Attribute attribute) throws AttributeNotFoundException {
+        throw new AttributeNotFoundException(attribute.getName());
+    }
+
+    @Override
+    public AttributeList getAttributes(String[] attributes) {
+        return new AttributeList();
+    }
+
+    @Override
+    public AttributeList setAttributes(AttributeList attributes) {
+        return new AttributeList();
+    }
+
+    @Override
+    public Object invoke(String actionName, Object[] params, String[] signature) throws ReflectionException {
+        if (actionName.equals("dump") && (params == null || params.length == 0)) {
+            return CoroutineDump.text();
+        }
+        throw new ReflectionException(new NoSuchMethodException(actionName), "no operation " + actionName
+                + " on " + NAME + " (it has dump())");
+    }
+
+    @Override
+    public MBeanInfo getMBeanInfo() {
+        MBeanOperationInfo dump = new MBeanOperationInfo("dump",
+                "The coroutine dump: contexts, live coroutines, what each waits on, their stacks, deadlocks",
+                new MBeanParameterInfo[0], "java.lang.String", MBeanOperationInfo.INFO);
+        return new MBeanInfo(CoroutinesMBean.class.getName(), "aioco coroutines", null, null,
+                new MBeanOperationInfo[] {dump}, null);
+    }
+}

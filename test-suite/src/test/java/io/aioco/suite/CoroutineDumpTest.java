@@ -1,0 +1,361 @@
+package io.aioco.suite;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.aioco.AioContext;
+import io.aioco.ClockType;
+import io.aioco.CoMutex;
+import io.aioco.CoQueue;
+import io.aioco.CoRwLock;
+import io.aioco.Coroutine;
+import io.aioco.CoroutineFn;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The coroutine dump ({@link Coroutine#dump(Appendable)} and the MBean), read line by line, on
+ * classes woven by the agent or by the plugin: names, states, what each coroutine waits on, and its
+ * suspended stack with the file and line of the real source lines (found below by their markers
+ * {@code // @name}). The suite runs with probes on (pom.xml), so every live coroutine is listed.
+ * Coroutines are driven by hand; the names are unique to each test (other tests' coroutines may be
+ * in the dump too).
+ */
+class CoroutineDumpTest {
+    private static final Path SOURCE = Path.of("src/test/java/io/aioco/suite/CoroutineDumpTest.java");
+    private static final String HERE = "io.aioco.suite.CoroutineDumpTest.";
+
+    private final List<AioContext> contexts = new ArrayList<>();
+    private final List<Runnable> cleanups = new ArrayList<>();
+
+    @AfterEach
+    void cleanUp() {
+        for (Runnable cleanup : cleanups) {
+            endCancelled(cleanup);
+        }
+        for (AioContext ctx : contexts) {
+            boolean[] more = {true};
+            while (more[0]) {
+                more[0] = true; // NOTE: a poll that threw may have more to run
+                endCancelled(() -> more[0] = ctx.poll(false)); // the coroutines the cleanups woke run to their end
+            }
+            ctx.close();
+        }
+    }
+
+    /** Runs {@code action}; a cancelled coroutine it runs ends by throwing its CancellationException here. */
+    private static void endCancelled(Runnable action) {
+        try {
+            action.run();
+        } catch (java.util.concurrent.CancellationException ended) {
+            // NOTE: the victim's entry does not catch it: enter (inside cancel, or a poll) rethrows it
+        }
+    }
+
+    private AioContext context() {
+        AioContext ctx = AioContext.create();
+        contexts.add(ctx);
+        return ctx;
+    }
+
+    /** @return the line of this file that holds {@code // @marker} */
+    private static int line(String marker) throws IOException {
+        List<String> lines = Files.readAllLines(SOURCE);
+        int found = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).endsWith("// @" + marker)) {
+                assertEquals(-1, found, "marker " + marker + " twice");
+                found = i + 1;
+            }
+        }
+        assertTrue(found > 0, "no marker " + marker);
+        return found;
+    }
+
+    private static String at(String method, String marker) throws IOException {
+        return "\tat " + HERE + method + "(CoroutineDumpTest.java:" + line(marker) + ")";
+    }
+
+    private static String dump() throws IOException {
+        StringBuilder out = new StringBuilder();
+        Coroutine.dump(out);
+        return out.toString();
+    }
+
+    /** @return the lines of the block (header to blank line) of the coroutine named {@code name}, in the listing */
+    private static List<String> block(String dump, String name) {
+        String listing = dump.substring(dump.indexOf("\nCoroutines: "));
+        int start = listing.indexOf("\n\"" + name + "\" Coroutine@");
+        assertTrue(start >= 0, name + " not listed in:\n" + dump);
+        int end = listing.indexOf("\n\n", start + 1);
+        return Arrays.asList(listing.substring(start + 1, end).split("\n"));
+    }
+
+    private static String id(Coroutine co) {
+        return "Coroutine@" + Integer.toHexString(System.identityHashCode(co));
+    }
+
+    private static void assertMatches(String regex, String line) {
+        assertTrue(Pattern.matches(regex, line), "expected /" + regex + "/ but was: " + line);
+    }
+
+    // ---- the coroutines' code; markers name the lines the stacks must show ----
+
+    @CoroutineFn
+    private static void lockIt(CoMutex mutex) {
+        mutex.lock(); // @lock
+    }
+
+    @CoroutineFn
+    private static void waiterBody(CoMutex mutex, long[] work) {
+        long before = work[0]; // a live long local across the call: a primitive slot to step over
+        lockIt(mutex); // @callLock
+        work[0] = before + 1;
+        mutex.unlock();
+    }
+
+    @CoroutineFn
+    private void holdAndYield(CoMutex mutex) {
+        mutex.lock();
+        Coroutine.yield(); // @yield
+        mutex.unlock();
+    }
+
+    @CoroutineFn
+    private static String sleepInTimeout() throws Exception {
+        return Coroutine.withTimeoutNs(ClockType.REALTIME, 3_600_000_000_000L, () -> { // @timeout
+            Coroutine.sleepNs(ClockType.VIRTUAL, 5_000_000_000L); // @sleep
+            return "slept";
+        });
+    }
+
+    @Test
+    void listsNamesStatesWaitsAndStacksWithTheirSourceLines() throws Exception {
+        AioContext ctx = context();
+        CoMutex mutex = new CoMutex();
+        long[] work = {41};
+        Coroutine holder = Coroutine.create("dump-holder", () -> holdAndYield(mutex)); // @holderEntry
+        Coroutine waiter = Coroutine.create("dump-waiter", () -> waiterBody(mutex, work)); // @waiterEntry
+        Coroutine sleeper = Coroutine.create("dump-sleeper", () -> sleepInTimeout()); // @sleeperEntry
+        CoQueue queue = new CoQueue();
+        Coroutine queued = Coroutine.create("dump-queued", () -> queue.await(null)); // @queuedEntry
+        CompletableFuture<String> future = new CompletableFuture<>();
+        Coroutine awaiting = Coroutine.create("dump-awaiting", () -> Coroutine.await(future)); // @awaitEntry
+        holder.enter(ctx);
+        waiter.enter(ctx);
+        sleeper.enter(ctx);
+        queued.enter(ctx);
+        awaiting.enter(ctx);
+
+        String dump = dump();
+        String lambda = "\tat " + Pattern.quote(HERE) + "lambda\\$[A-Za-z0-9$]+\\(CoroutineDumpTest\\.java:";
+        String header = "\"%s\" " + "%s context=" + ctx + " thread=none last ran (< 10 ms|[0-9.]+ (ms|s)) ago";
+
+        List<String> lines = block(dump, "dump-waiter");
+        assertMatches(String.format(header, "dump-waiter", id(waiter)), lines.get(0));
+        assertEquals("   state: SUSPENDED, waiting for the lock of " + mutex + ", held by \"dump-holder\" " + id(holder),
+                lines.get(1));
+        assertEquals("\tat io.aioco.CoMutex.lock(CoMutex.java)", lines.get(2));
+        assertEquals(at("lockIt", "lock"), lines.get(3));
+        assertEquals(at("waiterBody", "callLock"), lines.get(4));
+        assertMatches(lambda + line("waiterEntry") + "\\)", lines.get(5));
+        assertEquals(6, lines.size(), String.join("\n", lines));
+
+        lines = block(dump, "dump-holder");
+        assertMatches(String.format(header, "dump-holder", id(holder)), lines.get(0));
+        assertEquals("   state: SUSPENDED, waiting for a plain yield (Coroutine.yield(): whoever enters it next"
+                + " resumes it)", lines.get(1));
+        assertEquals("\tat io.aioco.Coroutine.yield(Coroutine.java)", lines.get(2));
+        assertEquals(at("holdAndYield", "yield"), lines.get(3));
+        assertMatches(lambda + line("holderEntry") + "\\)", lines.get(4));
+        assertEquals(5, lines.size(), String.join("\n", lines));
+
+        lines = block(dump, "dump-sleeper");
+        assertMatches("   state: SUSPENDED, waiting for the end of a sleep \\(Coroutine.sleepNs\\): a timer of "
+                + ctx + " on the VIRTUAL clock, due at -?[0-9]+ ns \\(in 5.0 s\\)", lines.get(1));
+        assertEquals("\tat io.aioco.Coroutine.sleepNs(Coroutine.java)", lines.get(2));
+        assertMatches(lambda + line("sleep") + "\\)", lines.get(3));
+        assertEquals("\tat io.aioco.Coroutine.withTimeoutNs(Coroutine.java)", lines.get(4));
+        assertEquals(at("sleepInTimeout", "timeout"), lines.get(5));
+        assertMatches(lambda + line("sleeperEntry") + "\\)", lines.get(6));
+        assertEquals(7, lines.size(), String.join("\n", lines));
+
+        lines = block(dump, "dump-queued");
+        assertEquals("   state: SUSPENDED, waiting for a wake-up from " + queue, lines.get(1));
+        assertEquals("\tat io.aioco.CoQueue.await(CoQueue.java)", lines.get(2));
+        assertMatches(lambda + line("queuedEntry") + "\\)", lines.get(3));
+
+        lines = block(dump, "dump-awaiting");
+        assertEquals("   state: SUSPENDED, waiting for the completion of " + future, lines.get(1));
+        assertEquals("\tat io.aioco.Coroutine.await(Coroutine.java)", lines.get(2));
+
+        // the context's line counts its coroutines, and two timers: the sleep's and withTimeoutNs's deadline
+        assertTrue(dump.contains("\n  " + ctx + " thread=none: bottom halves pending 0, timers 2, fd handlers 0,"
+                + " coroutines 5 (scheduled 0)\n"), dump);
+
+        // woken from another thread: scheduled on its context, not entered yet
+        Thread completer = new Thread(() -> future.complete("done"));
+        completer.start();
+        completer.join();
+        lines = block(dump(), "dump-awaiting");
+        assertEquals("   state: SCHEDULED, waiting for its turn in " + ctx + " (woken, not entered yet)", lines.get(1));
+
+        // each ends: holder unlocks, the waiter gets the lock and finishes; a terminated one is not listed
+        holder.enter(ctx); // hands the lock to the waiter, scheduled on ctx (this thread does not poll it)
+        Coroutine.create(() -> queue.next()).enter(ctx);
+        while (ctx.poll(false)) {
+            // runs the scheduled ones
+        }
+        assertEquals(42, work[0]);
+        String after = dump();
+        assertTrue(!after.contains("\"dump-waiter\"") && !after.contains("\"dump-holder\"")
+                && !after.contains("\"dump-queued\"") && !after.contains("\"dump-awaiting\""), after);
+        cleanups.add(sleeper::cancel);
+    }
+
+    // ---- deadlocks ----
+
+    @CoroutineFn
+    private static void takeBoth(CoMutex first, CoMutex second) {
+        first.lock();
+        Coroutine.yield();
+        second.lock(); // @second
+        second.unlock();
+        first.unlock();
+    }
+
+    @Test
+    void aCycleOfTwoCoroutinesOnTwoMutexesIsReportedFirstWithTheirStacks() throws Exception {
+        AioContext ctx = context();
+        CoMutex m1 = new CoMutex();
+        CoMutex m2 = new CoMutex();
+        Coroutine a = Coroutine.create("deadlock-a", () -> takeBoth(m1, m2));
+        Coroutine b = Coroutine.create("deadlock-b", () -> takeBoth(m2, m1));
+        a.enter(ctx);
+        b.enter(ctx);
+        a.enter(ctx); // waits for m2, held by b
+        b.enter(ctx); // waits for m1, held by a: the cycle
+        cleanups.add(a::cancel); // ends a's wait, which releases m1 for b
+        cleanups.add(b::cancel);
+
+        String dump = dump();
+        Matcher section = Pattern.compile("Found a coroutine deadlock:\n=+\n((?:.+\n)+)\n").matcher(dump);
+        assertTrue(section.find(), dump);
+        List<String> report = Arrays.asList(section.group(1).split("\n"));
+        int first = report.indexOf("\"deadlock-a\" " + id(a) + ":") >= 0 ? report.indexOf("\"deadlock-a\" " + id(a) + ":")
+                : report.indexOf("\"deadlock-b\" " + id(b) + ":");
+        assertTrue(first >= 0, dump);
+        List<String> expectedA = List.of("\"deadlock-a\" " + id(a) + ":",
+                "  waiting for the lock of " + m2 + ", held by \"deadlock-b\" " + id(b));
+        List<String> expectedB = List.of("\"deadlock-b\" " + id(b) + ":",
+                "  waiting for the lock of " + m1 + ", held by \"deadlock-a\" " + id(a));
+        List<String> expected = new ArrayList<>();
+        if (report.get(first).startsWith("\"deadlock-a\"")) {
+            expected.addAll(expectedA);
+            expected.addAll(expectedB);
+        } else {
+            expected.addAll(expectedB);
+            expected.addAll(expectedA);
+        }
+        assertEquals(expected, report.subList(first, first + 4));
+        assertTrue(dump.indexOf("Found a coroutine deadlock:") < dump.indexOf("\nContexts:\n"), "reported first");
+        String stacks = dump.substring(section.end(), dump.indexOf("\nContexts:\n"));
+        assertTrue(stacks.startsWith("Stacks of the coroutines listed above:\n"), stacks);
+        assertTrue(stacks.contains("\"deadlock-a\" " + id(a) + " context=" + ctx), stacks);
+        assertTrue(stacks.contains("\"deadlock-b\" " + id(b) + " context=" + ctx), stacks);
+        assertTrue(stacks.contains("\tat io.aioco.CoMutex.lock(CoMutex.java)\n" + at("takeBoth", "second") + "\n"), stacks);
+        assertTrue(dump.contains("\nFound 1 deadlock.\n") || dump.matches("(?s).*\nFound [0-9]+ deadlocks\\.\n.*"), dump);
+    }
+
+    @CoroutineFn
+    private static void writeThenLock(CoRwLock rw, CoMutex mutex) {
+        rw.wrlock();
+        Coroutine.yield();
+        mutex.lock(); // @rwSecond
+        mutex.unlock();
+        rw.unlock();
+    }
+
+    @CoroutineFn
+    private static void lockThenWrite(CoRwLock rw, CoMutex mutex) {
+        mutex.lock();
+        Coroutine.yield();
+        rw.wrlock(); // @mutexSecond
+        rw.unlock();
+        mutex.unlock();
+    }
+
+    @Test
+    void aCycleThroughAReadWriteLockIsReportedToo() throws Exception {
+        AioContext ctx = context();
+        CoRwLock rw = new CoRwLock();
+        CoMutex mutex = new CoMutex();
+        Coroutine a = Coroutine.create("rwdeadlock-a", () -> writeThenLock(rw, mutex));
+        Coroutine b = Coroutine.create("rwdeadlock-b", () -> lockThenWrite(rw, mutex));
+        a.enter(ctx);
+        b.enter(ctx);
+        a.enter(ctx);
+        b.enter(ctx);
+        cleanups.add(a::cancel);
+        cleanups.add(b::cancel);
+        String dump = dump();
+        int found = dump.indexOf("Found a coroutine deadlock:");
+        assertTrue(found >= 0, dump);
+        String report = dump.substring(found, dump.indexOf("Stacks of the coroutines listed above:", found));
+        assertTrue(report.contains("\"rwdeadlock-b\" " + id(b) + ":\n  waiting for the write lock of " + rw
+                + ", held by \"rwdeadlock-a\" " + id(a) + "\n"), report);
+        assertTrue(report.contains("\"rwdeadlock-a\" " + id(a) + ":\n  waiting for the lock of " + mutex
+                + ", held by \"rwdeadlock-b\" " + id(b) + "\n"), report);
+        assertTrue(dump.contains("\tat io.aioco.CoRwLock.wrlock(CoRwLock.java)\n" + at("lockThenWrite", "mutexSecond")),
+                dump);
+    }
+
+    @Test
+    void noDeadlockIsReportedForAPlainWaitChain() throws Exception {
+        AioContext ctx = context();
+        CoMutex mutex = new CoMutex();
+        long[] work = {0};
+        Coroutine holder = Coroutine.create("chain-holder", () -> holdAndYield(mutex));
+        Coroutine waiter = Coroutine.create("chain-waiter", () -> waiterBody(mutex, work));
+        holder.enter(ctx);
+        waiter.enter(ctx);
+        cleanups.add(() -> holder.enter(ctx));
+        String dump = dump();
+        int found = dump.indexOf("Found a coroutine deadlock:");
+        assertTrue(found < 0 || !dump.substring(found, dump.indexOf("\nContexts:\n")).contains("chain-"), dump);
+    }
+
+    // ---- the MBean ----
+
+    @Test
+    void theMBeanOperationDumpReturnsTheSameText() throws Exception {
+        AioContext ctx = context(); // the first context registers the MBean (an earlier test's did already)
+        CoQueue queue = new CoQueue();
+        Coroutine queued = Coroutine.create("mbean-queued", () -> queue.await(null)); // @mbeanEntry
+        queued.enter(ctx);
+        cleanups.add(queued::cancel);
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().equals("aioco-jmx-registrar")) {
+                thread.join(); // the registration is done when its thread ends
+            }
+        }
+        Object text = ManagementFactory.getPlatformMBeanServer()
+                .invoke(new ObjectName("io.aioco:type=Coroutines"), "dump", null, null);
+        List<String> lines = block((String) text, "mbean-queued");
+        assertEquals("   state: SUSPENDED, waiting for a wake-up from " + queue, lines.get(1));
+        assertEquals("\tat io.aioco.CoQueue.await(CoQueue.java)", lines.get(2));
+        assertTrue(lines.get(3).matches("\tat " + Pattern.quote(HERE) + "lambda\\$.*\\(CoroutineDumpTest\\.java:"
+                + line("mbeanEntry") + "\\)"), lines.get(3));
+    }
+}
