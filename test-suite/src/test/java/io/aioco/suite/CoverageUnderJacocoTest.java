@@ -172,6 +172,14 @@ class CoverageUnderJacocoTest {
             for (String marker : List.of("label", "yield", "after", "store", "trace", "never")) {
                 assertLine("no code", account, marker);
             }
+            // JaCoCo keeps synthetic methods named lambda$...: a lambda's body and fresh body are
+            // counted beside its wrapper, and the fresh body (not called here) is a missed method
+            IClassCoverage main = analyze(exec, FixtureSource.wovenClasses(), "Main");
+            assertEquals(List.of("lambda$main$0([JLcoverage/fixture/Account;)V",
+                    "lambda$main$0([JLcoverage/fixture/Account;Lio/aioco/internal/CoStack;)V",
+                    "lambda$main$0([JLcoverage/fixture/Account;Lio/aioco/internal/CoStack;I)V",
+                    "main([Ljava/lang/String;)V"), methods(main));
+            assertEquals(1, main.getMethodCounter().getMissedCount());
         }
     }
 

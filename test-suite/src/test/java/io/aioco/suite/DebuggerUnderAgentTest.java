@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.sun.jdi.Bootstrap;
 import com.sun.jdi.Field;
 import com.sun.jdi.IntegerValue;
+import com.sun.jdi.InternalException;
 import com.sun.jdi.LocalVariable;
 import com.sun.jdi.Location;
 import com.sun.jdi.LongValue;
@@ -58,53 +59,35 @@ import org.junit.jupiter.api.Test;
  */
 class DebuggerUnderAgentTest {
     private static final long EVENT_TIMEOUT_MS = 15_000;
+    /** What {@link #locals} maps a variable to that the debugger cannot read (JDWP's INVALID_SLOT). */
+    private static final Value UNREADABLE = new Value() {
+        @Override
+        public VirtualMachine virtualMachine() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public com.sun.jdi.Type type() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public String toString() {
+            return "(unreadable: INVALID_SLOT)";
+        }
+    };
 
     @Test
     void aBreakpointAfterTheSuspensionShowsTheLocalsOfBeforeItAndSteps() throws Exception {
         assumeTrue("agent".equals(System.getProperty("aioco.mode")), "the child JVM is the same in both runs");
         int afterLine = FixtureSource.line("Account.java", "after");
         int storeLine = FixtureSource.line("Account.java", "store");
-        Process debuggee = new ProcessBuilder(ChildJvm.java(),
-                "-agentlib:jdwp=transport=dt_socket,server=y,suspend=y,address=127.0.0.1:0",
-                ChildJvm.agent("cache=off"),
-                "-cp", FixtureSource.originalClasses() + File.pathSeparator + ChildJvm.runtime(),
-                "coverage.fixture.Main").redirectErrorStream(true).start();
-        StringBuilder output = new StringBuilder();
-        VirtualMachine vm = null;
-        try {
-            BufferedReader reader = new BufferedReader(new InputStreamReader(debuggee.getInputStream(), StandardCharsets.UTF_8));
-            String listening = reader.readLine();
-            Matcher port = Pattern.compile("Listening for transport dt_socket at address: (\\d+)").matcher(String.valueOf(listening));
-            assertTrue(port.find(), "no JDWP address: " + listening);
-            Thread drain = new Thread(() -> reader.lines().forEach(line -> {
-                synchronized (output) {
-                    output.append(line).append('\n');
-                }
-            }));
-            drain.setDaemon(true);
-            drain.start();
-            vm = attach(port.group(1));
-
-            ClassPrepareRequest prepare = vm.eventRequestManager().createClassPrepareRequest();
-            prepare.addClassFilter("coverage.fixture.Account");
-            prepare.enable();
-            vm.resume();
-
-            ReferenceType account = this.<ClassPrepareEvent>next(vm, ClassPrepareEvent.class).referenceType();
-            List<Location> afterLocations = account.locationsOfLine(afterLine);
-            assertFalse(afterLocations.isEmpty(), "no code at Account.java:" + afterLine);
-            for (Location location : afterLocations) {
-                BreakpointRequest breakpoint = vm.eventRequestManager().createBreakpointRequest(location);
-                breakpoint.setSuspendPolicy(EventRequest.SUSPEND_EVENT_THREAD);
-                breakpoint.enable();
-            }
-            vm.resume();
-
+        try (Debuggee debuggee = Debuggee.start()) {
+            VirtualMachine vm = debuggee.vm;
+            debuggee.breakAt(afterLine);
             BreakpointEvent hit = next(vm, BreakpointEvent.class);
             ThreadReference thread = hit.thread();
-            ReferenceType main = vm.classesByName("coverage.fixture.Main").get(0);
-            Field enters = main.fieldByName("enters");
-            assertEquals(2, ((IntegerValue) main.getValue(enters)).value(), "hit in the second enter: after the resume");
+            assertEquals(2, debuggee.enters(), "hit in the second enter: after the resume");
             StackFrame frame = thread.frame(0);
             assertEquals(afterLine, frame.location().lineNumber());
             assertEquals("charge", frame.location().method().name());
@@ -119,6 +102,10 @@ class DebuggerUnderAgentTest {
             // reference is not read after the yield: dead, not saved, it shows the resume's dummy (README)
             assertTrue(locals.containsKey("reference"), locals.keySet().toString());
             assertEquals(null, locals.get("reference"), "a dead local after a resume: the README says it shows null");
+            // attempts is not read after the yield either: dead, not saved, and its slot holds no
+            // value on the resume's path, so the JVM refuses to read it (README)
+            assertTrue(locals.containsKey("attempts"), locals.keySet().toString());
+            assertEquals(UNREADABLE, locals.get("attempts"), "a dead local after a resume: the README says it is unreadable");
             assertEquals("coverage.fixture.Account", frame.thisObject().referenceType().name());
 
             assertOnlySourceLines(thread, afterLine);
@@ -135,23 +122,133 @@ class DebuggerUnderAgentTest {
             assertEquals(100, ((LongValue) locals(next).get("before")).value());
             assertOnlySourceLines(stepped.thread(), storeLine);
 
+            debuggee.runToEnd();
+        }
+    }
+
+    @Test
+    void aStepOverASuspensionPointThatSuspendsLeavesTheMethod() throws Exception {
+        assumeTrue("agent".equals(System.getProperty("aioco.mode")), "the child JVM is the same in both runs");
+        int yieldLine = FixtureSource.line("Account.java", "yield");
+        try (Debuggee debuggee = Debuggee.start()) {
+            VirtualMachine vm = debuggee.vm;
+            debuggee.breakAt(yieldLine);
+            BreakpointEvent hit = next(vm, BreakpointEvent.class);
+            assertEquals(1, debuggee.enters(), "hit in the first enter, before the suspension");
+            assertEquals(yieldLine, hit.thread().frame(0).location().lineNumber());
+            vm.eventRequestManager().deleteAllBreakpoints();
+
+            StepRequest step = vm.eventRequestManager().createStepRequest(hit.thread(), StepRequest.STEP_LINE, StepRequest.STEP_OVER);
+            step.addCountFilter(1);
+            step.enable();
+            vm.resume();
+            StepEvent stepped = next(vm, StepEvent.class);
+            vm.eventRequestManager().deleteEventRequest(step);
+            // the yield suspends: the body saves its frame (on the yield's line) and returns; the
+            // step ends in the caller's frame, the wrapper at the method's first line (README), not
+            // on a line of the body that did not run (before the fix: the method's last line)
+            Location at = stepped.thread().frame(0).location();
+            assertEquals("charge(JLjava/lang/String;)J:" + FixtureSource.line("Account.java", "before"),
+                    at.method().name() + at.method().signature() + ":" + at.lineNumber());
+            assertEquals(1, debuggee.enters(), "still the first enter");
+
+            // to stop after the resume: a breakpoint on the next line
+            debuggee.breakAt(FixtureSource.line("Account.java", "after"));
+            BreakpointEvent resumed = next(vm, BreakpointEvent.class);
+            assertEquals(2, debuggee.enters(), "hit in the second enter: after the resume");
+            assertEquals(100, ((LongValue) locals(resumed.thread().frame(0)).get("before")).value());
+            debuggee.runToEnd();
+        }
+    }
+
+    /** A JVM running the fixture under the agent and JDWP, attached, stopped before main. */
+    private static final class Debuggee implements AutoCloseable {
+        final Process process;
+        final VirtualMachine vm;
+        /** What the debuggee printed (the drain thread appends to it, under its lock). */
+        final StringBuilder output;
+        final Thread drain;
+        ReferenceType account;
+
+        private Debuggee(Process process, VirtualMachine vm, StringBuilder output, Thread drain) {
+            this.process = process;
+            this.vm = vm;
+            this.output = output;
+            this.drain = drain;
+        }
+
+        static Debuggee start() throws Exception {
+            Process process = new ProcessBuilder(ChildJvm.java(),
+                    "-agentlib:jdwp=transport=dt_socket,server=y,suspend=y,address=127.0.0.1:0",
+                    ChildJvm.agent("cache=off"),
+                    "-cp", FixtureSource.originalClasses() + File.pathSeparator + ChildJvm.runtime(),
+                    "coverage.fixture.Main").redirectErrorStream(true).start();
+            try {
+                BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                String listening = reader.readLine();
+                Matcher port = Pattern.compile("Listening for transport dt_socket at address: (\\d+)").matcher(String.valueOf(listening));
+                assertTrue(port.find(), "no JDWP address: " + listening);
+                StringBuilder output = new StringBuilder();
+                Thread drain = new Thread(() -> reader.lines().forEach(line -> {
+                    synchronized (output) {
+                        output.append(line).append('\n');
+                    }
+                }));
+                drain.setDaemon(true);
+                drain.start();
+                return new Debuggee(process, attach(port.group(1)), output, drain);
+            } catch (Throwable e) {
+                process.destroyForcibly();
+                throw e;
+            }
+        }
+
+        /** Runs to the preparation of Account, sets a breakpoint on each location of {@code line}, runs on. */
+        void breakAt(int line) throws Exception {
+            if (account == null) {
+                ClassPrepareRequest prepare = vm.eventRequestManager().createClassPrepareRequest();
+                prepare.addClassFilter("coverage.fixture.Account");
+                prepare.enable();
+                vm.resume();
+                account = next(vm, ClassPrepareEvent.class).referenceType();
+            }
+            List<Location> locations = account.locationsOfLine(line);
+            assertFalse(locations.isEmpty(), "no code at Account.java:" + line);
+            for (Location location : locations) {
+                BreakpointRequest breakpoint = vm.eventRequestManager().createBreakpointRequest(location);
+                breakpoint.setSuspendPolicy(EventRequest.SUSPEND_EVENT_THREAD);
+                breakpoint.enable();
+            }
+            vm.resume();
+        }
+
+        /** @return how many times Main entered the coroutine so far */
+        int enters() {
+            ReferenceType main = vm.classesByName("coverage.fixture.Main").get(0);
+            Field enters = main.fieldByName("enters");
+            return ((IntegerValue) main.getValue(enters)).value();
+        }
+
+        /** Clears the breakpoints, lets the debuggee run to its end and checks its output. */
+        void runToEnd() throws InterruptedException {
             vm.eventRequestManager().deleteAllBreakpoints();
             vm.resume();
-            assertTrue(debuggee.waitFor(EVENT_TIMEOUT_MS, TimeUnit.MILLISECONDS), "the debuggee did not end");
+            assertTrue(process.waitFor(EVENT_TIMEOUT_MS, TimeUnit.MILLISECONDS), "the debuggee did not end");
             drain.join(EVENT_TIMEOUT_MS);
             synchronized (output) {
                 assertTrue(output.toString().contains("enters=2 result=70 trace=order-7:30=70"), output.toString());
+                assertEquals(0, process.exitValue(), output.toString());
             }
-            assertEquals(0, debuggee.exitValue(), output.toString());
-        } finally {
-            if (vm != null) {
-                try {
-                    vm.dispose();
-                } catch (RuntimeException alreadyGone) {
-                    // the debuggee ended: nothing to release
-                }
+        }
+
+        @Override
+        public void close() {
+            try {
+                vm.dispose();
+            } catch (RuntimeException alreadyGone) {
+                // the debuggee ended: nothing to release
             }
-            debuggee.destroyForcibly();
+            process.destroyForcibly();
         }
     }
 
@@ -168,7 +265,7 @@ class DebuggerUnderAgentTest {
     }
 
     /** @return the next event of the debuggee, which must be of this type (the others are failures) */
-    private <E extends Event> E next(VirtualMachine vm, Class<E> type) throws InterruptedException {
+    private static <E extends Event> E next(VirtualMachine vm, Class<E> type) throws InterruptedException {
         while (true) {
             EventSet events = vm.eventQueue().remove(EVENT_TIMEOUT_MS);
             assertNotNull(events, "no " + type.getSimpleName() + " within " + EVENT_TIMEOUT_MS + " ms");
@@ -187,7 +284,13 @@ class DebuggerUnderAgentTest {
     private static Map<String, Value> locals(StackFrame frame) throws Exception {
         Map<String, Value> values = new HashMap<>();
         for (LocalVariable variable : frame.visibleVariables()) {
-            values.put(variable.name(), frame.getValue(variable));
+            try {
+                values.put(variable.name(), frame.getValue(variable));
+            } catch (InternalException e) {
+                // JDWP error 35 (INVALID_SLOT): the JVM sees no value in the slot at this point
+                assertTrue(e.getMessage().contains("JDWP Error: 35"), e.toString());
+                values.put(variable.name(), UNREADABLE);
+            }
         }
         return values;
     }
