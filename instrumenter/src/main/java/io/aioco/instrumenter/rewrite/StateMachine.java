@@ -99,6 +99,7 @@ final class StateMachine {
         method.instructions.insert(prologue(start, dispatch));
         if (resumable && !points.isEmpty()) {
             tail.add(dispatch);
+            markLine(firstLine() == null ? -1 : firstLine().line);
             tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             tail.add(stackCall(RuntimeNames.POP_INT, RuntimeNames.POP_INT_DESC));
             LabelNode corrupt = new LabelNode();
@@ -232,6 +233,7 @@ final class StateMachine {
         Spill spill = spill(point, receiverLocal);
         LabelNode stale = new LabelNode();
         tail.add(suspend);
+        markLine(point.line());
         tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
         tail.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
         tail.add(new InsnNode(Opcodes.ICONST_2)); // RuntimeNames.SUSPEND
@@ -280,6 +282,7 @@ final class StateMachine {
 
         Spill spill = spill(point, -1);
         tail.add(suspend);
+        markLine(point.line());
         saveAndReturn(point, spill);
         if (!resumable) {
             return null;
@@ -290,6 +293,22 @@ final class StateMachine {
         restore(point, spill);
         tail.add(new JumpInsnNode(Opcodes.GOTO, after)); // the prologue already cleared the signal
         return resume;
+    }
+
+    /**
+     * Why: the blocks added after the method's code would otherwise take the line of the code
+     * before them in the class file (the method's last line): a debugger stepping over a call that
+     * suspends would stop on a line the program never reached, and a stack trace taken while a
+     * frame saves or restores itself would name it. From here on in the tail, the code is
+     * {@code line}'s (a suspension point's own line, the first line for the dispatch); nothing if
+     * the class has no line numbers.
+     */
+    private void markLine(int line) {
+        if (line > 0) {
+            LabelNode label = new LabelNode();
+            tail.add(label);
+            tail.add(new LineNumberNode(line, label));
+        }
     }
 
     private Spill spill(SuspensionPoint point, int receiverLocal) {
