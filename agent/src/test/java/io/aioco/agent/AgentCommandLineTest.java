@@ -26,7 +26,7 @@ class AgentCommandLineTest {
 
     /** Every option {@link AgentOptions#parse} accepts, with a value where it needs one. */
     private static final List<String> AGENT_OPTIONS = List.of("verbose", "dump=DIR", "include=PREFIX",
-            "exclude=PREFIX", "cache=DIR");
+            "exclude=PREFIX", "cache=DIR", "probes");
 
     @Test
     void helpListsEveryCommandAndEveryAgentOptionWithAnExample() {
