@@ -129,9 +129,11 @@ final class VerdictFingerprints {
                 @Override
                 public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
                         String[] exceptions) {
-                    if ((access & Opcodes.ACC_SYNTHETIC) != 0
+                    if ((access & Opcodes.ACC_SYNTHETIC) != 0 || name.equals("<clinit>")
                             || !Instrumenter.originalDescriptor(descriptor).equals(descriptor)) {
-                        return null; // NOTE: bridges, lambda bodies, what weaving adds: they follow the rest
+                        // NOTE: bridges, lambda bodies, what weaving adds (a static initializer that
+                        // registers the class's frame tables included): they follow the rest
+                        return null;
                     }
                     String method = name + descriptor + " " + (access & RELEVANT_ACCESS);
                     methods.add(method);
