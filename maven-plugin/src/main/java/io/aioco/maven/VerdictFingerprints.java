@@ -2,6 +2,7 @@ package io.aioco.maven;
 
 import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.Instrumenter;
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -34,7 +35,6 @@ final class VerdictFingerprints {
     /** The fingerprint of a class the classpath does not have. */
     static final String MISSING = "-";
 
-    private static final String COROUTINE_FN_DESC = "Lio/aioco/CoroutineFn;";
     /** The access flags a verdict may depend on (overriding, dispatch, bridges). */
     private static final int RELEVANT_ACCESS = Opcodes.ACC_PUBLIC | Opcodes.ACC_PRIVATE | Opcodes.ACC_PROTECTED
             | Opcodes.ACC_STATIC | Opcodes.ACC_ABSTRACT | Opcodes.ACC_BRIDGE;
@@ -140,7 +140,7 @@ final class VerdictFingerprints {
                     return new MethodVisitor(Opcodes.ASM9) {
                         @Override
                         public AnnotationVisitor visitAnnotation(String annotation, boolean visible) {
-                            if (COROUTINE_FN_DESC.equals(annotation)) {
+                            if (RuntimeNames.COROUTINE_FN_DESC.equals(annotation)) {
                                 methods.remove(method);
                                 methods.add(method + " @CoroutineFn");
                             }
