@@ -52,10 +52,8 @@ public final class InstrumentingLoader extends ClassLoader {
                 return defineClass(name, bytes, 0, bytes.length);
             }
         };
-        // the classes this loader defines instrumented are woven alike: static calls to them go straight to the bodies
         this.instrumenter = new Instrumenter(ClassLookup.chain(original::get,
-                ClassLookup.ofClassLoader(InstrumentingLoader.class.getClassLoader())),
-                new Instrumenter.Options(false, false, name -> original.containsKey(name) && !this.excluded.test(name)));
+                ClassLookup.ofClassLoader(InstrumentingLoader.class.getClassLoader())));
     }
 
     /** Compiles the sources and returns a loader over them. */

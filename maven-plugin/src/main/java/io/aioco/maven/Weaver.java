@@ -88,9 +88,7 @@ final class Weaver {
         this.lookup = lookup;
         this.displayRoot = displayRoot;
         this.filter = filter;
-        // static calls to coroutine functions of the classes of this folder that it weaves go straight to their bodies
-        this.instrumenter = new Instrumenter(lookup, new Instrumenter.Options(false, verbose,
-                name -> filter.accepts(name.replace('/', '.')) && Files.isRegularFile(classesDirectory.resolve(name + ".class"))));
+        this.instrumenter = new Instrumenter(lookup, new Instrumenter.Options(false, verbose));
         this.verifier = new BytecodeVerifier(lookup);
         this.afterInstrumenting = afterInstrumenting;
     }
