@@ -70,7 +70,11 @@ final class ScheduledCoroutines {
     java.util.List<Coroutine> snapshot() {
         java.util.List<Coroutine> out = new java.util.ArrayList<>();
         try {
-            out.addAll(toRun);
+            for (Object co : toRun.toArray()) {
+                if (co != null) { // NOTE: a racy copy of the loop's deque may hold slots it just emptied
+                    out.add((Coroutine) co);
+                }
+            }
         } catch (RuntimeException racing) {
             // NOTE: the loop changed the deque meanwhile: the dump shows what it could read
         }
