@@ -149,7 +149,9 @@ public final class Coroutine {
      * @return the new coroutine, not yet entered
      */
     public static Coroutine create(CoroutineEntry entry) {
-        return new Coroutine(Objects.requireNonNull(entry, "entry"));
+        Coroutine co = new Coroutine(Objects.requireNonNull(entry, "entry"));
+        io.aioco.internal.loop.TestTime.noteCreated(co); // the test kit's list (one volatile read otherwise)
+        return co;
     }
 
     /**
@@ -994,6 +996,11 @@ public final class Coroutine {
      */
     public boolean entered() {
         return state == ENTERED;
+    }
+
+    /** Whether the coroutine has yielded and not terminated (the test kit's reports). Any thread, racy. */
+    boolean isSuspended() {
+        return state == SUSPENDED;
     }
 
     /**
