@@ -206,7 +206,17 @@ public final class AioContext implements AutoCloseable {
     boolean poll(boolean blocking, boolean withHooks, boolean asLoop) {
         io.aioco.internal.loop.TestTime time = testTime;
         if (time == null) {
-            return pollClaimed(blocking, withHooks, asLoop);
+            if (!io.aioco.internal.loop.TestTime.anyBound()) {
+                return pollClaimed(blocking, withHooks, asLoop);
+            }
+            // NOTE: a context of the machine's clocks polled from inside one with its own time
+            // (a nested poll): its callbacks read the machine's clocks, as its timers do
+            io.aioco.internal.loop.TestTime outer = io.aioco.internal.loop.TestTime.bind(null);
+            try {
+                return pollClaimed(blocking, withHooks, asLoop);
+            } finally {
+                io.aioco.internal.loop.TestTime.restore(null, outer);
+            }
         }
         // NOTE: the polling thread reads the context's own time for the length of the poll, so
         // that every callback and coroutine run here sees it (ClockType.nowNs, CoSleep, timeouts)

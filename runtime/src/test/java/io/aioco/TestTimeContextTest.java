@@ -37,6 +37,25 @@ class TestTimeContextTest {
     }
 
     @Test
+    void aPlainContextPolledFromInsideOneWithItsOwnTimeReadsTheMachinesClocks() {
+        TestTime time = new TestTime();
+        try (AioContext ctx = ACCESS.create("own-time", time); AioContext plain = AioContext.create()) {
+            long[] seen = new long[3];
+            plain.scheduleOneshot(() -> seen[1] = ClockType.REALTIME.nowNs());
+            ctx.scheduleOneshot(() -> {
+                long before = System.nanoTime();
+                plain.poll(false);
+                seen[0] = before;
+                seen[2] = ClockType.REALTIME.nowNs(); // back in the test's time
+            });
+            time.advanceNs(7);
+            assertTrue(ctx.poll(false));
+            assertTrue(seen[1] >= seen[0], seen[1] + " >= " + seen[0]);
+            assertEquals(7, seen[2]);
+        }
+    }
+
+    @Test
     void timersComeDueOnlyWhenTheTimeIsMovedNotWithTheProcessWideVirtualClock() {
         TestTime time = new TestTime();
         try (AioContext ctx = ACCESS.create("own-time", time)) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
 import io.aioco.test.fixtures.KitFixtures;
+import io.aioco.test.fixtures.OnlyThroughTheLauncher;
 import java.nio.channels.Pipe;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -33,7 +34,8 @@ class KitFailuresTest {
     /** Runs one fixture; returns its failure, or null if it passed. */
     private static Throwable run(String method) {
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectMethod(KitFixtures.class, method)).build();
+                .selectors(selectMethod(KitFixtures.class, method))
+                .configurationParameter(OnlyThroughTheLauncher.PARAMETER, "true").build();
         SummaryGeneratingListener listener = new SummaryGeneratingListener();
         LauncherFactory.create().execute(request, listener);
         TestExecutionSummary summary = listener.getSummary();

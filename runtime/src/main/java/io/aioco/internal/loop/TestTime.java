@@ -81,6 +81,11 @@ public final class TestTime {
         return bindings == 0 ? null : BOUND.get();
     }
 
+    /** Whether any thread is bound to a time right now (one volatile read). Any thread. */
+    public static boolean anyBound() {
+        return bindings != 0;
+    }
+
     /**
      * Binds the calling thread to {@code time} (null: to none) and returns the previous binding,
      * which the caller restores with {@link #restore} (bindings nest).
