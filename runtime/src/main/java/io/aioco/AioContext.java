@@ -928,6 +928,7 @@ public final class AioContext implements AutoCloseable {
         io.aioco.internal.SpawnEntry<T> entry = new io.aioco.internal.SpawnEntry<>(body);
         Coroutine coroutine = Coroutine.create(entry);
         entry.runIn(coroutine);
+        entry.spawnedOn(this);
         coEnter(coroutine);
         return entry.result();
     }
@@ -1055,6 +1056,29 @@ public final class AioContext implements AutoCloseable {
         return testTime != null;
     }
 
+    /**
+     * Waits of coroutines of this context for futures other threads complete (Coroutine.await),
+     * counted only for a context with its own time: the test kit's driver blocks rather than
+     * reporting a deadlock while one is in flight (it still moves the time to the next deadline:
+     * kotlinx-coroutines-test's rule for work outside the test's dispatcher).
+     */
+    private final AtomicInteger foreignWaits = new AtomicInteger();
+
+    /** Called from the loop thread (Coroutine.await's publish), for a context with its own time. */
+    void foreignWaitBegan() {
+        foreignWaits.incrementAndGet();
+    }
+
+    /**
+     * Called from any thread once such a wait ended, after its coroutine was woken: the last one
+     * wakes the driver, which may block waiting for it.
+     */
+    void foreignWaitEnded() {
+        if (foreignWaits.decrementAndGet() == 0) {
+            notifyEvent();
+        }
+    }
+
     /** The test kit's entry (see io.aioco.internal.TestAccess). */
     private static final class TestHooks extends io.aioco.internal.TestAccess {
         static void install() {
@@ -1075,6 +1099,11 @@ public final class AioContext implements AutoCloseable {
         public boolean threadPoolBusy(AioContext ctx) {
             ThreadPool pool = ctx.threadPool;
             return pool != null && pool.busy();
+        }
+
+        @Override
+        public boolean awaitsInFlight(AioContext ctx) {
+            return ctx.foreignWaits.get() != 0;
         }
 
         @Override

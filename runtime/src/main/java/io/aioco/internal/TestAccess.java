@@ -48,6 +48,13 @@ public abstract class TestAccess {
     /** Whether the context's thread pool has work queued or running. */
     public abstract boolean threadPoolBusy(AioContext ctx);
 
+    /**
+     * Whether a coroutine of the context (with its own time only) awaits a future ({@code
+     * Coroutine.await}) that another thread may complete: not complete yet, and not spawned on
+     * this context.
+     */
+    public abstract boolean awaitsInFlight(AioContext ctx);
+
     /** One line per bottom half scheduled and not run, timer armed and fd handler installed. */
     public abstract List<String> pending(AioContext ctx);
 

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * test driver whenever the guest is idle (kotlinx-coroutines-test's {@code runTest} does the same).
  *
  * <p><b>Failures.</b> The test fails with what the method throws; with a deadlock (nothing ready,
- * no timer armed, no thread-pool work in flight and no fd handler that a peer could wake, while the
+ * no timer armed, no thread-pool work in flight, no {@code Coroutine.await} of a future
+ * another thread may complete and no fd handler that a peer could wake, while the
  * method has not returned), naming what the test coroutine waits for, instead of hanging; and when
  * the method returns with work left on the context (bottom halves scheduled, timers armed, fd
  * handlers installed), listing it.

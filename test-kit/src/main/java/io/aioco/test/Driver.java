@@ -63,6 +63,11 @@ final class Driver {
                 ctx.poll(true); // the work's completion (or the pool's last worker) wakes it
                 continue;
             }
+            // NOTE: work in flight schedules its completion before its count drops: what came back
+            // between the poll above and the count read as 0 is run now, before the time moves
+            if (ctx.poll(false)) {
+                continue;
+            }
             long untilDeadline = ACCESS.untilNextDeadlineNs(ctx);
             if (untilDeadline >= 0) {
                 if (time != null) {
@@ -74,8 +79,8 @@ final class Driver {
                 }
                 continue;
             }
-            if (ACCESS.hasFdHandlers(ctx)) {
-                ctx.poll(true); // a peer may make a channel ready: wait for it
+            if (ACCESS.hasFdHandlers(ctx) || ACCESS.awaitsInFlight(ctx)) {
+                ctx.poll(true); // a peer may make a channel ready, another thread complete a future
                 continue;
             }
             throw new AssertionError(deadlock(name, ctx, time, co));

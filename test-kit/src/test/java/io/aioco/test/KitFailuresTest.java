@@ -91,6 +91,12 @@ class KitFailuresTest {
     }
 
     @Test
+    void awaitingASpawnedCoroutineThatCannotEndIsADeadlockToo() {
+        String m = failureMessage("deadlocksAwaitingASpawnedCoroutine");
+        assertTrue(m.contains("deadlocked") && m.contains("waiting for the completion of"), m);
+    }
+
+    @Test
     void aTestMethodThatIsNoCoroutineFnIsRefusedWithItsName() {
         Throwable t = run("notACoroutineFn");
         assertInstanceOf(IllegalStateException.class, t);

@@ -12,6 +12,7 @@ import io.aioco.CoroutineTimeoutException;
 import io.aioco.Timer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /** The test's virtual time: every clock reads it, and it jumps to the next deadline when idle. */
 class VirtualTimeTest {
@@ -98,6 +99,24 @@ class VirtualTimeTest {
         assertEquals(42, v);
         assertEquals(0, ClockType.VIRTUAL.nowNs());
         timer.del();
+    }
+
+    @CoroutineTest
+    @CoroutineFn
+    void aFutureAnotherThreadCompletesIsWaitedForNotTakenForADeadlock() throws Exception {
+        CompletableFuture<Integer> future = new CompletableFuture<>();
+        Thread testThread = Thread.currentThread();
+        Thread completer = new Thread(() -> {
+            // completes only once the test's thread blocks (the driver waits for the future), so
+            // a driver that reports a deadlock instead is caught every time
+            while (testThread.getState() != Thread.State.WAITING && testThread.getState() != Thread.State.TIMED_WAITING) {
+                Thread.onSpinWait();
+            }
+            future.complete(7);
+        });
+        completer.start();
+        assertEquals(7, Coroutine.await(future));
+        assertEquals(0, ClockType.VIRTUAL.nowNs());
     }
 
     @CoroutineTest(realTime = true)
