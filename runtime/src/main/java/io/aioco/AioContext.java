@@ -63,9 +63,12 @@ public final class AioContext implements AutoCloseable {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+        TestHooks.install();
     }
 
     private final String name;
+    /** The context's own time, the test kit's (see TestTime), else null: the machine's clocks. */
+    private final io.aioco.internal.loop.TestTime testTime;
 
     /** The thread inside poll() right now, else null. */
     @SuppressWarnings("unused") // accessed through POLLING_THREAD
@@ -90,7 +93,7 @@ public final class AioContext implements AutoCloseable {
     private final BooleanSupplier bottomHalvesArrived =
             () -> bhq.hasShared() || bhq.localSchedules() != busyPollMark;
 
-    private final TimerGroup timers = new TimerGroup();
+    private final TimerGroup timers;
     private final Runnable virtualClockListener = this::virtualClockChanged;
     private boolean listensToVirtualClock; // guarded by timers' lock holder: see ensureVirtualListener
 
@@ -115,7 +118,13 @@ public final class AioContext implements AutoCloseable {
     final ChannelWaiters channelWaiters = new ChannelWaiters(this);
 
     private AioContext(String name) {
+        this(name, null);
+    }
+
+    private AioContext(String name, io.aioco.internal.loop.TestTime testTime) {
         this.name = name;
+        this.testTime = testTime;
+        this.timers = new TimerGroup(testTime);
         this.scheduledCoroutines = new ScheduledCoroutines(this);
         CoroutineDump.contextCreated(this);
     }
@@ -225,6 +234,32 @@ public final class AioContext implements AutoCloseable {
      * inherit this.
      */
     boolean poll(boolean blocking, boolean withHooks, boolean asLoop) {
+        io.aioco.internal.loop.TestTime time = testTime;
+        if (time == null) {
+            if (!io.aioco.internal.loop.TestTime.anyBound()) {
+                return pollClaimed(blocking, withHooks, asLoop);
+            }
+            // NOTE: a context of the machine's clocks polled from inside one with its own time
+            // (a nested poll): its callbacks read the machine's clocks, as its timers do
+            io.aioco.internal.loop.TestTime outer = io.aioco.internal.loop.TestTime.bind(null);
+            try {
+                return pollClaimed(blocking, withHooks, asLoop);
+            } finally {
+                io.aioco.internal.loop.TestTime.restore(null, outer);
+            }
+        }
+        // NOTE: the polling thread reads the context's own time for the length of the poll, so
+        // that every callback and coroutine run here sees it (ClockType.nowNs, CoSleep, timeouts)
+        io.aioco.internal.loop.TestTime outer = io.aioco.internal.loop.TestTime.bind(time);
+        try {
+            return pollClaimed(blocking, withHooks, asLoop);
+        } finally {
+            io.aioco.internal.loop.TestTime.restore(time, outer);
+        }
+    }
+
+    /** Called from the loop thread: poll() with the thread's clocks already set. */
+    private boolean pollClaimed(boolean blocking, boolean withHooks, boolean asLoop) {
         Thread me = Thread.currentThread();
         boolean outermost = enterPoll(me);
         Carrier state = threadState(me);
@@ -686,7 +721,7 @@ public final class AioContext implements AutoCloseable {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(cb, "cb");
         checkOpen();
-        if (type == ClockType.VIRTUAL) {
+        if (type == ClockType.VIRTUAL && testTime == null) {
             ensureVirtualListener();
         }
         return new Timer(this, type, cb);
@@ -923,6 +958,7 @@ public final class AioContext implements AutoCloseable {
         io.aioco.internal.SpawnEntry<T> entry = new io.aioco.internal.SpawnEntry<>(body);
         Coroutine coroutine = Coroutine.create(entry);
         entry.runIn(coroutine);
+        entry.spawnedOn(this);
         coEnter(coroutine);
         return entry.result();
     }
@@ -1042,6 +1078,97 @@ public final class AioContext implements AutoCloseable {
         ThreadPool pool = threadPool;
         if (pool != null) {
             pool.shutdown();
+        }
+    }
+
+    /** Called from any thread: whether the context has its own time (the test kit's). */
+    boolean hasTestTime() {
+        return testTime != null;
+    }
+
+    /**
+     * Waits of coroutines of this context for futures other threads complete (Coroutine.await),
+     * counted only for a context with its own time: the test kit's driver blocks rather than
+     * reporting a deadlock while one is in flight (it still moves the time to the next deadline:
+     * kotlinx-coroutines-test's rule for work outside the test's dispatcher).
+     */
+    private final AtomicInteger foreignWaits = new AtomicInteger();
+
+    /** Called from the loop thread (Coroutine.await's publish), for a context with its own time. */
+    void foreignWaitBegan() {
+        foreignWaits.incrementAndGet();
+    }
+
+    /**
+     * Called from any thread once such a wait ended, after its coroutine was woken: the last one
+     * wakes the driver, which may block waiting for it.
+     */
+    void foreignWaitEnded() {
+        if (foreignWaits.decrementAndGet() == 0) {
+            notifyEvent();
+        }
+    }
+
+    /** The test kit's entry (see io.aioco.internal.TestAccess). */
+    private static final class TestHooks extends io.aioco.internal.TestAccess {
+        static void install() {
+            register(new TestHooks());
+        }
+
+        @Override
+        public AioContext create(String name, io.aioco.internal.loop.TestTime time) {
+            return new AioContext(name, time);
+        }
+
+        @Override
+        public long untilNextDeadlineNs(AioContext ctx) {
+            return ctx.timers.untilNextDeadlineNs();
+        }
+
+        @Override
+        public boolean threadPoolBusy(AioContext ctx) {
+            ThreadPool pool = ctx.threadPool;
+            return pool != null && pool.busy();
+        }
+
+        @Override
+        public boolean awaitsInFlight(AioContext ctx) {
+            return ctx.foreignWaits.get() != 0;
+        }
+
+        @Override
+        public boolean hasFdHandlers(AioContext ctx) {
+            FdTable table = ctx.poller.fds();
+            return table != null && table.size() > 0;
+        }
+
+        @Override
+        public boolean isSuspended(Coroutine co) {
+            return co.isSuspended();
+        }
+
+        @Override
+        public String describeWait(Coroutine co) {
+            CoWait wait = co.currentWait();
+            return wait == null ? null : wait.describe();
+        }
+
+        @Override
+        public java.util.List<String> pending(AioContext ctx) {
+            java.util.List<String> out = new java.util.ArrayList<>();
+            for (BottomHalf bh : ctx.bhq.scheduled()) {
+                out.add("bottom half scheduled: " + bh);
+            }
+            String[] names = new String[ClockType.values().length];
+            for (ClockType c : ClockType.values()) {
+                names[c.ordinal()] = c.name();
+            }
+            out.addAll(ctx.timers.describeArmed(names));
+            FdTable table = ctx.poller.fds();
+            if (table != null) {
+                out.addAll(table.describeHandlers());
+            }
+            return out;
         }
     }
 

@@ -376,4 +376,26 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
             report(bh, leaked);
         }
     }
+
+    /**
+     * Called from the loop thread (the test kit, between polls): the bottom halves scheduled and
+     * not yet run, local ones first, without changing anything.
+     */
+    List<BottomHalf> scheduled() {
+        List<BottomHalf> out = new ArrayList<>();
+        BottomHalf[] r = ring;
+        int mask = r.length - 1;
+        for (int i = head; i != tail; i++) {
+            BottomHalf bh = r[i & mask];
+            if (bh != null && bh.pending() != BottomHalf.NOT_PENDING && !out.contains(bh)) {
+                out.add(bh);
+            }
+        }
+        for (BottomHalf bh = (BottomHalf) SHARED_HEAD.getVolatile(this); bh != null; bh = bh.next) {
+            if (bh.pending() != BottomHalf.NOT_PENDING && !out.contains(bh)) {
+                out.add(bh);
+            }
+        }
+        return out;
+    }
 }

@@ -167,7 +167,9 @@ public final class Coroutine {
      * @return the new coroutine, not yet entered
      */
     public static Coroutine create(CoroutineEntry entry) {
-        return new Coroutine(null, Objects.requireNonNull(entry, "entry"));
+        Coroutine co = new Coroutine(null, Objects.requireNonNull(entry, "entry"));
+        io.aioco.internal.loop.TestTime.noteCreated(co); // the test kit's list (one volatile read otherwise)
+        return co;
     }
 
     /**
@@ -181,7 +183,9 @@ public final class Coroutine {
      * @return the new coroutine, not yet entered
      */
     public static Coroutine create(String name, CoroutineEntry entry) {
-        return new Coroutine(Objects.requireNonNull(name, "name"), Objects.requireNonNull(entry, "entry"));
+        Coroutine co = new Coroutine(Objects.requireNonNull(name, "name"), Objects.requireNonNull(entry, "entry"));
+        io.aioco.internal.loop.TestTime.noteCreated(co);
+        return co;
     }
 
     /**
@@ -876,14 +880,37 @@ public final class Coroutine {
             this.future = future;
         }
 
+        /**
+         * The context of the test kit counting this wait as work in flight (see {@link
+         * AioContext#foreignWaitBegan}), until the wait ends; else null.
+         */
+        private java.util.concurrent.atomic.AtomicReference<AioContext> tracked;
+
         @Override
         public CoWait publish() {
             if (future.isDone()) {
                 return completeInline();
             }
+            AioContext ctx = coroutine.context();
+            // NOTE: a future a coroutine of the same context completes (spawn) is not foreign: a
+            // deadlock among them must still be reported
+            if (ctx != null && ctx.hasTestTime() && io.aioco.internal.SpawnEntry.spawnedIn(future) != ctx) {
+                // NOTE: before the callback is registered: a completion at once finds it counted
+                tracked = new java.util.concurrent.atomic.AtomicReference<>(ctx);
+                ctx.foreignWaitBegan();
+            }
             callback = new AwaitCallback(this);
             future.whenComplete(callback);
             return null;
+        }
+
+        /** The wait ended (woken, or withdrawn): no longer in flight. Any thread; once. */
+        void untrack() {
+            java.util.concurrent.atomic.AtomicReference<AioContext> t = tracked;
+            AioContext ctx = t == null ? null : t.getAndSet(null);
+            if (ctx != null) {
+                ctx.foreignWaitEnded();
+            }
         }
 
         /**
@@ -894,6 +921,7 @@ public final class Coroutine {
         @Override
         void withdraw() {
             callback.clear();
+            untrack();
         }
 
         @Override
@@ -932,6 +960,9 @@ public final class Coroutine {
             wait = null;
             if (target != null) {
                 target.wakeOrLose("Coroutine.await(CompletionStage)'s completion callback");
+                if (target instanceof FutureWait<?> fw) {
+                    fw.untrack(); // NOTE: after the wake: the kit's driver sees the wake-up or the count
+                }
             }
         }
     }
@@ -1070,6 +1101,11 @@ public final class Coroutine {
      */
     public boolean entered() {
         return state == ENTERED;
+    }
+
+    /** Whether the coroutine has yielded and not terminated (the test kit's reports). Any thread, racy. */
+    boolean isSuspended() {
+        return state == SUSPENDED;
     }
 
     /**

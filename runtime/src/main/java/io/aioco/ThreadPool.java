@@ -85,8 +85,12 @@ public final class ThreadPool {
         /** Worker thread: runs the work unless it was dropped first. */
         @Override
         public void run() {
-            if (REQUEST_STATE.compareAndSet(this, QUEUED, RUNNING)) {
-                pool.runOnWorker(this);
+            try {
+                if (REQUEST_STATE.compareAndSet(this, QUEUED, RUNNING)) {
+                    pool.runOnWorker(this);
+                }
+            } finally {
+                pool.finished();
             }
         }
 
@@ -281,10 +285,35 @@ public final class ThreadPool {
         if (ctx.isClosed()) {
             throw new IllegalStateException("thread pool of " + ctx + " used after the context was closed");
         }
+        inFlight.incrementAndGet();
         try {
             workers.execute(req);
         } catch (RejectedExecutionException e) {
+            inFlight.decrementAndGet();
             throw new IllegalStateException("thread pool of " + ctx + " used after the context was closed", e);
+        }
+    }
+
+    /**
+     * Requests submitted whose worker has not finished with them yet (a completion, if any, is
+     * scheduled before the count drops): the test kit's driver blocks rather than moving its time
+     * while this is not 0.
+     */
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    /** Called from any thread (the test kit's driver): whether work is queued or running. */
+    boolean busy() {
+        return inFlight.get() != 0;
+    }
+
+    /**
+     * Called on a worker thread when it is done with a request. The last one wakes a context with
+     * its own time, whose driver may be blocked waiting for the pool to drain (a dropped request
+     * schedules no completion); other contexts are left alone.
+     */
+    private void finished() {
+        if (inFlight.decrementAndGet() == 0 && ctx.hasTestTime()) {
+            ctx.notifyEvent();
         }
     }
 

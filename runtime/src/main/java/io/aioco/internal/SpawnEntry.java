@@ -59,6 +59,23 @@ public final class SpawnEntry<T> implements CoroutineEntry {
     }
 
     /**
+     * Names the context the coroutine is spawned on (for {@link #spawnedIn}). Called once, before
+     * the coroutine is entered, by the thread that spawns it.
+     */
+    public void spawnedOn(Object context) {
+        result.context = context;
+    }
+
+    /**
+     * @param future any future
+     * @return the context of the coroutine that completes {@code future} if it is a spawned
+     *     future ({@code AioContext.spawn}), else null. Any thread (the test kit's accounting).
+     */
+    public static Object spawnedIn(CompletableFuture<?> future) {
+        return future instanceof Result<?> r ? r.context : null;
+    }
+
+    /**
      * The spawned future: {@code cancel(true)} also cancels the coroutine ({@link
      * Coroutine#cancel()}); {@code cancel(false)} only completes the future, and the coroutine goes
      * on. Any thread.
@@ -66,6 +83,8 @@ public final class SpawnEntry<T> implements CoroutineEntry {
     private static final class Result<T> extends CompletableFuture<T> {
         /** Set before the coroutine is first entered (the spawn publishes it), never changed. */
         volatile Coroutine coroutine;
+        /** The context it was spawned on; set with the coroutine. */
+        volatile Object context;
 
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {

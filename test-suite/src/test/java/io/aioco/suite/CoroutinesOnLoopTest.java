@@ -13,6 +13,7 @@ import io.aioco.CoMutex;
 import io.aioco.Coroutine;
 import io.aioco.CoroutineFn;
 import io.aioco.IOThread;
+import io.aioco.test.CoroutineTest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
@@ -153,31 +154,32 @@ class CoroutinesOnLoopTest {
     @CoroutineFn
     private static void sleepThenLog(List<String> log, String name, long ns) {
         Coroutine.sleepNs(ClockType.VIRTUAL, ns);
-        log.add(name + "@" + ns);
+        log.add(name + "@" + ClockType.VIRTUAL.nowNs());
     }
 
-    @Test
-    void sleepOnTheVirtualClockWakesInDeadlineOrder() {
-        ClockType.pauseVirtual();
-        try {
-            AioContext ctx = context();
-            List<String> log = new ArrayList<>();
-            Coroutine.create(() -> sleepThenLog(log, "c", 3_000)).enter(ctx);
-            Coroutine.create(() -> sleepThenLog(log, "a", 1_000)).enter(ctx);
-            Coroutine.create(() -> sleepThenLog(log, "b", 2_000)).enter(ctx);
-            ctx.poll(false);
-            assertEquals(List.of(), log);
-            ClockType.advanceVirtualNs(1_500);
-            ctx.poll(false);
-            assertEquals(List.of("a@1000"), log);
-            ClockType.advanceVirtualNs(10_000);
-            while (ctx.poll(false)) {
-                // run what is due
-            }
-            assertEquals(List.of("a@1000", "b@2000", "c@3000"), log);
-        } finally {
-            ClockType.resumeVirtual();
-        }
+    /** With the test kit: the test's own virtual time, which jumps to each deadline in turn. */
+    @CoroutineTest
+    @CoroutineFn
+    void sleepOnTheVirtualClockWakesInDeadlineOrderEachAtItsDeadline() throws Exception {
+        AioContext ctx = AioContext.current();
+        List<String> log = new ArrayList<>();
+        CompletableFuture<Void> c = ctx.spawn(() -> {
+            sleepThenLog(log, "c", 3_000);
+            return null;
+        });
+        CompletableFuture<Void> a = ctx.spawn(() -> {
+            sleepThenLog(log, "a", 1_000);
+            return null;
+        });
+        CompletableFuture<Void> b = ctx.spawn(() -> {
+            sleepThenLog(log, "b", 2_000);
+            return null;
+        });
+        Coroutine.sleepNs(ClockType.VIRTUAL, 1_500);
+        assertEquals(List.of("a@1000"), log);
+        Coroutine.await(CompletableFuture.allOf(a, b, c));
+        assertEquals(List.of("a@1000", "b@2000", "c@3000"), log);
+        assertEquals(3_000, ClockType.VIRTUAL.nowNs());
     }
 
     @Test

@@ -290,6 +290,17 @@ public final class FdTable {
         }
     }
 
+    /** Called from any thread: one line per channel with handlers, for leak reports. */
+    public synchronized java.util.List<String> describeHandlers() {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (Node n : nodes.values()) {
+            if (!n.removed && (n.onRead != null || n.onWrite != null)) {
+                out.add("fd handler on " + n.channel + ": read=" + n.onRead + ", write=" + n.onWrite);
+            }
+        }
+        return out;
+    }
+
     /** Called from any thread: the number of channels with handlers (for tests: a bound on memory). */
     public synchronized int size() {
         return nodes.size();

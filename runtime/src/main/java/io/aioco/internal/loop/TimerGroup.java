@@ -26,7 +26,16 @@ public final class TimerGroup {
         return count;
     }
 
+    /** The context's own time (the test kit's), else null: the machine's clocks. */
+    private final TestTime time;
+
     public TimerGroup() {
+        this(null);
+    }
+
+    /** A group whose clocks all read {@code time} (null: the machine's clocks). */
+    public TimerGroup(TestTime time) {
+        this.time = time;
         for (int i = 0; i < queues.length; i++) {
             queues[i] = new TimerQueue();
         }
@@ -108,10 +117,50 @@ public final class TimerGroup {
         if (head == null) {
             return -1;
         }
+        if (time != null) {
+            // NOTE: a context's own time moves only when advanced (the test kit does, when the
+            // context is idle), so waiting would never bring a timer due: as a paused VIRTUAL.
+            return head.expireNs - time.nowNs(c) > 0 ? -1 : 0;
+        }
         if (c == Clocks.VIRTUAL && VirtualClock.isPaused()) {
             return head.expireNs - VirtualClock.nowNs() > 0 ? -1 : 0;
         }
         return Math.max(0, head.expireNs - Clocks.nowNs(c));
+    }
+
+    /**
+     * Called from any thread, for a group with its own time: how far that time must move for the
+     * earliest timer of any clock to be due (0 if one is due), or -1 if no timer is armed.
+     */
+    public synchronized long untilNextDeadlineNs() {
+        long best = -1;
+        for (int c = 0; c < queues.length; c++) {
+            TimerQueue.Entry head = queues[c].peek();
+            if (head != null) {
+                long now = time != null ? time.nowNs(c) : Clocks.nowNs(c);
+                long d = Math.max(0, head.expireNs - now);
+                best = best < 0 ? d : Math.min(best, d);
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Called from any thread: one line per armed timer, earliest first per clock ("clock deadline
+     * callback"), for leak reports.
+     */
+    public synchronized java.util.List<String> describeArmed(String[] clockNames) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (int c = 0; c < queues.length; c++) {
+            java.util.List<TimerQueue.Entry> entries = queues[c].entries();
+            entries.sort(java.util.Comparator.comparingLong(e -> e.expireNs));
+            for (TimerQueue.Entry e : entries) {
+                long now = time != null ? time.nowNs(c) : Clocks.nowNs(c);
+                out.add(clockNames[c] + " timer due at " + e.expireNs + " ns (in " + (e.expireNs - now)
+                        + " ns): " + e.callback);
+            }
+        }
+        return out;
     }
 
     /**
@@ -140,7 +189,7 @@ public final class TimerGroup {
             if (q.isEmpty()) {
                 continue;
             }
-            long now = Clocks.nowNs(c);
+            long now = time != null ? time.nowNs(c) : Clocks.nowNs(c);
             long passSeq;
             synchronized (this) {
                 passSeq = q.nextSeq();

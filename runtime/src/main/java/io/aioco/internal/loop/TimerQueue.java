@@ -91,6 +91,15 @@ public final class TimerQueue {
         return size == 0;
     }
 
+    /** A copy of the armed entries, in heap order. Lock held. */
+    java.util.List<Entry> entries() {
+        java.util.List<Entry> out = new java.util.ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            out.add(heap[i]);
+        }
+        return out;
+    }
+
     /** Drops every entry (context closing). Lock held. */
     void clear() {
         for (int i = 0; i < size; i++) {
