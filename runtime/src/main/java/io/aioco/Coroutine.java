@@ -1103,7 +1103,7 @@ public final class Coroutine {
         return state == ENTERED;
     }
 
-    /** Whether the coroutine has yielded and not terminated (the test kit's reports). Any thread, racy. */
+    /** Whether the coroutine has yielded and not terminated (the test kit's reports, dumps). Any thread, racy. */
     boolean isSuspended() {
         return state == SUSPENDED;
     }
@@ -1137,11 +1137,6 @@ public final class Coroutine {
             case SUSPENDED -> "SUSPENDED";
             default -> "TERMINATED";
         };
-    }
-
-    /** @return whether it yielded and waits to be entered again */
-    boolean isSuspended() {
-        return state == SUSPENDED;
     }
 
     /** @return the context whose scheduled list holds it, or null */
