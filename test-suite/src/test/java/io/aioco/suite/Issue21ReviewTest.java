@@ -139,4 +139,39 @@ class Issue21ReviewTest {
             again.bind(address); // main: java.net.BindException: Address already in use
         }
     }
+
+    /**
+     * The same defect for a channel handed from one context to another (waited on once in A, then
+     * served in B and closed on B's thread, B's loop polling on): A's kept SelectionKey still holds
+     * the fd, so the peer never sees the end of the stream while A idles. Closing on the thread that
+     * serves the channel, as QEMU's owners do, does not help.
+     */
+    @Test
+    void aSinkMovedToAnotherContextAndClosedThereEndsTheStream() throws Exception {
+        AioContext a = context();
+        AioContext b = context();
+        Pipe pipe = Pipe.open();
+        channels.add(pipe.source());
+        channels.add(pipe.sink());
+        pipe.source().configureBlocking(false);
+        pipe.sink().configureBlocking(false);
+        Coroutine first = Coroutine.create(() -> Coroutine.yieldUntilWritable(pipe.sink()));
+        first.enter(a);
+        drain(a);
+        assertTrue(first.isTerminated());
+        Coroutine second = Coroutine.create(() -> {
+            Coroutine.yieldUntilWritable(pipe.sink());
+            try {
+                pipe.sink().close(); // the connection ends on the context that serves it
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        second.enter(b);
+        drain(b);
+        assertTrue(second.isTerminated());
+        drain(b);
+        assertEquals(-1, pipe.source().read(ByteBuffer.allocate(16)),
+                "the source must see the end of the stream (0: context A's kept key holds the sink's fd)");
+    }
 }
