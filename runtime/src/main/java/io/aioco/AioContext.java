@@ -387,6 +387,8 @@ public final class AioContext implements AutoCloseable {
     /** Called from the loop thread: one aio_poll. */
     private boolean pollOnce(Thread me, boolean blocking, PollHooks hooks) {
         assert inLoopThread() : me + " polls " + this + " claimed by " + pollingThread;
+        // NOTE: before the updates are applied, so that this poll's select flushes what it drops
+        channelWaiters.releaseIdle();
         FdTable table = poller.fds();
         if (table != null) {
             table.applyUpdates();
@@ -786,8 +788,13 @@ public final class AioContext implements AutoCloseable {
      * handlers are gone already).
      */
     void releaseFd(FdTable.Node node, Object owner) {
+        releaseFd(node, owner, true);
+    }
+
+    /** As {@link #releaseFd(FdTable.Node, Object)}; {@code wake}: false from the loop thread before it polls. */
+    void releaseFd(FdTable.Node node, Object owner, boolean wake) {
         FdTable table = poller.fds();
-        if (table != null && table.release(node, owner)) {
+        if (table != null && table.release(node, owner) && wake) {
             VarHandle.fullFence(); // NOTE: as in setFdHandler
             poller.notifyChange();
         }
