@@ -338,9 +338,13 @@ public final class AioContext implements AutoCloseable {
             checkOpen();
             return false;
         }
-        if (owner != null || !POLLING_THREAD.compareAndSet(this, null, me)) {
-            throw new IllegalStateException(this + " is being polled by " + pollingThread
-                    + "; " + me + " may not poll it at the same time");
+        while (!POLLING_THREAD.compareAndSet(this, null, me)) {
+            // NOTE: flushClosedChannels holds the claim for one selectNow only: wait for it
+            if (!flushing && POLLING_THREAD.getAcquire(this) != null) {
+                throw new IllegalStateException(this + " is being polled by " + pollingThread
+                        + "; " + me + " may not poll it at the same time");
+            }
+            Thread.onSpinWait();
         }
         if (closed) {
             POLLING_THREAD.setRelease(this, null);
@@ -366,6 +370,58 @@ public final class AioContext implements AutoCloseable {
             return false;
         }
         return true;
+    }
+
+    /** Set while {@link #flushClosedChannels} may hold the claim: a poller waits for it instead of failing. */
+    private volatile boolean flushing;
+
+    /**
+     * Makes this context's selector let go of {@code ch} now, if it is registered and this thread
+     * may: for {@link IOThreadGroup#close()} (a closed listener, whose fd and port NIO frees only
+     * when the selector deregisters its key, at the selector's next select) and for {@link
+     * #setFdHandler} removing a handler (so that {@code configureBlocking(true)} works right after).
+     * On the polling thread (a coroutine, a callback), or when no thread polls the context (a main
+     * loop that has stopped: this thread claims it for the while), applies the handler changes and
+     * flushes the cancelled keys with a selectNow whose readiness is dropped (level-triggered, it is
+     * reported again). When another thread polls the context, does nothing: that thread's next
+     * select does it. Nothing on a closed context (its selector is closed) or when the context's
+     * channels live in another context's selector (the main loop's iohandler context). Any thread.
+     */
+    void flushRegistration(SelectableChannel ch) {
+        Thread me = Thread.currentThread();
+        Thread owner = (Thread) POLLING_THREAD.getAcquire(this);
+        if (owner == me) {
+            flushNow(ch);
+            return;
+        }
+        if (owner != null) {
+            return; // polled: its select flushes
+        }
+        flushing = true;
+        boolean claimed = false;
+        try {
+            if (POLLING_THREAD.compareAndSet(this, null, me)) {
+                claimed = true;
+                flushNow(ch);
+            }
+        } finally {
+            if (claimed) {
+                POLLING_THREAD.setRelease(this, null);
+            }
+            flushing = false;
+        }
+    }
+
+    /** Holding the claim: applies the handler changes and, if {@code ch} is still registered, flushes. */
+    private void flushNow(SelectableChannel ch) {
+        FdTable table = poller.fds();
+        if (closed || table == null) {
+            return;
+        }
+        table.applyUpdates();
+        if (ch.isRegistered()) {
+            table.flushCancelledKeys();
+        }
     }
 
     /** Called from the IOThread's own thread when its loop ends, after claimForLoop returned true. */
@@ -714,6 +770,9 @@ public final class AioContext implements AutoCloseable {
      * handler is never called again, even if the removal comes from another handler of the same
      * poll. The channel is made non-blocking. Called from any thread, including from handlers; a
      * change made from another thread takes effect at the loop's next poll (it wakes the loop).
+     * A removal made on the context's thread, or while no thread polls the context, also takes the
+     * channel out of the selector at once (a selectNow flushes its cancelled key), so that {@code
+     * configureBlocking(true)} works right after; from another thread, once the loop has polled.
      *
      * @throws IllegalStateException if the context is closed
      * @throws IllegalArgumentException if the channel is closed
@@ -742,6 +801,10 @@ public final class AioContext implements AutoCloseable {
         // NOTE: as in timerMod, the update is published before the loop's announcement is read.
         VarHandle.fullFence();
         poller.notifyChange();
+        if (onRead == null && onWrite == null && ch.isRegistered()) {
+            // NOTE: the key leaves the selector at its next select: now, if this thread may select
+            flushRegistration(ch);
+        }
     }
 
     /**

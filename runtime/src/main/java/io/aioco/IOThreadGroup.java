@@ -53,7 +53,8 @@ import java.util.function.Function;
  * <p><b>Closing</b> ({@link #close()}): stops accepting (no connection is started once close has
  * begun; every listener is closed at once, and its handler is removed on its accepting context when
  * that loop next runs: close does not wait for the accepting loop, which may not be polled any
- * more), then, on each connection's IOThread, {@link
+ * more; the listener's port is free when close returns if nobody polls the accepting context, or
+ * once its loop has run once more if someone does), then, on each connection's IOThread, {@link
  * Coroutine#cancel() cancels} its coroutine and closes its channel. Closing a channel alone would
  * not end its coroutine (a coroutine in {@link Coroutine#yieldUntilReadable} is not woken by a
  * close, see docs/API.md): the cancellation is what ends it. Its current wait throws {@link
@@ -449,6 +450,10 @@ public final class IOThreadGroup implements AutoCloseable {
                 // the accepting context is closed: no handler is called any more
             }
             closeQuietly(channel);
+            // NOTE: the fd (and the port) is freed only when the selector lets the key go: now, if
+            // nobody polls the accepting context (a stopped main loop); else at its next select,
+            // which the bottom half above wakes
+            acceptContext.flushRegistration(channel);
         }
     }
 }

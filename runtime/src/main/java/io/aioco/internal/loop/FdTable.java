@@ -421,6 +421,20 @@ public final class FdTable {
         }
     }
 
+    /**
+     * Called from the loop thread (or a thread holding the context's claim while nobody polls it):
+     * deregisters the cancelled keys (those of closed channels among them, whose fds NIO then
+     * closes) with a selectNow whose readiness is dropped. Nothing if this table's channels live in
+     * another table's selector (that table's loop selects them) or the selector is closed.
+     */
+    public void flushCancelledKeys() {
+        Selector sel = selector;
+        if (host != this || sel == null || !sel.isOpen()) {
+            return;
+        }
+        flushCancelledKeys(sel);
+    }
+
     private void flushCancelledKeys(Selector sel) {
         try {
             sel.selectNow(key -> {
