@@ -277,7 +277,7 @@ public final class AioContext implements AutoCloseable {
                 }
             }
             long n = ++count[0];
-            if (!isPowerOfTen(n)) {
+            if (!LoopLog.reportedAt(n)) {
                 return;
             }
             LoopLog.callbackFailed(AioContext.this, what, n, failure, !asLoop);
@@ -303,13 +303,6 @@ public final class AioContext implements AutoCloseable {
         long count(Class<?> cls) {
             long[] c = counts.get(cls);
             return c == null ? 0 : c[0];
-        }
-
-        private static boolean isPowerOfTen(long n) {
-            while (n % 10 == 0) {
-                n /= 10;
-            }
-            return n == 1;
         }
 
         @SuppressWarnings("unchecked")

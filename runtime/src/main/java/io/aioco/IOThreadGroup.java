@@ -41,7 +41,8 @@ import java.util.function.Function;
  * <p><b>Errors.</b> A connection coroutine that throws ends that connection only: its channel is
  * closed and the exception is reported, on the IOThread, to the logger {@code io.aioco} (WARNING,
  * a line naming the group, the coroutine and the exception) and to that thread's
- * uncaught-exception handler (set it with {@code ioThreads().get(k).thread()
+ * uncaught-exception handler (both rate-limited per exception class, as a loop's reports of its
+ * callbacks: at the 1st, 10th, 100th... failure) (set it with {@code ioThreads().get(k).thread()
  * .setUncaughtExceptionHandler}), as an IOThread reports a callback that throws; the group goes
  * on serving. So does a failure of the user's function or of setting the channel up (reported on
  * the accepting thread, the channel closed). A failing {@code accept} (out of file descriptors,
@@ -308,7 +309,7 @@ public final class IOThreadGroup implements AutoCloseable {
             }
         } catch (Throwable e) { // an Error too: it must not reach the accepting loop
             closeQuietly(channel);
-            report("setting up a connection accepted from " + listener.channel + " failed; its channel is closed", e);
+            report("set-up", "setting up a connection accepted from " + listener.channel + " failed; its channel is closed", e);
             return;
         }
         SpawnEntry<Void> spawn = SpawnEntry.forEntry(entry);
@@ -328,8 +329,35 @@ public final class IOThreadGroup implements AutoCloseable {
     }
 
     /** Logs a failure of the group's own work on the calling thread (accepting, setting up). */
-    private void report(String what, Throwable failure) {
-        LoopLog.groupFailed(this, what, failure, true);
+    private void report(String kind, String what, Throwable failure) {
+        long n = countFailure(kind, failure);
+        if (n > 0) {
+            LoopLog.groupFailed(this, what, n, failure, true);
+        }
+    }
+
+    /** Reports are rate-limited per kind and exception class; beyond this many keys, all count as one. */
+    private static final int MAX_FAILURE_KEYS = 256;
+    /** Failures so far per kind and exception class (rate limiting, as a loop's callbacks' are). */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicLong> failures =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Counts a failure of {@code kind}: returns its number among the failures of its kind and
+     * exception class if it is to be reported (the 1st, 10th, 100th, ..., as {@link
+     * AioContext}'s reports of callbacks), else 0. Any thread.
+     */
+    long countFailure(String kind, Throwable failure) {
+        String key = kind + ' ' + failure.getClass().getName();
+        java.util.concurrent.atomic.AtomicLong count = failures.get(key);
+        if (count == null) {
+            if (failures.size() >= MAX_FAILURE_KEYS) {
+                key = "";
+            }
+            count = failures.computeIfAbsent(key, k -> new java.util.concurrent.atomic.AtomicLong());
+        }
+        long n = count.incrementAndGet();
+        return LoopLog.reportedAt(n) ? n : 0;
     }
 
     private static void closeQuietly(java.nio.channels.Channel channel) {
@@ -370,10 +398,12 @@ public final class IOThreadGroup implements AutoCloseable {
                 connections.remove(this);
             }
             try {
+                long n;
                 if (failure != null && !(closing && (failure instanceof CancellationException
-                        || failure instanceof ClosedChannelException))) {
+                        || failure instanceof ClosedChannelException))
+                        && (n = countFailure("connection", failure)) > 0) {
                     LoopLog.groupFailed(IOThreadGroup.this, "connection " + coroutine + " (" + name
-                            + ") threw; its channel is closed and the group serves on", failure, false);
+                            + ") threw; its channel is closed and the group serves on", n, failure, false);
                     Thread self = Thread.currentThread();
                     self.getUncaughtExceptionHandler().uncaughtException(self, failure);
                 }
@@ -413,10 +443,10 @@ public final class IOThreadGroup implements AutoCloseable {
                     }
                     acceptContext.setFdHandler(channel, null, null);
                     if (e instanceof ClosedChannelException) {
-                        report("its listener " + channel + " was closed by someone else; it is no longer served", e);
+                        report("listener closed", "its listener " + channel + " was closed by someone else; it is no longer served", e);
                     } else {
                         resume.modNs(resume.clockType().nowNs() + ACCEPT_PAUSE_NS);
-                        report("accept on " + channel + " failed; accepting again in 1 s", e);
+                        report("accept", "accept on " + channel + " failed; accepting again in 1 s", e);
                     }
                     return;
                 }

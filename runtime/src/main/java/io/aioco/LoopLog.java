@@ -65,6 +65,17 @@ final class LoopLog {
                 + " is closed, so it can never run; dropped (its finally blocks never run)");
     }
 
+    /** Whether the {@code n}-th failure of a kind is reported: the 1st, 10th, 100th, ... (rate limiting). */
+    static boolean reportedAt(long n) {
+        if (n <= 0) {
+            return false;
+        }
+        while (n % 10 == 0) {
+            n /= 10;
+        }
+        return n == 1;
+    }
+
     /** At most this many leaked bottom halves are named in the line; the rest are counted. */
     static final int LEAKS_NAMED = 10;
 
@@ -86,11 +97,13 @@ final class LoopLog {
 
     /**
      * Work of {@code group} failed ({@code what}: a connection coroutine that threw, an accept, a
-     * connection's set-up); the group serves on. With {@code trace}, the stack trace goes with the
+     * connection's set-up); the group serves on. {@code count}: the failures of this kind and
+     * exception class so far (logged at 1, 10, 100, ...). With {@code trace}, the stack trace goes with the
      * line (a connection's failure goes to the thread's uncaught-exception handler instead).
      */
-    static void groupFailed(IOThreadGroup group, String what, Throwable failure, boolean trace) {
-        String line = "aioco: " + group + " on thread " + Thread.currentThread().getName() + ": " + what + ": " + failure;
+    static void groupFailed(IOThreadGroup group, String what, long count, Throwable failure, boolean trace) {
+        String line = "aioco: " + group + " on thread " + Thread.currentThread().getName() + ": " + what + ": " + failure
+                + (count == 1 ? "" : " (failure " + count + " of this kind; reported at 1, 10, 100, ...)");
         if (trace) {
             LOG.log(System.Logger.Level.WARNING, line, failure);
         } else {
