@@ -202,6 +202,7 @@ public final class IOThreadGroup implements AutoCloseable {
         Objects.requireNonNull(acceptContext, "acceptContext");
         Objects.requireNonNull(connection, "connection");
         listener.configureBlocking(false);
+        prepareForEmfile();
         Listener served = new Listener(listener, acceptContext, connection, acceptor, clock);
         synchronized (lock) {
             if (closing) {
@@ -332,8 +333,51 @@ public final class IOThreadGroup implements AutoCloseable {
     private void report(String kind, String what, Throwable failure) {
         long n = countFailure(kind, failure);
         if (n > 0) {
-            LoopLog.groupFailed(this, what, n, failure, true);
+            try {
+                LoopLog.groupFailed(this, what, n, failure, true);
+            } catch (RuntimeException | LinkageError e) {
+                // NOTE: a report that fails (out of fds, the logging could not open a file) must not
+                // stop the accepting loop: the group serves on, as the report would have said
+            }
         }
+    }
+
+    /** Whether {@link #prepareForEmfile()} ran. */
+    private static volatile boolean preparedForEmfile;
+
+    /**
+     * Once, when a group starts serving: initialises the JDK classes that the accept path, the
+     * connections' first reads and closes, and the group's reports need and whose initialisers open
+     * file descriptors (sun.nio.ch.FileDispatcherImpl makes a socket pair; the log formatting reads
+     * files). Initialised lazily, they would fail for good under a connection flood that exhausts
+     * the fds (EMFILE), and every later connection would fail with NoClassDefFoundError. A pipe's
+     * non-blocking read and close take the JDK's own path; best effort.
+     */
+    private static void prepareForEmfile() {
+        if (preparedForEmfile) {
+            return;
+        }
+        preparedForEmfile = true;
+        try {
+            java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+            try {
+                pipe.source().configureBlocking(false);
+                pipe.source().read(java.nio.ByteBuffer.allocate(1));
+            } finally {
+                pipe.source().close();
+                pipe.sink().close();
+            }
+        } catch (IOException | RuntimeException e) {
+            // out of fds already: nothing to prepare with
+        }
+        for (String name : new String[] {"sun.nio.ch.FileDispatcherImpl", "sun.nio.ch.UnixFileDispatcherImpl"}) {
+            try {
+                Class.forName(name, true, null);
+            } catch (ClassNotFoundException | LinkageError e) {
+                // another JDK: the pipe above took its path
+            }
+        }
+        LoopLog.prepare();
     }
 
     /** Reports are rate-limited per kind and exception class; beyond this many keys, all count as one. */

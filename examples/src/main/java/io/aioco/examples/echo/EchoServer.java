@@ -75,7 +75,8 @@ public final class EchoServer {
         MainLoop.init();
         ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(port));
         try (IOThreadGroup group = start(listener, MainLoop.context(), ioThreads)) {
-            System.out.println("echo server on port " + port + ", " + group.size() + " IOThreads");
+            int bound = ((InetSocketAddress) listener.getLocalAddress()).getPort(); // port 0: the one chosen
+            System.out.println("echo server on port " + bound + ", " + group.size() + " IOThreads");
             while (true) {
                 MainLoop.waitOnce(false); // the main loop accepts; the group's IOThreads serve
             }
