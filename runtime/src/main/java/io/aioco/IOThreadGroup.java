@@ -487,6 +487,10 @@ public final class IOThreadGroup implements AutoCloseable {
                     }
                     acceptContext.setFdHandler(channel, null, null);
                     if (e instanceof ClosedChannelException) {
+                        resume.del();
+                        synchronized (lock) {
+                            listeners.remove(this); // NOTE: no longer served: the group lets go of it
+                        }
                         report("listener closed", "its listener " + channel + " was closed by someone else; it is no longer served", e);
                     } else {
                         resume.modNs(resume.clockType().nowNs() + ACCEPT_PAUSE_NS);
