@@ -48,8 +48,9 @@ import java.util.function.Function;
  * the accepting thread, the channel closed). A failing {@code accept} (out of file descriptors,
  * say) is logged (WARNING, with its stack trace) and accepting pauses for a second on the
  * {@code REALTIME} clock, as Netty's {@code ServerBootstrap} does: the listener stays readable
- * meanwhile, and retrying at once would spin. A listener that was closed by someone else is
- * logged once and no longer served.
+ * meanwhile, and retrying at once would spin. A listener that was closed by someone else is no
+ * longer served (the close cancels its key); it is logged once only when its accept handler sees
+ * the close (a close racing an accept): NIO reports no close of a registered channel otherwise.
  *
  * <p><b>Closing</b> ({@link #close()}): stops accepting (no connection is started once close has
  * begun; every listener is closed at once, and its handler is removed on its accepting context when
