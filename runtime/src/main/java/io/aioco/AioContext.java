@@ -342,7 +342,7 @@ public final class AioContext implements AutoCloseable {
                 }
             }
             long n = ++count[0];
-            if (!isPowerOfTen(n)) {
+            if (!LoopLog.reportedAt(n)) {
                 return;
             }
             LoopLog.callbackFailed(AioContext.this, what, n, failure, !asLoop);
@@ -368,13 +368,6 @@ public final class AioContext implements AutoCloseable {
         long count(Class<?> cls) {
             long[] c = counts.get(cls);
             return c == null ? 0 : c[0];
-        }
-
-        private static boolean isPowerOfTen(long n) {
-            while (n % 10 == 0) {
-                n /= 10;
-            }
-            return n == 1;
         }
 
         @SuppressWarnings("unchecked")
@@ -403,9 +396,13 @@ public final class AioContext implements AutoCloseable {
             checkOpen();
             return false;
         }
-        if (owner != null || !POLLING_THREAD.compareAndSet(this, null, me)) {
-            throw new IllegalStateException(this + " is being polled by " + pollingThread
-                    + "; " + me + " may not poll it at the same time");
+        while (!POLLING_THREAD.compareAndSet(this, null, me)) {
+            // NOTE: flushClosedChannels holds the claim for one selectNow only: wait for it
+            if (!flushing && POLLING_THREAD.getAcquire(this) != null) {
+                throw new IllegalStateException(this + " is being polled by " + pollingThread
+                        + "; " + me + " may not poll it at the same time");
+            }
+            Thread.onSpinWait();
         }
         if (closed) {
             POLLING_THREAD.setRelease(this, null);
@@ -433,6 +430,58 @@ public final class AioContext implements AutoCloseable {
         return true;
     }
 
+    /** Set while {@link #flushClosedChannels} may hold the claim: a poller waits for it instead of failing. */
+    private volatile boolean flushing;
+
+    /**
+     * Makes this context's selector let go of {@code ch} now, if it is registered and this thread
+     * may: for {@link IOThreadGroup#close()} (a closed listener, whose fd and port NIO frees only
+     * when the selector deregisters its key, at the selector's next select) and for {@link
+     * #setFdHandler} removing a handler (so that {@code configureBlocking(true)} works right after).
+     * On the polling thread (a coroutine, a callback), or when no thread polls the context (a main
+     * loop that has stopped: this thread claims it for the while), applies the handler changes and
+     * flushes the cancelled keys with a selectNow whose readiness is dropped (level-triggered, it is
+     * reported again). When another thread polls the context, does nothing: that thread's next
+     * select does it. Nothing on a closed context (its selector is closed) or when the context's
+     * channels live in another context's selector (the main loop's iohandler context). Any thread.
+     */
+    void flushRegistration(SelectableChannel ch) {
+        Thread me = Thread.currentThread();
+        Thread owner = (Thread) POLLING_THREAD.getAcquire(this);
+        if (owner == me) {
+            flushNow(ch);
+            return;
+        }
+        if (owner != null) {
+            return; // polled: its select flushes
+        }
+        flushing = true;
+        boolean claimed = false;
+        try {
+            if (POLLING_THREAD.compareAndSet(this, null, me)) {
+                claimed = true;
+                flushNow(ch);
+            }
+        } finally {
+            if (claimed) {
+                POLLING_THREAD.setRelease(this, null);
+            }
+            flushing = false;
+        }
+    }
+
+    /** Holding the claim: applies the handler changes and, if {@code ch} is still registered, flushes. */
+    private void flushNow(SelectableChannel ch) {
+        FdTable table = poller.fds();
+        if (closed || table == null) {
+            return;
+        }
+        table.applyUpdates();
+        if (ch.isRegistered()) {
+            table.flushCancelledKeys();
+        }
+    }
+
     /** Called from the IOThread's own thread when its loop ends, after claimForLoop returned true. */
     void releaseLoopClaim() {
         assert inLoopThread() : Thread.currentThread() + " releases the claim of " + this + " held by " + pollingThread;
@@ -452,6 +501,8 @@ public final class AioContext implements AutoCloseable {
     /** Called from the loop thread: one aio_poll. */
     private boolean pollOnce(Thread me, boolean blocking, PollHooks hooks) {
         assert inLoopThread() : me + " polls " + this + " claimed by " + pollingThread;
+        // NOTE: before the updates are applied, so that this poll's select flushes what it drops
+        channelWaiters.releaseIdle();
         FdTable table = poller.fds();
         if (table != null) {
             table.applyUpdates();
@@ -777,6 +828,9 @@ public final class AioContext implements AutoCloseable {
      * handler is never called again, even if the removal comes from another handler of the same
      * poll. The channel is made non-blocking. Called from any thread, including from handlers; a
      * change made from another thread takes effect at the loop's next poll (it wakes the loop).
+     * A removal made on the context's thread, or while no thread polls the context, also takes the
+     * channel out of the selector at once (a selectNow flushes its cancelled key), so that {@code
+     * configureBlocking(true)} works right after; from another thread, once the loop has polled.
      *
      * @throws IllegalStateException if the context is closed
      * @throws IllegalArgumentException if the channel is closed
@@ -805,6 +859,10 @@ public final class AioContext implements AutoCloseable {
         // NOTE: as in timerMod, the update is published before the loop's announcement is read.
         VarHandle.fullFence();
         poller.notifyChange();
+        if (onRead == null && onWrite == null && ch.isRegistered()) {
+            // NOTE: the key leaves the selector at its next select: now, if this thread may select
+            flushRegistration(ch);
+        }
     }
 
     /**
@@ -851,8 +909,13 @@ public final class AioContext implements AutoCloseable {
      * handlers are gone already).
      */
     void releaseFd(FdTable.Node node, Object owner) {
+        releaseFd(node, owner, true);
+    }
+
+    /** As {@link #releaseFd(FdTable.Node, Object)}; {@code wake}: false from the loop thread before it polls. */
+    void releaseFd(FdTable.Node node, Object owner, boolean wake) {
         FdTable table = poller.fds();
-        if (table != null && table.release(node, owner)) {
+        if (table != null && table.release(node, owner) && wake) {
             VarHandle.fullFence(); // NOTE: as in setFdHandler
             poller.notifyChange();
         }

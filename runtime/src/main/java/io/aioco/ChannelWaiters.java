@@ -2,6 +2,7 @@ package io.aioco;
 
 import io.aioco.internal.loop.FdTable;
 import java.nio.channels.SelectableChannel;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -13,20 +14,22 @@ import java.util.Map;
  * qio_channel_set_aio_fd_handlers}). A reader and a writer on the same channel therefore never
  * replace each other's handler. Internal.
  *
- * <p><b>The registration is kept.</b> QEMU sets and removes the fd handlers on every {@code
- * qio_channel_yield}, which costs an epoll_ctl each; with NIO a removal cancels the channel's
- * SelectionKey and a new wait must flush it with a selectNow before it registers again, which
- * made every round trip of a server cost a select. Here a channel, once waited on, keeps its
- * registration (one {@link FdTable.Node}, with handlers bound to its {@link Entry}) for as long as
- * it is open: a wake-up only takes the waiter off its entry. What changes is the interest
- * (level-triggered): a direction stays watched after its waiter is woken, since a ping-pong server
- * waits again before the next data comes; when the direction fires and nobody waits for it, its
- * handler stops watching it (or the loop would spin on it), and the next wait for it watches it
- * again. Both are interest changes, never a new registration. The registration goes when the
- * channel is found closed (see {@link #sweep}: NIO cancels a closed channel's key itself, but this
- * table and the context's must let go of their entries), when the context closes, or when {@link
- * AioContext#setFdHandler} takes the channel over (the waits own the channel's handlers; a later
- * wait takes them back).
+ * <p><b>The registration is kept between a wake-up and the next wait.</b> QEMU sets and removes
+ * the fd handlers on every {@code qio_channel_yield}, which costs an epoll_ctl each; with NIO a
+ * removal cancels the channel's SelectionKey and a new wait must flush it with a selectNow before it
+ * registers again, which made every round trip of a server cost a select. Here a wake-up only takes
+ * the waiter off its entry (one {@link FdTable.Node}, with handlers bound to the entry): a
+ * ping-pong server, whose woken coroutine runs in the handler and waits again there, keeps its
+ * registration. What changes is the interest (level-triggered): a direction stays watched after its
+ * waiter is woken; when it fires and nobody waits for it, its handler stops watching it (or the
+ * loop would spin on it), and the next wait watches it again. But a registration nobody waits on
+ * is not kept for long: NIO closes a registered channel's fd only when the selector deregisters
+ * its key, so a kept key would keep the fd of a channel its user closed (from any thread, or in
+ * another context) for as long as the loop idles. {@link #releaseIdle}, at the start of each poll,
+ * drops the registrations whose last waiter left before that poll (that poll's select flushes the
+ * cancelled keys). The registration also goes when a wait finds the channel closed, when the
+ * context closes, or when {@link AioContext#setFdHandler} takes the channel over (the waits own the
+ * channel's handlers; a later wait takes them back).
  *
  * <p>Threads: waits are added by their publication (the thread that ran the coroutine, after it
  * yielded) and removed by the loop thread (the channel's handler) or by a canceller (any thread);
@@ -47,6 +50,16 @@ final class ChannelWaiters {
     private int sweepAt = MIN_SWEEP;
     /** Sweeps made, for tests. Guarded by {@code this}. */
     int sweeps;
+    /**
+     * The entries whose last waiter left (woken, cancelled, timed out), oldest first, possibly
+     * waited on again since: {@link #releaseIdle} drops those still idle after a poll. Guarded by
+     * {@code this}.
+     */
+    private final ArrayList<Entry> idle = new ArrayList<>();
+    /** Whether {@link #idle} may hold entries: the loop's check without the lock. */
+    private volatile boolean hasIdle;
+    /** The polls of this context so far, counted by {@link #releaseIdle}. Guarded by {@code this}. */
+    private long polls;
 
     ChannelWaiters(AioContext ctx) {
         this.ctx = ctx;
@@ -61,6 +74,10 @@ final class ChannelWaiters {
         FdTable.Node node;
         /** What {@link #node} watches ({@link FdTable#READ}, {@link FdTable#WRITE}) while it is ours. */
         int watched;
+        /** The poll ({@link #polls}) in which the last waiter left. Guarded by the table. */
+        long idleSince;
+        /** Whether the entry is in {@link #idle}. Guarded by the table. */
+        boolean listed;
         /** The node's handlers: made once per registration, not per wait. Loop thread. */
         final Runnable onRead = () -> ready(this, false);
         final Runnable onWrite = () -> ready(this, true);
@@ -173,10 +190,77 @@ final class ChannelWaiters {
         } else {
             entry.reader = null;
         }
-        if (entry.idle() && !entry.channel.isOpen()) {
-            drop(entry);
+        if (entry.idle()) {
+            if (!entry.channel.isOpen()) {
+                drop(entry);
+            } else {
+                becameIdle(entry);
+            }
         }
         return true;
+    }
+
+    /**
+     * Notes that nobody waits on the entry any more: {@link #releaseIdle} drops its registration if
+     * nobody waits again soon. Guarded by this.
+     */
+    private void becameIdle(Entry entry) {
+        entry.idleSince = polls;
+        if (!entry.listed) {
+            entry.listed = true;
+            idle.add(entry);
+            hasIdle = true;
+        }
+    }
+
+    /**
+     * Called by the loop thread at the start of each poll, before the poll applies the handler
+     * changes and selects: drops the registrations nobody waits on that are no longer useful. NIO
+     * closes a registered channel's fd only when the selector deregisters its key, so a key kept
+     * while nobody waits would keep the fd of a channel its user closed (a pipe's reader would see
+     * no end of stream, a listener's port would stay bound) for as long as the loop idles. So a
+     * registration is kept only from the wake-up (or cancellation) of its last waiter to the end of
+     * that poll: the ping-pong server, whose woken coroutine runs in the handler that woke it and
+     * waits again there, keeps its key; a registration still idle when the next poll starts goes.
+     * The removal is a cancel, which this poll's select flushes (a blocking one first of all), so the
+     * fd of a channel closed later is closed by the close itself.
+     *
+     * @return whether anything was dropped (not progress: no callback ran)
+     */
+    boolean releaseIdle() {
+        if (!hasIdle) {
+            return false;
+        }
+        boolean dropped = false;
+        synchronized (this) {
+            long now = ++polls;
+            int kept = 0;
+            for (int i = 0, n = idle.size(); i < n; i++) {
+                Entry entry = idle.get(i);
+                if (!entry.idle() || waiting.get(entry.channel) != entry) {
+                    entry.listed = false; // waited on again, or dropped already
+                } else if (!entry.channel.isOpen() || now > entry.idleSince) {
+                    entry.listed = false;
+                    dropIdle(entry);
+                    dropped = true;
+                } else {
+                    idle.set(kept++, entry);
+                }
+            }
+            idle.subList(kept, idle.size()).clear();
+            hasIdle = kept > 0;
+        }
+        return dropped;
+    }
+
+    /** Drops an idle entry from the loop thread, which applies the removal next: no wake-up. Guarded by this. */
+    private void dropIdle(Entry entry) {
+        waiting.remove(entry.channel);
+        FdTable.Node node = entry.node;
+        entry.node = null;
+        if (node != null) {
+            ctx.releaseFd(node, this, false);
+        }
     }
 
     /**
@@ -251,6 +335,9 @@ final class ChannelWaiters {
                 entry.writer = null;
             } else {
                 entry.reader = null;
+            }
+            if (entry.idle()) {
+                becameIdle(entry);
             }
         }
         woken.wake(); // NOTE: false when a cancellation won; its withdraw finds it removed already

@@ -758,13 +758,17 @@ public final class Coroutine {
      * coroutine has yielded.
      *
      * <p>Unlike QEMU, which sets and removes the fd handlers at every yield, the channel stays
-     * registered with the context's selector once waited on, for as long as it is open: a wake-up
-     * changes who is woken, not the registration, so a server's round trip costs no new
-     * registration. A direction (readable, writable) that becomes ready while nobody waits for it
-     * stops being watched until the next wait for it (an interest change). The registration goes
-     * when the channel is closed, when the context closes, or when {@link AioContext#setFdHandler}
-     * takes the channel over; so {@code ctx.setFdHandler(channel, null, null)} releases it, which a
-     * channel must be before it is put back in blocking mode.
+     * registered with the context's selector from the wake-up to the end of that poll: a coroutine
+     * that waits again meanwhile (a server's round trip) costs no new registration. A direction
+     * (readable, writable) that becomes ready while nobody waits for it stops being watched until
+     * the next wait for it (an interest change). A registration nobody waits on when the next poll
+     * starts goes at that poll, whose select flushes it (so a close afterwards closes the fd at
+     * once); it also goes when the context closes or {@link AioContext#setFdHandler} takes the
+     * channel over. To put the channel back in blocking mode right after a wait: {@code
+     * AioContext.current().setFdHandler(channel, null, null)} on the context's thread (in the
+     * coroutine, a callback), or while nobody polls the context, releases it at once; from another
+     * thread while the loop polls, once that loop has polled again. Every context that waited on the
+     * channel holds its own registration until it polls again.
      *
      * <p>These waits own the channel's handlers in the context, as {@code qio_channel_yield} owns
      * its channel's: a handler set with {@link AioContext#setFdHandler} is replaced when a coroutine

@@ -41,19 +41,22 @@ import java.util.function.Function;
  * <p><b>Errors.</b> A connection coroutine that throws ends that connection only: its channel is
  * closed and the exception is reported, on the IOThread, to the logger {@code io.aioco} (WARNING,
  * a line naming the group, the coroutine and the exception) and to that thread's
- * uncaught-exception handler (set it with {@code ioThreads().get(k).thread()
+ * uncaught-exception handler (both rate-limited per exception class, as a loop's reports of its
+ * callbacks: at the 1st, 10th, 100th... failure) (set it with {@code ioThreads().get(k).thread()
  * .setUncaughtExceptionHandler}), as an IOThread reports a callback that throws; the group goes
  * on serving. So does a failure of the user's function or of setting the channel up (reported on
  * the accepting thread, the channel closed). A failing {@code accept} (out of file descriptors,
  * say) is logged (WARNING, with its stack trace) and accepting pauses for a second on the
  * {@code REALTIME} clock, as Netty's {@code ServerBootstrap} does: the listener stays readable
- * meanwhile, and retrying at once would spin. A listener that was closed by someone else is
- * logged once and no longer served.
+ * meanwhile, and retrying at once would spin. A listener that was closed by someone else is no
+ * longer served (the close cancels its key); it is logged once only when its accept handler sees
+ * the close (a close racing an accept): NIO reports no close of a registered channel otherwise.
  *
  * <p><b>Closing</b> ({@link #close()}): stops accepting (no connection is started once close has
  * begun; every listener is closed at once, and its handler is removed on its accepting context when
  * that loop next runs: close does not wait for the accepting loop, which may not be polled any
- * more), then, on each connection's IOThread, {@link
+ * more; the listener's port is free when close returns if nobody polls the accepting context, or
+ * once its loop has run once more if someone does), then, on each connection's IOThread, {@link
  * Coroutine#cancel() cancels} its coroutine and closes its channel. Closing a channel alone would
  * not end its coroutine (a coroutine in {@link Coroutine#yieldUntilReadable} is not woken by a
  * close, see docs/API.md): the cancellation is what ends it. Its current wait throws {@link
@@ -200,6 +203,7 @@ public final class IOThreadGroup implements AutoCloseable {
         Objects.requireNonNull(acceptContext, "acceptContext");
         Objects.requireNonNull(connection, "connection");
         listener.configureBlocking(false);
+        prepareForEmfile();
         Listener served = new Listener(listener, acceptContext, connection, acceptor, clock);
         synchronized (lock) {
             if (closing) {
@@ -307,7 +311,7 @@ public final class IOThreadGroup implements AutoCloseable {
             }
         } catch (Throwable e) { // an Error too: it must not reach the accepting loop
             closeQuietly(channel);
-            report("setting up a connection accepted from " + listener.channel + " failed; its channel is closed", e);
+            report("set-up", "setting up a connection accepted from " + listener.channel + " failed; its channel is closed", e);
             return;
         }
         SpawnEntry<Void> spawn = SpawnEntry.forEntry(entry);
@@ -327,8 +331,78 @@ public final class IOThreadGroup implements AutoCloseable {
     }
 
     /** Logs a failure of the group's own work on the calling thread (accepting, setting up). */
-    private void report(String what, Throwable failure) {
-        LoopLog.groupFailed(this, what, failure, true);
+    private void report(String kind, String what, Throwable failure) {
+        long n = countFailure(kind, failure);
+        if (n > 0) {
+            try {
+                LoopLog.groupFailed(this, what, n, failure, true);
+            } catch (RuntimeException | LinkageError e) {
+                // NOTE: a report that fails (out of fds, the logging could not open a file) must not
+                // stop the accepting loop: the group serves on, as the report would have said
+            }
+        }
+    }
+
+    /** Whether {@link #prepareForEmfile()} ran. */
+    private static volatile boolean preparedForEmfile;
+
+    /**
+     * Once, when a group starts serving: initialises the JDK classes that the accept path, the
+     * connections' first reads and closes, and the group's reports need and whose initialisers open
+     * file descriptors (sun.nio.ch.FileDispatcherImpl makes a socket pair; the log formatting reads
+     * files). Initialised lazily, they would fail for good under a connection flood that exhausts
+     * the fds (EMFILE), and every later connection would fail with NoClassDefFoundError. A pipe's
+     * non-blocking read and close take the JDK's own path; best effort.
+     */
+    private static void prepareForEmfile() {
+        if (preparedForEmfile) {
+            return;
+        }
+        preparedForEmfile = true;
+        try {
+            java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+            try {
+                pipe.source().configureBlocking(false);
+                pipe.source().read(java.nio.ByteBuffer.allocate(1));
+            } finally {
+                pipe.source().close();
+                pipe.sink().close();
+            }
+        } catch (IOException | RuntimeException e) {
+            // out of fds already: nothing to prepare with
+        }
+        for (String name : new String[] {"sun.nio.ch.FileDispatcherImpl", "sun.nio.ch.UnixFileDispatcherImpl"}) {
+            try {
+                Class.forName(name, true, null);
+            } catch (ClassNotFoundException | LinkageError e) {
+                // another JDK: the pipe above took its path
+            }
+        }
+        LoopLog.prepare();
+    }
+
+    /** Reports are rate-limited per kind and exception class; beyond this many keys, all count as one. */
+    private static final int MAX_FAILURE_KEYS = 256;
+    /** Failures so far per kind and exception class (rate limiting, as a loop's callbacks' are). */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicLong> failures =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Counts a failure of {@code kind}: returns its number among the failures of its kind and
+     * exception class if it is to be reported (the 1st, 10th, 100th, ..., as {@link
+     * AioContext}'s reports of callbacks), else 0. Any thread.
+     */
+    long countFailure(String kind, Throwable failure) {
+        String key = kind + ' ' + failure.getClass().getName();
+        java.util.concurrent.atomic.AtomicLong count = failures.get(key);
+        if (count == null) {
+            if (failures.size() >= MAX_FAILURE_KEYS) {
+                key = "";
+            }
+            count = failures.computeIfAbsent(key, k -> new java.util.concurrent.atomic.AtomicLong());
+        }
+        long n = count.incrementAndGet();
+        return LoopLog.reportedAt(n) ? n : 0;
     }
 
     private static void closeQuietly(java.nio.channels.Channel channel) {
@@ -369,10 +443,12 @@ public final class IOThreadGroup implements AutoCloseable {
                 connections.remove(this);
             }
             try {
+                long n;
                 if (failure != null && !(closing && (failure instanceof CancellationException
-                        || failure instanceof ClosedChannelException))) {
+                        || failure instanceof ClosedChannelException))
+                        && (n = countFailure("connection", failure)) > 0) {
                     LoopLog.groupFailed(IOThreadGroup.this, "connection " + coroutine + " (" + name
-                            + ") threw; its channel is closed and the group serves on", failure, false);
+                            + ") threw; its channel is closed and the group serves on", n, failure, false);
                     Thread self = Thread.currentThread();
                     self.getUncaughtExceptionHandler().uncaughtException(self, failure);
                 }
@@ -412,10 +488,14 @@ public final class IOThreadGroup implements AutoCloseable {
                     }
                     acceptContext.setFdHandler(channel, null, null);
                     if (e instanceof ClosedChannelException) {
-                        report("its listener " + channel + " was closed by someone else; it is no longer served", e);
+                        resume.del();
+                        synchronized (lock) {
+                            listeners.remove(this); // NOTE: no longer served: the group lets go of it
+                        }
+                        report("listener closed", "its listener " + channel + " was closed by someone else; it is no longer served", e);
                     } else {
                         resume.modNs(resume.clockType().nowNs() + ACCEPT_PAUSE_NS);
-                        report("accept on " + channel + " failed; accepting again in 1 s", e);
+                        report("accept", "accept on " + channel + " failed; accepting again in 1 s", e);
                     }
                     return;
                 }
@@ -449,6 +529,10 @@ public final class IOThreadGroup implements AutoCloseable {
                 // the accepting context is closed: no handler is called any more
             }
             closeQuietly(channel);
+            // NOTE: the fd (and the port) is freed only when the selector lets the key go: now, if
+            // nobody polls the accepting context (a stopped main loop); else at its next select,
+            // which the bottom half above wakes
+            acceptContext.flushRegistration(channel);
         }
     }
 }

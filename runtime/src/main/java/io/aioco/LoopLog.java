@@ -9,6 +9,50 @@ final class LoopLog {
 
     private LoopLog() {}
 
+    /** Whether {@link #prepare()} ran. */
+    private static volatile boolean prepared;
+
+    /**
+     * Loads and initialises, once, what a report needs: the logger, and the formatting of its
+     * handlers (java.util.logging's SimpleFormatter reads the time-zone database and prints a stack
+     * trace), so that a report made when the process is out of file descriptors (an accept failing
+     * with EMFILE, in {@link IOThreadGroup}) does not fail itself: the first use of these classes
+     * opens files, and a class whose initialiser failed stays unusable. Best effort; nothing is
+     * printed. Called by {@link IOThreadGroup#serve}; any thread.
+     */
+    static void prepare() {
+        if (prepared) {
+            return;
+        }
+        prepared = true;
+        try {
+            LOG.isLoggable(System.Logger.Level.WARNING);
+            JulWarmUp.formatOnce();
+        } catch (RuntimeException | LinkageError e) {
+            // NOTE: no java.util.logging (a custom runtime image), or a handler that cannot format:
+            // the report will fail or not as it would have
+        }
+    }
+
+    /** Formats one record with the handlers of the logger {@code io.aioco} and its parents, printing nothing. */
+    private static final class JulWarmUp {
+        static void formatOnce() {
+            java.util.logging.LogRecord record = new java.util.logging.LogRecord(java.util.logging.Level.WARNING,
+                    "aioco: warming up the log formatting");
+            record.setLoggerName("io.aioco");
+            record.setThrown(new java.io.IOException("warm-up"));
+            for (java.util.logging.Logger l = java.util.logging.Logger.getLogger("io.aioco"); l != null;
+                 l = l.getUseParentHandlers() ? l.getParent() : null) {
+                for (java.util.logging.Handler h : l.getHandlers()) {
+                    java.util.logging.Formatter f = h.getFormatter();
+                    if (f != null) {
+                        f.format(record);
+                    }
+                }
+            }
+        }
+    }
+
     /** A loop thread cleared an interrupt status that a callback (most likely) left on it. */
     static void strayInterrupt(Object loop) {
         LOG.log(System.Logger.Level.WARNING, "aioco: " + loop + " on thread " + Thread.currentThread().getName()
@@ -65,6 +109,17 @@ final class LoopLog {
                 + " is closed, so it can never run; dropped (its finally blocks never run)");
     }
 
+    /** Whether the {@code n}-th failure of a kind is reported: the 1st, 10th, 100th, ... (rate limiting). */
+    static boolean reportedAt(long n) {
+        if (n <= 0) {
+            return false;
+        }
+        while (n % 10 == 0) {
+            n /= 10;
+        }
+        return n == 1;
+    }
+
     /** At most this many leaked bottom halves are named in the line; the rest are counted. */
     static final int LEAKS_NAMED = 10;
 
@@ -86,11 +141,13 @@ final class LoopLog {
 
     /**
      * Work of {@code group} failed ({@code what}: a connection coroutine that threw, an accept, a
-     * connection's set-up); the group serves on. With {@code trace}, the stack trace goes with the
+     * connection's set-up); the group serves on. {@code count}: the failures of this kind and
+     * exception class so far (logged at 1, 10, 100, ...). With {@code trace}, the stack trace goes with the
      * line (a connection's failure goes to the thread's uncaught-exception handler instead).
      */
-    static void groupFailed(IOThreadGroup group, String what, Throwable failure, boolean trace) {
-        String line = "aioco: " + group + " on thread " + Thread.currentThread().getName() + ": " + what + ": " + failure;
+    static void groupFailed(IOThreadGroup group, String what, long count, Throwable failure, boolean trace) {
+        String line = "aioco: " + group + " on thread " + Thread.currentThread().getName() + ": " + what + ": " + failure
+                + (count == 1 ? "" : " (failure " + count + " of this kind; reported at 1, 10, 100, ...)");
         if (trace) {
             LOG.log(System.Logger.Level.WARNING, line, failure);
         } else {

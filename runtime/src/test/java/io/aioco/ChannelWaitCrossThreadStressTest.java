@@ -27,16 +27,18 @@ import org.junit.jupiter.api.Timeout;
  * again and wake the blocked loop. The channel always holds an unread byte: the reader is woken by
  * the loop thread's handler (it runs there), and the loop then clears the interest again.
  *
- * <p>Exact invariants: every round's reader is woken exactly once, on the loop thread; the
- * channel's SelectionKey is the same object in every round (read by the reader, on the loop
- * thread), so no round registered it again. A lost wake-up leaves a round waiting for ever: its
+ * <p>Since the issue 21 review, a loop about to block lets go of a registration nobody waits on
+ * (a kept key keeps a closed channel's fd): a round whose producer waited for the blocked loop
+ * registers the channel again (claimFd, which wakes the loop), the others change the interest of
+ * the kept key (watchFd).
+ *
+ * <p>Exact invariants: every round's reader is woken exactly once, on the loop thread. A lost wake-up leaves a round waiting for ever: its
  * wait is bounded only to fail the test instead of hanging it. The producer waits, at random, until
  * the loop is blocked before it publishes, or not. Quick by default; {@code
  * -Daioco.stress.long=true} multiplies the rounds by 100.
  *
- * <p>Mutation caught: the publication's interest change not waking the loop
- * ({@code ctx.watchFd(..., wake=false)} in ChannelWaiters.watch): the round whose producer waited
- * for a blocked loop never ends.
+ * <p>Mutation caught: the publication's registration not waking the loop (no notifyChange in
+ * AioContext.claimFd): the round whose producer waited for a blocked loop never ends.
  */
 @Timeout(300)
 class ChannelWaitCrossThreadStressTest {
@@ -85,7 +87,6 @@ class ChannelWaitCrossThreadStressTest {
                     first = (SelectionKey) done[2];
                     assertNotNull(first);
                 }
-                assertSame(first, done[2], "round " + i + ": the channel was registered again");
                 readers.add(reader);
             }
         } finally {
@@ -98,8 +99,7 @@ class ChannelWaitCrossThreadStressTest {
         for (HandWoven r : readers) {
             assertTrue(r.finished()); // NOTE: after the join: the loop thread set it
         }
-        assertTrue(first.isValid());
-        assertEquals(1, ctx.fds().size());
+        assertTrue(ctx.fds().size() <= 1);
         ctx.close();
         pipe.source().close();
         pipe.sink().close();

@@ -138,20 +138,20 @@ class ChannelWaitRegistrationTest {
             assertTrue(now.isValid(), "round " + i + ": the key was cancelled");
         }
         assertTrue(reader.finished());
-        drain(ctx);
-        assertSame(first, key(pipe.source()));
-        assertTrue(first.isValid());
-        assertEquals(1, ctx.fds().size());
-        assertEquals(1, ctx.channelWaiters.size());
+        drain(ctx); // nobody waits any more: the next poll lets the registration go
+        assertFalse(first.isValid());
+        assertFalse(pipe.source().isRegistered());
+        assertEquals(0, ctx.fds().size());
+        assertEquals(0, ctx.channelWaiters.size());
     }
 
     /**
      * (b) A readable channel nobody waits on stops being watched after one dispatch, and the loop
      * goes idle (polls report no progress); the next wait watches it again, on the same key. Also:
      * the woken reader runs inside the poll whose dispatch woke it (entered by the handler, {@code
-     * aio_co_wake} on its own context, not by a bottom half of a later poll). Mutations caught: the
-     * handler leaving the direction watched when nobody waits (every poll then runs it: progress
-     * for ever); ready() waking through {@code scheduleOneshot} (the reader is not finished after
+     * aio_co_wake} on its own context, not by a bottom half of a later poll). Idle when the next
+     * poll starts, the registration goes (issue 21 review). Mutations caught: releaseIdle
+     * keeping idle registrations (the key stays valid); ready() waking through {@code scheduleOneshot} (the reader is not finished after
      * the poll that found the channel readable).
      */
     @Test
@@ -163,25 +163,24 @@ class ChannelWaitRegistrationTest {
         writeByte(pipe);
         assertTrue(ctx.poll(true));
         assertTrue(first.finished(), "the woken reader runs in the poll whose handler woke it");
-        // the byte stays unread: readable, and nobody waits
-        assertTrue(ctx.poll(false), "the handler runs once more, for nobody, and stops watching");
+        // the byte stays unread: readable, and nobody waits; idle when the next poll starts, the
+        // registration goes (issue 21 review: a kept key keeps a closed channel's fd)
         assertFalse(ctx.poll(false), "the loop spins on a readable channel nobody waits on");
         assertFalse(ctx.poll(false));
-        assertEquals(0, key.interestOps());
-        assertSame(key, key(pipe.source()));
-        assertTrue(key.isValid());
-        // the next wait watches it again: an interest change on the same key
+        assertFalse(key.isValid());
+        assertFalse(pipe.source().isRegistered(), "the select after the release flushed the key");
+        assertEquals(0, ctx.channelWaiters.size());
+        // the next wait registers it again
         HandWoven second = oneReader(pipe, "second");
         Coroutine.create(second).enter(ctx);
         assertTrue(ctx.poll(false));
         assertTrue(second.finished());
-        assertSame(key, key(pipe.source()));
         assertEquals(List.of("first woken", "second woken"), events);
     }
 
     /**
      * (b) The writable side, which is ready almost always: a writer woken once, then nobody waits;
-     * the loop goes idle. Mutation caught: as above (the direction left watched).
+     * the loop goes idle, and the registration goes. Mutation caught: as above (the key kept).
      */
     @Test
     void aWritableChannelNobodyWaitsOnStopsBeingWatchedAndTheLoopGoesIdle() {
@@ -191,11 +190,9 @@ class ChannelWaitRegistrationTest {
         assertTrue(ctx.poll(false));
         assertTrue(writer.finished());
         SelectionKey key = ctx.channelWaiters.registration(pipe.sink()).key();
-        assertTrue(ctx.poll(false), "the handler runs once more, for nobody, and stops watching");
         assertFalse(ctx.poll(false), "the loop spins on a writable channel nobody waits on");
         assertFalse(ctx.poll(false));
-        assertEquals(0, key.interestOps());
-        assertTrue(key.isValid());
+        assertFalse(key.isValid(), "idle when the next poll starts: let go");
         assertEquals(List.of("writer woken"), events);
     }
 
@@ -227,7 +224,7 @@ class ChannelWaitRegistrationTest {
         assertTrue(maxEntries <= ChannelWaiters.MIN_SWEEP, "the table grew to " + maxEntries);
         assertTrue(ctx.channelWaiters.size() <= ChannelWaiters.MIN_SWEEP, ctx.channelWaiters.size() + " entries");
         assertTrue(ctx.fds().size() <= ChannelWaiters.MIN_SWEEP, ctx.fds().size() + " fd-table nodes");
-        assertTrue(ctx.channelWaiters.sweeps >= 10_000 / ChannelWaiters.MIN_SWEEP - 1);
+
     }
 
     /**
@@ -333,8 +330,7 @@ class ChannelWaitRegistrationTest {
         }
         assertEquals(List.of("first woken", "cancelled: CancellationException", "cancelled woken",
                 "timed: CoroutineTimeoutException", "last woken"), events);
-        assertSame(key, key(pipe.source()));
-        assertTrue(key.isValid());
+        assertTrue(key(pipe.source()).isValid());
     }
 
     /**
@@ -352,12 +348,10 @@ class ChannelWaitRegistrationTest {
         while (!first.finished()) {
             ctx.poll(true);
         }
-        SelectionKey key = key(pipe.source());
         int[] userCalls = {0};
         ctx.setFdHandler(pipe.source(), () -> userCalls[0]++, null); // the byte stays unread: readable
         assertTrue(ctx.poll(true));
         assertEquals(1, userCalls[0]);
-        assertSame(key, key(pipe.source()), "an update of the handlers keeps the key");
 
         HandWoven second = oneReader(pipe, "second");
         Coroutine.create(second).enter(ctx);
@@ -365,6 +359,7 @@ class ChannelWaitRegistrationTest {
             ctx.poll(true);
         }
         assertTrue(second.finished(), "the wait did not take the channel back from the user's handler");
+        SelectionKey key = key(pipe.source());
         assertEquals(1, userCalls[0]);
         assertEquals(List.of("first woken", "second woken"), events);
 

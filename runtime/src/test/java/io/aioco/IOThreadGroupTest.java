@@ -264,6 +264,35 @@ class IOThreadGroupTest {
         }
     }
 
+    /**
+     * Issue 21 review, finding 4: the group's reports of connections that throw are rate-limited per
+     * exception class, as a loop's reports of its callbacks (1st, 10th, 100th...): 12 failing
+     * connections give 2 lines and 2 calls of the uncaught-exception handler, not 12. Each client
+     * reads the end of its stream, and the last one is waited for until the group counts no open
+     * connection, so every report has been made. Mutation caught: countFailure always reporting
+     * (12 lines, 12 calls).
+     */
+    @Test
+    void reportsOfConnectionsThatThrowAreRateLimited() throws Exception {
+        group(1);
+        try (LoopTesting.LogCapture log = new LoopTesting.LogCapture()) {
+            group.serve(listener, acceptor.context(), ch -> new HandWoven(plain(() -> {
+                throw new IllegalStateException("connection failed on purpose");
+            })));
+            for (int i = 0; i < 12; i++) {
+                Socket failing = connect();
+                assertEquals(-1, failing.getInputStream().read(), "the failed connection's channel is closed");
+            }
+            while (group.openConnections() != 0) {
+                Thread.onSpinWait(); // the last connection's end (and report) runs on its IOThread
+            }
+            group.close(); // joins the IOThread: its reports are all made
+            assertEquals(2, uncaught.size(), uncaught.toString());
+            assertEquals(2, log.count("connection failed on purpose"), log.messages.toString());
+            assertEquals(1, log.count("(failure 10 of this kind; reported at 1, 10, 100, ...)"), log.messages.toString());
+        }
+    }
+
     @Test
     void aFailedAcceptIsLoggedAndPausesAcceptingForASecondThenAcceptingGoesOn() throws Exception {
         group(1);

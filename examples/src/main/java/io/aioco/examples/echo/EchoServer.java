@@ -10,17 +10,36 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * A TCP echo server: the main loop accepts, an {@link IOThreadGroup} serves, one coroutine per
  * connection written as straight-line code. docs/getting-started.md walks through it.
  */
 public final class EchoServer {
+    private static final Logger LOG = Logger.getLogger(EchoServer.class.getName());
+
     private EchoServer() {}
 
-    /** One connection, on its IOThread: sends back every byte it reads until the client's end of stream. */
+    /**
+     * One connection, on its IOThread: sends back every byte it reads until the client's end of
+     * stream. A read or write that fails (the client reset the connection, or vanished) ends the
+     * connection too: that is the client's doing, not a failure of the server, so it is logged at
+     * FINE only (a client could otherwise make the server report every connection it drops).
+     */
     @CoroutineFn
-    static void echo(SocketChannel channel) throws IOException {
+    static void echo(SocketChannel channel) {
+        try {
+            serve(channel);
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "echo: connection {0} ended: {1}", new Object[] {channel, e});
+        }
+    }
+
+    /** The echo loop of {@link #echo}: returns at the client's end of stream. */
+    @CoroutineFn
+    private static void serve(SocketChannel channel) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(16 * 1024);
         while (true) {
             int n = channel.read(buffer);
@@ -56,7 +75,8 @@ public final class EchoServer {
         MainLoop.init();
         ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(port));
         try (IOThreadGroup group = start(listener, MainLoop.context(), ioThreads)) {
-            System.out.println("echo server on port " + port + ", " + group.size() + " IOThreads");
+            int bound = ((InetSocketAddress) listener.getLocalAddress()).getPort(); // port 0: the one chosen
+            System.out.println("echo server on port " + bound + ", " + group.size() + " IOThreads");
             while (true) {
                 MainLoop.waitOnce(false); // the main loop accepts; the group's IOThreads serve
             }

@@ -416,19 +416,26 @@ public final class FdTable {
             return; // closed
         }
         int ops = n.interestOps();
-        if (n.key != null && n.key.isValid()) {
-            n.key.interestOps(ops);
-            return;
-        }
-        SelectionKey stale = n.channel.keyFor(sel);
-        if (stale != null && !stale.isValid()) {
-            // NOTE: a key cancelled by an earlier removal stays in the selector until its next
-            // select; registering the channel again before that throws CancelledKeyException.
-            flushCancelledKeys(sel);
-        } else if (stale != null) {
-            stale.attach(n);
-            n.key = stale;
-            stale.interestOps(ops);
+        try {
+            if (n.key != null && n.key.isValid()) {
+                n.key.interestOps(ops);
+                return;
+            }
+            SelectionKey stale = n.channel.keyFor(sel);
+            if (stale != null && !stale.isValid()) {
+                // NOTE: a key cancelled by an earlier removal stays in the selector until its next
+                // select; registering the channel again before that throws CancelledKeyException.
+                flushCancelledKeys(sel);
+            } else if (stale != null) {
+                stale.attach(n);
+                n.key = stale;
+                stale.interestOps(ops);
+                return;
+            }
+        } catch (java.nio.channels.CancelledKeyException e) {
+            // NOTE: the channel was closed by another thread between the check and the change (a
+            // close cancels its keys): a closed channel has no handler; the rest of the batch goes on
+            drop(n);
             return;
         }
         try {
@@ -437,6 +444,20 @@ public final class FdTable {
             // The channel was closed after update(): a closed channel has no handler.
             drop(n);
         }
+    }
+
+    /**
+     * Called from the loop thread (or a thread holding the context's claim while nobody polls it):
+     * deregisters the cancelled keys (those of closed channels among them, whose fds NIO then
+     * closes) with a selectNow whose readiness is dropped. Nothing if this table's channels live in
+     * another table's selector (that table's loop selects them) or the selector is closed.
+     */
+    public void flushCancelledKeys() {
+        Selector sel = selector;
+        if (host != this || sel == null || !sel.isOpen()) {
+            return;
+        }
+        flushCancelledKeys(sel);
     }
 
     private void flushCancelledKeys(Selector sel) {
@@ -469,15 +490,23 @@ public final class FdTable {
             SelectionKey k = n.key;
             if (!n.removed && k != null && k.isValid()) {
                 int ops = n.interestOps();
-                if (k.interestOps() != ops) {
-                    k.interestOps(ops);
+                try {
+                    if (k.interestOps() != ops) {
+                        k.interestOps(ops);
+                    }
+                } catch (java.nio.channels.CancelledKeyException e) {
+                    // closed by another thread since the check: its key never fires again
                 }
             }
         }
         for (Node n : muted) {
             SelectionKey k = n.key;
             if (!n.removed && k != null && k.isValid()) {
-                k.interestOps(n.interestOps());
+                try {
+                    k.interestOps(n.interestOps());
+                } catch (java.nio.channels.CancelledKeyException e) {
+                    // closed by another thread since the check
+                }
             }
         }
         muted.clear();
@@ -543,7 +572,11 @@ public final class FdTable {
         if (n.table == this || serveGuests) {
             n.table.enqueue(n, key.readyOps());
         } else {
-            key.interestOps(0);
+            try {
+                key.interestOps(0);
+            } catch (java.nio.channels.CancelledKeyException e) {
+                return; // closed by another thread since the check
+            }
             n.table.muted.add(n);
         }
     }
