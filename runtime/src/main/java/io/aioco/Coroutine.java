@@ -1139,11 +1139,6 @@ public final class Coroutine {
         };
     }
 
-    /** @return whether it yielded and waits to be entered again */
-    boolean isSuspended() {
-        return state == SUSPENDED;
-    }
-
     /** @return the context whose scheduled list holds it, or null */
     AioContext scheduledIn() {
         return (AioContext) SCHEDULED.getAcquire(this);
