@@ -1,13 +1,16 @@
 package io.aioco.suite;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aioco.AioContext;
 import io.aioco.CoRwLock;
 import io.aioco.Coroutine;
 import io.aioco.CoroutineFn;
+import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The coroutine dump, after review rv1718: a self-deadlock on a CoRwLock is reported, a dump of
- * 100k suspended coroutines fits in the memory the coroutines fit in (it is streamed).
+ * 100k suspended coroutines fits in the memory the coroutines fit in (it is streamed), and
+ * {@code dump PID} against a JVM without the runtime exits with status 1.
  */
 class CoroutineDumpReviewTest {
     private final List<AioContext> contexts = new ArrayList<>();
@@ -137,5 +141,43 @@ class CoroutineDumpReviewTest {
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(2, TimeUnit.MINUTES));
         assertTrue(output.matches("(?s).*dumped [0-9]{8,}\n.*"), "the dump did not fit in -Xmx96m:\n" + output);
+    }
+
+    private static final String PLAIN = """
+            package p;
+            public class Plain {
+                public static void main(String[] args) throws Exception {
+                    System.out.println("READY " + ProcessHandle.current().pid());
+                    System.in.read(); // until the test closes our input
+                }
+            }
+            """;
+
+    /** The help says exit status 1 means the dump could not be taken: a JVM without aioco has none. */
+    @Test
+    void dumpPidOfAJvmWithoutTheRuntimeExitsWithStatus1() throws Exception {
+        Path classes = ChildJvm.compile(work, "plain", new String[][] {{"p/Plain.java", PLAIN}},
+                System.getProperty("java.class.path"));
+        Process child = new ProcessBuilder(ChildJvm.java(), "-cp", classes.toString(), "p.Plain")
+                .redirectErrorStream(true).start();
+        try {
+            BufferedReader output = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            String line = output.readLine();
+            assertTrue(line != null && line.startsWith("READY "), "the child did not start: " + line);
+            String pid = line.substring("READY ".length());
+            Process dump = new ProcessBuilder(ChildJvm.java(), "-jar", System.getProperty("aioco.agent.jar"), "dump", pid)
+                    .start();
+            String out = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(dump.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(dump.waitFor(2, TimeUnit.MINUTES));
+            assertEquals(1, dump.exitValue(), "out:\n" + out + "err:\n" + err);
+            assertEquals("", out);
+            assertTrue(err.contains("aioco dump " + pid + ": no aioco runtime (io.aioco.Coroutine) is loaded in that JVM"),
+                    err);
+            child.getOutputStream().close();
+            assertTrue(child.waitFor(2, TimeUnit.MINUTES));
+        } finally {
+            child.destroyForcibly();
+        }
     }
 }
