@@ -180,7 +180,10 @@ public final class CoMutex {
         @Override
         Coroutine holder() {
             CoMutex lock = mutex;
-            return lock == null ? null : lock.owner;
+            Coroutine owner = lock == null ? null : lock.owner;
+            // NOTE: its own coroutine as the owner: the lock was handed to it and it is about to run
+            // (the owner is set before the waiter is woken); never a self-wait, which lock() refuses
+            return owner == coroutine ? null : owner;
         }
     }
 

@@ -46,7 +46,12 @@ public final class CoRwLock {
 
         @Override
         Coroutine holder() {
-            return writer();
+            synchronized (CoRwLock.this) {
+                // NOTE: a grant completes the ticket before it names the writer, both under the
+                // monitor: a ticket not done whose own coroutine is the writer is a self-wait (a
+                // writer asking for the lock again), never a grant being made
+                return isDone() ? null : writer;
+            }
         }
 
         @Override

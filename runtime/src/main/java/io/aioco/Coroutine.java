@@ -195,7 +195,9 @@ public final class Coroutine {
      * a queue, a timer, a channel, a future, thread-pool work, a plain yield) and its suspended
      * stack, innermost first, one {@code at pkg.Class.method(File.java:LINE)} line per frame. A
      * cycle of coroutines waiting on each other's {@link CoMutex} or {@link CoRwLock} is reported
-     * first ({@code Found a coroutine deadlock:}). The same text as the MBean {@code
+     * first ({@code Found a coroutine deadlock:}), and so is a coroutine waiting for a {@link
+     * CoRwLock} whose write lock it holds itself (a cycle of one). The text is written to {@code out}
+     * as it goes, coroutine by coroutine, never held whole (give it a buffered writer). The same text as the MBean {@code
      * io.aioco:type=Coroutines}'s {@code dump} operation and {@code java -jar aioco-agent.jar dump
      * PID}.
      *
@@ -213,7 +215,7 @@ public final class Coroutine {
      * @throws IOException what {@code out} throws
      */
     public static void dump(Appendable out) throws IOException {
-        out.append(CoroutineDump.text());
+        CoroutineDump.write(out);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.aioco;
 import io.aioco.internal.Carrier;
 import io.aioco.internal.CoStack;
 import io.aioco.internal.CoTables;
+import java.io.IOException;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.time.Instant;
@@ -131,27 +132,56 @@ final class CoroutineDump {
     private record Info(Coroutine co, String state, Thread thread, String waitsOn, Coroutine holder,
             List<String> frames, String note) {}
 
-    /** @return the dump's text. Any thread. */
+    /**
+     * What the dump keeps of each coroutine until it writes it: its rank for the order and its edge
+     * for the deadlock report, no text (a dump of 100k coroutines must not hold their text at once).
+     */
+    private record Node(Thread runningOn, int rank, Coroutine holder) {
+        static Node of(Info info, Thread runningOn) {
+            return new Node(runningOn, CoroutineDump.rank(info.state()), info.holder());
+        }
+    }
+
+    /** @return the dump's text (for the MBean). Any thread. */
     static String text() {
+        StringBuilder out = new StringBuilder();
+        try {
+            write(out);
+        } catch (IOException impossible) {
+            throw new java.io.UncheckedIOException(impossible); // NOTE: a StringBuilder never throws
+        }
+        return out.toString();
+    }
+
+    /**
+     * Writes the dump to {@code out} as it goes, coroutine by coroutine: what it keeps meanwhile is
+     * the list of coroutines with their order and their edges (who holds what each waits for), never
+     * the text. Any thread.
+     *
+     * @throws IOException what {@code out} throws
+     */
+    static void write(Appendable out) throws IOException {
         long now = System.nanoTime();
         Map<Long, Thread> threads = new HashMap<>();
         for (Thread thread : Thread.getAllStackTraces().keySet()) {
             threads.put(threadId(thread), thread);
         }
-        Map<Coroutine, Thread> known = new IdentityHashMap<>();
+        Map<Coroutine, Node> nodes = new IdentityHashMap<>();
         List<Coroutine> order = new ArrayList<>();
         for (Carrier carrier : CoStack.knownCarriers()) {
             CoStack current = carrier.current;
             Coroutine co = current == null ? null : current.coroutine();
-            if (co != null && known.putIfAbsent(co, threads.get(carrier.threadId())) == null) {
+            if (co != null && !nodes.containsKey(co)) {
+                Thread runningOn = threads.get(carrier.threadId());
+                nodes.put(co, Node.of(info(co, runningOn), runningOn));
                 order.add(co);
             }
         }
         List<AioContext> contexts = contexts();
         for (AioContext ctx : contexts) {
             for (Coroutine co : ctx.scheduledForDump()) {
-                if (!known.containsKey(co)) {
-                    known.put(co, null);
+                if (!nodes.containsKey(co)) {
+                    nodes.put(co, Node.of(info(co, null), null));
                     order.add(co);
                 }
             }
@@ -159,45 +189,45 @@ final class CoroutineDump {
         if (Coroutine.PROBES) {
             for (Probe probe : LIVE) {
                 Coroutine co = probe.get();
-                if (co != null && !co.isTerminated() && !known.containsKey(co)) {
-                    known.put(co, null);
+                if (co != null && !co.isTerminated() && !nodes.containsKey(co)) {
+                    nodes.put(co, Node.of(info(co, null), null));
                     order.add(co);
                 }
             }
         }
-        Map<Coroutine, Info> infos = new IdentityHashMap<>();
-        for (Coroutine co : order) {
-            infos.put(co, info(co, known.get(co)));
-        }
-        order.sort(Comparator.comparingInt((Coroutine co) -> rank(infos.get(co).state()))
+        order.sort(Comparator.comparingInt((Coroutine co) -> nodes.get(co).rank())
                 .thenComparing(co -> co.name() == null ? "\uffff" : co.name())
                 .thenComparingInt(System::identityHashCode));
 
-        StringBuilder out = new StringBuilder();
-        out.append("aioco coroutine dump ").append(Instant.now()).append('\n');
+        out.append("aioco coroutine dump ").append(Instant.now().toString()).append('\n');
         out.append(Coroutine.PROBES ? "(probes on: every live coroutine)\n"
                 : "(probes off: the running and scheduled coroutines only; -javaagent:aioco-agent.jar=probes lists"
                         + " every live one)\n");
         out.append('\n');
 
-        List<List<Coroutine>> deadlocks = deadlocks(order, infos);
+        List<List<Coroutine>> deadlocks = deadlocks(order, nodes);
         for (List<Coroutine> cycle : deadlocks) {
+            // NOTE: described again, at once for the few in the cycle (a deadlocked one stays as it was)
+            List<Info> infos = new ArrayList<>();
+            for (Coroutine co : cycle) {
+                infos.add(info(co, nodes.get(co).runningOn()));
+            }
             out.append("Found a coroutine deadlock:\n");
             out.append("===========================\n");
-            for (Coroutine co : cycle) {
-                Info info = infos.get(co);
-                out.append(label(co)).append(":\n");
-                out.append("  waiting for ").append(info.waitsOn()).append('\n');
+            for (Info info : infos) {
+                out.append(label(info.co())).append(":\n");
+                out.append("  waiting for ").append(String.valueOf(info.waitsOn())).append('\n');
             }
             out.append('\n');
             out.append("Stacks of the coroutines listed above:\n");
             out.append("======================================\n");
-            for (Coroutine co : cycle) {
-                appendCoroutine(out, infos.get(co), now);
+            for (Info info : infos) {
+                appendCoroutine(out, info, now);
             }
         }
         if (!deadlocks.isEmpty()) {
-            out.append("Found ").append(deadlocks.size()).append(deadlocks.size() == 1 ? " deadlock.\n\n" : " deadlocks.\n\n");
+            out.append("Found ").append(Integer.toString(deadlocks.size()))
+                    .append(deadlocks.size() == 1 ? " deadlock.\n\n" : " deadlocks.\n\n");
         }
 
         out.append("Contexts:\n");
@@ -209,19 +239,19 @@ final class CoroutineDump {
                 }
             }
             Thread thread = ctx.loopThreadForDump();
-            out.append("  ").append(ctx).append(" thread=").append(thread == null ? "none" : quote(thread.getName()))
-                    .append(": bottom halves pending ").append(ctx.pendingBottomHalvesForDump())
-                    .append(", timers ").append(ctx.timersForDump())
-                    .append(", fd handlers ").append(ctx.handlersForDump())
-                    .append(", coroutines ").append(coroutines)
-                    .append(" (scheduled ").append(ctx.scheduledForDump().size()).append(")\n");
+            out.append("  ").append(ctx.toString()).append(" thread=")
+                    .append(thread == null ? "none" : quote(thread.getName()))
+                    .append(": bottom halves pending ").append(Integer.toString(ctx.pendingBottomHalvesForDump()))
+                    .append(", timers ").append(Integer.toString(ctx.timersForDump()))
+                    .append(", fd handlers ").append(Integer.toString(ctx.handlersForDump()))
+                    .append(", coroutines ").append(Integer.toString(coroutines))
+                    .append(" (scheduled ").append(Integer.toString(ctx.scheduledForDump().size())).append(")\n");
         }
         out.append('\n');
-        out.append("Coroutines: ").append(order.size()).append('\n').append('\n');
+        out.append("Coroutines: ").append(Integer.toString(order.size())).append('\n').append('\n');
         for (Coroutine co : order) {
-            appendCoroutine(out, infos.get(co), now);
+            appendCoroutine(out, info(co, nodes.get(co).runningOn()), now);
         }
-        return out.toString();
     }
 
     private static int rank(String state) {
@@ -233,7 +263,7 @@ final class CoroutineDump {
         };
     }
 
-    private static void appendCoroutine(StringBuilder out, Info info, long now) {
+    private static void appendCoroutine(Appendable out, Info info, long now) throws IOException {
         Coroutine co = info.co();
         out.append(label(co));
         AioContext ctx = co.context();
@@ -309,16 +339,16 @@ final class CoroutineDump {
             what = wait.describe();
             holder = null;
         }
-        if (holder != null && holder != co) {
-            what = what + ", held by " + label(holder);
-        } else {
-            holder = null;
+        if (holder != null) {
+            // NOTE: itself: a writer asking for its CoRwLock again; the deadlock report shows it as a
+            // cycle of one (the waits never name their own coroutine otherwise)
+            what = what + ", held by " + label(holder) + (holder == co ? " (itself)" : "");
         }
         return new Info(co, state, null, what, holder, frames, note);
     }
 
     /** Cycles of coroutines each waiting for a lock the next holds; each reported once. */
-    private static List<List<Coroutine>> deadlocks(List<Coroutine> order, Map<Coroutine, Info> infos) {
+    private static List<List<Coroutine>> deadlocks(List<Coroutine> order, Map<Coroutine, Node> nodes) {
         List<List<Coroutine>> cycles = new ArrayList<>();
         Map<Coroutine, Boolean> done = new IdentityHashMap<>();
         for (Coroutine start : order) {
@@ -326,14 +356,14 @@ final class CoroutineDump {
             List<Coroutine> path = new ArrayList<>();
             Coroutine co = start;
             while (co != null && !done.containsKey(co)) {
-                Info info = infos.computeIfAbsent(co, c -> info(c, null));
+                Node node = nodes.computeIfAbsent(co, c -> Node.of(info(c, null), null));
                 if (onPath.containsKey(co)) {
                     cycles.add(new ArrayList<>(path.subList(onPath.get(co), path.size())));
                     break;
                 }
                 onPath.put(co, path.size());
                 path.add(co);
-                co = info.holder();
+                co = node.holder();
             }
             for (Coroutine seen : path) {
                 done.put(seen, Boolean.TRUE);

@@ -1,8 +1,12 @@
 package io.aioco.agent;
 
 import com.sun.tools.attach.VirtualMachine;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.lang.instrument.Instrumentation;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -83,7 +87,12 @@ final class DumpCommand {
             } finally {
                 vm.detach();
             }
-            out.print(Files.readString(file, StandardCharsets.UTF_8));
+            if (Files.size(file) == 0) {
+                // NOTE: the target's writeDump leaves the file empty when no aioco runtime is loaded there
+                err.println("aioco dump " + pid + ": " + NO_RUNTIME);
+                return 1;
+            }
+            Files.copy(file, out); // NOTE: streamed, never read whole (a dump of 100k coroutines is ~30 MB)
             out.flush();
             return 0;
         } catch (URISyntaxException | java.io.IOException | com.sun.tools.attach.AttachNotSupportedException
@@ -102,32 +111,41 @@ final class DumpCommand {
         }
     }
 
+    /** What the caller says of a target without the runtime (exit status 1). */
+    static final String NO_RUNTIME = "no aioco runtime (io.aioco.Coroutine) is loaded in that JVM";
+
     /**
      * The target's side, from {@code agentmain}: writes the dump of every copy of the aioco runtime
-     * loaded in this JVM (normally one) to {@code file}; a JVM without it gets a line saying so.
+     * loaded in this JVM (normally one) to {@code file}, streamed through a buffered writer (the dump
+     * is never held whole in the target); a JVM without it leaves the file empty, which the caller
+     * reports (exit status 1).
      *
      * @throws RuntimeException when the file cannot be written (the caller's load fails with it)
      */
     static void writeDump(Path file, Instrumentation instrumentation) {
-        StringBuilder text = new StringBuilder();
-        for (Class<?> loaded : instrumentation.getAllLoadedClasses()) {
-            if (loaded.getName().equals("io.aioco.Coroutine")) {
-                try {
-                    Method dump = loaded.getMethod("dump", Appendable.class);
-                    dump.invoke(null, text);
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    text.append("aioco: cannot dump the coroutines of ").append(loaded).append(" (loaded by ")
-                            .append(loaded.getClassLoader()).append("): ").append(e).append('\n');
+        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            for (Class<?> loaded : instrumentation.getAllLoadedClasses()) {
+                if (loaded.getName().equals("io.aioco.Coroutine")) {
+                    try {
+                        Method dump = loaded.getMethod("dump", Appendable.class);
+                        dump.invoke(null, out);
+                    } catch (InvocationTargetException e) {
+                        if (e.getCause() instanceof IOException written) {
+                            throw written;
+                        }
+                        cannotDump(out, loaded, e.getCause());
+                    } catch (ReflectiveOperationException | RuntimeException e) {
+                        cannotDump(out, loaded, e);
+                    }
                 }
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the coroutine dump to " + file, e);
         }
-        if (text.length() == 0) {
-            text.append("aioco: no aioco runtime (io.aioco.Coroutine) is loaded in this JVM\n");
-        }
-        try {
-            Files.writeString(file, text, StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write the coroutine dump to " + file, e);
-        }
+    }
+
+    private static void cannotDump(Writer out, Class<?> loaded, Throwable why) throws IOException {
+        out.append("aioco: cannot dump the coroutines of ").append(loaded.toString()).append(" (loaded by ")
+                .append(String.valueOf(loaded.getClassLoader())).append("): ").append(String.valueOf(why)).append('\n');
     }
 }
