@@ -21,19 +21,21 @@
 #   -o  output folder (default benchmarks/results)    -p  file prefix (default: today, UTC, YYYY-MM-DD)
 #   -J  JMH options (default "-f 2 -wi 3 -w 1s -i 4 -r 1s": about 6 minutes for JDK 25's 20 rows)
 #   -x  an include regex instead of the headline ones (repeatable; for a short test run)
-#   -t  TimerLatenessBench samples per row (default 2000)   -c  ColdStartOverhead runs (default 7)
+#   -t  TimerLatenessBench samples per row (default 2000)   -c  ColdStartOverhead runs (default 5)
 #   -T  skip TimerLatenessBench                             -C  skip ColdStartOverhead
 # A short test: benchmarks/headline.sh -o /tmp/hl -J "-f 2 -wi 1 -i 1 -w 200ms -r 200ms" \
 #     -x 'CoroutineBenchmark\.yieldResumeDepth1$' -t 200 -c 2
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+invocation="benchmarks/headline.sh"
+for a in "$@"; do invocation+=" '$a'"; done
 jdks="17 25"
 out="$root/benchmarks/results"
 prefix="$(date -u +%F)"
 jmh_opts="-f 2 -wi 3 -w 1s -i 4 -r 1s"
 includes=()
 timer_samples=2000
-cold_runs=7
+cold_runs=5
 run_timer=1
 run_cold=1
 while getopts "j:o:p:J:x:t:c:TCh" opt; do
@@ -120,7 +122,9 @@ step() { # name, command...: runs the command, records its times and load averag
     "$@" || status=$?
     t1="$(now)"; l1="$(loadavg)"
     local cmd=""
-    for a in "$@"; do cmd+="${cmd:+ }$(printf '%q' "$a")"; done
+    for a in "$@"; do
+        if [[ "$a" =~ ^[A-Za-z0-9_./=:,+@-]+$ ]]; then cmd+="${cmd:+ }$a"; else cmd+="${cmd:+ }'$a'"; fi
+    done
     cmd="${cmd//$root\//}"
     cmd="${cmd#jmh_waiting * }"
     steps+=("{\"step\": $(json_str "$name"), \"start\": \"$t0\", \"end\": \"$t1\", \"load_start\": \"$l0\", \"load_end\": \"$l1\", \"exit\": $status, \"command\": $(json_str "$cmd")}")
@@ -176,6 +180,7 @@ fi
     echo "{"
     echo "  \"prefix\": $(json_str "$prefix"),"
     echo "  \"commit\": $(json_str "$commit"),"
+    echo "  \"invocation\": $(json_str "$invocation"),"
     echo "  \"machine\": $(json_str "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"),"
     echo "  \"jmh_options\": $(json_str "$jmh_opts"),"
     echo "  \"timer_samples\": $timer_samples,"
