@@ -163,6 +163,8 @@ def median(values):
 def fmt(x):
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
+    if x == 0:
+        return "0"
     a = abs(x)
     if a >= 1000:
         return f"{x:,.0f}"
@@ -426,7 +428,8 @@ def panel(x0, y0, w, h, title, unit, note, series, ref, jdks, versions):
     o.append(f'<text x="{x0 + 8}" y="{y0 + 33}" font-size="10" fill="#555">{html.escape(unit)}; {html.escape(note)}</text>')
     names = list(series.keys())
     # legend at the bottom, two per line
-    leg_lines = (len(names) + 1) // 2
+    leg_cols = 1 if any(len(n) > 30 for n in names) else 2
+    leg_lines = (len(names) + leg_cols - 1) // leg_cols
     leg_h = 14 * leg_lines + 4
     px, py = x0 + 46, y0 + 44
     pw, ph = w - 56, h - 44 - 22 - leg_h
@@ -436,7 +439,8 @@ def panel(x0, y0, w, h, title, unit, note, series, ref, jdks, versions):
         v = step * k
         y = py + ph - ph * v / vmax
         o.append(f'<line x1="{px}" y1="{y:.1f}" x2="{px + pw}" y2="{y:.1f}" stroke="#e4e4e4"/>')
-        o.append(f'<text x="{px - 4}" y="{y + 3:.1f}" font-size="9" text-anchor="end" fill="#555">{fmt(v)}</text>')
+        label = f"{v:,.0f}" if step >= 1 and step == int(step) else fmt(v)
+        o.append(f'<text x="{px - 4}" y="{y + 3:.1f}" font-size="9" text-anchor="end" fill="#555">{label}</text>')
     o.append(f'<line x1="{px}" y1="{py + ph}" x2="{px + pw}" y2="{py + ph}" stroke="#888"/>')
     gw = pw / max(1, len(jdks))
     nb = len(names)
@@ -468,8 +472,8 @@ def panel(x0, y0, w, h, title, unit, note, series, ref, jdks, versions):
         o.append(f'<text x="{px + 4}" y="{y - 3:.1f}" font-size="9" fill="#b03a2e">{html.escape(ref[1])}</text>')
     ly = py + ph + 22
     for s, name in enumerate(names):
-        lx = x0 + 10 + (s % 2) * (w / 2)
-        yy = ly + (s // 2) * 14
+        lx = x0 + 10 + (s % leg_cols) * (w / 2)
+        yy = ly + (s // leg_cols) * 14
         o.append(f'<rect x="{lx:.1f}" y="{yy}" width="10" height="10" fill="{COLORS.get(name, "#999")}"/>')
         o.append(f'<text x="{lx + 14:.1f}" y="{yy + 9}" font-size="10">{html.escape(name)}</text>')
     return o

@@ -19,7 +19,8 @@
 #   -j  JDKs (default "17 25"): 17 is $JAVA17_HOME or the PATH's java, 25 is $JAVA25_HOME or
 #       /usr/lib/jvm/temurin-25-jdk-amd64
 #   -o  output folder (default benchmarks/results)    -p  file prefix (default: today, UTC, YYYY-MM-DD)
-#   -J  JMH options (default "-f 2 -wi 3 -w 1s -i 4 -r 1s": about 6 minutes for JDK 25's 20 rows)
+#   -J  JMH options (default "-f 2 -wi 3 -w 1s -i 5 -r 1s": about 6 minutes for JDK 25's 20 rows,
+#       4.5 for JDK 17's 15; each step takes 1.5-3 minutes more)
 #   -x  an include regex instead of the headline ones (repeatable; for a short test run)
 #   -t  TimerLatenessBench samples per row (default 2000)   -c  ColdStartOverhead runs (default 5)
 #   -T  skip TimerLatenessBench                             -C  skip ColdStartOverhead
@@ -27,12 +28,15 @@
 #     -x 'CoroutineBenchmark\.yieldResumeDepth1$' -t 200 -c 2
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+quote() { # an argument as a shell would need it, quoted only when it has to be
+    if [[ "$1" =~ ^[A-Za-z0-9_./=:,+@-]+$ ]]; then printf '%s' "$1"; else printf "'%s'" "$1"; fi
+}
 invocation="benchmarks/headline.sh"
-for a in "$@"; do invocation+=" '$a'"; done
+for a in "$@"; do invocation+=" $(quote "$a")"; done
 jdks="17 25"
 out="$root/benchmarks/results"
 prefix="$(date -u +%F)"
-jmh_opts="-f 2 -wi 3 -w 1s -i 4 -r 1s"
+jmh_opts="-f 2 -wi 3 -w 1s -i 5 -r 1s"
 includes=()
 timer_samples=2000
 cold_runs=5
@@ -122,9 +126,7 @@ step() { # name, command...: runs the command, records its times and load averag
     "$@" || status=$?
     t1="$(now)"; l1="$(loadavg)"
     local cmd=""
-    for a in "$@"; do
-        if [[ "$a" =~ ^[A-Za-z0-9_./=:,+@-]+$ ]]; then cmd+="${cmd:+ }$a"; else cmd+="${cmd:+ }'$a'"; fi
-    done
+    for a in "$@"; do cmd+="${cmd:+ }$(quote "$a")"; done
     cmd="${cmd//$root\//}"
     cmd="${cmd#jmh_waiting * }"
     steps+=("{\"step\": $(json_str "$name"), \"start\": \"$t0\", \"end\": \"$t1\", \"load_start\": \"$l0\", \"load_end\": \"$l1\", \"exit\": $status, \"command\": $(json_str "$cmd")}")
