@@ -307,7 +307,7 @@ def header(prefix, meta, load):
                 + f"; JMH `{meta.get('jmh_options', '?')}`, under the agent (`cache=off`). "
                 f"**Under load**: load average {l_start} at the start and {l_end} at the end"
                 + (f", {min(loads):.1f}-{max(loads):.1f} in samples every 15 s" if loads else "")
-                + f" (other helpers' builds on the same {meta.get('machine', '?').split(',')[0]}): read ratios within a run, not absolute figures.")
+                + f", on {meta.get('machine', '?').split(',')[0]}: read ratios within a run, not absolute figures.")
     text.append("")
     text.append("Commands (from the repository root; `headline.sh` runs them all, then "
                 f"`python3 benchmarks/headline.py benchmarks/results/{prefix}` writes this table and the chart):")

@@ -20,7 +20,7 @@
 #       /usr/lib/jvm/temurin-25-jdk-amd64
 #   -o  output folder (default benchmarks/results)    -p  file prefix (default: today, UTC, YYYY-MM-DD)
 #   -J  JMH options (default "-f 2 -wi 3 -w 1s -i 5 -r 1s": about 6 minutes for JDK 25's 20 rows,
-#       4.5 for JDK 17's 15; each step takes 1.5-3 minutes more)
+#       4.5 for JDK 17's 15; the timer and cold-start steps add 1.5-3 minutes per JDK)
 #   -x  an include regex instead of the headline ones (repeatable; for a short test run)
 #   -t  TimerLatenessBench samples per row (default 2000)   -c  ColdStartOverhead runs (default 5)
 #   -T  skip TimerLatenessBench                             -C  skip ColdStartOverhead
