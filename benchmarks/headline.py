@@ -297,6 +297,7 @@ def header(prefix, meta, load):
     start = steps[0]["start"] if steps else "?"
     end = steps[-1]["end"] if steps else "?"
     loads = [float(x.split()[1]) for x in load] if load else []
+    jvms = [int(m.group(1)) for m in (re.search(r"jvms=(\d+)", x) for x in load) if m]
     l_start = steps[0]["load_start"].split()[0] if steps else "?"
     l_end = steps[-1]["load_end"].split()[0] if steps else "?"
     cmds = "\n".join("    " + s["command"] for s in steps if s["step"].endswith("jmh") or s["step"].endswith("timer 1") or s["step"].endswith("coldstart"))
@@ -307,6 +308,7 @@ def header(prefix, meta, load):
                 + f"; JMH `{meta.get('jmh_options', '?')}`, under the agent (`cache=off`). "
                 f"**Under load**: load average {l_start} at the start and {l_end} at the end"
                 + (f", {min(loads):.1f}-{max(loads):.1f} in samples every 15 s" if loads else "")
+                + (f", with {min(jvms)}-{max(jvms)} JVMs running (this run's 2-3 included)" if jvms else "")
                 + f", on {meta.get('machine', '?').split(',')[0]}: read ratios within a run, not absolute figures.")
     text.append("")
     text.append("Commands (from the repository root; `headline.sh` runs them all, then "

@@ -96,7 +96,8 @@ json_str() { # a JSON string literal
 
 loadlog="$out/$prefix-load.txt"
 : > "$loadlog"
-( while true; do echo "$(now) $(loadavg)" >> "$loadlog"; sleep 15; done ) &
+# each line: time, the three load averages, and how many JVMs run on the machine (this run's included)
+( while true; do echo "$(now) $(loadavg) jvms=$(pgrep -c -x java || true)" >> "$loadlog"; sleep 15; done ) &
 sampler=$!
 trap 'kill "$sampler" 2>/dev/null || true' EXIT
 
