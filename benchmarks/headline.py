@@ -308,7 +308,7 @@ def header(prefix, meta, load):
                 + f"; JMH `{meta.get('jmh_options', '?')}`, under the agent (`cache=off`). "
                 f"**Under load**: load average {l_start} at the start and {l_end} at the end"
                 + (f", {min(loads):.1f}-{max(loads):.1f} in samples every 15 s" if loads else "")
-                + (f", with {min(jvms)}-{max(jvms)} JVMs running (this run's 2-3 included)" if jvms else "")
+                + (f", with {min(jvms)}-{max(jvms)} JVMs on the machine (counting this run's own)" if jvms else "")
                 + f", on {meta.get('machine', '?').split(',')[0]}: read ratios within a run, not absolute figures.")
     text.append("")
     text.append("Commands (from the repository root; `headline.sh` runs them all, then "
