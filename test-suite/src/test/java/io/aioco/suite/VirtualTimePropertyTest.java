@@ -1,12 +1,12 @@
 package io.aioco.suite;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aioco.ClockType;
 import io.aioco.Coroutine;
 import io.aioco.CoroutineTimeoutException;
 import io.aioco.test.CoroutineTests;
-import net.jqwik.api.Assume;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.LongRange;
@@ -23,7 +23,6 @@ class VirtualTimePropertyTest {
             @ForAll @LongRange(min = 1, max = MONTH_NS) long timeoutNs,
             @ForAll @LongRange(min = 0, max = MONTH_NS) long sleepNs,
             @ForAll boolean timeoutOnHost) throws Exception {
-        Assume.that(sleepNs != timeoutNs); // equal deadlines on two clocks: either may fire first
         ClockType timeoutClock = timeoutOnHost ? ClockType.HOST : ClockType.REALTIME;
         CoroutineTests.run(() -> {
             long start = ClockType.VIRTUAL.nowNs();
@@ -36,7 +35,13 @@ class VirtualTimePropertyTest {
             } catch (CoroutineTimeoutException e) {
                 outcome = "timed out";
             }
-            assertEquals(sleepNs < timeoutNs ? "slept" : "timed out", outcome);
+            if (sleepNs == timeoutNs) {
+                // NOTE: equal deadlines on two clocks (jqwik's edge cases draw them: 1 and a month):
+                // either timer may fire first, and the time is the same either way
+                assertTrue(outcome.equals("slept") || outcome.equals("timed out"), outcome);
+            } else {
+                assertEquals(sleepNs < timeoutNs ? "slept" : "timed out", outcome);
+            }
             assertEquals(Math.min(sleepNs, timeoutNs), ClockType.VIRTUAL.nowNs() - start);
             // and nothing is left armed: the kit's leak check fails the try otherwise
         });
