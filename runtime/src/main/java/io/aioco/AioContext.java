@@ -1018,7 +1018,7 @@ public final class AioContext implements AutoCloseable {
      */
     public <T> java.util.concurrent.CompletableFuture<T> spawn(CoroutineCallable<T> body) {
         Objects.requireNonNull(body, "body");
-        io.aioco.internal.SpawnEntry<T> entry = new io.aioco.internal.SpawnEntry<>(body);
+        SpawnEntry<T> entry = new SpawnEntry<>(body);
         Coroutine coroutine = Coroutine.create(entry);
         entry.runIn(coroutine);
         entry.spawnedOn(this);
@@ -1173,7 +1173,7 @@ public final class AioContext implements AutoCloseable {
     }
 
     /** The test kit's entry (see io.aioco.internal.TestAccess). */
-    private static final class TestHooks extends io.aioco.internal.TestAccess {
+    private static final class TestHooks extends io.aioco.internal.TestAccess<AioContext, Coroutine> {
         static void install() {
             register(new TestHooks());
         }

@@ -70,7 +70,7 @@ final class CoFrame {
 
     /** @return the coroutine that owns {@code stack} (the running one) */
     static Coroutine coroutine(CoStack stack) {
-        return stack.coroutine();
+        return (Coroutine) stack.coroutine();
     }
 
     /**

@@ -507,7 +507,7 @@ public final class Coroutine {
     void enterFromContext(AioContext ctx, Carrier carrier) {
         CoStack current = carrier.current;
         if (current != null) {
-            current.coroutine().queueWakeup(this);
+            ((Coroutine) current.coroutine()).queueWakeup(this);
             return;
         }
         enter(ctx);
@@ -900,7 +900,7 @@ public final class Coroutine {
             AioContext ctx = coroutine.context();
             // NOTE: a future a coroutine of the same context completes (spawn) is not foreign: a
             // deadlock among them must still be reported
-            if (ctx != null && ctx.hasTestTime() && io.aioco.internal.SpawnEntry.spawnedIn(future) != ctx) {
+            if (ctx != null && ctx.hasTestTime() && SpawnEntry.spawnedIn(future) != ctx) {
                 // NOTE: before the callback is registered: a completion at once finds it counted
                 tracked = new java.util.concurrent.atomic.AtomicReference<>(ctx);
                 ctx.foreignWaitBegan();
@@ -1095,7 +1095,7 @@ public final class Coroutine {
      */
     public static Coroutine self() {
         CoStack stack = CoStack.current();
-        return stack == null ? null : stack.coroutine();
+        return stack == null ? null : (Coroutine) stack.coroutine();
     }
 
     /**

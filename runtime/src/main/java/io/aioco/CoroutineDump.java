@@ -170,7 +170,7 @@ final class CoroutineDump {
         List<Coroutine> order = new ArrayList<>();
         for (Carrier carrier : CoStack.knownCarriers()) {
             CoStack current = carrier.current;
-            Coroutine co = current == null ? null : current.coroutine();
+            Coroutine co = current == null ? null : (Coroutine) current.coroutine();
             if (co != null && !nodes.containsKey(co)) {
                 Thread runningOn = threads.get(carrier.threadId());
                 nodes.put(co, Node.of(info(co, runningOn), runningOn));

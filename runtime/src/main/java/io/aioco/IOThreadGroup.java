@@ -1,6 +1,5 @@
 package io.aioco;
 
-import io.aioco.internal.SpawnEntry;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;

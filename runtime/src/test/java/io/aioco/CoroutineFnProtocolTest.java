@@ -47,8 +47,8 @@ class CoroutineFnProtocolTest {
     private static final String CO_STACK = "io/aioco/internal/CoStack";
     private static final String MARKER = Type.getDescriptor(CoroutineFn.class);
     /** The hand-written coroutine functions that are entries, not waiting functions: they only forward. */
-    private static final Set<String> EXEMPT = Set.of("io/aioco/internal/SpawnEntry.run()V",
-            "io/aioco/internal/MethodEntry.run()V");
+    private static final Set<String> EXEMPT = Set.of("io/aioco/SpawnEntry.run()V",
+            "io/aioco/internal/kit/MethodEntry.run()V");
     /** CoStack members that only CoFrame may use (prologue and errors included). */
     private static final Set<String> PROTOCOL = Set.of("enter", "arrive", "suspend", "token", "signal", "pushRef",
             "popRef", "pushInt", "popInt", "pushLong", "popLong", "crossedUninstrumented", "corrupt");

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /** A context with its own time (the test kit's hook): its clocks, timers and reports. */
 class TestTimeContextTest {
-    private static final TestAccess ACCESS = TestAccess.get();
+    private static final TestAccess<AioContext, Coroutine> ACCESS = TestAccess.get();
 
     @Test
     void callbacksReadTheContextsTimeOnEveryClockAndOtherCodeDoesNot() {

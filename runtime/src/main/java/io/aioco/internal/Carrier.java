@@ -1,7 +1,5 @@
 package io.aioco.internal;
 
-import io.aioco.Coroutine;
-
 /**
  * A thread's own state: the coroutine it runs right now and its event-loop contexts ({@code
  * my_aiocontext} in QEMU's {@code util/async.c}, beside the current coroutine of {@code
@@ -9,8 +7,9 @@ import io.aioco.Coroutine;
  *
  * <p>Thread confinement: only its own thread reads or writes a carrier.
  *
- * <p>The contexts are held as {@code Object}: the package of woven-code entry points knows no
- * event loop ({@code io.aioco.AioContext} casts them back), so no import cycle runs through here.
+ * <p>The contexts and coroutines are held as {@code Object}: the package of woven-code entry points
+ * imports nothing public ({@code io.aioco.AioContext} and {@code io.aioco.Coroutine} cast them
+ * back), so no import cycle runs through here.
  */
 public final class Carrier {
     /** Id of the thread this carrier belongs to (the carrier cache checks it). */
@@ -38,10 +37,10 @@ public final class Carrier {
     Carrier() {}
 
     /**
-     * @param owner a coroutine entered for the first time on this thread
+     * @param owner a coroutine ({@code io.aioco.Coroutine}) entered for the first time on this thread
      * @return storage for it: the spare one, else a new one
      */
-    public CoStack takeStack(Coroutine owner) {
+    public CoStack takeStack(Object owner) {
         CoStack stack = spare;
         if (stack == null) {
             return new CoStack(owner);

@@ -1,6 +1,5 @@
 package io.aioco.internal;
 
-import io.aioco.Coroutine;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -29,7 +28,7 @@ import java.util.Optional;
  *       transform): it may then run, but not suspend.
  *   <li>A callee that suspends saves its frame here, stores {@link #SUSPEND} and returns a dummy
  *       value. Its caller, seeing {@code SUSPEND} after the call, saves its own frame and returns in
- *       turn, up to {@link Coroutine#enter()}.
+ *       turn, up to {@code Coroutine.enter()}.
  * </ul>
  * Frames are pushed innermost first and popped outermost first (on resume each frame is re-invoked
  * by its caller and pops its own state), so the storage is a plain LIFO of primitive and reference
@@ -37,6 +36,11 @@ import java.util.Optional;
  *
  * <p>Thread confinement: a stack is only touched by the thread that runs its coroutine, while it
  * runs it.
+ *
+ * <p>This package imports nothing public: the coroutine a stack belongs to is held as {@code
+ * Object} ({@code io.aioco} casts it back to its final class {@code Coroutine}, a class-pointer
+ * compare), so the dependency runs from the API to here only (a test checks the runtime's packages
+ * form no cycle).
  */
 public final class CoStack {
     /** Signal bit that asks the callee to resume its saved frame (tokens are odd, so bit 1 is free). */
@@ -86,19 +90,20 @@ public final class CoStack {
     /** Slot arrays larger than this are not kept with a spare stack. */
     private static final int SPARE_SLOTS = 64;
 
-    private Coroutine coroutine;
+    /** The {@code io.aioco.Coroutine} this storage belongs to, null while it is a spare. */
+    private Object coroutine;
     private long[] prims;
     private int primTop;
     private Object[] refs;
     private int refTop;
 
     /** Storage for {@code coroutine}; arrays are allocated at the first suspension. */
-    CoStack(Coroutine coroutine) {
+    CoStack(Object coroutine) {
         this.coroutine = coroutine;
     }
 
     /** Called by {@link Carrier#takeStack}: this spare storage now belongs to {@code owner}. */
-    void reuseFor(Coroutine owner) {
+    void reuseFor(Object owner) {
         coroutine = owner;
     }
 
@@ -117,8 +122,8 @@ public final class CoStack {
         }
     }
 
-    /** @return the coroutine this storage belongs to */
-    public Coroutine coroutine() {
+    /** @return the coroutine this storage belongs to (an {@code io.aioco.Coroutine}) */
+    public Object coroutine() {
         return coroutine;
     }
 
@@ -579,7 +584,7 @@ public final class CoStack {
      * method (and above its body, which has the same class, name and descriptor but for the stack
      * and signal parameters; an overload of the same name is another method), skipping aioco's
      * runtime (with {@code io.aioco.CoFrame}, through which every runtime coroutine function
-     * reports), the JDK's method-handle and reflection machinery and its lambda proxies, but not
+     * reports, and {@code io.aioco.SpawnEntry}, a spawned coroutine's entry), the JDK's method-handle and reflection machinery and its lambda proxies, but not
      * hidden classes of the application (a frame that was not rewritten may be one). When the frame
      * above the skipped machinery is instrumented (a rewritten body) or aioco's own
      * ({@code Coroutine.enter}), the machinery is what was crossed: a method handle, or a lambda
@@ -594,7 +599,8 @@ public final class CoStack {
                 .walk(s -> {
                     java.util.Iterator<StackWalker.StackFrame> frames = s
                             .filter(f -> !f.getClassName().startsWith("io.aioco.internal.")
-                                    && !f.getClassName().equals("io.aioco.CoFrame"))
+                                    && !f.getClassName().equals("io.aioco.CoFrame")
+                                    && !f.getClassName().equals("io.aioco.SpawnEntry"))
                             .iterator();
                     if (!frames.hasNext()) {
                         return new Crossed("an unknown frame", MAKE_CALLER);

@@ -1,69 +1,82 @@
 package io.aioco.internal;
 
-import io.aioco.AioContext;
 import io.aioco.internal.loop.TestTime;
 import java.util.List;
 
 /**
- * The test kit's way into {@link AioContext} (module {@code aioco-test}, package {@code
+ * The test kit's way into {@code AioContext} (module {@code aioco-test}, package {@code
  * io.aioco.test}): what a test driver needs that is no public API. Internal: the kit is its only
  * user, and it may change with the runtime. Implemented by {@code AioContext}, which registers
  * itself when its class initializes.
+ *
+ * <p>The public types appear as type parameters only, so that this package imports nothing public
+ * (no import cycle between the runtime's packages): {@code C} is {@code io.aioco.AioContext},
+ * {@code K} is {@code io.aioco.Coroutine}.
  *
  * <p>Threads: {@link #create} from any thread; the rest from the context's loop thread between
  * polls (the test kit's driver), except {@link #untilNextDeadlineNs} and {@link #threadPoolBusy},
  * which any thread may call.
  */
-public abstract class TestAccess {
-    private static volatile TestAccess instance;
+public abstract class TestAccess<C, K> {
+    /** Named, not linked: this package imports nothing public. */
+    private static final String CONTEXT_CLASS = "io.aioco.AioContext";
+
+    private static volatile TestAccess<?, ?> instance;
 
     /** Called once, by AioContext's class initializer. */
-    protected static void register(TestAccess access) {
+    protected static void register(TestAccess<?, ?> access) {
         instance = access;
     }
 
-    /** The implementation, initializing {@code AioContext} if needed. */
-    public static TestAccess get() {
-        TestAccess a = instance;
+    /**
+     * The implementation, initializing {@code AioContext} if needed.
+     *
+     * @param <C> {@code io.aioco.AioContext}
+     * @param <K> {@code io.aioco.Coroutine}
+     * @return the test kit's access
+     */
+    @SuppressWarnings("unchecked") // the one implementation is TestAccess<AioContext, Coroutine>
+    public static <C, K> TestAccess<C, K> get() {
+        TestAccess<?, ?> a = instance;
         if (a == null) {
             try {
-                Class.forName(AioContext.class.getName(), true, AioContext.class.getClassLoader());
+                Class.forName(CONTEXT_CLASS, true, TestAccess.class.getClassLoader());
             } catch (ClassNotFoundException e) {
                 throw new AssertionError(e);
             }
             a = instance;
         }
-        return a;
+        return (TestAccess<C, K>) a;
     }
 
     /** A new context whose clocks all read {@code time} (null: the machine's clocks). */
-    public abstract AioContext create(String name, TestTime time);
+    public abstract C create(String name, TestTime time);
 
     /**
      * How far the context's time must move for its earliest timer (any clock) to be due: 0 if
      * one is due, -1 if none is armed.
      */
-    public abstract long untilNextDeadlineNs(AioContext ctx);
+    public abstract long untilNextDeadlineNs(C ctx);
 
     /** Whether the context's thread pool has work queued or running. */
-    public abstract boolean threadPoolBusy(AioContext ctx);
+    public abstract boolean threadPoolBusy(C ctx);
 
     /**
      * Whether a coroutine of the context (with its own time only) awaits a future ({@code
      * Coroutine.await}) that another thread may complete: not complete yet, and not spawned on
      * this context.
      */
-    public abstract boolean awaitsInFlight(AioContext ctx);
+    public abstract boolean awaitsInFlight(C ctx);
 
     /** One line per bottom half scheduled and not run, timer armed and fd handler installed. */
-    public abstract List<String> pending(AioContext ctx);
+    public abstract List<String> pending(C ctx);
 
     /** Whether the context has fd handlers installed (a peer may make progress the test cannot see). */
-    public abstract boolean hasFdHandlers(AioContext ctx);
+    public abstract boolean hasFdHandlers(C ctx);
 
     /** What {@code co} waits for right now ("the completion of ..."), or null if it waits for nothing known. */
-    public abstract String describeWait(io.aioco.Coroutine co);
+    public abstract String describeWait(K co);
 
     /** Whether {@code co} has yielded and not terminated (entered once, not running now). */
-    public abstract boolean isSuspended(io.aioco.Coroutine co);
+    public abstract boolean isSuspended(K co);
 }

@@ -29,6 +29,6 @@ final class CoroutineTestExtension implements InvocationInterceptor {
         method.setAccessible(true);
         Object target = call.getTarget().orElse(null);
         Driver.run(name, settings.realTime(),
-                io.aioco.internal.MethodEntry.of(target, method, call.getArguments().toArray()));
+                io.aioco.internal.kit.MethodEntry.of(target, method, call.getArguments().toArray()));
     }
 }

@@ -1,7 +1,7 @@
 package io.aioco.test;
 
 import io.aioco.CoroutineEntry;
-import io.aioco.internal.MethodEntry;
+import io.aioco.internal.kit.MethodEntry;
 import java.util.Objects;
 
 /**

@@ -2,7 +2,7 @@ package io.aioco.test;
 
 import io.aioco.AioContext;
 import io.aioco.Coroutine;
-import io.aioco.internal.MethodEntry;
+import io.aioco.internal.kit.MethodEntry;
 import io.aioco.internal.TestAccess;
 import io.aioco.internal.loop.TestTime;
 import java.util.ArrayList;
@@ -15,7 +15,7 @@ import java.util.List;
  * leak check. Called on the test's thread only.
  */
 final class Driver {
-    private static final TestAccess ACCESS = TestAccess.get();
+    private static final TestAccess<AioContext, Coroutine> ACCESS = TestAccess.get();
 
     private Driver() {}
 

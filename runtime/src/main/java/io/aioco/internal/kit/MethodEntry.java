@@ -1,7 +1,8 @@
-package io.aioco.internal;
+package io.aioco.internal.kit;
 
 import io.aioco.CoroutineEntry;
 import io.aioco.CoroutineFn;
+import io.aioco.internal.CoStack;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -13,7 +14,7 @@ import java.lang.reflect.Method;
  * call exactly as instrumented code would ({@link CoStack#arm}: the method's token, its name and
  * descriptor, the receiver) and the woven method admits it, suspends and resumes through it. The
  * runtime is not instrumented, so this frame follows the protocol of {@link CoStack} by hand, as
- * {@link SpawnEntry} does: its only suspension point is the call, and it saves nothing.
+ * {@code io.aioco.SpawnEntry} does: its only suspension point is the call, and it saves nothing.
  *
  * <p>The outcome (returned, or the exception the method threw) is kept for the driver: the
  * coroutine itself always ends normally. Threads: run by the coroutine's thread; {@link #isDone()}
@@ -80,7 +81,7 @@ public final class MethodEntry implements CoroutineEntry {
     @Override
     @CoroutineFn
     public void run() {
-        CoStack stack = CoStack.enter("io.aioco.internal.MethodEntry.run()");
+        CoStack stack = CoStack.enter("io.aioco.internal.kit.MethodEntry.run()");
         int arrival = stack.arrive(RUN_TOKEN, this);
         int value = arrival == CoStack.RESUMED ? token | CoStack.RESUME : token;
         try {

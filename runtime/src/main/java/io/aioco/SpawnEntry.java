@@ -1,20 +1,19 @@
-package io.aioco.internal;
+package io.aioco;
 
-import io.aioco.CoroutineCallable;
-import io.aioco.CoroutineEntry;
-import io.aioco.CoroutineFn;
-import io.aioco.Coroutine;
+import io.aioco.internal.CoStack;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The entry of a coroutine started by {@code AioContext.spawn}: calls the user's body and completes
  * a future with its result. The runtime is not instrumented, so this frame follows the protocol of
  * {@link CoStack} by hand: its only suspension point is the call to the body, and it saves nothing
- * (its fields hold all it needs).
+ * (its fields hold all it needs). Internal (package-private: in this package, not in {@code
+ * io.aioco.internal}, since it runs and cancels a {@link Coroutine} and that package imports
+ * nothing public).
  *
  * @param <T> the result type
  */
-public final class SpawnEntry<T> implements CoroutineEntry {
+final class SpawnEntry<T> implements CoroutineEntry {
     private static final int RUN_TOKEN = CoStack.token("run", "()V");
     private static final int CALL_TOKEN = CoStack.token("call", "()Ljava/lang/Object;");
 
@@ -100,7 +99,7 @@ public final class SpawnEntry<T> implements CoroutineEntry {
     @Override
     @CoroutineFn
     public void run() {
-        CoStack stack = CoStack.enter("io.aioco.internal.SpawnEntry.run()");
+        CoStack stack = CoStack.enter("io.aioco.SpawnEntry.run()");
         int arrival = stack.arrive(RUN_TOKEN, this);
         T value;
         try {
