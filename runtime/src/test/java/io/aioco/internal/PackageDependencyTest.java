@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
  */
 class PackageDependencyTest {
     /** A class of the runtime named in a constant pool entry: {@code io/aioco/...} up to its simple name. */
-    private static final Pattern NAME = Pattern.compile("(?<![A-Za-z0-9_$/])(io/aioco/(?:[a-z0-9_]+/)*)[A-Za-z0-9_$]+");
+    private static final Pattern NAME = Pattern.compile(
+            "(?<=^|[^A-Za-z0-9_$/]|(?:^|[^A-Za-z0-9_$/])L)io/aioco/(?:[a-z0-9_]+/)*[A-Za-z0-9_$]+");
 
     @Test
     void theEntryPointAndTheLoopNameNothingPublic() throws IOException {
@@ -66,6 +67,22 @@ class PackageDependencyTest {
         List<String> cycle = findCycle(graph);
         assertFalse(cycle != null, () -> "import cycle between the runtime's packages: " + String.join(" -> ", cycle)
                 + " (" + describe(cycle, witness) + ")");
+    }
+
+    /** The scan finds names in class entries, descriptors and signatures, and only whole names. */
+    @Test
+    void theScanReadsDescriptors() {
+        Set<String> found = new TreeSet<>();
+        for (String text : new String[] {"io/aioco/Coroutine", "(Lio/aioco/Coroutine;)Lio/aioco/internal/CoStack;",
+                "[Lio/aioco/internal/loop/Poller;", "Ljava/util/List<Lio/aioco/AioContext;>;",
+                "io.aioco.Coroutine.withTimeoutNs", "Xio/aioco/NotThis"}) {
+            Matcher m = NAME.matcher(text);
+            while (m.find()) {
+                found.add(m.group());
+            }
+        }
+        assertEquals(Set.of("io/aioco/Coroutine", "io/aioco/internal/CoStack", "io/aioco/internal/loop/Poller",
+                "io/aioco/AioContext"), found);
     }
 
     /** The checker finds a cycle when there is one (it cannot pass by checking nothing). */
