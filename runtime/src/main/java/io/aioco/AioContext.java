@@ -1211,6 +1211,11 @@ public final class AioContext implements AutoCloseable {
         }
 
         @Override
+        public void dump(Coroutine co, Appendable out) throws java.io.IOException {
+            CoroutineDump.writeOne(out, co);
+        }
+
+        @Override
         public String describeWait(Coroutine co) {
             CoWait wait = co.currentWait();
             return wait == null ? null : wait.describe();

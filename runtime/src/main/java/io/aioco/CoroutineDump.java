@@ -254,6 +254,18 @@ final class CoroutineDump {
         }
     }
 
+    /**
+     * Writes one coroutine as {@link #write} shows it: its label, context and thread, state and
+     * wait, and its suspended stack, innermost first, then an empty line. For the test kit's leak
+     * and deadlock reports (through {@link io.aioco.internal.TestAccess#dump}). Any thread; {@code
+     * co} is read racily, as the whole dump reads it.
+     *
+     * @throws IOException what {@code out} throws
+     */
+    static void writeOne(Appendable out, Coroutine co) throws IOException {
+        appendCoroutine(out, info(co, null), System.nanoTime());
+    }
+
     private static int rank(String state) {
         return switch (state) {
             case "RUNNING" -> 0;

@@ -142,8 +142,11 @@ public final class AiocoAgent {
             System.setProperty("aioco.probes", "true"); // NOTE: before the runtime loads (premain)
         }
         StartupCache cache = options.cacheDirectory() == null ? null : startupCache(options);
+        // NOTE: retransformation-capable, so that the JVM runs every incapable transformer (JaCoCo's
+        // agent, most agents) before this one whatever the order of the -javaagent options: they see
+        // the class as javac wrote it, and this one weaves their output (see CoroutineTransformer)
         instrumentation.addTransformer(new CoroutineTransformer(options, cache, ClassLoader.getSystemClassLoader()),
-                false);
+                true);
     }
 
     /** The startup cache, with a shutdown hook that saves it; null when it does not apply. Never throws. */

@@ -29,8 +29,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Redefinitions ({@code Instrumentation.redefineClasses}, a debugger's hot swap) are woven the
  * same way, by the instrumenter of the class's own loader, and never answered from the startup
  * cache: a woven class keeps its woven shape, so the JVM accepts the new body, which runs as a
- * coroutine function. The transformer is registered without retransformation (the JVM keeps its
- * output for a retransformation by another agent).
+ * coroutine function.
+ *
+ * <p>The transformer is registered as retransformation-capable
+ * ({@code Instrumentation.addTransformer(transformer, true)}). The JVM runs the transformers that
+ * are not capable first (JaCoCo's agent and most agents register that way), then the capable ones
+ * in the order they were added, whatever the order of the {@code -javaagent} options: an incapable
+ * agent therefore always sees a class as javac wrote it, and this transformer weaves what that
+ * agent made of it (JaCoCo's probes are ordinary code here), so a coverage report against the
+ * original class files is exact in both orders. A capable agent added after this one sees the
+ * woven class. The cost: for each class this transformer changes, the JVM keeps the bytes it was
+ * given (native memory, freed with the class), to replay a retransformation from them; a
+ * retransformation by any agent ({@code Instrumentation.retransformClasses}) calls this
+ * transformer again with those bytes ({@code classBeingRedefined} set) and gets the same woven
+ * class back, as for a redefinition; a class it leaves unchanged costs nothing.
  *
  * <p>No QEMU counterpart: C coroutines need no rewriting. Called concurrently by any thread that
  * loads or redefines classes.

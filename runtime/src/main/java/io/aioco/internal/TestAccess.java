@@ -77,6 +77,14 @@ public abstract class TestAccess<C, K> {
     /** What {@code co} waits for right now ("the completion of ..."), or null if it waits for nothing known. */
     public abstract String describeWait(K co);
 
+    /**
+     * Writes {@code co} as the coroutine dump ({@code Coroutine.dump}) shows it: label, context,
+     * state and wait, and its suspended stack, one {@code at} line per frame, then an empty line.
+     *
+     * @throws java.io.IOException what {@code out} throws
+     */
+    public abstract void dump(io.aioco.Coroutine co, Appendable out) throws java.io.IOException;
+
     /** Whether {@code co} has yielded and not terminated (entered once, not running now). */
     public abstract boolean isSuspended(K co);
 }

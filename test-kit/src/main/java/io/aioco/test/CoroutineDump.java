@@ -3,16 +3,19 @@ package io.aioco.test;
 import io.aioco.Coroutine;
 import io.aioco.internal.TestAccess;
 import io.aioco.internal.loop.TestTime;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Lists a test's unfinished coroutines for deadlock and leak reports: those created on the test's
  * thread while it ran in virtual time (the runtime notes them, see {@link TestTime#created()}),
- * entered and not terminated, with what each waits for.
+ * entered and not terminated, each as the runtime's coroutine dump ({@code Coroutine.dump}) shows
+ * it: what it waits for and its suspended stack, one {@code at} line per frame.
  *
- * <p>TODO(coroutine dump): this is the hook for the runtime's coroutine dump API: when it exists,
- * add each coroutine's logical stack here (and list coroutines of real-time tests too).
+ * <p>Coroutines of real-time tests are not listed (the runtime notes only those of a test's own
+ * time).
  */
 final class CoroutineDump {
     private CoroutineDump() {}
@@ -33,9 +36,19 @@ final class CoroutineDump {
             if (co == except || !TestAccess.get().isSuspended(co)) {
                 continue;
             }
-            String wait = TestAccess.get().describeWait(co);
-            out.add("coroutine suspended: " + co + (wait != null ? " waiting for " + wait : ""));
+            out.add("coroutine suspended: " + dumped(co));
         }
         return out;
+    }
+
+    /** @return {@code co} as the coroutine dump shows it, its lines after the first indented to sit under a list item */
+    static String dumped(Coroutine co) {
+        StringBuilder text = new StringBuilder();
+        try {
+            TestAccess.get().dump(co, text);
+        } catch (IOException impossible) {
+            throw new UncheckedIOException(impossible); // NOTE: a StringBuilder never throws
+        }
+        return text.toString().strip().replace("\n", "\n    ");
     }
 }

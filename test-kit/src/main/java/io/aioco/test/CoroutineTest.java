@@ -29,7 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * another thread may complete and no fd handler that a peer could wake, while the
  * method has not returned), naming what the test coroutine waits for, instead of hanging; and when
  * the method returns with work left on the context (bottom halves scheduled, timers armed, fd
- * handlers installed), listing it.
+ * handlers installed, coroutines the test created still suspended), listing it. Each suspended
+ * coroutine is listed as the coroutine dump ({@link io.aioco.Coroutine#dump}) shows it: what it
+ * waits for and its suspended stack, one {@code at} line per frame.
  *
  * <p>Threads: the method runs on the thread JUnit runs the test on, which polls the context.
  * Code that runs on other threads (thread-pool workers, other contexts) reads the machine's clocks.

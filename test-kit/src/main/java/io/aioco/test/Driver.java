@@ -103,6 +103,7 @@ final class Driver {
         }
         sb.append(", and nothing on ").append(ctx)
                 .append(" can wake it (no bottom half, timer, fd handler or thread-pool work)");
+        sb.append("\n  - the test's coroutine: ").append(CoroutineDump.dumped(co));
         for (String line : CoroutineDump.describe(time, co)) {
             sb.append("\n  - ").append(line);
         }

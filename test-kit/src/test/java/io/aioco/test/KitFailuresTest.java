@@ -7,7 +7,10 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMetho
 
 import io.aioco.test.fixtures.KitFixtures;
 import io.aioco.test.fixtures.OnlyThroughTheLauncher;
+import java.io.IOException;
 import java.nio.channels.Pipe;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -69,10 +72,25 @@ class KitFailuresTest {
     }
 
     @Test
-    void aLeakedSuspendedCoroutineFailsTheTestNamingItsWait() {
+    void aLeakedSuspendedCoroutineFailsTheTestNamingItsWaitAndItsStack() throws IOException {
         String m = failureMessage("leaksSuspendedCoroutine");
         assertTrue(m.contains("coroutine suspended: Coroutine@"), m);
-        assertTrue(m.contains("waiting for"), m);
+        assertTrue(m.contains("state: SUSPENDED, waiting for"), m);
+        // its suspended stack as the coroutine dump shows it: the runtime's wait, then the lambda's line
+        assertTrue(m.contains("\n    \tat io.aioco.CoQueue.await("), m);
+        assertTrue(m.contains("\n    \tat io.aioco.test.fixtures.KitFixtures.lambda$leaksSuspendedCoroutine$")
+                && m.contains("(KitFixtures.java:" + fixtureLine("// nobody ever wakes it") + ")"), m);
+    }
+
+    /** @return the line of {@code KitFixtures.java} that holds {@code marker} */
+    private static int fixtureLine(String marker) throws IOException {
+        List<String> lines = Files.readAllLines(Path.of("src/test/java/io/aioco/test/fixtures/KitFixtures.java"));
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(marker)) {
+                return i + 1;
+            }
+        }
+        throw new AssertionError("no " + marker + " in KitFixtures.java");
     }
 
     @Test
@@ -82,12 +100,16 @@ class KitFailuresTest {
     }
 
     @Test
-    void aDeadlockFailsInsteadOfHanging() {
+    void aDeadlockFailsInsteadOfHanging() throws IOException {
         String m = failureMessage("deadlocks");
         assertTrue(m.contains("deadlocks deadlocked: its coroutine Coroutine@"), m);
         assertTrue(m.contains("waiting for"), m);
-        // the other coroutine stuck with it is listed too
+        // the other coroutine stuck with it is listed too; both with their stacks
         assertTrue(m.contains("coroutine suspended: Coroutine@"), m);
+        assertTrue(m.contains("the test's coroutine: Coroutine@"), m);
+        assertTrue(m.contains("\tat io.aioco.test.fixtures.KitFixtures.deadlocks(KitFixtures.java:"
+                + fixtureLine("// nobody can wake it") + ")"), m);
+        assertTrue(m.contains("\tat io.aioco.test.fixtures.KitFixtures.lambda$deadlocks$"), m);
     }
 
     @Test
