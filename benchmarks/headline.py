@@ -28,19 +28,23 @@ JMH_ROWS = [
     dict(key="d1", title="yield + resume, depth 1",
          scenario="one thread, warm: resume a coroutine that yields 1 instrumented frame deep (`CoroutineBenchmark.yieldResumeDepth1`)",
          aioco=(B + "coroutine.CoroutineBenchmark.yieldResumeDepth1", {}),
-         baselines=[("Loom Continuation", B + "coroutine.LoomBaselineBenchmark.yieldResumeDepth1", {})]),
+         baselines=[("Kotlin state machine", B + "coroutine.KotlinBaselineBenchmark.yieldResumeDepth1", {}),
+                    ("Loom Continuation", B + "coroutine.LoomBaselineBenchmark.yieldResumeDepth1", {})]),
     dict(key="d10", title="yield + resume, depth 10",
-         scenario="the same, the yield 10 instrumented frames deep (`yieldResumeDepth10`)",
+         scenario="the same, the yield 10 instrumented frames deep (`yieldResumeDepth10`); a Kotlin resume runs only the innermost of its 10 state machines, aioco re-enters all 10 frames",
          aioco=(B + "coroutine.CoroutineBenchmark.yieldResumeDepth10", {}),
-         baselines=[("Loom Continuation", B + "coroutine.LoomBaselineBenchmark.yieldResumeDepth10", {})]),
+         baselines=[("Kotlin state machine", B + "coroutine.KotlinBaselineBenchmark.yieldResumeDepth10", {}),
+                    ("Loom Continuation", B + "coroutine.LoomBaselineBenchmark.yieldResumeDepth10", {})]),
     dict(key="create", title="create + run + terminate",
          scenario="create a coroutine, enter it, it returns at once (QEMU's perf_lifecycle; `createEnterTerminate`)",
          aioco=(B + "coroutine.CoroutineBenchmark.createEnterTerminate", {}),
-         baselines=[("Loom Continuation", B + "coroutine.LoomBaselineBenchmark.createEnterTerminate", {})]),
+         baselines=[("Kotlin state machine", B + "coroutine.KotlinBaselineBenchmark.createEnterTerminate", {}),
+                    ("Loom Continuation", B + "coroutine.LoomBaselineBenchmark.createEnterTerminate", {})]),
     dict(key="createyield", title="create + yield once + complete",
          scenario="create, enter, it yields, enter again, it returns (`createYieldOnceComplete`)",
          aioco=(B + "coroutine.CoroutineBenchmark.createYieldOnceComplete", {}),
-         baselines=[("Loom Continuation", B + "coroutine.LoomBaselineBenchmark.createYieldOnceComplete", {})]),
+         baselines=[("Kotlin state machine", B + "coroutine.KotlinBaselineBenchmark.createYieldOnceComplete", {}),
+                    ("Loom Continuation", B + "coroutine.LoomBaselineBenchmark.createYieldOnceComplete", {})]),
     dict(key="handoff", title="CoMutex hand-off",
          scenario="two coroutines on one thread; the holder unlocks, the waiter gets the lock: an unlock, a lock that waits, two switches (`CoMutexBenchmark.contendedHandOff`)",
          aioco=(B + "locks.CoMutexBenchmark.contendedHandOff", {}),
@@ -73,6 +77,7 @@ QEMU_HANDOFF_NS = 26.0
 COLORS = {
     "aioco": "#1f5fa8",
     "Loom Continuation": "#e07b00",
+    "Kotlin state machine": "#7f52ff",
     "Netty NioEventLoop": "#2a9d3a",
     "Netty DefaultEventLoop": "#9bd49a",
     "park/unpark": "#c0392b",
@@ -291,7 +296,7 @@ def table(prefix, meta, jmh, timers, colds, load):
     return "\n".join(lines)
 
 
-def header(prefix, meta, load):
+def header(prefix, meta, load, jmh):
     versions = meta.get("jdks", {})
     steps = meta.get("steps", [])
     start = steps[0]["start"] if steps else "?"
@@ -316,8 +321,11 @@ def header(prefix, meta, load):
     text.append("")
     text.append(cmds)
     text.append("")
-    text.append("Not measured by this run: Kotlin's state machines (the benchmarks module has no Kotlin baseline), "
-                "QEMU's C CoMutex (its figure is quoted), the NBD server against qemu-nbd and the echo servers "
+    kotlin = any(find(res, B + "coroutine.KotlinBaselineBenchmark." + m, {}) for res in jmh.values()
+                 for m in ("yieldResumeDepth1", "yieldResumeDepth10", "createEnterTerminate", "createYieldOnceComplete"))
+    text.append("Not measured by this run: "
+                + ("" if kotlin else "Kotlin's state machines (no `KotlinBaselineBenchmark` rows in this run), ")
+                + "QEMU's C CoMutex (its figure is quoted), the NBD server against qemu-nbd and the echo servers "
                 "(rows marked below).")
     if failed:
         text.append("")
@@ -505,7 +513,7 @@ def main():
     if not jmh and not timers and not colds:
         sys.exit(f"headline.py: no results under {prefix}-*")
     svg_chart(name, meta, jmh, timers, colds, load, args.svg)
-    md = header(name, meta, load) + "\n\n" + table(name, meta, jmh, timers, colds, load) + "\n"
+    md = header(name, meta, load, jmh) + "\n\n" + table(name, meta, jmh, timers, colds, load) + "\n"
     if args.md:
         with open(args.md, "w") as f:
             f.write(md)

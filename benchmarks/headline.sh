@@ -19,8 +19,8 @@
 #   -j  JDKs (default "17 25"): 17 is $JAVA17_HOME or the PATH's java, 25 is $JAVA25_HOME or
 #       /usr/lib/jvm/temurin-25-jdk-amd64
 #   -o  output folder (default benchmarks/results)    -p  file prefix (default: today, UTC, YYYY-MM-DD)
-#   -J  JMH options (default "-f 2 -wi 3 -w 1s -i 5 -r 1s": about 6 minutes for JDK 25's 20 rows,
-#       4.5 for JDK 17's 15; the timer and cold-start steps add 1.5-3 minutes per JDK)
+#   -J  JMH options (default "-f 2 -wi 3 -w 1s -i 5 -r 1s": about 7 minutes for JDK 25's 24 rows,
+#       5.5 for JDK 17's 19; the timer and cold-start steps add 1.5-3 minutes per JDK)
 #   -x  an include regex instead of the headline ones (repeatable; for a short test run)
 #   -t  TimerLatenessBench samples per row (default 2000)   -c  ColdStartOverhead runs (default 5)
 #   -T  skip TimerLatenessBench                             -C  skip ColdStartOverhead
@@ -60,6 +60,8 @@ done
 # The headline rows. JMH matches each regex anywhere in the benchmark's full name.
 headline_common=(
     'io\.aioco\.bench\.coroutine\.CoroutineBenchmark\.(yieldResumeDepth1|yieldResumeDepth10|createEnterTerminate|createYieldOnceComplete)$'
+    # the Kotlin baseline of the four rows above: Kotlin's state machines, standard library only
+    'io\.aioco\.bench\.coroutine\.KotlinBaselineBenchmark\.(yieldResumeDepth1|yieldResumeDepth10|createEnterTerminate|createYieldOnceComplete)$'
     'io\.aioco\.bench\.locks\.CoMutexBenchmark\.(contendedHandOff|uncontendedLockUnlock)$'
     'io\.aioco\.bench\.loop\.BottomHalfBench\.(loopThreadChainedBatch|crossThreadOneshotStream)$'
     'io\.aioco\.bench\.locks\.CrossThreadWakeBenchmark\.(ioThreadCoroutines|longLivedThreads)$'
