@@ -173,11 +173,7 @@ final class LoopLog {
                 .append("; nothing else runs on this loop meanwhile (-Daioco.stall.thresholdMs=off disables this"
                         + " report). Stack of the loop thread when seen:");
         for (StackTraceElement f : stall.stack()) {
-            // NOTE: as jstack and Throwable print a frame, without the class loader's and module's names
-            line.append("\n\tat ").append(f.getClassName()).append('.').append(f.getMethodName()).append('(')
-                    .append(f.isNativeMethod() ? "Native Method" : f.getFileName() == null ? "Unknown Source"
-                            : f.getLineNumber() >= 0 ? f.getFileName() + ":" + f.getLineNumber() : f.getFileName())
-                    .append(')');
+            line.append("\n\tat ").append(io.aioco.internal.observe.StallWatcher.frame(f));
         }
         return line.toString();
     }

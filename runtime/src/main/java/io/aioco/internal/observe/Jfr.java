@@ -173,7 +173,7 @@ public final class Jfr {
         e.report = stall.report();
         StringBuilder stack = new StringBuilder();
         for (StackTraceElement f : stall.stack()) {
-            stack.append("at ").append(f).append('\n');
+            stack.append("at ").append(StallWatcher.frame(f)).append('\n');
         }
         e.stack = stack.toString();
         e.commit();

@@ -223,6 +223,19 @@ public final class StallWatcher {
     }
 
     /**
+     * A frame as jstack and {@code Throwable} print it, without the class loader's and module's
+     * names: {@code pkg.Class.method(File.java:LINE)}.
+     *
+     * @param f a frame of a stall's stack
+     * @return its text
+     */
+    public static String frame(StackTraceElement f) {
+        return f.getClassName() + "." + f.getMethodName() + "(" + (f.isNativeMethod() ? "Native Method"
+                : f.getFileName() == null ? "Unknown Source"
+                : f.getLineNumber() >= 0 ? f.getFileName() + ":" + f.getLineNumber() : f.getFileName()) + ")";
+    }
+
+    /**
      * The threshold a property's value asks for.
      *
      * @param value {@code aioco.stall.thresholdMs}: null for the default, {@code off} or {@code 0} to
