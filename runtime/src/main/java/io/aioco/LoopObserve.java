@@ -19,7 +19,12 @@ final class LoopObserve {
     /** The property of the interval between reports of a stall that lasts: milliseconds. */
     static final String REPEAT_PROPERTY = "aioco.stall.repeatMs";
 
+    /** The name of the short-lived thread that installs the JFR listener. */
+    static final String JFR_THREAD = "aioco-jfr-listener";
+
     private static final AtomicBoolean STARTED = new AtomicBoolean();
+    /** The thread installing the JFR listener, once the first context exists. */
+    private static volatile Thread jfrInstaller;
     /** The process's watcher, or null while no context exists or when the detector is off. */
     private static volatile StallWatcher watcher;
 
@@ -31,12 +36,23 @@ final class LoopObserve {
                 watcher = w;
                 w.start();
             }
-            Jfr.install(LoopObserve::emitCounts);
+            // NOTE: on a thread of its own: FlightRecorder.addListener loads JFR's classes (70-80 ms
+            // on the machine of the first measurement), which the first context's creation must not
+            // wait for (as the MBean's registration, see CoroutineDump.contextCreated)
+            Thread installer = new Thread(() -> Jfr.install(LoopObserve::emitCounts), JFR_THREAD);
+            installer.setDaemon(true);
+            jfrInstaller = installer;
+            installer.start();
         }
         StallWatcher w = watcher;
         if (w != null) {
             w.watch(ctx.probe);
         }
+    }
+
+    /** Tests: waits until the JFR listener is installed (a context must have been created). */
+    static void awaitJfrListener() throws InterruptedException {
+        jfrInstaller.join();
     }
 
     /** Called when a context closes (any thread). */

@@ -51,8 +51,9 @@ class JfrEventsTest {
     }
 
     @Test
-    void eventsAreDisabledByDefault() {
-        AioContext.create().close(); // the runtime's listener is installed
+    void eventsAreDisabledByDefault() throws InterruptedException {
+        AioContext.create().close();
+        LoopObserve.awaitJfrListener();
         for (String name : List.of("aioco.LoopStall", "aioco.LongCallback", "aioco.LockWait",
                 "aioco.ThreadPoolQueueDelay", "aioco.ContextCounts")) {
             EventType type = FlightRecorder.getFlightRecorder().getEventTypes().stream()
@@ -69,6 +70,8 @@ class JfrEventsTest {
 
     @Test
     void eachEventIsRecordedWithItsFields() throws Exception {
+        AioContext.create().close();
+        LoopObserve.awaitJfrListener();
         Path file = dir.resolve("aioco.jfr");
         String ctxName;
         try (AioContext ctx = AioContext.create(); Recording r = new Recording()) {

@@ -212,4 +212,25 @@ class StallDetectorTest {
         assertEquals(LoopProbe.TIMER, reports.get(0).kind());
         assertEquals("the-timer-cb", reports.get(0).what());
     }
+
+    @Test
+    void fdReadHandlerReportedWithItsKind() throws Exception {
+        StallWatcher w = watcher(100, 5000);
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        try (java.nio.channels.Pipe.SourceChannel source = pipe.source();
+             java.nio.channels.Pipe.SinkChannel sink = pipe.sink()) {
+            source.configureBlocking(false);
+            sink.write(java.nio.ByteBuffer.wrap(new byte[] {1})); // readable
+            ctx.setFdHandler(source, new Blocking("the-read-handler"), null);
+            pollOnLoopThread();
+            assertEquals(0, w.check(T0));
+            assertEquals(1, w.check(T0 + 100 * MS));
+            assertEquals(LoopProbe.FD_READ, reports.get(0).kind());
+            assertEquals("fd read handler", reports.get(0).kindName());
+            assertEquals("the-read-handler", reports.get(0).what());
+            release.countDown();
+            loop.join();
+            ctx.setFdHandler(source, null, null);
+        }
+    }
 }
