@@ -253,7 +253,7 @@ public final class StallWatcher {
         }
         long ms = Long.parseLong(v);
         if (ms < 0) {
-            throw new NumberFormatException("negative: " + v);
+            throw new NumberFormatException(v);
         }
         return ms;
     }
@@ -271,7 +271,7 @@ public final class StallWatcher {
         }
         long ms = Long.parseLong(value.strip());
         if (ms < 1) {
-            throw new NumberFormatException("not positive: " + value.strip());
+            throw new NumberFormatException(value.strip());
         }
         return ms;
     }
