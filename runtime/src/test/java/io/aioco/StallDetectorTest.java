@@ -233,4 +233,39 @@ class StallDetectorTest {
             ctx.setFdHandler(source, null, null);
         }
     }
+
+    @Test
+    void propertiesConfigureTheProcessWatcher() {
+        String threshold = System.getProperty(LoopObserve.THRESHOLD_PROPERTY);
+        String repeat = System.getProperty(LoopObserve.REPEAT_PROPERTY);
+        try (LoopTesting.LogCapture log = new LoopTesting.LogCapture()) {
+            System.setProperty(LoopObserve.THRESHOLD_PROPERTY, "off");
+            assertFalse(LoopObserve.fromProperties().enabled(), "off");
+            System.setProperty(LoopObserve.THRESHOLD_PROPERTY, "0");
+            assertFalse(LoopObserve.fromProperties().enabled(), "0");
+            System.setProperty(LoopObserve.THRESHOLD_PROPERTY, "400");
+            assertEquals(200 * MS, LoopObserve.fromProperties().intervalNs(), "sampled at half the threshold");
+            assertTrue(log.messages.isEmpty(), log.messages.toString());
+
+            System.setProperty(LoopObserve.THRESHOLD_PROPERTY, "soon");
+            System.setProperty(LoopObserve.REPEAT_PROPERTY, "0");
+            StallWatcher w = LoopObserve.fromProperties();
+            assertTrue(w.enabled(), "the default, not off");
+            assertEquals(500 * MS, w.intervalNs(), "the default threshold's");
+            assertEquals(1, log.count("aioco: cannot read -Daioco.stall.thresholdMs=soon (a number of milliseconds,"
+                    + " or off); using 1000"), log.messages.toString());
+            assertEquals(1, log.count("aioco: cannot read -Daioco.stall.repeatMs=0"), log.messages.toString());
+        } finally {
+            restore(LoopObserve.THRESHOLD_PROPERTY, threshold);
+            restore(LoopObserve.REPEAT_PROPERTY, repeat);
+        }
+    }
+
+    private static void restore(String name, String value) {
+        if (value == null) {
+            System.clearProperty(name);
+        } else {
+            System.setProperty(name, value);
+        }
+    }
 }
