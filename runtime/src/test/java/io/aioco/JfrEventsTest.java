@@ -69,6 +69,36 @@ class JfrEventsTest {
     }
 
     @Test
+    void aDisabledEventCreatesNoEventObjectOnTheDispatchPath() throws Exception {
+        AioContext.create().close();
+        LoopObserve.awaitJfrListener();
+        try (AioContext ctx = AioContext.create()) {
+            Object[] seen = new Object[1];
+            Runnable peek = () -> seen[0] = ctx.probe.event;
+            ctx.newBottomHalf(peek).schedule();
+            ctx.poll(false);
+            assertEquals(null, seen[0], "JFR never started here, or no recording enables aioco.LongCallback");
+            try (Recording r = new Recording()) {
+                r.enable("jdk.ThreadSleep"); // a recording of other events
+                r.start();
+                seen[0] = "unset";
+                ctx.newBottomHalf(peek).schedule();
+                ctx.poll(false);
+                assertEquals(null, seen[0], "a recording without aioco.LongCallback");
+                r.stop();
+            }
+            try (Recording r = new Recording()) {
+                r.enable("aioco.LongCallback");
+                r.start();
+                ctx.newBottomHalf(peek).schedule();
+                ctx.poll(false);
+                assertTrue(seen[0] != null, "enabled: the callback's event is begun before it runs");
+                r.stop();
+            }
+        }
+    }
+
+    @Test
     void eachEventIsRecordedWithItsFields() throws Exception {
         AioContext.create().close();
         LoopObserve.awaitJfrListener();
