@@ -39,7 +39,7 @@ final class LoopObserve {
             // NOTE: on a thread of its own: FlightRecorder.addListener loads JFR's classes (70-80 ms
             // on the machine of the first measurement), which the first context's creation must not
             // wait for (as the MBean's registration, see CoroutineDump.contextCreated)
-            Thread installer = new Thread(() -> Jfr.install(LoopObserve::emitCounts), JFR_THREAD);
+            Thread installer = new Thread(LoopObserve::installJfr, JFR_THREAD);
             installer.setDaemon(true);
             jfrInstaller = installer;
             installer.start();
@@ -47,6 +47,15 @@ final class LoopObserve {
         StallWatcher w = watcher;
         if (w != null) {
             w.watch(ctx.probe);
+        }
+    }
+
+    /** The JFR listener's installation, on its own thread: nothing if the runtime image has no JFR. */
+    private static void installJfr() {
+        try {
+            Jfr.install(LoopObserve::emitCounts);
+        } catch (LinkageError e) {
+            // NOTE: no jdk.jfr module (a custom runtime image): no events, and JfrOn stays false
         }
     }
 
