@@ -332,7 +332,7 @@ public final class AioContext implements AutoCloseable {
         public void begin(int kind, Object what) {
             io.aioco.internal.observe.LoopProbe p = probe;
             p.begin(kind, what); // two plain stores
-            if (io.aioco.internal.observe.JfrOn.callbacks) {
+            if (io.aioco.internal.observe.JfrOn.callbacks()) {
                 p.event = io.aioco.internal.observe.Jfr.beginCallback();
             }
         }

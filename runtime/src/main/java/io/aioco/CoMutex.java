@@ -152,7 +152,7 @@ public final class CoMutex {
         @Override
         public CoWait publish() {
             // NOTE: set before the waiter is queued: its wake-up may resume it on another thread
-            jfr = io.aioco.internal.observe.JfrOn.lockWaits ? io.aioco.internal.observe.Jfr.beginLockWait() : null;
+            jfr = io.aioco.internal.observe.JfrOn.lockWaits() ? io.aioco.internal.observe.Jfr.beginLockWait() : null;
             if (mutex.tryLockOrQueue(this)) {
                 jfr = null; // not contended after all
                 return completeInline();

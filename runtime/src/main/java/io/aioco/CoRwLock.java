@@ -73,7 +73,7 @@ public final class CoRwLock {
                     return completeInline();
                 }
                 // NOTE: set before the ticket is queued: its grant may resume it on another thread
-                jfr = io.aioco.internal.observe.JfrOn.lockWaits ? io.aioco.internal.observe.Jfr.beginLockWait() : null;
+                jfr = io.aioco.internal.observe.JfrOn.lockWaits() ? io.aioco.internal.observe.Jfr.beginLockWait() : null;
                 waiters.add(this);
                 if (!upgrading) {
                     return null;

@@ -92,7 +92,7 @@ final class LoopObserve {
     /** The sink of the process's watcher: the log line, and the JFR event when enabled. Watcher thread. */
     static void report(StallWatcher.Stall stall) {
         LoopLog.loopStall(stall);
-        if (JfrOn.stalls) {
+        if (JfrOn.stalls()) {
             Jfr.stall(stall);
         }
     }

@@ -291,7 +291,7 @@ public final class ThreadPool {
             throw new IllegalStateException("thread pool of " + ctx + " used after the context was closed");
         }
         inFlight.incrementAndGet();
-        if (io.aioco.internal.observe.JfrOn.queueDelays) {
+        if (io.aioco.internal.observe.JfrOn.queueDelays()) {
             req.jfr = io.aioco.internal.observe.Jfr.beginQueueDelay();
         }
         try {

@@ -62,7 +62,7 @@ class JfrEventsTest {
             try (Recording r = new Recording()) {
                 r.start();
                 assertFalse(type.isEnabled(), name + " is off unless a recording enables it");
-                assertFalse(JfrOn.callbacks || JfrOn.lockWaits || JfrOn.queueDelays || JfrOn.stalls,
+                assertFalse(JfrOn.callbacks() || JfrOn.lockWaits() || JfrOn.queueDelays() || JfrOn.stalls(),
                         "nothing timed on the hot paths");
             }
         }
@@ -112,7 +112,7 @@ class JfrEventsTest {
             r.enable("aioco.LoopStall");
             r.enable("aioco.ContextCounts").with("period", "endChunk");
             r.start();
-            assertTrue(JfrOn.callbacks && JfrOn.lockWaits && JfrOn.queueDelays && JfrOn.stalls,
+            assertTrue(JfrOn.callbacks() && JfrOn.lockWaits() && JfrOn.queueDelays() && JfrOn.stalls(),
                     "the recording's start turned the hot paths' timing on");
 
             // A callback (threshold 0: any duration is long).
@@ -186,7 +186,7 @@ class JfrEventsTest {
             r.stop();
             r.dump(file);
         }
-        assertFalse(JfrOn.callbacks || JfrOn.lockWaits || JfrOn.queueDelays || JfrOn.stalls,
+        assertFalse(JfrOn.callbacks() || JfrOn.lockWaits() || JfrOn.queueDelays() || JfrOn.stalls(),
                 "the recording's close turned them off again");
 
         List<RecordedEvent> events = RecordingFile.readAllEvents(file).stream()

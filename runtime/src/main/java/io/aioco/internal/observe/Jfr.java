@@ -84,10 +84,10 @@ public final class Jfr {
 
     /** Reads which events the running recordings enable into {@link JfrOn}. Any thread. */
     public static void refresh() {
-        JfrOn.callbacks = EventType.getEventType(LongCallbackEvent.class).isEnabled();
-        JfrOn.lockWaits = EventType.getEventType(LockWaitEvent.class).isEnabled();
-        JfrOn.queueDelays = EventType.getEventType(QueueDelayEvent.class).isEnabled();
-        JfrOn.stalls = EventType.getEventType(LoopStallEvent.class).isEnabled();
+        JfrOn.set(EventType.getEventType(LongCallbackEvent.class).isEnabled(),
+                EventType.getEventType(LockWaitEvent.class).isEnabled(),
+                EventType.getEventType(QueueDelayEvent.class).isEnabled(),
+                EventType.getEventType(LoopStallEvent.class).isEnabled());
     }
 
     // ---- long callbacks: the loop thread ----
