@@ -108,6 +108,8 @@ public final class AioContext implements AutoCloseable {
 
     /** Reports callbacks' failures and clears stray interrupts around each callback. */
     private final Guard guard = new Guard();
+    /** What this loop dispatches now, for the stall detector and JFR (see LoopObserve). */
+    final io.aioco.internal.observe.LoopProbe probe;
 
     /** Test hook, else null: runs in a schedule from another thread between its check and its push. */
     Runnable afterOpenCheck;
@@ -126,7 +128,9 @@ public final class AioContext implements AutoCloseable {
         this.testTime = testTime;
         this.timers = new TimerGroup(testTime);
         this.scheduledCoroutines = new ScheduledCoroutines(this);
+        this.probe = new io.aioco.internal.observe.LoopProbe(name);
         CoroutineDump.contextCreated(this);
+        LoopObserve.contextCreated(this);
     }
 
     // ---- for CoroutineDump (any thread, racy, never throws) ----
@@ -265,6 +269,17 @@ public final class AioContext implements AutoCloseable {
         Carrier state = threadState(me);
         Object outerPolling = state.polling;
         state.polling = this;
+        // NOTE: per poll, not per dispatch: the probe of the context whose callback polls (nested)
+        // is idle meanwhile, so that the inner poll's work is not reported as that callback's
+        io.aioco.internal.observe.LoopProbe outerProbe = outerPolling == null ? null : ((AioContext) outerPolling).probe;
+        int outerKind = outerProbe == null ? 0 : outerProbe.kind();
+        Object outerWhat = outerProbe == null ? null : outerProbe.what;
+        Object outerEvent = outerProbe == null ? null : outerProbe.event;
+        if (outerProbe != null) {
+            outerProbe.idle();
+            outerProbe.event = null;
+        }
+        probe.polledBy(me);
         Guard g = guard;
         boolean outerAsLoop = g.asLoop;
         Throwable outerFailure = g.firstFailure;
@@ -279,6 +294,12 @@ public final class AioContext implements AutoCloseable {
             g.firstFailure = outerFailure;
             g.asLoop = outerAsLoop;
             state.polling = outerPolling;
+            probe.idle();
+            probe.event = null;
+            if (outerProbe != null && outerKind != 0) {
+                outerProbe.begin(outerKind, outerWhat); // the rest of the callback counts afresh
+                outerProbe.event = outerEvent;
+            }
             if (outermost) {
                 // Pairs with the compareAndSet in enterPoll of the next poller.
                 POLLING_THREAD.setRelease(this, null);
@@ -308,15 +329,38 @@ public final class AioContext implements AutoCloseable {
         private boolean interruptLogged;
 
         @Override
+        public void begin(int kind, Object what) {
+            io.aioco.internal.observe.LoopProbe p = probe;
+            p.begin(kind, what); // two plain stores
+            if (io.aioco.internal.observe.JfrOn.callbacks()) {
+                p.event = io.aioco.internal.observe.Jfr.beginCallback();
+            }
+        }
+
+        @Override
         public void ran() {
             // NOTE: in a loop of aioco's only; one volatile read when the status is clear.
             if (asLoop && Thread.interrupted()) {
                 strayInterrupt();
             }
+            if (probe.event != null) {
+                endEvent();
+            }
+        }
+
+        /** The JFR long-callback event of the callback that just ended. */
+        private void endEvent() {
+            io.aioco.internal.observe.LoopProbe p = probe;
+            Object event = p.event;
+            p.event = null;
+            io.aioco.internal.observe.Jfr.endCallback(event, p, p.kind(), p.what);
         }
 
         @Override
         public void failed(Object callback, String what, Throwable failure) {
+            if (probe.event != null) {
+                endEvent();
+            }
             if (asLoop && Thread.interrupted()) {
                 strayInterrupt();
             }
@@ -382,6 +426,11 @@ public final class AioContext implements AutoCloseable {
      */
     void afterCallback() {
         guard.ran();
+    }
+
+    /** Called from the loop thread before co_schedule_bh enters {@code co} (stall detector, JFR). */
+    void beforeCoroutine(Coroutine co) {
+        guard.begin(io.aioco.internal.observe.LoopProbe.COROUTINE, co);
     }
 
     /** Called from the loop thread (tests): failures counted so far for callbacks of {@code cls}. */
@@ -1123,6 +1172,7 @@ public final class AioContext implements AutoCloseable {
             return;
         }
         closed = true;
+        LoopObserve.contextClosed(this);
         // From a callback too: the dispatch in progress sees an empty queue and stops.
         java.util.List<BottomHalf> leaked = bhq.clear();
         if (!leaked.isEmpty()) {

@@ -245,6 +245,7 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
             }
             // NOTE: no check of closed here: only this thread can close the context while it
             // polls (a closer needs the claim), and a close from a callback empties the ring.
+            guard.begin(io.aioco.internal.observe.LoopProbe.BOTTOM_HALF, bh.cb);
             try {
                 if ((run & BottomHalf.RUN_CONDITIONAL) != 0) {
                     // Internal bottom halves (notifier dispatch) say whether they did anything.

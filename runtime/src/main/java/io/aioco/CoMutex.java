@@ -146,9 +146,27 @@ public final class CoMutex {
             this.mutex = mutex;
         }
 
+        /** The JFR lock-wait event of the wait in progress, or null (JFR off). */
+        private Object jfr;
+
         @Override
         public CoWait publish() {
-            return mutex.tryLockOrQueue(this) ? completeInline() : null;
+            // NOTE: set before the waiter is queued: its wake-up may resume it on another thread
+            jfr = io.aioco.internal.observe.JfrOn.lockWaits() ? io.aioco.internal.observe.Jfr.beginLockWait() : null;
+            if (mutex.tryLockOrQueue(this)) {
+                jfr = null; // not contended after all
+                return completeInline();
+            }
+            return null;
+        }
+
+        @Override
+        void resumed() {
+            Object event = jfr;
+            if (event != null) {
+                jfr = null;
+                io.aioco.internal.observe.Jfr.endLockWait(event, "mutex", mutex, coroutine);
+            }
         }
 
         /** Cancelled while queued: leaves the queue and the count. Any thread. */

@@ -72,6 +72,8 @@ public final class CoRwLock {
                     writer = read ? null : coroutine;
                     return completeInline();
                 }
+                // NOTE: set before the ticket is queued: its grant may resume it on another thread
+                jfr = io.aioco.internal.observe.JfrOn.lockWaits() ? io.aioco.internal.observe.Jfr.beginLockWait() : null;
                 waiters.add(this);
                 if (!upgrading) {
                     return null;
@@ -116,8 +118,17 @@ public final class CoRwLock {
             return (read ? "a read lock of " : "the write lock of ") + CoRwLock.this;
         }
 
+        /** The JFR lock-wait event of the wait in progress, or null (JFR off). */
+        private Object jfr;
+
         @Override
         void resumed() {
+            Object event = jfr;
+            if (event != null) {
+                jfr = null;
+                io.aioco.internal.observe.Jfr.endLockWait(event, upgrading ? "upgrade" : read ? "read" : "write",
+                        CoRwLock.this, coroutine);
+            }
             if (read) {
                 wakeNextReader();
             }

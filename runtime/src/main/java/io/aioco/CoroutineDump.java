@@ -115,7 +115,7 @@ final class CoroutineDump {
 
     private static boolean mbeanTried;
 
-    private static List<AioContext> contexts() {
+    static List<AioContext> contexts() {
         List<AioContext> out = new ArrayList<>();
         synchronized (CONTEXTS) {
             for (WeakReference<AioContext> ref : CONTEXTS) {

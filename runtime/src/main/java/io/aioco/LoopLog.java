@@ -154,4 +154,33 @@ final class LoopLog {
             LOG.log(System.Logger.Level.WARNING, line);
         }
     }
+
+    /**
+     * The stall detector saw a callback run on a loop thread for at least its threshold (see
+     * LoopObserve): what runs, for how long, and the loop thread's stack when it was seen, one
+     * {@code \tat} line per frame as jstack prints them. Called by the watcher thread.
+     */
+    static void loopStall(io.aioco.internal.observe.StallWatcher.Stall stall) {
+        LOG.log(System.Logger.Level.WARNING, stallText(stall));
+    }
+
+    /** The text of {@link #loopStall}'s line. */
+    static String stallText(io.aioco.internal.observe.StallWatcher.Stall stall) {
+        StringBuilder line = new StringBuilder("aioco: loop stall: ").append(stall.kindName()).append(' ')
+                .append(stall.what()).append(" has been running for at least ").append(stall.forNs() / 1_000_000)
+                .append(" ms on thread \"").append(stall.thread().getName()).append("\" of ").append(stall.loop())
+                .append(stall.report() == 1 ? "" : " (still running: report " + stall.report() + ")")
+                .append("; nothing else runs on this loop meanwhile (-Daioco.stall.thresholdMs=off disables this"
+                        + " report). Stack of the loop thread when seen:");
+        for (StackTraceElement f : stall.stack()) {
+            line.append("\n\tat ").append(io.aioco.internal.observe.StallWatcher.frame(f));
+        }
+        return line.toString();
+    }
+
+    /** A property of the stall detector has a value it cannot read: the default is used. */
+    static void badStallProperty(String name, String value, long byDefault) {
+        LOG.log(System.Logger.Level.WARNING, "aioco: cannot read -D" + name + "=" + value
+                + " (a number of milliseconds, or off); using " + byDefault);
+    }
 }

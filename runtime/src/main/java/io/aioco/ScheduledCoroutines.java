@@ -103,6 +103,7 @@ final class ScheduledCoroutines {
         while ((co = toRun.poll()) != null) {
             co.clearScheduled();
             try {
+                ctx.beforeCoroutine(co);
                 co.enter(ctx);
                 ctx.afterCallback(); // each coroutine counts as a callback (stray interrupts)
             } catch (RuntimeException | Error e) {

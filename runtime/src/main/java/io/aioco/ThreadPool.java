@@ -74,6 +74,8 @@ public final class ThreadPool {
         /** QUEUED, RUNNING or DROPPED: a worker and a canceller race for it by CAS. */
         @SuppressWarnings("unused") // through REQUEST_STATE
         private volatile int state;
+        /** The JFR queue-delay event, or null (JFR off); written before the request is queued. */
+        Object jfr;
 
         Request(ThreadPool pool, Callable<?> work, BiConsumer<Object, Throwable> callback, Submission submission) {
             this.pool = pool;
@@ -87,6 +89,9 @@ public final class ThreadPool {
         public void run() {
             try {
                 if (REQUEST_STATE.compareAndSet(this, QUEUED, RUNNING)) {
+                    if (jfr != null) {
+                        io.aioco.internal.observe.Jfr.endQueueDelay(jfr, pool.ctx, work);
+                    }
                     pool.runOnWorker(this);
                 }
             } finally {
@@ -286,6 +291,9 @@ public final class ThreadPool {
             throw new IllegalStateException("thread pool of " + ctx + " used after the context was closed");
         }
         inFlight.incrementAndGet();
+        if (io.aioco.internal.observe.JfrOn.queueDelays()) {
+            req.jfr = io.aioco.internal.observe.Jfr.beginQueueDelay();
+        }
         try {
             workers.execute(req);
         } catch (RejectedExecutionException e) {

@@ -11,6 +11,15 @@ package io.aioco.internal.loop;
  * callback left behind. Loop thread only.
  */
 public interface CallbackGuard {
+    /**
+     * Called from the loop thread before a callback runs (the stall detector and JFR; see {@code
+     * io.aioco.internal.observe.LoopProbe}). Default: nothing.
+     *
+     * @param kind the callback's kind, a constant of {@code LoopProbe}
+     * @param callback the callback (its {@code toString()} names it)
+     */
+    default void begin(int kind, Object callback) {}
+
     /** Called from the loop thread after a callback returned normally. */
     void ran();
 

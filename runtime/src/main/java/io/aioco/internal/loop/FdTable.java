@@ -1,5 +1,6 @@
 package io.aioco.internal.loop;
 
+import io.aioco.internal.observe.LoopProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.ClosedChannelException;
@@ -651,6 +652,7 @@ public final class FdTable {
             if ((ops & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
                 Runnable r = n.onRead;
                 if (r != null && !n.removed && stillOpen.getAsBoolean()) {
+                    guard.begin(LoopProbe.FD_READ, r);
                     try {
                         IntSupplier cr = n.canRead;
                         if (cr == null || cr.getAsInt() > 0) {
@@ -668,6 +670,7 @@ public final class FdTable {
                 Runnable w = n.onWrite;
                 if (w != null && !n.removed && stillOpen.getAsBoolean()) {
                     progress = true;
+                    guard.begin(LoopProbe.FD_WRITE, w);
                     try {
                         w.run();
                         guard.ran();

@@ -1,5 +1,7 @@
 package io.aioco.internal.loop;
 
+import io.aioco.internal.observe.LoopProbe;
+
 /**
  * The timers of one AioContext, one {@link TimerQueue} per clock: QEMU's {@code
  * QEMUTimerListGroup}. Arming and disarming may happen on any thread (QEMU's {@code
@@ -211,6 +213,7 @@ public final class TimerGroup {
                 }
                 progress = true;
                 Runnable cb = due.callback;
+                guard.begin(LoopProbe.TIMER, cb);
                 try {
                     cb.run();
                     guard.ran();

@@ -1,0 +1,305 @@
+package io.aioco.internal.observe;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Enabled;
+import jdk.jfr.Event;
+import jdk.jfr.EventType;
+import jdk.jfr.FlightRecorder;
+import jdk.jfr.FlightRecorderListener;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.Period;
+import jdk.jfr.Recording;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Threshold;
+import jdk.jfr.Timespan;
+
+/**
+ * aioco's JDK Flight Recorder events, category "aioco", all disabled by default: enable them in a
+ * recording's settings ({@code jfr configure}, a {@code .jfc} file, {@code Recording.enable("aioco.LongCallback")}).
+ * QEMU's counterpart is its trace events ({@code trace-events} of {@code util/}).
+ *
+ * <ul>
+ *   <li>{@code aioco.LoopStall}: a stall report of the {@link StallWatcher} (needs the stall
+ *       detector on: {@code aioco.stall.thresholdMs});
+ *   <li>{@code aioco.LongCallback}: a callback that ran longer than the event's threshold (default
+ *       20 ms), with its kind and name;
+ *   <li>{@code aioco.LockWait}: a coroutine waited for a contended {@code CoMutex} or {@code CoRwLock}
+ *       longer than the threshold (default 10 ms);
+ *   <li>{@code aioco.ThreadPoolQueueDelay}: work waited in a thread pool's queue longer than the
+ *       threshold (default 10 ms);
+ *   <li>{@code aioco.ContextCounts}: every period (default 1 s), one event per live context with
+ *       its counts.
+ * </ul>
+ *
+ * <p>The hot paths look at {@link JfrOn} first and call in here only when an event is enabled.
+ * Settings take effect when a recording starts or stops. Threads: any.
+ */
+public final class Jfr {
+    private Jfr() {}
+
+    private static final AtomicBoolean INSTALLED = new AtomicBoolean();
+    private static volatile Runnable countsEmitter;
+
+    /**
+     * Called by the runtime when the first context is created: listens for recordings (without
+     * starting JFR), and emits the context counts through {@code emitter} when JFR asks. Does
+     * nothing the second time, or if the runtime image has no JFR. Any thread.
+     *
+     * @param emitter commits one {@link ContextCountsEvent} per live context
+     */
+    public static void install(Runnable emitter) {
+        if (!INSTALLED.compareAndSet(false, true)) {
+            return;
+        }
+        countsEmitter = emitter;
+        try {
+            FlightRecorder.addListener(new Listener());
+        } catch (RuntimeException | LinkageError e) {
+            // NOTE: no JFR in this runtime image (or a security manager forbids it): no events
+        }
+    }
+
+    private static final class Listener implements FlightRecorderListener {
+        @Override
+        public void recorderInitialized(FlightRecorder recorder) {
+            FlightRecorder.addPeriodicEvent(ContextCountsEvent.class, Jfr::emitCounts);
+            refresh();
+        }
+
+        @Override
+        public void recordingStateChanged(Recording recording) {
+            refresh();
+        }
+    }
+
+    private static void emitCounts() {
+        Runnable emitter = countsEmitter;
+        if (emitter != null) {
+            emitter.run();
+        }
+    }
+
+    /** Reads which events the running recordings enable into {@link JfrOn}. Any thread. */
+    public static void refresh() {
+        JfrOn.set(EventType.getEventType(LongCallbackEvent.class).isEnabled(),
+                EventType.getEventType(LockWaitEvent.class).isEnabled(),
+                EventType.getEventType(QueueDelayEvent.class).isEnabled(),
+                EventType.getEventType(LoopStallEvent.class).isEnabled());
+    }
+
+    // ---- long callbacks: the loop thread ----
+
+    /** @return a started {@code aioco.LongCallback} event, for {@link #endCallback} */
+    public static Object beginCallback() {
+        LongCallbackEvent e = new LongCallbackEvent();
+        e.begin();
+        return e;
+    }
+
+    /** Ends the event of {@link #beginCallback} and commits it if it lasted past its threshold. */
+    public static void endCallback(Object event, LoopProbe probe, int kind, Object what) {
+        LongCallbackEvent e = (LongCallbackEvent) event;
+        e.end();
+        if (e.shouldCommit()) {
+            e.loop = probe.loop;
+            e.kind = LoopProbe.kindName(kind);
+            e.callback = describe(what);
+            e.commit();
+        }
+    }
+
+    // ---- lock waits: the waiting coroutine's threads ----
+
+    /** @return a started {@code aioco.LockWait} event, for {@link #endLockWait} */
+    public static Object beginLockWait() {
+        LockWaitEvent e = new LockWaitEvent();
+        e.begin();
+        return e;
+    }
+
+    /**
+     * Ends the event of {@link #beginLockWait} (the coroutine got the lock) and commits it if it
+     * lasted past its threshold.
+     *
+     * @param mode "mutex", "read", "write" or "upgrade"
+     */
+    public static void endLockWait(Object event, String mode, Object lock, Object coroutine) {
+        LockWaitEvent e = (LockWaitEvent) event;
+        e.end();
+        if (e.shouldCommit()) {
+            e.mode = mode;
+            e.lock = describe(lock);
+            e.coroutine = describe(coroutine);
+            e.commit();
+        }
+    }
+
+    // ---- thread-pool queue delays: the submitting thread, then the worker ----
+
+    /** @return a started {@code aioco.ThreadPoolQueueDelay} event, for {@link #endQueueDelay} */
+    public static Object beginQueueDelay() {
+        QueueDelayEvent e = new QueueDelayEvent();
+        e.begin();
+        return e;
+    }
+
+    /** A worker took the work: ends the event of {@link #beginQueueDelay}, commits it past its threshold. */
+    public static void endQueueDelay(Object event, Object context, Object work) {
+        QueueDelayEvent e = (QueueDelayEvent) event;
+        e.end();
+        if (e.shouldCommit()) {
+            e.context = describe(context);
+            e.work = describe(work);
+            e.commit();
+        }
+    }
+
+    // ---- stalls: the watcher thread ----
+
+    /** Commits an {@code aioco.LoopStall} event for one report of the watcher. */
+    public static void stall(StallWatcher.Stall stall) {
+        LoopStallEvent e = new LoopStallEvent();
+        if (!e.isEnabled()) {
+            return;
+        }
+        e.loop = stall.loop();
+        e.loopThread = stall.thread();
+        e.kind = stall.kindName();
+        e.callback = stall.what();
+        e.stalledFor = stall.forNs();
+        e.report = stall.report();
+        StringBuilder stack = new StringBuilder();
+        for (StackTraceElement f : stall.stack()) {
+            stack.append("at ").append(StallWatcher.frame(f)).append('\n');
+        }
+        e.stack = stack.toString();
+        e.commit();
+    }
+
+    // ---- context counts: JFR's periodic thread ----
+
+    /** Commits one {@code aioco.ContextCounts} event. Called by the runtime's emitter. */
+    public static void counts(String loop, Thread thread, int bottomHalves, int timers, int fdHandlers,
+                              int scheduledCoroutines) {
+        ContextCountsEvent e = new ContextCountsEvent();
+        e.loop = loop;
+        e.loopThread = thread;
+        e.bottomHalvesPending = bottomHalves;
+        e.timers = timers;
+        e.fdHandlers = fdHandlers;
+        e.scheduledCoroutines = scheduledCoroutines;
+        e.commit();
+    }
+
+    private static String describe(Object o) {
+        try {
+            return String.valueOf(o);
+        } catch (RuntimeException e) {
+            return o.getClass().getName();
+        }
+    }
+
+    /** A loop stall reported by the stall detector. */
+    @Name("aioco.LoopStall")
+    @Label("Loop Stall")
+    @Category("aioco")
+    @Description("A callback ran on an event loop's thread longer than aioco.stall.thresholdMs (reported again every"
+            + " aioco.stall.repeatMs while it lasts)")
+    @Enabled(false)
+    @StackTrace(false)
+    static final class LoopStallEvent extends Event {
+        @Label("Loop")
+        String loop;
+        @Label("Loop Thread")
+        Thread loopThread;
+        @Label("Kind")
+        String kind;
+        @Label("Callback")
+        String callback;
+        @Label("Stalled For")
+        @Timespan(Timespan.NANOSECONDS)
+        long stalledFor;
+        @Label("Report")
+        @Description("1 for the first report of this stall, then 2, 3, ...")
+        int report;
+        @Label("Loop Thread Stack")
+        String stack;
+    }
+
+    /** A callback that ran longer than the threshold. */
+    @Name("aioco.LongCallback")
+    @Label("Long Callback")
+    @Category("aioco")
+    @Description("A bottom half, fd handler, timer callback or coroutine that ran on an event loop longer than the"
+            + " threshold")
+    @Enabled(false)
+    @Threshold("20 ms")
+    @StackTrace(false)
+    static final class LongCallbackEvent extends Event {
+        @Label("Loop")
+        String loop;
+        @Label("Kind")
+        String kind;
+        @Label("Callback")
+        String callback;
+    }
+
+    /** A contended lock wait. */
+    @Name("aioco.LockWait")
+    @Label("Coroutine Lock Wait")
+    @Category("aioco")
+    @Description("A coroutine waited for a contended CoMutex or CoRwLock longer than the threshold")
+    @Enabled(false)
+    @Threshold("10 ms")
+    @StackTrace(false)
+    static final class LockWaitEvent extends Event {
+        @Label("Mode")
+        @Description("mutex, read, write or upgrade")
+        String mode;
+        @Label("Lock")
+        String lock;
+        @Label("Coroutine")
+        String coroutine;
+    }
+
+    /** Thread-pool work that waited in the queue. */
+    @Name("aioco.ThreadPoolQueueDelay")
+    @Label("Thread Pool Queue Delay")
+    @Category("aioco")
+    @Description("Work submitted to a context's thread pool waited for a worker longer than the threshold")
+    @Enabled(false)
+    @Threshold("10 ms")
+    @StackTrace(false)
+    static final class QueueDelayEvent extends Event {
+        @Label("Context")
+        String context;
+        @Label("Work")
+        String work;
+    }
+
+    /** The counts of one context, every period. */
+    @Name("aioco.ContextCounts")
+    @Label("Context Counts")
+    @Category("aioco")
+    @Description("Per live AioContext: bottom halves pending, timers armed, fd handlers, coroutines scheduled")
+    @Enabled(false)
+    @Period("1 s")
+    @StackTrace(false)
+    static final class ContextCountsEvent extends Event {
+        @Label("Loop")
+        String loop;
+        @Label("Loop Thread")
+        Thread loopThread;
+        @Label("Bottom Halves Pending")
+        int bottomHalvesPending;
+        @Label("Timers")
+        int timers;
+        @Label("Fd Handlers")
+        int fdHandlers;
+        @Label("Scheduled Coroutines")
+        int scheduledCoroutines;
+    }
+}
