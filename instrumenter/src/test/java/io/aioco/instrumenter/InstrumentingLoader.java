@@ -52,8 +52,10 @@ public final class InstrumentingLoader extends ClassLoader {
                 return defineClass(name, bytes, 0, bytes.length);
             }
         };
+        // the classes this loader defines instrumented are woven alike: static calls to them go straight to the bodies
         this.instrumenter = new Instrumenter(ClassLookup.chain(original::get,
-                ClassLookup.ofClassLoader(InstrumentingLoader.class.getClassLoader())));
+                ClassLookup.ofClassLoader(InstrumentingLoader.class.getClassLoader())),
+                new Instrumenter.Options(false, false, name -> original.containsKey(name) && !this.excluded.test(name)));
     }
 
     /** Compiles the sources and returns a loader over them. */

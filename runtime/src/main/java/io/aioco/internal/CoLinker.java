@@ -18,7 +18,11 @@ import java.lang.invoke.MethodType;
  * call's type) when the target class was instrumented, else to the original method with the stack
  * and signal dropped (a class the agent excluded or could not rewrite, whose method then runs as
  * plain code).
- * After linking, the call site is a constant direct call, as cheap as the original instruction.
+ * After linking, the call site is a constant direct call, as cheap as the original instruction
+ * once compiled, but JDK 25's C2 inlines a chain of such sites only a level or two deep (the lambda
+ * form every site shares looks recursive to it): a static call to a class that the instrumenter
+ * knows to be woven alike, and any call within one class, is a plain call instead and never
+ * comes here.
  * A call linked to the original method first arms the stack as instrumented code does before any
  * call that goes through a wrapper: the method's token (or the resume signal it was given), its
  * name and descriptor, and as the receiver the class that declares it (the call is statically

@@ -23,9 +23,11 @@ public final class RuntimeNames {
      * with another version is never taken as woven (see {@link WovenMarker}). 1 was the marker
      * without a version; 4 gave the wrappers of methods that may hide a package-private method of
      * another package the exact check {@link #ADMIT_EXACT} (a class woven by 3 lacks it: it is
-     * refused, as a class of any other version is).
+     * refused, as a class of any other version is); 5 calls a static coroutine function of another
+     * class woven alike with a plain {@code invokestatic} of its fresh body, which a refused static
+     * method therefore has too (throwing its refusal; a class woven by 4 lacks it).
      */
-    public static final int PROTOCOL_VERSION = 4;
+    public static final int PROTOCOL_VERSION = 5;
     /** Package prefix of the runtime: its classes are never instrumented. */
     public static final String RUNTIME_PACKAGE = "io/aioco/";
 

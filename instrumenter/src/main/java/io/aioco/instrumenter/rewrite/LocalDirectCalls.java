@@ -1,8 +1,11 @@
 package io.aioco.instrumenter.rewrite;
 
+import io.aioco.instrumenter.classfile.Bytecode;
+import io.aioco.instrumenter.classfile.ClassHierarchy;
 import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
@@ -15,27 +18,53 @@ import org.objectweb.asm.tree.MethodNode;
  * Why: a direct call between coroutine functions is an {@code invokedynamic} that {@code CoLinker}
  * links to the callee's body, because the callee's class may turn out not to be instrumented. When
  * the callee is in the class being written, its body is right there: a plain call does the same
- * without method-handle frames, which JDK 25's C2 counts against its inlining depth (a chain of
- * small coroutine functions was not inlined at all there). Runs last, on the finished class.
+ * without method-handle frames. JDK 25's C2 stops inlining through them: each call site inlines
+ * the same compiled lambda form ({@code linkToTargetMethod}) with the call's first argument, and
+ * C2 takes a lambda form met again with the same first argument (a value passed down the chain,
+ * or the stack for a function without parameters) for recursion, which it inlines one level deep
+ * ("recursive inlining is too deep"). A chain of small coroutine functions was not inlined at all.
+ * A static call to a coroutine function of another class becomes a plain call of its fresh body
+ * too when the caller of the instrumenter weaves that class alike ({@code Instrumenter.Options
+ * wovenAlike}) or its class file already carries the current marker; the call that resumes keeps
+ * its link (it runs only to resume, and then the callee is known to be woven). Runs last, on the
+ * finished class.
  */
 public final class LocalDirectCalls {
     private LocalDirectCalls() {}
 
+    /** As {@link #link(ClassNode, ClassHierarchy, Predicate)} with no other class woven alike. */
     public static void link(ClassNode owner) {
+        link(owner, null, name -> false);
+    }
+
+    /**
+     * @param owner the finished class
+     * @param hierarchy what is known of other classes, or null to leave their calls linked
+     * @param wovenAlike the classes woven with this one (internal names)
+     */
+    public static void link(ClassNode owner, ClassHierarchy hierarchy, Predicate<String> wovenAlike) {
         Map<String, MethodNode> bodies = new HashMap<>();
         for (MethodNode method : owner.methods) {
             if (WrapperSplit.isBodyDescriptor(method.desc)) {
                 bodies.put(method.name + method.desc, method);
             }
         }
-        if (bodies.isEmpty()) {
-            return;
-        }
         boolean isInterface = (owner.access & Opcodes.ACC_INTERFACE) != 0;
         for (MethodNode method : owner.methods) {
             for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
-                if (!(insn instanceof InvokeDynamicInsnNode indy) || !isLink(indy)
-                        || !((Type) indy.bsmArgs[0]).getInternalName().equals(owner.name)) {
+                if (!(insn instanceof InvokeDynamicInsnNode indy) || !isLink(indy)) {
+                    continue;
+                }
+                String callee = ((Type) indy.bsmArgs[0]).getInternalName();
+                if (!callee.equals(owner.name)) {
+                    Boolean calleeIsInterface = hierarchy == null ? null
+                            : wovenStaticCallee(owner, indy, callee, hierarchy, wovenAlike);
+                    if (calleeIsInterface != null) {
+                        MethodInsnNode call = new MethodInsnNode(Opcodes.INVOKESTATIC, callee, indy.name, indy.desc,
+                                calleeIsInterface);
+                        method.instructions.set(indy, call);
+                        insn = call;
+                    }
                     continue;
                 }
                 boolean isStatic = (Integer) indy.bsmArgs[1] == Opcodes.INVOKESTATIC;
@@ -51,6 +80,36 @@ public final class LocalDirectCalls {
                 insn = call;
             }
         }
+    }
+
+    /**
+     * @return for a fresh static call to a coroutine function that {@code callee} declares and that
+     *     is woven alike, whether {@code callee} is an interface; else null (the call stays linked)
+     */
+    private static Boolean wovenStaticCallee(ClassNode owner, InvokeDynamicInsnNode indy, String callee,
+            ClassHierarchy hierarchy, Predicate<String> wovenAlike) {
+        if ((Integer) indy.bsmArgs[1] != Opcodes.INVOKESTATIC || !indy.desc.contains(STACK_LAST)) {
+            return null; // an instance call (super.m(): the body is private), or the call that resumes
+        }
+        ClassHierarchy.ClassInfo info = hierarchy.get(callee);
+        if (info == null || info.wovenVersion() != RuntimeNames.PROTOCOL_VERSION
+                && (info.wovenVersion() != 0 || !wovenAlike.test(callee))) {
+            return null;
+        }
+        // declared there (an inherited static method's body is in its declaring class: left linked)
+        ClassHierarchy.MethodInfo declared = info.methods().get(indy.name + originalDescriptor(indy.desc));
+        if (declared == null || (declared.access() & Opcodes.ACC_STATIC) == 0
+                || (info.isInterface() && Bytecode.majorVersion(owner) < Opcodes.V1_8)) {
+            return null;
+        }
+        return info.isInterface();
+    }
+
+    private static final String STACK_LAST = "L" + RuntimeNames.STACK + ";)";
+
+    private static String originalDescriptor(String freshDesc) {
+        int end = freshDesc.lastIndexOf(STACK_LAST);
+        return freshDesc.substring(0, end) + freshDesc.substring(end + STACK_LAST.length() - 1);
     }
 
     private static boolean isLink(InvokeDynamicInsnNode indy) {
