@@ -6,11 +6,17 @@ import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Predicate;
+import org.objectweb.asm.ConstantDynamic;
+import org.objectweb.asm.Handle;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
+import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.InvokeDynamicInsnNode;
+import org.objectweb.asm.tree.JumpInsnNode;
+import org.objectweb.asm.tree.LabelNode;
+import org.objectweb.asm.tree.LdcInsnNode;
 import org.objectweb.asm.tree.MethodInsnNode;
 import org.objectweb.asm.tree.MethodNode;
 
@@ -25,9 +31,13 @@ import org.objectweb.asm.tree.MethodNode;
  * ("recursive inlining is too deep"). A chain of small coroutine functions was not inlined at all.
  * A static call to a coroutine function of another class becomes a plain call of its fresh body
  * too when the caller of the instrumenter weaves that class alike ({@code Instrumenter.Options
- * wovenAlike}) or its class file already carries the current marker; the call that resumes keeps
- * its link (it runs only to resume, and then the callee is known to be woven). Runs last, on the
- * finished class.
+ * wovenAlike}) or its class file already carries the current marker, and the caller's class file
+ * is of Java 11 or later: guarded by a dynamic constant ({@code CoLinker.hasBody}, folded by the
+ * JIT) that keeps the linked call for a callee whose class was loaded unwoven all the same (boot
+ * class path, loaded before the agent started, weaving failed), so the call never fails with a
+ * {@code NoSuchMethodError} and runs such a callee as plain code, as before. The call that resumes
+ * keeps its link (it runs only to resume, and then the callee is known to be woven). Runs last, on
+ * the finished class.
  */
 public final class LocalDirectCalls {
     private LocalDirectCalls() {}
@@ -60,10 +70,7 @@ public final class LocalDirectCalls {
                     Boolean calleeIsInterface = hierarchy == null ? null
                             : wovenStaticCallee(owner, indy, callee, hierarchy, wovenAlike);
                     if (calleeIsInterface != null) {
-                        MethodInsnNode call = new MethodInsnNode(Opcodes.INVOKESTATIC, callee, indy.name, indy.desc,
-                                calleeIsInterface);
-                        method.instructions.set(indy, call);
-                        insn = call;
+                        insn = guardedCall(method, indy, callee, calleeIsInterface);
                     }
                     continue;
                 }
@@ -98,12 +105,46 @@ public final class LocalDirectCalls {
         }
         // declared there (an inherited static method's body is in its declaring class: left linked)
         ClassHierarchy.MethodInfo declared = info.methods().get(indy.name + originalDescriptor(indy.desc));
+        // the guard is a dynamic constant (class files of Java 11 and later)
         if (declared == null || (declared.access() & Opcodes.ACC_STATIC) == 0
-                || (info.isInterface() && Bytecode.majorVersion(owner) < Opcodes.V1_8)) {
+                || Bytecode.majorVersion(owner) < Opcodes.V11) {
             return null;
         }
         return info.isInterface();
     }
+
+    /**
+     * Puts a plain call of the callee's fresh body in front of the linked call, guarded by a dynamic
+     * constant ({@code CoLinker.hasBody}) that tells whether the callee's class has that body (it
+     * may have been loaded unwoven all the same): <pre>
+     * ldc hasBody          // folded by the JIT
+     * ifeq slow
+     * invokestatic callee.m(A, CoStack)R
+     * goto done
+     * slow: invokedynamic link m(A, CoStack)R   // as before: the original method if not woven
+     * done:</pre>
+     * The arguments stay on the operand stack for either call.
+     *
+     * @return the last node of the guarded call (the loop goes on after it)
+     */
+    private static AbstractInsnNode guardedCall(MethodNode method, InvokeDynamicInsnNode indy, String callee,
+            boolean calleeIsInterface) {
+        LabelNode slow = new LabelNode();
+        LabelNode done = new LabelNode();
+        InsnList guard = new InsnList();
+        guard.add(new LdcInsnNode(new ConstantDynamic(indy.name, "Z", HAS_BODY, Type.getObjectType(callee),
+                Type.getMethodType(indy.desc))));
+        guard.add(new JumpInsnNode(Opcodes.IFEQ, slow));
+        guard.add(new MethodInsnNode(Opcodes.INVOKESTATIC, callee, indy.name, indy.desc, calleeIsInterface));
+        guard.add(new JumpInsnNode(Opcodes.GOTO, done));
+        guard.add(slow);
+        method.instructions.insertBefore(indy, guard);
+        method.instructions.insert(indy, done);
+        return done;
+    }
+
+    private static final Handle HAS_BODY = new Handle(Opcodes.H_INVOKESTATIC, RuntimeNames.LINKER,
+            RuntimeNames.HAS_BODY, RuntimeNames.HAS_BODY_DESC, false);
 
     private static final String STACK_LAST = "L" + RuntimeNames.STACK + ";)";
 
