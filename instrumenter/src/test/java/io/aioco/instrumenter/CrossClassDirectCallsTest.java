@@ -8,8 +8,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ConstantDynamic;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
+import org.objectweb.asm.tree.InvokeDynamicInsnNode;
+import org.objectweb.asm.tree.JumpInsnNode;
+import org.objectweb.asm.tree.LabelNode;
+import org.objectweb.asm.tree.LdcInsnNode;
 import org.objectweb.asm.tree.MethodInsnNode;
 import org.objectweb.asm.tree.MethodNode;
 
@@ -59,11 +66,68 @@ class CrossClassDirectCallsTest {
             for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
                 if (insn instanceof MethodInsnNode call && call.owner.equals("t/Other")) {
                     assertEquals("(ILio/aioco/internal/CoStack;)I", call.desc, call.name);
+                    assertGuarded(call);
                     plainToOther++;
                 }
             }
         }
         assertEquals(4, plainToOther, "twice and plain, from the body and the fresh body of go");
+    }
+
+    /**
+     * The plain call is guarded: {@code ldc hasBody(Other, type); ifeq slow; invokestatic; goto
+     * done; slow: invokedynamic link (the same call); done:}, so that a callee loaded unwoven runs
+     * as plain code instead of failing with NoSuchMethodError.
+     */
+    private static void assertGuarded(MethodInsnNode call) {
+        AbstractInsnNode jump = previous(call);
+        assertEquals(Opcodes.IFEQ, jump.getOpcode(), "a conditional jump before the plain call");
+        AbstractInsnNode ldc = previous(jump);
+        assertTrue(ldc instanceof LdcInsnNode constant && constant.cst instanceof ConstantDynamic,
+                "a dynamic constant before the jump");
+        ConstantDynamic guard = (ConstantDynamic) ((LdcInsnNode) ldc).cst;
+        assertEquals("Z", guard.getDescriptor());
+        assertEquals(call.name, guard.getName());
+        assertEquals("io/aioco/internal/CoLinker", guard.getBootstrapMethod().getOwner());
+        assertEquals("hasBody", guard.getBootstrapMethod().getName());
+        assertEquals(2, guard.getBootstrapMethodArgumentCount());
+        assertEquals(Type.getObjectType("t/Other"), guard.getBootstrapMethodArgument(0));
+        assertEquals(Type.getMethodType(call.desc), guard.getBootstrapMethodArgument(1));
+        AbstractInsnNode skip = next(call);
+        assertEquals(Opcodes.GOTO, skip.getOpcode(), "a jump over the linked call after the plain call");
+        AbstractInsnNode linked = next(((JumpInsnNode) jump).label);
+        assertTrue(linked instanceof InvokeDynamicInsnNode, "the linked call where the guard jumps");
+        InvokeDynamicInsnNode indy = (InvokeDynamicInsnNode) linked;
+        assertEquals(call.name, indy.name);
+        assertEquals(call.desc, indy.desc);
+        assertEquals("link", indy.bsm.getName());
+        assertEquals(Type.getObjectType("t/Other"), indy.bsmArgs[0]);
+        assertEquals(((JumpInsnNode) skip).label, nextLabel(indy), "the linked call falls through to the end");
+    }
+
+    private static AbstractInsnNode previous(AbstractInsnNode insn) {
+        AbstractInsnNode p = insn.getPrevious();
+        while (p.getOpcode() < 0) {
+            p = p.getPrevious();
+        }
+        return p;
+    }
+
+    private static AbstractInsnNode next(AbstractInsnNode insn) {
+        AbstractInsnNode n = insn.getNext();
+        while (n.getOpcode() < 0) {
+            n = n.getNext();
+        }
+        return n;
+    }
+
+    private static AbstractInsnNode nextLabel(AbstractInsnNode insn) {
+        AbstractInsnNode n = insn.getNext();
+        while (!(n instanceof LabelNode)) {
+            assertTrue(n.getOpcode() < 0, "nothing between the linked call and the end: " + n.getOpcode());
+            n = n.getNext();
+        }
+        return n;
     }
 
     @Test
@@ -75,6 +139,25 @@ class CrossClassDirectCallsTest {
                 }
                 """).exclude("t.Other");
         assertEquals("plain 1,got 101", loader.callStatic("t.Caller", "run"));
+    }
+
+    /**
+     * The instrumenter takes Other as woven alike (the caller gets the guarded plain call), but
+     * Other is loaded as compiled, as from the boot class path or before the agent started: the
+     * guard takes the linked call, which runs it as plain code (without the guard: a
+     * NoSuchMethodError for {@code Other.plain(int, CoStack)}).
+     */
+    @Test
+    void aCalleeTakenAsWovenAlikeButLoadedUnwovenRunsAsPlainCode() {
+        InstrumentingLoader loader = loader("""
+                public class Caller {
+                    @CoroutineFn static void go() { Driver.log("got " + Other.plain(1)); }
+                    public static Object run() { return Driver.drive(Caller::go); }
+                }
+                """).loadUnwoven("t.Other");
+        assertEquals("plain 1,got 101", loader.callStatic("t.Caller", "run"));
+        assertEquals(null, loader.result("t.Other"), "Other was defined as compiled");
+        assertTrue(loader.result("t.Caller").bytes() != null, "Caller was woven");
     }
 
     @Test

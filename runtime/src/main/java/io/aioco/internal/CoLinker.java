@@ -104,10 +104,9 @@ public final class CoLinker {
         } catch (NoSuchMethodException | IllegalAccessException notWoven) {
             if (WARNED.get(owner).compareAndSet(false, true)) {
                 System.getLogger("io.aioco").log(System.Logger.Level.WARNING, "aioco: " + owner.getName()
-                        + " is not woven: " + whyNotWoven(owner) + "; calls to its coroutine functions from "
-                        + caller.lookupClass().getName() + " and other woven classes run them as plain code, "
-                        + "through a linked call the JIT inlines less (first: " + owner.getName() + "." + name
-                        + ")");
+                        + " is not woven: " + whyNotWoven(owner) + "; woven classes run its coroutine functions "
+                        + "as plain code, through a linked call that the JIT inlines less (first: "
+                        + caller.lookupClass().getName() + " calling " + name + ")");
             }
             return false;
         }

@@ -39,6 +39,7 @@ class DirectCallToUnwovenCalleeTest {
             import io.aioco.CoroutineFn;
             public class Callee {
                 @CoroutineFn public static int m(int x) { return x + 1; }
+                @CoroutineFn public static int n(int x) { return x - 1; }
             }
             """;
 
@@ -48,10 +49,10 @@ class DirectCallToUnwovenCalleeTest {
             import io.aioco.CoroutineFn;
             public class Main {
                 static int result;
-                @CoroutineFn static void body() { result = p.Callee.m(41); }
+                // two methods of the class: two guards, one warning
+                @CoroutineFn static void body() { result = p.Callee.m(41) + p.Callee.n(1); }
                 public static void main(String[] a) {
                     Coroutine.create(Main::body).enter();
-                    Coroutine.create(Main::body).enter(); // a second call site resolution: no second warning
                     System.out.println("result=" + result);
                 }
             }
@@ -93,7 +94,7 @@ class DirectCallToUnwovenCalleeTest {
         int warning = output.indexOf(WARNING);
         assertTrue(warning >= 0, "expected the warning naming p.Callee, got:\n" + output);
         assertEquals(warning, output.lastIndexOf(WARNING), "one warning per class:\n" + output);
-        assertTrue(output.contains("from q.Main"), output);
+        assertTrue(output.contains("first: q.Main calling "), output);
         assertTrue(output.substring(warning).contains(reason), "expected the reason '" + reason + "':\n" + output);
     }
 
@@ -139,10 +140,11 @@ class DirectCallToUnwovenCalleeTest {
     @Test
     void calleeWhoseClassBecomesTooLargeWhenWovenIsLoadedUnwovenAndRunsAsPlainCode() throws Exception {
         StringBuilder big = new StringBuilder("package p;\nimport io.aioco.CoroutineFn;\npublic class Callee {\n");
-        for (int i = 0; i < 21_835; i++) {
+        for (int i = 0; i < 21_825; i++) {
             big.append("    public static final String S").append(i).append(" = \"v").append(i).append("\";\n");
         }
-        big.append("    @CoroutineFn public static int m(int x) { return x + 1; }\n}\n");
+        big.append("    @CoroutineFn public static int m(int x) { return x + 1; }\n");
+        big.append("    @CoroutineFn public static int n(int x) { return x - 1; }\n}\n");
         String runtime = ChildJvm.runtime().toString();
         Path classes = ChildJvm.compile(work, "big", new String[][] {{"p/Callee.java", big.toString()}, {"q/Main.java", MAIN}},
                 runtime);
