@@ -81,9 +81,10 @@ public final class Instrumenter {
      *     fresh body, which the JIT inlines as it does the original call, instead of an
      *     {@code invokedynamic} that links to the body or, for a class that is not woven, to the
      *     original method (a callee whose class file already carries the current marker is taken as
-     *     woven alike). If such a class is loaded unwoven after all (its weaving failed, or it was
-     *     compiled again and not woven), the call throws {@code NoSuchMethodError} naming the
-     *     callee and its body's descriptor.
+     *     woven alike). The plain call is guarded by a dynamic constant that the JIT folds: if such
+     *     a class is loaded unwoven after all (boot class path, loaded before the agent started,
+     *     its weaving failed, or it was compiled again and not woven), the caller takes the linked
+     *     call and runs the callee as plain code (the runtime logs why once per class).
      */
     public record Options(boolean allMethods, boolean verbose, Predicate<String> wovenAlike) {
         /** Coroutine functions are the marked ones (and those that inherit the marker); not verbose. */
