@@ -35,12 +35,12 @@ class CrossClassDirectCallsTest {
             }
             """;
 
-    private static InstrumentingLoader loader(String caller) {
+    private static InstrumentingLoader loader(String caller, String... javacOptions) {
         Map<String, String> sources = new LinkedHashMap<>();
         sources.put("t.Driver", Fixtures.DRIVER);
         sources.put("t.Other", OTHER);
         sources.put("t.Caller", Fixtures.HEADER + caller);
-        return InstrumentingLoader.of(sources);
+        return InstrumentingLoader.of(sources, javacOptions);
     }
 
     private static final String CHAIN = """
@@ -75,18 +75,19 @@ class CrossClassDirectCallsTest {
     }
 
     /**
-     * The plain call is guarded: {@code ldc hasBody(Other, type); ifeq slow; invokestatic; goto
+     * The plain call is guarded: {@code ldc hasBody(Other, type); ifnull slow; invokestatic; goto
      * done; slow: invokedynamic link (the same call); done:}, so that a callee loaded unwoven runs
      * as plain code instead of failing with NoSuchMethodError.
      */
     private static void assertGuarded(MethodInsnNode call) {
         AbstractInsnNode jump = previous(call);
-        assertEquals(Opcodes.IFEQ, jump.getOpcode(), "a conditional jump before the plain call");
+        assertEquals(Opcodes.IFNULL, jump.getOpcode(), "a conditional jump before the plain call");
         AbstractInsnNode ldc = previous(jump);
         assertTrue(ldc instanceof LdcInsnNode constant && constant.cst instanceof ConstantDynamic,
                 "a dynamic constant before the jump");
         ConstantDynamic guard = (ConstantDynamic) ((LdcInsnNode) ldc).cst;
-        assertEquals("Z", guard.getDescriptor());
+        // a reference: JDK 17's JITs do not compile a method that loads a primitive dynamic constant
+        assertEquals("Ljava/lang/Object;", guard.getDescriptor());
         assertEquals(call.name, guard.getName());
         assertEquals("io/aioco/internal/CoLinker", guard.getBootstrapMethod().getOwner());
         assertEquals("hasBody", guard.getBootstrapMethod().getName());
@@ -128,6 +129,30 @@ class CrossClassDirectCallsTest {
             n = n.getNext();
         }
         return n;
+    }
+
+    /**
+     * The guard is a dynamic constant, which a class file older than Java 11 cannot hold (the JVM
+     * refuses the class): such a caller keeps the linked calls; from Java 11 on, it is guarded.
+     */
+    @Test
+    void aCallerOlderThanJava11KeepsTheLinkedCall() {
+        for (String release : new String[] {"8", "11"}) {
+            InstrumentingLoader loader = loader(CHAIN, "--release", release);
+            assertEquals("twice 3,|,plain 6,got 6 106", loader.callStatic("t.Caller", "run"), release);
+            ClassNode caller = new ClassNode();
+            new ClassReader(loader.result("t.Caller").bytes()).accept(caller, 0);
+            int plainToOther = 0;
+            for (MethodNode method : caller.methods) {
+                for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+                    if (insn instanceof MethodInsnNode call && call.owner.equals("t/Other")) {
+                        assertGuarded(call);
+                        plainToOther++;
+                    }
+                }
+            }
+            assertEquals(release.equals("8") ? 0 : 4, plainToOther, "--release " + release);
+        }
     }
 
     @Test

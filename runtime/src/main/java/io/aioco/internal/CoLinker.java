@@ -80,7 +80,7 @@ public final class CoLinker {
 
     /**
      * Bootstrap of the dynamic constant that guards a plain {@code invokestatic} of another class's
-     * fresh body: whether that body exists and the caller may call it, so that the plain call
+     * fresh body: non-null if that body exists and the caller may call it, so that the plain call
      * resolves. The instrumenter writes such a call only where it expects the callee's class to be
      * woven alike, but the class may have been loaded unwoven all the same (from the boot class
      * path, before the agent started, or its weaving failed); then the caller takes the linked call
@@ -91,16 +91,19 @@ public final class CoLinker {
      *
      * @param caller the calling class's lookup
      * @param name the callee's name
-     * @param type {@code boolean.class}
+     * @param type {@code Object.class}: a reference, not a {@code boolean}, because JDK 17's C1 and
+     *     C2 give up compiling a method that loads a dynamic constant of a primitive type ("COMPILE
+     *     SKIPPED: could not resolve a constant": the chain ran interpreted, 90 times slower), while
+     *     both fold a reference one
      * @param owner the class that declares the callee
      * @param bodyType the fresh body's type (the arguments, then the stack)
-     * @return whether {@code owner} has the fresh body and {@code caller} may call it
+     * @return {@code owner} if it has the fresh body and {@code caller} may call it, else null
      */
-    public static boolean hasBody(MethodHandles.Lookup caller, String name, Class<?> type, Class<?> owner,
+    public static Object hasBody(MethodHandles.Lookup caller, String name, Class<?> type, Class<?> owner,
             MethodType bodyType) {
         try {
             caller.findStatic(owner, name, bodyType);
-            return true;
+            return owner;
         } catch (NoSuchMethodException | IllegalAccessException notWoven) {
             if (WARNED.get(owner).compareAndSet(false, true)) {
                 System.getLogger("io.aioco").log(System.Logger.Level.WARNING, "aioco: " + owner.getName()
@@ -108,7 +111,7 @@ public final class CoLinker {
                         + "as plain code, through a linked call that the JIT inlines less (first: "
                         + caller.lookupClass().getName() + " calling " + name + ")");
             }
-            return false;
+            return null;
         }
     }
 

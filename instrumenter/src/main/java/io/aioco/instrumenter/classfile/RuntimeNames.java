@@ -85,12 +85,12 @@ public final class RuntimeNames {
 
     public static final String LINKER = "io/aioco/internal/CoLinker";
     /**
-     * The bootstrap of the dynamic constant ({@code boolean}) that guards a plain call of another
+     * The bootstrap of the dynamic constant (an {@code Object}: the callee's class, or null) that guards a plain call of another
      * class's fresh body: whether that class has it (see {@code LocalDirectCalls}).
      */
     public static final String HAS_BODY = "hasBody";
     public static final String HAS_BODY_DESC = "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;"
-            + "Ljava/lang/Class;Ljava/lang/Class;Ljava/lang/invoke/MethodType;)Z";
+            + "Ljava/lang/Class;Ljava/lang/Class;Ljava/lang/invoke/MethodType;)Ljava/lang/Object;";
     public static final String LINK = "link";
     public static final String LINK_DESC = "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;"
             + "Ljava/lang/invoke/MethodType;Ljava/lang/Class;I)Ljava/lang/invoke/CallSite;";

@@ -117,8 +117,8 @@ public final class LocalDirectCalls {
      * Puts a plain call of the callee's fresh body in front of the linked call, guarded by a dynamic
      * constant ({@code CoLinker.hasBody}) that tells whether the callee's class has that body (it
      * may have been loaded unwoven all the same): <pre>
-     * ldc hasBody          // folded by the JIT
-     * ifeq slow
+     * ldc hasBody          // the callee's class, or null; folded by the JIT
+     * ifnull slow
      * invokestatic callee.m(A, CoStack)R
      * goto done
      * slow: invokedynamic link m(A, CoStack)R   // as before: the original method if not woven
@@ -132,9 +132,9 @@ public final class LocalDirectCalls {
         LabelNode slow = new LabelNode();
         LabelNode done = new LabelNode();
         InsnList guard = new InsnList();
-        guard.add(new LdcInsnNode(new ConstantDynamic(indy.name, "Z", HAS_BODY, Type.getObjectType(callee),
+        guard.add(new LdcInsnNode(new ConstantDynamic(indy.name, "Ljava/lang/Object;", HAS_BODY, Type.getObjectType(callee),
                 Type.getMethodType(indy.desc))));
-        guard.add(new JumpInsnNode(Opcodes.IFEQ, slow));
+        guard.add(new JumpInsnNode(Opcodes.IFNULL, slow));
         guard.add(new MethodInsnNode(Opcodes.INVOKESTATIC, callee, indy.name, indy.desc, calleeIsInterface));
         guard.add(new JumpInsnNode(Opcodes.GOTO, done));
         guard.add(slow);
