@@ -104,7 +104,9 @@ public final class CoLinker {
         try {
             caller.findStatic(owner, name, bodyType);
             return owner;
-        } catch (NoSuchMethodException | IllegalAccessException notWoven) {
+        } catch (IllegalAccessException notAccessible) {
+            return null; // the linked call reports it, as it did before the plain calls
+        } catch (NoSuchMethodException notWoven) {
             if (WARNED.get(owner).compareAndSet(false, true)) {
                 System.getLogger("io.aioco").log(System.Logger.Level.WARNING, "aioco: " + owner.getName()
                         + " is not woven: " + whyNotWoven(owner) + "; woven classes run its coroutine functions "
