@@ -100,8 +100,7 @@ public final class CoroutineTransformer implements ClassFileTransformer {
     @Override
     public byte[] transform(ClassLoader loader, String className, Class<?> classBeingRedefined,
             ProtectionDomain protectionDomain, byte[] classfileBuffer) {
-        if (className == null || loader == null || !options.accepts(className)
-                || className.startsWith("io/aioco/agent/")) {
+        if (className == null || loader == null || !weaves(className)) {
             return null;
         }
         try {
@@ -181,9 +180,19 @@ public final class CoroutineTransformer implements ClassFileTransformer {
         return instrumenter;
     }
 
-    /** @return the instrumenter's options: verbose with the agent's {@code verbose} (an internal failure's report carries the method's code) */
+    /**
+     * @return the instrumenter's options: verbose with the agent's {@code verbose} (an internal
+     *     failure's report carries the method's code); the classes woven alike are those this
+     *     transformer weaves (its include/exclude options accept them), so that static calls to
+     *     their coroutine functions go straight to the bodies
+     */
     private Instrumenter.Options instrumenterOptions() {
-        return new Instrumenter.Options(false, options.verbose());
+        return new Instrumenter.Options(false, options.verbose(), this::weaves);
+    }
+
+    /** @return whether {@link #transform} weaves the class (internal name) when a class loader defines it */
+    private boolean weaves(String className) {
+        return options.accepts(className) && !className.startsWith("io/aioco/agent/");
     }
 
     private byte[] report(String className, InstrumentationResult result, boolean redefined) {

@@ -13,9 +13,10 @@ import io.aioco.instrumenter.rewrite.MethodRewrite;
 import io.aioco.instrumenter.rewrite.WrapperSplit;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
 import java.util.ListIterator;
+import java.util.Set;
+import java.util.function.Predicate;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.MethodTooLargeException;
@@ -44,6 +45,7 @@ import org.objectweb.asm.tree.MethodNode;
 public final class Instrumenter {
     private final ClassHierarchy hierarchy;
     private final boolean verbose;
+    private final Predicate<String> wovenAlike;
 
     /**
      * @param lookup where to read the class files of other classes (supertypes, called classes)
@@ -59,6 +61,7 @@ public final class Instrumenter {
     public Instrumenter(ClassLookup lookup, Options options) {
         this.hierarchy = new ClassHierarchy(lookup, options.allMethods());
         this.verbose = options.verbose();
+        this.wovenAlike = options.wovenAlike() != null ? options.wovenAlike() : name -> false;
     }
 
     /**
@@ -71,10 +74,31 @@ public final class Instrumenter {
      * @param verbose an internal failure (a bug of the instrumenter) is reported with the method's
      *     code as text and the stack trace, besides the class, the method, the instruction and where
      *     it was thrown (the agent's {@code verbose} option, the plugin's {@code aioco.verbose})
+     * @param wovenAlike internal names of the classes that the caller of this instrumenter weaves
+     *     with it too (the agent: the classes its {@code include}/{@code exclude} options accept; the
+     *     plugin: the classes of the folder it weaves), or null for none. A static call to a
+     *     coroutine function of another class is then a plain {@code invokestatic} of the callee's
+     *     fresh body, which the JIT inlines as it does the original call, instead of an
+     *     {@code invokedynamic} that links to the body or, for a class that is not woven, to the
+     *     original method (a callee whose class file already carries the current marker is taken as
+     *     woven alike). The plain call is guarded by a dynamic constant that the JIT folds: if such
+     *     a class is loaded unwoven after all (boot class path, loaded before the agent started,
+     *     its weaving failed, or it was compiled again and not woven), the caller takes the linked
+     *     call and runs the callee as plain code (the runtime logs why once per class).
      */
-    public record Options(boolean allMethods, boolean verbose) {
+    public record Options(boolean allMethods, boolean verbose, Predicate<String> wovenAlike) {
         /** Coroutine functions are the marked ones (and those that inherit the marker); not verbose. */
         public static final Options DEFAULT = new Options(false, false);
+
+        /**
+         * No class is taken as woven alike.
+         *
+         * @param allMethods as above
+         * @param verbose as above
+         */
+        public Options(boolean allMethods, boolean verbose) {
+            this(allMethods, verbose, null);
+        }
     }
 
     /**
@@ -278,6 +302,7 @@ public final class Instrumenter {
             method.attrs = null;
         }
         List<Diagnostic> diagnostics = new ArrayList<>();
+        List<MethodNode> refusedFreshBodies = new ArrayList<>();
         boolean changed = refuseConstructors(owner, diagnostics);
         FrameTable table = new FrameTable(owner);
         for (CoroutineMethods.Role role : CoroutineMethods.find(owner, hierarchy)) {
@@ -299,6 +324,10 @@ public final class Instrumenter {
                 Diagnostic diagnostic = diagnostic(owner, method, refusal.line, refusal.getMessage());
                 diagnostics.add(diagnostic);
                 Bytecode.replaceWithThrow(method, diagnostic.format());
+                MethodNode fresh = WrapperSplit.refusedFreshBody(owner, method, desc, diagnostic.format());
+                if (fresh != null) {
+                    refusedFreshBodies.add(fresh);
+                }
             } catch (InstrumentationException e) {
                 throw e;
             } catch (RuntimeException | StackOverflowError | AssertionError e) {
@@ -309,7 +338,8 @@ public final class Instrumenter {
         if (!changed) {
             return unchanged(className, diagnostics);
         }
-        LocalDirectCalls.link(owner);
+        owner.methods.addAll(refusedFreshBodies);
+        LocalDirectCalls.link(owner, hierarchy, wovenAlike);
         table.emitRegistration(owner);
         WovenMarker.mark(owner);
         return write(owner, diagnostics);

@@ -25,6 +25,11 @@ public final class InstrumentingLoader extends ClassLoader {
     private final Map<String, InstrumentationResult> results = new HashMap<>();
     /** Classes defined as compiled, as the agent's {@code exclude=} leaves them (internal names). */
     private final java.util.Set<String> excludedNames = new java.util.HashSet<>();
+    /**
+     * Classes defined as compiled although the instrumenter takes them as woven alike, as when the
+     * agent expected to weave a class that was loaded without it (internal names).
+     */
+    private final java.util.Set<String> unwovenNames = new java.util.HashSet<>();
     private final Instrumenter instrumenter;
     private final java.util.function.Predicate<String> excluded;
     /** Defines the uninstrumented classes, for the type questions of the checks (no recursion into this loader). */
@@ -52,8 +57,10 @@ public final class InstrumentingLoader extends ClassLoader {
                 return defineClass(name, bytes, 0, bytes.length);
             }
         };
+        // the classes this loader defines instrumented are woven alike: static calls to them go straight to the bodies
         this.instrumenter = new Instrumenter(ClassLookup.chain(original::get,
-                ClassLookup.ofClassLoader(InstrumentingLoader.class.getClassLoader())));
+                ClassLookup.ofClassLoader(InstrumentingLoader.class.getClassLoader())),
+                new Instrumenter.Options(false, false, name -> original.containsKey(name) && !this.excluded.test(name)));
     }
 
     /** Compiles the sources and returns a loader over them. */
@@ -68,6 +75,17 @@ public final class InstrumentingLoader extends ClassLoader {
     public InstrumentingLoader exclude(String... dottedNames) {
         for (String name : dottedNames) {
             excludedNames.add(name.replace('.', '/'));
+        }
+        return this;
+    }
+
+    /**
+     * Defines these classes as compiled while the instrumenter still takes them as woven alike (a
+     * class the agent accepts that was loaded unwoven all the same): call before they are loaded.
+     */
+    public InstrumentingLoader loadUnwoven(String... dottedNames) {
+        for (String name : dottedNames) {
+            unwovenNames.add(name.replace('.', '/'));
         }
         return this;
     }
@@ -94,7 +112,7 @@ public final class InstrumentingLoader extends ClassLoader {
         Class<?> loaded = findLoadedClass(name);
         if (loaded == null) {
             byte[] bytes = original.get(internal);
-            if (excluded.test(internal)) {
+            if (excluded.test(internal) || unwovenNames.contains(internal)) {
                 loaded = defineClass(name, bytes, 0, bytes.length);
                 if (resolve) {
                     resolveClass(loaded);

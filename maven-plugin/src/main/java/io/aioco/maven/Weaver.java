@@ -88,7 +88,9 @@ final class Weaver {
         this.lookup = lookup;
         this.displayRoot = displayRoot;
         this.filter = filter;
-        this.instrumenter = new Instrumenter(lookup, new Instrumenter.Options(false, verbose));
+        // static calls to coroutine functions of the classes of this folder that it weaves go straight to their bodies
+        this.instrumenter = new Instrumenter(lookup, new Instrumenter.Options(false, verbose,
+                name -> filter.accepts(name.replace('/', '.')) && Files.isRegularFile(classesDirectory.resolve(name + ".class"))));
         this.verifier = new BytecodeVerifier(lookup);
         this.afterInstrumenting = afterInstrumenting;
     }

@@ -18,7 +18,12 @@ import java.lang.invoke.MethodType;
  * call's type) when the target class was instrumented, else to the original method with the stack
  * and signal dropped (a class the agent excluded or could not rewrite, whose method then runs as
  * plain code).
- * After linking, the call site is a constant direct call, as cheap as the original instruction.
+ * After linking, the call site is a constant direct call, as cheap as the original instruction
+ * once compiled, but JDK 25's C2 inlines a chain of such sites only a level or two deep (the lambda
+ * form every site shares looks recursive to it): any call within one class is a plain call instead
+ * and never comes here, and a static call to a class that the instrumenter expects to be woven
+ * alike is a plain call guarded by {@link #hasBody}, a dynamic constant that keeps this linked
+ * call for when the callee's class was loaded unwoven after all.
  * A call linked to the original method first arms the stack as instrumented code does before any
  * call that goes through a wrapper: the method's token (or the resume signal it was given), its
  * name and descriptor, and as the receiver the class that declares it (the call is statically
@@ -71,6 +76,64 @@ public final class CoLinker {
                     : MethodHandles.dropArguments(original, stackPosition, CoStack.class);
             return new ConstantCallSite(MethodHandles.foldArguments(withStack, stackPosition, store).asType(type));
         }
+    }
+
+    /**
+     * Bootstrap of the dynamic constant that guards a plain {@code invokestatic} of another class's
+     * fresh body: non-null if that body exists and the caller may call it, so that the plain call
+     * resolves. The instrumenter writes such a call only where it expects the callee's class to be
+     * woven alike, but the class may have been loaded unwoven all the same (from the boot class
+     * path, before the agent started, or its weaving failed); then the caller takes the linked call
+     * ({@link #link}, to the original method) instead, and this logs once per class why the call is
+     * slow. The constant is resolved once per calling class and callee method, where the call runs
+     * first; it loads the callee's class (as the call would) without initializing it. The JIT folds
+     * it, so the guarded call costs what the plain call does.
+     *
+     * @param caller the calling class's lookup
+     * @param name the callee's name
+     * @param type {@code Object.class}: a reference, not a {@code boolean}, because JDK 17's C1 and
+     *     C2 give up compiling a method that loads a dynamic constant of a primitive type ("COMPILE
+     *     SKIPPED: could not resolve a constant": the chain ran interpreted, 90 times slower), while
+     *     both fold a reference one
+     * @param owner the class that declares the callee
+     * @param bodyType the fresh body's type (the arguments, then the stack)
+     * @return {@code owner} if it has the fresh body and {@code caller} may call it, else null
+     */
+    public static Object hasBody(MethodHandles.Lookup caller, String name, Class<?> type, Class<?> owner,
+            MethodType bodyType) {
+        try {
+            caller.findStatic(owner, name, bodyType);
+            return owner;
+        } catch (IllegalAccessException notAccessible) {
+            return null; // the linked call reports it, as it did before the plain calls
+        } catch (NoSuchMethodException notWoven) {
+            if (WARNED.get(owner).compareAndSet(false, true)) {
+                System.getLogger("io.aioco").log(System.Logger.Level.WARNING, "aioco: " + owner.getName()
+                        + " is not woven: " + whyNotWoven(owner) + "; woven classes run its coroutine functions "
+                        + "as plain code, through a linked call that the JIT inlines less (first: "
+                        + caller.lookupClass().getName() + " calling " + name + ")");
+            }
+            return null;
+        }
+    }
+
+    /** Which classes {@link #hasBody} has warned of. */
+    private static final ClassValue<java.util.concurrent.atomic.AtomicBoolean> WARNED = new ClassValue<>() {
+        @Override
+        protected java.util.concurrent.atomic.AtomicBoolean computeValue(Class<?> type) {
+            return new java.util.concurrent.atomic.AtomicBoolean();
+        }
+    };
+
+    /** @return why a class that should have been woven was not, as far as the runtime can tell */
+    static String whyNotWoven(Class<?> owner) {
+        if (owner.getClassLoader() == null) {
+            return "it was loaded by the boot class loader (-Xbootclasspath/a), whose classes the agent does "
+                    + "not weave; put it on the class path";
+        }
+        return "it was loaded without the agent's weaving (loaded before the agent started: by another "
+                + "agent's premain, or before a run-time attach; or its weaving failed, see the agent's log), "
+                + "or compiled again without the Maven plugin";
     }
 
     private static final MethodHandle ARM;

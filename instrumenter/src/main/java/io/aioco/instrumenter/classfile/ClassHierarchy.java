@@ -28,9 +28,12 @@ import org.objectweb.asm.Opcodes;
 public final class ClassHierarchy {
     public static final String OBJECT = "java/lang/Object";
 
-    /** What the hierarchy knows of one class. */
+    /**
+     * What the hierarchy knows of one class; {@code wovenVersion} is the protocol version of its
+     * woven marker, 0 if it has none (as {@code WovenMarker.versionOf} answers).
+     */
     public record ClassInfo(String name, String superName, String[] interfaces, boolean isInterface,
-            Map<String, MethodInfo> methods) {}
+            Map<String, MethodInfo> methods, int wovenVersion) {}
 
     /**
      * One declared method.
@@ -48,7 +51,7 @@ public final class ClassHierarchy {
     /** A method called: owner, name and descriptor. */
     record Call(String owner, String name, String desc) {}
 
-    private static final ClassInfo MISSING = new ClassInfo(null, null, new String[0], false, Map.of());
+    private static final ClassInfo MISSING = new ClassInfo(null, null, new String[0], false, Map.of(), 0);
 
     /**
      * The longest chain of supertypes any walk here follows. Real hierarchies are a few dozen deep
@@ -155,7 +158,24 @@ public final class ClassHierarchy {
         String[][] interfaces = new String[1][];
         boolean[] hasBridges = new boolean[1];
         boolean[] hasAccessors = new boolean[1];
+        int[] wovenVersion = new int[1];
         reader.accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public AnnotationVisitor visitAnnotation(String desc, boolean visible) {
+                if (!RuntimeNames.INSTRUMENTED_DESC.equals(desc)) {
+                    return null;
+                }
+                wovenVersion[0] = 1; // a marker without a version: the first protocol
+                return new AnnotationVisitor(Opcodes.ASM9) {
+                    @Override
+                    public void visit(String element, Object value) {
+                        if ("version".equals(element) && value instanceof Integer number) {
+                            wovenVersion[0] = number;
+                        }
+                    }
+                };
+            }
+
             @Override
             public void visit(int version, int access, String name, String signature, String superName,
                     String[] itfs) {
@@ -189,7 +209,7 @@ public final class ClassHierarchy {
         if (hasAccessors[0]) {
             readAccessorTargets(reader, methods);
         }
-        return new ClassInfo(header[0], header[1], interfaces[0], isInterface[0], methods);
+        return new ClassInfo(header[0], header[1], interfaces[0], isInterface[0], methods, wovenVersion[0]);
     }
 
     /** The method a bridge forwards to: the first call to the same name with another descriptor. */

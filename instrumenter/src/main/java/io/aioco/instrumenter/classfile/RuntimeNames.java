@@ -23,9 +23,11 @@ public final class RuntimeNames {
      * with another version is never taken as woven (see {@link WovenMarker}). 1 was the marker
      * without a version; 4 gave the wrappers of methods that may hide a package-private method of
      * another package the exact check {@link #ADMIT_EXACT} (a class woven by 3 lacks it: it is
-     * refused, as a class of any other version is).
+     * refused, as a class of any other version is); 5 calls a static coroutine function of another
+     * class woven alike with a plain {@code invokestatic} of its fresh body, which a refused static
+     * method therefore has too (throwing its refusal; a class woven by 4 lacks it).
      */
-    public static final int PROTOCOL_VERSION = 4;
+    public static final int PROTOCOL_VERSION = 5;
     /** Package prefix of the runtime: its classes are never instrumented. */
     public static final String RUNTIME_PACKAGE = "io/aioco/";
 
@@ -82,6 +84,13 @@ public final class RuntimeNames {
     public static final String REGISTER_DESC = "(Ljava/lang/String;)V";
 
     public static final String LINKER = "io/aioco/internal/CoLinker";
+    /**
+     * The bootstrap of the dynamic constant (an {@code Object}: the callee's class, or null) that guards a plain call of another
+     * class's fresh body: whether that class has it (see {@code LocalDirectCalls}).
+     */
+    public static final String HAS_BODY = "hasBody";
+    public static final String HAS_BODY_DESC = "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;"
+            + "Ljava/lang/Class;Ljava/lang/Class;Ljava/lang/invoke/MethodType;)Ljava/lang/Object;";
     public static final String LINK = "link";
     public static final String LINK_DESC = "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;"
             + "Ljava/lang/invoke/MethodType;Ljava/lang/Class;I)Ljava/lang/invoke/CallSite;";

@@ -48,6 +48,28 @@ public final class WrapperSplit {
         return desc.substring(0, close) + RuntimeNames.STACK_DESC + desc.substring(close);
     }
 
+    /**
+     * The fresh body of a static coroutine function that was refused: it throws as the refused
+     * method now does. A static call from another class may go straight to the fresh body
+     * ({@link LocalDirectCalls}), so the refusal's message must be there too.
+     *
+     * @param owner the class
+     * @param refused the refused method
+     * @param desc its descriptor
+     * @param message what the refused method throws
+     * @return the fresh body to add, or null when there is none to add (not static, or the body
+     *     would have too many parameters)
+     */
+    public static MethodNode refusedFreshBody(ClassNode owner, MethodNode refused, String desc, String message) {
+        if ((refused.access & Opcodes.ACC_STATIC) == 0 || MethodRewrite.tooManyParameters(desc, true)) {
+            return null;
+        }
+        MethodNode fresh = new MethodNode(bodyAccess(owner, refused.access) & ~Opcodes.ACC_SYNCHRONIZED,
+                refused.name, freshDescriptor(desc), null, null);
+        Bytecode.replaceWithThrow(fresh, message);
+        return fresh;
+    }
+
     /** @return whether {@code desc} is the descriptor of a body or a fresh body */
     public static boolean isBodyDescriptor(String desc) {
         return !originalDescriptor(desc).equals(desc);
