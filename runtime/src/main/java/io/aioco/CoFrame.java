@@ -148,16 +148,21 @@ final class CoFrame {
             return null;
         }
         Throwable failure = wait.publishFailure();
+        if (failure != null) {
+            CoroutineDump.waitedHere(failure, wait.coroutine); // where it waited, added
+        }
         if (failure instanceof RuntimeException runtime) {
             throw runtime;
         }
         if (failure instanceof Error error) {
             throw error;
         }
-        if (!wait.isCancelled()) {
+        if (wait.isCancelled()) {
+            CoroutineDump.waitedHere(wait.cancellation(), wait.coroutine); // where it waited, added
+        } else {
             wait.resumed();
             if (wait.thenThrow != null) {
-                throw wait.thenThrow;
+                throw wait.thenThrow; // NOTE: a cancellation that already says where it waited
             }
         }
         return wait;

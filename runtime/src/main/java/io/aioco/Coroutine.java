@@ -80,6 +80,8 @@ public final class Coroutine {
      * through its thread's carrier), else null. Written by the thread that runs it.
      */
     private CoroutineDump.Probe probe;
+    /** Set by {@link #abandon()} (any thread): not reported as lost. */
+    private volatile boolean abandoned;
     /**
      * Its frame storage: taken when first entered, handed back to the carrier thread's spare when it
      * terminates (so null before and after).
@@ -448,8 +450,12 @@ public final class Coroutine {
         if (known == null) {
             known = CoroutineDump.register(this);
             probe = known;
+            VarHandle.fullFence(); // NOTE: pairs with abandon()'s: one of the two sees the other
+            if (abandoned) {
+                known.abandon();
+            }
         }
-        known.ran();
+        known.ran(stack);
     }
 
     private void rethrow(Throwable failure) {
@@ -864,7 +870,15 @@ public final class Coroutine {
         if (arrival == CoFrame.RESUMED) {
             @SuppressWarnings("unchecked")
             FutureWait<T> wait = (FutureWait<T>) AWAIT.resume(stack);
-            return wait == null ? null : FutureWait.resultOf(wait.future);
+            if (wait == null) {
+                return null;
+            }
+            try {
+                return FutureWait.resultOf(wait.future);
+            } catch (RuntimeException | Error failure) {
+                CoroutineDump.waitedHere(failure, CoFrame.coroutine(stack)); // where it waited, added
+                throw failure;
+            }
         }
         CompletableFuture<T> future = Objects.requireNonNull(stage, "stage").toCompletableFuture();
         if (future.isDone()) {
@@ -995,6 +1009,26 @@ public final class Coroutine {
     /** Whether the coroutine has yielded and not terminated (the test kit's reports, dumps). Any thread, racy. */
     boolean isSuspended() {
         return state == SUSPENDED;
+    }
+
+    /**
+     * Marks the coroutine as dropped on purpose: if it becomes unreachable while suspended (nothing
+     * can wake it any more: its queue, timer or handler was dropped), it is not reported as lost.
+     * With the probes on ({@code -javaagent:aioco-agent.jar=probes}, or {@code -Daioco.probes=true}),
+     * a suspended coroutine that becomes unreachable is otherwise logged once (logger {@code
+     * io.aioco}, "lost while suspended at", with its name and suspended stack), found through
+     * {@link java.lang.ref.Cleaner}; without them this call only sets the mark. It does not cancel,
+     * wake or end the coroutine, and cannot be undone. QEMU has no equivalent: a QEMU coroutine
+     * that is never entered again keeps its stack and is never reported. Any thread may call it, at
+     * any time (before the coroutine's first run, while it runs, while it waits).
+     */
+    public void abandon() {
+        abandoned = true;
+        VarHandle.fullFence(); // NOTE: pairs with the first suspension's: one of the two sees the other
+        CoroutineDump.Probe known = probe;
+        if (known != null) {
+            known.abandon();
+        }
     }
 
     /**

@@ -1,9 +1,11 @@
 package io.aioco;
 
+import io.aioco.internal.AsyncStackTrace;
 import io.aioco.internal.Carrier;
 import io.aioco.internal.CoStack;
 import io.aioco.internal.CoTables;
 import java.io.IOException;
+import java.lang.ref.Cleaner;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.time.Instant;
@@ -60,24 +62,117 @@ final class CoroutineDump {
         }
     }
 
-    /** The registry entry of a coroutine under {@link Coroutine#PROBES}: weak, so a lost coroutine is not kept. */
-    static final class Probe extends WeakReference<Coroutine> {
+    /**
+     * The registry entry of a coroutine under {@link Coroutine#PROBES}: weak, so a lost coroutine is
+     * not kept. It also keeps what describes the coroutine's last suspension (its primitive slots and
+     * how many slots it saved: the frames it waits in, for an async stack trace and for the report of
+     * a lost coroutine) and the coroutine's label, but never the coroutine: it is the action of the
+     * coroutine's {@link Cleaner} registration, which runs once the coroutine is unreachable and
+     * reports it as lost unless it terminated or was abandoned ({@link Coroutine#abandon()}).
+     */
+    static final class Probe extends WeakReference<Coroutine> implements Runnable {
         /** When it last yielded (or was created), on the coarse clock. Written by its thread, read racily. */
         long lastRanNs = coarseNow;
+        /** The coroutine as a dump names it. */
+        private final String label;
+        /** Its primitive slots at its last suspension (never cleared by a pop), or null. Its thread. */
+        private long[] prims;
+        private int primTop;
+        private int refTop;
+        /** {@link #LIVE_FATE}, {@link #TERMINATED} or {@link #ABANDONED}; set by any thread. */
+        private volatile int fate;
+        /** Its Cleaner registration: cleaned (unregistered) when it terminates. */
+        private final Cleaner.Cleanable cleanable;
 
         Probe(Coroutine co) {
             super(co, CLEARED);
+            label = label(co);
+            cleanable = CLEANER.register(co, this);
         }
 
-        /** It yielded: its thread, at the end of a run. */
-        void ran() {
+        /** It yielded: its thread, at the end of a run, its storage as the suspension left it. */
+        void ran(CoStack stack) {
             lastRanNs = coarseNow;
+            long[] slots = stack.primSlots();
+            if (prims != slots) { // NOTE: the array changes only when it grows: no reference store otherwise
+                prims = slots;
+            }
+            primTop = stack.primDepth();
+            refTop = stack.refDepth();
         }
 
         /** It terminated: its thread. */
         void terminated() {
+            fate = TERMINATED;
             LIVE.remove(this);
+            prims = null;
+            cleanable.clean(); // runs {@link #run()} now, which finds it terminated
         }
+
+        /** It was abandoned ({@link Coroutine#abandon()}): never reported as lost. Any thread. */
+        void abandon() {
+            if (fate == LIVE_FATE) {
+                fate = ABANDONED;
+            }
+        }
+
+        /** Adds to {@code failure} where the coroutine waited (an async stack trace). Its thread, resuming. */
+        <T extends Throwable> T waitedHere(T failure) {
+            return AsyncStackTrace.attach(failure, label, prims, primTop, refTop);
+        }
+
+        /**
+         * The Cleaner's action: the coroutine is unreachable (or it terminated, through {@link
+         * #terminated()}). Reported as lost when it was neither terminated nor abandoned: it was
+         * suspended, and nothing can wake it any more. The Cleaner's thread; once.
+         */
+        @Override
+        public void run() {
+            LIVE.remove(this);
+            if (fate != LIVE_FATE) {
+                return;
+            }
+            StringBuilder text = new StringBuilder("aioco: coroutine ").append(label)
+                    .append(" lost while suspended at:");
+            StackTraceElement[] frames = CoTables.elements(prims, primTop, refTop);
+            for (StackTraceElement frame : frames) {
+                text.append("\n\tat ").append(frame);
+            }
+            if (frames.length == 0) {
+                text.append(" (frames unknown)");
+            }
+            text.append("\nnothing can wake it any more (what it waited on, a queue, a timer or a handler, was"
+                    + " dropped), so its finally blocks never run; if it was dropped on purpose, call"
+                    + " Coroutine.abandon() on it");
+            LoopLog.coroutineLostWhileSuspended(text.toString());
+        }
+    }
+
+    /** {@link Probe#fate}: suspended, or running. */
+    private static final int LIVE_FATE = 0;
+    /** {@link Probe#fate}: its entry returned or threw. */
+    private static final int TERMINATED = 1;
+    /** {@link Probe#fate}: dropped on purpose ({@link Coroutine#abandon()}). */
+    private static final int ABANDONED = 2;
+
+    /** Watches registered coroutines for their loss (a daemon thread of its own, started with the first). */
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /**
+     * Adds to {@code failure}, an exception reaching {@code co} through the wait it suspended on,
+     * where it waited (its suspended frames, as an {@link AsyncStackTrace}), when the probes know
+     * them; else nothing. Only on exception paths: the coroutine's thread, as it resumes.
+     *
+     * @return {@code failure}
+     */
+    static <T extends Throwable> T waitedHere(T failure, Coroutine co) {
+        if (Coroutine.PROBES && co != null) {
+            Probe probe = co.probe();
+            if (probe != null) {
+                probe.waitedHere(failure);
+            }
+        }
+        return failure;
     }
 
     private static final Set<Probe> LIVE = ConcurrentHashMap.newKeySet();

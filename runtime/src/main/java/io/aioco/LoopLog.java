@@ -53,6 +53,14 @@ final class LoopLog {
         }
     }
 
+    /**
+     * A suspended coroutine became unreachable: nothing can wake it (its Cleaner saw it; {@code
+     * report} names it and its suspended stack). Under the probes only. The Cleaner's thread.
+     */
+    static void coroutineLostWhileSuspended(String report) {
+        LOG.log(System.Logger.Level.WARNING, report);
+    }
+
     /** A loop thread cleared an interrupt status that a callback (most likely) left on it. */
     static void strayInterrupt(Object loop) {
         LOG.log(System.Logger.Level.WARNING, "aioco: " + loop + " on thread " + Thread.currentThread().getName()

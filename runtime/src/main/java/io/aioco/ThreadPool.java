@@ -188,6 +188,7 @@ public final class ThreadPool {
                 return null;
             }
             if (wait.failure != null) {
+                CoroutineDump.waitedHere(wait.failure, CoFrame.coroutine(stack)); // where it waited, added
                 if (wait.failure instanceof Exception exception) {
                     throw exception;
                 }

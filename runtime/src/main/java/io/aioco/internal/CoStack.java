@@ -532,6 +532,28 @@ public final class CoStack {
         return new Object[] {primCopy, refCopy};
     }
 
+    /**
+     * The primitive slots' array as it is now (null before the first suspension), for the probes
+     * ({@code aioco.probes}): with {@link #primDepth()} and {@link #refDepth()} read at a
+     * suspension, it describes the frames saved then ({@link CoTables#elements}) until the next
+     * suspension, since popping a slot never clears it. Only the coroutine's thread, at a suspension.
+     *
+     * @return the array, not a copy
+     */
+    public long[] primSlots() {
+        return prims;
+    }
+
+    /** @return how many primitive slots are saved (see {@link #primSlots()}) */
+    public int primDepth() {
+        return primTop;
+    }
+
+    /** @return how many reference slots are saved (see {@link #primSlots()}) */
+    public int refDepth() {
+        return refTop;
+    }
+
     /** Drops every saved frame (the coroutine terminated or a suspension was refused). */
     public void clear() {
         if (refs != null) {

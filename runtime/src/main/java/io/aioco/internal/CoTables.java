@@ -44,6 +44,10 @@ public final class CoTables {
             return className + "." + method + "(" + (file == null ? "Unknown Source" : line < 0 ? file : file + ":" + line)
                     + ")";
         }
+
+        StackTraceElement stackTraceElement() {
+            return new StackTraceElement(className, method, file, line < 0 ? -1 : line);
+        }
     }
 
     /**
@@ -151,6 +155,55 @@ public final class CoTables {
             innermostFirst.add(outermostFirst.get(i));
         }
         return new Frames(innermostFirst, innermost, note);
+    }
+
+    /**
+     * The frames saved at a suspension, innermost first, as stack trace elements (class, method,
+     * file and line): what {@link #describe} lists, for an async stack trace or a lost coroutine's
+     * report. Reads only the primitive slots (the state numbers) and how many reference slots were
+     * saved, so it works on slots kept after the coroutine resumed or became unreachable ({@link
+     * CoStack#primSlots()}). Stops at a frame of code woven without tables. Any thread.
+     *
+     * @param prims the primitive slots, bottom first (null: none)
+     * @param primTop how many of them were saved
+     * @param refTop how many reference slots were saved
+     * @return the frames, innermost first; empty when none is known
+     */
+    public static StackTraceElement[] elements(long[] prims, int primTop, int refTop) {
+        List<StackTraceElement> outermostFirst = new ArrayList<>();
+        int p = prims == null ? 0 : Math.min(primTop, prims.length);
+        int r = refTop;
+        while (p > 0) {
+            Point point = lookup((int) prims[p - 1]);
+            if (point == null || point.prims() > p || point.refs() > r) {
+                break;
+            }
+            p -= point.prims();
+            r -= point.refs();
+            outermostFirst.add(point.stackTraceElement());
+            if (point.runtimeCallee()) {
+                String callee = point.callee();
+                int dot = callee.lastIndexOf('.');
+                String runtimeFile = runtimeElement(callee);
+                outermostFirst.add(new StackTraceElement(callee.substring(0, dot), callee.substring(dot + 1),
+                        runtimeFile.substring(runtimeFile.indexOf('(') + 1, runtimeFile.length() - 1), -1));
+                if (callee.equals("io.aioco.Coroutine.withTimeoutNs")) {
+                    r--;
+                    continue;
+                }
+                break;
+            }
+            if (p == 0) {
+                int dot = point.callee().lastIndexOf('.');
+                outermostFirst.add(new StackTraceElement(point.callee().substring(0, Math.max(dot, 0)),
+                        point.callee().substring(dot + 1), null, -1));
+            }
+        }
+        StackTraceElement[] innermostFirst = new StackTraceElement[outermostFirst.size()];
+        for (int i = 0; i < innermostFirst.length; i++) {
+            innermostFirst[i] = outermostFirst.get(innermostFirst.length - 1 - i);
+        }
+        return innermostFirst;
     }
 
     private static String runtimeElement(String callee) {

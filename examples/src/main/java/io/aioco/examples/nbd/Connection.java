@@ -281,6 +281,9 @@ final class Connection {
         io.shutdownOutput();
     }
 
+    /** The name of a request's coroutine, as the coroutine dump shows it (one constant: nothing made per request). */
+    private static final String REQUEST_COROUTINE = "nbd-request";
+
     /** The transmission phase: reads requests until the client leaves; returns why it ended. */
     @CoroutineFn
     private String transmit() throws IOException {
@@ -288,7 +291,7 @@ final class Connection {
             if (closing.isDone()) {
                 return CLOSED_BY_SERVER;
             }
-            int header = readHeader();
+            int header = readHeader(); // the next request
             if (header == LEFT) {
                 return "client closed the connection without NBD_CMD_DISC";
             }
@@ -329,7 +332,7 @@ final class Connection {
             }
             inFlight++;
             requests++;
-            request.coroutine = Coroutine.create(() -> serveRequest(request));
+            request.coroutine = Coroutine.create(REQUEST_COROUTINE, () -> serveRequest(request));
             active.add(request);
             ctx.coEnter(request.coroutine);
         }
@@ -345,7 +348,7 @@ final class Connection {
     @CoroutineFn
     private int readHeader() throws IOException {
         if (idleTimeoutNs <= 0) {
-            return io.fill(REQUEST_HEADER) ? HEADER : LEFT;
+            return io.fill(REQUEST_HEADER) ? HEADER : LEFT; // waits here for the next request (dumps show this line)
         }
         while (true) {
             int state = io.fillNow(REQUEST_HEADER);

@@ -2,6 +2,7 @@ package io.aioco.examples.nbd;
 
 import io.aioco.AioContext;
 import io.aioco.ClockType;
+import io.aioco.Coroutine;
 import io.aioco.IOThread;
 import io.aioco.IOThreadGroup;
 import io.aioco.MainLoop;
@@ -237,16 +238,17 @@ public final class NbdServer implements AutoCloseable {
                 activeConnections::decrementAndGet);
         CompletableFuture<Void> ended = new CompletableFuture<>();
         connections.put(connection, ended);
-        ctx.spawn(() -> {
-            connection.serve();
-            return null;
-        }).whenComplete((result, failure) -> {
-            if (failure != null) { // serve() catches everything: a bug in it
+        // named for the coroutine dump (java -jar aioco-agent.jar dump PID): "nbd-conn /127.0.0.1:40000"
+        ctx.coEnter(Coroutine.create("nbd-conn /" + peer, () -> {
+            try {
+                connection.serve();
+            } catch (Throwable failure) { // serve() catches everything: a bug in it
                 log.line("connection " + id + " failed: " + failure);
+            } finally {
+                connections.remove(connection);
+                ended.complete(null);
             }
-            connections.remove(connection);
-            ended.complete(null);
-        });
+        }));
     }
 
     private static void close(SocketChannel channel) {
