@@ -83,7 +83,7 @@ public abstract class TestAccess<C, K> {
      *
      * @throws java.io.IOException what {@code out} throws
      */
-    public abstract void dump(io.aioco.Coroutine co, Appendable out) throws java.io.IOException;
+    public abstract void dump(K co, Appendable out) throws java.io.IOException;
 
     /** Whether {@code co} has yielded and not terminated (entered once, not running now). */
     public abstract boolean isSuspended(K co);
