@@ -142,6 +142,8 @@ class CoroutineDumpTest {
 
     @Test
     void listsNamesStatesWaitsAndStacksWithTheirSourceLines() throws Exception {
+        ClockType.pauseVirtual(); // the sleeper's "(in 5.0 s)" is exact only while VIRTUAL stands still
+        cleanups.add(ClockType::resumeVirtual);
         AioContext ctx = context();
         CoMutex mutex = new CoMutex();
         long[] work = {41};
