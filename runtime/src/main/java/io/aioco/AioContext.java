@@ -63,7 +63,7 @@ public final class AioContext implements AutoCloseable {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
-        TestHooks.install();
+        AioContextTestAccess.install();
     }
 
     private final String name;
@@ -93,11 +93,11 @@ public final class AioContext implements AutoCloseable {
     private final BooleanSupplier bottomHalvesArrived =
             () -> bhq.hasShared() || bhq.localSchedules() != busyPollMark;
 
-    private final TimerGroup timers;
+    final TimerGroup timers;
     private final Runnable virtualClockListener = this::virtualClockChanged;
     private boolean listensToVirtualClock; // guarded by timers' lock holder: see ensureVirtualListener
 
-    private volatile ThreadPool threadPool;
+    volatile ThreadPool threadPool;
 
     /** The main loop's additions to a poll of its main context, else null (see PollHooks). */
     private PollHooks pollHooks;
@@ -123,7 +123,8 @@ public final class AioContext implements AutoCloseable {
         this(name, null);
     }
 
-    private AioContext(String name, io.aioco.internal.loop.TestTime testTime) {
+    /** Called from any thread (here, and by the test kit through AioContextTestAccess). */
+    AioContext(String name, io.aioco.internal.loop.TestTime testTime) {
         this.name = name;
         this.testTime = testTime;
         this.timers = new TimerGroup(testTime);
@@ -1205,7 +1206,7 @@ public final class AioContext implements AutoCloseable {
      * reporting a deadlock while one is in flight (it still moves the time to the next deadline:
      * kotlinx-coroutines-test's rule for work outside the test's dispatcher).
      */
-    private final AtomicInteger foreignWaits = new AtomicInteger();
+    final AtomicInteger foreignWaits = new AtomicInteger();
 
     /** Called from the loop thread (Coroutine.await's publish), for a context with its own time. */
     void foreignWaitBegan() {
@@ -1219,74 +1220,6 @@ public final class AioContext implements AutoCloseable {
     void foreignWaitEnded() {
         if (foreignWaits.decrementAndGet() == 0) {
             notifyEvent();
-        }
-    }
-
-    /** The test kit's entry (see io.aioco.internal.TestAccess). */
-    private static final class TestHooks extends io.aioco.internal.TestAccess<AioContext, Coroutine> {
-        static void install() {
-            register(new TestHooks());
-        }
-
-        @Override
-        public AioContext create(String name, io.aioco.internal.loop.TestTime time) {
-            return new AioContext(name, time);
-        }
-
-        @Override
-        public long untilNextDeadlineNs(AioContext ctx) {
-            return ctx.timers.untilNextDeadlineNs();
-        }
-
-        @Override
-        public boolean threadPoolBusy(AioContext ctx) {
-            ThreadPool pool = ctx.threadPool;
-            return pool != null && pool.busy();
-        }
-
-        @Override
-        public boolean awaitsInFlight(AioContext ctx) {
-            return ctx.foreignWaits.get() != 0;
-        }
-
-        @Override
-        public boolean hasFdHandlers(AioContext ctx) {
-            FdTable table = ctx.poller.fds();
-            return table != null && table.size() > 0;
-        }
-
-        @Override
-        public boolean isSuspended(Coroutine co) {
-            return co.isSuspended();
-        }
-
-        @Override
-        public void dump(Coroutine co, Appendable out) throws java.io.IOException {
-            CoroutineDump.writeOne(out, co);
-        }
-
-        @Override
-        public String describeWait(Coroutine co) {
-            CoWait wait = co.currentWait();
-            return wait == null ? null : wait.describe();
-        }
-
-        @Override
-        public java.util.List<String> pending(AioContext ctx) {
-            java.util.List<String> out = new java.util.ArrayList<>();
-            for (BottomHalf bh : ctx.bhq.scheduled()) {
-                out.add("bottom half scheduled: " + bh);
-            }
-            String[] names = new String[ClockType.values().length];
-            for (ClockType c : ClockType.values()) {
-                names[c.ordinal()] = c.name();
-            }
-            out.addAll(ctx.timers.describeArmed(names));
-            FdTable table = ctx.poller.fds();
-            if (table != null) {
-                out.addAll(table.describeHandlers());
-            }
-            return out;
         }
     }
 

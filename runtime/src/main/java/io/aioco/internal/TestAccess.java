@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * The test kit's way into {@code AioContext} (module {@code aioco-test}, package {@code
  * io.aioco.test}): what a test driver needs that is no public API. Internal: the kit is its only
- * user, and it may change with the runtime. Implemented by {@code AioContext}, which registers
- * itself when its class initializes.
+ * user, and it may change with the runtime. Implemented by {@code io.aioco.AioContextTestAccess},
+ * which {@code AioContext} registers when its class initializes.
  *
  * <p>The public types appear as type parameters only, so that this package imports nothing public
  * (no import cycle between the runtime's packages): {@code C} is {@code io.aioco.AioContext},
