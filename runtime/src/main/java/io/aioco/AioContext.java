@@ -4,6 +4,7 @@ import io.aioco.internal.Carrier;
 import io.aioco.internal.CoStack;
 import io.aioco.internal.loop.CallbackGuard;
 import io.aioco.internal.loop.FdTable;
+import io.aioco.internal.loop.PollHooks;
 import io.aioco.internal.loop.Poller;
 import io.aioco.internal.loop.TimerGroup;
 import io.aioco.internal.loop.VirtualClock;
@@ -79,28 +80,23 @@ public final class AioContext implements AutoCloseable {
     private final Object closeLock = new Object();
     private final BooleanSupplier open = () -> !closed;
 
-    /** Waiting and waking, the fd table and adaptive polling (QEMU's aio-posix.c, fdmon). */
-    private final Poller poller = new Poller();
+    /**
+     * Waiting and waking, the fd table and adaptive polling (QEMU's aio-posix.c, fdmon): the wait
+     * of a blocking poll is the poller's (Poller.waitForEvents).
+     */
+    private final Poller poller;
 
     /**
      * The bottom halves waiting to run: the shared list other threads push on, and the loop-owned
      * ring (its own object: see BottomHalfQueue for the layout).
      */
     final BottomHalfQueue bhq = new BottomHalfQueue();
-    /** Loop thread only: the local schedules counted when the busy poll began. */
-    private int busyPollMark;
-    /** The busy poll's check for bottom halves scheduled since it began (allocated once). */
-    private final BooleanSupplier bottomHalvesArrived =
-            () -> bhq.hasShared() || bhq.localSchedules() != busyPollMark;
 
     final TimerGroup timers;
     private final Runnable virtualClockListener = this::virtualClockChanged;
     private boolean listensToVirtualClock; // guarded by timers' lock holder: see ensureVirtualListener
 
     volatile ThreadPool threadPool;
-
-    /** The main loop's additions to a poll of its main context, else null (see PollHooks). */
-    private PollHooks pollHooks;
 
     // The per-thread state of the last polling thread, to save a ThreadLocal lookup per poll.
     private Thread stateThread;
@@ -128,6 +124,7 @@ public final class AioContext implements AutoCloseable {
         this.name = name;
         this.testTime = testTime;
         this.timers = new TimerGroup(testTime);
+        this.poller = new Poller(new PollWork(), guard);
         this.scheduledCoroutines = new ScheduledCoroutines(this);
         this.probe = new io.aioco.internal.observe.LoopProbe(name);
         CoroutineDump.contextCreated(this);
@@ -195,11 +192,6 @@ public final class AioContext implements AutoCloseable {
         poller.useFdTable(table);
     }
 
-    /** Called from the main loop's initialization: what a main-loop poll adds (see PollHooks). */
-    void installPollHooks(PollHooks hooks) {
-        this.pollHooks = hooks;
-    }
-
     /** Called from the loop thread (the main loop's hooks): this context's fd table, or null. */
     FdTable fds() {
         return poller.fds();
@@ -228,27 +220,27 @@ public final class AioContext implements AutoCloseable {
      *     poll ran everything else; the context stays usable
      */
     public boolean poll(boolean blocking) {
-        return poll(blocking, false, false);
+        return poll(blocking, PollHooks.NONE, false);
     }
 
     /**
-     * Called from the loop thread. {@code withHooks}: the main loop's poll of its main context, with
-     * the hooks it installed (see PollHooks); a nested poll never uses them. {@code asLoop}: a poll
+     * Called from the loop thread. {@code hooks}: what the main loop adds to its poll of its main
+     * context (see PollHooks), else {@link PollHooks#NONE}; a nested poll never uses them. {@code asLoop}: a poll
      * run by a loop of aioco's (IOThread, MainLoop): callbacks' exceptions are reported rather than
      * thrown, and a stray interrupt is cleared after each callback; nested polls from its callbacks
      * inherit this.
      */
-    boolean poll(boolean blocking, boolean withHooks, boolean asLoop) {
+    boolean poll(boolean blocking, PollHooks hooks, boolean asLoop) {
         io.aioco.internal.loop.TestTime time = testTime;
         if (time == null) {
             if (!io.aioco.internal.loop.TestTime.anyBound()) {
-                return pollClaimed(blocking, withHooks, asLoop);
+                return pollClaimed(blocking, hooks, asLoop);
             }
             // NOTE: a context of the machine's clocks polled from inside one with its own time
             // (a nested poll): its callbacks read the machine's clocks, as its timers do
             io.aioco.internal.loop.TestTime outer = io.aioco.internal.loop.TestTime.bind(null);
             try {
-                return pollClaimed(blocking, withHooks, asLoop);
+                return pollClaimed(blocking, hooks, asLoop);
             } finally {
                 io.aioco.internal.loop.TestTime.restore(null, outer);
             }
@@ -257,14 +249,14 @@ public final class AioContext implements AutoCloseable {
         // that every callback and coroutine run here sees it (ClockType.nowNs, CoSleep, timeouts)
         io.aioco.internal.loop.TestTime outer = io.aioco.internal.loop.TestTime.bind(time);
         try {
-            return pollClaimed(blocking, withHooks, asLoop);
+            return pollClaimed(blocking, hooks, asLoop);
         } finally {
             io.aioco.internal.loop.TestTime.restore(time, outer);
         }
     }
 
     /** Called from the loop thread: poll() with the thread's clocks already set. */
-    private boolean pollClaimed(boolean blocking, boolean withHooks, boolean asLoop) {
+    private boolean pollClaimed(boolean blocking, PollHooks hooks, boolean asLoop) {
         Thread me = Thread.currentThread();
         boolean outermost = enterPoll(me);
         Carrier state = threadState(me);
@@ -289,7 +281,7 @@ public final class AioContext implements AutoCloseable {
         Throwable failure;
         boolean progress;
         try {
-            progress = pollOnce(me, blocking, withHooks ? pollHooks : null);
+            progress = pollOnce(me, blocking, hooks);
         } finally {
             failure = g.firstFailure;
             g.firstFailure = outerFailure;
@@ -548,7 +540,11 @@ public final class AioContext implements AutoCloseable {
         return stateCache;
     }
 
-    /** Called from the loop thread: one aio_poll. */
+    /**
+     * Called from the loop thread: one aio_poll. Applies the handler changes, then waits (blocking:
+     * the poller's wait, with the timeout of what is queued here; else a selectNow if there are
+     * channels), then runs what is ready: bottom halves, fd handlers, timers due.
+     */
     private boolean pollOnce(Thread me, boolean blocking, PollHooks hooks) {
         assert inLoopThread() : me + " polls " + this + " claimed by " + pollingThread;
         // NOTE: before the updates are applied, so that this poll's select flushes what it drops
@@ -558,13 +554,10 @@ public final class AioContext implements AutoCloseable {
             table.applyUpdates();
         }
         if (blocking) {
-            waitForEvents(me, table, hooks);
+            poller.waitForEvents(me, table, hooks);
             table = poller.fds(); // NOTE: the wait may have found the first handler (see waitForEvents)
         } else if (table != null) {
-            if (hooks != null) {
-                hooks.buildPollSet();
-            }
-            selectNow(table, hooks);
+            Poller.pollNow(table, hooks);
         }
         if (closed) {
             return false;
@@ -581,103 +574,27 @@ public final class AioContext implements AutoCloseable {
         return progress;
     }
 
-    private static void selectNow(FdTable table, PollHooks hooks) {
-        if (hooks != null) {
-            hooks.selecting(true);
-        }
-        try {
-            table.selectNow();
-        } finally {
-            if (hooks != null) {
-                hooks.selecting(false);
-            }
-        }
-    }
-
     /**
-     * Called from the loop thread: the blocking part of aio_poll. With adaptive polling on, first
-     * busy-polls for up to the poll time, before announcing the wait (QEMU's try_poll_mode comes
-     * before notify_me is raised: a waker meanwhile makes no system call, and the poll sees what it
-     * published). Then announces the wait, builds the poll set, checks for work, and blocks. The
-     * handshake with the wakers is walked through case by case in runtime/DESIGN.md, section "The
-     * notify/kick handshake".
+     * What the poller's wait sees of this context (Poller.Work): the timeout of what is queued
+     * here, and the bottom halves scheduled during a busy poll. Loop thread only.
      */
-    private void waitForEvents(Thread me, FdTable table, PollHooks hooks) {
-        int mode = Poller.waitMode(table);
-        poller.setWaiter(me);
-        // NOTE: no busy poll while a channel has no polling function: its events would wait.
-        boolean adaptive = poller.polling().enabled() && (table == null || table.allPollable());
-        long pollStart = 0;
-        long budget = 0;
-        boolean polledWork = false;
-        if (adaptive) {
-            pollStart = System.nanoTime();
-            long pollNs = poller.polling().budgetNs(-1);
-            if (pollNs > 0 && !poller.notified()) {
-                // NOTE: cleared before the timeout is computed: a change published before this
-                // point is in what computeTimeoutNs reads, one after it ends the poll.
-                poller.clearPoked();
-                long untilDeadline = computeTimeoutNs(hooks);
-                if (untilDeadline == 0) {
-                    polledWork = true;
-                } else {
-                    budget = untilDeadline < 0 ? pollNs : Math.min(pollNs, untilDeadline);
-                    busyPollMark = bhq.localSchedules();
-                    polledWork = poller.busyPoll(table, pollStart, budget, bottomHalvesArrived, guard);
-                }
-            }
+    private final class PollWork implements Poller.Work {
+        /** The local schedules counted when the busy poll began. */
+        private int mark;
+
+        @Override
+        public long timeoutNs() {
+            return computeTimeoutNs();
         }
-        // NOTE: the announcement comes before every check below, the poll set's included. A
-        // producer publishes its work first and reads notifyMe after (pushBottomHalf, timerMod,
-        // setFdHandler, ...); both sides use volatile accesses, which are totally ordered, so either
-        // we see the work here or the producer sees the announcement and wakes us. This is QEMU's
-        // notify_me / smp_mb() pairing; QEMU builds its pollfds after it too.
-        poller.announce(mode);
-        boolean woken = false;
-        FdTable now = poller.fds();
-        if (now != null) {
-            // NOTE: the poll set is built after the announcement (QEMU's pollfds are too): a
-            // handler set or removed by another thread since the poll began is applied here, or the
-            // wait would not watch its channel. One volatile read when nothing changed.
-            boolean changed = now.applyUpdates();
-            if (hooks != null) {
-                changed |= hooks.buildPollSet();
-            }
-            if (changed) {
-                int newMode = Poller.waitMode(now);
-                if (newMode != mode) {
-                    woken = !poller.reannounce(mode, newMode); // a waker cleared it: do not block
-                    mode = newMode;
-                }
-            }
-            table = now;
+
+        @Override
+        public void markQueued() {
+            mark = bhq.localSchedules();
         }
-        long timeoutNs = woken || polledWork || poller.notified() ? 0 : computeTimeoutNs(hooks);
-        try {
-            if (timeoutNs == 0) {
-                if (table != null) {
-                    selectNow(table, hooks);
-                }
-            } else {
-                if (hooks != null) {
-                    hooks.selecting(true);
-                    hooks.beforeBlock();
-                }
-                try {
-                    poller.block(mode, table, timeoutNs);
-                } finally {
-                    if (hooks != null) {
-                        hooks.afterBlock();
-                        hooks.selecting(false);
-                    }
-                }
-            }
-        } finally {
-            poller.endWait();
-        }
-        if (adaptive && (budget > 0 || timeoutNs != 0)) {
-            // Only waits count (a poll that found work at once says nothing about how long to poll).
-            poller.polling().adjust(System.nanoTime() - pollStart);
+
+        @Override
+        public boolean queuedSinceMark() {
+            return bhq.hasShared() || bhq.localSchedules() != mark;
         }
     }
 
@@ -702,31 +619,15 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Called from the loop thread, before a busy poll and after announcing the wait:
-     * aio_compute_timeout, with the main loop's guest when its hooks are in use.
+     * Called from the loop thread (this context's, or its host's): aio_compute_timeout. The poller
+     * calls it before a busy poll and after announcing the wait.
      */
-    private long computeTimeoutNs(PollHooks hooks) {
-        long timeout = computeTimeoutNs();
-        if (hooks != null && timeout != 0) {
-            timeout = earliest(timeout, hooks.timeoutNs());
-        }
-        return timeout;
-    }
-
-    /** Called from the loop thread (this context's, or its host's): aio_compute_timeout. */
     long computeTimeoutNs() {
         long timeout = bhq.timeoutNs(IDLE_BH_TIMEOUT_NS);
         if (timeout == 0) {
             return 0;
         }
-        return earliest(timeout, timers.timeoutNs());
-    }
-
-    private static long earliest(long a, long b) {
-        if (a < 0) {
-            return b;
-        }
-        return b < 0 ? a : Math.min(a, b);
+        return Poller.earliest(timeout, timers.timeoutNs());
     }
 
     // ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package io.aioco;
 
 import io.aioco.internal.CoStack;
+import io.aioco.internal.loop.PollHooks;
 import java.util.Objects;
 
 /**
@@ -75,7 +76,7 @@ public final class IOThread implements AutoCloseable {
         try {
             while (!stopping) {
                 try {
-                    ctx.poll(true, false, true); // as a loop: callbacks' failures are reported, not thrown
+                    ctx.poll(true, PollHooks.NONE, true); // as a loop: callbacks' failures are reported, not thrown
                 } catch (Throwable t) {
                     if (ctx.isClosed()) {
                         break;

@@ -1,6 +1,7 @@
 package io.aioco;
 
 import io.aioco.internal.loop.FdTable;
+import io.aioco.internal.loop.PollHooks;
 import io.aioco.internal.CoStack;
 import io.aioco.internal.loop.Signals;
 import java.nio.channels.SelectableChannel;
@@ -45,39 +46,48 @@ public final class MainLoop {
         boolean interruptLogged;
         final FdTable mainFds = new FdTable();
         final FdTable iohandlerFds = new FdTable(mainFds);
+        /** What waitOnce's poll of the main context adds to its wait. */
+        final PollHooks hooks = new Hooks();
 
         State(Thread thread) {
             this.thread = thread;
             main.useFdTable(mainFds);
             main.attachGuest(iohandler, iohandlerFds);
-            main.installPollHooks(new PollHooks() {
-                @Override
-                public boolean buildPollSet() {
-                    boolean changed = iohandlerFds.applyUpdates();
-                    iohandlerFds.refreshInterest();
-                    return changed;
-                }
+        }
 
-                @Override
-                public long timeoutNs() {
-                    return iohandler.computeTimeoutNs();
-                }
+        /**
+         * The iohandler context waited for by the main context's wait (its channels in the main
+         * context's selector, its timeout in the wait's), and the big lock released while the wait
+         * blocks. Main-loop thread only, inside waitOnce's poll of the main context.
+         */
+        private final class Hooks implements PollHooks {
+            @Override
+            public boolean buildPollSet() {
+                boolean changed = iohandlerFds.applyUpdates();
+                iohandlerFds.refreshInterest();
+                return changed;
+            }
 
-                @Override
-                public void selecting(boolean on) {
-                    mainFds.serveGuests(on);
-                }
+            @Override
+            public long timeoutNs() {
+                return iohandler.computeTimeoutNs();
+            }
 
-                @Override
-                public void beforeBlock() {
+            @Override
+            public void beforeWait(boolean blocks) {
+                mainFds.serveGuests(true);
+                if (blocks) {
                     bql.unlock();
                 }
+            }
 
-                @Override
-                public void afterBlock() {
+            @Override
+            public void afterWait(boolean blocked) {
+                if (blocked) {
                     bql.lock();
                 }
-            });
+                mainFds.serveGuests(false);
+            }
         }
     }
 
@@ -161,13 +171,13 @@ public final class MainLoop {
             }
             boolean progress = false;
             try {
-                progress = s.main.poll(!nonblocking && !force, true, true);
+                progress = s.main.poll(!nonblocking && !force, s.hooks, true);
             } catch (Throwable t) {
                 progress = true;
                 report(me, t);
             }
             try {
-                progress |= s.iohandler.poll(false, false, true);
+                progress |= s.iohandler.poll(false, PollHooks.NONE, true);
             } catch (Throwable t) {
                 progress = true;
                 report(me, t);

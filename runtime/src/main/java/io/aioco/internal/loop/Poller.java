@@ -3,16 +3,16 @@ package io.aioco.internal.loop;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
 /**
  * Waiting and waking for one AioContext: QEMU's {@code util/aio-posix.c} with its fd monitor
  * ({@code fdmon-*.c}) and the context notifier of {@code util/async.c}. It holds the announcement
  * a blocking poll makes ({@code ctx->notify_me}), the pending notification ({@code ctx->notified}),
  * the "what I wait for changed" flag that ends a busy poll, the fd table with its selector, and
- * the adaptive-polling state; the context's poll drives it step by step (busy poll, announce,
- * build the poll set, block, end the wait). The handshake is walked through in {@code
- * runtime/DESIGN.md}, section "The notify/kick handshake".
+ * the adaptive-polling state. The context's poll ({@code aio_poll}) runs what is ready, then asks
+ * the poller to wait ({@link #waitForEvents}: busy poll, announce, build the poll set, compute the
+ * timeout, block, end the wait, adjust the poll time), then runs what is ready again. The
+ * handshake is walked through in {@code runtime/DESIGN.md}, section "The notify/kick handshake".
  *
  * <p><b>Threads.</b> {@link #kick()}, {@link #notifyChange()}, {@link #notifyEvent()} and {@link
  * #fdTable()} may be called from any thread. Everything else is the loop thread's: the one polling
@@ -68,12 +68,43 @@ public final class Poller {
     /** Adaptive polling's parameters and poll time. */
     private final AdaptivePolling polling = new AdaptivePolling();
 
+    /** The context's work, as the wait needs to see it (its timeout, bottom halves queued). */
+    private final Work work;
+    /** The context's guard, told of a polling function that throws during a busy poll. */
+    private final CallbackGuard guard;
+
     /**
      * The poller whose wait also covers this one's events (the main loop's iohandler context is
      * waited for by the main context's poll), else this one. Set once at the main loop's
      * initialization, before the contexts are published.
      */
     private Poller waitedForBy = this;
+
+    /**
+     * What the poller asks of its context during a wait: QEMU's {@code aio_compute_timeout} and the
+     * context notifier's {@code io_poll} (bottom halves queued). Called from the loop thread.
+     */
+    public interface Work {
+        /** {@code aio_compute_timeout}: 0 if something is ready, -1 if nothing is due, else ns. */
+        long timeoutNs();
+
+        /** Before a busy poll: remembers what is queued now (for {@link #queuedSinceMark}). */
+        void markQueued();
+
+        /** During a busy poll, called in its spin (cheap): whether work was queued since the mark. */
+        boolean queuedSinceMark();
+    }
+
+    /**
+     * Called from the context's constructor.
+     *
+     * @param work the context's work (null for a poller that never waits: tests of its steps)
+     * @param guard the context's guard (may be null likewise)
+     */
+    public Poller(Work work, CallbackGuard guard) {
+        this.work = work;
+        this.guard = guard;
+    }
 
     /** Called once, before the poller is published: {@code host}'s waits cover this one's events. */
     public void coveredBy(Poller host, FdTable table) {
@@ -112,15 +143,136 @@ public final class Poller {
     }
 
     // ---------------------------------------------------------------------------------------
-    // The loop's side, in the order a blocking poll takes the steps
+    // The loop's side: the wait, then its steps in the order it takes them
+
+    /**
+     * Called from the loop thread: the blocking part of aio_poll. With adaptive polling on, first
+     * busy-polls for up to the poll time, before announcing the wait (QEMU's try_poll_mode comes
+     * before notify_me is raised: a waker meanwhile makes no system call, and the poll sees what it
+     * published). Then announces the wait, builds the poll set, checks for work, and blocks. The
+     * handshake with the wakers is walked through case by case in runtime/DESIGN.md, section "The
+     * notify/kick handshake".
+     *
+     * @param table the fd table as the poll read it (null: no handler was ever set)
+     * @param hooks what the main loop adds to this wait ({@link PollHooks#NONE} for any other poll)
+     */
+    public void waitForEvents(Thread me, FdTable table, PollHooks hooks) {
+        int mode = waitMode(table);
+        setWaiter(me);
+        // NOTE: no busy poll while a channel has no polling function: its events would wait.
+        boolean adaptive = polling.enabled() && (table == null || table.allPollable());
+        long pollStart = 0;
+        long budget = 0;
+        boolean polledWork = false;
+        if (adaptive) {
+            pollStart = System.nanoTime();
+            long pollNs = polling.budgetNs(-1);
+            if (pollNs > 0 && !notified()) {
+                // NOTE: cleared before the timeout is computed: a change published before this
+                // point is in what timeoutNs reads, one after it ends the poll.
+                clearPoked();
+                long untilDeadline = timeoutNs(hooks);
+                if (untilDeadline == 0) {
+                    polledWork = true;
+                } else {
+                    budget = untilDeadline < 0 ? pollNs : Math.min(pollNs, untilDeadline);
+                    work.markQueued();
+                    polledWork = busyPoll(table, pollStart, budget);
+                }
+            }
+        }
+        // NOTE: the announcement comes before every check below, the poll set's included. A
+        // producer publishes its work first and reads notifyMe after (pushBottomHalf, timerMod,
+        // setFdHandler, ...); both sides use volatile accesses, which are totally ordered, so either
+        // we see the work here or the producer sees the announcement and wakes us. This is QEMU's
+        // notify_me / smp_mb() pairing; QEMU builds its pollfds after it too.
+        announce(mode);
+        boolean woken = false;
+        FdTable now = fds;
+        if (now != null) {
+            // NOTE: the poll set is built after the announcement (QEMU's pollfds are too): a
+            // handler set or removed by another thread since the poll began is applied here, or the
+            // wait would not watch its channel. One volatile read when nothing changed.
+            boolean changed = now.applyUpdates();
+            changed |= hooks.buildPollSet();
+            if (changed) {
+                int newMode = waitMode(now);
+                if (newMode != mode) {
+                    woken = !reannounce(mode, newMode); // a waker cleared it: do not block
+                    mode = newMode;
+                }
+            }
+            table = now;
+        }
+        long timeoutNs = woken || polledWork || notified() ? 0 : timeoutNs(hooks);
+        try {
+            if (timeoutNs == 0) {
+                if (table != null) {
+                    selectNow(table, hooks);
+                }
+            } else {
+                hooks.beforeWait(true);
+                try {
+                    block(mode, table, timeoutNs);
+                } finally {
+                    hooks.afterWait(true);
+                }
+            }
+        } finally {
+            endWait();
+        }
+        if (adaptive && (budget > 0 || timeoutNs != 0)) {
+            // Only waits count (a poll that found work at once says nothing about how long to poll).
+            polling.adjust(System.nanoTime() - pollStart);
+        }
+    }
+
+    /**
+     * Called from the loop thread: the non-blocking part of aio_poll with channels, a selectNow
+     * (after the main loop's hooks brought its guest's poll set up to date).
+     */
+    public static void pollNow(FdTable table, PollHooks hooks) {
+        hooks.buildPollSet();
+        selectNow(table, hooks);
+    }
+
+    private static void selectNow(FdTable table, PollHooks hooks) {
+        hooks.beforeWait(false);
+        try {
+            table.selectNow();
+        } finally {
+            hooks.afterWait(false);
+        }
+    }
+
+    /**
+     * Called from the loop thread: aio_compute_timeout, with the main loop's guest's when it has
+     * hooks; 0 if something is ready, -1 if nothing is due.
+     */
+    private long timeoutNs(PollHooks hooks) {
+        long timeout = work.timeoutNs();
+        if (timeout != 0) {
+            timeout = earliest(timeout, hooks.timeoutNs());
+        }
+        return timeout;
+    }
+
+    /** The earlier of two timeouts, -1 standing for none. */
+    public static long earliest(long a, long b) {
+        if (a < 0) {
+            return b;
+        }
+        return b < 0 ? a : Math.min(a, b);
+    }
+
 
     /** Called from the loop thread: how the next wait would block with {@code table}. */
-    public static int waitMode(FdTable table) {
+    static int waitMode(FdTable table) {
         return table != null && table.hasChannels() ? WAIT_SELECT : WAIT_PARK;
     }
 
     /** Called from the loop thread: remembers who blocks, for wakers in park mode. */
-    public void setWaiter(Thread me) {
+    void setWaiter(Thread me) {
         if (waiter != me) {
             waiter = me; // rarely written: it shares a cache line with what wakers read
         }
@@ -136,7 +288,7 @@ public final class Poller {
     }
 
     /** Called from the loop thread: whether a notifyEvent() is pending (ctx->notified). */
-    public boolean notified() {
+    private boolean notified() {
         return (int) NOTIFIED.getVolatile(this) != 0;
     }
 
@@ -144,7 +296,7 @@ public final class Poller {
      * Called from the loop thread before a busy poll computes its wait: a change published before
      * this point is in what the loop reads next, one after it ends the busy poll.
      */
-    public void clearPoked() {
+    private void clearPoked() {
         if ((int) POKED.getVolatile(this) != 0) {
             POKED.setVolatile(this, 0);
         }
@@ -156,17 +308,16 @@ public final class Poller {
      * (then the loop does not block); false when the time is up or another thread changed what the
      * loop waits for, or the thread is interrupted (then the loop recomputes its wait).
      *
-     * @param workArrived the context's cheap check for bottom halves scheduled since the poll began
-     * @param guard told of a polling function that throws (it counts as having found no work)
+     * A polling function that throws is reported to the guard and counts as having found no work.
      */
-    public boolean busyPoll(FdTable table, long start, long budgetNs, BooleanSupplier workArrived, CallbackGuard guard) {
+    private boolean busyPoll(FdTable table, long start, long budgetNs) {
         assert inWaitingThread();
         boolean handlers = table != null && table.hasPollHandlers();
         do {
             if (handlers && table.runPollHandlersOnce(guard)) {
                 return true;
             }
-            if (workArrived.getAsBoolean() || (int) NOTIFIED.getVolatile(this) != 0) {
+            if (work.queuedSinceMark() || (int) NOTIFIED.getVolatile(this) != 0) {
                 return true;
             }
             if ((int) POKED.getVolatile(this) != 0 || Thread.currentThread().isInterrupted()) {
@@ -182,7 +333,7 @@ public final class Poller {
      * {@code notify_me}). Every check for work comes after this store; see runtime/DESIGN.md, "The
      * notify/kick handshake".
      */
-    public void announce(int mode) {
+    void announce(int mode) {
         assert inWaitingThread();
         assert mode == WAIT_PARK || mode == WAIT_SELECT : mode;
         NOTIFY_ME.setVolatile(this, mode);
@@ -195,7 +346,7 @@ public final class Poller {
      * must then not block). A waker that read {@code from} and loses its CAS to this one reads the
      * new mode and wakes that way (see wake()).
      */
-    public boolean reannounce(int from, int to) {
+    boolean reannounce(int from, int to) {
         return NOTIFY_ME.compareAndSet(this, from, to);
     }
 
@@ -208,7 +359,7 @@ public final class Poller {
      * Called from the loop thread: blocks until woken, a channel is ready, the timeout ({@code -1}:
      * none) passes or the thread is interrupted. Spurious returns of park or select are absorbed.
      */
-    public void block(int mode, FdTable table, long timeoutNs) {
+    private void block(int mode, FdTable table, long timeoutNs) {
         assert inWaitingThread();
         assert mode == WAIT_PARK || table != null;
         long deadline = System.nanoTime() + timeoutNs;
@@ -248,7 +399,7 @@ public final class Poller {
      * Called from the loop thread when the wait is over (blocked or not): withdraws the announcement
      * and accepts the pending notification (aio_notify_accept).
      */
-    public void endWait() {
+    private void endWait() {
         assert inWaitingThread();
         // NOTE: both stores are skipped when they would change nothing, and the first needs no
         // fence: other threads read these fields at every schedule, and a store to their cache

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * Poller#reannounce}), against wakers that set a handler meanwhile (runtime/DESIGN.md, "The
  * notify/kick handshake", the row where the waker's CAS on {@code WAIT_PARK} fails).
  *
- * <p>The loop side runs the steps of {@code AioContext.waitForEvents} up to the block: announce,
+ * <p>The loop side runs the steps of {@link Poller#waitForEvents} up to the block: announce,
  * apply the updates published so far (here: read the flag the wakers set), re-announce. A waker
  * publishes its update (the flag), then does what {@code setFdHandler} does: {@link
  * Poller#notifyChange()}. The invariant, checked after every interleaving: an update the loop did
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * lost fd wake-up, second form): the loop would block in select without the new channel.
  */
 public class ReannounceModelTest {
-    private final Poller poller = new Poller();
+    private final Poller poller = new Poller(null, null); // never waits: the steps only
     /** A handler set by another thread, not yet applied by the loop (FdTable's pending updates). */
     private final AtomicBoolean updatePending = new AtomicBoolean();
     /** Loop thread only: whether the wait ran, and whether its apply step saw the update. */
