@@ -225,10 +225,10 @@ public final class AioContext implements AutoCloseable {
 
     /**
      * Called from the loop thread. {@code hooks}: what the main loop adds to its poll of its main
-     * context (see PollHooks), else {@link PollHooks#NONE}; a nested poll never uses them. {@code asLoop}: a poll
-     * run by a loop of aioco's (IOThread, MainLoop): callbacks' exceptions are reported rather than
-     * thrown, and a stray interrupt is cleared after each callback; nested polls from its callbacks
-     * inherit this.
+     * context (MainLoop's PollHooks), else {@link PollHooks#NONE}; a nested poll never uses them.
+     * {@code asLoop}: a poll run by a loop of aioco's (IOThread, MainLoop): callbacks' exceptions
+     * are reported rather than thrown, and a stray interrupt is cleared after each callback; nested
+     * polls from its callbacks inherit this.
      */
     boolean poll(boolean blocking, PollHooks hooks, boolean asLoop) {
         io.aioco.internal.loop.TestTime time = testTime;
