@@ -61,7 +61,8 @@ public class MethodKinds {
         }
     }
 
-    enum Op {
+    /** Public: the test suite's SupportedShapesTest touches it from a plain lambda. */
+    public enum Op {
         ADD {
             @Override
             int apply(int a, int b) {

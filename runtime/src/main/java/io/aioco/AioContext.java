@@ -1109,7 +1109,7 @@ public final class AioContext implements AutoCloseable {
      */
     final AtomicInteger foreignWaits = new AtomicInteger();
 
-    /** Called from the loop thread (Coroutine.await's publish), for a context with its own time. */
+    /** Called from the loop thread (FutureWait.publish, Coroutine.await's wait), for a context with its own time. */
     void foreignWaitBegan() {
         foreignWaits.incrementAndGet();
     }

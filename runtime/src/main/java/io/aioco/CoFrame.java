@@ -188,15 +188,14 @@ final class CoFrame {
     /**
      * Arms the call to the callee with {@code calleeToken}, for exactly {@code callee} (its name and
      * descriptor, an interned constant) on {@code target} (main's exact call protocol, as {@link
-     * CoStack#arm}): called, resumed, or (when this function was called from code that is not
-     * instrumented) foreign, so that the callee refuses to suspend.
+     * CoStack#arm}): called, or resumed. When this function was itself called from code that is
+     * not instrumented, the callee is armed as called all the same, as woven code arms its callees:
+     * if it suspends, this function refuses ({@link #calleeSuspended}), so the error names this
+     * function and its caller, the user's frame, not the callee and the proxy this function called
+     * it through.
      */
     void callNext(CoStack stack, int arrival, int calleeToken, String callee, Object target) {
-        if (arrival == FOREIGN) {
-            stack.signal = 0;
-        } else {
-            stack.arm(arrival == RESUMED ? calleeToken | CoStack.RESUME : calleeToken, callee, target);
-        }
+        stack.arm(arrival == RESUMED ? calleeToken | CoStack.RESUME : calleeToken, callee, target);
     }
 
     /** The callee threw: no suspension is in progress. */
@@ -208,10 +207,16 @@ final class CoFrame {
      * After the callee returned: if it suspended, saves {@code frame} (this function's state, popped
      * by {@link #popFrame} on resume) and leaves the suspension signal for the caller.
      *
+     * @param arrival what {@link #arrive} returned
      * @return true if the callee suspended (the function must return a dummy value)
+     * @throws IllegalStateException when the callee suspended and this function's caller is not
+     *     instrumented (the suspension could not be resumed); the saved frames are dropped
      */
-    boolean calleeSuspended(CoStack stack, Object frame) {
+    boolean calleeSuspended(CoStack stack, int arrival, Object frame) {
         if (stack.signal == CoStack.SUSPEND) {
+            if (arrival == FOREIGN) {
+                throw stack.crossedUninstrumented(method);
+            }
             stack.pushRef(frame);
             return true;
         }

@@ -950,7 +950,14 @@ public final class Coroutine {
             self.endTimeout(frame.scope());
             throw failure; // the scope's own CoroutineTimeoutException, or anything else, unchanged
         }
-        if (WITH_TIMEOUT.calleeSuspended(stack, frame)) {
+        boolean suspended;
+        try {
+            suspended = WITH_TIMEOUT.calleeSuspended(stack, arrival, frame);
+        } catch (IllegalStateException refused) { // called from code that is not instrumented
+            self.endTimeout(frame.scope());
+            throw refused;
+        }
+        if (suspended) {
             return null;
         }
         self.endTimeout(frame.scope());

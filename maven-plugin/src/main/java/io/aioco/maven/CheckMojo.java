@@ -28,12 +28,7 @@ import org.apache.maven.plugins.annotations.ResolutionScope;
  */
 @Mojo(name = "check", defaultPhase = LifecyclePhase.VERIFY, threadSafe = true,
         requiresDependencyResolution = ResolutionScope.TEST)
-public class CheckMojo extends AbstractWeaveMojo {
-    /** The folder of the main classes to check. */
-    @Parameter(property = "aioco.classesDirectory", defaultValue = "${project.build.outputDirectory}",
-            required = true)
-    private File classesDirectory;
-
+public class CheckMojo extends MainClassesMojo {
     /** The folder of the test classes to check (when {@code checkTests} is set). */
     @Parameter(property = "aioco.testClassesDirectory", defaultValue = "${project.build.testOutputDirectory}",
             required = true)
@@ -42,10 +37,6 @@ public class CheckMojo extends AbstractWeaveMojo {
     /** Checks the test classes too (they run under the agent as well). */
     @Parameter(property = "aioco.checkTests", defaultValue = "true")
     private boolean checkTests;
-
-    /** The compile classpath, for the main classes' hierarchy. */
-    @Parameter(defaultValue = "${project.compileClasspathElements}", readonly = true, required = true)
-    private List<String> compileClasspathElements;
 
     /** The test classpath, for the test classes' hierarchy. */
     @Parameter(defaultValue = "${project.testClasspathElements}", readonly = true, required = true)
@@ -70,7 +61,7 @@ public class CheckMojo extends AbstractWeaveMojo {
         }
         List<String> failures = new java.util.ArrayList<>();
         try {
-            process(classesDirectory, compileClasspathElements, false);
+            process(classesDirectory(), classpathElements(), false);
         } catch (MojoFailureException e) {
             failures.add(e.getMessage()); // NOTE: the test classes' findings are listed too before the build fails
         }
@@ -84,15 +75,5 @@ public class CheckMojo extends AbstractWeaveMojo {
         if (!failures.isEmpty()) {
             throw new MojoFailureException(String.join("\n", failures));
         }
-    }
-
-    @Override
-    protected File classesDirectory() {
-        return classesDirectory;
-    }
-
-    @Override
-    protected List<String> classpathElements() {
-        return compileClasspathElements;
     }
 }

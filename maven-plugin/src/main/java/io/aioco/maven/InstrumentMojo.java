@@ -1,10 +1,7 @@
 package io.aioco.maven;
 
-import java.io.File;
-import java.util.List;
 import org.apache.maven.plugins.annotations.LifecyclePhase;
 import org.apache.maven.plugins.annotations.Mojo;
-import org.apache.maven.plugins.annotations.Parameter;
 import org.apache.maven.plugins.annotations.ResolutionScope;
 
 /**
@@ -16,26 +13,7 @@ import org.apache.maven.plugins.annotations.ResolutionScope;
  */
 @Mojo(name = "instrument", defaultPhase = LifecyclePhase.PROCESS_CLASSES, threadSafe = true,
         requiresDependencyResolution = ResolutionScope.COMPILE)
-public class InstrumentMojo extends AbstractWeaveMojo {
-    /** The folder to weave in place. */
-    @Parameter(property = "aioco.classesDirectory", defaultValue = "${project.build.outputDirectory}",
-            required = true)
-    private File classesDirectory;
-
-    /** The compile classpath, for the class hierarchy. */
-    @Parameter(defaultValue = "${project.compileClasspathElements}", readonly = true, required = true)
-    private List<String> compileClasspathElements;
-
+public class InstrumentMojo extends MainClassesMojo {
     /** Creates the mojo (Maven injects its parameters). */
     public InstrumentMojo() {}
-
-    @Override
-    protected File classesDirectory() {
-        return classesDirectory;
-    }
-
-    @Override
-    protected List<String> classpathElements() {
-        return compileClasspathElements;
-    }
 }

@@ -2,6 +2,7 @@ package io.aioco.maven;
 
 import io.aioco.instrumenter.ClassLookup;
 import io.aioco.instrumenter.ClassPathLookup;
+import io.aioco.instrumenter.WovenMarker;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,7 +12,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URL;
 import java.net.URLClassLoader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -28,7 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** The weaving engine of both goals, on fixture sources compiled to a folder as a build would. */
 class WeaverTest {
     private static final String HEADER = "package t;\nimport io.aioco.*;\nimport java.util.*;\n";
-    private static final byte[] MARKER = "Lio/aioco/internal/Instrumented;".getBytes(StandardCharsets.US_ASCII);
 
     @TempDir
     Path root;
@@ -96,7 +95,7 @@ class WeaverTest {
         assertEquals(2, result.scanned);
         result.write();
 
-        assertTrue(contains(Files.readAllBytes(classes().resolve("t/Program.class")), MARKER));
+        assertEquals(WovenMarker.CURRENT_VERSION, WovenMarker.versionOf(Files.readAllBytes(classes().resolve("t/Program.class"))));
         assertArrayEquals(plainBefore, Files.readAllBytes(plain));
         assertEquals(plainTime, Files.getLastModifiedTime(plain));
         try (Stream<Path> files = Files.walk(classes())) {
@@ -392,18 +391,5 @@ class WeaverTest {
         assertTrue(patterns.accepts("com.example.Outer"));
         assertFalse(patterns.accepts("net.Other"));
         assertTrue(new ClassNamePatterns(List.of(), null).accepts("any.Thing"));
-    }
-
-    private static boolean contains(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 }

@@ -621,8 +621,8 @@ public final class CoStack {
                 .walk(s -> {
                     java.util.Iterator<StackWalker.StackFrame> frames = s
                             .filter(f -> !f.getClassName().startsWith("io.aioco.internal.")
-                                    && !f.getClassName().equals("io.aioco.CoFrame")
-                                    && !f.getClassName().equals("io.aioco.SpawnEntry"))
+                                    && !f.getClassName().equals(PublicNames.CO_FRAME)
+                                    && !f.getClassName().equals(PublicNames.SPAWN_ENTRY))
                             .iterator();
                     if (!frames.hasNext()) {
                         return new Crossed("an unknown frame", MAKE_CALLER);

@@ -137,7 +137,7 @@ public final class CoTables {
             outermostFirst.add(point.element());
             if (point.runtimeCallee()) {
                 outermostFirst.add(runtimeElement(point.callee()));
-                if (point.callee().equals("io.aioco.Coroutine.withTimeoutNs")) {
+                if (point.callee().equals(PublicNames.WITH_TIMEOUT)) {
                     r--; // its frame, then the body's woven frames
                     continue;
                 }
@@ -187,7 +187,7 @@ public final class CoTables {
                 String runtimeFile = runtimeElement(callee);
                 outermostFirst.add(new StackTraceElement(callee.substring(0, dot), callee.substring(dot + 1),
                         runtimeFile.substring(runtimeFile.indexOf('(') + 1, runtimeFile.length() - 1), -1));
-                if (callee.equals("io.aioco.Coroutine.withTimeoutNs")) {
+                if (callee.equals(PublicNames.WITH_TIMEOUT)) {
                     r--;
                     continue;
                 }

@@ -18,9 +18,6 @@ import java.util.List;
  * which any thread may call.
  */
 public abstract class TestAccess<C, K> {
-    /** Named, not linked: this package imports nothing public. */
-    private static final String CONTEXT_CLASS = "io.aioco.AioContext";
-
     private static volatile TestAccess<?, ?> instance;
 
     /** Called once, by AioContext's class initializer. */
@@ -40,7 +37,8 @@ public abstract class TestAccess<C, K> {
         TestAccess<?, ?> a = instance;
         if (a == null) {
             try {
-                Class.forName(CONTEXT_CLASS, true, TestAccess.class.getClassLoader());
+                // named, not linked: this package imports nothing public
+                Class.forName(PublicNames.AIO_CONTEXT, true, TestAccess.class.getClassLoader());
             } catch (ClassNotFoundException e) {
                 throw new AssertionError(e);
             }

@@ -14,8 +14,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -28,10 +26,6 @@ import org.junit.jupiter.api.Test;
  * superclass counts, not only an {@code import} line.
  */
 class PackageDependencyTest {
-    /** A class of the runtime named in a constant pool entry: {@code io/aioco/...} up to its simple name. */
-    private static final Pattern NAME = Pattern.compile(
-            "(?<=^|[^A-Za-z0-9_$/]|(?:^|[^A-Za-z0-9_$/])L)io/aioco/(?:[a-z0-9_]+/)*[A-Za-z0-9_$]+");
-
     @Test
     void theEntryPointAndTheLoopNameNothingPublic() throws IOException {
         Map<String, Set<String>> refs = referencesByClass();
@@ -75,14 +69,17 @@ class PackageDependencyTest {
         Set<String> found = new TreeSet<>();
         for (String text : new String[] {"io/aioco/Coroutine", "(Lio/aioco/Coroutine;)Lio/aioco/internal/CoStack;",
                 "[Lio/aioco/internal/loop/Poller;", "Ljava/util/List<Lio/aioco/AioContext;>;",
-                "io.aioco.Coroutine.withTimeoutNs", "Xio/aioco/NotThis"}) {
-            Matcher m = NAME.matcher(text);
-            while (m.find()) {
-                found.add(m.group());
-            }
+                "io.aioco.Coroutine.withTimeoutNs", "Xio/aioco/NotThis", "(JLio/aioco/internal/Carrier;)V",
+                "<T:Ljava/lang/Object;L:Lio/aioco/internal/loop/TestTime;>(TT;[[IZLio/aioco/internal/CoLinker;)TL;",
+                "Ljava/util/Map<Ljava/lang/String;+Lio/aioco/internal/Dispatch;>.Entry<*-Lio/aioco/internal/CoTables;>;",
+                "<K::Ljava/lang/Comparable<TK;>;>Ljava/lang/Object;Lio/aioco/internal/Instrumented<TK;>;",
+                "(TK;)V^Lio/aioco/internal/Gone;", "not a descriptor (Lio/aioco/Text;)"}) {
+            namesIn(text, found);
         }
         assertEquals(Set.of("io/aioco/Coroutine", "io/aioco/internal/CoStack", "io/aioco/internal/loop/Poller",
-                "io/aioco/AioContext"), found);
+                "io/aioco/AioContext", "io/aioco/internal/Carrier", "io/aioco/internal/loop/TestTime",
+                "io/aioco/internal/CoLinker", "io/aioco/internal/Dispatch", "io/aioco/internal/CoTables",
+                "io/aioco/internal/Instrumented", "io/aioco/internal/Gone"), found);
     }
 
     /** The checker finds a cycle when there is one (it cannot pass by checking nothing). */
@@ -190,12 +187,7 @@ class PackageDependencyTest {
         for (int i = 1; i < count; i++) {
             int tag = in.readUnsignedByte();
             switch (tag) {
-                case 1 -> { // Utf8
-                    Matcher m = NAME.matcher(in.readUTF());
-                    while (m.find()) {
-                        names.add(m.group());
-                    }
-                }
+                case 1 -> namesIn(in.readUTF(), names); // Utf8
                 case 3, 4 -> in.readInt(); // Integer, Float
                 case 5, 6 -> { // Long, Double: two slots
                     in.readLong();
@@ -211,5 +203,165 @@ class PackageDependencyTest {
             }
         }
         return names;
+    }
+
+    /**
+     * Adds to {@code out} the runtime classes a constant pool Utf8 entry names: the entry itself
+     * when it is a class's internal name ({@code io/aioco/X}, a class entry's text), else the
+     * classes of the descriptor or signature it is, read by walking its grammar (JVMS 4.3, 4.7.9.1):
+     * formal type parameters {@code <T:bound:bound>}, {@code (}, {@code )}, primitives and
+     * {@code V}, {@code [}, {@code L...;} with type arguments {@code <...>} ({@code *}, {@code +},
+     * {@code -}) and inner suffixes {@code .Inner<...>}, {@code T...;} type variables, {@code ^}
+     * throws. Any other text (a string constant, a member name) names nothing.
+     */
+    static void namesIn(String text, Set<String> out) {
+        if (text.matches("io/aioco/(?:[a-z0-9_]+/)*[A-Za-z0-9_$]+")) {
+            out.add(text);
+            return;
+        }
+        Set<String> found = new TreeSet<>();
+        if (new Walker(text, found).descriptor()) {
+            out.addAll(found);
+        }
+    }
+
+    /** A recursive walk over one descriptor or signature; false when the text is not one. */
+    private static final class Walker {
+        private final String s;
+        private final Set<String> found;
+        private int i;
+
+        Walker(String s, Set<String> found) {
+            this.s = s;
+            this.found = found;
+        }
+
+        boolean descriptor() {
+            if (s.isEmpty()) {
+                return false;
+            }
+            if (peek() == '<' && !typeParameters()) {
+                return false;
+            }
+            if (peek() == '(') { // a method: parameters, return type, thrown types
+                i++;
+                while (peek() != ')') {
+                    if (!type()) {
+                        return false;
+                    }
+                }
+                i++;
+                if (peek() == 'V') {
+                    i++;
+                } else if (!type()) {
+                    return false;
+                }
+                while (peek() == '^') {
+                    i++;
+                    if (!type()) {
+                        return false;
+                    }
+                }
+                return i == s.length();
+            }
+            while (i < s.length()) { // a field type, or a class signature's superclass and interfaces
+                if (!type()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private char peek() {
+            return i < s.length() ? s.charAt(i) : '\0';
+        }
+
+        private boolean typeParameters() {
+            i++; // '<'
+            while (peek() != '>') {
+                int colon = s.indexOf(':', i);
+                if (colon <= i) {
+                    return false;
+                }
+                i = colon;
+                while (peek() == ':') {
+                    i++;
+                    if (peek() != ':' && peek() != '>' && !type()) {
+                        return false;
+                    }
+                }
+            }
+            i++;
+            return true;
+        }
+
+        private boolean type() {
+            char c = peek();
+            switch (c) {
+                case 'B', 'C', 'D', 'F', 'I', 'J', 'S', 'Z' -> {
+                    i++;
+                    return true;
+                }
+                case '[' -> {
+                    i++;
+                    return type();
+                }
+                case 'T' -> {
+                    int end = s.indexOf(';', i);
+                    if (end < 0) {
+                        return false;
+                    }
+                    i = end + 1;
+                    return true;
+                }
+                case 'L' -> {
+                    i++;
+                    StringBuilder name = new StringBuilder();
+                    while (true) {
+                        char d = peek();
+                        if (d == ';') {
+                            i++;
+                            record(name.toString());
+                            return true;
+                        }
+                        if (d == '<') {
+                            i++;
+                            while (peek() != '>') {
+                                char w = peek();
+                                if (w == '*') {
+                                    i++;
+                                    continue;
+                                }
+                                if (w == '+' || w == '-') {
+                                    i++;
+                                }
+                                if (!type()) {
+                                    return false;
+                                }
+                            }
+                            i++;
+                        } else if (d == '.') { // Outer<...>.Inner: the inner class's name
+                            record(name.toString());
+                            name.append('$');
+                            i++;
+                        } else if (d == '\0' || d == '(' || d == ')' || d == '>' || d == ':' || d == '[') {
+                            return false;
+                        } else {
+                            name.append(d);
+                            i++;
+                        }
+                    }
+                }
+                default -> {
+                    return false;
+                }
+            }
+        }
+
+        private void record(String name) {
+            if (name.startsWith("io/aioco/")) {
+                found.add(name);
+            }
+        }
     }
 }

@@ -31,6 +31,19 @@ final class ChildJvm {
     }
 
     /**
+     * A child JVM's command line: this JDK's launcher with {@code -ea} (the child runs aioco's
+     * {@code assert}s, as the tests themselves do), then {@code arguments}.
+     *
+     * @param arguments the JVM options, class path, main class and program arguments
+     * @return a new modifiable list
+     */
+    static List<String> command(String... arguments) {
+        List<String> command = new ArrayList<>(List.of(java(), "-ea"));
+        command.addAll(List.of(arguments));
+        return command;
+    }
+
+    /**
      * @param options the agent's options ({@code cache=off}, {@code verbose}, ...)
      * @return the {@code -javaagent} argument for this build's aioco agent
      */

@@ -135,8 +135,8 @@ class CoroutineDumpReviewTest {
     void aDumpOf100kSuspendedCoroutinesFitsWhereTheCoroutinesFit() throws Exception {
         Path classes = ChildJvm.compile(work, "many", new String[][] {{"r/Many.java", MANY}},
                 ChildJvm.runtime().toString());
-        Process process = new ProcessBuilder(ChildJvm.java(), "-Xmx96m", ChildJvm.agent("cache=off,probes"), "-cp",
-                ChildJvm.runtime() + File.pathSeparator + classes, "r.Many", "100000")
+        Process process = new ProcessBuilder(ChildJvm.command("-Xmx96m", ChildJvm.agent("cache=off,probes"), "-cp",
+                ChildJvm.runtime() + File.pathSeparator + classes, "r.Many", "100000"))
                 .redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(2, TimeUnit.MINUTES));
@@ -158,14 +158,14 @@ class CoroutineDumpReviewTest {
     void dumpPidOfAJvmWithoutTheRuntimeExitsWithStatus1() throws Exception {
         Path classes = ChildJvm.compile(work, "plain", new String[][] {{"p/Plain.java", PLAIN}},
                 System.getProperty("java.class.path"));
-        Process child = new ProcessBuilder(ChildJvm.java(), "-cp", classes.toString(), "p.Plain")
+        Process child = new ProcessBuilder(ChildJvm.command("-cp", classes.toString(), "p.Plain"))
                 .redirectErrorStream(true).start();
         try {
             BufferedReader output = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             String line = output.readLine();
             assertTrue(line != null && line.startsWith("READY "), "the child did not start: " + line);
             String pid = line.substring("READY ".length());
-            Process dump = new ProcessBuilder(ChildJvm.java(), "-jar", System.getProperty("aioco.agent.jar"), "dump", pid)
+            Process dump = new ProcessBuilder(ChildJvm.command("-jar", System.getProperty("aioco.agent.jar"), "dump", pid))
                     .start();
             String out = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             String err = new String(dump.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);

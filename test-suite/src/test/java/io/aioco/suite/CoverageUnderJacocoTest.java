@@ -84,7 +84,7 @@ class CoverageUnderJacocoTest {
 
     /** Runs the fixture with these agents on these classes; checks its output; returns the exec file. */
     private Path run(String name, Path classes, String... agents) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(ChildJvm.java()));
+        List<String> command = ChildJvm.command();
         command.addAll(List.of(agents));
         command.addAll(List.of("-cp", classes + File.pathSeparator + ChildJvm.runtime(), "coverage.fixture.Main"));
         String output = ChildJvm.run(command);
@@ -200,7 +200,7 @@ class CoverageUnderJacocoTest {
                 .contains("io/aioco/internal/CoStack"), "woven");
 
         Path exec = work.resolve("offline.exec");
-        String output = ChildJvm.run(List.of(ChildJvm.java(), "-Djacoco-agent.destfile=" + exec,
+        String output = ChildJvm.run(ChildJvm.command("-Djacoco-agent.destfile=" + exec,
                 "-cp", classes + File.pathSeparator + ChildJvm.runtime() + File.pathSeparator + jacocoAgent(),
                 "coverage.fixture.Main"));
         assertTrue(output.contains(EXPECTED_OUTPUT), output);

@@ -179,11 +179,11 @@ class DebuggerUnderAgentTest {
         }
 
         static Debuggee start() throws Exception {
-            Process process = new ProcessBuilder(ChildJvm.java(),
+            Process process = new ProcessBuilder(ChildJvm.command(
                     "-agentlib:jdwp=transport=dt_socket,server=y,suspend=y,address=127.0.0.1:0",
                     ChildJvm.agent("cache=off"),
                     "-cp", FixtureSource.originalClasses() + File.pathSeparator + ChildJvm.runtime(),
-                    "coverage.fixture.Main").redirectErrorStream(true).start();
+                    "coverage.fixture.Main")).redirectErrorStream(true).start();
             try {
                 BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
                 String listening = reader.readLine();

@@ -101,8 +101,8 @@ class DirectCallToUnwovenCalleeTest {
     @Test
     void calleeOnTheBootClassPathAppendIsNotWovenAndRunsAsPlainCode() throws Exception {
         compile();
-        List<String> command = new ArrayList<>(List.of(ChildJvm.java(), "-Xbootclasspath/a:" + lib, ChildJvm.agent("cache=off"),
-                "-cp", ChildJvm.runtime() + File.pathSeparator + app, "q.Main"));
+        List<String> command = ChildJvm.command("-Xbootclasspath/a:" + lib, ChildJvm.agent("cache=off"),
+                "-cp", ChildJvm.runtime() + File.pathSeparator + app, "q.Main");
         assertPlainWithWarning(runChild(command), "boot class loader");
     }
 
@@ -114,8 +114,8 @@ class DirectCallToUnwovenCalleeTest {
         manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
         manifest.getMainAttributes().putValue("Premain-Class", "o.Other");
         Path otherJar = ChildJvm.jar(work.resolve("other.jar"), otherClasses, manifest);
-        List<String> command = new ArrayList<>(List.of(ChildJvm.java(), "-javaagent:" + otherJar, ChildJvm.agent("cache=off"),
-                "-cp", ChildJvm.runtime() + File.pathSeparator + lib + File.pathSeparator + app, "q.Main"));
+        List<String> command = ChildJvm.command("-javaagent:" + otherJar, ChildJvm.agent("cache=off"),
+                "-cp", ChildJvm.runtime() + File.pathSeparator + lib + File.pathSeparator + app, "q.Main");
         assertPlainWithWarning(runChild(command), "loaded before the agent started");
     }
 
@@ -127,7 +127,7 @@ class DirectCallToUnwovenCalleeTest {
         Path attach = ChildJvm.compile(work, "attach", new String[][] {{"z/Attach.java", resource("Attach.java")}},
                 classPath);
         String agentJar = System.getProperty("aioco.agent.jar");
-        String output = runChild(List.of(ChildJvm.java(), "-Djdk.attach.allowAttachSelf=true",
+        String output = runChild(ChildJvm.command("-Djdk.attach.allowAttachSelf=true",
                 "-cp", classPath + File.pathSeparator + attach, "z.Attach", agentJar));
         assertPlainWithWarning(output, "loaded before the agent started");
     }
@@ -149,7 +149,7 @@ class DirectCallToUnwovenCalleeTest {
         String runtime = ChildJvm.runtime().toString();
         Path classes = ChildJvm.compile(work, "big", new String[][] {{"p/Callee.java", big.toString()}, {"q/Main.java", MAIN}},
                 runtime);
-        String output = runChild(List.of(ChildJvm.java(), ChildJvm.agent("cache=off"),
+        String output = runChild(ChildJvm.command(ChildJvm.agent("cache=off"),
                 "-cp", runtime + File.pathSeparator + classes, "q.Main"));
         assertTrue(output.contains("ClassTooLargeException"), "the callee was expected to be too large once woven:\n"
                 + output);
@@ -160,7 +160,7 @@ class DirectCallToUnwovenCalleeTest {
     void sameProgramWithTheCalleeWovenPrints42WithoutWarning() throws Exception {
         // control: the only difference to the tests above is how the callee is loaded
         compile();
-        String output = runChild(List.of(ChildJvm.java(), ChildJvm.agent("cache=off"),
+        String output = runChild(ChildJvm.command(ChildJvm.agent("cache=off"),
                 "-cp", ChildJvm.runtime() + File.pathSeparator + lib + File.pathSeparator + app, "q.Main"));
         assertTrue(output.contains("result=42"), output);
         assertFalse(output.contains("is not woven"), output);
@@ -183,10 +183,10 @@ class DirectCallToUnwovenCalleeTest {
         }
         Path classes = ChildJvm.compile(work, "shapes", sources, runtime);
         String classPath = runtime + File.pathSeparator + classes;
-        String output = runChild(List.of(ChildJvm.java(), ChildJvm.agent("cache=off"), "-cp", classPath, "s.Main"));
+        String output = runChild(ChildJvm.command(ChildJvm.agent("cache=off"), "-cp", classPath, "s.Main"));
         assertEquals("Late.<clinit> ran\nf=36;secret=16;twice=42;inherited=101;late=7; enters=13 clinitRuns=1\n",
                 output);
-        String failing = runChild(List.of(ChildJvm.java(), "-Dfail=true", ChildJvm.agent("cache=off"),
+        String failing = runChild(ChildJvm.command("-Dfail=true", ChildJvm.agent("cache=off"),
                 "-cp", classPath, "s.Main"));
         assertTrue(failing.startsWith("Late.<clinit> ran\nException in thread \"main\" java.lang.ExceptionInInitializerError"),
                 failing);

@@ -62,8 +62,8 @@ class DumpPidTest {
     private String dumpOfChild(String agentOptions) throws Exception {
         Path classes = ChildJvm.compile(work, "stuck-" + agentOptions.replace(',', '-').replace('=', '-'),
                 new String[][] {{"demo/Stuck.java", STUCK}}, ChildJvm.runtime().toString());
-        List<String> command = new ArrayList<>(List.of(ChildJvm.java(), ChildJvm.agent(agentOptions), "-cp",
-                classes + File.pathSeparator + ChildJvm.runtime(), "demo.Stuck"));
+        List<String> command = ChildJvm.command(ChildJvm.agent(agentOptions), "-cp",
+                classes + File.pathSeparator + ChildJvm.runtime(), "demo.Stuck");
         Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             BufferedReader output = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
@@ -79,7 +79,7 @@ class DumpPidTest {
             }
             assertTrue(pid != null, "the child did not start:\n" + seen);
             assertEquals(Long.toString(child.pid()), pid);
-            String dump = ChildJvm.run(List.of(ChildJvm.java(), "-jar", System.getProperty("aioco.agent.jar"), "dump",
+            String dump = ChildJvm.run(ChildJvm.command("-jar", System.getProperty("aioco.agent.jar"), "dump",
                     pid));
             child.getOutputStream().close(); // the child ends
             assertTrue(child.waitFor(2, TimeUnit.MINUTES), "the child did not end");

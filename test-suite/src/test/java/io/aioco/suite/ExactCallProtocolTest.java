@@ -150,7 +150,7 @@ class ExactCallProtocolTest {
         Path source = work.resolve("Excluded.java");
         Files.writeString(source, EXCLUDED);
         compile(work, source);
-        String output = ChildJvm.run(List.of(ChildJvm.java(),
+        String output = ChildJvm.run(ChildJvm.command(
                 ChildJvm.agent("cache=off,exclude=Excluded$Deco"),
                 "-cp", ChildJvm.runtime() + File.pathSeparator + work, "Excluded")).trim();
         List<String> lines = output.lines().filter(line -> !line.startsWith("WARNING")).toList();

@@ -150,7 +150,7 @@ class HotSwapUnderAgentTest {
         Path app = ChildJvm.jar(work.resolve("app.jar"), appClasses, null);
         Path edited = ChildJvm.compile(work, "edited", new String[][] {{"app/Payment.java", PAYMENT_EDITED}}, runtime.toString());
 
-        String output = ChildJvm.run(List.of(ChildJvm.java(),
+        String output = ChildJvm.run(ChildJvm.command(
                 ChildJvm.agent("cache=off"),
                 "-javaagent:" + swapAgent, "-cp", app + File.pathSeparator + runtime, "app.PaymentMain",
                 edited.resolve("app/Payment.class").toString()));
@@ -182,7 +182,7 @@ class HotSwapUnderAgentTest {
         Path app = ChildJvm.jar(work.resolve("app.jar"), appClasses, null);
         Path edited = ChildJvm.compile(work, "edited", new String[][] {{"app/Target.java", TARGET_EDITED}}, runtime.toString());
 
-        String output = ChildJvm.run(List.of(ChildJvm.java(),
+        String output = ChildJvm.run(ChildJvm.command(
                 ChildJvm.agent("verbose,cache=off"),
                 "-javaagent:" + swapAgent, "-cp", app + File.pathSeparator + runtime, "app.Main",
                 edited.resolve("app/Target.class").toString()));

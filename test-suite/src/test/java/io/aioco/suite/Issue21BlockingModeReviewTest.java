@@ -9,9 +9,6 @@ import io.aioco.Coroutine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,30 +22,7 @@ import org.junit.jupiter.api.Test;
  * channel waited on in two contexts keeps the first one's registration even after the second
  * context releases it.
  */
-class Issue21BlockingModeReviewTest {
-    private final List<AioContext> contexts = new ArrayList<>();
-    private final List<java.nio.channels.Channel> channels = new ArrayList<>();
-
-    private AioContext context() {
-        AioContext ctx = AioContext.create();
-        contexts.add(ctx);
-        return ctx;
-    }
-
-    @AfterEach
-    void close() throws IOException {
-        contexts.forEach(AioContext::close);
-        for (java.nio.channels.Channel c : channels) {
-            c.close();
-        }
-    }
-
-    private static void drain(AioContext ctx) {
-        for (int i = 0; i < 100 && ctx.poll(false); i++) {
-            // run everything that is ready
-        }
-    }
-
+class Issue21BlockingModeReviewTest extends LoopFixture {
     private Pipe pipe() throws IOException {
         Pipe pipe = Pipe.open();
         channels.add(pipe.source());

@@ -14,9 +14,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,30 +21,7 @@ import org.junit.jupiter.api.Test;
  * fails on main because of the defect it names. The test thread polls its own context: every step
  * is explicit, nothing sleeps.
  */
-class Issue21ReviewTest {
-    private final List<AioContext> contexts = new ArrayList<>();
-    private final List<java.nio.channels.Channel> channels = new ArrayList<>();
-
-    private AioContext context() {
-        AioContext ctx = AioContext.create();
-        contexts.add(ctx);
-        return ctx;
-    }
-
-    @AfterEach
-    void close() throws IOException {
-        contexts.forEach(AioContext::close);
-        for (java.nio.channels.Channel c : channels) {
-            c.close();
-        }
-    }
-
-    private static void drain(AioContext ctx) {
-        for (int i = 0; i < 100 && ctx.poll(false); i++) {
-            // run everything that is ready
-        }
-    }
-
+class Issue21ReviewTest extends LoopFixture {
     /**
      * A pipe's sink waited on once (the wait is over, nobody waits any more) and then closed by
      * another thread (here: by the test thread while the loop is idle, as a loop blocked in select

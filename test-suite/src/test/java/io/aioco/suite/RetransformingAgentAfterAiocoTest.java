@@ -89,7 +89,7 @@ class RetransformingAgentAfterAiocoTest {
         Path app = ChildJvm.compile(work, "app", new String[][] {{"app/Target.java", TARGET}, {"app/Main.java", MAIN}},
                 runtime + File.pathSeparator + spyClasses);
 
-        String output = ChildJvm.run(List.of(ChildJvm.java(), ChildJvm.agent("cache=off"), "-javaagent:" + spy,
+        String output = ChildJvm.run(ChildJvm.command(ChildJvm.agent("cache=off"), "-javaagent:" + spy,
                 "-cp", app + File.pathSeparator + runtime + File.pathSeparator + spyClasses, "app.Main"));
         assertTrue(output.contains("spy: load woven\nspy: retransform woven\n"), output);
         assertTrue(output.contains("across: terminated=true result=101\n"), output);

@@ -64,7 +64,7 @@ class StartupCacheUnderAgentTest {
         Path lib = compileToJar("lib", LIB, runtime.toString());
         Path app = compileToJar("app", APP, runtime + File.pathSeparator + lib);
         Path cache = work.resolve("cache");
-        List<String> command = List.of(ChildJvm.java(),
+        List<String> command = ChildJvm.command(
                 ChildJvm.agent("verbose,cache=" + cache),
                 "-cp", lib + File.pathSeparator + app + File.pathSeparator + runtime, "app.Main");
 
@@ -100,7 +100,7 @@ class StartupCacheUnderAgentTest {
             stream.flush();
         }
         Path cache = work.resolve("cache");
-        List<String> command = List.of(ChildJvm.java(),
+        List<String> command = ChildJvm.command(
                 ChildJvm.agent("verbose,cache=" + cache),
                 "-jar", launcher.toString());
 

@@ -48,19 +48,6 @@ class SupportedShapesTest {
 
     // ---- the rules broken at run time ----
 
-    enum Op {
-        ADD {
-            @Override
-            int apply(int a, int b) {
-                Coroutine.yield();
-                return a + b;
-            }
-        };
-
-        @CoroutineFn
-        abstract int apply(int a, int b);
-    }
-
     @CoroutineFn
     int failAfterYield(int code) throws java.io.IOException {
         Coroutine.yield();
@@ -96,7 +83,7 @@ class SupportedShapesTest {
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("SupportedShapesTest.lambda$"),
                 e.getMessage());
         List<Integer> collected = new ArrayList<>();
-        drive.run(() -> collected.add(((Supplier<Integer>) () -> Op.values().length).get()));
+        drive.run(() -> collected.add(((Supplier<Integer>) () -> shapes.MethodKinds.Op.values().length).get()));
         assertEquals(List.of(1), collected);
     }
 }
