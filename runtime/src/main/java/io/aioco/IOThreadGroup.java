@@ -438,9 +438,6 @@ public final class IOThreadGroup implements AutoCloseable {
         /** On the connection's IOThread, as its coroutine ends (normally when failure is null). */
         void end(Throwable failure) {
             closeQuietly(channel);
-            synchronized (lock) {
-                connections.remove(this);
-            }
             try {
                 long n;
                 if (failure != null && !(closing && (failure instanceof CancellationException
@@ -452,6 +449,9 @@ public final class IOThreadGroup implements AutoCloseable {
                     self.getUncaughtExceptionHandler().uncaughtException(self, failure);
                 }
             } finally {
+                synchronized (lock) {
+                    connections.remove(this); // NOTE: after the report: openConnections() == 0 means every report is made
+                }
                 ended.complete(null);
             }
         }

@@ -232,6 +232,13 @@ class IOThreadGroupTest {
         assertEquals(-1, clients.get(0).getInputStream().read());
     }
 
+    /** Waits (a signal: the group's count, set on the IOThreads) until {@code n} connections are open. */
+    private void awaitOpenConnections(int n) {
+        while (group.openConnections() != n) {
+            Thread.onSpinWait(); // a connection leaves the count on its IOThread, after its report
+        }
+    }
+
     @Test
     void aConnectionThatThrowsIsReportedAndClosedAndTheGroupServesOn() throws Exception {
         group(2);
@@ -254,6 +261,7 @@ class IOThreadGroupTest {
             Socket served = connect();
             assertEchoes(served, new byte[] {1, 2, 3});
             nextStarted();
+            awaitOpenConnections(1); // the failed connection's report is made before it leaves the count
             assertEquals(1, uncaught.size(), "the IOThread's uncaught-exception handler got the failure");
             assertEquals("connection failed on purpose", uncaught.get(0).getMessage());
             assertEquals(1, log.count("threw; its channel is closed and the group serves on: "
