@@ -31,7 +31,13 @@ final class AgentOrder {
                 return false;
             }
             List<String> arguments = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
-            return agentAfter(arguments, path -> sameFile(path, self));
+            // NOTE: no lambda: bootstrapping one in premain costs some ms at the application's start
+            return agentAfter(arguments, new Predicate<String>() {
+                @Override
+                public boolean test(String path) {
+                    return sameFile(path, self);
+                }
+            });
         } catch (RuntimeException | LinkageError | URISyntaxException e) {
             return false; // NOTE: no java.management, no code source: command-line order, as before
         }
