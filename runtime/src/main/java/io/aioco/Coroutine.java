@@ -80,6 +80,11 @@ public final class Coroutine {
      * through its thread's carrier), else null. Written by the thread that runs it.
      */
     private CoroutineDump.Probe probe;
+    /**
+     * The test kit's record of the test that created it, which it leaves when it terminates (so the
+     * kit keeps no terminated coroutine reachable); null outside a {@code @CoroutineTest}.
+     */
+    private io.aioco.internal.loop.TestTime.Created testRecord;
     /** Set by {@link #abandon()} (any thread): not reported as lost. */
     private volatile boolean abandoned;
     /**
@@ -169,7 +174,7 @@ public final class Coroutine {
      */
     public static Coroutine create(CoroutineEntry entry) {
         Coroutine co = new Coroutine(null, Objects.requireNonNull(entry, "entry"));
-        io.aioco.internal.loop.TestTime.noteCreated(co); // the test kit's list (one volatile read otherwise)
+        co.testRecord = io.aioco.internal.loop.TestTime.noteCreated(co); // the test kit's list (one volatile read otherwise)
         return co;
     }
 
@@ -185,7 +190,7 @@ public final class Coroutine {
      */
     public static Coroutine create(String name, CoroutineEntry entry) {
         Coroutine co = new Coroutine(Objects.requireNonNull(name, "name"), Objects.requireNonNull(entry, "entry"));
-        io.aioco.internal.loop.TestTime.noteCreated(co);
+        co.testRecord = io.aioco.internal.loop.TestTime.noteCreated(co);
         return co;
     }
 
@@ -440,6 +445,10 @@ public final class Coroutine {
         carrier.recycle(stack);
         if (PROBES && probe != null) {
             probe.terminated();
+        }
+        if (testRecord != null) {
+            testRecord.remove(this);
+            testRecord = null;
         }
         return failure;
     }

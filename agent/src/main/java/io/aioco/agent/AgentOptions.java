@@ -11,7 +11,9 @@ import java.util.List;
  * {@code exclude} may be repeated) and {@code cache=DIR} or {@code cache=off} (the startup cache,
  * {@link io.aioco.agent.cache.StartupCache}; on by default, in {@code $XDG_CACHE_HOME/aioco/agent}, or
  * {@code ~/.cache/aioco/agent} when {@code XDG_CACHE_HOME} is not set), and {@code probes} (the full
- * coroutine dump: every live coroutine is registered, see {@code io.aioco.Coroutine.dump}).
+ * coroutine dump: every live coroutine is registered, see {@code io.aioco.Coroutine.dump}), and
+ * {@code retransform=auto|on|off} (whether the transformer is registered retransformation-capable,
+ * see {@link AiocoAgent}; {@code auto} by default).
  *
  * <p>No QEMU counterpart. Immutable: parsed once by the thread that installs the agent, then read
  * by any transforming thread.
@@ -24,9 +26,14 @@ import java.util.List;
  * @param cacheDirectory where the startup cache keeps its files, or null for no cache
  * @param probes the full coroutine dump: sets the system property {@code aioco.probes} before the
  *     runtime loads, so that every live coroutine is registered and its last run timed
+ * @param retransform {@code retransform=on} ({@code TRUE}): register the transformer
+ *     retransformation-capable, so that every incapable agent (JaCoCo's) runs before it whatever the
+ *     order of the {@code -javaagent} options; {@code off} ({@code FALSE}): never; {@code auto}
+ *     ({@code null}, the default): capable only when the JVM's command line lists another agent
+ *     after aioco's (see {@link AiocoAgent#premain}). A late attach (agentmain) is never capable.
  */
 public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> includes, List<String> excludes,
-        Path cacheDirectory, boolean probes) {
+        Path cacheDirectory, boolean probes, Boolean retransform) {
 
     /**
      * One line per option, for the agent jar's {@code --help}: every option {@link #parse} accepts,
@@ -40,7 +47,9 @@ public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> inc
             + "  exclude=PREFIX[:PREFIX]   never instrument classes whose name starts with a prefix (repeatable)\n"
             + "  cache=DIR|off             the startup cache's folder (default $XDG_CACHE_HOME/aioco/agent, or"
             + " ~/.cache/aioco/agent), or off\n"
-            + "  probes                    the full coroutine dump: every live coroutine registered, its last run timed\n";
+            + "  probes                    the full coroutine dump: every live coroutine registered, its last run timed\n"
+            + "  retransform=auto|on|off   weave after every other agent (on), in command-line order (off), or on when\n"
+            + "                            an agent follows aioco's on the command line (auto, the default)\n";
 
     /**
      * Called by the thread that installs the agent (premain or agentmain), or by a test.
@@ -52,6 +61,7 @@ public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> inc
     public static AgentOptions parse(String text) {
         boolean verbose = false;
         boolean probes = false;
+        Boolean retransform = null;
         Path dump = null;
         Path cache = defaultCacheDirectory(System.getenv("XDG_CACHE_HOME"), System.getProperty("user.home"));
         List<String> includes = new ArrayList<>();
@@ -69,14 +79,21 @@ public record AgentOptions(boolean verbose, Path dumpDirectory, List<String> inc
                     case "exclude" -> excludes.addAll(prefixes(require(key, value)));
                     case "cache" -> cache = require(key, value).equals("off") ? null : Path.of(value);
                     case "probes" -> probes = value == null || Boolean.parseBoolean(value);
+                    case "retransform" -> retransform = switch (require(key, value)) {
+                        case "auto" -> null;
+                        case "on" -> Boolean.TRUE;
+                        case "off" -> Boolean.FALSE;
+                        default -> throw new IllegalArgumentException("aioco agent option 'retransform=" + value
+                                + "': expected retransform=auto, retransform=on or retransform=off");
+                    };
                     case "" -> { }
                     default -> throw new IllegalArgumentException("unknown aioco agent option '" + key
                             + "' (expected: verbose, dump=DIR, include=PREFIX[:PREFIX...], exclude=PREFIX[:PREFIX...],"
-                            + " cache=DIR|off, probes; java -jar aioco-agent.jar --help describes them)");
+                            + " cache=DIR|off, probes, retransform=auto|on|off; java -jar aioco-agent.jar --help describes them)");
                 }
             }
         }
-        return new AgentOptions(verbose, dump, List.copyOf(includes), List.copyOf(excludes), cache, probes);
+        return new AgentOptions(verbose, dump, List.copyOf(includes), List.copyOf(excludes), cache, probes, retransform);
     }
 
     /**

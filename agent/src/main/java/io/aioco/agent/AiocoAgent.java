@@ -12,6 +12,22 @@ import java.util.List;
  * {@code @CoroutineFn} methods as classes load. Options: see {@link AgentOptions}
  * ({@code -javaagent:aioco-agent.jar=verbose,dump=/tmp/aioco,include=com.example}).
  *
+ * <p>Order with other agents. The JVM calls the class file transformers that are not
+ * retransformation-capable first, in the order of the {@code -javaagent} options, then the capable
+ * ones. An agent that must see a class as javac wrote it (JaCoCo's, for an exact coverage report)
+ * and is listed after aioco's would see the woven class; registered capable, aioco's transformer
+ * runs after it whatever the order. Registered capable, it is also called on every
+ * retransformation, by any agent, with the bytes the JVM cached at load, and that costs: a capable
+ * agent listed before aioco's that changes a coroutine function on a retransformation makes aioco
+ * weave a different class (a coroutine suspended in it can no longer resume: corrupt frame), and
+ * on JDK 17 a retransformation after a hot swap ({@code redefineClasses}) replays the pre-swap
+ * bytes (the hot swap is lost). So {@link #premain} registers it capable only when needed: when
+ * the JVM's command line lists another agent ({@code -javaagent:}, {@code -agentpath:}, {@code
+ * -agentlib:} other than {@code jdwp}) after aioco's; the option {@code retransform=on|off}
+ * forces either way. {@link #agentmain} (late attach) never registers it capable: the classes
+ * loaded before the attach are not woven, and a retransformation would try to weave them (the JVM
+ * refuses a retransformation that adds methods).
+ *
  * <p>No QEMU counterpart: C coroutines need no rewriting.
  */
 public final class AiocoAgent {
@@ -24,7 +40,7 @@ public final class AiocoAgent {
      * @param instrumentation the JVM's instrumentation service
      */
     public static void premain(String arguments, Instrumentation instrumentation) {
-        install(arguments, instrumentation);
+        install(arguments, instrumentation, true);
     }
 
     /**
@@ -41,7 +57,7 @@ public final class AiocoAgent {
                     instrumentation);
             return;
         }
-        install(arguments, instrumentation);
+        install(arguments, instrumentation, false);
     }
 
     /**
@@ -130,7 +146,7 @@ public final class AiocoAgent {
         return text.toString();
     }
 
-    private static void install(String arguments, Instrumentation instrumentation) {
+    private static void install(String arguments, Instrumentation instrumentation, boolean atStart) {
         AgentOptions options;
         try {
             options = AgentOptions.parse(arguments);
@@ -142,11 +158,18 @@ public final class AiocoAgent {
             System.setProperty("aioco.probes", "true"); // NOTE: before the runtime loads (premain)
         }
         StartupCache cache = options.cacheDirectory() == null ? null : startupCache(options);
-        // NOTE: retransformation-capable, so that the JVM runs every incapable transformer (JaCoCo's
-        // agent, most agents) before this one whatever the order of the -javaagent options: they see
-        // the class as javac wrote it, and this one weaves their output (see CoroutineTransformer)
+        // NOTE: retransformation-capable only when an agent follows aioco's (see the class comment):
+        // then the JVM runs every incapable transformer (JaCoCo's agent, most agents) before this
+        // one, they see the class as javac wrote it, and this one weaves their output
+        boolean capable = atStart && (options.retransform() != null ? options.retransform()
+                : AgentOrder.anotherAgentAfterAioco());
+        if (options.verbose()) {
+            System.getLogger("io.aioco.agent").log(System.Logger.Level.INFO, "aioco: transformer registered "
+                    + (capable ? "retransformation-capable (runs after every incapable agent)"
+                            : "not retransformation-capable (runs in command-line order)"));
+        }
         instrumentation.addTransformer(new CoroutineTransformer(options, cache, ClassLoader.getSystemClassLoader()),
-                true);
+                capable);
     }
 
     /** The startup cache, with a shutdown hook that saves it; null when it does not apply. Never throws. */

@@ -4,6 +4,7 @@ import io.aioco.agent.cache.StartupCache;
 import io.aioco.instrumenter.Diagnostic;
 import io.aioco.instrumenter.InstrumentationResult;
 import io.aioco.instrumenter.Instrumenter;
+import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.io.IOException;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.ref.SoftReference;
@@ -11,7 +12,9 @@ import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.ProtectionDomain;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,18 +34,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * cache: a woven class keeps its woven shape, so the JVM accepts the new body, which runs as a
  * coroutine function.
  *
- * <p>The transformer is registered as retransformation-capable
- * ({@code Instrumentation.addTransformer(transformer, true)}). The JVM runs the transformers that
- * are not capable first (JaCoCo's agent and most agents register that way), then the capable ones
- * in the order they were added, whatever the order of the {@code -javaagent} options: an incapable
- * agent therefore always sees a class as javac wrote it, and this transformer weaves what that
- * agent made of it (JaCoCo's probes are ordinary code here), so a coverage report against the
- * original class files is exact in both orders. A capable agent added after this one sees the
- * woven class. The cost: for each class this transformer changes, the JVM keeps the bytes it was
- * given (native memory, freed with the class), to replay a retransformation from them; a
- * retransformation by any agent ({@code Instrumentation.retransformClasses}) calls this
- * transformer again with those bytes ({@code classBeingRedefined} set) and gets the same woven
- * class back, as for a redefinition; a class it leaves unchanged costs nothing.
+ * <p>{@link AiocoAgent} registers it retransformation-capable only when an agent follows aioco's
+ * on the JVM's command line (or with {@code retransform=on}; see {@link AiocoAgent} for the rule
+ * and its tradeoff). Capable, it runs after every transformer that is not (JaCoCo's agent and most
+ * agents register that way) whatever the order of the {@code -javaagent} options, so such an agent
+ * sees a class as javac wrote it and this transformer weaves what that agent made of it (JaCoCo's
+ * probes are ordinary code here); and every retransformation, by any agent, calls it again with the
+ * bytes the JVM cached at load ({@code classBeingRedefined} set). Not capable, it is called on
+ * loads and redefinitions only. A redefinition or retransformation it weaves also hands the new
+ * body's frame tables to the runtime ({@link #frameTables}): the class's static initializer, which
+ * registers them at load, does not run again.
  *
  * <p>No QEMU counterpart: C coroutines need no rewriting. Called concurrently by any thread that
  * loads or redefines classes.
@@ -119,13 +120,78 @@ public final class CoroutineTransformer implements ClassFileTransformer {
                 listener = new Recorder(cache, className, jarIndex, checksum);
             }
             InstrumentationResult result = instrumenterFor(loader).instrument(classfileBuffer, listener);
-            return report(className, result, classBeingRedefined != null);
+            byte[] woven = report(className, result, classBeingRedefined != null);
+            if (woven != null && classBeingRedefined != null) {
+                registerFrameTables(loader, woven);
+            }
+            return woven;
         } catch (Throwable t) {
             // NOTE: nothing may escape into the class loader: the class is loaded as it is
             log(System.Logger.Level.WARNING, "aioco: cannot instrument " + className.replace('/', '.')
                     + ", loading it unchanged: " + t);
             return null;
         }
+    }
+
+    /**
+     * A redefined or retransformed class keeps its static initializer's work: the frame tables of
+     * its new body (new state numbers when the code changed) would never reach the runtime, and a
+     * coroutine suspended in the new body would have no stack in the dump. So they are handed over
+     * here, to the runtime of the class's loader, by reflection (this transformer may live in
+     * another loader than that runtime). Before the JVM installs the new class: a redefinition the
+     * JVM then refuses leaves tables nobody's frames name (their state numbers come from the code).
+     * Never throws: a dump without the new frames is not a reason to refuse the redefinition.
+     */
+    private static void registerFrameTables(ClassLoader loader, byte[] woven) {
+        try {
+            List<String> tables = frameTables(woven);
+            if (tables.isEmpty()) {
+                return;
+            }
+            java.lang.reflect.Method register = Class.forName(RuntimeNames.TABLES.replace('/', '.'), true, loader)
+                    .getMethod(RuntimeNames.REGISTER, String.class);
+            for (String table : tables) {
+                register.invoke(null, table);
+            }
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            log(System.Logger.Level.DEBUG, "aioco: frame tables of a redefined class not registered: " + e);
+        }
+    }
+
+    /** @return the strings the woven class's static initializer hands to the runtime's frame tables */
+    static List<String> frameTables(byte[] woven) {
+        List<String> tables = new ArrayList<>();
+        new org.objectweb.asm.ClassReader(woven).accept(new org.objectweb.asm.ClassVisitor(org.objectweb.asm.Opcodes.ASM9) {
+            @Override
+            public org.objectweb.asm.MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                    String[] exceptions) {
+                if (!name.equals("<clinit>")) {
+                    return null;
+                }
+                return new org.objectweb.asm.MethodVisitor(org.objectweb.asm.Opcodes.ASM9) {
+                    private String last;
+
+                    @Override
+                    public void visitLdcInsn(Object value) {
+                        last = value instanceof String text ? text : null;
+                    }
+
+                    @Override
+                    public void visitMethodInsn(int opcode, String owner, String method, String desc, boolean itf) {
+                        if (last != null && owner.equals(RuntimeNames.TABLES) && method.equals(RuntimeNames.REGISTER)) {
+                            tables.add(last);
+                        }
+                        last = null;
+                    }
+
+                    @Override
+                    public void visitInsn(int opcode) {
+                        last = null;
+                    }
+                };
+            }
+        }, org.objectweb.asm.ClassReader.SKIP_DEBUG | org.objectweb.asm.ClassReader.SKIP_FRAMES);
+        return tables;
     }
 
     /**

@@ -26,7 +26,7 @@ class AgentCommandLineTest {
 
     /** Every option {@link AgentOptions#parse} accepts, with a value where it needs one. */
     private static final List<String> AGENT_OPTIONS = List.of("verbose", "dump=DIR", "include=PREFIX",
-            "exclude=PREFIX", "cache=DIR", "probes");
+            "exclude=PREFIX", "cache=DIR", "probes", "retransform=auto");
 
     @Test
     void helpListsEveryCommandAndEveryAgentOptionWithAnExample() {
@@ -51,7 +51,10 @@ class AgentCommandLineTest {
         Matcher option = Pattern.compile("(?m)^  ([a-z]+)(=[A-Z|a-z]+)?").matcher(AgentOptions.HELP);
         int seen = 0;
         while (option.find()) {
-            String value = option.group(2) == null ? "" : "=" + (option.group(2).contains("DIR") ? "/tmp/x" : "a.b");
+            String value = option.group(2) == null ? ""
+                    : option.group(2).contains("DIR") ? "=/tmp/x"
+                    : option.group(2).matches("=[a-z]+(\\|[a-z]+)+") ? option.group(2).split("\\|")[0] // one of the words
+                    : "=a.b";
             AgentOptions.parse(option.group(1) + value);
             seen++;
         }

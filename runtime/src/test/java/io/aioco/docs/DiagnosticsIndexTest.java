@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code docs/diagnostics.md}, the index of every message the instrumenter, the agent, the Maven
- * plugin and the runtime can print, covers every message in their code: each place that builds one
+ * plugin, the runtime and the test kit can print, covers every message in their code: each place that builds one
  * (an exception, a refusal, a diagnostic, a log line of level WARNING or ERROR, an error the
  * plugin or the check command prints) is found in the sources, and every literal piece of its text
  * (12 characters or more once trimmed) must appear in the index, so that a user who searches the
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class DiagnosticsIndexTest {
     private static final Path ROOT = findRoot();
-    private static final List<String> MODULES = List.of("runtime", "instrumenter", "agent", "maven-plugin");
+    private static final List<String> MODULES = List.of("runtime", "instrumenter", "agent", "maven-plugin", "test-kit");
 
     /** Where a message starts being built: the call's arguments hold its text. */
     private static final Pattern SINK = Pattern.compile(
@@ -257,7 +257,7 @@ class DiagnosticsIndexTest {
         for (String expected : List.of("call to coroutine function", "scheduled after delete()",
                 "cleared an interrupt status left by a callback", "carry aioco's marker",
                 "needs aioco-runtime", "cannot be a coroutine function; remove @CoroutineFn",
-                "ignoring the startup cache")) {
+                "ignoring the startup cache", "returned with work left on its context")) {
             assertTrue(messages.stream().anyMatch(m -> m.template().contains(expected)), expected);
         }
         List<Message> sample = messagesIn(Path.of("X.java"), "class X { void f() { // new IllegalStateException(\"in a comment\")\n"

@@ -10,12 +10,10 @@ import java.util.List;
 
 /**
  * Lists a test's unfinished coroutines for deadlock and leak reports: those created on the test's
- * thread while it ran in virtual time (the runtime notes them, see {@link TestTime#created()}),
- * entered and not terminated, each as the runtime's coroutine dump ({@code Coroutine.dump}) shows
- * it: what it waits for and its suspended stack, one {@code at} line per frame.
- *
- * <p>Coroutines of real-time tests are not listed (the runtime notes only those of a test's own
- * time).
+ * thread while it ran (the runtime notes them, see {@link TestTime.Created}: the test's own time's
+ * record in virtual time, the one {@link Driver} binds to the thread in real time), entered and not
+ * terminated, each as the runtime's coroutine dump ({@code Coroutine.dump}) shows it: what it waits
+ * for and its suspended stack, one {@code at} line per frame.
  */
 final class CoroutineDump {
     private CoroutineDump() {}
@@ -23,15 +21,12 @@ final class CoroutineDump {
     /**
      * Called on the test's thread, between polls.
      *
-     * @param time the test's time, or null in real time (nothing is listed then)
+     * @param created the coroutines the test created and that have not terminated, oldest first
      * @param except the test's own coroutine, reported by the caller
      */
-    static List<String> describe(TestTime time, Coroutine except) {
+    static List<String> describe(TestTime.Created created, Coroutine except) {
         List<String> out = new ArrayList<>();
-        if (time == null) {
-            return out;
-        }
-        for (Object o : time.created()) {
+        for (Object o : created.list()) {
             Coroutine co = (Coroutine) o;
             if (co == except || !TestAccess.get().isSuspended(co)) {
                 continue;

@@ -21,18 +21,29 @@ final class Driver {
 
     static void run(String name, boolean realTime, MethodEntry entry) throws Exception {
         TestTime time = realTime ? null : new TestTime();
+        // NOTE: in real time no time notes the coroutines the test creates: a record bound to this
+        // thread does, for the same leak and deadlock reports
+        TestTime.Created created = time != null ? null : new TestTime.Created();
+        TestTime.Created outer = created == null ? null : TestTime.record(created);
         AioContext ctx = ACCESS.create("CoroutineTest[" + name + "]", time);
         Throwable failure = null;
         List<String> leaks = List.of();
-        Coroutine co = Coroutine.create(entry);
         try {
-            ctx.coEnter(co);
-            drive(name, ctx, time, entry, co);
-            failure = entry.failure();
-            settle(ctx);
-            leaks = leaked(ctx, time, co);
+            Coroutine co = Coroutine.create(entry);
+            TestTime.Created record = created != null ? created : time.record();
+            try {
+                ctx.coEnter(co);
+                drive(name, ctx, time, record, entry, co);
+                failure = entry.failure();
+                settle(ctx);
+                leaks = leaked(ctx, record, co);
+            } finally {
+                ctx.close();
+            }
         } finally {
-            ctx.close();
+            if (created != null) {
+                TestTime.endRecord(outer);
+            }
         }
         if (!leaks.isEmpty()) {
             AssertionError leak = new AssertionError(name + " returned with work left on its context "
@@ -54,7 +65,8 @@ final class Driver {
     }
 
     /** Polls until the test coroutine is done; moves the time or fails on a deadlock. */
-    private static void drive(String name, AioContext ctx, TestTime time, MethodEntry entry, Coroutine co) {
+    private static void drive(String name, AioContext ctx, TestTime time, TestTime.Created record, MethodEntry entry,
+            Coroutine co) {
         while (!entry.isDone()) {
             if (ctx.poll(false)) {
                 continue;
@@ -83,7 +95,7 @@ final class Driver {
                 ctx.poll(true); // a peer may make a channel ready, another thread complete a future
                 continue;
             }
-            throw new AssertionError(deadlock(name, ctx, time, co));
+            throw new AssertionError(deadlock(name, ctx, record, co));
         }
     }
 
@@ -94,7 +106,7 @@ final class Driver {
         }
     }
 
-    private static String deadlock(String name, AioContext ctx, TestTime time, Coroutine co) {
+    private static String deadlock(String name, AioContext ctx, TestTime.Created record, Coroutine co) {
         StringBuilder sb = new StringBuilder(name).append(" deadlocked: its coroutine ").append(co)
                 .append(" is suspended");
         String wait = ACCESS.describeWait(co);
@@ -104,15 +116,15 @@ final class Driver {
         sb.append(", and nothing on ").append(ctx)
                 .append(" can wake it (no bottom half, timer, fd handler or thread-pool work)");
         sb.append("\n  - the test's coroutine: ").append(CoroutineDump.dumped(co));
-        for (String line : CoroutineDump.describe(time, co)) {
+        for (String line : CoroutineDump.describe(record, co)) {
             sb.append("\n  - ").append(line);
         }
         return sb.toString();
     }
 
-    private static List<String> leaked(AioContext ctx, TestTime time, Coroutine co) {
+    private static List<String> leaked(AioContext ctx, TestTime.Created record, Coroutine co) {
         List<String> out = new ArrayList<>(ACCESS.pending(ctx));
-        out.addAll(CoroutineDump.describe(time, co));
+        out.addAll(CoroutineDump.describe(record, co));
         return out;
     }
 }

@@ -18,6 +18,8 @@ import java.time.Instant;
  */
 public final class TestTime {
     private static final ThreadLocal<TestTime> BOUND = new ThreadLocal<>();
+    /** A real-time test's record of coroutines, on its thread (see {@link #record}); null elsewhere. */
+    private static final ThreadLocal<Created> RECORDING = new ThreadLocal<>();
     /**
      * How many bindings are in place, over all threads: while 0, {@link Clocks#nowNs} costs one
      * volatile read more than the plain clock, and no thread-local lookup.
@@ -26,9 +28,42 @@ public final class TestTime {
 
     private final long hostBaseNs;
     private volatile long elapsedNs;
-    /** The coroutines created on threads bound to this time, for the test kit's reports. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Object> created =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** The coroutines created on threads bound to this time and not terminated, for the test kit's reports. */
+    private final Created created = new Created();
+
+    /**
+     * The coroutines a test created and that have not terminated, for the test kit's leak and
+     * deadlock reports: a coroutine leaves it when it terminates ({@code Coroutine} calls {@link
+     * #remove}), so a test that creates many short-lived coroutines keeps none of them reachable;
+     * a suspended one stays (strongly: a suspended coroutine nothing else references any more is
+     * a lost one, and the kit reports it as a leak). Thread-safe: any thread adds or removes.
+     */
+    public static final class Created {
+        private final java.util.concurrent.ConcurrentHashMap<Object, Long> members =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.concurrent.atomic.AtomicLong sequence = new java.util.concurrent.atomic.AtomicLong();
+
+        /** Called when {@code coroutine} is created. Any thread. */
+        void add(Object coroutine) {
+            members.put(coroutine, sequence.getAndIncrement());
+        }
+
+        /** Called by {@code Coroutine} when {@code coroutine} terminates. Any thread. */
+        public void remove(Object coroutine) {
+            members.remove(coroutine);
+        }
+
+        /** @return the coroutines created and not terminated, oldest first. Any thread. */
+        public java.util.List<Object> list() {
+            java.util.List<java.util.Map.Entry<Object, Long>> entries = new java.util.ArrayList<>(members.entrySet());
+            entries.sort(java.util.Map.Entry.comparingByValue());
+            java.util.List<Object> out = new java.util.ArrayList<>(entries.size());
+            for (java.util.Map.Entry<Object, Long> entry : entries) {
+                out.add(entry.getKey());
+            }
+            return out;
+        }
+    }
 
     /** Creates a time source at 0 (HOST at the current wall time). Any thread. */
     public TestTime() {
@@ -62,18 +97,58 @@ public final class TestTime {
 
     /**
      * Called by {@code Coroutine.create} on the creating thread: remembers {@code coroutine} if
-     * the thread is bound to a time (one volatile read otherwise).
+     * the thread is bound to a time, or records for a real-time test (one volatile read otherwise).
+     *
+     * @return the record it was added to, which the coroutine leaves when it terminates; or null
      */
-    public static void noteCreated(Object coroutine) {
-        TestTime t = bound();
-        if (t != null) {
-            t.created.add(coroutine);
+    public static Created noteCreated(Object coroutine) {
+        if (bindings == 0) {
+            return null;
         }
+        TestTime t = BOUND.get();
+        Created record = t != null ? t.created : RECORDING.get();
+        if (record != null) {
+            record.add(coroutine);
+        }
+        return record;
     }
 
-    /** The coroutines created on threads bound to this time, oldest first. Any thread. */
+    /** The coroutines created on threads bound to this time and not terminated, oldest first. Any thread. */
     public java.util.List<Object> created() {
-        return new java.util.ArrayList<>(created);
+        return created.list();
+    }
+
+    /** @return the record of the coroutines created on threads bound to this time. Any thread. */
+    public Created record() {
+        return created;
+    }
+
+    /**
+     * Records in {@code record} the coroutines the calling thread creates while it is not bound to
+     * a time: a real-time test's (the test kit's leak check). The caller undoes it with {@link
+     * #endRecord}. Same thread.
+     *
+     * @return the previous record of the thread, for {@link #endRecord}
+     */
+    public static Created record(Created record) {
+        Created previous = RECORDING.get();
+        synchronized (TestTime.class) {
+            bindings++;
+        }
+        RECORDING.set(record);
+        return previous;
+    }
+
+    /** Undoes the {@link #record} that returned {@code previous}. Same thread. */
+    public static void endRecord(Created previous) {
+        if (previous == null) {
+            RECORDING.remove();
+        } else {
+            RECORDING.set(previous);
+        }
+        synchronized (TestTime.class) {
+            bindings--;
+        }
     }
 
     /** The time the calling thread is bound to, or null (it reads the machine's clocks). */

@@ -1,0 +1,106 @@
+package io.aioco.suite;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.Manifest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Regression (rv19 review): on JDK 17 (the project's default JDK), once aioco's transformer is
+ * retransformation-capable, a retransformation by any agent after a debugger's hot swap
+ * (redefineClasses, which the README supports) silently reverts the class to the code it had before
+ * the hot swap: the JVM replays the retransformation from the bytes it cached when aioco first
+ * changed the class, and JDK 17 keeps that cache across the redefinition. On main (transformer not
+ * capable: no cache) and on JDK 25 the hot-swapped code stays. Fixed by registering the
+ * transformer capable only when an agent follows aioco's on the command line (or with {@code
+ * retransform=on}); with an agent after aioco's, {@code retransform=off} keeps the hot swap.
+ */
+class HotSwapThenRetransformTest {
+    static final String[][] OTHER_AGENT = {
+        {"spy/Other.java", """
+                package spy;
+                public final class Other {
+                    public static volatile java.lang.instrument.Instrumentation instrumentation;
+                    public static void premain(String a, java.lang.instrument.Instrumentation i) {
+                        instrumentation = i;
+                        i.addTransformer(new java.lang.instrument.ClassFileTransformer() {}, true); // changes nothing
+                    }
+                }
+                """},
+    };
+    private static final String TARGET = """
+            package app;
+            public class Target {
+                @io.aioco.CoroutineFn
+                public static int work(int x) {
+                    io.aioco.Coroutine.yield();
+                    return 100 + x;
+                }
+            }
+            """;
+    private static final String MAIN = """
+            package app;
+            import io.aioco.Coroutine;
+            import java.lang.instrument.ClassDefinition;
+            public class Main {
+                static int result;
+                static int call(int x) {
+                    Coroutine c = Coroutine.create(() -> result = Target.work(x));
+                    while (!c.isTerminated()) c.enter();
+                    return result;
+                }
+                public static void main(String[] args) throws Exception {
+                    System.out.println("v1: " + call(1));
+                    byte[] v2 = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(args[0]));
+                    spy.Other.instrumentation.redefineClasses(new ClassDefinition(Target.class, v2)); // a hot swap
+                    System.out.println("after hot swap: " + call(1));
+                    spy.Other.instrumentation.retransformClasses(Target.class); // any agent's retransformation
+                    System.out.println("after retransformation: " + call(1));
+                }
+            }
+            """;
+
+    @TempDir
+    Path work;
+
+    @Test
+    void aRetransformationAfterAHotSwapKeepsTheHotSwappedCode() throws Exception {
+        String output = run(true, "cache=off");
+        assertTrue(output.contains("after hot swap: 201\n"), output);
+        assertTrue(output.contains("after retransformation: 201\n"), output);
+    }
+
+    @Test
+    void withAnAgentAfterAiocoRetransformOffKeepsTheHotSwappedCode() throws Exception {
+        String output = run(false, "cache=off,retransform=off,verbose");
+        assertTrue(output.contains("not retransformation-capable"), output);
+        assertTrue(output.contains("after hot swap: 201\n"), output);
+        assertTrue(output.contains("after retransformation: 201\n"), output);
+    }
+
+    /** @return the output of the program, with the other agent listed before aioco's or after it */
+    private String run(boolean otherFirst, String aiocoOptions) throws Exception {
+        Path runtime = ChildJvm.runtime();
+        Path otherClasses = ChildJvm.compile(work, "spy", OTHER_AGENT, runtime.toString());
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(new Attributes.Name("Premain-Class"), "spy.Other");
+        manifest.getMainAttributes().put(new Attributes.Name("Can-Retransform-Classes"), "true");
+        manifest.getMainAttributes().put(new Attributes.Name("Can-Redefine-Classes"), "true");
+        Path other = ChildJvm.jar(work.resolve("other.jar"), otherClasses, manifest);
+        Path app = ChildJvm.compile(work, "app", new String[][] {{"app/Target.java", TARGET}, {"app/Main.java", MAIN}},
+                runtime + File.pathSeparator + otherClasses);
+        Path v2 = ChildJvm.compile(work, "v2", new String[][] {{"app/Target.java", TARGET.replace("100 + x", "200 + x")}},
+                runtime.toString());
+        String aioco = ChildJvm.agent(aiocoOptions);
+        String spy = "-javaagent:" + other;
+        return ChildJvm.run(List.of(ChildJvm.java(), otherFirst ? spy : aioco, otherFirst ? aioco : spy,
+                "-cp", app + File.pathSeparator + runtime + File.pathSeparator + otherClasses, "app.Main",
+                v2.resolve("app/Target.class").toString()));
+    }
+}
