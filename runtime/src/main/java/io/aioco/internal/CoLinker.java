@@ -145,22 +145,29 @@ public final class CoLinker {
 
     /**
      * @return whether {@code owner} declares the method marked {@code @CoroutineFn} (retained at run
-     *     time): a class that was not woven; otherwise its loaded version made the method a plain one
+     *     time): a class that was not woven; false: its loaded version made the method a plain one;
+     *     true too when it cannot tell (the marker's type is not visible from the class's loader, as
+     *     for the boot class path, whose classes drop the annotation): the message of a class not
+     *     woven, as before
      */
     private static boolean isMarked(Class<?> owner, String name, MethodType originalType) {
         try {
+            Class.forName(COROUTINE_FN, false, owner.getClassLoader());
             for (java.lang.annotation.Annotation a : owner.getDeclaredMethod(name, originalType.parameterArray()).getDeclaredAnnotations()) {
-                if (a.annotationType().getName().equals("io.aioco.CoroutineFn")) {
+                if (a.annotationType().getName().equals(COROUTINE_FN)) {
                     return true;
                 }
             }
             return false;
         } catch (NoSuchMethodException inherited) {
             return false; // declared by a superclass in the version loaded: not the method woven against
-        } catch (LinkageError | SecurityException unknown) {
-            return true; // NOTE: cannot tell: the message of a class not woven, as before
+        } catch (ClassNotFoundException | LinkageError | SecurityException unknown) {
+            return true; // NOTE: cannot tell
         }
     }
+
+    /** The marker, named: this package does not import io.aioco. */
+    private static final String COROUTINE_FN = "io.aioco.CoroutineFn";
 
     /** @return ", from method, line n": the caller's frame that is resolving the guard, if found */
     private static String callerFrame(Class<?> callerClass) {
