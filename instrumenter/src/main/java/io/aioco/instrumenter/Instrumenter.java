@@ -230,18 +230,34 @@ public final class Instrumenter {
         }
         hierarchy.define(classBytes);
         Set<String> tooLarge = new HashSet<>();
+        // NOTE: the one place that decides what a class too large to write loses: first the guards of
+        // its calls to other classes (the calls stay linked, as before the guards; no diagnostic:
+        // the guard is an optimization), then whole methods, refused one by one
+        Set<String> unguarded = new HashSet<>();
+        boolean allUnguarded = false;
         while (true) {
             Rewrite attempt = new Rewrite();
+            boolean noGuards = allUnguarded;
             try {
-                return rewrite(reader, tooLarge, attempt);
+                return rewrite(reader, tooLarge, method -> noGuards || unguarded.contains(method), attempt);
             } catch (MethodTooLargeException e) {
-                // the rewritten method passed the JVM's 64 KiB limit: refuse it, keep the rest
-                refuseTooLarge(className, tooLarge, e.getMethodName() + WrapperSplit.originalDescriptor(e.getDescriptor()), e);
+                // the rewritten method passed the JVM's 64 KiB limit: without its guards if it has
+                // any, else refuse it, and keep the rest
+                String method = e.getMethodName() + WrapperSplit.originalDescriptor(e.getDescriptor());
+                if (!attempt.guarded.contains(method) || !unguarded.add(method)) {
+                    refuseTooLarge(className, tooLarge, method, e);
+                }
             } catch (InstrumentationException e) {
                 throw e;
             } catch (RuntimeException e) {
-                // ASM gave up writing the class (code offsets past 64 KiB, or its budget for computing
-                // frames): the largest rewritten method is the culprit; refuse it and try again
+                // ASM gave up writing the class (its constant pool past 65,535 entries, code offsets
+                // past 64 KiB, or its budget for computing frames): without any guard if it has some
+                // (about 3 constants per callee), else the largest rewritten method is the culprit;
+                // refuse it and try again
+                if (!attempt.guarded.isEmpty()) {
+                    allUnguarded = true;
+                    continue;
+                }
                 String largest = attempt.largestRewritten();
                 if (largest == null) {
                     throw e;
@@ -260,6 +276,8 @@ public final class Instrumenter {
 
     /** What one attempt at rewriting a class produced: its rewritten methods' sizes. */
     private static final class Rewrite {
+        /** The methods (name and original descriptor) given guarded calls to other classes. */
+        Set<String> guarded = Set.of();
         private String largest;
         private int largestSize = -1;
 
@@ -279,9 +297,11 @@ public final class Instrumenter {
 
     /**
      * Instruments the class read by {@code reader}; refuses the methods named in {@code tooLarge}
-     * (name and original descriptor) as too large once instrumented.
+     * (name and original descriptor) as too large once instrumented, and leaves the calls of those
+     * {@code unguarded} accepts linked without a guard.
      */
-    private InstrumentationResult rewrite(ClassReader reader, Set<String> tooLarge, Rewrite attempt) {
+    private InstrumentationResult rewrite(ClassReader reader, Set<String> tooLarge, Predicate<String> unguarded,
+            Rewrite attempt) {
         String className = reader.getClassName();
         ClassNode owner = new ClassNode();
         reader.accept(owner, ClassReader.SKIP_FRAMES);
@@ -339,7 +359,7 @@ public final class Instrumenter {
             return unchanged(className, diagnostics);
         }
         owner.methods.addAll(refusedFreshBodies);
-        LocalDirectCalls.link(owner, hierarchy, wovenAlike);
+        attempt.guarded = LocalDirectCalls.link(owner, hierarchy, wovenAlike, unguarded);
         table.emitRegistration(owner);
         WovenMarker.mark(owner);
         return write(owner, diagnostics);

@@ -45,7 +45,10 @@ public final class CoLinker {
      * @param opcode the original call's opcode (invokestatic, invokespecial, invokevirtual or
      *     invokeinterface)
      * @return a constant call site
-     * @throws ReflectiveOperationException when even the original method cannot be found
+     * @throws NoSuchMethodError when even the original method cannot be found, and
+     *     IllegalAccessError when the caller may not call it: what the plain call would throw
+     *     (an Error leaves a bootstrap as it is, where an exception becomes a BootstrapMethodError)
+     * @throws ReflectiveOperationException never (kept for the callers compiled against it)
      */
     public static CallSite link(MethodHandles.Lookup caller, String name, MethodType type, Class<?> owner,
             int opcode) throws ReflectiveOperationException {
@@ -61,7 +64,17 @@ public final class CoLinker {
             int added = resume ? 2 : 1;
             MethodType originalType = bodyType.dropParameterTypes(bodyType.parameterCount() - added,
                     bodyType.parameterCount());
-            MethodHandle original = find(caller, owner, name, originalType, isStatic, opcode);
+            MethodHandle original;
+            try {
+                original = find(caller, owner, name, originalType, isStatic, opcode);
+            } catch (NoSuchMethodException missing) {
+                // NOTE: what the plain call would throw (not a BootstrapMethodError: an Error leaves
+                // the bootstrap as it is), as when the callee's next release dropped the method
+                throw (NoSuchMethodError) new NoSuchMethodError(owner.getName() + "." + name
+                        + originalType.toMethodDescriptorString() + ": " + missing.getMessage()).initCause(missing);
+            } catch (IllegalAccessException denied) {
+                throw (IllegalAccessError) new IllegalAccessError(denied.getMessage()).initCause(denied);
+            }
             int stackPosition = type.parameterCount() - added;
             // a fresh call arms the method's token; a resume arms the token | RESUME it passes. The
             // call is statically bound: the receiver armed is the class that declares the method, so
@@ -85,7 +98,9 @@ public final class CoLinker {
      * woven alike, but the class may have been loaded unwoven all the same (from the boot class
      * path, before the agent started, or its weaving failed); then the caller takes the linked call
      * ({@link #link}, to the original method) instead, and this logs once per class why the call is
-     * slow. The constant is resolved once per calling class and callee method, where the call runs
+     * slow: the class is not woven (the method is still marked {@code @CoroutineFn}), or the version
+     * loaded made the method a plain one (separate compilation); no warning when the method is gone
+     * altogether or not accessible (the linked call then throws what the plain call would). The constant is resolved once per calling class and callee method, where the call runs
      * first; it loads the callee's class (as the call would) without initializing it. The JIT folds
      * it, so the guarded call costs what the plain call does.
      *
@@ -106,15 +121,59 @@ public final class CoLinker {
             return owner;
         } catch (IllegalAccessException notAccessible) {
             return null; // the linked call reports it, as it did before the plain calls
-        } catch (NoSuchMethodException notWoven) {
+        } catch (NoSuchMethodException noBody) {
+            MethodType originalType = bodyType.dropParameterTypes(bodyType.parameterCount() - 1, bodyType.parameterCount());
+            String method = name + originalType.toMethodDescriptorString();
+            try {
+                caller.findStatic(owner, name, originalType);
+            } catch (NoSuchMethodException | IllegalAccessException gone) {
+                return null; // no such method at all: the linked call throws what the plain call would
+            }
             if (WARNED.get(owner).compareAndSet(false, true)) {
-                System.getLogger("io.aioco").log(System.Logger.Level.WARNING, "aioco: " + owner.getName()
-                        + " is not woven: " + whyNotWoven(owner) + "; woven classes run its coroutine functions "
-                        + "as plain code, through a linked call that the JIT inlines less (first: "
-                        + caller.lookupClass().getName() + " calling " + name + ")");
+                String where = "first: " + caller.lookupClass().getName() + " calling " + method + callerFrame(caller.lookupClass());
+                String text = isMarked(owner, name, originalType)
+                        ? owner.getName() + " is not woven: " + whyNotWoven(owner) + "; woven classes run its coroutine "
+                                + "functions as plain code, through a linked call that the JIT inlines less (" + where + ")"
+                        : owner.getName() + " has no woven body for " + method + ": it is not a @CoroutineFn in the version "
+                                + "of " + owner.getName() + " loaded (compiled again after its callers were woven against a version "
+                                + "where it was one); the call runs it as plain code, through a linked call (" + where + ")";
+                System.getLogger("io.aioco").log(System.Logger.Level.WARNING, "aioco: " + text);
             }
             return null;
         }
+    }
+
+    /**
+     * @return whether {@code owner} declares the method marked {@code @CoroutineFn} (retained at run
+     *     time): a class that was not woven; false: its loaded version made the method a plain one;
+     *     true too when it cannot tell (the marker's type is not visible from the class's loader, as
+     *     for the boot class path, whose classes drop the annotation): the message of a class not
+     *     woven, as before
+     */
+    private static boolean isMarked(Class<?> owner, String name, MethodType originalType) {
+        try {
+            Class.forName(COROUTINE_FN, false, owner.getClassLoader());
+            for (java.lang.annotation.Annotation a : owner.getDeclaredMethod(name, originalType.parameterArray()).getDeclaredAnnotations()) {
+                if (a.annotationType().getName().equals(COROUTINE_FN)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (NoSuchMethodException inherited) {
+            return false; // declared by a superclass in the version loaded: not the method woven against
+        } catch (ClassNotFoundException | LinkageError | SecurityException unknown) {
+            return true; // NOTE: cannot tell
+        }
+    }
+
+    /** The marker, named: this package does not import io.aioco. */
+    private static final String COROUTINE_FN = "io.aioco.CoroutineFn";
+
+    /** @return ", from method, line n": the caller's frame that is resolving the guard, if found */
+    private static String callerFrame(Class<?> callerClass) {
+        String className = callerClass.getName();
+        return StackWalker.getInstance().walk(frames -> frames.filter(f -> f.getClassName().equals(className)).findFirst())
+                .map(f -> " from " + f.getMethodName() + ", line " + f.getLineNumber()).orElse("");
     }
 
     /** Which classes {@link #hasBody} has warned of. */

@@ -4,7 +4,9 @@ import io.aioco.instrumenter.classfile.Bytecode;
 import io.aioco.instrumenter.classfile.ClassHierarchy;
 import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 import org.objectweb.asm.ConstantDynamic;
 import org.objectweb.asm.Handle;
@@ -42,17 +44,23 @@ import org.objectweb.asm.tree.MethodNode;
 public final class LocalDirectCalls {
     private LocalDirectCalls() {}
 
-    /** As {@link #link(ClassNode, ClassHierarchy, Predicate)} with no other class woven alike. */
+    /** As {@link #link(ClassNode, ClassHierarchy, Predicate, Predicate)} with no other class woven alike. */
     public static void link(ClassNode owner) {
-        link(owner, null, name -> false);
+        link(owner, null, name -> false, method -> false);
     }
 
     /**
      * @param owner the finished class
      * @param hierarchy what is known of other classes, or null to leave their calls linked
      * @param wovenAlike the classes woven with this one (internal names)
+     * @param unguarded the methods (name and original descriptor, as {@link
+     *     WrapperSplit#originalDescriptor} gives it) whose calls to other classes stay linked: the
+     *     guard adds code and constants, which a method or class near the JVM's limits cannot take
+     * @return the methods (name and original descriptor) given a guarded call
      */
-    public static void link(ClassNode owner, ClassHierarchy hierarchy, Predicate<String> wovenAlike) {
+    public static Set<String> link(ClassNode owner, ClassHierarchy hierarchy, Predicate<String> wovenAlike,
+            Predicate<String> unguarded) {
+        Set<String> guarded = new HashSet<>();
         Map<String, MethodNode> bodies = new HashMap<>();
         for (MethodNode method : owner.methods) {
             if (WrapperSplit.isBodyDescriptor(method.desc)) {
@@ -61,16 +69,19 @@ public final class LocalDirectCalls {
         }
         boolean isInterface = (owner.access & Opcodes.ACC_INTERFACE) != 0;
         for (MethodNode method : owner.methods) {
+            String key = method.name + WrapperSplit.originalDescriptor(method.desc);
+            boolean mayGuard = hierarchy != null && !unguarded.test(key);
             for (AbstractInsnNode insn = method.instructions.getFirst(); insn != null; insn = insn.getNext()) {
                 if (!(insn instanceof InvokeDynamicInsnNode indy) || !isLink(indy)) {
                     continue;
                 }
                 String callee = ((Type) indy.bsmArgs[0]).getInternalName();
                 if (!callee.equals(owner.name)) {
-                    Boolean calleeIsInterface = hierarchy == null ? null
+                    Boolean calleeIsInterface = !mayGuard ? null
                             : wovenStaticCallee(owner, indy, callee, hierarchy, wovenAlike);
                     if (calleeIsInterface != null) {
                         insn = guardedCall(method, indy, callee, calleeIsInterface);
+                        guarded.add(key);
                     }
                     continue;
                 }
@@ -87,6 +98,7 @@ public final class LocalDirectCalls {
                 insn = call;
             }
         }
+        return guarded;
     }
 
     /**
