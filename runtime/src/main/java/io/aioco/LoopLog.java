@@ -61,6 +61,34 @@ final class LoopLog {
         LOG.log(System.Logger.Level.WARNING, report);
     }
 
+    /** Reports of coroutines lost while suspended so far (reported at 1, 10, 100, ...). */
+    private static final java.util.concurrent.atomic.AtomicLong LOST_SUSPENDED = new java.util.concurrent.atomic.AtomicLong();
+    /** Reports of coroutines lost to a closed context so far (reported at 1, 10, 100, ...). */
+    private static final java.util.concurrent.atomic.AtomicLong LOST_CLOSED = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Counts one more coroutine lost while suspended: the suffix of its report when it is to be
+     * logged (the 1st, 10th, 100th, ...: 10,000 coroutines dropped at once give 5 records, not
+     * 10,000), or null when it is not. Each report logged is complete (its stack); the ones left out
+     * are counted in the next one logged. The Cleaner's thread.
+     */
+    static String lostWhileSuspendedCounted() {
+        return counted(LOST_SUSPENDED, "coroutines lost while suspended");
+    }
+
+    /** The suffix for the {@code n}-th report of a kind, or null when it is not logged. */
+    private static String counted(java.util.concurrent.atomic.AtomicLong counter, String kind) {
+        long n = counter.incrementAndGet();
+        if (!reportedAt(n)) {
+            return null;
+        }
+        if (n == 1) {
+            return "";
+        }
+        return " (report " + n + " of " + kind + "; the " + (n - n / 10 - 1) + " since report " + n / 10
+                + " were not logged: reported at 1, 10, 100, ...)";
+    }
+
     /** A loop thread cleared an interrupt status that a callback (most likely) left on it. */
     static void strayInterrupt(Object loop) {
         LOG.log(System.Logger.Level.WARNING, "aioco: " + loop + " on thread " + Thread.currentThread().getName()
@@ -74,9 +102,13 @@ final class LoopLog {
      * outlives its coroutines).
      */
     static void coroutineLost(Coroutine co, AioContext ctx, String what) {
+        String count = counted(LOST_CLOSED, "coroutines lost to a closed context");
+        if (count == null) {
+            return;
+        }
         LOG.log(System.Logger.Level.WARNING, "aioco: " + co + " lost: it waited for " + what + " in " + ctx
                 + ", which is closed, so it can never run; dropped (its finally blocks never run) and what it"
-                + " was handed went to the next waiter");
+                + " was handed went to the next waiter" + count);
     }
 
     /**
@@ -86,9 +118,13 @@ final class LoopLog {
      * exception and went on (a queue woke its next waiter).
      */
     static void coroutineLost(Coroutine co, AioContext ctx, String what, String where) {
+        String count = counted(LOST_CLOSED, "coroutines lost to a closed context");
+        if (count == null) {
+            return;
+        }
         LOG.log(System.Logger.Level.WARNING, "aioco: " + co + " lost: " + where + " ended its wait for " + what
                 + " but its context " + ctx + " is closed, so it can never run; dropped (its finally blocks never"
-                + " run)");
+                + " run)" + count);
     }
 
     /**
@@ -113,8 +149,12 @@ final class LoopLog {
      * again, so the wake-up is dropped (as a lock hand-off to it is, see coroutineLost).
      */
     static void wakeLost(Coroutine co, AioContext ctx) {
+        String count = counted(LOST_CLOSED, "coroutines lost to a closed context");
+        if (count == null) {
+            return;
+        }
         LOG.log(System.Logger.Level.WARNING, "aioco: wake-up of " + co + " lost: its context " + ctx
-                + " is closed, so it can never run; dropped (its finally blocks never run)");
+                + " is closed, so it can never run; dropped (its finally blocks never run)" + count);
     }
 
     /** Whether the {@code n}-th failure of a kind is reported: the 1st, 10th, 100th, ... (rate limiting). */
