@@ -1080,6 +1080,6 @@ public final class Coroutine {
     @Override
     public String toString() {
         return "Coroutine@" + Integer.toHexString(System.identityHashCode(this))
-                + (name == null ? "" : " \"" + name + "\"") + "[" + entry + "]";
+                + (name == null ? "" : " " + CoroutineDump.quote(name)) + "[" + entry + "]";
     }
 }
