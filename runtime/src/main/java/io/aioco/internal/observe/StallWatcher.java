@@ -142,11 +142,35 @@ public final class StallWatcher {
         List<Stall> reports = new ArrayList<>();
         synchronized (watched) {
             lastNowNs = nowNs;
+            // NOTE: a callback of one context blocked in a nested poll of another is stalled, and so
+            // is the inner callback if it runs long: only the innermost of a thread's (the one in its
+            // callback since the latest time) is sampled for a report
+            java.util.Map<Thread, Watched> innermost = new java.util.HashMap<>();
             for (int i = 0; i < watched.size(); i++) {
                 Watched w = watched.get(i);
                 LoopProbe p = w.probe.get();
                 if (p == null) {
                     watched.remove(i--);
+                    continue;
+                }
+                int stamp = (int) STAMP.getAcquire(p);
+                if (stamp != w.stamp) {
+                    w.stamp = stamp;
+                    w.sinceNs = nowNs;
+                    w.reports = 0;
+                    continue;
+                }
+                Thread thread = p.thread;
+                if (LoopProbe.kindOf(stamp) != LoopProbe.IDLE && p.what != null && thread != null) {
+                    Watched inner = innermost.get(thread);
+                    if (inner == null || w.sinceNs >= inner.sinceNs) {
+                        innermost.put(thread, w);
+                    }
+                }
+            }
+            for (Watched w : watched) {
+                LoopProbe p = w.probe.get();
+                if (p == null || !innermost.containsValue(w)) {
                     continue;
                 }
                 Stall stall = sample(w, p, nowNs);
