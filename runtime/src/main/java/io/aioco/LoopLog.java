@@ -63,8 +63,25 @@ final class LoopLog {
 
     /** Reports of coroutines lost while suspended so far (reported at 1, 10, 100, ...). */
     private static final java.util.concurrent.atomic.AtomicLong LOST_SUSPENDED = new java.util.concurrent.atomic.AtomicLong();
-    /** Reports of coroutines lost to a closed context so far (reported at 1, 10, 100, ...). */
-    private static final java.util.concurrent.atomic.AtomicLong LOST_CLOSED = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * Per closed context, reports of its coroutines lost so far (the first 10 logged, then the
+     * 100th, 1000th, ...); weak keys: a context's count goes with it.
+     */
+    private static final java.util.Map<AioContext, java.util.concurrent.atomic.AtomicLong> LOST_CLOSED =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** Counts one more coroutine of {@code ctx} lost; its report's suffix, or null when not logged. */
+    private static String lostToClosedCounted(AioContext ctx) {
+        long n = LOST_CLOSED.computeIfAbsent(ctx, c -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+        if (n <= 10) {
+            return "";
+        }
+        if (!reportedAt(n)) {
+            return null;
+        }
+        return " (report " + n + " of coroutines of this context lost; the " + (n - n / 10 - 1) + " since report "
+                + n / 10 + " were not logged: the first 10 are, then the 100th, 1000th, ...)";
+    }
 
     /**
      * Counts one more coroutine lost while suspended: the suffix of its report when it is to be
@@ -102,7 +119,7 @@ final class LoopLog {
      * outlives its coroutines).
      */
     static void coroutineLost(Coroutine co, AioContext ctx, String what) {
-        String count = counted(LOST_CLOSED, "coroutines lost to a closed context");
+        String count = lostToClosedCounted(ctx);
         if (count == null) {
             return;
         }
@@ -118,7 +135,7 @@ final class LoopLog {
      * exception and went on (a queue woke its next waiter).
      */
     static void coroutineLost(Coroutine co, AioContext ctx, String what, String where) {
-        String count = counted(LOST_CLOSED, "coroutines lost to a closed context");
+        String count = lostToClosedCounted(ctx);
         if (count == null) {
             return;
         }
@@ -149,7 +166,7 @@ final class LoopLog {
      * again, so the wake-up is dropped (as a lock hand-off to it is, see coroutineLost).
      */
     static void wakeLost(Coroutine co, AioContext ctx) {
-        String count = counted(LOST_CLOSED, "coroutines lost to a closed context");
+        String count = lostToClosedCounted(ctx);
         if (count == null) {
             return;
         }
