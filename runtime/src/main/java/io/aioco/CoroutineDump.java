@@ -132,13 +132,13 @@ final class CoroutineDump {
             if (fate != LIVE_FATE) {
                 return;
             }
-            String count = LoopLog.lostWhileSuspendedCounted();
+            StackTraceElement[] frames = CoTables.elements(prims, primTop, refTop);
+            String count = LoopLog.lostWhileSuspendedCounted(java.util.Arrays.toString(frames));
             if (count == null) {
-                return; // NOTE: rate-limited (1st, 10th, 100th, ...): counted in the next report logged
+                return; // NOTE: rate-limited per stack (10, then 100th, 1000th...): counted in the next report
             }
             StringBuilder text = new StringBuilder("aioco: coroutine ").append(label)
                     .append(" lost while suspended at:");
-            StackTraceElement[] frames = CoTables.elements(prims, primTop, refTop);
             for (StackTraceElement frame : frames) {
                 text.append("\n\tat ").append(frame);
             }

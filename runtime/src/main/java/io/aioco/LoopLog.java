@@ -61,49 +61,55 @@ final class LoopLog {
         LOG.log(System.Logger.Level.WARNING, report);
     }
 
-    /** Reports of coroutines lost while suspended so far (reported at 1, 10, 100, ...). */
-    private static final java.util.concurrent.atomic.AtomicLong LOST_SUSPENDED = new java.util.concurrent.atomic.AtomicLong();
     /**
-     * Per closed context, reports of its coroutines lost so far (the first 10 logged, then the
-     * 100th, 1000th, ...); weak keys: a context's count goes with it.
+     * Per suspended stack (its frames' text), reports of coroutines lost while suspended there so
+     * far; cleared when it holds too many stacks (the counts start again).
+     */
+    private static final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> LOST_SUSPENDED = new java.util.HashMap<>();
+    /** The most stacks {@link #LOST_SUSPENDED} counts. */
+    private static final int LOST_STACKS = 4096;
+
+    /**
+     * Per closed context, reports of its coroutines lost so far; weak keys: a context's count goes
+     * with it.
      */
     private static final java.util.Map<AioContext, java.util.concurrent.atomic.AtomicLong> LOST_CLOSED =
             java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
+    /**
+     * Counts one more coroutine lost while suspended at {@code stack}: the suffix of its report when
+     * it is to be logged, or null when it is not. Of the coroutines lost at one same stack, the
+     * first 10 are logged, then the 100th, 1000th, ... (10,000 dropped at once give 13 records, not
+     * 10,000); each report logged is complete (its stack), and one logged after a gap counts the
+     * ones left out. The Cleaner's thread.
+     */
+    static String lostWhileSuspendedCounted(String stack) {
+        java.util.concurrent.atomic.AtomicLong count;
+        synchronized (LOST_SUSPENDED) {
+            if (LOST_SUSPENDED.size() >= LOST_STACKS && !LOST_SUSPENDED.containsKey(stack)) {
+                LOST_SUSPENDED.clear();
+            }
+            count = LOST_SUSPENDED.computeIfAbsent(stack, k -> new java.util.concurrent.atomic.AtomicLong());
+        }
+        return counted(count.incrementAndGet(), "coroutines lost while suspended at this stack");
+    }
+
     /** Counts one more coroutine of {@code ctx} lost; its report's suffix, or null when not logged. */
     private static String lostToClosedCounted(AioContext ctx) {
         long n = LOST_CLOSED.computeIfAbsent(ctx, c -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+        return counted(n, "coroutines of this context lost");
+    }
+
+    /** The suffix of the {@code n}-th report of a kind (the first 10, then the 100th, 1000th, ...), or null. */
+    private static String counted(long n, String kind) {
         if (n <= 10) {
             return "";
         }
         if (!reportedAt(n)) {
             return null;
         }
-        return " (report " + n + " of coroutines of this context lost; the " + (n - n / 10 - 1) + " since report "
-                + n / 10 + " were not logged: the first 10 are, then the 100th, 1000th, ...)";
-    }
-
-    /**
-     * Counts one more coroutine lost while suspended: the suffix of its report when it is to be
-     * logged (the 1st, 10th, 100th, ...: 10,000 coroutines dropped at once give 5 records, not
-     * 10,000), or null when it is not. Each report logged is complete (its stack); the ones left out
-     * are counted in the next one logged. The Cleaner's thread.
-     */
-    static String lostWhileSuspendedCounted() {
-        return counted(LOST_SUSPENDED, "coroutines lost while suspended");
-    }
-
-    /** The suffix for the {@code n}-th report of a kind, or null when it is not logged. */
-    private static String counted(java.util.concurrent.atomic.AtomicLong counter, String kind) {
-        long n = counter.incrementAndGet();
-        if (!reportedAt(n)) {
-            return null;
-        }
-        if (n == 1) {
-            return "";
-        }
         return " (report " + n + " of " + kind + "; the " + (n - n / 10 - 1) + " since report " + n / 10
-                + " were not logged: reported at 1, 10, 100, ...)";
+                + " were not logged: the first 10 are, then the 100th, 1000th, ...)";
     }
 
     /** A loop thread cleared an interrupt status that a callback (most likely) left on it. */

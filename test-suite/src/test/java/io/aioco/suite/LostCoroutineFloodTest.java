@@ -1,5 +1,6 @@
 package io.aioco.suite;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aioco.AioContext;
@@ -19,10 +20,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Review rv17 (issue 17): 10,000 coroutines waiting on one dropped CoQueue (a dropped connection
  * table) were 10,000 WARNING records of several lines each from the Cleaner's thread. They are
- * rate-limited as the runtime's other repeated diagnostics (logged at the 1st, 10th, 100th, ...),
- * each record complete with its stack and counting the ones left out. The wait is on the records'
- * own counts (records + left out reach 9,000 whatever the count before this test), bounded by
- * collections and the timeout.
+ * rate-limited per suspended stack (the first 10 logged, then the 100th, 1000th, ...: 13 records),
+ * each record complete with its stack, and one after a gap counting the ones left out. The wait is on the records'
+ * own counts (records + left out reach 10,000), bounded by collections and the timeout.
  */
 @Timeout(120)
 class LostCoroutineFloodTest {
@@ -58,15 +58,15 @@ class LostCoroutineFloodTest {
         logger.addHandler(handler);
         try (AioContext ctx = AioContext.create()) {
             dropQueueWithWaiters(ctx, 10_000);
-            for (int i = 0; i < 10_000 && accounted.get() < 9_000; i++) {
+            for (int i = 0; i < 10_000 && accounted.get() < 10_000; i++) {
                 System.gc();
                 Thread.sleep(20); // NOTE: lets the Cleaner run; the assertions are on counts, not on time
             }
         } finally {
             logger.removeHandler(handler);
         }
-        assertTrue(accounted.get() >= 9_000, "the records account for " + accounted.get() + " lost coroutines");
-        assertTrue(records.size() <= 5, records.size() + " records for 10,000 coroutines of one dropped queue");
+        assertTrue(accounted.get() == 10_000, "the records account for " + accounted.get() + " lost coroutines");
+        assertEquals(13, records.size(), records.size() + " records for 10,000 coroutines of one dropped queue");
         assertTrue(records.get(0).contains("\n\tat "), "a record logged is complete with its stack: " + records.get(0));
         assertTrue(records.get(records.size() - 1).contains("were not logged"), records.get(records.size() - 1));
     }
