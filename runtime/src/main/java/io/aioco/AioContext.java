@@ -262,9 +262,11 @@ public final class AioContext implements AutoCloseable {
         Carrier state = threadState(me);
         Object outerPolling = state.polling;
         state.polling = this;
-        // NOTE: per poll, not per dispatch: the probe of the context whose callback polls (nested)
-        // is idle meanwhile, so that the inner poll's work is not reported as that callback's
-        io.aioco.internal.observe.LoopProbe outerProbe = outerPolling == null ? null : ((AioContext) outerPolling).probe;
+        // NOTE: per poll, not per dispatch: a callback polling its own context (nested) leaves the
+        // probe idle meanwhile (the inner poll runs the context's work); one polling ANOTHER context
+        // stays in its callback: its context runs nothing meanwhile (the watcher reports only the
+        // innermost of a thread's stalls)
+        io.aioco.internal.observe.LoopProbe outerProbe = outerPolling != this ? null : probe;
         int outerKind = outerProbe == null ? 0 : outerProbe.kind();
         Object outerWhat = outerProbe == null ? null : outerProbe.what;
         Object outerEvent = outerProbe == null ? null : outerProbe.event;

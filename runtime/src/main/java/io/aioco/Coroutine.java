@@ -1096,6 +1096,6 @@ public final class Coroutine {
     @Override
     public String toString() {
         return "Coroutine@" + Integer.toHexString(System.identityHashCode(this))
-                + (name == null ? "" : " \"" + name + "\"") + "[" + entry + "]";
+                + (name == null ? "" : " " + CoroutineDump.quote(name)) + "[" + entry + "]";
     }
 }

@@ -132,9 +132,13 @@ final class CoroutineDump {
             if (fate != LIVE_FATE) {
                 return;
             }
+            StackTraceElement[] frames = CoTables.elements(prims, primTop, refTop);
+            String count = LoopLog.lostWhileSuspendedCounted(java.util.Arrays.toString(frames));
+            if (count == null) {
+                return; // NOTE: rate-limited per stack (10, then 100th, 1000th...): counted in the next report
+            }
             StringBuilder text = new StringBuilder("aioco: coroutine ").append(label)
                     .append(" lost while suspended at:");
-            StackTraceElement[] frames = CoTables.elements(prims, primTop, refTop);
             for (StackTraceElement frame : frames) {
                 text.append("\n\tat ").append(frame);
             }
@@ -143,7 +147,7 @@ final class CoroutineDump {
             }
             text.append("\nnothing can wake it any more (what it waited on, a queue, a timer or a handler, was"
                     + " dropped), so its finally blocks never run; if it was dropped on purpose, call"
-                    + " Coroutine.abandon() on it");
+                    + " Coroutine.abandon() on it").append(count);
             LoopLog.coroutineLostWhileSuspended(text.toString());
         }
     }
@@ -484,8 +488,31 @@ final class CoroutineDump {
         return co.name() == null ? id : quote(co.name()) + " " + id;
     }
 
-    private static String quote(String text) {
-        return "\"" + text + "\"";
+    /**
+     * {@code text} in double quotes, escaped as a Java string literal would be (backslash, double
+     * quote, line breaks, tab, and other control characters as unicode escapes), so that a name with
+     * a line break cannot forge lines of a dump, a report or a log line. Any thread.
+     */
+    static String quote(String text) {
+        StringBuilder out = new StringBuilder(text.length() + 2).append('"');
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '\\' -> out.append("\\\\");
+                case '"' -> out.append("\\\"");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || c == '\u0085') {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"').toString();
     }
 
     @SuppressWarnings("deprecation") // Thread.getId(): threadId() is JDK 19+

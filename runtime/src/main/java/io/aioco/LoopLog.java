@@ -61,6 +61,57 @@ final class LoopLog {
         LOG.log(System.Logger.Level.WARNING, report);
     }
 
+    /**
+     * Per suspended stack (its frames' text), reports of coroutines lost while suspended there so
+     * far; cleared when it holds too many stacks (the counts start again).
+     */
+    private static final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> LOST_SUSPENDED = new java.util.HashMap<>();
+    /** The most stacks {@link #LOST_SUSPENDED} counts. */
+    private static final int LOST_STACKS = 4096;
+
+    /**
+     * Per closed context, reports of its coroutines lost so far; weak keys: a context's count goes
+     * with it.
+     */
+    private static final java.util.Map<AioContext, java.util.concurrent.atomic.AtomicLong> LOST_CLOSED =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /**
+     * Counts one more coroutine lost while suspended at {@code stack}: the suffix of its report when
+     * it is to be logged, or null when it is not. Of the coroutines lost at one same stack, the
+     * first 10 are logged, then the 100th, 1000th, ... (10,000 dropped at once give 13 records, not
+     * 10,000); each report logged is complete (its stack), and one logged after a gap counts the
+     * ones left out. The Cleaner's thread.
+     */
+    static String lostWhileSuspendedCounted(String stack) {
+        java.util.concurrent.atomic.AtomicLong count;
+        synchronized (LOST_SUSPENDED) {
+            if (LOST_SUSPENDED.size() >= LOST_STACKS && !LOST_SUSPENDED.containsKey(stack)) {
+                LOST_SUSPENDED.clear();
+            }
+            count = LOST_SUSPENDED.computeIfAbsent(stack, k -> new java.util.concurrent.atomic.AtomicLong());
+        }
+        return counted(count.incrementAndGet(), "coroutines lost while suspended at this stack");
+    }
+
+    /** Counts one more coroutine of {@code ctx} lost; its report's suffix, or null when not logged. */
+    private static String lostToClosedCounted(AioContext ctx) {
+        long n = LOST_CLOSED.computeIfAbsent(ctx, c -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+        return counted(n, "coroutines of this context lost");
+    }
+
+    /** The suffix of the {@code n}-th report of a kind (the first 10, then the 100th, 1000th, ...), or null. */
+    private static String counted(long n, String kind) {
+        if (n <= 10) {
+            return "";
+        }
+        if (!reportedAt(n)) {
+            return null;
+        }
+        return " (report " + n + " of " + kind + "; the " + (n - n / 10 - 1) + " since report " + n / 10
+                + " were not logged: the first 10 are, then the 100th, 1000th, ...)";
+    }
+
     /** A loop thread cleared an interrupt status that a callback (most likely) left on it. */
     static void strayInterrupt(Object loop) {
         LOG.log(System.Logger.Level.WARNING, "aioco: " + loop + " on thread " + Thread.currentThread().getName()
@@ -74,9 +125,13 @@ final class LoopLog {
      * outlives its coroutines).
      */
     static void coroutineLost(Coroutine co, AioContext ctx, String what) {
+        String count = lostToClosedCounted(ctx);
+        if (count == null) {
+            return;
+        }
         LOG.log(System.Logger.Level.WARNING, "aioco: " + co + " lost: it waited for " + what + " in " + ctx
                 + ", which is closed, so it can never run; dropped (its finally blocks never run) and what it"
-                + " was handed went to the next waiter");
+                + " was handed went to the next waiter" + count);
     }
 
     /**
@@ -86,9 +141,13 @@ final class LoopLog {
      * exception and went on (a queue woke its next waiter).
      */
     static void coroutineLost(Coroutine co, AioContext ctx, String what, String where) {
+        String count = lostToClosedCounted(ctx);
+        if (count == null) {
+            return;
+        }
         LOG.log(System.Logger.Level.WARNING, "aioco: " + co + " lost: " + where + " ended its wait for " + what
                 + " but its context " + ctx + " is closed, so it can never run; dropped (its finally blocks never"
-                + " run)");
+                + " run)" + count);
     }
 
     /**
@@ -113,8 +172,12 @@ final class LoopLog {
      * again, so the wake-up is dropped (as a lock hand-off to it is, see coroutineLost).
      */
     static void wakeLost(Coroutine co, AioContext ctx) {
+        String count = lostToClosedCounted(ctx);
+        if (count == null) {
+            return;
+        }
         LOG.log(System.Logger.Level.WARNING, "aioco: wake-up of " + co + " lost: its context " + ctx
-                + " is closed, so it can never run; dropped (its finally blocks never run)");
+                + " is closed, so it can never run; dropped (its finally blocks never run)" + count);
     }
 
     /** Whether the {@code n}-th failure of a kind is reported: the 1st, 10th, 100th, ... (rate limiting). */

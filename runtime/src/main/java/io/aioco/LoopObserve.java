@@ -3,13 +3,13 @@ package io.aioco;
 import io.aioco.internal.observe.Jfr;
 import io.aioco.internal.observe.JfrOn;
 import io.aioco.internal.observe.StallWatcher;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The runtime's side of the loop stall detector and the JFR events (see {@code
  * io.aioco.internal.observe}): reads the properties {@code aioco.stall.thresholdMs} and {@code
- * aioco.stall.repeatMs}, starts the watcher thread with the first context, watches each context's
- * probe until it closes, and reports stalls through {@link LoopLog} (and the JFR event). Any thread.
+ * aioco.stall.repeatMs}, starts the watcher thread with the first context (and ends it when the last
+ * one closes), watches each context's probe until it closes, and reports stalls through {@link
+ * LoopLog} (and the JFR event). Any thread.
  */
 final class LoopObserve {
     private LoopObserve() {}
@@ -22,53 +22,118 @@ final class LoopObserve {
     /** The name of the short-lived thread that installs the JFR listener. */
     static final String JFR_THREAD = "aioco-jfr-listener";
 
-    private static final AtomicBoolean STARTED = new AtomicBoolean();
-    /** The thread installing the JFR listener, once the first context exists. */
-    private static volatile Thread jfrInstaller;
-    /** The process's watcher, or null while no context exists or when the detector is off. */
+    /** Guards the fields below. */
+    private static final Object LOCK = new Object();
+    /** Contexts created and not closed yet. */
+    private static int open;
+    /** The process's watcher (configured by the first context; disabled when asked), or null. */
     private static volatile StallWatcher watcher;
+    /** The watcher's thread while a context is open (and the detector is on, or JFR is there), or null. */
+    private static Thread watcherThread;
+    /** Whether the runtime image has JFR (found by the first installer). */
+    private static boolean jfrPresent;
+    /** The thread installing the JFR listener for the contexts open now (the latest one). */
+    private static volatile Thread jfrInstaller;
+    /** When the watcher's thread last refreshed the JFR flags ({@link System#nanoTime()}); its thread. */
+    private static long lastRefreshNs;
+    /** Whether {@link #lastRefreshNs} is set; the watcher's thread. */
+    private static boolean refreshed;
 
-    /** Called by each new context (any thread): the first starts the watcher and the JFR listener. */
+    /**
+     * Called by each new context (any thread): the first one while none is open starts the watcher
+     * thread and installs the JFR listener (again, after the last context of before closed).
+     */
     static void contextCreated(AioContext ctx) {
-        if (STARTED.compareAndSet(false, true)) {
-            StallWatcher w = fromProperties();
-            if (w.enabled()) {
+        synchronized (LOCK) {
+            StallWatcher w = watcher;
+            if (w == null) {
+                w = fromProperties();
                 watcher = w;
-                w.start();
             }
-            // NOTE: on a thread of its own: FlightRecorder.addListener loads JFR's classes (70-80 ms
-            // on the machine of the first measurement), which the first context's creation must not
-            // wait for (as the MBean's registration, see CoroutineDump.contextCreated)
-            Thread installer = new Thread(LoopObserve::installJfr, JFR_THREAD);
-            installer.setDaemon(true);
-            jfrInstaller = installer;
-            installer.start();
-        }
-        StallWatcher w = watcher;
-        if (w != null) {
-            w.watch(ctx.probe);
+            if (open++ == 0) {
+                if (w.enabled() || jfrPresent) {
+                    watcherThread = w.start(LoopObserve::tick);
+                }
+                // NOTE: on a thread of its own: FlightRecorder.addListener loads JFR's classes (70-80 ms
+                // on the machine of the first measurement), which the first context's creation must not
+                // wait for (as the MBean's registration, see CoroutineDump.contextCreated)
+                Thread installer = new Thread(LoopObserve::installJfr, JFR_THREAD);
+                installer.setDaemon(true);
+                jfrInstaller = installer;
+                installer.start();
+            }
+            if (w.enabled()) {
+                w.watch(ctx.probe);
+            }
         }
     }
 
     /** The JFR listener's installation, on its own thread: nothing if the runtime image has no JFR. */
     private static void installJfr() {
+        boolean installed;
         try {
-            Jfr.install(LoopObserve::emitCounts);
+            installed = Jfr.install(LoopObserve::emitCounts);
         } catch (LinkageError e) {
             // NOTE: no jdk.jfr module (a custom runtime image): no events, and JfrOn stays false
+            installed = false;
+        }
+        synchronized (LOCK) {
+            if (!installed) {
+                return;
+            }
+            jfrPresent = true;
+            if (open == 0) {
+                Jfr.uninstall(); // NOTE: the contexts closed while this installed: undo it
+            } else if (watcherThread == null) {
+                watcherThread = watcher.start(LoopObserve::tick); // NOTE: for the refresh of the JFR flags
+            }
         }
     }
 
-    /** Tests: waits until the JFR listener is installed (a context must have been created). */
+    /** The watcher thread, after each check: refreshes the JFR flags about once a second. */
+    private static void tick() {
+        long now = System.nanoTime();
+        if (!refreshed || now - lastRefreshNs >= 900_000_000L) {
+            refreshed = true;
+            lastRefreshNs = now;
+            if (jfrPresent) {
+                Jfr.refreshIfInstalled();
+            }
+        }
+    }
+
+    /** Tests: waits until the JFR listener of the contexts open now is installed. */
     static void awaitJfrListener() throws InterruptedException {
         jfrInstaller.join();
     }
 
-    /** Called when a context closes (any thread). */
+    /** Tests: the watcher's thread, or null when none runs. */
+    static Thread watcherThreadForTest() {
+        synchronized (LOCK) {
+            return watcherThread;
+        }
+    }
+
+    /**
+     * Called when a context closes (any thread): the last one open stops the watcher thread and
+     * removes the JFR listener, so that nothing of the runtime runs or is referenced by the JDK once
+     * no context is left (an application server's redeploy can collect the runtime's class loader).
+     */
     static void contextClosed(AioContext ctx) {
-        StallWatcher w = watcher;
-        if (w != null) {
-            w.unwatch(ctx.probe);
+        synchronized (LOCK) {
+            StallWatcher w = watcher;
+            if (w != null && w.enabled()) {
+                w.unwatch(ctx.probe);
+            }
+            if (--open == 0) {
+                if (watcherThread != null) {
+                    watcherThread.interrupt();
+                    watcherThread = null;
+                }
+                if (jfrPresent) {
+                    Jfr.uninstall();
+                }
+            }
         }
     }
 

@@ -73,6 +73,7 @@ class JfrEventsTest {
         AioContext.create().close();
         LoopObserve.awaitJfrListener();
         try (AioContext ctx = AioContext.create()) {
+            LoopObserve.awaitJfrListener(); // NOTE: installed again for this context (the last one closed)
             Object[] seen = new Object[1];
             Runnable peek = () -> seen[0] = ctx.probe.event;
             ctx.newBottomHalf(peek).schedule();
@@ -105,6 +106,7 @@ class JfrEventsTest {
         Path file = dir.resolve("aioco.jfr");
         String ctxName;
         try (AioContext ctx = AioContext.create(); Recording r = new Recording()) {
+            LoopObserve.awaitJfrListener(); // NOTE: installed again for this context (the last one closed)
             ctxName = ctx.toString();
             r.enable("aioco.LongCallback").withThreshold(Duration.ZERO);
             r.enable("aioco.LockWait").withThreshold(Duration.ZERO);

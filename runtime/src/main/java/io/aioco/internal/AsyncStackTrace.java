@@ -6,16 +6,26 @@ package io.aioco.internal;
  * future, {@code ThreadPool.submitCo}, the future of {@code AioContext.spawn}, a cancellation or a
  * timeout delivered by a wake-up from another thread or context), so that a log line shows both
  * sides: the exception's own stack (where it was thrown, often another thread) and, under {@code
- * Suppressed: io.aioco.internal.AsyncStackTrace: coroutine … was waiting here}, the coroutine's
+ * Suppressed: io.aioco.internal.AsyncStackTrace: a coroutine waiting for this exception (coroutine …)
+ * was waiting here}, the coroutine's
  * suspended frames, innermost first, with file and line (from the frame tables, as the coroutine
  * dump shows them). The exception's own stack is never changed. No QEMU counterpart.
  *
  * <p>Made only with the probes on ({@code -javaagent:aioco-agent.jar=probes} or {@code
  * -Daioco.probes=true}: the suspension's slots are then known) and only on the exception's path;
- * never thrown. An exception shared by many waiters (a failed future awaited by many coroutines)
- * carries at most {@link #MAX_PER_EXCEPTION} of them, so that it does not grow without bound.
+ * never thrown. An exception shared by many waiters (a failed future awaited by many coroutines:
+ * the same unchecked exception reaches them all) carries at most {@link #MAX_PER_EXCEPTION} of
+ * them, so that it does not grow without bound: those of the first waiters to resume, so that a
+ * waiter beyond them finds other coroutines' sites and not its own. Hence the message says "a
+ * coroutine waiting for this exception", never that it is the catcher's. A checked exception
+ * reaches each waiter of {@code Coroutine.await} in a {@code CompletionException} of its own, which
+ * carries that waiter's site only.
  *
- * <p>Not API: the runtime makes it. Thread-safe: any thread ({@link Throwable#addSuppressed} is).
+ * <p>Serialized as a plain {@link Throwable} with the same message and stack ({@link
+ * #writeReplace()}), so that a peer without aioco can read the exception that carries it.
+ *
+ * <p>Not API: the runtime makes it. Thread-safe: any thread (the count and the addition are made
+ * under the exception's lock, which {@link Throwable#addSuppressed} takes too).
  */
 public final class AsyncStackTrace extends Throwable {
     private static final long serialVersionUID = 1L;
@@ -26,6 +36,18 @@ public final class AsyncStackTrace extends Throwable {
     private AsyncStackTrace(String message, StackTraceElement[] frames) {
         super(message, null, false, true);
         setStackTrace(frames);
+    }
+
+    /**
+     * Serialization: a plain {@link Throwable} with this message and stack, so that a peer without
+     * aioco (RMI, a message queue) can read the exception this is attached to.
+     *
+     * @return the replacement written
+     */
+    private Object writeReplace() {
+        Throwable plain = new Throwable(getMessage(), null);
+        plain.setStackTrace(getStackTrace());
+        return plain;
     }
 
     /** Not filled: its stack is the coroutine's suspended frames, set by the constructor. */
@@ -53,22 +75,34 @@ public final class AsyncStackTrace extends Throwable {
             return failure;
         }
         try {
-            int already = 0;
-            for (Throwable suppressed : failure.getSuppressed()) {
-                if (suppressed instanceof AsyncStackTrace) {
-                    already++;
-                }
-            }
-            if (already >= MAX_PER_EXCEPTION) {
-                return failure;
+            if (count(failure) >= MAX_PER_EXCEPTION) {
+                return failure; // NOTE: a first look without the lock, which the cap's check below repeats
             }
             StackTraceElement[] frames = CoTables.elements(prims, primTop, refTop);
             if (frames.length > 0) {
-                failure.addSuppressed(new AsyncStackTrace("coroutine " + label + " was waiting here", frames));
+                AsyncStackTrace trace = new AsyncStackTrace("a coroutine waiting for this exception (coroutine "
+                        + label + ") was waiting here", frames);
+                // NOTE: count and add under the exception's lock (addSuppressed's own): waiters resumed
+                // on two threads at once must not both see 7 and both add
+                synchronized (failure) {
+                    if (count(failure) < MAX_PER_EXCEPTION) {
+                        failure.addSuppressed(trace);
+                    }
+                }
             }
         } catch (RuntimeException | LinkageError ignored) {
             // NOTE: a diagnostic must never replace the exception it describes
         }
         return failure;
+    }
+
+    private static int count(Throwable failure) {
+        int n = 0;
+        for (Throwable suppressed : failure.getSuppressed()) {
+            if (suppressed instanceof AsyncStackTrace) {
+                n++;
+            }
+        }
+        return n;
     }
 }

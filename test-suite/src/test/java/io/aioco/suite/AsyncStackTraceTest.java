@@ -85,8 +85,8 @@ class AsyncStackTraceTest {
         }
         assertEquals(1, traces.size(), "suppressed: " + Arrays.toString(failure.getSuppressed()));
         Throwable trace = traces.get(0);
-        assertTrue(trace.getMessage().startsWith("coroutine \"" + name + "\" Coroutine@"), trace.getMessage());
-        assertTrue(trace.getMessage().endsWith(" was waiting here"), trace.getMessage());
+        assertTrue(trace.getMessage().startsWith("a coroutine waiting for this exception (coroutine \"" + name + "\" Coroutine@"), trace.getMessage());
+        assertTrue(trace.getMessage().endsWith(") was waiting here"), trace.getMessage());
         StackTraceElement[] frames = trace.getStackTrace();
         assertTrue(frames.length >= 2, Arrays.toString(frames));
         assertEquals(runtimeFunction, frames[0].getClassName() + "." + frames[0].getMethodName(),

@@ -1,6 +1,5 @@
 package io.aioco.internal.observe;
 
-import java.util.concurrent.atomic.AtomicBoolean;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Enabled;
@@ -35,37 +34,84 @@ import jdk.jfr.Timespan;
  * </ul>
  *
  * <p>The hot paths look at {@link JfrOn} first and call in here only when an event is enabled.
- * Settings take effect when a recording starts or stops. Threads: any.
+ * Settings take effect when a recording starts or stops, and, for an event enabled or disabled on a
+ * recording that is already running ({@code Recording.enable} after {@code start()}, JMC's "change
+ * settings"), at the runtime's next {@link #refresh()}: about once a second, on the stall watcher's
+ * thread. Threads: any.
  */
 public final class Jfr {
     private Jfr() {}
 
-    private static final AtomicBoolean INSTALLED = new AtomicBoolean();
+    /** The installed listener, or null (guarded by {@code Jfr.class}). */
+    private static volatile Listener listener;
+    /** Whether {@link #PERIODIC} is registered with JFR (guarded by {@code Jfr.class}). */
+    private static boolean periodicAdded;
     private static volatile Runnable countsEmitter;
+    /** The periodic hook of {@code aioco.ContextCounts}: one instance, so that it can be removed. */
+    private static final Runnable PERIODIC = Jfr::emitCounts;
 
     /**
-     * Called by the runtime when the first context is created: listens for recordings (without
-     * starting JFR), and emits the context counts through {@code emitter} when JFR asks. Does
-     * nothing the second time, or if the runtime image has no JFR. Any thread.
+     * Called by the runtime when a context is created while none was open: listens for recordings
+     * (without starting JFR), and emits the context counts through {@code emitter} when JFR asks.
+     * Does nothing if already installed. Any thread.
      *
      * @param emitter commits one {@link ContextCountsEvent} per live context
+     * @return false if the runtime image has no JFR (or a security manager forbids it)
      */
-    public static void install(Runnable emitter) {
-        if (!INSTALLED.compareAndSet(false, true)) {
-            return;
+    public static synchronized boolean install(Runnable emitter) {
+        if (listener != null) {
+            return true;
         }
         countsEmitter = emitter;
+        Listener l = new Listener();
+        listener = l;
         try {
-            FlightRecorder.addListener(new Listener());
+            FlightRecorder.addListener(l);
+            refresh();
+            return true;
         } catch (RuntimeException | LinkageError e) {
-            // NOTE: no JFR in this runtime image (or a security manager forbids it): no events
+            listener = null;
+            return false;
         }
+    }
+
+    /**
+     * Called by the runtime when its last context closes: removes the listener and the periodic
+     * hook, so that JFR's static lists keep nothing of the runtime (its class loader can be
+     * collected, on an application server's redeploy), and turns the hot paths' flags off. Any
+     * thread.
+     */
+    public static synchronized void uninstall() {
+        Listener l = listener;
+        if (l == null) {
+            return;
+        }
+        listener = null;
+        countsEmitter = null;
+        try {
+            FlightRecorder.removeListener(l);
+            if (periodicAdded) {
+                FlightRecorder.removePeriodicEvent(PERIODIC);
+                periodicAdded = false;
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // NOTE: as in install: nothing to undo
+        }
+        JfrOn.set(false, false, false, false);
     }
 
     private static final class Listener implements FlightRecorderListener {
         @Override
         public void recorderInitialized(FlightRecorder recorder) {
-            FlightRecorder.addPeriodicEvent(ContextCountsEvent.class, Jfr::emitCounts);
+            synchronized (Jfr.class) {
+                if (listener != this) {
+                    return; // NOTE: uninstalled meanwhile
+                }
+                if (!periodicAdded) {
+                    FlightRecorder.addPeriodicEvent(ContextCountsEvent.class, PERIODIC);
+                    periodicAdded = true;
+                }
+            }
             refresh();
         }
 
@@ -79,6 +125,17 @@ public final class Jfr {
         Runnable emitter = countsEmitter;
         if (emitter != null) {
             emitter.run();
+        }
+    }
+
+    /**
+     * {@link #refresh()} while the listener is installed: the stall watcher's thread, about once a
+     * second, so that an event enabled on a running recording (no state change, so no call of the
+     * listener) is seen. Costs four {@code EventType.isEnabled()} reads, off the hot paths.
+     */
+    public static void refreshIfInstalled() {
+        if (listener != null) {
+            refresh();
         }
     }
 

@@ -8,8 +8,9 @@ import java.lang.invoke.VarHandle;
  * read at each dispatch, contended lock wait and thread-pool submission before anything else is
  * done for JFR, so that with the events disabled (the default) they cost one read of a static field
  * and no allocation. Refreshed by {@link Jfr} when a recording starts or stops (a {@code
- * FlightRecorderListener}). This class names no {@code jdk.jfr} type, so that reading it loads
- * nothing of JFR (and works in a runtime image without the {@code jdk.jfr} module).
+ * FlightRecorderListener}), and about once a second by the stall watcher's thread ({@link
+ * Jfr#refreshIfInstalled()}: a recording's settings changed while it runs). This class names no
+ * {@code jdk.jfr} type, so that reading it loads nothing of JFR (and works in a runtime image without the {@code jdk.jfr} module).
  *
  * <p>Opaque reads and writes (VarHandle): a reader sees a change eventually (a loop thread at its
  * next dispatch, in practice), and the read orders nothing else: a plain load, which leaves the

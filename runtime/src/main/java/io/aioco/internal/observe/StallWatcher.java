@@ -103,9 +103,12 @@ public final class StallWatcher {
         return thresholdNs > 0;
     }
 
-    /** @return how often the watcher thread samples: half the threshold, within [10 ms, 1 s] */
+    /**
+     * @return how often the watcher thread samples: half the threshold, within [10 ms, 1 s]; 1 s when
+     *     disabled (the thread then only runs the tick of {@link #start(Runnable)})
+     */
     public long intervalNs() {
-        return Math.max(10_000_000L, Math.min(1_000_000_000L, thresholdNs / 2));
+        return enabled() ? Math.max(10_000_000L, Math.min(1_000_000_000L, thresholdNs / 2)) : 1_000_000_000L;
     }
 
     /** Starts watching {@code probe} (a new context). Any thread. */
@@ -139,11 +142,35 @@ public final class StallWatcher {
         List<Stall> reports = new ArrayList<>();
         synchronized (watched) {
             lastNowNs = nowNs;
+            // NOTE: a callback of one context blocked in a nested poll of another is stalled, and so
+            // is the inner callback if it runs long: only the innermost of a thread's (the one in its
+            // callback since the latest time) is sampled for a report
+            java.util.Map<Thread, Watched> innermost = new java.util.HashMap<>();
             for (int i = 0; i < watched.size(); i++) {
                 Watched w = watched.get(i);
                 LoopProbe p = w.probe.get();
                 if (p == null) {
                     watched.remove(i--);
+                    continue;
+                }
+                int stamp = (int) STAMP.getAcquire(p);
+                if (stamp != w.stamp) {
+                    w.stamp = stamp;
+                    w.sinceNs = nowNs;
+                    w.reports = 0;
+                    continue;
+                }
+                Thread thread = p.thread;
+                if (LoopProbe.kindOf(stamp) != LoopProbe.IDLE && p.what != null && thread != null) {
+                    Watched inner = innermost.get(thread);
+                    if (inner == null || w.sinceNs >= inner.sinceNs) {
+                        innermost.put(thread, w);
+                    }
+                }
+            }
+            for (Watched w : watched) {
+                LoopProbe p = w.probe.get();
+                if (p == null || !innermost.containsValue(w)) {
                     continue;
                 }
                 Stall stall = sample(w, p, nowNs);
@@ -194,21 +221,24 @@ public final class StallWatcher {
     }
 
     /**
-     * Starts the daemon thread {@link #THREAD_NAME} that calls {@link #check} every {@link
-     * #intervalNs()} for as long as the process runs.
+     * Starts the daemon thread {@link #THREAD_NAME} that calls {@link #check} and then {@code tick}
+     * every {@link #intervalNs()} until it is interrupted (the runtime interrupts it when its last
+     * context closes, so that nothing of the runtime's runs, or keeps its class loader, once no
+     * context is left).
      *
+     * @param tick run on the thread after each check (the runtime refreshes its JFR flags there)
      * @return the thread
      */
-    public Thread start() {
-        Thread t = new Thread(this::run, THREAD_NAME);
+    public Thread start(Runnable tick) {
+        Thread t = new Thread(() -> run(tick), THREAD_NAME);
         t.setDaemon(true);
         t.start();
         return t;
     }
 
-    private void run() {
+    private void run(Runnable tick) {
         long interval = intervalNs();
-        for (;;) {
+        while (!Thread.currentThread().isInterrupted()) {
             try {
                 Thread.sleep(interval / 1_000_000, (int) (interval % 1_000_000));
             } catch (InterruptedException e) {
@@ -216,6 +246,7 @@ public final class StallWatcher {
             }
             try {
                 check(System.nanoTime());
+                tick.run();
             } catch (RuntimeException | LinkageError e) {
                 // NOTE: a sink that throws (a broken log handler) must not end the watching
             }
