@@ -167,7 +167,7 @@ public final class CoLinker {
     }
 
     /** The marker, named: this package does not import io.aioco. */
-    private static final String COROUTINE_FN = "io.aioco.CoroutineFn";
+    private static final String COROUTINE_FN = PublicNames.COROUTINE_FN;
 
     /** @return ", from method, line n": the caller's frame that is resolving the guard, if found */
     private static String callerFrame(Class<?> callerClass) {

@@ -22,6 +22,12 @@ final class PublicNames {
     /** {@code io.aioco.SpawnEntry}: a spawned coroutine's entry, skipped like {@link #CO_FRAME}. */
     static final String SPAWN_ENTRY = "io.aioco.SpawnEntry";
 
+    /**
+     * {@code io.aioco.CoroutineFn}: the marker, kept at run time, by which {@link CoLinker} tells a
+     * callee that is not woven from one that is no longer a coroutine function.
+     */
+    static final String COROUTINE_FN = "io.aioco.CoroutineFn";
+
     /** {@code io.aioco.Coroutine}: owner of {@link #WITH_TIMEOUT}. */
     static final String COROUTINE = "io.aioco.Coroutine";
 

@@ -26,7 +26,7 @@ class PublicNamesTest {
     void eachNameIsAClassOrMethodThatExists() throws Exception {
         ClassLoader loader = PublicNames.class.getClassLoader();
         for (String name : List.of(PublicNames.AIO_CONTEXT, PublicNames.CO_FRAME, PublicNames.SPAWN_ENTRY,
-                PublicNames.COROUTINE)) {
+                PublicNames.COROUTINE, PublicNames.COROUTINE_FN)) {
             assertEquals(name, Class.forName(name, false, loader).getName());
         }
         String method = PublicNames.WITH_TIMEOUT;
@@ -46,7 +46,7 @@ class PublicNamesTest {
             fields.add(f.getName());
         }
         fields.sort(null);
-        assertEquals(List.of("AIO_CONTEXT", "COROUTINE", "CO_FRAME", "SPAWN_ENTRY", "WITH_TIMEOUT"), fields);
+        assertEquals(List.of("AIO_CONTEXT", "COROUTINE", "COROUTINE_FN", "CO_FRAME", "SPAWN_ENTRY", "WITH_TIMEOUT"), fields);
     }
 
     /** The package's other sources spell no public class's name: they use {@link PublicNames}. */
