@@ -36,6 +36,7 @@ class LostCoroutineFloodTest {
     @Test
     void tenThousandLostAtOnceGiveAFewCompleteRecordsWithCounts() throws InterruptedException {
         List<String> records = new CopyOnWriteArrayList<>();
+        java.util.concurrent.Semaphore reported = new java.util.concurrent.Semaphore(0);
         AtomicLong accounted = new AtomicLong();
         Handler handler = new Handler() {
             @Override
@@ -43,6 +44,7 @@ class LostCoroutineFloodTest {
                 String m = record.getMessage();
                 if (m != null && m.contains(" lost while suspended at:") && m.contains("\"flood-")) {
                     records.add(m);
+                    reported.release();
                     Matcher left = LEFT_OUT.matcher(m);
                     accounted.addAndGet(1 + (left.find() ? Long.parseLong(left.group(1)) : 0));
                 }
@@ -60,7 +62,7 @@ class LostCoroutineFloodTest {
             dropQueueWithWaiters(ctx, 10_000);
             for (int i = 0; i < 10_000 && accounted.get() < 10_000; i++) {
                 System.gc();
-                Thread.sleep(20); // NOTE: lets the Cleaner run; the assertions are on counts, not on time
+                reported.tryAcquire(20, java.util.concurrent.TimeUnit.MILLISECONDS); // NOTE: a record (a signal), or the next collection
             }
         } finally {
             logger.removeHandler(handler);
