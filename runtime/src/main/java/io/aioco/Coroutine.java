@@ -61,6 +61,7 @@ public final class Coroutine {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+        CoStack.onRefusal(co -> ((Coroutine) co).suspensionRefused());
     }
 
     /**
@@ -566,6 +567,24 @@ public final class Coroutine {
         // that no other wait was recorded since, which the compare checks (same thread).
         if (currentWait != wait) {
             currentWait = wait;
+        }
+    }
+
+    /**
+     * A suspension of this coroutine was refused because a plain frame lies between it and the
+     * coroutine ({@link CoStack#crossedUninstrumented}): a wait that a runtime function below the
+     * refusing frame registered ({@link CoFrame#suspend}) is dropped, never published. Without
+     * this, a caller that catches the refusal and goes on would publish that wait at its next
+     * yield: join a queue it no longer waits in, or release a CoMutex it still holds. A move to
+     * another context (coSchedule) pending from before is kept: the yield it waits for has not
+     * happened. The coroutine's thread, on the error path only.
+     */
+    private void suspensionRefused() {
+        if (afterYield instanceof CoWait wait) {
+            afterYield = null;
+            if (currentWait == wait) {
+                currentWait = null;
+            }
         }
     }
 

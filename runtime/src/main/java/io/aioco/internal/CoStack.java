@@ -554,6 +554,24 @@ public final class CoStack {
         return refTop;
     }
 
+    /**
+     * What a refused suspension undoes in its coroutine besides the saved frames: a wait a runtime
+     * function below the refusing frame registered for publication at the next yield (it was
+     * armed by an instrumented caller, so it did not refuse itself). Set once by {@code
+     * io.aioco.Coroutine}; run on the refusing thread, on the error path only.
+     */
+    private static volatile java.util.function.Consumer<Object> refusalHook;
+
+    /**
+     * Sets what {@link #crossedUninstrumented} undoes in the coroutine (see {@link #refusalHook}).
+     * Called once, by {@code io.aioco.Coroutine}'s class initializer.
+     *
+     * @param hook given the refusing stack's coroutine
+     */
+    public static void onRefusal(java.util.function.Consumer<Object> hook) {
+        refusalHook = hook;
+    }
+
     /** Drops every saved frame (the coroutine terminated or a suspension was refused). */
     public void clear() {
         if (refs != null) {
@@ -578,6 +596,10 @@ public final class CoStack {
      */
     public IllegalStateException crossedUninstrumented(String method) {
         clear();
+        java.util.function.Consumer<Object> undo = refusalHook;
+        if (undo != null && coroutine != null) {
+            undo.accept(coroutine); // a wait registered below the refusing frame is dropped with it
+        }
         Crossed crossed = crossedFrame();
         return new IllegalStateException("cannot suspend coroutine: " + method
                 + " was called from " + crossed.frame()
