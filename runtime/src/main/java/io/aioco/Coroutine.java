@@ -575,7 +575,9 @@ public final class Coroutine {
      * coroutine ({@link CoStack#crossedUninstrumented}): a wait that a runtime function below the
      * refusing frame registered ({@link CoFrame#suspend}) is dropped, never published. Without
      * this, a caller that catches the refusal and goes on would publish that wait at its next
-     * yield: join a queue it no longer waits in, or release a CoMutex it still holds. A move to
+     * yield: join a queue it no longer waits in, or release a CoMutex it still holds. Timeout
+     * scopes opened below the refusing frame are closed (their deadlines would cancel later waits).
+     * A move to
      * another context (coSchedule) pending from before is kept: the yield it waits for has not
      * happened. The coroutine's thread, on the error path only.
      */
@@ -585,6 +587,12 @@ public final class Coroutine {
             if (currentWait == wait) {
                 currentWait = null;
             }
+        }
+        // NOTE: withTimeoutNs scopes opened below the refusing frame returned suspended and will
+        // never resume: closed here, innermost first, or their deadlines would cancel later waits
+        // outside them. Scopes whose frames are still on the stack (above it) stay open.
+        while (timeoutScope != null && timeoutScope.suspendedOut) {
+            endTimeout(timeoutScope);
         }
     }
 
@@ -954,6 +962,7 @@ public final class Coroutine {
         TimeoutFrame frame;
         if (arrival == CoFrame.RESUMED) {
             frame = (TimeoutFrame) WITH_TIMEOUT.popFrame(stack);
+            frame.scope().suspendedOut = false;
         } else {
             Objects.requireNonNull(clock, "clock"); // only now: a resume passes dummies
             Objects.requireNonNull(body, "body");
@@ -986,6 +995,7 @@ public final class Coroutine {
             throw refused;
         }
         if (suspended) {
+            frame.scope().suspendedOut = true;
             return null;
         }
         self.endTimeout(frame.scope());

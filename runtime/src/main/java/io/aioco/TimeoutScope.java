@@ -11,6 +11,13 @@ package io.aioco;
 final class TimeoutScope {
     /** The enclosing scope of the same coroutine, or null. */
     final TimeoutScope parent;
+    /**
+     * Whether its {@code withTimeoutNs} frame has returned because the body suspended (the frame is
+     * saved, not on the thread's stack) and has not been resumed since. A refused suspension closes
+     * the innermost scopes that are so ({@code Coroutine.suspensionRefused}): they were opened
+     * below the refusing frame and will never be resumed. The coroutine's thread only.
+     */
+    boolean suspendedOut;
     private final Coroutine coroutine;
     private final String description;
     /** Null until the deadline passed; then what the scope's waits throw. Written once. */

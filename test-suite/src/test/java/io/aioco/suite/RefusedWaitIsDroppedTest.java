@@ -1,5 +1,6 @@
 package io.aioco.suite;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -143,6 +144,63 @@ class RefusedWaitIsDroppedTest {
             assertTrue(mutex.isLocked(), "the plain yield published the refused wait: the mutex was released");
             assertTrue(queue.isEmpty(), "the plain yield published the refused wait: it joined the queue");
             assertFalse(f.isDone(), "the coroutine ended: " + f);
+        }
+    }
+
+    /** A woven coroutine function that opens a timeout scope and waits in it (see {@link #waitIn}). */
+    @CoroutineFn
+    static Object sleepWithin(long timeoutNs, long sleepNs) throws Exception {
+        return Coroutine.withTimeoutNs(ClockType.VIRTUAL, timeoutNs, () -> {
+            Coroutine.sleepNs(ClockType.VIRTUAL, sleepNs);
+            return null;
+        });
+    }
+
+    @Test
+    void aRefusedTimeoutScopeIsClosedWithTheRefusal() {
+        ClockType.pauseVirtual();
+        try (AioContext ctx = AioContext.create()) {
+            AtomicReference<Throwable> refused = new AtomicReference<>();
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            CompletableFuture<Object> f = ctx.spawn(() -> {
+                Coroutine.self().abandon();
+                Runnable plain = () -> {
+                    try {
+                        sleepWithin(1_000_000_000L, 10_000_000_000L); // a 1 s scope around a 10 s sleep
+                    } catch (RuntimeException e) {
+                        throw e;
+                    } catch (Exception e) {
+                        throw new IllegalArgumentException(e);
+                    }
+                };
+                try {
+                    plain.run();
+                } catch (IllegalStateException e) {
+                    refused.set(e);
+                }
+                try {
+                    Coroutine.sleepNs(ClockType.VIRTUAL, 5_000_000_000L); // no deadline around this one
+                    outcome.set("slept");
+                } catch (Exception e) {
+                    outcome.set(e);
+                }
+                return null;
+            });
+            pollUntil(ctx, refused);
+            assertRefusal(refused.get());
+            ClockType.advanceVirtualNs(2_000_000_000L); // past the refused scope's deadline
+            for (int i = 0; i < 10; i++) {
+                ctx.poll(false);
+            }
+            assertEquals(null, outcome.get(), "the refused scope's deadline ended a wait outside it");
+            ClockType.advanceVirtualNs(4_000_000_000L); // past the sleep's end
+            for (int i = 0; i < 1000 && outcome.get() == null; i++) {
+                ctx.poll(false);
+            }
+            assertEquals("slept", outcome.get());
+            assertTrue(f.isDone());
+        } finally {
+            ClockType.resumeVirtual();
         }
     }
 }
