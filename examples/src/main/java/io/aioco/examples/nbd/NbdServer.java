@@ -1,6 +1,7 @@
 package io.aioco.examples.nbd;
 
 import io.aioco.AioContext;
+import io.aioco.BottomHalf;
 import io.aioco.ClockType;
 import io.aioco.Coroutine;
 import io.aioco.IOThread;
@@ -299,10 +300,15 @@ public final class NbdServer implements AutoCloseable {
         long deadline = timeoutNs >= Long.MAX_VALUE - start ? Long.MAX_VALUE : start + timeoutNs;
         stopAccepting(deadline);
         List<CompletableFuture<Void>> waits = new ArrayList<>();
+        // NOTE: bottom halves, not one-shots: a connection that ends on its own meanwhile leaves its
+        // request unrun, and a context closed after this returns would drop it as leaked
+        List<BottomHalf> requests = new ArrayList<>();
         for (Map.Entry<Connection, CompletableFuture<Void>> entry : connections.entrySet()) {
             Connection connection = entry.getKey();
             try {
-                connection.context().scheduleOneshot(connection::requestClose);
+                BottomHalf request = connection.context().newBottomHalf(connection::requestClose);
+                requests.add(request);
+                request.schedule();
                 waits.add(entry.getValue());
             } catch (IllegalStateException e) { // its context is closed: its coroutine will never run again
                 connection.closeSocketOfDeadContext();
@@ -312,6 +318,9 @@ public final class NbdServer implements AutoCloseable {
         try {
             all.get(deadline == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, deadline - System.nanoTime()),
                     TimeUnit.NANOSECONDS);
+            for (BottomHalf request : requests) {
+                request.delete(); // every connection has ended: a request not run yet has nothing to do
+            }
         } catch (TimeoutException e) {
             log.line("close: " + connections.size() + " connections still open after " + timeoutNs / 1_000_000
                     + " ms; giving up on them");
