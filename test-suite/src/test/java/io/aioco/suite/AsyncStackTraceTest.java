@@ -11,8 +11,6 @@ import io.aioco.Coroutine;
 import io.aioco.CoroutineFn;
 import io.aioco.IOThread;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,7 +29,6 @@ import org.junit.jupiter.api.Test;
  * never changed. The suite runs with probes on (pom.xml), which this needs.
  */
 class AsyncStackTraceTest {
-    private static final Path SOURCE = Path.of("src/test/java/io/aioco/suite/AsyncStackTraceTest.java");
     private static final String HERE = "io.aioco.suite.AsyncStackTraceTest";
 
     private final List<AutoCloseable> closing = new ArrayList<>();
@@ -47,20 +44,6 @@ class AsyncStackTraceTest {
         AioContext ctx = AioContext.create();
         closing.add(ctx);
         return ctx;
-    }
-
-    /** @return the line of this file that ends with {@code // @marker} */
-    private static int line(String marker) throws IOException {
-        List<String> lines = Files.readAllLines(SOURCE);
-        int found = -1;
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).endsWith("// @" + marker)) {
-                assertEquals(-1, found, "marker " + marker + " twice");
-                found = i + 1;
-            }
-        }
-        assertTrue(found > 0, "no marker " + marker);
-        return found;
     }
 
     /** Polls {@code ctx} on this thread until {@code co} has terminated. */
@@ -94,7 +77,8 @@ class AsyncStackTraceTest {
         assertEquals(HERE, frames[1].getClassName(), Arrays.toString(frames));
         assertEquals(method, frames[1].getMethodName(), Arrays.toString(frames));
         assertEquals("AsyncStackTraceTest.java", frames[1].getFileName(), Arrays.toString(frames));
-        assertEquals(line(marker), frames[1].getLineNumber(), Arrays.toString(frames));
+        assertEquals(FixtureSource.markedLine(AsyncStackTraceTest.class, marker), frames[1].getLineNumber(),
+                Arrays.toString(frames));
     }
 
     // ---- await: a future another thread fails ----

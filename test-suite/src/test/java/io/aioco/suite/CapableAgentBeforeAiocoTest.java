@@ -2,11 +2,8 @@ package io.aioco.suite;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.jar.Attributes;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,64 +17,36 @@ import org.junit.jupiter.api.io.TempDir;
  * the woven class and aioco's output was replayed unchanged) the coroutine resumed.
  */
 class CapableAgentBeforeAiocoTest {
-    static final String[][] TRACER = {
-        {"spy/Tracer.java", """
-                package spy;
-                import java.lang.instrument.ClassFileTransformer;
-                import java.lang.instrument.Instrumentation;
-                import java.security.ProtectionDomain;
-                import org.objectweb.asm.*;
-                public final class Tracer {
-                    public static volatile Instrumentation instrumentation;
-                    public static volatile boolean tracing;
-                    public static volatile int hits;
-                    public static void hit() { hits++; }
-                    public static void premain(String arguments, Instrumentation given) {
-                        instrumentation = given;
-                        given.addTransformer(new ClassFileTransformer() {
-                            @Override
-                            public byte[] transform(ClassLoader loader, String name, Class<?> redefined,
-                                    ProtectionDomain domain, byte[] bytes) {
-                                if (!tracing || !"app/Target".equals(name)) {
-                                    return null;
-                                }
-                                ClassReader reader = new ClassReader(bytes);
-                                ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
-                                reader.accept(new ClassVisitor(Opcodes.ASM9, writer) {
-                                    @Override
-                                    public MethodVisitor visitMethod(int access, String method, String descriptor,
-                                            String signature, String[] exceptions) {
-                                        MethodVisitor visitor = super.visitMethod(access, method, descriptor, signature, exceptions);
-                                        if (!method.equals("work")) {
-                                            return visitor;
-                                        }
-                                        return new MethodVisitor(Opcodes.ASM9, visitor) {
-                                            @Override
-                                            public void visitCode() {
-                                                super.visitCode();
-                                                super.visitMethodInsn(Opcodes.INVOKESTATIC, "spy/Tracer", "hit", "()V", false);
-                                            }
-                                        };
-                                    }
-                                }, 0);
-                                System.out.println("tracer: traced " + name);
-                                return writer.toByteArray();
-                            }
-                        }, true);
-                    }
-                }
-                """},
-    };
-    static final String TARGET = """
-            package app;
-            public class Target {
-                @io.aioco.CoroutineFn
-                public static int work(int x) {
-                    io.aioco.Coroutine.yield();
-                    return 100 + x;
-                }
+    static final String[][] TRACER = RetransformFixture.capableAgent("Tracer", "import org.objectweb.asm.*;", """
+            public static volatile boolean tracing;
+            public static volatile int hits;
+            public static void hit() { hits++; }
+            """, """
+            if (!tracing || !"app/Target".equals(name)) {
+                return null;
             }
-            """;
+            ClassReader reader = new ClassReader(bytes);
+            ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
+            reader.accept(new ClassVisitor(Opcodes.ASM9, writer) {
+                @Override
+                public MethodVisitor visitMethod(int access, String method, String descriptor,
+                        String signature, String[] exceptions) {
+                    MethodVisitor visitor = super.visitMethod(access, method, descriptor, signature, exceptions);
+                    if (!method.equals("work")) {
+                        return visitor;
+                    }
+                    return new MethodVisitor(Opcodes.ASM9, visitor) {
+                        @Override
+                        public void visitCode() {
+                            super.visitCode();
+                            super.visitMethodInsn(Opcodes.INVOKESTATIC, "spy/Tracer", "hit", "()V", false);
+                        }
+                    };
+                }
+            }, 0);
+            System.out.println("tracer: traced " + name);
+            return writer.toByteArray();
+            """);
     private static final String MAIN = """
             package app;
             import io.aioco.Coroutine;
@@ -105,33 +74,13 @@ class CapableAgentBeforeAiocoTest {
     @TempDir
     Path work;
 
-    static String asm() {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (entry.matches(".*[/\\\\]asm-9[0-9.]*\\.jar")) {
-                return entry;
-            }
-        }
-        throw new AssertionError("ASM not on the test class path");
-    }
-
     @Test
     void aCoroutineSuspendedInAMethodResumesAfterACapableAgentListedFirstStartsTracingIt() throws Exception {
-        Path runtime = ChildJvm.runtime();
-        String asm = asm();
-        Path tracerClasses = ChildJvm.compile(work, "spy", TRACER, runtime + File.pathSeparator + asm);
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(new Attributes.Name("Premain-Class"), "spy.Tracer");
-        manifest.getMainAttributes().put(new Attributes.Name("Can-Retransform-Classes"), "true");
-        manifest.getMainAttributes().put(new Attributes.Name("Boot-Class-Path"), "");
-        Path tracer = ChildJvm.jar(work.resolve("tracer.jar"), tracerClasses, manifest);
-        Path app = ChildJvm.compile(work, "app", new String[][] {{"app/Target.java", TARGET}, {"app/Main.java", MAIN}},
-                runtime + File.pathSeparator + tracerClasses);
-
+        RetransformFixture tracer = RetransformFixture.agent(work, List.of(ChildJvm.asm()), TRACER, "spy.Tracer",
+                "Can-Retransform-Classes: true", "Boot-Class-Path: ");
         // the tracer first on the command line, as APM agents ask to be
-        String output = ChildJvm.run(List.of(ChildJvm.java(), "-javaagent:" + tracer, ChildJvm.agent("cache=off"),
-                "-cp", app + File.pathSeparator + runtime + File.pathSeparator + tracerClasses + File.pathSeparator + asm,
-                "app.Main"));
+        String output = ChildJvm.run(List.of(ChildJvm.java(), tracer.javaagent(), ChildJvm.agent("cache=off"),
+                "-cp", tracer.classPath(tracer.app(MAIN)), "app.Main"));
         assertTrue(output.contains("tracer: traced app/Target"), output);
         assertTrue(output.contains("across: terminated=true result=101\n"), output);
         assertTrue(output.contains("fresh: result=102 enters=2 hits="), output);

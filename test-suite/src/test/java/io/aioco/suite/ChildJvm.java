@@ -61,6 +61,16 @@ final class ChildJvm {
         throw new AssertionError("aioco-runtime not on the test class path");
     }
 
+    /** @return the ASM jar on the test class path (for an agent of a test that rewrites bytecode) */
+    static Path asm() {
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (entry.matches(".*[/\\\\]asm-9[0-9.]*\\.jar")) {
+                return Path.of(entry);
+            }
+        }
+        throw new AssertionError("ASM not on the test class path");
+    }
+
     /**
      * Runs a command to its end (two minutes at most).
      *

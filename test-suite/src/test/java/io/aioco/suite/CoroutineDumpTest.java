@@ -12,8 +12,6 @@ import io.aioco.Coroutine;
 import io.aioco.CoroutineFn;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,7 +31,6 @@ import org.junit.jupiter.api.Test;
  * in the dump too).
  */
 class CoroutineDumpTest {
-    private static final Path SOURCE = Path.of("src/test/java/io/aioco/suite/CoroutineDumpTest.java");
     private static final String HERE = "io.aioco.suite.CoroutineDumpTest.";
 
     private final List<AioContext> contexts = new ArrayList<>();
@@ -69,18 +66,9 @@ class CoroutineDumpTest {
         return ctx;
     }
 
-    /** @return the line of this file that holds {@code // @marker} */
+    /** @return the line of this file that ends with {@code // @marker} */
     private static int line(String marker) throws IOException {
-        List<String> lines = Files.readAllLines(SOURCE);
-        int found = -1;
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).endsWith("// @" + marker)) {
-                assertEquals(-1, found, "marker " + marker + " twice");
-                found = i + 1;
-            }
-        }
-        assertTrue(found > 0, "no marker " + marker);
-        return found;
+        return FixtureSource.markedLine(CoroutineDumpTest.class, marker);
     }
 
     private static String at(String method, String marker) throws IOException {

@@ -3,11 +3,8 @@ package io.aioco.suite;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.jar.Attributes;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,19 +45,10 @@ class DumpAfterRetransformTest {
 
     @Test
     void aCoroutineSuspendedInARetransformedBodyKeepsItsStackInTheDump() throws Exception {
-        Path runtime = ChildJvm.runtime();
-        String asm = CapableAgentBeforeAiocoTest.asm();
-        Path tracerClasses = ChildJvm.compile(work, "spy", CapableAgentBeforeAiocoTest.TRACER, runtime + File.pathSeparator + asm);
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(new Attributes.Name("Premain-Class"), "spy.Tracer");
-        manifest.getMainAttributes().put(new Attributes.Name("Can-Retransform-Classes"), "true");
-        Path tracer = ChildJvm.jar(work.resolve("tracer.jar"), tracerClasses, manifest);
-        Path app = ChildJvm.compile(work, "app", new String[][] {{"app/Target.java", CapableAgentBeforeAiocoTest.TARGET},
-                {"app/Main.java", MAIN}}, runtime + File.pathSeparator + tracerClasses);
-        String output = ChildJvm.run(List.of(ChildJvm.java(), "-javaagent:" + tracer, ChildJvm.agent("cache=off,probes"),
-                "-cp", app + File.pathSeparator + runtime + File.pathSeparator + tracerClasses + File.pathSeparator + asm,
-                "app.Main"));
+        RetransformFixture tracer = RetransformFixture.agent(work, List.of(ChildJvm.asm()),
+                CapableAgentBeforeAiocoTest.TRACER, "spy.Tracer", "Can-Retransform-Classes: true");
+        String output = ChildJvm.run(List.of(ChildJvm.java(), tracer.javaagent(), ChildJvm.agent("cache=off,probes"),
+                "-cp", tracer.classPath(tracer.app(MAIN)), "app.Main"));
         assertTrue(output.contains("tracer: traced app/Target"), output);
         assertFalse(output.contains("without frame tables"), output);
         assertTrue(output.contains("at app.Target.work(Target.java:5)"), output);
@@ -91,22 +79,12 @@ class DumpAfterRetransformTest {
 
     @Test
     void aCoroutineSuspendedInAHotSwappedBodyKeepsItsStackInTheDump() throws Exception {
-        Path runtime = ChildJvm.runtime();
-        Path otherClasses = ChildJvm.compile(work, "spy", HotSwapThenRetransformTest.OTHER_AGENT, runtime.toString());
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(new Attributes.Name("Premain-Class"), "spy.Other");
-        manifest.getMainAttributes().put(new Attributes.Name("Can-Redefine-Classes"), "true");
-        manifest.getMainAttributes().put(new Attributes.Name("Can-Retransform-Classes"), "true");
-        Path other = ChildJvm.jar(work.resolve("other.jar"), otherClasses, manifest);
-        Path app = ChildJvm.compile(work, "app", new String[][] {{"app/Target.java", CapableAgentBeforeAiocoTest.TARGET},
-                {"app/Main.java", HOT_SWAP_MAIN}}, runtime + File.pathSeparator + otherClasses);
-        String v2Source = CapableAgentBeforeAiocoTest.TARGET.replace("return 100 + x;",
-                "io.aioco.Coroutine.yield(); return 200 + x;");
-        Path v2 = ChildJvm.compile(work, "v2", new String[][] {{"app/Target.java", v2Source}}, runtime.toString());
-        String output = ChildJvm.run(List.of(ChildJvm.java(), "-javaagent:" + other, ChildJvm.agent("cache=off,probes"),
-                "-cp", app + File.pathSeparator + runtime + File.pathSeparator + otherClasses, "app.Main",
-                v2.resolve("app/Target.class").toString()));
+        RetransformFixture other = RetransformFixture.agent(work, HotSwapThenRetransformTest.OTHER_AGENT, "spy.Other",
+                "Can-Redefine-Classes: true", "Can-Retransform-Classes: true");
+        String v2 = other.edited("app/Target.java", RetransformFixture.TARGET.replace("return 100 + x;",
+                "io.aioco.Coroutine.yield(); return 200 + x;"));
+        String output = ChildJvm.run(List.of(ChildJvm.java(), other.javaagent(), ChildJvm.agent("cache=off,probes"),
+                "-cp", other.classPath(other.app(HOT_SWAP_MAIN)), "app.Main", v2));
         assertFalse(output.contains("without frame tables"), output);
         assertTrue(output.contains("at app.Target.work(Target.java:6)"), output);
         assertTrue(output.contains("after: terminated=true result=202"), output);

@@ -1,5 +1,8 @@
 package io.aioco.suite;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,8 +12,9 @@ import java.util.Map;
 
 /**
  * The lines of a fixture of the test sources (package {@code coverage.fixture}), found by their
- * markers ({@code // @line NAME}), so that the tests that check line numbers (coverage, debugger)
- * follow an edit of the fixture. Called by a test's own thread.
+ * markers ({@code // @line NAME}), and the lines of a test's own source that end with a marker
+ * {@code // @NAME}, so that the tests that check line numbers (coverage, debugger, coroutine dump,
+ * async stack traces) follow an edit of the source. Called by a test's own thread.
  */
 final class FixtureSource {
     private FixtureSource() {}
@@ -54,5 +58,23 @@ final class FixtureSource {
             throw new AssertionError("no marker // @line " + marker + " in " + file);
         }
         return line;
+    }
+
+    /**
+     * @param test a test class of this module, its source read from {@code src/test/java} (the
+     *     tests run in the module's folder)
+     * @return the one line (1-based) of {@code test}'s source that ends with {@code // @marker}
+     */
+    static int markedLine(Class<?> test, String marker) throws IOException {
+        List<String> lines = Files.readAllLines(Path.of("src/test/java", test.getName().replace('.', '/') + ".java"));
+        int found = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).endsWith("// @" + marker)) {
+                assertEquals(-1, found, "marker " + marker + " twice");
+                found = i + 1;
+            }
+        }
+        assertTrue(found > 0, "no marker " + marker);
+        return found;
     }
 }

@@ -2,11 +2,8 @@ package io.aioco.suite;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.jar.Attributes;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,28 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * retransform=on}); with an agent after aioco's, {@code retransform=off} keeps the hot swap.
  */
 class HotSwapThenRetransformTest {
-    static final String[][] OTHER_AGENT = {
-        {"spy/Other.java", """
-                package spy;
-                public final class Other {
-                    public static volatile java.lang.instrument.Instrumentation instrumentation;
-                    public static void premain(String a, java.lang.instrument.Instrumentation i) {
-                        instrumentation = i;
-                        i.addTransformer(new java.lang.instrument.ClassFileTransformer() {}, true); // changes nothing
-                    }
-                }
-                """},
-    };
-    private static final String TARGET = """
-            package app;
-            public class Target {
-                @io.aioco.CoroutineFn
-                public static int work(int x) {
-                    io.aioco.Coroutine.yield();
-                    return 100 + x;
-                }
-            }
-            """;
+    /** An agent whose retransformation-capable transformer changes nothing. */
+    static final String[][] OTHER_AGENT = RetransformFixture.capableAgent("Other", "", "", "return null;");
     private static final String MAIN = """
             package app;
             import io.aioco.Coroutine;
@@ -85,22 +62,12 @@ class HotSwapThenRetransformTest {
 
     /** @return the output of the program, with the other agent listed before aioco's or after it */
     private String run(boolean otherFirst, String aiocoOptions) throws Exception {
-        Path runtime = ChildJvm.runtime();
-        Path otherClasses = ChildJvm.compile(work, "spy", OTHER_AGENT, runtime.toString());
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(new Attributes.Name("Premain-Class"), "spy.Other");
-        manifest.getMainAttributes().put(new Attributes.Name("Can-Retransform-Classes"), "true");
-        manifest.getMainAttributes().put(new Attributes.Name("Can-Redefine-Classes"), "true");
-        Path other = ChildJvm.jar(work.resolve("other.jar"), otherClasses, manifest);
-        Path app = ChildJvm.compile(work, "app", new String[][] {{"app/Target.java", TARGET}, {"app/Main.java", MAIN}},
-                runtime + File.pathSeparator + otherClasses);
-        Path v2 = ChildJvm.compile(work, "v2", new String[][] {{"app/Target.java", TARGET.replace("100 + x", "200 + x")}},
-                runtime.toString());
+        RetransformFixture other = RetransformFixture.agent(work, OTHER_AGENT, "spy.Other",
+                "Can-Retransform-Classes: true", "Can-Redefine-Classes: true");
+        String v2 = other.edited("app/Target.java", RetransformFixture.TARGET.replace("100 + x", "200 + x"));
         String aioco = ChildJvm.agent(aiocoOptions);
-        String spy = "-javaagent:" + other;
+        String spy = other.javaagent();
         return ChildJvm.run(List.of(ChildJvm.java(), otherFirst ? spy : aioco, otherFirst ? aioco : spy,
-                "-cp", app + File.pathSeparator + runtime + File.pathSeparator + otherClasses, "app.Main",
-                v2.resolve("app/Target.class").toString()));
+                "-cp", other.classPath(other.app(MAIN)), "app.Main", v2));
     }
 }

@@ -4,12 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.jar.Attributes;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,17 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
  * function, suspending where it now yields.
  */
 class HotSwapUnderAgentTest {
-    private static final String[][] SWAP_AGENT = {
-        {"swap/SwapAgent.java", """
-                package swap;
-                public final class SwapAgent {
-                    public static volatile java.lang.instrument.Instrumentation instrumentation;
-                    public static void premain(String arguments, java.lang.instrument.Instrumentation given) {
-                        instrumentation = given;
-                    }
-                }
-                """},
-    };
     private static final String TARGET = """
             package app;
             public class Target {
@@ -47,22 +31,15 @@ class HotSwapUnderAgentTest {
             }
             """;
     /** The same class, edited as in a debugging session: each body changes, no method is added. */
-    private static final String TARGET_EDITED = """
-            package app;
-            public class Target {
-                private final int base;
-                public Target(int base) { this.base = base; }
-                @io.aioco.CoroutineFn
-                public int work(int x) {
-                    io.aioco.Coroutine.yield();
-                    int doubled = 2 * x;
-                    io.aioco.Coroutine.yield();
-                    return base + doubled;
-                }
-                @io.aioco.CoroutineFn
-                public static int twice(Target target, int x) { return target.work(x) + target.work(x); }
-            }
-            """;
+    private static final String TARGET_EDITED = TARGET
+            .replace("""
+                            return base + x;
+                    """, """
+                            int doubled = 2 * x;
+                            io.aioco.Coroutine.yield();
+                            return base + doubled;
+                    """)
+            .replace("return target.work(target.work(x));", "return target.work(x) + target.work(x);");
     private static final String MAIN = """
             package app;
             import io.aioco.Coroutine;
@@ -74,7 +51,7 @@ class HotSwapUnderAgentTest {
                 public static void main(String[] args) throws Exception {
                     System.out.println("before: " + run());
                     byte[] edited = Files.readAllBytes(Path.of(args[0]));
-                    swap.SwapAgent.instrumentation.redefineClasses(new ClassDefinition(Target.class, edited));
+                    spy.Keeper.instrumentation.redefineClasses(new ClassDefinition(Target.class, edited));
                     System.out.println("after: " + run());
                 }
                 static String run() {
@@ -124,7 +101,7 @@ class HotSwapUnderAgentTest {
                     Coroutine suspended = Coroutine.create(() -> Payment.pay(7));
                     suspended.enter();
                     byte[] edited = Files.readAllBytes(Path.of(args[0]));
-                    swap.SwapAgent.instrumentation.redefineClasses(new ClassDefinition(Payment.class, edited));
+                    spy.Keeper.instrumentation.redefineClasses(new ClassDefinition(Payment.class, edited));
                     try {
                         while (!suspended.isTerminated()) { suspended.enter(); }
                         System.out.println("resumed into the new body");
@@ -142,18 +119,8 @@ class HotSwapUnderAgentTest {
 
     @Test
     void aCoroutineSuspendedInARedefinedMethodIsRefusedAtResumeNotRunInTheNewBody() throws Exception {
-        Path runtime = ChildJvm.runtime();
-        Path swapAgent = swapAgent(runtime);
-        Path swapClasses = work.resolve("swap-classes");
-        Path appClasses = ChildJvm.compile(work, "app", new String[][] {{"app/Payment.java", PAYMENT},
-                {"app/PaymentMain.java", PAYMENT_MAIN}}, runtime + File.pathSeparator + swapClasses);
-        Path app = ChildJvm.jar(work.resolve("app.jar"), appClasses, null);
-        Path edited = ChildJvm.compile(work, "edited", new String[][] {{"app/Payment.java", PAYMENT_EDITED}}, runtime.toString());
-
-        String output = ChildJvm.run(ChildJvm.command(
-                ChildJvm.agent("cache=off"),
-                "-javaagent:" + swapAgent, "-cp", app + File.pathSeparator + runtime, "app.PaymentMain",
-                edited.resolve("app/Payment.class").toString()));
+        String output = runHotSwapping("cache=off", new String[][] {{"app/Payment.java", PAYMENT},
+                {"app/PaymentMain.java", PAYMENT_MAIN}}, "app.PaymentMain", "app/Payment.java", PAYMENT_EDITED);
         assertTrue(output.contains("v1 charge 7\n"), output);
         assertFalse(output.contains("v2 charge 7"), "the suspended payment is not charged again:\n" + output);
         assertFalse(output.contains("resumed into the new body"), output);
@@ -162,33 +129,33 @@ class HotSwapUnderAgentTest {
         assertTrue(output.contains("v2 check 8\nv2 charge 8\nv2 receipt 8"), "a new call runs the new body:\n" + output);
     }
 
-    /** @return the jar of an agent that keeps its {@code Instrumentation}, its classes in {@code swap-classes} */
-    private Path swapAgent(Path runtime) throws IOException {
-        Path swapClasses = ChildJvm.compile(work, "swap", SWAP_AGENT, runtime.toString());
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(new Attributes.Name("Premain-Class"), "swap.SwapAgent");
-        manifest.getMainAttributes().put(new Attributes.Name("Can-Redefine-Classes"), "true");
-        return ChildJvm.jar(work.resolve("swap.jar"), swapClasses, manifest);
-    }
-
     @Test
     void aRedefinitionOfAWovenClassIsWovenAndItsNewBodyRunsAsACoroutine() throws Exception {
-        Path runtime = ChildJvm.runtime();
-        Path swapAgent = swapAgent(runtime);
-        Path swapClasses = work.resolve("swap-classes");
-        Path appClasses = ChildJvm.compile(work, "app", new String[][] {{"app/Target.java", TARGET}, {"app/Main.java", MAIN}},
-                runtime + File.pathSeparator + swapClasses);
-        Path app = ChildJvm.jar(work.resolve("app.jar"), appClasses, null);
-        Path edited = ChildJvm.compile(work, "edited", new String[][] {{"app/Target.java", TARGET_EDITED}}, runtime.toString());
-
-        String output = ChildJvm.run(ChildJvm.command(
-                ChildJvm.agent("verbose,cache=off"),
-                "-javaagent:" + swapAgent, "-cp", app + File.pathSeparator + runtime, "app.Main",
-                edited.resolve("app/Target.class").toString()));
+        String output = runHotSwapping("verbose,cache=off", new String[][] {{"app/Target.java", TARGET},
+                {"app/Main.java", MAIN}}, "app.Main", "app/Target.java", TARGET_EDITED);
         // before: work(work(1)) = 100 + (100 + 1), one yield each; after: work(1) + work(1), two each
         assertTrue(output.contains("before: result=201 enters=3"), output);
         assertTrue(output.contains("after: result=204 enters=5"), output);
         assertTrue(output.contains("instrumented app.Target (a redefinition)"), output);
+    }
+
+    /**
+     * Runs the app, from a jar, under aioco's agent then one that keeps its {@code Instrumentation}
+     * (for the app's redefinition), with the edited class's file as the program's argument.
+     *
+     * @param app the app's sources
+     * @param editedPath the path below the source folder of the class the app redefines
+     * @param edited that class's new source
+     * @return the child's output
+     */
+    private String runHotSwapping(String aiocoOptions, String[][] app, String mainClass, String editedPath,
+            String edited) throws Exception {
+        RetransformFixture swap = RetransformFixture.agent(work, RetransformFixture.KEEPER, "spy.Keeper",
+                "Can-Redefine-Classes: true");
+        Path appJar = ChildJvm.jar(work.resolve("app.jar"), swap.app(app), null);
+        return ChildJvm.run(ChildJvm.command(
+                ChildJvm.agent(aiocoOptions),
+                swap.javaagent(), "-cp", appJar + File.pathSeparator + ChildJvm.runtime(), mainClass,
+                swap.edited(editedPath, edited)));
     }
 }

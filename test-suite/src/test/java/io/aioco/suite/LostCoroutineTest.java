@@ -7,11 +7,8 @@ import io.aioco.AioContext;
 import io.aioco.CoQueue;
 import io.aioco.Coroutine;
 import io.aioco.CoroutineFn;
-import java.io.IOException;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -35,7 +32,6 @@ import org.junit.jupiter.api.Test;
  * been reported.
  */
 class LostCoroutineTest {
-    private static final Path SOURCE = Path.of("src/test/java/io/aioco/suite/LostCoroutineTest.java");
     /** Held: java.util.logging keeps loggers weakly, and the handler must stay on this one. */
     private static final java.util.logging.Logger LOGGER = java.util.logging.Logger.getLogger("io.aioco");
 
@@ -69,20 +65,6 @@ class LostCoroutineTest {
     void stop() {
         LOGGER.removeHandler(handler);
         ctx.close();
-    }
-
-    /** @return the line of this file that ends with {@code // @marker} */
-    private static int line(String marker) throws IOException {
-        List<String> lines = Files.readAllLines(SOURCE);
-        int found = -1;
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).endsWith("// @" + marker)) {
-                assertEquals(-1, found, "marker " + marker + " twice");
-                found = i + 1;
-            }
-        }
-        assertTrue(found > 0, "no marker " + marker);
-        return found;
     }
 
     @CoroutineFn
@@ -154,10 +136,11 @@ class LostCoroutineTest {
         assertTrue(Pattern.matches("aioco: coroutine \"lost-on-queue\" Coroutine@[0-9a-f]+ lost while suspended at:",
                 lines[0]), report);
         assertEquals("\tat io.aioco.CoQueue.await(CoQueue.java)", lines[1], report);
-        assertEquals("\tat io.aioco.suite.LostCoroutineTest.waitOnQueue(LostCoroutineTest.java:" + line("wait") + ")",
-                lines[2], report);
+        assertEquals("\tat io.aioco.suite.LostCoroutineTest.waitOnQueue(LostCoroutineTest.java:"
+                + FixtureSource.markedLine(LostCoroutineTest.class, "wait") + ")", lines[2], report);
         assertTrue(Pattern.matches("\tat io\\.aioco\\.suite\\.LostCoroutineTest\\.lambda\\$[A-Za-z0-9$]+"
-                + "\\(LostCoroutineTest\\.java:" + line("entry") + "\\)", lines[3]), report);
+                + "\\(LostCoroutineTest\\.java:" + FixtureSource.markedLine(LostCoroutineTest.class, "entry") + "\\)",
+                lines[3]), report);
         assertTrue(lines[lines.length - 1].startsWith("nothing can wake it any more"), report);
 
         // once: a coroutine lost later is reported, this one not again

@@ -2,11 +2,7 @@ package io.aioco.suite;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.jar.Attributes;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,43 +14,15 @@ import org.junit.jupiter.api.io.TempDir;
  * suspend, and a coroutine suspended across the retransformation resumes.
  */
 class RetransformingAgentAfterAiocoTest {
-    private static final String[][] SPY_AGENT = {
-        {"spy/SpyAgent.java", """
-                package spy;
-                import java.lang.instrument.ClassFileTransformer;
-                import java.lang.instrument.Instrumentation;
-                import java.security.ProtectionDomain;
-                public final class SpyAgent {
-                    public static volatile Instrumentation instrumentation;
-                    public static void premain(String arguments, Instrumentation given) {
-                        instrumentation = given;
-                        given.addTransformer(new ClassFileTransformer() {
-                            @Override
-                            public byte[] transform(ClassLoader loader, String name, Class<?> redefined,
-                                    ProtectionDomain domain, byte[] bytes) {
-                                if ("app/Target".equals(name)) {
-                                    boolean woven = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1)
-                                            .contains("io/aioco/internal/CoStack");
-                                    System.out.println("spy: " + (redefined == null ? "load" : "retransform")
-                                            + (woven ? " woven" : " not woven"));
-                                }
-                                return null;
-                            }
-                        }, true);
-                    }
-                }
-                """},
-    };
-    private static final String TARGET = """
-            package app;
-            public class Target {
-                @io.aioco.CoroutineFn
-                public static int work(int x) {
-                    io.aioco.Coroutine.yield();
-                    return 100 + x;
-                }
+    private static final String[][] SPY_AGENT = RetransformFixture.capableAgent("SpyAgent", "", "", """
+            if ("app/Target".equals(name)) {
+                boolean woven = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1)
+                        .contains("io/aioco/internal/CoStack");
+                System.out.println("spy: " + (redefined == null ? "load" : "retransform")
+                        + (woven ? " woven" : " not woven"));
             }
-            """;
+            return null;
+            """);
     private static final String MAIN = """
             package app;
             import io.aioco.Coroutine;
@@ -79,18 +47,10 @@ class RetransformingAgentAfterAiocoTest {
 
     @Test
     void aCapableAgentAfterAiocoSeesTheWovenClassAndARetransformationKeepsItWoven() throws Exception {
-        Path runtime = ChildJvm.runtime();
-        Path spyClasses = ChildJvm.compile(work, "spy", SPY_AGENT, runtime.toString());
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(new Attributes.Name("Premain-Class"), "spy.SpyAgent");
-        manifest.getMainAttributes().put(new Attributes.Name("Can-Retransform-Classes"), "true");
-        Path spy = ChildJvm.jar(work.resolve("spy.jar"), spyClasses, manifest);
-        Path app = ChildJvm.compile(work, "app", new String[][] {{"app/Target.java", TARGET}, {"app/Main.java", MAIN}},
-                runtime + File.pathSeparator + spyClasses);
-
-        String output = ChildJvm.run(ChildJvm.command(ChildJvm.agent("cache=off"), "-javaagent:" + spy,
-                "-cp", app + File.pathSeparator + runtime + File.pathSeparator + spyClasses, "app.Main"));
+        RetransformFixture spy = RetransformFixture.agent(work, SPY_AGENT, "spy.SpyAgent",
+                "Can-Retransform-Classes: true");
+        String output = ChildJvm.run(ChildJvm.command(ChildJvm.agent("cache=off"), spy.javaagent(),
+                "-cp", spy.classPath(spy.app(MAIN)), "app.Main"));
         assertTrue(output.contains("spy: load woven\nspy: retransform woven\n"), output);
         assertTrue(output.contains("across: terminated=true result=101\n"), output);
         assertTrue(output.contains("fresh: result=102 enters=2\n"), output);
