@@ -79,7 +79,7 @@ class CapableAgentBeforeAiocoTest {
         RetransformFixture tracer = RetransformFixture.agent(work, List.of(ChildJvm.asm()), TRACER, "spy.Tracer",
                 "Can-Retransform-Classes: true", "Boot-Class-Path: ");
         // the tracer first on the command line, as APM agents ask to be
-        String output = ChildJvm.run(List.of(ChildJvm.java(), tracer.javaagent(), ChildJvm.agent("cache=off"),
+        String output = ChildJvm.run(ChildJvm.command(tracer.javaagent(), ChildJvm.agent("cache=off"),
                 "-cp", tracer.classPath(tracer.app(MAIN)), "app.Main"));
         assertTrue(output.contains("tracer: traced app/Target"), output);
         assertTrue(output.contains("across: terminated=true result=101\n"), output);

@@ -47,7 +47,7 @@ class DumpAfterRetransformTest {
     void aCoroutineSuspendedInARetransformedBodyKeepsItsStackInTheDump() throws Exception {
         RetransformFixture tracer = RetransformFixture.agent(work, List.of(ChildJvm.asm()),
                 CapableAgentBeforeAiocoTest.TRACER, "spy.Tracer", "Can-Retransform-Classes: true");
-        String output = ChildJvm.run(List.of(ChildJvm.java(), tracer.javaagent(), ChildJvm.agent("cache=off,probes"),
+        String output = ChildJvm.run(ChildJvm.command(tracer.javaagent(), ChildJvm.agent("cache=off,probes"),
                 "-cp", tracer.classPath(tracer.app(MAIN)), "app.Main"));
         assertTrue(output.contains("tracer: traced app/Target"), output);
         assertFalse(output.contains("without frame tables"), output);
@@ -83,7 +83,7 @@ class DumpAfterRetransformTest {
                 "Can-Redefine-Classes: true", "Can-Retransform-Classes: true");
         String v2 = other.edited("app/Target.java", RetransformFixture.TARGET.replace("return 100 + x;",
                 "io.aioco.Coroutine.yield(); return 200 + x;"));
-        String output = ChildJvm.run(List.of(ChildJvm.java(), other.javaagent(), ChildJvm.agent("cache=off,probes"),
+        String output = ChildJvm.run(ChildJvm.command(other.javaagent(), ChildJvm.agent("cache=off,probes"),
                 "-cp", other.classPath(other.app(HOT_SWAP_MAIN)), "app.Main", v2));
         assertFalse(output.contains("without frame tables"), output);
         assertTrue(output.contains("at app.Target.work(Target.java:6)"), output);

@@ -3,7 +3,6 @@ package io.aioco.suite;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,7 +66,7 @@ class HotSwapThenRetransformTest {
         String v2 = other.edited("app/Target.java", RetransformFixture.TARGET.replace("100 + x", "200 + x"));
         String aioco = ChildJvm.agent(aiocoOptions);
         String spy = other.javaagent();
-        return ChildJvm.run(List.of(ChildJvm.java(), otherFirst ? spy : aioco, otherFirst ? aioco : spy,
+        return ChildJvm.run(ChildJvm.command(otherFirst ? spy : aioco, otherFirst ? aioco : spy,
                 "-cp", other.classPath(other.app(MAIN)), "app.Main", v2));
     }
 }

@@ -3,7 +3,6 @@ package io.aioco.suite;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,7 +44,7 @@ class LateAttachRetransformTest {
     void anotherAgentCanStillRetransformAClassLoadedBeforeAiocoWasAttached() throws Exception {
         RetransformFixture other = RetransformFixture.agent(work, RetransformFixture.KEEPER, "spy.Keeper",
                 "Can-Retransform-Classes: true");
-        String output = ChildJvm.run(List.of(ChildJvm.java(), "-Djdk.attach.allowAttachSelf=true", other.javaagent(),
+        String output = ChildJvm.run(ChildJvm.command("-Djdk.attach.allowAttachSelf=true", other.javaagent(),
                 "-cp", other.classPath(other.app(MAIN)), "app.Main", System.getProperty("aioco.agent.jar")));
         assertTrue(output.contains("retransform: ok\n"), output);
     }
