@@ -569,6 +569,7 @@ public final class AioContext implements AutoCloseable {
         boolean progress = bhq.dispatch(guard);
         if (table != null && !closed) {
             progress |= table.dispatch(open, guard);
+            progress |= table.dispatchClosed(open, guard);
         }
         if (!closed) {
             progress |= timers.runDue(open, guard);
@@ -816,6 +817,25 @@ public final class AioContext implements AutoCloseable {
             // NOTE: the key leaves the selector at its next select: now, if this thread may select
             flushRegistration(ch);
         }
+    }
+
+    /**
+     * For {@link IOThreadGroup}'s listeners: sets the channel's read handler as {@link
+     * #setFdHandler} does, and {@code onClosed} is called once, on this context's thread, at the
+     * first poll that finds the channel closed by someone else (NIO reports no close of a
+     * registered channel: its handler would never run again), after which it has no handlers. The
+     * close does not wake the loop: it is noticed when the loop next polls. Any thread.
+     *
+     * @throws IllegalStateException if the context is closed
+     * @throws IllegalArgumentException if the channel is closed
+     */
+    void setFdHandlerWatchingClose(SelectableChannel ch, Runnable onRead, Runnable onClosed) {
+        Objects.requireNonNull(ch, "ch");
+        checkOpen();
+        poller.fdTable().updateWatchingClose(ch, onRead, null, onClosed);
+        // NOTE: as in setFdHandler, the update is published before the loop's announcement is read
+        VarHandle.fullFence();
+        poller.notifyChange();
     }
 
     /**

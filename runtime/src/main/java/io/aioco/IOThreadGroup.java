@@ -48,8 +48,10 @@ import java.util.function.Function;
  * say) is logged (WARNING, with its stack trace) and accepting pauses for a second on the
  * {@code REALTIME} clock, as Netty's {@code ServerBootstrap} does: the listener stays readable
  * meanwhile, and retrying at once would spin. A listener that was closed by someone else is no
- * longer served (the close cancels its key); it is logged once only when its accept handler sees
- * the close (a close racing an accept): NIO reports no close of a registered channel otherwise.
+ * longer served (the close cancels its key) and is logged once: NIO reports no close of a
+ * registered channel, so the accepting context looks at its listeners at each poll; the close does
+ * not wake that loop, the line comes when it next polls (a connection to another listener, a
+ * timer, any wake-up).
  *
  * <p><b>Closing</b> ({@link #close()}): stops accepting (no connection is started once close has
  * begun; every listener is closed at once, and its handler is removed on its accepting context when
@@ -208,7 +210,7 @@ public final class IOThreadGroup implements AutoCloseable {
             if (closing) {
                 throw new IllegalStateException("IOThreadGroup.serve: " + this + " is closed");
             }
-            acceptContext.setFdHandler(listener, served::acceptAll, null); // NOTE: first: it throws if the context is closed
+            served.watch(); // NOTE: first: it throws if the context is closed
             listeners.add(served);
         }
     }
@@ -487,11 +489,7 @@ public final class IOThreadGroup implements AutoCloseable {
                     }
                     acceptContext.setFdHandler(channel, null, null);
                     if (e instanceof ClosedChannelException) {
-                        resume.del();
-                        synchronized (lock) {
-                            listeners.remove(this); // NOTE: no longer served: the group lets go of it
-                        }
-                        report("listener closed", "its listener " + channel + " was closed by someone else; it is no longer served", e);
+                        closedBySomeoneElse(e);
                     } else {
                         resume.modNs(resume.clockType().nowNs() + ACCEPT_PAUSE_NS);
                         report("accept", "accept on " + channel + " failed; accepting again in 1 s", e);
@@ -505,10 +503,44 @@ public final class IOThreadGroup implements AutoCloseable {
             }
         }
 
+        /**
+         * Makes {@link #acceptAll} the listener's handler, and {@link #closedBySomeoneElse} its
+         * handler for a close nobody reports (NIO drops a closed channel's key silently: the accept
+         * handler would never run again to see the close). Any thread.
+         */
+        void watch() {
+            acceptContext.setFdHandlerWatchingClose(channel, this::acceptAll,
+                    () -> closedBySomeoneElse(new ClosedChannelException()));
+        }
+
+        /**
+         * On the accepting thread, once the listener is found closed by someone else (its accept
+         * threw, its accepting loop found it closed, or it was closed during an accept pause): the
+         * group lets go of it and logs it, once.
+         */
+        void closedBySomeoneElse(Throwable failure) {
+            if (closing) {
+                return; // close() closed it
+            }
+            resume.del();
+            boolean served;
+            synchronized (lock) {
+                served = listeners.remove(this); // NOTE: no longer served: the group lets go of it
+            }
+            if (served) {
+                report("listener closed", "its listener " + channel + " was closed by someone else; it is no longer served", failure);
+            }
+        }
+
         /** The pause timer's callback, on the accepting thread. */
         void resumeAccepting() {
-            if (!closing && channel.isOpen()) {
-                acceptContext.setFdHandler(channel, this::acceptAll, null);
+            if (closing) {
+                return;
+            }
+            if (channel.isOpen()) {
+                watch();
+            } else {
+                closedBySomeoneElse(new ClosedChannelException());
             }
         }
 

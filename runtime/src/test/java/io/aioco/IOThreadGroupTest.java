@@ -375,6 +375,59 @@ class IOThreadGroupTest {
     }
 
     @Test
+    void aListenerReallyClosedBySomeoneElseIsLoggedOnceAtTheAcceptingLoopsNextPoll() throws Exception {
+        // a real close, not an injected exception: NIO cancels the key and never reports the
+        // listener again, so the accept handler alone would never see it (rv21's reproduction)
+        group(1);
+        AioContext ctx = AioContext.create(); // polled by this thread: every step is explicit
+        try (LoopTesting.LogCapture log = new LoopTesting.LogCapture()) {
+            group.serve(listener, ctx, this::echo);
+            LoopTesting.drain(ctx); // the accept handler is registered
+            assertEquals(1, ctx.handlersForDump());
+            listener.close(); // someone else closes it
+            for (int i = 0; i < 10; i++) {
+                ctx.poll(false);
+            }
+            assertEquals(1, log.count("was closed by someone else; it is no longer served"), log.messages.toString());
+            assertEquals(0, ctx.handlersForDump(), "the group let go of the listener's handler");
+        } finally {
+            group.close();
+            LoopTesting.drain(ctx);
+            ctx.close();
+        }
+    }
+
+    @Test
+    void aListenerClosedDuringAnAcceptPauseIsLoggedWhenThePauseEnds() throws Exception {
+        group(1);
+        AioContext ctx = AioContext.create();
+        ClockType.pauseVirtual();
+        AtomicInteger attempts = new AtomicInteger();
+        try (LoopTesting.LogCapture log = new LoopTesting.LogCapture()) {
+            group.serve(listener, ctx, this::echo, l -> {
+                attempts.incrementAndGet();
+                throw new IOException("Too many open files");
+            }, ClockType.VIRTUAL);
+            connect();
+            while (attempts.get() == 0) {
+                ctx.poll(true);
+            }
+            LoopTesting.drain(ctx); // paused: no handler
+            listener.close();
+            ClockType.advanceVirtualNs(IOThreadGroup.ACCEPT_PAUSE_NS);
+            LoopTesting.drain(ctx);
+            assertEquals(1, attempts.get(), "no accept on a closed listener");
+            assertEquals(1, log.count("was closed by someone else; it is no longer served"), log.messages.toString());
+            assertEquals(0, ctx.handlersForDump());
+        } finally {
+            ClockType.resumeVirtual();
+            group.close();
+            LoopTesting.drain(ctx);
+            ctx.close();
+        }
+    }
+
+    @Test
     void connectionsAcceptedWhileClosingAllEndAndNoneIsLeftOpen() throws Exception {
         // a stress of close racing the accepts: invariant, every client sees the end of its stream
         // and no connection coroutine is left when close returns

@@ -15,7 +15,22 @@ import java.nio.channels.SocketChannel;
  * The echo server written the way the README teaches a new user: N IOThreads, one coroutine per
  * connection that reads until the socket has nothing more ({@code read} returns 0), then waits with
  * {@link Coroutine#yieldUntilReadable}, and writes the echo, waiting with {@link
- * Coroutine#yieldUntilWritable} while the socket's send buffer is full. Connections are accepted by a
+ * Coroutine#yieldUntilWritable} while the socket's send buffer is full.
+ *
+ * <p><b>Buffers.</b> A connection reads into its IOThread's read buffer, one direct buffer per
+ * IOThread, as an NIO selector loop reads into one buffer per selector thread, and as Netty's
+ * pooled allocator gives its handlers (each read takes a buffer from the event loop's cache, the
+ * write gives it back, the next connection's read reuses the same memory): the memory the kernel
+ * copies a message into is the memory it copied the last one into, still in the cache. The buffer
+ * is safe to share because the coroutine empties it before it waits: when the socket takes only
+ * part of the echo, the rest is copied into a buffer of the connection's own, which it writes from
+ * while it waits for room. With {@code perConnectionBuffer} (impl {@code aioco-n-conn}) each
+ * connection reads into a 64 KiB direct buffer of its own instead, the other way a user writes it:
+ * at 1,000 connections of 16 KiB the kernel then copies each message into memory last touched a
+ * thousand messages ago (16 MiB of buffers in turn, past the 2 MiB L2 cache of the machine the
+ * figures come from): the kernel's copy ({@code _copy_to_iter}, sampled with perf) took about three
+ * times as long per message as into the IOThread's buffer, enough to put the 1,000 x 16 KiB row
+ * behind Netty's (issue 21). Connections are accepted by a
  * coroutine on an IOThread of its own (Netty's boss) and spread round robin over the N serving
  * IOThreads (the workers) by the safe path: {@link AioContext#spawn} on the target context, which
  * schedules the new coroutine there from the accepting thread.
@@ -30,9 +45,16 @@ final class AiocoEchoServer implements EchoServer.Impl {
     private static final int BUFFER_SIZE = 64 << 10;
 
     private final int threads;
+    private final boolean perConnectionBuffer;
 
-    AiocoEchoServer(int threads) {
+    /**
+     * @param threads the serving IOThreads
+     * @param perConnectionBuffer each connection reads into a buffer of its own (see the class
+     *     comment), not into its IOThread's
+     */
+    AiocoEchoServer(int threads, boolean perConnectionBuffer) {
         this.threads = threads;
+        this.perConnectionBuffer = perConnectionBuffer;
     }
 
     @Override
@@ -46,7 +68,7 @@ final class AiocoEchoServer implements EchoServer.Impl {
         }
         AioContext acceptor = IOThread.start("echo-accept").context();
         acceptor.spawn(() -> {
-            acceptLoop(listener, workers);
+            acceptLoop(listener, workers, perConnectionBuffer);
             return null;
         }).whenComplete((result, failure) -> {
             if (failure != null) {
@@ -59,7 +81,8 @@ final class AiocoEchoServer implements EchoServer.Impl {
 
     /** The accepting coroutine: takes every pending connection, then waits for the next one. */
     @CoroutineFn
-    private static void acceptLoop(ServerSocketChannel listener, AioContext[] workers) throws IOException {
+    private static void acceptLoop(ServerSocketChannel listener, AioContext[] workers, boolean perConnectionBuffer)
+            throws IOException {
         int next = 0;
         while (true) {
             SocketChannel channel = listener.accept();
@@ -72,15 +95,61 @@ final class AiocoEchoServer implements EchoServer.Impl {
             AioContext target = workers[next];
             next = (next + 1) % workers.length;
             target.spawn(() -> {
-                serve(channel);
+                if (perConnectionBuffer) {
+                    serveWithOwnBuffer(channel);
+                } else {
+                    serve(channel);
+                }
                 return null;
             });
         }
     }
 
-    /** One connection's coroutine, on its IOThread: echoes until the peer closes. */
+    /** Each IOThread's read buffer: only coroutines of that IOThread use it, and empty it before they wait. */
+    private static final ThreadLocal<ByteBuffer> READ_BUFFER =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(BUFFER_SIZE));
+
+    /**
+     * One connection's coroutine, on its IOThread: echoes until the peer closes, reading into the
+     * IOThread's buffer.
+     */
     @CoroutineFn
     private static void serve(SocketChannel channel) {
+        try {
+            while (true) {
+                ByteBuffer buffer = READ_BUFFER.get();
+                buffer.clear();
+                int read = channel.read(buffer);
+                if (read < 0) {
+                    return;
+                }
+                if (read == 0) {
+                    Coroutine.yieldUntilReadable(channel);
+                    continue;
+                }
+                buffer.flip();
+                channel.write(buffer);
+                if (buffer.hasRemaining()) {
+                    // NOTE: the socket took part of it: the rest goes into a buffer of the connection's
+                    // own before the coroutine waits, since other connections read into this one meanwhile
+                    ByteBuffer rest = ByteBuffer.allocate(buffer.remaining()).put(buffer).flip();
+                    while (rest.hasRemaining()) {
+                        if (channel.write(rest) == 0) {
+                            Coroutine.yieldUntilWritable(channel);
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // the peer reset the connection: it ends here as on a clean close
+        } finally {
+            EchoServer.closeQuietly(channel);
+        }
+    }
+
+    /** One connection's coroutine, on its IOThread: echoes until the peer closes, with a buffer of its own. */
+    @CoroutineFn
+    private static void serveWithOwnBuffer(SocketChannel channel) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_SIZE);
         try {
             while (true) {

@@ -46,6 +46,12 @@ public final class FdTable {
         volatile Runnable onWrite;
         volatile BooleanSupplier ioPoll;
         volatile IntSupplier canRead;
+        /**
+         * Called once (then the handlers are removed) when the loop finds the channel closed by
+         * someone else: NIO reports no close of a registered channel. Null: nobody is told. Set by
+         * {@link #updateWatchingClose}, cleared by any other change of the handlers.
+         */
+        volatile Runnable onClosed;
         /** Set once, when the handler is removed; never called after. */
         volatile boolean removed;
         /**
@@ -74,6 +80,8 @@ public final class FdTable {
         int pollIndex = -1;
         /** Index in canReadNodes, or -1. */
         int canReadIndex = -1;
+        /** Index in closeNodes, or -1. */
+        int closeIndex = -1;
 
         Node(FdTable table, SelectableChannel channel) {
             this.table = table;
@@ -138,6 +146,9 @@ public final class FdTable {
     /** The nodes with a canRead function, in canReadNodes[0, canReadCount). */
     private Node[] canReadNodes = NO_NODES;
     private int canReadCount;
+    /** The nodes with an onClosed handler, in closeNodes[0, closeCount). */
+    private Node[] closeNodes = NO_NODES;
+    private int closeCount;
     /** Nodes examined by applyUpdates, so far: tests check that an update costs O(changed). */
     long nodesVisited;
     private final ArrayList<Node> muted = new ArrayList<>();
@@ -171,7 +182,25 @@ public final class FdTable {
      */
     public void update(SelectableChannel ch, IntSupplier canRead, Runnable onRead, Runnable onWrite,
                        BooleanSupplier ioPoll) {
-        set(ch, canRead, onRead, onWrite, ioPoll, null, READ | WRITE);
+        set(ch, canRead, onRead, onWrite, ioPoll, null, READ | WRITE, null);
+    }
+
+    /**
+     * Called from any thread: as {@link #update} (handlers that are not both null), and {@code
+     * onClosed} is called once, on the loop thread, when a poll finds the channel closed (by
+     * someone else: NIO cancels a closed channel's key without reporting it, so its handlers would
+     * never be called again), after which the channel has no handlers. The loop looks at each
+     * poll, after the fd handlers ran; a close does not wake it. Costs one volatile read per
+     * such channel and poll: for the few channels whose silent end matters (a server's listeners).
+     *
+     * @throws IllegalArgumentException if the channel is closed
+     * @throws UncheckedIOException if it cannot be made non-blocking
+     */
+    public void updateWatchingClose(SelectableChannel ch, Runnable onRead, Runnable onWrite, Runnable onClosed) {
+        if ((onRead == null && onWrite == null) || onClosed == null) {
+            throw new IllegalArgumentException("FdTable.updateWatchingClose needs a handler and onClosed");
+        }
+        set(ch, null, onRead, onWrite, null, null, READ | WRITE, onClosed);
     }
 
     /**
@@ -192,7 +221,7 @@ public final class FdTable {
         if (owner == null || onRead == null || onWrite == null) {
             throw new IllegalArgumentException("FdTable.claim needs an owner and both handlers");
         }
-        return set(ch, null, onRead, onWrite, null, owner, watched);
+        return set(ch, null, onRead, onWrite, null, owner, watched, null);
     }
 
     /**
@@ -251,7 +280,7 @@ public final class FdTable {
     }
 
     private Node set(SelectableChannel ch, IntSupplier canRead, Runnable onRead, Runnable onWrite,
-                     BooleanSupplier ioPoll, Object owner, int watched) {
+                     BooleanSupplier ioPoll, Object owner, int watched, Runnable onClosed) {
         boolean remove = onRead == null && onWrite == null;
         if (!remove) {
             if (!ch.isOpen()) {
@@ -285,6 +314,7 @@ public final class FdTable {
             }
             node.watched = watched;
             node.owner = owner;
+            node.onClosed = onClosed;
             dirty.add(node);
             hasDirty = true;
             return node;
@@ -391,8 +421,60 @@ public final class FdTable {
                 canReadNodes[canReadCount] = null;
                 n.canReadIndex = -1;
             }
+            if (live && n.onClosed != null) {
+                if (n.closeIndex < 0) {
+                    n.closeIndex = closeCount;
+                    closeNodes = add(closeNodes, closeCount++, n);
+                }
+            } else if (n.closeIndex >= 0) {
+                Node last = closeNodes[--closeCount];
+                closeNodes[n.closeIndex] = last;
+                last.closeIndex = n.closeIndex;
+                closeNodes[closeCount] = null;
+                n.closeIndex = -1;
+            }
         }
         return true;
+    }
+
+    /**
+     * Called from the loop thread after {@link #dispatch}: for each channel set with {@link
+     * #updateWatchingClose} that is closed now, removes its handlers and calls its {@code onClosed}
+     * (once). A handler that throws is reported to {@code guard} and the others go on. Nothing
+     * (one read) when no channel watches its close.
+     *
+     * @param stillOpen checked before each call: a handler may close the context
+     * @return whether a handler was called
+     */
+    public boolean dispatchClosed(BooleanSupplier stillOpen, CallbackGuard guard) {
+        boolean progress = false;
+        Node[] watching = closeNodes;
+        // NOTE: the array does not change here: removals leave it in the next applyUpdates
+        for (int i = 0, count = closeCount; i < count; i++) {
+            Node n = watching[i];
+            Runnable closed = n.onClosed;
+            if (closed == null || n.removed || n.channel.isOpen() || !stillOpen.getAsBoolean()) {
+                continue;
+            }
+            synchronized (this) {
+                if (n.removed || n.onClosed != closed) {
+                    continue; // changed by another thread since the check
+                }
+                nodes.remove(n.channel, n);
+                n.removed = true;
+                dirty.add(n);
+                hasDirty = true;
+            }
+            progress = true;
+            guard.begin(LoopProbe.FD_READ, closed);
+            try {
+                closed.run();
+                guard.ran();
+            } catch (Throwable t) {
+                guard.failed(closed, "close handler " + closed + " of " + n.channel, t);
+            }
+        }
+        return progress;
     }
 
     /** Stores {@code n} at {@code at} (the current count), growing the array if full. */
@@ -705,6 +787,8 @@ public final class FdTable {
         pollCount = 0;
         canReadNodes = NO_NODES;
         canReadCount = 0;
+        closeNodes = NO_NODES;
+        closeCount = 0;
         ready = new ArrayList<>();
         if (sel != null) {
             try {
