@@ -1077,6 +1077,7 @@ public final class AioContext implements AutoCloseable {
         }
         closed = true;
         LoopObserve.contextClosed(this);
+        CoroutineDump.contextClosed(this);
         // From a callback too: the dispatch in progress sees an empty queue and stops.
         java.util.List<BottomHalf> leaked = bhq.clear();
         if (!leaked.isEmpty()) {

@@ -194,25 +194,37 @@ final class CoroutineDump {
         return probe;
     }
 
-    /** Called by each new context: remembers it, and registers the MBean with the first. Any thread. */
+    /**
+     * Called by each new context: remembers it, and registers the MBean when none was open
+     * ({@link CoroutinesMBean#opened()}). Any thread.
+     */
     static void contextCreated(AioContext ctx) {
-        boolean first;
         synchronized (CONTEXTS) {
             CONTEXTS.removeIf(ref -> ref.get() == null);
-            first = CONTEXTS.isEmpty() && !mbeanTried;
-            mbeanTried = true;
             CONTEXTS.add(new WeakReference<>(ctx));
-        }
-        if (first && !System.getProperty("aioco.jmx", "true").equals("false")) {
-            // NOTE: on a thread of its own: the platform MBean server's start takes 50-300 ms, which
-            // the first context's creation must not wait for
-            Thread registrar = new Thread(CoroutinesMBean::register, CoroutinesMBean.REGISTRAR);
-            registrar.setDaemon(true);
-            registrar.start();
+            if (open++ == 0) {
+                // NOTE: under the lock, so that a close of the last context cannot come between
+                // (CoroutinesMBean orders a registrar that is late against it by generation)
+                CoroutinesMBean.opened();
+            }
         }
     }
 
-    private static boolean mbeanTried;
+    /**
+     * Called by each context as it closes (once): the last one open unregisters the MBean, so that
+     * the platform MBean server keeps nothing of this runtime (a redeploy collects its class loader).
+     * Any thread.
+     */
+    static void contextClosed(AioContext ctx) {
+        synchronized (CONTEXTS) {
+            if (--open == 0) {
+                CoroutinesMBean.closed();
+            }
+        }
+    }
+
+    /** Contexts created and not closed yet. Guarded by {@link #CONTEXTS}. */
+    private static int open;
 
     static List<AioContext> contexts() {
         List<AioContext> out = new ArrayList<>();
