@@ -426,7 +426,7 @@ final class CoroutineDump {
         CoStack stack = co.frames();
         if (stack != null && co.isSuspended()) {
             try {
-                CoTables.Frames described = CoTables.describe(stack);
+                CoTables.Frames described = CoTables.describe(stack, co.entryFrameForDump());
                 frames = described.elements();
                 note = described.note();
                 saved = described.innermostSaved();
