@@ -428,6 +428,28 @@ class CoroutineDumpTest {
         assertEquals(at("lockThenRead", "readBehindWriter"), block(dump, "qdeadlock-c").get(3));
     }
 
+    @CoroutineFn
+    private static void readThenWrite(CoRwLock rw) {
+        rw.rdlock();
+        rw.wrlock(); // @writeWhileReading
+        rw.unlock();
+        rw.unlock();
+    }
+
+    @Test
+    void aReaderAskingForTheWriteLockOfItsOwnLockIsADeadlockOfOne() throws Exception {
+        AioContext ctx = context();
+        CoRwLock rw = new CoRwLock();
+        Coroutine self = Coroutine.create("selfread", () -> readThenWrite(rw));
+        self.enter(ctx); // waits for the write lock, held by itself as a reader
+        cleanups.add(self::cancel);
+        String dump = dump();
+        assertTrue(deadlockReport(dump).containsAll(List.of("\"selfread\" " + id(self) + ":",
+                "  waiting for the write lock of " + rw + ", held by 1 reader(s): \"selfread\" " + id(self) + " (itself)")),
+                dump);
+        assertEquals(at("readThenWrite", "writeWhileReading"), block(dump, "selfread").get(3));
+    }
+
     @Test
     void noDeadlockIsReportedForAPlainWaitChain() throws Exception {
         AioContext ctx = context();
