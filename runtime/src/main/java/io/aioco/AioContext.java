@@ -275,11 +275,16 @@ public final class AioContext implements AutoCloseable {
             outerProbe.event = null;
         }
         probe.polledBy(me);
+        probe.pollStarted();
         Guard g = guard;
         boolean outerAsLoop = g.asLoop;
         Throwable outerFailure = g.firstFailure;
+        boolean outerJfr = g.jfrCallbacks;
         g.asLoop = outerAsLoop || asLoop;
         g.firstFailure = null;
+        // NOTE: once per poll, not per dispatch: the flag changes when a recording starts or stops,
+        // or about once a second (the watcher's refresh); a poll started before sees it at the next
+        g.jfrCallbacks = io.aioco.internal.observe.JfrOn.callbacks();
         Throwable failure;
         boolean progress;
         try {
@@ -288,6 +293,7 @@ public final class AioContext implements AutoCloseable {
             failure = g.firstFailure;
             g.firstFailure = outerFailure;
             g.asLoop = outerAsLoop;
+            g.jfrCallbacks = outerJfr;
             state.polling = outerPolling;
             probe.idle();
             probe.event = null;
@@ -322,12 +328,14 @@ public final class AioContext implements AutoCloseable {
         private final java.util.HashMap<Class<?>, long[]> counts = new java.util.HashMap<>();
         /** Whether a stray interrupt was logged already. */
         private boolean interruptLogged;
+        /** Whether JFR's aioco.LongCallback is enabled, read once per poll (JfrOn.callbacks()). */
+        boolean jfrCallbacks;
 
         @Override
         public void begin(int kind, Object what) {
             io.aioco.internal.observe.LoopProbe p = probe;
-            p.begin(kind, what); // two plain stores
-            if (io.aioco.internal.observe.JfrOn.callbacks()) {
+            p.begin(kind, what); // one plain store (see LoopProbe)
+            if (jfrCallbacks) {
                 p.event = io.aioco.internal.observe.Jfr.beginCallback();
             }
         }
@@ -338,7 +346,7 @@ public final class AioContext implements AutoCloseable {
             if (asLoop && Thread.interrupted()) {
                 strayInterrupt();
             }
-            if (probe.event != null) {
+            if (jfrCallbacks && probe.event != null) {
                 endEvent();
             }
         }
@@ -1097,6 +1105,7 @@ public final class AioContext implements AutoCloseable {
         }
         closed = true;
         LoopObserve.contextClosed(this);
+        CoroutineDump.contextClosed(this);
         // From a callback too: the dispatch in progress sees an empty queue and stops.
         java.util.List<BottomHalf> leaked = bhq.clear();
         if (!leaked.isEmpty()) {

@@ -54,12 +54,77 @@ public final class CoRwLock {
             }
         }
 
+        /**
+         * QEMU's CoRwlock semantics as edges: a ticket waits for the writer holding the lock; a write
+         * ticket (an upgrade too) for every reader holding it (it needs them all gone); and, since
+         * the queue is served in order, any ticket for each writer queued ahead of it (a reader
+         * queued behind a writer waits for that writer even while readers hold the lock, which do
+         * not keep it out themselves). Readers are named under {@link Coroutine#PROBES} only.
+         */
+        @Override
+        java.util.List<Coroutine> holders() {
+            synchronized (CoRwLock.this) {
+                if (isDone()) {
+                    return java.util.List.of();
+                }
+                java.util.List<Coroutine> out = new java.util.ArrayList<>();
+                if (writer != null) {
+                    out.add(writer);
+                } else if (!read && readerList != null) {
+                    for (Coroutine reader : readerList) {
+                        if (!out.contains(reader)) {
+                            out.add(reader);
+                        }
+                    }
+                }
+                for (Coroutine ahead : writersAhead()) {
+                    if (!out.contains(ahead)) {
+                        out.add(ahead);
+                    }
+                }
+                return out;
+            }
+        }
+
+        /** The coroutines of the write tickets queued ahead of this one. Guarded by the lock's monitor. */
+        private java.util.List<Coroutine> writersAhead() {
+            java.util.ArrayList<Coroutine> out = new java.util.ArrayList<>();
+            for (CoWait ahead = prev; ahead != null; ahead = ahead.prev) {
+                if (ahead instanceof Ticket ticket && !ticket.read) {
+                    out.add(0, ticket.coroutine); // NOTE: in arrival order
+                }
+            }
+            return out;
+        }
+
         @Override
         String describeForDump() {
-            Coroutine holder = writer();
-            int readers = readers();
-            return describe() + (holder != null ? "" : readers > 0 ? ", held by " + readers + " reader(s)"
-                    : ", queued behind other waiters");
+            synchronized (CoRwLock.this) {
+                StringBuilder text = new StringBuilder(describe());
+                if (writer != null) {
+                    // NOTE: the dump appends ", held by" and the writer (holder())
+                } else if (owners > 0) {
+                    text.append(", held by ").append(owners).append(" reader(s)");
+                    if (readerList != null) {
+                        text.append(':');
+                        for (int i = 0; i < readerList.size(); i++) {
+                            Coroutine reader = readerList.get(i);
+                            text.append(i == 0 ? " " : ", ").append(CoroutineDump.label(reader))
+                                    .append(reader == coroutine ? " (itself)" : "");
+                        }
+                    }
+                } else {
+                    text.append(", queued behind other waiters");
+                }
+                java.util.List<Coroutine> ahead = isDone() ? java.util.List.of() : writersAhead();
+                if (!ahead.isEmpty()) {
+                    text.append(ahead.size() == 1 ? ", behind the queued writer " : ", behind the queued writers ");
+                    for (int i = 0; i < ahead.size(); i++) {
+                        text.append(i == 0 ? "" : ", ").append(CoroutineDump.label(ahead.get(i)));
+                    }
+                }
+                return text.toString();
+            }
         }
 
         @Override
@@ -67,9 +132,15 @@ public final class CoRwLock {
             synchronized (CoRwLock.this) {
                 if (upgrading) {
                     owners--;
+                    if (Coroutine.PROBES) {
+                        readerLeft(coroutine);
+                    }
                 } else if (read ? owners == 0 || (owners > 0 && waiters.isEmpty()) : owners == 0) {
                     owners = read ? owners + 1 : -1; // freed since the coroutine tried
                     writer = read ? null : coroutine;
+                    if (Coroutine.PROBES && read) {
+                        readerCame(coroutine);
+                    }
                     return completeInline();
                 }
                 // NOTE: set before the ticket is queued: its grant may resume it on another thread
@@ -105,6 +176,9 @@ public final class CoRwLock {
             synchronized (CoRwLock.this) {
                 if (read) {
                     owners--;
+                    if (Coroutine.PROBES) {
+                        readerLeft(coroutine);
+                    }
                 } else {
                     owners = 0;
                     writer = null;
@@ -144,6 +218,14 @@ public final class CoRwLock {
     private Coroutine writer;
     /** Tickets in arrival order; guarded by {@code this}. */
     private final WaiterList<Ticket> waiters = new WaiterList<>();
+    /**
+     * Under {@link Coroutine#PROBES} only (else always null): the coroutines holding a read lock,
+     * one entry per read lock held (a coroutine may hold several), in the order they took them: for
+     * coroutine dumps and their deadlock report. Created at the first read lock; guarded by {@code
+     * this}. Without the probes readers are counted ({@link #owners}), not named, and a read lock
+     * costs nothing more (the check is a static final the JIT folds).
+     */
+    private java.util.ArrayList<Coroutine> readerList;
 
     /** Creates an unlocked lock. Maps to {@code qemu_co_rwlock_init}. */
     public CoRwLock() {}
@@ -167,6 +249,9 @@ public final class CoRwLock {
         synchronized (this) {
             if (owners == 0 || (owners > 0 && waiters.isEmpty())) {
                 owners++;
+                if (Coroutine.PROBES) {
+                    readerCame(CoFrame.coroutine(stack));
+                }
                 return;
             }
         }
@@ -225,6 +310,9 @@ public final class CoRwLock {
                 synchronized (this) {
                     if (owners == 0 || (owners > 0 && waiters.isEmpty())) {
                         owners++; // the read lock back at once
+                        if (Coroutine.PROBES) {
+                            readerCame(ticket.coroutine);
+                        }
                         throw cancellation;
                     }
                 }
@@ -239,6 +327,9 @@ public final class CoRwLock {
             if (owners == 1 && waiters.isEmpty()) {
                 owners = -1;
                 writer = CoFrame.coroutine(stack);
+                if (Coroutine.PROBES) {
+                    readerList.clear();
+                }
                 return;
             }
         }
@@ -262,6 +353,9 @@ public final class CoRwLock {
                 throw new IllegalStateException("cannot downgrade " + this + ": it is not held for writing");
             }
             owners = 1;
+            if (Coroutine.PROBES) {
+                readerCame(writer); // the writer keeps a read lock
+            }
             writer = null;
             woken = grantHead();
         }
@@ -280,11 +374,15 @@ public final class CoRwLock {
      */
     @CoroutineFn
     public void unlock() {
-        UNLOCK.arrive(UNLOCK.enter(), this); // never suspends: any caller will do
+        CoStack stack = UNLOCK.enter();
+        UNLOCK.arrive(stack, this); // never suspends: any caller will do
         Ticket woken;
         synchronized (this) {
             if (owners > 0) {
                 owners--;
+                if (Coroutine.PROBES) {
+                    readerLeft(CoFrame.coroutine(stack));
+                }
             } else if (owners == -1) {
                 owners = 0;
                 writer = null;
@@ -321,6 +419,8 @@ public final class CoRwLock {
                 owners = ticket.read ? owners + 1 : -1;
                 if (!ticket.read) {
                     writer = ticket.coroutine;
+                } else if (Coroutine.PROBES) {
+                    readerCame(ticket.coroutine);
                 }
                 return ticket;
             }
@@ -338,9 +438,28 @@ public final class CoRwLock {
         }
     }
 
+    /** Under {@link Coroutine#PROBES}: {@code reader} took a read lock. Guarded by {@code this}. */
+    private void readerCame(Coroutine reader) {
+        if (readerList == null) {
+            readerList = new java.util.ArrayList<>(4);
+        }
+        readerList.add(reader);
+    }
+
     /**
-     * For coroutine dumps: the coroutine holding the write lock, or null (readers are counted, not
-     * named). Any thread; takes the lock's monitor briefly.
+     * Under {@link Coroutine#PROBES}: {@code reader} gave a read lock up. A read lock released by
+     * another coroutine than the one that took it (QEMU does not forbid it) drops the oldest
+     * reader's entry, so that the names stay as many as the read locks held. Guarded by {@code this}.
+     */
+    private void readerLeft(Coroutine reader) {
+        if (readerList != null && !readerList.remove(reader) && !readerList.isEmpty()) {
+            readerList.remove(0);
+        }
+    }
+
+    /**
+     * For coroutine dumps: the coroutine holding the write lock, or null (readers are named by the
+     * tickets' {@code holders()} under the probes). Any thread; takes the lock's monitor briefly.
      */
     synchronized Coroutine writer() {
         return writer;

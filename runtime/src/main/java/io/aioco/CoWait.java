@@ -228,6 +228,17 @@ abstract class CoWait implements Coroutine.AfterYield {
     }
 
     /**
+     * Every coroutine this wait waits for (its edges in the deadlock report): by default the
+     * {@link #holder()}; a read-write lock's ticket names all the readers and the writers queued
+     * ahead of it. The wait cannot end until each of them has moved (an AND wait), so a cycle through
+     * any of them is a deadlock. Any thread, racy.
+     */
+    java.util.List<Coroutine> holders() {
+        Coroutine holder = holder();
+        return holder == null ? java.util.List.of() : java.util.List.of(holder);
+    }
+
+    /**
      * Completes the wait without waking: for {@link #publish()} when the wait is satisfied at once,
      * or when it hands a lock to another wait that its caller then wakes.
      *

@@ -161,6 +161,23 @@ public final class Coroutine {
         CoWait publish();
     }
 
+    /**
+     * For coroutine dumps: the method its entry runs, {@code Owner.run} (a lambda's proxy class as
+     * jstack names it, without its address), which names the outermost saved frame when that frame's
+     * class has no frame table; null for the runtime's own entries, whose outermost woven frame is
+     * not the entry's ({@code spawn}, the test kit's). Any thread.
+     */
+    String entryFrameForDump() {
+        Class<?> cls = entry.getClass();
+        if (entry instanceof SpawnEntry<?> || cls.getClassLoader() == Coroutine.class.getClassLoader()
+                && cls.getPackageName().startsWith(Coroutine.class.getPackageName() + ".internal")) {
+            return null; // NOTE: the runtime's (spawn) and the test kit's entries call the code that suspends
+        }
+        String name = cls.getName();
+        int slash = name.indexOf('/'); // NOTE: a hidden class (a lambda's proxy): Owner$$Lambda$N/0x...
+        return (slash < 0 ? name : name.substring(0, slash)) + ".run";
+    }
+
     private Coroutine(String name, CoroutineEntry entry) {
         this.entry = entry;
         this.name = name;

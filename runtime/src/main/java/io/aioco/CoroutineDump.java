@@ -194,25 +194,37 @@ final class CoroutineDump {
         return probe;
     }
 
-    /** Called by each new context: remembers it, and registers the MBean with the first. Any thread. */
+    /**
+     * Called by each new context: remembers it, and registers the MBean when none was open
+     * ({@link CoroutinesMBean#opened()}). Any thread.
+     */
     static void contextCreated(AioContext ctx) {
-        boolean first;
         synchronized (CONTEXTS) {
             CONTEXTS.removeIf(ref -> ref.get() == null);
-            first = CONTEXTS.isEmpty() && !mbeanTried;
-            mbeanTried = true;
             CONTEXTS.add(new WeakReference<>(ctx));
-        }
-        if (first && !System.getProperty("aioco.jmx", "true").equals("false")) {
-            // NOTE: on a thread of its own: the platform MBean server's start takes 50-300 ms, which
-            // the first context's creation must not wait for
-            Thread registrar = new Thread(CoroutinesMBean::register, CoroutinesMBean.REGISTRAR);
-            registrar.setDaemon(true);
-            registrar.start();
+            if (open++ == 0) {
+                // NOTE: under the lock, so that a close of the last context cannot come between
+                // (CoroutinesMBean orders a registrar that is late against it by generation)
+                CoroutinesMBean.opened();
+            }
         }
     }
 
-    private static boolean mbeanTried;
+    /**
+     * Called by each context as it closes (once): the last one open unregisters the MBean, so that
+     * the platform MBean server keeps nothing of this runtime (a redeploy collects its class loader).
+     * Any thread.
+     */
+    static void contextClosed(AioContext ctx) {
+        synchronized (CONTEXTS) {
+            if (--open == 0) {
+                CoroutinesMBean.closed();
+            }
+        }
+    }
+
+    /** Contexts created and not closed yet. Guarded by {@link #CONTEXTS}. */
+    private static int open;
 
     static List<AioContext> contexts() {
         List<AioContext> out = new ArrayList<>();
@@ -228,16 +240,16 @@ final class CoroutineDump {
     }
 
     /** What a dump says about one coroutine. */
-    private record Info(Coroutine co, String state, Thread thread, String waitsOn, Coroutine holder,
+    private record Info(Coroutine co, String state, Thread thread, String waitsOn, List<Coroutine> holders,
             List<String> frames, String note) {}
 
     /**
      * What the dump keeps of each coroutine until it writes it: its rank for the order and its edge
      * for the deadlock report, no text (a dump of 100k coroutines must not hold their text at once).
      */
-    private record Node(Thread runningOn, int rank, Coroutine holder) {
+    private record Node(Thread runningOn, int rank, List<Coroutine> holders) {
         static Node of(Info info, Thread runningOn) {
-            return new Node(runningOn, CoroutineDump.rank(info.state()), info.holder());
+            return new Node(runningOn, CoroutineDump.rank(info.state()), info.holders());
         }
     }
 
@@ -404,7 +416,7 @@ final class CoroutineDump {
     private static Info info(Coroutine co, Thread runningOn) {
         String state = co.stateName();
         if (state.equals("RUNNING") || runningOn != null) {
-            return new Info(co, "RUNNING", runningOn, null, null, List.of(),
+            return new Info(co, "RUNNING", runningOn, null, List.of(), List.of(),
                     runningOn == null ? "entered: on the stack of the running coroutine"
                             : "running: its stack is that of thread " + quote(runningOn.getName()));
         }
@@ -414,7 +426,7 @@ final class CoroutineDump {
         CoStack stack = co.frames();
         if (stack != null && co.isSuspended()) {
             try {
-                CoTables.Frames described = CoTables.describe(stack);
+                CoTables.Frames described = CoTables.describe(stack, co.entryFrameForDump());
                 frames = described.elements();
                 note = described.note();
                 saved = described.innermostSaved();
@@ -424,11 +436,11 @@ final class CoroutineDump {
         }
         AioContext scheduled = co.scheduledIn();
         if (scheduled != null) {
-            return new Info(co, "SCHEDULED", null, "its turn in " + scheduled + " (woken, not entered yet)", null,
-                    frames, note);
+            return new Info(co, "SCHEDULED", null, "its turn in " + scheduled + " (woken, not entered yet)",
+                    List.of(), frames, note);
         }
         if (!co.isSuspended()) {
-            return new Info(co, state, null, null, null, frames, note);
+            return new Info(co, state, null, null, List.of(), frames, note);
         }
         CoWait wait = saved instanceof CoWait savedWait ? savedWait : null;
         boolean plainYield = !frames.isEmpty() && frames.get(0).startsWith("io.aioco.Coroutine.yield(");
@@ -439,51 +451,89 @@ final class CoroutineDump {
         if (wait == null || wait.isDone()) {
             return new Info(co, state, null, plainYield || wait == null
                     ? "a plain yield (Coroutine.yield(): whoever enters it next resumes it)"
-                    : "its turn to run (its wait ended)", null, frames, note);
+                    : "its turn to run (its wait ended)", List.of(), frames, note);
         }
         String what;
         Coroutine holder;
+        List<Coroutine> holders;
         try {
             what = wait.describeForDump();
             holder = wait.holder();
+            holders = wait.holders();
         } catch (RuntimeException racing) {
             what = wait.describe();
             holder = null;
+            holders = List.of();
         }
         if (holder != null) {
             // NOTE: itself: a writer asking for its CoRwLock again; the deadlock report shows it as a
             // cycle of one (the waits never name their own coroutine otherwise)
             what = what + ", held by " + label(holder) + (holder == co ? " (itself)" : "");
         }
-        return new Info(co, state, null, what, holder, frames, note);
+        return new Info(co, state, null, what, holders, frames, note);
     }
 
-    /** Cycles of coroutines each waiting for a lock the next holds; each reported once. */
+    /**
+     * Cycles of coroutines each waiting for a lock the next holds, found by a depth-first search of
+     * the wait-for graph (a coroutine's edges: the holders of what it waits for; a writer waiting
+     * for a {@link CoRwLock} has one edge per reader). Every wait is an AND wait (it ends only when
+     * all its holders have moved), so any cycle is a deadlock. A cycle sharing a coroutine with one
+     * reported already is not reported again. Iterative: a chain of 100k waits does not overflow
+     * the stack.
+     */
     private static List<List<Coroutine>> deadlocks(List<Coroutine> order, Map<Coroutine, Node> nodes) {
         List<List<Coroutine>> cycles = new ArrayList<>();
-        Map<Coroutine, Boolean> done = new IdentityHashMap<>();
+        Map<Coroutine, Boolean> done = new IdentityHashMap<>(); // searched from (black)
+        Map<Coroutine, Boolean> inCycle = new IdentityHashMap<>();
         for (Coroutine start : order) {
-            Map<Coroutine, Integer> onPath = new LinkedHashMap<>();
-            List<Coroutine> path = new ArrayList<>();
-            Coroutine co = start;
-            while (co != null && !done.containsKey(co)) {
-                Node node = nodes.computeIfAbsent(co, c -> Node.of(info(c, null), null));
-                if (onPath.containsKey(co)) {
-                    cycles.add(new ArrayList<>(path.subList(onPath.get(co), path.size())));
-                    break;
-                }
-                onPath.put(co, path.size());
-                path.add(co);
-                co = node.holder();
+            if (done.containsKey(start)) {
+                continue;
             }
-            for (Coroutine seen : path) {
-                done.put(seen, Boolean.TRUE);
+            Map<Coroutine, Integer> onPath = new IdentityHashMap<>(); // grey: its index in path
+            List<Coroutine> path = new ArrayList<>();
+            List<Integer> nextEdge = new ArrayList<>();
+            onPath.put(start, 0);
+            path.add(start);
+            nextEdge.add(0);
+            while (!path.isEmpty()) {
+                int top = path.size() - 1;
+                Coroutine co = path.get(top);
+                List<Coroutine> edges = nodes.computeIfAbsent(co, c -> Node.of(info(c, null), null)).holders();
+                int edge = nextEdge.get(top);
+                if (edge == edges.size()) {
+                    onPath.remove(co);
+                    done.put(co, Boolean.TRUE);
+                    path.remove(top);
+                    nextEdge.remove(top);
+                    continue;
+                }
+                nextEdge.set(top, edge + 1);
+                Coroutine next = edges.get(edge);
+                Integer at = onPath.get(next);
+                if (at != null) {
+                    List<Coroutine> cycle = new ArrayList<>(path.subList(at, path.size()));
+                    boolean fresh = true;
+                    for (Coroutine member : cycle) {
+                        fresh &= !inCycle.containsKey(member);
+                    }
+                    if (fresh) {
+                        cycles.add(cycle);
+                        for (Coroutine member : cycle) {
+                            inCycle.put(member, Boolean.TRUE);
+                        }
+                    }
+                } else if (!done.containsKey(next)) {
+                    onPath.put(next, path.size());
+                    path.add(next);
+                    nextEdge.add(0);
+                }
             }
         }
         return cycles;
     }
 
-    private static String label(Coroutine co) {
+    /** @return {@code co} as the dump names it: {@code "name" Coroutine@hex}, or {@code Coroutine@hex}. Any thread. */
+    static String label(Coroutine co) {
         String id = "Coroutine@" + Integer.toHexString(System.identityHashCode(co));
         return co.name() == null ? id : quote(co.name()) + " " + id;
     }

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Timeout;
  * application server's redeploy can collect the runtime's class loader. The runtime's classes are
  * loaded here by a class loader of their own (parent: the platform loader, which has jdk.jfr), a
  * context is created and closed, the loader is dropped, and the collector must clear a weak
- * reference to it: the wait is on the reference queue, bounded by a number of collections. The
- * MBean ({@code aioco.jmx}) is turned off for that loader: it is registered once per process for
- * good (docs/diagnostics.md), out of this test's scope.
+ * reference to it: the wait is on the reference queue, bounded by a number of collections. JMX is
+ * on: the MBean {@code io.aioco:type=Coroutines} that the loader's runtime registers with its first
+ * context is unregistered with its last (the platform MBean server would keep the loader).
  */
 @Timeout(120)
 class RuntimeClassLoaderReleasedTest {
@@ -27,7 +27,10 @@ class RuntimeClassLoaderReleasedTest {
     @Test
     void theRuntimesClassLoaderIsCollectedOnceItsLastContextClosed() throws Exception {
         ReferenceQueue<ClassLoader> queue = new ReferenceQueue<>();
-        WeakReference<ClassLoader> ref = runInOwnLoader(queue, 1);
+        @SuppressWarnings("unchecked")
+        WeakReference<ClassLoader>[] held = new WeakReference[1];
+        OwnRuntime.withNameFree(() -> held[0] = runInOwnLoader(queue, 1));
+        WeakReference<ClassLoader> ref = held[0];
         for (int i = 0; i < 200 && queue.remove(50) == null; i++) {
             System.gc();
         }
@@ -39,7 +42,10 @@ class RuntimeClassLoaderReleasedTest {
         // NOTE: a runtime of its own (contexts of other tests may be open in this class loader's):
         // each round asserts the watcher runs while its context is open and ends when it closes
         ReferenceQueue<ClassLoader> queue = new ReferenceQueue<>();
-        WeakReference<ClassLoader> ref = runInOwnLoader(queue, 3);
+        @SuppressWarnings("unchecked")
+        WeakReference<ClassLoader>[] held = new WeakReference[1];
+        OwnRuntime.withNameFree(() -> held[0] = runInOwnLoader(queue, 3));
+        WeakReference<ClassLoader> ref = held[0];
         for (int i = 0; i < 200 && queue.remove(50) == null; i++) {
             System.gc();
         }
@@ -50,13 +56,14 @@ class RuntimeClassLoaderReleasedTest {
     private static WeakReference<ClassLoader> runInOwnLoader(ReferenceQueue<ClassLoader> queue, int rounds)
             throws Exception {
         URL classes = AioContext.class.getProtectionDomain().getCodeSource().getLocation();
-        String jmx = System.getProperty("aioco.jmx");
-        System.setProperty("aioco.jmx", "false");
         Thread me = Thread.currentThread();
         ClassLoader ccl = me.getContextClassLoader();
         try (URLClassLoader loader = new URLClassLoader(new URL[] {classes}, ClassLoader.getPlatformClassLoader())) {
             Class<?> ctxClass = Class.forName("io.aioco.AioContext", true, loader);
             Class<?> observe = Class.forName("io.aioco.LoopObserve", true, loader);
+            java.lang.reflect.Method mbeanRegistered = Class.forName("io.aioco.CoroutinesMBean", true, loader)
+                    .getDeclaredMethod("registeredForTest");
+            mbeanRegistered.setAccessible(true);
             java.lang.reflect.Method watcherThread = observe.getDeclaredMethod("watcherThreadForTest");
             java.lang.reflect.Method awaitJfr = observe.getDeclaredMethod("awaitJfrListener");
             watcherThread.setAccessible(true);
@@ -64,21 +71,20 @@ class RuntimeClassLoaderReleasedTest {
             for (int i = 0; i < rounds; i++) {
                 AutoCloseable ctx = (AutoCloseable) ctxClass.getMethod("create").invoke(null);
                 awaitJfr.invoke(null); // NOTE: the listener is installed: its removal is what is tested
+                OwnRuntime.joinRegistrars(); // NOTE: so is the MBean
+                assertEquals(true, mbeanRegistered.invoke(null), "a context is open: the loader's MBean is registered");
+                assertEquals(true, OwnRuntime.nameRegistered());
                 Thread t = (Thread) watcherThread.invoke(null);
                 assertEquals(true, t != null && t.isAlive(), "a context is open: the watcher runs");
                 ctx.close();
                 assertNull(watcherThread.invoke(null), "the last context closed: no watcher thread");
+                assertEquals(false, OwnRuntime.nameRegistered(), "the last context closed: the MBean is unregistered");
                 t.join(30_000); // NOTE: a bound on the wait for the signal (its end), not a time asserted
                 assertEquals(false, t.isAlive(), "the watcher thread ended with the last context");
             }
             return new WeakReference<>(loader, queue);
         } finally {
             me.setContextClassLoader(ccl);
-            if (jmx == null) {
-                System.clearProperty("aioco.jmx");
-            } else {
-                System.setProperty("aioco.jmx", jmx);
-            }
         }
     }
 }

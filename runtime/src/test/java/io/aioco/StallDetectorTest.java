@@ -234,6 +234,94 @@ class StallDetectorTest {
         }
     }
 
+    // ---- what a probe that stores only the callback per dispatch could get wrong (see LoopProbe) ----
+
+    @Test
+    void aBottomHalfReschedulingItselfAtEveryPollIsNeverReportedButOneLongRunOfItIs() throws InterruptedException {
+        StallWatcher w = watcher(100, 5000);
+        java.util.concurrent.Semaphore entered = new java.util.concurrent.Semaphore(0);
+        java.util.concurrent.Semaphore proceed = new java.util.concurrent.Semaphore(0);
+        BottomHalf[] bh = new BottomHalf[1];
+        int[] runs = {0};
+        bh[0] = ctx.newBottomHalf(new Runnable() {
+            @Override
+            public void run() {
+                entered.release();
+                proceed.acquireUninterruptibly();
+                if (++runs[0] < 4) {
+                    bh[0].schedule(); // the same bottom half, the same callback object, in the next poll
+                }
+            }
+
+            @Override
+            public String toString() {
+                return "the-rescheduled-bh";
+            }
+        });
+        bh[0].schedule();
+        loop = new Thread(() -> {
+            for (int i = 0; i < 4; i++) {
+                ctx.poll(false);
+            }
+        }, "stall-test-loop");
+        loop.start();
+        try {
+            for (int i = 0; i < 3; i++) {
+                entered.acquire(); // run i is in its callback, in poll i
+                assertEquals(0, w.check(T0 + i * 100 * MS), "poll " + i + ": the same callback, but a new dispatch");
+                proceed.release();
+            }
+            entered.acquire(); // run 3: it stays
+            assertEquals(0, w.check(T0 + 300 * MS), "first sight of this run");
+            assertEquals(1, w.check(T0 + 400 * MS), "one run that lasts the threshold is a stall");
+            assertEquals("the-rescheduled-bh", reports.get(0).what());
+            assertEquals(LoopProbe.BOTTOM_HALF, reports.get(0).kind());
+            assertEquals(100 * MS, reports.get(0).forNs());
+        } finally {
+            proceed.release(4); // NOTE: a failed assertion must not leave the loop thread blocked
+        }
+        loop.join();
+        assertEquals(0, w.check(T0 + 10_000 * MS), "it ended");
+        assertEquals(1, reports.size());
+    }
+
+    @Test
+    void aTimerCallbackAfterABottomHalfOfTheSamePollIsReportedAsATimer() throws InterruptedException {
+        StallWatcher w = watcher(100, 5000);
+        ctx.newBottomHalf(new Runnable() {
+            @Override
+            public void run() {
+            }
+
+            @Override
+            public String toString() {
+                return "short-bh";
+            }
+        }).schedule();
+        Timer t = ctx.newTimer(ClockType.REALTIME, new Blocking("the-later-timer-cb"));
+        t.modNs(0); // due: runs in the same poll, after the bottom halves
+        pollOnLoopThread();
+        assertEquals(0, w.check(T0));
+        assertEquals(1, w.check(T0 + 100 * MS));
+        assertEquals("the-later-timer-cb", reports.get(0).what());
+        assertEquals(LoopProbe.TIMER, reports.get(0).kind(), "the kind changed within the poll");
+        assertEquals("timer callback", reports.get(0).kindName());
+    }
+
+    @Test
+    void aBottomHalfAfterACoroutineOfTheSamePollIsReportedAsABottomHalf() throws InterruptedException {
+        StallWatcher w = watcher(100, 5000);
+        Coroutine quick = Coroutine.create("quick-coroutine", () -> { });
+        ctx.coSchedule(quick); // co_schedule_bh first in the ring: a bottom half, then a coroutine
+        ctx.newBottomHalf(new Blocking("the-bh-after-a-coroutine")).schedule();
+        pollOnLoopThread();
+        assertTrue(quick.isTerminated());
+        assertEquals(0, w.check(T0));
+        assertEquals(1, w.check(T0 + 100 * MS));
+        assertEquals("the-bh-after-a-coroutine", reports.get(0).what());
+        assertEquals(LoopProbe.BOTTOM_HALF, reports.get(0).kind(), "back to a bottom half after the coroutine");
+    }
+
     @Test
     void propertiesConfigureTheProcessWatcher() {
         String threshold = System.getProperty(LoopObserve.THRESHOLD_PROPERTY);

@@ -311,6 +311,133 @@ class CoroutineDumpTest {
                 dump);
     }
 
+    @CoroutineFn
+    private static void readThenLock(CoRwLock rw, CoMutex mutex) {
+        rw.rdlock();
+        Coroutine.yield();
+        mutex.lock(); // @readerSecond
+        mutex.unlock();
+        rw.unlock();
+    }
+
+    @CoroutineFn
+    private static void lockThenRead(CoRwLock rw, CoMutex mutex) {
+        mutex.lock();
+        Coroutine.yield();
+        rw.rdlock(); // @readBehindWriter
+        rw.unlock();
+        mutex.unlock();
+    }
+
+    @CoroutineFn
+    private static void writeOnce(CoRwLock rw) {
+        rw.wrlock(); // @queuedWriter
+        rw.unlock();
+    }
+
+    /** @return the lines of the first deadlock's report (its coroutines and waits), checked to come first */
+    private static List<String> deadlockReport(String dump) {
+        Matcher section = Pattern.compile("Found a coroutine deadlock:\n=+\n((?:.+\n)+)\n").matcher(dump);
+        assertTrue(section.find(), dump);
+        assertTrue(section.start() < dump.indexOf("\nContexts:\n"), "reported first");
+        return Arrays.asList(section.group(1).split("\n"));
+    }
+
+    /** @return {@code report} turned so that it starts with the coroutine whose line is {@code first} */
+    private static List<String> rotatedTo(List<String> report, String first) {
+        int at = report.indexOf(first);
+        assertTrue(at >= 0 && at % 2 == 0, first + " not in " + report);
+        List<String> out = new ArrayList<>(report.subList(at, report.size()));
+        out.addAll(report.subList(0, at));
+        return out;
+    }
+
+    @Test
+    void aCycleThroughAReadLockNamesTheReaderAndIsReported() throws Exception {
+        AioContext ctx = context();
+        CoRwLock rw = new CoRwLock();
+        CoMutex mutex = new CoMutex();
+        Coroutine a = Coroutine.create("rdeadlock-a", () -> readThenLock(rw, mutex));
+        Coroutine b = Coroutine.create("rdeadlock-b", () -> lockThenWrite(rw, mutex));
+        a.enter(ctx); // a read lock of rw
+        b.enter(ctx); // the mutex
+        a.enter(ctx); // waits for the mutex, held by b
+        b.enter(ctx); // waits for the write lock, held by reader a: the cycle
+        cleanups.add(a::cancel);
+        cleanups.add(b::cancel);
+
+        String dump = dump();
+        List<String> report = rotatedTo(deadlockReport(dump), "\"rdeadlock-a\" " + id(a) + ":");
+        assertEquals(List.of(
+                "\"rdeadlock-a\" " + id(a) + ":",
+                "  waiting for the lock of " + mutex + ", held by \"rdeadlock-b\" " + id(b),
+                "\"rdeadlock-b\" " + id(b) + ":",
+                "  waiting for the write lock of " + rw + ", held by 1 reader(s): \"rdeadlock-a\" " + id(a)),
+                report);
+        List<String> listed = block(dump, "rdeadlock-b");
+        assertEquals("   state: SUSPENDED, waiting for the write lock of " + rw + ", held by 1 reader(s): \"rdeadlock-a\" "
+                + id(a), listed.get(1));
+        assertEquals("\tat io.aioco.CoRwLock.wrlock(CoRwLock.java)", listed.get(2));
+        assertEquals(at("lockThenWrite", "mutexSecond"), listed.get(3));
+        List<String> reader = block(dump, "rdeadlock-a");
+        assertEquals("\tat io.aioco.CoMutex.lock(CoMutex.java)", reader.get(2));
+        assertEquals(at("readThenLock", "readerSecond"), reader.get(3));
+    }
+
+    @Test
+    void aReaderQueuedBehindAWriterWaitsForThatWriterInTheCycle() throws Exception {
+        AioContext ctx = context();
+        CoRwLock rw = new CoRwLock();
+        CoMutex mutex = new CoMutex();
+        Coroutine a = Coroutine.create("qdeadlock-a", () -> readThenLock(rw, mutex));
+        Coroutine c = Coroutine.create("qdeadlock-c", () -> lockThenRead(rw, mutex));
+        Coroutine w = Coroutine.create("qdeadlock-w", () -> writeOnce(rw));
+        a.enter(ctx); // a read lock of rw
+        c.enter(ctx); // the mutex
+        w.enter(ctx); // queued for the write lock: waits for reader a
+        a.enter(ctx); // waits for the mutex, held by c
+        c.enter(ctx); // a read lock: queued behind writer w (QEMU's CoRwlock: no reader overtakes a writer)
+        cleanups.add(a::cancel);
+        cleanups.add(w::cancel);
+        cleanups.add(c::cancel);
+
+        String dump = dump();
+        List<String> report = rotatedTo(deadlockReport(dump), "\"qdeadlock-a\" " + id(a) + ":");
+        assertEquals(List.of(
+                "\"qdeadlock-a\" " + id(a) + ":",
+                "  waiting for the lock of " + mutex + ", held by \"qdeadlock-c\" " + id(c),
+                "\"qdeadlock-c\" " + id(c) + ":",
+                "  waiting for a read lock of " + rw + ", held by 1 reader(s): \"qdeadlock-a\" " + id(a)
+                        + ", behind the queued writer \"qdeadlock-w\" " + id(w),
+                "\"qdeadlock-w\" " + id(w) + ":",
+                "  waiting for the write lock of " + rw + ", held by 1 reader(s): \"qdeadlock-a\" " + id(a)),
+                report);
+        assertEquals(at("writeOnce", "queuedWriter"), block(dump, "qdeadlock-w").get(3));
+        assertEquals(at("lockThenRead", "readBehindWriter"), block(dump, "qdeadlock-c").get(3));
+    }
+
+    @CoroutineFn
+    private static void readThenWrite(CoRwLock rw) {
+        rw.rdlock();
+        rw.wrlock(); // @writeWhileReading
+        rw.unlock();
+        rw.unlock();
+    }
+
+    @Test
+    void aReaderAskingForTheWriteLockOfItsOwnLockIsADeadlockOfOne() throws Exception {
+        AioContext ctx = context();
+        CoRwLock rw = new CoRwLock();
+        Coroutine self = Coroutine.create("selfread", () -> readThenWrite(rw));
+        self.enter(ctx); // waits for the write lock, held by itself as a reader
+        cleanups.add(self::cancel);
+        String dump = dump();
+        assertTrue(deadlockReport(dump).containsAll(List.of("\"selfread\" " + id(self) + ":",
+                "  waiting for the write lock of " + rw + ", held by 1 reader(s): \"selfread\" " + id(self) + " (itself)")),
+                dump);
+        assertEquals(at("readThenWrite", "writeWhileReading"), block(dump, "selfread").get(3));
+    }
+
     @Test
     void noDeadlockIsReportedForAPlainWaitChain() throws Exception {
         AioContext ctx = context();

@@ -6,13 +6,45 @@ package io.aioco.internal.observe;
  * stores; the watcher thread reads it racily and checks what it read (see {@link
  * StallWatcher#check}).
  *
- * <p>Cost per dispatch ({@link #begin}): two plain stores into this object, which only the loop
- * thread writes: the stamp and the callback. No fence, no clock read, no allocation. The watcher
- * tells a long dispatch from many short ones by the stamp: it changes at every dispatch.
+ * <p>Cost per dispatch ({@link #begin}): one plain store, of the callback ({@link #what}), into this
+ * object, which only the loop thread writes. No fence, no clock read, no allocation, no counter
+ * read-modify-write. The kind ({@link #kind}) is stored only when it differs from the previous
+ * dispatch's (a compare of a field the loop thread just wrote, in the same cache line): consecutive
+ * dispatches of one kind (the bottom halves of a poll, its read handlers, its timers) store nothing
+ * more; a change of kind (bottom halves to coroutines and back, read to write handlers, fd handlers
+ * to timers) costs a second store for that dispatch only. The JFR flag is read once per poll by the
+ * context (into a field of its own), not per dispatch.
  *
- * <p>Threads: {@link #begin}, {@link #idle} and {@link #polledBy} on the thread polling the context
- * only; the fields may be read from any thread (racy: a reader may see a stamp and the callback of
- * the next dispatch, which {@link StallWatcher#check} guards against).
+ * <p>Per poll ({@link #pollStarted}, {@link #idle}): the poll counter ({@link #polls}), then, when
+ * the poll ends, {@link #what} cleared. The watcher tells one long dispatch from many short ones by
+ * the triple (poll, kind, callback) it samples: a dispatch it sees twice, a sampling interval apart,
+ * with the same triple has been running all along. Why this is enough, and where it is not:
+ * <ul>
+ *   <li>A callback never runs twice with the same kind in one poll through the runtime's own
+ *       scheduling: a bottom half scheduled again from its callback runs in the next poll (the ring
+ *       is dispatched up to the tail it had when the poll began), a timer re-armed during a pass
+ *       waits for the next pass, a coroutine scheduled again during {@code co_schedule_bh} runs at the
+ *       next run of that bottom half, an fd handler runs once per readiness per poll. So a bottom
+ *       half that reschedules itself at every poll, however often, changes the poll counter between
+ *       two samples and is never reported.
+ *   <li>A nested poll of the same context from a callback counts a new poll: the rest of the outer
+ *       callback counts afresh from there (as before this scheme: a callback that polls its loop
+ *       lets the loop run).
+ *   <li>Not told apart: one object dispatched twice with the same kind in one poll, when the
+ *       application makes it so: one {@code Runnable} given to two bottom halves or two timers that
+ *       are due in the same poll. If the watcher's samples, a threshold apart, fall on the first and
+ *       the second of those dispatches, the report says that callback ran for the whole time. The
+ *       loop was then inside one poll for at least the threshold (it served no new event), so the
+ *       report is of a real stall of the loop; only its attribution to that callback may be too
+ *       long. Telling them apart needs a per-dispatch count, a second store at every dispatch.
+ *   <li>An fd handler object registered for both read and write is dispatched with two kinds
+ *       ({@link #FD_READ} then {@link #FD_WRITE}), so those two dispatches are told apart.
+ * </ul>
+ *
+ * <p>Threads: {@link #begin}, {@link #idle}, {@link #pollStarted} and {@link #polledBy} on the
+ * thread polling the context only; the fields may be read from any thread (racy: a reader may see
+ * the callback of one dispatch with the kind of the next, which {@link StallWatcher#check} guards
+ * against by sampling twice).
  */
 public final class LoopProbe {
     /** Kind: not in a callback (waiting for events, or between polls). */
@@ -30,19 +62,18 @@ public final class LoopProbe {
 
     private static final String[] KINDS = {"idle", "bottom half", "fd read handler", "fd write handler",
             "timer callback", "coroutine"};
-    /** The low bits of {@link #stamp} that hold the kind. */
-    static final int KIND_MASK = 7;
 
     /** The loop's name ({@code AioContext.toString()}), for reports. */
     final String loop;
 
     /**
-     * Bits 0-2: the kind of what runs now ({@link #IDLE} between callbacks); above: a count of
-     * dispatches, so that each dispatch has a stamp of its own (wrapping: the watcher compares
-     * stamps read a sampling interval apart, far fewer than 2^29 dispatches).
+     * Polls of this loop so far (wrapping): with {@link #kind} and {@link #what}, tells a dispatch
+     * from a later dispatch of the same callback (see the class comment). Written once per poll.
      */
-    public int stamp;
-    /** The callback (or coroutine) running now; null or stale when the stamp's kind is {@link #IDLE}. */
+    public int polls;
+    /** The kind of the dispatch in progress, or of the last one of this poll; {@link #IDLE} between polls. */
+    public int kind;
+    /** The callback (or coroutine) running now, or the last one of this poll; null between polls. */
     public Object what;
     /** The thread of the last poll. */
     public Thread thread;
@@ -55,20 +86,28 @@ public final class LoopProbe {
     }
 
     /**
-     * Called by the loop thread before it runs a callback: two plain stores.
+     * Called by the loop thread before it runs a callback: one plain store (two when the kind
+     * changes from the previous dispatch's).
      *
      * @param kind one of the kinds above, not {@link #IDLE}
      * @param what the callback or coroutine (its {@code toString()} names it in reports)
      */
     public void begin(int kind, Object what) {
-        stamp = ((stamp & ~KIND_MASK) + (KIND_MASK + 1)) | kind;
+        if (this.kind != kind) {
+            this.kind = kind;
+        }
         this.what = what;
+    }
+
+    /** Called by the loop thread as a poll starts (before it may block): a new poll. */
+    public void pollStarted() {
+        polls++;
     }
 
     /** Called by the loop thread when a poll ends: no callback runs now. */
     public void idle() {
-        stamp = (stamp & ~KIND_MASK) + (KIND_MASK + 1);
         what = null;
+        kind = IDLE;
     }
 
     /** Called by the loop thread at each poll: remembers it as the loop's thread. */
@@ -83,14 +122,9 @@ public final class LoopProbe {
         return kind >= 0 && kind < KINDS.length ? KINDS[kind] : "callback";
     }
 
-    /** @return the kind of what runs now ({@link #IDLE} between callbacks); the loop thread */
+    /** @return the kind of what runs now ({@link #IDLE} between polls); the loop thread */
     public int kind() {
-        return stamp & KIND_MASK;
-    }
-
-    /** @return the kind in a stamp */
-    static int kindOf(int stamp) {
-        return stamp & KIND_MASK;
+        return kind;
     }
 
     @Override

@@ -12,9 +12,10 @@ import java.util.function.Consumer;
  * runs on a loop thread longer than a threshold is reported once, with the loop thread's stack at
  * the moment it was seen, and again every repeat interval while it lasts. As Vert.x's
  * blocked-thread checker: a daemon thread samples each loop's {@link LoopProbe} every {@link
- * #intervalNs()}; a probe whose stamp has not changed between samples, and is in a callback, has
- * been in that one callback at least since the first sample that saw the stamp. So the loop reads
- * no clock: the duration reported is a lower bound, late by at most one sampling interval.
+ * #intervalNs()}; a probe whose poll, kind and callback have not changed between samples, and is in
+ * a callback, has been in that one callback at least since the first sample that saw them (see
+ * {@link LoopProbe} for why, and for the one case it cannot tell apart). So the loop reads no
+ * clock: the duration reported is a lower bound, late by at most one sampling interval.
  *
  * <p>Configured by system properties read by the runtime when the first context is created
  * (see {@link #thresholdMs(String)}): {@code aioco.stall.thresholdMs} and {@code
@@ -31,11 +32,11 @@ public final class StallWatcher {
     /** The watcher thread's name. */
     public static final String THREAD_NAME = "aioco-stall-watcher";
 
-    private static final VarHandle STAMP;
+    private static final VarHandle POLLS;
 
     static {
         try {
-            STAMP = MethodHandles.lookup().findVarHandle(LoopProbe.class, "stamp", int.class);
+            POLLS = MethodHandles.lookup().findVarHandle(LoopProbe.class, "polls", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -63,19 +64,41 @@ public final class StallWatcher {
     /** What the watcher knows of one probe; watcher thread only (under {@link #watched}'s lock). */
     private static final class Watched {
         final WeakReference<LoopProbe> probe;
-        /** The stamp of the last sample. */
-        int stamp;
-        /** When the watcher first saw that stamp. */
+        /** The poll of the last sample. */
+        int polls;
+        /** The kind of the last sample. */
+        int kind;
+        /**
+         * The callback of the last sample, weakly (the watcher must not keep a coroutine that became
+         * unreachable, whose loss is reported through a Cleaner); null when idle. Renewed only when
+         * the sample changes.
+         */
+        WeakReference<Object> what;
+        /** When the watcher first saw that dispatch. */
         long sinceNs;
-        /** When the last report of this stamp was made. */
+        /** When the last report of this dispatch was made. */
         long reportedNs;
-        /** Reports of this stamp so far. */
+        /** Reports of this dispatch so far. */
         int reports;
 
-        Watched(LoopProbe probe, int stamp, long nowNs) {
+        Watched(LoopProbe probe, long nowNs) {
             this.probe = new WeakReference<>(probe);
-            this.stamp = stamp;
             this.sinceNs = nowNs;
+        }
+
+        /** @return whether the sample is the dispatch seen last time */
+        boolean same(int polls, int kind, Object what) {
+            return what != null && polls == this.polls && kind == this.kind && this.what != null
+                    && this.what.get() == what;
+        }
+
+        /** Remembers a new dispatch (or idleness) seen at {@code nowNs}. */
+        void renew(int polls, int kind, Object what, long nowNs) {
+            this.polls = polls;
+            this.kind = kind;
+            this.what = what == null ? null : new WeakReference<>(what);
+            this.sinceNs = nowNs;
+            this.reports = 0;
         }
     }
 
@@ -115,7 +138,10 @@ public final class StallWatcher {
     public void watch(LoopProbe probe) {
         synchronized (watched) {
             watched.removeIf(w -> w.probe.get() == null);
-            watched.add(new Watched(probe, (int) STAMP.getAcquire(probe), lastNowNs));
+            Watched w = new Watched(probe, lastNowNs);
+            int polls = (int) POLLS.getAcquire(probe);
+            w.renew(polls, probe.kind, probe.what, lastNowNs);
+            watched.add(w);
         }
     }
 
@@ -153,15 +179,15 @@ public final class StallWatcher {
                     watched.remove(i--);
                     continue;
                 }
-                int stamp = (int) STAMP.getAcquire(p);
-                if (stamp != w.stamp) {
-                    w.stamp = stamp;
-                    w.sinceNs = nowNs;
-                    w.reports = 0;
+                int polls = (int) POLLS.getAcquire(p);
+                int kind = p.kind;
+                Object what = p.what;
+                if (!w.same(polls, kind, what)) {
+                    w.renew(polls, kind, what, nowNs);
                     continue;
                 }
                 Thread thread = p.thread;
-                if (LoopProbe.kindOf(stamp) != LoopProbe.IDLE && p.what != null && thread != null) {
+                if (kind != LoopProbe.IDLE && thread != null) {
                     Watched inner = innermost.get(thread);
                     if (inner == null || w.sinceNs >= inner.sinceNs) {
                         innermost.put(thread, w);
@@ -187,17 +213,15 @@ public final class StallWatcher {
 
     /** One probe's sample: the report to make, or null. */
     private Stall sample(Watched w, LoopProbe p, long nowNs) {
-        int stamp = (int) STAMP.getAcquire(p);
+        int polls = (int) POLLS.getAcquire(p);
+        int kind = p.kind;
         Object what = p.what;
         Thread thread = p.thread;
-        if (stamp != w.stamp) {
-            w.stamp = stamp;
-            w.sinceNs = nowNs;
-            w.reports = 0;
+        if (!w.same(polls, kind, what)) {
+            w.renew(polls, kind, what, nowNs);
             return null;
         }
-        int kind = LoopProbe.kindOf(stamp);
-        if (kind == LoopProbe.IDLE || what == null || thread == null) {
+        if (kind == LoopProbe.IDLE || thread == null) {
             return null;
         }
         long forNs = nowNs - w.sinceNs;
@@ -206,7 +230,7 @@ public final class StallWatcher {
             return null;
         }
         StackTraceElement[] stack = thread.getStackTrace();
-        if ((int) STAMP.getAcquire(p) != stamp) {
+        if (!w.same((int) POLLS.getAcquire(p), p.kind, p.what)) {
             return null; // NOTE: the callback returned meanwhile: the stack is of something else
         }
         w.reports++;
