@@ -64,7 +64,8 @@ class CodeGrowthTest {
                 new Shape("mixed calls, 30 live locals, stacks 6 deep", 30, 0, 6, "spvs"),
                 new Shape("virtual calls, 8 live locals, finally nested 1 deep", 8, 1, 2, "v"),
                 new Shape("mixed calls, 60 live locals, finally nested 3 deep", 60, 3, 0, "spsy"),
-                new Shape("mixed calls, 30 live locals, finally nested 3 deep, stacks 2 deep", 30, 3, 2, "spsy"))
+                new Shape("mixed calls, 30 live locals, finally nested 3 deep, stacks 2 deep", 30, 3, 2, "spsy"),
+                new Shape("mixed calls, 60 live locals, finally nested 3 deep, stacks 3 deep", 60, 3, 3, "spvy"))
                 .map(Arguments::of);
     }
 

@@ -139,6 +139,9 @@ final class StateMachine {
         for (Shape shape : shapes.values()) {
             emitShape(shape);
         }
+        for (LocalsShape locals : localsShapes.values()) {
+            emitLocalsShape(locals);
+        }
         LabelNode corrupt = new LabelNode();
         method.instructions.insert(prologue(start, dispatch));
         if (resumable && !points.isEmpty()) {
@@ -151,7 +154,7 @@ final class StateMachine {
                 // straight there once the number is checked)
                 tail.add(new LdcInsnNode(stateBase));
                 tail.add(new InsnNode(Opcodes.ISUB));
-                if (shapes.size() == 1) {
+                if (localsShapes.size() == 1) {
                     tail.add(new InsnNode(Opcodes.DUP));
                     tail.add(new VarInsnNode(Opcodes.ISTORE, stateLocal));
                     tail.add(new JumpInsnNode(Opcodes.IFLT, corrupt));
@@ -347,11 +350,37 @@ final class StateMachine {
         /** Where each point's resume block goes: its call, or after its yield. */
         final List<LabelNode> resumeTargets = new ArrayList<>();
 
-        Shape(SuspensionPoint first, Spill spill) {
+        /** The shape of its locals alone, whose save and restore blocks it shares with other shapes. */
+        final LocalsShape locals;
+
+        Shape(SuspensionPoint first, Spill spill, LocalsShape locals) {
             this.first = first;
             this.spill = spill;
+            this.locals = locals;
         }
     }
+
+    /**
+     * Compact: the locals a point saves, with their types. The frame saves the operand stack and
+     * the receiver first (their shape's block), then the locals (this block, shared by the shapes
+     * that differ only in their operand stacks), then the state; restoring, this block comes first.
+     */
+    private static final class LocalsShape {
+        final SuspensionPoint first;
+        final LabelNode save = new LabelNode();
+        final LabelNode restore = new LabelNode();
+        /** The points' numbers, ascending, and the restore block of each one's shape. */
+        final List<Integer> indices = new ArrayList<>();
+        final List<LabelNode> shapeRestores = new ArrayList<>();
+        final java.util.Set<Shape> shapes = new java.util.HashSet<>();
+
+        LocalsShape(SuspensionPoint first) {
+            this.first = first;
+        }
+    }
+
+    /** Compact: the locals shapes met so far, by their key. */
+    private final Map<String, LocalsShape> localsShapes = new LinkedHashMap<>();
 
     /** Compact: the shape of a point's frame: linkage, callee, and every saved value's kind and type. */
     private Shape shapeOf(SuspensionPoint point, int receiverLocal) {
@@ -367,11 +396,17 @@ final class StateMachine {
         for (BasicValue value : point.stackBelow()) {
             key.append(' ').append(value.getType());
         }
-        key.append(" locals");
+        StringBuilder localsKey = new StringBuilder();
         for (SuspensionPoint.Slot slot : point.liveLocals()) {
-            key.append(' ').append(slot.local()).append('=').append(slot.value().getType());
+            localsKey.append(' ').append(slot.local()).append('=').append(slot.value().getType());
         }
-        return shapes.computeIfAbsent(key.toString(), k -> new Shape(point, spill(point, receiverLocal)));
+        key.append(" locals").append(localsKey);
+        LocalsShape locals = localsShapes.computeIfAbsent(localsKey.toString(), k -> new LocalsShape(point));
+        Shape shape = shapes.computeIfAbsent(key.toString(), k -> new Shape(point, spill(point, receiverLocal), locals));
+        locals.indices.add(point.index());
+        locals.shapeRestores.add(shape.restore);
+        locals.shapes.add(shape);
+        return shape;
     }
 
     /**
@@ -447,7 +482,7 @@ final class StateMachine {
         markLine(point.line());
         tail.add(pushInt(point.index()));
         tail.add(new JumpInsnNode(Opcodes.GOTO, shape.suspend));
-        return resumable ? shape.restore : null;
+        return resumable ? shape.locals.restore : null;
     }
 
     /** @return the internal name of the class in a method id ({@code pkg.Class.name(desc)}) */
@@ -479,12 +514,8 @@ final class StateMachine {
                 tail.add(new InsnNode(returnType.getSize() == 2 ? Opcodes.POP2 : Opcodes.POP));
             }
         }
-        saveValues(point, shape.spill);
-        tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
-        tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
-        tail.add(new LdcInsnNode(stateBase));
-        tail.add(new InsnNode(Opcodes.IADD));
-        returnSuspended();
+        saveStack(shape.spill);
+        tail.add(new JumpInsnNode(Opcodes.GOTO, shape.locals.save));
         if (!yield) {
             // the callee left a signal that is not SUSPEND: it was not instrumented and never cleared it
             tail.add(shape.stale);
@@ -497,7 +528,7 @@ final class StateMachine {
         }
         tail.add(shape.restore);
         markLine(line);
-        restore(point, shape.spill);
+        restoreStack(point, shape.spill);
         if (!yield) {
             for (Type argument : point.argumentTypes()) {
                 tail.add(SlotCodec.zero(argument));
@@ -511,6 +542,85 @@ final class StateMachine {
         }
         tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
         tail.add(pointSwitch(shape.indices, shape.resumeTargets, shape.resumeTargets.get(0))); // NOTE: the dispatch checked it
+    }
+
+    /** Compact: with the operand stack holding exactly the values below the call, saves them and the receiver. */
+    private void saveStack(Spill spill) {
+        List<Kind> belowKinds = spill.belowKinds();
+        for (int i = belowKinds.size() - 1; i >= 0; i--) {
+            Kind kind = belowKinds.get(i);
+            tail.add(kind == Kind.NULL ? new InsnNode(Opcodes.POP) : SlotCodec.store(kind, spill.belowLocals()[i]));
+        }
+        for (int i = 0; i < belowKinds.size(); i++) {
+            if (belowKinds.get(i) != Kind.NULL) {
+                SlotCodec.save(tail, stackLocal, belowKinds.get(i), spill.belowLocals()[i]);
+            }
+        }
+        if (spill.receiverKind() != null && spill.receiverKind() != Kind.NULL) {
+            SlotCodec.save(tail, stackLocal, Kind.REFERENCE, spill.receiverLocal());
+        }
+    }
+
+    /** Compact: pops what {@link #saveStack} saved (the locals are restored), and pushes it back. */
+    private void restoreStack(SuspensionPoint point, Spill spill) {
+        List<Kind> belowKinds = spill.belowKinds();
+        if (spill.receiverKind() != null) {
+            SlotCodec.restore(tail, stackLocal, spill.receiverKind(), point.receiverType());
+            tail.add(new VarInsnNode(Opcodes.ASTORE, spill.receiverLocal()));
+        }
+        for (int i = belowKinds.size() - 1; i >= 0; i--) {
+            Kind kind = belowKinds.get(i);
+            if (kind != Kind.NULL) {
+                SlotCodec.restore(tail, stackLocal, kind, point.stackBelow().get(i));
+                tail.add(SlotCodec.store(kind, spill.belowLocals()[i]));
+            }
+        }
+        for (int i = 0; i < belowKinds.size(); i++) {
+            Kind kind = belowKinds.get(i);
+            tail.add(kind == Kind.NULL ? new InsnNode(Opcodes.ACONST_NULL) : SlotCodec.load(kind, spill.belowLocals()[i]));
+        }
+        if (spill.receiverKind() != null) {
+            tail.add(new VarInsnNode(Opcodes.ALOAD, spill.receiverLocal()));
+        }
+    }
+
+    /**
+     * Compact: the save block of a locals shape (the locals, the state, SUSPEND, return) and its
+     * restore block (the locals, then on to the point's shape), with an empty operand stack.
+     */
+    private void emitLocalsShape(LocalsShape shape) {
+        int line = firstLine() == null ? -1 : firstLine().line;
+        tail.add(shape.save);
+        markLine(line);
+        for (SuspensionPoint.Slot slot : shape.first.liveLocals()) {
+            Kind kind = SlotCodec.kindOf(slot.value(), methodId);
+            if (kind != Kind.NULL) {
+                SlotCodec.save(tail, stackLocal, kind, slot.local());
+            }
+        }
+        tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
+        tail.add(new LdcInsnNode(stateBase));
+        tail.add(new InsnNode(Opcodes.IADD));
+        returnSuspended();
+        if (!resumable) {
+            return;
+        }
+        tail.add(shape.restore);
+        markLine(line);
+        List<SuspensionPoint.Slot> locals = shape.first.liveLocals();
+        for (int i = locals.size() - 1; i >= 0; i--) {
+            SuspensionPoint.Slot slot = locals.get(i);
+            Kind kind = SlotCodec.kindOf(slot.value(), methodId);
+            SlotCodec.restore(tail, stackLocal, kind, slot.value());
+            tail.add(SlotCodec.store(kind == Kind.NULL ? Kind.REFERENCE : kind, slot.local()));
+        }
+        if (shape.shapes.size() == 1) {
+            tail.add(new JumpInsnNode(Opcodes.GOTO, shape.shapeRestores.get(0)));
+        } else {
+            tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
+            tail.add(pointSwitch(shape.indices, shape.shapeRestores, shape.shapeRestores.get(0))); // NOTE: the dispatch checked it
+        }
     }
 
     /** A switch on a point's number to its label (the smaller of a table and a lookup switch). */
