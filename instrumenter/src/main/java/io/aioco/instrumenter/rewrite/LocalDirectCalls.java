@@ -15,6 +15,7 @@ import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
 import org.objectweb.asm.tree.InsnList;
+import org.objectweb.asm.tree.InsnNode;
 import org.objectweb.asm.tree.InvokeDynamicInsnNode;
 import org.objectweb.asm.tree.JumpInsnNode;
 import org.objectweb.asm.tree.LabelNode;
@@ -88,6 +89,16 @@ public final class LocalDirectCalls {
                 boolean isStatic = (Integer) indy.bsmArgs[1] == Opcodes.INVOKESTATIC;
                 String bodyDesc = isStatic ? indy.desc : withoutReceiver(indy.desc);
                 MethodNode body = bodies.get(indy.name + bodyDesc);
+                boolean dropSignal = false;
+                if (body == null && bodyDesc.endsWith(STACK_AND_SIGNAL_LAST + Type.getReturnType(bodyDesc).getDescriptor())) {
+                    // a compact caller's fresh call of a function that cannot suspend: it has its
+                    // fresh body only, which the signal (0) is dropped for (a function that cannot
+                    // suspend is never resumed)
+                    String freshDesc = bodyDesc.replace(STACK_AND_SIGNAL_LAST, STACK_LAST);
+                    body = bodies.get(indy.name + freshDesc);
+                    dropSignal = body != null;
+                    bodyDesc = freshDesc;
+                }
                 if (body == null || isStatic != ((body.access & Opcodes.ACC_STATIC) != 0)
                         || (!isStatic && (body.access & Opcodes.ACC_PRIVATE) == 0)) {
                     continue; // NOTE: a public body (an interface before Java 9) keeps its linked call
@@ -95,6 +106,9 @@ public final class LocalDirectCalls {
                 MethodInsnNode call = new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL,
                         owner.name, indy.name, bodyDesc, isInterface);
                 method.instructions.set(indy, call);
+                if (dropSignal) {
+                    method.instructions.insertBefore(call, new InsnNode(Opcodes.POP));
+                }
                 insn = call;
             }
         }
@@ -159,6 +173,7 @@ public final class LocalDirectCalls {
             RuntimeNames.HAS_BODY, RuntimeNames.HAS_BODY_DESC, false);
 
     private static final String STACK_LAST = "L" + RuntimeNames.STACK + ";)";
+    private static final String STACK_AND_SIGNAL_LAST = "L" + RuntimeNames.STACK + ";I)";
 
     private static String originalDescriptor(String freshDesc) {
         int end = freshDesc.lastIndexOf(STACK_LAST);
