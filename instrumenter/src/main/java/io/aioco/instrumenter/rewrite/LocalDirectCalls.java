@@ -90,10 +90,12 @@ public final class LocalDirectCalls {
                 String bodyDesc = isStatic ? indy.desc : withoutReceiver(indy.desc);
                 MethodNode body = bodies.get(indy.name + bodyDesc);
                 boolean dropSignal = false;
-                if (body == null && bodyDesc.endsWith(STACK_AND_SIGNAL_LAST + Type.getReturnType(bodyDesc).getDescriptor())) {
-                    // a compact caller's fresh call of a function that cannot suspend: it has its
-                    // fresh body only, which the signal (0) is dropped for (a function that cannot
-                    // suspend is never resumed)
+                if (body == null && bodyDesc.endsWith(STACK_AND_SIGNAL_LAST + Type.getReturnType(bodyDesc).getDescriptor())
+                        && previousOpcode(indy) == Opcodes.ICONST_0) {
+                    // a compact caller's fresh call (the signal 0) of a function that cannot
+                    // suspend: it has its fresh body only, which the signal is dropped for (a
+                    // function that cannot suspend is never resumed). The usual encoding's call
+                    // that resumes (its signal an ldc) is left as it was
                     String freshDesc = bodyDesc.replace(STACK_AND_SIGNAL_LAST, STACK_LAST);
                     body = bodies.get(indy.name + freshDesc);
                     dropSignal = body != null;
@@ -178,6 +180,16 @@ public final class LocalDirectCalls {
     private static String originalDescriptor(String freshDesc) {
         int end = freshDesc.lastIndexOf(STACK_LAST);
         return freshDesc.substring(0, end) + freshDesc.substring(end + STACK_LAST.length() - 1);
+    }
+
+    /** @return the opcode of the instruction before {@code insn} (labels and lines skipped), or -1 */
+    private static int previousOpcode(AbstractInsnNode insn) {
+        for (AbstractInsnNode previous = insn.getPrevious(); previous != null; previous = previous.getPrevious()) {
+            if (previous.getOpcode() >= 0) {
+                return previous.getOpcode();
+            }
+        }
+        return -1;
     }
 
     private static boolean isLink(InvokeDynamicInsnNode indy) {
