@@ -45,7 +45,8 @@ class CodeGrowthTest {
      * @param stackDepth values of mixed kinds on the operand stack under each call
      * @param calls the kinds of suspension point, in turn: {@code s} static call to another class,
      *     {@code g} static call without arguments or result, {@code v} virtual call, {@code p} private
-     *     static call, {@code y} {@code Coroutine.yield()}; calls that cannot suspend (which a
+     *     static call, {@code y} {@code Coroutine.yield()}, {@code r} a static call in a block whose
+     *     local is a String or an Integer in turn (one slot, two types); calls that cannot suspend (which a
      *     compact caller must reach without their wrapper): {@code n} static of another class,
      *     {@code q} private static
      */
@@ -61,7 +62,8 @@ class CodeGrowthTest {
                 new Shape("static calls only, nothing live", 0, 0, 0, "s"),
                 new Shape("void calls without arguments, one in three (3 bytes each)", 0, 0, 0, "ggy"),
                 new Shape("yields only, 12 live locals", 12, 0, 0, "y"),
-                new Shape("mixed calls, 20 live locals, finally nested 2 deep", 20, 2, 0, "svpy"),
+                new Shape("mixed calls, 20 live locals, finally nested 2 deep, one slot a String or an Integer", 20, 2, 0,
+                        "svpyr"),
                 new Shape("static calls, 40 live locals, finally nested 3 deep", 40, 3, 0, "s"),
                 new Shape("mixed calls, 30 live locals, stacks 6 deep", 30, 0, 6, "spvs"),
                 new Shape("virtual calls, 8 live locals, finally nested 1 deep", 8, 1, 2, "v"),
@@ -189,11 +191,15 @@ class CodeGrowthTest {
                 case 'q' -> "q(s)";
                 case 'v' -> "self.v(s)";
                 case 'p' -> "h(s)";
-                case 'y' -> null;
+                case 'y', 'r' -> null;
                 default -> throw new AssertionError(kind);
             };
             String statement;
-            if (kind == 'g') {
+            if (kind == 'r') {
+                // a block's local in a slot that the next such block reuses with another type
+                statement = k % 2 == 0 ? "{ String r = \"r\" + s; s = G.f(s); s += r.length(); }"
+                        : "{ Integer r = s; s = G.f(s); s += r.intValue(); }";
+            } else if (kind == 'g') {
                 statement = call + ";";
             } else if (call == null) {
                 statement = "if (G.yielding) Coroutine.yield(); G.passed++;";
