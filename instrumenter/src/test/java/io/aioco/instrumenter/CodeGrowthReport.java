@@ -68,7 +68,16 @@ public final class CodeGrowthReport {
                 if (result.outcome() != InstrumentationResult.Outcome.REWRITTEN) {
                     continue;
                 }
-                refused += (int) result.diagnostics().stream().filter(d -> d.format().contains("too large")).count();
+                for (Diagnostic diagnostic : result.diagnostics()) {
+                    if (diagnostic.format().contains("too large")) {
+                        refused++;
+                        Integer size = CodeGrowthTest.codeLengths(bytes).get(diagnostic.methodName() + diagnostic.methodDescriptor());
+                        if (size != null && size < 8 * 1024) {
+                            System.out.println("  refused under 8 KiB: " + entry.getName() + " " + diagnostic.methodName()
+                                    + diagnostic.methodDescriptor() + " (" + size + " bytes)");
+                        }
+                    }
+                }
                 Map<String, Integer> before;
                 Map<String, Integer> after;
                 try {
