@@ -232,20 +232,27 @@ public final class Instrumenter {
         Set<String> tooLarge = new HashSet<>();
         // NOTE: the one place that decides what a class too large to write loses: first the guards of
         // its calls to other classes (the calls stay linked, as before the guards; no diagnostic:
-        // the guard is an optimization), then whole methods, refused one by one
+        // the guard is an optimization), then the usual encoding of a method (the compact one
+        // shares save and restore code between its suspension points; no diagnostic either), then
+        // whole methods, refused one by one
         Set<String> unguarded = new HashSet<>();
+        Set<String> compact = new HashSet<>();
         boolean allUnguarded = false;
         while (true) {
             Rewrite attempt = new Rewrite();
             boolean noGuards = allUnguarded;
             try {
-                return rewrite(reader, tooLarge, method -> noGuards || unguarded.contains(method), attempt);
+                return rewrite(reader, tooLarge, method -> noGuards || unguarded.contains(method), compact, attempt);
             } catch (MethodTooLargeException e) {
                 // the rewritten method passed the JVM's 64 KiB limit: without its guards if it has
-                // any, else refuse it, and keep the rest
+                // any, else in the compact encoding (which has none), else refuse it, and keep the rest
                 String method = e.getMethodName() + WrapperSplit.originalDescriptor(e.getDescriptor());
                 if (!attempt.guarded.contains(method) || !unguarded.add(method)) {
-                    refuseTooLarge(className, tooLarge, method, e);
+                    if (compact.add(method)) {
+                        unguarded.add(method);
+                    } else {
+                        refuseTooLarge(className, tooLarge, method, e);
+                    }
                 }
             } catch (InstrumentationException e) {
                 throw e;
@@ -262,7 +269,9 @@ public final class Instrumenter {
                 if (largest == null) {
                     throw e;
                 }
-                refuseTooLarge(className, tooLarge, largest, e);
+                if (!compact.add(largest)) {
+                    refuseTooLarge(className, tooLarge, largest, e);
+                }
             }
         }
     }
@@ -301,7 +310,7 @@ public final class Instrumenter {
      * {@code unguarded} accepts linked without a guard.
      */
     private InstrumentationResult rewrite(ClassReader reader, Set<String> tooLarge, Predicate<String> unguarded,
-            Rewrite attempt) {
+            Set<String> compact, Rewrite attempt) {
         String className = reader.getClassName();
         ClassNode owner = new ClassNode();
         reader.accept(owner, ClassReader.SKIP_FRAMES);
@@ -337,7 +346,7 @@ public final class Instrumenter {
                 }
                 String original = method.name + method.desc;
                 List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), role.lambdaMethods(), hierarchy,
-                        table);
+                        table, compact.contains(original));
                 replace(owner, method, replacement);
                 attempt.rewritten(original, replacement.get(1)); // the body
             } catch (MethodRewrite.Refusal refusal) {

@@ -57,6 +57,10 @@ public final class CoLinker {
         try {
             return new ConstantCallSite(find(caller, owner, name, bodyType, isStatic, opcode).asType(type));
         } catch (NoSuchMethodException | IllegalAccessException notInstrumented) {
+            CallSite fresh = freshBodyForSignal(caller, owner, name, type, bodyType, isStatic, opcode);
+            if (fresh != null) {
+                return fresh;
+            }
             // the original method: a wrapper (the body is private to another class, as for super.m()),
             // or plain code. A wrapper must see its token, as for any call from instrumented code;
             // plain code passes it on to whatever it calls, whose wrapper refuses it (not its class).
@@ -203,6 +207,29 @@ public final class CoLinker {
                     MethodType.methodType(void.class, int.class, String.class, Object.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * A call with a signal (the body's type) to a function that has no body: one that cannot
+     * suspend has only its fresh body. The compact encoding of a very large caller calls every
+     * callee's body, with the signal 0 for a fresh call; such a call reaches the fresh body with
+     * the signal dropped (a function that cannot suspend saves no frame, so it is never resumed).
+     *
+     * @return the call site, or null if the call has no signal or the callee no such fresh body
+     */
+    private static CallSite freshBodyForSignal(MethodHandles.Lookup caller, Class<?> owner, String name,
+            MethodType type, MethodType bodyType, boolean isStatic, int opcode) {
+        int last = bodyType.parameterCount() - 1;
+        if (last < 1 || bodyType.parameterType(last) != int.class || bodyType.parameterType(last - 1) != CoStack.class) {
+            return null;
+        }
+        try {
+            MethodHandle fresh = find(caller, owner, name, bodyType.dropParameterTypes(last, last + 1), isStatic, opcode);
+            return new ConstantCallSite(MethodHandles.dropArguments(fresh, type.parameterCount() - 1, int.class)
+                    .asType(type));
+        } catch (NoSuchMethodException | IllegalAccessException noFreshBody) {
+            return null;
         }
     }
 

@@ -15,6 +15,7 @@ import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
 import org.objectweb.asm.tree.InsnList;
+import org.objectweb.asm.tree.InsnNode;
 import org.objectweb.asm.tree.InvokeDynamicInsnNode;
 import org.objectweb.asm.tree.JumpInsnNode;
 import org.objectweb.asm.tree.LabelNode;
@@ -88,6 +89,18 @@ public final class LocalDirectCalls {
                 boolean isStatic = (Integer) indy.bsmArgs[1] == Opcodes.INVOKESTATIC;
                 String bodyDesc = isStatic ? indy.desc : withoutReceiver(indy.desc);
                 MethodNode body = bodies.get(indy.name + bodyDesc);
+                boolean dropSignal = false;
+                if (body == null && bodyDesc.endsWith(STACK_AND_SIGNAL_LAST + Type.getReturnType(bodyDesc).getDescriptor())
+                        && previousOpcode(indy) == Opcodes.ICONST_0) {
+                    // a compact caller's fresh call (the signal 0) of a function that cannot
+                    // suspend: it has its fresh body only, which the signal is dropped for (a
+                    // function that cannot suspend is never resumed). The usual encoding's call
+                    // that resumes (its signal an ldc) is left as it was
+                    String freshDesc = bodyDesc.replace(STACK_AND_SIGNAL_LAST, STACK_LAST);
+                    body = bodies.get(indy.name + freshDesc);
+                    dropSignal = body != null;
+                    bodyDesc = freshDesc;
+                }
                 if (body == null || isStatic != ((body.access & Opcodes.ACC_STATIC) != 0)
                         || (!isStatic && (body.access & Opcodes.ACC_PRIVATE) == 0)) {
                     continue; // NOTE: a public body (an interface before Java 9) keeps its linked call
@@ -95,6 +108,9 @@ public final class LocalDirectCalls {
                 MethodInsnNode call = new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL,
                         owner.name, indy.name, bodyDesc, isInterface);
                 method.instructions.set(indy, call);
+                if (dropSignal) {
+                    method.instructions.insertBefore(call, new InsnNode(Opcodes.POP));
+                }
                 insn = call;
             }
         }
@@ -159,10 +175,21 @@ public final class LocalDirectCalls {
             RuntimeNames.HAS_BODY, RuntimeNames.HAS_BODY_DESC, false);
 
     private static final String STACK_LAST = "L" + RuntimeNames.STACK + ";)";
+    private static final String STACK_AND_SIGNAL_LAST = "L" + RuntimeNames.STACK + ";I)";
 
     private static String originalDescriptor(String freshDesc) {
         int end = freshDesc.lastIndexOf(STACK_LAST);
         return freshDesc.substring(0, end) + freshDesc.substring(end + STACK_LAST.length() - 1);
+    }
+
+    /** @return the opcode of the instruction before {@code insn} (labels and lines skipped), or -1 */
+    private static int previousOpcode(AbstractInsnNode insn) {
+        for (AbstractInsnNode previous = insn.getPrevious(); previous != null; previous = previous.getPrevious()) {
+            if (previous.getOpcode() >= 0) {
+                return previous.getOpcode();
+            }
+        }
+        return -1;
     }
 
     private static boolean isLink(InvokeDynamicInsnNode indy) {

@@ -71,6 +71,16 @@ public final class MethodRewrite {
      */
     public static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
             String[] lambdaMethods, ClassHierarchy hierarchy, FrameTable table) throws Refusal {
+        return rewrite(owner, method, acceptedTokens, lambdaMethods, hierarchy, table, false);
+    }
+
+    /**
+     * As above; {@code compact}: for a method too large once rewritten the usual way, the compact
+     * encoding (suspension points with frames of the same shape share their save and restore code:
+     * see INSTRUMENTATION.md, "Code growth"). The calling protocol and the saved frames are the same.
+     */
+    public static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
+            String[] lambdaMethods, ClassHierarchy hierarchy, FrameTable table, boolean compact) throws Refusal {
         String methodId = owner.name.replace('/', '.') + "." + method.name + method.desc;
         refuseTooManyParameters(method);
         int stateBase = StateBase.of(method);
@@ -94,7 +104,8 @@ public final class MethodRewrite {
         if (UninitializedObjects.rewrite(owner.name, body, new LinkedHashSet<>(calls))) {
             analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         }
-        List<SuspensionPoint> points = describe(Bytecode.majorVersion(owner), body, analysis, calls, hierarchy);
+        List<SuspensionPoint> points = describe(Bytecode.majorVersion(owner), body, analysis, calls, hierarchy,
+                compact ? stackSlot : -1);
         if (calls.isEmpty()) {
             StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false, Bytecode.majorVersion(owner),
                     stateBase); // already the fresh body
@@ -108,9 +119,10 @@ public final class MethodRewrite {
                     point.stackBelow(), point.receiverType()));
         }
         table.add(body.name, methodId, stateBase, points); // NOTE: before the rewrite, which changes the calls
-        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true, Bytecode.majorVersion(owner), stateBase);
+        StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, true, Bytecode.majorVersion(owner), stateBase,
+                compact);
         StateMachine.rewrite(fresh, methodId, acceptedTokens, freshPoints, stackSlot, false, Bytecode.majorVersion(owner),
-                stateBase);
+                stateBase, compact);
         return List.of(wrapper, body, fresh);
     }
 
@@ -225,8 +237,14 @@ public final class MethodRewrite {
         }
     }
 
+    /**
+     * @param compactStackSlot for the compact encoding, the stack parameter's slot: every local that
+     *     holds a value is saved, live or not (but the stack and the signal), so that far fewer
+     *     points differ in the shape of their frames (in a {@code finally} copied onto an exception
+     *     exit, locals die one by one); else -1: the live locals only
+     */
     private static List<SuspensionPoint> describe(int classVersion, MethodNode method, FrameAnalysis analysis,
-            List<MethodInsnNode> calls, ClassHierarchy hierarchy) {
+            List<MethodInsnNode> calls, ClassHierarchy hierarchy, int compactStackSlot) {
         InsnList instructions = method.instructions;
         BitSet[] live = Liveness.liveBefore(instructions, analysis.successors);
         List<SuspensionPoint> points = new ArrayList<>();
@@ -242,7 +260,8 @@ public final class MethodRewrite {
                 if (value.getType() == null) {
                     continue;
                 }
-                if (live[index].get(local)) {
+                if (live[index].get(local) || compactStackSlot >= 0 && local != compactStackSlot
+                        && local != compactStackSlot + 1 && savable(value)) {
                     locals.add(new SuspensionPoint.Slot(local, value));
                 }
                 local += value.getSize() - 1;
@@ -258,6 +277,17 @@ public final class MethodRewrite {
                     locals, stackBelow, receiver));
         }
         return points;
+    }
+
+    /** @return whether a value that is not live may be saved all the same: a primitive or an initialized reference */
+    private static boolean savable(BasicValue value) {
+        switch (value.getType().getSort()) {
+            case Type.BOOLEAN: case Type.CHAR: case Type.BYTE: case Type.SHORT: case Type.INT:
+            case Type.FLOAT: case Type.LONG: case Type.DOUBLE: case Type.ARRAY: case Type.OBJECT:
+                return true;
+            default:
+                return false;
+        }
     }
 
     private static SuspensionPoint.Linkage linkage(MethodInsnNode call, int classVersion, ClassHierarchy hierarchy) {

@@ -3,12 +3,16 @@ package io.aioco.instrumenter.rewrite;
 import io.aioco.instrumenter.classfile.RuntimeNames;
 import io.aioco.instrumenter.rewrite.SlotCodec.Kind;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.objectweb.asm.Handle;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.FieldInsnNode;
+import org.objectweb.asm.tree.IntInsnNode;
 import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.InsnNode;
 import org.objectweb.asm.tree.InvokeDynamicInsnNode;
@@ -16,6 +20,7 @@ import org.objectweb.asm.tree.JumpInsnNode;
 import org.objectweb.asm.tree.LabelNode;
 import org.objectweb.asm.tree.LdcInsnNode;
 import org.objectweb.asm.tree.LineNumberNode;
+import org.objectweb.asm.tree.LookupSwitchInsnNode;
 import org.objectweb.asm.tree.MethodInsnNode;
 import org.objectweb.asm.tree.MethodNode;
 import org.objectweb.asm.tree.TableSwitchInsnNode;
@@ -51,10 +56,23 @@ final class StateMachine {
     private final InsnList tail = new InsnList();
     /** The class file's major version: which constants it may load. */
     private final int classVersion;
+    /**
+     * The compact encoding (a method too large for the usual one): points whose frames have the
+     * same shape share one save and one restore block, reached with the point's number in
+     * {@link #stateLocal} and left through a switch on it.
+     */
+    private final boolean compact;
+    /** Compact: the point's number (its state minus {@link #stateBase}) while a shared block runs. */
+    private int stateLocal = -1;
+    /** Compact: the shapes met so far, by {@link Shape#key}. */
+    private final Map<String, Shape> shapes = new LinkedHashMap<>();
+    /** Compact: the locals that hold values only while a point is armed, saved or restored, by role. */
+    private final Map<String, Integer> scratchLocals = new HashMap<>();
 
     private StateMachine(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
-            int stackLocal, boolean resumable, int classVersion, int stateBase) {
+            int stackLocal, boolean resumable, int classVersion, int stateBase, boolean compact) {
         this.classVersion = classVersion;
+        this.compact = compact;
         this.stateBase = stateBase;
         this.method = method;
         this.methodId = methodId;
@@ -80,7 +98,26 @@ final class StateMachine {
      */
     static void rewrite(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
             int stackLocal, boolean resumable, int classVersion, int stateBase) {
-        new StateMachine(method, methodId, acceptedTokens, points, stackLocal, resumable, classVersion, stateBase).emit();
+        rewrite(method, methodId, acceptedTokens, points, stackLocal, resumable, classVersion, stateBase, false);
+    }
+
+    /**
+     * As above; {@code compact} selects the compact encoding (see {@link #compact}): the same
+     * calling protocol and the same saved frames (slots, order of kinds per point, state numbers),
+     * less code per suspension point, a little more work when a frame suspends or resumes.
+     */
+    static void rewrite(MethodNode method, String methodId, int[] acceptedTokens, List<SuspensionPoint> points,
+            int stackLocal, boolean resumable, int classVersion, int stateBase, boolean compact) {
+        new StateMachine(method, methodId, acceptedTokens, points, stackLocal, resumable, classVersion, stateBase,
+                compact).emit();
+    }
+
+    /** Compact: a local for one role (same role, same local), else a new one. */
+    private int scratchLocal(String role, int size) {
+        if (!compact) {
+            return newLocal(size);
+        }
+        return scratchLocals.computeIfAbsent(role + "/" + size, r -> newLocal(size));
     }
 
     private int newLocal(int size) {
@@ -93,18 +130,47 @@ final class StateMachine {
         LabelNode start = new LabelNode();
         LabelNode dispatch = new LabelNode();
         List<LabelNode> resumeLabels = new ArrayList<>();
-        for (SuspensionPoint point : points) {
-            resumeLabels.add(emitPoint(point));
+        if (compact && !points.isEmpty()) {
+            stateLocal = newLocal(1);
         }
+        for (SuspensionPoint point : points) {
+            resumeLabels.add(compact ? emitCompactPoint(point) : emitPoint(point));
+        }
+        for (Shape shape : shapes.values()) {
+            emitShape(shape);
+        }
+        for (LocalsShape locals : localsShapes.values()) {
+            emitLocalsShape(locals);
+        }
+        LabelNode corrupt = new LabelNode();
         method.instructions.insert(prologue(start, dispatch));
         if (resumable && !points.isEmpty()) {
             tail.add(dispatch);
             markLine(firstLine() == null ? -1 : firstLine().line);
             tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             tail.add(stackCall(RuntimeNames.POP_INT, RuntimeNames.POP_INT_DESC));
-            LabelNode corrupt = new LabelNode();
-            tail.add(new TableSwitchInsnNode(stateBase, stateBase + points.size() - 1, corrupt,
-                    resumeLabels.toArray(new LabelNode[0])));
+            if (compact) {
+                // the point's number, for the switch that ends its shape's restore block (one shape:
+                // straight there once the number is checked)
+                tail.add(new LdcInsnNode(stateBase));
+                tail.add(new InsnNode(Opcodes.ISUB));
+                if (localsShapes.size() == 1) {
+                    tail.add(new InsnNode(Opcodes.DUP));
+                    tail.add(new VarInsnNode(Opcodes.ISTORE, stateLocal));
+                    tail.add(new JumpInsnNode(Opcodes.IFLT, corrupt));
+                    tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
+                    tail.add(pushInt(points.size()));
+                    tail.add(new JumpInsnNode(Opcodes.IF_ICMPGE, corrupt));
+                    tail.add(new JumpInsnNode(Opcodes.GOTO, resumeLabels.get(0)));
+                } else {
+                    tail.add(new InsnNode(Opcodes.DUP));
+                    tail.add(new VarInsnNode(Opcodes.ISTORE, stateLocal));
+                    tail.add(new TableSwitchInsnNode(0, points.size() - 1, corrupt, resumeLabels.toArray(new LabelNode[0])));
+                }
+            } else {
+                tail.add(new TableSwitchInsnNode(stateBase, stateBase + points.size() - 1, corrupt,
+                        resumeLabels.toArray(new LabelNode[0])));
+            }
             tail.add(corrupt); // NOTE: also a frame saved before a hot swap of this method (StateBase)
             tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             tail.add(new LdcInsnNode(methodId + " (if it was redefined while a coroutine was suspended in it: such a"
@@ -267,6 +333,329 @@ final class StateMachine {
     }
 
     /**
+     * Compact: what points share a save and a restore block. Points of one shape save the same
+     * slots with the same types (so that the frames merged where the blocks join keep every live
+     * value's type), leave the same operand stack, and are resumed by the same call.
+     */
+    private static final class Shape {
+        final SuspensionPoint first;
+        final Spill spill;
+        final LabelNode suspend = new LabelNode();
+        final LabelNode stale = new LabelNode();
+        final LabelNode restore = new LabelNode();
+        /** The points' numbers, ascending. */
+        final List<Integer> indices = new ArrayList<>();
+        /** Where each point goes on after its call (a stale signal, or a resumed yield). */
+        final List<LabelNode> afters = new ArrayList<>();
+        /** Where each point's resume block goes: its call, or after its yield. */
+        final List<LabelNode> resumeTargets = new ArrayList<>();
+
+        /** The shape of its locals alone, whose save and restore blocks it shares with other shapes. */
+        final LocalsShape locals;
+
+        Shape(SuspensionPoint first, Spill spill, LocalsShape locals) {
+            this.first = first;
+            this.spill = spill;
+            this.locals = locals;
+        }
+    }
+
+    /**
+     * Compact: the locals a point saves, with their types. The frame saves the operand stack and
+     * the receiver first (their shape's block), then the locals (this block, shared by the shapes
+     * that differ only in their operand stacks), then the state; restoring, this block comes first.
+     */
+    private static final class LocalsShape {
+        final SuspensionPoint first;
+        final LabelNode save = new LabelNode();
+        final LabelNode restore = new LabelNode();
+        /** The points' numbers, ascending, and the restore block of each one's shape. */
+        final List<Integer> indices = new ArrayList<>();
+        final List<LabelNode> shapeRestores = new ArrayList<>();
+        final java.util.Set<Shape> shapes = new java.util.HashSet<>();
+
+        LocalsShape(SuspensionPoint first) {
+            this.first = first;
+        }
+    }
+
+    /** Compact: the locals shapes met so far, by their key. */
+    private final Map<String, LocalsShape> localsShapes = new LinkedHashMap<>();
+
+    /** Compact: the shape of a point's frame: linkage, callee, and every saved value's kind and type. */
+    private Shape shapeOf(SuspensionPoint point, int receiverLocal) {
+        StringBuilder key = new StringBuilder().append(point.linkage());
+        if (point.linkage() != SuspensionPoint.Linkage.INLINE_YIELD) {
+            key.append(' ').append(point.call().getOpcode()).append(' ').append(point.call().owner).append('.')
+                    .append(point.call().name).append(point.call().desc);
+            if (point.hasReceiver()) {
+                key.append(" receiver ").append(point.receiverType().getType());
+            }
+        }
+        key.append(" below");
+        for (BasicValue value : point.stackBelow()) {
+            key.append(' ').append(value.getType());
+        }
+        StringBuilder localsKey = new StringBuilder();
+        for (SuspensionPoint.Slot slot : point.liveLocals()) {
+            localsKey.append(' ').append(slot.local()).append('=').append(slot.value().getType());
+        }
+        key.append(" locals").append(localsKey);
+        LocalsShape locals = localsShapes.computeIfAbsent(localsKey.toString(), k -> new LocalsShape(point));
+        Shape shape = shapes.computeIfAbsent(key.toString(), k -> new Shape(point, spill(point, receiverLocal), locals));
+        locals.indices.add(point.index());
+        locals.shapeRestores.add(shape.restore);
+        locals.shapes.add(shape);
+        return shape;
+    }
+
+    /**
+     * Compact: instruments one suspension point with the code only it needs: the call and the check
+     * after it in place, and out of line its number and a jump to its shape's suspend block. A direct
+     * call reaches the callee's body (the signal 0, a fresh call; to resume, its shape's restore block
+     * comes back to the call with {@code token | RESUME}); a call through a wrapper is armed as usual.
+     *
+     * @return the label of its shape's restore block
+     */
+    private LabelNode emitCompactPoint(SuspensionPoint point) {
+        MethodInsnNode call = point.call();
+        LabelNode suspend = new LabelNode();
+        LabelNode after = new LabelNode();
+        LabelNode callLabel = new LabelNode();
+        int receiverLocal = -1;
+        if (point.linkage() == SuspensionPoint.Linkage.INLINE_YIELD) {
+            InsnList replacement = new InsnList();
+            replacement.add(new JumpInsnNode(Opcodes.GOTO, suspend));
+            replacement.add(after);
+            method.instructions.insert(call, replacement);
+            method.instructions.remove(call);
+        } else {
+            Type[] arguments = point.argumentTypes();
+            InsnList before = new InsnList();
+            if (point.hasReceiver()) {
+                int[] argumentLocals = new int[arguments.length];
+                for (int a = 0; a < arguments.length; a++) {
+                    argumentLocals[a] = scratchLocal("argument " + a + " " + arguments[a].getSort(), arguments[a].getSize());
+                }
+                for (int a = arguments.length - 1; a >= 0; a--) {
+                    before.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ISTORE), argumentLocals[a]));
+                }
+                receiverLocal = scratchLocal("receiver", 1);
+                before.add(new InsnNode(Opcodes.DUP));
+                before.add(new VarInsnNode(Opcodes.ASTORE, receiverLocal));
+                for (int a = 0; a < arguments.length; a++) {
+                    before.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ILOAD), argumentLocals[a]));
+                }
+            }
+            boolean direct = point.linkage() == SuspensionPoint.Linkage.DIRECT;
+            AbstractInsnNode callInsn = call;
+            if (direct) {
+                before.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+                if (resumable) {
+                    // one call for both: a fresh call passes 0 (a statically bound callee that is only
+                    // a wrapper, super.m() of another class, is given its token, as a fresh call arms it)
+                    boolean wrapperOnly = call.getOpcode() == Opcodes.INVOKESPECIAL
+                            && !call.owner.equals(ownerOf(methodId)) ;
+                    before.add(wrapperOnly ? new LdcInsnNode(point.token()) : new InsnNode(Opcodes.ICONST_0));
+                    before.add(callLabel);
+                }
+                callInsn = directCall(call, resumable);
+                method.instructions.set(call, callInsn);
+            } else {
+                storeSignal(before, point.token());
+                before.add(callLabel);
+                armTarget(before, call, receiverLocal);
+            }
+            method.instructions.insertBefore(callInsn, before);
+            InsnList check = new InsnList();
+            check.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            check.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+            check.add(new JumpInsnNode(Opcodes.IFNE, suspend));
+            check.add(after);
+            method.instructions.insert(callInsn, check);
+        }
+        Shape shape = shapeOf(point, receiverLocal);
+        shape.indices.add(point.index());
+        shape.afters.add(after);
+        shape.resumeTargets.add(point.linkage() == SuspensionPoint.Linkage.INLINE_YIELD ? after : callLabel);
+        tail.add(suspend);
+        markLine(point.line());
+        tail.add(pushInt(point.index()));
+        tail.add(new JumpInsnNode(Opcodes.GOTO, shape.suspend));
+        return resumable ? shape.locals.restore : null;
+    }
+
+    /** @return the internal name of the class in a method id ({@code pkg.Class.name(desc)}) */
+    private static String ownerOf(String methodId) {
+        String qualified = methodId.substring(0, methodId.indexOf('('));
+        return qualified.substring(0, qualified.lastIndexOf('.')).replace('.', '/');
+    }
+
+    /**
+     * Compact: one shape's shared blocks. Suspend: (for a call) a stale signal goes back after the
+     * point's call, else the frame is saved as {@link #saveAndReturn} saves it, the state last.
+     * Restore (the body only): the frame popped, the operand stack pushed back with the callee's
+     * dummy arguments and resume signal, and on to the point's call (or after its yield).
+     */
+    private void emitShape(Shape shape) {
+        SuspensionPoint point = shape.first;
+        boolean yield = point.linkage() == SuspensionPoint.Linkage.INLINE_YIELD;
+        int line = firstLine() == null ? -1 : firstLine().line;
+        tail.add(shape.suspend);
+        markLine(line);
+        tail.add(new VarInsnNode(Opcodes.ISTORE, stateLocal));
+        if (!yield) {
+            tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            tail.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+            tail.add(new InsnNode(Opcodes.ICONST_2)); // RuntimeNames.SUSPEND
+            tail.add(new JumpInsnNode(Opcodes.IF_ICMPNE, shape.stale));
+            Type returnType = point.returnType();
+            if (returnType.getSort() != Type.VOID) {
+                tail.add(new InsnNode(returnType.getSize() == 2 ? Opcodes.POP2 : Opcodes.POP));
+            }
+        }
+        saveStack(shape.spill);
+        tail.add(new JumpInsnNode(Opcodes.GOTO, shape.locals.save));
+        if (!yield) {
+            // the callee left a signal that is not SUSPEND: it was not instrumented and never cleared it
+            tail.add(shape.stale);
+            storeSignal(tail, 0);
+            tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
+            tail.add(pointSwitch(shape.indices, shape.afters, shape.afters.get(0))); // NOTE: always one of them
+        }
+        if (!resumable) {
+            return;
+        }
+        tail.add(shape.restore);
+        markLine(line);
+        restoreStack(point, shape.spill);
+        if (!yield) {
+            for (Type argument : point.argumentTypes()) {
+                tail.add(SlotCodec.zero(argument));
+            }
+            if (point.linkage() == SuspensionPoint.Linkage.DIRECT) {
+                tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+                tail.add(new LdcInsnNode(point.token() | RuntimeNames.RESUME));
+            } else {
+                storeSignal(tail, point.token() | RuntimeNames.RESUME);
+            }
+        }
+        tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
+        tail.add(pointSwitch(shape.indices, shape.resumeTargets, shape.resumeTargets.get(0))); // NOTE: the dispatch checked it
+    }
+
+    /** Compact: with the operand stack holding exactly the values below the call, saves them and the receiver. */
+    private void saveStack(Spill spill) {
+        List<Kind> belowKinds = spill.belowKinds();
+        for (int i = belowKinds.size() - 1; i >= 0; i--) {
+            Kind kind = belowKinds.get(i);
+            tail.add(kind == Kind.NULL ? new InsnNode(Opcodes.POP) : SlotCodec.store(kind, spill.belowLocals()[i]));
+        }
+        for (int i = 0; i < belowKinds.size(); i++) {
+            if (belowKinds.get(i) != Kind.NULL) {
+                SlotCodec.save(tail, stackLocal, belowKinds.get(i), spill.belowLocals()[i]);
+            }
+        }
+        if (spill.receiverKind() != null && spill.receiverKind() != Kind.NULL) {
+            SlotCodec.save(tail, stackLocal, Kind.REFERENCE, spill.receiverLocal());
+        }
+    }
+
+    /** Compact: pops what {@link #saveStack} saved (the locals are restored), and pushes it back. */
+    private void restoreStack(SuspensionPoint point, Spill spill) {
+        List<Kind> belowKinds = spill.belowKinds();
+        if (spill.receiverKind() != null) {
+            SlotCodec.restore(tail, stackLocal, spill.receiverKind(), point.receiverType());
+            tail.add(new VarInsnNode(Opcodes.ASTORE, spill.receiverLocal()));
+        }
+        for (int i = belowKinds.size() - 1; i >= 0; i--) {
+            Kind kind = belowKinds.get(i);
+            if (kind != Kind.NULL) {
+                SlotCodec.restore(tail, stackLocal, kind, point.stackBelow().get(i));
+                tail.add(SlotCodec.store(kind, spill.belowLocals()[i]));
+            }
+        }
+        for (int i = 0; i < belowKinds.size(); i++) {
+            Kind kind = belowKinds.get(i);
+            tail.add(kind == Kind.NULL ? new InsnNode(Opcodes.ACONST_NULL) : SlotCodec.load(kind, spill.belowLocals()[i]));
+        }
+        if (spill.receiverKind() != null) {
+            tail.add(new VarInsnNode(Opcodes.ALOAD, spill.receiverLocal()));
+        }
+    }
+
+    /**
+     * Compact: the save block of a locals shape (the locals, the state, SUSPEND, return) and its
+     * restore block (the locals, then on to the point's shape), with an empty operand stack.
+     */
+    private void emitLocalsShape(LocalsShape shape) {
+        int line = firstLine() == null ? -1 : firstLine().line;
+        tail.add(shape.save);
+        markLine(line);
+        for (SuspensionPoint.Slot slot : shape.first.liveLocals()) {
+            Kind kind = SlotCodec.kindOf(slot.value(), methodId);
+            if (kind != Kind.NULL) {
+                SlotCodec.save(tail, stackLocal, kind, slot.local());
+            }
+        }
+        tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
+        tail.add(new LdcInsnNode(stateBase));
+        tail.add(new InsnNode(Opcodes.IADD));
+        returnSuspended();
+        if (!resumable) {
+            return;
+        }
+        tail.add(shape.restore);
+        markLine(line);
+        List<SuspensionPoint.Slot> locals = shape.first.liveLocals();
+        for (int i = locals.size() - 1; i >= 0; i--) {
+            SuspensionPoint.Slot slot = locals.get(i);
+            Kind kind = SlotCodec.kindOf(slot.value(), methodId);
+            SlotCodec.restore(tail, stackLocal, kind, slot.value());
+            tail.add(SlotCodec.store(kind == Kind.NULL ? Kind.REFERENCE : kind, slot.local()));
+        }
+        if (shape.shapes.size() == 1) {
+            tail.add(new JumpInsnNode(Opcodes.GOTO, shape.shapeRestores.get(0)));
+        } else {
+            tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
+            tail.add(pointSwitch(shape.indices, shape.shapeRestores, shape.shapeRestores.get(0))); // NOTE: the dispatch checked it
+        }
+    }
+
+    /** A switch on a point's number to its label (the smaller of a table and a lookup switch). */
+    private static AbstractInsnNode pointSwitch(List<Integer> indices, List<LabelNode> targets, LabelNode otherwise) {
+        int min = indices.get(0);
+        int max = indices.get(indices.size() - 1);
+        long tableSize = 4L * (max - min + 1) + 12;
+        long lookupSize = 8L * indices.size() + 8;
+        if (tableSize <= lookupSize) {
+            LabelNode[] labels = new LabelNode[max - min + 1];
+            java.util.Arrays.fill(labels, otherwise);
+            for (int i = 0; i < indices.size(); i++) {
+                labels[indices.get(i) - min] = targets.get(i);
+            }
+            return new TableSwitchInsnNode(min, max, otherwise, labels);
+        }
+        int[] keys = new int[indices.size()];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = indices.get(i);
+        }
+        return new LookupSwitchInsnNode(otherwise, keys, targets.toArray(new LabelNode[0]));
+    }
+
+    private static AbstractInsnNode pushInt(int value) {
+        if (value >= -1 && value <= 5) {
+            return new InsnNode(Opcodes.ICONST_0 + value);
+        } else if (value >= Byte.MIN_VALUE && value <= Byte.MAX_VALUE) {
+            return new IntInsnNode(Opcodes.BIPUSH, value);
+        } else if (value >= Short.MIN_VALUE && value <= Short.MAX_VALUE) {
+            return new IntInsnNode(Opcodes.SIPUSH, value);
+        }
+        return new LdcInsnNode(value);
+    }
+
+    /**
      * {@code Coroutine.yield()} needs no call: the frame saves itself and returns with SUSPEND, and
      * its resume block continues right after the (removed) call.
      */
@@ -317,7 +706,7 @@ final class StateMachine {
         for (int i = 0; i < point.stackBelow().size(); i++) {
             Kind kind = SlotCodec.kindOf(point.stackBelow().get(i), methodId);
             belowKinds.add(kind);
-            belowLocals[i] = newLocal(SlotCodec.size(kind));
+            belowLocals[i] = scratchLocal("below " + i + " " + kind, SlotCodec.size(kind));
         }
         Kind receiverKind = receiverLocal < 0 ? null : SlotCodec.kindOf(point.receiverType(), methodId);
         return new Spill(belowKinds, belowLocals, receiverLocal, receiverKind);
@@ -328,6 +717,21 @@ final class StateMachine {
      * stack, the receiver and the state, leaves SUSPEND for the caller, and returns a dummy value.
      */
     private void saveAndReturn(SuspensionPoint point, Spill spill) {
+        saveValues(point, spill);
+        tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+        tail.add(new LdcInsnNode(stateBase + point.index()));
+        returnSuspended();
+    }
+
+    /** With the stack and the state on the operand stack: pushes the state, leaves SUSPEND, returns a dummy. */
+    private void returnSuspended() {
+        tail.add(SlotCodec.push(Kind.INT));
+        storeSignal(tail, RuntimeNames.SUSPEND);
+        SlotCodec.returnDummy(tail, Type.getReturnType(method.desc));
+    }
+
+    /** With the operand stack holding exactly the values below the call: saves all but the state. */
+    private void saveValues(SuspensionPoint point, Spill spill) {
         List<Kind> belowKinds = spill.belowKinds();
         for (int i = belowKinds.size() - 1; i >= 0; i--) {
             Kind kind = belowKinds.get(i);
@@ -347,11 +751,6 @@ final class StateMachine {
         if (spill.receiverKind() != null && spill.receiverKind() != Kind.NULL) {
             SlotCodec.save(tail, stackLocal, Kind.REFERENCE, spill.receiverLocal());
         }
-        tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
-        tail.add(new LdcInsnNode(stateBase + point.index()));
-        tail.add(SlotCodec.push(Kind.INT));
-        storeSignal(tail, RuntimeNames.SUSPEND);
-        SlotCodec.returnDummy(tail, Type.getReturnType(method.desc));
     }
 
     /**
