@@ -273,6 +273,22 @@ abstract class CoWait implements Coroutine.AfterYield {
         return phase == WOKEN || phase == CANCELLED;
     }
 
+    /**
+     * The wait's state word (phase and generation), for the dump's check that a deadlock it found
+     * holds: two equal stamps that are not {@link #isDoneStamp done} mean the wait was in progress
+     * between the two reads, never ended nor renewed (the phases only move forward within a
+     * generation). Any thread (acquire).
+     */
+    final int stampForDump() {
+        return (int) STATE.getAcquire(this);
+    }
+
+    /** @return whether {@code stamp} ({@link #stampForDump()}) is that of an ended wait */
+    static boolean isDoneStamp(int stamp) {
+        int phase = stamp & PHASE;
+        return phase == WOKEN || phase == CANCELLED;
+    }
+
     /** @return whether the wait ended by cancellation */
     final boolean isCancelled() {
         return ((int) STATE.getAcquire(this) & PHASE) == CANCELLED;

@@ -444,6 +444,11 @@ public final class Coroutine {
         Throwable failure = null;
         try {
             entry.run();
+            if (PROBES && probe == null && stack.signal == CoStack.SUSPEND) {
+                // NOTE: registered while still its thread's current coroutine: a dump that reads the
+                // carriers, then the registry, finds it in one or the other (rv17b #13)
+                firstSuspension();
+            }
         } catch (Throwable t) {
             failure = t;
         } finally {
@@ -471,18 +476,25 @@ public final class Coroutine {
         return failure;
     }
 
-    /** Under {@link #PROBES}: it yielded; registered at its first suspension, its last run timed. */
+    /**
+     * Under {@link #PROBES}: its first suspension (its entry returned for a yield), on its thread
+     * before it stops being the carrier's current coroutine: registered for the dump.
+     */
+    private void firstSuspension() {
+        CoroutineDump.Probe known = CoroutineDump.register(this);
+        probe = known;
+        VarHandle.fullFence(); // NOTE: pairs with abandon()'s: one of the two sees the other
+        if (abandoned) {
+            known.abandon();
+        }
+    }
+
+    /** Under {@link #PROBES}: it yielded (registered by {@link #firstSuspension()}); its last run timed. */
     private void suspendedProbe() {
         CoroutineDump.Probe known = probe;
-        if (known == null) {
-            known = CoroutineDump.register(this);
-            probe = known;
-            VarHandle.fullFence(); // NOTE: pairs with abandon()'s: one of the two sees the other
-            if (abandoned) {
-                known.abandon();
-            }
+        if (known != null) {
+            known.ran(stack);
         }
-        known.ran(stack);
     }
 
     private void rethrow(Throwable failure) {

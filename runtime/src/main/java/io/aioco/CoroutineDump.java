@@ -241,15 +241,20 @@ final class CoroutineDump {
 
     /** What a dump says about one coroutine. */
     private record Info(Coroutine co, String state, Thread thread, String waitsOn, List<Coroutine> holders,
-            List<String> frames, String note) {}
+            List<String> frames, String note, CoWait coWait, int stamp) {
+        Info(Coroutine co, String state, Thread thread, String waitsOn, List<Coroutine> holders,
+                List<String> frames, String note) {
+            this(co, state, thread, waitsOn, holders, frames, note, null, 0);
+        }
+    }
 
     /**
      * What the dump keeps of each coroutine until it writes it: its rank for the order and its edge
      * for the deadlock report, no text (a dump of 100k coroutines must not hold their text at once).
      */
-    private record Node(Thread runningOn, int rank, List<Coroutine> holders) {
+    private record Node(Thread runningOn, int rank, List<Coroutine> holders, CoWait coWait, int stamp) {
         static Node of(Info info, Thread runningOn) {
-            return new Node(runningOn, CoroutineDump.rank(info.state()), info.holders());
+            return new Node(runningOn, CoroutineDump.rank(info.state()), info.holders(), info.coWait(), info.stamp());
         }
     }
 
@@ -316,18 +321,21 @@ final class CoroutineDump {
                         + " every live one)\n");
         out.append('\n');
 
-        List<List<Coroutine>> deadlocks = deadlocks(order, nodes);
-        for (List<Coroutine> cycle : deadlocks) {
-            // NOTE: described again, at once for the few in the cycle (a deadlocked one stays as it was)
-            List<Info> infos = new ArrayList<>();
-            for (Coroutine co : cycle) {
-                infos.add(info(co, nodes.get(co).runningOn()));
-            }
+        List<List<Info>> deadlocks = deadlocks(order, nodes);
+        for (List<Info> infos : deadlocks) {
             out.append("Found a coroutine deadlock:\n");
             out.append("===========================\n");
             for (Info info : infos) {
                 out.append(label(info.co())).append(":\n");
                 out.append("  waiting for ").append(String.valueOf(info.waitsOn())).append('\n');
+                TimeoutScope scope = info.coWait() == null ? null : info.coWait().scope;
+                String remaining = scope == null ? null : scope.remainingForDump();
+                if (remaining != null) {
+                    // NOTE: the timeout cancels this wait, which ends the deadlock (as a cancellation of
+                    // any member would): still reported, as it is stuck until then
+                    out.append("  (a withTimeoutNs deadline cancels this wait ").append(remaining)
+                            .append(", which ends the deadlock)\n");
+                }
             }
             out.append('\n');
             out.append("Stacks of the coroutines listed above:\n");
@@ -448,7 +456,8 @@ final class CoroutineDump {
             CoWait current = co.currentWait();
             wait = current != null && current.coroutine == co ? current : null;
         }
-        if (wait == null || wait.isDone()) {
+        int stamp = wait == null ? 0 : wait.stampForDump(); // NOTE: before the holders: see verified()
+        if (wait == null || CoWait.isDoneStamp(stamp)) {
             return new Info(co, state, null, plainYield || wait == null
                     ? "a plain yield (Coroutine.yield(): whoever enters it next resumes it)"
                     : "its turn to run (its wait ended)", List.of(), frames, note);
@@ -470,7 +479,10 @@ final class CoroutineDump {
             // cycle of one (the waits never name their own coroutine otherwise)
             what = what + ", held by " + label(holder) + (holder == co ? " (itself)" : "");
         }
-        return new Info(co, state, null, what, holders, frames, note);
+        if (wait.stampForDump() != stamp) {
+            holders = List.of(); // NOTE: the wait ended or was renewed while read: no edge read across it
+        }
+        return new Info(co, state, null, what, holders, frames, note, wait, stamp);
     }
 
     /**
@@ -479,10 +491,13 @@ final class CoroutineDump {
      * for a {@link CoRwLock} has one edge per reader). Every wait is an AND wait (it ends only when
      * all its holders have moved), so any cycle is a deadlock. A cycle sharing a coroutine with one
      * reported already is not reported again. Iterative: a chain of 100k waits does not overflow
-     * the stack.
+     * the stack. Only a cycle that {@link #verified} holds is reported (the edges were read at
+     * different moments).
+     *
+     * @return each cycle as its coroutines' descriptions, read when it was verified
      */
-    private static List<List<Coroutine>> deadlocks(List<Coroutine> order, Map<Coroutine, Node> nodes) {
-        List<List<Coroutine>> cycles = new ArrayList<>();
+    private static List<List<Info>> deadlocks(List<Coroutine> order, Map<Coroutine, Node> nodes) {
+        List<List<Info>> cycles = new ArrayList<>();
         Map<Coroutine, Boolean> done = new IdentityHashMap<>(); // searched from (black)
         Map<Coroutine, Boolean> inCycle = new IdentityHashMap<>();
         for (Coroutine start : order) {
@@ -516,8 +531,9 @@ final class CoroutineDump {
                     for (Coroutine member : cycle) {
                         fresh &= !inCycle.containsKey(member);
                     }
-                    if (fresh) {
-                        cycles.add(cycle);
+                    List<Info> infos = fresh ? verified(cycle, nodes) : null;
+                    if (infos != null) {
+                        cycles.add(infos);
                         for (Coroutine member : cycle) {
                             inCycle.put(member, Boolean.TRUE);
                         }
@@ -530,6 +546,48 @@ final class CoroutineDump {
             }
         }
         return cycles;
+    }
+
+    /**
+     * Checks that a cycle found in the wait-for graph is a deadlock: the graph's edges were read one
+     * coroutine at a time while the coroutines ran, so edges of different moments can join into a
+     * cycle that never existed (a lock changing hands between two reads). Each member is read again,
+     * twice, in the cycle's order: each time it must be suspended on the same wait as when the graph
+     * was read, in the same generation and not ended ({@link CoWait#stampForDump()}), and the next
+     * member must still be among its wait's holders. Then, at any moment between the two passes,
+     * every member was waiting, and (a suspended coroutine neither takes nor gives up a lock: a lock
+     * changes hands only by its holder running or by a waiter's wait completing) each held what
+     * the previous one waits for: a deadlock, which nothing but a cancellation or a timeout ends.
+     * A true deadlock always passes (nothing of it moves). Any thread; never waits.
+     *
+     * @return the members' descriptions from the second pass, or null if the cycle does not hold
+     */
+    private static List<Info> verified(List<Coroutine> cycle, Map<Coroutine, Node> nodes) {
+        List<Info> infos = null;
+        for (int pass = 0; pass < 2; pass++) {
+            infos = new ArrayList<>(cycle.size());
+            for (int i = 0; i < cycle.size(); i++) {
+                Coroutine co = cycle.get(i);
+                Node node = nodes.get(co);
+                Info info = info(co, null);
+                if (node.coWait() == null || info.coWait() != node.coWait() || info.stamp() != node.stamp()
+                        || !info.state().equals("SUSPENDED")
+                        || !containsSame(info.holders(), cycle.get((i + 1) % cycle.size()))) {
+                    return null;
+                }
+                infos.add(info);
+            }
+        }
+        return infos;
+    }
+
+    private static boolean containsSame(List<Coroutine> list, Coroutine co) {
+        for (Coroutine each : list) {
+            if (each == co) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** @return {@code co} as the dump names it: {@code "name" Coroutine@hex}, or {@code Coroutine@hex}. Any thread. */

@@ -24,6 +24,10 @@ final class TimeoutScope {
     private volatile CoroutineTimeoutException expired;
     /** The deadline's timer, or null (a deadline past at once). Coroutine thread only. */
     private Timer timer;
+    /** The deadline's clock, or null until armed (or a deadline past at once): for the dump. Written once. */
+    private volatile ClockType clock;
+    /** The deadline on {@link #clock}: written before it (read after it, by the dump). */
+    private long deadlineNs;
 
     TimeoutScope(Coroutine coroutine, TimeoutScope parent, String description) {
         this.coroutine = coroutine;
@@ -39,7 +43,36 @@ final class TimeoutScope {
         }
         long deadline = clock.nowNs() + ns;
         timer = ctx.newTimer(clock, this::expire);
-        timer.modNs(deadline < 0 ? Long.MAX_VALUE : deadline); // NOTE: a huge ns saturates
+        deadlineNs = deadline < 0 ? Long.MAX_VALUE : deadline; // NOTE: a huge ns saturates
+        this.clock = clock;
+        timer.modNs(deadlineNs);
+    }
+
+    /**
+     * For the dump's deadlock report: how long until the deadline of this scope or of the enclosing
+     * scope that ends first, as "in 1.9 s on VIRTUAL", or "now" once one has passed (its wait is
+     * being cancelled); null when no deadline is armed. Any thread, racy.
+     */
+    String remainingForDump() {
+        long best = Long.MAX_VALUE;
+        ClockType bestClock = null;
+        for (TimeoutScope scope = this; scope != null; scope = scope.parent) {
+            if (scope.expired != null) {
+                return "now (its deadline has passed)";
+            }
+            ClockType armed = scope.clock;
+            if (armed != null) {
+                long left = scope.deadlineNs == Long.MAX_VALUE ? Long.MAX_VALUE : scope.deadlineNs - armed.nowNs();
+                if (bestClock == null || left < best) {
+                    best = left;
+                    bestClock = armed;
+                }
+            }
+        }
+        if (bestClock == null) {
+            return null;
+        }
+        return best <= 0 ? "now (its deadline has passed)" : "in " + CoroutineDump.duration(best) + " on " + bestClock;
     }
 
     /** Disarms the deadline when the body ends. Coroutine thread. */

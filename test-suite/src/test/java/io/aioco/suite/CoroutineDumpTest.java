@@ -269,6 +269,71 @@ class CoroutineDumpTest {
     }
 
     @CoroutineFn
+    private static void takeSecondWithin(CoMutex first, CoMutex second, long timeoutNs) throws Exception {
+        first.lock();
+        Coroutine.yield();
+        try {
+            Coroutine.withTimeoutNs(ClockType.VIRTUAL, timeoutNs, () -> {
+                second.lock(); // @secondWithin
+                second.unlock();
+                return null;
+            });
+        } catch (io.aioco.CoroutineTimeoutException expected) {
+            // the deadline passed: the cycle ends, m1 goes to the other member
+        }
+        first.unlock();
+    }
+
+    /**
+     * A cycle one of whose members waits inside withTimeoutNs is a deadlock until the deadline
+     * (then that wait is cancelled and the cycle ends): reported, with a line saying when it ends.
+     * The VIRTUAL clock is paused, so the time left is exact.
+     */
+    @Test
+    void aCycleEndingWhenAMemberTimesOutSaysWhen() throws Exception {
+        AioContext ctx = context();
+        CoMutex m1 = new CoMutex();
+        CoMutex m2 = new CoMutex();
+        ClockType.pauseVirtual();
+        try {
+            Coroutine a = Coroutine.create("timeout-a", () -> takeSecondWithin(m1, m2, 1_900_000_000L));
+            Coroutine b = Coroutine.create("timeout-b", () -> takeBoth(m2, m1));
+            a.enter(ctx);
+            b.enter(ctx);
+            a.enter(ctx); // waits for m2, held by b, within 1.9 s of VIRTUAL time
+            b.enter(ctx); // waits for m1, held by a: the cycle
+            cleanups.add(a::cancel);
+            cleanups.add(b::cancel);
+
+            String dump = dump();
+            List<String> report = deadlockReport(dump);
+            int first = report.indexOf("\"timeout-a\" " + id(a) + ":");
+            assertTrue(first >= 0, dump);
+            List<String> expected = List.of("\"timeout-a\" " + id(a) + ":",
+                    "  waiting for the lock of " + m2 + ", held by \"timeout-b\" " + id(b),
+                    "  (a withTimeoutNs deadline cancels this wait in 1.9 s on VIRTUAL, which ends the deadlock)",
+                    "\"timeout-b\" " + id(b) + ":",
+                    "  waiting for the lock of " + m1 + ", held by \"timeout-a\" " + id(a));
+            List<String> turned = new ArrayList<>(report.subList(first, report.size()));
+            turned.addAll(report.subList(0, first));
+            assertEquals(expected, turned.subList(0, Math.min(5, turned.size())), dump);
+
+            ClockType.advanceVirtualNs(1_000_000_000L);
+            assertTrue(dump().contains("\n  (a withTimeoutNs deadline cancels this wait in 900.0 ms on VIRTUAL,"
+                    + " which ends the deadlock)\n"), "the time left, a second later");
+            ClockType.advanceVirtualNs(900_000_000L);
+            while (ctx.poll(false)) {
+                // the deadline's timer cancels a's wait: a unlocks m1, b takes it and ends
+            }
+            assertTrue(a.isTerminated() && b.isTerminated(), "the cycle ended with the deadline");
+            String after = dump();
+            assertTrue(!after.contains("\"timeout-a\"") && !after.contains("\"timeout-b\""), after);
+        } finally {
+            ClockType.resumeVirtual();
+        }
+    }
+
+    @CoroutineFn
     private static void writeThenLock(CoRwLock rw, CoMutex mutex) {
         rw.wrlock();
         Coroutine.yield();
