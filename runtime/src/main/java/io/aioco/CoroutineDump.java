@@ -11,7 +11,6 @@ import java.lang.ref.WeakReference;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -261,17 +260,15 @@ final class CoroutineDump {
      */
     static void write(Appendable out) throws IOException {
         long now = System.nanoTime();
-        Map<Long, Thread> threads = new HashMap<>();
-        for (Thread thread : Thread.getAllStackTraces().keySet()) {
-            threads.put(threadId(thread), thread);
-        }
+        // NOTE: the threads come from their carriers (kept weakly), never from Thread.getAllStackTraces(): a
+        // safepoint walking every thread's stack, which would freeze every loop for the dump's thread names
         Map<Coroutine, Node> nodes = new IdentityHashMap<>();
         List<Coroutine> order = new ArrayList<>();
         for (Carrier carrier : CoStack.knownCarriers()) {
             CoStack current = carrier.current;
             Coroutine co = current == null ? null : (Coroutine) current.coroutine();
             if (co != null && !nodes.containsKey(co)) {
-                Thread runningOn = threads.get(carrier.threadId());
+                Thread runningOn = carrier.thread();
                 nodes.put(co, Node.of(info(co, runningOn), runningOn));
                 order.add(co);
             }
@@ -315,7 +312,7 @@ final class CoroutineDump {
             out.append("===========================\n");
             for (Info info : infos) {
                 out.append(label(info.co())).append(":\n");
-                out.append("  waiting for ").append(String.valueOf(info.waitsOn())).append('\n');
+                out.append("  waiting for ").append(escapeControls(String.valueOf(info.waitsOn()))).append('\n');
             }
             out.append('\n');
             out.append("Stacks of the coroutines listed above:\n");
@@ -338,7 +335,7 @@ final class CoroutineDump {
                 }
             }
             Thread thread = ctx.loopThreadForDump();
-            out.append("  ").append(ctx.toString()).append(" thread=")
+            out.append("  ").append(quote(ctx.toString())).append(" thread=")
                     .append(thread == null ? "none" : quote(thread.getName()))
                     .append(": bottom halves pending ").append(Integer.toString(ctx.pendingBottomHalvesForDump()))
                     .append(", timers ").append(Integer.toString(ctx.timersForDump()))
@@ -378,7 +375,7 @@ final class CoroutineDump {
         Coroutine co = info.co();
         out.append(label(co));
         AioContext ctx = co.context();
-        out.append(" context=").append(ctx == null ? "none" : ctx.toString());
+        out.append(" context=").append(ctx == null ? "none" : quote(ctx.toString()));
         Thread thread = info.thread() != null ? info.thread() : ctx == null ? null : ctx.loopThreadForDump();
         out.append(" thread=").append(thread == null ? "none" : quote(thread.getName()));
         Probe probe = co.probe();
@@ -389,14 +386,14 @@ final class CoroutineDump {
         out.append('\n');
         out.append("   state: ").append(info.state());
         if (info.waitsOn() != null) {
-            out.append(", waiting for ").append(info.waitsOn());
+            out.append(", waiting for ").append(escapeControls(info.waitsOn()));
         }
         out.append('\n');
         for (String frame : info.frames()) {
             out.append("\tat ").append(frame).append('\n');
         }
         if (info.note() != null) {
-            out.append("\t- ").append(info.note()).append('\n');
+            out.append("\t- ").append(escapeControls(info.note())).append('\n');
         }
         out.append('\n');
     }
@@ -424,7 +421,7 @@ final class CoroutineDump {
         }
         AioContext scheduled = co.scheduledIn();
         if (scheduled != null) {
-            return new Info(co, "SCHEDULED", null, "its turn in " + scheduled + " (woken, not entered yet)", null,
+            return new Info(co, "SCHEDULED", null, "its turn in " + quote(scheduled.toString()) + " (woken, not entered yet)", null,
                     frames, note);
         }
         if (!co.isSuspended()) {
@@ -490,21 +487,45 @@ final class CoroutineDump {
 
     /**
      * {@code text} in double quotes, escaped as a Java string literal would be (backslash, double
-     * quote, line breaks, tab, and other control characters as unicode escapes), so that a name with
-     * a line break cannot forge lines of a dump, a report or a log line. Any thread.
+     * quote, line breaks, tab, and as unicode escapes: other C0 and C1 controls, DEL, the line and
+     * paragraph separators, the bidi embeddings, overrides and isolates U+202A-U+202E and
+     * U+2066-U+2069, and unpaired surrogates), so that a name cannot forge lines of a dump, a report
+     * or a log line, reorder what a terminal shows, or make the text unencodable (an unpaired
+     * surrogate fails a strict UTF-8 encoder). Any thread.
      */
     static String quote(String text) {
-        StringBuilder out = new StringBuilder(text.length() + 2).append('"');
+        return escape(text, true);
+    }
+
+    /**
+     * {@code text} with what {@link #quote} escapes as unicode escapes and line breaks and tabs as
+     * {@code \n}, {@code \r}, {@code \t}, but its quotes and backslashes kept: for free text made
+     * of names (a wait's description, which names its context), whose names are not quoted. Any thread.
+     */
+    static String escapeControls(String text) {
+        return escape(text, false);
+    }
+
+    private static String escape(String text, boolean quoted) {
+        StringBuilder out = new StringBuilder(text.length() + 2);
+        if (quoted) {
+            out.append('"');
+        }
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             switch (c) {
-                case '\\' -> out.append("\\\\");
-                case '"' -> out.append("\\\"");
+                case '\\' -> out.append(quoted ? "\\\\" : "\\");
+                case '"' -> out.append(quoted ? "\\\"" : "\"");
                 case '\n' -> out.append("\\n");
                 case '\r' -> out.append("\\r");
                 case '\t' -> out.append("\\t");
                 default -> {
-                    if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || c == '\u0085') {
+                    if (Character.isHighSurrogate(c) && i + 1 < text.length()
+                            && Character.isLowSurrogate(text.charAt(i + 1))) {
+                        out.append(c).append(text.charAt(++i)); // NOTE: a pair: one character, kept
+                    } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029'
+                            || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069')
+                            || Character.isSurrogate(c)) {
                         out.append(String.format("\\u%04x", (int) c));
                     } else {
                         out.append(c);
@@ -512,12 +533,7 @@ final class CoroutineDump {
                 }
             }
         }
-        return out.append('"').toString();
-    }
-
-    @SuppressWarnings("deprecation") // Thread.getId(): threadId() is JDK 19+
-    private static long threadId(Thread thread) {
-        return thread.getId();
+        return quoted ? out.append('"').toString() : out.toString();
     }
 
     /** @return {@code ns} as a short human duration: ns, us, ms or s with one decimal */

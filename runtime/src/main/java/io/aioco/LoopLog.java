@@ -237,9 +237,12 @@ final class LoopLog {
 
     /** The text of {@link #loopStall}'s line. */
     static String stallText(io.aioco.internal.observe.StallWatcher.Stall stall) {
+        // NOTE: the names quoted, the callback's text escaped: a name cannot forge a frame line of the report
         StringBuilder line = new StringBuilder("aioco: loop stall: ").append(stall.kindName()).append(' ')
-                .append(stall.what()).append(" has been running for at least ").append(stall.forNs() / 1_000_000)
-                .append(" ms on thread \"").append(stall.thread().getName()).append("\" of ").append(stall.loop())
+                .append(CoroutineDump.escapeControls(stall.what())).append(" has been running for at least ")
+                .append(stall.forNs() / 1_000_000).append(" ms on thread ")
+                .append(CoroutineDump.quote(stall.thread().getName())).append(" of ")
+                .append(CoroutineDump.quote(stall.loop()))
                 .append(stall.report() == 1 ? "" : " (still running: report " + stall.report() + ")")
                 .append("; nothing else runs on this loop meanwhile (-Daioco.stall.thresholdMs=off disables this"
                         + " report). Stack of the loop thread when seen:");

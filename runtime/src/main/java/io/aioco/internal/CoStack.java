@@ -48,14 +48,38 @@ public final class CoStack {
     /** Signal value left by a callee that suspended: its frame is saved, its result is a dummy. */
     public static final int SUSPEND = 2;
 
-    private static final ThreadLocal<Carrier> CARRIER = ThreadLocal.withInitial(Carrier::new);
+    private static final ThreadLocal<Carrier> CARRIER = ThreadLocal.withInitial(CoStack::newCarrier);
+
+    /**
+     * Every thread's carrier, for coroutine dumps: each registered weakly when its thread first runs
+     * coroutine code (once per thread, never on a switch), so that the dump finds every thread that
+     * runs a coroutine, whichever slot of {@link #CARRIER_CACHE} it has. A carrier is reachable from
+     * its thread's thread-local map (and maybe its cache slot): it goes with its thread.
+     */
+    private static final java.util.Set<java.lang.ref.WeakReference<Carrier>> CARRIERS =
+            java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final java.lang.ref.ReferenceQueue<Carrier> GONE_CARRIERS = new java.lang.ref.ReferenceQueue<>();
+
+    /** A new thread's carrier, registered in {@link #CARRIERS}. The new carrier's thread, once. */
+    private static Carrier newCarrier() {
+        purgeCarriers();
+        Carrier carrier = new Carrier();
+        CARRIERS.add(new java.lang.ref.WeakReference<>(carrier, GONE_CARRIERS));
+        return carrier;
+    }
+
+    private static void purgeCarriers() {
+        for (Object gone; (gone = GONE_CARRIERS.poll()) != null; ) {
+            CARRIERS.remove(gone);
+        }
+    }
 
     /**
      * A cache in front of {@link #CARRIER}, indexed by thread id: reading a thread's carrier costs
      * three dependent loads instead of a thread-local map lookup. Each thread writes its slot only
      * when it misses (first use, or another thread took the slot), so the array is read-mostly and
-     * shared without contention. Carriers hold the thread's id, not the thread, so that the cache
-     * keeps no thread (nor its class loader) alive.
+     * shared without contention. Carriers hold the thread's id, and their thread weakly only, so that
+     * the cache keeps no thread (nor its class loader) alive.
      */
     private static final Carrier[] CARRIER_CACHE = new Carrier[1024];
 
@@ -146,15 +170,19 @@ public final class CoStack {
     }
 
     /**
-     * The carriers of the threads that ran coroutine code lately (those in the cache; a thread
-     * whose slot another took is missing), for coroutine dumps: what each runs. Any thread, racy.
+     * The carriers of every live thread that ran coroutine code (from a registry of their own, not
+     * from the cache: a thread whose cache slot another took is found too), for coroutine dumps:
+     * what each runs, and its thread ({@link Carrier#thread()}). Any thread, racy.
      *
      * @return the carriers found
      */
     public static java.util.List<Carrier> knownCarriers() {
+        purgeCarriers();
         java.util.List<Carrier> out = new java.util.ArrayList<>();
-        for (Carrier carrier : CARRIER_CACHE) {
-            if (carrier != null) {
+        for (java.lang.ref.WeakReference<Carrier> ref : CARRIERS) {
+            Carrier carrier = ref.get();
+            Thread thread = carrier == null ? null : carrier.thread();
+            if (thread != null && thread.isAlive()) {
                 out.add(carrier);
             }
         }

@@ -96,12 +96,12 @@ class DumpPidTest {
         String dump = dumpOfChild("cache=off,probes");
         assertTrue(dump.startsWith("aioco coroutine dump "), dump);
         assertTrue(dump.contains("\n(probes on: every live coroutine)\n"), dump);
-        assertTrue(dump.contains("\n  demo-io thread=\"demo-io\": bottom halves pending 0, timers 0, fd handlers 0,"
+        assertTrue(dump.contains("\n  \"demo-io\" thread=\"demo-io\": bottom halves pending 0, timers 0, fd handlers 0,"
                 + " coroutines 2 (scheduled 0)\n"), dump);
         int waiter = dump.indexOf("\n\"child-waiter\" Coroutine@");
         assertTrue(waiter >= 0, dump);
         String[] block = dump.substring(waiter + 1, dump.indexOf("\n\n", waiter + 1)).split("\n");
-        assertTrue(block[0].matches("\"child-waiter\" Coroutine@[0-9a-f]+ context=demo-io thread=\"demo-io\" last ran .* ago"),
+        assertTrue(block[0].matches("\"child-waiter\" Coroutine@[0-9a-f]+ context=\"demo-io\" thread=\"demo-io\" last ran .* ago"),
                 block[0]);
         assertTrue(block[1].matches("   state: SUSPENDED, waiting for the lock of CoMutex@[0-9a-f]+, held by"
                 + " \"child-holder\" Coroutine@[0-9a-f]+"), block[1]);
@@ -114,7 +114,7 @@ class DumpPidTest {
     void withoutProbesTheContextsAndTheirCountsArePrinted() throws Exception {
         String dump = dumpOfChild("cache=off");
         assertTrue(dump.contains("\n(probes off: the running and scheduled coroutines only;"), dump);
-        assertTrue(dump.contains("\n  demo-io thread=\"demo-io\": bottom halves pending 0, timers 0, fd handlers 0,"
+        assertTrue(dump.contains("\n  \"demo-io\" thread=\"demo-io\": bottom halves pending 0, timers 0, fd handlers 0,"
                 + " coroutines 0 (scheduled 0)\n"), dump);
         assertTrue(dump.contains("\nCoroutines: 0\n"), dump);
     }
