@@ -118,4 +118,107 @@ class DumpPidTest {
                 + " coroutines 0 (scheduled 0)\n"), dump);
         assertTrue(dump.contains("\nCoroutines: 0\n"), dump);
     }
+
+    private static final String HALF_PAIR = """
+            package demo;
+
+            import io.aioco.Coroutine;
+            import io.aioco.IOThread;
+            import java.util.concurrent.CountDownLatch;
+
+            public class HalfPair {
+                static Coroutine kept; // NOTE: suspended in a plain yield: only this keeps it
+
+                public static void main(String[] args) throws Exception {
+                    IOThread io = IOThread.start("demo-io");
+                    CountDownLatch started = new CountDownLatch(1);
+                    io.context().scheduleOneshot(() -> {
+                        // a user string cut in the middle of a surrogate pair (an emoji)
+                        kept = Coroutine.create("half-\\ud83d", Coroutine::yield);
+                        kept.enter();
+                        started.countDown();
+                    });
+                    started.await();
+                    System.out.println("READY " + ProcessHandle.current().pid());
+                    System.in.read(); // until the test closes our input
+                    System.exit(0); // NOTE: the IOThread (not a daemon) holds a suspended coroutine
+                }
+            }
+            """;
+
+    /** A fake runtime whose dump fails in the target as a full disk would. */
+    private static final String FAILING_RUNTIME = """
+            package io.aioco;
+
+            public final class Coroutine {
+                public static void dump(Appendable out) throws java.io.IOException {
+                    throw new java.io.IOException("no space left on device (a test's fake runtime)");
+                }
+            }
+            """;
+
+    private static final String HOLDER = """
+            package demo;
+
+            public class Holder {
+                public static void main(String[] args) throws Exception {
+                    Class.forName("io.aioco.Coroutine");
+                    System.out.println("READY " + ProcessHandle.current().pid());
+                    System.in.read(); // until the test closes our input
+                }
+            }
+            """;
+
+    /** @return the exit status, standard output and standard error of {@code dump PID} against a child */
+    private String[] dumpPidOf(List<String> childCommand) throws Exception {
+        Process child = new ProcessBuilder(childCommand).redirectErrorStream(true).start();
+        try {
+            BufferedReader output = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            String line = output.readLine();
+            assertTrue(line != null && line.startsWith("READY "), "the child did not start: " + line);
+            String pid = line.substring("READY ".length());
+            Process dump = new ProcessBuilder(ChildJvm.command("-jar", System.getProperty("aioco.agent.jar"), "dump", pid))
+                    .start();
+            String out = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(dump.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(dump.waitFor(2, TimeUnit.MINUTES));
+            child.getOutputStream().close();
+            assertTrue(child.waitFor(2, TimeUnit.MINUTES), "the child did not end");
+            return new String[] {Integer.toString(dump.exitValue()), out, err, pid};
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    /**
+     * A coroutine named with half a surrogate pair (review rv17b #5): the target's UTF-8 writer
+     * used to fail on it, and {@code dump PID} printed nothing but "Agent JAR loaded but agent failed
+     * to initialize". The name is escaped as {@code \\ud83d}, and the dump printed.
+     */
+    @Test
+    void aCoroutineNamedWithHalfASurrogatePairIsDumpedWithTheHalfEscaped() throws Exception {
+        Path classes = ChildJvm.compile(work, "half-pair", new String[][] {{"demo/HalfPair.java", HALF_PAIR}},
+                ChildJvm.runtime().toString());
+        String[] result = dumpPidOf(ChildJvm.command(ChildJvm.agent("cache=off,probes"), "-cp",
+                classes + File.pathSeparator + ChildJvm.runtime(), "demo.HalfPair"));
+        assertEquals("0", result[0], "out:\n" + result[1] + "err:\n" + result[2]);
+        assertTrue(result[1].contains("\n\"half-\\ud83d\" Coroutine@"), result[1]);
+    }
+
+    /**
+     * When the target's side fails, the caller prints the target's exception (the Attach API passes
+     * back only "Agent JAR loaded but agent failed to initialize") and exits with status 1.
+     */
+    @Test
+    void aFailureInTheTargetIsPrintedByTheCallerWithTheTargetsException() throws Exception {
+        Path classes = ChildJvm.compile(work, "failing", new String[][] {
+                {"io/aioco/Coroutine.java", FAILING_RUNTIME}, {"demo/Holder.java", HOLDER}}, ".");
+        String[] result = dumpPidOf(ChildJvm.command("-cp", classes.toString(), "demo.Holder"));
+        assertEquals("1", result[0], "out:\n" + result[1] + "err:\n" + result[2]);
+        assertEquals("", result[1]);
+        assertTrue(result[2].startsWith("aioco dump " + result[3] + ": the dump failed in that JVM:"
+                + " java.io.UncheckedIOException: cannot write the coroutine dump to "), result[2]);
+        assertTrue(result[2].contains("Caused by: java.io.IOException: no space left on device (a test's fake runtime)"),
+                result[2]);
+    }
 }
