@@ -240,11 +240,15 @@ final class CoroutineDump {
         }
     }
 
-    /** @return the dump's text (for the MBean). Any thread. */
-    static String text() {
+    /**
+     * @param limit how many coroutines the listing shows in full; the rest are counted on one line
+     * @return the dump's text (for the MBean, which must not build a text of 100k coroutines in the
+     *     target at once). Any thread.
+     */
+    static String text(int limit) {
         StringBuilder out = new StringBuilder();
         try {
-            write(out);
+            write(out, limit);
         } catch (IOException impossible) {
             throw new java.io.UncheckedIOException(impossible); // NOTE: a StringBuilder never throws
         }
@@ -259,6 +263,15 @@ final class CoroutineDump {
      * @throws IOException what {@code out} throws
      */
     static void write(Appendable out) throws IOException {
+        write(out, Integer.MAX_VALUE);
+    }
+
+    /** What the listing says after its first {@code limit} coroutines, before their count and after it. */
+    static final String MORE = "... ";
+    static final String MORE_END = " more coroutines: use `java -jar aioco-agent.jar dump PID` for all";
+
+    /** {@link #write(Appendable)}, with the listing cut after {@code limit} coroutines (counted on one line). */
+    static void write(Appendable out, int limit) throws IOException {
         long now = System.nanoTime();
         // NOTE: the threads come from their carriers (kept weakly), never from Thread.getAllStackTraces(): a
         // safepoint walking every thread's stack, which would freeze every loop for the dump's thread names
@@ -345,8 +358,14 @@ final class CoroutineDump {
         }
         out.append('\n');
         out.append("Coroutines: ").append(Integer.toString(order.size())).append('\n').append('\n');
+        int written = 0;
         for (Coroutine co : order) {
+            if (written == limit) {
+                out.append(MORE).append(Integer.toString(order.size() - written)).append(MORE_END).append('\n');
+                break;
+            }
             appendCoroutine(out, info(co, nodes.get(co).runningOn()), now);
+            written++;
         }
     }
 

@@ -14,7 +14,11 @@ import javax.management.ReflectionException;
 
 /**
  * The MBean {@code io.aioco:type=Coroutines}: its operation {@code dump()} returns the text of
- * {@link Coroutine#dump(Appendable)}. Registered in the platform MBean server when the first
+ * {@link Coroutine#dump(Appendable)}, its listing cut after the first {@value #LIMIT} coroutines
+ * (ordered running, scheduled, suspended, then by name), the others counted on a last line {@code
+ * ... N more coroutines: use `java -jar aioco-agent.jar dump PID` for all}: JMX returns the dump
+ * as one String, built whole in the target, and 100k coroutines (some 30 MB of text) could exhaust
+ * its heap; {@code dump PID} streams the whole dump to a file instead. Registered in the platform MBean server when the first
  * {@link AioContext} is created, by a daemon thread of its own named {@code aioco-jmx-registrar}
  * (the MBean server's start takes tens of ms); the system property {@code aioco.jmx=false} prevents it, so
  * that JConsole, VisualVM or {@code jcmd}-like tools can ask a running program for its coroutines.
@@ -26,6 +30,12 @@ final class CoroutinesMBean implements DynamicMBean {
     static final String NAME = "io.aioco:type=Coroutines";
     /** The daemon thread that registers it (a tool that needs it at once may join this thread). */
     static final String REGISTRAR = "aioco-jmx-registrar";
+
+    /** How many coroutines {@code dump()} shows in full. */
+    static final int LIMIT = 1000;
+
+    /** {@link #LIMIT}, lowered by tests. */
+    static int limit = LIMIT;
 
     private CoroutinesMBean() {}
 
@@ -69,7 +79,7 @@ final class CoroutinesMBean implements DynamicMBean {
     @Override
     public Object invoke(String actionName, Object[] params, String[] signature) throws ReflectionException {
         if (actionName.equals("dump") && (params == null || params.length == 0)) {
-            return CoroutineDump.text();
+            return CoroutineDump.text(limit);
         }
         throw new ReflectionException(new NoSuchMethodException(actionName), "no operation " + actionName
                 + " on " + NAME + " (it has dump())");
@@ -78,7 +88,8 @@ final class CoroutinesMBean implements DynamicMBean {
     @Override
     public MBeanInfo getMBeanInfo() {
         MBeanOperationInfo dump = new MBeanOperationInfo("dump",
-                "The coroutine dump: contexts, live coroutines, what each waits on, their stacks, deadlocks",
+                "The coroutine dump: contexts, live coroutines, what each waits on, their stacks, deadlocks (the first "
+                        + LIMIT + " coroutines; java -jar aioco-agent.jar dump PID lists all)",
                 new MBeanParameterInfo[0], "java.lang.String", MBeanOperationInfo.INFO);
         return new MBeanInfo(CoroutinesMBean.class.getName(), "aioco coroutines", null, null,
                 new MBeanOperationInfo[] {dump}, null);
