@@ -108,6 +108,16 @@ final class CoroutineDump {
             cleanable.clean(); // runs {@link #run()} now, which finds it terminated
         }
 
+        /**
+         * It was reported lost to its closed context (a wake-up or a hand-off that it can never run
+         * for): not reported again as lost while suspended once it is collected. Any thread.
+         */
+        void reportedLost() {
+            if (fate == LIVE_FATE) {
+                fate = REPORTED;
+            }
+        }
+
         /** It was abandoned ({@link Coroutine#abandon()}): never reported as lost. Any thread. */
         void abandon() {
             if (fate == LIVE_FATE) {
@@ -157,6 +167,19 @@ final class CoroutineDump {
     private static final int TERMINATED = 1;
     /** {@link Probe#fate}: dropped on purpose ({@link Coroutine#abandon()}). */
     private static final int ABANDONED = 2;
+    /** {@link Probe#fate}: already reported lost, to its closed context. */
+    private static final int REPORTED = 3;
+
+    /**
+     * {@code co} was reported lost to its closed context: its probe (if any) is marked, so that it is
+     * not reported lost a second time when it is collected. Any thread.
+     */
+    static void reportedLost(Coroutine co) {
+        Probe probe = Coroutine.PROBES ? co.probe() : null;
+        if (probe != null) {
+            probe.reportedLost();
+        }
+    }
 
     /** Watches registered coroutines for their loss (a daemon thread of its own, started with the first). */
     private static final Cleaner CLEANER = Cleaner.create();
@@ -437,6 +460,12 @@ final class CoroutineDump {
             } catch (RuntimeException racing) {
                 note = "its frames changed while being read (it ran meanwhile)";
             }
+        }
+        AioContext home = co.context();
+        if (home != null && home.isClosed() && co.isSuspended()) {
+            // NOTE: neither scheduled nor waiting: a closed context never runs it (its wake-ups are lost)
+            return new Info(co, state, null, "nothing: its context " + quote(home.toString())
+                    + " is closed: it can never run", null, frames, note);
         }
         AioContext scheduled = co.scheduledIn();
         if (scheduled != null) {

@@ -125,6 +125,7 @@ final class LoopLog {
      * outlives its coroutines).
      */
     static void coroutineLost(Coroutine co, AioContext ctx, String what) {
+        CoroutineDump.reportedLost(co); // NOTE: once: not again as "lost while suspended" when collected
         String count = lostToClosedCounted(ctx);
         if (count == null) {
             return;
@@ -141,6 +142,7 @@ final class LoopLog {
      * exception and went on (a queue woke its next waiter).
      */
     static void coroutineLost(Coroutine co, AioContext ctx, String what, String where) {
+        CoroutineDump.reportedLost(co); // NOTE: once: not again as "lost while suspended" when collected
         String count = lostToClosedCounted(ctx);
         if (count == null) {
             return;
@@ -172,6 +174,7 @@ final class LoopLog {
      * again, so the wake-up is dropped (as a lock hand-off to it is, see coroutineLost).
      */
     static void wakeLost(Coroutine co, AioContext ctx) {
+        CoroutineDump.reportedLost(co); // NOTE: once: not again as "lost while suspended" when collected
         String count = lostToClosedCounted(ctx);
         if (count == null) {
             return;

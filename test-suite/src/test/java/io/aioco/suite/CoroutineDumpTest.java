@@ -360,4 +360,28 @@ class CoroutineDumpTest {
         assertTrue(lines.get(3).matches("\tat " + Pattern.quote(HERE) + "lambda\\$.*\\(CoroutineDumpTest\\.java:"
                 + line("mbeanEntry") + "\\)"), lines.get(3));
     }
+
+    /**
+     * Coroutines of a closed context (review rv17b #8), one sleeping on a timer, one yielded then
+     * scheduled: neither can ever run, and the dump says so instead of "a timer ... due in" or "its
+     * turn in".
+     */
+    @Test
+    void coroutinesOfAClosedContextAreShownAsNeverRunning() throws Exception {
+        AioContext closed = AioContext.create();
+        Coroutine sleeper = Coroutine.create("closed-sleeper",
+                () -> Coroutine.sleepNs(ClockType.REALTIME, 3_600_000_000_000L));
+        sleeper.enter(closed);
+        Coroutine scheduled = Coroutine.create("closed-scheduled", Coroutine::yield);
+        scheduled.enter(closed);
+        closed.coSchedule(scheduled);
+        closed.close();
+        String dump = dump();
+        String never = "   state: SUSPENDED, waiting for nothing: its context \"" + closed + "\" is closed: it can never run";
+        assertEquals(never, block(dump, "closed-sleeper").get(1), dump);
+        assertEquals(never, block(dump, "closed-scheduled").get(1), dump);
+        for (Coroutine co : List.of(sleeper, scheduled)) {
+            co.abandon(); // dropped on purpose: not reported lost once collected
+        }
+    }
 }
