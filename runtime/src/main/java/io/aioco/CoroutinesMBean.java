@@ -39,21 +39,41 @@ final class CoroutinesMBean implements DynamicMBean {
 
     private CoroutinesMBean() {}
 
-    /** Registers it once; a failure (no java.management, a name taken by another copy of aioco) is ignored. */
-    static void register() {
-        if (System.getProperty("aioco.jmx", "true").equals("false")) {
+    /** The name this copy of the runtime registered its MBean under, or null. Guarded by the class. */
+    private static ObjectName registered;
+
+    /**
+     * Registers it once, under {@link #NAME}; when another copy of aioco (another class loader)
+     * holds that name, under {@code io.aioco:type=Coroutines,loader=...} (its class loader's name,
+     * class and identity, quoted), so that each copy's coroutines can be asked for. A failure (no
+     * java.management) is ignored.
+     */
+    static synchronized void register() {
+        if (System.getProperty("aioco.jmx", "true").equals("false") || registered != null) {
             return;
         }
         try {
             ObjectName name = new ObjectName(NAME);
             var server = ManagementFactory.getPlatformMBeanServer();
-            if (!server.isRegistered(name)) {
-                server.registerMBean(new CoroutinesMBean(), name);
+            if (server.isRegistered(name)) {
+                name = new ObjectName(NAME + ",loader=" + ObjectName.quote(loaderName()));
             }
+            server.registerMBean(new CoroutinesMBean(), name);
+            registered = name;
         } catch (JMException | RuntimeException | LinkageError e) {
-            // NOTE: another class loader's aioco registered first, or JMX is absent: dumps still
-            // work through Coroutine.dump and the agent
+            // NOTE: JMX is absent, or this loader's name is taken too: dumps still work through
+            // Coroutine.dump and the agent
         }
+    }
+
+    /** @return the class loader of this copy of the runtime, as its MBean's key names it */
+    private static String loaderName() {
+        ClassLoader loader = CoroutinesMBean.class.getClassLoader();
+        if (loader == null) {
+            return "bootstrap";
+        }
+        String id = loader.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(loader));
+        return loader.getName() == null ? id : loader.getName() + " " + id;
     }
 
     @Override

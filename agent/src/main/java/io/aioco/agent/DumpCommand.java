@@ -178,24 +178,62 @@ final class DumpCommand {
                 .onMalformedInput(java.nio.charset.CodingErrorAction.REPLACE)
                 .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPLACE);
         try (Writer out = new java.io.BufferedWriter(new java.io.OutputStreamWriter(Files.newOutputStream(file), utf8))) {
+            java.util.List<Class<?>> copies = new java.util.ArrayList<>();
             for (Class<?> loaded : instrumentation.getAllLoadedClasses()) {
                 if (loaded.getName().equals("io.aioco.Coroutine")) {
-                    try {
-                        Method dump = loaded.getMethod("dump", Appendable.class);
-                        dump.invoke(null, out);
-                    } catch (InvocationTargetException e) {
-                        if (e.getCause() instanceof IOException written) {
-                            throw written;
-                        }
-                        cannotDump(out, loaded, e.getCause());
-                    } catch (ReflectiveOperationException | RuntimeException e) {
-                        cannotDump(out, loaded, e);
+                    copies.add(loaded);
+                }
+            }
+            for (int i = 0; i < copies.size(); i++) {
+                Class<?> loaded = copies.get(i);
+                if (copies.size() > 1) {
+                    // NOTE: each copy has its own contexts and coroutines (both may say AioContext-1): which is which
+                    out.append(COPY).append(Integer.toString(i + 1)).append(" of ").append(Integer.toString(copies.size()))
+                            .append(COPY_LOADED_BY).append(loaderName(loaded.getClassLoader())).append(COPY_END);
+                }
+                try {
+                    Method dump = loaded.getMethod("dump", Appendable.class);
+                    dump.invoke(null, out);
+                } catch (InvocationTargetException e) {
+                    if (e.getCause() instanceof IOException written) {
+                        throw written;
                     }
+                    cannotDump(out, loaded, e.getCause());
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    cannotDump(out, loaded, e);
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the coroutine dump to " + file, e);
         }
+    }
+
+    /** The header of each copy's dump when the target has several copies of the runtime: before, between, after. */
+    static final String COPY = "=== aioco runtime ";
+    static final String COPY_LOADED_BY = ", loaded by ";
+    static final String COPY_END = " ===\n";
+
+    /** @return a class loader as the header names it: its name (quoted, escaped) if it has one, its class and identity */
+    static String loaderName(ClassLoader loader) {
+        if (loader == null) {
+            return "the bootstrap class loader";
+        }
+        String id = loader.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(loader));
+        if (loader.getName() == null) {
+            return id;
+        }
+        StringBuilder name = new StringBuilder("\"");
+        for (char c : loader.getName().toCharArray()) {
+            if (c == '"' || c == '\\') {
+                name.append('\\').append(c);
+            } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || Character.isSurrogate(c) || c == '\u2028' || c == '\u2029'
+                    || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069')) {
+                name.append(String.format("\\u%04x", (int) c));
+            } else {
+                name.append(c);
+            }
+        }
+        return name.append("\" (").append(id).append(')').toString();
     }
 
     private static void cannotDump(Writer out, Class<?> loaded, Throwable why) throws IOException {

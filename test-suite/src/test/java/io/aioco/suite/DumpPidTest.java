@@ -169,12 +169,19 @@ class DumpPidTest {
             }
             """;
 
+    /** The lines a child printed before its READY line (dumpPidOf). */
+    private final List<String> before = new ArrayList<>();
+
     /** @return the exit status, standard output and standard error of {@code dump PID} against a child */
     private String[] dumpPidOf(List<String> childCommand) throws Exception {
         Process child = new ProcessBuilder(childCommand).redirectErrorStream(true).start();
         try {
             BufferedReader output = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             String line = output.readLine();
+            while (line != null && line.startsWith("MBEAN ")) {
+                before.add(line);
+                line = output.readLine();
+            }
             assertTrue(line != null && line.startsWith("READY "), "the child did not start: " + line);
             String pid = line.substring("READY ".length());
             Process dump = new ProcessBuilder(ChildJvm.command("-jar", System.getProperty("aioco.agent.jar"), "dump", pid))
@@ -220,5 +227,98 @@ class DumpPidTest {
                 + " java.io.UncheckedIOException: cannot write the coroutine dump to "), result[2]);
         assertTrue(result[2].contains("Caused by: java.io.IOException: no space left on device (a test's fake runtime)"),
                 result[2]);
+    }
+
+    private static final String TWO_COPIES = """
+            package demo;
+
+            import java.net.URL;
+            import java.net.URLClassLoader;
+            import java.nio.file.Path;
+
+            public class TwoCopies {
+                public static void main(String[] args) throws Exception {
+                    URL runtime = Path.of(args[0]).toUri().toURL();
+                    URL classes = Path.of(args[1]).toUri().toURL();
+                    Object[] kept = new Object[2];
+                    for (int i = 0; i < 2; i++) {
+                        URLClassLoader loader = new URLClassLoader("copy" + i, new URL[] {runtime, classes},
+                                ClassLoader.getPlatformClassLoader());
+                        kept[i] = loader.loadClass("demo.CopyChild").getMethod("start", String.class)
+                                .invoke(null, "in-copy-" + i);
+                    }
+                    for (Thread t : Thread.getAllStackTraces().keySet()) {
+                        if (t.getName().equals("aioco-jmx-registrar")) {
+                            t.join(); // each copy registers its MBean on a thread of its own
+                        }
+                    }
+                    var server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+                    for (var name : new java.util.TreeSet<>(server.queryNames(
+                            new javax.management.ObjectName("io.aioco:type=Coroutines,*"), null))) {
+                        String dump = (String) server.invoke(name, "dump", new Object[0], new String[0]);
+                        System.out.println("MBEAN " + name + " " + (dump.contains("in-copy-0") ? "in-copy-0" : "")
+                                + (dump.contains("in-copy-1") ? "in-copy-1" : ""));
+                    }
+                    System.out.println("READY " + ProcessHandle.current().pid());
+                    System.in.read(); // until the test closes our input
+                    System.out.println(kept.length);
+                }
+            }
+            """;
+
+    private static final String COPY_CHILD = """
+            package demo;
+
+            import io.aioco.AioContext;
+            import io.aioco.Coroutine;
+
+            public class CopyChild {
+                public static Object start(String name) {
+                    AioContext ctx = AioContext.create();
+                    Coroutine co = Coroutine.create(name, () -> { });
+                    ctx.coSchedule(co); // scheduled, never polled: listed without probes
+                    return new Object[] {ctx, co};
+                }
+            }
+            """;
+
+    /**
+     * Two copies of the runtime in two class loaders (review rv17b #10): {@code dump PID} prints a
+     * header naming each copy's class loader before its dump (both copies name their first context
+     * AioContext-1: without it, nothing says which coroutines are whose).
+     */
+    @Test
+    void twoCopiesOfTheRuntimeAreDumpedEachUnderAHeaderNamingItsClassLoader() throws Exception {
+        Path classes = ChildJvm.compile(work, "two-copies", new String[][] {
+                {"demo/TwoCopies.java", TWO_COPIES}, {"demo/CopyChild.java", COPY_CHILD}}, ChildJvm.runtime().toString());
+        String[] result = dumpPidOf(ChildJvm.command("-cp", classes.toString(), "demo.TwoCopies",
+                ChildJvm.runtime().toString(), classes.toString()));
+        assertEquals("0", result[0], "out:\n" + result[1] + "err:\n" + result[2]);
+        String dump = result[1];
+        java.util.regex.Matcher headers = java.util.regex.Pattern.compile(
+                "(?m)^=== aioco runtime ([12]) of 2, loaded by \"(copy[01])\" \\(java\\.net\\.URLClassLoader@[0-9a-f]+\\) ===$")
+                .matcher(dump);
+        List<Integer> starts = new ArrayList<>();
+        List<String> loaders = new ArrayList<>();
+        while (headers.find()) {
+            starts.add(headers.start());
+            loaders.add(headers.group(2));
+        }
+        assertEquals(2, starts.size(), dump);
+        starts.add(dump.length());
+        for (int i = 0; i < 2; i++) {
+            String copy = dump.substring(starts.get(i), starts.get(i + 1));
+            String other = loaders.get(i).equals("copy0") ? "in-copy-1" : "in-copy-0";
+            assertTrue(copy.contains("\n\"in-" + loaders.get(i) + "\" Coroutine@"), copy);
+            assertTrue(!copy.contains(other), copy);
+        }
+        // JMX: the second copy's MBean under a key naming its loader, each with its own coroutines
+        assertEquals(2, before.size(), before.toString());
+        java.util.Collections.sort(before);
+        assertTrue(before.get(0).matches("MBEAN io\\.aioco:type=Coroutines in-copy-[01]"), before.toString());
+        assertTrue(before.get(1).matches("MBEAN io\\.aioco:type=Coroutines,loader=\"copy[01] java\\.net\\.URLClassLoader@[0-9a-f]+\""
+                + " in-copy-[01]"), before.toString());
+        assertTrue(!before.get(0).substring(before.get(0).length() - 1).equals(before.get(1).substring(before.get(1).length() - 1)),
+                "each MBean dumps its own copy: " + before);
     }
 }
