@@ -55,23 +55,33 @@ public final class CoStack {
      * coroutine code (once per thread, never on a switch), so that the dump finds every thread that
      * runs a coroutine, whichever slot of {@link #CARRIER_CACHE} it has. A carrier is reachable from
      * its thread's thread-local map (and maybe its cache slot): it goes with its thread.
+     *
+     * <p>A list, not a hash set: no identity hash codes (Lincheck's model checking replays each
+     * interleaving and finds them non-deterministic), and no reference queue; the references of
+     * gone threads are dropped by each dump, and every {@link #PURGE_EVERY} registrations.
      */
-    private static final java.util.Set<java.lang.ref.WeakReference<Carrier>> CARRIERS =
-            java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private static final java.lang.ref.ReferenceQueue<Carrier> GONE_CARRIERS = new java.lang.ref.ReferenceQueue<>();
+    private static final java.util.concurrent.ConcurrentLinkedQueue<java.lang.ref.WeakReference<Carrier>> CARRIERS =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private static final java.util.concurrent.atomic.AtomicInteger REGISTERED = new java.util.concurrent.atomic.AtomicInteger();
+    private static final int PURGE_EVERY = 1024;
 
     /** A new thread's carrier, registered in {@link #CARRIERS}. The new carrier's thread, once. */
     private static Carrier newCarrier() {
-        purgeCarriers();
         Carrier carrier = new Carrier();
-        CARRIERS.add(new java.lang.ref.WeakReference<>(carrier, GONE_CARRIERS));
+        CARRIERS.add(new java.lang.ref.WeakReference<>(carrier));
+        if (REGISTERED.incrementAndGet() % PURGE_EVERY == 0) {
+            purgeCarriers(); // NOTE: bounds the list when threads come and go without dumps
+        }
         return carrier;
     }
 
+    /** Drops the references of carriers whose thread is gone. */
     private static void purgeCarriers() {
-        for (Object gone; (gone = GONE_CARRIERS.poll()) != null; ) {
-            CARRIERS.remove(gone);
-        }
+        CARRIERS.removeIf(ref -> {
+            Carrier carrier = ref.get();
+            Thread thread = carrier == null ? null : carrier.thread();
+            return thread == null || !thread.isAlive();
+        });
     }
 
     /**
