@@ -56,42 +56,66 @@ public final class CoStack {
      * runs a coroutine, whichever slot of {@link #CARRIER_CACHE} it has. A carrier is reachable from
      * its thread's thread-local map (and maybe its cache slot): it goes with its thread.
      *
-     * <p>A list, not a hash set: no identity hash codes (Lincheck's model checking replays each
-     * interleaving and finds them non-deterministic), and no reference queue; the references of
-     * gone threads are dropped by each dump, and every {@link #PURGE_EVERY} registrations.
+     * <p>A stack of nodes pushed by one CAS on its head: a registration is the same few steps every
+     * time (Lincheck's model checking replays each interleaving and requires as much: a hash set's
+     * identity hash codes, a linked queue's lagging tail made replays differ), and no reference
+     * queue. Dead nodes (their thread gone) are unlinked by dumps and every {@link #PURGE_EVERY}
+     * registrations, under {@link #PURGE}; pushes touch only the head, never an older node's link.
      */
-    private static final java.util.concurrent.ConcurrentLinkedQueue<java.lang.ref.WeakReference<Carrier>> CARRIERS =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private static final java.util.concurrent.atomic.AtomicReference<CarrierNode> CARRIERS =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private static final java.util.concurrent.atomic.AtomicInteger REGISTERED = new java.util.concurrent.atomic.AtomicInteger();
     private static final int PURGE_EVERY = 1024;
+    private static final Object PURGE = new Object();
+
+    /** A registered carrier, weakly. */
+    private static final class CarrierNode extends java.lang.ref.WeakReference<Carrier> {
+        /** The node pushed before it; changed only under {@link #PURGE}, to unlink dead nodes. */
+        volatile CarrierNode next;
+
+        CarrierNode(Carrier carrier, CarrierNode next) {
+            super(carrier);
+            this.next = next;
+        }
+
+        boolean dead() {
+            Carrier carrier = get();
+            Thread thread = carrier == null ? null : carrier.thread();
+            return thread == null || !thread.isAlive();
+        }
+    }
 
     /** A new thread's carrier, registered in {@link #CARRIERS}. The new carrier's thread, once. */
     private static Carrier newCarrier() {
         Carrier carrier = new Carrier();
-        CARRIERS.add(new java.lang.ref.WeakReference<>(carrier));
+        while (true) {
+            CarrierNode head = CARRIERS.get();
+            if (CARRIERS.compareAndSet(head, new CarrierNode(carrier, head))) {
+                break;
+            }
+        }
         if (REGISTERED.incrementAndGet() % PURGE_EVERY == 0) {
             purgeCarriers(); // NOTE: bounds the list when threads come and go without dumps
         }
         return carrier;
     }
 
-    /** Drops the references of carriers whose thread is gone. */
+    /** Unlinks the nodes of carriers whose thread is gone (the head stays until another is pushed). */
     private static void purgeCarriers() {
-        CARRIERS.removeIf(ref -> {
-            Carrier carrier = ref.get();
-            Thread thread = carrier == null ? null : carrier.thread();
-            return thread == null || !thread.isAlive();
-        });
+        synchronized (PURGE) {
+            CarrierNode kept = CARRIERS.get();
+            if (kept == null) {
+                return;
+            }
+            for (CarrierNode node = kept.next; node != null; node = node.next) {
+                if (node.dead()) {
+                    kept.next = node.next;
+                } else {
+                    kept = node;
+                }
+            }
+        }
     }
-
-    /**
-     * A cache in front of {@link #CARRIER}, indexed by thread id: reading a thread's carrier costs
-     * three dependent loads instead of a thread-local map lookup. Each thread writes its slot only
-     * when it misses (first use, or another thread took the slot), so the array is read-mostly and
-     * shared without contention. Carriers hold the thread's id, and their thread weakly only, so that
-     * the cache keeps no thread (nor its class loader) alive.
-     */
-    private static final Carrier[] CARRIER_CACHE = new Carrier[1024];
 
     /** The word passed between an instrumented caller and its callee (see the class comment). */
     public int signal;
@@ -189,8 +213,8 @@ public final class CoStack {
     public static java.util.List<Carrier> knownCarriers() {
         purgeCarriers();
         java.util.List<Carrier> out = new java.util.ArrayList<>();
-        for (java.lang.ref.WeakReference<Carrier> ref : CARRIERS) {
-            Carrier carrier = ref.get();
+        for (CarrierNode node = CARRIERS.get(); node != null; node = node.next) {
+            Carrier carrier = node.get();
             Thread thread = carrier == null ? null : carrier.thread();
             if (thread != null && thread.isAlive()) {
                 out.add(carrier);

@@ -309,7 +309,7 @@ class DumpPidTest {
         for (int i = 0; i < 2; i++) {
             String copy = dump.substring(starts.get(i), starts.get(i + 1));
             String other = loaders.get(i).equals("copy0") ? "in-copy-1" : "in-copy-0";
-            assertTrue(copy.contains("\n\"in-" + loaders.get(i) + "\" Coroutine@"), copy);
+            assertTrue(copy.contains("\n\"in-copy-" + loaders.get(i).charAt(4) + "\" Coroutine@"), copy);
             assertTrue(!copy.contains(other), copy);
         }
         // JMX: the second copy's MBean under a key naming its loader, each with its own coroutines
