@@ -59,13 +59,12 @@ public final class CoStack {
      * <p>A stack of nodes pushed by one CAS on its head: a registration is the same few steps every
      * time (Lincheck's model checking replays each interleaving and requires as much: a hash set's
      * identity hash codes, a linked queue's lagging tail made replays differ), and no reference
-     * queue. Dead nodes (their thread gone) are unlinked by dumps and every {@link #PURGE_EVERY}
-     * registrations, under {@link #PURGE}; pushes touch only the head, never an older node's link.
+     * queue, and nothing that depends on the collector at a registration. Dead nodes (their thread
+     * gone) are unlinked by each dump, under {@link #PURGE}; pushes touch only the head, never an
+     * older node's link. (Between dumps a dead thread leaves its small node behind.)
      */
     private static final java.util.concurrent.atomic.AtomicReference<CarrierNode> CARRIERS =
             new java.util.concurrent.atomic.AtomicReference<>();
-    private static final java.util.concurrent.atomic.AtomicInteger REGISTERED = new java.util.concurrent.atomic.AtomicInteger();
-    private static final int PURGE_EVERY = 1024;
     private static final Object PURGE = new Object();
 
     /** A registered carrier, weakly. */
@@ -94,9 +93,6 @@ public final class CoStack {
                 break;
             }
         }
-        if (REGISTERED.incrementAndGet() % PURGE_EVERY == 0) {
-            purgeCarriers(); // NOTE: bounds the list when threads come and go without dumps
-        }
         return carrier;
     }
 
@@ -116,6 +112,15 @@ public final class CoStack {
             }
         }
     }
+
+    /**
+     * A cache in front of {@link #CARRIER}, indexed by thread id: reading a thread's carrier costs
+     * three dependent loads instead of a thread-local map lookup. Each thread writes its slot only
+     * when it misses (first use, or another thread took the slot), so the array is read-mostly and
+     * shared without contention. Carriers hold the thread's id, and their thread weakly only, so that
+     * the cache keeps no thread (nor its class loader) alive.
+     */
+    private static final Carrier[] CARRIER_CACHE = new Carrier[1024];
 
     /** The word passed between an instrumented caller and its callee (see the class comment). */
     public int signal;
