@@ -300,7 +300,20 @@ final class CoroutineDump {
         // safepoint walking every thread's stack, which would freeze every loop for the dump's thread names
         Map<Coroutine, Node> nodes = new IdentityHashMap<>();
         List<Coroutine> order = new ArrayList<>();
-        for (Carrier carrier : CoStack.knownCarriers()) {
+        List<AioContext> contexts = contexts();
+        Set<Carrier> carriers = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        carriers.addAll(CoStack.knownCarriers());
+        for (AioContext ctx : contexts) {
+            Carrier loop = ctx.loopCarrier; // NOTE: a loop thread whose cache slot another thread took
+            if (loop != null) {
+                carriers.add(loop);
+            }
+        }
+        for (Carrier carrier : carriers) {
+            Thread thread = carrier.thread();
+            if (thread == null || !thread.isAlive()) {
+                continue;
+            }
             CoStack current = carrier.current;
             Coroutine co = current == null ? null : (Coroutine) current.coroutine();
             if (co != null && !nodes.containsKey(co)) {
@@ -309,7 +322,6 @@ final class CoroutineDump {
                 order.add(co);
             }
         }
-        List<AioContext> contexts = contexts();
         for (AioContext ctx : contexts) {
             for (Coroutine co : ctx.scheduledForDump()) {
                 if (!nodes.containsKey(co)) {

@@ -48,70 +48,7 @@ public final class CoStack {
     /** Signal value left by a callee that suspended: its frame is saved, its result is a dummy. */
     public static final int SUSPEND = 2;
 
-    private static final ThreadLocal<Carrier> CARRIER = ThreadLocal.withInitial(CoStack::newCarrier);
-
-    /**
-     * Every thread's carrier, for coroutine dumps: each registered weakly when its thread first runs
-     * coroutine code (once per thread, never on a switch), so that the dump finds every thread that
-     * runs a coroutine, whichever slot of {@link #CARRIER_CACHE} it has. A carrier is reachable from
-     * its thread's thread-local map (and maybe its cache slot): it goes with its thread.
-     *
-     * <p>A stack of nodes pushed by one CAS on its head: a registration is the same few steps every
-     * time (Lincheck's model checking replays each interleaving and requires as much: a hash set's
-     * identity hash codes, a linked queue's lagging tail made replays differ), and no reference
-     * queue, and nothing that depends on the collector at a registration. Dead nodes (their thread
-     * gone) are unlinked by each dump, under {@link #PURGE}; pushes touch only the head, never an
-     * older node's link. (Between dumps a dead thread leaves its small node behind.)
-     */
-    private static final java.util.concurrent.atomic.AtomicReference<CarrierNode> CARRIERS =
-            new java.util.concurrent.atomic.AtomicReference<>();
-    private static final Object PURGE = new Object();
-
-    /** A registered carrier, weakly. */
-    private static final class CarrierNode extends java.lang.ref.WeakReference<Carrier> {
-        /** The node pushed before it; changed only under {@link #PURGE}, to unlink dead nodes. */
-        volatile CarrierNode next;
-
-        CarrierNode(Carrier carrier, CarrierNode next) {
-            super(carrier);
-            this.next = next;
-        }
-
-        boolean dead() {
-            Carrier carrier = get();
-            Thread thread = carrier == null ? null : carrier.thread();
-            return thread == null || !thread.isAlive();
-        }
-    }
-
-    /** A new thread's carrier, registered in {@link #CARRIERS}. The new carrier's thread, once. */
-    private static Carrier newCarrier() {
-        Carrier carrier = new Carrier();
-        while (true) {
-            CarrierNode head = CARRIERS.get();
-            if (CARRIERS.compareAndSet(head, new CarrierNode(carrier, head))) {
-                break;
-            }
-        }
-        return carrier;
-    }
-
-    /** Unlinks the nodes of carriers whose thread is gone (the head stays until another is pushed). */
-    private static void purgeCarriers() {
-        synchronized (PURGE) {
-            CarrierNode kept = CARRIERS.get();
-            if (kept == null) {
-                return;
-            }
-            for (CarrierNode node = kept.next; node != null; node = node.next) {
-                if (node.dead()) {
-                    kept.next = node.next;
-                } else {
-                    kept = node;
-                }
-            }
-        }
-    }
+    private static final ThreadLocal<Carrier> CARRIER = ThreadLocal.withInitial(Carrier::new);
 
     /**
      * A cache in front of {@link #CARRIER}, indexed by thread id: reading a thread's carrier costs
@@ -209,19 +146,16 @@ public final class CoStack {
     }
 
     /**
-     * The carriers of every live thread that ran coroutine code (from a registry of their own, not
-     * from the cache: a thread whose cache slot another took is found too), for coroutine dumps:
-     * what each runs, and its thread ({@link Carrier#thread()}). Any thread, racy.
+     * The carriers of the threads that ran coroutine code lately (those in the cache; a thread
+     * whose slot another took is missing: the dump adds the loop threads' carriers, which their
+     * contexts keep), for coroutine dumps: what each runs. Any thread, racy.
      *
      * @return the carriers found
      */
     public static java.util.List<Carrier> knownCarriers() {
-        purgeCarriers();
         java.util.List<Carrier> out = new java.util.ArrayList<>();
-        for (CarrierNode node = CARRIERS.get(); node != null; node = node.next) {
-            Carrier carrier = node.get();
-            Thread thread = carrier == null ? null : carrier.thread();
-            if (thread != null && thread.isAlive()) {
+        for (Carrier carrier : CARRIER_CACHE) {
+            if (carrier != null) {
                 out.add(carrier);
             }
         }

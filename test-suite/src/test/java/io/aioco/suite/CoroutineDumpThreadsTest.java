@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The dump's threads (review rv17b #2, #3, #6): it finds every thread that runs a coroutine from a
- * registry of carriers of its own (not from the 1024-slot carrier cache, whose slots threads take
- * from each other), takes their names from the carriers (no {@code Thread.getAllStackTraces()}, a
+ * The dump's threads (review rv17b #2, #3, #6): it finds the loop threads that run a coroutine
+ * from their contexts, which keep their carriers (not only from the 1024-slot carrier cache, whose
+ * slots threads take from each other), takes their names from the carriers (no {@code Thread.getAllStackTraces()}, a
  * safepoint over every thread's stack), and quotes the context and thread names it prints.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
