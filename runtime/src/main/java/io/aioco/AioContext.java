@@ -68,6 +68,13 @@ public final class AioContext implements AutoCloseable {
     }
 
     private final String name;
+
+    /**
+     * The carrier of the thread that runs this context's loop (an IOThread's, the main loop's), or
+     * null: coroutine dumps read what it runs from it, as the carrier cache may have lost that
+     * thread's slot to another thread. Written once by the loop thread as it starts, read racily.
+     */
+    volatile io.aioco.internal.Carrier loopCarrier;
     /** The context's own time, the test kit's (see TestTime), else null: the machine's clocks. */
     private final io.aioco.internal.loop.TestTime testTime;
 

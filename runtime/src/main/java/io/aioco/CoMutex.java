@@ -165,7 +165,7 @@ public final class CoMutex {
             Object event = jfr;
             if (event != null) {
                 jfr = null;
-                io.aioco.internal.observe.Jfr.endLockWait(event, "mutex", mutex, coroutine);
+                io.aioco.internal.observe.Jfr.endLockWait(event, "mutex", mutex, coroutine, true);
             }
         }
 
@@ -178,6 +178,11 @@ public final class CoMutex {
                     STATE.getAndAdd(lock, -WAITER);
                 }
                 // else: release() took it out already and, finding it cancelled, passed the lock on
+            }
+            Object event = jfr; // NOTE: written before the publication, which the cancel CAS follows
+            if (event != null) {
+                jfr = null;
+                io.aioco.internal.observe.Jfr.endLockWait(event, "mutex", lock, coroutine, false);
             }
         }
 

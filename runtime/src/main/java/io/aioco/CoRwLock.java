@@ -168,6 +168,12 @@ public final class CoRwLock {
             if (woken != null) {
                 woken.wakeHandedOff(); // completed by grantHead
             }
+            Object event = jfr; // NOTE: written before the publication, which the cancel CAS follows
+            if (event != null) {
+                jfr = null;
+                io.aioco.internal.observe.Jfr.endLockWait(event, upgrading ? "upgrade" : read ? "read" : "write",
+                        CoRwLock.this, coroutine, false);
+            }
         }
 
         /** It was granted the lock but can never run: take the grant back and grant the next. */
@@ -201,7 +207,7 @@ public final class CoRwLock {
             if (event != null) {
                 jfr = null;
                 io.aioco.internal.observe.Jfr.endLockWait(event, upgrading ? "upgrade" : read ? "read" : "write",
-                        CoRwLock.this, coroutine);
+                        CoRwLock.this, coroutine, true);
             }
             if (read) {
                 wakeNextReader();

@@ -11,7 +11,6 @@ import java.lang.ref.WeakReference;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -109,6 +108,16 @@ final class CoroutineDump {
             cleanable.clean(); // runs {@link #run()} now, which finds it terminated
         }
 
+        /**
+         * It was reported lost to its closed context (a wake-up or a hand-off that it can never run
+         * for): not reported again as lost while suspended once it is collected. Any thread.
+         */
+        void reportedLost() {
+            if (fate == LIVE_FATE) {
+                fate = REPORTED;
+            }
+        }
+
         /** It was abandoned ({@link Coroutine#abandon()}): never reported as lost. Any thread. */
         void abandon() {
             if (fate == LIVE_FATE) {
@@ -158,6 +167,19 @@ final class CoroutineDump {
     private static final int TERMINATED = 1;
     /** {@link Probe#fate}: dropped on purpose ({@link Coroutine#abandon()}). */
     private static final int ABANDONED = 2;
+    /** {@link Probe#fate}: already reported lost, to its closed context. */
+    private static final int REPORTED = 3;
+
+    /**
+     * {@code co} was reported lost to its closed context: its probe (if any) is marked, so that it is
+     * not reported lost a second time when it is collected. Any thread.
+     */
+    static void reportedLost(Coroutine co) {
+        Probe probe = Coroutine.PROBES ? co.probe() : null;
+        if (probe != null) {
+            probe.reportedLost();
+        }
+    }
 
     /** Watches registered coroutines for their loss (a daemon thread of its own, started with the first). */
     private static final Cleaner CLEANER = Cleaner.create();
@@ -258,11 +280,15 @@ final class CoroutineDump {
         }
     }
 
-    /** @return the dump's text (for the MBean). Any thread. */
-    static String text() {
+    /**
+     * @param limit how many coroutines the listing shows in full; the rest are counted on one line
+     * @return the dump's text (for the MBean, which must not build a text of 100k coroutines in the
+     *     target at once). Any thread.
+     */
+    static String text(int limit) {
         StringBuilder out = new StringBuilder();
         try {
-            write(out);
+            write(out, limit);
         } catch (IOException impossible) {
             throw new java.io.UncheckedIOException(impossible); // NOTE: a StringBuilder never throws
         }
@@ -277,23 +303,42 @@ final class CoroutineDump {
      * @throws IOException what {@code out} throws
      */
     static void write(Appendable out) throws IOException {
+        write(out, Integer.MAX_VALUE);
+    }
+
+    /** What the listing says after its first {@code limit} coroutines, before their count and after it. */
+    static final String MORE = "... ";
+    static final String MORE_END = " more coroutines: use `java -jar aioco-agent.jar dump PID` for all";
+
+    /** {@link #write(Appendable)}, with the listing cut after {@code limit} coroutines (counted on one line). */
+    static void write(Appendable out, int limit) throws IOException {
         long now = System.nanoTime();
-        Map<Long, Thread> threads = new HashMap<>();
-        for (Thread thread : Thread.getAllStackTraces().keySet()) {
-            threads.put(threadId(thread), thread);
-        }
+        // NOTE: the threads come from their carriers (kept weakly), never from Thread.getAllStackTraces(): a
+        // safepoint walking every thread's stack, which would freeze every loop for the dump's thread names
         Map<Coroutine, Node> nodes = new IdentityHashMap<>();
         List<Coroutine> order = new ArrayList<>();
-        for (Carrier carrier : CoStack.knownCarriers()) {
+        List<AioContext> contexts = contexts();
+        Set<Carrier> carriers = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        carriers.addAll(CoStack.knownCarriers());
+        for (AioContext ctx : contexts) {
+            Carrier loop = ctx.loopCarrier; // NOTE: a loop thread whose cache slot another thread took
+            if (loop != null) {
+                carriers.add(loop);
+            }
+        }
+        for (Carrier carrier : carriers) {
+            Thread thread = carrier.thread();
+            if (thread == null || !thread.isAlive()) {
+                continue;
+            }
             CoStack current = carrier.current;
             Coroutine co = current == null ? null : (Coroutine) current.coroutine();
             if (co != null && !nodes.containsKey(co)) {
-                Thread runningOn = threads.get(carrier.threadId());
+                Thread runningOn = carrier.thread();
                 nodes.put(co, Node.of(info(co, runningOn), runningOn));
                 order.add(co);
             }
         }
-        List<AioContext> contexts = contexts();
         for (AioContext ctx : contexts) {
             for (Coroutine co : ctx.scheduledForDump()) {
                 if (!nodes.containsKey(co)) {
@@ -327,7 +372,7 @@ final class CoroutineDump {
             out.append("===========================\n");
             for (Info info : infos) {
                 out.append(label(info.co())).append(":\n");
-                out.append("  waiting for ").append(String.valueOf(info.waitsOn())).append('\n');
+                out.append("  waiting for ").append(escapeControls(String.valueOf(info.waitsOn()))).append('\n');
                 TimeoutScope scope = info.coWait() == null ? null : info.coWait().scope;
                 String remaining = scope == null ? null : scope.remainingForDump();
                 if (remaining != null) {
@@ -358,7 +403,7 @@ final class CoroutineDump {
                 }
             }
             Thread thread = ctx.loopThreadForDump();
-            out.append("  ").append(ctx.toString()).append(" thread=")
+            out.append("  ").append(quote(ctx.toString())).append(" thread=")
                     .append(thread == null ? "none" : quote(thread.getName()))
                     .append(": bottom halves pending ").append(Integer.toString(ctx.pendingBottomHalvesForDump()))
                     .append(", timers ").append(Integer.toString(ctx.timersForDump()))
@@ -368,8 +413,14 @@ final class CoroutineDump {
         }
         out.append('\n');
         out.append("Coroutines: ").append(Integer.toString(order.size())).append('\n').append('\n');
+        int written = 0;
         for (Coroutine co : order) {
+            if (written == limit) {
+                out.append(MORE).append(Integer.toString(order.size() - written)).append(MORE_END).append('\n');
+                break;
+            }
             appendCoroutine(out, info(co, nodes.get(co).runningOn()), now);
+            written++;
         }
     }
 
@@ -398,7 +449,7 @@ final class CoroutineDump {
         Coroutine co = info.co();
         out.append(label(co));
         AioContext ctx = co.context();
-        out.append(" context=").append(ctx == null ? "none" : ctx.toString());
+        out.append(" context=").append(ctx == null ? "none" : quote(ctx.toString()));
         Thread thread = info.thread() != null ? info.thread() : ctx == null ? null : ctx.loopThreadForDump();
         out.append(" thread=").append(thread == null ? "none" : quote(thread.getName()));
         Probe probe = co.probe();
@@ -409,14 +460,14 @@ final class CoroutineDump {
         out.append('\n');
         out.append("   state: ").append(info.state());
         if (info.waitsOn() != null) {
-            out.append(", waiting for ").append(info.waitsOn());
+            out.append(", waiting for ").append(escapeControls(info.waitsOn()));
         }
         out.append('\n');
         for (String frame : info.frames()) {
             out.append("\tat ").append(frame).append('\n');
         }
         if (info.note() != null) {
-            out.append("\t- ").append(info.note()).append('\n');
+            out.append("\t- ").append(escapeControls(info.note())).append('\n');
         }
         out.append('\n');
     }
@@ -442,10 +493,16 @@ final class CoroutineDump {
                 note = "its frames changed while being read (it ran meanwhile)";
             }
         }
+        AioContext home = co.context();
+        if (home != null && home.isClosed() && co.isSuspended()) {
+            // NOTE: neither scheduled nor waiting: a closed context never runs it (its wake-ups are lost)
+            return new Info(co, state, null, "nothing: its context " + quote(home.toString())
+                    + " is closed: it can never run", List.of(), frames, note);
+        }
         AioContext scheduled = co.scheduledIn();
         if (scheduled != null) {
-            return new Info(co, "SCHEDULED", null, "its turn in " + scheduled + " (woken, not entered yet)",
-                    List.of(), frames, note);
+            return new Info(co, "SCHEDULED", null, "its turn in " + quote(scheduled.toString())
+                    + " (woken, not entered yet)", List.of(), frames, note);
         }
         if (!co.isSuspended()) {
             return new Info(co, state, null, null, List.of(), frames, note);
@@ -598,21 +655,45 @@ final class CoroutineDump {
 
     /**
      * {@code text} in double quotes, escaped as a Java string literal would be (backslash, double
-     * quote, line breaks, tab, and other control characters as unicode escapes), so that a name with
-     * a line break cannot forge lines of a dump, a report or a log line. Any thread.
+     * quote, line breaks, tab, and as unicode escapes: other C0 and C1 controls, DEL, the line and
+     * paragraph separators, the bidi embeddings, overrides and isolates U+202A-U+202E and
+     * U+2066-U+2069, and unpaired surrogates), so that a name cannot forge lines of a dump, a report
+     * or a log line, reorder what a terminal shows, or make the text unencodable (an unpaired
+     * surrogate fails a strict UTF-8 encoder). Any thread.
      */
     static String quote(String text) {
-        StringBuilder out = new StringBuilder(text.length() + 2).append('"');
+        return escape(text, true);
+    }
+
+    /**
+     * {@code text} with what {@link #quote} escapes as unicode escapes and line breaks and tabs as
+     * {@code \n}, {@code \r}, {@code \t}, but its quotes and backslashes kept: for free text made
+     * of names (a wait's description, which names its context), whose names are not quoted. Any thread.
+     */
+    static String escapeControls(String text) {
+        return escape(text, false);
+    }
+
+    private static String escape(String text, boolean quoted) {
+        StringBuilder out = new StringBuilder(text.length() + 2);
+        if (quoted) {
+            out.append('"');
+        }
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             switch (c) {
-                case '\\' -> out.append("\\\\");
-                case '"' -> out.append("\\\"");
+                case '\\' -> out.append(quoted ? "\\\\" : "\\");
+                case '"' -> out.append(quoted ? "\\\"" : "\"");
                 case '\n' -> out.append("\\n");
                 case '\r' -> out.append("\\r");
                 case '\t' -> out.append("\\t");
                 default -> {
-                    if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || c == '\u0085') {
+                    if (Character.isHighSurrogate(c) && i + 1 < text.length()
+                            && Character.isLowSurrogate(text.charAt(i + 1))) {
+                        out.append(c).append(text.charAt(++i)); // NOTE: a pair: one character, kept
+                    } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029'
+                            || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069')
+                            || Character.isSurrogate(c)) {
                         out.append(String.format("\\u%04x", (int) c));
                     } else {
                         out.append(c);
@@ -620,12 +701,7 @@ final class CoroutineDump {
                 }
             }
         }
-        return out.append('"').toString();
-    }
-
-    @SuppressWarnings("deprecation") // Thread.getId(): threadId() is JDK 19+
-    private static long threadId(Thread thread) {
-        return thread.getId();
+        return quoted ? out.append('"').toString() : out.toString();
     }
 
     /** @return {@code ns} as a short human duration: ns, us, ms or s with one decimal */

@@ -25,11 +25,18 @@ import javax.management.ReflectionException;
  * jcmd}-like tools can ask a running program for its coroutines.
  *
  * <p>The name is one per process: when another class loader's aioco holds it, this one's
- * registration fails quietly (its dumps still work through {@link Coroutine#dump} and the agent),
- * and this one never unregisters the other's (the instance registered carries a token of its own in
+ * registration goes under a second name (below), and this one never unregisters the other's (the instance registered carries a token of its own in
  * its {@link MBeanInfo}'s descriptor, checked before unregistering). A registrar still starting the
  * MBean server when the last context closes registers nothing: each opening and each closing takes
  * a new generation, and a registrar registers only while its own is current (under {@link #LOCK}).
+ *
+ * <p>{@code dump()} lists the first {@value #LIMIT} coroutines (ordered running, scheduled,
+ * suspended, then by name) and counts the others on a last line {@code ... N more coroutines: use
+ * `java -jar aioco-agent.jar dump PID` for all}: JMX returns the dump as one String, built whole in
+ * the target, and 100k coroutines (some 30 MB of text) could exhaust its heap; {@code dump PID}
+ * streams the whole dump to a file instead. When another copy of aioco (another class loader)
+ * holds {@link #NAME}, this copy registers under {@code io.aioco:type=Coroutines,loader=...} (its
+ * class loader's name, class and identity, quoted), so that each copy's coroutines can be asked for.
  *
  * <p>Internal (a dynamic MBean: no public interface). No QEMU counterpart (QEMU's monitor
  * commands). The MBean server calls it from any thread; {@link #opened()} and {@link #closed()}
@@ -43,12 +50,20 @@ final class CoroutinesMBean implements DynamicMBean {
     /** The descriptor field of {@link #getMBeanInfo()} that holds {@link #token}. */
     static final String TOKEN_FIELD = "aiocoInstance";
 
+    /** How many coroutines {@code dump()} shows in full. */
+    static final int LIMIT = 1000;
+
+    /** {@link #LIMIT}, lowered by tests. */
+    static int limit = LIMIT;
+
     /** Guards {@link #generation} and {@link #registered}; held across a (un)registration. */
     private static final Object LOCK = new Object();
     /** Bumped by each {@link #opened()} and {@link #closed()}: a registrar of an older one gives up. */
     private static int generation;
     /** The instance this class loader registered and has not unregistered, or null. */
     private static CoroutinesMBean registered;
+    /** The name {@link #registered} is registered under. */
+    private static ObjectName registeredName;
     private static int tokens;
     /** Test hook, else null: run by the registrar once the MBean server is there, before it registers. */
     static volatile Runnable beforeRegister;
@@ -93,17 +108,23 @@ final class CoroutinesMBean implements DynamicMBean {
                 hook.run();
             }
             synchronized (LOCK) {
-                if (mine != generation || registered != null || server.isRegistered(name)) {
-                    return; // NOTE: the last context closed meanwhile, or the name is taken already
+                if (mine != generation || registered != null) {
+                    return; // NOTE: the last context closed meanwhile
+                }
+                if (server.isRegistered(name)) { // another copy of aioco holds the name
+                    name = new ObjectName(NAME + ",loader=" + ObjectName.quote(loaderName()));
                 }
                 CoroutinesMBean bean = new CoroutinesMBean(Integer.toHexString(System.identityHashCode(LOCK)) + "-"
                         + ++tokens + "-" + System.nanoTime());
                 server.registerMBean(bean, name);
                 registered = bean;
+                registeredName = name;
             }
+            server.registerMBean(new CoroutinesMBean(), name);
+            registered = name;
         } catch (JMException | RuntimeException | LinkageError e) {
-            // NOTE: another class loader's aioco registered first, or JMX is absent: dumps still
-            // work through Coroutine.dump and the agent
+            // NOTE: JMX is absent, or this loader's name is taken too: dumps still work through
+            // Coroutine.dump and the agent
         }
     }
 
@@ -115,12 +136,13 @@ final class CoroutinesMBean implements DynamicMBean {
         synchronized (LOCK) {
             generation++;
             CoroutinesMBean bean = registered;
+            ObjectName name = registeredName;
             registered = null;
+            registeredName = null;
             if (bean == null) {
                 return;
             }
             try {
-                ObjectName name = new ObjectName(NAME);
                 MBeanServer server = ManagementFactory.getPlatformMBeanServer();
                 if (bean.token.equals(server.getMBeanInfo(name).getDescriptor().getFieldValue(TOKEN_FIELD))) {
                     server.unregisterMBean(name);
@@ -136,6 +158,25 @@ final class CoroutinesMBean implements DynamicMBean {
         synchronized (LOCK) {
             return registered != null;
         }
+    }
+
+    /** Tests: registers now, on the calling thread, for the current generation (as a registrar would). */
+    static void registerNow() {
+        int mine;
+        synchronized (LOCK) {
+            mine = generation;
+        }
+        register(mine);
+    }
+
+    /** @return the class loader of this copy of the runtime, as its MBean's key names it */
+    private static String loaderName() {
+        ClassLoader loader = CoroutinesMBean.class.getClassLoader();
+        if (loader == null) {
+            return "bootstrap";
+        }
+        String id = loader.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(loader));
+        return loader.getName() == null ? id : loader.getName() + " " + id;
     }
 
     @Override
@@ -161,7 +202,7 @@ final class CoroutinesMBean implements DynamicMBean {
     @Override
     public Object invoke(String actionName, Object[] params, String[] signature) throws ReflectionException {
         if (actionName.equals("dump") && (params == null || params.length == 0)) {
-            return CoroutineDump.text();
+            return CoroutineDump.text(limit);
         }
         throw new ReflectionException(new NoSuchMethodException(actionName), "no operation " + actionName
                 + " on " + NAME + " (it has dump())");
@@ -170,7 +211,8 @@ final class CoroutinesMBean implements DynamicMBean {
     @Override
     public MBeanInfo getMBeanInfo() {
         MBeanOperationInfo dump = new MBeanOperationInfo("dump",
-                "The coroutine dump: contexts, live coroutines, what each waits on, their stacks, deadlocks",
+                "The coroutine dump: contexts, live coroutines, what each waits on, their stacks, deadlocks (the first "
+                        + LIMIT + " coroutines; java -jar aioco-agent.jar dump PID lists all)",
                 new MBeanParameterInfo[0], "java.lang.String", MBeanOperationInfo.INFO);
         return new MBeanInfo(CoroutinesMBean.class.getName(), "aioco coroutines", null, null,
                 new MBeanOperationInfo[] {dump}, null, new ImmutableDescriptor(TOKEN_FIELD + "=" + token));

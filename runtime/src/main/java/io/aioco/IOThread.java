@@ -71,6 +71,7 @@ public final class IOThread implements AutoCloseable {
     /** Runs on the IOThread (iothread_run). */
     private void run() {
         CoStack.carrier().home = ctx;
+        ctx.loopCarrier = CoStack.carrier(); // NOTE: for dumps: found whatever slot of the carrier cache it has
         // Held across polls: each poll is then nested in the claim (no compare-and-set per poll).
         boolean claimed = ctx.claimForLoop();
         try {

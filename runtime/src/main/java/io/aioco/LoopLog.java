@@ -125,6 +125,7 @@ final class LoopLog {
      * outlives its coroutines).
      */
     static void coroutineLost(Coroutine co, AioContext ctx, String what) {
+        CoroutineDump.reportedLost(co); // NOTE: once: not again as "lost while suspended" when collected
         String count = lostToClosedCounted(ctx);
         if (count == null) {
             return;
@@ -141,6 +142,7 @@ final class LoopLog {
      * exception and went on (a queue woke its next waiter).
      */
     static void coroutineLost(Coroutine co, AioContext ctx, String what, String where) {
+        CoroutineDump.reportedLost(co); // NOTE: once: not again as "lost while suspended" when collected
         String count = lostToClosedCounted(ctx);
         if (count == null) {
             return;
@@ -172,6 +174,7 @@ final class LoopLog {
      * again, so the wake-up is dropped (as a lock hand-off to it is, see coroutineLost).
      */
     static void wakeLost(Coroutine co, AioContext ctx) {
+        CoroutineDump.reportedLost(co); // NOTE: once: not again as "lost while suspended" when collected
         String count = lostToClosedCounted(ctx);
         if (count == null) {
             return;
@@ -237,9 +240,12 @@ final class LoopLog {
 
     /** The text of {@link #loopStall}'s line. */
     static String stallText(io.aioco.internal.observe.StallWatcher.Stall stall) {
+        // NOTE: the names quoted, the callback's text escaped: a name cannot forge a frame line of the report
         StringBuilder line = new StringBuilder("aioco: loop stall: ").append(stall.kindName()).append(' ')
-                .append(stall.what()).append(" has been running for at least ").append(stall.forNs() / 1_000_000)
-                .append(" ms on thread \"").append(stall.thread().getName()).append("\" of ").append(stall.loop())
+                .append(CoroutineDump.escapeControls(stall.what())).append(" has been running for at least ")
+                .append(stall.forNs() / 1_000_000).append(" ms on thread ")
+                .append(CoroutineDump.quote(stall.thread().getName())).append(" of ")
+                .append(CoroutineDump.quote(stall.loop()))
                 .append(stall.report() == 1 ? "" : " (still running: report " + stall.report() + ")")
                 .append("; nothing else runs on this loop meanwhile (-Daioco.stall.thresholdMs=off disables this"
                         + " report). Stack of the loop thread when seen:");

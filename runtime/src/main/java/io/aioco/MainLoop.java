@@ -110,6 +110,7 @@ public final class MainLoop {
             State s = new State(me);
             s.bql.lock();
             CoStack.carrier().home = s.main;
+            s.main.loopCarrier = CoStack.carrier(); // NOTE: for dumps, whatever slot of the carrier cache it has
             state = s;
         }
     }

@@ -201,9 +201,11 @@ class JfrEventsTest {
         RecordedEvent mutexWait = only(events, "aioco.LockWait", e -> "mutex".equals(e.getString("mode")));
         assertTrue(mutexWait.getString("coroutine").contains("\"mutex-waiter\""), mutexWait.getString("coroutine"));
         assertTrue(mutexWait.getString("lock").startsWith("CoMutex"), mutexWait.getString("lock"));
+        assertTrue(mutexWait.getBoolean("acquired"), "got the lock");
         RecordedEvent readWait = only(events, "aioco.LockWait", e -> "read".equals(e.getString("mode")));
         assertTrue(readWait.getString("coroutine").contains("\"rw-reader\""), readWait.getString("coroutine"));
         assertTrue(readWait.getString("lock").startsWith("CoRwLock"), readWait.getString("lock"));
+        assertTrue(readWait.getBoolean("acquired"), "got the lock");
         assertEquals(2, events.stream().filter(e -> e.getEventType().getName().equals("aioco.LockWait")).count(),
                 "the holders did not wait");
 
@@ -224,6 +226,72 @@ class JfrEventsTest {
                         && e.getString("loop").equals(ctxName) && e.getInt("bottomHalvesPending") == 0
                         && e.getInt("fdHandlers") == 0 && e.getInt("scheduledCoroutines") == 0),
                 "a periodic event per context: " + events);
+    }
+
+    /** Polls {@code ctx} until it has nothing to run; a cancelled coroutine's exception ends its entry here. */
+    private static void drainCancelled(AioContext ctx) {
+        boolean more = true;
+        while (more) {
+            try {
+                more = ctx.poll(false);
+            } catch (java.util.concurrent.CancellationException ended) {
+                more = true; // NOTE: the victim's entry does not catch it: the poll rethrows it
+            }
+        }
+    }
+
+    /**
+     * A lock wait that ends by cancellation (review rv17b #9) is recorded too, with {@code acquired}
+     * false: the waits a user most wants to see (a timeout on a contended lock) were missing.
+     */
+    @Test
+    void aLockWaitEndedByCancellationIsRecordedAsNotAcquired() throws Exception {
+        AioContext.create().close();
+        LoopObserve.awaitJfrListener();
+        Path file = dir.resolve("cancelled.jfr");
+        try (AioContext ctx = AioContext.create(); Recording r = new Recording()) {
+            LoopObserve.awaitJfrListener();
+            r.enable("aioco.LockWait").withThreshold(Duration.ZERO);
+            r.start();
+            assertTrue(JfrOn.lockWaits(), "the recording's start turned the lock waits' timing on");
+
+            CoMutex mutex = new CoMutex();
+            Coroutine holder = Coroutine.create("cancel-mutex-holder", new HandWoven(
+                    call("lock", "()V", mutex, mutex::lock), yieldCall(), call("unlock", "()V", mutex, mutex::unlock)));
+            Coroutine waiter = Coroutine.create("cancel-mutex-waiter", new HandWoven(
+                    call("lock", "()V", mutex, mutex::lock), call("unlock", "()V", mutex, mutex::unlock)));
+            holder.enter(ctx);
+            waiter.enter(ctx); // queued
+            waiter.cancel();
+            drainCancelled(ctx);
+            assertTrue(waiter.isTerminated(), "the cancelled waiter ended");
+
+            CoRwLock rw = new CoRwLock();
+            Coroutine writer = Coroutine.create("cancel-rw-writer", new HandWoven(call("wrlock", "()V", rw, rw::wrlock),
+                    yieldCall(), call("unlock", "()V", rw, rw::unlock)));
+            Coroutine reader = Coroutine.create("cancel-rw-reader", new HandWoven(call("rdlock", "()V", rw, rw::rdlock),
+                    call("unlock", "()V", rw, rw::unlock)));
+            writer.enter(ctx);
+            reader.enter(ctx); // queued
+            reader.cancel();
+            drainCancelled(ctx);
+            assertTrue(reader.isTerminated(), "the cancelled reader ended");
+
+            holder.enter(ctx);
+            writer.enter(ctx);
+            assertTrue(holder.isTerminated() && writer.isTerminated());
+            r.stop();
+            r.dump(file);
+        }
+        List<RecordedEvent> events = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("aioco.LockWait")).collect(Collectors.toList());
+        RecordedEvent mutexWait = only(events, "aioco.LockWait", e -> "mutex".equals(e.getString("mode")));
+        assertTrue(mutexWait.getString("coroutine").contains("\"cancel-mutex-waiter\""), mutexWait.getString("coroutine"));
+        assertFalse(mutexWait.getBoolean("acquired"), "cancelled before it got the lock");
+        RecordedEvent readWait = only(events, "aioco.LockWait", e -> "read".equals(e.getString("mode")));
+        assertTrue(readWait.getString("coroutine").contains("\"cancel-rw-reader\""), readWait.getString("coroutine"));
+        assertFalse(readWait.getBoolean("acquired"), "cancelled before it got the lock");
+        assertEquals(2, events.size(), "the holders did not wait: " + events);
     }
 
     private static RecordedEvent only(List<RecordedEvent> events, String type,

@@ -115,7 +115,7 @@ class StallDetectorTest {
 
         String text = LoopLog.stallText(first);
         assertTrue(text.startsWith("aioco: loop stall: bottom half the-blocking-bh has been running for at least 100 ms"
-                + " on thread \"stall-test-loop\" of " + ctx + "; nothing else runs on this loop meanwhile"), text);
+                + " on thread \"stall-test-loop\" of \"" + ctx + "\"; nothing else runs on this loop meanwhile"), text);
         assertTrue(text.contains("\n\tat " + Blocking.class.getName() + ".run(StallDetectorTest.java:"), text);
 
         assertEquals(0, w.check(T0 + 100 * MS + 4999 * MS), "once per repeat interval");
@@ -355,5 +355,23 @@ class StallDetectorTest {
         } else {
             System.setProperty(name, value);
         }
+    }
+
+    /**
+     * The stall report quotes the loop's and the thread's names and escapes the callback's text: names
+     * the program chooses (an IOThread's) cannot forge a frame line of the report (review rv17b #6).
+     */
+    @Test
+    void aStallReportCannotBeForgedByANameWithALineBreak() {
+        String evil = "x\n\tat evil.Forged.frame(Forged.java:1)\u202e";
+        Thread named = new Thread(() -> { }, evil);
+        Stall stall = new Stall(evil, named, LoopProbe.BOTTOM_HALF, evil, 100 * MS,
+                new StackTraceElement[] {new StackTraceElement("a.B", "c", "B.java", 3)}, 1);
+        String text = LoopLog.stallText(stall);
+        assertFalse(text.contains("\n\tat evil.Forged"), text);
+        assertFalse(text.contains("\u202e"), text);
+        String quoted = "\"x\\n\\tat evil.Forged.frame(Forged.java:1)\\u202e\"";
+        assertTrue(text.contains(" on thread " + quoted + " of " + quoted + ";"), text);
+        assertTrue(text.endsWith("\n\tat a.B.c(B.java:3)"), text);
     }
 }

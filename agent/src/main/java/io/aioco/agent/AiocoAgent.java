@@ -53,7 +53,7 @@ public final class AiocoAgent {
     public static void agentmain(String arguments, Instrumentation instrumentation) {
         if (arguments != null && arguments.startsWith(DumpCommand.DUMP_TO)) {
             // java -jar aioco-agent.jar dump PID: a dump, not an installation
-            DumpCommand.writeDump(java.nio.file.Path.of(arguments.substring(DumpCommand.DUMP_TO.length())),
+            DumpCommand.dumpInTarget(java.nio.file.Path.of(arguments.substring(DumpCommand.DUMP_TO.length())),
                     instrumentation);
             return;
         }

@@ -5,7 +5,8 @@ package io.aioco.internal;
  * my_aiocontext} in QEMU's {@code util/async.c}, beside the current coroutine of {@code
  * qemu-coroutine.c}). One cheap per-thread lookup ({@link CoStack#carrier()}) serves both.
  *
- * <p>Thread confinement: only its own thread reads or writes a carrier.
+ * <p>Thread confinement: only its own thread writes a carrier; coroutine dumps read {@link #current}
+ * racily from any thread.
  *
  * <p>The contexts and coroutines are held as {@code Object}: the package of woven-code entry points
  * imports nothing public ({@code io.aioco.AioContext} and {@code io.aioco.Coroutine} cast them
@@ -18,9 +19,17 @@ public final class Carrier {
     /** Stack of the coroutine the thread runs now, null outside coroutines. */
     public CoStack current;
 
+    /** The thread this carrier belongs to, weakly (a carrier in the cache must not keep it). */
+    private final java.lang.ref.WeakReference<Thread> thread = new java.lang.ref.WeakReference<>(Thread.currentThread());
+
     /** @return the id of the thread this carrier belongs to (coroutine dumps) */
     public long threadId() {
         return threadId;
+    }
+
+    /** @return the thread this carrier belongs to, or null once it is gone (coroutine dumps; any thread) */
+    public Thread thread() {
+        return thread.get();
     }
     /** The AioContext this thread runs (an IOThread's, or the main one on the main-loop thread). */
     public Object home;

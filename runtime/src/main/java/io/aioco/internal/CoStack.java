@@ -54,8 +54,8 @@ public final class CoStack {
      * A cache in front of {@link #CARRIER}, indexed by thread id: reading a thread's carrier costs
      * three dependent loads instead of a thread-local map lookup. Each thread writes its slot only
      * when it misses (first use, or another thread took the slot), so the array is read-mostly and
-     * shared without contention. Carriers hold the thread's id, not the thread, so that the cache
-     * keeps no thread (nor its class loader) alive.
+     * shared without contention. Carriers hold the thread's id, and their thread weakly only, so that
+     * the cache keeps no thread (nor its class loader) alive.
      */
     private static final Carrier[] CARRIER_CACHE = new Carrier[1024];
 
@@ -147,7 +147,8 @@ public final class CoStack {
 
     /**
      * The carriers of the threads that ran coroutine code lately (those in the cache; a thread
-     * whose slot another took is missing), for coroutine dumps: what each runs. Any thread, racy.
+     * whose slot another took is missing: the dump adds the loop threads' carriers, which their
+     * contexts keep), for coroutine dumps: what each runs. Any thread, racy.
      *
      * @return the carriers found
      */

@@ -150,7 +150,7 @@ class CoroutineDumpTest {
 
         String dump = dump();
         String lambda = "\tat " + Pattern.quote(HERE) + "lambda\\$[A-Za-z0-9$]+\\(CoroutineDumpTest\\.java:";
-        String header = "\"%s\" " + "%s context=" + ctx + " thread=none last ran (< 10 ms|[0-9.]+ (ms|s)) ago";
+        String header = "\"%s\" " + "%s context=\"" + ctx + "\" thread=none last ran (< 10 ms|[0-9.]+ (ms|s)) ago";
 
         List<String> lines = block(dump, "dump-waiter");
         assertMatches(String.format(header, "dump-waiter", id(waiter)), lines.get(0));
@@ -191,7 +191,7 @@ class CoroutineDumpTest {
         assertEquals("\tat io.aioco.Coroutine.await(Coroutine.java)", lines.get(2));
 
         // the context's line counts its coroutines, and two timers: the sleep's and withTimeoutNs's deadline
-        assertTrue(dump.contains("\n  " + ctx + " thread=none: bottom halves pending 0, timers 2, fd handlers 0,"
+        assertTrue(dump.contains("\n  \"" + ctx + "\" thread=none: bottom halves pending 0, timers 2, fd handlers 0,"
                 + " coroutines 5 (scheduled 0)\n"), dump);
 
         // woken from another thread: scheduled on its context, not entered yet
@@ -199,7 +199,7 @@ class CoroutineDumpTest {
         completer.start();
         completer.join();
         lines = block(dump(), "dump-awaiting");
-        assertEquals("   state: SCHEDULED, waiting for its turn in " + ctx + " (woken, not entered yet)", lines.get(1));
+        assertEquals("   state: SCHEDULED, waiting for its turn in \"" + ctx + "\" (woken, not entered yet)", lines.get(1));
 
         // each ends: holder unlocks, the waiter gets the lock and finishes; a terminated one is not listed
         holder.enter(ctx); // hands the lock to the waiter, scheduled on ctx (this thread does not poll it)
@@ -262,8 +262,8 @@ class CoroutineDumpTest {
         assertTrue(dump.indexOf("Found a coroutine deadlock:") < dump.indexOf("\nContexts:\n"), "reported first");
         String stacks = dump.substring(section.end(), dump.indexOf("\nContexts:\n"));
         assertTrue(stacks.startsWith("Stacks of the coroutines listed above:\n"), stacks);
-        assertTrue(stacks.contains("\"deadlock-a\" " + id(a) + " context=" + ctx), stacks);
-        assertTrue(stacks.contains("\"deadlock-b\" " + id(b) + " context=" + ctx), stacks);
+        assertTrue(stacks.contains("\"deadlock-a\" " + id(a) + " context=\"" + ctx + "\""), stacks);
+        assertTrue(stacks.contains("\"deadlock-b\" " + id(b) + " context=\"" + ctx + "\""), stacks);
         assertTrue(stacks.contains("\tat io.aioco.CoMutex.lock(CoMutex.java)\n" + at("takeBoth", "second") + "\n"), stacks);
         assertTrue(dump.contains("\nFound 1 deadlock.\n") || dump.matches("(?s).*\nFound [0-9]+ deadlocks\\.\n.*"), dump);
     }
@@ -539,5 +539,29 @@ class CoroutineDumpTest {
         assertEquals("\tat io.aioco.CoQueue.await(CoQueue.java)", lines.get(2));
         assertTrue(lines.get(3).matches("\tat " + Pattern.quote(HERE) + "lambda\\$.*\\(CoroutineDumpTest\\.java:"
                 + line("mbeanEntry") + "\\)"), lines.get(3));
+    }
+
+    /**
+     * Coroutines of a closed context (review rv17b #8), one sleeping on a timer, one yielded then
+     * scheduled: neither can ever run, and the dump says so instead of "a timer ... due in" or "its
+     * turn in".
+     */
+    @Test
+    void coroutinesOfAClosedContextAreShownAsNeverRunning() throws Exception {
+        AioContext closed = AioContext.create();
+        Coroutine sleeper = Coroutine.create("closed-sleeper",
+                () -> Coroutine.sleepNs(ClockType.REALTIME, 3_600_000_000_000L));
+        sleeper.enter(closed);
+        Coroutine scheduled = Coroutine.create("closed-scheduled", Coroutine::yield);
+        scheduled.enter(closed);
+        closed.coSchedule(scheduled);
+        closed.close();
+        String dump = dump();
+        String never = "   state: SUSPENDED, waiting for nothing: its context \"" + closed + "\" is closed: it can never run";
+        assertEquals(never, block(dump, "closed-sleeper").get(1), dump);
+        assertEquals(never, block(dump, "closed-scheduled").get(1), dump);
+        for (Coroutine co : List.of(sleeper, scheduled)) {
+            co.abandon(); // dropped on purpose: not reported lost once collected
+        }
     }
 }

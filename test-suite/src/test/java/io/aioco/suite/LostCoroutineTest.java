@@ -149,6 +149,35 @@ class LostCoroutineTest {
         assertEquals(1, reportsNaming("lost-on-queue"), reports.toString());
     }
 
+    /**
+     * A queue waiter whose context closed, then woken (review rv17b #11): reported lost once, at the
+     * wake-up ("lost: ... its context ... is closed"), and not again as lost while suspended once it is
+     * collected.
+     */
+    @Test
+    void aCoroutineWokenAfterItsContextClosedIsReportedLostOnlyOnce() throws Exception {
+        WeakReference<Coroutine> waiter = wokenAfterItsContextClosed("woken-after-close");
+        awaitCleared(waiter);
+        // NOTE: unreachable before this sentinel was made: its Cleaner action was due first
+        suspendOnPrivateQueue("sentinel-woken-after-close", Abandon.NEVER);
+        awaitReport("sentinel-woken-after-close");
+        assertEquals(0, reportsNaming("woken-after-close"), reports.toString());
+    }
+
+    private WeakReference<Coroutine> wokenAfterItsContextClosed(String name) {
+        AioContext closing = AioContext.create();
+        CoQueue queue = new CoQueue();
+        Coroutine co = Coroutine.create(name, () -> waitOnQueue(queue));
+        co.enter(closing);
+        closing.close();
+        Coroutine.create(() -> queue.restartAll()).enter(ctx); // its wake-up finds the context closed
+        while (ctx.poll(false)) {
+            // the waker ends
+        }
+        assertTrue(!co.isTerminated());
+        return new WeakReference<>(co, collected);
+    }
+
     @Test
     void anAbandonedCoroutineIsNotReported() throws Exception {
         WeakReference<Coroutine> early = suspendOnPrivateQueue("abandoned-before-run", Abandon.BEFORE_ITS_RUN);

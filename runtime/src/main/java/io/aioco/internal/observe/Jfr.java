@@ -178,18 +178,21 @@ public final class Jfr {
     }
 
     /**
-     * Ends the event of {@link #beginLockWait} (the coroutine got the lock) and commits it if it
-     * lasted past its threshold.
+     * Ends the event of {@link #beginLockWait} and commits it if it lasted past its threshold: the
+     * coroutine got the lock (its thread, as it resumes), or its wait ended without it, cancelled or
+     * timed out (the canceller's thread, as it withdraws the wait).
      *
      * @param mode "mutex", "read", "write" or "upgrade"
+     * @param acquired whether the wait ended with the lock
      */
-    public static void endLockWait(Object event, String mode, Object lock, Object coroutine) {
+    public static void endLockWait(Object event, String mode, Object lock, Object coroutine, boolean acquired) {
         LockWaitEvent e = (LockWaitEvent) event;
         e.end();
         if (e.shouldCommit()) {
             e.mode = mode;
             e.lock = describe(lock);
             e.coroutine = describe(coroutine);
+            e.acquired = acquired;
             e.commit();
         }
     }
@@ -308,7 +311,8 @@ public final class Jfr {
     @Name("aioco.LockWait")
     @Label("Coroutine Lock Wait")
     @Category("aioco")
-    @Description("A coroutine waited for a contended CoMutex or CoRwLock longer than the threshold")
+    @Description("A coroutine waited for a contended CoMutex or CoRwLock longer than the threshold, and got it or"
+            + " gave up (cancelled or timed out)")
     @Enabled(false)
     @Threshold("10 ms")
     @StackTrace(false)
@@ -320,6 +324,9 @@ public final class Jfr {
         String lock;
         @Label("Coroutine")
         String coroutine;
+        @Label("Acquired")
+        @Description("true: the wait ended with the lock; false: it was cancelled or timed out first")
+        boolean acquired;
     }
 
     /** Thread-pool work that waited in the queue. */
