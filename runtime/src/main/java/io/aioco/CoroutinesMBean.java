@@ -120,8 +120,6 @@ final class CoroutinesMBean implements DynamicMBean {
                 registered = bean;
                 registeredName = name;
             }
-            server.registerMBean(new CoroutinesMBean(), name);
-            registered = name;
         } catch (JMException | RuntimeException | LinkageError e) {
             // NOTE: JMX is absent, or this loader's name is taken too: dumps still work through
             // Coroutine.dump and the agent
