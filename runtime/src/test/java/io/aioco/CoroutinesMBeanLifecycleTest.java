@@ -82,9 +82,13 @@ class CoroutinesMBeanLifecycleTest {
                 assertTrue(first.registered());
                 AutoCloseable b = second.create();
                 OwnRuntime.joinRegistrars();
-                assertFalse(second.registered(), "the name is taken by the first loader's: the second's fails quietly");
+                assertTrue(second.registered(), "the name is taken by the first loader's: the second's registers"
+                        + " under its loader's key");
+                ObjectName all = new ObjectName(OwnRuntime.NAME + ",*");
+                assertEquals(2, OwnRuntime.server().queryNames(all, null).size(), "one instance per loader");
                 b.close();
                 assertTrue(OwnRuntime.nameRegistered(), "the second loader's close left the first's alone");
+                assertEquals(1, OwnRuntime.server().queryNames(all, null).size(), "the second's went with its context");
 
                 // someone (a JMX console) unregisters the first's; the second loader's runtime takes the name
                 OwnRuntime.server().unregisterMBean(new ObjectName(OwnRuntime.NAME));
