@@ -146,6 +146,14 @@ public final class CoSleep {
         }
 
         /** Cancelled: the timer goes, and the CoSleep is free again. Any thread. */
+        /** Never published (a refused suspension): the CoSleep it claimed is free again. */
+        @Override
+        void dropped() {
+            if (owner != null) { // NOTE: Coroutine.sleepNs's sleep has no CoSleep to free
+                CLAIMED.compareAndSet(owner, this, (Wait) null);
+            }
+        }
+
         @Override
         void withdraw() {
             end();

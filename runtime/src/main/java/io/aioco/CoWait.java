@@ -122,6 +122,14 @@ abstract class CoWait implements Coroutine.AfterYield {
     void withdraw() {}
 
     /**
+     * Undoes what the waiting function did before {@link #publish()} for a wait that will never be
+     * published: its suspension was refused because a plain frame lies between it and the
+     * coroutine ({@code Coroutine.suspensionRefused}). Called once, on the coroutine's thread,
+     * inside it. Default: nothing (a wait that changes nothing before its publication).
+     */
+    void dropped() {}
+
+    /**
      * Completes the wait and wakes its coroutine ({@link Coroutine#wake()}). Any thread; the
      * results the woken function reads must be written before this call (the CAS publishes them).
      *

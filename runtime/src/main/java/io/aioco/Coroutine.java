@@ -616,6 +616,7 @@ public final class Coroutine {
             if (currentWait == wait) {
                 currentWait = null;
             }
+            wait.dropped(); // what the function did before its publication (a CoSleep's claim)
         }
         // NOTE: withTimeoutNs scopes opened below the refusing frame returned suspended and will
         // never resume: closed here, innermost first, or their deadlines would cancel later waits

@@ -224,10 +224,15 @@ final class CoroutineDump {
         synchronized (CONTEXTS) {
             CONTEXTS.removeIf(ref -> ref.get() == null);
             CONTEXTS.add(new WeakReference<>(ctx));
-            if (open++ == 0) {
+            if (open++ == 0 && jmxWanted()) {
                 // NOTE: under the lock, so that a close of the last context cannot come between
                 // (CoroutinesMBean orders a registrar that is late against it by generation)
-                CoroutinesMBean.opened();
+                try {
+                    CoroutinesMBean.opened();
+                } catch (LinkageError | RuntimeException e) {
+                    // NOTE: no java.management in this runtime image (--limit-modules, jlink), or a
+                    // registrar thread that cannot start: the context works, without the MBean
+                }
             }
         }
     }
@@ -239,10 +244,23 @@ final class CoroutineDump {
      */
     static void contextClosed(AioContext ctx) {
         synchronized (CONTEXTS) {
-            if (--open == 0) {
-                CoroutinesMBean.closed();
+            if (--open == 0 && jmxWanted()) {
+                try {
+                    CoroutinesMBean.closed();
+                } catch (LinkageError | RuntimeException e) {
+                    // NOTE: as in contextCreated: nothing was registered
+                }
             }
         }
+    }
+
+    /**
+     * Whether the MBean is wanted ({@code -Daioco.jmx=false} turns it off). Read here, in a class
+     * that names no {@code javax.management} type, so that a runtime image without
+     * java.management never loads {@link CoroutinesMBean} when it is off.
+     */
+    private static boolean jmxWanted() {
+        return !"false".equals(System.getProperty("aioco.jmx"));
     }
 
     /** Contexts created and not closed yet. Guarded by {@link #CONTEXTS}. */

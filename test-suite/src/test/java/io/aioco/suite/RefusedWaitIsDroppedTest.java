@@ -9,6 +9,7 @@ import io.aioco.AioContext;
 import io.aioco.ClockType;
 import io.aioco.CoMutex;
 import io.aioco.CoQueue;
+import io.aioco.CoSleep;
 import io.aioco.Coroutine;
 import io.aioco.CoroutineCallable;
 import io.aioco.CoroutineFn;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.Test;
  *
  * <p>The refused waits are armed by an instrumented caller ({@link #waitIn}, {@link #sleepWithin}),
  * so the runtime registers them; the refusal comes only when that caller finds its own caller plain.
+ * What the waiting function did before its wait's publication is undone too (a CoSleep's claim:
+ * review rv17c).
  */
 class RefusedWaitIsDroppedTest {
     /** Far beyond anything these tests advance: the coroutine's real wait, which nothing ends. */
@@ -34,6 +37,11 @@ class RefusedWaitIsDroppedTest {
     @CoroutineFn
     static void waitIn(CoQueue queue, CoMutex lockOrNull) {
         queue.await(lockOrNull);
+    }
+
+    @CoroutineFn
+    static void sleepOn(CoSleep sleep) {
+        sleep.sleepNs(ClockType.VIRTUAL, AN_HOUR_NS);
     }
 
     @CoroutineFn
@@ -69,7 +77,7 @@ class RefusedWaitIsDroppedTest {
             ctx.poll(false);
         }
         Throwable e = refused.get();
-        assertNotNull(e, "the coroutine never reached its refused wait");
+        assertNotNull(e, "the coroutine never reached its refused wait: " + f);
         assertTrue(e instanceof IllegalStateException && e.getMessage().startsWith("cannot suspend coroutine"),
                 "not the refusal: " + e);
         return f;
@@ -180,6 +188,26 @@ class RefusedWaitIsDroppedTest {
             assertTrue(f.isDone());
         } finally {
             ClockType.resumeVirtual();
+        }
+    }
+
+    @Test
+    void aRefusedSleepOnACoSleepLeavesItFree() {
+        try (AioContext ctx = AioContext.create()) {
+            CoSleep sleep = new CoSleep();
+            AtomicReference<Object> again = new AtomicReference<>();
+            CompletableFuture<Object> f = runUntilRefused(ctx, new Script(() -> null, () -> sleepOn(sleep), () -> {
+                try {
+                    sleep.sleepNs(ClockType.VIRTUAL, AN_HOUR_NS); // the real sleep, on the same CoSleep
+                    again.set("slept");
+                } catch (IllegalStateException e) {
+                    again.set(e);
+                }
+                return null;
+            }));
+            pollTimes(ctx, 10);
+            assertEquals(null, again.get(), "the CoSleep stayed claimed by the refused sleep");
+            assertFalse(f.isDone(), "the coroutine ended: " + f);
         }
     }
 }
