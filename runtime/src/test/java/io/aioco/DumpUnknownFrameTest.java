@@ -68,7 +68,7 @@ class DumpUnknownFrameTest {
             StringBuilder out = new StringBuilder();
             CoroutineDump.writeOne(out, waiter);
             List<String> lines = Arrays.asList(out.toString().split("\n"));
-            assertTrue(lines.get(0).startsWith("\"hand-waiter\" " + id(waiter) + " context=" + ctx), out.toString());
+            assertTrue(lines.get(0).startsWith("\"hand-waiter\" " + id(waiter) + " context=\"" + ctx + "\""), out.toString());
             assertEquals("   state: SUSPENDED, waiting for the lock of " + mutex + ", held by \"hand-holder\" " + id(holder),
                     lines.get(1));
             assertEquals("\tat " + HandEntry.class.getName() + ".run(Unknown Source)", lines.get(2));
