@@ -55,11 +55,14 @@ public final class CoRwLock {
         }
 
         /**
-         * QEMU's CoRwlock semantics as edges: a ticket waits for the writer holding the lock; a write
-         * ticket (an upgrade too) for every reader holding it (it needs them all gone); and, since
-         * the queue is served in order, any ticket for each writer queued ahead of it (a reader
-         * queued behind a writer waits for that writer even while readers hold the lock, which do
-         * not keep it out themselves). Readers are named under {@link Coroutine#PROBES} only.
+         * QEMU's CoRwlock semantics as edges, linear in the queue: a ticket behind a queued writer
+         * waits for the nearest such writer (the queue is served in order, so a reader queued behind
+         * a writer waits for it even while readers hold the lock; that writer in turn waits for
+         * whoever is ahead of it or holds the lock: transitively the same cycles); otherwise for the
+         * writer holding the lock, and a write ticket (an upgrade too) for every reader holding it
+         * (it needs them all gone). Readers are named under {@link Coroutine#PROBES} only, and not
+         * after a read lock was released by a coroutine not known to hold one (see {@link
+         * #readerLeft}): a missed cycle is better than a false one.
          */
         @Override
         java.util.List<Coroutine> holders() {
@@ -67,64 +70,75 @@ public final class CoRwLock {
                 if (isDone()) {
                     return java.util.List.of();
                 }
-                java.util.List<Coroutine> out = new java.util.ArrayList<>();
+                Coroutine ahead = writerAhead();
+                if (ahead != null) {
+                    return java.util.List.of(ahead);
+                }
                 if (writer != null) {
-                    out.add(writer);
-                } else if (!read && readerList != null) {
-                    for (Coroutine reader : readerList) {
-                        if (!out.contains(reader)) {
-                            out.add(reader);
-                        }
-                    }
+                    return java.util.List.of(writer);
                 }
-                for (Coroutine ahead : writersAhead()) {
-                    if (!out.contains(ahead)) {
-                        out.add(ahead);
-                    }
+                if (read || readers == null || readersUnknown || readers.isEmpty()) {
+                    return java.util.List.of();
                 }
-                return out;
+                return new java.util.ArrayList<>(readers.keySet());
             }
         }
 
-        /** The coroutines of the write tickets queued ahead of this one. Guarded by the lock's monitor. */
-        private java.util.List<Coroutine> writersAhead() {
-            java.util.ArrayList<Coroutine> out = new java.util.ArrayList<>();
+        /** The coroutine of the nearest write ticket queued ahead of this one, or null. Guarded by the monitor. */
+        private Coroutine writerAhead() {
             for (CoWait ahead = prev; ahead != null; ahead = ahead.prev) {
                 if (ahead instanceof Ticket ticket && !ticket.read) {
-                    out.add(0, ticket.coroutine); // NOTE: in arrival order
+                    return ticket.coroutine;
                 }
             }
-            return out;
+            return null;
         }
 
         @Override
         String describeForDump() {
+            // NOTE: only copies under the monitor (at most NAMED readers); the text is built after
+            boolean done;
+            boolean written;
+            int held;
+            boolean unknown;
+            Coroutine[] named = null;
+            int distinct = 0;
+            Coroutine ahead;
             synchronized (CoRwLock.this) {
-                StringBuilder text = new StringBuilder(describe());
-                if (writer != null) {
-                    // NOTE: the dump appends ", held by" and the writer (holder())
-                } else if (owners > 0) {
-                    text.append(", held by ").append(owners).append(" reader(s)");
-                    if (readerList != null) {
-                        text.append(':');
-                        for (int i = 0; i < readerList.size(); i++) {
-                            Coroutine reader = readerList.get(i);
-                            text.append(i == 0 ? " " : ", ").append(CoroutineDump.label(reader))
-                                    .append(reader == coroutine ? " (itself)" : "");
-                        }
-                    }
-                } else {
-                    text.append(", queued behind other waiters");
+                done = isDone();
+                written = writer != null;
+                held = owners;
+                unknown = readersUnknown;
+                if (!written && held > 0 && readers != null && !unknown) {
+                    distinct = readers.size();
+                    named = firstReaders();
                 }
-                java.util.List<Coroutine> ahead = isDone() ? java.util.List.of() : writersAhead();
-                if (!ahead.isEmpty()) {
-                    text.append(ahead.size() == 1 ? ", behind the queued writer " : ", behind the queued writers ");
-                    for (int i = 0; i < ahead.size(); i++) {
-                        text.append(i == 0 ? "" : ", ").append(CoroutineDump.label(ahead.get(i)));
-                    }
-                }
-                return text.toString();
+                ahead = done ? null : writerAhead();
             }
+            StringBuilder text = new StringBuilder(describe());
+            if (written) {
+                // NOTE: the dump appends ", held by" and the writer (holder())
+            } else if (held > 0) {
+                text.append(", held by ").append(held).append(" reader(s)");
+                if (unknown) {
+                    text.append(", not all known");
+                } else if (named != null && named.length > 0) {
+                    text.append(':');
+                    for (int i = 0; i < named.length; i++) {
+                        text.append(i == 0 ? " " : ", ").append(CoroutineDump.label(named[i]))
+                                .append(named[i] == coroutine ? " (itself)" : "");
+                    }
+                    if (distinct > named.length) {
+                        text.append(" and ").append(distinct - named.length).append(" more");
+                    }
+                }
+            } else {
+                text.append(", queued behind other waiters");
+            }
+            if (ahead != null) {
+                text.append(", behind the queued writer ").append(CoroutineDump.label(ahead));
+            }
+            return text.toString();
         }
 
         @Override
@@ -226,12 +240,22 @@ public final class CoRwLock {
     private final WaiterList<Ticket> waiters = new WaiterList<>();
     /**
      * Under {@link Coroutine#PROBES} only (else always null): the coroutines holding a read lock,
-     * one entry per read lock held (a coroutine may hold several), in the order they took them: for
-     * coroutine dumps and their deadlock report. Created at the first read lock; guarded by {@code
-     * this}. Without the probes readers are counted ({@link #owners}), not named, and a read lock
-     * costs nothing more (the check is a static final the JIT folds).
+     * each with how many it holds, held weakly (a coroutine lost while holding a read lock is still
+     * collected and reported lost), for coroutine dumps and their deadlock report. Created at the
+     * first read lock; guarded by {@code this}. Without the probes readers are counted ({@link
+     * #owners}), not named, and a read lock costs nothing more (the check is a static final the JIT
+     * folds).
      */
-    private java.util.ArrayList<Coroutine> readerList;
+    private java.util.WeakHashMap<Coroutine, int[]> readers;
+    /**
+     * Under {@link Coroutine#PROBES}: a read lock was released by a coroutine not known to hold one
+     * (a hand-off, which QEMU does not forbid) since the lock was last free of readers: the names in
+     * {@link #readers} may not be who holds the lock, so they are neither printed nor used as
+     * edges. Guarded by {@code this}.
+     */
+    private boolean readersUnknown;
+    /** How many readers a dump line names at most. */
+    private static final int NAMED = 8;
 
     /** Creates an unlocked lock. Maps to {@code qemu_co_rwlock_init}. */
     public CoRwLock() {}
@@ -334,7 +358,8 @@ public final class CoRwLock {
                 owners = -1;
                 writer = CoFrame.coroutine(stack);
                 if (Coroutine.PROBES) {
-                    readerList.clear();
+                    readers.clear();
+                    readersUnknown = false;
                 }
                 return;
             }
@@ -446,21 +471,65 @@ public final class CoRwLock {
 
     /** Under {@link Coroutine#PROBES}: {@code reader} took a read lock. Guarded by {@code this}. */
     private void readerCame(Coroutine reader) {
-        if (readerList == null) {
-            readerList = new java.util.ArrayList<>(4);
+        if (readers == null) {
+            readers = new java.util.WeakHashMap<>(4);
         }
-        readerList.add(reader);
+        int[] count = readers.get(reader);
+        if (count == null) {
+            readers.put(reader, new int[] {1});
+        } else {
+            count[0]++;
+        }
     }
 
     /**
-     * Under {@link Coroutine#PROBES}: {@code reader} gave a read lock up. A read lock released by
-     * another coroutine than the one that took it (QEMU does not forbid it) drops the oldest
-     * reader's entry, so that the names stay as many as the read locks held. Guarded by {@code this}.
+     * Under {@link Coroutine#PROBES}: {@code reader} gave a read lock up ({@link #owners} already
+     * counts it down). A read lock released by a coroutine not known to hold one (QEMU does not
+     * forbid it) leaves the names unknown until the lock is free of readers ({@link
+     * #readersUnknown}). Guarded by {@code this}.
      */
     private void readerLeft(Coroutine reader) {
-        if (readerList != null && !readerList.remove(reader) && !readerList.isEmpty()) {
-            readerList.remove(0);
+        if (readers == null) {
+            return;
         }
+        if (owners <= 0) {
+            readers.clear();
+            readersUnknown = false;
+            return;
+        }
+        int[] count = readers.get(reader);
+        if (count == null) {
+            readersUnknown = true;
+        } else if (--count[0] == 0) {
+            readers.remove(reader);
+        }
+    }
+
+    /**
+     * Under {@link Coroutine#PROBES}: the first {@link #NAMED} readers by identity hash code (the id
+     * a dump prints), so that a dump's order is stable. Guarded by {@code this}; allocates only the
+     * result.
+     */
+    private Coroutine[] firstReaders() {
+        Coroutine[] first = new Coroutine[Math.min(NAMED, readers.size())];
+        int n = 0;
+        for (Coroutine reader : readers.keySet()) {
+            if (reader == null) {
+                continue;
+            }
+            int key = System.identityHashCode(reader);
+            int at = n;
+            while (at > 0 && Integer.compareUnsigned(System.identityHashCode(first[at - 1]), key) > 0) {
+                at--;
+            }
+            if (at >= first.length) {
+                continue;
+            }
+            System.arraycopy(first, at, first, at + 1, Math.min(n, first.length - 1) - at);
+            first[at] = reader;
+            n = Math.min(n + 1, first.length);
+        }
+        return n == first.length ? first : java.util.Arrays.copyOf(first, n);
     }
 
     /**

@@ -237,9 +237,9 @@ abstract class CoWait implements Coroutine.AfterYield {
 
     /**
      * Every coroutine this wait waits for (its edges in the deadlock report): by default the
-     * {@link #holder()}; a read-write lock's ticket names all the readers and the writers queued
-     * ahead of it. The wait cannot end until each of them has moved (an AND wait), so a cycle through
-     * any of them is a deadlock. Any thread, racy.
+     * {@link #holder()}; a read-write lock's ticket names the nearest writer queued ahead of it, else
+     * the writer or (a write ticket) all the readers holding the lock. The wait cannot end until each
+     * of them has moved (an AND wait), so a cycle through any of them is a deadlock. Any thread, racy.
      */
     java.util.List<Coroutine> holders() {
         Coroutine holder = holder();
