@@ -116,7 +116,14 @@ final class CoroutinesMBean implements DynamicMBean {
                 }
                 CoroutinesMBean bean = new CoroutinesMBean(Integer.toHexString(System.identityHashCode(LOCK)) + "-"
                         + ++tokens + "-" + System.nanoTime());
-                server.registerMBean(bean, name);
+                try {
+                    server.registerMBean(bean, name);
+                } catch (javax.management.InstanceAlreadyExistsException e) {
+                    // NOTE: another copy's registrar took the name between the check and here (the
+                    // copies' locks are not shared): this copy goes under its loader's key
+                    name = new ObjectName(NAME + ",loader=" + ObjectName.quote(loaderName()));
+                    server.registerMBean(bean, name);
+                }
                 registered = bean;
                 registeredName = name;
             }
