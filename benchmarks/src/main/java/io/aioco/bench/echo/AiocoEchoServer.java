@@ -132,18 +132,23 @@ final class AiocoEchoServer implements EchoServer.Impl {
                 if (buffer.hasRemaining()) {
                     // NOTE: the socket took part of it: the rest goes into a buffer of the connection's
                     // own before the coroutine waits, since other connections read into this one meanwhile
-                    ByteBuffer rest = ByteBuffer.allocate(buffer.remaining()).put(buffer).flip();
-                    while (rest.hasRemaining()) {
-                        if (channel.write(rest) == 0) {
-                            Coroutine.yieldUntilWritable(channel);
-                        }
-                    }
+                    writeAll(channel, ByteBuffer.allocate(buffer.remaining()).put(buffer).flip());
                 }
             }
         } catch (IOException e) {
             // the peer reset the connection: it ends here as on a clean close
         } finally {
             EchoServer.closeQuietly(channel);
+        }
+    }
+
+    /** Writes what remains of {@code buffer}, waiting while the socket takes nothing. */
+    @CoroutineFn
+    private static void writeAll(SocketChannel channel, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            if (channel.write(buffer) == 0) {
+                Coroutine.yieldUntilWritable(channel);
+            }
         }
     }
 
@@ -162,11 +167,7 @@ final class AiocoEchoServer implements EchoServer.Impl {
                     continue;
                 }
                 buffer.flip();
-                while (buffer.hasRemaining()) {
-                    if (channel.write(buffer) == 0) {
-                        Coroutine.yieldUntilWritable(channel);
-                    }
-                }
+                writeAll(channel, buffer);
                 buffer.clear();
             }
         } catch (IOException e) {
