@@ -358,15 +358,29 @@ public final class Poller {
     /**
      * Called from the loop thread: blocks until woken, a channel is ready, the timeout ({@code -1}:
      * none) passes or the thread is interrupted. Spurious returns of park or select are absorbed.
+     * In select mode the channels are always looked at before it returns, once at least: a wait
+     * that a waker ends before it blocks still collects what is ready (QEMU's aio_poll polls its
+     * fds after an aio_notify too, with no timeout).
      */
     private void block(int mode, FdTable table, long timeoutNs) {
         assert inWaitingThread();
         assert mode == WAIT_PARK || table != null;
         long deadline = System.nanoTime() + timeoutNs;
         Thread me = Thread.currentThread();
+        boolean selected = false;
         for (;;) {
             if ((int) NOTIFY_ME.getVolatile(this) == NOT_WAITING) {
-                return; // a waker cleared the announcement: something is there
+                // NOTE: a waker cleared the announcement: something is there. A waker may do so
+                // after the poll set was built and before the first select (a channel update whose
+                // waker was descheduled between its poke and its read of the announcement): the
+                // channels ready now are collected anyway, or a readable channel would wait for
+                // the next poll (and a next poll that busy-polls functions that see nothing would
+                // never look: issue 14's lost handler, third form). After a select, what it
+                // collected stands (the waker's Selector.wakeup() ended it).
+                if (mode == WAIT_SELECT && !selected) {
+                    table.selectNow();
+                }
+                return;
             }
             if (me.isInterrupted()) {
                 // NOTE: the channels are still looked at: the status stays set, and an interrupted
@@ -389,8 +403,11 @@ public final class Poller {
                 } else {
                     LockSupport.parkNanos(this, remaining);
                 }
-            } else if (table.select(remaining)) {
-                return;
+            } else {
+                selected = true;
+                if (table.select(remaining)) {
+                    return;
+                }
             }
         }
     }
