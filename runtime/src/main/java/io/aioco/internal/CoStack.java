@@ -59,7 +59,7 @@ public final class CoStack {
      *
      * <p>It is also where coroutine dumps find the coroutines running now ({@link #knownCarriers()}),
      * so a miss does not take a slot whose carrier runs a coroutine: it takes the next of {@link
-     * #PROBES} slots that does not (see {@link #missedCarrier}).
+     * #NEXT_SLOTS} slots that does not (see {@link #missedCarrier}).
      */
     private static final Carrier[] CARRIER_CACHE = new Carrier[1024];
 
@@ -68,7 +68,7 @@ public final class CoStack {
      * before it takes its own slot anyway (more threads than this, whose ids are equal modulo the
      * cache's size, running coroutines at once: the dump may miss one of them).
      */
-    private static final int PROBES = 8;
+    private static final int NEXT_SLOTS = 8;
 
     /** The word passed between an instrumented caller and its callee (see the class comment). */
     public int signal;
@@ -153,7 +153,7 @@ public final class CoStack {
      * The calling thread's carrier from its thread-local, stored in the cache: in its own slot, unless
      * that slot's carrier runs a coroutine now (a coroutine entered on a thread that no context keeps,
      * blocked in plain code: the dump must still find it there); then in the first of the next {@link
-     * #PROBES} slots that is free or whose carrier runs none (none of them is searched by the fast
+     * #NEXT_SLOTS} slots that is free or whose carrier runs none (none of them is searched by the fast
      * path: this thread misses again, until its own slot is free), else in its own slot after all.
      * Plain loads and stores only: nothing allocated, no shared counter, no lock, no reference read
      * through the collector (Lincheck's model checking replays the miss, which must take the same
@@ -164,7 +164,7 @@ public final class CoStack {
         Carrier[] cache = CARRIER_CACHE;
         int mask = cache.length - 1;
         int home = (int) id & mask;
-        for (int i = 0; i <= PROBES; i++) {
+        for (int i = 0; i <= NEXT_SLOTS; i++) {
             int slot = (home + i) & mask;
             Carrier there = cache[slot];
             if (there == carrier) {
