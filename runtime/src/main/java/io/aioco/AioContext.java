@@ -272,8 +272,12 @@ public final class AioContext implements AutoCloseable {
         // NOTE: per poll, not per dispatch: a callback polling its own context (nested) leaves the
         // probe idle meanwhile (the inner poll runs the context's work); one polling ANOTHER context
         // stays in its callback: its context runs nothing meanwhile (the watcher reports only the
-        // innermost of a thread's stalls)
-        io.aioco.internal.observe.LoopProbe outerProbe = outerPolling != this ? null : probe;
+        // innermost of a thread's stalls). The probe is saved by its own state, not by the thread's
+        // innermost context: a callback of this context that polls another, whose callback polls
+        // this one, is a dispatch of this probe too (rv17c finding 6: it was marked idle and lost).
+        // Only this thread writes the probe (it holds the claim), and it is idle between polls.
+        io.aioco.internal.observe.LoopProbe outerProbe = probe.kind() == io.aioco.internal.observe.LoopProbe.IDLE
+                ? null : probe;
         int outerKind = outerProbe == null ? 0 : outerProbe.kind();
         Object outerWhat = outerProbe == null ? null : outerProbe.what;
         Object outerEvent = outerProbe == null ? null : outerProbe.event;

@@ -226,7 +226,8 @@ final class CoroutineDump {
             CONTEXTS.add(new WeakReference<>(ctx));
             if (open++ == 0 && jmxWanted()) {
                 // NOTE: under the lock, so that a close of the last context cannot come between
-                // (CoroutinesMBean orders a registrar that is late against it by generation)
+                // (a registrar thread still starting the MBean server registers only if a context
+                // is open when it is done: CoroutinesMBean.wanted)
                 try {
                     CoroutinesMBean.opened();
                 } catch (LinkageError | RuntimeException e) {

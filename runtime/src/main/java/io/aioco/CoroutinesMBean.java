@@ -17,18 +17,25 @@ import javax.management.ReflectionException;
 /**
  * The MBean {@code io.aioco:type=Coroutines}: its operation {@code dump()} returns the text of
  * {@link Coroutine#dump(Appendable)}. Registered in the platform MBean server when a context is
- * created while none is open, by a daemon thread of its own named {@code aioco-jmx-registrar} (the
- * MBean server's start takes tens of ms), and unregistered when the last open context closes (as the
- * stall watcher ends then), so that the platform MBean server keeps nothing of a runtime whose
- * contexts are all closed: an application server's redeploy can collect its class loader. The
- * system property {@code aioco.jmx=false} prevents it, so that JConsole, VisualVM or {@code
- * jcmd}-like tools can ask a running program for its coroutines.
+ * created while none is open, and unregistered when the last open context closes (as the stall
+ * watcher ends then), so that the platform MBean server keeps nothing of a runtime whose contexts
+ * are all closed: an application server's redeploy can collect its class loader. The first
+ * registration of this copy of the runtime is made by a daemon thread of its own named {@code
+ * aioco-jmx-registrar}, which starts the platform MBean server (tens of ms the first time in the
+ * process), so that the first context does not wait for it; once that thread has the server, later
+ * registrations (a context created after the last one closed) are made at once by the thread
+ * creating the context: a create/close cycle of a lone context starts no thread for the MBean (rv17c
+ * #7: a thread per cycle cost about 1 ms of a 1.4 ms cycle). The system property {@code
+ * aioco.jmx=false} prevents it, so that JConsole, VisualVM or {@code jcmd}-like tools can ask a
+ * running program for its coroutines.
  *
  * <p>The name is one per process: when another class loader's aioco holds it, this one's
- * registration goes under a second name (below), and this one never unregisters the other's (the instance registered carries a token of its own in
- * its {@link MBeanInfo}'s descriptor, checked before unregistering). A registrar still starting the
- * MBean server when the last context closes registers nothing: each opening and each closing takes
- * a new generation, and a registrar registers only while its own is current (under {@link #LOCK}).
+ * registration goes under a second name (below), and this one never unregisters the other's (the
+ * instance registered carries a token of its own in its {@link MBeanInfo}'s descriptor, checked
+ * before unregistering). A registrar still starting the MBean server when the last context closes
+ * registers nothing: it registers only while a context is open ({@link #wanted}, under {@link
+ * #LOCK}); one still starting it when a context opens again registers for that one (no second
+ * thread is started).
  *
  * <p>{@code dump()} lists the first {@value #LIMIT} coroutines (ordered running, scheduled,
  * suspended, then by name) and counts the others on a last line {@code ... N more coroutines: use
@@ -45,7 +52,10 @@ import javax.management.ReflectionException;
 final class CoroutinesMBean implements DynamicMBean {
     /** The MBean's name. */
     static final String NAME = "io.aioco:type=Coroutines";
-    /** The daemon thread that registers it (a tool that needs it at once may join this thread). */
+    /**
+     * The daemon thread that makes the first registration (a tool that needs the MBean at once may
+     * join it; when none runs, the registration is done).
+     */
     static final String REGISTRAR = "aioco-jmx-registrar";
     /** The descriptor field of {@link #getMBeanInfo()} that holds {@link #token}. */
     static final String TOKEN_FIELD = "aiocoInstance";
@@ -56,90 +66,135 @@ final class CoroutinesMBean implements DynamicMBean {
     /** {@link #LIMIT}, lowered by tests. */
     static int limit = LIMIT;
 
-    /** Guards {@link #generation} and {@link #registered}; held across a (un)registration. */
+    /** Guards the fields below; held across a (un)registration. */
     private static final Object LOCK = new Object();
-    /** Bumped by each {@link #opened()} and {@link #closed()}: a registrar of an older one gives up. */
-    private static int generation;
+    /** Whether a context is open ({@link #opened()} since the last {@link #closed()}): the MBean is wanted. */
+    private static boolean wanted;
+    /**
+     * The platform MBean server once this copy's registrar has it (then registrations are made at
+     * once, on the opening thread), else null. Holds nothing of this copy's.
+     */
+    private static MBeanServer server;
+    /** The registrar thread while it runs, else null: at most one at a time. */
+    private static Thread registrar;
     /** The instance this class loader registered and has not unregistered, or null. */
     private static CoroutinesMBean registered;
     /** The name {@link #registered} is registered under. */
     private static ObjectName registeredName;
     private static int tokens;
-    /** Test hook, else null: run by the registrar once the MBean server is there, before it registers. */
+    /** Test hook, else null: run by the registrar thread once the MBean server is there, before it registers. */
     static volatile Runnable beforeRegister;
 
     /** Tells this instance from another class loader's under the same name. */
     private final String token;
+    /** Its description, built once (the MBean server asks for it at each registration and unregistration). */
+    private final MBeanInfo info;
 
     private CoroutinesMBean(String token) {
         this.token = token;
+        MBeanOperationInfo dump = new MBeanOperationInfo("dump",
+                "The coroutine dump: contexts, live coroutines, what each waits on, their stacks, deadlocks (the first "
+                        + LIMIT + " coroutines; java -jar aioco-agent.jar dump PID lists all)",
+                new MBeanParameterInfo[0], "java.lang.String", MBeanOperationInfo.INFO);
+        this.info = new MBeanInfo(CoroutinesMBean.class.getName(), "aioco coroutines", null, null,
+                new MBeanOperationInfo[] {dump}, null, new ImmutableDescriptor(TOKEN_FIELD + "=" + token));
     }
 
     /**
-     * A context opened while none was open: registers the MBean on the thread {@link #REGISTRAR}
-     * (unless {@code aioco.jmx=false}). Any thread.
+     * A context opened while none was open: registers the MBean (unless {@code aioco.jmx=false}):
+     * at once if this copy's registrar got the MBean server before, else on the thread {@link
+     * #REGISTRAR} (started unless it runs already). Any thread.
      *
-     * @return the registrar thread, or null when JMX is off
+     * @return the registrar thread that will register it, or null when it is registered already (or
+     *     JMX is off, or the registration failed)
      */
     static Thread opened() {
         if (System.getProperty("aioco.jmx", "true").equals("false")) {
             return null;
         }
-        int mine;
         synchronized (LOCK) {
-            mine = ++generation;
+            wanted = true;
+            if (server != null) {
+                registerLocked(server);
+                return null;
+            }
+            if (registrar == null) {
+                Thread t = new Thread(CoroutinesMBean::startServerAndRegister, REGISTRAR);
+                t.setDaemon(true);
+                t.start(); // NOTE: its registration waits for LOCK, held here until the field is set
+                registrar = t;
+            }
+            return registrar;
         }
-        Thread registrar = new Thread(() -> register(mine), REGISTRAR);
-        registrar.setDaemon(true);
-        registrar.start();
-        return registrar;
     }
 
     /**
-     * Registers it for generation {@code mine}, unless a context closing made it old meanwhile; a
-     * failure (no java.management, a name taken by another copy of aioco) is ignored.
+     * The registrar thread: starts the platform MBean server (slow the first time: outside the
+     * lock), then registers the MBean if a context is open by then; a failure (no java.management)
+     * is ignored, and the next opening tries again with a new thread.
      */
-    private static void register(int mine) {
+    private static void startServerAndRegister() {
         try {
-            ObjectName name = new ObjectName(NAME);
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer(); // NOTE: slow the first time: outside the lock
+            MBeanServer s = ManagementFactory.getPlatformMBeanServer();
             Runnable hook = beforeRegister;
             if (hook != null) {
                 hook.run();
             }
             synchronized (LOCK) {
-                if (mine != generation || registered != null) {
-                    return; // NOTE: the last context closed meanwhile
+                server = s;
+                if (wanted) {
+                    registerLocked(s); // NOTE: not if the last context closed meanwhile
                 }
-                if (server.isRegistered(name)) { // another copy of aioco holds the name
-                    name = new ObjectName(NAME + ",loader=" + ObjectName.quote(loaderName()));
-                }
-                CoroutinesMBean bean = new CoroutinesMBean(Integer.toHexString(System.identityHashCode(LOCK)) + "-"
-                        + ++tokens + "-" + System.nanoTime());
-                try {
-                    server.registerMBean(bean, name);
-                } catch (javax.management.InstanceAlreadyExistsException e) {
-                    // NOTE: another copy's registrar took the name between the check and here (the
-                    // copies' locks are not shared): this copy goes under its loader's key
-                    name = new ObjectName(NAME + ",loader=" + ObjectName.quote(loaderName()));
-                    server.registerMBean(bean, name);
-                }
-                registered = bean;
-                registeredName = name;
             }
-        } catch (JMException | RuntimeException | LinkageError e) {
-            // NOTE: JMX is absent, or this loader's name is taken too: dumps still work through
-            // Coroutine.dump and the agent
+        } catch (RuntimeException | LinkageError e) {
+            // NOTE: JMX is absent: dumps still work through Coroutine.dump and the agent
+        } finally {
+            synchronized (LOCK) {
+                if (registrar == Thread.currentThread()) {
+                    registrar = null;
+                }
+            }
+        }
+    }
+
+    /**
+     * Under {@link #LOCK}: registers an instance unless one is registered already; a failure (a name
+     * taken by another copy of aioco, and its loader's key too) is ignored.
+     */
+    private static void registerLocked(MBeanServer s) {
+        if (registered != null) {
+            return;
+        }
+        try {
+            ObjectName name = new ObjectName(NAME);
+            if (s.isRegistered(name)) { // another copy of aioco holds the name
+                name = new ObjectName(NAME + ",loader=" + ObjectName.quote(loaderName()));
+            }
+            CoroutinesMBean bean = new CoroutinesMBean(Integer.toHexString(System.identityHashCode(LOCK)) + "-"
+                    + ++tokens + "-" + System.nanoTime());
+            try {
+                s.registerMBean(bean, name);
+            } catch (javax.management.InstanceAlreadyExistsException e) {
+                // NOTE: another copy's registrar took the name between the check and here (the
+                // copies' locks are not shared): this copy goes under its loader's key
+                name = new ObjectName(NAME + ",loader=" + ObjectName.quote(loaderName()));
+                s.registerMBean(bean, name);
+            }
+            registered = bean;
+            registeredName = name;
+        } catch (JMException | RuntimeException e) {
+            // NOTE: this loader's name is taken too: dumps still work through Coroutine.dump and the agent
         }
     }
 
     /**
      * The last open context closed: unregisters the instance this class loader registered, if it is
-     * still the one under the name, and makes any registrar still running give up. Any thread.
+     * still the one under the name, and makes a registrar still starting the server register nothing.
+     * Any thread.
      */
     static void closed() {
         synchronized (LOCK) {
-            generation++;
+            wanted = false;
             CoroutinesMBean bean = registered;
             ObjectName name = registeredName;
             registered = null;
@@ -148,9 +203,9 @@ final class CoroutinesMBean implements DynamicMBean {
                 return;
             }
             try {
-                MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-                if (bean.token.equals(server.getMBeanInfo(name).getDescriptor().getFieldValue(TOKEN_FIELD))) {
-                    server.unregisterMBean(name);
+                MBeanServer s = server != null ? server : ManagementFactory.getPlatformMBeanServer();
+                if (bean.token.equals(s.getMBeanInfo(name).getDescriptor().getFieldValue(TOKEN_FIELD))) {
+                    s.unregisterMBean(name);
                 }
             } catch (JMException | RuntimeException | LinkageError e) {
                 // NOTE: unregistered by someone else already: nothing of ours is left there
@@ -165,13 +220,15 @@ final class CoroutinesMBean implements DynamicMBean {
         }
     }
 
-    /** Tests: registers now, on the calling thread, for the current generation (as a registrar would). */
+    /** Tests: registers now, on the calling thread, if a context is open (as the registrar would). */
     static void registerNow() {
-        int mine;
+        MBeanServer s = ManagementFactory.getPlatformMBeanServer();
         synchronized (LOCK) {
-            mine = generation;
+            server = s;
+            if (wanted) {
+                registerLocked(s);
+            }
         }
-        register(mine);
     }
 
     /** @return the class loader of this copy of the runtime, as its MBean's key names it */
@@ -215,11 +272,6 @@ final class CoroutinesMBean implements DynamicMBean {
 
     @Override
     public MBeanInfo getMBeanInfo() {
-        MBeanOperationInfo dump = new MBeanOperationInfo("dump",
-                "The coroutine dump: contexts, live coroutines, what each waits on, their stacks, deadlocks (the first "
-                        + LIMIT + " coroutines; java -jar aioco-agent.jar dump PID lists all)",
-                new MBeanParameterInfo[0], "java.lang.String", MBeanOperationInfo.INFO);
-        return new MBeanInfo(CoroutinesMBean.class.getName(), "aioco coroutines", null, null,
-                new MBeanOperationInfo[] {dump}, null, new ImmutableDescriptor(TOKEN_FIELD + "=" + token));
+        return info;
     }
 }

@@ -1,6 +1,7 @@
 package io.aioco;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aioco.internal.observe.StallWatcher;
 import io.aioco.internal.observe.StallWatcher.Stall;
@@ -102,6 +103,65 @@ class NestedPollOfAnotherContextStallTest {
             loop.join();
             assertEquals(1, reports.size(), "reports: " + reports);
             assertEquals("blocks-in-B", reports.get(0).what());
+        }
+    }
+
+    /**
+     * Review rv17c, finding 6. A bottom half of A polls B, whose bottom half polls A again (a
+     * nested poll of A reached through B), and then the outer bottom half runs on for a long time.
+     * The nested poll of A saved A's probe only when A was the thread's innermost context polled
+     * (it was B), so it did not save the outer dispatch: it ended by marking A idle, and the rest of
+     * the outer callback, however long, was never reported. Deterministic: the watcher is driven
+     * with the test's own times, the outer callback blocks on a latch.
+     */
+    @Test
+    void aCallbackOfAThatPolledAThroughBIsStillReportedWhenItRunsLongAfterwards() throws Exception {
+        List<Stall> reports = new ArrayList<>();
+        try (AioContext a = AioContext.create(); AioContext b = AioContext.create()) {
+            StallWatcher w = new StallWatcher(100, 5000, reports::add);
+            w.watch(a.probe);
+            w.watch(b.probe);
+            CountDownLatch blocked = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            boolean[] innerRan = new boolean[1];
+            BottomHalf pollsA = b.newBottomHalf(() -> {
+                a.newBottomHalf(() -> innerRan[0] = true).schedule();
+                a.poll(false); // A polled again, through B: runs A's own work
+            });
+            Runnable outer = new Runnable() {
+                @Override
+                public void run() {
+                    pollsA.schedule();
+                    b.poll(false);
+                    blocked.countDown();
+                    try {
+                        release.await(); // the rest of the callback: A runs nothing meanwhile
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                }
+
+                @Override
+                public String toString() {
+                    return "outer-of-A";
+                }
+            };
+            a.newBottomHalf(outer).schedule();
+            Thread loop = new Thread(() -> a.poll(false), "rv17c-loop-ABA");
+            loop.start();
+            blocked.await();
+            while (loop.getState() != Thread.State.WAITING) {
+                Thread.onSpinWait();
+            }
+            w.check(T0);
+            w.check(T0 + 100 * MS);
+            release.countDown();
+            loop.join();
+            assertTrue(innerRan[0], "the nested poll of A ran A's bottom half");
+            assertEquals(1, reports.size(), "A's bottom half has run for 100 ms after its nested polls returned;"
+                    + " reports: " + reports);
+            assertEquals("outer-of-A", reports.get(0).what());
+            assertEquals(a.toString(), reports.get(0).loop());
         }
     }
 

@@ -56,8 +56,19 @@ public final class CoStack {
      * when it misses (first use, or another thread took the slot), so the array is read-mostly and
      * shared without contention. Carriers hold the thread's id, and their thread weakly only, so that
      * the cache keeps no thread (nor its class loader) alive.
+     *
+     * <p>It is also where coroutine dumps find the coroutines running now ({@link #knownCarriers()}),
+     * so a miss does not take a slot whose carrier runs a coroutine: it takes the next of {@link
+     * #NEXT_SLOTS} slots that does not (see {@link #missedCarrier}).
      */
     private static final Carrier[] CARRIER_CACHE = new Carrier[1024];
+
+    /**
+     * How many slots after its own a thread whose slot holds a carrier running a coroutine tries
+     * before it takes its own slot anyway (more threads than this, whose ids are equal modulo the
+     * cache's size, running coroutines at once: the dump may miss one of them).
+     */
+    private static final int NEXT_SLOTS = 8;
 
     /** The word passed between an instrumented caller and its callee (see the class comment). */
     public int signal;
@@ -138,17 +149,41 @@ public final class CoStack {
         return missedCarrier(id);
     }
 
+    /**
+     * The calling thread's carrier from its thread-local, stored in the cache: in its own slot, unless
+     * that slot's carrier runs a coroutine now (a coroutine entered on a thread that no context keeps,
+     * blocked in plain code: the dump must still find it there); then in the first of the next {@link
+     * #NEXT_SLOTS} slots that is free or whose carrier runs none (none of them is searched by the fast
+     * path: this thread misses again, until its own slot is free), else in its own slot after all.
+     * Plain loads and stores only: nothing allocated, no shared counter, no lock, no reference read
+     * through the collector (Lincheck's model checking replays the miss, which must take the same
+     * steps from the same state).
+     */
     private static Carrier missedCarrier(long id) {
         Carrier carrier = CARRIER.get();
-        // NOTE: a plain store: a racing reader sees either carrier, and checks its thread id
-        CARRIER_CACHE[(int) id & (CARRIER_CACHE.length - 1)] = carrier;
+        Carrier[] cache = CARRIER_CACHE;
+        int mask = cache.length - 1;
+        int home = (int) id & mask;
+        for (int i = 0; i <= NEXT_SLOTS; i++) {
+            int slot = (home + i) & mask;
+            Carrier there = cache[slot];
+            if (there == carrier) {
+                return carrier; // NOTE: kept in a later slot while its own holds a running coroutine's
+            }
+            if (there == null || there.current == null) {
+                // NOTE: a plain store: a racing reader sees either carrier, and checks its thread id
+                cache[slot] = carrier;
+                return carrier;
+            }
+        }
+        cache[home] = carrier; // NOTE: every slot tried runs a coroutine: the dump may miss one
         return carrier;
     }
 
     /**
      * The carriers of the threads that ran coroutine code lately (those in the cache; a thread
-     * whose slot another took is missing: the dump adds the loop threads' carriers, which their
-     * contexts keep), for coroutine dumps: what each runs. Any thread, racy.
+     * running a coroutine keeps its slot, see {@link #missedCarrier}; the dump adds the loop threads'
+     * carriers, which their contexts keep), for coroutine dumps: what each runs. Any thread, racy.
      *
      * @return the carriers found
      */
