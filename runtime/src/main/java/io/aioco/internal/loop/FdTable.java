@@ -352,6 +352,14 @@ public final class FdTable {
         }
     }
 
+    /**
+     * Called from the loop thread: whether {@link #close} was called (by the loop thread itself,
+     * e.g. from a callback run inside a wait: other threads may not close a context being polled).
+     */
+    public boolean isClosed() {
+        return closed;
+    }
+
     /** Called from the loop thread: whether the host selector has any registered channel. */
     public boolean hasChannels() {
         Selector s = host.selector;

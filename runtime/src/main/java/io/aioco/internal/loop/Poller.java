@@ -204,6 +204,14 @@ public final class Poller {
             }
             table = now;
         }
+        if (table != null && table.isClosed()) {
+            // NOTE: a callback run inside this wait (a polling function of the busy poll, a main
+            // loop's canRead function while the poll set was built) closed the context: nothing is
+            // left to wait for (its selector is gone), and the poll returns as after any callback
+            // that closes it
+            endWait();
+            return;
+        }
         long timeoutNs = woken || polledWork || notified() ? 0 : timeoutNs(hooks);
         try {
             if (timeoutNs == 0) {
@@ -377,9 +385,7 @@ public final class Poller {
                 // the next poll (and a next poll that busy-polls functions that see nothing would
                 // never look: issue 14's lost handler, third form). After a select, what it
                 // collected stands (the waker's Selector.wakeup() ended it).
-                if (mode == WAIT_SELECT && !selected) {
-                    table.selectNow();
-                }
+                lookIfNotSelected(mode, table, selected);
                 return;
             }
             if (me.isInterrupted()) {
@@ -394,6 +400,9 @@ public final class Poller {
             if (timeoutNs > 0) {
                 remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {
+                    // NOTE: a timeout shorter than the way here (a timer due now) still looks at the
+                    // channels once, as ppoll with any timeout reports the ready fds
+                    lookIfNotSelected(mode, table, selected);
                     return;
                 }
             }
@@ -409,6 +418,17 @@ public final class Poller {
                     return;
                 }
             }
+        }
+    }
+
+    /**
+     * Called from the loop thread by a wait about to return: in select mode, a wait that has not
+     * selected yet collects the channels ready now (one selectNow), so that no wait ends without
+     * looking at its channels.
+     */
+    private static void lookIfNotSelected(int mode, FdTable table, boolean selected) {
+        if (mode == WAIT_SELECT && !selected) {
+            table.selectNow();
         }
     }
 
