@@ -78,8 +78,8 @@ public final class Coroutine {
     /**
      * What only some coroutines have (a name, the test kit's record, a probe, the abandoned mark),
      * or null: made when first needed, so that the common coroutine stays as small as it was
-     * before these existed (64 bytes with compressed oops; creating one is QEMU's perf_lifecycle
-     * figure). Set at creation (a named coroutine, or one created in a test), else installed once
+     * before these existed (72 bytes with compressed oops, with {@link #state} a byte; creating one
+     * is QEMU's perf_lifecycle figure, and its size is much of that cost). Set at creation (a named coroutine, or one created in a test), else installed once
      * by CAS through RARE ({@link #rare()}): by the coroutine's thread at its first suspension
      * under {@link #PROBES}, or by {@link #abandon()} on any thread. Never replaced once set; read
      * plainly by the coroutine's thread (what it finds null holds nothing it must act on: see
