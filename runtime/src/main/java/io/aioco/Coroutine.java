@@ -53,11 +53,13 @@ public final class Coroutine {
 
     private static final VarHandle SCHEDULED;
     private static final VarHandle CONTEXT;
+    private static final VarHandle RARE;
 
     static {
         try {
             SCHEDULED = MethodHandles.lookup().findVarHandle(Coroutine.class, "scheduled", AioContext.class);
             CONTEXT = MethodHandles.lookup().findVarHandle(Coroutine.class, "context", AioContext.class);
+            RARE = MethodHandles.lookup().findVarHandle(Coroutine.class, "rare", Rare.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -73,27 +75,29 @@ public final class Coroutine {
     static final boolean PROBES = Boolean.getBoolean("aioco.probes");
 
     private final CoroutineEntry entry;
-    /** Its name for dumps and messages, or null. */
-    private final String name;
     /**
-     * Its entry in the registry of live coroutines, under {@link #PROBES} only, made at its first
-     * suspension (a coroutine that ends in its first run is never registered: running, it is found
-     * through its thread's carrier), else null. Written by the thread that runs it.
+     * What only some coroutines have (a name, the test kit's record, a probe, the abandoned mark),
+     * or null: made when first needed, so that the common coroutine stays as small as it was
+     * before these existed (72 bytes with compressed oops, with {@link #state} a byte; creating one
+     * is QEMU's perf_lifecycle figure, and its size is much of that cost). Set at creation (a named coroutine, or one created in a test), else installed once
+     * by CAS through RARE ({@link #rare()}): by the coroutine's thread at its first suspension
+     * under {@link #PROBES}, or by {@link #abandon()} on any thread. Never replaced once set; read
+     * plainly by the coroutine's thread (what it finds null holds nothing it must act on: see
+     * {@link #terminatedRare}), racily by dumps.
      */
-    private CoroutineDump.Probe probe;
-    /**
-     * The test kit's record of the test that created it, which it leaves when it terminates (so the
-     * kit keeps no terminated coroutine reachable); null outside a {@code @CoroutineTest}.
-     */
-    private io.aioco.internal.loop.TestTime.Created testRecord;
-    /** Set by {@link #abandon()} (any thread): not reported as lost. */
-    private volatile boolean abandoned;
+    @SuppressWarnings("unused") // also through RARE
+    private Rare rare;
     /**
      * Its frame storage: taken when first entered, handed back to the carrier thread's spare when it
      * terminates (so null before and after).
      */
     private CoStack stack;
-    private int state;
+    /**
+     * CREATED, ENTERED, SUSPENDED or TERMINATED. NOTE: a byte, packed with {@link #wakeupPending}
+     * into the header's last word: the coroutine then takes 72 bytes with compressed oops, as it did
+     * before {@link #rare} was added (an int here makes it 80: creation costs its size).
+     */
+    private byte state;
     /**
      * Link in whichever single list holds this coroutine: a CoQueue's or CoMutex's waiters, or
      * another coroutine's wake-up list (QEMU's {@code co_queue_next}).
@@ -178,9 +182,47 @@ public final class Coroutine {
         return (slash < 0 ? name : name.substring(0, slash)) + ".run";
     }
 
-    private Coroutine(String name, CoroutineEntry entry) {
+    /** The fields of the coroutines that need them (see {@link #rare}). Internal. */
+    private static final class Rare {
+        /** Its name for dumps and messages, or null. */
+        final String name;
+        /**
+         * The test kit's record of the test that created it, which it leaves when it terminates (so
+         * the kit keeps no terminated coroutine reachable); null outside a {@code @CoroutineTest}.
+         * Set at creation; cleared by the thread that runs it, when it terminates.
+         */
+        io.aioco.internal.loop.TestTime.Created testRecord;
+        /**
+         * Its entry in the registry of live coroutines, under {@link #PROBES} only, made at its
+         * first suspension (a coroutine that ends in its first run is never registered: running,
+         * it is found through its thread's carrier), else null. Written by the thread that runs it.
+         */
+        CoroutineDump.Probe probe;
+        /** Set by {@link #abandon()} (any thread): not reported as lost. */
+        volatile boolean abandoned;
+
+        Rare(String name, io.aioco.internal.loop.TestTime.Created testRecord) {
+            this.name = name;
+            this.testRecord = testRecord;
+        }
+    }
+
+    private Coroutine(CoroutineEntry entry) {
         this.entry = entry;
-        this.name = name;
+    }
+
+    /**
+     * @return its {@link Rare} fields, made (and installed by CAS) if it has none yet; never
+     *     replaced afterwards. Any thread (off the common path: a probe, an abandon).
+     */
+    private Rare rare() {
+        Rare known = (Rare) RARE.getAcquire(this);
+        if (known != null) {
+            return known;
+        }
+        Rare fresh = new Rare(null, null);
+        Rare witness = (Rare) RARE.compareAndExchange(this, null, fresh);
+        return witness != null ? witness : fresh;
     }
 
     /**
@@ -191,8 +233,11 @@ public final class Coroutine {
      * @return the new coroutine, not yet entered
      */
     public static Coroutine create(CoroutineEntry entry) {
-        Coroutine co = new Coroutine(null, Objects.requireNonNull(entry, "entry"));
-        co.testRecord = io.aioco.internal.loop.TestTime.noteCreated(co); // the test kit's list (one volatile read otherwise)
+        Coroutine co = new Coroutine(Objects.requireNonNull(entry, "entry"));
+        io.aioco.internal.loop.TestTime.Created record = io.aioco.internal.loop.TestTime.noteCreated(co);
+        if (record != null) { // the test kit's list (one read of a static field otherwise)
+            co.rare = new Rare(null, record);
+        }
         return co;
     }
 
@@ -207,8 +252,10 @@ public final class Coroutine {
      * @return the new coroutine, not yet entered
      */
     public static Coroutine create(String name, CoroutineEntry entry) {
-        Coroutine co = new Coroutine(Objects.requireNonNull(name, "name"), Objects.requireNonNull(entry, "entry"));
-        co.testRecord = io.aioco.internal.loop.TestTime.noteCreated(co);
+        Objects.requireNonNull(name, "name");
+        Coroutine co = new Coroutine(Objects.requireNonNull(entry, "entry"));
+        co.rare = new Rare(name, null); // NOTE: before noteCreated publishes it to the test kit
+        co.rare.testRecord = io.aioco.internal.loop.TestTime.noteCreated(co);
         return co;
     }
 
@@ -444,7 +491,7 @@ public final class Coroutine {
         Throwable failure = null;
         try {
             entry.run();
-            if (PROBES && probe == null && stack.signal == CoStack.SUSPEND) {
+            if (PROBES && stack.signal == CoStack.SUSPEND && probe() == null) {
                 // NOTE: registered while still its thread's current coroutine: a dump that reads the
                 // carriers, then the registry, finds it in one or the other (rv17b #13)
                 firstSuspension();
@@ -466,14 +513,25 @@ public final class Coroutine {
         state = TERMINATED;
         this.stack = null;
         carrier.recycle(stack);
-        if (PROBES && probe != null) {
-            probe.terminated();
-        }
-        if (testRecord != null) {
-            testRecord.remove(this);
-            testRecord = null;
+        Rare known = rare; // NOTE: plain: one installed meanwhile by abandon() has no record, no probe
+        if (known != null) {
+            terminatedRare(known);
         }
         return failure;
+    }
+
+    /**
+     * It terminated, and has {@link Rare} fields: its probe, if any, is told, and it leaves the test
+     * kit's record. The thread that ran it.
+     */
+    private void terminatedRare(Rare known) {
+        if (PROBES && known.probe != null) {
+            known.probe.terminated();
+        }
+        if (known.testRecord != null) {
+            known.testRecord.remove(this);
+            known.testRecord = null;
+        }
     }
 
     /**
@@ -482,16 +540,17 @@ public final class Coroutine {
      */
     private void firstSuspension() {
         CoroutineDump.Probe known = CoroutineDump.register(this);
-        probe = known;
+        Rare fields = rare();
+        fields.probe = known;
         VarHandle.fullFence(); // NOTE: pairs with abandon()'s: one of the two sees the other
-        if (abandoned) {
+        if (fields.abandoned) {
             known.abandon();
         }
     }
 
     /** Under {@link #PROBES}: it yielded (registered by {@link #firstSuspension()}); its last run timed. */
     private void suspendedProbe() {
-        CoroutineDump.Probe known = probe;
+        CoroutineDump.Probe known = probe();
         if (known != null) {
             known.ran(stack);
         }
@@ -1098,9 +1157,10 @@ public final class Coroutine {
      * any time (before the coroutine's first run, while it runs, while it waits).
      */
     public void abandon() {
-        abandoned = true;
+        Rare fields = rare();
+        fields.abandoned = true;
         VarHandle.fullFence(); // NOTE: pairs with the first suspension's: one of the two sees the other
-        CoroutineDump.Probe known = probe;
+        CoroutineDump.Probe known = fields.probe;
         if (known != null) {
             known.abandon();
         }
@@ -1119,12 +1179,14 @@ public final class Coroutine {
 
     /** @return its name, or null */
     String name() {
-        return name;
+        Rare known = rare;
+        return known == null ? null : known.name;
     }
 
     /** @return its probe (under {@link #PROBES}), else null */
     CoroutineDump.Probe probe() {
-        return probe;
+        Rare known = rare;
+        return known == null ? null : known.probe;
     }
 
     /** @return its state as a dump shows it: CREATED, RUNNING (entered), SUSPENDED or TERMINATED */
@@ -1154,6 +1216,7 @@ public final class Coroutine {
 
     @Override
     public String toString() {
+        String name = name();
         return "Coroutine@" + Integer.toHexString(System.identityHashCode(this))
                 + (name == null ? "" : " " + CoroutineDump.quote(name)) + "[" + entry + "]";
     }

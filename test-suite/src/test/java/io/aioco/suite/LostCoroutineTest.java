@@ -99,9 +99,14 @@ class LostCoroutineTest {
 
     /** Collects until a report naming {@code name} arrives; fails after 300 collections without one. */
     private String awaitReport(String name) throws InterruptedException {
+        return awaitReportContaining("\"" + name + "\"");
+    }
+
+    /** Collects until a report containing {@code text} arrives; fails after 300 collections without one. */
+    private String awaitReportContaining(String text) throws InterruptedException {
         for (int round = 0; round < 300; round++) { // NOTE: each round waits for a report (a signal) or 100 ms
             for (String report; (report = arriving.poll()) != null; ) {
-                if (report.contains("\"" + name + "\"")) {
+                if (report.contains(text)) {
                     return report;
                 }
             }
@@ -111,7 +116,28 @@ class LostCoroutineTest {
                 arriving.add(report);
             }
         }
-        throw new AssertionError("no lost-coroutine report for " + name + " after 300 collections; reports: " + reports);
+        throw new AssertionError("no lost-coroutine report for " + text + " after 300 collections; reports: " + reports);
+    }
+
+    /**
+     * As {@link #suspendOnPrivateQueue} for a coroutine without a name, whose report names it by
+     * identity only.
+     *
+     * @param ids gets the first line of the report it would have ({@code aioco: coroutine Coroutine@HEX lost ...})
+     */
+    private WeakReference<Coroutine> suspendUnnamedOnPrivateQueue(Abandon abandon, List<String> ids) {
+        CoQueue queue = new CoQueue();
+        Coroutine co = Coroutine.create(() -> waitOnQueue(queue));
+        ids.add("aioco: coroutine Coroutine@" + Integer.toHexString(System.identityHashCode(co)) + " lost while suspended at:");
+        if (abandon == Abandon.BEFORE_ITS_RUN) {
+            co.abandon(); // its side fields are made here; its first suspension must add its probe to these
+        }
+        co.enter(ctx); // under the probes its side fields are made here, unless abandon() made them
+        if (abandon == Abandon.WHILE_IT_WAITS) {
+            co.abandon();
+        }
+        assertTrue(!co.isTerminated());
+        return new WeakReference<>(co, collected);
     }
 
     /** Collects until {@code ref} is cleared; fails after 300 collections. */
@@ -192,6 +218,28 @@ class LostCoroutineTest {
 
         assertEquals(0, reportsNaming("abandoned-before-run"), reports.toString());
         assertEquals(0, reportsNaming("abandoned-while-waiting"), reports.toString());
+    }
+
+    /**
+     * Issue 17 item 2: a coroutine without a name keeps its probe and its abandoned mark in side
+     * fields made on demand (by {@link Coroutine#abandon()} before its first run, else at its first
+     * suspension); the mark holds either way, and one not abandoned is still reported.
+     */
+    @Test
+    void anAbandonedUnnamedCoroutineIsNotReported() throws Exception {
+        List<String> ids = new ArrayList<>();
+        WeakReference<Coroutine> early = suspendUnnamedOnPrivateQueue(Abandon.BEFORE_ITS_RUN, ids);
+        WeakReference<Coroutine> late = suspendUnnamedOnPrivateQueue(Abandon.WHILE_IT_WAITS, ids);
+        suspendUnnamedOnPrivateQueue(Abandon.NEVER, ids);
+        awaitReportContaining(ids.get(2));
+        awaitCleared(early);
+        awaitCleared(late);
+        // NOTE: both were unreachable before this sentinel was made: their Cleaner actions were due first
+        suspendOnPrivateQueue("sentinel-abandoned-unnamed", Abandon.NEVER);
+        awaitReport("sentinel-abandoned-unnamed");
+
+        assertEquals(0, reports.stream().filter(r -> r.contains(ids.get(0))).count(), reports.toString());
+        assertEquals(0, reports.stream().filter(r -> r.contains(ids.get(1))).count(), reports.toString());
     }
 
     @Test

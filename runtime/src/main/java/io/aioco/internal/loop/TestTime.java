@@ -1,5 +1,7 @@
 package io.aioco.internal.loop;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Instant;
 
 /**
@@ -25,6 +27,16 @@ public final class TestTime {
      * volatile read more than the plain clock, and no thread-local lookup.
      */
     private static volatile int bindings;
+    /** {@link #bindings} read plainly ({@link #noteCreated}). */
+    private static final VarHandle BINDINGS;
+
+    static {
+        try {
+            BINDINGS = MethodHandles.lookup().findStaticVarHandle(TestTime.class, "bindings", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final long hostBaseNs;
     private volatile long elapsedNs;
@@ -97,12 +109,15 @@ public final class TestTime {
 
     /**
      * Called by {@code Coroutine.create} on the creating thread: remembers {@code coroutine} if
-     * the thread is bound to a time, or records for a real-time test (one volatile read otherwise).
+     * the thread is bound to a time, or records for a real-time test (one plain read otherwise).
      *
      * @return the record it was added to, which the coroutine leaves when it terminates; or null
      */
     public static Created noteCreated(Object coroutine) {
-        if (bindings == 0) {
+        // NOTE: a plain read is enough: only the calling thread's own binding or record matters here,
+        // and it counted it in bindings itself (bind, record) before; a stale count from other
+        // threads only costs the thread-local lookups below, which then find nothing
+        if ((int) BINDINGS.get() == 0) {
             return null;
         }
         TestTime t = BOUND.get();
