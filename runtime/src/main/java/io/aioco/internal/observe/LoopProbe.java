@@ -12,8 +12,8 @@ package io.aioco.internal.observe;
  * dispatch's (a compare of a field the loop thread just wrote, in the same cache line): consecutive
  * dispatches of one kind (the bottom halves of a poll, its read handlers, its timers) store nothing
  * more; a change of kind (bottom halves to coroutines and back, read to write handlers, fd handlers
- * to timers) costs a second store for that dispatch only. The JFR flag is read once per poll by the
- * context (into a field of its own), not per dispatch.
+ * to timers) costs a second store for that dispatch only. The context's guard reads the JFR flag
+ * ({@link JfrOn#callbacks()}, a plain load of a static field) before and after each callback.
  *
  * <p>Per poll ({@link #pollStarted}, {@link #idle}): the poll counter ({@link #polls}), then, when
  * the poll ends, {@link #what} cleared. The watcher tells one long dispatch from many short ones by
