@@ -282,7 +282,6 @@ public final class AioContext implements AutoCloseable {
             outerProbe.idle();
             outerProbe.event = null;
         }
-        probe.polledBy(me);
         probe.pollStarted();
         Guard g = guard;
         boolean outerAsLoop = g.asLoop;
@@ -298,9 +297,8 @@ public final class AioContext implements AutoCloseable {
             g.firstFailure = outerFailure;
             g.asLoop = outerAsLoop;
             state.polling = outerPolling;
-            probe.idle();
-            probe.event = null;
-            if (outerProbe != null && outerKind != 0) {
+            probe.pollEnded();
+            if (outerProbe != null && outerWhat != null) {
                 outerProbe.begin(outerKind, outerWhat); // the rest of the callback counts afresh
                 outerProbe.event = outerEvent;
             }
@@ -557,6 +555,7 @@ public final class AioContext implements AutoCloseable {
         if (stateThread != me) {
             stateCache = CoStack.carrier();
             stateThread = me;
+            probe.polledBy(me); // NOTE: here, not at each poll: the thread changed
         }
         return stateCache;
     }
