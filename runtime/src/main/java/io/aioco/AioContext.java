@@ -110,7 +110,7 @@ public final class AioContext implements AutoCloseable {
     private Carrier stateCache;
 
     /** Reports callbacks' failures and clears stray interrupts around each callback. */
-    private final Guard guard = new Guard();
+    private final Guard guard;
     /** What this loop dispatches now, for the stall detector and JFR (see LoopObserve). */
     final io.aioco.internal.observe.LoopProbe probe;
 
@@ -131,9 +131,10 @@ public final class AioContext implements AutoCloseable {
         this.name = name;
         this.testTime = testTime;
         this.timers = new TimerGroup(testTime);
+        this.probe = new io.aioco.internal.observe.LoopProbe(name);
+        this.guard = new Guard(probe);
         this.poller = new Poller(new PollWork(), guard);
         this.scheduledCoroutines = new ScheduledCoroutines(this);
-        this.probe = new io.aioco.internal.observe.LoopProbe(name);
         CoroutineDump.contextCreated(this);
         LoopObserve.contextCreated(this);
     }
@@ -285,17 +286,12 @@ public final class AioContext implements AutoCloseable {
             outerProbe.idle();
             outerProbe.event = null;
         }
-        probe.polledBy(me);
         probe.pollStarted();
         Guard g = guard;
         boolean outerAsLoop = g.asLoop;
         Throwable outerFailure = g.firstFailure;
-        boolean outerJfr = g.jfrCallbacks;
         g.asLoop = outerAsLoop || asLoop;
         g.firstFailure = null;
-        // NOTE: once per poll, not per dispatch: the flag changes when a recording starts or stops,
-        // or about once a second (the watcher's refresh); a poll started before sees it at the next
-        g.jfrCallbacks = io.aioco.internal.observe.JfrOn.callbacks();
         Throwable failure;
         boolean progress;
         try {
@@ -304,11 +300,9 @@ public final class AioContext implements AutoCloseable {
             failure = g.firstFailure;
             g.firstFailure = outerFailure;
             g.asLoop = outerAsLoop;
-            g.jfrCallbacks = outerJfr;
             state.polling = outerPolling;
-            probe.idle();
-            probe.event = null;
-            if (outerProbe != null && outerKind != 0) {
+            probe.pollEnded();
+            if (outerProbe != null && outerWhat != null) {
                 outerProbe.begin(outerKind, outerWhat); // the rest of the callback counts afresh
                 outerProbe.event = outerEvent;
             }
@@ -331,7 +325,7 @@ public final class AioContext implements AutoCloseable {
         /** Reports are rate-limited per callback class; beyond this many classes, all count as one. */
         private static final int MAX_KEYS = 256;
 
-        /** The poll is run by a loop of aioco's (see poll(boolean, boolean, boolean)). */
+        /** The poll is run by a loop of aioco's (see poll(boolean, PollHooks, boolean)). */
         boolean asLoop;
         /** In a poll run by hand: the first exception of this poll, thrown when it ends. */
         Throwable firstFailure;
@@ -339,14 +333,22 @@ public final class AioContext implements AutoCloseable {
         private final java.util.HashMap<Class<?>, long[]> counts = new java.util.HashMap<>();
         /** Whether a stray interrupt was logged already. */
         private boolean interruptLogged;
-        /** Whether JFR's aioco.LongCallback is enabled, read once per poll (JfrOn.callbacks()). */
-        boolean jfrCallbacks;
+        /** The context's probe (a copy of the field: one load less per dispatch). */
+        private final io.aioco.internal.observe.LoopProbe probe;
 
+        Guard(io.aioco.internal.observe.LoopProbe probe) {
+            this.probe = probe;
+        }
+
+        // NOTE: JFR's flag is read at each dispatch (a static field, a plain load), no longer
+        // copied here once per poll: the copy cost a read and three stores per poll, and the
+        // dispatch reads one field either way. An event whose callback ends after the flag turned
+        // off is dropped (left in the probe, cleared when the poll ends, or replaced by the next).
         @Override
         public void begin(int kind, Object what) {
             io.aioco.internal.observe.LoopProbe p = probe;
             p.begin(kind, what); // one plain store (see LoopProbe)
-            if (jfrCallbacks) {
+            if (io.aioco.internal.observe.JfrOn.callbacks()) {
                 p.event = io.aioco.internal.observe.Jfr.beginCallback();
             }
         }
@@ -357,7 +359,7 @@ public final class AioContext implements AutoCloseable {
             if (asLoop && Thread.interrupted()) {
                 strayInterrupt();
             }
-            if (jfrCallbacks && probe.event != null) {
+            if (io.aioco.internal.observe.JfrOn.callbacks() && probe.event != null) {
                 endEvent();
             }
         }
@@ -372,7 +374,7 @@ public final class AioContext implements AutoCloseable {
 
         @Override
         public void failed(Object callback, String what, Throwable failure) {
-            if (probe.event != null) {
+            if (io.aioco.internal.observe.JfrOn.callbacks() && probe.event != null) {
                 endEvent();
             }
             if (asLoop && Thread.interrupted()) {
@@ -557,6 +559,7 @@ public final class AioContext implements AutoCloseable {
         if (stateThread != me) {
             stateCache = CoStack.carrier();
             stateThread = me;
+            probe.polledBy(me); // NOTE: here, not at each poll: the thread changed
         }
         return stateCache;
     }

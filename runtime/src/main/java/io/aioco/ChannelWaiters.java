@@ -228,9 +228,13 @@ final class ChannelWaiters {
      * @return whether anything was dropped (not progress: no callback ran)
      */
     boolean releaseIdle() {
-        if (!hasIdle) {
-            return false;
-        }
+        // NOTE: the check alone, the work out of line: this runs at every poll, and a small method
+        // inlines into the poll without its body
+        return hasIdle && releaseIdleNow();
+    }
+
+    /** Called by the loop thread: {@link #releaseIdle} when some entry may be idle. */
+    private boolean releaseIdleNow() {
         boolean dropped = false;
         synchronized (this) {
             long now = ++polls;

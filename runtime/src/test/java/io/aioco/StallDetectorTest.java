@@ -132,6 +132,50 @@ class StallDetectorTest {
         assertEquals(2, reports.size());
     }
 
+    /**
+     * A poll's end leaves the kind of its last dispatch in the probe (one store less per poll) and
+     * clears only the callback: the watcher must still see the loop idle between polls, however
+     * long it stays so.
+     */
+    @Test
+    void aLoopIdleAfterABottomHalfRanIsNotReported() {
+        StallWatcher w = watcher(100, 5000);
+        int[] runs = new int[1];
+        ctx.newBottomHalf(new Runnable() {
+            @Override
+            public void run() {
+                runs[0]++;
+            }
+
+            @Override
+            public String toString() {
+                return "the-finished-bh";
+            }
+        }).schedule();
+        assertTrue(ctx.poll(false));
+        assertEquals(1, runs[0]);
+        assertEquals(0, w.check(T0), "first sight");
+        assertEquals(0, w.check(T0 + 100 * MS), "at the threshold: idle, not in the bottom half");
+        assertEquals(0, w.check(T0 + 10_000 * MS), "long after");
+        assertEquals(List.of(), reports);
+    }
+
+    /**
+     * The probe's thread is stored only when another thread polls the context than the last one
+     * (not at each poll): a stall on the second thread is reported with that thread and its stack.
+     */
+    @Test
+    void aContextPolledByAnotherThreadThanBeforeReportsTheNewOne() throws InterruptedException {
+        StallWatcher w = watcher(100, 5000);
+        assertFalse(ctx.poll(false), "polled by the test thread first");
+        ctx.newBottomHalf(new Blocking("the-moved-bh")).schedule();
+        pollOnLoopThread();
+        assertEquals(0, w.check(T0));
+        assertEquals(1, w.check(T0 + 100 * MS));
+        assertSame(loop, reports.get(0).thread());
+        assertTrue(hasFrame(reports.get(0), Blocking.class.getName(), "run"), Arrays.toString(reports.get(0).stack()));
+    }
+
     @Test
     void disabledWatcherReportsNothing() throws InterruptedException {
         assertEquals(0, StallWatcher.thresholdMs("off"));

@@ -40,6 +40,10 @@ public final class Poller {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+        // NOTE: loads FdTable (without initializing it). The JIT does not inline a method whose
+        // signature names a class not loaded yet: until a context's first channel, fds(), called
+        // at every poll, was a real call.
+        FdTable.class.getName();
     }
 
     /** NOT_WAITING, or how the poller is blocked (set by the poller, cleared by it or a waker). */

@@ -12,13 +12,15 @@ package io.aioco.internal.observe;
  * dispatch's (a compare of a field the loop thread just wrote, in the same cache line): consecutive
  * dispatches of one kind (the bottom halves of a poll, its read handlers, its timers) store nothing
  * more; a change of kind (bottom halves to coroutines and back, read to write handlers, fd handlers
- * to timers) costs a second store for that dispatch only. The JFR flag is read once per poll by the
- * context (into a field of its own), not per dispatch.
+ * to timers) costs a second store for that dispatch only. The context's guard reads the JFR flag
+ * ({@link JfrOn#callbacks()}, a plain load of a static field) before and after each callback.
  *
- * <p>Per poll ({@link #pollStarted}, {@link #idle}): the poll counter ({@link #polls}), then, when
- * the poll ends, {@link #what} cleared. The watcher tells one long dispatch from many short ones by
- * the triple (poll, kind, callback) it samples: a dispatch it sees twice, a sampling interval apart,
- * with the same triple has been running all along. Why this is enough, and where it is not:
+ * <p>Per poll ({@link #pollStarted}, {@link #pollEnded}): the poll counter ({@link #polls}), then,
+ * when the poll ends, {@link #what} cleared (one store each: the kind stays, and the thread is
+ * stored by the context only when another thread polls it, {@link #polledBy}). The watcher tells
+ * one long dispatch from many short ones by the triple (poll, kind, callback) it samples: a
+ * dispatch it sees twice, a sampling interval apart, with the same triple has been running all
+ * along. Why this is enough, and where it is not:
  * <ul>
  *   <li>A callback never runs twice with the same kind in one poll through the runtime's own
  *       scheduling: a bottom half scheduled again from its callback runs in the next poll (the ring
@@ -41,10 +43,10 @@ package io.aioco.internal.observe;
  *       ({@link #FD_READ} then {@link #FD_WRITE}), so those two dispatches are told apart.
  * </ul>
  *
- * <p>Threads: {@link #begin}, {@link #idle}, {@link #pollStarted} and {@link #polledBy} on the
- * thread polling the context only; the fields may be read from any thread (racy: a reader may see
- * the callback of one dispatch with the kind of the next, which {@link StallWatcher#check} guards
- * against by sampling twice).
+ * <p>Threads: {@link #begin}, {@link #idle}, {@link #pollStarted}, {@link #pollEnded} and {@link
+ * #polledBy} on the thread polling the context only; the fields may be read from any thread (racy:
+ * a reader may see the callback of one dispatch with the kind of the next, which {@link
+ * StallWatcher#check} guards against by sampling twice).
  */
 public final class LoopProbe {
     /** Kind: not in a callback (waiting for events, or between polls). */
@@ -71,11 +73,15 @@ public final class LoopProbe {
      * from a later dispatch of the same callback (see the class comment). Written once per poll.
      */
     public int polls;
-    /** The kind of the dispatch in progress, or of the last one of this poll; {@link #IDLE} between polls. */
+    /**
+     * The kind of the dispatch in progress, or of the last one (of this poll, or of an earlier one:
+     * a poll's end leaves it); {@link #IDLE} before the first dispatch and in a nested poll until its
+     * first. Meaningful only while {@link #what} is not null: between polls, {@code what} is null.
+     */
     public int kind;
     /** The callback (or coroutine) running now, or the last one of this poll; null between polls. */
     public Object what;
-    /** The thread of the last poll. */
+    /** The thread of the last poll (stored when another thread than the last one polls). */
     public Thread thread;
     /** The JFR long-callback event of the dispatch in progress, or null (JFR off). Loop thread only. */
     public Object event;
@@ -104,13 +110,26 @@ public final class LoopProbe {
         polls++;
     }
 
-    /** Called by the loop thread when a poll ends: no callback runs now. */
+    /**
+     * Called by the loop thread when a poll ends: no callback runs now ({@link #what} null). One
+     * store: the {@link #kind} of the poll's last dispatch stays, so that the next poll's first
+     * dispatch of the same kind stores nothing more than its callback; an event left behind (JFR
+     * turned off during a callback) is dropped.
+     */
+    public void pollEnded() {
+        what = null;
+        if (event != null) {
+            event = null;
+        }
+    }
+
+    /** Called by the loop thread when a nested poll starts or ends: no callback runs now. */
     public void idle() {
         what = null;
         kind = IDLE;
     }
 
-    /** Called by the loop thread at each poll: remembers it as the loop's thread. */
+    /** Called by the loop thread when it polls the context and the last poll was another thread's: remembers it as the loop's thread. */
     public void polledBy(Thread me) {
         if (thread != me) {
             thread = me;
