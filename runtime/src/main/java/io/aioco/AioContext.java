@@ -276,9 +276,9 @@ public final class AioContext implements AutoCloseable {
         // innermost of a thread's stalls). The probe is saved by its own state, not by the thread's
         // innermost context: a callback of this context that polls another, whose callback polls
         // this one, is a dispatch of this probe too (rv17c finding 6: it was marked idle and lost).
-        // Only this thread writes the probe (it holds the claim), and it is idle between polls.
-        io.aioco.internal.observe.LoopProbe outerProbe = probe.kind() == io.aioco.internal.observe.LoopProbe.IDLE
-                ? null : probe;
+        // Only this thread writes the probe (it holds the claim), and between polls it has no
+        // callback (its kind stays: LoopProbe.pollEnded), so an outermost poll saves nothing.
+        io.aioco.internal.observe.LoopProbe outerProbe = probe.what == null ? null : probe;
         int outerKind = outerProbe == null ? 0 : outerProbe.kind();
         Object outerWhat = outerProbe == null ? null : outerProbe.what;
         Object outerEvent = outerProbe == null ? null : outerProbe.event;
