@@ -46,15 +46,20 @@ final class AiocoEchoServer implements EchoServer.Impl {
 
     private final int threads;
     private final boolean perConnectionBuffer;
+    private final boolean busyPoll;
 
     /**
      * @param threads the serving IOThreads
      * @param perConnectionBuffer each connection reads into a buffer of its own (see the class
      *     comment), not into its IOThread's
+     * @param busyPoll the IOThreads keep their default adaptive polling (up to 32 µs of spinning
+     *     before they block, QEMU's IOThread default); false turns it off ({@code aioco-n-nopoll}:
+     *     on a machine whose cores the client shares, the spinning takes CPU time from it)
      */
-    AiocoEchoServer(int threads, boolean perConnectionBuffer) {
+    AiocoEchoServer(int threads, boolean perConnectionBuffer, boolean busyPoll) {
         this.threads = threads;
         this.perConnectionBuffer = perConnectionBuffer;
+        this.busyPoll = busyPoll;
     }
 
     @Override
@@ -65,6 +70,9 @@ final class AiocoEchoServer implements EchoServer.Impl {
         AioContext[] workers = new AioContext[threads];
         for (int i = 0; i < threads; i++) {
             workers[i] = IOThread.start("echo-iothread-" + i).context();
+            if (!busyPoll) {
+                workers[i].setPollParams(0, 0, 0);
+            }
         }
         AioContext acceptor = IOThread.start("echo-accept").context();
         acceptor.spawn(() -> {

@@ -20,6 +20,8 @@ import java.util.Locale;
  *   <li>{@code aioco-n}: the same over N IOThreads, connections spread round robin.
  *   <li>{@code aioco-n-conn}: {@code aioco-n} with a read buffer per connection instead of one per
  *       IOThread (a comparison row: see {@link AiocoEchoServer}).
+ *   <li>{@code aioco-n-nopoll}: {@code aioco-n} with the IOThreads' adaptive polling off (they block
+ *       at once when idle instead of spinning up to 32 µs first).
  *   <li>{@code vthreads}: a virtual thread per connection on blocking sockets, N carriers (JDK 21
  *       or later; {@link BlockingEchoServer}).
  *   <li>{@code threads}: a platform thread per connection on blocking sockets.
@@ -78,9 +80,10 @@ public final class EchoServer {
             usage("--impl and --port are required, --threads must be at least 1");
         }
         Impl server = switch (impl.toLowerCase(Locale.ROOT)) {
-            case "aioco" -> new AiocoEchoServer(1, false);
-            case "aioco-n" -> new AiocoEchoServer(threads, false);
-            case "aioco-n-conn" -> new AiocoEchoServer(threads, true);
+            case "aioco" -> new AiocoEchoServer(1, false, true);
+            case "aioco-n" -> new AiocoEchoServer(threads, false, true);
+            case "aioco-n-conn" -> new AiocoEchoServer(threads, true, true);
+            case "aioco-n-nopoll" -> new AiocoEchoServer(threads, false, false);
             case "vthreads" -> BlockingEchoServer.virtual(threads);
             case "threads" -> BlockingEchoServer.platform();
             case "netty-nio" -> new NettyEchoServer(false, threads);
@@ -103,7 +106,7 @@ public final class EchoServer {
 
     private static void usage(String problem) {
         System.err.println("EchoServer: " + problem);
-        System.err.println("usage: EchoServer --impl aioco|aioco-n|aioco-n-conn|vthreads|threads|netty-nio|netty-epoll"
+        System.err.println("usage: EchoServer --impl aioco|aioco-n|aioco-n-conn|aioco-n-nopoll|vthreads|threads|netty-nio|netty-epoll"
                 + " --port P [--threads N] [--bind ADDR]");
         System.exit(64);
     }
