@@ -19,10 +19,12 @@ import java.lang.invoke.VarHandle;
  */
 public final class CoMutex {
     private static final VarHandle STATE;
+    private static final VarHandle OWNER;
 
     static {
         try {
             STATE = MethodHandles.lookup().findVarHandle(CoMutex.class, "state", int.class);
+            OWNER = MethodHandles.lookup().findVarHandle(CoMutex.class, "owner", Coroutine.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -45,7 +47,14 @@ public final class CoMutex {
      */
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
-    /** The holder (or the waiter it is handed to); only its holder writes it, or the hand-off. */
+    /**
+     * The holder (or the waiter it is handed to); only its holder writes it, or the hand-off. Read
+     * as a volatile; written through {@link #OWNER} with release stores: a volatile store is a full
+     * fence on x86, two per hand-off, and no thread decides anything from a read of it that must
+     * follow the write (no Dekker pair): the holder reads it back itself, and every other reader
+     * (the dump, CoQueue's checks) is racy or ordered by the release of the state or a wait's CAS,
+     * which come after these stores in the writer's program order and carry them.
+     */
     private volatile Coroutine owner;
     /** Waiters, FIFO; guarded by {@code this}. */
     private final WaiterList<Waiter> waiters = new WaiterList<>();
@@ -94,7 +103,7 @@ public final class CoMutex {
      */
     boolean tryLock(Coroutine self) {
         if (state == 0 && STATE.compareAndSet(this, 0, LOCKED)) {
-            owner = self;
+            OWNER.setRelease(this, self);
             return true;
         }
         return false;
@@ -225,7 +234,7 @@ public final class CoMutex {
                 int current = state;
                 if ((current & LOCKED) == 0) {
                     if (STATE.compareAndSet(this, current, current | LOCKED)) {
-                        owner = waiter.coroutine; // freed since: take it
+                        OWNER.setRelease(this, waiter.coroutine); // freed since: take it
                         return true;
                     }
                 } else if (STATE.compareAndSet(this, current, current + WAITER)) {
@@ -283,7 +292,9 @@ public final class CoMutex {
      */
     CoWait release(Coroutine self) {
         checkHeldBy(self);
-        owner = null; // NOTE: before the release below, after which another coroutine may set it
+        // NOTE: before the release below (a CAS, or the monitor's exit), after which another
+        // coroutine may set it
+        OWNER.setRelease(this, (Coroutine) null);
         if (state == LOCKED && STATE.compareAndSet(this, LOCKED, 0)) { // NOTE: no CAS bound to fail
             return null; // nobody waits
         }
@@ -296,12 +307,16 @@ public final class CoMutex {
                     STATE.getAndAdd(this, -LOCKED);
                     return null;
                 }
-                STATE.getAndAdd(this, -WAITER); // LOCKED stays set
+                // LOCKED stays set. NOTE: a plain read and a release store, not an atomic add: under
+                // the monitor with LOCKED set and waiters counted, nobody else writes the state (tryLock
+                // needs 0, the fast unlock needs LOCKED alone and is ours; queueing and withdrawing
+                // take the monitor); the complete() CAS below fences it
+                STATE.setRelease(this, state - WAITER);
                 // NOTE: the hand-off is this CAS, made under the monitor: a cancellation that won
                 // it first leaves the lock to the next waiter; one that comes after loses, and the
                 // waiter holds the lock when it runs
                 if (next.complete()) {
-                    owner = next.coroutine; // the waiter owns the lock before it runs
+                    OWNER.setRelease(this, next.coroutine); // the waiter owns the lock before it runs
                     return next;
                 }
             }
