@@ -25,7 +25,11 @@ import javax.management.ReflectionException;
  * process), so that the first context does not wait for it; once that thread has the server, later
  * registrations (a context created after the last one closed) are made at once by the thread
  * creating the context: a create/close cycle of a lone context starts no thread for the MBean (rv17c
- * #7: a thread per cycle cost about 1 ms of a 1.4 ms cycle). The system property {@code
+ * #7: a thread per cycle cost about 1 ms of a 1.4 ms cycle). No JMX call is made holding a lock
+ * (rv12: the MBean server runs notification listeners on the registering thread, and one may take
+ * the dump): the locks record what is wanted, and one thread at a time ({@link #reconcile()})
+ * registers or unregisters until the MBean is registered exactly while a context is open; a thread
+ * that finds another doing it leaves the job to it. The system property {@code
  * aioco.jmx=false} prevents it, so that JConsole, VisualVM or {@code jcmd}-like tools can ask a
  * running program for its coroutines.
  *
