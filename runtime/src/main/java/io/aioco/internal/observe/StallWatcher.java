@@ -80,6 +80,8 @@ public final class StallWatcher {
         long reportedNs;
         /** Reports of this dispatch so far. */
         int reports;
+        /** The probe's {@link LoopProbe#depth} read by the current {@link #check}. */
+        int depth;
 
         Watched(LoopProbe probe, long nowNs) {
             this.probe = new WeakReference<>(probe);
@@ -169,8 +171,10 @@ public final class StallWatcher {
         synchronized (watched) {
             lastNowNs = nowNs;
             // NOTE: a callback of one context blocked in a nested poll of another is stalled, and so
-            // is the inner callback if it runs long: only the innermost of a thread's (the one in its
-            // callback since the latest time) is sampled for a report
+            // is the inner callback if it runs long: only the innermost of a thread's (the deepest
+            // nested poll, LoopProbe.depth; of equal depths, the one in its callback since the latest
+            // time) is sampled for a report. Not by the time alone: both dispatches are usually first
+            // seen at the same sample (rv12: the tie went to the context watched last)
             java.util.Map<Thread, Watched> innermost = new java.util.HashMap<>();
             for (int i = 0; i < watched.size(); i++) {
                 Watched w = watched.get(i);
@@ -188,8 +192,10 @@ public final class StallWatcher {
                 }
                 Thread thread = p.thread;
                 if (kind != LoopProbe.IDLE && thread != null) {
+                    w.depth = p.depth;
                     Watched inner = innermost.get(thread);
-                    if (inner == null || w.sinceNs >= inner.sinceNs) {
+                    if (inner == null || w.depth > inner.depth
+                            || w.depth == inner.depth && w.sinceNs >= inner.sinceNs) {
                         innermost.put(thread, w);
                     }
                 }
