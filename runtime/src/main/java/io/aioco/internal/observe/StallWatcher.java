@@ -260,7 +260,24 @@ public final class StallWatcher {
      * @return the thread
      */
     public Thread start(Runnable tick) {
-        Thread t = new Thread(() -> run(tick), THREAD_NAME);
+        return start(() -> true, tick);
+    }
+
+    /**
+     * As {@link #start(Runnable)}, the thread first running {@code first}: it ends at once if that
+     * returns false (the runtime installs its JFR listener there, so that a context's first poll
+     * starts one thread, not two: rv12).
+     *
+     * @param first run on the thread before the first check; whether the thread is still needed
+     * @param tick run on the thread after each check
+     * @return the thread
+     */
+    public Thread start(java.util.function.BooleanSupplier first, Runnable tick) {
+        Thread t = new Thread(() -> {
+            if (first.getAsBoolean()) {
+                run(tick);
+            }
+        }, THREAD_NAME);
         t.setDaemon(true);
         t.start();
         return t;
