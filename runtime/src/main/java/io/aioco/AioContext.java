@@ -282,6 +282,11 @@ public final class AioContext implements AutoCloseable {
         int outerKind = outerProbe == null ? 0 : outerProbe.kind();
         Object outerWhat = outerProbe == null ? null : outerProbe.what;
         Object outerEvent = outerProbe == null ? null : outerProbe.event;
+        int outerDepth = probe.depth;
+        int depth = outerPolling == null ? 0 : ((AioContext) outerPolling).probe.depth + 1;
+        if (outerDepth != depth) {
+            probe.depth = depth; // NOTE: the nesting, for the watcher's innermost stall (rv12)
+        }
         if (outerProbe != null) {
             outerProbe.idle();
             outerProbe.event = null;
@@ -303,6 +308,7 @@ public final class AioContext implements AutoCloseable {
             state.polling = outerPolling;
             probe.pollEnded();
             if (outerProbe != null && outerWhat != null) {
+                outerProbe.depth = outerDepth;
                 outerProbe.begin(outerKind, outerWhat); // the rest of the callback counts afresh
                 outerProbe.event = outerEvent;
             }

@@ -218,40 +218,67 @@ final class CoroutineDump {
 
     /**
      * Called by each new context: remembers it, and registers the MBean when none was open
-     * ({@link CoroutinesMBean#opened()}). Any thread.
+     * ({@link CoroutinesMBean#wantOpen()} under {@link #CONTEXTS}, then {@link
+     * CoroutinesMBean#reconcile()} outside it: the registration runs JMX notification listeners on
+     * this thread, and one may take the dump, which needs {@link #CONTEXTS}). Any thread.
      */
     static void contextCreated(AioContext ctx) {
+        boolean first;
         synchronized (CONTEXTS) {
             CONTEXTS.removeIf(ref -> ref.get() == null);
             CONTEXTS.add(new WeakReference<>(ctx));
-            if (open++ == 0 && jmxWanted()) {
+            first = open++ == 0 && jmxWanted();
+            if (first) {
                 // NOTE: under the lock, so that a close of the last context cannot come between
-                // (a registrar thread still starting the MBean server registers only if a context
-                // is open when it is done: CoroutinesMBean.wanted)
-                try {
-                    CoroutinesMBean.opened();
-                } catch (LinkageError | RuntimeException e) {
-                    // NOTE: no java.management in this runtime image (--limit-modules, jlink), or a
-                    // registrar thread that cannot start: the context works, without the MBean
-                }
+                // (what is registered follows CoroutinesMBean.wanted, set in this order)
+                first = mbean(true);
             }
+        }
+        if (first) {
+            reconcileMBean();
         }
     }
 
     /**
      * Called by each context as it closes (once): the last one open unregisters the MBean, so that
-     * the platform MBean server keeps nothing of this runtime (a redeploy collects its class loader).
-     * Any thread.
+     * the platform MBean server keeps nothing of this runtime (a redeploy collects its class loader):
+     * as in {@link #contextCreated}, recorded under {@link #CONTEXTS} and done outside it. Any thread.
      */
     static void contextClosed(AioContext ctx) {
+        boolean last;
         synchronized (CONTEXTS) {
-            if (--open == 0 && jmxWanted()) {
-                try {
-                    CoroutinesMBean.closed();
-                } catch (LinkageError | RuntimeException e) {
-                    // NOTE: as in contextCreated: nothing was registered
-                }
+            last = --open == 0 && jmxWanted();
+            if (last) {
+                last = mbean(false);
             }
+        }
+        if (last) {
+            reconcileMBean();
+        }
+    }
+
+    /** Under {@link #CONTEXTS}: records whether the MBean is wanted; false if JMX is not there. */
+    private static boolean mbean(boolean wanted) {
+        try {
+            if (wanted) {
+                CoroutinesMBean.wantOpen();
+            } else {
+                CoroutinesMBean.wantClosed();
+            }
+            return true;
+        } catch (LinkageError | RuntimeException e) {
+            // NOTE: no java.management in this runtime image (--limit-modules, jlink), or a
+            // registrar thread that cannot start: the context works, without the MBean
+            return false;
+        }
+    }
+
+    /** Holding no lock: makes the MBean registered exactly while a context is open. */
+    private static void reconcileMBean() {
+        try {
+            CoroutinesMBean.reconcile();
+        } catch (LinkageError | RuntimeException e) {
+            // NOTE: as in mbean(): the context works, without the MBean
         }
     }
 

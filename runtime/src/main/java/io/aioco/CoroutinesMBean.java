@@ -25,7 +25,11 @@ import javax.management.ReflectionException;
  * process), so that the first context does not wait for it; once that thread has the server, later
  * registrations (a context created after the last one closed) are made at once by the thread
  * creating the context: a create/close cycle of a lone context starts no thread for the MBean (rv17c
- * #7: a thread per cycle cost about 1 ms of a 1.4 ms cycle). The system property {@code
+ * #7: a thread per cycle cost about 1 ms of a 1.4 ms cycle). No JMX call is made holding a lock
+ * (rv12: the MBean server runs notification listeners on the registering thread, and one may take
+ * the dump): the locks record what is wanted, and one thread at a time ({@link #reconcile()})
+ * registers or unregisters until the MBean is registered exactly while a context is open; a thread
+ * that finds another doing it leaves the job to it. The system property {@code
  * aioco.jmx=false} prevents it, so that JConsole, VisualVM or {@code jcmd}-like tools can ask a
  * running program for its coroutines.
  *
@@ -66,10 +70,24 @@ final class CoroutinesMBean implements DynamicMBean {
     /** {@link #LIMIT}, lowered by tests. */
     static int limit = LIMIT;
 
-    /** Guards the fields below; held across a (un)registration. */
+    /**
+     * Guards the fields below. Never held across a call into JMX (registerMBean, unregisterMBean,
+     * getMBeanInfo): the MBean server tells its notification listeners of a registration on the
+     * registering thread, and a listener may take the dump (which needs CoroutineDump's lock, held
+     * by a context's creation or last close while it takes this one) or have another thread take it.
+     */
     private static final Object LOCK = new Object();
-    /** Whether a context is open ({@link #opened()} since the last {@link #closed()}): the MBean is wanted. */
+    /** Whether a context is open ({@link #wantOpen()} since the last {@link #wantClosed()}): the MBean is wanted. */
     private static boolean wanted;
+    /**
+     * Counts {@link #wantOpen()}: a registration that failed is not tried again for the same opening
+     * ({@link #failedOpening}), only for the next one.
+     */
+    private static int openings;
+    /** The value of {@link #openings} whose registration failed, else -1. */
+    private static int failedOpening = -1;
+    /** Whether a thread is in {@link #reconcile()}'s loop: at most one at a time makes JMX calls. */
+    private static boolean reconciling;
     /**
      * The platform MBean server once this copy's registrar has it (then registrations are made at
      * once, on the opening thread), else null. Holds nothing of this copy's.
@@ -102,26 +120,41 @@ final class CoroutinesMBean implements DynamicMBean {
 
     /**
      * A context opened while none was open: registers the MBean (unless {@code aioco.jmx=false}):
-     * at once if this copy's registrar got the MBean server before, else on the thread {@link
-     * #REGISTRAR} (started unless it runs already). Any thread.
+     * at once if this copy's registrar got the MBean server before and no other thread is
+     * (un)registering, else on the thread {@link #REGISTRAR} (started unless it runs already) or on
+     * the thread that is (un)registering. {@link #wantOpen()} then {@link #reconcile()}. Any thread
+     * holding no lock a dump needs.
      *
-     * @return the registrar thread that will register it, or null when it is registered already (or
-     *     JMX is off, or the registration failed)
+     * @return the registrar thread that will register it, or null when it has the server already
+     *     (or JMX is off)
      */
     static Thread opened() {
         if (System.getProperty("aioco.jmx", "true").equals("false")) {
             return null;
         }
+        Thread t = wantOpen();
+        reconcile();
+        return t;
+    }
+
+    /**
+     * Records that a context is open (the MBean is wanted) and starts the registrar thread if this
+     * copy has no MBean server yet and none runs; makes no JMX call, so that it may be called under
+     * CoroutineDump's lock: the caller then calls {@link #reconcile()} once it holds no lock. Any thread.
+     *
+     * @return the registrar thread that will register the MBean, or null when this copy has the server
+     */
+    static Thread wantOpen() {
         synchronized (LOCK) {
             wanted = true;
+            openings++;
             if (server != null) {
-                registerLocked(server);
                 return null;
             }
             if (registrar == null) {
                 Thread t = new Thread(CoroutinesMBean::startServerAndRegister, REGISTRAR);
                 t.setDaemon(true);
-                t.start(); // NOTE: its registration waits for LOCK, held here until the field is set
+                t.start(); // NOTE: it reads the fields under LOCK, held here until registrar is set
                 registrar = t;
             }
             return registrar;
@@ -129,9 +162,20 @@ final class CoroutinesMBean implements DynamicMBean {
     }
 
     /**
+     * Records that the last open context closed (the MBean is not wanted; a registrar still starting
+     * the server registers nothing); makes no JMX call: the caller then calls {@link #reconcile()}
+     * once it holds no lock. Any thread.
+     */
+    static void wantClosed() {
+        synchronized (LOCK) {
+            wanted = false;
+        }
+    }
+
+    /**
      * The registrar thread: starts the platform MBean server (slow the first time: outside the
-     * lock), then registers the MBean if a context is open by then; a failure (no java.management)
-     * is ignored, and the next opening tries again with a new thread.
+     * lock), then registers the MBean if a context is open by then ({@link #reconcile()}); a failure
+     * (no java.management) is ignored, and the next opening tries again with a new thread.
      */
     private static void startServerAndRegister() {
         try {
@@ -142,10 +186,8 @@ final class CoroutinesMBean implements DynamicMBean {
             }
             synchronized (LOCK) {
                 server = s;
-                if (wanted) {
-                    registerLocked(s); // NOTE: not if the last context closed meanwhile
-                }
             }
+            reconcile(); // NOTE: registers nothing if the last context closed meanwhile
         } catch (RuntimeException | LinkageError e) {
             // NOTE: JMX is absent: dumps still work through Coroutine.dump and the agent
         } finally {
@@ -158,20 +200,92 @@ final class CoroutinesMBean implements DynamicMBean {
     }
 
     /**
-     * Under {@link #LOCK}: registers an instance unless one is registered already; a failure (a name
-     * taken by another copy of aioco, and its loader's key too) is ignored.
+     * Makes the MBean registered exactly while a context is open ({@link #wanted}): unless another
+     * thread does it already (then that thread sees the change: it loops until what is wanted and
+     * what is registered agree, and looks again after it cleared {@link #reconciling}), or this copy
+     * has no MBean server yet (then the registrar does it). The JMX calls are made holding no lock,
+     * and a thread never waits for another's JMX call. Any thread holding no lock a dump needs.
      */
-    private static void registerLocked(MBeanServer s) {
-        if (registered != null) {
-            return;
+    static void reconcile() {
+        for (;;) {
+            MBeanServer s;
+            synchronized (LOCK) {
+                if (reconciling || server == null || !differsLocked()) {
+                    return;
+                }
+                reconciling = true;
+                s = server;
+            }
+            try {
+                reconcileWith(s);
+            } finally {
+                synchronized (LOCK) {
+                    reconciling = false;
+                }
+            }
+            // NOTE: loops: a change made between the last look and the flag's clearing was left to us
         }
+    }
+
+    /** Under {@link #LOCK}: whether what is registered differs from what is wanted (and may be fixed). */
+    private static boolean differsLocked() {
+        return wanted ? registered == null && failedOpening != openings : registered != null;
+    }
+
+    /** {@link #reconcile()}'s loop, by the thread that set {@link #reconciling}. */
+    private static void reconcileWith(MBeanServer s) {
+        for (;;) {
+            CoroutinesMBean bean;
+            ObjectName name;
+            int opening;
+            synchronized (LOCK) {
+                if (!differsLocked()) {
+                    return;
+                }
+                bean = registered;
+                name = registeredName;
+                opening = openings;
+            }
+            if (bean == null) {
+                CoroutinesMBean made = new CoroutinesMBean(Integer.toHexString(System.identityHashCode(LOCK)) + "-"
+                        + nextToken() + "-" + System.nanoTime());
+                ObjectName at = register(s, made);
+                synchronized (LOCK) {
+                    if (at == null) {
+                        failedOpening = opening;
+                    } else {
+                        registered = made;
+                        registeredName = at;
+                    }
+                }
+            } else {
+                unregister(s, bean, name);
+                synchronized (LOCK) {
+                    registered = null;
+                    registeredName = null;
+                }
+            }
+        }
+    }
+
+    private static int nextToken() {
+        synchronized (LOCK) {
+            return ++tokens;
+        }
+    }
+
+    /**
+     * Registers {@code bean} (no lock held); a failure (a name taken by another copy of aioco, and
+     * its loader's key too) is ignored.
+     *
+     * @return the name it is registered under, or null if it is not
+     */
+    private static ObjectName register(MBeanServer s, CoroutinesMBean bean) {
         try {
             ObjectName name = new ObjectName(NAME);
             if (s.isRegistered(name)) { // another copy of aioco holds the name
                 name = new ObjectName(NAME + ",loader=" + ObjectName.quote(loaderName()));
             }
-            CoroutinesMBean bean = new CoroutinesMBean(Integer.toHexString(System.identityHashCode(LOCK)) + "-"
-                    + ++tokens + "-" + System.nanoTime());
             try {
                 s.registerMBean(bean, name);
             } catch (javax.management.InstanceAlreadyExistsException e) {
@@ -180,37 +294,36 @@ final class CoroutinesMBean implements DynamicMBean {
                 name = new ObjectName(NAME + ",loader=" + ObjectName.quote(loaderName()));
                 s.registerMBean(bean, name);
             }
-            registered = bean;
-            registeredName = name;
+            return name;
         } catch (JMException | RuntimeException e) {
             // NOTE: this loader's name is taken too: dumps still work through Coroutine.dump and the agent
+            return null;
         }
     }
 
     /**
-     * The last open context closed: unregisters the instance this class loader registered, if it is
-     * still the one under the name, and makes a registrar still starting the server register nothing.
-     * Any thread.
+     * Unregisters the instance this class loader registered (no lock held), if it is still the one
+     * under the name: another class loader's instance is never unregistered (the token check).
+     */
+    private static void unregister(MBeanServer s, CoroutinesMBean bean, ObjectName name) {
+        try {
+            if (bean.token.equals(s.getMBeanInfo(name).getDescriptor().getFieldValue(TOKEN_FIELD))) {
+                s.unregisterMBean(name);
+            }
+        } catch (JMException | RuntimeException e) {
+            // NOTE: unregistered by someone else already: nothing of ours is left there
+        }
+    }
+
+    /**
+     * The last open context closed: unregisters the instance this class loader registered (unless
+     * another thread is (un)registering: then that thread does), if it is still the one under the
+     * name, and makes a registrar still starting the server register nothing. {@link #wantClosed()}
+     * then {@link #reconcile()}. Any thread holding no lock a dump needs.
      */
     static void closed() {
-        synchronized (LOCK) {
-            wanted = false;
-            CoroutinesMBean bean = registered;
-            ObjectName name = registeredName;
-            registered = null;
-            registeredName = null;
-            if (bean == null) {
-                return;
-            }
-            try {
-                MBeanServer s = server != null ? server : ManagementFactory.getPlatformMBeanServer();
-                if (bean.token.equals(s.getMBeanInfo(name).getDescriptor().getFieldValue(TOKEN_FIELD))) {
-                    s.unregisterMBean(name);
-                }
-            } catch (JMException | RuntimeException | LinkageError e) {
-                // NOTE: unregistered by someone else already: nothing of ours is left there
-            }
-        }
+        wantClosed();
+        reconcile();
     }
 
     /** Tests: whether this class loader's instance is registered now. */
@@ -225,10 +338,8 @@ final class CoroutinesMBean implements DynamicMBean {
         MBeanServer s = ManagementFactory.getPlatformMBeanServer();
         synchronized (LOCK) {
             server = s;
-            if (wanted) {
-                registerLocked(s);
-            }
         }
+        reconcile();
     }
 
     /** @return the class loader of this copy of the runtime, as its MBean's key names it */

@@ -19,21 +19,21 @@ final class LoopObserve {
     /** The property of the interval between reports of a stall that lasts: milliseconds. */
     static final String REPEAT_PROPERTY = "aioco.stall.repeatMs";
 
-    /** The name of the short-lived thread that installs the JFR listener. */
-    static final String JFR_THREAD = "aioco-jfr-listener";
-
     /** Guards the fields below. */
     private static final Object LOCK = new Object();
     /** Contexts created and not closed yet. */
     private static int open;
     /** The process's watcher (configured by the first context; disabled when asked), or null. */
     private static volatile StallWatcher watcher;
-    /** The watcher's thread while a context is open (and the detector is on, or JFR is there), or null. */
+    /**
+     * The watcher's thread while a context is open (it installs the JFR listener, then runs while the
+     * detector is on or JFR is there), or null.
+     */
     private static Thread watcherThread;
     /** Whether the runtime image has JFR (found by the first installer). */
     private static boolean jfrPresent;
-    /** The thread installing the JFR listener for the contexts open now (the latest one). */
-    private static volatile Thread jfrInstaller;
+    /** Counted down once the JFR listener for the contexts open now is installed (or found absent). */
+    private static volatile java.util.concurrent.CountDownLatch jfrInstalled;
     /** When the watcher's thread last refreshed the JFR flags ({@link System#nanoTime()}); its thread. */
     private static long lastRefreshNs;
     /** Whether {@link #lastRefreshNs} is set; the watcher's thread. */
@@ -51,16 +51,14 @@ final class LoopObserve {
                 watcher = w;
             }
             if (open++ == 0) {
-                if (w.enabled() || jfrPresent) {
-                    watcherThread = w.start(LoopObserve::tick);
-                }
-                // NOTE: on a thread of its own: FlightRecorder.addListener loads JFR's classes (70-80 ms
-                // on the machine of the first measurement), which the first context's creation must not
-                // wait for (as the MBean's registration, see CoroutineDump.contextCreated)
-                Thread installer = new Thread(LoopObserve::installJfr, JFR_THREAD);
-                installer.setDaemon(true);
-                jfrInstaller = installer;
-                installer.start();
+                // NOTE: the JFR listener is installed by the watcher thread as it starts:
+                // FlightRecorder.addListener loads JFR's classes (70-80 ms on the machine of the first
+                // measurement), which the first context's creation must not wait for (as the MBean's
+                // registration, see CoroutineDump.contextCreated); one thread per cycle, not two (rv12)
+                java.util.concurrent.CountDownLatch installed = new java.util.concurrent.CountDownLatch(1);
+                jfrInstalled = installed;
+                StallWatcher started = w;
+                watcherThread = w.start(() -> installJfr(installed) || started.enabled(), LoopObserve::tick);
             }
             if (w.enabled()) {
                 w.watch(ctx.probe);
@@ -68,25 +66,34 @@ final class LoopObserve {
         }
     }
 
-    /** The JFR listener's installation, on its own thread: nothing if the runtime image has no JFR. */
-    private static void installJfr() {
-        boolean installed;
+    /**
+     * The JFR listener's installation, first thing on the watcher thread: nothing if the runtime
+     * image has no JFR.
+     *
+     * @param done counted down once it is done
+     * @return whether it is installed (the thread then refreshes the JFR flags in its ticks)
+     */
+    private static boolean installJfr(java.util.concurrent.CountDownLatch done) {
         try {
-            installed = Jfr.install(LoopObserve::emitCounts);
-        } catch (LinkageError e) {
-            // NOTE: no jdk.jfr module (a custom runtime image): no events, and JfrOn stays false
-            installed = false;
-        }
-        synchronized (LOCK) {
-            if (!installed) {
-                return;
+            boolean installed;
+            try {
+                installed = Jfr.install(LoopObserve::emitCounts);
+            } catch (LinkageError e) {
+                // NOTE: no jdk.jfr module (a custom runtime image): no events, and JfrOn stays false
+                installed = false;
             }
-            jfrPresent = true;
-            if (open == 0) {
-                Jfr.uninstall(); // NOTE: the contexts closed while this installed: undo it
-            } else if (watcherThread == null) {
-                watcherThread = watcher.start(LoopObserve::tick); // NOTE: for the refresh of the JFR flags
+            synchronized (LOCK) {
+                if (!installed) {
+                    return false;
+                }
+                jfrPresent = true;
+                if (open == 0) {
+                    Jfr.uninstall(); // NOTE: the contexts closed while this installed: undo it
+                }
+                return true;
             }
+        } finally {
+            done.countDown();
         }
     }
 
@@ -104,7 +111,7 @@ final class LoopObserve {
 
     /** Tests: waits until the JFR listener of the contexts open now is installed. */
     static void awaitJfrListener() throws InterruptedException {
-        jfrInstaller.join();
+        jfrInstalled.await();
     }
 
     /** Tests: the watcher's thread, or null when none runs. */

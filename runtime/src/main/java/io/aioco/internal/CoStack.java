@@ -58,15 +58,14 @@ public final class CoStack {
      * the cache keeps no thread (nor its class loader) alive.
      *
      * <p>It is also where coroutine dumps find the coroutines running now ({@link #knownCarriers()}),
-     * so a miss does not take a slot whose carrier runs a coroutine: it takes the next of {@link
-     * #NEXT_SLOTS} slots that does not (see {@link #missedCarrier}).
+     * so a miss does not take a slot whose carrier runs a coroutine: it takes one of {@link
+     * #NEXT_SLOTS} other slots that does not (see {@link #missedCarrier}).
      */
     private static final Carrier[] CARRIER_CACHE = new Carrier[1024];
 
     /**
-     * How many slots after its own a thread whose slot holds a carrier running a coroutine tries
-     * before it takes its own slot anyway (more threads than this, whose ids are equal modulo the
-     * cache's size, running coroutines at once: the dump may miss one of them).
+     * How many other slots a thread whose slot holds a carrier running a coroutine tries before it
+     * takes its own slot anyway ({@link #missedCarrier}: they are {@link #stride} apart).
      */
     private static final int NEXT_SLOTS = 8;
 
@@ -152,20 +151,27 @@ public final class CoStack {
     /**
      * The calling thread's carrier from its thread-local, stored in the cache: in its own slot, unless
      * that slot's carrier runs a coroutine now (a coroutine entered on a thread that no context keeps,
-     * blocked in plain code: the dump must still find it there); then in the first of the next {@link
-     * #NEXT_SLOTS} slots that is free or whose carrier runs none (none of them is searched by the fast
-     * path: this thread misses again, until its own slot is free), else in its own slot after all.
-     * Plain loads and stores only: nothing allocated, no shared counter, no lock, no reference read
-     * through the collector (Lincheck's model checking replays the miss, which must take the same
-     * steps from the same state).
+     * blocked in plain code: the dump must still find it there); then in the first of {@link
+     * #NEXT_SLOTS} other slots, {@link #stride} apart, that is free or whose carrier runs none (none of
+     * them is searched by the fast path: this thread misses again, until its own slot is free), else in
+     * its own slot after all. The stride is at least 9, so the slots tried are never the own slots of
+     * the next 8 thread ids (ids are given in sequence: a pool's threads have neighbouring slots,
+     * rv12), and it depends on the id, so two threads whose own slots collide try different slots.
+     * The dump can still miss a coroutine when all 9 slots a thread tries hold carriers running
+     * coroutines: at least 9 threads running coroutines at once (blocked in plain code), the other 8
+     * on exactly these slots, e.g. a pool of more than 8 * stride threads of consecutive ids plus one
+     * whose id collides with one of theirs. Plain loads and stores only: nothing allocated, no shared
+     * counter, no lock, no reference read through the collector (Lincheck's model checking replays
+     * the miss, which must take the same steps from the same state).
      */
     private static Carrier missedCarrier(long id) {
         Carrier carrier = CARRIER.get();
         Carrier[] cache = CARRIER_CACHE;
         int mask = cache.length - 1;
         int home = (int) id & mask;
+        int stride = stride(id);
         for (int i = 0; i <= NEXT_SLOTS; i++) {
-            int slot = (home + i) & mask;
+            int slot = (home + i * stride) & mask;
             Carrier there = cache[slot];
             if (there == carrier) {
                 return carrier; // NOTE: kept in a later slot while its own holds a running coroutine's
@@ -178,6 +184,15 @@ public final class CoStack {
         }
         cache[home] = carrier; // NOTE: every slot tried runs a coroutine: the dump may miss one
         return carrier;
+    }
+
+    /**
+     * The distance between the slots {@link #missedCarrier} tries for thread id {@code id}: odd, from
+     * 9 to 71 (a hash of the id), so that 8 steps never wrap to the own slot nor reach the next 8 ids'
+     * slots.
+     */
+    private static int stride(long id) {
+        return (int) ((id * 0x9E3779B97F4A7C15L) >>> 59) * 2 + 9;
     }
 
     /**

@@ -83,6 +83,13 @@ public final class LoopProbe {
     public Object what;
     /** The thread of the last poll (stored when another thread than the last one polls). */
     public Thread thread;
+    /**
+     * How many polls of other contexts (or of this one) the thread of the poll in progress is inside
+     * of: 0 for an outermost poll, 1 for a poll made by a callback of an outermost poll, ... Written
+     * once per poll, only when it changes (a nested poll is not the hot path); the watcher reports the
+     * deepest of a thread's stalled probes (the innermost callback, rv12).
+     */
+    public int depth;
     /** The JFR long-callback event of the dispatch in progress, or null (JFR off). Loop thread only. */
     public Object event;
 

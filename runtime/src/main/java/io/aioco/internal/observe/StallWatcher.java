@@ -80,6 +80,8 @@ public final class StallWatcher {
         long reportedNs;
         /** Reports of this dispatch so far. */
         int reports;
+        /** The probe's {@link LoopProbe#depth} read by the current {@link #check}. */
+        int depth;
 
         Watched(LoopProbe probe, long nowNs) {
             this.probe = new WeakReference<>(probe);
@@ -169,8 +171,10 @@ public final class StallWatcher {
         synchronized (watched) {
             lastNowNs = nowNs;
             // NOTE: a callback of one context blocked in a nested poll of another is stalled, and so
-            // is the inner callback if it runs long: only the innermost of a thread's (the one in its
-            // callback since the latest time) is sampled for a report
+            // is the inner callback if it runs long: only the innermost of a thread's (the deepest
+            // nested poll, LoopProbe.depth; of equal depths, the one in its callback since the latest
+            // time) is sampled for a report. Not by the time alone: both dispatches are usually first
+            // seen at the same sample (rv12: the tie went to the context watched last)
             java.util.Map<Thread, Watched> innermost = new java.util.HashMap<>();
             for (int i = 0; i < watched.size(); i++) {
                 Watched w = watched.get(i);
@@ -188,8 +192,10 @@ public final class StallWatcher {
                 }
                 Thread thread = p.thread;
                 if (kind != LoopProbe.IDLE && thread != null) {
+                    w.depth = p.depth;
                     Watched inner = innermost.get(thread);
-                    if (inner == null || w.sinceNs >= inner.sinceNs) {
+                    if (inner == null || w.depth > inner.depth
+                            || w.depth == inner.depth && w.sinceNs >= inner.sinceNs) {
                         innermost.put(thread, w);
                     }
                 }
@@ -254,7 +260,24 @@ public final class StallWatcher {
      * @return the thread
      */
     public Thread start(Runnable tick) {
-        Thread t = new Thread(() -> run(tick), THREAD_NAME);
+        return start(() -> true, tick);
+    }
+
+    /**
+     * As {@link #start(Runnable)}, the thread first running {@code first}: it ends at once if that
+     * returns false (the runtime installs its JFR listener there, so that a context's first poll
+     * starts one thread, not two: rv12).
+     *
+     * @param first run on the thread before the first check; whether the thread is still needed
+     * @param tick run on the thread after each check
+     * @return the thread
+     */
+    public Thread start(java.util.function.BooleanSupplier first, Runnable tick) {
+        Thread t = new Thread(() -> {
+            if (first.getAsBoolean()) {
+                run(tick);
+            }
+        }, THREAD_NAME);
         t.setDaemon(true);
         t.start();
         return t;
