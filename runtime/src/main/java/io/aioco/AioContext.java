@@ -349,13 +349,17 @@ public final class AioContext implements AutoCloseable {
         // NOTE: JFR's flag is read at each dispatch (a static field, a plain load), no longer
         // copied here once per poll: the copy cost a read and three stores per poll, and the
         // dispatch reads one field either way. An event whose callback ends after the flag turned
-        // off is dropped (left in the probe, cleared when the poll ends, or replaced by the next).
+        // off is dropped (left in the probe, cleared by the next dispatch's begin or the poll's end).
         @Override
         public void begin(int kind, Object what) {
             io.aioco.internal.observe.LoopProbe p = probe;
             p.begin(kind, what); // one plain store (see LoopProbe)
             if (io.aioco.internal.observe.JfrOn.callbacks()) {
                 p.event = io.aioco.internal.observe.Jfr.beginCallback();
+            } else if (p.event != null) {
+                // NOTE: an event left by an earlier callback of this poll (the flag turned off during
+                // it) must not be committed by this one's end in its name (rv12b): dropped here
+                p.event = null;
             }
         }
 

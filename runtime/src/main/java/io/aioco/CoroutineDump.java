@@ -247,7 +247,9 @@ final class CoroutineDump {
     static void contextClosed(AioContext ctx) {
         boolean last;
         synchronized (CONTEXTS) {
-            last = --open == 0 && jmxWanted();
+            // NOTE: follows what was asked of the MBean, not the property now: aioco.jmx=false set
+            // while a context is open must not leave it registered after the last close (rv12b)
+            last = --open == 0 && mbeanAsked;
             if (last) {
                 last = mbean(false);
             }
@@ -257,9 +259,18 @@ final class CoroutineDump {
         }
     }
 
+    /**
+     * Whether {@link CoroutinesMBean} was ever asked for the MBean (it may be registered). Guarded
+     * by {@link #CONTEXTS}.
+     */
+    private static boolean mbeanAsked;
+
     /** Under {@link #CONTEXTS}: records whether the MBean is wanted; false if JMX is not there. */
     private static boolean mbean(boolean wanted) {
         try {
+            if (wanted) {
+                mbeanAsked = true;
+            }
             if (wanted) {
                 CoroutinesMBean.wantOpen();
             } else {

@@ -42,6 +42,11 @@ import jdk.jfr.Timespan;
 public final class Jfr {
     private Jfr() {}
 
+    /**
+     * Serializes {@link #install} and {@link #uninstall}, which call JFR holding it (and not {@code
+     * Jfr.class}, which JFR's callbacks take). No callback of JFR's takes it.
+     */
+    private static final Object INSTALLING = new Object();
     /** The installed listener, or null (guarded by {@code Jfr.class}). */
     private static volatile Listener listener;
     /** Whether {@link #PERIODIC} is registered with JFR (guarded by {@code Jfr.class}). */
@@ -58,20 +63,31 @@ public final class Jfr {
      * @param emitter commits one {@link ContextCountsEvent} per live context
      * @return false if the runtime image has no JFR (or a security manager forbids it)
      */
-    public static synchronized boolean install(Runnable emitter) {
-        if (listener != null) {
-            return true;
-        }
-        countsEmitter = emitter;
-        Listener l = new Listener();
-        listener = l;
-        try {
-            FlightRecorder.addListener(l);
-            refresh();
-            return true;
-        } catch (RuntimeException | LinkageError e) {
-            listener = null;
-            return false;
+    public static boolean install(Runnable emitter) {
+        synchronized (INSTALLING) {
+            Listener l;
+            synchronized (Jfr.class) {
+                if (listener != null) {
+                    return true;
+                }
+                countsEmitter = emitter;
+                l = new Listener();
+                listener = l;
+            }
+            try {
+                // NOTE: outside Jfr.class: JFR calls recorderInitialized (which takes Jfr.class) while
+                // it holds its own lock, which addListener takes (see uninstall)
+                FlightRecorder.addListener(l);
+                refresh();
+                return true;
+            } catch (RuntimeException | LinkageError e) {
+                synchronized (Jfr.class) {
+                    if (listener == l) {
+                        listener = null;
+                    }
+                }
+                return false;
+            }
         }
     }
 
@@ -81,23 +97,35 @@ public final class Jfr {
      * collected, on an application server's redeploy), and turns the hot paths' flags off. Any
      * thread.
      */
-    public static synchronized void uninstall() {
-        Listener l = listener;
-        if (l == null) {
-            return;
-        }
-        listener = null;
-        countsEmitter = null;
-        try {
-            FlightRecorder.removeListener(l);
-            if (periodicAdded) {
-                FlightRecorder.removePeriodicEvent(PERIODIC);
+    public static void uninstall() {
+        synchronized (INSTALLING) {
+            Listener l;
+            boolean periodic;
+            synchronized (Jfr.class) {
+                l = listener;
+                if (l == null) {
+                    return;
+                }
+                listener = null; // NOTE: its recorderInitialized, called from now on, does nothing
+                countsEmitter = null;
+                periodic = periodicAdded;
                 periodicAdded = false;
             }
-        } catch (RuntimeException | LinkageError e) {
-            // NOTE: as in install: nothing to undo
+            // NOTE: the JFR calls are made holding no lock of JFR's callbacks: JFR's first start
+            // holds PlatformRecorder's lock while it calls recorderInitialized, which takes
+            // Jfr.class; removeListener takes that lock too. Made under Jfr.class, a last close
+            // during JFR's first start deadlocked (rv12b). INSTALLING (never taken by a callback)
+            // keeps an install from overtaking this removal.
+            try {
+                FlightRecorder.removeListener(l);
+                if (periodic) {
+                    FlightRecorder.removePeriodicEvent(PERIODIC);
+                }
+            } catch (RuntimeException | LinkageError e) {
+                // NOTE: as in install: nothing to undo
+            }
+            JfrOn.set(false, false, false, false);
         }
-        JfrOn.set(false, false, false, false);
     }
 
     private static final class Listener implements FlightRecorderListener {

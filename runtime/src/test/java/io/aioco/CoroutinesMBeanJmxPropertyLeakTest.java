@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
  * loader of its own ({@link OwnRuntime}).
  */
 @Timeout(60)
-class Rv12bMBeanJmxPropertyLeakTest {
+class CoroutinesMBeanJmxPropertyLeakTest {
     /**
      * The MBean is unregistered only if {@code aioco.jmx} is not "false" when the last context closes
      * (CoroutineDump.contextClosed reads the property again): a program (or another deployment in the

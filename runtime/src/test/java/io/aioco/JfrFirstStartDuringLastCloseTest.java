@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Timeout;
  * the two threads are then each seen blocked on a monitor the other owns (ThreadMXBean), no sleeps.
  */
 @Timeout(120)
-class Rv12bJfrInitDeadlockTest {
+class JfrFirstStartDuringLastCloseTest {
 
     @Test
     void jfrsFirstInitializationDuringTheLastCloseDoesNotDeadlock() throws Exception {

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Timeout;
  * reconciler is always one of the joined threads, or a registrar thread, joined too).
  */
 @Timeout(120)
-class Rv12bMBeanReconcileTest {
+class CoroutinesMBeanReconcileTest {
     private static final int THREADS = 3;
     private static final int CYCLES = 3000;
 

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * callbacks themselves; no times are asserted.
  */
 @Timeout(60)
-class Rv12bJfrStaleCallbackEventTest {
+class JfrStaleLongCallbackEventTest {
     @TempDir
     Path dir;
 

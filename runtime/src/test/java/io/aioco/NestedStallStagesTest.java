@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
  * own times, the callbacks block on latches, and the loop thread is seen WAITING before each sample.
  */
 @Timeout(60)
-class Rv12bNestedStallReviewTest {
+class NestedStallStagesTest {
     private static final long MS = 1_000_000;
     private static final long T0 = 1_000_000_000_000L;
 
