@@ -92,8 +92,22 @@ final class OwnRuntime implements AutoCloseable {
         void run() throws Exception;
     }
 
+    /**
+     * Closes the runtime's class loader once its watcher threads have ended (its last context is
+     * closed: they end at once). A watcher thread still installing JFR's listener when the loader
+     * closes dies loading a class from it and leaves the listener in JFR: every later recording of
+     * the process then fails in it (NoClassDefFoundError in Jfr.refresh, seen on JDK 25 after
+     * CoroutinesMBeanReconcileTest's 9,000 cycles). The test loader's own watcher, if one runs now,
+     * is left alone.
+     */
     @Override
     public void close() throws Exception {
+        Thread ours = LoopObserve.watcherThreadForTest();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t != ours && t.getName().equals(io.aioco.internal.observe.StallWatcher.THREAD_NAME)) {
+                t.join();
+            }
+        }
         loader.close();
     }
 }
