@@ -18,7 +18,8 @@
 #       the 1,000-connection rows were still ramping up after 1 s in the first runs)
 #   -i  servers (default "aioco aioco-n vthreads threads netty-nio netty-epoll"; also "aioco-n-conn":
 #       aioco-n with a read buffer per connection instead of per IOThread, see AiocoEchoServer, and
-#       "aioco-n-nopoll": aioco-n with the IOThreads' adaptive polling off)
+#       "aioco-n-nopoll": aioco-n with the IOThreads' adaptive polling off, and "aioco-n-drain":
+#       aioco-n reading until read returns 0 before it waits, as the servers did before 2026-12-07)
 #   -c  connection counts (default "1 50 1000")    -z  message sizes in bytes (default "64 16384")
 #   -n  N: IOThreads of aioco-n, carriers of vthreads, worker event loops of Netty (default: nproc)
 #   -j  JDKs to run the servers on, "25" and/or "17" (default "25"; vthreads is skipped on 17)
@@ -114,7 +115,7 @@ for jdk in $jdks; do
     for impl in $impls; do
         port=$((port + 1))
         label="$impl"
-        case "$impl" in aioco-n|aioco-n-conn|aioco-n-nopoll|vthreads|netty-nio|netty-epoll) label="$impl (N=$n)" ;; esac
+        case "$impl" in aioco-n|aioco-n-conn|aioco-n-nopoll|aioco-n-drain|vthreads|netty-nio|netty-epoll) label="$impl (N=$n)" ;; esac
         rc=0
         start_server "$java" "$impl" "$port" || rc=$?
         if [[ "$rc" == 2 ]]; then

@@ -80,7 +80,8 @@ median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : int((v[
 
 if [[ "$client" == fio ]]; then
     rows=("4k random read, depth 16|IOPS|randread 4k 16" "4k random write, depth 16|IOPS|randwrite 4k 16"
-          "1M sequential read, depth 4|MiB/s|read 1M 4")
+          "1M sequential read, depth 4|MiB/s|read 1M 4"
+          "4k random read, depth 1|IOPS|randread 4k 1" "4k random write, depth 1|IOPS|randwrite 4k 1")
     run_fio "$aioco_port" randread 4k 16 "$secs" >/dev/null   # warm-up: aioco's JIT
     run_fio "$aioco_port" randwrite 4k 16 "$secs" >/dev/null
 else

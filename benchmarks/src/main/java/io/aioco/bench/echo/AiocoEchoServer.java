@@ -47,6 +47,7 @@ final class AiocoEchoServer implements EchoServer.Impl {
     private final int threads;
     private final boolean perConnectionBuffer;
     private final boolean busyPoll;
+    private final boolean waitAfterShortRead;
 
     /**
      * @param threads the serving IOThreads
@@ -55,11 +56,18 @@ final class AiocoEchoServer implements EchoServer.Impl {
      * @param busyPoll the IOThreads keep their default adaptive polling (up to 32 µs of spinning
      *     before they block, QEMU's IOThread default); false turns it off ({@code aioco-n-nopoll}:
      *     on a machine whose cores the client shares, the spinning takes CPU time from it)
+     * @param waitAfterShortRead after a read that did not fill the buffer, the coroutine echoes and
+     *     then waits for readability at once instead of reading again first, as docs/getting-started.md
+     *     teaches: the read that would return 0 is one system call per message saved, as Netty's
+     *     read loop stops after a read that leaves room in its buffer; the wait is level-triggered,
+     *     so bytes that came in meanwhile end it in the next poll. False: {@code aioco-n-drain},
+     *     reading until 0 first (this server until 2026-12-07)
      */
-    AiocoEchoServer(int threads, boolean perConnectionBuffer, boolean busyPoll) {
+    AiocoEchoServer(int threads, boolean perConnectionBuffer, boolean busyPoll, boolean waitAfterShortRead) {
         this.threads = threads;
         this.perConnectionBuffer = perConnectionBuffer;
         this.busyPoll = busyPoll;
+        this.waitAfterShortRead = waitAfterShortRead;
     }
 
     @Override
@@ -76,7 +84,7 @@ final class AiocoEchoServer implements EchoServer.Impl {
         }
         AioContext acceptor = IOThread.start("echo-accept").context();
         acceptor.spawn(() -> {
-            acceptLoop(listener, workers, perConnectionBuffer);
+            acceptLoop(listener, workers, perConnectionBuffer, waitAfterShortRead);
             return null;
         }).whenComplete((result, failure) -> {
             if (failure != null) {
@@ -89,8 +97,8 @@ final class AiocoEchoServer implements EchoServer.Impl {
 
     /** The accepting coroutine: takes every pending connection, then waits for the next one. */
     @CoroutineFn
-    private static void acceptLoop(ServerSocketChannel listener, AioContext[] workers, boolean perConnectionBuffer)
-            throws IOException {
+    private static void acceptLoop(ServerSocketChannel listener, AioContext[] workers, boolean perConnectionBuffer,
+            boolean waitAfterShortRead) throws IOException {
         int next = 0;
         while (true) {
             SocketChannel channel = listener.accept();
@@ -104,9 +112,9 @@ final class AiocoEchoServer implements EchoServer.Impl {
             next = (next + 1) % workers.length;
             target.spawn(() -> {
                 if (perConnectionBuffer) {
-                    serveWithOwnBuffer(channel);
+                    serveWithOwnBuffer(channel, waitAfterShortRead);
                 } else {
-                    serve(channel);
+                    serve(channel, waitAfterShortRead);
                 }
                 return null;
             });
@@ -122,9 +130,14 @@ final class AiocoEchoServer implements EchoServer.Impl {
      * IOThread's buffer.
      */
     @CoroutineFn
-    private static void serve(SocketChannel channel) {
+    private static void serve(SocketChannel channel, boolean waitAfterShortRead) {
         try {
+            boolean drained = false;
             while (true) {
+                if (drained) {
+                    drained = false;
+                    Coroutine.yieldUntilReadable(channel);
+                }
                 ByteBuffer buffer = READ_BUFFER.get();
                 buffer.clear();
                 int read = channel.read(buffer);
@@ -135,6 +148,7 @@ final class AiocoEchoServer implements EchoServer.Impl {
                     Coroutine.yieldUntilReadable(channel);
                     continue;
                 }
+                drained = waitAfterShortRead && buffer.hasRemaining();
                 buffer.flip();
                 channel.write(buffer);
                 if (buffer.hasRemaining()) {
@@ -162,7 +176,7 @@ final class AiocoEchoServer implements EchoServer.Impl {
 
     /** One connection's coroutine, on its IOThread: echoes until the peer closes, with a buffer of its own. */
     @CoroutineFn
-    private static void serveWithOwnBuffer(SocketChannel channel) {
+    private static void serveWithOwnBuffer(SocketChannel channel, boolean waitAfterShortRead) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_SIZE);
         try {
             while (true) {
@@ -174,9 +188,13 @@ final class AiocoEchoServer implements EchoServer.Impl {
                     Coroutine.yieldUntilReadable(channel);
                     continue;
                 }
+                boolean drained = waitAfterShortRead && buffer.hasRemaining();
                 buffer.flip();
                 writeAll(channel, buffer);
                 buffer.clear();
+                if (drained) {
+                    Coroutine.yieldUntilReadable(channel);
+                }
             }
         } catch (IOException e) {
             // the peer reset the connection: it ends here as on a clean close

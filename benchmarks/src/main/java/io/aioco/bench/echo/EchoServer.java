@@ -22,6 +22,10 @@ import java.util.Locale;
  *       IOThread (a comparison row: see {@link AiocoEchoServer}).
  *   <li>{@code aioco-n-nopoll}: {@code aioco-n} with the IOThreads' adaptive polling off (they block
  *       at once when idle instead of spinning up to 32 µs first).
+ *   <li>{@code aioco-n-drain}: {@code aioco-n} whose coroutines read until {@code read} returns 0
+ *       before they wait, instead of waiting right after a read that left room in the buffer as
+ *       docs/getting-started.md teaches (the servers before 2026-12-07 19:30 UTC: one system call
+ *       per message more).
  *   <li>{@code vthreads}: a virtual thread per connection on blocking sockets, N carriers (JDK 21
  *       or later; {@link BlockingEchoServer}).
  *   <li>{@code threads}: a platform thread per connection on blocking sockets.
@@ -80,10 +84,11 @@ public final class EchoServer {
             usage("--impl and --port are required, --threads must be at least 1");
         }
         Impl server = switch (impl.toLowerCase(Locale.ROOT)) {
-            case "aioco" -> new AiocoEchoServer(1, false, true);
-            case "aioco-n" -> new AiocoEchoServer(threads, false, true);
-            case "aioco-n-conn" -> new AiocoEchoServer(threads, true, true);
-            case "aioco-n-nopoll" -> new AiocoEchoServer(threads, false, false);
+            case "aioco" -> new AiocoEchoServer(1, false, true, true);
+            case "aioco-n" -> new AiocoEchoServer(threads, false, true, true);
+            case "aioco-n-conn" -> new AiocoEchoServer(threads, true, true, true);
+            case "aioco-n-nopoll" -> new AiocoEchoServer(threads, false, false, true);
+            case "aioco-n-drain" -> new AiocoEchoServer(threads, false, true, false);
             case "vthreads" -> BlockingEchoServer.virtual(threads);
             case "threads" -> BlockingEchoServer.platform();
             case "netty-nio" -> new NettyEchoServer(false, threads);
@@ -106,7 +111,7 @@ public final class EchoServer {
 
     private static void usage(String problem) {
         System.err.println("EchoServer: " + problem);
-        System.err.println("usage: EchoServer --impl aioco|aioco-n|aioco-n-conn|aioco-n-nopoll|vthreads|threads|netty-nio|netty-epoll"
+        System.err.println("usage: EchoServer --impl aioco|aioco-n|aioco-n-conn|aioco-n-nopoll|aioco-n-drain|vthreads|threads|netty-nio|netty-epoll"
                 + " --port P [--threads N] [--bind ADDR]");
         System.exit(64);
     }

@@ -50,6 +50,7 @@ public final class EchoServer {
                 Coroutine.yieldUntilReadable(channel); // nothing yet: the IOThread serves others meanwhile
                 continue;
             }
+            boolean drained = buffer.hasRemaining(); // the read left room: the socket had no more
             buffer.flip();
             while (buffer.hasRemaining()) {
                 if (channel.write(buffer) == 0) {
@@ -57,6 +58,9 @@ public final class EchoServer {
                 }
             }
             buffer.clear();
+            if (drained) {
+                Coroutine.yieldUntilReadable(channel); // no read that would only return 0
+            }
         }
     }
 
