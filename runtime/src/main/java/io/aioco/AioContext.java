@@ -575,9 +575,10 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Called from the loop thread: one aio_poll. Applies the handler changes, then waits (blocking:
-     * the poller's wait, with the timeout of what is queued here; else a selectNow if there are
-     * channels), then runs what is ready: bottom halves, fd handlers, timers due.
+     * Called from the loop thread: one aio_poll. Applies the handler changes, then waits (blocking,
+     * with nothing ready to run: the poller's wait, with the timeout of what is queued here; else a
+     * selectNow if there are channels), then runs what is ready: bottom halves, fd handlers, timers
+     * due.
      */
     private boolean pollOnce(Thread me, boolean blocking, PollHooks hooks) {
         assert inLoopThread() : me + " polls " + this + " claimed by " + pollingThread;
@@ -587,11 +588,26 @@ public final class AioContext implements AutoCloseable {
         if (table != null) {
             table.applyUpdates();
         }
-        if (blocking) {
+        // NOTE: QEMU's aio_poll computes its timeout before it raises notify_me, and raises it
+        // only when the timeout is not 0 (use_notify_me): a poll that has a bottom half to run
+        // (one scheduled again by its own callback, QEMU's usual pattern) looks at its channels
+        // with a zero timeout, as a non-blocking poll does, and pays no announcement, no clock read
+        // for adaptive polling and no timeout computation after the announcement. Only the bottom
+        // halves are looked at here (the timers' part reads clocks under a lock): with none ready,
+        // the wait computes the whole timeout as before. The channels (selectNow) and the timers
+        // (runDue) below still get their turn at every poll (PollFairnessTest).
+        if (blocking && bhq.timeoutNs(IDLE_BH_TIMEOUT_NS) != 0) {
             poller.waitForEvents(me, table, hooks);
             table = poller.fds(); // NOTE: the wait may have found the first handler (see waitForEvents)
-        } else if (table != null) {
-            Poller.pollNow(table, hooks);
+        } else {
+            if (blocking) {
+                // NOTE: a notifyEvent() made before this point is served by this poll, which does
+                // not block: accepted, as the wait's end accepts it (aio_notify_accept)
+                poller.acceptNotification();
+            }
+            if (table != null) {
+                Poller.pollNow(table, hooks);
+            }
         }
         if (closed) {
             return false;
@@ -957,6 +973,11 @@ public final class AioContext implements AutoCloseable {
      */
     public void setPollParams(long maxNs, long grow, long shrink) {
         poller.polling().setParams(maxNs, grow, shrink);
+    }
+
+    /** Called from any thread (tests): whether a {@link #notifyEvent()} waits to be accepted by a blocking poll. */
+    boolean notificationPending() {
+        return poller.notificationPending();
     }
 
     /** Called from the loop thread: the current adaptive poll time (tests, diagnostics). */

@@ -40,6 +40,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *       {@code loopThreadRescheduleAioco} keep the JMH thread as the aioco loop (no wake-up at all);
  *       {@code loopThreadChainedBatch} and {@code crossThreadOneshotStream} run {@link #ROUNDS}
  *       batches per wake-up pair, for aioco and Netty alike.
+ *   <li>Added 2026-12-07 (issue 18 item 4): {@code loopThreadSelfReschedule}, a task on the loop that
+ *       schedules itself again from its own run, {@link #SELF_ROUNDS} times per wake-up pair (aioco:
+ *       a bottom half on an IOThread, each round a whole blocking {@code poll}; Netty: a task that
+ *       {@code execute()}s itself on its loop).
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -51,6 +55,8 @@ import org.openjdk.jmh.annotations.Warmup;
 public class BottomHalfBench {
     static final int BATCH = 1000;
     static final int ROUNDS = 100;
+    /** Rounds of the self-rescheduling task per op of {@link #loopThreadSelfReschedule}. */
+    static final int SELF_ROUNDS = 100_000;
 
     @Param({"aioco", "netty-default", "netty-nio"})
     public String loop;
@@ -79,6 +85,9 @@ public class BottomHalfBench {
     private int rounds;
     private Runnable nettyChainTask;
     private Runnable nettyChainStart;
+    private BottomHalf ioSelf; // on the IOThread: schedules itself SELF_ROUNDS times
+    private Runnable nettySelf; // on Netty's loop: execute()s itself SELF_ROUNDS times
+    private int selfRounds;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -132,7 +141,26 @@ public class BottomHalfBench {
                 boolean last = i == BATCH - 1;
                 chainBhs[i] = io.context().newBottomHalf(last ? this::nextAiocoRound : () -> runs++);
             }
+            BottomHalf[] ioSelfHolder = new BottomHalf[1];
+            ioSelfHolder[0] = io.context().newBottomHalf(() -> {
+                if (++selfRounds < SELF_ROUNDS) {
+                    ioSelfHolder[0].schedule();
+                } else {
+                    batchDone.countDown();
+                }
+            });
+            ioSelf = ioSelfHolder[0];
         } else {
+            nettySelf = new Runnable() {
+                @Override
+                public void run() {
+                    if (++selfRounds < SELF_ROUNDS) {
+                        netty.execute(this);
+                    } else {
+                        batchDone.countDown();
+                    }
+                }
+            };
             nettyChainStart = () -> {
                 nettyRuns = 0;
                 for (int i = 0; i < BATCH; i++) {
@@ -298,6 +326,28 @@ public class BottomHalfBench {
             });
         } else {
             netty.execute(nettyChainStart);
+        }
+        done.await();
+    }
+
+    /**
+     * From the loop thread, a task that schedules itself again from its own run, {@link #SELF_ROUNDS}
+     * times, the last round ending the op: aioco's bottom half on an IOThread calls {@code
+     * schedule()} on itself (QEMU's pattern; each round is a whole blocking {@code aio_poll}: the
+     * bottom half runs in the poll after the one that scheduled it), Netty's task calls {@code
+     * execute(this)} on its loop (its task queue runs it again in the same pass). Two cross-thread
+     * wake-ups per {@link #SELF_ROUNDS} ops (the start and the latch).
+     */
+    @Benchmark
+    @OperationsPerInvocation(SELF_ROUNDS)
+    public void loopThreadSelfReschedule() throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        batchDone = done;
+        selfRounds = 0; // published by the schedule / execute below
+        if (io != null) {
+            ioSelf.schedule();
+        } else {
+            netty.execute(nettySelf);
         }
         done.await();
     }

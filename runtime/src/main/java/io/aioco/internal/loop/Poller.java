@@ -437,6 +437,22 @@ public final class Poller {
     }
 
     /**
+     * Called from the loop thread by a blocking poll that does not wait (it has a bottom half to
+     * run): accepts the pending notification (aio_notify_accept), as the end of a wait does. A
+     * notify that sets the flag after this read is served by the next wait.
+     */
+    public void acceptNotification() {
+        if ((int) NOTIFIED.getVolatile(this) != 0) {
+            NOTIFIED.setVolatile(this, 0);
+        }
+    }
+
+    /** Called from any thread, for tests: whether a notifyEvent() waits to be accepted. */
+    public boolean notificationPending() {
+        return notified();
+    }
+
+    /**
      * Called from the loop thread when the wait is over (blocked or not): withdraws the announcement
      * and accepts the pending notification (aio_notify_accept).
      */
