@@ -325,6 +325,7 @@ public final class Instrumenter {
         List<MethodNode> refusedFreshBodies = new ArrayList<>();
         boolean changed = refuseConstructors(owner, diagnostics);
         FrameTable table = new FrameTable(owner);
+        Set<String> withVirtualCalls = new HashSet<>();
         for (CoroutineMethods.Role role : CoroutineMethods.find(owner, hierarchy)) {
             MethodNode method = role.method();
             String name = method.name;
@@ -336,8 +337,14 @@ public final class Instrumenter {
                             + " the frame); split it into smaller coroutine functions", Bytecode.firstLine(method));
                 }
                 String original = method.name + method.desc;
+                // NOTE: the inline caches of its virtual calls add code, as guards do: a method too
+                // large with them is woven again with the original calls
+                boolean virtualCalls = !unguarded.test(original);
                 List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), role.lambdaMethods(), hierarchy,
-                        table);
+                        table, virtualCalls);
+                if (virtualCalls && MethodRewrite.hasVirtualCalls(replacement.get(1))) {
+                    withVirtualCalls.add(original);
+                }
                 replace(owner, method, replacement);
                 attempt.rewritten(original, replacement.get(1)); // the body
             } catch (MethodRewrite.Refusal refusal) {
@@ -359,7 +366,9 @@ public final class Instrumenter {
             return unchanged(className, diagnostics);
         }
         owner.methods.addAll(refusedFreshBodies);
-        attempt.guarded = LocalDirectCalls.link(owner, hierarchy, wovenAlike, unguarded);
+        Set<String> guarded = new HashSet<>(LocalDirectCalls.link(owner, hierarchy, wovenAlike, unguarded));
+        guarded.addAll(withVirtualCalls);
+        attempt.guarded = guarded;
         table.emitRegistration(owner);
         WovenMarker.mark(owner);
         return write(owner, diagnostics);

@@ -71,6 +71,18 @@ public final class MethodRewrite {
      */
     public static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
             String[] lambdaMethods, ClassHierarchy hierarchy, FrameTable table) throws Refusal {
+        return rewrite(owner, method, acceptedTokens, lambdaMethods, hierarchy, table, true);
+    }
+
+    /**
+     * As above.
+     *
+     * @param virtualCalls whether its virtual and interface calls to coroutine functions get an
+     *     inline cache ({@link SuspensionPoint.Linkage#VIRTUAL}); else they stay the original calls
+     *     (a method too large with the cache's code)
+     */
+    public static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
+            String[] lambdaMethods, ClassHierarchy hierarchy, FrameTable table, boolean virtualCalls) throws Refusal {
         String methodId = owner.name.replace('/', '.') + "." + method.name + method.desc;
         refuseTooManyParameters(method);
         int stateBase = StateBase.of(method);
@@ -94,7 +106,8 @@ public final class MethodRewrite {
         if (UninitializedObjects.rewrite(owner.name, body, new LinkedHashSet<>(calls))) {
             analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         }
-        List<SuspensionPoint> points = describe(Bytecode.majorVersion(owner), body, analysis, calls, hierarchy);
+        List<SuspensionPoint> points = describe(Bytecode.majorVersion(owner), body, analysis, calls, hierarchy,
+                virtualCalls);
         if (calls.isEmpty()) {
             StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false, Bytecode.majorVersion(owner),
                     stateBase); // already the fresh body
@@ -226,7 +239,7 @@ public final class MethodRewrite {
     }
 
     private static List<SuspensionPoint> describe(int classVersion, MethodNode method, FrameAnalysis analysis,
-            List<MethodInsnNode> calls, ClassHierarchy hierarchy) {
+            List<MethodInsnNode> calls, ClassHierarchy hierarchy, boolean virtualCalls) {
         InsnList instructions = method.instructions;
         BitSet[] live = Liveness.liveBefore(instructions, analysis.successors);
         List<SuspensionPoint> points = new ArrayList<>();
@@ -254,13 +267,25 @@ public final class MethodRewrite {
                 stackBelow.add(frame.getStack(i));
             }
             BasicValue receiver = call.getOpcode() == Opcodes.INVOKESTATIC ? null : frame.getStack(below);
-            points.add(new SuspensionPoint(points.size(), call, linkage(call, classVersion, hierarchy), Bytecode.lineOf(call),
+            points.add(new SuspensionPoint(points.size(), call, linkage(call, classVersion, hierarchy, virtualCalls), Bytecode.lineOf(call),
                     locals, stackBelow, receiver));
         }
         return points;
     }
 
-    private static SuspensionPoint.Linkage linkage(MethodInsnNode call, int classVersion, ClassHierarchy hierarchy) {
+    /** @return whether {@code method}'s rewrite gave a virtual or interface call an inline cache */
+    public static boolean hasVirtualCalls(MethodNode body) {
+        for (AbstractInsnNode insn = body.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            if (insn instanceof org.objectweb.asm.tree.InvokeDynamicInsnNode indy
+                    && indy.bsm.getOwner().equals(RuntimeNames.LINKER) && indy.bsm.getName().equals(RuntimeNames.LINK_VIRTUAL)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static SuspensionPoint.Linkage linkage(MethodInsnNode call, int classVersion, ClassHierarchy hierarchy,
+            boolean virtualCalls) {
         if (CoroutineMethods.isYield(call)) {
             return SuspensionPoint.Linkage.INLINE_YIELD;
         }
@@ -275,8 +300,12 @@ public final class MethodRewrite {
             case Opcodes.INVOKESPECIAL:
                 return SuspensionPoint.Linkage.DIRECT;
             default:
-                return hierarchy.isPrivate(call.owner, call.name, call.desc)
-                        ? SuspensionPoint.Linkage.DIRECT : SuspensionPoint.Linkage.ORIGINAL;
+                if (hierarchy.isPrivate(call.owner, call.name, call.desc)) {
+                    return SuspensionPoint.Linkage.DIRECT;
+                }
+                // NOTE: an owner in array form ([L...;.clone) is never a coroutine function's
+                return virtualCalls && call.owner.charAt(0) != '[' ? SuspensionPoint.Linkage.VIRTUAL
+                        : SuspensionPoint.Linkage.ORIGINAL;
         }
     }
 }
