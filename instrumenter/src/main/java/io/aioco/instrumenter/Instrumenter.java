@@ -232,27 +232,34 @@ public final class Instrumenter {
         Set<String> tooLarge = new HashSet<>();
         // NOTE: the one place that decides what a class too large to write loses: first the guards of
         // its calls to other classes (the calls stay linked, as before the guards; no diagnostic:
-        // the guard is an optimization), then the usual encoding of a method (the compact one
-        // shares save and restore code between its suspension points; no diagnostic either), then
-        // whole methods, refused one by one
+        // the guard is an optimization; the inline caches of its virtual calls go with them), then
+        // the usual encoding of a method (the compact one shares save and restore code between its
+        // suspension points, and has inline caches but no guards; no diagnostic either), then the
+        // compact encoding's inline caches, then whole methods, refused one by one
         Set<String> unguarded = new HashSet<>();
         Set<String> compact = new HashSet<>();
+        Set<String> compactUncached = new HashSet<>();
         boolean allUnguarded = false;
         while (true) {
             Rewrite attempt = new Rewrite();
             boolean noGuards = allUnguarded;
             try {
-                return rewrite(reader, tooLarge, method -> noGuards || unguarded.contains(method), compact, attempt);
+                return rewrite(reader, tooLarge, method -> noGuards || unguarded.contains(method), compact,
+                        method -> noGuards || (compact.contains(method) ? compactUncached.contains(method)
+                                : unguarded.contains(method)), attempt);
             } catch (MethodTooLargeException e) {
-                // the rewritten method passed the JVM's 64 KiB limit: without its guards if it has
-                // any, else in the compact encoding (which has none), else refuse it, and keep the rest
+                // the rewritten method passed the JVM's 64 KiB limit: without its guards and caches if
+                // it has any, else in the compact encoding (with its caches), else without them, else
+                // refuse it, and keep the rest
                 String method = e.getMethodName() + WrapperSplit.originalDescriptor(e.getDescriptor());
-                if (!attempt.guarded.contains(method) || !unguarded.add(method)) {
-                    if (compact.add(method)) {
-                        unguarded.add(method);
-                    } else {
+                boolean extras = attempt.guarded.contains(method);
+                if (compact.contains(method)) {
+                    if (!extras || !compactUncached.add(method)) {
                         refuseTooLarge(className, tooLarge, method, e);
                     }
+                } else if (!extras || !unguarded.add(method)) {
+                    compact.add(method);
+                    unguarded.add(method);
                 }
             } catch (InstrumentationException e) {
                 throw e;
@@ -310,7 +317,7 @@ public final class Instrumenter {
      * {@code unguarded} accepts linked without a guard.
      */
     private InstrumentationResult rewrite(ClassReader reader, Set<String> tooLarge, Predicate<String> unguarded,
-            Set<String> compact, Rewrite attempt) {
+            Set<String> compact, Predicate<String> uncached, Rewrite attempt) {
         String className = reader.getClassName();
         ClassNode owner = new ClassNode();
         reader.accept(owner, ClassReader.SKIP_FRAMES);
@@ -334,6 +341,7 @@ public final class Instrumenter {
         List<MethodNode> refusedFreshBodies = new ArrayList<>();
         boolean changed = refuseConstructors(owner, diagnostics);
         FrameTable table = new FrameTable(owner);
+        Set<String> withVirtualCalls = new HashSet<>();
         for (CoroutineMethods.Role role : CoroutineMethods.find(owner, hierarchy)) {
             MethodNode method = role.method();
             String name = method.name;
@@ -345,8 +353,14 @@ public final class Instrumenter {
                             + " the frame); split it into smaller coroutine functions", Bytecode.firstLine(method));
                 }
                 String original = method.name + method.desc;
+                // NOTE: the inline caches of its virtual calls add code, as guards do: a method too
+                // large with them is woven again with the original calls (in either encoding)
+                boolean virtualCalls = !uncached.test(original);
                 List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), role.lambdaMethods(), hierarchy,
-                        table, compact.contains(original));
+                        table, compact.contains(original), virtualCalls);
+                if (virtualCalls && MethodRewrite.hasVirtualCalls(replacement.get(1))) {
+                    withVirtualCalls.add(original);
+                }
                 replace(owner, method, replacement);
                 attempt.rewritten(original, replacement.get(1)); // the body
             } catch (MethodRewrite.Refusal refusal) {
@@ -368,7 +382,9 @@ public final class Instrumenter {
             return unchanged(className, diagnostics);
         }
         owner.methods.addAll(refusedFreshBodies);
-        attempt.guarded = LocalDirectCalls.link(owner, hierarchy, wovenAlike, unguarded);
+        Set<String> guarded = new HashSet<>(LocalDirectCalls.link(owner, hierarchy, wovenAlike, unguarded));
+        guarded.addAll(withVirtualCalls);
+        attempt.guarded = guarded;
         table.emitRegistration(owner);
         WovenMarker.mark(owner);
         return write(owner, diagnostics);
