@@ -232,41 +232,43 @@ public final class Instrumenter {
         Set<String> tooLarge = new HashSet<>();
         // NOTE: the one place that decides what a class too large to write loses: first the guards of
         // its calls to other classes (the calls stay linked, as before the guards; no diagnostic:
-        // the guard is an optimization; the inline caches of its virtual calls go with them), then
-        // the usual encoding of a method (the compact one shares save and restore code between its
-        // suspension points, and has inline caches but no guards; no diagnostic either), then the
-        // compact encoding's inline caches, then whole methods, refused one by one
+        // the guard is an optimization), then the usual encoding of a method (the compact one
+        // shares save and restore code between its suspension points; no diagnostic either), then
+        // the inline caches of its virtual calls (kept over the usual encoding: a virtual call
+        // through the wrapper costs more than the compact encoding), then whole methods, refused one
+        // by one
         Set<String> unguarded = new HashSet<>();
         Set<String> compact = new HashSet<>();
-        Set<String> compactUncached = new HashSet<>();
+        Set<String> uncached = new HashSet<>();
         boolean allUnguarded = false;
+        boolean allUncached = false;
         while (true) {
             Rewrite attempt = new Rewrite();
             boolean noGuards = allUnguarded;
+            boolean noCaches = allUncached;
             try {
                 return rewrite(reader, tooLarge, method -> noGuards || unguarded.contains(method), compact,
-                        method -> noGuards || (compact.contains(method) ? compactUncached.contains(method)
-                                : unguarded.contains(method)), attempt);
+                        method -> noCaches || uncached.contains(method), attempt);
             } catch (MethodTooLargeException e) {
-                // the rewritten method passed the JVM's 64 KiB limit: without its guards and caches if
-                // it has any, else in the compact encoding (with its caches), else without them, else
-                // refuse it, and keep the rest
+                // the rewritten method passed the JVM's 64 KiB limit: without its guards if it has
+                // any, else in the compact encoding (which has none), else without its caches if it
+                // has any, else refuse it, and keep the rest
                 String method = e.getMethodName() + WrapperSplit.originalDescriptor(e.getDescriptor());
-                boolean extras = attempt.guarded.contains(method);
-                if (compact.contains(method)) {
-                    if (!extras || !compactUncached.add(method)) {
-                        refuseTooLarge(className, tooLarge, method, e);
-                    }
-                } else if (!extras || !unguarded.add(method)) {
-                    compact.add(method);
+                if (attempt.guarded.contains(method) && unguarded.add(method)) {
+                    continue;
+                }
+                if (compact.add(method)) {
                     unguarded.add(method);
+                } else if (!attempt.cached.contains(method) || !uncached.add(method)) {
+                    refuseTooLarge(className, tooLarge, method, e);
                 }
             } catch (InstrumentationException e) {
                 throw e;
             } catch (RuntimeException e) {
                 // ASM gave up writing the class (its constant pool past 65,535 entries, code offsets
                 // past 64 KiB, or its budget for computing frames): without any guard if it has some
-                // (about 3 constants per callee), else the largest rewritten method is the culprit;
+                // (about 3 constants per callee), else the largest rewritten method is the culprit:
+                // compact, then without any inline cache (about 3 constants per call site), then
                 // refuse it and try again
                 if (!attempt.guarded.isEmpty()) {
                     allUnguarded = true;
@@ -276,7 +278,11 @@ public final class Instrumenter {
                 if (largest == null) {
                     throw e;
                 }
-                if (!compact.add(largest)) {
+                if (compact.add(largest)) {
+                    unguarded.add(largest);
+                } else if (!attempt.cached.isEmpty() && !allUncached) {
+                    allUncached = true;
+                } else {
                     refuseTooLarge(className, tooLarge, largest, e);
                 }
             }
@@ -294,6 +300,8 @@ public final class Instrumenter {
     private static final class Rewrite {
         /** The methods (name and original descriptor) given guarded calls to other classes. */
         Set<String> guarded = Set.of();
+        /** The methods (name and original descriptor) given inline caches of virtual calls. */
+        Set<String> cached = Set.of();
         private String largest;
         private int largestSize = -1;
 
@@ -354,7 +362,7 @@ public final class Instrumenter {
                 }
                 String original = method.name + method.desc;
                 // NOTE: the inline caches of its virtual calls add code, as guards do: a method too
-                // large with them is woven again with the original calls (in either encoding)
+                // large with them even in the compact encoding is woven again with the original calls
                 boolean virtualCalls = !uncached.test(original);
                 List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), role.lambdaMethods(), hierarchy,
                         table, compact.contains(original), virtualCalls);
@@ -382,9 +390,8 @@ public final class Instrumenter {
             return unchanged(className, diagnostics);
         }
         owner.methods.addAll(refusedFreshBodies);
-        Set<String> guarded = new HashSet<>(LocalDirectCalls.link(owner, hierarchy, wovenAlike, unguarded));
-        guarded.addAll(withVirtualCalls);
-        attempt.guarded = guarded;
+        attempt.guarded = LocalDirectCalls.link(owner, hierarchy, wovenAlike, unguarded);
+        attempt.cached = withVirtualCalls;
         table.emitRegistration(owner);
         WovenMarker.mark(owner);
         return write(owner, diagnostics);

@@ -470,7 +470,7 @@ final class StateMachine {
             if (point.hasReceiver()) {
                 int[] argumentLocals = new int[arguments.length];
                 for (int a = 0; a < arguments.length; a++) {
-                    argumentLocals[a] = scratchLocal("argument " + a + " " + arguments[a].getSort(), arguments[a].getSize());
+                    argumentLocals[a] = argumentLocal(a, arguments[a]);
                 }
                 for (int a = arguments.length - 1; a >= 0; a--) {
                     before.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ISTORE), argumentLocals[a]));
@@ -496,6 +496,10 @@ final class StateMachine {
                 }
                 callInsn = directCall(call, resumable);
                 method.instructions.set(call, callInsn);
+            } else if (point.linkage() == SuspensionPoint.Linkage.VIRTUAL) {
+                before.add(new VarInsnNode(Opcodes.ALOAD, stackLocal)); // the fresh body's last argument
+                callInsn = linkedCall(call, false, RuntimeNames.LINK_VIRTUAL);
+                method.instructions.set(call, callInsn);
             } else {
                 storeSignal(before, point.token());
                 before.add(callLabel);
@@ -503,6 +507,17 @@ final class StateMachine {
             }
             method.instructions.insertBefore(callInsn, before);
             InsnList check = new InsnList();
+            if (point.linkage() == SuspensionPoint.Linkage.VIRTUAL) {
+                // the call as written, next to the inline cache and inside the same exception
+                // handlers: its shape's blocks come here for a receiver the cache did not call (it
+                // left NOT_SELECTED), and to resume; both calls share the check after them
+                LabelNode checked = new LabelNode();
+                check.add(new JumpInsnNode(Opcodes.GOTO, checked));
+                check.add(callLabel);
+                armTarget(check, call, receiverLocal);
+                check.add(call);
+                check.add(checked);
+            }
             check.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             check.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
             check.add(new JumpInsnNode(Opcodes.IFNE, suspend));
@@ -515,9 +530,35 @@ final class StateMachine {
         shape.resumeTargets.add(point.linkage() == SuspensionPoint.Linkage.INLINE_YIELD ? after : callLabel);
         tail.add(suspend);
         markLine(point.line());
+        if (point.linkage() == SuspensionPoint.Linkage.VIRTUAL) {
+            // the inline cache did not call (it left NOT_SELECTED): drop its dummy, and make the call
+            // as written, with the receiver and the arguments from the locals the point kept them in
+            LabelNode suspended = new LabelNode();
+            tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            tail.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+            tail.add(new InsnNode(Opcodes.ICONST_4)); // RuntimeNames.NOT_SELECTED
+            tail.add(new JumpInsnNode(Opcodes.IF_ICMPNE, suspended));
+            Type returnType = point.returnType();
+            if (returnType.getSort() != Type.VOID) {
+                tail.add(new InsnNode(returnType.getSize() == 2 ? Opcodes.POP2 : Opcodes.POP));
+            }
+            tail.add(new VarInsnNode(Opcodes.ALOAD, receiverLocal));
+            Type[] arguments = point.argumentTypes();
+            for (int a = 0; a < arguments.length; a++) {
+                tail.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ILOAD), argumentLocal(a, arguments[a])));
+            }
+            storeSignal(tail, point.token());
+            tail.add(new JumpInsnNode(Opcodes.GOTO, callLabel));
+            tail.add(suspended);
+        }
         tail.add(pushInt(point.index()));
         tail.add(new JumpInsnNode(Opcodes.GOTO, shape.suspend));
         return resumable ? shape.locals.restore : null;
+    }
+
+    /** Compact: the local that keeps a call's argument number {@code a}, of that type, while it is armed. */
+    private int argumentLocal(int a, Type argument) {
+        return scratchLocal("argument " + a + " " + argument.getSort(), argument.getSize());
     }
 
     /** @return the internal name of the class in a method id ({@code pkg.Class.name(desc)}) */
@@ -565,8 +606,20 @@ final class StateMachine {
         markLine(line);
         restoreStack(point, shape.spill);
         if (!yield) {
-            for (Type argument : point.argumentTypes()) {
-                tail.add(SlotCodec.zero(argument));
+            Type[] arguments = point.argumentTypes();
+            boolean virtual = point.linkage() == SuspensionPoint.Linkage.VIRTUAL;
+            for (int a = 0; a < arguments.length; a++) {
+                tail.add(SlotCodec.zero(arguments[a]));
+                if (virtual) {
+                    // NOTE: kept where the call keeps its arguments: the shared blocks after the call
+                    // as written (which may make it again for NOT_SELECTED) load them, on every path
+                    tail.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ISTORE), argumentLocal(a, arguments[a])));
+                }
+            }
+            if (virtual) {
+                for (int a = 0; a < arguments.length; a++) {
+                    tail.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ILOAD), argumentLocal(a, arguments[a])));
+                }
             }
             if (point.linkage() == SuspensionPoint.Linkage.DIRECT) {
                 tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
