@@ -47,6 +47,9 @@ class RuntimeNamesTest {
         assertTrue(Modifier.isStatic(method(CoStack.class, RuntimeNames.ENTER, RuntimeNames.ENTER_DESC).getModifiers()));
         assertTrue(Modifier.isStatic(method(CoLinker.class, RuntimeNames.LINK, RuntimeNames.LINK_DESC).getModifiers()));
         assertTrue(Modifier.isStatic(method(CoLinker.class, RuntimeNames.LINK_VIRTUAL, RuntimeNames.LINK_DESC).getModifiers()));
+        assertTrue(Modifier.isStatic(method(CoLinker.class, RuntimeNames.RETRANSFORMED, RuntimeNames.RETRANSFORMED_DESC)
+                .getModifiers()));
+        assertEquals(CoLinker.RETRANSFORM_WATCH_PROPERTY, RuntimeNames.RETRANSFORM_WATCH_PROPERTY);
         method(CoStack.class, RuntimeNames.CROSSED, RuntimeNames.ERROR_DESC);
         assertEquals(Type.getInternalName(io.aioco.internal.CoTables.class), RuntimeNames.TABLES);
         assertTrue(Modifier.isStatic(method(io.aioco.internal.CoTables.class, RuntimeNames.REGISTER,

@@ -6,9 +6,12 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.MutableCallSite;
+import java.lang.ref.WeakReference;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * Links the direct calls that instrumented code makes between coroutine functions.
@@ -128,6 +131,40 @@ public final class CoLinker {
         return new VirtualSite(caller, name, type, owner, opcode);
     }
 
+    /**
+     * The system property that turns every inline cache of virtual calls off ({@code
+     * -Daioco.inlineCache=false}): each call then goes through the wrapper, as written.
+     */
+    public static final String INLINE_CACHE_PROPERTY = "aioco.inlineCache";
+    /**
+     * The system property the aioco agent sets when it watches retransformations ({@code
+     * "true"}): it then calls {@link #retransformed} for each woven class another agent
+     * retransforms, and a class of a mocking library on the class path no longer keeps the caches
+     * off.
+     */
+    public static final String RETRANSFORM_WATCH_PROPERTY = "aioco.agent.watchesRetransformation";
+
+    /**
+     * Called by the aioco agent when a woven class is retransformed (or redefined) by someone else:
+     * from then on, no inline cache calls a fresh body of that class, or on a receiver of that
+     * class; every call site drops what it cached and finds out again. Another agent may have put
+     * code into the class's wrappers (Mockito's inline mock maker intercepts a mocked method in
+     * the wrapper, and the mock is an instance of the class itself): the call as written runs it.
+     * Any thread (the agent's transformer runs in the retransforming thread).
+     *
+     * @param type the class retransformed
+     */
+    public static void retransformed(Class<?> type) {
+        VirtualSite.RETRANSFORMED.get(type).seen = true;
+        List<VirtualSite> sites = VirtualSite.liveSites();
+        for (VirtualSite site : sites) {
+            site.reset();
+        }
+        if (!sites.isEmpty()) {
+            MutableCallSite.syncAll(sites.toArray(new MutableCallSite[0]));
+        }
+    }
+
     /** The inline cache of one virtual or interface call site ({@link #linkVirtual}). */
     static final class VirtualSite extends MutableCallSite {
         /**
@@ -149,12 +186,8 @@ public final class CoLinker {
         private final Class<?> resolved;
         private final MethodHandle notSelected;
         private final MethodHandle miss;
-        private final ClassValue<MethodHandle> perClass = new ClassValue<>() {
-            @Override
-            protected MethodHandle computeValue(Class<?> type) {
-                return entryFor(type);
-            }
-        };
+        /** What a receiver's class calls; replaced by {@link #reset}. */
+        private volatile ClassValue<MethodHandle> perClass = newPerClass();
         /** The classes tested for, in order, and what each calls; guarded by this. */
         private final List<Class<?>> classes = new ArrayList<>();
         private final List<MethodHandle> entries = new ArrayList<>();
@@ -177,7 +210,125 @@ public final class CoLinker {
             this.resolved = declaring;
             this.notSelected = notSelected(type);
             this.miss = MISS.bindTo(this).asCollector(Object[].class, type.parameterCount()).asType(type);
+            if (cacheOff(caller.lookupClass())) {
+                setTarget(notSelected); // NOTE: for good: every call is the call as written
+            } else {
+                setTarget(miss);
+                register(this);
+            }
+        }
+
+        private ClassValue<MethodHandle> newPerClass() {
+            return new ClassValue<>() {
+                @Override
+                protected MethodHandle computeValue(Class<?> type) {
+                    return entryFor(type);
+                }
+            };
+        }
+
+        /** After a retransformation: forgets every class, and finds each out again at its next call. */
+        synchronized void reset() {
+            perClass = newPerClass();
+            classes.clear();
+            entries.clear();
+            megamorphic = false;
             setTarget(miss);
+        }
+
+        /** Whether a class was retransformed or redefined by another agent ({@link CoLinker#retransformed}). */
+        static final class Retransformed {
+            volatile boolean seen;
+        }
+
+        static final ClassValue<Retransformed> RETRANSFORMED = new ClassValue<>() {
+            @Override
+            protected Retransformed computeValue(Class<?> type) {
+                return new Retransformed();
+            }
+        };
+
+        /** Every site that caches, held weakly (a site goes with its caller's class); guarded by itself. */
+        private static final List<WeakReference<VirtualSite>> SITES = new ArrayList<>();
+        /** How many sites {@link #SITES} may hold before its cleared references are dropped. */
+        private static int purgeAt = 64;
+
+        private static void register(VirtualSite site) {
+            synchronized (SITES) {
+                if (SITES.size() >= purgeAt) {
+                    SITES.removeIf(reference -> reference.get() == null);
+                    purgeAt = Math.max(64, 2 * SITES.size());
+                }
+                SITES.add(new WeakReference<>(site));
+            }
+        }
+
+        static List<VirtualSite> liveSites() {
+            List<VirtualSite> live = new ArrayList<>();
+            synchronized (SITES) {
+                for (WeakReference<VirtualSite> reference : SITES) {
+                    VirtualSite site = reference.get();
+                    if (site != null) {
+                        live.add(site);
+                    }
+                }
+            }
+            return live;
+        }
+
+        /**
+         * The classes whose presence means that another agent may retransform woven classes and
+         * put code into their wrappers, which a cache would skip: Mockito's inline mock maker (the
+         * default in Mockito 5; the mock is an instance of the mocked class itself, its stubs are
+         * in the wrapper), and Byte Buddy's agent, which such libraries attach with.
+         */
+        private static final String[] RETRANSFORMERS = {
+            "org.mockito.internal.creation.bytebuddy.InlineByteBuddyMockMaker",
+            "net.bytebuddy.agent.ByteBuddyAgent",
+        };
+        /** Per loader: whether it sees one of {@link #RETRANSFORMERS}; guarded by itself. */
+        private static final Map<ClassLoader, Boolean> RETRANSFORMER_VISIBLE = new WeakHashMap<>();
+
+        /**
+         * @return whether this caller's sites never cache: {@code -Daioco.inlineCache=false}; or,
+         *     unless the aioco agent watches retransformations, a class of {@link #RETRANSFORMERS}
+         *     visible from the caller's loader, the system loader or the thread's context loader
+         */
+        static boolean cacheOff(Class<?> callerClass) {
+            if ("false".equals(System.getProperty(INLINE_CACHE_PROPERTY))) {
+                return true;
+            }
+            if ("true".equals(System.getProperty(RETRANSFORM_WATCH_PROPERTY))) {
+                return false;
+            }
+            return retransformerVisible(callerClass.getClassLoader())
+                    || retransformerVisible(ClassLoader.getSystemClassLoader())
+                    || retransformerVisible(Thread.currentThread().getContextClassLoader());
+        }
+
+        private static boolean retransformerVisible(ClassLoader loader) {
+            synchronized (RETRANSFORMER_VISIBLE) {
+                Boolean known = loader == null ? null : RETRANSFORMER_VISIBLE.get(loader);
+                if (known != null) {
+                    return known;
+                }
+            }
+            boolean visible = false;
+            for (String name : RETRANSFORMERS) {
+                try {
+                    Class.forName(name, false, loader);
+                    visible = true;
+                    break;
+                } catch (ClassNotFoundException | LinkageError | RuntimeException absent) {
+                    // NOTE: not there
+                }
+            }
+            if (loader != null) {
+                synchronized (RETRANSFORMER_VISIBLE) {
+                    RETRANSFORMER_VISIBLE.put(loader, visible);
+                }
+            }
+            return visible;
         }
 
         /** The target until a receiver's class is known: finds what it calls, caches it, calls it. */
@@ -243,8 +394,8 @@ public final class CoLinker {
                 return notSelected;
             }
             Class<?> declaring = Dispatch.selectedAlone(type, method);
-            if (declaring == null) {
-                return notSelected;
+            if (declaring == null || RETRANSFORMED.get(declaring).seen || RETRANSFORMED.get(type).seen) {
+                return notSelected; // NOTE: a retransformed class's wrapper may hold another agent's code
             }
             try {
                 MethodHandles.Lookup inDeclaring = MethodHandles.privateLookupIn(declaring, caller);
