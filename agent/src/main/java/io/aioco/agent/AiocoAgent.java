@@ -170,6 +170,12 @@ public final class AiocoAgent {
         }
         instrumentation.addTransformer(new CoroutineTransformer(options, cache, ClassLoader.getSystemClassLoader()),
                 capable);
+        // NOTE: always capable, and changes no class: sees another agent retransform a woven class
+        // (Mockito's inline mock maker), whose virtual calls then go through its wrapper
+        if (instrumentation.isRetransformClassesSupported()) {
+            instrumentation.addTransformer(new RetransformWatch(capable), true);
+            System.setProperty(io.aioco.instrumenter.classfile.RuntimeNames.RETRANSFORM_WATCH_PROPERTY, "true");
+        }
     }
 
     /** The startup cache, with a shutdown hook that saves it; null when it does not apply. Never throws. */

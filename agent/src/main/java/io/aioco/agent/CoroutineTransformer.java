@@ -98,6 +98,19 @@ public final class CoroutineTransformer implements ClassFileTransformer {
         this.cachedLoader = cache == null ? null : cachedLoader;
     }
 
+    /** The class this thread redefines, woven by {@link #transform}, until {@link RetransformWatch} takes it. */
+    private static final ThreadLocal<Class<?>> REDEFINING = new ThreadLocal<>();
+
+    /**
+     * @return whether {@link #transform} saw {@code type} redefined in this thread (it then has the
+     *     new bytes, which it wove), forgetting it
+     */
+    static boolean takeRedefinition(Class<?> type) {
+        Class<?> redefining = REDEFINING.get();
+        REDEFINING.remove();
+        return redefining == type;
+    }
+
     @Override
     public byte[] transform(ClassLoader loader, String className, Class<?> classBeingRedefined,
             ProtectionDomain protectionDomain, byte[] classfileBuffer) {
@@ -123,6 +136,10 @@ public final class CoroutineTransformer implements ClassFileTransformer {
             byte[] woven = report(className, result, classBeingRedefined != null);
             if (woven != null && classBeingRedefined != null) {
                 registerFrameTables(loader, woven);
+                // NOTE: new code woven here, no other agent's: the watcher, capable, runs after this
+                // transformer and leaves it alone (bytes already woven, returned unchanged, are not
+                // marked: another agent may have changed them)
+                REDEFINING.set(classBeingRedefined);
             }
             return woven;
         } catch (Throwable t) {

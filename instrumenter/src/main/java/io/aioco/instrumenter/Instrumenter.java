@@ -234,32 +234,41 @@ public final class Instrumenter {
         // its calls to other classes (the calls stay linked, as before the guards; no diagnostic:
         // the guard is an optimization), then the usual encoding of a method (the compact one
         // shares save and restore code between its suspension points; no diagnostic either), then
-        // whole methods, refused one by one
+        // the inline caches of its virtual calls (kept over the usual encoding: a virtual call
+        // through the wrapper costs more than the compact encoding), then whole methods, refused one
+        // by one
         Set<String> unguarded = new HashSet<>();
         Set<String> compact = new HashSet<>();
+        Set<String> uncached = new HashSet<>();
         boolean allUnguarded = false;
+        boolean allUncached = false;
         while (true) {
             Rewrite attempt = new Rewrite();
             boolean noGuards = allUnguarded;
+            boolean noCaches = allUncached;
             try {
-                return rewrite(reader, tooLarge, method -> noGuards || unguarded.contains(method), compact, attempt);
+                return rewrite(reader, tooLarge, method -> noGuards || unguarded.contains(method), compact,
+                        method -> noCaches || uncached.contains(method), attempt);
             } catch (MethodTooLargeException e) {
                 // the rewritten method passed the JVM's 64 KiB limit: without its guards if it has
-                // any, else in the compact encoding (which has none), else refuse it, and keep the rest
+                // any, else in the compact encoding (which has none), else without its caches if it
+                // has any, else refuse it, and keep the rest
                 String method = e.getMethodName() + WrapperSplit.originalDescriptor(e.getDescriptor());
-                if (!attempt.guarded.contains(method) || !unguarded.add(method)) {
-                    if (compact.add(method)) {
-                        unguarded.add(method);
-                    } else {
-                        refuseTooLarge(className, tooLarge, method, e);
-                    }
+                if (attempt.guarded.contains(method) && unguarded.add(method)) {
+                    continue;
+                }
+                if (compact.add(method)) {
+                    unguarded.add(method);
+                } else if (!attempt.cached.contains(method) || !uncached.add(method)) {
+                    refuseTooLarge(className, tooLarge, method, e);
                 }
             } catch (InstrumentationException e) {
                 throw e;
             } catch (RuntimeException e) {
                 // ASM gave up writing the class (its constant pool past 65,535 entries, code offsets
                 // past 64 KiB, or its budget for computing frames): without any guard if it has some
-                // (about 3 constants per callee), else the largest rewritten method is the culprit;
+                // (about 3 constants per callee), else the largest rewritten method is the culprit:
+                // compact, then without any inline cache (about 3 constants per call site), then
                 // refuse it and try again
                 if (!attempt.guarded.isEmpty()) {
                     allUnguarded = true;
@@ -269,7 +278,11 @@ public final class Instrumenter {
                 if (largest == null) {
                     throw e;
                 }
-                if (!compact.add(largest)) {
+                if (compact.add(largest)) {
+                    unguarded.add(largest);
+                } else if (!attempt.cached.isEmpty() && !allUncached) {
+                    allUncached = true;
+                } else {
                     refuseTooLarge(className, tooLarge, largest, e);
                 }
             }
@@ -287,6 +300,8 @@ public final class Instrumenter {
     private static final class Rewrite {
         /** The methods (name and original descriptor) given guarded calls to other classes. */
         Set<String> guarded = Set.of();
+        /** The methods (name and original descriptor) given inline caches of virtual calls. */
+        Set<String> cached = Set.of();
         private String largest;
         private int largestSize = -1;
 
@@ -310,7 +325,7 @@ public final class Instrumenter {
      * {@code unguarded} accepts linked without a guard.
      */
     private InstrumentationResult rewrite(ClassReader reader, Set<String> tooLarge, Predicate<String> unguarded,
-            Set<String> compact, Rewrite attempt) {
+            Set<String> compact, Predicate<String> uncached, Rewrite attempt) {
         String className = reader.getClassName();
         ClassNode owner = new ClassNode();
         reader.accept(owner, ClassReader.SKIP_FRAMES);
@@ -334,6 +349,7 @@ public final class Instrumenter {
         List<MethodNode> refusedFreshBodies = new ArrayList<>();
         boolean changed = refuseConstructors(owner, diagnostics);
         FrameTable table = new FrameTable(owner);
+        Set<String> withVirtualCalls = new HashSet<>();
         for (CoroutineMethods.Role role : CoroutineMethods.find(owner, hierarchy)) {
             MethodNode method = role.method();
             String name = method.name;
@@ -345,8 +361,14 @@ public final class Instrumenter {
                             + " the frame); split it into smaller coroutine functions", Bytecode.firstLine(method));
                 }
                 String original = method.name + method.desc;
+                // NOTE: the inline caches of its virtual calls add code, as guards do: a method too
+                // large with them even in the compact encoding is woven again with the original calls
+                boolean virtualCalls = !uncached.test(original);
                 List<MethodNode> replacement = MethodRewrite.rewrite(owner, method, role.acceptedTokens(), role.lambdaMethods(), hierarchy,
-                        table, compact.contains(original));
+                        table, compact.contains(original), virtualCalls);
+                if (virtualCalls && MethodRewrite.hasVirtualCalls(replacement.get(1))) {
+                    withVirtualCalls.add(original);
+                }
                 replace(owner, method, replacement);
                 attempt.rewritten(original, replacement.get(1)); // the body
             } catch (MethodRewrite.Refusal refusal) {
@@ -369,6 +391,7 @@ public final class Instrumenter {
         }
         owner.methods.addAll(refusedFreshBodies);
         attempt.guarded = LocalDirectCalls.link(owner, hierarchy, wovenAlike, unguarded);
+        attempt.cached = withVirtualCalls;
         table.emitRegistration(owner);
         WovenMarker.mark(owner);
         return write(owner, diagnostics);

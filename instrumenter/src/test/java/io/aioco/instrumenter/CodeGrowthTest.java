@@ -22,7 +22,7 @@ import org.objectweb.asm.tree.MethodNode;
  * Issue 18, item 5: no coroutine function of under 8 KiB of bytecode is refused as too large once
  * instrumented, whatever its suspension points. Each case generates one coroutine function of just
  * under 8 KiB (javac's code, {@value #LIMIT} bytes at most) with many suspension points (static
- * calls to another class's coroutine function, virtual calls through the wrapper, calls of a private
+ * calls to another class's coroutine function, virtual calls (through their inline caches), calls of a private
  * function of the same class, {@code Coroutine.yield()}), many live locals of every kind, operand
  * stacks several values deep under the calls, and nested {@code try}/{@code finally} blocks that
  * javac copies onto every exit. The function must be instrumented without a diagnostic, run inside
@@ -240,7 +240,8 @@ class CodeGrowthTest {
                 import io.aioco.*;
                 public class P {
                     static long result;
-                    @CoroutineFn public int v(int x) { G.passed++; if (G.yielding) Coroutine.yield(); return x * 3 + 1; }
+                    /** Its fresh calls reach its woven code through the call site's inline cache, in either encoding. */
+                    @CoroutineFn public int v(int x) { notThroughItsWrapper("v"); G.passed++; if (G.yielding) Coroutine.yield(); return x * 3 + 1; }
                     @CoroutineFn private static int h(int x) { G.passed++; if (G.yielding) Coroutine.yield(); return x ^ 0x5bd1e995; }
                     @CoroutineFn private static int q(int x) { calledFrom("big"); return x - 3; }
                     /** Throws unless the caller's caller is the method named (not a wrapper of the caller). */
@@ -248,6 +249,13 @@ class CodeGrowthTest {
                         StackTraceElement[] frames = new Throwable().getStackTrace();
                         if (!frames[2].getMethodName().equals(name)) {
                             throw new AssertionError("called from " + frames[2] + ", not " + name);
+                        }
+                    }
+                    /** Throws if the caller's caller is the method named: its wrapper (a call not through the inline cache). */
+                    static void notThroughItsWrapper(String name) {
+                        StackTraceElement[] frames = new Throwable().getStackTrace();
+                        if (frames[2].getMethodName().equals(name)) {
+                            throw new AssertionError("called through its wrapper from " + frames[3]);
                         }
                     }
                     /** The plain run: no coroutine, nothing suspends. */

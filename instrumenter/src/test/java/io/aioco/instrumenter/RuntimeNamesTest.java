@@ -46,6 +46,10 @@ class RuntimeNamesTest {
         assertTrue(Modifier.isStatic(method(Coroutine.class, RuntimeNames.YIELD, RuntimeNames.YIELD_DESC).getModifiers()));
         assertTrue(Modifier.isStatic(method(CoStack.class, RuntimeNames.ENTER, RuntimeNames.ENTER_DESC).getModifiers()));
         assertTrue(Modifier.isStatic(method(CoLinker.class, RuntimeNames.LINK, RuntimeNames.LINK_DESC).getModifiers()));
+        assertTrue(Modifier.isStatic(method(CoLinker.class, RuntimeNames.LINK_VIRTUAL, RuntimeNames.LINK_DESC).getModifiers()));
+        assertTrue(Modifier.isStatic(method(CoLinker.class, RuntimeNames.RETRANSFORMED, RuntimeNames.RETRANSFORMED_DESC)
+                .getModifiers()));
+        assertEquals(CoLinker.RETRANSFORM_WATCH_PROPERTY, RuntimeNames.RETRANSFORM_WATCH_PROPERTY);
         method(CoStack.class, RuntimeNames.CROSSED, RuntimeNames.ERROR_DESC);
         assertEquals(Type.getInternalName(io.aioco.internal.CoTables.class), RuntimeNames.TABLES);
         assertTrue(Modifier.isStatic(method(io.aioco.internal.CoTables.class, RuntimeNames.REGISTER,
@@ -65,6 +69,9 @@ class RuntimeNamesTest {
         assertEquals("I", RuntimeNames.SIGNAL_DESC);
         assertEquals(CoStack.RESUME, RuntimeNames.RESUME);
         assertEquals(CoStack.SUSPEND, RuntimeNames.SUSPEND);
+        assertEquals(CoStack.NOT_SELECTED, RuntimeNames.NOT_SELECTED);
+        assertTrue(RuntimeNames.NOT_SELECTED != RuntimeNames.SUSPEND && (RuntimeNames.NOT_SELECTED & 1) == 0,
+                "no token (odd) and not SUSPEND");
         assertEquals(MethodType.fromMethodDescriptorString(RuntimeNames.LINK_DESC, null).parameterCount(), 5);
         assertEquals(Type.getDescriptor(CoStack.class.getField(RuntimeNames.CALLEE).getType()), RuntimeNames.CALLEE_DESC);
         assertEquals(Type.getDescriptor(CoStack.class.getField(RuntimeNames.RECEIVER).getType()), RuntimeNames.RECEIVER_DESC);

@@ -5,6 +5,13 @@ import java.lang.invoke.ConstantCallSite;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.invoke.MutableCallSite;
+import java.lang.ref.WeakReference;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * Links the direct calls that instrumented code makes between coroutine functions.
@@ -31,6 +38,7 @@ import java.lang.invoke.MethodType;
  */
 public final class CoLinker {
     private static final int INVOKESPECIAL = 183;
+    private static final int INVOKEINTERFACE = 185;
 
     private CoLinker() {}
 
@@ -92,6 +100,356 @@ public final class CoLinker {
                     ? MethodHandles.dropArguments(original, stackPosition, CoStack.class, int.class)
                     : MethodHandles.dropArguments(original, stackPosition, CoStack.class);
             return new ConstantCallSite(MethodHandles.foldArguments(withStack, stackPosition, store).asType(type));
+        }
+    }
+
+    /**
+     * Bootstrap of a fresh virtual or interface call from instrumented code to a coroutine function
+     * ({@code invokevirtual}/{@code invokeinterface} as written): an inline cache that calls the
+     * fresh body of the method the receiver's class selects, without its wrapper (no lookup of the
+     * running coroutine, no exact check), when that method is a woven coroutine function: the
+     * receiver's class and the method it selects are found once per class ({@link
+     * Dispatch#selectedAlone}, exact as the JVM selects: JVMS 5.4.6), then told apart by a test of
+     * the receiver's class, up to {@link VirtualSite#POLYMORPHIC} classes per site, and beyond
+     * that by a {@link ClassValue}. For any other receiver (its class or the one whose method it
+     * selects is not woven: loaded unwoven, by another loader that the agent does not weave, a
+     * lambda or a {@code java.lang.reflect.Proxy}, a mock; the method it selects is not a coroutine
+     * function, or is hidden by another, or the fresh body is not accessible to the caller's module)
+     * the site stores {@link CoStack#NOT_SELECTED} in the signal and returns a dummy value, and the
+     * caller makes the call as written, through the wrapper, as it did before this cache; also when
+     * the call as written fails to resolve (it then throws what it would have thrown).
+     *
+     * @param caller the calling class's lookup
+     * @param name the method's name
+     * @param type the call's type: receiver, arguments, then the stack
+     * @param owner the class or interface the call names
+     * @param opcode the call's opcode (invokevirtual or invokeinterface)
+     * @return the call site
+     */
+    public static CallSite linkVirtual(MethodHandles.Lookup caller, String name, MethodType type, Class<?> owner,
+            int opcode) {
+        return new VirtualSite(caller, name, type, owner, opcode);
+    }
+
+    /**
+     * The system property that turns every inline cache of virtual calls off ({@code
+     * -Daioco.inlineCache=false}): each call then goes through the wrapper, as written.
+     */
+    public static final String INLINE_CACHE_PROPERTY = "aioco.inlineCache";
+    /**
+     * The system property the aioco agent sets when it watches retransformations ({@code
+     * "true"}): it then calls {@link #retransformed} for each woven class another agent
+     * retransforms, and a class of a mocking library on the class path no longer keeps the caches
+     * off.
+     */
+    public static final String RETRANSFORM_WATCH_PROPERTY = "aioco.agent.watchesRetransformation";
+
+    /**
+     * Called by the aioco agent when a woven class is retransformed (or redefined) by someone else:
+     * from then on, no inline cache calls a fresh body of that class, or on a receiver of that
+     * class; every call site drops what it cached and finds out again. Another agent may have put
+     * code into the class's wrappers (Mockito's inline mock maker intercepts a mocked method in
+     * the wrapper, and the mock is an instance of the class itself): the call as written runs it.
+     * Any thread (the agent's transformer runs in the retransforming thread).
+     *
+     * @param type the class retransformed
+     */
+    public static void retransformed(Class<?> type) {
+        VirtualSite.RETRANSFORMED.get(type).seen = true;
+        List<VirtualSite> sites = VirtualSite.liveSites();
+        for (VirtualSite site : sites) {
+            site.reset();
+        }
+        if (!sites.isEmpty()) {
+            MutableCallSite.syncAll(sites.toArray(new MutableCallSite[0]));
+        }
+    }
+
+    /** The inline cache of one virtual or interface call site ({@link #linkVirtual}). */
+    static final class VirtualSite extends MutableCallSite {
+        /**
+         * How many receiver classes a site tests for before it asks a {@link ClassValue} instead: a
+         * chain of class tests costs about what the JVM's own megamorphic dispatch does (the
+         * interface chain of {@code CrossClassChainBenchmark}, ten classes at one site: 1.15-1.3x
+         * the plain call with 16, 3.3-3.7x with 8, whose tenth class took the {@code ClassValue}).
+         */
+        static final int POLYMORPHIC = 16;
+
+        private final MethodHandles.Lookup caller;
+        private final String name;
+        private final boolean interfaceCall;
+        /** Name and original descriptor, as {@link Dispatch} takes it. */
+        private final String method;
+        private final MethodType freshType;
+        private final MethodType originalType;
+        /** The class declaring the method the call as written resolves to; null if it does not resolve. */
+        private final Class<?> resolved;
+        private final MethodHandle notSelected;
+        private final MethodHandle miss;
+        /** What a receiver's class calls; replaced by {@link #reset}. */
+        private volatile ClassValue<MethodHandle> perClass = newPerClass();
+        /** The classes tested for, in order, and what each calls; guarded by this. */
+        private final List<Class<?>> classes = new ArrayList<>();
+        private final List<MethodHandle> entries = new ArrayList<>();
+        private boolean megamorphic;
+
+        VirtualSite(MethodHandles.Lookup caller, String name, MethodType type, Class<?> owner, int opcode) {
+            super(type);
+            this.caller = caller;
+            this.name = name;
+            this.interfaceCall = opcode == INVOKEINTERFACE;
+            this.freshType = type.dropParameterTypes(0, 1);
+            this.originalType = freshType.dropParameterTypes(freshType.parameterCount() - 1, freshType.parameterCount());
+            this.method = (name + originalType.toMethodDescriptorString()).intern();
+            Class<?> declaring;
+            try {
+                declaring = caller.revealDirect(caller.findVirtual(owner, name, originalType)).getDeclaringClass();
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError unresolved) {
+                declaring = null; // NOTE: the call as written throws, from the caller's code
+            }
+            this.resolved = declaring;
+            this.notSelected = notSelected(type);
+            this.miss = MISS.bindTo(this).asCollector(Object[].class, type.parameterCount()).asType(type);
+            if (cacheOff(caller.lookupClass())) {
+                setTarget(notSelected); // NOTE: for good: every call is the call as written
+            } else {
+                setTarget(miss);
+                register(this);
+            }
+        }
+
+        private ClassValue<MethodHandle> newPerClass() {
+            return new ClassValue<>() {
+                @Override
+                protected MethodHandle computeValue(Class<?> type) {
+                    return entryFor(type);
+                }
+            };
+        }
+
+        /** After a retransformation: forgets every class, and finds each out again at its next call. */
+        synchronized void reset() {
+            perClass = newPerClass();
+            classes.clear();
+            entries.clear();
+            megamorphic = false;
+            setTarget(miss);
+        }
+
+        /** Whether a class was retransformed or redefined by another agent ({@link CoLinker#retransformed}). */
+        static final class Retransformed {
+            volatile boolean seen;
+        }
+
+        static final ClassValue<Retransformed> RETRANSFORMED = new ClassValue<>() {
+            @Override
+            protected Retransformed computeValue(Class<?> type) {
+                return new Retransformed();
+            }
+        };
+
+        /** Every site that caches, held weakly (a site goes with its caller's class); guarded by itself. */
+        private static final List<WeakReference<VirtualSite>> SITES = new ArrayList<>();
+        /** How many sites {@link #SITES} may hold before its cleared references are dropped. */
+        private static int purgeAt = 64;
+
+        private static void register(VirtualSite site) {
+            synchronized (SITES) {
+                if (SITES.size() >= purgeAt) {
+                    SITES.removeIf(reference -> reference.get() == null);
+                    purgeAt = Math.max(64, 2 * SITES.size());
+                }
+                SITES.add(new WeakReference<>(site));
+            }
+        }
+
+        static List<VirtualSite> liveSites() {
+            List<VirtualSite> live = new ArrayList<>();
+            synchronized (SITES) {
+                for (WeakReference<VirtualSite> reference : SITES) {
+                    VirtualSite site = reference.get();
+                    if (site != null) {
+                        live.add(site);
+                    }
+                }
+            }
+            return live;
+        }
+
+        /**
+         * The classes whose presence means that another agent may retransform woven classes and
+         * put code into their wrappers, which a cache would skip: Mockito's inline mock maker (the
+         * default in Mockito 5; the mock is an instance of the mocked class itself, its stubs are
+         * in the wrapper), and Byte Buddy's agent, which such libraries attach with.
+         */
+        private static final String[] RETRANSFORMERS = {
+            "org.mockito.internal.creation.bytebuddy.InlineByteBuddyMockMaker",
+            "net.bytebuddy.agent.ByteBuddyAgent",
+        };
+        /** Per loader: whether it sees one of {@link #RETRANSFORMERS}; guarded by itself. */
+        private static final Map<ClassLoader, Boolean> RETRANSFORMER_VISIBLE = new WeakHashMap<>();
+
+        /**
+         * @return whether this caller's sites never cache: {@code -Daioco.inlineCache=false}; or,
+         *     unless the aioco agent watches retransformations, a class of {@link #RETRANSFORMERS}
+         *     visible from the caller's loader, the system loader or the thread's context loader
+         */
+        static boolean cacheOff(Class<?> callerClass) {
+            if ("false".equals(System.getProperty(INLINE_CACHE_PROPERTY))) {
+                return true;
+            }
+            if ("true".equals(System.getProperty(RETRANSFORM_WATCH_PROPERTY))) {
+                return false;
+            }
+            return retransformerVisible(callerClass.getClassLoader())
+                    || retransformerVisible(ClassLoader.getSystemClassLoader())
+                    || retransformerVisible(Thread.currentThread().getContextClassLoader());
+        }
+
+        private static boolean retransformerVisible(ClassLoader loader) {
+            synchronized (RETRANSFORMER_VISIBLE) {
+                Boolean known = loader == null ? null : RETRANSFORMER_VISIBLE.get(loader);
+                if (known != null) {
+                    return known;
+                }
+            }
+            boolean visible = false;
+            for (String name : RETRANSFORMERS) {
+                try {
+                    Class.forName(name, false, loader);
+                    visible = true;
+                    break;
+                } catch (ClassNotFoundException | LinkageError | RuntimeException absent) {
+                    // NOTE: not there
+                }
+            }
+            if (loader != null) {
+                synchronized (RETRANSFORMER_VISIBLE) {
+                    RETRANSFORMER_VISIBLE.put(loader, visible);
+                }
+            }
+            return visible;
+        }
+
+        /** The target until a receiver's class is known: finds what it calls, caches it, calls it. */
+        private Object miss(Object[] arguments) throws Throwable {
+            Object receiver = arguments[0];
+            MethodHandle entry = receiver == null ? notSelected : cache(receiver.getClass());
+            return entry.invokeWithArguments(arguments);
+        }
+
+        private synchronized MethodHandle cache(Class<?> type) {
+            MethodHandle entry = perClass.get(type);
+            if (megamorphic || classes.contains(type)) {
+                return entry;
+            }
+            if (classes.size() == POLYMORPHIC || !heldByCallerLoader(type)) {
+                // NOTE: a class the caller's loader does not hold could be unloaded: the site does not
+                // keep it (a ClassValue keeps its answers in the class)
+                megamorphic = true;
+                classes.clear();
+                entries.clear();
+                MethodHandle entryOf = ENTRY_OF.bindTo(this).asType(MethodType.methodType(MethodHandle.class,
+                        type().parameterType(0)));
+                setTarget(MethodHandles.foldArguments(MethodHandles.exactInvoker(type()), entryOf));
+                return entry;
+            }
+            classes.add(type);
+            entries.add(entry);
+            MethodHandle target = miss;
+            for (int i = classes.size() - 1; i >= 0; i--) {
+                MethodHandle test = IS_CLASS.bindTo(classes.get(i)).asType(MethodType.methodType(boolean.class,
+                        type().parameterType(0)));
+                target = MethodHandles.guardWithTest(test, entries.get(i), target);
+            }
+            setTarget(target);
+            return entry;
+        }
+
+        /** The megamorphic target's lookup. */
+        private MethodHandle entryOf(Object receiver) {
+            return receiver == null ? notSelected : perClass.get(receiver.getClass());
+        }
+
+        private boolean heldByCallerLoader(Class<?> type) {
+            ClassLoader loader = type.getClassLoader();
+            if (loader == null) {
+                return true;
+            }
+            for (ClassLoader up = caller.lookupClass().getClassLoader(); up != null; up = up.getParent()) {
+                if (up == loader) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * @return the fresh body of the method a receiver of {@code type} selects, as a handle of
+         *     the call's type, if the class declaring it was woven and the caller may call it; else
+         *     {@link #notSelected}
+         */
+        private MethodHandle entryFor(Class<?> type) {
+            if (resolved == null) {
+                return notSelected;
+            }
+            Class<?> declaring = Dispatch.selectedAlone(type, method);
+            if (declaring == null || RETRANSFORMED.get(declaring).seen || RETRANSFORMED.get(type).seen) {
+                return notSelected; // NOTE: a retransformed class's wrapper may hold another agent's code
+            }
+            try {
+                MethodHandles.Lookup inDeclaring = MethodHandles.privateLookupIn(declaring, caller);
+                int modifiers = inDeclaring.revealDirect(inDeclaring.findVirtual(declaring, name, originalType)).getModifiers();
+                if ((interfaceCall || resolved.isInterface()) && !Modifier.isPublic(modifiers)) {
+                    return notSelected; // NOTE: the call as written throws IllegalAccessError (JVMS 6.5 invokeinterface)
+                }
+                MethodHandle fresh = inDeclaring.findSpecial(declaring, name, freshType, declaring);
+                java.lang.invoke.MethodHandleInfo info = inDeclaring.revealDirect(fresh);
+                if (info.getDeclaringClass() != declaring || !Modifier.isPrivate(info.getModifiers())
+                        || Modifier.isStatic(info.getModifiers())) {
+                    return notSelected;
+                }
+                return fresh.asType(type());
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError notWoven) {
+                return notSelected; // no fresh body (not woven), or not accessible from the caller's module
+            }
+        }
+
+        /** @return a handle of the call's type that stores {@link CoStack#NOT_SELECTED} and returns a dummy */
+        private static MethodHandle notSelected(MethodType type) {
+            MethodHandle dummy = type.returnType() == void.class ? MethodHandles.empty(type)
+                    : MethodHandles.dropArguments(MethodHandles.zero(type.returnType()), 0, type.parameterList());
+            MethodHandle mark = MethodHandles.dropArguments(MARK_NOT_SELECTED, 0,
+                    type.parameterList().subList(0, type.parameterCount() - 1));
+            return MethodHandles.foldArguments(dummy, mark);
+        }
+
+        private static void markNotSelected(CoStack stack) {
+            stack.signal = CoStack.NOT_SELECTED;
+        }
+
+        private static boolean isClass(Class<?> expected, Object receiver) {
+            return receiver != null && receiver.getClass() == expected;
+        }
+
+        private static final MethodHandle MISS;
+        private static final MethodHandle ENTRY_OF;
+        private static final MethodHandle IS_CLASS;
+        private static final MethodHandle MARK_NOT_SELECTED;
+
+        static {
+            try {
+                MethodHandles.Lookup lookup = MethodHandles.lookup();
+                MISS = lookup.findVirtual(VirtualSite.class, "miss", MethodType.methodType(Object.class, Object[].class));
+                ENTRY_OF = lookup.findVirtual(VirtualSite.class, "entryOf",
+                        MethodType.methodType(MethodHandle.class, Object.class));
+                IS_CLASS = lookup.findStatic(VirtualSite.class, "isClass",
+                        MethodType.methodType(boolean.class, Class.class, Object.class));
+                MARK_NOT_SELECTED = lookup.findStatic(VirtualSite.class, "markNotSelected",
+                        MethodType.methodType(void.class, CoStack.class));
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
         }
     }
 

@@ -17,8 +17,11 @@ import java.util.Optional;
  *   <li>While instrumented code runs and nothing suspends, the signal is 0. A statically bound
  *       call from instrumented code goes straight to the callee's fresh body and stores nothing;
  *       to resume the callee, it calls the callee's body with {@code token | RESUME} as the last
- *       argument. A call that goes through a wrapper or a hand-written function of the runtime
- *       (virtual and interface calls, calls into aioco) first stores the callee's <em>token</em>
+ *       argument. A fresh virtual or interface call goes through an inline cache ({@link
+ *       CoLinker#linkVirtual}) to the fresh body of the receiver's woven method, storing nothing;
+ *       when the receiver selects no such method, the cache leaves {@link #NOT_SELECTED} and the
+ *       caller makes the call as written. A call that goes through a wrapper or a hand-written
+ *       function of the runtime (that call, a virtual call that resumes, calls into aioco) first stores the callee's <em>token</em>
  *       ({@link #token(String, String)}: odd, from the method's name and descriptor); to resume
  *       the callee's saved frame, such a caller stores {@code token | RESUME}.
  *   <li>The callee reads the signal and clears it at once if it is set. Its own token means "my
@@ -47,6 +50,14 @@ public final class CoStack {
     public static final int RESUME = 2;
     /** Signal value left by a callee that suspended: its frame is saved, its result is a dummy. */
     public static final int SUSPEND = 2;
+
+    /**
+     * Signal value left by the inline cache of a virtual or interface call ({@code
+     * CoLinker.linkVirtual}) that did not call the receiver's method (its class is not woven, or
+     * the method it selects is no woven coroutine function): the caller makes the call as written,
+     * through the wrapper, in its place. Even, and not {@link #SUSPEND}: no token.
+     */
+    public static final int NOT_SELECTED = 4;
 
     private static final ThreadLocal<Carrier> CARRIER = ThreadLocal.withInitial(Carrier::new);
 

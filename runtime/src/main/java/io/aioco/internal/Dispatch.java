@@ -90,6 +90,24 @@ final class Dispatch {
         return SELECTS_NOT;
     }
 
+    /**
+     * @param receiver a receiver's class
+     * @param method name and descriptor
+     * @return the one class whose method every {@code invokevirtual}/{@code invokeinterface} of that
+     *     name and descriptor selects on such a receiver, whatever the method the call resolved to;
+     *     null when no method or several (a package-private method hidden by a class below) can be
+     *     selected
+     */
+    static Class<?> selectedAlone(Class<?> receiver, String method) {
+        Map<String, Object> cache = SELECTED.get(receiver);
+        Object selected = cache.get(method);
+        if (selected == null) {
+            selected = selectable(receiver, method);
+            cache.put(method, selected);
+        }
+        return selected instanceof Class<?> alone && alone != NONE ? alone : null;
+    }
+
     /** {@link #selects}: no call of that name and descriptor on such a receiver selects the method. */
     static final int SELECTS_NOT = 0;
     /** {@link #selects}: every call of that name and descriptor on such a receiver selects the method. */

@@ -64,6 +64,33 @@ class HotSwapUnderAgentTest {
             }
             """;
 
+    /** Calls Target's method virtually from another class: through the inline cache of the call site. */
+    private static final String VIRTUAL_MAIN = """
+            package app;
+            import io.aioco.Coroutine;
+            import java.lang.instrument.ClassDefinition;
+            import java.nio.file.Files;
+            import java.nio.file.Path;
+            public class VirtualMain {
+                static int result;
+                @io.aioco.CoroutineFn
+                static int twice(Target target, int x) { return target.work(target.work(x)); }
+                public static void main(String[] args) throws Exception {
+                    System.out.println("before: " + run());
+                    byte[] edited = Files.readAllBytes(Path.of(args[0]));
+                    spy.Keeper.instrumentation.redefineClasses(new ClassDefinition(Target.class, edited));
+                    System.out.println("after: " + run());
+                }
+                static String run() {
+                    Target target = new Target(100);
+                    Coroutine co = Coroutine.create(() -> result = twice(target, 1));
+                    int enters = 0;
+                    while (!co.isTerminated()) { co.enter(); enters++; }
+                    return "result=" + result + " enters=" + enters;
+                }
+            }
+            """;
+
     /** A payment: charged before its yield, the receipt after. */
     private static final String PAYMENT = """
             package app;
@@ -127,6 +154,20 @@ class HotSwapUnderAgentTest {
         assertTrue(output.contains("refused: ") && output.contains("app.Payment.pay(I)V")
                 && output.contains("redefined while a coroutine was suspended in it"), output);
         assertTrue(output.contains("v2 check 8\nv2 charge 8\nv2 receipt 8"), "a new call runs the new body:\n" + output);
+    }
+
+    /**
+     * A virtual call from another class, whose inline cache found Target's woven method before the
+     * redefinition (CoLinker.linkVirtual): after it, the same call site runs the new body, which
+     * yields twice.
+     */
+    @Test
+    void aVirtualCallCachedBeforeARedefinitionRunsTheNewBody() throws Exception {
+        String output = runHotSwapping("cache=off", new String[][] {{"app/Target.java", TARGET},
+                {"app/VirtualMain.java", VIRTUAL_MAIN}}, "app.VirtualMain", "app/Target.java", TARGET_EDITED);
+        // before: work(work(1)) = 100 + (100 + 1), one yield each; after: 100 + 2 * (100 + 2 * 1), two each
+        assertTrue(output.contains("before: result=201 enters=3"), output);
+        assertTrue(output.contains("after: result=304 enters=5"), output);
     }
 
     @Test

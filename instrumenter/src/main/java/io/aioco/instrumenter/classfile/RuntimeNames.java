@@ -95,6 +95,23 @@ public final class RuntimeNames {
     public static final String LINK_DESC = "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;"
             + "Ljava/lang/invoke/MethodType;Ljava/lang/Class;I)Ljava/lang/invoke/CallSite;";
 
+    /**
+     * The bootstrap of a fresh virtual or interface call: an inline cache that calls the fresh body
+     * of the method the receiver's class selects, or leaves {@link #NOT_SELECTED} (same descriptor
+     * as {@link #LINK}).
+     */
+    public static final String LINK_VIRTUAL = "linkVirtual";
+    /** The signal left by a virtual call's inline cache that did not call: make the call as written. */
+    public static final int NOT_SELECTED = 4;
+    /**
+     * {@code CoLinker.retransformed(Class)}: the agent tells the runtime that another agent
+     * retransformed a woven class, whose inline caches then take the call as written.
+     */
+    public static final String RETRANSFORMED = "retransformed";
+    public static final String RETRANSFORMED_DESC = "(Ljava/lang/Class;)V";
+    /** The system property the agent sets (to "true") when it watches retransformations (CoLinker's). */
+    public static final String RETRANSFORM_WATCH_PROPERTY = "aioco.agent.watchesRetransformation";
+
     public static final String PUSH_INT = "pushInt";
     public static final String PUSH_INT_DESC = "(I)V";
     public static final String PUSH_FLOAT = "pushFloat";

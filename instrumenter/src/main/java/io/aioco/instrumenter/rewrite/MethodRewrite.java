@@ -71,16 +71,21 @@ public final class MethodRewrite {
      */
     public static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
             String[] lambdaMethods, ClassHierarchy hierarchy, FrameTable table) throws Refusal {
-        return rewrite(owner, method, acceptedTokens, lambdaMethods, hierarchy, table, false);
+        return rewrite(owner, method, acceptedTokens, lambdaMethods, hierarchy, table, false, true);
     }
 
     /**
      * As above; {@code compact}: for a method too large once rewritten the usual way, the compact
      * encoding (suspension points with frames of the same shape share their save and restore code:
      * see INSTRUMENTATION.md, "Code growth"). The calling protocol and the saved frames are the same.
+     *
+     * @param virtualCalls whether its virtual and interface calls to coroutine functions get an
+     *     inline cache ({@link SuspensionPoint.Linkage#VIRTUAL}), in either encoding; else they stay
+     *     the original calls (a method too large with the cache's code)
      */
     public static List<MethodNode> rewrite(ClassNode owner, MethodNode method, int[] acceptedTokens,
-            String[] lambdaMethods, ClassHierarchy hierarchy, FrameTable table, boolean compact) throws Refusal {
+            String[] lambdaMethods, ClassHierarchy hierarchy, FrameTable table, boolean compact, boolean virtualCalls)
+            throws Refusal {
         String methodId = owner.name.replace('/', '.') + "." + method.name + method.desc;
         refuseTooManyParameters(method);
         int stateBase = StateBase.of(method);
@@ -105,7 +110,7 @@ public final class MethodRewrite {
             analysis = FrameAnalysis.analyze(owner.name, body, hierarchy);
         }
         List<SuspensionPoint> points = describe(Bytecode.majorVersion(owner), body, analysis, calls, hierarchy,
-                compact ? stackSlot : -1);
+                compact ? stackSlot : -1, virtualCalls);
         if (calls.isEmpty()) {
             StateMachine.rewrite(body, methodId, acceptedTokens, points, stackSlot, false, Bytecode.majorVersion(owner),
                     stateBase); // already the fresh body
@@ -244,7 +249,7 @@ public final class MethodRewrite {
      *     exit, locals die one by one); else -1: the live locals only
      */
     private static List<SuspensionPoint> describe(int classVersion, MethodNode method, FrameAnalysis analysis,
-            List<MethodInsnNode> calls, ClassHierarchy hierarchy, int compactStackSlot) {
+            List<MethodInsnNode> calls, ClassHierarchy hierarchy, int compactStackSlot, boolean virtualCalls) {
         InsnList instructions = method.instructions;
         BitSet[] live = Liveness.liveBefore(instructions, analysis.successors);
         List<SuspensionPoint> points = new ArrayList<>();
@@ -273,7 +278,7 @@ public final class MethodRewrite {
                 stackBelow.add(frame.getStack(i));
             }
             BasicValue receiver = call.getOpcode() == Opcodes.INVOKESTATIC ? null : frame.getStack(below);
-            points.add(new SuspensionPoint(points.size(), call, linkage(call, classVersion, hierarchy), Bytecode.lineOf(call),
+            points.add(new SuspensionPoint(points.size(), call, linkage(call, classVersion, hierarchy, virtualCalls), Bytecode.lineOf(call),
                     locals, stackBelow, receiver));
         }
         return points;
@@ -290,7 +295,19 @@ public final class MethodRewrite {
         }
     }
 
-    private static SuspensionPoint.Linkage linkage(MethodInsnNode call, int classVersion, ClassHierarchy hierarchy) {
+    /** @return whether {@code method}'s rewrite gave a virtual or interface call an inline cache */
+    public static boolean hasVirtualCalls(MethodNode body) {
+        for (AbstractInsnNode insn = body.instructions.getFirst(); insn != null; insn = insn.getNext()) {
+            if (insn instanceof org.objectweb.asm.tree.InvokeDynamicInsnNode indy
+                    && indy.bsm.getOwner().equals(RuntimeNames.LINKER) && indy.bsm.getName().equals(RuntimeNames.LINK_VIRTUAL)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static SuspensionPoint.Linkage linkage(MethodInsnNode call, int classVersion, ClassHierarchy hierarchy,
+            boolean virtualCalls) {
         if (CoroutineMethods.isYield(call)) {
             return SuspensionPoint.Linkage.INLINE_YIELD;
         }
@@ -305,8 +322,12 @@ public final class MethodRewrite {
             case Opcodes.INVOKESPECIAL:
                 return SuspensionPoint.Linkage.DIRECT;
             default:
-                return hierarchy.isPrivate(call.owner, call.name, call.desc)
-                        ? SuspensionPoint.Linkage.DIRECT : SuspensionPoint.Linkage.ORIGINAL;
+                if (hierarchy.isPrivate(call.owner, call.name, call.desc)) {
+                    return SuspensionPoint.Linkage.DIRECT;
+                }
+                // NOTE: an owner in array form ([L...;.clone) is never a coroutine function's
+                return virtualCalls && call.owner.charAt(0) != '[' ? SuspensionPoint.Linkage.VIRTUAL
+                        : SuspensionPoint.Linkage.ORIGINAL;
         }
     }
 }

@@ -240,10 +240,10 @@ final class StateMachine {
         MethodInsnNode call = point.call();
         Type[] arguments = point.argumentTypes();
         int receiverLocal = -1;
+        int[] argumentLocals = new int[arguments.length];
         InsnList before = new InsnList();
         if (point.hasReceiver()) {
             // keep the receiver: resuming must call the same object's method again
-            int[] argumentLocals = new int[arguments.length];
             for (int a = 0; a < arguments.length; a++) {
                 argumentLocals[a] = newLocal(arguments[a].getSize());
             }
@@ -258,19 +258,22 @@ final class StateMachine {
             }
         }
         boolean direct = point.linkage() == SuspensionPoint.Linkage.DIRECT;
-        if (!direct) {
+        boolean virtual = point.linkage() == SuspensionPoint.Linkage.VIRTUAL;
+        if (!direct && !virtual) {
             // the wrapper, or a hand-written runtime function, tells an instrumented caller by its token
             storeSignal(before, point.token());
         }
         LabelNode callLabel = new LabelNode();
         AbstractInsnNode callInsn = call;
-        if (direct) {
+        if (direct || virtual) {
             before.add(new VarInsnNode(Opcodes.ALOAD, stackLocal)); // the fresh body's last argument
-            callInsn = directCall(call, false);
+            callInsn = virtual ? linkedCall(call, false, RuntimeNames.LINK_VIRTUAL) : directCall(call, false);
             method.instructions.set(call, callInsn);
         }
-        before.add(callLabel);
-        if (!direct) {
+        if (!virtual) {
+            before.add(callLabel);
+        }
+        if (!direct && !virtual) {
             armTarget(before, call, receiverLocal); // a resume stores its signal and comes here too
         }
         method.instructions.insertBefore(callInsn, before);
@@ -278,7 +281,21 @@ final class StateMachine {
         LabelNode suspend = new LabelNode();
         LabelNode after = new LabelNode();
         LabelNode resumeCall = new LabelNode();
+        LabelNode notSelected = new LabelNode();
         InsnList check = new InsnList();
+        if (virtual) {
+            // the call as written, next to the inline cache and inside the same exception handlers
+            // (the JIT lays it out of line): for a receiver the cache did not call (it left
+            // NOT_SELECTED), and to resume (the wrapper pops the frame); armed as any call through
+            // a wrapper. Its own check: a resume reaches it without the argument locals set
+            check.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            check.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+            check.add(new JumpInsnNode(Opcodes.IFNE, notSelected));
+            check.add(new JumpInsnNode(Opcodes.GOTO, after));
+            check.add(callLabel);
+            armTarget(check, call, receiverLocal);
+            check.add(call);
+        }
         if (direct && resumable) {
             // the call that resumes the callee's (resumable) body sits next to the fresh call, inside
             // the same exception handlers; the JIT lays it out of line
@@ -298,13 +315,31 @@ final class StateMachine {
 
         Spill spill = spill(point, receiverLocal);
         LabelNode stale = new LabelNode();
+        Type returnType = point.returnType();
+        if (virtual) {
+            // the inline cache did not call: drop its dummy, and make the call as written
+            tail.add(notSelected);
+            markLine(point.line());
+            tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            tail.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+            tail.add(new InsnNode(Opcodes.ICONST_4)); // RuntimeNames.NOT_SELECTED
+            tail.add(new JumpInsnNode(Opcodes.IF_ICMPNE, suspend));
+            if (returnType.getSort() != Type.VOID) {
+                tail.add(new InsnNode(returnType.getSize() == 2 ? Opcodes.POP2 : Opcodes.POP));
+            }
+            tail.add(new VarInsnNode(Opcodes.ALOAD, receiverLocal));
+            for (int a = 0; a < arguments.length; a++) {
+                tail.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ILOAD), argumentLocals[a]));
+            }
+            storeSignal(tail, point.token());
+            tail.add(new JumpInsnNode(Opcodes.GOTO, callLabel));
+        }
         tail.add(suspend);
         markLine(point.line());
         tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
         tail.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
         tail.add(new InsnNode(Opcodes.ICONST_2)); // RuntimeNames.SUSPEND
         tail.add(new JumpInsnNode(Opcodes.IF_ICMPNE, stale));
-        Type returnType = point.returnType();
         if (returnType.getSort() != Type.VOID) {
             tail.add(new InsnNode(returnType.getSize() == 2 ? Opcodes.POP2 : Opcodes.POP));
         }
@@ -435,7 +470,7 @@ final class StateMachine {
             if (point.hasReceiver()) {
                 int[] argumentLocals = new int[arguments.length];
                 for (int a = 0; a < arguments.length; a++) {
-                    argumentLocals[a] = scratchLocal("argument " + a + " " + arguments[a].getSort(), arguments[a].getSize());
+                    argumentLocals[a] = argumentLocal(a, arguments[a]);
                 }
                 for (int a = arguments.length - 1; a >= 0; a--) {
                     before.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ISTORE), argumentLocals[a]));
@@ -461,6 +496,10 @@ final class StateMachine {
                 }
                 callInsn = directCall(call, resumable);
                 method.instructions.set(call, callInsn);
+            } else if (point.linkage() == SuspensionPoint.Linkage.VIRTUAL) {
+                before.add(new VarInsnNode(Opcodes.ALOAD, stackLocal)); // the fresh body's last argument
+                callInsn = linkedCall(call, false, RuntimeNames.LINK_VIRTUAL);
+                method.instructions.set(call, callInsn);
             } else {
                 storeSignal(before, point.token());
                 before.add(callLabel);
@@ -468,6 +507,17 @@ final class StateMachine {
             }
             method.instructions.insertBefore(callInsn, before);
             InsnList check = new InsnList();
+            if (point.linkage() == SuspensionPoint.Linkage.VIRTUAL) {
+                // the call as written, next to the inline cache and inside the same exception
+                // handlers: its shape's blocks come here for a receiver the cache did not call (it
+                // left NOT_SELECTED), and to resume; both calls share the check after them
+                LabelNode checked = new LabelNode();
+                check.add(new JumpInsnNode(Opcodes.GOTO, checked));
+                check.add(callLabel);
+                armTarget(check, call, receiverLocal);
+                check.add(call);
+                check.add(checked);
+            }
             check.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
             check.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
             check.add(new JumpInsnNode(Opcodes.IFNE, suspend));
@@ -480,9 +530,35 @@ final class StateMachine {
         shape.resumeTargets.add(point.linkage() == SuspensionPoint.Linkage.INLINE_YIELD ? after : callLabel);
         tail.add(suspend);
         markLine(point.line());
+        if (point.linkage() == SuspensionPoint.Linkage.VIRTUAL) {
+            // the inline cache did not call (it left NOT_SELECTED): drop its dummy, and make the call
+            // as written, with the receiver and the arguments from the locals the point kept them in
+            LabelNode suspended = new LabelNode();
+            tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+            tail.add(new FieldInsnNode(Opcodes.GETFIELD, RuntimeNames.STACK, RuntimeNames.SIGNAL, RuntimeNames.SIGNAL_DESC));
+            tail.add(new InsnNode(Opcodes.ICONST_4)); // RuntimeNames.NOT_SELECTED
+            tail.add(new JumpInsnNode(Opcodes.IF_ICMPNE, suspended));
+            Type returnType = point.returnType();
+            if (returnType.getSort() != Type.VOID) {
+                tail.add(new InsnNode(returnType.getSize() == 2 ? Opcodes.POP2 : Opcodes.POP));
+            }
+            tail.add(new VarInsnNode(Opcodes.ALOAD, receiverLocal));
+            Type[] arguments = point.argumentTypes();
+            for (int a = 0; a < arguments.length; a++) {
+                tail.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ILOAD), argumentLocal(a, arguments[a])));
+            }
+            storeSignal(tail, point.token());
+            tail.add(new JumpInsnNode(Opcodes.GOTO, callLabel));
+            tail.add(suspended);
+        }
         tail.add(pushInt(point.index()));
         tail.add(new JumpInsnNode(Opcodes.GOTO, shape.suspend));
         return resumable ? shape.locals.restore : null;
+    }
+
+    /** Compact: the local that keeps a call's argument number {@code a}, of that type, while it is armed. */
+    private int argumentLocal(int a, Type argument) {
+        return scratchLocal("argument " + a + " " + argument.getSort(), argument.getSize());
     }
 
     /** @return the internal name of the class in a method id ({@code pkg.Class.name(desc)}) */
@@ -530,8 +606,20 @@ final class StateMachine {
         markLine(line);
         restoreStack(point, shape.spill);
         if (!yield) {
-            for (Type argument : point.argumentTypes()) {
-                tail.add(SlotCodec.zero(argument));
+            Type[] arguments = point.argumentTypes();
+            boolean virtual = point.linkage() == SuspensionPoint.Linkage.VIRTUAL;
+            for (int a = 0; a < arguments.length; a++) {
+                tail.add(SlotCodec.zero(arguments[a]));
+                if (virtual) {
+                    // NOTE: kept where the call keeps its arguments: the shared blocks after the call
+                    // as written (which may make it again for NOT_SELECTED) load them, on every path
+                    tail.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ISTORE), argumentLocal(a, arguments[a])));
+                }
+            }
+            if (virtual) {
+                for (int a = 0; a < arguments.length; a++) {
+                    tail.add(new VarInsnNode(arguments[a].getOpcode(Opcodes.ILOAD), argumentLocal(a, arguments[a])));
+                }
             }
             if (point.linkage() == SuspensionPoint.Linkage.DIRECT) {
                 tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
@@ -816,6 +904,11 @@ final class StateMachine {
      * stack, or (to resume it) its body with the stack and a signal.
      */
     private static InvokeDynamicInsnNode directCall(MethodInsnNode call, boolean resume) {
+        return linkedCall(call, resume, RuntimeNames.LINK);
+    }
+
+    /** An invokedynamic of the call's type with the stack (and signal) added, bootstrapped by {@code CoLinker.bootstrap}. */
+    private static InvokeDynamicInsnNode linkedCall(MethodInsnNode call, boolean resume, String bootstrapName) {
         Type[] arguments = Type.getArgumentTypes(call.desc);
         List<Type> parameters = new ArrayList<>();
         if (call.getOpcode() != Opcodes.INVOKESTATIC) {
@@ -827,7 +920,7 @@ final class StateMachine {
             parameters.add(Type.INT_TYPE);
         }
         String desc = Type.getMethodDescriptor(Type.getReturnType(call.desc), parameters.toArray(new Type[0]));
-        Handle bootstrap = new Handle(Opcodes.H_INVOKESTATIC, RuntimeNames.LINKER, RuntimeNames.LINK,
+        Handle bootstrap = new Handle(Opcodes.H_INVOKESTATIC, RuntimeNames.LINKER, bootstrapName,
                 RuntimeNames.LINK_DESC, false);
         return new InvokeDynamicInsnNode(call.name, desc, bootstrap, Type.getObjectType(call.owner), call.getOpcode());
     }

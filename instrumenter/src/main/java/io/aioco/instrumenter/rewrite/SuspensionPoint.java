@@ -27,7 +27,14 @@ record SuspensionPoint(int index, MethodInsnNode call, Linkage linkage, int line
         INLINE_YIELD,
         /** Statically bound: an invokedynamic linked to the callee's body, the stack passed along. */
         DIRECT,
-        /** Virtual (or from an old class file): the original call, whose wrapper looks the stack up. */
+        /**
+         * Virtual or interface: an invokedynamic inline cache ({@code CoLinker.linkVirtual}) that
+         * calls the fresh body of the receiver's woven method with the stack passed along, or else
+         * leaves {@code NOT_SELECTED}, and then the original call, next to it (also the call that
+         * resumes).
+         */
+        VIRTUAL,
+        /** The original call, whose wrapper looks the stack up (old class files, the runtime's functions). */
         ORIGINAL
     }
 

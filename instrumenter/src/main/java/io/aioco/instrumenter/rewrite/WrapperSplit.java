@@ -29,8 +29,10 @@ import org.objectweb.asm.tree.VarInsnNode;
  * and resuming callers call; and the <em>fresh body</em> {@code m(A, CoStack)R}, the same code
  * without the entry check and the resume blocks, for fresh calls from instrumented code (see
  * {@link StateMachine}). A function that cannot suspend has only the fresh body. Instrumented
- * callers reach the bodies directly when the call is statically bound; everybody else (virtual
- * calls, reflection, code that is not instrumented) goes through the wrapper. Signatures seen by
+ * callers reach the bodies directly when the call is statically bound, and the fresh body through
+ * an inline cache for a virtual call whose receiver selects a woven method ({@code
+ * CoLinker.linkVirtual}); everybody else (the resume of a virtual call, reflection, code that is
+ * not instrumented) goes through the wrapper. Signatures seen by
  * the outside world do not change.
  */
 public final class WrapperSplit {
