@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
  * big lock stays held (the fast path never blocks).
  */
 @Timeout(60)
-class Rv13aMainLoopFastPathTest {
+class MainLoopFastPathTest {
     @BeforeAll
     static void init() {
         MainLoop.init();

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Timeout;
  * (the class's timeout). No sleeps: each client step waits for the server's answer or its end.
  */
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class Rv13aEchoShortReadTest {
+class EchoShortReadTest {
     private IOThread acceptor;
     private ServerSocketChannel listener;
     private IOThreadGroup group;

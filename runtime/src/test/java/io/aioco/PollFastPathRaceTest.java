@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Timeout;
  * spins where it must wait, or runs something twice / not at all.
  */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class Rv13aPollFastPathTest {
+class PollFastPathRaceTest {
     private final AioContext ctx = AioContext.create("rv13a");
     private Pipe pipe;
 
