@@ -7,6 +7,7 @@ import io.aioco.IOThreadGroup;
 import io.aioco.MainLoop;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -40,6 +41,7 @@ public final class EchoServer {
     /** The echo loop of {@link #echo}: returns at the client's end of stream. */
     @CoroutineFn
     private static void serve(SocketChannel channel) throws IOException {
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true); // an echo's last piece goes out at once
         ByteBuffer buffer = ByteBuffer.allocate(16 * 1024);
         while (true) {
             int n = channel.read(buffer);
