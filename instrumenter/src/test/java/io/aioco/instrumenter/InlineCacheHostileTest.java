@@ -1,0 +1,217 @@
+package io.aioco.instrumenter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Reviewer rv13b: probes of the inline cache of virtual and interface calls
+ * ({@code CoLinker.linkVirtual}) for silent wrong answers: every expected value is what the
+ * JVM's own dispatch of the call as written gives.
+ */
+class InlineCacheHostileTest {
+
+    private static Map<String, byte[]> weaveAll(Map<String, byte[]> compiled) {
+        return GuardedCrossClassCallTest.weave(compiled, name -> !name.equals("t/Driver"));
+    }
+
+    private static Object run(Map<String, byte[]> classes, String method) throws Exception {
+        return new GuardedCrossClassCallTest.MapLoader(InlineCacheHostileTest.class.getClassLoader(), classes)
+                .loadClass("t.Main").getMethod(method).invoke(null);
+    }
+
+    /**
+     * Separate compilation: {@code J} re-declares the default method {@code I.get} abstract in a
+     * later version, after {@code C implements J, K} (K inherits I's default) was compiled. The
+     * JVM's maximally-specific method for C is the abstract J.get: the call throws
+     * AbstractMethodError (JVMS 5.4.6). Dispatch.select skips J (abstract, not recursed) and finds
+     * I.get through K: the cache runs I's woven body instead.
+     */
+    @Test
+    void reAbstractedDefaultThrowsAbstractMethodErrorAsThePlainCall() throws Exception {
+        String iSource = "public interface I { @CoroutineFn default int get(int k) { Driver.log(\"I.get\"); return k + 1; } }\n";
+        Map<String, byte[]> compiled = GuardedCrossClassCallTest.compile(
+                "t.I", iSource,
+                "t.J", "public interface J extends I {}\n",
+                "t.K", "public interface K extends I {}\n",
+                "t.C", "public class C implements J, K {}\n",
+                "t.Main", """
+                        public class Main {
+                            @CoroutineFn static int call(I i, int k) { return i.get(k); }
+                            @CoroutineFn static void body() {
+                                try { Driver.log("=" + call(new C(), 1)); } catch (AbstractMethodError e) { Driver.log("AME"); }
+                            }
+                            public static Object run() { return Driver.drive(Main::body); }
+                            public static Object plain() {
+                                try { return "=" + ((I) new C()).get(1); } catch (AbstractMethodError e) { return "AME"; }
+                            }
+                        }
+                        """);
+        Map<String, byte[]> v2 = GuardedCrossClassCallTest.compile(
+                "t.I", iSource,
+                "t.J", "public interface J extends I { @CoroutineFn int get(int k); }\n");
+        compiled.put("t/J", v2.get("t/J"));
+        Map<String, byte[]> woven = weaveAll(compiled);
+        // the JVM's answer, the call as written (before it reaches any wrapper)
+        assertEquals("AME", run(woven, "plain"));
+        assertEquals("AME", run(woven, "run"));
+    }
+
+    /** Control of the above: with -Daioco.inlineCache=false the call as written throws, as the JVM does. */
+    @Test
+    void reAbstractedDefaultWithoutTheCache() throws Exception {
+        String iSource = "public interface I { @CoroutineFn default int get(int k) { Driver.log(\"I.get\"); return k + 1; } }\n";
+        Map<String, byte[]> compiled = GuardedCrossClassCallTest.compile(
+                "t.I", iSource,
+                "t.J", "public interface J extends I {}\n",
+                "t.K", "public interface K extends I {}\n",
+                "t.C", "public class C implements J, K {}\n",
+                "t.Main", """
+                        public class Main {
+                            @CoroutineFn static int call(I i, int k) { return i.get(k); }
+                            @CoroutineFn static void body() {
+                                try { Driver.log("=" + call(new C(), 1)); } catch (AbstractMethodError e) { Driver.log("AME"); }
+                            }
+                            public static Object run() { return Driver.drive(Main::body); }
+                        }
+                        """);
+        Map<String, byte[]> v2 = GuardedCrossClassCallTest.compile(
+                "t.I", iSource,
+                "t.J", "public interface J extends I { @CoroutineFn int get(int k); }\n");
+        compiled.put("t/J", v2.get("t/J"));
+        Map<String, byte[]> woven = weaveAll(compiled);
+        String old = System.setProperty("aioco.inlineCache", "false");
+        try {
+            assertEquals("AME", run(woven, "run"));
+        } finally {
+            if (old == null) {
+                System.clearProperty("aioco.inlineCache");
+            } else {
+                System.setProperty("aioco.inlineCache", old);
+            }
+        }
+    }
+
+    /**
+     * A nestmate's call of a private coroutine function ({@code invokevirtual} since Java 11)
+     * always runs that private method (JVMS 5.4.6: a private resolved method is the selected one),
+     * whatever the receiver's class declares. When the instrumenter could not read the callee's
+     * class (the agent's lookup of a class defined from memory), the call is given an inline cache,
+     * which picks the receiver's own public method of that name instead.
+     */
+    @Test
+    void aPrivateNestmateMethodIsNotOverriddenBySubclassMethod() throws Exception {
+        Map<String, byte[]> compiled = GuardedCrossClassCallTest.compile(
+                "t.Outer", """
+                        public class Outer {
+                            @CoroutineFn private int p(int k) { Driver.log("Outer.p"); return k + 1; }
+                            public static class Inner { @CoroutineFn public static int call(Outer o, int k) { return o.p(k); } }
+                        }
+                        """,
+                "t.Sub", "public class Sub extends Outer { @CoroutineFn public int p(int k) { Driver.log(\"Sub.p\"); return -1; } }\n",
+                "t.Main", """
+                        public class Main {
+                            @CoroutineFn static void body() { Driver.log("=" + Outer.Inner.call(new Sub(), 1)); }
+                            public static Object run() { return Driver.drive(Main::body); }
+                        }
+                        """);
+        Map<String, byte[]> woven = weaveAll(compiled);
+        // with the callee's class readable, the call is linked directly: right
+        assertEquals("Outer.p,=2", run(woven, "run"));
+        // Inner woven by an instrumenter that cannot read Outer (as the agent for a class defined from memory)
+        ClassLookup blind = ClassLookup.chain(name -> name.equals("t/Outer") ? null : compiled.get(name),
+                ClassLookup.ofClassLoader(InlineCacheHostileTest.class.getClassLoader()));
+        Instrumenter instrumenter = new Instrumenter(blind, new Instrumenter.Options(false, false, compiled::containsKey));
+        InstrumentationResult inner = instrumenter.instrument(compiled.get("t/Outer$Inner"));
+        Map<String, byte[]> mixed = new HashMap<>(woven);
+        mixed.put("t/Outer$Inner", inner.bytes() != null ? inner.bytes() : compiled.get("t/Outer$Inner"));
+        assertEquals("Outer.p,=2", run(mixed, "run"));
+    }
+
+    /** A null receiver: the NullPointerException is the plain call's, message and frame. */
+    @Test
+    void aNullReceiverThrowsThePlainCallsNullPointerException() throws Exception {
+        Map<String, byte[]> compiled = GuardedCrossClassCallTest.compile(
+                "t.W", "public class W { @CoroutineFn public int get(int k) { return k + 1; } }\n",
+                "t.Main", """
+                        public class Main {
+                            static W make() { return null; }
+                            @CoroutineFn static int call(W w, int k) { return w.get(k); }
+                            @CoroutineFn static int call2(int k) { return make().get(k); }
+                            @CoroutineFn static void body() {
+                                try { call(null, 1); } catch (NullPointerException e) { Driver.log(e.getMessage() + " at " + e.getStackTrace()[0]); }
+                                try { call2(1); } catch (NullPointerException e) { Driver.log(e.getMessage() + " at " + e.getStackTrace()[0]); }
+                            }
+                            public static Object run() { return Driver.drive(Main::body); }
+                            public static Object plain() {
+                                StringBuilder b = new StringBuilder();
+                                try { plainCall(null, 1); } catch (NullPointerException e) { b.append(e.getMessage()).append(" at ").append(e.getStackTrace()[0].getLineNumber()); }
+                                return b.toString();
+                            }
+                            static int plainCall(W w, int k) { return w.get(k); }
+                        }
+                        """);
+        Map<String, byte[]> woven = weaveAll(compiled);
+        Map<String, byte[]> unwoven = new HashMap<>(compiled);
+        String plain = (String) run(unwoven, "plain");
+        assertEquals("Cannot invoke \"t.W.get(int)\" because \"w\" is null at 19", plain);
+        assertEquals("Cannot invoke \"t.W.get(int)\" because \"w\" is null at t.Main.call(Main.java:7),"
+                + "Cannot invoke \"t.W.get(int)\" because the return value of \"t.Main.make()\" is null at t.Main.call2(Main.java:8)",
+                run(woven, "run"));
+    }
+
+    /**
+     * More than {@link io.aioco.internal.CoLinker} tests for (16 classes): the ClassValue path,
+     * with an unwoven override and a class inheriting from a woven one after the site went
+     * megamorphic.
+     */
+    @Test
+    void megamorphicSiteKeepsEveryClassItsOwnMethod() throws Exception {
+        String[] pairs = new String[2 * 22 + 4];
+        int n = 0;
+        pairs[n++] = "t.W";
+        pairs[n++] = "public class W { @CoroutineFn public int get(int k) { Coroutine.yield(); return k; } }\n";
+        StringBuilder all = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            pairs[n++] = "t.S" + i;
+            pairs[n++] = "public class S" + i + " extends W { @CoroutineFn public int get(int k) { return k + " + (i + 1) + "; } }\n";
+            all.append("new S").append(i).append("(), ");
+        }
+        pairs[n++] = "t.Plain";
+        pairs[n++] = "public class Plain extends S3 { public int get(int k) { return -1000; } }\n";
+        pairs[n++] = "t.Inh";
+        pairs[n++] = "public class Inh extends S5 {}\n";
+        pairs[n++] = "t.Main";
+        pairs[n++] = """
+                public class Main {
+                    @CoroutineFn static int call(W w, int k) { return w.get(k); }
+                    @CoroutineFn static void body() {
+                        W[] all = {ALL new W(), new Plain(), new Inh(), new S3(), new Plain()};
+                        int sum = 0;
+                        for (W w : all) { sum = sum * 3 + call(w, 100); }
+                        Driver.log(sum);
+                    }
+                    public static Object run() { return Driver.drive(Main::body); }
+                }
+                """.replace("ALL", all.toString());
+        Map<String, byte[]> compiled = GuardedCrossClassCallTest.compile(pairs);
+        Map<String, byte[]> woven = GuardedCrossClassCallTest.weave(compiled, name -> !name.equals("t/Driver") && !name.equals("t/Plain"));
+        int sum = 0;
+        int[] values = new int[25];
+        for (int i = 0; i < 20; i++) {
+            values[i] = 100 + i + 1;
+        }
+        values[20] = 100;
+        values[21] = -1000;
+        values[22] = 106;
+        values[23] = 104;
+        values[24] = -1000;
+        for (int v : values) {
+            sum = sum * 3 + v;
+        }
+        assertEquals("|," + sum, run(woven, "run"));
+    }
+}
