@@ -214,4 +214,73 @@ class InlineCacheHostileTest {
         }
         assertEquals("|," + sum, run(woven, "run"));
     }
+
+    /**
+     * The compact encoding (a caller too large for the usual one): 600 virtual and interface call
+     * points whose receivers alternate, data-dependently, between a woven class that suspends on
+     * even arguments, a woven override, an unwoven override (NOT_SELECTED: the call as written
+     * out of line) and an unwoven class inheriting the woven method. The result must be that of
+     * the same arithmetic in plain Java: every point reaches the method Java selects and every
+     * resume returns into the body that suspended, with its own arguments.
+     */
+    @Test
+    void compactEncodingMixedReceivers() {
+        StringBuilder big = new StringBuilder("@CoroutineFn static int big(W[] a) { int s = 1;\n");
+        for (int i = 0; i < 600; i++) {
+            big.append(i % 2 == 0 ? "s = s * 31 + a[(s >>> 3) & 3].get(s + " + i + ");\n"
+                    : "s = s * 17 + ((Fn) a[(s >>> 5) & 3]).apply(s ^ " + i + ");\n");
+        }
+        big.append("return s; }\n");
+        Map<String, String> sources = new LinkedHashMap<>();
+        sources.put("t.Driver", Fixtures.DRIVER);
+        sources.put("t.Fn", Fixtures.HEADER + "public interface Fn { @CoroutineFn int apply(int x); }\n");
+        sources.put("t.W", Fixtures.HEADER + """
+                public class W implements Fn {
+                    @CoroutineFn public int get(int x) { if ((x & 1) == 0) Coroutine.yield(); return x * 3 + 1; }
+                    @CoroutineFn public int apply(int x) { if ((x & 2) == 0) Coroutine.yield(); return x * 11 + 5; }
+                }
+                """);
+        sources.put("t.S", Fixtures.HEADER + """
+                public class S extends W {
+                    @CoroutineFn public int get(int x) { return x * 5 + 2; }
+                    @CoroutineFn public int apply(int x) { if ((x & 4) == 0) Coroutine.yield(); return x * 13 + 7; }
+                }
+                """);
+        sources.put("t.P", Fixtures.HEADER + """
+                public class P extends W {
+                    public int get(int x) { return x * 7 + 3; }
+                    public int apply(int x) { return x * 19 + 9; }
+                }
+                """);
+        sources.put("t.Q", Fixtures.HEADER + "public class Q extends W {}\n");
+        sources.put("t.Main", Fixtures.HEADER + """
+                public class Main {
+                    static int result;
+                    BIG
+                    @CoroutineFn static void body() { result = big(new W[] {new W(), new S(), new P(), new Q()}); }
+                    public static Object run() { Driver.drive(Main::body); return result; }
+                }
+                """.replace("BIG", big));
+        InstrumentingLoader loader = InstrumentingLoader.of(sources).exclude("t.P", "t.Q");
+        int s = 1;
+        for (int i = 0; i < 600; i++) {
+            if (i % 2 == 0) {
+                int x = s + i;
+                int kind = (s >>> 3) & 3;
+                s = s * 31 + (kind == 1 ? x * 5 + 2 : kind == 2 ? x * 7 + 3 : x * 3 + 1);
+            } else {
+                int x = s ^ i;
+                int kind = (s >>> 5) & 3;
+                s = s * 17 + (kind == 1 ? x * 13 + 7 : kind == 2 ? x * 19 + 9 : x * 11 + 5);
+            }
+        }
+        assertEquals(s, loader.callStatic("t.Main", "run"));
+        assertEquals("[]", loader.result("t.Main").diagnostics().toString());
+        org.objectweb.asm.tree.ClassNode node = new org.objectweb.asm.tree.ClassNode();
+        new org.objectweb.asm.ClassReader(loader.result("t.Main").bytes()).accept(node, 0);
+        org.objectweb.asm.tree.MethodNode woven = node.methods.stream()
+                .filter(m -> m.name.equals("big") && m.desc.endsWith("I)I")).findFirst().orElseThrow();
+        // the calls went through inline caches, in a method large enough to take the compact encoding
+        assertEquals(true, io.aioco.instrumenter.rewrite.MethodRewrite.hasVirtualCalls(woven), node.methods.toString());
+    }
 }
