@@ -283,4 +283,120 @@ class InlineCacheHostileTest {
         // the calls went through inline caches, in a method large enough to take the compact encoding
         assertEquals(true, io.aioco.instrumenter.rewrite.MethodRewrite.hasVirtualCalls(woven), node.methods.toString());
     }
+
+    /**
+     * An exception thrown by the callee after it resumed, and one thrown before any suspension,
+     * through a cached call: the trace names the callee and the caller at their lines, with the
+     * cache on as with it off.
+     */
+    @Test
+    void exceptionsThroughTheCacheNameTheFrames() throws Exception {
+        Map<String, byte[]> compiled = GuardedCrossClassCallTest.compile(
+                "t.W", """
+                        public class W {
+                            @CoroutineFn public int get(int k) {
+                                if (k > 0) Coroutine.yield();
+                                throw new IllegalStateException("k=" + k);
+                            }
+                        }
+                        """,
+                "t.Main", """
+                        public class Main {
+                            @CoroutineFn static int call(W w, int k) {
+                                return w.get(k);
+                            }
+                            @CoroutineFn static void body() {
+                                for (int k = 0; k < 2; k++) {
+                                    try { call(new W(), k); } catch (IllegalStateException e) {
+                                        StringBuilder b = new StringBuilder(e.getMessage());
+                                        for (StackTraceElement f : e.getStackTrace()) {
+                                            if (f.getClassName().startsWith("t.") && !f.getClassName().equals("t.Driver")) {
+                                                b.append(' ').append(f.getClassName()).append('.').append(f.getMethodName()).append(':').append(f.getLineNumber());
+                                            }
+                                        }
+                                        Driver.log(b);
+                                    }
+                                }
+                            }
+                            public static Object run() { return Driver.drive(Main::body); }
+                        }
+                        """);
+        Map<String, byte[]> woven = weaveAll(compiled);
+        String cached = (String) run(woven, "run");
+        String old = System.setProperty("aioco.inlineCache", "false");
+        String uncached;
+        try {
+            uncached = (String) run(woven, "run");
+        } finally {
+            if (old == null) {
+                System.clearProperty("aioco.inlineCache");
+            } else {
+                System.setProperty("aioco.inlineCache", old);
+            }
+        }
+        // the wrapper adds a frame of W.get at its declaration's line (7) where the call goes through
+        // it (every call without the cache; the resume with it); the other frames are the same
+        assertEquals(uncached.replace(" t.W.get:7", ""), cached.replace(" t.W.get:7", ""));
+        assertEquals("k=0 t.W.get:8 t.Main.call:7 t.Main.body:11 t.Main.run:22,|,k=1 t.W.get:8 t.Main.call:7 t.Main.body:11 t.Main.run:22",
+                cached.replace(" t.W.get:7", "").replaceAll(" t.Main.lambda[^ ,]*", ""));
+    }
+
+    /** A woven subclass that overrides the coroutine function with a plain method: its method runs. */
+    @Test
+    void aWovenSubclassWithAPlainOverride() throws Exception {
+        Map<String, byte[]> compiled = GuardedCrossClassCallTest.compile(
+                "t.W", "public class W { @CoroutineFn public int get(int k) { Coroutine.yield(); return k + 1; } }\n",
+                "t.Sub", """
+                        public class Sub extends W {
+                            public int get(int k) { return -k; }
+                            @CoroutineFn public int other(int k) { Coroutine.yield(); return k; }
+                        }
+                        """,
+                "t.Main", """
+                        public class Main {
+                            @CoroutineFn static int call(W w, int k) { return w.get(k); }
+                            @CoroutineFn static void body() {
+                                W[] all = {new W(), new Sub(), new W(), new Sub()};
+                                for (W w : all) Driver.log("=" + call(w, 5));
+                            }
+                            public static Object run() { return Driver.drive(Main::body); }
+                        }
+                        """);
+        assertEquals("|,=6,=-5,|,=6,=-5", run(weaveAll(compiled), "run"));
+    }
+
+    /**
+     * Hidden classes defined from a woven class's bytes (its own override, woven) and from an
+     * unwoven override, at a site that cached the woven base class.
+     */
+    @Test
+    void hiddenClassesReachTheirOwnMethods() throws Exception {
+        Map<String, byte[]> compiled = GuardedCrossClassCallTest.compile(
+                "t.W", "public class W { @CoroutineFn public int get(int k) { Coroutine.yield(); return k + 1; } }\n",
+                "t.HW", "public class HW extends W { @CoroutineFn public int get(int k) { Coroutine.yield(); return k * 100; } }\n",
+                "t.HP", "public class HP extends W { public int get(int k) { return k * 1000; } }\n",
+                "t.Main", """
+                        public class Main {
+                            public static byte[] hw, hp;
+                            @CoroutineFn static int call(W w, int k) { return w.get(k); }
+                            static W hidden(byte[] bytes) {
+                                try {
+                                    return (W) java.lang.invoke.MethodHandles.lookup().defineHiddenClass(bytes, true)
+                                            .lookupClass().getConstructor().newInstance();
+                                } catch (ReflectiveOperationException e) { throw new AssertionError(e); }
+                            }
+                            @CoroutineFn static void body() {
+                                W[] all = {new W(), hidden(hw), hidden(hp), new W(), hidden(hw), hidden(hp)};
+                                for (W w : all) Driver.log("=" + call(w, 3));
+                            }
+                            public static Object run() { return Driver.drive(Main::body); }
+                        }
+                        """);
+        Map<String, byte[]> woven = weaveAll(compiled);
+        GuardedCrossClassCallTest.MapLoader loader = new GuardedCrossClassCallTest.MapLoader(getClass().getClassLoader(), woven);
+        Class<?> main = loader.loadClass("t.Main");
+        main.getField("hw").set(null, woven.get("t/HW"));
+        main.getField("hp").set(null, compiled.get("t/HP"));
+        assertEquals("|,=4,|,=300,=3000,|,=4,|,=300,=3000", main.getMethod("run").invoke(null));
+    }
 }
