@@ -399,4 +399,56 @@ class InlineCacheHostileTest {
         main.getField("hp").set(null, compiled.get("t/HP"));
         assertEquals("|,=4,|,=300,=3000,|,=4,|,=300,=3000", main.getMethod("run").invoke(null));
     }
+
+    /**
+     * The NOT_SELECTED mark left on the stack by a call inside a cached callee (the inner call's
+     * receiver is an unwoven override, a lambda, a proxy; its call as written runs plain code that
+     * never touches the stack), in tail position, before a suspension, and thrown through: the
+     * outer cached call must not take it for its own and make its call again.
+     */
+    @Test
+    void anInnerNotSelectedMarkIsNotTakenByTheOuterCall() throws Exception {
+        Map<String, byte[]> compiled = GuardedCrossClassCallTest.compile(
+                "t.W", """
+                        public class W {
+                            public W inner;
+                            @CoroutineFn public int get(int k) { Driver.log("W" + k); return inner.get(k) + 1; }
+                        }
+                        """,
+                "t.P", "public class P extends W { public int get(int k) { Driver.log(\"P\" + k); if (k < 0) throw new IllegalStateException(); return k * 10; } }\n",
+                "t.Y", """
+                        public class Y extends W {
+                            @CoroutineFn public int get(int k) { Driver.log("Y" + k); int r = inner.get(k); Coroutine.yield(); return r + 2; }
+                        }
+                        """,
+                "t.F", "public interface F { @CoroutineFn int apply(int x); }\n",
+                "t.G", """
+                        public class G implements F {
+                            public F inner;
+                            @CoroutineFn public int apply(int x) { Driver.log("G" + x); return inner.apply(x); }
+                        }
+                        """,
+                "t.Main", """
+                        public class Main {
+                            @CoroutineFn static int call(W w, int k) { return w.get(k); }
+                            @CoroutineFn static int callF(F f, int x) { return f.apply(x); }
+                            @CoroutineFn static void body() {
+                                W w = new W(); w.inner = new P();
+                                Y y = new Y(); y.inner = new P();
+                                Driver.log("=" + call(w, 5));
+                                Driver.log("=" + call(y, 6));
+                                try { call(w, -1); } catch (IllegalStateException e) { Driver.log("ISE"); }
+                                Driver.log("=" + call(w, 7));
+                                G g = new G(); g.inner = x -> { Driver.log("L" + x); return x * 3; };
+                                Driver.log("=" + callF(g, 8));
+                                G g2 = new G(); g2.inner = (F) java.lang.reflect.Proxy.newProxyInstance(F.class.getClassLoader(),
+                                        new Class<?>[] {F.class}, (p, m, a) -> { Driver.log("X" + a[0]); return (Integer) a[0] * 4; });
+                                Driver.log("=" + callF(g2, 9));
+                            }
+                            public static Object run() { return Driver.drive(Main::body); }
+                        }
+                        """);
+        Map<String, byte[]> woven = GuardedCrossClassCallTest.weave(compiled, name -> !name.equals("t/Driver") && !name.equals("t/P"));
+        assertEquals("W5,P5,=51,Y6,P6,|,=62,W-1,P-1,ISE,W7,P7,=71,G8,L8,=24,G9,X9,=36", run(woven, "run"));
+    }
 }
