@@ -451,4 +451,34 @@ class InlineCacheHostileTest {
         Map<String, byte[]> woven = GuardedCrossClassCallTest.weave(compiled, name -> !name.equals("t/Driver") && !name.equals("t/P"));
         assertEquals("W5,P5,=51,Y6,P6,|,=62,W-1,P-1,ISE,W7,P7,=71,G8,L8,=24,G9,X9,=36", run(woven, "run"));
     }
+
+    /**
+     * A generic interface method implemented by a default method of a subinterface with a narrower
+     * type (javac's bridge is a default method of the interface), a default overriding another
+     * default, and an interface implemented through a public method of a superclass that does not
+     * implement it; receivers alternate at one interface site.
+     */
+    @Test
+    void interfaceBridgesAndInheritedImplementations() throws Exception {
+        Map<String, byte[]> compiled = GuardedCrossClassCallTest.compile(
+                "t.Fn", "public interface Fn<T> { @CoroutineFn T apply(T t); }\n",
+                "t.StrFn", "public interface StrFn extends Fn<String> { @CoroutineFn default String apply(String s) { Coroutine.yield(); return s + \"!\"; } }\n",
+                "t.LoudFn", "public interface LoudFn extends StrFn { @CoroutineFn default String apply(String s) { return s.toUpperCase(); } }\n",
+                "t.X", "public class X implements StrFn {}\n",
+                "t.Y", "public class Y implements LoudFn {}\n",
+                "t.Base", "public class Base { @CoroutineFn public String apply(String s) { return \"base:\" + s; } }\n",
+                "t.Z", "public class Z extends Base implements StrFn {}\n",
+                "t.Main", """
+                        public class Main {
+                            @CoroutineFn static <T> T call(Fn<T> f, T t) { return f.apply(t); }
+                            @CoroutineFn static String callStr(StrFn f, String s) { return f.apply(s); }
+                            @CoroutineFn static void body() {
+                                StrFn[] all = {new X(), new Y(), new Z(), new X(), new Y(), new Z()};
+                                for (StrFn f : all) Driver.log(call(f, "a") + "/" + callStr(f, "b"));
+                            }
+                            public static Object run() { return Driver.drive(Main::body); }
+                        }
+                        """);
+        assertEquals("|,|,a!/b!,A/B,base:a/base:b,|,|,a!/b!,A/B,base:a/base:b", run(weaveAll(compiled), "run"));
+    }
 }
