@@ -481,4 +481,54 @@ class InlineCacheHostileTest {
                         """);
         assertEquals("|,|,a!/b!,A/B,base:a/base:b,|,|,a!/b!,A/B,base:a/base:b", run(weaveAll(compiled), "run"));
     }
+
+    /**
+     * The class-path rule asks the thread's context class loader whether Mockito's inline mock
+     * maker or Byte Buddy's agent is visible. A context loader that fails with an Error other
+     * than a LinkageError (a restricted or broken loader: AssertionError, StackOverflowError,
+     * ServiceConfigurationError) must not break the call, which never needed that loader: the
+     * plain call as written works. The site's bootstrap lets the Error out instead: the call throws
+     * the loader's AssertionError (not sticky: an Error that is no LinkageError is not recorded, so
+     * the site links at its next execution under another context loader).
+     */
+    @Test
+    void aContextLoaderThatFailsDoesNotBreakTheCall() throws Exception {
+        Map<String, byte[]> compiled = GuardedCrossClassCallTest.compile(
+                "t.W", "public class W { @CoroutineFn public int get(int k) { Coroutine.yield(); return k + 1; } }\n",
+                "t.Main", """
+                        public class Main {
+                            @CoroutineFn static int call(W w, int k) { return w.get(k); }
+                            @CoroutineFn static void body() { Driver.log("=" + call(new W(), 1)); }
+                            public static Object run() { return Driver.drive(Main::body); }
+                        }
+                        """);
+        Map<String, byte[]> woven = weaveAll(compiled);
+        ClassLoader broken = new ClassLoader(null) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) {
+                throw new AssertionError("this loader may not load " + name);
+            }
+        };
+        Class<?> main = new GuardedCrossClassCallTest.MapLoader(getClass().getClassLoader(), woven).loadClass("t.Main");
+        Thread thread = Thread.currentThread();
+        ClassLoader saved = thread.getContextClassLoader();
+        thread.setContextClassLoader(broken);
+        String first;
+        try {
+            first = outcome(main);
+        } finally {
+            thread.setContextClassLoader(saved);
+        }
+        // the same call site again, the context loader restored
+        String second = outcome(main);
+        assertEquals("|,=2 then |,=2,|,=2", first + " then " + second);
+    }
+
+    private static String outcome(Class<?> main) throws Exception {
+        try {
+            return (String) main.getMethod("run").invoke(null);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            return e.getCause().toString();
+        }
+    }
 }
