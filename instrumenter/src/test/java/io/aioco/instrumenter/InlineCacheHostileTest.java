@@ -531,4 +531,31 @@ class InlineCacheHostileTest {
             return e.getCause().toString();
         }
     }
+
+    /** The same with -Daioco.inlineCache=false: the property does not bring back the plain call's message. */
+    @Test
+    void aNullReceiverWithTheCacheOff() throws Exception {
+        Map<String, byte[]> compiled = GuardedCrossClassCallTest.compile(
+                "t.W", "public class W { @CoroutineFn public int get(int k) { return k + 1; } }\n",
+                "t.Main", """
+                        public class Main {
+                            @CoroutineFn static int call(W w, int k) { return w.get(k); }
+                            @CoroutineFn static void body() {
+                                try { call(null, 1); } catch (NullPointerException e) { Driver.log(e.getMessage() + " at " + e.getStackTrace()[0]); }
+                            }
+                            public static Object run() { return Driver.drive(Main::body); }
+                        }
+                        """);
+        Map<String, byte[]> woven = weaveAll(compiled);
+        String old = System.setProperty("aioco.inlineCache", "false");
+        try {
+            assertEquals("Cannot invoke \"t.W.get(int)\" because \"w\" is null at t.Main.call(Main.java:6)", run(woven, "run"));
+        } finally {
+            if (old == null) {
+                System.clearProperty("aioco.inlineCache");
+            } else {
+                System.setProperty("aioco.inlineCache", old);
+            }
+        }
+    }
 }
