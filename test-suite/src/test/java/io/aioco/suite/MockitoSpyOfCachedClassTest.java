@@ -10,11 +10,13 @@ import io.aioco.CoroutineFn;
 import org.junit.jupiter.api.Test;
 
 /**
- * Reviewer rv13b: Mockito spies ({@code spy()} + {@code doReturn}) of a subclass that only
- * inherits a woven coroutine function, and of a class that inherits a woven default method, at
- * call sites that cached those very classes with real instances first.
+ * Mockito spies ({@code spy()} + {@code doReturn}) of a subclass that only inherits a woven
+ * coroutine function, and of a class that inherits a woven default method, at call sites that
+ * cached those very classes with real instances first (under the agent; woven by the plugin, with
+ * Mockito on the class path, the caches are off): each spy answers its stubs (from the hostile
+ * review rv13b).
  */
-class Rv13bSpyTest {
+class MockitoSpyOfCachedClassTest {
     public interface Tariff {
         @CoroutineFn
         default int fee(int item) {

@@ -13,15 +13,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Reviewer rv13b: classes woven ahead (as by the plugin), run without the aioco agent, next to
- * another agent that retransforms a woven class to stub a coroutine function in its wrapper (what
- * JMockit's fakes, or any mocking agent other than Mockito's inline mock maker, do), with neither
- * Mockito nor Byte Buddy on the class path. The plain call as written runs the stub (42); a call
- * site whose inline cache took the class before the retransformation keeps running the real
- * method's woven body (4; and when that body suspends, its resume goes through the stubbed wrapper,
- * which answers 42 after the real body's side effects ran and abandons its saved frame).
+ * Classes woven ahead (as by the plugin), run without the aioco agent, next to another agent that
+ * retransforms a woven class to stub a coroutine function in its wrapper (what JMockit's fakes, or
+ * any mocking agent other than Mockito's inline mock maker, do), with neither Mockito nor Byte
+ * Buddy on the class path (found by the hostile review rv13b). Nothing sees that retransformation
+ * without the aioco agent, so the inline caches of virtual calls are off by default there: every
+ * call, as written, runs the stub (42). With {@code -Daioco.inlineCache=true} the user states that
+ * no agent retransforms woven classes; here that is untrue, and a call site whose cache took the
+ * class before the retransformation keeps running the real method's woven body (4), as the README
+ * says ("With Mockito (and other agents that retransform)"). A child JVM, the same in the agent
+ * and woven runs: run once, in the agent run (test-suite's pom).
  */
-class Rv13bOtherRetransformerTest {
+class OtherRetransformingAgentTest {
     private static final String[][] STUBBER = RetransformFixture.capableAgent("Stubber",
             "import org.objectweb.asm.*;", "", """
             if (redefined == null || !"app/Shop".equals(name)) {
@@ -92,24 +95,41 @@ class Rv13bOtherRetransformerTest {
     Path work;
 
     @Test
-    void aStubPutByAnotherRetransformingAgentIsNotSkipped() throws Exception {
-        RetransformFixture stubber = RetransformFixture.agent(work, List.of(ChildJvm.asm()), STUBBER, "spy.Stubber",
+    void withoutTheAgentAStubPutByAnotherRetransformingAgentIsNotSkipped() throws Exception {
+        Path app = app();
+        String output = ChildJvm.run(ChildJvm.command(stubber.javaagent(), "-cp", stubber.classPath(app), "app.Main"));
+        assertTrue(output.contains("before=4,4\n"), output);
+        // the JVM runs the retransformed wrapper: 42, and the real method does not run
+        assertTrue(output.contains("stubbed app.Shop.price\nplain=42\nafter=42\n"), output);
+        String off = ChildJvm.run(ChildJvm.command(stubber.javaagent(), "-Daioco.inlineCache=false", "-cp",
+                stubber.classPath(app), "app.Main"));
+        assertTrue(off.contains("before=4,4\n") && off.contains("stubbed app.Shop.price\nplain=42\nafter=42\n"), off);
+    }
+
+    @Test
+    void withTheCachesTurnedOnTheSiteThatCachedTheClassSkipsTheStub() throws Exception {
+        Path app = app();
+        String output = ChildJvm.run(ChildJvm.command(stubber.javaagent(), "-Daioco.inlineCache=true", "-cp",
+                stubber.classPath(app), "app.Main"));
+        assertTrue(output.contains("before=4,4\n"), output);
+        // the plain call (main is no coroutine function) runs the stub; the site that cached Shop
+        // calls its woven body: the real method runs (the documented limit of the property)
+        assertTrue(output.contains("stubbed app.Shop.price\nplain=42\nreal price ran\nafter=4\n"), output);
+    }
+
+    private RetransformFixture stubber;
+
+    /** The stubbing agent and the app, woven in place. */
+    private Path app() throws Exception {
+        stubber = RetransformFixture.agent(work, List.of(ChildJvm.asm()), STUBBER, "spy.Stubber",
                 "Can-Retransform-Classes: true");
         Path app = stubber.app(new String[][] {{"app/Shop.java", SHOP}, {"app/Main.java", MAIN}});
         weave(app);
-        // control: with the caches off, the call as written runs the stub
-        String off = ChildJvm.run(ChildJvm.command(stubber.javaagent(), "-Daioco.inlineCache=false", "-cp",
-                stubber.classPath(app), "app.Main"));
-        assertTrue(off.contains("stubbed app.Shop.price\nplain=42\nafter=42\n"), off);
-        String output = ChildJvm.run(ChildJvm.command(stubber.javaagent(), "-cp", stubber.classPath(app), "app.Main"));
-        assertTrue(output.contains("before=4,4\n"), output);
-        assertTrue(output.contains("stubbed app.Shop.price\n"), output);
-        // the JVM runs the retransformed wrapper: 42, and the real method does not run
-        assertTrue(output.contains("stubbed app.Shop.price\nplain=42\nafter=42\n"), output);
+        return app;
     }
 
     /** Weaves the app's classes in place, as the Maven plugin does. */
-    private static void weave(Path classes) throws Exception {
+    static void weave(Path classes) throws Exception {
         ClassLookup lookup = ClassLookup.chain(name -> {
             Path file = classes.resolve(name + ".class");
             try {
@@ -117,7 +137,7 @@ class Rv13bOtherRetransformerTest {
             } catch (java.io.IOException e) {
                 return null;
             }
-        }, ClassLookup.ofClassLoader(Rv13bOtherRetransformerTest.class.getClassLoader()));
+        }, ClassLookup.ofClassLoader(OtherRetransformingAgentTest.class.getClassLoader()));
         Instrumenter instrumenter = new Instrumenter(lookup);
         List<Path> files;
         try (Stream<Path> walk = Files.walk(classes)) {
