@@ -81,6 +81,34 @@ class VirtualCallCacheTest {
     }
 
     /**
+     * Without the aioco agent (nothing here watches retransformations) the caches are off unless
+     * {@code -Daioco.inlineCache=true}: every call goes through the wrapper (two frames of the
+     * callee), since another agent could have put code into it unseen; with the property, the
+     * site calls the fresh body (one frame); {@code false} turns them off.
+     */
+    @Test
+    void withoutTheAgentTheCachesAreOffUnlessTheUserOptsIn() throws Exception {
+        Map<String, String> classes = Map.of(
+                "W", """
+                        public class W {
+                            @CoroutineFn public int get(int k) { Driver.log("W" + Frames.of("t.W", "get")); return k + 1; }
+                        }
+                        """,
+                "Main", """
+                        public class Main {
+                            @CoroutineFn static int call(W w, int k) { return w.get(k); }
+                            @CoroutineFn static void body() { W w = new W(); Driver.log("=" + call(w, 1)); Driver.log("=" + call(w, 2)); }
+                            public static Object run() { return Driver.drive(Main::body); }
+                        }
+                        """);
+        assertEquals(null, System.getProperty("aioco.agent.watchesRetransformation"), "no agent here");
+        assertEquals("W2,=2,W2,=3", InlineCacheHostileTest.withInlineCache(null, () -> loader(classes).callStatic("t.Main", "run")));
+        assertEquals("W1,=2,W1,=3", InlineCacheHostileTest.withInlineCache("true", () -> loader(classes).callStatic("t.Main", "run")));
+        assertEquals("W2,=2,W2,=3", InlineCacheHostileTest.withInlineCache("false", () -> loader(classes).callStatic("t.Main", "run")));
+        assertEquals("W2,=2,W2,=3", InlineCacheHostileTest.withInlineCache("yes", () -> loader(classes).callStatic("t.Main", "run")));
+    }
+
+    /**
      * A subclass loaded unwoven (excluded) that overrides a woven coroutine function: the call runs
      * its override (which calls the woven method with {@code super.}), not the woven method the
      * site found for the first receiver; a subclass loaded unwoven that only inherits the method

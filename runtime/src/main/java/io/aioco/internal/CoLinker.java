@@ -117,7 +117,9 @@ public final class CoLinker {
      * function, or is hidden by another, or the fresh body is not accessible to the caller's module)
      * the site stores {@link CoStack#NOT_SELECTED} in the signal and returns a dummy value, and the
      * caller makes the call as written, through the wrapper, as it did before this cache; also when
-     * the call as written fails to resolve (it then throws what it would have thrown).
+     * the call as written fails to resolve (it then throws what it would have thrown). Every call
+     * at a site is the call as written when the caches are off ({@link #INLINE_CACHE_PROPERTY}):
+     * without the aioco agent, unless {@code -Daioco.inlineCache=true}.
      *
      * @param caller the calling class's lookup
      * @param name the method's name
@@ -132,8 +134,14 @@ public final class CoLinker {
     }
 
     /**
-     * The system property that turns every inline cache of virtual calls off ({@code
-     * -Daioco.inlineCache=false}): each call then goes through the wrapper, as written.
+     * The system property that turns the inline caches of virtual calls off or on: {@code
+     * -Daioco.inlineCache=false} turns every cache off (each call then goes through the wrapper,
+     * as written); {@code -Daioco.inlineCache=true} turns them on without the aioco agent (classes
+     * woven by the Maven plugin), where they are off by default: the user states that no agent
+     * retransforms woven classes (no other agent's code in their wrappers, which a cache would
+     * skip), and a class of Mockito's inline mock maker or Byte Buddy's agent on the class path
+     * still keeps them off. Under the aioco agent, which watches every retransformation ({@link
+     * #RETRANSFORM_WATCH_PROPERTY}), they are on unless the property is {@code false}.
      */
     public static final String INLINE_CACHE_PROPERTY = "aioco.inlineCache";
     /**
@@ -291,15 +299,21 @@ public final class CoLinker {
 
         /**
          * @return whether this caller's sites never cache: {@code -Daioco.inlineCache=false}; or,
-         *     unless the aioco agent watches retransformations, a class of {@link #RETRANSFORMERS}
-         *     visible from the caller's loader, the system loader or the thread's context loader
+         *     unless the aioco agent watches retransformations: always, unless {@code
+         *     -Daioco.inlineCache=true} (another agent could retransform a woven class and put
+         *     code into its wrappers unseen), and even then when a class of {@link #RETRANSFORMERS}
+         *     is visible from the caller's loader, the system loader or the thread's context loader
          */
         static boolean cacheOff(Class<?> callerClass) {
-            if ("false".equals(System.getProperty(INLINE_CACHE_PROPERTY))) {
+            String property = System.getProperty(INLINE_CACHE_PROPERTY);
+            if ("false".equals(property)) {
                 return true;
             }
             if ("true".equals(System.getProperty(RETRANSFORM_WATCH_PROPERTY))) {
                 return false;
+            }
+            if (!"true".equals(property)) {
+                return true; // NOTE: no watcher: nothing would tell the sites of a retransformation
             }
             return retransformerVisible(callerClass.getClassLoader())
                     || retransformerVisible(ClassLoader.getSystemClassLoader())
@@ -319,8 +333,16 @@ public final class CoLinker {
                     Class.forName(name, false, loader);
                     visible = true;
                     break;
-                } catch (ClassNotFoundException | LinkageError | RuntimeException absent) {
+                } catch (ClassNotFoundException absent) {
                     // NOTE: not there
+                } catch (VirtualMachineError fatal) {
+                    throw fatal;
+                } catch (Throwable failed) {
+                    // NOTE: a loader that fails otherwise (a LinkageError, an AssertionError of a
+                    // restricted loader): it cannot tell, so the site keeps its cache off; the
+                    // call as written never needed that loader
+                    visible = true;
+                    break;
                 }
             }
             if (loader != null) {

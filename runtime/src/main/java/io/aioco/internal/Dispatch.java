@@ -265,27 +265,44 @@ final class Dispatch {
             if (isStatic) {
                 return NONE; // static methods of interfaces are not inherited
             }
-            // no class declares it: a default method, the most specific one (JVMS 5.4.3.3)
+            // no class declares it: the maximally-specific superinterface methods (JVMS 5.4.3.3),
+            // abstract ones too: a call selects the one that is not abstract if there is exactly
+            // one (JVMS 5.4.6), else it throws AbstractMethodError or IncompatibleClassChangeError
+            // (as when an interface in between re-declares a default method abstract)
             List<Class<?>> candidates = new ArrayList<>();
-            collectDefaults(start, name, descriptor, candidates);
+            collectDeclarations(start, name, descriptor, candidates);
             candidates.removeIf(candidate -> candidates.stream()
                     .anyMatch(other -> other != candidate && candidate.isAssignableFrom(other)));
-            return candidates.size() == 1 ? candidates.get(0) : NONE;
+            Class<?> selected = NONE;
+            for (Class<?> candidate : candidates) {
+                if (!Modifier.isAbstract(declared(candidate, name, descriptor))) {
+                    if (selected != NONE) {
+                        return NONE; // NOTE: two defaults: IncompatibleClassChangeError, the call as written
+                    }
+                    selected = candidate;
+                }
+            }
+            return selected;
         } catch (LinkageError | SecurityException unreadable) {
             return NONE; // a signature type cannot be loaded: the call is taken for a foreign one
         }
     }
 
-    private static void collectDefaults(Class<?> type, String name, String descriptor, List<Class<?>> found) {
+    /**
+     * Gathers the superinterfaces of {@code type} (and of its superclasses) that declare a
+     * non-private instance method of that name and descriptor, abstract or not, without looking
+     * above such a declaration (whatever it overrides is not maximally specific).
+     */
+    private static void collectDeclarations(Class<?> type, String name, String descriptor, List<Class<?>> found) {
         for (Class<?> at = type; at != null; at = at.getSuperclass()) {
             for (Class<?> face : at.getInterfaces()) {
                 int declared = declared(face, name, descriptor);
                 if (declared != NOT_DECLARED && !Modifier.isStatic(declared) && !Modifier.isPrivate(declared)) {
-                    if (!Modifier.isAbstract(declared) && !found.contains(face)) {
+                    if (!found.contains(face)) {
                         found.add(face);
                     }
                 } else {
-                    collectDefaults(face, name, descriptor, found);
+                    collectDeclarations(face, name, descriptor, found);
                 }
             }
         }

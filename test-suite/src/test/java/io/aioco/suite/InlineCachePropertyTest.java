@@ -11,8 +11,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code -Daioco.inlineCache=false} turns the inline caches of virtual calls off (CoLinker.linkVirtual):
  * every call from woven code goes through the callee's wrapper, as before the caches. Without it,
- * once the call site has met the receiver's class, the call reaches the callee's woven code from the
- * caller directly. In a child JVM under the agent, the callee naming its caller's frame.
+ * under the agent, once the call site has met the receiver's class, the call reaches the callee's
+ * woven code from the caller directly. Without the agent (classes woven ahead, as by the plugin)
+ * the caches are off unless {@code -Daioco.inlineCache=true}. In a child JVM, the callee naming
+ * its caller's frame.
  */
 class InlineCachePropertyTest {
     private static final String MAIN = """
@@ -53,6 +55,28 @@ class InlineCachePropertyTest {
         command.addAll(List.of(options));
         command.addAll(List.of("-cp", classes + File.pathSeparator + runtime, "app.Main"));
         return ChildJvm.run(command).lines().filter(line -> line.startsWith("result ")).toList();
+    }
+
+    /** The same app woven in place, run without any agent. */
+    private List<String> runWoven(String... options) throws Exception {
+        Path runtime = ChildJvm.runtime();
+        Path classes = ChildJvm.compile(work, "app", new String[][] {{"app/Main.java", MAIN.replace("call(target, i)",
+                "call(target, 41)")}}, runtime.toString());
+        OtherRetransformingAgentTest.weave(classes);
+        List<String> command = ChildJvm.command(options);
+        command.addAll(List.of("-cp", classes + File.pathSeparator + runtime, "app.Main"));
+        return ChildJvm.run(command).lines().filter(line -> line.startsWith("result ")).toList();
+    }
+
+    @Test
+    void withoutTheAgentTheCachesAreOffByDefault() throws Exception {
+        assertEquals(List.of("result 42 called from work", "result 42 called from work", "result 42 called from work"),
+                runWoven());
+    }
+
+    @Test
+    void withoutTheAgentTheUserCanTurnTheCachesOn() throws Exception {
+        assertEquals("result 42 called from call", runWoven("-Daioco.inlineCache=true").get(2));
     }
 
     @Test

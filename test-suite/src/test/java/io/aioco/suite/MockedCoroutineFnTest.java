@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * whose inline cache had already taken the class with real instances (CoLinker.linkVirtual: a cache
  * that called the fresh body would run the real method). Under the agent, its watcher sees
  * Mockito's retransformation and the class's calls go through the wrapper from then on; woven by
- * the plugin, Mockito on the class path keeps the caches off.
+ * the plugin, without the agent, the caches are off (nothing would see a retransformation), and
+ * even with {@code -Daioco.inlineCache=true} Mockito on the class path keeps them off.
  */
 class MockedCoroutineFnTest {
     /** Prices, behind an interface. */
@@ -66,6 +67,25 @@ class MockedCoroutineFnTest {
         return pricing.price(item);
     }
 
+    /** Another, for the sites linked with {@code -Daioco.inlineCache=true}. */
+    public static class Till implements Pricing {
+        @Override
+        public int price(int item) {
+            Coroutine.yield();
+            return item + 3;
+        }
+    }
+
+    @CoroutineFn
+    static int tillVirtually(Till till, int item) {
+        return till.price(item);
+    }
+
+    @CoroutineFn
+    static int tillThroughInterface(Pricing pricing, int item) {
+        return pricing.price(item);
+    }
+
     private static int result;
 
     /** @return {@link #result} once {@code entry}, run as a coroutine entered until it ends, has set it */
@@ -106,5 +126,33 @@ class MockedCoroutineFnTest {
         assertEquals(42, run(() -> result = stallVirtually(mocked, 3)), "after a real stall, the mock still runs its stub");
         assertEquals(42, run(() -> result = stallThroughInterface(mocked, 3)));
         verify(mocked, times(4)).price(3);
+    }
+
+    /**
+     * With {@code -Daioco.inlineCache=true} (set before these sites link): woven by the plugin,
+     * Mockito's inline mock maker on the class path still keeps the caches off; under the agent
+     * the watcher sees the mock's retransformation. Either way the stub answers.
+     */
+    @Test
+    void withTheCachesTurnedOnAStubbedCoroutineFunctionStillAnswers() {
+        String old = System.setProperty("aioco.inlineCache", "true");
+        try {
+            Till real = new Till();
+            for (int i = 0; i < 3; i++) {
+                assertEquals(6, run(() -> result = tillVirtually(real, 3)));
+                assertEquals(6, run(() -> result = tillThroughInterface(real, 3)));
+            }
+            Till mocked = mock(Till.class);
+            when(mocked.price(3)).thenReturn(42);
+            assertEquals(42, run(() -> result = tillVirtually(mocked, 3)));
+            assertEquals(42, run(() -> result = tillThroughInterface(mocked, 3)));
+            assertEquals(6, run(() -> result = tillVirtually(real, 3)));
+        } finally {
+            if (old == null) {
+                System.clearProperty("aioco.inlineCache");
+            } else {
+                System.setProperty("aioco.inlineCache", old);
+            }
+        }
     }
 }
