@@ -130,9 +130,14 @@ class InlineCacheHostileTest {
                 "t.M", "public interface M extends I { @CoroutineFn default int get(int k) { return k + 3; } }\n");
         compiled.put("t/A", v2.get("t/A"));
         compiled.put("t/M", v2.get("t/M"));
-        assertEquals("=3;IncompatibleClassChangeError;", run(new HashMap<>(compiled), "plain"));
+        // NOTE: E selects L's default (the only non-abstract maximally-specific one); G's two
+        // defaults conflict, and the JVM throws an IncompatibleClassChangeError (HotSpot: its
+        // subclass AbstractMethodError through invokeinterface): the woven run must throw the same
+        String plain = (String) run(new HashMap<>(compiled), "plain");
+        assertTrue(plain.matches("=3;=?(IncompatibleClassChangeError|AbstractMethodError);"), plain);
+        String conflict = plain.substring(3, plain.length() - 1).replace("=", "");
         Map<String, byte[]> woven = weaveAll(compiled);
-        String expected = "|,=2,=3,IncompatibleClassChangeError,|,=2,=3,IncompatibleClassChangeError";
+        String expected = "|,=2,=3," + conflict + ",|,=2,=3," + conflict;
         assertEquals(expected, withInlineCache("true", () -> run(woven, "run")));
         assertEquals(expected, withInlineCache("false", () -> run(woven, "run")));
     }
