@@ -1,5 +1,6 @@
 package io.aioco.agent;
 
+import io.aioco.instrumenter.WovenMarker;
 import io.aioco.instrumenter.classfile.RuntimeNames;
 import java.lang.instrument.ClassFileTransformer;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +45,7 @@ final class RetransformWatch implements ClassFileTransformer {
             return null;
         }
         try {
-            if (!contains(classfileBuffer, STACK_DESC)) {
+            if (!WovenMarker.contains(classfileBuffer, STACK_DESC)) {
                 // NOTE: not the marker, an invisible annotation the JVM drops: a retransformation
                 // starts from bytes the JVM rebuilds from the loaded class, unless a capable
                 // transformer changed it at load. A woven class names the stack in its descriptors
@@ -62,18 +63,4 @@ final class RetransformWatch implements ClassFileTransformer {
     }
 
     private static final byte[] STACK_DESC = RuntimeNames.STACK_DESC.getBytes(StandardCharsets.US_ASCII);
-
-    /** @return whether {@code bytes} holds {@code part} (the constant pool's UTF-8 entries are plain ASCII here) */
-    static boolean contains(byte[] bytes, byte[] part) {
-        outer:
-        for (int i = 0; i + part.length <= bytes.length; i++) {
-            for (int j = 0; j < part.length; j++) {
-                if (bytes[i + j] != part[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
-    }
 }

@@ -100,7 +100,11 @@ public final class WovenMarker {
         owner.invisibleAnnotations.add(marker);
     }
 
-    private static boolean contains(byte[] haystack, byte[] needle) {
+    /**
+     * @return whether {@code haystack} holds {@code needle} as a run of bytes (a class file's UTF-8
+     *     constants, for the agent's checks). Any thread.
+     */
+    public static boolean contains(byte[] haystack, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= haystack.length; i++) {
             for (int j = 0; j < needle.length; j++) {
