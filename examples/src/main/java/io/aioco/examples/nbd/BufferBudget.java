@@ -96,6 +96,17 @@ final class BufferBudget {
         return reserved.get();
     }
 
+    /**
+     * A future completed by the next {@link #release} (of any bytes); any thread. A request whose
+     * client left while a worker still reads into its buffer gives its share back only when that
+     * worker is done, after its connection has ended: tests wait for it with this.
+     */
+    CompletableFuture<Void> nextRelease() {
+        CompletableFuture<Void> released = new CompletableFuture<>();
+        waiters.add(released);
+        return released;
+    }
+
     /** The most bytes ever reserved at once. */
     long peak() {
         return peak.get();

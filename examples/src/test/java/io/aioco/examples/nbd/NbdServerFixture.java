@@ -15,8 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 
@@ -81,6 +83,27 @@ abstract class NbdServerFixture {
             }
             if (wanted.test(line)) {
                 return line;
+            }
+        }
+    }
+
+    /**
+     * Waits until no byte of the server's buffer budget is reserved: a request cancelled while a
+     * worker reads into its buffer gives its share back when the worker is done, which may be after
+     * its connection's closing line. Fails after the timeout.
+     */
+    void awaitBudgetReleased() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        while (server.budget().reserved() != 0) {
+            CompletableFuture<Void> next = server.budget().nextRelease(); // NOTE: registered before the re-check
+            if (server.budget().reserved() == 0) {
+                break;
+            }
+            try {
+                next.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                throw new AssertionError("the buffer budget still has " + server.budget().reserved()
+                        + " bytes reserved after " + TIMEOUT_S + " s");
             }
         }
     }
