@@ -108,6 +108,34 @@ public final class CoStack {
     private Class<?> lastProxyHost;
     private String lastProxyMethod;
 
+    /**
+     * The class of the last proxy {@link #admitLambda} admitted and the body it was admitted for,
+     * held weakly: unlike {@link #lastProxy}, kept when the storage becomes a spare (it keeps no
+     * application object, class or class loader alive), so that a new coroutine whose entry is a
+     * proxy of the same class (the same lambda or method reference, created again) is admitted
+     * without {@link Dispatch}'s two class lookups. Replaced on a positive answer for another
+     * class or body; null at first.
+     */
+    private AdmittedClass admittedClass;
+
+    /** A proxy class (the referent) admitted for a lambda body: its declaring class (weakly) and name. */
+    private static final class AdmittedClass extends java.lang.ref.WeakReference<Class<?>> {
+        final java.lang.ref.WeakReference<Class<?>> host;
+        final String method;
+
+        AdmittedClass(Class<?> proxyClass, Class<?> host, String method) {
+            super(proxyClass);
+            this.host = new java.lang.ref.WeakReference<>(host);
+            this.method = method;
+        }
+
+        /** @return whether a proxy of {@code proxyClass} was admitted for {@code host}'s {@code method} */
+        boolean admits(Class<?> proxyClass, Class<?> host, String method) {
+            // NOTE: a cleared referent (its class unloaded) is null, never a live class
+            return this.method == method && get() == proxyClass && this.host.get() == host;
+        }
+    }
+
     /** Slot arrays larger than this are not kept with a spare stack. */
     private static final int SPARE_SLOTS = 64;
 
@@ -130,7 +158,15 @@ public final class CoStack {
 
     /** Called by {@link Carrier#recycle}: empties this storage to be kept as the thread's spare. */
     void emptyForSpare() {
-        clear();
+        if (refs != null) {
+            Arrays.fill(refs, 0, refTop, null);
+        }
+        primTop = 0;
+        refTop = 0;
+        signal = 0;
+        receiver = null;
+        // NOTE: callee kept (unlike clear()): a string constant keeps no class alive, and the next
+        // coroutine's entry is armed with the same one ("run()V"), so it finds it and stores nothing
         coroutine = null;
         lastProxy = null;
         lastProxyHost = null;
@@ -468,13 +504,32 @@ public final class CoStack {
         return admitLambdaUncached(found, target, declaring, method);
     }
 
-    /** {@link #admitLambda}'s cache miss: asks {@link Dispatch}, remembers a positive answer. */
+    /**
+     * {@link #admitLambda}'s miss: the class-level answer of {@link #admittedClass} (a new
+     * coroutine's entry, on a spare storage: nothing stored, so nothing pays a write barrier), else
+     * asks {@link Dispatch} and remembers a positive answer.
+     */
     private int admitLambdaUncached(int found, Object target, Class<?> declaring, String method) {
-        Class<?> host = target == null ? null : Dispatch.lambdaHost(target.getClass());
-        if (host == declaring && Dispatch.lambdaImplementedBy(target, declaring, method)) {
+        if (target == null) {
+            signal = 0;
+            return 0;
+        }
+        Class<?> proxyClass = target.getClass();
+        AdmittedClass known = admittedClass;
+        if (known != null && known.admits(proxyClass, declaring, method)) {
+            return found;
+        }
+        return admitLambdaFromDispatch(found, target, proxyClass, declaring, method);
+    }
+
+    /** {@link #admitLambdaUncached}'s miss: asks {@link Dispatch}, remembers a positive answer. */
+    private int admitLambdaFromDispatch(int found, Object target, Class<?> proxyClass, Class<?> declaring,
+            String method) {
+        if (Dispatch.lambdaHost(proxyClass) == declaring && Dispatch.lambdaImplementedBy(target, declaring, method)) {
             lastProxy = target;
             lastProxyHost = declaring;
             lastProxyMethod = method;
+            admittedClass = new AdmittedClass(proxyClass, declaring, method);
             return found;
         }
         signal = 0;

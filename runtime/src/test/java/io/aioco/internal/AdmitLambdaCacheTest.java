@@ -87,4 +87,44 @@ class AdmitLambdaCacheTest {
         stack.arm(TOKEN, RUN, serializable);
         assertEquals(0, stack.admitLambda(TOKEN, Other.class, body), "the same name, another class");
     }
+
+    /** A serializable proxy capturing {@code n}: every call makes another instance of one proxy class. */
+    private static Runnable capturing(int n) {
+        return (Runnable & Serializable) () -> Integer.toString(n);
+    }
+
+    /**
+     * A spare stack keeps, weakly, which proxy class it admitted for which body ({@code
+     * admittedClass}: a new coroutine's entry, another instance of the same lambda, is admitted
+     * without the class lookups): that answer holds only for that class, body and host; a new
+     * instance asked about another body of the host, or the same name of another class, gets the
+     * full check, which refuses it.
+     */
+    @Test
+    void aSpareStackAdmitsAnotherInstanceOfTheAdmittedClassOnlyForItsBody() throws Exception {
+        CoStack stack = new CoStack(null);
+        Runnable first = capturing(1);
+        Method writeReplace = first.getClass().getDeclaredMethod("writeReplace");
+        writeReplace.setAccessible(true);
+        SerializedLambda lambda = (SerializedLambda) writeReplace.invoke(first);
+        String body = (lambda.getImplMethodName() + lambda.getImplMethodSignature()).intern();
+        stack.arm(TOKEN, RUN, first);
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, body), "its own body");
+        stack.emptyForSpare();
+
+        Runnable second = capturing(2);
+        assertEquals(first.getClass(), second.getClass(), "one proxy class");
+        stack.arm(TOKEN, RUN, second);
+        assertEquals(0, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, "lambda$other$99()V"),
+                "another body of the same host, on a spare that admitted the class for its own");
+        stack.emptyForSpare();
+        stack.arm(TOKEN, RUN, capturing(3));
+        assertEquals(0, stack.admitLambda(TOKEN, Other.class, body), "the same name, another class");
+        stack.emptyForSpare();
+        stack.arm(TOKEN, RUN, capturing(4));
+        assertEquals(TOKEN, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, body), "its own body, a new instance");
+        assertEquals(TOKEN, stack.signal, "admitted: the signal stays");
+        stack.arm(TOKEN, RUN, Other.proxy());
+        assertEquals(0, stack.admitLambda(TOKEN, AdmitLambdaCacheTest.class, body), "another proxy class");
+    }
 }
