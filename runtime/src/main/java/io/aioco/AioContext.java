@@ -557,6 +557,51 @@ public final class AioContext implements AutoCloseable {
         }
     }
 
+    /**
+     * Called from an IOThread's own thread after {@link #claimForLoop} returned true, before its
+     * first {@link #loopPoll}: does once what {@link #poll(boolean, PollHooks, boolean)} does at
+     * the start of each outermost poll of a loop (the thread's state names this context as the one
+     * it polls, callbacks' failures are reported as in a loop), so that each poll of the loop pays
+     * only for the poll itself (issue 18 item 4). Undone by {@link #leaveLoop}.
+     */
+    void enterLoop() {
+        assert inLoopThread() : Thread.currentThread() + " enters the loop of " + this + " held by " + pollingThread;
+        Carrier state = threadState(Thread.currentThread());
+        state.polling = this;
+        guard.asLoop = true;
+        guard.firstFailure = null;
+        probe.depth = 0;
+    }
+
+    /** Called from an IOThread's own thread when its loop ends, after {@link #enterLoop}. */
+    void leaveLoop() {
+        threadState(Thread.currentThread()).polling = null;
+        guard.asLoop = false;
+    }
+
+    /**
+     * Called from an IOThread's own thread between {@link #enterLoop} and {@link #leaveLoop}: one
+     * blocking poll of its loop, what {@code poll(true, PollHooks.NONE, true)} does at the outermost
+     * level with the claim held. An IOThread's context has no time of its own, and its thread is
+     * bound to none at this level (TestTime bindings nest and are undone by the polls that make
+     * them), so its clocks need no setting; its probe is idle between polls, so nothing of it is
+     * saved; with failures reported, none is thrown.
+     *
+     * @throws IllegalStateException if the context is closed
+     */
+    boolean loopPoll() {
+        if (closed) {
+            checkOpen();
+        }
+        io.aioco.internal.observe.LoopProbe p = probe;
+        p.pollStarted();
+        try {
+            return pollOnce(Thread.currentThread(), true, PollHooks.NONE);
+        } finally {
+            p.pollEnded();
+        }
+    }
+
     /** Called from the IOThread's own thread when its loop ends, after claimForLoop returned true. */
     void releaseLoopClaim() {
         assert inLoopThread() : Thread.currentThread() + " releases the claim of " + this + " held by " + pollingThread;

@@ -320,6 +320,9 @@ final class BottomHalfQueue extends BottomHalfQueuePad1 {
             if (bh == null) {
                 continue;
             }
+            if (bh.localRunPending()) {
+                return 0; // NOTE: the common case (a local schedule), from the local state and one flags read
+            }
             int pending = bh.pending();
             if (pending == BottomHalf.RUN_PENDING) {
                 return 0;

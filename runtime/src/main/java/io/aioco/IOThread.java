@@ -74,10 +74,17 @@ public final class IOThread implements AutoCloseable {
         ctx.loopCarrier = CoStack.carrier(); // NOTE: for dumps: found whatever slot of the carrier cache it has
         // Held across polls: each poll is then nested in the claim (no compare-and-set per poll).
         boolean claimed = ctx.claimForLoop();
+        if (claimed) {
+            ctx.enterLoop(); // NOTE: the per-poll bookkeeping of an outermost poll, done once
+        }
         try {
             while (!stopping) {
                 try {
-                    ctx.poll(true, PollHooks.NONE, true); // as a loop: callbacks' failures are reported, not thrown
+                    if (claimed) {
+                        ctx.loopPoll();
+                    } else {
+                        ctx.poll(true, PollHooks.NONE, true); // as a loop: callbacks' failures are reported, not thrown
+                    }
                 } catch (Throwable t) {
                     if (ctx.isClosed()) {
                         break;
@@ -91,6 +98,7 @@ public final class IOThread implements AutoCloseable {
             }
         } finally {
             if (claimed) {
+                ctx.leaveLoop();
                 ctx.releaseLoopClaim();
             }
             CoStack.carrier().home = null;
