@@ -396,9 +396,10 @@ final class StateMachine {
     }
 
     /**
-     * Compact: the locals a point saves, with their types. The frame saves the operand stack and
-     * the receiver first (their shape's block), then the locals (this block, shared by the shapes
-     * that differ only in their operand stacks), then the state; restoring, this block comes first.
+     * Compact: the values a point saves, with their types: the operand stack under the call and the
+     * receiver, from the locals its shape's block keeps them in, and the locals. Their save and
+     * restore code is that of its node in the trie of {@link #emitLocalsTrie}, shared with the
+     * sets that extend it; the frame saves the state last.
      */
     private static final class LocalsShape {
         final SuspensionPoint first;
@@ -585,9 +586,11 @@ final class StateMachine {
 
     /**
      * Compact: one shape's shared blocks. Suspend: (for a call) a stale signal goes back after the
-     * point's call, else the frame is saved as {@link #saveAndReturn} saves it, the state last.
-     * Restore (the body only): the frame popped, the operand stack pushed back with the callee's
-     * dummy arguments and resume signal, and on to the point's call (or after its yield).
+     * point's call, else the operand stack under the call is kept in locals and the frame saved by
+     * its locals shape's code (the same slots as {@link #saveAndReturn} saves, in another order),
+     * the state last. Restore (the body only): once the locals shape's code restored the frame, the
+     * operand stack pushed back with the callee's dummy arguments and resume signal, and on to the
+     * point's call (or after its yield).
      */
     private void emitShape(Shape shape) {
         SuspensionPoint point = shape.first;
