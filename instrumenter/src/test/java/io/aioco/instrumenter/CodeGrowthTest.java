@@ -302,7 +302,9 @@ class CodeGrowthTest {
                         int enters = 0;
                         while (!co.isTerminated()) {
                             co.enter();
-                            enters++;
+                            if (++enters > 100_000) {
+                                throw new AssertionError("still running after " + enters + " enters");
+                            }
                         }
                         return new Object[] {result, G.passed, enters};
                     }
