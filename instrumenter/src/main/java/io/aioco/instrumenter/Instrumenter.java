@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.function.Predicate;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.LimitExceededException;
 import org.objectweb.asm.MethodTooLargeException;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
@@ -236,14 +237,18 @@ public final class Instrumenter {
         // shares save and restore code between its suspension points; no diagnostic either), then
         // the inline caches of its virtual calls (kept over the usual encoding: a virtual call
         // through the wrapper costs more than the compact encoding), then whole methods, refused one
-        // by one
+        // by one. ASM's budget for computing the frames of one method (its defaults: 10 MiB, 10^8
+        // operations) is raised fourfold for a class with a compact method that passes it: a
+        // method of many locals and many points (each a few basic blocks) needs more
         Set<String> unguarded = new HashSet<>();
         Set<String> compact = new HashSet<>();
         Set<String> uncached = new HashSet<>();
         boolean allUnguarded = false;
         boolean allUncached = false;
+        boolean largerLimits = false;
         while (true) {
             Rewrite attempt = new Rewrite();
+            attempt.largerLimits = largerLimits;
             boolean noGuards = allUnguarded;
             boolean noCaches = allUncached;
             try {
@@ -280,6 +285,8 @@ public final class Instrumenter {
                 }
                 if (compact.add(largest)) {
                     unguarded.add(largest);
+                } else if (e instanceof LimitExceededException && !largerLimits) {
+                    largerLimits = true;
                 } else if (!attempt.cached.isEmpty() && !allUncached) {
                     allUncached = true;
                 } else {
@@ -302,6 +309,8 @@ public final class Instrumenter {
         Set<String> guarded = Set.of();
         /** The methods (name and original descriptor) given inline caches of virtual calls. */
         Set<String> cached = Set.of();
+        /** Whether ASM may spend four times its default budget computing a method's frames. */
+        boolean largerLimits;
         private String largest;
         private int largestSize = -1;
 
@@ -394,14 +403,17 @@ public final class Instrumenter {
         attempt.cached = withVirtualCalls;
         table.emitRegistration(owner);
         WovenMarker.mark(owner);
-        return write(owner, diagnostics);
+        return write(owner, diagnostics, attempt.largerLimits);
     }
 
-    private InstrumentationResult write(ClassNode owner, List<Diagnostic> diagnostics) {
+    private InstrumentationResult write(ClassNode owner, List<Diagnostic> diagnostics, boolean largerLimits) {
         int major = Bytecode.majorVersion(owner);
         boolean frames = major >= Opcodes.V1_7 || (major == Opcodes.V1_6 && !hasSubroutines(owner));
         ClassWriter writer = new HierarchyClassWriter(frames ? ClassWriter.COMPUTE_FRAMES : ClassWriter.COMPUTE_MAXS,
                 hierarchy);
+        if (largerLimits) {
+            writer.setComputeLimits(4 * ASM_MEMORY_LIMIT, 4 * ASM_OPERATIONS_LIMIT);
+        }
         owner.accept(writer);
         return new InstrumentationResult(owner.name, InstrumentationResult.Outcome.REWRITTEN, writer.toByteArray(),
                 List.copyOf(diagnostics));
@@ -427,7 +439,7 @@ public final class Instrumenter {
                 Bytecode.replaceWithThrow(method, diagnostic.format());
             }
         }
-        return write(owner, List.of(diagnostic));
+        return write(owner, List.of(diagnostic), false);
     }
 
     private static InstrumentationResult unchanged(String className, List<Diagnostic> diagnostics) {
@@ -480,6 +492,10 @@ public final class Instrumenter {
     }
 
     /** A ClassWriter whose common-superclass question is answered from class bytes. */
+    /** ASM's default budget for computing one method's frames (ClassWriter's DEFAULT_MAX_*_LIMIT, package-private). */
+    private static final int ASM_MEMORY_LIMIT = 10 * 1024 * 1024;
+    private static final long ASM_OPERATIONS_LIMIT = 100_000_000L;
+
     private static final class HierarchyClassWriter extends ClassWriter {
         private final ClassHierarchy hierarchy;
 
@@ -494,3 +510,4 @@ public final class Instrumenter {
         }
     }
 }
+

@@ -46,7 +46,10 @@ class CodeGrowthTest {
      * @param calls the kinds of suspension point, in turn: {@code s} static call to another class,
      *     {@code g} static call without arguments or result, {@code v} virtual call, {@code p} private
      *     static call, {@code y} {@code Coroutine.yield()}, {@code r} a static call in a block whose
-     *     local is a String or an Integer in turn (one slot, two types); calls that cannot suspend (which a
+     *     local is a String or an Integer in turn (one slot, two types), {@code d} a static call whose result
+     *     defines one more local (of four types in turn), live to the end (no two points have the same
+     *     locals: the Scala tuple builders), {@code a} a static call of eight such calls' results (the
+     *     operand stack under each one holds the results of those before it); calls that cannot suspend (which a
      *     compact caller must reach without their wrapper): {@code n} static of another class,
      *     {@code q} private static
      */
@@ -70,7 +73,10 @@ class CodeGrowthTest {
                 new Shape("mixed calls, 60 live locals, finally nested 3 deep", 60, 3, 0, "spsy"),
                 new Shape("mixed calls, 30 live locals, finally nested 3 deep, stacks 2 deep", 30, 3, 2, "spsy"),
                 new Shape("mixed calls, 60 live locals, finally nested 3 deep, stacks 3 deep", 60, 3, 3, "spvy"),
-                new Shape("calls that suspend and calls that cannot, 10 live locals", 10, 1, 1, "snsq"))
+                new Shape("calls that suspend and calls that cannot, 10 live locals", 10, 1, 1, "snsq"),
+                new Shape("every call defines one more live local", 0, 0, 0, "d"),
+                new Shape("every other call defines one more live local, 12 live locals, virtual calls and yields", 12,
+                        0, 0, "ddvy"))
                 .map(Arguments::of);
     }
 
@@ -125,6 +131,9 @@ class CodeGrowthTest {
                     public static int passed;
                     @CoroutineFn public static int f(int x) { passed++; if (yielding) Coroutine.yield(); return x * 31 + 7; }
                     @CoroutineFn public static void g() { passed++; if (yielding) Coroutine.yield(); }
+                    @CoroutineFn public static int h8(int a, int b, int c, int d, int e, int f, int g, int h) {
+                        passed++; if (yielding) Coroutine.yield(); return a * 3 + b * 5 + c * 7 + d * 11 + e * 13 + f * 17 + g * 19 + h;
+                    }
                     /** Cannot suspend: it has a fresh body only, which a compact caller reaches directly too. */
                     @CoroutineFn public static int n(int x) { P.calledFrom("big"); return x + 11; }
                 }
@@ -180,8 +189,12 @@ class CodeGrowthTest {
         };
     }
 
+    /** The types of the locals that calls define, in turn. */
+    private static final String[] DEFINED = {"int", "long", "String", "double"};
+
     static String program(Shape shape, int points) {
         List<String> statements = new ArrayList<>();
+        Map<String, String> defined = new LinkedHashMap<>();
         for (int k = 0; k < points; k++) {
             char kind = shape.calls().charAt(k % shape.calls().length());
             String call = switch (kind) {
@@ -191,11 +204,27 @@ class CodeGrowthTest {
                 case 'q' -> "q(s)";
                 case 'v' -> "self.v(s)";
                 case 'p' -> "h(s)";
-                case 'y', 'r' -> null;
+                case 'y', 'r', 'd', 'a' -> null;
                 default -> throw new AssertionError(kind);
             };
             String statement;
-            if (kind == 'r') {
+            if (kind == 'd') {
+                String type = DEFINED[defined.size() % DEFINED.length];
+                String name = "d" + k;
+                defined.put(name, type);
+                statement = switch (type) {
+                    case "int" -> "int " + name + " = G.f(s + " + k + ");";
+                    case "long" -> "long " + name + " = G.f(s) + " + k + "L;";
+                    case "String" -> "String " + name + " = \"d\" + G.f(s);";
+                    default -> "double " + name + " = G.f(s) * 0.5;";
+                };
+            } else if (kind == 'a') {
+                StringBuilder arguments = new StringBuilder();
+                for (int a = 0; a < 8; a++) {
+                    arguments.append(a == 0 ? "" : ", ").append("G.f(s + ").append(a).append(")");
+                }
+                statement = "s = G.h8(" + arguments + ");";
+            } else if (kind == 'r') {
                 // a block's local in a slot that the next such block reuses with another type
                 statement = k % 2 == 0 ? "{ String r = \"r\" + s; s = G.f(s); s += r.length(); }"
                         : "{ Integer r = s; s = G.f(s); s += r.intValue(); }";
@@ -273,7 +302,9 @@ class CodeGrowthTest {
                         int enters = 0;
                         while (!co.isTerminated()) {
                             co.enter();
-                            enters++;
+                            if (++enters > 100_000) {
+                                throw new AssertionError("still running after " + enters + " enters");
+                            }
                         }
                         return new Object[] {result, G.passed, enters};
                     }
@@ -287,6 +318,10 @@ class CodeGrowthTest {
         source.append("        long h = s;\n");
         for (int i = 0; i < shape.locals(); i++) {
             source.append("        h = h * 31 + ").append(hash(TYPES[i % TYPES.length], "v" + i)).append(";\n");
+        }
+        for (Map.Entry<String, String> local : defined.entrySet()) {
+            String value = local.getValue().equals("double") ? "(long) " + local.getKey() : hash(local.getValue(), local.getKey());
+            source.append("        h = h * 31 + ").append(value).append(";\n");
         }
         source.append("        return h;\n    }\n}\n");
         return source.toString();

@@ -139,8 +139,8 @@ final class StateMachine {
         for (Shape shape : shapes.values()) {
             emitShape(shape);
         }
-        for (LocalsShape locals : localsShapes.values()) {
-            emitLocalsShape(locals);
+        if (!localsShapes.isEmpty()) {
+            emitLocalsTrie();
         }
         LabelNode corrupt = new LabelNode();
         method.instructions.insert(prologue(start, dispatch));
@@ -396,12 +396,15 @@ final class StateMachine {
     }
 
     /**
-     * Compact: the locals a point saves, with their types. The frame saves the operand stack and
-     * the receiver first (their shape's block), then the locals (this block, shared by the shapes
-     * that differ only in their operand stacks), then the state; restoring, this block comes first.
+     * Compact: the values a point saves, with their types: the operand stack under the call and the
+     * receiver, from the locals its shape's block keeps them in, and the locals. Their save and
+     * restore code is that of its node in the trie of {@link #emitLocalsTrie}, shared with the
+     * sets that extend it; the frame saves the state last.
      */
     private static final class LocalsShape {
         final SuspensionPoint first;
+        /** What it saves: the operand stack under the call and the receiver (from the locals they are kept in), then the locals. */
+        final List<SuspensionPoint.Slot> slots;
         final LabelNode save = new LabelNode();
         final LabelNode restore = new LabelNode();
         /** The points' numbers, ascending, and the restore block of each one's shape. */
@@ -409,8 +412,9 @@ final class StateMachine {
         final List<LabelNode> shapeRestores = new ArrayList<>();
         final java.util.Set<Shape> shapes = new java.util.HashSet<>();
 
-        LocalsShape(SuspensionPoint first) {
+        LocalsShape(SuspensionPoint first, List<SuspensionPoint.Slot> slots) {
             this.first = first;
+            this.slots = slots;
         }
     }
 
@@ -431,13 +435,26 @@ final class StateMachine {
         for (BasicValue value : point.stackBelow()) {
             key.append(' ').append(value.getType());
         }
+        // the values under the call and the receiver are saved from the locals they are kept in, as
+        // the locals are (the constant null is not saved)
+        Spill spill = spill(point, receiverLocal);
+        List<SuspensionPoint.Slot> slots = new ArrayList<>();
+        for (int i = 0; i < spill.belowKinds().size(); i++) {
+            if (spill.belowKinds().get(i) != Kind.NULL) {
+                slots.add(new SuspensionPoint.Slot(spill.belowLocals()[i], point.stackBelow().get(i)));
+            }
+        }
+        if (spill.receiverKind() != null && spill.receiverKind() != Kind.NULL) {
+            slots.add(new SuspensionPoint.Slot(receiverLocal, point.receiverType()));
+        }
+        slots.addAll(point.liveLocals());
         StringBuilder localsKey = new StringBuilder();
-        for (SuspensionPoint.Slot slot : point.liveLocals()) {
-            localsKey.append(' ').append(slot.local()).append('=').append(slot.value().getType());
+        for (SuspensionPoint.Slot slot : slots) {
+            localsKey.append(' ').append(slotKey(slot));
         }
         key.append(" locals").append(localsKey);
-        LocalsShape locals = localsShapes.computeIfAbsent(localsKey.toString(), k -> new LocalsShape(point));
-        Shape shape = shapes.computeIfAbsent(key.toString(), k -> new Shape(point, spill(point, receiverLocal), locals));
+        LocalsShape locals = localsShapes.computeIfAbsent(localsKey.toString(), k -> new LocalsShape(point, slots));
+        Shape shape = shapes.computeIfAbsent(key.toString(), k -> new Shape(point, spill, locals));
         locals.indices.add(point.index());
         locals.shapeRestores.add(shape.restore);
         locals.shapes.add(shape);
@@ -569,9 +586,11 @@ final class StateMachine {
 
     /**
      * Compact: one shape's shared blocks. Suspend: (for a call) a stale signal goes back after the
-     * point's call, else the frame is saved as {@link #saveAndReturn} saves it, the state last.
-     * Restore (the body only): the frame popped, the operand stack pushed back with the callee's
-     * dummy arguments and resume signal, and on to the point's call (or after its yield).
+     * point's call, else the operand stack under the call is kept in locals and the frame saved by
+     * its locals shape's code (the same slots as {@link #saveAndReturn} saves, in another order),
+     * the state last. Restore (the body only): once the locals shape's code restored the frame, the
+     * operand stack pushed back with the callee's dummy arguments and resume signal, and on to the
+     * point's call (or after its yield).
      */
     private void emitShape(Shape shape) {
         SuspensionPoint point = shape.first;
@@ -590,21 +609,20 @@ final class StateMachine {
                 tail.add(new InsnNode(returnType.getSize() == 2 ? Opcodes.POP2 : Opcodes.POP));
             }
         }
-        saveStack(shape.spill);
+        spillStack(shape.spill);
         tail.add(new JumpInsnNode(Opcodes.GOTO, shape.locals.save));
         if (!yield) {
             // the callee left a signal that is not SUSPEND: it was not instrumented and never cleared it
             tail.add(shape.stale);
             storeSignal(tail, 0);
-            tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
-            tail.add(pointSwitch(shape.indices, shape.afters, shape.afters.get(0))); // NOTE: always one of them
+            toPoint(shape.indices, shape.afters);
         }
         if (!resumable) {
             return;
         }
         tail.add(shape.restore);
         markLine(line);
-        restoreStack(point, shape.spill);
+        reloadStack(shape.spill);
         if (!yield) {
             Type[] arguments = point.argumentTypes();
             boolean virtual = point.linkage() == SuspensionPoint.Linkage.VIRTUAL;
@@ -628,40 +646,37 @@ final class StateMachine {
                 storeSignal(tail, point.token() | RuntimeNames.RESUME);
             }
         }
-        tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
-        tail.add(pointSwitch(shape.indices, shape.resumeTargets, shape.resumeTargets.get(0))); // NOTE: the dispatch checked it
+        toPoint(shape.indices, shape.resumeTargets);
     }
 
-    /** Compact: with the operand stack holding exactly the values below the call, saves them and the receiver. */
-    private void saveStack(Spill spill) {
+    /** Compact: on to the label of the point whose number {@link #stateLocal} holds, one of {@code indices}. */
+    private void toPoint(List<Integer> indices, List<LabelNode> targets) {
+        if (indices.size() == 1) {
+            tail.add(new JumpInsnNode(Opcodes.GOTO, targets.get(0)));
+            return;
+        }
+        tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
+        tail.add(pointSwitch(indices, targets, targets.get(0))); // NOTE: always one of them (the dispatch checked it)
+    }
+
+    /**
+     * Compact: with the operand stack holding exactly the values below the call, keeps them in
+     * their locals (the receiver is in its own already), which the locals shape's blocks save.
+     */
+    private void spillStack(Spill spill) {
         List<Kind> belowKinds = spill.belowKinds();
         for (int i = belowKinds.size() - 1; i >= 0; i--) {
             Kind kind = belowKinds.get(i);
             tail.add(kind == Kind.NULL ? new InsnNode(Opcodes.POP) : SlotCodec.store(kind, spill.belowLocals()[i]));
         }
-        for (int i = 0; i < belowKinds.size(); i++) {
-            if (belowKinds.get(i) != Kind.NULL) {
-                SlotCodec.save(tail, stackLocal, belowKinds.get(i), spill.belowLocals()[i]);
-            }
-        }
-        if (spill.receiverKind() != null && spill.receiverKind() != Kind.NULL) {
-            SlotCodec.save(tail, stackLocal, Kind.REFERENCE, spill.receiverLocal());
-        }
     }
 
-    /** Compact: pops what {@link #saveStack} saved (the locals are restored), and pushes it back. */
-    private void restoreStack(SuspensionPoint point, Spill spill) {
+    /** Compact: once the locals shape's blocks restored them, pushes the values below the call and the receiver back. */
+    private void reloadStack(Spill spill) {
         List<Kind> belowKinds = spill.belowKinds();
-        if (spill.receiverKind() != null) {
-            SlotCodec.restore(tail, stackLocal, spill.receiverKind(), point.receiverType());
+        if (spill.receiverKind() == Kind.NULL) {
+            tail.add(new InsnNode(Opcodes.ACONST_NULL));
             tail.add(new VarInsnNode(Opcodes.ASTORE, spill.receiverLocal()));
-        }
-        for (int i = belowKinds.size() - 1; i >= 0; i--) {
-            Kind kind = belowKinds.get(i);
-            if (kind != Kind.NULL) {
-                SlotCodec.restore(tail, stackLocal, kind, point.stackBelow().get(i));
-                tail.add(SlotCodec.store(kind, spill.belowLocals()[i]));
-            }
         }
         for (int i = 0; i < belowKinds.size(); i++) {
             Kind kind = belowKinds.get(i);
@@ -673,42 +688,166 @@ final class StateMachine {
     }
 
     /**
-     * Compact: the save block of a locals shape (the locals, the state, SUSPEND, return) and its
-     * restore block (the locals, then on to the point's shape), with an empty operand stack.
+     * Compact: one node of the trie of the locals shapes. Each shape's locals, in the method's
+     * order of its locals ({@link #emitLocalsTrie}), are a path from the root; a node saves and
+     * restores the one local it adds to its parent's, so that shapes that extend one another (a
+     * method where each call defines one more local) share the code of the locals they have in
+     * common.
      */
-    private void emitLocalsShape(LocalsShape shape) {
-        int line = firstLine() == null ? -1 : firstLine().line;
-        tail.add(shape.save);
-        markLine(line);
-        for (SuspensionPoint.Slot slot : shape.first.liveLocals()) {
-            Kind kind = SlotCodec.kindOf(slot.value(), methodId);
-            if (kind != Kind.NULL) {
-                SlotCodec.save(tail, stackLocal, kind, slot.local());
+    private static final class LocalsNode {
+        /** The local it adds (null at the root, which has none). */
+        final SuspensionPoint.Slot slot;
+        final LocalsNode parent;
+        final Map<String, LocalsNode> children = new LinkedHashMap<>();
+        /** The locals shape whose last local this is, or null. */
+        LocalsShape member;
+        LabelNode save = new LabelNode();
+        final LabelNode restore = new LabelNode();
+        /** Restoring: where the member's frame goes on (when the walk goes on to children). */
+        final LabelNode exit = new LabelNode();
+        /** The smallest member number in its subtree (members are numbered in preorder). */
+        int lowest;
+        /** Its member's number, if it is one. */
+        int number = -1;
+
+        LocalsNode(SuspensionPoint.Slot slot, LocalsNode parent) {
+            this.slot = slot;
+            this.parent = parent;
+        }
+    }
+
+    /**
+     * Compact: the save and restore code of every locals shape, as a trie. A frame saves its locals
+     * from its shape's node up to the root (the last one first: a node's save code goes on to its
+     * parent's, the last child's falls into it), then the state; restoring, the walk goes from the
+     * root down (the first local saved is popped last), each node choosing the child towards the
+     * shape by the shape's number, kept in a local by the dispatch. The locals are ordered by the
+     * number of shapes that hold them (then by slot), so that a set of locals held by every shape
+     * that holds a smaller one is a prefix of the larger one's path.
+     */
+    private void emitLocalsTrie() {
+        Map<String, Integer> holders = new HashMap<>();
+        for (LocalsShape shape : localsShapes.values()) {
+            for (SuspensionPoint.Slot slot : shape.slots) {
+                holders.merge(slotKey(slot), 1, Integer::sum);
             }
         }
-        tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
-        tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
-        tail.add(new LdcInsnNode(stateBase));
-        tail.add(new InsnNode(Opcodes.IADD));
-        returnSuspended();
+        LocalsNode root = new LocalsNode(null, null);
+        for (LocalsShape shape : localsShapes.values()) {
+            List<SuspensionPoint.Slot> slots = new ArrayList<>(shape.slots);
+            slots.sort((a, b) -> {
+                int byHolders = Integer.compare(holders.get(slotKey(b)), holders.get(slotKey(a)));
+                return byHolders != 0 ? byHolders : Integer.compare(a.local(), b.local());
+            });
+            LocalsNode node = root;
+            for (SuspensionPoint.Slot slot : slots) {
+                LocalsNode parent = node;
+                node = node.children.computeIfAbsent(slotKey(slot), k -> new LocalsNode(slot, parent));
+            }
+            node.member = shape;
+            node.save = shape.save; // NOTE: where its shapes' blocks go on to
+        }
+        // preorder: parents before children, the members numbered in that order
+        List<LocalsNode> preorder = new ArrayList<>();
+        List<LocalsNode> pending = new ArrayList<>(List.of(root));
+        int members = 0;
+        while (!pending.isEmpty()) {
+            LocalsNode node = pending.remove(pending.size() - 1);
+            preorder.add(node);
+            node.lowest = members;
+            if (node.member != null) {
+                node.number = members++;
+            }
+            List<LocalsNode> children = new ArrayList<>(node.children.values());
+            for (int i = children.size() - 1; i >= 0; i--) {
+                pending.add(children.get(i));
+            }
+        }
+        int line = firstLine() == null ? -1 : firstLine().line;
+
+        // save: in reverse preorder, a node's first child comes right before it and falls into it
+        // (its other children jump to it)
+        markLine(line);
+        for (int i = preorder.size() - 1; i >= 0; i--) {
+            LocalsNode node = preorder.get(i);
+            tail.add(node.save);
+            if (node.parent == null) {
+                tail.add(new VarInsnNode(Opcodes.ALOAD, stackLocal));
+                tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
+                tail.add(new LdcInsnNode(stateBase));
+                tail.add(new InsnNode(Opcodes.IADD));
+                returnSuspended();
+                continue;
+            }
+            Kind kind = SlotCodec.kindOf(node.slot.value(), methodId);
+            if (kind != Kind.NULL) {
+                SlotCodec.save(tail, stackLocal, kind, node.slot.local());
+            }
+            if (i - 1 < 0 || preorder.get(i - 1) != node.parent) {
+                tail.add(new JumpInsnNode(Opcodes.GOTO, node.parent.save));
+            }
+        }
         if (!resumable) {
             return;
         }
-        tail.add(shape.restore);
+
+        // restore: the dispatch comes to a member's label, which sets its number
         markLine(line);
-        List<SuspensionPoint.Slot> locals = shape.first.liveLocals();
-        for (int i = locals.size() - 1; i >= 0; i--) {
-            SuspensionPoint.Slot slot = locals.get(i);
-            Kind kind = SlotCodec.kindOf(slot.value(), methodId);
-            SlotCodec.restore(tail, stackLocal, kind, slot.value());
-            tail.add(SlotCodec.store(kind == Kind.NULL ? Kind.REFERENCE : kind, slot.local()));
+        int memberLocal = members > 1 ? scratchLocal("locals shape", 1) : -1;
+        for (LocalsNode node : preorder) {
+            if (node.member == null) {
+                continue;
+            }
+            tail.add(node.member.restore);
+            if (memberLocal >= 0) {
+                tail.add(pushInt(node.number));
+                tail.add(new VarInsnNode(Opcodes.ISTORE, memberLocal));
+            }
+            tail.add(new JumpInsnNode(Opcodes.GOTO, root.restore));
         }
+        for (LocalsNode node : preorder) {
+            tail.add(node.restore);
+            if (node.parent != null) {
+                Kind kind = SlotCodec.kindOf(node.slot.value(), methodId);
+                SlotCodec.restore(tail, stackLocal, kind, node.slot.value());
+                tail.add(SlotCodec.store(kind == Kind.NULL ? Kind.REFERENCE : kind, node.slot.local()));
+            }
+            List<LocalsNode> children = new ArrayList<>(node.children.values());
+            if (node.member != null) {
+                if (children.isEmpty()) {
+                    restored(node.member);
+                    continue;
+                }
+                tail.add(new VarInsnNode(Opcodes.ILOAD, memberLocal));
+                tail.add(pushInt(node.number));
+                tail.add(new JumpInsnNode(Opcodes.IF_ICMPEQ, node.exit));
+            }
+            for (int c = children.size() - 1; c >= 1; c--) {
+                tail.add(new VarInsnNode(Opcodes.ILOAD, memberLocal));
+                tail.add(pushInt(children.get(c).lowest));
+                tail.add(new JumpInsnNode(Opcodes.IF_ICMPGE, children.get(c).restore));
+            }
+            // on to the first child, next in preorder
+        }
+        for (LocalsNode node : preorder) {
+            if (node.member != null && !node.children.isEmpty()) {
+                tail.add(node.exit);
+                restored(node.member);
+            }
+        }
+    }
+
+    /** Compact: once a locals shape's locals are restored, on to its point's shape's restore block. */
+    private void restored(LocalsShape shape) {
         if (shape.shapes.size() == 1) {
             tail.add(new JumpInsnNode(Opcodes.GOTO, shape.shapeRestores.get(0)));
         } else {
-            tail.add(new VarInsnNode(Opcodes.ILOAD, stateLocal));
-            tail.add(pointSwitch(shape.indices, shape.shapeRestores, shape.shapeRestores.get(0))); // NOTE: the dispatch checked it
+            toPoint(shape.indices, shape.shapeRestores);
         }
+    }
+
+    private static String slotKey(SuspensionPoint.Slot slot) {
+        return slot.local() + "=" + slot.value().getType();
     }
 
     /** A switch on a point's number to its label (the smaller of a table and a lookup switch). */
@@ -962,3 +1101,4 @@ final class StateMachine {
         return new MethodInsnNode(Opcodes.INVOKEVIRTUAL, RuntimeNames.STACK, name, desc, false);
     }
 }
+
