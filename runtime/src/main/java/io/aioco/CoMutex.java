@@ -14,8 +14,8 @@ import java.lang.invoke.VarHandle;
  * own context ({@link Coroutine#wake()}). The lock belongs to a coroutine, not a thread: only the
  * coroutine that holds it may unlock it.
  *
- * <p>The lock is never held across a suspension inside this class: the internal monitor guards a
- * few field updates only.
+ * <p>No thread ever blocks inside this class: a bit of the state word guards the waiter list for a
+ * few field updates only (others spin on it), never across a suspension or a call out.
  */
 public final class CoMutex {
     private static final VarHandle STATE;
@@ -35,15 +35,23 @@ public final class CoMutex {
 
     /** Bit of {@link #state}: somebody holds the lock (or it is being handed over). */
     private static final int LOCKED = 1;
-    /** One waiter, in {@link #state}: the count of queued coroutines is {@code state >>> 1}. */
-    private static final int WAITER = 2;
+    /**
+     * Bit of {@link #state}: a thread is changing {@link #waiters} (a spin lock held for a few field
+     * updates). Whoever sets it is the only writer of the state until it clears it, which it does
+     * with a release store of the state it computed.
+     */
+    private static final int LISTING = 2;
+    /** One waiter, in {@link #state}: the count of queued coroutines is {@code state >>> 2}. */
+    private static final int WAITER = 4;
 
     /**
-     * LOCKED bit plus twice the number of waiters, in one word so that the uncontended paths are a
-     * single CAS each: lock 0 -> LOCKED, unlock LOCKED -> 0. A waiter adds WAITER and puts itself
-     * in the queue under {@code this} monitor in one step; unlock with waiters takes the monitor,
-     * so it always finds the queue filled. NOTE: the hand-off keeps LOCKED set: the lock goes to
-     * the first waiter without ever being free, so nobody can barge in (FIFO).
+     * LOCKED and LISTING bits plus four times the number of waiters, in one word so that the
+     * uncontended paths are a single CAS each: lock 0 -> LOCKED, unlock LOCKED -> 0. A waiter adds
+     * WAITER and sets LISTING in one CAS, puts itself in the queue, and clears LISTING; an unlock
+     * that finds waiters (or LISTING) takes LISTING too, so it always finds the queue filled. No
+     * monitor: the hand-off costs one CAS for the list instead of a monitor's two, and queueing one
+     * CAS instead of three. NOTE: the hand-off keeps LOCKED set: the lock goes to the first waiter
+     * without ever being free, so nobody can barge in (FIFO).
      */
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
@@ -56,8 +64,15 @@ public final class CoMutex {
      * which come after these stores in the writer's program order and carry them.
      */
     private volatile Coroutine owner;
-    /** Waiters, FIFO; guarded by {@code this}. */
+    /** Waiters, FIFO; guarded by the LISTING bit of {@link #state}. */
     private final WaiterList<Waiter> waiters = new WaiterList<>();
+    /**
+     * Test hook, else null: run by a cancelled waiter's canceller (any thread) in {@link
+     * Waiter#withdraw()} after it won the cancellation and before it takes the waiter list, so a
+     * test can hand the lock over in that window. Static: a field per mutex would cost every
+     * instance its size.
+     */
+    static Runnable withdrawHook;
 
     /** Creates an unlocked mutex. Maps to {@code qemu_co_mutex_init}. */
     public CoMutex() {}
@@ -145,7 +160,7 @@ public final class CoMutex {
     private static final class Waiter extends CoWait {
         /**
          * The lock it waits for: written by its coroutine's thread before the wait is published
-         * (renewed), read after the publication (under the monitor, or by the canceller that won
+         * (renewed), read after the publication (under LISTING, or by the canceller that won
          * the CAS after the publisher's CAS).
          */
         CoMutex mutex;
@@ -182,11 +197,19 @@ public final class CoMutex {
         @Override
         void withdraw() {
             CoMutex lock = mutex;
-            synchronized (lock) {
+            Runnable hook = withdrawHook;
+            if (hook != null) {
+                hook.run();
+            }
+            int current = lock.takeList();
+            int after = current;
+            try {
                 if (lock.waiters.remove(this)) {
-                    STATE.getAndAdd(lock, -WAITER);
+                    after -= WAITER;
                 }
                 // else: release() took it out already and, finding it cancelled, passed the lock on
+            } finally {
+                STATE.setRelease(lock, after); // LISTING cleared
             }
             Object event = jfr; // NOTE: written before the publication, which the cancel CAS follows
             if (event != null) {
@@ -197,7 +220,7 @@ public final class CoMutex {
 
         /**
          * It was handed the lock but can never run: the lock goes on to the next waiter that is not
-         * cancelled, completed under the monitor by {@link #release}.
+         * cancelled, completed under the LISTING bit by {@link #release}.
          */
         @Override
         CoWait giveBack() {
@@ -229,21 +252,51 @@ public final class CoMutex {
         if (tryLock(waiter.coroutine)) {
             return true;
         }
-        synchronized (this) {
-            while (true) {
-                int current = state;
-                if ((current & LOCKED) == 0) {
-                    if (STATE.compareAndSet(this, current, current | LOCKED)) {
-                        OWNER.setRelease(this, waiter.coroutine); // freed since: take it
-                        return true;
-                    }
-                } else if (STATE.compareAndSet(this, current, current + WAITER)) {
-                    // NOTE: counted and queued under the monitor: an unlock that sees the count takes
-                    // the monitor, so it finds this waiter in the queue
-                    waiters.add(waiter);
-                    return false;
+        for (int spins = 1; ; spins++) {
+            int current = state;
+            if ((current & LISTING) != 0) {
+                spin(spins);
+            } else if ((current & LOCKED) == 0) {
+                if (STATE.compareAndSet(this, current, current | LOCKED)) {
+                    OWNER.setRelease(this, waiter.coroutine); // freed since: take it
+                    return true;
                 }
+            } else if (STATE.compareAndSet(this, current, current + WAITER + LISTING)) {
+                // NOTE: counted and queued under LISTING: an unlock that sees the count takes
+                // LISTING, so it finds this waiter in the queue
+                try {
+                    waiters.add(waiter);
+                } finally {
+                    STATE.setRelease(this, current + WAITER); // nobody else wrote it meanwhile
+                }
+                return false;
             }
+        }
+    }
+
+    /**
+     * Takes the LISTING bit (the waiter list), spinning while another thread holds it.
+     *
+     * @return the state when it was taken, without LISTING: what the caller stores to give it back,
+     *     after its own changes (nobody else writes the state meanwhile: tryLock needs 0, the fast
+     *     unlock needs LOCKED alone, everything else takes LISTING first)
+     */
+    private int takeList() {
+        for (int spins = 1; ; spins++) {
+            int current = state;
+            if ((current & LISTING) == 0 && STATE.compareAndSet(this, current, current | LISTING)) {
+                return current;
+            }
+            spin(spins);
+        }
+    }
+
+    /** Waits for another thread to clear LISTING: held for a few field updates, but it may be preempted. */
+    private static void spin(int spins) {
+        if ((spins & 63) == 0) {
+            Thread.yield();
+        } else {
+            Thread.onSpinWait();
         }
     }
 
@@ -268,7 +321,7 @@ public final class CoMutex {
         UNLOCK.arrive(stack, this); // never suspends: any caller will do
         CoWait next = release(CoFrame.coroutine(stack));
         if (next != null) {
-            // completed by release() under the monitor; a waiter whose context is closed is
+            // completed by release() under LISTING; a waiter whose context is closed is
             // skipped (the lock passed on), never thrown to us
             next.wakeHandedOff();
         }
@@ -292,34 +345,51 @@ public final class CoMutex {
      */
     CoWait release(Coroutine self) {
         checkHeldBy(self);
-        // NOTE: before the release below (a CAS, or the monitor's exit), after which another
-        // coroutine may set it
+        // NOTE: before the release below (a CAS, or the store that clears LISTING), after which
+        // another coroutine may set it
         OWNER.setRelease(this, (Coroutine) null);
-        if (state == LOCKED && STATE.compareAndSet(this, LOCKED, 0)) { // NOTE: no CAS bound to fail
-            return null; // nobody waits
+        for (int spins = 1; ; spins++) {
+            int current = state;
+            if (current == LOCKED) {
+                if (STATE.compareAndSet(this, LOCKED, 0)) { // NOTE: no CAS bound to fail
+                    return null; // nobody waits
+                }
+            } else if ((current & LISTING) != 0) {
+                spin(spins); // a waiter joining or withdrawing
+            } else if (STATE.compareAndSet(this, current, current | LISTING)) {
+                return handOff(current);
+            }
         }
-        synchronized (this) {
+    }
+
+    /**
+     * The rest of {@link #release} once it holds LISTING: hands the lock to the first waiter that
+     * is not cancelled, or frees it, and clears LISTING.
+     *
+     * @param current the state when LISTING was taken (LOCKED, waiters counted)
+     */
+    private CoWait handOff(int current) {
+        int after = current;
+        try {
             while (true) {
                 Waiter next = waiters.poll();
                 if (next == null) {
                     // every waiter counted was cancelled and withdrew (or is withdrawing: it finds
-                    // itself gone): nobody to hand to. Waiters join only under this monitor.
-                    STATE.getAndAdd(this, -LOCKED);
+                    // itself gone): nobody to hand to. Waiters join only under LISTING.
+                    after -= LOCKED;
                     return null;
                 }
-                // LOCKED stays set. NOTE: a plain read and a release store, not an atomic add: under
-                // the monitor with LOCKED set and waiters counted, nobody else writes the state (tryLock
-                // needs 0, the fast unlock needs LOCKED alone and is ours; queueing and withdrawing
-                // take the monitor); the complete() CAS below fences it
-                STATE.setRelease(this, state - WAITER);
-                // NOTE: the hand-off is this CAS, made under the monitor: a cancellation that won
-                // it first leaves the lock to the next waiter; one that comes after loses, and the
+                after -= WAITER; // LOCKED stays set
+                // NOTE: the hand-off is this CAS, made under LISTING: a cancellation that won it
+                // first leaves the lock to the next waiter; one that comes after loses, and the
                 // waiter holds the lock when it runs
                 if (next.complete()) {
                     OWNER.setRelease(this, next.coroutine); // the waiter owns the lock before it runs
                     return next;
                 }
             }
+        } finally {
+            STATE.setRelease(this, after); // LISTING cleared; nobody else wrote the state meanwhile
         }
     }
 

@@ -145,12 +145,13 @@ abstract class CoWait implements Coroutine.AfterYield {
 
     /**
      * Wakes the coroutine of a wait that was just handed what it waited for (a lock) and that its
-     * hander completed already ({@link #complete()}, under the lock's monitor: {@code
-     * CoMutex.release}, {@code CoRwLock.grantHead}, or a publication that handed a lock over). When
+     * hander completed already ({@link #complete()}, under the lock's guard, a monitor or CoMutex's
+     * LISTING bit: {@code CoMutex.release}, {@code CoRwLock.grantHead}, or a publication that handed
+     * a lock over). When
      * its context is closed the coroutine can never run: it is reported as lost (by name, once: it
      * is never woken again) and what it was handed goes to the next waiter ({@link #giveBack()}),
      * so the lock is never held for ever by a coroutine that cannot run and the caller never gets
-     * the closed context's exception. Any thread (the one handing off, outside the lock's monitor).
+     * the closed context's exception. Any thread (the one handing off, outside the lock's guard).
      */
     final void wakeHandedOff() {
         for (CoWait wait = this; wait != null && !wait.wakeUnlessContextClosed(null); ) {
