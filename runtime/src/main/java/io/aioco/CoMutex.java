@@ -68,9 +68,9 @@ public final class CoMutex {
     private final WaiterList<Waiter> waiters = new WaiterList<>();
     /**
      * Test hook, else null: run by a cancelled waiter's canceller (any thread) in {@link
-     * Waiter#withdraw()} after it won the cancellation and before it takes the waiter list, so a
-     * test can hand the lock over in that window. Static: a field per mutex would cost every
-     * instance its size.
+     * Waiter#withdraw()}, after it claimed the wait and took it out of the queue and before it
+     * wakes it, so a test can hand the lock over in that window. Static: a field per mutex would
+     * cost every instance its size.
      */
     static Runnable withdrawHook;
 
@@ -139,8 +139,10 @@ public final class CoMutex {
             waiter = new Waiter(this, self, true, null);
             self.keptMutexWaiter = waiter;
         } else {
+            // NOTE: before the renewal's release store: a canceller that reads the new generation
+            // (acquire) reads this mutex (see Waiter.claimCancel)
+            waiter.mutex = this;
             waiter.renew();
-            waiter.mutex = this; // NOTE: seen by others through the publication, as the state
         }
         return waiter;
     }
@@ -159,9 +161,9 @@ public final class CoMutex {
      */
     private static final class Waiter extends CoWait {
         /**
-         * The lock it waits for: written by its coroutine's thread before the wait is published
-         * (renewed), read after the publication (under LISTING, or by the canceller that won
-         * the CAS after the publisher's CAS).
+         * The lock it waits for: written by its coroutine's thread before the wait is renewed (the
+         * release store of its new generation), read by others after a read of that generation
+         * (the canceller) or under the mutex's LISTING bit. One value per generation.
          */
         CoMutex mutex;
 
@@ -177,45 +179,77 @@ public final class CoMutex {
         public CoWait publish() {
             // NOTE: set before the waiter is queued: its wake-up may resume it on another thread
             jfr = io.aioco.internal.observe.JfrOn.lockWaits() ? io.aioco.internal.observe.Jfr.beginLockWait() : null;
-            if (mutex.tryLockOrQueue(this)) {
+            int outcome = mutex.tryLockOrQueue(this);
+            if (outcome == QUEUED) {
+                return null;
+            }
+            if (outcome == TAKEN) {
                 jfr = null; // not contended after all
                 return completeInline();
             }
-            return null;
+            endJfr(mutex, false); // cancelled at the publication: it goes on here and throws
+            return this;
+        }
+
+        private void endJfr(CoMutex lock, boolean acquired) {
+            Object event = jfr;
+            if (event != null) {
+                jfr = null;
+                io.aioco.internal.observe.Jfr.endLockWait(event, "mutex", lock, coroutine, acquired);
+            }
         }
 
         @Override
         void resumed() {
-            Object event = jfr;
-            if (event != null) {
-                jfr = null;
-                io.aioco.internal.observe.Jfr.endLockWait(event, "mutex", mutex, coroutine, true);
+            endJfr(mutex, true);
+        }
+
+        /**
+         * The cancellation's claim, made under the mutex's LISTING bit, where the hand-off
+         * completes and the publication queues: a PUBLISHED waiter is claimed (CANCELLING) and
+         * leaves the queue and the count in one step, so the queue never holds a cancelled waiter
+         * and a hand-off never meets one. An UNPUBLISHED one is left to its publisher, which takes
+         * LISTING after this and reads the cancellation flag there (the flag was written before
+         * this call). Any thread.
+         */
+        @Override
+        int claimCancel() {
+            while (true) {
+                int seen = stateWord();
+                if (!isUnpublished(seen) && !isPublished(seen)) {
+                    return -1; // ended (or claimed by another canceller)
+                }
+                // NOTE: read after the state (acquire): the mutex of that generation, or of a later
+                // one, which the check below then finds
+                CoMutex lock = mutex;
+                int listed = lock.takeList();
+                int after = listed;
+                try {
+                    if (stateWord() != seen || mutex != lock) {
+                        continue; // completed, renewed or published meanwhile: look again
+                    }
+                    if (isUnpublished(seen)) {
+                        return -1; // its publisher takes LISTING after us and sees the flag
+                    }
+                    claimGuarded(seen);
+                    if (lock.waiters.remove(this)) { // NOTE: always: a PUBLISHED waiter is queued
+                        after -= WAITER;
+                    }
+                    return generationOf(seen);
+                } finally {
+                    STATE.setRelease(lock, after); // LISTING cleared
+                }
             }
         }
 
-        /** Cancelled while queued: leaves the queue and the count. Any thread. */
+        /** Cancelled: claimCancel took it out of the queue already; only the JFR event ends. */
         @Override
         void withdraw() {
-            CoMutex lock = mutex;
             Runnable hook = withdrawHook;
             if (hook != null) {
                 hook.run();
             }
-            int current = lock.takeList();
-            int after = current;
-            try {
-                if (lock.waiters.remove(this)) {
-                    after -= WAITER;
-                }
-                // else: release() took it out already and, finding it cancelled, passed the lock on
-            } finally {
-                STATE.setRelease(lock, after); // LISTING cleared
-            }
-            Object event = jfr; // NOTE: written before the publication, which the cancel CAS follows
-            if (event != null) {
-                jfr = null;
-                io.aioco.internal.observe.Jfr.endLockWait(event, "mutex", lock, coroutine, false);
-            }
+            endJfr(mutex, false); // NOTE: written before the publication, which the claim follows
         }
 
         /**
@@ -242,15 +276,26 @@ public final class CoMutex {
         }
     }
 
+    /** {@link #tryLockOrQueue}: the lock was free, the waiter holds it. */
+    private static final int TAKEN = 0;
+    /** {@link #tryLockOrQueue}: queued (and PUBLISHED): it waits for the hand-off. */
+    private static final int QUEUED = 1;
+    /** {@link #tryLockOrQueue}: a cancellation came first: not queued, the wait is CANCELLED. */
+    private static final int CANCELLED = 2;
+
     /**
-     * Takes the lock for the waiter's coroutine if it is free, else puts it last in line. Runs after
-     * the coroutine has yielded.
+     * Takes the lock for the waiter's coroutine if it is free, else puts it last in line and
+     * publishes it, both under LISTING: the hand-off (which completes it) and a canceller (which
+     * claims it) work under LISTING too, so the publication needs no CAS of the wait's state and
+     * no Dekker pair with the canceller: a canceller that took LISTING before us wrote its flag
+     * before, and we read it here; one that takes it after finds the waiter queued and PUBLISHED.
+     * Runs after the coroutine has yielded.
      *
-     * @return true if it holds the lock now, false if it must wait for the hand-off
+     * @return {@link #TAKEN}, {@link #QUEUED} or {@link #CANCELLED}
      */
-    private boolean tryLockOrQueue(Waiter waiter) {
+    private int tryLockOrQueue(Waiter waiter) {
         if (tryLock(waiter.coroutine)) {
-            return true;
+            return TAKEN;
         }
         for (int spins = 1; ; spins++) {
             int current = state;
@@ -259,17 +304,25 @@ public final class CoMutex {
             } else if ((current & LOCKED) == 0) {
                 if (STATE.compareAndSet(this, current, current | LOCKED)) {
                     OWNER.setRelease(this, waiter.coroutine); // freed since: take it
-                    return true;
+                    return TAKEN;
                 }
-            } else if (STATE.compareAndSet(this, current, current + WAITER + LISTING)) {
-                // NOTE: counted and queued under LISTING: an unlock that sees the count takes
-                // LISTING, so it finds this waiter in the queue
+            } else if (STATE.compareAndSet(this, current, current | LISTING)) {
+                int after = current;
                 try {
+                    RuntimeException cause = waiter.cancellable ? waiter.coroutine.cancellationFor(waiter) : null;
+                    if (cause != null) {
+                        waiter.cancelledAtPublication(cause);
+                        return CANCELLED;
+                    }
+                    // NOTE: counted and queued under LISTING: an unlock that sees the count takes
+                    // LISTING, so it finds this waiter in the queue
                     waiters.add(waiter);
+                    waiter.publishedGuarded();
+                    after = current + WAITER;
+                    return QUEUED;
                 } finally {
-                    STATE.setRelease(this, current + WAITER); // nobody else wrote it meanwhile
+                    STATE.setRelease(this, after); // LISTING cleared; nobody else wrote it meanwhile
                 }
-                return false;
             }
         }
     }
@@ -380,10 +433,10 @@ public final class CoMutex {
                     return null;
                 }
                 after -= WAITER; // LOCKED stays set
-                // NOTE: the hand-off is this CAS, made under LISTING: a cancellation that won it
-                // first leaves the lock to the next waiter; one that comes after loses, and the
-                // waiter holds the lock when it runs
-                if (next.complete()) {
+                // NOTE: the hand-off is this store, made under LISTING, where a cancellation
+                // claims: one that came first took the waiter out of the queue; one that comes after
+                // finds it WOKEN and loses, and the waiter holds the lock when it runs. No CAS.
+                if (next.completeGuarded()) {
                     OWNER.setRelease(this, next.coroutine); // the waiter owns the lock before it runs
                     return next;
                 }

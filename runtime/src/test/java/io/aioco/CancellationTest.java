@@ -383,7 +383,8 @@ class CancellationTest {
     /**
      * As {@link #inCancellationWindow}, for a CoMutex (whose waiter list is guarded by a bit of its
      * state, not a monitor a test could hold): the canceller stops in {@code CoMutex.withdrawHook},
-     * after winning the cancellation and before withdrawing, while {@code handOff} runs.
+     * after winning the cancellation (which takes the waiter out of the queue at once) and before
+     * waking the waiter, while {@code handOff} runs.
      */
     private static Runnable inWithdrawWindow(Coroutine victim, Runnable handOff) {
         return () -> {
