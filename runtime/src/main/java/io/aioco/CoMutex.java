@@ -14,8 +14,8 @@ import java.lang.invoke.VarHandle;
  * own context ({@link Coroutine#wake()}). The lock belongs to a coroutine, not a thread: only the
  * coroutine that holds it may unlock it.
  *
- * <p>The lock is never held across a suspension inside this class: the internal monitor guards a
- * few field updates only.
+ * <p>No thread ever blocks inside this class: a bit of the state word guards the waiter list for a
+ * few field updates only (others spin on it), never across a suspension or a call out.
  */
 public final class CoMutex {
     private static final VarHandle STATE;
@@ -35,15 +35,23 @@ public final class CoMutex {
 
     /** Bit of {@link #state}: somebody holds the lock (or it is being handed over). */
     private static final int LOCKED = 1;
-    /** One waiter, in {@link #state}: the count of queued coroutines is {@code state >>> 1}. */
-    private static final int WAITER = 2;
+    /**
+     * Bit of {@link #state}: a thread is changing {@link #waiters} (a spin lock held for a few field
+     * updates). Whoever sets it is the only writer of the state until it clears it, which it does
+     * with a release store of the state it computed.
+     */
+    private static final int LISTING = 2;
+    /** One waiter, in {@link #state}: the count of queued coroutines is {@code state >>> 2}. */
+    private static final int WAITER = 4;
 
     /**
-     * LOCKED bit plus twice the number of waiters, in one word so that the uncontended paths are a
-     * single CAS each: lock 0 -> LOCKED, unlock LOCKED -> 0. A waiter adds WAITER and puts itself
-     * in the queue under {@code this} monitor in one step; unlock with waiters takes the monitor,
-     * so it always finds the queue filled. NOTE: the hand-off keeps LOCKED set: the lock goes to
-     * the first waiter without ever being free, so nobody can barge in (FIFO).
+     * LOCKED and LISTING bits plus four times the number of waiters, in one word so that the
+     * uncontended paths are a single CAS each: lock 0 -> LOCKED, unlock LOCKED -> 0. A waiter adds
+     * WAITER and sets LISTING in one CAS, puts itself in the queue, and clears LISTING; an unlock
+     * that finds waiters (or LISTING) takes LISTING too, so it always finds the queue filled. No
+     * monitor: the hand-off costs one CAS for the list instead of a monitor's two, and queueing one
+     * CAS instead of three. NOTE: the hand-off keeps LOCKED set: the lock goes to the first waiter
+     * without ever being free, so nobody can barge in (FIFO).
      */
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
@@ -56,8 +64,15 @@ public final class CoMutex {
      * which come after these stores in the writer's program order and carry them.
      */
     private volatile Coroutine owner;
-    /** Waiters, FIFO; guarded by {@code this}. */
+    /** Waiters, FIFO; guarded by the LISTING bit of {@link #state}. */
     private final WaiterList<Waiter> waiters = new WaiterList<>();
+    /**
+     * Test hook, else null: run by a cancelled waiter's canceller (any thread) in {@link
+     * Waiter#withdraw()}, after it claimed the wait and took it out of the queue and before it
+     * wakes it, so a test can hand the lock over in that window. Static: a field per mutex would
+     * cost every instance its size.
+     */
+    static Runnable withdrawHook;
 
     /** Creates an unlocked mutex. Maps to {@code qemu_co_mutex_init}. */
     public CoMutex() {}
@@ -124,8 +139,10 @@ public final class CoMutex {
             waiter = new Waiter(this, self, true, null);
             self.keptMutexWaiter = waiter;
         } else {
+            // NOTE: before the renewal's release store: a canceller that reads the new generation
+            // (acquire) reads this mutex (see Waiter.claimCancel)
+            waiter.mutex = this;
             waiter.renew();
-            waiter.mutex = this; // NOTE: seen by others through the publication, as the state
         }
         return waiter;
     }
@@ -144,9 +161,9 @@ public final class CoMutex {
      */
     private static final class Waiter extends CoWait {
         /**
-         * The lock it waits for: written by its coroutine's thread before the wait is published
-         * (renewed), read after the publication (under the monitor, or by the canceller that won
-         * the CAS after the publisher's CAS).
+         * The lock it waits for: written by its coroutine's thread before the wait is renewed (the
+         * release store of its new generation), read by others after a read of that generation
+         * (the canceller) or under the mutex's LISTING bit. One value per generation.
          */
         CoMutex mutex;
 
@@ -162,42 +179,82 @@ public final class CoMutex {
         public CoWait publish() {
             // NOTE: set before the waiter is queued: its wake-up may resume it on another thread
             jfr = io.aioco.internal.observe.JfrOn.lockWaits() ? io.aioco.internal.observe.Jfr.beginLockWait() : null;
-            if (mutex.tryLockOrQueue(this)) {
+            int outcome = mutex.tryLockOrQueue(this);
+            if (outcome == QUEUED) {
+                return null;
+            }
+            if (outcome == TAKEN) {
                 jfr = null; // not contended after all
                 return completeInline();
             }
-            return null;
+            endJfr(mutex, false); // cancelled at the publication: it goes on here and throws
+            return this;
+        }
+
+        private void endJfr(CoMutex lock, boolean acquired) {
+            Object event = jfr;
+            if (event != null) {
+                jfr = null;
+                io.aioco.internal.observe.Jfr.endLockWait(event, "mutex", lock, coroutine, acquired);
+            }
         }
 
         @Override
         void resumed() {
-            Object event = jfr;
-            if (event != null) {
-                jfr = null;
-                io.aioco.internal.observe.Jfr.endLockWait(event, "mutex", mutex, coroutine, true);
+            endJfr(mutex, true);
+        }
+
+        /**
+         * The cancellation's claim, made under the mutex's LISTING bit, where the hand-off
+         * completes and the publication queues: a PUBLISHED waiter is claimed (CANCELLING) and
+         * leaves the queue and the count in one step, so the queue never holds a cancelled waiter
+         * and a hand-off never meets one. An UNPUBLISHED one is left to its publisher, which takes
+         * LISTING after this and reads the cancellation flag there (the flag was written before
+         * this call). Any thread.
+         */
+        @Override
+        int claimCancel() {
+            while (true) {
+                int seen = stateWord();
+                if (!isUnpublished(seen) && !isPublished(seen)) {
+                    return -1; // ended (or claimed by another canceller)
+                }
+                // NOTE: read after the state (acquire): the mutex of that generation, or of a later
+                // one, which the check below then finds
+                CoMutex lock = mutex;
+                int listed = lock.takeList();
+                int after = listed;
+                try {
+                    if (stateWord() != seen || mutex != lock) {
+                        continue; // completed, renewed or published meanwhile: look again
+                    }
+                    if (isUnpublished(seen)) {
+                        return -1; // its publisher takes LISTING after us and sees the flag
+                    }
+                    claimGuarded(seen);
+                    if (lock.waiters.remove(this)) { // NOTE: always: a PUBLISHED waiter is queued
+                        after -= WAITER;
+                    }
+                    return generationOf(seen);
+                } finally {
+                    STATE.setRelease(lock, after); // LISTING cleared
+                }
             }
         }
 
-        /** Cancelled while queued: leaves the queue and the count. Any thread. */
+        /** Cancelled: claimCancel took it out of the queue already; only the JFR event ends. */
         @Override
         void withdraw() {
-            CoMutex lock = mutex;
-            synchronized (lock) {
-                if (lock.waiters.remove(this)) {
-                    STATE.getAndAdd(lock, -WAITER);
-                }
-                // else: release() took it out already and, finding it cancelled, passed the lock on
+            Runnable hook = withdrawHook;
+            if (hook != null) {
+                hook.run();
             }
-            Object event = jfr; // NOTE: written before the publication, which the cancel CAS follows
-            if (event != null) {
-                jfr = null;
-                io.aioco.internal.observe.Jfr.endLockWait(event, "mutex", lock, coroutine, false);
-            }
+            endJfr(mutex, false); // NOTE: written before the publication, which the claim follows
         }
 
         /**
          * It was handed the lock but can never run: the lock goes on to the next waiter that is not
-         * cancelled, completed under the monitor by {@link #release}.
+         * cancelled, completed under the LISTING bit by {@link #release}.
          */
         @Override
         CoWait giveBack() {
@@ -219,31 +276,80 @@ public final class CoMutex {
         }
     }
 
+    /** {@link #tryLockOrQueue}: the lock was free, the waiter holds it. */
+    private static final int TAKEN = 0;
+    /** {@link #tryLockOrQueue}: queued (and PUBLISHED): it waits for the hand-off. */
+    private static final int QUEUED = 1;
+    /** {@link #tryLockOrQueue}: a cancellation came first: not queued, the wait is CANCELLED. */
+    private static final int CANCELLED = 2;
+
     /**
-     * Takes the lock for the waiter's coroutine if it is free, else puts it last in line. Runs after
-     * the coroutine has yielded.
+     * Takes the lock for the waiter's coroutine if it is free, else puts it last in line and
+     * publishes it, both under LISTING: the hand-off (which completes it) and a canceller (which
+     * claims it) work under LISTING too, so the publication needs no CAS of the wait's state and
+     * no Dekker pair with the canceller: a canceller that took LISTING before us wrote its flag
+     * before, and we read it here; one that takes it after finds the waiter queued and PUBLISHED.
+     * Runs after the coroutine has yielded.
      *
-     * @return true if it holds the lock now, false if it must wait for the hand-off
+     * @return {@link #TAKEN}, {@link #QUEUED} or {@link #CANCELLED}
      */
-    private boolean tryLockOrQueue(Waiter waiter) {
+    private int tryLockOrQueue(Waiter waiter) {
         if (tryLock(waiter.coroutine)) {
-            return true;
+            return TAKEN;
         }
-        synchronized (this) {
-            while (true) {
-                int current = state;
-                if ((current & LOCKED) == 0) {
-                    if (STATE.compareAndSet(this, current, current | LOCKED)) {
-                        OWNER.setRelease(this, waiter.coroutine); // freed since: take it
-                        return true;
+        for (int spins = 1; ; spins++) {
+            int current = state;
+            if ((current & LISTING) != 0) {
+                spin(spins);
+            } else if ((current & LOCKED) == 0) {
+                if (STATE.compareAndSet(this, current, current | LOCKED)) {
+                    OWNER.setRelease(this, waiter.coroutine); // freed since: take it
+                    return TAKEN;
+                }
+            } else if (STATE.compareAndSet(this, current, current | LISTING)) {
+                int after = current;
+                try {
+                    RuntimeException cause = waiter.cancellable ? waiter.coroutine.cancellationFor(waiter) : null;
+                    if (cause != null) {
+                        waiter.cancelledAtPublication(cause);
+                        return CANCELLED;
                     }
-                } else if (STATE.compareAndSet(this, current, current + WAITER)) {
-                    // NOTE: counted and queued under the monitor: an unlock that sees the count takes
-                    // the monitor, so it finds this waiter in the queue
+                    // NOTE: counted and queued under LISTING: an unlock that sees the count takes
+                    // LISTING, so it finds this waiter in the queue
                     waiters.add(waiter);
-                    return false;
+                    waiter.publishedGuarded();
+                    after = current + WAITER;
+                    return QUEUED;
+                } finally {
+                    STATE.setRelease(this, after); // LISTING cleared; nobody else wrote it meanwhile
                 }
             }
+        }
+    }
+
+    /**
+     * Takes the LISTING bit (the waiter list), spinning while another thread holds it.
+     *
+     * @return the state when it was taken, without LISTING: what the caller stores to give it back,
+     *     after its own changes (nobody else writes the state meanwhile: tryLock needs 0, the fast
+     *     unlock needs LOCKED alone, everything else takes LISTING first)
+     */
+    private int takeList() {
+        for (int spins = 1; ; spins++) {
+            int current = state;
+            if ((current & LISTING) == 0 && STATE.compareAndSet(this, current, current | LISTING)) {
+                return current;
+            }
+            spin(spins);
+        }
+    }
+
+    /** Waits for another thread to clear LISTING: held for a few field updates, but it may be preempted. */
+    private static void spin(int spins) {
+        if ((spins & 63) == 0) {
+            Thread.yield();
+        } else {
+            Thread.onSpinWait();
         }
     }
 
@@ -268,7 +374,7 @@ public final class CoMutex {
         UNLOCK.arrive(stack, this); // never suspends: any caller will do
         CoWait next = release(CoFrame.coroutine(stack));
         if (next != null) {
-            // completed by release() under the monitor; a waiter whose context is closed is
+            // completed by release() under LISTING; a waiter whose context is closed is
             // skipped (the lock passed on), never thrown to us
             next.wakeHandedOff();
         }
@@ -292,34 +398,51 @@ public final class CoMutex {
      */
     CoWait release(Coroutine self) {
         checkHeldBy(self);
-        // NOTE: before the release below (a CAS, or the monitor's exit), after which another
-        // coroutine may set it
+        // NOTE: before the release below (a CAS, or the store that clears LISTING), after which
+        // another coroutine may set it
         OWNER.setRelease(this, (Coroutine) null);
-        if (state == LOCKED && STATE.compareAndSet(this, LOCKED, 0)) { // NOTE: no CAS bound to fail
-            return null; // nobody waits
+        for (int spins = 1; ; spins++) {
+            int current = state;
+            if (current == LOCKED) {
+                if (STATE.compareAndSet(this, LOCKED, 0)) { // NOTE: no CAS bound to fail
+                    return null; // nobody waits
+                }
+            } else if ((current & LISTING) != 0) {
+                spin(spins); // a waiter joining or withdrawing
+            } else if (STATE.compareAndSet(this, current, current | LISTING)) {
+                return handOff(current);
+            }
         }
-        synchronized (this) {
+    }
+
+    /**
+     * The rest of {@link #release} once it holds LISTING: hands the lock to the first waiter that
+     * is not cancelled, or frees it, and clears LISTING.
+     *
+     * @param current the state when LISTING was taken (LOCKED, waiters counted)
+     */
+    private CoWait handOff(int current) {
+        int after = current;
+        try {
             while (true) {
                 Waiter next = waiters.poll();
                 if (next == null) {
                     // every waiter counted was cancelled and withdrew (or is withdrawing: it finds
-                    // itself gone): nobody to hand to. Waiters join only under this monitor.
-                    STATE.getAndAdd(this, -LOCKED);
+                    // itself gone): nobody to hand to. Waiters join only under LISTING.
+                    after -= LOCKED;
                     return null;
                 }
-                // LOCKED stays set. NOTE: a plain read and a release store, not an atomic add: under
-                // the monitor with LOCKED set and waiters counted, nobody else writes the state (tryLock
-                // needs 0, the fast unlock needs LOCKED alone and is ours; queueing and withdrawing
-                // take the monitor); the complete() CAS below fences it
-                STATE.setRelease(this, state - WAITER);
-                // NOTE: the hand-off is this CAS, made under the monitor: a cancellation that won
-                // it first leaves the lock to the next waiter; one that comes after loses, and the
-                // waiter holds the lock when it runs
-                if (next.complete()) {
+                after -= WAITER; // LOCKED stays set
+                // NOTE: the hand-off is this store, made under LISTING, where a cancellation
+                // claims: one that came first took the waiter out of the queue; one that comes after
+                // finds it WOKEN and loses, and the waiter holds the lock when it runs. No CAS.
+                if (next.completeGuarded()) {
                     OWNER.setRelease(this, next.coroutine); // the waiter owns the lock before it runs
                     return next;
                 }
             }
+        } finally {
+            STATE.setRelease(this, after); // LISTING cleared; nobody else wrote the state meanwhile
         }
     }
 

@@ -30,6 +30,13 @@ import java.lang.invoke.VarHandle;
  * (the requester writes its flag, then reads the wait's state; the publisher CASes the state, then
  * reads the flag), so at least one of them sees the other and exactly one wins the CAS.
  *
+ * <p>Guarded waits (CoMutex's waiter): a wait whose owner keeps it in a list under a guard (a
+ * spin bit) may make its transitions under that guard with plain release stores instead of CASes:
+ * its publish() reads the flags and publishes under the guard ({@link #publishedGuarded()}), the
+ * hand-off completes under it ({@link #completeGuarded()}), and the canceller claims under it
+ * ({@link #claimCancel()} overridden). The guard orders the three, so the Dekker pair and the
+ * CASes are not needed (a hand-off on one thread then costs no atomic operation on the wait).
+ *
  * <p>Generations: a wait may be used again for a later suspension of the same coroutine ({@link
  * #renew()}, CoMutex's kept waiter). The state's upper bits count the uses ({@link #GENERATION}),
  * and every transition is a CAS from a state read in the same generation, so a thread that still
@@ -145,12 +152,13 @@ abstract class CoWait implements Coroutine.AfterYield {
 
     /**
      * Wakes the coroutine of a wait that was just handed what it waited for (a lock) and that its
-     * hander completed already ({@link #complete()}, under the lock's monitor: {@code
-     * CoMutex.release}, {@code CoRwLock.grantHead}, or a publication that handed a lock over). When
+     * hander completed already ({@link #complete()}, under the lock's guard, a monitor or CoMutex's
+     * LISTING bit: {@code CoMutex.release}, {@code CoRwLock.grantHead}, or a publication that handed
+     * a lock over). When
      * its context is closed the coroutine can never run: it is reported as lost (by name, once: it
      * is never woken again) and what it was handed goes to the next waiter ({@link #giveBack()}),
      * so the lock is never held for ever by a coroutine that cannot run and the caller never gets
-     * the closed context's exception. Any thread (the one handing off, outside the lock's monitor).
+     * the closed context's exception. Any thread (the one handing off, outside the lock's guard).
      */
     final void wakeHandedOff() {
         for (CoWait wait = this; wait != null && !wait.wakeUnlessContextClosed(null); ) {
@@ -361,12 +369,12 @@ abstract class CoWait implements Coroutine.AfterYield {
         if (!cancellable) {
             return false;
         }
-        int current = (int) STATE.getVolatile(this);
-        if ((current & PHASE) != PUBLISHED || !STATE.compareAndSet(this, current, current - PUBLISHED + CANCELLING)) {
+        int generation = claimCancel();
+        if (generation < 0) {
             return false;
         }
         try {
-            finishCancel(cause, current & ~PHASE);
+            finishCancel(cause, generation);
         } finally {
             // NOTE: woken even if the withdrawal failed (it is CANCELLED either way). A coroutine
             // whose context is closed can never run: reported as lost, never thrown at the
@@ -374,6 +382,96 @@ abstract class CoWait implements Coroutine.AfterYield {
             wakeUnlessContextClosed(where);
         }
         return true;
+    }
+
+    /**
+     * The cancellation's claim: PUBLISHED to CANCELLING, by CAS (exactly one of it and {@link
+     * #complete()} wins). A wait whose owner completes and publishes it under the owner's guard
+     * ({@link #publishedGuarded}, {@link #completeGuarded}: CoMutex's waiter) claims it under that
+     * guard instead. Any thread.
+     *
+     * @return the generation claimed (then this thread withdraws and wakes it), or -1: not
+     *     published, or ended already
+     */
+    int claimCancel() {
+        int current = (int) STATE.getVolatile(this);
+        if ((current & PHASE) != PUBLISHED || !STATE.compareAndSet(this, current, current - PUBLISHED + CANCELLING)) {
+            return -1;
+        }
+        return current & ~PHASE;
+    }
+
+    /** @return the state word (phase and generation), volatile: for a guarded claim ({@link #claimCancel}) */
+    final int stateWord() {
+        return (int) STATE.getVolatile(this);
+    }
+
+    /** @return the generation of {@code word} ({@link #stateWord()}), its phase cleared */
+    static int generationOf(int word) {
+        return word & ~PHASE;
+    }
+
+    /** @return whether {@code word} ({@link #stateWord()}) is in the UNPUBLISHED phase */
+    static boolean isUnpublished(int word) {
+        return (word & PHASE) == UNPUBLISHED;
+    }
+
+    /** @return whether {@code word} ({@link #stateWord()}) is in the PUBLISHED phase */
+    static boolean isPublished(int word) {
+        return (word & PHASE) == PUBLISHED;
+    }
+
+    /**
+     * UNPUBLISHED to PUBLISHED by a plain (release) store, under the guard of the owner's list, for
+     * a wait that {@link #publish()} put in that list: only for a wait whose completion ({@link
+     * #completeGuarded}) and cancellation claim ({@link #claimCancel}) are made under the same
+     * guard, and whose publish() reads the cancellation flags under it. The guard then orders the
+     * publication against the canceller, as {@link #markPublished(int)}'s Dekker pair does for the
+     * others, and {@link #markPublished(int)} finds it published already and does nothing.
+     */
+    final void publishedGuarded() {
+        int current = (int) STATE.getOpaque(this);
+        assert (current & PHASE) == UNPUBLISHED : this + " is published already (" + current + ")";
+        STATE.setRelease(this, current - UNPUBLISHED + PUBLISHED);
+    }
+
+    /**
+     * PUBLISHED to WOKEN by a plain (release) store, under the owner's guard (see {@link
+     * #publishedGuarded()}): no CAS, as nobody else may change the phase meanwhile (a cancellation
+     * claims under the guard; only an UNPUBLISHED wait moves outside it). NOTE: the release store
+     * carries the hander's writes to the woken coroutine, which reads them after {@link #isDone()}.
+     *
+     * @return false if it was not PUBLISHED (nothing done)
+     */
+    final boolean completeGuarded() {
+        int current = (int) STATE.getOpaque(this);
+        if ((current & PHASE) != PUBLISHED) {
+            return false;
+        }
+        STATE.setRelease(this, current - PUBLISHED + WOKEN);
+        return true;
+    }
+
+    /**
+     * PUBLISHED to CANCELLING by a plain (release) store, for a guarded claim ({@link
+     * #claimCancel}), under the owner's guard, with {@code word} the PUBLISHED state word read there.
+     */
+    final void claimGuarded(int word) {
+        assert (word & PHASE) == PUBLISHED : this + " is not published (" + word + ")";
+        STATE.setRelease(this, word - PUBLISHED + CANCELLING);
+    }
+
+    /**
+     * A cancellation seen by {@link #publish()} under the owner's guard, before the wait joined
+     * anything: UNPUBLISHED to CANCELLED at once, with {@code cause}; publish() then returns {@code
+     * this}, so the coroutine goes on at once and its function throws. Nobody else may change the
+     * phase meanwhile (an UNPUBLISHED wait is neither completed nor claimed by others).
+     */
+    final void cancelledAtPublication(RuntimeException cause) {
+        int current = (int) STATE.getOpaque(this);
+        assert (current & PHASE) == UNPUBLISHED : this + " is published already (" + current + ")";
+        cancelCause = cause;
+        STATE.setRelease(this, current - UNPUBLISHED + CANCELLED);
     }
 
     /** The cancel CAS was won: record the cause, withdraw, and make the outcome visible. */
@@ -398,7 +496,11 @@ abstract class CoWait implements Coroutine.AfterYield {
      *     caller runs it again at once (its function throws)
      */
     final boolean markPublished(int generation) {
-        if (!STATE.compareAndSet(this, generation | UNPUBLISHED, generation | PUBLISHED)) {
+        // NOTE: a read first: a wait published under its owner's guard (publishedGuarded) is past
+        // UNPUBLISHED already, and a CAS bound to fail costs a locked instruction all the same. A
+        // state that has left this generation's UNPUBLISHED never comes back to it.
+        if ((int) STATE.getOpaque(this) != (generation | UNPUBLISHED)
+                || !STATE.compareAndSet(this, generation | UNPUBLISHED, generation | PUBLISHED)) {
             return false; // woken during the publication (and perhaps renewed since)
         }
         if (!cancellable) {

@@ -380,12 +380,51 @@ class CancellationTest {
         };
     }
 
+    /**
+     * As {@link #inCancellationWindow}, for a CoMutex (whose waiter list is guarded by a bit of its
+     * state, not a monitor a test could hold): the canceller stops in {@code CoMutex.withdrawHook},
+     * after winning the cancellation (which takes the waiter out of the queue at once) and before
+     * waking the waiter, while {@code handOff} runs.
+     */
+    private static Runnable inWithdrawWindow(Coroutine victim, Runnable handOff) {
+        return () -> {
+            CountDownLatch reached = new CountDownLatch(1);
+            CountDownLatch go = new CountDownLatch(1);
+            Thread canceller = new Thread(victim::cancel, "canceller");
+            CoMutex.withdrawHook = () -> {
+                if (Thread.currentThread() == canceller) {
+                    reached.countDown();
+                    try {
+                        assertTrue(go.await(30, TimeUnit.SECONDS), "the hand-off never let the canceller go");
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                }
+            };
+            try {
+                canceller.start();
+                assertTrue(reached.await(30, TimeUnit.SECONDS), "the canceller never withdrew: no window");
+                assertTrue(victim.isCancelled());
+                CoWait wait = victim.currentWait();
+                assertFalse(wait.isDone(), "the cancellation is in progress, not finished");
+                handOff.run();
+                go.countDown();
+                canceller.join(30_000);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            } finally {
+                go.countDown();
+                CoMutex.withdrawHook = null;
+            }
+        };
+    }
+
     @Test
     void anUnlockThatMeetsAWaiterBeingCancelledHandsTheLockToTheNextOne() {
         CoMutex mutex = new CoMutex();
         Coroutine[] b = new Coroutine[1];
         HandWoven holder = new HandWoven(call(LOCK, V, mutex, mutex::lock), yieldCall(),
-                plain(() -> inCancellationWindow(mutex, b[0], mutex::unlock).run()));
+                plain(() -> inWithdrawWindow(b[0], mutex::unlock).run()));
         Coroutine holderCo = start(holder);
         HandWoven bBody = new HandWoven(catching("b", LOCK, V, mutex, mutex::lock), plain(() -> events.add("b holds: "
                 + mutex.isHeldBy(b[0]))));

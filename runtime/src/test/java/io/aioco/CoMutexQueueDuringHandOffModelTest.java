@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Model checking (Lincheck) of a coroutine that queues for a CoMutex while an unlock on another
  * thread hands the lock over: the hand-off's update of the waiter count (CoMutex.release, a read
- * and a store under the monitor rather than an atomic add) must never lose the count of a waiter
+ * and a store under the LISTING bit rather than an atomic add) must never lose the count of a waiter
  * that joins meanwhile. Set up before the threads start: a holder holds the mutex and sits at a
  * yield, a first waiter is queued behind it. Then two threads run one operation each, by ticket:
  * one resumes the holder, which unlocks (the lock goes to the first waiter, which runs on that
