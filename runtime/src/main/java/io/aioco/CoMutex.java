@@ -53,8 +53,7 @@ public final class CoMutex {
      * CAS instead of three. NOTE: the hand-off keeps LOCKED set: the lock goes to the first waiter
      * without ever being free, so nobody can barge in (FIFO).
      */
-    @SuppressWarnings("unused") // through STATE
-    private volatile int state;
+    private volatile int state; // NOTE: written through STATE, and directly where an Error must not leave LISTING set
     /**
      * The holder (or the waiter it is handed to); only its holder writes it, or the hand-off. Read
      * as a volatile; written through {@link #OWNER} with release stores: a volatile store is a full
@@ -237,7 +236,12 @@ public final class CoMutex {
                     }
                     return generationOf(seen);
                 } finally {
-                    STATE.setRelease(lock, after); // LISTING cleared
+                    try {
+                        STATE.setRelease(lock, after); // LISTING cleared
+                    } catch (Throwable overflow) {
+                        lock.state = after; // NOTE: see clearing LISTING in tryLockOrQueue
+                        throw overflow;
+                    }
                 }
             }
         }
@@ -321,7 +325,17 @@ public final class CoMutex {
                     after = current + WAITER;
                     return QUEUED;
                 } finally {
-                    STATE.setRelease(this, after); // LISTING cleared; nobody else wrote it meanwhile
+                    try {
+                        STATE.setRelease(this, after); // LISTING cleared; nobody else wrote it meanwhile
+                    } catch (Throwable overflow) {
+                        // NOTE: a StackOverflowError thrown in the section is thrown again by this
+                        // call (a VarHandle's, frames deep when interpreted), before its store: LISTING
+                        // would stay set for good and every later lock, unlock and cancel spin for
+                        // ever. A volatile store of the field needs no frame (a monitor's exit needs
+                        // none either); only on this path, it costs a full fence.
+                        state = after;
+                        throw overflow;
+                    }
                 }
             }
         }
@@ -401,27 +415,32 @@ public final class CoMutex {
         // NOTE: before the release below (a CAS, or the store that clears LISTING), after which
         // another coroutine may set it
         OWNER.setRelease(this, (Coroutine) null);
+        if (state == LOCKED && STATE.compareAndSet(this, LOCKED, 0)) { // NOTE: no CAS bound to fail
+            return null; // nobody waits
+        }
+        return handOff();
+    }
+
+    /**
+     * The rest of {@link #release} when it found waiters (or LISTING): takes LISTING, hands the
+     * lock to the first waiter that is not cancelled, or frees it, and clears LISTING. NOTE: the CAS
+     * that takes LISTING and the {@code try} that clears it are in one frame: a call between them
+     * (this method's entry) may throw StackOverflowError with LISTING taken and no finally to run.
+     */
+    private CoWait handOff() {
+        int current;
         for (int spins = 1; ; spins++) {
-            int current = state;
+            current = state;
             if (current == LOCKED) {
-                if (STATE.compareAndSet(this, LOCKED, 0)) { // NOTE: no CAS bound to fail
-                    return null; // nobody waits
+                if (STATE.compareAndSet(this, LOCKED, 0)) {
+                    return null; // the waiters withdrew meanwhile
                 }
             } else if ((current & LISTING) != 0) {
                 spin(spins); // a waiter joining or withdrawing
             } else if (STATE.compareAndSet(this, current, current | LISTING)) {
-                return handOff(current);
+                break;
             }
         }
-    }
-
-    /**
-     * The rest of {@link #release} once it holds LISTING: hands the lock to the first waiter that
-     * is not cancelled, or frees it, and clears LISTING.
-     *
-     * @param current the state when LISTING was taken (LOCKED, waiters counted)
-     */
-    private CoWait handOff(int current) {
         int after = current;
         try {
             while (true) {
@@ -442,7 +461,12 @@ public final class CoMutex {
                 }
             }
         } finally {
-            STATE.setRelease(this, after); // LISTING cleared; nobody else wrote the state meanwhile
+            try {
+                STATE.setRelease(this, after); // LISTING cleared; nobody else wrote the state meanwhile
+            } catch (Throwable overflow) {
+                state = after; // NOTE: see clearing LISTING in tryLockOrQueue
+                throw overflow;
+            }
         }
     }
 
