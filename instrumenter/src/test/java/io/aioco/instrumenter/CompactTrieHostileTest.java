@@ -58,7 +58,7 @@ class CompactTrieHostileTest {
                 new Shape("long/double and uninitialized objects under the call, 20 live locals", 20, "GHLU", false),
                 // rv14b: refused on int14 (ASM's frame budget, even at four times its default): each
                 // constructor call took fresh locals for its arguments, which every later point saved
-                new Shape("uninitialized objects under two calls per statement, nothing else live", 0, "H", false),
+                new Shape("uninitialized objects under two calls per statement, nested, nothing else live", 0, "HN", false),
                 new Shape("uninitialized objects over a long and a double, 20 live locals", 20, "U", false),
                 new Shape("every pattern, each call defines a local too, in a finally, 16 live locals", 16,
                         "ABCDEFGHJKLUdd", true))
@@ -238,6 +238,8 @@ class CompactTrieHostileTest {
             // uninitialized objects under the call
             case 'H' -> "s = new Box(s, G.f(s)).sum(); G.t(s); s = new Box(G.f(s), G.f(s + 1)).sum(); G.t(s);";
             case 'U' -> "s = new Box((long) s * 3L, s * 0.5, G.f(s)).sum(); G.t(s);";
+            // constructor calls nested in one another's arguments
+            case 'N' -> "s = new Box(new Box(s, G.f(s)).sum(), new Box((long) s, s * 0.5, G.f(s + 1)).sum()).sum(); G.t(s);";
             // an array type that differs between paths
             case 'J' -> "{ Object[] o" + k + " = (s & 2) == 0 ? new String[] {\"q\" + s} : new Integer[] {s}; s = G.f(s); G.t(o"
                     + k + ".length); G.t(o" + k + "[0].hashCode()); }";
