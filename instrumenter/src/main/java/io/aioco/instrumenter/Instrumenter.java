@@ -18,9 +18,11 @@ import java.util.ListIterator;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.LimitExceededException;
 import org.objectweb.asm.MethodTooLargeException;
+import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
@@ -230,7 +232,7 @@ public final class Instrumenter {
             return unchanged(className, List.of());
         }
         hierarchy.define(classBytes);
-        Set<String> tooLarge = new HashSet<>();
+        java.util.Map<String, String> tooLarge = new java.util.HashMap<>();
         // NOTE: the one place that decides what a class too large to write loses: first the guards of
         // its calls to other classes (the calls stay linked, as before the guards; no diagnostic:
         // the guard is an optimization), then the usual encoding of a method (the compact one
@@ -280,12 +282,31 @@ public final class Instrumenter {
                     continue;
                 }
                 String largest = attempt.largestRewritten();
+                if (e instanceof FrameBudgetExceeded budget) {
+                    // NOTE: the method that passed ASM's budget is known: it is the culprit, not the
+                    // largest (rv14b: a small coroutine function was refused as too large for a
+                    // plain method's frames, and the class then failed naming neither)
+                    String culprit = budget.method == null ? null
+                            : budget.method.substring(0, budget.method.indexOf('('))
+                                    + WrapperSplit.originalDescriptor(budget.method.substring(budget.method.indexOf('(')));
+                    if (culprit != null && attempt.wasRewritten(culprit)) {
+                        largest = culprit;
+                    } else if (!largerLimits) {
+                        largerLimits = true;
+                        continue;
+                    } else {
+                        throw new InstrumentationException("cannot write " + className.replace('/', '.') + ": "
+                                + e.getMessage() + " (" + (culprit == null ? "a method" : culprit)
+                                + " is not a coroutine function: it was not rewritten, but ASM computes the frames"
+                                + " of every method of a class it writes)", e);
+                    }
+                }
                 if (largest == null) {
                     throw e;
                 }
                 if (compact.add(largest)) {
                     unguarded.add(largest);
-                } else if (e instanceof LimitExceededException && !largerLimits) {
+                } else if (e instanceof FrameBudgetExceeded && !largerLimits) {
                     largerLimits = true;
                 } else if (!attempt.cached.isEmpty() && !allUncached) {
                     allUncached = true;
@@ -296,8 +317,14 @@ public final class Instrumenter {
         }
     }
 
-    private static void refuseTooLarge(String className, Set<String> tooLarge, String method, RuntimeException cause) {
-        if (!tooLarge.add(method)) {
+    private static void refuseTooLarge(String className, java.util.Map<String, String> tooLarge, String method,
+            RuntimeException cause) {
+        String why = cause instanceof FrameBudgetExceeded
+                ? "method too large once instrumented (not its code: ASM gave up computing its stack map frames"
+                        + " within four times its default budget; many locals and many suspension points cost that)"
+                : "method too large once instrumented (the JVM limits a method to 64 KiB of code, and every suspension"
+                        + " point adds code to save and restore the frame)";
+        if (tooLarge.putIfAbsent(method, why) != null) {
             throw new InstrumentationException("cannot write " + className.replace('/', '.') + " even with "
                     + method + " refused: " + cause, cause);
         }
@@ -314,7 +341,16 @@ public final class Instrumenter {
         private String largest;
         private int largestSize = -1;
 
+        /** The methods rewritten (name and original descriptor). */
+        private final Set<String> rewrittenMethods = new HashSet<>();
+
+        /** @return whether this attempt rewrote that method (name and original descriptor) */
+        boolean wasRewritten(String nameAndOriginalDesc) {
+            return rewrittenMethods.contains(nameAndOriginalDesc);
+        }
+
         void rewritten(String nameAndOriginalDesc, MethodNode body) {
+            rewrittenMethods.add(nameAndOriginalDesc);
             int size = body.instructions.size();
             if (size > largestSize) {
                 largestSize = size;
@@ -333,7 +369,7 @@ public final class Instrumenter {
      * (name and original descriptor) as too large once instrumented, and leaves the calls of those
      * {@code unguarded} accepts linked without a guard.
      */
-    private InstrumentationResult rewrite(ClassReader reader, Set<String> tooLarge, Predicate<String> unguarded,
+    private InstrumentationResult rewrite(ClassReader reader, java.util.Map<String, String> tooLarge, Predicate<String> unguarded,
             Set<String> compact, Predicate<String> uncached, Rewrite attempt) {
         String className = reader.getClassName();
         ClassNode owner = new ClassNode();
@@ -364,10 +400,10 @@ public final class Instrumenter {
             String name = method.name;
             String desc = method.desc; // NOTE: the rewrite changes it
             try {
-                if (tooLarge.contains(method.name + method.desc)) {
-                    throw new MethodRewrite.Refusal("method too large once instrumented (the JVM limits a method"
-                            + " to 64 KiB of code, and every suspension point adds code to save and restore"
-                            + " the frame); split it into smaller coroutine functions", Bytecode.firstLine(method));
+                String tooLargeWhy = tooLarge.get(method.name + method.desc);
+                if (tooLargeWhy != null) {
+                    throw new MethodRewrite.Refusal(tooLargeWhy + "; split it into smaller coroutine functions",
+                            Bytecode.firstLine(method));
                 }
                 String original = method.name + method.desc;
                 // NOTE: the inline caches of its virtual calls add code, as guards do: a method too
@@ -414,7 +450,22 @@ public final class Instrumenter {
         if (largerLimits) {
             writer.setComputeLimits(4 * ASM_MEMORY_LIMIT, 4 * ASM_OPERATIONS_LIMIT);
         }
-        owner.accept(writer);
+        // NOTE: ASM computes a method's frames while the method is visited (visitMaxs), and its
+        // budget's exception names no method: the method visited last is the one that passed it
+        String[] writing = new String[1];
+        ClassVisitor tracking = new ClassVisitor(Opcodes.ASM9, writer) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                    String[] exceptions) {
+                writing[0] = name + descriptor;
+                return super.visitMethod(access, name, descriptor, signature, exceptions);
+            }
+        };
+        try {
+            owner.accept(tracking);
+        } catch (LimitExceededException e) {
+            throw new FrameBudgetExceeded(writing[0], e);
+        }
         return new InstrumentationResult(owner.name, InstrumentationResult.Outcome.REWRITTEN, writer.toByteArray(),
                 List.copyOf(diagnostics));
     }
@@ -489,6 +540,17 @@ public final class Instrumenter {
             }
         }
         return false;
+    }
+
+    /** ASM gave up computing the frames of {@link #method} (name and descriptor, as written) within its budget. */
+    private static final class FrameBudgetExceeded extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final String method;
+
+        FrameBudgetExceeded(String method, LimitExceededException cause) {
+            super("ASM's budget for computing the frames of " + method + " passed: " + cause.getMessage(), cause);
+            this.method = method;
+        }
     }
 
     /** A ClassWriter whose common-superclass question is answered from class bytes. */

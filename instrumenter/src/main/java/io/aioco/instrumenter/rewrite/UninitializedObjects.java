@@ -120,6 +120,12 @@ final class UninitializedObjects {
             throw unsupported(owner, method, moved.iterator().next(), "an object under construction");
         }
         List<Runnable> edits = new ArrayList<>();
+        // NOTE: the constructor calls share their argument locals (by position and kind): each is
+        // used only between its stores and loads right before the call, with no other code in
+        // between. A fresh pair per call grew the method's locals with every call, and the compact
+        // encoding saves every local that holds a value: each point then saved all earlier calls'
+        // arguments (quadratic code, and ASM's frame budget passed at about 5 KiB; rv14b)
+        java.util.Map<String, Integer> temps = new java.util.HashMap<>();
         for (TypeInsnNode newInsn : moved) {
             Set<MethodInsnNode> calls = findings.constructorCalls.getOrDefault(newInsn, Set.of());
             if (calls.isEmpty()) {
@@ -134,7 +140,7 @@ final class UninitializedObjects {
                             + newInsn.desc.replace('/', '.') + ") that is copied where its constructor call does not"
                             + " find it");
                 }
-                edits.add(() -> construct(method, newInsn.desc, call, copies));
+                edits.add(() -> construct(method, newInsn.desc, call, copies, temps));
             }
             edits.add(() -> instructions.set(newInsn, new InsnNode(Opcodes.ACONST_NULL)));
         }
@@ -180,13 +186,21 @@ final class UninitializedObjects {
         return value instanceof Uninitialized uninitialized && uninitialized.newInsn == newInsn;
     }
 
-    /** Before {@code call}: the arguments to fresh locals, the placeholders dropped, then NEW, DUPs, the arguments. */
-    private static void construct(MethodNode method, String type, MethodInsnNode call, int copies) {
+    /**
+     * Before {@code call}: the arguments to locals (shared by every constructor call of the method,
+     * by position and kind), the placeholders dropped, then NEW, DUPs, the arguments.
+     */
+    private static void construct(MethodNode method, String type, MethodInsnNode call, int copies,
+            java.util.Map<String, Integer> shared) {
         Type[] arguments = Type.getArgumentTypes(call.desc);
         int[] temps = new int[arguments.length];
         for (int a = 0; a < arguments.length; a++) {
-            temps[a] = method.maxLocals;
-            method.maxLocals += arguments[a].getSize();
+            int size = arguments[a].getSize();
+            temps[a] = shared.computeIfAbsent(a + "/" + arguments[a].getOpcode(Opcodes.ISTORE), k -> {
+                int local = method.maxLocals;
+                method.maxLocals += size;
+                return local;
+            });
         }
         InsnList before = new InsnList();
         for (int a = arguments.length - 1; a >= 0; a--) {
