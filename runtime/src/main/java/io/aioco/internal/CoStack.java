@@ -158,13 +158,7 @@ public final class CoStack {
 
     /** Called by {@link Carrier#recycle}: empties this storage to be kept as the thread's spare. */
     void emptyForSpare() {
-        if (refs != null) {
-            Arrays.fill(refs, 0, refTop, null);
-        }
-        primTop = 0;
-        refTop = 0;
-        signal = 0;
-        receiver = null;
+        dropFrames();
         // NOTE: callee kept (unlike clear()): a string constant keeps no class alive, and the next
         // coroutine's entry is armed with the same one ("run()V"), so it finds it and stores nothing
         coroutine = null;
@@ -691,13 +685,18 @@ public final class CoStack {
 
     /** Drops every saved frame (the coroutine terminated or a suspension was refused). */
     public void clear() {
+        dropFrames();
+        callee = null;
+    }
+
+    /** Drops the saved frames, the signal and the receiver ({@link #clear} and {@link #emptyForSpare}). */
+    private void dropFrames() {
         if (refs != null) {
             Arrays.fill(refs, 0, refTop, null);
         }
         primTop = 0;
         refTop = 0;
         signal = 0;
-        callee = null;
         receiver = null;
     }
 
